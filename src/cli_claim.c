@@ -1,0 +1,12 @@
+/* xrpse claim: placeholder until its issue lands (replaced by the owner). */
+#include <stdio.h>
+
+#include "src/cli.h"
+
+int eng_cli_claim(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "xrpse claim: not built yet\n");
+	return ENG_EXIT_FAIL;
+}

@@ -1,0 +1,12 @@
+/* xrpse key: placeholder until its issue lands (replaced by the owner). */
+#include <stdio.h>
+
+#include "src/cli.h"
+
+int eng_cli_key(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "xrpse key: not built yet\n");
+	return ENG_EXIT_FAIL;
+}
