@@ -18,6 +18,16 @@
 #define CR_CHANNEL_ID_BYTES 32
 #define CR_CLAIM_MSG_BYTES 44
 
+/* The channel id (the PayChannel ledger key, xrpl.md §5.1):
+ *
+ *   SHA512Half(00 78 || src AccountID(20) || dst AccountID(20) || seq u32 BE)
+ *
+ * seq is the PaymentChannelCreate's Sequence (or TicketSequence).  Source
+ * and destination are ordered. */
+void cr_channel_id(uint8_t out[CR_CHANNEL_ID_BYTES],
+		   const struct cr_account_id *src,
+		   const struct cr_account_id *dst, uint32_t seq);
+
 /* Writes the 44-byte claim message. */
 void cr_claim_message(uint8_t out[CR_CLAIM_MSG_BYTES],
 		      const uint8_t channel[CR_CHANNEL_ID_BYTES],
