@@ -38,3 +38,24 @@ void cr_claim_message(uint8_t out[CR_CLAIM_MSG_BYTES],
 		out[4 + CR_CHANNEL_ID_BYTES + i] =
 		    (uint8_t)(drops >> (56 - 8 * i));
 }
+
+enum xu_code cr_claim_sign(uint8_t sig[CR_SIG_MAX_BYTES], size_t *siglen,
+			   const struct cr_keypair *kp,
+			   const uint8_t channel[CR_CHANNEL_ID_BYTES],
+			   uint64_t drops, struct xu_err *err)
+{
+	uint8_t msg[CR_CLAIM_MSG_BYTES];
+
+	cr_claim_message(msg, channel, drops);
+	return cr_sign(sig, siglen, kp, msg, sizeof(msg), err);
+}
+
+bool cr_claim_verify(const uint8_t *pk, size_t pklen,
+		     const uint8_t channel[CR_CHANNEL_ID_BYTES], uint64_t drops,
+		     const uint8_t *sig, size_t siglen)
+{
+	uint8_t msg[CR_CLAIM_MSG_BYTES];
+
+	cr_claim_message(msg, channel, drops);
+	return cr_verify(pk, pklen, msg, sizeof(msg), sig, siglen);
+}

@@ -40,8 +40,7 @@ void cr_sha512half_final(struct cr_sha512half_ctx *ctx,
 {
 	uint8_t full[crypto_hash_sha512_BYTES];
 
-	crypto_hash_sha512_final((crypto_hash_sha512_state *)(void *)ctx,
-				 full);
+	crypto_hash_sha512_final((crypto_hash_sha512_state *)(void *)ctx, full);
 	memcpy(out, full, CR_SHA512HALF_BYTES);
 	sodium_memzero(full, sizeof(full));
 	sodium_memzero(ctx, sizeof(*ctx));

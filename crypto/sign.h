@@ -29,8 +29,8 @@ enum xu_code cr_sign(uint8_t sig[CR_SIG_MAX_BYTES], size_t *siglen,
 
 /* Verifies a signature over msg with a 33-byte public key (pk, pklen).
  * Returns true only when every rippled rule holds. */
-bool cr_verify(const uint8_t *pk, size_t pklen, const uint8_t *msg,
-	       size_t len, const uint8_t *sig, size_t siglen) XU_WARN_UNUSED;
+bool cr_verify(const uint8_t *pk, size_t pklen, const uint8_t *msg, size_t len,
+	       const uint8_t *sig, size_t siglen) XU_WARN_UNUSED;
 
 /* rippled's strict-DER and fully-canonical (low-S) check of a secp256k1
  * signature, on its own. */
