@@ -1,6 +1,8 @@
 /* The shared command-line option parser (see cliargs.h). */
 #include "src/cliargs.h"
 
+#include <errno.h>
+#include <sodium.h>
 #include <string.h>
 
 static bool is_help(const char *s)
@@ -148,4 +150,91 @@ void eng_args_print_help(FILE *f, const struct eng_opt *opts, size_t nopts)
 		fprintf(f, "  %-24s %s\n", left, opts[i].help);
 	}
 	fprintf(f, "  %-24s %s\n", "-h, --help", "show this help");
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	       c == '\f';
+}
+
+/* Copies s[0..len) trimmed of surrounding whitespace into buf. */
+static enum xu_code copy_trimmed(char *buf, size_t cap, const char *s,
+				 size_t len, const char *what,
+				 struct xu_err *err)
+{
+	while (len && is_space(*s)) {
+		s++;
+		len--;
+	}
+	while (len && is_space(s[len - 1]))
+		len--;
+	if (len == 0)
+		return xu_fail(err, XU_EINVAL, 0, "%s is empty", what);
+	if (len >= cap)
+		return xu_fail(err, XU_ETOOBIG, 0, "%s is too long", what);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return XU_OK;
+}
+
+static enum xu_code read_secret_file(char *buf, size_t cap, const char *path,
+				     const char *file_name, struct xu_err *err)
+{
+	char raw[ENG_ARGS_SECRET_FILE_MAX + 1];
+	enum xu_code rc;
+	size_t n;
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return xu_fail(err, XU_EIO, errno, "--%s: cannot open %s: %s",
+			       file_name, path, strerror(errno));
+	n = fread(raw, 1, sizeof(raw), f);
+	bool bad = ferror(f) != 0;
+	fclose(f);
+	if (bad)
+		rc = xu_fail(err, XU_EIO, 0, "--%s: cannot read %s", file_name,
+			     path);
+	else if (n > ENG_ARGS_SECRET_FILE_MAX)
+		rc = xu_fail(err, XU_ETOOBIG, 0, "--%s: %s is too large",
+			     file_name, path);
+	else if (memchr(raw, '\0', n))
+		rc = xu_fail(err, XU_EINVAL, 0, "--%s: %s holds a NUL byte",
+			     file_name, path);
+	else
+		rc = copy_trimmed(buf, cap, raw, n, "the secret file", err);
+	sodium_memzero(raw, sizeof(raw));
+	return rc;
+}
+
+enum xu_code eng_args_secret(const struct eng_args *a, const char *name,
+			     const char *file_name, char *buf, size_t cap,
+			     struct xu_err *err)
+{
+	const char *inline_val = eng_args_get(a, name);
+	const char *path = eng_args_get(a, file_name);
+	enum xu_code rc;
+
+	XU_ASSERT(cap > 0);
+	buf[0] = '\0';
+	if (inline_val && path)
+		return xu_fail(err, XU_EINVAL, 0, "give --%s or --%s, not both",
+			       name, file_name);
+	if (!inline_val && !path)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "missing option --%s (or --%s)", name,
+			       file_name);
+	if (path) {
+		rc = read_secret_file(buf, cap, path, file_name, err);
+	} else {
+		char what[64];
+		snprintf(what, sizeof(what), "--%s", name);
+		rc = copy_trimmed(buf, cap, inline_val, strlen(inline_val),
+				  what, err);
+		/* argv strings are writable (C11 5.1.2.2.1). */
+		sodium_memzero((char *)inline_val, strlen(inline_val));
+	}
+	if (rc != XU_OK)
+		sodium_memzero(buf, cap);
+	return rc;
 }

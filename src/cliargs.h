@@ -68,6 +68,22 @@ enum xu_code eng_args_require(const struct eng_args *a, const char *name,
 			      const char **val,
 			      struct xu_err *err) XU_WARN_UNUSED;
 
+/* Most bytes a secret file (--seed-file) may hold. */
+#define ENG_ARGS_SECRET_FILE_MAX 4096
+
+/* Reads a secret given either inline (`--<name> VALUE`) or from a file
+ * (`--<file_name> PATH`, the file's surrounding whitespace ignored) into
+ * buf (capacity cap, NUL terminated).  Exactly one of the two options must
+ * be given.  The inline value is wiped from argv afterwards so that it
+ * lingers less (ps has seen it already: prefer the file).  Messages never
+ * contain the secret.  Returns XU_OK; XU_EINVAL for neither/both or an
+ * empty secret; XU_ETOOBIG when it does not fit; XU_EIO when the file
+ * cannot be read.  On failure buf is wiped.  The caller wipes buf with
+ * sodium_memzero when done. */
+enum xu_code eng_args_secret(const struct eng_args *a, const char *name,
+			     const char *file_name, char *buf, size_t cap,
+			     struct xu_err *err) XU_WARN_UNUSED;
+
 /* Writes one line per option ("  --seed SEED   family seed ...") to f. */
 void eng_args_print_help(FILE *f, const struct eng_opt *opts, size_t nopts);
 

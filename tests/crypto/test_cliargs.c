@@ -2,7 +2,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -137,6 +140,77 @@ static void test_cliargs_positional(void **state)
 	assert_int_equal(run(&a, 2, 6, v, NULL), XU_EINVAL);
 }
 
+static const struct eng_opt sopts[] = {
+    {"seed", "SEED", "family seed"},
+    {"seed-file", "PATH", "seed file"},
+};
+
+static enum xu_code secret(int argc, char **argv, char *buf, size_t cap,
+			   struct xu_err *e)
+{
+	struct eng_args a;
+
+	assert_int_equal(eng_args_parse(&a, sopts, 2, 0, argc, argv, NULL),
+			 XU_OK);
+	return eng_args_secret(&a, "seed", "seed-file", buf, cap, e);
+}
+
+static void write_file(const char *path, const char *content, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(content, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_cliargs_secret(void **state)
+{
+	(void)state;
+	char buf[64], path[] = "/tmp/xrpse-cliargs-XXXXXX";
+	struct xu_err e;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* Inline: copied, trimmed, and wiped from argv. */
+	char v0[] = "--seed", v1[] = " sSECRET ";
+	char *inl[] = {v0, v1};
+	assert_int_equal(secret(2, inl, buf, sizeof(buf), &e), XU_OK);
+	assert_string_equal(buf, "sSECRET");
+	for (size_t i = 0; i < sizeof(v1) - 1; i++)
+		assert_int_equal(v1[i], 0);
+
+	/* From a file, surrounding whitespace ignored. */
+	write_file(path, "\n  sFILESECRET \r\n\t", 18);
+	char f0[] = "--seed-file";
+	char *fil[] = {f0, path};
+	assert_int_equal(secret(2, fil, buf, sizeof(buf), &e), XU_OK);
+	assert_string_equal(buf, "sFILESECRET");
+
+	/* Empty file, NUL byte, too long for buf. */
+	write_file(path, " \n", 2);
+	assert_int_equal(secret(2, fil, buf, sizeof(buf), &e), XU_EINVAL);
+	write_file(path, "sA\0B", 4);
+	assert_int_equal(secret(2, fil, buf, sizeof(buf), &e), XU_EINVAL);
+	assert_null(strstr(e.msg, "sA"));
+	write_file(path, "sSECRETSECRET", 13);
+	assert_int_equal(secret(2, fil, buf, 8, &e), XU_ETOOBIG);
+	assert_null(strstr(e.msg, "SECRET"));
+	assert_int_equal(buf[0], 0);
+
+	/* Neither, both, missing file. */
+	assert_int_equal(secret(0, NULL, buf, sizeof(buf), &e), XU_EINVAL);
+	assert_non_null(strstr(e.msg, "--seed"));
+	char b1[] = "sX";
+	char *both[] = {v0, b1, f0, path};
+	assert_int_equal(secret(4, both, buf, sizeof(buf), &e), XU_EINVAL);
+	assert_non_null(strstr(e.msg, "not both"));
+	unlink(path);
+	assert_int_equal(secret(2, fil, buf, sizeof(buf), &e), XU_EIO);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +219,7 @@ int main(void)
 	    cmocka_unit_test(test_cliargs_errors),
 	    cmocka_unit_test(test_cliargs_no_echo),
 	    cmocka_unit_test(test_cliargs_positional),
+	    cmocka_unit_test(test_cliargs_secret),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
