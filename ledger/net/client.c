@@ -354,8 +354,6 @@ static void go_ready(struct xl_client *c)
 
 	if (c->sync.validated_index > c->validated)
 		c->validated = c->sync.validated_index;
-	if (!c->sync.account_found && !c->cfg.account)
-		c->sync.account_found = false;
 	xu_info(SUB,
 		"ready: validated ledger %" PRIu32 ", %zu own channels, "
 		"%zu incoming",
@@ -515,6 +513,21 @@ enum xu_code xl_client_listen(struct xl_client *c,
 		return xu_fail(err, XU_ERANGE, 0, "too many listeners");
 	c->ls[c->nls++] = *l;
 	return XU_OK;
+}
+
+void xl_client_unlisten(struct xl_client *c, void *arg)
+{
+	size_t i = 0;
+
+	while (i < c->nls) {
+		if (c->ls[i].arg == arg) {
+			memmove(&c->ls[i], &c->ls[i + 1],
+				(c->nls - i - 1) * sizeof(c->ls[0]));
+			c->nls--;
+		} else {
+			i++;
+		}
+	}
 }
 
 void xl_client_start(struct xl_client *c)

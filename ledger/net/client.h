@@ -85,6 +85,8 @@ struct xl_client *xl_client_new(struct lws_context *ctx,
 enum xu_code xl_client_listen(struct xl_client *c,
 			      const struct xl_client_listener *l,
 			      struct xu_err *err) XU_WARN_UNUSED;
+/* Removes every listener whose arg is `arg`. */
+void xl_client_unlisten(struct xl_client *c, void *arg);
 /* Starts connecting; reconnects forever until xl_client_stop() or a fatal
  * network mismatch. */
 void xl_client_start(struct xl_client *c);

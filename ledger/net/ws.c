@@ -285,6 +285,11 @@ enum xl_ws_state xl_ws_state(const struct xl_ws *ws)
 	return ws->state;
 }
 
+struct lws_context *xl_ws_context(const struct xl_ws *ws)
+{
+	return ws->ctx;
+}
+
 unsigned xl_ws_connect_count(const struct xl_ws *ws)
 {
 	return ws->connects;
