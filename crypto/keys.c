@@ -44,8 +44,15 @@ enum xu_code cr_seed_parse(struct cr_seed *seed, const char *text,
 		xu_wrap(err, rc, "seed");
 		goto out;
 	}
-	if (n == sizeof(seed_version_ed) + CR_SEED_BYTES &&
+	if (n >= sizeof(seed_version_ed) &&
 	    !memcmp(full, seed_version_ed, sizeof(seed_version_ed))) {
+		if (n != sizeof(seed_version_ed) + CR_SEED_BYTES) {
+			rc =
+			    xu_fail(err, XU_EPARSE, CR_B58_LENGTH,
+				    "seed: payload is %zu bytes, expected %d",
+				    n - sizeof(seed_version_ed), CR_SEED_BYTES);
+			goto out;
+		}
 		memcpy(seed->entropy, full + sizeof(seed_version_ed),
 		       CR_SEED_BYTES);
 		seed->implied = CR_KEY_ED25519;

@@ -1,0 +1,127 @@
+/* Unit tests of crypto/base58.c: round trips with leading zeros, the
+ * error classes in rippled's order, capacity limits, and that hostile
+ * input (long, odd characters) is an error, never a crash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crypto/base58.h"
+
+static void test_crypto_base58_roundtrip(void **state)
+{
+	(void)state;
+	uint8_t in[CR_BASE58_MAX_BYTES], out[CR_BASE58_MAX_BYTES];
+	char s[CR_BASE58_MAX_STRLEN];
+	size_t n;
+
+	for (size_t len = 0; len <= CR_BASE58_MAX_BYTES; len++) {
+		for (size_t i = 0; i < len; i++)
+			in[i] = i < len / 4 ? 0 : (uint8_t)(i * 97 + len);
+		assert_int_equal(cr_base58_encode(s, sizeof(s), in, len, NULL),
+				 XU_OK);
+		for (size_t i = 0; i < len / 4; i++)
+			assert_int_equal(s[i], 'r');
+		assert_int_equal(
+		    cr_base58_decode(out, sizeof(out), &n, s, NULL), XU_OK);
+		assert_int_equal(n, len);
+		assert_memory_equal(in, out, len);
+	}
+}
+
+static void test_crypto_base58_limits(void **state)
+{
+	(void)state;
+	uint8_t in[CR_BASE58_MAX_BYTES + 1], out[8];
+	char s[CR_BASE58_MAX_STRLEN], small[4];
+	struct xu_err e;
+	size_t n;
+
+	memset(in, 0xFF, sizeof(in));
+	assert_int_equal(cr_base58_encode(s, sizeof(s), in, sizeof(in), &e),
+			 XU_ETOOBIG);
+	assert_int_equal(cr_base58_encode(small, sizeof(small), in, 4, &e),
+			 XU_ETOOBIG);
+	assert_string_equal(small, "");
+	/* Decoding into too small a buffer. */
+	assert_int_equal(cr_base58_encode(s, sizeof(s), in, 9, NULL), XU_OK);
+	assert_int_equal(cr_base58_decode(out, sizeof(out), &n, s, &e),
+			 XU_ETOOBIG);
+	assert_int_equal(n, 0);
+	/* A very long string is refused, not overflowed. */
+	char longs[600];
+	memset(longs, 'z', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = '\0';
+	uint8_t big[CR_BASE58_MAX_BYTES];
+	assert_int_equal(cr_base58_decode(big, sizeof(big), &n, longs, &e),
+			 XU_ETOOBIG);
+	struct cr_account_id id;
+	assert_int_equal(cr_address_decode(&id, longs, &e), XU_ETOOBIG);
+	/* ...but a bad character anywhere is reported first. */
+	longs[500] = '0';
+	assert_int_equal(cr_address_decode(&id, longs, &e), XU_EPARSE);
+	assert_int_equal(e.detail, CR_B58_BAD_CHAR);
+}
+
+static void expect_class(const char *in, int cls)
+{
+	struct cr_account_id id;
+	struct xu_err e;
+
+	memset(&id, 0xAA, sizeof(id));
+	assert_int_equal(cr_address_decode(&id, in, &e), XU_EPARSE);
+	assert_int_equal(e.detail, cls);
+	/* The output is zeroed on failure. */
+	static const struct cr_account_id zero;
+	assert_memory_equal(&id, &zero, sizeof(id));
+}
+
+static void test_crypto_base58_classes(void **state)
+{
+	(void)state;
+	uint8_t payload[21] = {1, 2, 3};
+	static const uint8_t v0[1] = {0x00}, v1[1] = {0x01};
+	char s[CR_BASE58_MAX_STRLEN];
+
+	expect_class("", CR_B58_TOO_SHORT);
+	expect_class("rrrr", CR_B58_TOO_SHORT);
+	expect_class("rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh\n", CR_B58_BAD_CHAR);
+	expect_class("rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTr", CR_B58_CHECKSUM);
+	expect_class("\xff\xfe", CR_B58_BAD_CHAR);
+	assert_int_equal(
+	    cr_base58check_encode(s, sizeof(s), v1, 1, payload, 20, NULL),
+	    XU_OK);
+	expect_class(s, CR_B58_VERSION);
+	assert_int_equal(
+	    cr_base58check_encode(s, sizeof(s), v0, 1, payload, 21, NULL),
+	    XU_OK);
+	expect_class(s, CR_B58_LENGTH);
+	assert_int_equal(
+	    cr_base58check_encode(s, sizeof(s), v0, 1, payload, 0, NULL),
+	    XU_OK);
+	expect_class(s, CR_B58_LENGTH);
+
+	/* Address round trip. */
+	struct cr_account_id id, back;
+	char addr[CR_ADDRESS_STRLEN];
+	memset(id.b, 0, sizeof(id.b));
+	cr_address_encode(addr, &id);
+	assert_string_equal(addr, "rrrrrrrrrrrrrrrrrrrrrhoLvTp");
+	memset(id.b, 0xFF, sizeof(id.b));
+	cr_address_encode(addr, &id);
+	assert_true(strlen(addr) < CR_ADDRESS_STRLEN);
+	assert_int_equal(cr_address_decode(&back, addr, NULL), XU_OK);
+	assert_memory_equal(&back, &id, sizeof(id));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_crypto_base58_roundtrip),
+	    cmocka_unit_test(test_crypto_base58_limits),
+	    cmocka_unit_test(test_crypto_base58_classes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
