@@ -1,0 +1,144 @@
+/* The outbox: persisted calls to the connector (RFC 0038 accounting-system
+ * API), delivered at least once, retried forever.
+ *
+ * A row is written in the caller's store transaction BEFORE the first try:
+ *   credit:  POST {connector}/accounts/:id/settlements, JSON Quantity at
+ *            scale 6, Idempotency-Key chosen by the caller (the channel
+ *            logic derives it from the channel and cumulative amount, so a
+ *            repeat of the same credit is a no-op: the key is UNIQUE);
+ *   message: POST {connector}/accounts/:id/messages, octet-stream bytes for
+ *            the peer engine, a generated Idempotency-Key, and a tag the
+ *            engine uses to route the reply.
+ *
+ * eng_outbox_tick() hands due rows to the curl worker (state 'inflight');
+ * completions come back on the loop thread (eng_outbox_drain) and update
+ * the row in a transaction of their own:
+ *   any 2xx (whatever the body)             -> 'delivered' (reply kept)
+ *   timeout, connection error, 5xx, 409     -> 'pending', next attempt at
+ *       now + min(base * 2^(attempts-1), cap), jittered down by up to
+ *       jitter_pct percent (libsodium randombytes); forever
+ *   any other status                        -> 'parked', logged as BROKEN,
+ *       kept for the operator (eng_outbox_unpark re-queues it)
+ * Every attempt of a row sends the same key and byte-identical body.  At
+ * start, rows left 'inflight' by a crash go back to 'pending'.  Runs on the
+ * loop thread. */
+#ifndef XRPSE_SRC_OUTBOX_H
+#define XRPSE_SRC_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/amount.h"
+#include "src/curlw.h"
+#include "src/store.h"
+#include "src/util/err.h"
+
+/* Longest message tag, with its NUL. */
+#define ENG_OUTBOX_TAG_MAX 128
+/* Largest message body. */
+#define ENG_OUTBOX_MSG_MAX (64 * 1024)
+
+/* Persisted in outbox.kind as text; don't rename. */
+enum eng_outbox_kind {
+	ENG_OUTBOX_CREDIT = 1,
+	ENG_OUTBOX_MESSAGE = 2,
+};
+
+/* Wall-clock milliseconds (persisted next-attempt times must survive
+ * restarts, so not a monotonic clock). */
+typedef int64_t (*eng_outbox_clock_fn)(void *arg);
+
+struct eng_outbox_cfg {
+	uint32_t base_ms;	     /* first retry delay; default 1000 */
+	uint32_t cap_ms;	     /* largest delay; default 3600000 */
+	uint32_t jitter_pct;	     /* 0..100; default 50 */
+	uint32_t timeout_ms;	     /* per attempt; default 30000 */
+	uint32_t connect_timeout_ms; /* default 5000 */
+	unsigned max_inflight;	     /* default 64 */
+	eng_outbox_clock_fn clock;   /* NULL: CLOCK_REALTIME */
+	void *clock_arg;
+};
+
+/* Fills *cfg with the defaults above. */
+void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg);
+
+/* Called on the loop thread after a row reached a final state: delivered
+ * (status 2xx, reply = the response body, may be empty) or parked (status
+ * 4xx).  tag is NULL for credits.  All pointers borrowed. */
+typedef void (*eng_outbox_reply_fn)(void *arg, enum eng_outbox_kind kind,
+				    int64_t id, const char *tag,
+				    const char *account, int status,
+				    const uint8_t *reply, size_t reply_len);
+
+struct eng_outbox;
+
+/* Creates the outbox over store and worker (both borrowed, must outlive
+ * it), posting to connector_base_url (copied; no trailing '/'), and resets
+ * 'inflight' rows to 'pending' (in its own transaction; no transaction
+ * may be open).  cfg (nullable: defaults) is copied.  Returns XU_OK and
+ * *out (owned; eng_outbox_free), XU_EINVAL, XU_ENOMEM or XU_ESTORE. */
+enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
+			    struct eng_curlw *curlw,
+			    const char *connector_base_url,
+			    const struct eng_outbox_cfg *cfg,
+			    struct xu_err *err) XU_WARN_UNUSED;
+
+/* Frees the outbox; results of jobs still in flight are ignored later
+ * (their rows stay 'inflight' and go back to 'pending' at the next
+ * start).  NULL is a no-op. */
+void eng_outbox_free(struct eng_outbox *ob);
+
+/* Sets the final-state callback (fn nullable). */
+void eng_outbox_on_reply(struct eng_outbox *ob, eng_outbox_reply_fn fn,
+			 void *arg);
+
+/* Inside the caller's transaction: queues a credit of drops to account
+ * with idem_key (1..ENG_STORE_IDEM_KEY_MAX bytes).  The same key again is
+ * a no-op returning the first row's id.  *id (nullable) gets the row id.
+ * Returns XU_OK, XU_EINVAL or XU_ESTORE. */
+enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
+				       struct xl_drops drops,
+				       const char *idem_key, int64_t *id,
+				       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Inside the caller's transaction: queues a message (bytes copied, at most
+ * ENG_OUTBOX_MSG_MAX) to account; tag (nullable, < ENG_OUTBOX_TAG_MAX) is
+ * handed back with the reply.  Returns XU_OK, XU_EINVAL or XU_ESTORE. */
+enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
+					const char *account, const void *bytes,
+					size_t len, const char *tag,
+					int64_t *id,
+					struct xu_err *err) XU_WARN_UNUSED;
+
+/* Hands rows due at now_ms to the worker, up to max_inflight in flight,
+ * marking them 'inflight' (in the open transaction, or its own).  Call it
+ * from the cron and after commits that enqueued rows.  Returns the
+ * number submitted, or a negative value on a store error (logged). */
+int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms);
+
+/* An eng_curlw_done_fn (arg = the outbox): applies one result. */
+void eng_outbox_complete(void *arg, const struct eng_curlw_result *r);
+
+/* Drains the worker's completions into eng_outbox_complete; returns how
+ * many.  Call from the loop's wake handler. */
+size_t eng_outbox_drain(struct eng_outbox *ob);
+
+/* Moves a parked row back to 'pending', due now (the operator fixed the
+ * cause).  Returns XU_OK, XU_ENOTFOUND (no parked row id), XU_ESTORE. */
+enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,
+			       struct xu_err *err) XU_WARN_UNUSED;
+
+/* For /health. */
+struct eng_outbox_stats {
+	uint64_t pending, inflight, delivered, parked;
+	int64_t last_success_ms; /* 0: never */
+	int64_t last_failure_ms; /* 0: never */
+	bool reachable;		 /* last attempt got an HTTP response */
+};
+/* Fills *st (counts from the store).  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_outbox_stats(struct eng_outbox *ob,
+			      struct eng_outbox_stats *st,
+			      struct xu_err *err) XU_WARN_UNUSED;
+
+#endif /* XRPSE_SRC_OUTBOX_H */
