@@ -146,7 +146,8 @@ enum xu_code cr_base58check_encode(char *out, size_t cap,
 			       plen);
 	}
 	memcpy(buf, version, vlen);
-	memcpy(buf + vlen, payload, plen);
+	if (plen)
+		memcpy(buf + vlen, payload, plen);
 	checksum(buf + vlen + plen, buf, vlen + plen);
 	rc = cr_base58_encode(out, cap, buf, vlen + plen + CHECKSUM_BYTES, err);
 	sodium_memzero(buf, sizeof(buf));

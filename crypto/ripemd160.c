@@ -120,6 +120,8 @@ static void rmd_init(struct rmd_ctx *c)
 
 static void rmd_update(struct rmd_ctx *c, const uint8_t *in, size_t len)
 {
+	if (len == 0)
+		return; /* in may be NULL */
 	c->total += len;
 	if (c->used) {
 		size_t n = 64 - c->used < len ? 64 - c->used : len;
