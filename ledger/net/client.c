@@ -10,6 +10,7 @@
 #include "ledger/net/client.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -300,9 +301,8 @@ static void server_info_reply(void *arg, enum xu_code code, json_t *msg,
 			"rippled at %s serves network id %" PRIu32
 			" but the configured network id is %" PRIu32
 			": refusing to run",
-			xl_ws_result(msg) ? c->cfg.ws.url : "?", nid,
-			c->cfg.network_id);
-		xu_broken(SUB, "%s", c->fatal.msg);
+			xl_ws_url(c->ws), nid, c->cfg.network_id);
+		xu_unusual(SUB, "%s", c->fatal.msg);
 		xl_ws_stop(c->ws);
 		set_state(c, XL_CLIENT_FATAL);
 		for (size_t i = 0; i < c->nls; i++)
@@ -501,7 +501,7 @@ struct xl_client *xl_client_new(struct lws_context *ctx,
 		xl_client_free(c);
 		return NULL;
 	}
-	c->cfg.ws.url = NULL;
+	c->cfg.ws.url = xl_ws_url(c->ws);
 	return c;
 }
 

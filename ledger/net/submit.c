@@ -20,6 +20,7 @@
 #include "ledger/net/submit.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,6 +94,7 @@ struct lws_context *xl_ws_context_new(struct xu_err *err)
 	struct lws_context_creation_info info;
 	struct lws_context *ctx;
 
+	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = standalone_protocols;
@@ -283,6 +285,11 @@ struct xl_ws *xl_ws_new(struct lws_context *ctx, const struct xl_ws_cfg *cfg,
 enum xl_ws_state xl_ws_state(const struct xl_ws *ws)
 {
 	return ws->state;
+}
+
+const char *xl_ws_url(const struct xl_ws *ws)
+{
+	return ws->url;
 }
 
 struct lws_context *xl_ws_context(const struct xl_ws *ws)

@@ -116,6 +116,9 @@ enum xu_code xl_ws_request(struct xl_ws *ws, json_t *req, unsigned timeout_ms,
  * reconnect follows).  For the ping timeout and for tests. */
 void xl_ws_drop(struct xl_ws *ws);
 
+/* The url the connection was configured with (borrowed). */
+const char *xl_ws_url(const struct xl_ws *ws);
+
 /* The lws context the connection lives in (borrowed). */
 struct lws_context *xl_ws_context(const struct xl_ws *ws);
 

@@ -1,0 +1,410 @@
+/* Connection-layer tests of the rippled client (ledger/net/ws.c and
+ * client.c) against tests/rippled/mock_rippled.js: resync with channel
+ * paging, the network-id check, malformed/binary/huge frames, foreign
+ * reply ids, request timeouts, ping-driven reconnects, disconnects with
+ * requests in flight, and reconnect with backoff after a server restart. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ledger/net/client.h"
+#include "src/util/log.h"
+#include "tests/rippled/harness.h"
+
+#define OUR "rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh"
+#define PEER "rG31cLyErnqeVj2eomEjBZtq7PYaupGYzL"
+#define GONE "rPEPPER7kfTD9w2To4CQk6UCfuHM9c6GDY"
+
+struct fx {
+	struct th_proc srv;
+	struct lws_context *ctx;
+	struct xl_client *c;
+	int ready, fatal, ledgers, states;
+	uint32_t last_ledger;
+	size_t out, in;
+	struct xu_err fatal_err;
+	/* last reply */
+	int replies;
+	enum xu_code code;
+	json_t *msg;
+};
+
+static bool start_mock(struct fx *f, const char *const extra[])
+{
+	char script[512], port[16];
+	char *argv[16];
+	int n = 0;
+
+	snprintf(script, sizeof(script), "%s/tests/rippled/mock_rippled.js",
+		 XRPSE_SOURCE_DIR);
+	if (!f->srv.port)
+		f->srv.port = th_free_port();
+	snprintf(port, sizeof(port), "%d", f->srv.port);
+	argv[n++] = "node";
+	argv[n++] = script;
+	argv[n++] = "--port";
+	argv[n++] = port;
+	for (int i = 0; extra && extra[i]; i++)
+		argv[n++] = (char *)extra[i];
+	argv[n] = NULL;
+	return th_spawn(&f->srv, "mock-rippled", argv);
+}
+
+static void on_ready(void *arg, const struct xl_sync_info *s)
+{
+	struct fx *f = arg;
+
+	f->ready++;
+	f->out = json_array_size(s->channels_out);
+	f->in = json_array_size(s->channels_in);
+}
+
+static void on_ledger(void *arg, uint32_t idx, json_t *msg)
+{
+	struct fx *f = arg;
+
+	(void)msg;
+	f->ledgers++;
+	f->last_ledger = idx;
+}
+
+static void on_fatal(void *arg, const struct xu_err *err)
+{
+	struct fx *f = arg;
+
+	f->fatal++;
+	f->fatal_err = *err;
+}
+
+static void on_state(void *arg, enum xl_client_state st)
+{
+	struct fx *f = arg;
+
+	(void)st;
+	f->states++;
+}
+
+static struct fx *fx_new(const char *const mock_args[], uint32_t network_id,
+			 const char *const *peers, size_t npeers,
+			 unsigned ping_ms, size_t max_frame)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct xl_client_cfg cfg;
+	struct xl_client_listener l;
+	struct xu_err err;
+	char url[64];
+
+	assert_non_null(f);
+	assert_true(start_mock(f, mock_args));
+	f->ctx = xl_ws_context_new(&err);
+	assert_non_null(f->ctx);
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d", f->srv.port);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ws.url = url;
+	cfg.ws.ping_interval_ms = ping_ms;
+	cfg.ws.request_timeout_ms = 2000;
+	cfg.ws.backoff_min_ms = 50;
+	cfg.ws.backoff_max_ms = 400;
+	cfg.ws.max_frame = max_frame;
+	cfg.account = OUR;
+	cfg.network_id = network_id;
+	cfg.peers = peers;
+	cfg.npeers = npeers;
+	f->c = xl_client_new(f->ctx, &cfg, &err);
+	assert_non_null(f->c);
+	memset(&l, 0, sizeof(l));
+	l.on_ready = on_ready;
+	l.on_ledger = on_ledger;
+	l.on_fatal = on_fatal;
+	l.on_state = on_state;
+	l.arg = f;
+	assert_int_equal(xl_client_listen(f->c, &l, &err), XU_OK);
+	xl_client_start(f->c);
+	return f;
+}
+
+static void fx_free(struct fx *f)
+{
+	xl_client_stop(f->c);
+	xl_client_free(f->c);
+	lws_context_destroy(f->ctx);
+	th_kill(&f->srv);
+	json_decref(f->msg);
+	free(f);
+}
+
+static bool is_ready(void *arg)
+{
+	struct fx *f = arg;
+
+	return xl_client_state(f->c) == XL_CLIENT_READY;
+}
+
+static void got_reply(void *arg, enum xu_code code, json_t *msg,
+		      const struct xu_err *err)
+{
+	struct fx *f = arg;
+
+	(void)err;
+	f->replies++;
+	f->code = code;
+	json_decref(f->msg);
+	f->msg = msg ? json_incref(msg) : NULL;
+}
+
+static bool has_reply(void *arg)
+{
+	return ((struct fx *)arg)->replies > 0;
+}
+
+/* Sends req and waits for its reply; returns the code. */
+static enum xu_code call(struct fx *f, json_t *req, unsigned timeout_ms)
+{
+	struct xu_err err;
+
+	f->replies = 0;
+	assert_int_equal(
+	    xl_client_request(f->c, req, timeout_ms, got_reply, f, &err),
+	    XU_OK);
+	assert_true(th_run_until(f->ctx, has_reply, f, 10000));
+	return f->code;
+}
+
+static void test_ws_resync_pages_channels(void **state)
+{
+	const char *const args[] = {"--channels", "5", NULL};
+	const char *const peers[] = {PEER, GONE};
+	struct fx *f = fx_new(args, 1, peers, 2, 0, 0);
+
+	(void)state;
+	assert_true(th_run_until(f->ctx, is_ready, f, 10000));
+	assert_int_equal(f->ready, 1);
+	assert_int_equal(f->out, 5); /* three pages of 2, 2, 1 */
+	assert_int_equal(f->in, 1);  /* PEER has one, GONE has no account */
+	assert_true(xl_client_validated_index(f->c) >= 10);
+	/* ledgerClosed messages arrive at READY and move the index. */
+	f->ledgers = 0;
+	assert_int_equal(
+	    call(f, json_pack("{s:s}", "command", "mock_close_ledger"), 0),
+	    XU_OK);
+	th_run_for(f->ctx, 300);
+	assert_true(f->ledgers >= 1);
+	assert_int_equal(f->last_ledger, xl_client_validated_index(f->c));
+	fx_free(f);
+}
+
+static void test_ws_network_mismatch_is_fatal(void **state)
+{
+	const char *const args[] = {"--network-id", "0", NULL};
+	struct fx *f = fx_new(args, 1, NULL, 0, 0, 0);
+
+	(void)state;
+	th_run_for(f->ctx, 1500);
+	assert_int_equal(xl_client_state(f->c), XL_CLIENT_FATAL);
+	assert_int_equal(f->fatal, 1);
+	assert_int_equal(f->ready, 0);
+	assert_non_null(strstr(f->fatal_err.msg, "network id 0"));
+	assert_non_null(xl_client_fatal_err(f->c));
+	/* It stays down: no reconnect loop. */
+	assert_int_equal(xl_ws_connect_count(xl_client_ws(f->c)), 1);
+	fx_free(f);
+}
+
+static void test_ws_absent_network_id_means_mainnet(void **state)
+{
+	const char *const args[] = {"--no-network-id", NULL};
+	struct fx *f = fx_new(args, 0, NULL, 0, 0, 0);
+	struct fx *g;
+
+	(void)state;
+	assert_true(th_run_until(f->ctx, is_ready, f, 10000));
+	fx_free(f);
+	g = fx_new(args, 1, NULL, 0, 0, 0);
+	th_run_for(g->ctx, 1000);
+	assert_int_equal(xl_client_state(g->c), XL_CLIENT_FATAL);
+	fx_free(g);
+}
+
+static void test_ws_bad_frames_are_dropped(void **state)
+{
+	struct fx *f = fx_new(NULL, 1, NULL, 0, 0, 64 * 1024);
+	const char *raw[] = {
+	    "not json",
+	    "[1,2,3]",
+	    "{\"type\":\"response\",\"id\":\"x\"}",
+	    "{\"type\":\"ledgerClosed\",\"ledger_index\":\"many\"}",
+	    "{\"type\":\"transaction\",\"validated\":\"yes\"}",
+	    "{\"no_type\":1}",
+	    "{\"a\":1,\"a\":2}",
+	    "{\"type\":\"ledgerClosed\",\"ledger_index\":-5}",
+	};
+
+	(void)state;
+	assert_true(th_run_until(f->ctx, is_ready, f, 10000));
+	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++)
+		assert_int_equal(
+		    call(f,
+			 json_pack("{s:s,s:s}", "command", "mock_send_raw",
+				   "text", raw[i]),
+			 0),
+		    XU_OK);
+	assert_int_equal(
+	    call(f, json_pack("{s:s}", "command", "mock_send_binary"), 0),
+	    XU_OK);
+	f->ledgers = 0;
+	/* 200 KB > the 64 KB cap: dropped, the ledger 999 never seen. */
+	assert_int_equal(call(f,
+			      json_pack("{s:s,s:i}", "command",
+					"mock_send_huge", "size", 200000),
+			      0),
+			 XU_OK);
+	assert_int_equal(
+	    call(f, json_pack("{s:s}", "command", "mock_reply_foreign"), 0),
+	    XU_OK);
+	assert_int_not_equal(f->last_ledger, 999);
+	assert_true(xl_client_validated_index(f->c) < 999);
+	/* A reply with our id but no result object fails cleanly. */
+	assert_int_equal(
+	    call(f, json_pack("{s:s}", "command", "mock_reply_bad"), 0),
+	    XU_EPARSE);
+	/* Still the same connection, still working. */
+	assert_int_equal(xl_client_state(f->c), XL_CLIENT_READY);
+	assert_int_equal(xl_ws_connect_count(xl_client_ws(f->c)), 1);
+	assert_int_equal(call(f, json_pack("{s:s}", "command", "ping"), 0),
+			 XU_OK);
+	/* An error reply maps to a code. */
+	assert_int_equal(call(f, json_pack("{s:s}", "command", "nope"), 0),
+			 XU_EINVAL);
+	assert_int_equal(
+	    call(f,
+		 json_pack("{s:s,s:s}", "command", "tx", "transaction", "00"),
+		 0),
+	    XU_ENOTFOUND);
+	fx_free(f);
+}
+
+static bool reconnected(void *arg)
+{
+	struct fx *f = arg;
+
+	return xl_ws_connect_count(xl_client_ws(f->c)) >= 2 && is_ready(f);
+}
+
+static void test_ws_timeout_and_ping_reconnect(void **state)
+{
+	struct fx *f = fx_new(NULL, 1, NULL, 0, 400, 0);
+
+	(void)state;
+	assert_true(th_run_until(f->ctx, is_ready, f, 10000));
+	assert_int_equal(
+	    call(f, json_pack("{s:s,s:b}", "command", "mock_silent", "on", 1),
+		 0),
+	    XU_OK);
+	/* No answer: the request times out on its own. */
+	assert_int_equal(call(f, json_pack("{s:s}", "command", "ping"), 200),
+			 XU_ETIMEOUT);
+	/* The keepalive ping times out too and the client reconnects; the
+	 * mock is still silent, so the resync cannot finish... */
+	th_run_until(f->ctx, NULL, NULL, 1500);
+	assert_true(xl_ws_connect_count(xl_client_ws(f->c)) >= 2);
+	assert_int_not_equal(xl_client_state(f->c), XL_CLIENT_READY);
+	fx_free(f);
+}
+
+static void test_ws_disconnect_fails_pending(void **state)
+{
+	struct fx *f = fx_new(NULL, 1, NULL, 0, 0, 0);
+	struct xu_err err;
+
+	(void)state;
+	assert_true(th_run_until(f->ctx, is_ready, f, 10000));
+	f->replies = 0;
+	assert_int_equal(xl_client_request(f->c,
+					   json_pack("{s:s,s:i}", "command",
+						     "slow", "ms", 3000),
+					   5000, got_reply, f, &err),
+			 XU_OK);
+	/* The mock drops every connection (including this one). */
+	assert_int_equal(
+	    xl_ws_request(xl_client_ws(f->c),
+			  json_pack("{s:s}", "command", "mock_drop_all"), 0,
+			  NULL, NULL, &err),
+	    XU_OK);
+	assert_true(th_run_until(f->ctx, has_reply, f, 5000));
+	assert_int_equal(f->code, XU_EUNAVAIL);
+	/* Not connected: a request fails at once. */
+	if (xl_client_state(f->c) < XL_CLIENT_SUBSCRIBING)
+		assert_int_equal(
+		    xl_client_request(f->c,
+				      json_pack("{s:s}", "command", "ping"), 0,
+				      got_reply, f, &err),
+		    XU_EUNAVAIL);
+	/* Reconnects, resubscribes and resyncs. */
+	assert_true(th_run_until(f->ctx, reconnected, f, 10000));
+	assert_int_equal(f->ready, 2);
+	fx_free(f);
+}
+
+static void test_ws_reconnect_after_server_restart(void **state)
+{
+	struct fx *f = fx_new(NULL, 1, NULL, 0, 0, 0);
+
+	(void)state;
+	assert_true(th_run_until(f->ctx, is_ready, f, 10000));
+	th_kill(&f->srv);
+	th_run_for(f->ctx, 800); /* several failed attempts with backoff */
+	assert_int_not_equal(xl_client_state(f->c), XL_CLIENT_READY);
+	assert_true(start_mock(f, NULL));
+	assert_true(th_run_until(f->ctx, reconnected, f, 10000));
+	assert_int_equal(f->ready, 2);
+	fx_free(f);
+}
+
+static void test_ws_bad_config(void **state)
+{
+	struct lws_context *ctx;
+	struct xl_client_cfg cfg;
+	struct xu_err err;
+
+	(void)state;
+	ctx = xl_ws_context_new(&err);
+	assert_non_null(ctx);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ws.url = "http://127.0.0.1:1";
+	cfg.account = OUR;
+	assert_null(xl_client_new(ctx, &cfg, &err));
+	assert_int_equal(err.code, XU_EINVAL);
+	cfg.ws.url = "ws://127.0.0.1:99999";
+	assert_null(xl_client_new(ctx, &cfg, &err));
+	cfg.ws.url = "ws://127.0.0.1:6006";
+	cfg.account = "notanaddress";
+	assert_null(xl_client_new(ctx, &cfg, &err));
+	cfg.account = OUR;
+	struct xl_client *c = xl_client_new(ctx, &cfg, &err);
+	assert_non_null(c);
+	xl_client_free(c);
+	lws_context_destroy(ctx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_ws_bad_config),
+	    cmocka_unit_test(test_ws_resync_pages_channels),
+	    cmocka_unit_test(test_ws_network_mismatch_is_fatal),
+	    cmocka_unit_test(test_ws_absent_network_id_means_mainnet),
+	    cmocka_unit_test(test_ws_bad_frames_are_dropped),
+	    cmocka_unit_test(test_ws_timeout_and_ping_reconnect),
+	    cmocka_unit_test(test_ws_disconnect_fails_pending),
+	    cmocka_unit_test(test_ws_reconnect_after_server_restart),
+	};
+	if (!getenv("XRPSE_TEST_VERBOSE"))
+		xu_log_set_level(XU_LOG_BROKEN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
