@@ -1,0 +1,1065 @@
+'use strict';
+/*
+ * An ILP connector stand-in for testing settlement engines (RFC 0038).  One
+ * Connector plays one node of a bilateral link: it serves the accounting-
+ * system API its engine calls (credits and outgoing peer messages), relays
+ * messages to the peer connector over a simulated `peer.settle` ILP hop,
+ * keeps a balance per account and asks its engine to settle (with an
+ * Idempotency-Key) when the balance passes a threshold.  Two flavours copy
+ * what interledger-rs ("rs") and the Java ilpv4-connector ("java") do on the
+ * wire; see ../../shared/docs/settlement-api.md sections a, b, d, e and
+ * README.md next to this file.  Everything binds to 127.0.0.1.  Amounts are
+ * BigInt; there is no floating point anywhere near an amount.
+ */
+
+const http = require('http');
+const crypto = require('crypto');
+const { parseQuantity, rescale, parseDecimal, Leftovers } =
+	require('./quantity');
+
+const PEER_CONDITION =
+	'66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925';
+const ZERO_FULFILLMENT = Buffer.alloc(32);
+const UUID_RE =
+	/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_BODY = 1 << 20;
+const LOG_MAX = 5000;
+const JAVA_IDEM_TTL_MS = 5 * 60 * 1000;
+const FLAVORS = {
+	/* interledger-rs: engine client timeout 5 s; account scale is per
+	 * account, 9 is what its XRP examples use. */
+	rs: { engineTimeoutMs: 5000, scale: 9 },
+	/* ilpv4-connector: OkHttp read timeout 30 s; XRP accounts at 9. */
+	java: { engineTimeoutMs: 30000, scale: 9 },
+};
+
+class HttpError extends Error {
+	constructor(status, title, detail) {
+		super(detail || title);
+		this.status = status;
+		this.title = title;
+		this.detail = detail;
+	}
+}
+
+/* Media type of a Content-Type header, lower-cased, parameters dropped;
+ * '' when absent. */
+function mediaType(h) {
+	return (h || '').split(';')[0].trim().toLowerCase();
+}
+
+function bodyForLog(buf) {
+	if (!buf || buf.length === 0)
+		return { body: '' };
+	const s = buf.toString('utf8');
+	if (Buffer.from(s, 'utf8').equals(buf) && !/[\x00-\x08\x0e-\x1f]/.test(s))
+		return { body: s.length > 4096 ? s.slice(0, 4096) + '...' : s };
+	return { body: buf.toString('base64'), bodyEncoding: 'base64' };
+}
+
+function pickHeaders(h) {
+	const out = {};
+	for (const k of ['content-type', 'accept', 'idempotency-key',
+			 'location'])
+		if (h[k] !== undefined)
+			out[k] = h[k];
+	return out;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/*
+ * One HTTP request to 127.0.0.1-style URLs.  Resolves {status, headers,
+ * body: Buffer}; rejects with err.code 'ETIMEDOUT' after timeoutMs or with
+ * the socket error.
+ */
+function httpRequest(url, { method = 'POST', headers = {}, body, timeoutMs }) {
+	return new Promise((resolve, reject) => {
+		const u = new URL(url);
+		const data = body === undefined ? null :
+			     Buffer.isBuffer(body) ? body : Buffer.from(body);
+		const h = Object.assign({}, headers);
+		if (data)
+			h['content-length'] = String(data.length);
+		const req = http.request({
+			host: u.hostname, port: u.port, method,
+			path: u.pathname + u.search, headers: h,
+		}, (res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('end', () => {
+				clearTimeout(timer);
+				resolve({ status: res.statusCode, headers: res.headers,
+					  body: Buffer.concat(chunks) });
+			});
+			res.on('error', (e) => { clearTimeout(timer); reject(e); });
+		});
+		const timer = setTimeout(() => {
+			const e = new Error(`timeout after ${timeoutMs} ms`);
+			e.code = 'ETIMEDOUT';
+			req.destroy(e);
+		}, timeoutMs);
+		req.on('error', (e) => { clearTimeout(timer); reject(e); });
+		req.end(data || undefined);
+	});
+}
+
+function readBody(req) {
+	return new Promise((resolve, reject) => {
+		const chunks = [];
+		let n = 0;
+		req.on('data', (c) => {
+			n += c.length;
+			if (n > MAX_BODY) {
+				reject(new HttpError(413, 'Payload Too Large'));
+				req.destroy();
+				return;
+			}
+			chunks.push(c);
+		});
+		req.on('end', () => resolve(Buffer.concat(chunks)));
+		req.on('error', reject);
+	});
+}
+
+function bigOrNull(v, what) {
+	if (v === undefined || v === null || v === '')
+		return null;
+	if (typeof v === 'bigint')
+		return v;
+	if (typeof v === 'number' && Number.isSafeInteger(v))
+		return BigInt(v);
+	if (typeof v === 'string' && /^-?[0-9]+$/.test(v))
+		return BigInt(v);
+	throw new HttpError(400, 'Bad Request',
+			    `${what} must be an integer (string)`);
+}
+
+class Connector {
+	/*
+	 * opts: port (0 = any), engineUrl, peerUrl (optional), flavor 'rs' |
+	 * 'java', threshold (account units, null = never settle
+	 * automatically), settleTo (default 0), scale (account scale),
+	 * controlPort (undefined = control API under /control on the main
+	 * port), expiryMs (Prepare expiry, 30000), retries (extra attempts for
+	 * a failed settlement, default 10 rs / 0 java), retryDelayMs (1000),
+	 * retryKey 'same' | 'fresh', engineTimeoutMs, name (for logs).
+	 */
+	constructor(opts = {}) {
+		this.flavor = opts.flavor || 'rs';
+		if (!FLAVORS[this.flavor])
+			throw new Error(`unknown flavor ${this.flavor}`);
+		const fl = FLAVORS[this.flavor];
+		this.opts = {
+			port: opts.port || 0,
+			engineUrl: (opts.engineUrl || '').replace(/\/+$/, ''),
+			peerUrl: (opts.peerUrl || '').replace(/\/+$/, ''),
+			threshold: bigOrNull(opts.threshold, 'threshold'),
+			settleTo: bigOrNull(opts.settleTo, 'settleTo') || 0n,
+			scale: opts.scale === undefined ? fl.scale : opts.scale,
+			controlPort: opts.controlPort,
+			expiryMs: opts.expiryMs || 30000,
+			retries: opts.retries === undefined ? 10 : opts.retries,
+			retryDelayMs: opts.retryDelayMs === undefined ? 1000 :
+				      opts.retryDelayMs,
+			retryKey: opts.retryKey || 'same',
+			engineTimeoutMs: opts.engineTimeoutMs ||
+					 fl.engineTimeoutMs,
+			name: opts.name || `${this.flavor}-connector`,
+		};
+		if (!['same', 'fresh'].includes(this.opts.retryKey))
+			throw new Error('retryKey must be same or fresh');
+		this.accounts = new Map(); /* name -> account */
+		this.byEngineId = new Map(); /* engine account id -> account */
+		this.idem = new Map(); /* Idempotency-Key -> stored reply */
+		this.log = [];
+		this.seq = 0;
+		this.settleSeq = 0;
+		this.faults = new Map(); /* route -> {fail, status, hang, delayMs} */
+		this.hung = new Set();
+		this.jobs = new Set();
+		this.closed = false;
+	}
+
+	/* ---------- lifecycle ---------- */
+
+	async start() {
+		this.server = http.createServer((q, s) => this._dispatch(q, s, false));
+		this.server.keepAliveTimeout = 5000;
+		await new Promise((r, j) => {
+			this.server.once('error', j);
+			this.server.listen(this.opts.port, '127.0.0.1', r);
+		});
+		this.port = this.server.address().port;
+		if (this.opts.controlPort !== undefined &&
+		    this.opts.controlPort !== null) {
+			this.controlServer = http.createServer(
+				(q, s) => this._dispatch(q, s, true));
+			await new Promise((r, j) => {
+				this.controlServer.once('error', j);
+				this.controlServer.listen(this.opts.controlPort,
+							  '127.0.0.1', r);
+			});
+			this.controlPort = this.controlServer.address().port;
+		} else {
+			this.controlPort = this.port;
+		}
+		return this;
+	}
+
+	async stop() {
+		this.closed = true;
+		for (const s of [this.server, this.controlServer]) {
+			if (!s)
+				continue;
+			s.closeAllConnections();
+			await new Promise((r) => s.close(() => r()));
+		}
+		for (const res of this.hung)
+			res.destroy();
+		this.hung.clear();
+	}
+
+	get url() {
+		return `http://127.0.0.1:${this.port}`;
+	}
+
+	get controlUrl() {
+		return `http://127.0.0.1:${this.controlPort}/control`;
+	}
+
+	/* ---------- request log ---------- */
+
+	_log(entry) {
+		entry.seq = ++this.seq;
+		entry.time = new Date().toISOString();
+		this.log.push(entry);
+		if (this.log.length > LOG_MAX)
+			this.log.shift();
+		return entry;
+	}
+
+	/* ---------- dispatch ---------- */
+
+	async _dispatch(req, res, controlOnly) {
+		const url = new URL(req.url, 'http://x');
+		const path = url.pathname;
+		let route = null;
+		let m;
+		if (!controlOnly &&
+		    (m = path.match(/^\/accounts\/([^/]+)\/settlements$/)))
+			route = 'settlements';
+		else if (!controlOnly &&
+			 (m = path.match(/^\/accounts\/([^/]+)\/messages$/)))
+			route = 'messages';
+		else if (!controlOnly &&
+			 (m = path.match(/^\/peer\/accounts\/([^/]+)\/settle$/)))
+			route = 'peer';
+		else if (path.startsWith('/control/') || path === '/control')
+			route = (controlOnly || this.controlPort === this.port) ?
+				'control' : null;
+
+		if (route === 'control')
+			return this._control(req, res, url);
+
+		let body;
+		try {
+			body = await readBody(req);
+		} catch (e) {
+			return this._problem(res, e.status || 400,
+					     e.title || 'Bad Request');
+		}
+		const entry = this._log({
+			dir: 'in', route: route || 'unknown', method: req.method,
+			path, headers: pickHeaders(req.headers),
+			...bodyForLog(body),
+		});
+		res.on('finish', () => {
+			entry.status = res.statusCode;
+		});
+
+		if (!route || req.method !== 'POST')
+			return this._problem(res, 404, 'Not Found',
+					     `no route for ${req.method} ${path}`,
+					     entry);
+
+		/* Fault injection: delay, then hang or fail. */
+		const f = this._takeFault(route);
+		if (f.delayMs)
+			await sleep(f.delayMs);
+		if (f.hang) {
+			entry.fault = 'hang';
+			this.hung.add(res);
+			res.on('close', () => this.hung.delete(res));
+			return;
+		}
+		if (f.fail) {
+			entry.fault = `fail ${f.status}`;
+			return this._problem(res, f.status, 'Injected Fault',
+					     'fault injected by test control',
+					     entry);
+		}
+
+		let id;
+		try {
+			id = decodeURIComponent(m[1]);
+		} catch (e) {
+			return this._problem(res, 400, 'Bad Request',
+					     'bad account id encoding', entry);
+		}
+		try {
+			if (route === 'settlements')
+				await this._incomingSettlement(req, res, id, body,
+							       entry);
+			else if (route === 'messages')
+				await this._outgoingMessage(req, res, id, body,
+							    entry);
+			else
+				await this._peerSettle(req, res, id, body, entry);
+		} catch (e) {
+			if (e instanceof HttpError)
+				return this._problem(res, e.status, e.title,
+						     e.detail, entry);
+			entry.error = String(e && e.stack || e);
+			return this._problem(res, 500, 'Internal Server Error',
+					     String(e.message || e), entry);
+		}
+	}
+
+	_takeFault(route) {
+		const out = { delayMs: 0, hang: false, fail: false, status: 500 };
+		for (const r of [route, 'all']) {
+			const f = this.faults.get(r);
+			if (!f)
+				continue;
+			out.delayMs += f.delayMs || 0;
+			if (!out.hang && !out.fail && f.hang > 0) {
+				f.hang--;
+				out.hang = true;
+			} else if (!out.hang && !out.fail && f.fail > 0) {
+				f.fail--;
+				out.fail = true;
+				out.status = f.status || 500;
+			}
+		}
+		return out;
+	}
+
+	_reply(res, status, headers, body, entry) {
+		const buf = body === undefined || body === null ? Buffer.alloc(0) :
+			    Buffer.isBuffer(body) ? body : Buffer.from(body);
+		if (entry) {
+			entry.status = status;
+			entry.response = bodyForLog(buf).body;
+			entry.responseHeaders = pickHeaders(
+				Object.fromEntries(Object.entries(headers)
+					.map(([k, v]) => [k.toLowerCase(), v])));
+		}
+		res.writeHead(status, Object.assign(
+			{ 'content-length': String(buf.length) }, headers));
+		res.end(buf);
+	}
+
+	/* RFC 7807 problem, shaped like the flavour's (rs adds `datetime`). */
+	_problem(res, status, title, detail, entry) {
+		const p = { type: 'about:blank', title, status };
+		if (detail)
+			p.detail = detail;
+		if (this.flavor === 'rs')
+			p.datetime = new Date().toISOString();
+		this._reply(res, status,
+			    { 'content-type': 'application/problem+json' },
+			    JSON.stringify(p), entry);
+	}
+
+	/* ---------- A1: POST /accounts/:id/settlements (engine credits us) */
+
+	async _incomingSettlement(req, res, id, body, entry) {
+		const key = req.headers['idempotency-key'];
+		const ct = mediaType(req.headers['content-type']);
+		if (this.flavor === 'rs') {
+			/* interledger-rs node_api: ids are connector UUIDs. */
+			if (!UUID_RE.test(id))
+				throw new HttpError(400, 'Bad Request',
+						    `${id} is an invalid account ID`);
+			const acct = this.byEngineId.get(id);
+			if (!acct)
+				throw new HttpError(404, 'Account Not Found',
+						    `Account ${id} was not found`);
+			if (ct && ct !== 'application/json')
+				throw new HttpError(415, 'Unsupported Media Type',
+						    `expected application/json, got ${ct}`);
+			const q = this._parseQuantityBody(body);
+			if (key === undefined) {
+				/* The real node unwraps the missing key in its
+				 * Redis store and the request dies with the
+				 * connection (settlement-api.md a.2). */
+				entry.fault = 'missing Idempotency-Key: connection dropped like the rs node';
+				entry.status = 0;
+				req.socket.destroy();
+				return;
+			}
+			const fp = `${id}|${q.amount}|${q.scale}`;
+			const prev = this.idem.get(key);
+			if (prev) {
+				entry.replay = true;
+				if (prev.fp !== fp)
+					throw new HttpError(409, 'Idempotency Error',
+							    'Provided idempotency key is tied to other input');
+				return this._reply(res, prev.status, prev.headers,
+						   prev.body, entry);
+			}
+			const credited = this._credit(acct, q, key, true);
+			entry.credited = credited.toString();
+			const rep = { fp, status: 201, headers: {}, body: 'RECEIVED',
+				      time: Date.now() };
+			this.idem.set(key, rep);
+			return this._reply(res, 201, rep.headers, rep.body, entry);
+		}
+
+		/* java: SettlementController consumes application/json and
+		 * requires the key; replays the cached answer for any body. */
+		if (ct !== 'application/json')
+			throw new HttpError(415, 'Unsupported Media Type',
+					    `expected application/json, got ${ct || 'none'}`);
+		if (!key)
+			throw new HttpError(400, 'Bad Request',
+					    'Idempotency-Key header is required');
+		const prev = this.idem.get(key);
+		if (prev && Date.now() - prev.time < JAVA_IDEM_TTL_MS) {
+			entry.replay = true;
+			return this._reply(res, prev.status, prev.headers,
+					   prev.body, entry);
+		}
+		const acct = this.byEngineId.get(id);
+		if (!acct)
+			throw new HttpError(404, 'Not Found',
+					    `Account not found for settlement engine account id ${id}`);
+		const q = this._parseQuantityBody(body);
+		const credited = this._credit(acct, q, key, false);
+		entry.credited = credited.toString();
+		const rep = {
+			status: 200,
+			headers: {
+				'content-type': 'application/json',
+				'idempotency-key': key,
+				location: `/accounts/${encodeURIComponent(id)}/settlements/${encodeURIComponent(key)}`,
+			},
+			body: JSON.stringify({ amount: credited.toString(),
+					       scale: acct.scale }),
+			time: Date.now(),
+		};
+		this.idem.set(key, rep);
+		return this._reply(res, 200, rep.headers, rep.body, entry);
+	}
+
+	_parseQuantityBody(body) {
+		let j;
+		try {
+			j = JSON.parse(body.toString('utf8'));
+		} catch (e) {
+			throw new HttpError(400, 'Bad Request',
+					    'request body is not valid JSON');
+		}
+		try {
+			return parseQuantity(j);
+		} catch (e) {
+			throw new HttpError(400, 'Bad Request', e.message);
+		}
+	}
+
+	/* Credits an incoming settlement; returns the units credited at the
+	 * account scale.  rs keeps sub-unit leftovers, java drops them. */
+	_credit(acct, q, key, keepLeftovers) {
+		let units;
+		if (keepLeftovers) {
+			units = acct.leftovers.add(q.amount, q.scale, acct.scale);
+		} else {
+			const r = rescale(q.amount, q.scale, acct.scale);
+			units = r.value;
+			if (r.remainder !== 0n)
+				acct.dropped.push({ amount: r.remainder.toString(),
+						    scale: q.scale });
+		}
+		/* process_incoming_settlement.lua: pay down a negative
+		 * balance first, the rest becomes prepaid. */
+		if (acct.balance < 0n) {
+			const pay = units < -acct.balance ? units : -acct.balance;
+			acct.balance += pay;
+			acct.prepaid += units - pay;
+		} else {
+			acct.prepaid += units;
+		}
+		acct.credited += units;
+		acct.credits.push({ key, amount: q.amount.toString(),
+				    scale: q.scale, credited: units.toString(),
+				    time: new Date().toISOString() });
+		return units;
+	}
+
+	/* ---------- A2: POST /accounts/:id/messages (engine -> peer) ---- */
+
+	async _outgoingMessage(req, res, id, data, entry) {
+		if (this.flavor === 'rs' && !UUID_RE.test(id))
+			throw new HttpError(400, 'Bad Request',
+					    `${id} is an invalid account ID`);
+		const acct = this.byEngineId.get(id);
+		if (!acct)
+			throw new HttpError(404, 'Account Not Found',
+					    `Account ${id} was not found`);
+		const reply = await this._sendPeerSettle(acct, data);
+		entry.ilp = { type: reply.type, code: reply.code };
+		if (this.flavor === 'java') {
+			/* DefaultSettlementService: 200 + the packet's data,
+			 * rejects included. */
+			return this._reply(res, 200,
+					   { 'content-type': 'application/octet-stream' },
+					   reply.data, entry);
+		}
+		if (reply.type === 'fulfill')
+			return this._reply(res, 201,
+					   { 'content-type': 'application/octet-stream' },
+					   reply.data, entry);
+		return this._problem(res, 502, 'Error sending message to peer engine',
+				     `Error sending message to peer engine: ${reply.code} ${reply.message}`,
+				     entry);
+	}
+
+	/* Sends a Prepare to peer.settle over the link to the peer connector
+	 * and resolves to {type: 'fulfill'|'reject', data: Buffer, code?,
+	 * message?}; never rejects. */
+	async _sendPeerSettle(acct, data) {
+		const expiresAt = new Date(Date.now() + this.opts.expiryMs);
+		const prepare = {
+			destination: 'peer.settle', amount: '0',
+			expiresAt: expiresAt.toISOString(),
+			executionCondition: PEER_CONDITION,
+			data: data.toString('base64'),
+		};
+		const reject = (code, message) => ({
+			type: 'reject', code, message, data: Buffer.alloc(0),
+			triggeredBy: this.flavor === 'rs' ? 'peer.settle' :
+				     `test.${this.opts.name}`,
+		});
+		if (!this.opts.peerUrl)
+			return reject('F02', 'No route to peer (no --peer-url)');
+		const url = `${this.opts.peerUrl}/peer/accounts/${encodeURIComponent(acct.peer)}/settle`;
+		const out = this._log({
+			dir: 'out', route: 'peer', method: 'POST', url,
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify(prepare),
+		});
+		let r;
+		try {
+			r = await httpRequest(url, {
+				headers: { 'content-type': 'application/json' },
+				body: JSON.stringify(prepare),
+				timeoutMs: this.opts.expiryMs,
+			});
+		} catch (e) {
+			out.error = e.code || e.message;
+			if (e.code === 'ETIMEDOUT')
+				return reject('R00', 'Transfer timed out');
+			return reject('T01', `Peer unreachable: ${e.message}`);
+		}
+		out.status = r.status;
+		out.response = r.body.toString('utf8');
+		let p;
+		try {
+			p = JSON.parse(r.body.toString('utf8'));
+		} catch (e) {
+			p = null;
+		}
+		if (r.status !== 200 || !p || !['fulfill', 'reject'].includes(p.type))
+			return reject('T00', `bad peer reply (HTTP ${r.status})`);
+		if (p.type === 'reject')
+			return { type: 'reject', code: p.code, message: p.message,
+				 triggeredBy: p.triggeredBy,
+				 data: Buffer.from(p.data || '', 'base64') };
+		const ful = Buffer.from(p.fulfillment || '', 'hex');
+		const h = crypto.createHash('sha256').update(ful).digest('hex');
+		if (h !== PEER_CONDITION)
+			return reject('F09', 'Fulfillment did not match condition');
+		return { type: 'fulfill', data: Buffer.from(p.data || '', 'base64') };
+	}
+
+	/* ---------- peer hop: POST /peer/accounts/:name/settle --------- */
+
+	async _peerSettle(req, res, name, body, entry) {
+		const send = (pkt) => {
+			const o = Object.assign({}, pkt);
+			o.data = (pkt.data || Buffer.alloc(0)).toString('base64');
+			return this._reply(res, 200,
+					   { 'content-type': 'application/json' },
+					   JSON.stringify(o), entry);
+		};
+		const reject = (code, message) => send({
+			type: 'reject', code, message,
+			triggeredBy: this.flavor === 'rs' ? 'peer.settle' :
+				     `test.${this.opts.name}`,
+		});
+		let p;
+		try {
+			p = JSON.parse(body.toString('utf8'));
+		} catch (e) {
+			return reject('F01', 'Invalid packet');
+		}
+		if (!p || p.destination !== 'peer.settle' || p.amount !== '0' ||
+		    typeof p.data !== 'string')
+			return reject('F01', 'Invalid packet');
+		const acct = this.accounts.get(name);
+		if (!acct || !acct.engineId)
+			/* message_service.rs: only accounts with an engine
+			 * catch peer.settle. */
+			return reject(this.flavor === 'rs' ? 'F02' : 'T00',
+				      'No other incoming handler');
+		const left = Date.parse(p.expiresAt) - Date.now();
+		if (!(left > 0))
+			return reject('R00', 'Packet expired');
+		const data = Buffer.from(p.data, 'base64');
+		const er = await this._callEngineMessage(acct, data, left);
+		entry.engineStatus = er.status;
+		if (er.status >= 200 && er.status < 300)
+			return send({ type: 'fulfill',
+				      fulfillment: ZERO_FULFILLMENT.toString('hex'),
+				      data: er.body });
+		if (this.flavor === 'rs' && er.status >= 400 && er.status < 500)
+			return reject('F00', `Settlement engine rejected the message: HTTP ${er.status}`);
+		return reject('T00', er.status ?
+			      `Settlement engine error: HTTP ${er.status}` :
+			      `Settlement engine unreachable: ${er.error}`);
+	}
+
+	/* E4 to our engine.  rs: 5 s per attempt, a random Idempotency-Key
+	 * per attempt, retries only transport errors (up to 10) while the
+	 * Prepare lives; java: one attempt, no key.  Resolves {status, body}
+	 * or {status: 0, error}. */
+	async _callEngineMessage(acct, data, leftMs) {
+		const deadline = Date.now() + leftMs;
+		const url = `${this.opts.engineUrl}/accounts/${encodeURIComponent(acct.engineId)}/messages`;
+		const attempts = this.flavor === 'rs' ? 11 : 1;
+		let last = { status: 0, error: 'no attempt' };
+		for (let i = 0; i < attempts; i++) {
+			const left = deadline - Date.now();
+			if (left <= 0)
+				break;
+			const headers = {
+				'content-type': 'application/octet-stream',
+				accept: 'application/octet-stream',
+			};
+			if (this.flavor === 'rs')
+				headers['idempotency-key'] = crypto.randomUUID();
+			const out = this._log({ dir: 'out', route: 'engine-messages',
+						method: 'POST', url, headers,
+						...bodyForLog(data) });
+			try {
+				const r = await httpRequest(url, {
+					headers, body: data,
+					timeoutMs: Math.min(left, this.opts.engineTimeoutMs),
+				});
+				out.status = r.status;
+				out.response = bodyForLog(r.body).body;
+				return { status: r.status, body: r.body };
+			} catch (e) {
+				out.error = e.code || e.message;
+				last = { status: 0, error: e.code || e.message };
+			}
+			if (this.closed)
+				break;
+			await sleep(Math.min(200, Math.max(0, deadline - Date.now())));
+		}
+		return last;
+	}
+
+	/* ---------- accounts and E1 ---------- */
+
+	_accountJSON(a) {
+		return {
+			name: a.name, id: a.engineId, peer: a.peer, scale: a.scale,
+			threshold: a.threshold === null ? null : a.threshold.toString(),
+			settleTo: a.settleTo.toString(),
+			balance: a.balance.toString(), prepaid: a.prepaid.toString(),
+			credited: a.credited.toString(),
+			leftovers: a.leftovers.toJSON(), dropped: a.dropped,
+			packetsOut: a.packetsOut.toString(),
+			packetsIn: a.packetsIn.toString(),
+			credits: a.credits,
+			settlements: a.settlements.map((s) => this._settlementJSON(s)),
+			engineCreate: a.engineCreate,
+		};
+	}
+
+	_settlementJSON(s) {
+		return {
+			id: s.id, amount: s.amount.toString(), scale: s.scale,
+			state: s.state, committed: s.committed === null ? null :
+						    s.committed.toString(),
+			refunded: s.refunded.toString(), attempts: s.attempts,
+		};
+	}
+
+	/*
+	 * Adds an account and creates it on the engine (E1) the way the
+	 * flavour does.  spec: {name, id?, peer?, threshold?, settleTo?,
+	 * scale?, createOnEngine? (default true)}.  Resolves the account;
+	 * throws HttpError when the java engine call fails (the java
+	 * connector aborts account creation then).
+	 */
+	async addAccount(spec) {
+		const name = spec.name;
+		if (typeof name !== 'string' || !/^[A-Za-z0-9._~-]{1,64}$/.test(name))
+			throw new HttpError(400, 'Bad Request',
+					    'name must be 1-64 URL-safe characters');
+		if (this.accounts.has(name))
+			throw new HttpError(409, 'Conflict', `account ${name} exists`);
+		const scale = spec.scale === undefined ? this.opts.scale : spec.scale;
+		if (!Number.isInteger(scale) || scale < 0 || scale > 255)
+			throw new HttpError(400, 'Bad Request', 'bad scale');
+		const a = {
+			name, peer: spec.peer || name, scale,
+			threshold: spec.threshold === undefined ? this.opts.threshold :
+				   bigOrNull(spec.threshold, 'threshold'),
+			settleTo: spec.settleTo === undefined ? this.opts.settleTo :
+				  bigOrNull(spec.settleTo, 'settleTo') || 0n,
+			engineId: null, balance: 0n, prepaid: 0n, credited: 0n,
+			leftovers: new Leftovers(), dropped: [], credits: [],
+			settlements: [], packetsOut: 0n, packetsIn: 0n,
+			engineCreate: null,
+		};
+		const create = spec.createOnEngine !== false;
+		if (this.flavor === 'rs') {
+			const id = spec.id || crypto.randomUUID();
+			if (!UUID_RE.test(id))
+				throw new HttpError(400, 'Bad Request',
+						    'rs account ids are UUIDs');
+			a.engineId = id;
+			if (create) {
+				/* routes/accounts.rs: logs a non-2xx, keeps the
+				 * account anyway. */
+				const r = await this._engineCall('accounts', '/accounts', {
+					'content-type': 'application/json',
+				}, JSON.stringify({ id }));
+				a.engineCreate = r;
+			}
+		} else if (create) {
+			const r = await this._engineCall('accounts', '/accounts', {
+				'content-type': 'application/json; charset=utf-8',
+				accept: 'application/json',
+			}, JSON.stringify({ id: null }));
+			a.engineCreate = r;
+			let j = null;
+			try {
+				j = JSON.parse(r.body);
+			} catch (e) { /* handled below */ }
+			if (!(r.status >= 200 && r.status < 300) || !j ||
+			    typeof j.id !== 'string' || j.id === '')
+				throw new HttpError(502, 'Bad Gateway',
+						    `engine account creation failed: HTTP ${r.status || r.error} ${r.body || ''}`);
+			a.engineId = j.id;
+		} else {
+			a.engineId = spec.id || null;
+		}
+		if (a.engineId && this.byEngineId.has(a.engineId))
+			throw new HttpError(409, 'Conflict',
+					    `engine id ${a.engineId} already used`);
+		this.accounts.set(name, a);
+		if (a.engineId)
+			this.byEngineId.set(a.engineId, a);
+		/* rs prefunds at creation when settle_to < 0 (PR #622). */
+		if (this.flavor === 'rs' && a.settleTo < 0n && a.engineId)
+			this._maybeSettle(a);
+		return a;
+	}
+
+	/* A plain call to the engine; resolves {status, body (utf8)} or
+	 * {status: 0, error}. */
+	async _engineCall(route, path, headers, body) {
+		const url = `${this.opts.engineUrl}${path}`;
+		const out = this._log({ dir: 'out', route: `engine-${route}`,
+					method: 'POST', url, headers,
+					...bodyForLog(Buffer.from(body)) });
+		if (!this.opts.engineUrl) {
+			out.error = 'no --engine-url';
+			return { status: 0, error: 'no --engine-url' };
+		}
+		try {
+			const r = await httpRequest(url, {
+				headers, body, timeoutMs: this.opts.engineTimeoutMs,
+			});
+			out.status = r.status;
+			out.response = r.body.toString('utf8');
+			return { status: r.status, body: r.body.toString('utf8') };
+		} catch (e) {
+			out.error = e.code || e.message;
+			return { status: 0, error: e.code || e.message };
+		}
+	}
+
+	/* ---------- balances and outgoing settlement (E3) ---------- */
+
+	/* Records packets through `a`: direction 'out' means the peer
+	 * fulfilled packets we sent (we owe it, balance up, which may trigger
+	 * a settlement); 'in' means it sent us packets (balance down).
+	 * Returns the settlement job started, or null. */
+	packets(a, amount, direction) {
+		if (amount < 0n)
+			throw new HttpError(400, 'Bad Request', 'negative amount');
+		if (direction === 'in') {
+			/* prepaid is consumed first, like the rs balance
+			 * service. */
+			const use = amount < a.prepaid ? amount : a.prepaid;
+			a.prepaid -= use;
+			a.balance -= amount - use;
+			a.packetsIn += amount;
+			return null;
+		}
+		if (direction !== 'out')
+			throw new HttpError(400, 'Bad Request',
+					    'direction is out or in');
+		a.balance += amount;
+		a.packetsOut += amount;
+		return this._maybeSettle(a);
+	}
+
+	/* process_fulfill.lua: when balance >= threshold > settle_to, settle
+	 * balance - settle_to and set the balance to settle_to before the
+	 * call. */
+	_maybeSettle(a) {
+		const prefund = this.flavor === 'rs' && a.settleTo < 0n &&
+				a.balance === 0n && a.settlements.length === 0;
+		if (!prefund) {
+			if (a.threshold === null || a.balance < a.threshold ||
+			    a.threshold <= a.settleTo)
+				return null;
+		}
+		const amount = a.balance - a.settleTo;
+		if (amount <= 0n)
+			return null;
+		a.balance = a.settleTo;
+		return this._startSettlement(a, amount);
+	}
+
+	/* Requests a settlement of `amount` units now (balance already
+	 * adjusted by the caller). */
+	_startSettlement(a, amount) {
+		const s = {
+			id: ++this.settleSeq, amount, scale: a.scale,
+			state: 'pending', committed: null, refunded: 0n,
+			attempts: [], promise: null,
+		};
+		a.settlements.push(s);
+		s.promise = this._runSettlement(a, s).catch((e) => {
+			s.state = 'failed';
+			s.error = String(e);
+		});
+		this.jobs.add(s.promise);
+		s.promise.finally(() => this.jobs.delete(s.promise));
+		return s;
+	}
+
+	async _runSettlement(a, s) {
+		const body = this.flavor === 'rs' ?
+			JSON.stringify({ amount: s.amount.toString(), scale: s.scale }) :
+			JSON.stringify({ scale: s.scale, amount: s.amount.toString() });
+		const headers = this.flavor === 'rs' ?
+			{ 'content-type': 'application/json',
+			  accept: 'application/json' } :
+			{ 'content-type': 'application/json; charset=utf-8',
+			  accept: 'application/json' };
+		let key = crypto.randomUUID();
+		const refund = (amt, why) => {
+			a.balance += amt;
+			s.refunded += amt;
+			s.state = 'refunded';
+			s.reason = why;
+		};
+		for (let i = 0; i <= this.opts.retries; i++) {
+			if (this.closed)
+				return;
+			if (i > 0 && this.opts.retryKey === 'fresh')
+				key = crypto.randomUUID();
+			const r = await this._engineCall('settlements',
+				`/accounts/${encodeURIComponent(a.engineId)}/settlements`,
+				Object.assign({ 'idempotency-key': key }, headers), body);
+			s.attempts.push({ key, status: r.status, error: r.error });
+			if (r.status >= 200 && r.status < 300) {
+				if (this.flavor === 'rs') {
+					s.state = 'done';
+					s.committed = s.amount;
+					return;
+				}
+				/* java requires a Quantity back: the amount
+				 * the engine committed. */
+				let q;
+				try {
+					q = parseQuantity(JSON.parse(r.body));
+				} catch (e) {
+					return refund(s.amount,
+						      `unparsable engine reply: ${e.message}`);
+				}
+				const c = rescale(q.amount, q.scale, a.scale).value;
+				s.committed = c < s.amount ? c : s.amount;
+				s.state = 'done';
+				if (c < s.amount)
+					refund(s.amount - c, 'engine committed less');
+				return;
+			}
+			if (r.status >= 400 && r.status < 500)
+				return refund(s.amount, `engine answered ${r.status}`);
+			if (i < this.opts.retries)
+				await sleep(this.opts.retryDelayMs);
+		}
+		refund(s.amount, 'retries exhausted');
+	}
+
+	/* Resolves once every settlement in flight has finished. */
+	async idle() {
+		while (this.jobs.size)
+			await Promise.all([...this.jobs]);
+	}
+
+	/* ---------- control API ---------- */
+
+	async _control(req, res, url) {
+		const send = (status, obj) => this._reply(res, status,
+			{ 'content-type': 'application/json' },
+			JSON.stringify(obj, null, 1));
+		try {
+			const body = await readBody(req);
+			let j = {};
+			if (body.length) {
+				try {
+					j = JSON.parse(body.toString('utf8'));
+				} catch (e) {
+					throw new HttpError(400, 'Bad Request',
+							    'control body is not JSON');
+				}
+			}
+			const p = url.pathname.replace(/^\/control/, '') || '/';
+			const M = req.method;
+			let m;
+			if (M === 'GET' && p === '/health')
+				return send(200, {
+					ok: true, flavor: this.flavor, port: this.port,
+					controlPort: this.controlPort,
+					engineUrl: this.opts.engineUrl,
+					peerUrl: this.opts.peerUrl, scale: this.opts.scale,
+				});
+			if (M === 'GET' && p === '/accounts')
+				return send(200, [...this.accounts.values()]
+					.map((a) => this._accountJSON(a)));
+			if (M === 'POST' && p === '/accounts') {
+				const a = await this.addAccount(j);
+				return send(201, this._accountJSON(a));
+			}
+			if ((m = p.match(/^\/accounts\/([^/]+)(\/[a-z]+)?$/))) {
+				const a = this.accounts.get(decodeURIComponent(m[1]));
+				if (!a)
+					throw new HttpError(404, 'Not Found',
+							    'no such account');
+				const sub = m[2] || '';
+				if (M === 'GET' && sub === '')
+					return send(200, this._accountJSON(a));
+				if (M === 'POST' && sub === '/packets') {
+					const amt = this._controlAmount(j, a);
+					const s = this.packets(a, amt, j.direction || 'out');
+					if (s && j.wait)
+						await s.promise;
+					return send(200, {
+						settlement: s ? this._settlementJSON(s) : null,
+						account: this._accountJSON(a),
+					});
+				}
+				if (M === 'POST' && sub === '/settle') {
+					const amt = j.amount === undefined &&
+						    j.xrp === undefined ?
+						a.balance - a.settleTo :
+						this._controlAmount(j, a);
+					if (amt <= 0n)
+						throw new HttpError(400, 'Bad Request',
+								    'nothing to settle');
+					a.balance -= amt;
+					const s = this._startSettlement(a, amt);
+					if (j.wait)
+						await s.promise;
+					return send(200, {
+						settlement: this._settlementJSON(s),
+						account: this._accountJSON(a),
+					});
+				}
+				if (M === 'POST' && sub === '/config') {
+					if (j.threshold !== undefined)
+						a.threshold = bigOrNull(j.threshold, 'threshold');
+					if (j.settleTo !== undefined)
+						a.settleTo = bigOrNull(j.settleTo, 'settleTo') || 0n;
+					return send(200, this._accountJSON(a));
+				}
+			}
+			if (M === 'GET' && p === '/log') {
+				const since = Number(url.searchParams.get('since') || 0);
+				const route = url.searchParams.get('route');
+				return send(200, this.log.filter((e) => e.seq > since &&
+					(!route || e.route === route)));
+			}
+			if (M === 'DELETE' && p === '/log') {
+				this.log = [];
+				return send(200, { ok: true });
+			}
+			if (M === 'GET' && p === '/faults')
+				return send(200, Object.fromEntries(this.faults));
+			if (M === 'POST' && p === '/faults') {
+				const route = j.route || 'all';
+				if (!['all', 'settlements', 'messages', 'peer'].includes(route))
+					throw new HttpError(400, 'Bad Request',
+							    'route is all|settlements|messages|peer');
+				const f = this.faults.get(route) ||
+					  { fail: 0, status: 500, hang: 0, delayMs: 0 };
+				for (const k of ['fail', 'hang', 'delayMs', 'status']) {
+					if (j[k] === undefined)
+						continue;
+					if (!Number.isInteger(j[k]) || j[k] < 0)
+						throw new HttpError(400, 'Bad Request',
+								    `${k} must be a non-negative integer`);
+					f[k] = j[k];
+				}
+				this.faults.set(route, f);
+				return send(200, Object.fromEntries(this.faults));
+			}
+			if (M === 'DELETE' && p === '/faults') {
+				this.faults.clear();
+				if (j.releaseHung || url.searchParams.get('releaseHung')) {
+					for (const r of this.hung)
+						r.destroy();
+					this.hung.clear();
+				}
+				return send(200, { ok: true });
+			}
+			if (M === 'POST' && p === '/idle') {
+				await this.idle();
+				return send(200, { ok: true });
+			}
+			throw new HttpError(404, 'Not Found',
+					    `no control route ${M} ${p}`);
+		} catch (e) {
+			if (e instanceof HttpError)
+				return send(e.status, { error: e.detail || e.title });
+			return send(500, { error: String(e.message || e) });
+		}
+	}
+
+	/* {amount: "<units>"} or {xrp: "<decimal standard units>"}. */
+	_controlAmount(j, a) {
+		try {
+			if (j.xrp !== undefined)
+				return parseDecimal(String(j.xrp), a.scale);
+			if (typeof j.amount === 'string' && /^[0-9]+$/.test(j.amount))
+				return BigInt(j.amount);
+		} catch (e) {
+			throw new HttpError(400, 'Bad Request', e.message);
+		}
+		throw new HttpError(400, 'Bad Request',
+				    'give amount (units, string) or xrp (decimal string)');
+	}
+}
+
+module.exports = { Connector, httpRequest, PEER_CONDITION, UUID_RE };
