@@ -137,9 +137,12 @@ static enum xu_code derive_tweak(uint8_t tweak[32], const uint8_t gen33[33],
 	for (uint32_t sub = 0; sub < DERIVE_TRIES; sub++) {
 		put_u32be(pre + 37, sub);
 		cr_sha512half(tweak, pre, sizeof(pre));
-		if (secp256k1_ec_seckey_verify(ctx, tweak))
+		if (secp256k1_ec_seckey_verify(ctx, tweak)) {
+			sodium_memzero(pre, sizeof(pre));
 			return XU_OK;
+		}
 	}
+	sodium_memzero(pre, sizeof(pre));
 	sodium_memzero(tweak, 32);
 	return xu_fail(err, XU_EINVAL, 0, "seed yields no account tweak");
 }

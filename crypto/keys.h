@@ -43,8 +43,10 @@ struct cr_keypair {
 };
 
 /* Parses a family seed ("s..." version 0x21, or "sEd..." 01 E1 4B).
- * Returns XU_OK or XU_EPARSE/XU_EINVAL with a message; *seed is wiped on
- * failure.  The caller wipes *seed with cr_seed_clear(). */
+ * Returns XU_OK, or XU_EPARSE with err->detail an enum cr_b58_fail
+ * (character, too short, checksum, version, length) and a message that
+ * never quotes the seed; *seed is wiped on failure.  The caller wipes
+ * *seed with cr_seed_clear(). */
 enum xu_code cr_seed_parse(struct cr_seed *seed, const char *text,
 			   struct xu_err *err) XU_WARN_UNUSED;
 /* Encodes a seed as "s..." (secp256k1) or "sEd..." (ed25519). */
@@ -59,8 +61,13 @@ enum xu_code cr_keypair_derive(struct cr_keypair *kp,
 			       const struct cr_seed *seed,
 			       enum cr_key_type type,
 			       struct xu_err *err) XU_WARN_UNUSED;
-/* Parses a seed and derives with its implied type, or `override` when it
- * is not 0. */
+/* Parses a seed and derives with its implied type, or `override` (an enum
+ * cr_key_type) when it is not 0.  An "s..." seed may be forced to ed25519
+ * (as xrpl.js Wallet.fromSeed(seed, {algorithm: 'ed25519'}) does); an
+ * "sEd..." seed forced to secp256k1 is refused with XU_EINVAL, as rippled
+ * refuses it.  Returns XU_OK or the errors of cr_seed_parse and
+ * cr_keypair_derive; *kp is zeroed on failure.  The caller wipes *kp with
+ * cr_keypair_clear(). */
 enum xu_code cr_keypair_from_seed_text(struct cr_keypair *kp,
 				       const char *seed_text, int override,
 				       struct xu_err *err) XU_WARN_UNUSED;

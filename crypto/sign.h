@@ -17,8 +17,10 @@
 
 #define CR_SIG_MAX_BYTES 72
 
-/* Must be called once before any other function of crypto/ (it initializes
- * libsodium and the secp256k1 context).  Returns XU_OK, or XU_EINTERNAL. */
+/* Must be called before any other function of crypto/ (it initializes
+ * libsodium and creates the secp256k1 signing context, randomized with
+ * randombytes_buf).  Call it from the main thread before starting others;
+ * later calls return XU_OK at once.  Returns XU_OK, or XU_EINTERNAL. */
 enum xu_code cr_init(struct xu_err *err) XU_WARN_UNUSED;
 
 /* Signs msg[0..len) with kp.  sig has room for CR_SIG_MAX_BYTES; *siglen
