@@ -509,19 +509,21 @@ enum xu_code xl_json_sign(const json_t *tx, const struct cr_keypair *kp,
 	if (!json_is_object(tx))
 		return xu_fail(err, XU_EINVAL, 0,
 			       "the transaction must be a JSON object");
-	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
-		if (!json_object_get(tx, required[i]))
-			return xu_fail(err, XU_EINVAL, 0, "missing %s",
-				       required[i]);
-	if (json_object_get(tx, "TxnSignature") ||
-	    json_object_get(tx, "Signers"))
-		return xu_fail(err, XU_EINVAL, 0,
-			       "the transaction is already signed");
 	if (!(jt = malloc(sizeof(*jt))))
 		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
 	xl_tree_init(&jt->t, jt->nodes, XL_JSON_NODES, jt->arena,
 		     sizeof(jt->arena));
+	/* Unknown fields and wrong types first, then what is missing. */
 	rc = xl_json_to_tree(&jt->t, tx, err);
+	for (size_t i = 0; !rc && i < sizeof(required) / sizeof(required[0]);
+	     i++)
+		if (!json_object_get(tx, required[i]))
+			rc = xu_fail(err, XU_EINVAL, 0, "missing %s",
+				     required[i]);
+	if (!rc && (json_object_get(tx, "TxnSignature") ||
+		    json_object_get(tx, "Signers")))
+		rc = xu_fail(err, XU_EINVAL, 0,
+			     "the transaction is already signed");
 	if (!rc) {
 		const struct xl_field *spk = xl_field_by_name("SigningPubKey");
 		xl_tree_remove(&jt->t, 0, spk);
