@@ -49,9 +49,12 @@ function parseDecimal(s, scale) {
 }
 
 /*
- * Leftovers as interledger-rs keeps them: a list of (amount, scale) pairs;
- * on each credit they are summed at the largest scale seen and split into a
- * part creditable at the account scale and a new remainder.
+ * Leftovers as interledger-rs keeps them (a list of (amount, scale) pairs
+ * summed at the largest scale seen).  On each credit the node first takes
+ * the whole account units out of the leftovers stored so far, then scales
+ * the request down and stores its own precision loss; so a loss counts only
+ * from the next credit on (node_api.rs settlement_leftovers:
+ * 205@11, 855@12, 110@11, 5@9, 2@7 credit 2, 0, 1, 6, 200 at scale 9).
  */
 class Leftovers {
 	constructor() {
@@ -59,18 +62,16 @@ class Leftovers {
 		this.scale = 0;
 	}
 
-	/* Adds amount@scale and returns the whole units at accountScale that
-	 * can now be credited; keeps the rest. */
+	/* Credits amount@scale to an account at accountScale: returns the
+	 * whole units to credit now and keeps the new remainder. */
 	add(amount, scale, accountScale) {
-		const top = Math.max(scale, this.scale, accountScale);
-		let sum = this.amount * 10n ** BigInt(top - this.scale) +
-			  amount * 10n ** BigInt(top - scale);
-		const r = rescale(sum, top, accountScale);
-		this.amount = r.remainder;
-		this.scale = top;
-		if (this.amount === 0n)
-			this.scale = 0;
-		return r.value;
+		const old = rescale(this.amount, this.scale, accountScale);
+		const cur = rescale(amount, scale, accountScale);
+		const top = Math.max(scale, this.scale);
+		this.amount = old.remainder * 10n ** BigInt(top - this.scale) +
+			      cur.remainder * 10n ** BigInt(top - scale);
+		this.scale = this.amount === 0n ? 0 : top;
+		return old.value + cur.value;
 	}
 
 	toJSON() {

@@ -1,0 +1,414 @@
+'use strict';
+/*
+ * Tests of the connector stand-in against a fake engine: both flavours'
+ * account creation and credit handling, idempotency replays, leftovers,
+ * thresholds and same-key settlement retries, and the control API.
+ */
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { Connector, UUID_RE } = require('../connector');
+const { fakeEngine, call, until } = require('./helpers');
+
+async function setup(t, opts = {}) {
+	const engine = await fakeEngine();
+	const c = await new Connector(Object.assign({
+		engineUrl: engine.url, retryDelayMs: 5,
+	}, opts)).start();
+	t.after(async () => {
+		await c.stop();
+		await engine.close();
+	});
+	return { engine, c };
+}
+
+const credit = (c, id, q, key, headers = {}) =>
+	call(`${c.url}/accounts/${id}/settlements`, 'POST', q,
+	     Object.assign(key === undefined ? {} : { 'idempotency-key': key },
+			   headers));
+
+test('rs creates engine accounts with an explicit UUID and no key', async (t) => {
+	const { engine, c } = await setup(t);
+	const r = await call(`${c.controlUrl}/accounts`, 'POST', { name: 'alice' });
+	assert.equal(r.status, 201);
+	assert.match(r.json.id, UUID_RE);
+	const [e1] = engine.of('accounts');
+	assert.deepEqual(JSON.parse(e1.body), { id: r.json.id });
+	assert.equal(e1.headers['content-type'], 'application/json');
+	assert.equal(e1.headers['idempotency-key'], undefined);
+});
+
+test('rs keeps the account when the engine fails E1', async (t) => {
+	const { engine, c } = await setup(t);
+	engine.on.accounts = () => ({ status: 500, body: 'boom' });
+	const r = await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
+	assert.equal(r.status, 201);
+	assert.equal(r.json.engineCreate.status, 500);
+	assert.equal((await call(`${c.controlUrl}/accounts/a`)).status, 200);
+});
+
+test('java creates accounts with id null and remembers the engine id', async (t) => {
+	const { engine, c } = await setup(t, { flavor: 'java' });
+	engine.on.accounts = () => ({ status: 201,
+		headers: { 'content-type': 'application/json' },
+		body: '{"id":"eng-7"}' });
+	const r = await call(`${c.controlUrl}/accounts`, 'POST', { name: 'bob' });
+	assert.equal(r.status, 201);
+	assert.equal(r.json.id, 'eng-7');
+	const [e1] = engine.of('accounts');
+	assert.equal(e1.body.toString(), '{"id":null}');
+	assert.equal(e1.headers.accept, 'application/json');
+	assert.equal(e1.headers['content-type'], 'application/json; charset=utf-8');
+	/* later calls use the engine's id */
+	await call(`${c.controlUrl}/accounts/bob/settle`, 'POST',
+		   { amount: '5', wait: true });
+	assert.equal(engine.of('settlements')[0].path, '/accounts/eng-7/settlements');
+});
+
+test('java aborts account creation without a JSON id', async (t) => {
+	const { engine, c } = await setup(t, { flavor: 'java' });
+	engine.on.accounts = () => ({ status: 201, body: 'CREATED' });
+	let r = await call(`${c.controlUrl}/accounts`, 'POST', { name: 'bob' });
+	assert.equal(r.status, 502);
+	assert.equal((await call(`${c.controlUrl}/accounts/bob`)).status, 404);
+	engine.on.accounts = () => ({ status: 500, body: '{"id":"x"}' });
+	r = await call(`${c.controlUrl}/accounts`, 'POST', { name: 'bob' });
+	assert.equal(r.status, 502);
+});
+
+test('rs credit: 201 RECEIVED, no content type, errors like the node', async (t) => {
+	const { c } = await setup(t);
+	const a = (await call(`${c.controlUrl}/accounts`, 'POST',
+			      { name: 'a', createOnEngine: false })).json;
+	let r = await credit(c, a.id, { amount: '5', scale: 9 }, 'k1');
+	assert.equal(r.status, 201);
+	assert.equal(r.text, 'RECEIVED');
+	assert.equal(r.headers['content-type'], undefined);
+	r = await credit(c, 'alice', { amount: '5', scale: 9 }, 'k2');
+	assert.equal(r.status, 400);
+	assert.match(r.json.detail, /alice is an invalid account ID/);
+	r = await credit(c, '00000000-0000-4000-8000-000000000000',
+			 { amount: '5', scale: 9 }, 'k3');
+	assert.equal(r.status, 404);
+	assert.equal(r.headers['content-type'], 'application/problem+json');
+	r = await credit(c, a.id, { amount: '5', scale: 9 }, 'k4',
+			 { 'content-type': 'text/plain' });
+	assert.equal(r.status, 415);
+	for (const bad of [{ amount: 5, scale: 9 }, { amount: '-5', scale: 9 },
+			   { amount: '5', scale: 256 }, { amount: '1.5', scale: 1 },
+			   '{"amount":']) {
+		r = await credit(c, a.id, bad, 'kb');
+		assert.equal(r.status, 400, JSON.stringify(bad));
+	}
+	/* missing key: the real node drops the connection */
+	await assert.rejects(credit(c, a.id, { amount: '5', scale: 9 }));
+	const acct = (await call(`${c.controlUrl}/accounts/a`)).json;
+	assert.equal(acct.credited, '5');
+});
+
+test('rs credit idempotency: replay same input, 409 on other input', async (t) => {
+	const { c } = await setup(t);
+	const a = (await call(`${c.controlUrl}/accounts`, 'POST',
+			      { name: 'a', createOnEngine: false })).json;
+	const q = { amount: '7', scale: 9 };
+	assert.equal((await credit(c, a.id, q, 'K')).status, 201);
+	const r2 = await credit(c, a.id, q, 'K');
+	assert.equal(r2.status, 201);
+	assert.equal(r2.text, 'RECEIVED');
+	const r3 = await credit(c, a.id, { amount: '70', scale: 10 }, 'K');
+	assert.equal(r3.status, 409);
+	assert.equal(r3.json.detail, 'Provided idempotency key is tied to other input');
+	const acct = (await call(`${c.controlUrl}/accounts/a`)).json;
+	assert.equal(acct.credited, '7');
+	assert.equal(acct.credits.length, 1);
+	const log = (await call(`${c.controlUrl}/log?route=settlements`)).json;
+	assert.equal(log.filter((e) => e.replay).length, 2);
+});
+
+test('rs leftovers follow node_api.rs settlement_leftovers', async (t) => {
+	const { c } = await setup(t);
+	const a = (await call(`${c.controlUrl}/accounts`, 'POST',
+			      { name: 'a', createOnEngine: false })).json;
+	const steps = [[205, 11, 2], [855, 12, 0], [110, 11, 1], [5, 9, 6],
+		       [2, 7, 200]];
+	let i = 0;
+	for (const [amount, scale, want] of steps) {
+		const r = await credit(c, a.id, { amount: String(amount), scale },
+				       `L${i++}`);
+		assert.equal(r.status, 201);
+		const log = (await call(`${c.controlUrl}/log?route=settlements`)).json;
+		assert.equal(log.at(-1).credited, String(want));
+	}
+	const acct = (await call(`${c.controlUrl}/accounts/a`)).json;
+	assert.equal(acct.credited, '209');
+	assert.deepEqual(acct.leftovers, { amount: '5', scale: 12 });
+});
+
+test('java credit: 200 with the rounded-down Quantity, key echoed', async (t) => {
+	const { c } = await setup(t, { flavor: 'java' });
+	const a = (await call(`${c.controlUrl}/accounts`, 'POST',
+			      { name: 'a', id: 'eng-1', createOnEngine: false })).json;
+	assert.equal(a.id, 'eng-1');
+	let r = await credit(c, 'eng-1', { amount: '1234567', scale: 12 }, 'j1');
+	assert.equal(r.status, 200);
+	assert.deepEqual(r.json, { amount: '1234', scale: 9 });
+	assert.equal(r.headers['idempotency-key'], 'j1');
+	assert.match(r.headers.location, /eng-1/);
+	/* replay of the first answer for any body */
+	r = await credit(c, 'eng-1', { amount: '99', scale: 0 }, 'j1');
+	assert.equal(r.status, 200);
+	assert.deepEqual(r.json, { amount: '1234', scale: 9 });
+	r = await credit(c, 'eng-1', { amount: '1', scale: 9 });
+	assert.equal(r.status, 400);
+	r = await credit(c, 'eng-1', { amount: '1', scale: 9 }, '');
+	assert.equal(r.status, 400);
+	r = await call(`${c.url}/accounts/eng-1/settlements`, 'POST',
+		       '{"amount":"1","scale":9}', { 'idempotency-key': 'j9',
+						      'content-type': 'text/plain' });
+	assert.equal(r.status, 415);
+	r = await credit(c, 'nobody', { amount: '1', scale: 9 }, 'j2');
+	assert.equal(r.status, 404);
+	const acct = (await call(`${c.controlUrl}/accounts/a`)).json;
+	assert.equal(acct.credited, '1234');
+	assert.deepEqual(acct.dropped, [{ amount: '567', scale: 12 }]);
+	assert.deepEqual(acct.leftovers, { amount: '0', scale: 0 });
+});
+
+test('credit pays down a negative balance, the rest is prepaid', async (t) => {
+	const { c } = await setup(t);
+	const a = (await call(`${c.controlUrl}/accounts`, 'POST',
+			      { name: 'a', createOnEngine: false })).json;
+	await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		   { amount: '100', direction: 'in' });
+	await credit(c, a.id, { amount: '150', scale: 9 }, 'p1');
+	let acct = (await call(`${c.controlUrl}/accounts/a`)).json;
+	assert.equal(acct.balance, '0');
+	assert.equal(acct.prepaid, '50');
+	await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		   { amount: '80', direction: 'in' });
+	acct = (await call(`${c.controlUrl}/accounts/a`)).json;
+	assert.equal(acct.prepaid, '0');
+	assert.equal(acct.balance, '-30');
+});
+
+test('threshold: settle balance minus settle_to once it is reached', async (t) => {
+	const { engine, c } = await setup(t, { threshold: '1000', settleTo: '100' });
+	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
+	let r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+			   { amount: '999', wait: true });
+	assert.equal(r.json.settlement, null);
+	assert.equal(engine.of('settlements').length, 0);
+	r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		       { amount: '1', wait: true });
+	assert.equal(r.json.settlement.state, 'done');
+	assert.equal(r.json.account.balance, '100');
+	const [e3] = engine.of('settlements');
+	assert.deepEqual(JSON.parse(e3.body), { amount: '900', scale: 9 });
+	assert.match(e3.headers['idempotency-key'], UUID_RE);
+	assert.equal(e3.headers['content-type'], 'application/json');
+	/* 5 XRP worth of packets at scale 9 */
+	r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		       { xrp: '5', wait: true });
+	assert.equal(r.json.settlement.amount, '5000000000');
+	const keys = engine.of('settlements').map((x) => x.headers['idempotency-key']);
+	assert.equal(new Set(keys).size, 2, 'each settlement has a fresh key');
+	/* incoming packets never trigger a settlement */
+	await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		   { xrp: '50', direction: 'in' });
+	await c.idle();
+	assert.equal(engine.of('settlements').length, 2);
+});
+
+test('per-account threshold and config; no threshold never settles', async (t) => {
+	const { engine, c } = await setup(t);
+	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
+	await call(`${c.controlUrl}/accounts/a/packets`, 'POST', { amount: '10000' });
+	await c.idle();
+	assert.equal(engine.of('settlements').length, 0);
+	const r = await call(`${c.controlUrl}/accounts/a/config`, 'POST',
+			     { threshold: '10' });
+	assert.equal(r.json.threshold, '10');
+	await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		   { amount: '1', wait: true });
+	assert.deepEqual(JSON.parse(engine.of('settlements')[0].body),
+			 { amount: '10001', scale: 9 });
+});
+
+test('failed settlements are retried with the same key and body', async (t) => {
+	const { engine, c } = await setup(t, { threshold: '1' });
+	let n = 0;
+	engine.on.settlements = (r, body) => (++n <= 2 ?
+		{ status: 500, body: 'no' } :
+		{ status: 201, body: body.toString() });
+	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
+	const r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+			     { amount: '42', wait: true });
+	assert.equal(r.json.settlement.state, 'done');
+	const reqs = engine.of('settlements');
+	assert.equal(reqs.length, 3);
+	assert.equal(new Set(reqs.map((x) => x.headers['idempotency-key'])).size, 1);
+	assert.equal(new Set(reqs.map((x) => x.body.toString())).size, 1);
+	assert.equal(r.json.account.balance, '0');
+});
+
+test('retry-key fresh imitates the rs node: a new key per attempt', async (t) => {
+	const { engine, c } = await setup(t, { threshold: '1', retryKey: 'fresh' });
+	let n = 0;
+	engine.on.settlements = () => (++n <= 1 ? { status: 503 } : { status: 201 });
+	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
+	await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		   { amount: '42', wait: true });
+	const keys = engine.of('settlements').map((x) => x.headers['idempotency-key']);
+	assert.equal(keys.length, 2);
+	assert.notEqual(keys[0], keys[1]);
+});
+
+test('4xx is not retried and refunds; exhausted retries refund too', async (t) => {
+	const { engine, c } = await setup(t, { threshold: '1', retries: 2 });
+	engine.on.settlements = () => ({ status: 404 });
+	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
+	let r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+			   { amount: '42', wait: true });
+	assert.equal(r.json.settlement.state, 'refunded');
+	assert.equal(r.json.account.balance, '42');
+	assert.equal(engine.of('settlements').length, 1);
+	engine.on.settlements = () => ({ status: 500 });
+	r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		       { amount: '8', wait: true });
+	assert.equal(r.json.settlement.state, 'refunded');
+	assert.equal(r.json.settlement.amount, '50');
+	assert.equal(r.json.account.balance, '50');
+	assert.equal(engine.of('settlements').length, 1 + 3);
+});
+
+test('engine down: transport errors are retried with the same key', async (t) => {
+	const { engine, c } = await setup(t, { threshold: '1', retries: 50,
+					       retryDelayMs: 20 });
+	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
+	const port = new URL(engine.url).port;
+	await engine.close();
+	const pending = call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+			     { amount: '3', wait: true });
+	await until(() => c.accounts.get('a').settlements[0]?.attempts.length >= 2);
+	/* bring a fresh engine up on the same port */
+	const http = require('http');
+	const seen = [];
+	const srv = http.createServer((req, res) => {
+		seen.push(req.headers['idempotency-key']);
+		req.resume();
+		req.on('end', () => { res.writeHead(201); res.end(); });
+	});
+	await new Promise((r) => srv.listen(Number(port), '127.0.0.1', r));
+	t.after(() => new Promise((r) => { srv.closeAllConnections(); srv.close(r); }));
+	const r = await pending;
+	assert.equal(r.json.settlement.state, 'done');
+	const keys = r.json.settlement.attempts.map((a) => a.key);
+	assert.equal(new Set(keys).size, 1);
+	assert.deepEqual(seen, [keys[0]]);
+});
+
+test('java E3: scale-first body, charset, needs a Quantity back', async (t) => {
+	const { engine, c } = await setup(t, { flavor: 'java', threshold: '1' });
+	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
+	let r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+			   { amount: '500', wait: true });
+	assert.equal(r.json.settlement.state, 'done');
+	const [e3] = engine.of('settlements');
+	assert.equal(e3.body.toString(), '{"scale":9,"amount":"500"}');
+	assert.equal(e3.headers['content-type'], 'application/json; charset=utf-8');
+	assert.equal(e3.headers.accept, 'application/json');
+	/* the rs-style text body is a failure for java: refund */
+	engine.on.settlements = () => ({ status: 201, body: 'EXECUTED' });
+	r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		       { amount: '500', wait: true });
+	assert.equal(r.json.settlement.state, 'refunded');
+	assert.equal(r.json.account.balance, '500');
+	/* a smaller committed amount refunds the difference */
+	engine.on.settlements = () => ({ status: 201,
+		body: '{"amount":"300","scale":9}' });
+	r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+		       { amount: '500', wait: true });
+	assert.equal(r.json.settlement.committed, '300');
+	assert.equal(r.json.account.balance, '700');
+});
+
+test('rs prefunds at account creation when settle_to is negative', async (t) => {
+	const { engine, c } = await setup(t);
+	const r = await call(`${c.controlUrl}/accounts`, 'POST',
+			     { name: 'a', settleTo: '-250', threshold: '100' });
+	await c.idle();
+	assert.equal(r.status, 201);
+	assert.deepEqual(JSON.parse(engine.of('settlements')[0].body),
+			 { amount: '250', scale: 9 });
+	assert.equal(c.accounts.get('a').balance, -250n);
+});
+
+test('faults: fail N, hang N, delay, per route, reset', async (t) => {
+	const { c } = await setup(t);
+	const a = (await call(`${c.controlUrl}/accounts`, 'POST',
+			      { name: 'a', createOnEngine: false })).json;
+	let r = await call(`${c.controlUrl}/faults`, 'POST',
+			   { route: 'settlements', fail: 2, status: 503 });
+	assert.equal(r.status, 200);
+	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'f')).status, 503);
+	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'f')).status, 503);
+	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'f')).status, 201);
+	assert.equal(c.accounts.get('a').credited, 1n);
+	/* faults on another route do not apply */
+	await call(`${c.controlUrl}/faults`, 'POST', { route: 'messages', fail: 5 });
+	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'g')).status, 201);
+	await call(`${c.controlUrl}/faults`, 'DELETE');
+	/* hang the next one: the client gives up, the next is answered */
+	await call(`${c.controlUrl}/faults`, 'POST', { route: 'all', hang: 1 });
+	const { httpRequest } = require('../connector');
+	await assert.rejects(httpRequest(`${c.url}/accounts/${a.id}/settlements`, {
+		headers: { 'content-type': 'application/json',
+			   'idempotency-key': 'h' },
+		body: '{"amount":"1","scale":9}', timeoutMs: 300 }),
+		(e) => e.code === 'ETIMEDOUT');
+	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'h')).status, 201);
+	/* delay is applied; we only check the request was logged as such */
+	await call(`${c.controlUrl}/faults`, 'POST', { route: 'all', delayMs: 50 });
+	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'd')).status, 201);
+	assert.deepEqual((await call(`${c.controlUrl}/faults`)).json.all,
+			 { fail: 0, status: 500, hang: 0, delayMs: 50 });
+	await call(`${c.controlUrl}/faults`, 'DELETE');
+	assert.deepEqual((await call(`${c.controlUrl}/faults`)).json, {});
+	const log = (await call(`${c.controlUrl}/log?route=settlements`)).json;
+	assert.deepEqual(log.map((e) => e.fault || e.status),
+			 ['fail 503', 'fail 503', 201, 201, 'hang', 201, 201]);
+	assert.equal(log[0].headers['idempotency-key'], 'f');
+	assert.equal(log[0].body, '{"amount":"1","scale":9}');
+});
+
+test('control API: log paging, bad input, unknown routes', async (t) => {
+	const { c } = await setup(t);
+	assert.equal((await call(`${c.controlUrl}/health`)).json.flavor, 'rs');
+	assert.equal((await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a b' })).status, 400);
+	assert.equal((await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a', id: 'x' })).status, 400);
+	assert.equal((await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' })).status, 201);
+	assert.equal((await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' })).status, 409);
+	assert.equal((await call(`${c.controlUrl}/accounts/zz`)).status, 404);
+	assert.equal((await call(`${c.controlUrl}/accounts/a/packets`, 'POST', { amount: 5 })).status, 400);
+	assert.equal((await call(`${c.controlUrl}/accounts/a/packets`, 'POST', { xrp: '0.0000000001' })).status, 400);
+	assert.equal((await call(`${c.controlUrl}/accounts/a/packets`, 'POST', { amount: '1', direction: 'up' })).status, 400);
+	assert.equal((await call(`${c.controlUrl}/faults`, 'POST', { route: 'x' })).status, 400);
+	assert.equal((await call(`${c.controlUrl}/faults`, 'POST', { fail: -1 })).status, 400);
+	assert.equal((await call(`${c.controlUrl}/nope`)).status, 404);
+	assert.equal((await call(`${c.url}/elsewhere`, 'POST', {})).status, 404);
+	const all = (await call(`${c.controlUrl}/log`)).json;
+	assert.ok(all.length >= 2);
+	const since = (await call(`${c.controlUrl}/log?since=${all.at(-1).seq}`)).json;
+	assert.equal(since.length, 0);
+	assert.equal((await call(`${c.controlUrl}/log`, 'DELETE')).status, 200);
+	assert.equal((await call(`${c.controlUrl}/log`)).json.length, 0);
+});
+
+test('a separate control port keeps /control off the main port', async (t) => {
+	const { c } = await setup(t, { controlPort: 0 });
+	assert.notEqual(c.controlPort, c.port);
+	assert.equal((await call(`${c.controlUrl}/health`)).status, 200);
+	assert.equal((await call(`http://127.0.0.1:${c.port}/control/health`)).status, 404);
+	assert.equal((await call(`http://127.0.0.1:${c.controlPort}/accounts/x/settlements`,
+				 'POST', {})).status, 404);
+});

@@ -1,0 +1,199 @@
+'use strict';
+/*
+ * Tests of the message relay between two connector stand-ins: engine A's
+ * message goes A -> peer.settle hop -> B -> engine B and the reply comes
+ * back; engine errors become ILP rejects, answered the way each flavour
+ * does (rs: 502 problem, java: 200 with the empty reject data).  Also runs
+ * server.js as a process.
+ */
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('path');
+const { spawn } = require('child_process');
+const { Connector, PEER_CONDITION } = require('../connector');
+const { fakeEngine, call } = require('./helpers');
+
+/* Two engines, two connectors peered with each other; account "b" on A is
+ * the link to B and account "a" on B the link to A. */
+async function pair(t, flavor = 'rs', opts = {}) {
+	const ea = await fakeEngine();
+	const eb = await fakeEngine();
+	const ca = await new Connector(Object.assign({ engineUrl: ea.url, flavor },
+						     opts)).start();
+	const cb = await new Connector(Object.assign({ engineUrl: eb.url, flavor,
+						       peerUrl: ca.url }, opts)).start();
+	ca.opts.peerUrl = cb.url;
+	t.after(async () => {
+		await ca.stop();
+		await cb.stop();
+		await ea.close();
+		await eb.close();
+	});
+	const a = (await call(`${ca.controlUrl}/accounts`, 'POST',
+			      { name: 'b', peer: 'a' })).json;
+	const b = (await call(`${cb.controlUrl}/accounts`, 'POST',
+			      { name: 'a', peer: 'b' })).json;
+	return { ea, eb, ca, cb, idA: a.id, idB: b.id };
+}
+
+const send = (c, id, bytes, headers = {}) =>
+	call(`${c.url}/accounts/${id}/messages`, 'POST', bytes,
+	     Object.assign({ 'content-type': 'application/octet-stream' }, headers));
+
+for (const flavor of ['rs', 'java']) {
+	test(`${flavor}: a message reaches the peer engine and the reply comes back`, async (t) => {
+		const { eb, ca, cb, idA, idB } = await pair(t, flavor);
+		const msg = Buffer.from([0x7b, 0x00, 0xff, 0x10, 0x7d]);
+		const r = await send(ca, idA, msg);
+		assert.equal(r.status, flavor === 'rs' ? 201 : 200);
+		assert.equal(r.headers['content-type'], 'application/octet-stream');
+		assert.deepEqual(r.body, Buffer.concat([Buffer.from('reply:'), msg]));
+		const [e4] = eb.of('messages');
+		assert.equal(e4.path, `/accounts/${idB}/messages`);
+		assert.deepEqual(e4.body, msg);
+		assert.equal(e4.headers['content-type'], 'application/octet-stream');
+		assert.equal(e4.headers.accept, 'application/octet-stream');
+		if (flavor === 'rs')
+			assert.match(e4.headers['idempotency-key'], /^[0-9a-f-]{36}$/);
+		else
+			assert.equal(e4.headers['idempotency-key'], undefined);
+		/* the hop carried a peer.settle Prepare with the right condition */
+		const hop = (await call(`${ca.controlUrl}/log?route=peer`)).json[0];
+		const prepare = JSON.parse(hop.body);
+		assert.equal(prepare.destination, 'peer.settle');
+		assert.equal(prepare.amount, '0');
+		assert.equal(prepare.executionCondition, PEER_CONDITION);
+		const left = Date.parse(prepare.expiresAt) - Date.parse(hop.time);
+		assert.ok(left > 25000 && left <= 30000, `expiry ${left}`);
+		const inB = (await call(`${cb.controlUrl}/log?route=peer`)).json[0];
+		assert.equal(inB.status, 200);
+		assert.equal(inB.engineStatus, 201);
+	});
+
+	test(`${flavor}: engine 4xx becomes a reject`, async (t) => {
+		const { eb, ca, idA } = await pair(t, flavor);
+		eb.on.messages = () => ({ status: 400, body: 'bad message' });
+		const r = await send(ca, idA, 'hello');
+		if (flavor === 'rs') {
+			assert.equal(r.status, 502);
+			assert.equal(r.headers['content-type'], 'application/problem+json');
+			assert.equal(r.json.title, 'Error sending message to peer engine');
+			assert.match(r.json.detail, /F00/);
+		} else {
+			assert.equal(r.status, 200);
+			assert.equal(r.body.length, 0);
+		}
+		const log = (await call(`${ca.controlUrl}/log?route=messages`)).json;
+		assert.deepEqual(log[0].ilp, { type: 'reject',
+			code: flavor === 'rs' ? 'F00' : 'T00' });
+	});
+}
+
+test('rs: engine 5xx and an unreachable engine become T00 rejects', async (t) => {
+	const { ea, eb, ca, cb, idA } = await pair(t, 'rs');
+	eb.on.messages = () => ({ status: 500 });
+	let r = await send(ca, idA, 'x');
+	assert.equal(r.status, 502);
+	assert.match(r.json.detail, /T00/);
+	cb.opts.engineUrl = 'http://127.0.0.1:1';
+	r = await send(ca, idA, 'x');
+	assert.equal(r.status, 502);
+	assert.match(r.json.detail, /T00/);
+	void ea;
+});
+
+test('rs: a hung peer engine runs into the Prepare expiry', async (t) => {
+	const { eb, ca, idA } = await pair(t, 'rs', { expiryMs: 400 });
+	eb.on.messages = () => 'hang';
+	const r = await send(ca, idA, 'x');
+	assert.equal(r.status, 502);
+	assert.match(r.json.detail, /R00|T00/);
+});
+
+test('rs: unknown peer account and unreachable peer are rejects', async (t) => {
+	const { ca, cb, idA } = await pair(t, 'rs');
+	ca.accounts.get('b').peer = 'nobody';
+	let r = await send(ca, idA, 'x');
+	assert.equal(r.status, 502);
+	assert.match(r.json.detail, /F02/);
+	ca.accounts.get('b').peer = 'a';
+	await cb.stop();
+	r = await send(ca, idA, 'x');
+	assert.equal(r.status, 502);
+	assert.match(r.json.detail, /T01/);
+});
+
+test('messages: unknown account 404, rs non-UUID 400, peer fault', async (t) => {
+	const { ca, cb, idA } = await pair(t, 'rs');
+	assert.equal((await send(ca, '00000000-0000-4000-8000-000000000000', 'x')).status, 404);
+	assert.equal((await send(ca, 'alice', 'x')).status, 400);
+	await call(`${cb.controlUrl}/faults`, 'POST', { route: 'peer', fail: 1 });
+	const r = await send(ca, idA, 'x');
+	assert.equal(r.status, 502);
+	assert.match(r.json.detail, /T00/);
+	assert.equal((await send(ca, idA, 'x')).status, 201);
+});
+
+test('the peer hop rejects a malformed Prepare', async (t) => {
+	const { cb } = await pair(t, 'rs');
+	const r = await call(`${cb.url}/peer/accounts/a/settle`, 'POST',
+			     { destination: 'g.other', amount: '0', data: '' });
+	assert.equal(r.status, 200);
+	assert.equal(r.json.type, 'reject');
+	assert.equal(r.json.code, 'F01');
+	const r2 = await call(`${cb.url}/peer/accounts/a/settle`, 'POST', {
+		destination: 'peer.settle', amount: '0', data: '',
+		expiresAt: new Date(Date.now() - 1000).toISOString() });
+	assert.equal(r2.json.code, 'R00');
+});
+
+function startCli(args) {
+	const p = spawn(process.execPath, [path.join(__dirname, '..', 'server.js'),
+					   ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+	let err = '';
+	p.stderr.on('data', (d) => { err += d; });
+	const ready = new Promise((resolve, reject) => {
+		let out = '';
+		p.stdout.on('data', (d) => {
+			out += d;
+			const nl = out.indexOf('\n');
+			if (nl >= 0)
+				resolve(JSON.parse(out.slice(0, nl)));
+		});
+		p.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+	});
+	const exited = new Promise((r) => p.on('exit', (code) => r(code)));
+	return { p, ready, exited, stderr: () => err };
+}
+
+test('server.js: listens, announces its ports, stops on SIGTERM', async (t) => {
+	const engine = await fakeEngine();
+	t.after(() => engine.close());
+	const s = startCli(['--port', '0', '--engine-url', engine.url,
+			    '--flavor', 'java', '--threshold', '10',
+			    '--control-port', '0', '--account', 'alice:eng-1:bob']);
+	const info = await s.ready;
+	assert.equal(info.event, 'listening');
+	assert.equal(info.flavor, 'java');
+	assert.notEqual(info.port, info.controlPort);
+	assert.deepEqual(info.accounts, [{ name: 'alice', id: 'eng-1' }]);
+	const acct = (await call(`${info.controlUrl}/accounts/alice`)).json;
+	assert.equal(acct.peer, 'bob');
+	assert.equal(acct.threshold, '10');
+	await call(`${info.controlUrl}/accounts/alice/packets`, 'POST',
+		   { amount: '10', wait: true });
+	assert.equal(engine.of('settlements')[0].path, '/accounts/eng-1/settlements');
+	s.p.kill('SIGTERM');
+	assert.equal(await s.exited, 0);
+});
+
+test('server.js: bad arguments exit 2 with usage', async () => {
+	for (const args of [[], ['--port', '0'], ['--port', 'x', '--engine-url', 'u'],
+			    ['--bogus', '1']]) {
+		const s = startCli(args);
+		s.ready.catch(() => {});
+		assert.equal(await s.exited, 2, args.join(' '));
+		assert.match(s.stderr(), /usage:/);
+	}
+});
