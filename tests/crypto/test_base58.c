@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "crypto/base58.h"
+#include "crypto/keys.h"
 
 static void test_crypto_base58_roundtrip(void **state)
 {
@@ -116,12 +117,46 @@ static void test_crypto_base58_classes(void **state)
 	assert_memory_equal(&back, &id, sizeof(id));
 }
 
+/* Random strings over the alphabet and a few strangers: every one is an
+ * answer (XU_OK or an error with a message), never a crash (ASan). */
+static void test_crypto_base58_garbage(void **state)
+{
+	(void)state;
+	static const char chars[] =
+	    "rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz0OIl ";
+	uint32_t x = 12345;
+	char in[120];
+	uint8_t out[CR_BASE58_MAX_BYTES];
+
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t len = (size_t)(iter % 110);
+		for (size_t i = 0; i < len; i++) {
+			x = x * 1103515245u + 12345u;
+			in[i] = chars[(x >> 16) % (sizeof(chars) - 1)];
+		}
+		in[len] = '\0';
+		struct xu_err e;
+		struct cr_account_id id;
+		struct cr_seed seed;
+		size_t n;
+		enum xu_code rc = cr_address_decode(&id, in, &e);
+		if (rc != XU_OK)
+			assert_true(e.msg[0] != '\0');
+		rc = cr_seed_parse(&seed, in, &e);
+		if (rc != XU_OK)
+			assert_true(e.msg[0] != '\0');
+		rc = cr_base58_decode(out, sizeof(out), &n, in, NULL);
+		assert_true(rc == XU_OK || n == 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_crypto_base58_roundtrip),
 	    cmocka_unit_test(test_crypto_base58_limits),
 	    cmocka_unit_test(test_crypto_base58_classes),
+	    cmocka_unit_test(test_crypto_base58_garbage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
