@@ -1,0 +1,339 @@
+/* The payment-channel core: two state machines per peer account, one for
+ * the channel we pay through (outgoing) and one per channel the peer pays
+ * us through (incoming), plus the policies that drive them.
+ *
+ * Pure, in the Core Lightning full_channel.c sense: the daemon feeds an
+ * event (a settlement request, a claim from the peer, a validated ledger
+ * view of the channel, the result of one of its own transactions, a timer
+ * tick, an account deletion) together with the clock, and gets back the new
+ * state in the struct it passed plus a list of effects to carry out, in
+ * order.  Nothing here does I/O, reads a clock, draws randomness or
+ * allocates; signatures are checked with crypto/claim.h (pure).
+ *
+ * The two rules that keep money safe:
+ *  - events the daemon reports about its own doings (transaction results)
+ *    in a state where they cannot happen are programmer errors and abort
+ *    (XU_ASSERT), as does any state transition not in the tables of
+ *    channel.c;
+ *  - outside input (peer claims, ledger data, settlement amounts) never
+ *    aborts: it is rejected with a code and a reason, and changes nothing.
+ *
+ * The state diagrams and the daemon's duties for each effect are at the
+ * top of channel/channel.c.
+ */
+#ifndef XRPSE_CHANNEL_CHANNEL_H
+#define XRPSE_CHANNEL_CHANNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto/base58.h"
+#include "crypto/claim.h"
+#include "crypto/keys.h"
+#include "crypto/sign.h"
+#include "ledger/amount.h"
+#include "src/util/err.h"
+
+/* Outgoing channel states.  Persisted in the store: don't renumber. */
+enum pc_out_state {
+	PC_OUT_NONE = 0,    /* no channel yet */
+	PC_OUT_OPENING = 1, /* PaymentChannelCreate submitted */
+	PC_OUT_OPEN = 2,    /* on the ledger; claims are signed */
+	PC_OUT_FUNDING = 3, /* open, one PaymentChannelFund in flight */
+	PC_OUT_CLOSING = 4, /* close requested (Expiration set or coming) */
+	PC_OUT_CLOSED = 5,  /* gone from the ledger */
+};
+#define PC_OUT_NSTATES 6
+
+/* Incoming channel states.  Persisted in the store: don't renumber. */
+enum pc_in_state {
+	PC_IN_NONE = 0,	   /* not (yet) linked: unknown or not the peer's */
+	PC_IN_OPEN = 1,	   /* linked; claims accepted after the checks */
+	PC_IN_CLOSING = 2, /* Expiration/CancelAfter set or account deleted:
+			      redeem at once */
+	PC_IN_CLOSED = 3,  /* gone from the ledger */
+};
+#define PC_IN_NSTATES 4
+
+/* Why a claim was rejected, in the order the checks run (issue 7).  Sent
+ * to the peer and logged.  Persisted in logs and replies: don't renumber. */
+enum pc_reject {
+	PC_REJ_NONE = 0,
+	PC_REJ_NO_CHANNEL = 1,	      /* not on the validated ledger */
+	PC_REJ_WRONG_CHANNEL = 2,     /* not the channel this record tracks */
+	PC_REJ_NOT_OURS = 3,	      /* source is not the peer or dest not us */
+	PC_REJ_CANCEL_AFTER = 4,      /* channel has a CancelAfter */
+	PC_REJ_CLOSING = 5,	      /* close in progress, too little time */
+	PC_REJ_SETTLE_DELAY = 6,      /* SettleDelay below our minimum */
+	PC_REJ_BAD_SIGNATURE = 7,     /* does not verify with the ledger key */
+	PC_REJ_ABOVE_CAPACITY = 8,    /* amount above the channel's Amount */
+	PC_REJ_NOT_INCREASING = 9,    /* not above the best claim held */
+};
+#define PC_REJ_COUNT 10
+
+/* Operator alerts (effect PC_FX_ALERT).  Don't renumber. */
+enum pc_alert {
+	PC_ALERT_LOW_BALANCE = 1,     /* reserve check refused a create/fund */
+	PC_ALERT_CAP_REACHED = 2,     /* max_channel_amount stops a top-up */
+	PC_ALERT_TX_FAILED = 3,	      /* one of our transactions failed */
+	PC_ALERT_PEER_CLOSING = 4,    /* the peer started closing our income */
+	PC_ALERT_CHANNEL_GONE = 5,    /* a channel left the ledger */
+	PC_ALERT_LOST_UNREDEEMED = 6, /* gone or expired holding a better claim */
+	PC_ALERT_OWED_UNPAYABLE = 7,  /* settlement while the channel closes */
+	PC_ALERT_LEDGER_MISMATCH = 8, /* ledger view contradicts our record */
+	PC_ALERT_NO_ACCOUNT_INFO = 9, /* reserve unknown: feed PC_EV_ACCOUNT */
+};
+
+/* Configuration; pc_cfg_default() gives the documented defaults. */
+struct pc_cfg {
+	struct xl_drops channel_amount;	    /* create and top-up: 10 XRP */
+	struct xl_drops max_channel_amount; /* top-up cap: 1000 XRP */
+	uint32_t settle_delay;		    /* outgoing: 518400 s (6 d) */
+	uint32_t min_settle_delay;	    /* incoming floor: 259200 s */
+	uint32_t topup_num, topup_den;	    /* top up below 1/2 remaining */
+	uint32_t close_margin_min_s;	    /* 3600 */
+	uint32_t close_margin_pct;	    /* 10 (% of the SettleDelay) */
+	uint32_t redeem_check_s;	    /* policy check every 300 s */
+	struct xl_drops redeem_abs;	    /* redeem at 10 XRP unclaimed */
+	uint32_t redeem_frac_num, redeem_frac_den; /* or 1/2 of Amount */
+	uint32_t redeem_fee_ppm;		   /* or fee <= 1% (10000) */
+	uint32_t redeem_fee_min_interval_s; /* ...and last redeem >= 3600 s */
+	uint32_t retry_s; /* wait after a failed/unconfirmed tx: 30 s */
+};
+
+/* Fills *cfg with the defaults above. */
+void pc_cfg_default(struct pc_cfg *cfg);
+/* Checks a configuration (operator input): XU_OK or XU_EINVAL with a
+ * message.  min_settle_delay below 86400 needs allow_dangerous. */
+enum xu_code pc_cfg_check(const struct pc_cfg *cfg, bool allow_dangerous,
+			  struct xu_err *err) XU_WARN_UNUSED;
+
+/* The clock, always an input: a monotonic second counter for our own
+ * timers and the close time of the last validated ledger (seconds since
+ * the Ripple epoch) for everything compared with Expiration. */
+struct pc_clock {
+	uint64_t now;
+	uint32_t ledger_time;
+};
+
+/* A channel's fields as a validated ledger shows them. */
+struct pc_view {
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	struct cr_account_id source, dest;
+	struct xl_drops amount, balance;
+	uint32_t settle_delay;
+	bool has_expiration, has_cancel_after;
+	uint32_t expiration, cancel_after; /* Ripple epoch seconds */
+	uint8_t pubkey[CR_PUBKEY_BYTES];
+};
+
+/* A claim from the peer. */
+struct pc_claim {
+	uint8_t channel[CR_CHANNEL_ID_BYTES];
+	struct xl_drops amount; /* cumulative */
+	uint8_t sig[CR_SIG_MAX_BYTES];
+	size_t siglen;
+};
+
+enum pc_ev_kind {
+	PC_EV_SETTLE = 1,	 /* out: the connector asks us to pay */
+	PC_EV_ACCOUNT = 2,	 /* out: our balance and reserve */
+	PC_EV_CREATE_RESULT = 3, /* out: our PaymentChannelCreate, validated */
+	PC_EV_FUND_RESULT = 4,	 /* out: our PaymentChannelFund, validated */
+	PC_EV_CLOSE_RESULT = 5,	 /* out: our closing claim, validated */
+	PC_EV_CLAIM_NACK = 6,	 /* out: the peer lost or refused our claim */
+	PC_EV_CLAIM = 7,	 /* in: a claim from the peer */
+	PC_EV_REDEEM_RESULT = 8, /* in: our redeeming claim, validated */
+	PC_EV_LEDGER = 9,	 /* both: validated view of the channel */
+	PC_EV_GONE = 10,	 /* both: channel absent from the ledger */
+	PC_EV_TIMER = 11,	 /* both: periodic tick */
+	PC_EV_CLOSE = 12,	 /* both: account deletion / operator close */
+};
+#define PC_EV_FIRST PC_EV_SETTLE
+#define PC_EV_LAST PC_EV_CLOSE
+
+struct pc_event {
+	enum pc_ev_kind kind;
+	struct pc_clock clk;
+	union {
+		struct xl_drops settle; /* PC_EV_SETTLE: drops, > 0 */
+		struct {		/* PC_EV_ACCOUNT */
+			struct xl_drops balance;
+			struct xl_drops reserve;     /* base + inc x owners */
+			struct xl_drops reserve_inc; /* one more object */
+			struct xl_drops fee;	     /* per transaction */
+		} account;
+		struct { /* PC_EV_*_RESULT: ok = tesSUCCESS with effect */
+			bool ok;
+			uint8_t channel[CR_CHANNEL_ID_BYTES]; /* create */
+			struct xl_drops amount; /* create/fund: new Amount */
+		} result;
+		struct pc_claim claim; /* PC_EV_CLAIM */
+		struct pc_view view;   /* PC_EV_LEDGER */
+		struct xl_drops fee;   /* PC_EV_TIMER: current fee */
+	} u;
+};
+
+enum pc_fx_kind {
+	PC_FX_SUBMIT_CREATE = 1,       /* out: amount, settle_delay */
+	PC_FX_SUBMIT_FUND = 2,	       /* out: channel, amount to add */
+	PC_FX_SUBMIT_CLOSE = 3,	       /* out: owner claim with tfClose */
+	PC_FX_SIGN_AND_SEND_CLAIM = 4, /* out: channel, cumulative amount */
+	PC_FX_RESEND_CLAIM = 5,	       /* out: channel, stored amount */
+	PC_FX_SEND_CHANNEL_NOTICE = 6, /* out: channel (opened/funded) */
+	PC_FX_SEND_CLOSE_REQUEST = 7,  /* out: channel */
+	PC_FX_PERSIST_CLAIM = 8,       /* in: channel, amount, sig */
+	PC_FX_CREDIT = 9,	       /* in: amount (increase), key */
+	PC_FX_SUBMIT_REDEEM = 10,      /* in: channel, amount, sig, pubkey,
+					  close */
+	PC_FX_ALERT = 11,	       /* alert (+ channel, amount) */
+};
+
+#define PC_MAX_EFFECTS 8
+/* "claim-" + 64 hex + "-" + up to 18 digits, with NUL. */
+#define PC_KEY_STRLEN 96
+
+struct pc_effect {
+	enum pc_fx_kind kind;
+	uint8_t channel[CR_CHANNEL_ID_BYTES]; /* zero for SUBMIT_CREATE */
+	struct xl_drops amount;
+	uint32_t settle_delay; /* SUBMIT_CREATE */
+	bool close;	       /* SUBMIT_REDEEM: add tfClose */
+	enum pc_alert alert;   /* ALERT */
+	char key[PC_KEY_STRLEN];	/* CREDIT: Idempotency-Key */
+	uint8_t sig[CR_SIG_MAX_BYTES];	/* PERSIST_CLAIM, SUBMIT_REDEEM */
+	size_t siglen;
+	uint8_t pubkey[CR_PUBKEY_BYTES]; /* SUBMIT_REDEEM */
+};
+
+/* The caller's effect buffer; n is reset by every apply. */
+struct pc_effects {
+	size_t n;
+	struct pc_effect v[PC_MAX_EFFECTS];
+};
+
+/* The channel we pay the peer through.  Persist the whole struct after
+ * every apply (with the effects, in one store transaction). */
+struct pc_out {
+	enum pc_out_state state;
+	const char *reason; /* why the last transition happened (static) */
+	struct cr_account_id self, peer;
+	bool has_id;
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	struct xl_drops amount;	 /* validated channel Amount */
+	struct xl_drops redeemed; /* validated channel Balance */
+	uint32_t settle_delay;
+	bool has_expiration;
+	uint32_t expiration;
+	struct xl_drops signed_total; /* last cumulative claim signed */
+	struct xl_drops owed;	      /* requested, not yet signed */
+	bool fund_inflight, close_inflight, deleting;
+	bool has_account;
+	struct xl_drops acct_balance, acct_reserve, acct_reserve_inc, fee;
+	uint64_t retry_at; /* clk.now before which a failed tx waits */
+};
+
+/* A channel the peer pays us through. */
+struct pc_in {
+	enum pc_in_state state;
+	const char *reason;
+	struct cr_account_id self, peer;
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	bool has_view;
+	struct pc_view view;	/* last validated view */
+	struct xl_drops best;	/* best claim held (persisted) */
+	uint8_t best_sig[CR_SIG_MAX_BYTES];
+	size_t best_siglen;
+	bool redeem_inflight, deleting, expired_alerted;
+	struct xl_drops redeem_amount; /* the in-flight or last redeem */
+	uint64_t next_check;	       /* next non-urgent policy check */
+	uint64_t retry_at;	       /* no redeem before this */
+	uint64_t last_redeem;	       /* clk.now of the last landed redeem */
+};
+
+/* Starts a record in state NONE for the account pairing self (our
+ * address) with peer (the address from the peer's hello). */
+void pc_out_init(struct pc_out *ch, const struct cr_account_id *self,
+		 const struct cr_account_id *peer);
+/* Starts an incoming record for channel id, in state NONE. */
+void pc_in_init(struct pc_in *ch, const struct cr_account_id *self,
+		const struct cr_account_id *peer,
+		const uint8_t id[CR_CHANNEL_ID_BYTES]);
+
+/* Applies one event to the outgoing channel and fills fx.
+ * Returns XU_OK, or a 100s code when the event is outside input that is
+ * refused (a settlement that would exceed 10^17 drops: XU_ERANGE); then
+ * *ch is unchanged and fx->n is 0.  An event that cannot happen in the
+ * current state (an incoming-only event, a result for a transaction that is
+ * not in flight) aborts. */
+enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
+			  const struct pc_event *ev, struct pc_effects *fx,
+			  struct xu_err *err) XU_WARN_UNUSED;
+
+/* Applies one event to an incoming channel.  A refused claim returns
+ * XU_EINVAL, XU_EBADSIG or XU_ERANGE with err->detail set to its enum
+ * pc_reject (also written to *why when why != NULL; PC_REJ_NONE on
+ * success); *ch is then unchanged and fx->n is 0.  A claim equal to the
+ * best one held, with a valid signature, is accepted again with no
+ * effects (messages are idempotent). */
+enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
+			 const struct pc_event *ev, struct pc_effects *fx,
+			 enum pc_reject *why, struct xu_err *err) XU_WARN_UNUSED;
+
+/* State transitions, checked: aborts when ch->state != old or old -> new
+ * is not an allowed edge.  Used by the apply functions; exposed for the
+ * daemon's recovery code and the tests. */
+void pc_out_set_state(struct pc_out *ch, enum pc_out_state old,
+		      enum pc_out_state new_state, const char *reason);
+void pc_in_set_state(struct pc_in *ch, enum pc_in_state old,
+		     enum pc_in_state new_state, const char *reason);
+/* True when old -> new is an edge of the diagram. */
+bool pc_out_edge_ok(enum pc_out_state old, enum pc_out_state new_state);
+bool pc_in_edge_ok(enum pc_in_state old, enum pc_in_state new_state);
+
+/* Redeem policy (pure).  Returns true when the best claim held should be
+ * submitted now; *urgent tells whether the close rule fired.  Rules: only
+ * when best > ledger Balance; at once when the channel is closing
+ * (Expiration, CancelAfter or deletion) and not yet expired; otherwise at
+ * most every redeem_check_s: unclaimed >= redeem_abs, or >= the fraction
+ * of Amount, or (fee <= redeem_fee_ppm of unclaimed and the last redeem
+ * is at least redeem_fee_min_interval_s old). */
+bool pc_redeem_due(const struct pc_in *ch, const struct pc_cfg *cfg,
+		   const struct pc_clock *clk, struct xl_drops fee,
+		   bool *urgent);
+
+/* Seconds before Expiration by which a redeem must have landed:
+ * max(close_margin_min_s, close_margin_pct % of settle_delay). */
+uint32_t pc_close_margin(const struct pc_cfg *cfg, uint32_t settle_delay);
+
+/* Top-up policy (pure): true when remaining (Amount - signed) is below
+ * topup_num/topup_den of channel_amount, or settlements are waiting for
+ * capacity.  *add gets the amount to fund (channel_amount, capped by
+ * max_channel_amount; false with *capped when nothing can be added). */
+bool pc_topup_due(const struct pc_out *ch, const struct pc_cfg *cfg,
+		  struct xl_drops *add, bool *capped);
+
+/* Reserve check for a transaction moving `amount` out of our account;
+ * new_object adds one owner reserve (create).  False when the account is
+ * unknown or would drop below its reserve. */
+bool pc_reserve_ok(const struct pc_out *ch, struct xl_drops amount,
+		   bool new_object);
+
+/* The Idempotency-Key of a credit: "claim-<CHANNEL HEX>-<drops>".
+ * Deterministic, so a retried credit can never count twice. */
+void pc_credit_key(char out[PC_KEY_STRLEN],
+		   const uint8_t channel[CR_CHANNEL_ID_BYTES],
+		   struct xl_drops amount);
+
+/* Names for logs and replies ("open", "bad_signature"...); never NULL. */
+const char *pc_out_state_name(enum pc_out_state s);
+const char *pc_in_state_name(enum pc_in_state s);
+const char *pc_reject_name(enum pc_reject r);
+/* Parses a reject name (from a peer reply); false when unknown. */
+bool pc_reject_parse(enum pc_reject *r, const char *name) XU_WARN_UNUSED;
+const char *pc_alert_name(enum pc_alert a);
+const char *pc_fx_name(enum pc_fx_kind k);
+const char *pc_ev_name(enum pc_ev_kind k);
+
+#endif /* XRPSE_CHANNEL_CHANNEL_H */

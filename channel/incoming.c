@@ -1,0 +1,349 @@
+/* The incoming channel's state machine: a channel the peer pays us through
+ * (diagram in channel.c).  A claim is checked against the last validated
+ * ledger view in the order issue 7 fixes (xrpl.md §5.5, peers.md R1-R3),
+ * and an accepted one is persisted before the connector is credited with
+ * the increase under a deterministic Idempotency-Key (R5).  Redeeming on
+ * the ledger follows pc_redeem_due(): at once when the channel is closing,
+ * otherwise by thresholds, and again until the ledger shows the Balance.
+ */
+#include <string.h>
+
+#include "channel/channel.h"
+#include "channel/internal.h"
+
+static bool is_ours(const struct pc_in *ch, const struct pc_view *v)
+{
+	return memcmp(&v->source, &ch->peer, sizeof(v->source)) == 0 &&
+	       memcmp(&v->dest, &ch->self, sizeof(v->dest)) == 0;
+}
+
+static bool view_closing(const struct pc_view *v)
+{
+	return v->has_expiration || v->has_cancel_after;
+}
+
+/* Submits the best claim when the policy says so (and no redeem is in
+ * flight).  Non-urgent checks are spaced by redeem_check_s. */
+static void maybe_redeem(struct pc_in *ch, const struct pc_cfg *cfg,
+			 const struct pc_clock *clk, struct xl_drops fee,
+			 struct pc_effects *fx)
+{
+	struct pc_effect *e;
+	bool urgent;
+
+	if (clk->now < ch->retry_at)
+		return;
+	if (!pc_redeem_due(ch, cfg, clk, fee, &urgent)) {
+		if (clk->now >= ch->next_check)
+			ch->next_check = clk->now + cfg->redeem_check_s;
+		return;
+	}
+	if (!urgent)
+		ch->next_check = clk->now + cfg->redeem_check_s;
+	ch->redeem_inflight = true;
+	ch->redeem_amount = ch->best;
+	e = pc_fx_push(fx, PC_FX_SUBMIT_REDEEM, ch->id);
+	e->amount = ch->best;
+	memcpy(e->sig, ch->best_sig, ch->best_siglen);
+	e->siglen = ch->best_siglen;
+	memcpy(e->pubkey, ch->view.pubkey, CR_PUBKEY_BYTES);
+	e->close = ch->deleting;
+}
+
+/* A closing channel whose Expiration/CancelAfter has passed while we held
+ * a better claim than the ledger paid: too late, alert once. */
+static bool alert_expired(struct pc_in *ch, const struct pc_clock *clk,
+			  struct pc_effects *fx)
+{
+	const struct pc_view *v = &ch->view;
+	struct xl_drops lost;
+
+	if (ch->state != PC_IN_CLOSING || ch->expired_alerted)
+		return false;
+	if (!(v->has_expiration && clk->ledger_time >= v->expiration) &&
+	    !(v->has_cancel_after && clk->ledger_time >= v->cancel_after))
+		return false;
+	if (!xl_drops_sub(&lost, ch->best, v->balance) ||
+	    xl_drops_is_zero(lost))
+		return false;
+	ch->expired_alerted = true;
+	pc_fx_alert(fx, PC_ALERT_LOST_UNREDEEMED, ch->id, lost);
+	return true;
+}
+
+/* Rejects a claim: nothing changes, the reason goes to err->detail. */
+static enum xu_code reject(struct xu_err *err, enum xu_code code,
+			   enum pc_reject why, enum pc_reject *out,
+			   const char *msg)
+{
+	if (out != NULL)
+		*out = why;
+	return xu_fail(err, code, (int)why, "%s: %s", pc_reject_name(why),
+		       msg);
+}
+
+static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
+			     const struct pc_event *ev, struct pc_effects *fx,
+			     enum pc_reject *why, struct xu_err *err)
+{
+	const struct pc_claim *c = &ev->u.claim;
+	const struct pc_view *v = &ch->view;
+	struct xl_drops floor, inc;
+	struct pc_effect *e;
+
+	/* 1. The channel exists, is this one, and pays us from the peer. */
+	if (ch->state == PC_IN_CLOSED || !ch->has_view)
+		return reject(err, XU_EINVAL, PC_REJ_NO_CHANNEL, why,
+			      "channel not found on the validated ledger");
+	if (memcmp(c->channel, ch->id, CR_CHANNEL_ID_BYTES) != 0)
+		return reject(err, XU_EINVAL, PC_REJ_WRONG_CHANNEL, why,
+			      "claim is for another channel");
+	if (!is_ours(ch, v))
+		return reject(err, XU_EINVAL, PC_REJ_NOT_OURS, why,
+			      "channel is not from the peer to us");
+	/* A NONE record with a view that is ours was linked on LEDGER. */
+	XU_ASSERT(ch->state != PC_IN_NONE);
+	/* 2. No CancelAfter (peers.md §5: reject by default). */
+	if (v->has_cancel_after)
+		return reject(err, XU_EINVAL, PC_REJ_CANCEL_AFTER, why,
+			      "channel has a CancelAfter");
+	/* 3. No close in progress, or enough time left to redeem (R1). */
+	if (ch->deleting)
+		return reject(err, XU_EINVAL, PC_REJ_CLOSING, why,
+			      "account is being deleted");
+	if (v->has_expiration &&
+	    (v->expiration <= ev->clk.ledger_time ||
+	     v->expiration - ev->clk.ledger_time <=
+		 pc_close_margin(cfg, v->settle_delay)))
+		return reject(err, XU_EINVAL, PC_REJ_CLOSING, why,
+			      "channel closes too soon to redeem");
+	/* 4. Settle delay at or above our minimum (R2). */
+	if (v->settle_delay < cfg->min_settle_delay)
+		return reject(err, XU_EINVAL, PC_REJ_SETTLE_DELAY, why,
+			      "settle delay below our minimum");
+	/* 5. XRPL: verify against the ledger's PublicKey, never a key the
+	 * payer sends alongside (rippled temBAD_SIGNER). */
+	if (!cr_claim_verify(v->pubkey, CR_PUBKEY_BYTES, c->channel,
+			     xl_drops_u64(c->amount), c->sig, c->siglen))
+		return reject(err, XU_EBADSIG, PC_REJ_BAD_SIGNATURE, why,
+			      "signature does not verify with the channel key");
+	/* 6. Within the validated Amount (R8 from the payee's side). */
+	if (xl_drops_cmp(c->amount, v->amount) > 0)
+		return reject(err, XU_ERANGE, PC_REJ_ABOVE_CAPACITY, why,
+			      "amount above the channel's validated Amount");
+	/* 7. Above the best held; the same one again is a no-op. */
+	if (xl_drops_eq(c->amount, ch->best)) {
+		if (why != NULL)
+			*why = PC_REJ_NONE;
+		return XU_OK;
+	}
+	floor = ch->best;
+	if (xl_drops_cmp(v->balance, floor) > 0)
+		floor = v->balance;
+	if (!xl_drops_sub(&inc, c->amount, floor) || xl_drops_is_zero(inc))
+		return reject(err, XU_EINVAL, PC_REJ_NOT_INCREASING, why,
+			      "amount not above the best claim held");
+
+	ch->best = c->amount;
+	memcpy(ch->best_sig, c->sig, c->siglen);
+	ch->best_siglen = c->siglen;
+	e = pc_fx_push(fx, PC_FX_PERSIST_CLAIM, ch->id);
+	e->amount = c->amount;
+	memcpy(e->sig, c->sig, c->siglen);
+	e->siglen = c->siglen;
+	e = pc_fx_push(fx, PC_FX_CREDIT, ch->id);
+	e->amount = inc;
+	pc_credit_key(e->key, ch->id, c->amount);
+	if (ch->state == PC_IN_CLOSING)
+		maybe_redeem(ch, cfg, &ev->clk, xl_drops_zero(), fx);
+	if (why != NULL)
+		*why = PC_REJ_NONE;
+	return XU_OK;
+}
+
+static enum xu_code on_ledger(struct pc_in *ch, const struct pc_cfg *cfg,
+			      const struct pc_event *ev, struct pc_effects *fx,
+			      struct xu_err *err)
+{
+	const struct pc_view *v = &ev->u.view;
+
+	if (memcmp(v->id, ch->id, CR_CHANNEL_ID_BYTES) != 0)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "ledger view of another channel");
+	switch (ch->state) {
+	case PC_IN_CLOSED:
+		return XU_OK; /* a stale poll after the channel went */
+	case PC_IN_NONE:
+		ch->view = *v;
+		ch->has_view = true;
+		if (!is_ours(ch, v))
+			return XU_OK; /* claims will be refused: NOT_OURS */
+		if (view_closing(v)) {
+			pc_in_set_state(ch, PC_IN_NONE, PC_IN_CLOSING,
+					"linked while closing");
+			pc_fx_alert(fx, PC_ALERT_PEER_CLOSING, ch->id,
+				    xl_drops_zero());
+		} else {
+			pc_in_set_state(ch, PC_IN_NONE, PC_IN_OPEN, "linked");
+		}
+		return XU_OK;
+	case PC_IN_OPEN:
+	case PC_IN_CLOSING:
+		break;
+	}
+	if (!is_ours(ch, v))
+		return xu_fail(err, XU_EINVAL, 0,
+			       "ledger shows other parties for a linked "
+			       "channel");
+	if (xl_drops_cmp(v->balance, ch->view.balance) > 0)
+		ch->last_redeem = ev->clk.now;
+	if (xl_drops_cmp(v->balance, ch->best) > 0)
+		pc_fx_alert(fx, PC_ALERT_LEDGER_MISMATCH, ch->id, v->balance);
+	ch->view = *v;
+	if (ch->state == PC_IN_OPEN && view_closing(v)) {
+		pc_in_set_state(ch, PC_IN_OPEN, PC_IN_CLOSING,
+				"peer started closing");
+		pc_fx_alert(fx, PC_ALERT_PEER_CLOSING, ch->id, ch->best);
+	} else if (ch->state == PC_IN_CLOSING && !view_closing(v) &&
+		   !ch->deleting) {
+		pc_in_set_state(ch, PC_IN_CLOSING, PC_IN_OPEN, "renewed");
+		ch->expired_alerted = false;
+		return XU_OK;
+	}
+	if (alert_expired(ch, &ev->clk, fx))
+		return XU_OK;
+	if (ch->state == PC_IN_CLOSING)
+		maybe_redeem(ch, cfg, &ev->clk, xl_drops_zero(), fx);
+	return XU_OK;
+}
+
+static void on_gone(struct pc_in *ch, struct pc_effects *fx)
+{
+	struct xl_drops lost;
+
+	switch (ch->state) {
+	case PC_IN_CLOSED:
+		return;
+	case PC_IN_NONE:
+		pc_in_set_state(ch, PC_IN_NONE, PC_IN_CLOSED, "not on ledger");
+		return;
+	case PC_IN_OPEN:
+	case PC_IN_CLOSING:
+		break;
+	}
+	pc_in_set_state(ch, ch->state, PC_IN_CLOSED, "gone from the ledger");
+	pc_fx_alert(fx, PC_ALERT_CHANNEL_GONE, ch->id, ch->best);
+	if (xl_drops_sub(&lost, ch->best, ch->view.balance) &&
+	    !xl_drops_is_zero(lost) && !ch->expired_alerted)
+		pc_fx_alert(fx, PC_ALERT_LOST_UNREDEEMED, ch->id, lost);
+}
+
+static void on_redeem_result(struct pc_in *ch, const struct pc_cfg *cfg,
+			     const struct pc_event *ev, struct pc_effects *fx)
+{
+	/* Only the daemon's own redeem can report here. */
+	XU_ASSERT(ch->redeem_inflight);
+	ch->redeem_inflight = false;
+	if (!ev->u.result.ok) {
+		pc_fx_alert(fx, PC_ALERT_TX_FAILED, ch->id, ch->redeem_amount);
+		ch->retry_at = ev->clk.now + cfg->retry_s;
+		return;
+	}
+	/* ok means the validated metadata shows Balance = redeem_amount. */
+	if (xl_drops_cmp(ch->redeem_amount, ch->view.balance) > 0)
+		ch->view.balance = ch->redeem_amount;
+	ch->last_redeem = ev->clk.now;
+	/* A better claim may have arrived meanwhile. */
+	if (ch->state == PC_IN_CLOSING)
+		maybe_redeem(ch, cfg, &ev->clk, xl_drops_zero(), fx);
+}
+
+static void on_close(struct pc_in *ch, const struct pc_cfg *cfg,
+		     const struct pc_event *ev, struct pc_effects *fx)
+{
+	ch->deleting = true;
+	switch (ch->state) {
+	case PC_IN_NONE:
+		pc_in_set_state(ch, PC_IN_NONE, PC_IN_CLOSED, "deleted");
+		return;
+	case PC_IN_CLOSED:
+		return;
+	case PC_IN_OPEN:
+		pc_in_set_state(ch, PC_IN_OPEN, PC_IN_CLOSING, "deleting");
+		break;
+	case PC_IN_CLOSING:
+		break;
+	}
+	maybe_redeem(ch, cfg, &ev->clk, xl_drops_zero(), fx);
+}
+
+static void on_timer(struct pc_in *ch, const struct pc_cfg *cfg,
+		     const struct pc_event *ev, struct pc_effects *fx)
+{
+	switch (ch->state) {
+	case PC_IN_NONE:
+	case PC_IN_CLOSED:
+		return;
+	case PC_IN_OPEN:
+	case PC_IN_CLOSING:
+		break;
+	}
+	if (alert_expired(ch, &ev->clk, fx))
+		return;
+	maybe_redeem(ch, cfg, &ev->clk, ev->u.fee, fx);
+}
+
+enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
+			 const struct pc_event *ev, struct pc_effects *fx,
+			 enum pc_reject *why, struct xu_err *err)
+{
+	struct pc_in saved;
+	enum xu_code rc = XU_OK;
+
+	XU_ASSERT(ch != NULL && cfg != NULL && ev != NULL && fx != NULL);
+	XU_ASSERT((unsigned)ch->state < PC_IN_NSTATES);
+	fx->n = 0;
+	if (why != NULL)
+		*why = PC_REJ_NONE;
+	saved = *ch;
+	switch (ev->kind) {
+	case PC_EV_CLAIM:
+		if (ev->u.claim.siglen > CR_SIG_MAX_BYTES)
+			rc = reject(err, XU_EBADSIG, PC_REJ_BAD_SIGNATURE, why,
+				    "signature too long");
+		else
+			rc = on_claim(ch, cfg, ev, fx, why, err);
+		break;
+	case PC_EV_LEDGER:
+		rc = on_ledger(ch, cfg, ev, fx, err);
+		break;
+	case PC_EV_GONE:
+		on_gone(ch, fx);
+		break;
+	case PC_EV_REDEEM_RESULT:
+		on_redeem_result(ch, cfg, ev, fx);
+		break;
+	case PC_EV_TIMER:
+		on_timer(ch, cfg, ev, fx);
+		break;
+	case PC_EV_CLOSE:
+		on_close(ch, cfg, ev, fx);
+		break;
+	case PC_EV_SETTLE:
+	case PC_EV_ACCOUNT:
+	case PC_EV_CREATE_RESULT:
+	case PC_EV_FUND_RESULT:
+	case PC_EV_CLOSE_RESULT:
+	case PC_EV_CLAIM_NACK:
+		XU_ASSERT(!"outgoing event given to an incoming channel");
+		break;
+	default:
+		XU_ASSERT(!"unknown event kind");
+		break;
+	}
+	if (rc != XU_OK) {
+		*ch = saved;
+		fx->n = 0;
+	}
+	return rc;
+}

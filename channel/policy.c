@@ -1,0 +1,157 @@
+/* The channel policies as pure functions of configuration, state, clock
+ * and fee: when to redeem the best incoming claim on the ledger, when and
+ * by how much to top up the outgoing channel, whether the account can
+ * afford a transaction above its reserve, and the margin before an
+ * Expiration by which a redeem must land.  Also the effect-list helpers.
+ *
+ * Amount comparisons are exact integer arithmetic (128-bit where a
+ * product could exceed 64 bits); no floating point.
+ */
+#include <string.h>
+
+#include "channel/channel.h"
+#include "channel/internal.h"
+
+struct pc_effect *pc_fx_push(struct pc_effects *fx, enum pc_fx_kind k,
+			     const uint8_t *channel)
+{
+	struct pc_effect *e;
+
+	XU_ASSERT(fx != NULL);
+	XU_ASSERT(fx->n < PC_MAX_EFFECTS);
+	e = &fx->v[fx->n++];
+	memset(e, 0, sizeof(*e));
+	e->kind = k;
+	if (channel != NULL)
+		memcpy(e->channel, channel, CR_CHANNEL_ID_BYTES);
+	return e;
+}
+
+void pc_fx_alert(struct pc_effects *fx, enum pc_alert a,
+		 const uint8_t *channel, struct xl_drops amount)
+{
+	struct pc_effect *e = pc_fx_push(fx, PC_FX_ALERT, channel);
+
+	e->alert = a;
+	e->amount = amount;
+}
+
+uint32_t pc_close_margin(const struct pc_cfg *cfg, uint32_t settle_delay)
+{
+	uint64_t pct;
+
+	XU_ASSERT(cfg != NULL);
+	pct = (uint64_t)settle_delay * cfg->close_margin_pct / 100;
+	if (pct < cfg->close_margin_min_s)
+		return cfg->close_margin_min_s;
+	return (uint32_t)pct;
+}
+
+/* a * an >= b * bn, exactly. */
+static bool prod_ge(uint64_t a, uint64_t an, uint64_t b, uint64_t bn)
+{
+	return (unsigned __int128)a * an >= (unsigned __int128)b * bn;
+}
+
+/* The channel is closing or its record is being deleted. */
+static bool in_closing(const struct pc_in *ch)
+{
+	return ch->state == PC_IN_CLOSING || ch->deleting ||
+	       ch->view.has_expiration || ch->view.has_cancel_after;
+}
+
+/* The ledger would close the channel on the next touch: too late. */
+static bool in_expired(const struct pc_in *ch, uint32_t ledger_time)
+{
+	if (ch->view.has_expiration && ledger_time >= ch->view.expiration)
+		return true;
+	if (ch->view.has_cancel_after && ledger_time >= ch->view.cancel_after)
+		return true;
+	return false;
+}
+
+bool pc_redeem_due(const struct pc_in *ch, const struct pc_cfg *cfg,
+		   const struct pc_clock *clk, struct xl_drops fee,
+		   bool *urgent)
+{
+	struct xl_drops unclaimed;
+	uint64_t u;
+
+	XU_ASSERT(ch != NULL && cfg != NULL && clk != NULL && urgent != NULL);
+	*urgent = false;
+	if (ch->state != PC_IN_OPEN && ch->state != PC_IN_CLOSING)
+		return false;
+	if (!ch->has_view || ch->redeem_inflight)
+		return false;
+	/* XRPL PaymentChannelClaim: "Balance <= channel Balance (nothing
+	 * new) -> tecUNFUNDED_PAYMENT": never submit a no-op. */
+	if (!xl_drops_sub(&unclaimed, ch->best, ch->view.balance) ||
+	    xl_drops_is_zero(unclaimed))
+		return false;
+	if (in_closing(ch)) {
+		if (in_expired(ch, clk->ledger_time))
+			return false;
+		*urgent = true;
+		return true;
+	}
+	if (clk->now < ch->next_check)
+		return false;
+	if (xl_drops_cmp(unclaimed, cfg->redeem_abs) >= 0)
+		return true;
+	u = xl_drops_u64(unclaimed);
+	if (cfg->redeem_frac_num > 0 &&
+	    prod_ge(u, cfg->redeem_frac_den, xl_drops_u64(ch->view.amount),
+		    cfg->redeem_frac_num))
+		return true;
+	if (prod_ge(u, cfg->redeem_fee_ppm, xl_drops_u64(fee), 1000000) &&
+	    (ch->last_redeem == 0 ||
+	     clk->now - ch->last_redeem >= cfg->redeem_fee_min_interval_s))
+		return true;
+	return false;
+}
+
+bool pc_topup_due(const struct pc_out *ch, const struct pc_cfg *cfg,
+		  struct xl_drops *add, bool *capped)
+{
+	struct xl_drops remaining, room, want;
+
+	XU_ASSERT(ch != NULL && cfg != NULL && add != NULL && capped != NULL);
+	*capped = false;
+	*add = xl_drops_zero();
+	if (ch->state != PC_OUT_OPEN || ch->fund_inflight || ch->deleting)
+		return false;
+	if (!xl_drops_sub(&remaining, ch->amount, ch->signed_total))
+		remaining = xl_drops_zero();
+	/* remaining < channel_amount * num / den, exactly. */
+	if (xl_drops_is_zero(ch->owed) &&
+	    prod_ge(xl_drops_u64(remaining), cfg->topup_den,
+		    xl_drops_u64(cfg->channel_amount), cfg->topup_num))
+		return false;
+	want = cfg->channel_amount;
+	if (xl_drops_cmp(ch->owed, want) > 0)
+		want = ch->owed;
+	if (!xl_drops_sub(&room, cfg->max_channel_amount, ch->amount) ||
+	    xl_drops_is_zero(room)) {
+		*capped = true;
+		return false;
+	}
+	*add = xl_drops_min(want, room);
+	return true;
+}
+
+bool pc_reserve_ok(const struct pc_out *ch, struct xl_drops amount,
+		   bool new_object)
+{
+	struct xl_drops need;
+
+	XU_ASSERT(ch != NULL);
+	if (!ch->has_account)
+		return false;
+	if (!xl_drops_add(&need, ch->acct_reserve, amount))
+		return false;
+	if (new_object && !xl_drops_add(&need, need, ch->acct_reserve_inc))
+		return false;
+	if (!xl_drops_add(&need, need, ch->fee))
+		return false;
+	return xl_drops_cmp(ch->acct_balance, need) >= 0;
+}
