@@ -1,0 +1,413 @@
+/* End-to-end tests of the submission queue against the local ledger
+ * stand-in (testnet/ledger/server.js, started per test on a free port with
+ * --close-ms 100): every transaction type with its validated outcome and
+ * metadata (the created PayChannel id equals our computed id), a tec, an
+ * intent enqueued twice, the priority lane, the fee cap, a disconnect with
+ * transactions in flight, a dropped transaction (LastLedgerSequence expiry
+ * and rebuild, with terPRE_SEQ behind it), tooBusy, and the network-id
+ * check. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "crypto/claim.h"
+#include "src/util/hex.h"
+#include "src/util/log.h"
+#include "tests/rippled/harness.h"
+#include "tests/rippled/world.h"
+
+#define XRP 1000000ull
+
+struct fx {
+	struct th_proc srv;
+	struct world *w;
+};
+
+static const char *const close_fast[] = {"--close-ms", "100", NULL};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct w_opts o;
+
+	assert_non_null(f);
+	assert_true(th_start_ledger(&f->srv, close_fast));
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	f->w = w_new(&o);
+	assert_true(w_ready(f->w, 15000));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	w_free(f->w);
+	th_kill(&f->srv);
+	free(f);
+	return 0;
+}
+
+static struct cr_account_id addr_id(const char *addr)
+{
+	struct cr_account_id id;
+	struct xu_err err;
+
+	assert_int_equal(cr_address_decode(&id, addr, &err), XU_OK);
+	return id;
+}
+
+/* Finds the AffectedNodes entry of `what` (CreatedNode...) with
+ * LedgerEntryType `type`; NULL when absent. */
+static json_t *node(json_t *meta, const char *what, const char *type)
+{
+	json_t *an = json_object_get(meta, "AffectedNodes"), *n;
+	size_t i;
+
+	json_array_foreach(an, i, n)
+	{
+		json_t *in = json_object_get(n, what);
+		const char *t =
+		    json_string_value(json_object_get(in, "LedgerEntryType"));
+		if (in && t && strcmp(t, type) == 0)
+			return in;
+	}
+	return NULL;
+}
+
+static uint32_t account_seq(struct world *w, const char *addr)
+{
+	json_t *r = NULL;
+	uint32_t seq = 0;
+
+	assert_int_equal(
+	    w_call(w,
+		   json_pack("{s:s,s:s,s:s}", "command", "account_info",
+			     "account", addr, "ledger_index", "validated"),
+		   &r),
+	    XU_OK);
+	assert_true(
+	    xl_json_u32(json_object_get(xl_ws_result(r), "account_data"),
+			"Sequence", &seq));
+	json_decref(r);
+	return seq;
+}
+
+static long journal_rows(struct world *w, const char *like)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+
+	assert_int_equal(sqlite3_prepare_v2(w->db,
+					    "SELECT count(*) FROM tx_journal "
+					    "WHERE intent LIKE ?",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, like, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static const struct w_out *expect(struct world *w, const char *intent,
+				  enum xl_outcome_kind kind, const char *result)
+{
+	const struct w_out *o = w_wait(w, intent, 30000);
+
+	assert_non_null(o);
+	if (o->kind != kind || strcmp(o->result, result) != 0)
+		fail_msg("%s: got %s/%s (%s), want %s", intent,
+			 xl_outcome_kind_name(o->kind), o->result, o->err,
+			 result);
+	return o;
+}
+
+/* Payment, PaymentChannelCreate, Fund, destination Claim, owner Claim and
+ * a tec, each read back from its validated outcome. */
+static void test_submit_every_type(void **state)
+{
+	struct fx *f = *state;
+	struct world *w = f->w, *d;
+	struct w_build pay, create, fund, claim, oclaim, bad;
+	struct w_opts o;
+	const struct w_out *r;
+	struct cr_account_id gen = addr_id(GENESIS_ADDR);
+	uint8_t chan[XL_CHANNEL_ID_BYTES];
+	char chan_hex[65];
+	json_t *n;
+	struct xu_err err;
+	uint32_t seq_before;
+
+	memset(&pay, 0, sizeof(pay));
+	pay.kind = W_PAYMENT;
+	pay.dst = addr_id(DEST_ADDR);
+	pay.amount = 100 * XRP;
+	w_enqueue(w, "pay:dest:1", false, &pay);
+	r = expect(w, "pay:dest:1", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_non_null(r->meta);
+	assert_non_null(node(r->meta, "CreatedNode", "AccountRoot"));
+	assert_int_equal(strlen(r->hash), 64);
+
+	memset(&create, 0, sizeof(create));
+	create.kind = W_CREATE;
+	create.dst = addr_id(DEST_ADDR);
+	create.amount = 10 * XRP;
+	create.pk = w->kp.pub;
+	w_enqueue(w, "create:dest:1", false, &create);
+	r = expect(w, "create:dest:1", XL_OUT_SUCCESS, "tesSUCCESS");
+	xl_channel_id(chan, &gen, &create.dst, r->sequence);
+	xu_hex_encode(chan_hex, sizeof(chan_hex), chan, sizeof(chan));
+	n = node(r->meta, "CreatedNode", "PayChannel");
+	assert_non_null(n);
+	assert_string_equal(
+	    json_string_value(json_object_get(n, "LedgerIndex")), chan_hex);
+
+	memset(&fund, 0, sizeof(fund));
+	fund.kind = W_FUND;
+	memcpy(fund.channel, chan, sizeof(chan));
+	fund.amount = 5 * XRP;
+	w_enqueue(w, "fund:chan:1", false, &fund);
+	r = expect(w, "fund:chan:1", XL_OUT_SUCCESS, "tesSUCCESS");
+	n = node(r->meta, "ModifiedNode", "PayChannel");
+	assert_non_null(n);
+	assert_string_equal(json_string_value(json_object_get(
+				json_object_get(n, "FinalFields"), "Amount")),
+			    "15000000");
+
+	/* The destination redeems a claim signed with the channel key. */
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	o.seed = DEST_SEED;
+	d = w_new(&o);
+	assert_true(w_ready(d, 15000));
+	memset(&claim, 0, sizeof(claim));
+	claim.kind = W_CLAIM_DEST;
+	memcpy(claim.channel, chan, sizeof(chan));
+	claim.amount = 2 * XRP;
+	claim.balance = 2 * XRP;
+	claim.pk = w->kp.pub;
+	assert_int_equal(cr_claim_sign(claim.sig, &claim.siglen, &w->kp, chan,
+				       claim.amount, &err),
+			 XU_OK);
+	w_enqueue(d, "claim:chan:2000000", false, &claim);
+	r = expect(d, "claim:chan:2000000", XL_OUT_SUCCESS, "tesSUCCESS");
+	n = node(r->meta, "ModifiedNode", "PayChannel");
+	assert_non_null(n);
+	assert_string_equal(json_string_value(json_object_get(
+				json_object_get(n, "FinalFields"), "Balance")),
+			    "2000000");
+	w_free(d);
+
+	/* The owner pays out more without a signature. */
+	memset(&oclaim, 0, sizeof(oclaim));
+	oclaim.kind = W_CLAIM_OWNER;
+	memcpy(oclaim.channel, chan, sizeof(chan));
+	oclaim.balance = 3 * XRP;
+	w_enqueue(w, "claim:chan:3000000", true, &oclaim);
+	r = expect(w, "claim:chan:3000000", XL_OUT_SUCCESS, "tesSUCCESS");
+
+	/* A tec: funding a channel that does not exist. */
+	memset(&bad, 0, sizeof(bad));
+	bad.kind = W_FUND;
+	memset(bad.channel, 0xAB, sizeof(bad.channel));
+	bad.amount = XRP;
+	w_enqueue(w, "fund:nochan:1", false, &bad);
+	r = expect(w, "fund:nochan:1", XL_OUT_TEC, "tecNO_ENTRY");
+	assert_non_null(r->meta);
+
+	/* Every intent of ours (the claim went through the destination's
+	 * own queue and journal) has exactly one validated journal row. */
+	assert_int_equal(journal_rows(w, "%"), 5);
+	assert_int_equal(eng_txjournal_count(&w->tj, XL_JSTATE_VALIDATED), 5);
+
+	/* An intent enqueued again is answered from the journal: the same
+	 * hash, and nothing new is built or submitted. */
+	seq_before = account_seq(w, GENESIS_ADDR);
+	pay.builds = 0;
+	w_enqueue(w, "pay:dest:1", false, &pay);
+	{
+		long long deadline = th_now_ms() + 10000;
+		while (w_count(w, "pay:dest:1") < 2 && th_now_ms() < deadline)
+			th_run_for(w->ctx, 50);
+	}
+	assert_int_equal(w_count(w, "pay:dest:1"), 2);
+	assert_int_equal(pay.builds, 0);
+	assert_string_equal(w->out[w->nout - 1].hash, w->out[0].hash);
+	assert_int_equal(w->out[w->nout - 1].kind, XL_OUT_SUCCESS);
+	th_run_for(w->ctx, 500);
+	assert_int_equal(account_seq(w, GENESIS_ADDR), seq_before);
+	assert_int_equal(journal_rows(w, "%"), 5);
+}
+
+/* A deadline claim enqueued behind normal work gets the lower Sequence. */
+static void test_submit_priority_jumps_queue(void **state)
+{
+	struct fx *f = *state;
+	struct w_opts o;
+	struct world *w;
+	struct w_build p[3], dl;
+	const struct w_out *r;
+	char intent[32];
+
+	/* A fresh world, filled before it is READY. */
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	o.max_inflight = 1;
+	w = w_new(&o);
+	for (int i = 0; i < 3; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].kind = W_PAYMENT;
+		p[i].dst = addr_id(DEST_ADDR);
+		p[i].amount = 20 * XRP;
+		snprintf(intent, sizeof(intent), "pay:prio:%d", i);
+		w_enqueue(w, intent, false, &p[i]);
+	}
+	memset(&dl, 0, sizeof(dl));
+	dl.kind = W_PAYMENT;
+	dl.dst = addr_id(DEST_ADDR);
+	dl.amount = 20 * XRP;
+	w_enqueue(w, "deadline:claim", true, &dl);
+	r = expect(w, "deadline:claim", XL_OUT_SUCCESS, "tesSUCCESS");
+	for (int i = 0; i < 3; i++) {
+		snprintf(intent, sizeof(intent), "pay:prio:%d", i);
+		const struct w_out *q =
+		    expect(w, intent, XL_OUT_SUCCESS, "tesSUCCESS");
+		assert_true(r->sequence < q->sequence);
+		if (i > 0)
+			assert_true(p[i - 1].built_sequence <
+				    p[i].built_sequence);
+	}
+	w_free(w);
+}
+
+/* A fee above the configured maximum: refused, said so, nothing
+ * journaled or submitted. */
+static void test_submit_fee_above_cap(void **state)
+{
+	struct fx *f = *state;
+	struct w_opts o;
+	struct world *w;
+	struct w_build p;
+	const struct w_out *r;
+
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	o.fee_max = 5; /* below the 10-drop base fee */
+	w = w_new(&o);
+	assert_true(w_ready(w, 15000));
+	memset(&p, 0, sizeof(p));
+	p.kind = W_PAYMENT;
+	p.dst = addr_id(DEST_ADDR);
+	p.amount = 20 * XRP;
+	w_enqueue(w, "pay:fee", false, &p);
+	r = expect(w, "pay:fee", XL_OUT_REFUSED, "refused");
+	assert_non_null(strstr(r->err, "above the configured maximum"));
+	assert_int_equal(p.builds, 0);
+	assert_int_equal(journal_rows(w, "%"), 0);
+	w_free(w);
+}
+
+struct inflight_ctx {
+	struct world *w;
+	unsigned n;
+};
+
+static bool all_submitted(void *arg)
+{
+	struct inflight_ctx *ic = arg;
+	struct xl_submit_stats st;
+
+	xl_submit_stats(ic->w->s, &st);
+	return st.submitted >= ic->n;
+}
+
+/* The connection drops while transactions are in flight: after the
+ * reconnect every intent ends exactly once, each consuming one Sequence. */
+static void test_submit_disconnect_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct world *w = f->w;
+	struct w_build p[6];
+	struct inflight_ctx ic = {w, 6};
+	uint32_t before = account_seq(w, GENESIS_ADDR), after;
+	char intent[32];
+	long long deadline;
+
+	for (int i = 0; i < 6; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].kind = W_PAYMENT;
+		p[i].dst = addr_id(DEST_ADDR);
+		p[i].amount = 10 * XRP;
+		snprintf(intent, sizeof(intent), "pay:dc:%d", i);
+		w_enqueue(w, intent, false, &p[i]);
+	}
+	assert_true(th_run_until(w->ctx, all_submitted, &ic, 15000));
+	xl_ws_drop(xl_client_ws(w->c));
+	for (int i = 0; i < 6; i++) {
+		snprintf(intent, sizeof(intent), "pay:dc:%d", i);
+		expect(w, intent, XL_OUT_SUCCESS, "tesSUCCESS");
+	}
+	assert_true(xl_ws_connect_count(xl_client_ws(w->c)) >= 2);
+	/* Let any stray resubmission show itself. */
+	th_run_for(w->ctx, 1000);
+	for (int i = 0; i < 6; i++) {
+		snprintf(intent, sizeof(intent), "pay:dc:%d", i);
+		assert_int_equal(w_count(w, intent), 1);
+	}
+	deadline = th_now_ms() + 5000;
+	do {
+		after = account_seq(w, GENESIS_ADDR);
+	} while (after != before + 6 && th_now_ms() < deadline);
+	assert_int_equal(after, before + 6);
+	assert_int_equal(journal_rows(w, "pay:dc:%"), 6);
+}
+
+/* The wrong network: the client refuses and stops. */
+static void test_submit_network_mismatch(void **state)
+{
+	struct fx *f = *state;
+	struct w_opts o;
+	struct world *w;
+
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 0; /* mainnet expected, the stand-in is 1 */
+	w = w_new(&o);
+	th_run_for(w->ctx, 1500);
+	assert_true(w->fatal);
+	assert_int_equal(xl_client_state(w->c), XL_CLIENT_FATAL);
+	assert_non_null(strstr(xl_client_fatal_err(w->c)->msg, "network id"));
+	w_free(w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_submit_every_type, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_priority_jumps_queue,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_fee_above_cap, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_disconnect_in_flight,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_network_mismatch, setup,
+					    teardown),
+	};
+	if (!getenv("XRPSE_TEST_VERBOSE"))
+		xu_log_set_level(XU_LOG_BROKEN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
