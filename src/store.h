@@ -57,6 +57,20 @@ void eng_store_close(struct eng_store *s);
  * that own tables created by the migrations.  Loop thread only. */
 sqlite3 *eng_store_db(struct eng_store *s);
 
+/* A cached prepared statement for sql, which must be a string literal (or
+ * otherwise live as long as the store): the cache is keyed by the
+ * pointer, so each call site prepares once.  The statement comes back
+ * reset with its bindings cleared; the caller steps it and need not reset
+ * it.  Returns XU_OK and *stmt (borrowed), or XU_ESTORE. */
+enum xu_code eng_store_prepare(struct eng_store *s, const char *sql,
+			       sqlite3_stmt **stmt,
+			       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Fills err with XU_ESTORE, "<what>: <SQLite's message>" and returns
+ * XU_ESTORE. */
+enum xu_code eng_store_fail(struct eng_store *s, struct xu_err *err,
+			    const char *what);
+
 /* The schema version of the open database. */
 int eng_store_schema_version(struct eng_store *s);
 
