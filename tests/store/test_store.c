@@ -1,0 +1,502 @@
+/* Unit tests for src/store.c: open/migrate/reopen, the lock against a
+ * second process, accounts, settlement idempotency (replay, conflict, gc),
+ * leftovers and owed drops across a reopen. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "src/store.h"
+
+static char dir[64];
+static char path[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/xrpse-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/xrpse.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct eng_store *open_ok(void)
+{
+	struct eng_store *s = NULL;
+	struct xu_err e;
+	if (eng_store_open(&s, path, &e) != XU_OK)
+		fail_msg("open: %s", e.msg);
+	return s;
+}
+
+static void begin(struct eng_store *s)
+{
+	struct xu_err e;
+	if (eng_store_begin(s, &e) != XU_OK)
+		fail_msg("begin: %s", e.msg);
+}
+
+static void commit(struct eng_store *s)
+{
+	struct xu_err e;
+	if (eng_store_commit(s, &e) != XU_OK)
+		fail_msg("commit: %s", e.msg);
+}
+
+static void account(struct eng_store *s, const char *id)
+{
+	bool created;
+	begin(s);
+	assert_int_equal(eng_store_account_create(s, id, &created, NULL),
+			 XU_OK);
+	commit(s);
+}
+
+static struct eng_quantity Q(const char *digits, unsigned scale) {
+	struct eng_quantity q;
+	assert_int_equal(eng_quantity_set(&q, digits, scale, NULL), XU_OK);
+	return q;
+}
+
+/* One settlement in its own transaction; returns the result kind and
+ * fills *r. */
+static enum xu_code
+settle(struct eng_store *s, const char *acc, const char *key,
+       const char *digits, unsigned scale, int64_t now,
+       struct eng_settle_result *r, struct xu_err *e)
+{
+	struct eng_quantity q = Q(digits, scale);
+	begin(s);
+	enum xu_code rc = eng_store_settle(s, acc, key, &q, now, r, e);
+	if (rc == XU_OK)
+		commit(s);
+	else
+		eng_store_rollback(s);
+	return rc;
+}
+
+static int64_t pragma_int(struct eng_store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(
+	    sqlite3_prepare_v2(eng_store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void test_eng_store_open_migrate_reopen(void **state)
+{
+	(void)state;
+	struct eng_store *s = open_ok();
+	assert_int_equal(eng_store_schema_version(s), 1);
+	assert_int_equal(pragma_int(s, "PRAGMA synchronous"), 2); /* FULL */
+	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(s),
+					    "PRAGMA journal_mode", -1, &st,
+					    NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	/* Every table of migration 1 exists, tx_journal included. */
+	assert_int_equal(pragma_int(s, "SELECT count(*) FROM sqlite_schema"
+				       " WHERE type='table' AND name IN"
+				       " ('accounts','idempotency','outbox',"
+				       "'tx_journal','schema_version')"),
+			 5);
+	account(s, "alice");
+	eng_store_close(s);
+
+	s = open_ok();
+	assert_int_equal(eng_store_schema_version(s), 1);
+	assert_int_equal(pragma_int(s, "SELECT version FROM schema_version"),
+			 1);
+	assert_true(eng_store_account_exists(s, "alice"));
+	eng_store_close(s);
+	eng_store_close(NULL);
+}
+
+static void test_eng_store_newer_schema_refused(void **state)
+{
+	(void)state;
+	struct eng_store *s = open_ok();
+	assert_int_equal(sqlite3_exec(eng_store_db(s),
+				      "UPDATE schema_version SET version = 99",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	eng_store_close(s);
+	struct xu_err e;
+	s = NULL;
+	assert_int_equal(eng_store_open(&s, path, &e), XU_ESTORE);
+	assert_null(s);
+	assert_non_null(strstr(e.msg, "newer"));
+	/* The lock was released by the failed open. */
+	assert_int_equal(eng_store_open(&s, path, &e), XU_ESTORE);
+}
+
+static void test_eng_store_unwritable(void **state)
+{
+	(void)state;
+	struct eng_store *s = NULL;
+	struct xu_err e;
+	char p[160];
+	snprintf(p, sizeof(p), "%s/no/such/dir/x.db", dir);
+	assert_int_equal(eng_store_open(&s, p, &e), XU_EIO);
+	assert_non_null(strstr(e.msg, "no/such/dir"));
+	if (geteuid() != 0) {
+		char ro[96];
+		snprintf(ro, sizeof(ro), "%s/ro", dir);
+		assert_int_equal(mkdir(ro, 0500), 0);
+		snprintf(p, sizeof(p), "%s/x.db", ro);
+		assert_int_equal(eng_store_open(&s, p, &e), XU_EIO);
+		chmod(ro, 0700);
+	}
+	/* A file that is not a database. */
+	snprintf(p, sizeof(p), "%s/junk.db", dir);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("this is not an sqlite database, not at all, no no no.....\n"
+	      "0123456789012345678901234567890123456789012345678901234\n",
+	      f);
+	fclose(f);
+	assert_int_not_equal(eng_store_open(&s, p, &e), XU_OK);
+	assert_null(s);
+}
+
+static void test_eng_store_lock(void **state)
+{
+	(void)state;
+	struct eng_store *s = open_ok();
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct eng_store *t = NULL;
+		struct xu_err e;
+		enum xu_code rc = eng_store_open(&t, path, &e);
+		char want[64];
+		snprintf(want, sizeof(want),
+			 "in use by another xrpse (pid %ld)", (long)getppid());
+		_exit(rc == XU_EBUSY && t == NULL && strstr(e.msg, want) ? 0
+									 : 1);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	eng_store_close(s);
+
+	/* Closed: another process may open it now. */
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct eng_store *t = NULL;
+		enum xu_code rc = eng_store_open(&t, path, NULL);
+		eng_store_close(t);
+		_exit(rc == XU_OK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+static void test_eng_store_accounts(void **state)
+{
+	(void)state;
+	struct eng_store *s = open_ok();
+	bool created = false;
+	struct xu_err e;
+	begin(s);
+	assert_int_equal(eng_store_account_create(s, "bob", &created, &e),
+			 XU_OK);
+	assert_true(created);
+	assert_int_equal(eng_store_account_create(s, "bob", &created, &e),
+			 XU_OK);
+	assert_false(created);
+	assert_int_equal(eng_store_account_create(s, "", &created, &e),
+			 XU_EINVAL);
+	commit(s);
+	assert_true(eng_store_account_exists(s, "bob"));
+	assert_false(eng_store_account_exists(s, "ghost"));
+	assert_false(eng_store_account_exists(s, ""));
+
+	/* Deleting closes; the owed drops survive a re-create. */
+	struct eng_settle_result r;
+	assert_int_equal(settle(s, "bob", "k-bob", "5", 6, 1000, &r, &e),
+			 XU_OK);
+	begin(s);
+	assert_int_equal(eng_store_account_delete(s, "bob", &e), XU_OK);
+	assert_int_equal(eng_store_account_delete(s, "bob", &e), XU_ENOTFOUND);
+	assert_int_equal(eng_store_account_delete(s, "ghost", &e),
+			 XU_ENOTFOUND);
+	commit(s);
+	assert_false(eng_store_account_exists(s, "bob"));
+	assert_int_equal(settle(s, "bob", "k-bob2", "5", 6, 1000, &r, &e),
+			 XU_ENOTFOUND);
+	struct xl_drops owed;
+	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(owed), 5);
+	begin(s);
+	assert_int_equal(eng_store_account_create(s, "bob", &created, &e),
+			 XU_OK);
+	assert_true(created);
+	commit(s);
+	assert_true(eng_store_account_exists(s, "bob"));
+	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(owed), 5);
+
+	/* A rolled-back creation leaves nothing. */
+	begin(s);
+	assert_int_equal(eng_store_account_create(s, "carol", &created, &e),
+			 XU_OK);
+	eng_store_rollback(s);
+	assert_false(eng_store_account_exists(s, "carol"));
+	eng_store_close(s);
+}
+
+static void test_eng_store_idempotency(void **state)
+{
+	(void)state;
+	struct eng_store *s = open_ok();
+	struct eng_settle_result r;
+	struct xu_err e;
+	struct xl_drops owed;
+	account(s, "alice");
+	account(s, "bob");
+	const int64_t t0 = 1700000000;
+
+	assert_int_equal(settle(s, "alice", "k1", "0001234567", 9, t0, &r, &e),
+			 XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_NEW);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(r.body, "{\"amount\":\"1234567\",\"scale\":9}");
+	assert_int_equal(r.body_len, strlen(r.body));
+	assert_int_equal(xl_drops_u64(r.drops), 1234);
+
+	/* Same key, same input (leading zeros don't matter): replay. */
+	memset(&r, 0x55, sizeof(r));
+	assert_int_equal(
+	    settle(s, "alice", "k1", "1234567", 9, t0 + 10, &r, &e), XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_REPLAY);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(r.body, "{\"amount\":\"1234567\",\"scale\":9}");
+	assert_int_equal(eng_store_owed_get(s, "alice", &owed, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(owed), 1234); /* not settled twice */
+
+	/* Same key, other amount / scale / account: conflict. */
+	assert_int_equal(settle(s, "alice", "k1", "1234568", 9, t0, &r, &e),
+			 XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_CONFLICT);
+	assert_int_equal(settle(s, "alice", "k1", "12345670", 10, t0, &r, &e),
+			 XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_CONFLICT);
+	assert_int_equal(settle(s, "bob", "k1", "1234567", 9, t0, &r, &e),
+			 XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_CONFLICT);
+	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
+	assert_true(xl_drops_is_zero(owed));
+
+	/* Bad keys and accounts. */
+	assert_int_equal(settle(s, "alice", "", "1", 0, t0, &r, &e), XU_EINVAL);
+	char longkey[ENG_STORE_IDEM_KEY_MAX + 2];
+	memset(longkey, 'k', sizeof(longkey) - 1);
+	longkey[sizeof(longkey) - 1] = '\0';
+	assert_int_equal(settle(s, "alice", longkey, "1", 0, t0, &r, &e),
+			 XU_EINVAL);
+	longkey[ENG_STORE_IDEM_KEY_MAX] = '\0';
+	assert_int_equal(settle(s, "alice", longkey, "1", 0, t0, &r, &e),
+			 XU_OK);
+	assert_int_equal(settle(s, "ghost", "k2", "1", 0, t0, &r, &e),
+			 XU_ENOTFOUND);
+
+	/* Range: nothing recorded, the key stays free. */
+	assert_int_equal(settle(s, "bob", "k3", "100000000001", 0, t0, &r, &e),
+			 XU_ERANGE);
+	assert_non_null(strstr(e.msg, "10^17"));
+	assert_int_equal(settle(s, "bob", "k3", "100000000000", 0, t0, &r, &e),
+			 XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_NEW);
+	/* The owed total is capped too, but a replay still replays. */
+	assert_int_equal(settle(s, "bob", "k4", "1", 6, t0, &r, &e), XU_ERANGE);
+	assert_non_null(strstr(e.msg, "owed"));
+	assert_int_equal(settle(s, "bob", "k3", "100000000000", 0, t0, &r, &e),
+			 XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_REPLAY);
+	begin(s);
+	struct xl_drops all, one;
+	assert_true(xl_drops_from_u64(&all, XL_DROPS_MAX));
+	assert_true(xl_drops_from_u64(&one, 1));
+	assert_int_equal(eng_store_owed_sub(s, "bob", one, &e), XU_OK);
+	assert_int_equal(eng_store_owed_sub(s, "bob", all, &e), XU_ERANGE);
+	assert_non_null(strstr(e.msg, "less than"));
+	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(owed), XL_DROPS_MAX - 1);
+	assert_true(xl_drops_from_u64(&all, XL_DROPS_MAX - 1));
+	assert_int_equal(eng_store_owed_sub(s, "bob", all, &e), XU_OK);
+	assert_int_equal(eng_store_owed_sub(s, "ghost", all, &e), XU_ENOTFOUND);
+	commit(s);
+	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
+	assert_true(xl_drops_is_zero(owed));
+
+	/* Zero amounts are recorded (and replayed). */
+	assert_int_equal(settle(s, "bob", "k5", "0", 3, t0, &r, &e), XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_NEW);
+	assert_true(xl_drops_is_zero(r.drops));
+	assert_int_equal(settle(s, "bob", "k5", "000", 3, t0, &r, &e), XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_REPLAY);
+	assert_string_equal(r.body, "{\"amount\":\"0\",\"scale\":3}");
+
+	/* A rolled-back settlement leaves no record. */
+	struct eng_quantity q = Q("7", 6);
+	begin(s);
+	assert_int_equal(eng_store_settle(s, "bob", "k6", &q, t0, &r, &e),
+			 XU_OK);
+	eng_store_rollback(s);
+	assert_int_equal(settle(s, "bob", "k6", "8", 6, t0, &r, &e), XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_NEW);
+
+	/* gc: kept for the ttl after the LAST use (k1 was replayed at
+	 * t0 + 10), then forgotten. */
+	const int64_t ttl = ENG_STORE_IDEM_TTL_S;
+	unsigned long n = 99;
+	assert_int_equal(eng_store_idem_gc(s, t0 + ttl, ttl, &n, &e), XU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(eng_store_idem_gc(s, t0 + ttl + 1, ttl, &n, &e),
+			 XU_OK);
+	assert_int_equal(n, 4); /* k3 k5 k6 long, all last used at t0 */
+	assert_int_equal(
+	    settle(s, "alice", "k1", "1234567", 9, t0 + ttl + 2, &r, &e),
+	    XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_REPLAY);
+	begin(s);
+	assert_int_equal(eng_store_idem_gc(s, t0 + 3 * ttl, ttl, &n, &e),
+			 XU_OK);
+	commit(s);
+	assert_int_equal(n, 1);
+	/* Forgotten: the same key is new again. */
+	assert_int_equal(settle(s, "alice", "k1", "1", 0, t0 + 3 * ttl, &r, &e),
+			 XU_OK);
+	assert_int_equal(r.kind, ENG_SETTLE_NEW);
+	eng_store_close(s);
+}
+
+static void test_eng_store_leftovers_reopen(void **state)
+{
+	(void)state;
+	struct eng_store *s = open_ok();
+	struct eng_settle_result r;
+	struct eng_quantity left;
+	struct xl_drops owed;
+	struct xu_err e;
+	account(s, "alice");
+	/* settlement-api.md §c.2 example 1. */
+	assert_int_equal(settle(s, "alice", "a", "1234567", 9, 1, &r, &e),
+			 XU_OK);
+	assert_int_equal(xl_drops_u64(r.drops), 1234);
+	assert_string_equal(r.leftover.digits, "567");
+	assert_int_equal(r.leftover.scale, 9);
+	eng_store_close(s);
+
+	s = open_ok();
+	assert_int_equal(eng_store_leftover_get(s, "alice", &left, &e), XU_OK);
+	assert_string_equal(left.digits, "567");
+	assert_int_equal(left.scale, 9);
+	assert_int_equal(settle(s, "alice", "b", "433", 9, 1, &r, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(r.drops), 1);
+	assert_true(eng_quantity_is_zero(&r.leftover));
+	assert_int_equal(settle(s, "alice", "c", "5", 2, 1, &r, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(r.drops), 50000);
+	assert_int_equal(eng_store_owed_get(s, "alice", &owed, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(owed), 1234 + 1 + 50000);
+
+	/* Case 46: 999@9, restart, 1@9 -> one drop. */
+	account(s, "dave");
+	assert_int_equal(settle(s, "dave", "d1", "999", 9, 1, &r, &e), XU_OK);
+	assert_true(xl_drops_is_zero(r.drops));
+	eng_store_close(s);
+	s = open_ok();
+	assert_int_equal(settle(s, "dave", "d2", "1", 9, 1, &r, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(r.drops), 1);
+	assert_true(eng_quantity_is_zero(&r.leftover));
+	/* A scale-255 leftover survives a reopen at full precision. */
+	assert_int_equal(settle(s, "dave", "d3",
+				"2387493254398563574732428183413479237", 255, 1,
+				&r, &e),
+			 XU_OK);
+	eng_store_close(s);
+	s = open_ok();
+	assert_int_equal(eng_store_leftover_get(s, "dave", &left, &e), XU_OK);
+	assert_string_equal(left.digits,
+			    "2387493254398563574732428183413479237");
+	assert_int_equal(left.scale, 255);
+	assert_int_equal(eng_store_leftover_get(s, "ghost", &left, &e),
+			 XU_ENOTFOUND);
+	eng_store_close(s);
+}
+
+/* The statement cache hands back the same statement, reset. */
+static void test_eng_store_prepare_cache(void **state)
+{
+	(void)state;
+	static const char sql[] = "SELECT ?1 + 1";
+	struct eng_store *s = open_ok();
+	sqlite3_stmt *a, *b;
+	assert_int_equal(eng_store_prepare(s, sql, &a, NULL), XU_OK);
+	sqlite3_bind_int(a, 1, 41);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(a, 0), 42);
+	assert_int_equal(eng_store_prepare(s, sql, &b, NULL), XU_OK);
+	assert_ptr_equal(a, b);
+	assert_int_equal(sqlite3_step(b), SQLITE_ROW);
+	/* Bindings cleared: NULL + 1 is NULL. */
+	assert_int_equal(sqlite3_column_type(b, 0), SQLITE_NULL);
+	struct xu_err e;
+	assert_int_equal(eng_store_prepare(s, "SELEKT nonsense", &a, &e),
+			 XU_ESTORE);
+	assert_non_null(strstr(e.msg, "syntax error"));
+	eng_store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_eng_store_open_migrate_reopen,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_newer_schema_refused,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_unwritable, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_lock, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_accounts, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_idempotency, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_leftovers_reopen,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_prepare_cache, setup,
+					    teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
