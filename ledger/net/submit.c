@@ -181,19 +181,25 @@ static void append(struct entry **head, struct entry *e)
 	*pp = e;
 }
 
-/* Queue order: priority entries first, FIFO within a class; at_head puts
- * e before every entry of its class (a rebuild keeps its place). */
+/* Queue order: priority entries first, FIFO within a class.  A rebuilt
+ * entry (at_head) goes before the fresh entries of its class but after
+ * older rebuilt ones, so rebuilt intents keep their original order. */
+static bool goes_before(const struct entry *e, const struct entry *x,
+			bool at_head)
+{
+	if (e->priority != x->priority)
+		return e->priority;
+	if (!at_head)
+		return false;
+	return x->attempts == 0 || x->eid > e->eid;
+}
+
 static void queue_insert(struct xl_submit *s, struct entry *e, bool at_head)
 {
 	struct entry **pp = &s->queue;
 
-	if (e->priority) {
-		while (*pp && (*pp)->priority && !at_head)
-			pp = &(*pp)->next;
-	} else {
-		while (*pp && ((*pp)->priority || !at_head))
-			pp = &(*pp)->next;
-	}
+	while (*pp && !goes_before(e, *pp, at_head))
+		pp = &(*pp)->next;
 	e->next = *pp;
 	*pp = e;
 }
@@ -527,6 +533,8 @@ static void submit_blob(struct xl_submit *s, struct entry *e)
 	e->need_submit = false;
 	e->last_submit_at = xl_client_validated_index(s->c);
 	s->st.submitted++;
+	if (e->submitted_before)
+		s->st.resubmits++;
 	if (xl_client_request(s->c,
 			      json_pack("{s:s,s:s}", "command", "submit",
 					"tx_blob", e->j->blob),

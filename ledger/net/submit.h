@@ -109,6 +109,7 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 struct xl_submit_stats {
 	unsigned queued, inflight;
 	uint64_t submitted, succeeded, tec, failed, expired, refused;
+	uint64_t resubmits; /* the same blob again (ter/tel/busy/reconnect) */
 	uint32_t next_sequence; /* 0 while unknown */
 	bool reconciled;
 };

@@ -393,6 +393,113 @@ static void test_submit_network_mismatch(void **state)
 	w_free(w);
 }
 
+/* The stand-in drops the first transaction (it is answered but never
+ * included); the second one, one Sequence later, is held as terPRE_SEQ.
+ * Both pass their LastLedgerSequence without validating, are retired in
+ * the journal and rebuilt with fresh Sequences, and then succeed. */
+static void test_submit_dropped_tx_rebuilt(void **state)
+{
+	struct fx *f = *state;
+	struct w_opts o;
+	struct world *w;
+	struct w_build a, b;
+	const struct w_out *ra, *rb;
+	struct xl_submit_stats st;
+	uint32_t first_seq;
+
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	o.max_inflight = 2;
+	w = w_new(&o);
+	assert_true(w_ready(w, 15000));
+	assert_int_equal(w_control(w, "testnet_drop_next_tx",
+				   json_pack("{s:i}", "count", 1)),
+			 XU_OK);
+	memset(&a, 0, sizeof(a));
+	a.kind = W_PAYMENT;
+	a.dst = addr_id(DEST_ADDR);
+	a.amount = 20 * XRP;
+	b = a;
+	w_enqueue(w, "pay:drop:a", false, &a);
+	w_enqueue(w, "pay:drop:b", false, &b);
+	th_run_for(w->ctx, 300);
+	first_seq = a.built_sequence;
+	assert_int_equal(b.built_sequence, first_seq + 1);
+	ra = expect(w, "pay:drop:a", XL_OUT_SUCCESS, "tesSUCCESS");
+	rb = expect(w, "pay:drop:b", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_int_equal(a.builds, 2);
+	assert_int_equal(b.builds, 2);
+	/* The gap was never crossed: the rebuilt ones reuse the numbers. */
+	assert_int_equal(ra->sequence, first_seq);
+	assert_int_equal(rb->sequence, first_seq + 1);
+	xl_submit_stats(w->s, &st);
+	assert_true(st.expired >= 2);
+	assert_true(st.resubmits >= 1); /* b was held (terPRE_SEQ) */
+	/* Each intent: one retired (expired) row and one validated row. */
+	assert_int_equal(journal_rows(w, "pay:drop:a"), 1);
+	assert_int_equal(journal_rows(w, "pay:drop:a#%"), 1);
+	assert_int_equal(journal_rows(w, "pay:drop:b#%"), 1);
+	assert_int_equal(eng_txjournal_count(&w->tj, XL_JSTATE_FAILED), 2);
+	assert_int_equal(eng_txjournal_count(&w->tj, XL_JSTATE_VALIDATED), 2);
+	w_free(w);
+}
+
+/* Without attempts left, an expired transaction is reported as such. */
+static void test_submit_expiry_reported(void **state)
+{
+	struct fx *f = *state;
+	struct w_opts o;
+	struct world *w;
+	struct w_build a;
+	const struct w_out *r;
+
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	o.max_attempts = 1;
+	w = w_new(&o);
+	assert_true(w_ready(w, 15000));
+	assert_int_equal(w_control(w, "testnet_drop_next_tx",
+				   json_pack("{s:i}", "count", 1)),
+			 XU_OK);
+	memset(&a, 0, sizeof(a));
+	a.kind = W_PAYMENT;
+	a.dst = addr_id(DEST_ADDR);
+	a.amount = 20 * XRP;
+	w_enqueue(w, "pay:expire", false, &a);
+	r = expect(w, "pay:expire", XL_OUT_EXPIRED, "expired");
+	assert_non_null(strstr(r->err, "LastLedgerSequence"));
+	assert_int_equal(a.builds, 1);
+	assert_int_equal(journal_rows(w, "pay:expire"), 0);
+	assert_int_equal(journal_rows(w, "pay:expire#%"), 1);
+	w_free(w);
+}
+
+/* tooBusy on the fee request and on submit: retried, one transaction. */
+static void test_submit_too_busy(void **state)
+{
+	struct fx *f = *state;
+	struct world *w = f->w;
+	struct w_build a;
+	struct xl_submit_stats st;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = W_PAYMENT;
+	a.dst = addr_id(DEST_ADDR);
+	a.amount = 20 * XRP;
+	/* The next 3 requests (the fee, then the submit...) are refused. */
+	assert_int_equal(
+	    w_control(w, "testnet_too_busy", json_pack("{s:i}", "count", 3)),
+	    XU_OK);
+	w_enqueue(w, "pay:busy", false, &a);
+	expect(w, "pay:busy", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_int_equal(a.builds, 1);
+	assert_int_equal(journal_rows(w, "pay:busy%"), 1);
+	xl_submit_stats(w->s, &st);
+	assert_int_equal(st.failed + st.refused + st.expired, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +512,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_submit_disconnect_in_flight,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_network_mismatch, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_dropped_tx_rebuilt,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_expiry_reported, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_too_busy, setup,
 					    teardown),
 	};
 	if (!getenv("XRPSE_TEST_VERBOSE"))
