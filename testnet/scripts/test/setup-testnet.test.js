@@ -11,7 +11,6 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('fs');
 const os = require('os');
-const net = require('net');
 const path = require('path');
 const http = require('http');
 const { spawn } = require('child_process');
@@ -218,32 +217,6 @@ test('usage errors exit 2; mainnet and unreachable servers exit 1', async (t) =>
 
 /* ---------- against the local ledger stand-in ---------- */
 
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const s = net.createServer();
-		s.once('error', reject);
-		s.listen(0, '127.0.0.1', () => {
-			const p = s.address().port;
-			s.close(() => resolve(p));
-		});
-	});
-}
-
-async function waitPort(port, ms) {
-	const end = Date.now() + ms;
-	for (;;) {
-		const ok = await new Promise((r) => {
-			const c = net.connect(port, '127.0.0.1', () => { c.end(); r(true); });
-			c.on('error', () => r(false));
-		});
-		if (ok)
-			return;
-		if (Date.now() > end)
-			throw new Error(`port ${port} not listening after ${ms} ms`);
-		await new Promise((r) => setTimeout(r, 50));
-	}
-}
-
 function serverInfo(url) {
 	return new Promise((resolve, reject) => {
 		const ws = new WebSocket(url);
@@ -259,37 +232,44 @@ function serverInfo(url) {
 test('runs against the local ledger and its faucet look-alike',
      { skip: !fs.existsSync(LEDGER) &&
 	     'testnet/ledger/server.js does not exist yet' }, async (t) => {
-	const port = await freePort();
-	const fport = await freePort();
-	const p = spawn(process.execPath, [LEDGER, '--port', String(port),
-					   '--faucet-port', String(fport),
-					   '--close-ms', '200'],
-			{ stdio: ['ignore', 'ignore', 'pipe'] });
+	/* network id 1 like the public testnet, so the script runs with its
+	 * defaults and only the URLs differ */
+	const p = spawn(process.execPath, [LEDGER, '--port', '0', '--faucet-port', '0',
+					   '--close-ms', '200', '--network-id', '1'],
+			{ stdio: ['ignore', 'pipe', 'pipe'] });
 	let lerr = '';
 	p.stderr.on('data', (d) => { lerr += d; });
 	t.after(() => p.kill('SIGTERM'));
-	await waitPort(port, 10000);
-	await waitPort(fport, 10000);
+	const [port, fport] = await new Promise((resolve, reject) => {
+		let out = '';
+		p.stdout.on('data', (d) => {
+			out += d;
+			const m = out.match(/listening ws=(\d+) faucet=(\d+)/);
+			if (m)
+				resolve([Number(m[1]), Number(m[2])]);
+		});
+		p.on('exit', (c) => reject(new Error(`ledger exited ${c}: ${lerr}`)));
+	});
 	const url = `ws://127.0.0.1:${port}`;
-	const info = await serverInfo(url);
-	const nid = info.network_id === undefined ? 0 : info.network_id;
+	assert.equal((await serverInfo(url)).network_id, 1);
 	const base = ['--rippled-url', url,
 		      '--faucet-url', `http://127.0.0.1:${fport}/accounts`,
 		      '--poll-ms', '100', '--timeout-ms', '20000'];
 	const dir = tmpdir(t);
-	const r = await run([...base, '--out', dir, '--network-id', String(nid),
-			     '--xrp-amount', '1000']);
+	const r = await run([...base, '--out', dir, '--xrp-amount', '1000']);
 	assert.equal(r.code, 0, r.err + lerr);
 	const sum = JSON.parse(r.out);
 	assert.equal(sum.engines.length, 2);
+	assert.equal(sum.networkId, 1);
 	for (const e of sum.engines) {
 		assert.equal(e.balanceDrops, '1000000000');
+		assert.equal(e.config['network-id'], '1');
 		const seed = fs.readFileSync(e.seedFile, 'utf8').trim();
 		assert.equal(keypairs.deriveAddress(keypairs.deriveKeypair(seed).publicKey),
 			     e.address);
 	}
 	/* the same network check as the engine: a wrong id is refused */
-	const bad = await run([...base, '--out', tmpdir(t), '--network-id', String(nid + 1)]);
+	const bad = await run([...base, '--out', tmpdir(t), '--network-id', '2']);
 	assert.equal(bad.code, 1);
 	assert.match(bad.err, /serves network id/);
 });
