@@ -12,7 +12,9 @@
 #include <sodium.h>
 
 #include "crypto/keys.h"
-#include "crypto/sign.h"
+/* Included for the static ed_s_below_l(): libsodium enforces S < L as
+ * well, so only a direct test shows that our own check works. */
+#include "crypto/sign.c"
 
 static const uint8_t N[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
 			      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE,
@@ -28,8 +30,8 @@ static int setup(void **state)
 }
 
 /* Builds 30 L 02 rl r 02 sl s. */
-static size_t der(uint8_t *out, const uint8_t *r, size_t rl, const uint8_t *s,
-		  size_t sl)
+static size_t der_sig(uint8_t *out, const uint8_t *r, size_t rl,
+		      const uint8_t *s, size_t sl)
 {
 	size_t n = 0;
 
@@ -59,7 +61,7 @@ static void sub32(uint8_t a[32], const uint8_t b[32], const uint8_t c[32])
 }
 
 /* Minimal DER integer encoding of a 32-byte big-endian value. */
-static size_t der_int(uint8_t *out, const uint8_t v[32])
+static size_t enc_int(uint8_t *out, const uint8_t v[32])
 {
 	size_t i = 0, n = 0;
 
@@ -80,21 +82,21 @@ static void test_crypto_sign_der_rules(void **state)
 
 	memset(r, 0x11, sizeof(r));
 	memset(s, 0x22, sizeof(s));
-	n = der(sig, r, 32, s, 32);
+	n = der_sig(sig, r, 32, s, 32);
 	assert_true(cr_secp256k1_sig_is_canonical(sig, n));
 	/* Short integers are fine. */
-	n = der(sig, r, 1, s, 1);
+	n = der_sig(sig, r, 1, s, 1);
 	assert_int_equal(n, 8);
 	assert_true(cr_secp256k1_sig_is_canonical(sig, n));
 
 	/* Envelope. */
-	n = der(sig, r, 32, s, 32);
+	n = der_sig(sig, r, 32, s, 32);
 	sig[0] = 0x31;
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
-	n = der(sig, r, 32, s, 32);
+	n = der_sig(sig, r, 32, s, 32);
 	sig[1]++;
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
-	n = der(sig, r, 32, s, 32);
+	n = der_sig(sig, r, 32, s, 32);
 	sig[n] = 0; /* trailing byte, with and without a fixed length */
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n + 1));
 	sig[1]++;
@@ -104,45 +106,45 @@ static void test_crypto_sign_der_rules(void **state)
 	assert_false(cr_secp256k1_sig_is_canonical(sig, 73));
 
 	/* Integer tags and lengths. */
-	n = der(sig, r, 32, s, 32);
+	n = der_sig(sig, r, 32, s, 32);
 	sig[2] = 0x03;
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
-	n = der(sig, r, 32, s, 32);
+	n = der_sig(sig, r, 32, s, 32);
 	sig[3] = 0; /* R length 0 */
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
-	n = der(sig, r, 32, s, 32);
+	n = der_sig(sig, r, 32, s, 32);
 	sig[3] = 40; /* R runs past the end */
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
-	n = der(sig, r, 32, s, 32);
+	n = der_sig(sig, r, 32, s, 32);
 	sig[3] = 31; /* R/S boundary off by one */
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
 
 	/* Negative, zero, padded. */
 	r[0] = 0x80;
-	n = der(sig, r, 32, s, 32);
+	n = der_sig(sig, r, 32, s, 32);
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
 	tmp[0] = 0x00;
 	memcpy(tmp + 1, r, 32);
-	n = der(sig, tmp, 33, s, 32); /* 00 80.. is the right padding */
+	n = der_sig(sig, tmp, 33, s, 32); /* 00 80.. is the right padding */
 	assert_true(cr_secp256k1_sig_is_canonical(sig, n));
 	r[0] = 0x11;
 	tmp[0] = 0x00;
 	memcpy(tmp + 1, r, 32);
-	n = der(sig, tmp, 33, s, 32); /* 00 11.. is superfluous */
+	n = der_sig(sig, tmp, 33, s, 32); /* 00 11.. is superfluous */
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
-	n = der(sig, tmp, 1, s, 32); /* R = 0 */
+	n = der_sig(sig, tmp, 1, s, 32); /* R = 0 */
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
-	n = der(sig, r, 32, tmp, 1); /* S = 0 */
+	n = der_sig(sig, r, 32, tmp, 1); /* S = 0 */
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
 	uint8_t big[34] = {0x01};
-	n = der(sig, big, 34, s, 32); /* 34-byte integer */
+	n = der_sig(sig, big, 34, s, 32); /* 34-byte integer */
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
 
 	/* R < n: n itself fails, n - 1 passes. */
-	n = der(sig, tmp, der_int(tmp, N), s, 32);
+	n = der_sig(sig, tmp, enc_int(tmp, N), s, 32);
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
 	sub32(v, N, one);
-	n = der(sig, tmp, der_int(tmp, v), s, 32);
+	n = der_sig(sig, tmp, enc_int(tmp, v), s, 32);
 	assert_true(cr_secp256k1_sig_is_canonical(sig, n));
 
 	/* Fully canonical: S <= n/2 passes, n/2 + 1 fails, so do n-1 and
@@ -151,16 +153,16 @@ static void test_crypto_sign_der_rules(void **state)
 	for (int i = 31; i >= 0; i--) /* halfn = N >> 1 */
 		halfn[i] =
 		    (uint8_t)((N[i] >> 1) | (i ? (N[i - 1] & 1) << 7 : 0));
-	n = der(sig, r, 32, tmp, der_int(tmp, halfn));
+	n = der_sig(sig, r, 32, tmp, enc_int(tmp, halfn));
 	assert_true(cr_secp256k1_sig_is_canonical(sig, n));
 	uint8_t h1[32];
 	sub32(h1, N, halfn); /* n - floor(n/2) = floor(n/2) + 1 */
-	n = der(sig, r, 32, tmp, der_int(tmp, h1));
+	n = der_sig(sig, r, 32, tmp, enc_int(tmp, h1));
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
 	sub32(v, N, one);
-	n = der(sig, r, 32, tmp, der_int(tmp, v));
+	n = der_sig(sig, r, 32, tmp, enc_int(tmp, v));
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
-	n = der(sig, r, 32, tmp, der_int(tmp, N));
+	n = der_sig(sig, r, 32, tmp, enc_int(tmp, N));
 	assert_false(cr_secp256k1_sig_is_canonical(sig, n));
 }
 
@@ -202,9 +204,9 @@ static void test_crypto_sign_high_s_twin(void **state)
 	assert_true(cr_verify(kp.pub.b, 33, msg, sizeof(msg), sig, n));
 	split(sig, r, s);
 	sub32(hs, N, s);
-	rl = der_int(ri, r);
-	sl = der_int(si, hs);
-	n = der(twin, ri, rl, si, sl);
+	rl = enc_int(ri, r);
+	sl = enc_int(si, hs);
+	n = der_sig(twin, ri, rl, si, sl);
 	assert_false(cr_secp256k1_sig_is_canonical(twin, n));
 	assert_false(cr_verify(kp.pub.b, 33, msg, sizeof(msg), twin, n));
 	cr_keypair_clear(&kp);
@@ -244,6 +246,27 @@ static void test_crypto_sign_ed25519_s_bound(void **state)
 	assert_false(cr_verify(kp.pub.b, 33, msg, sizeof(msg), sig, 0));
 	assert_false(cr_verify(kp.pub.b, 32, msg, sizeof(msg), sig, 64));
 	cr_keypair_clear(&kp);
+}
+
+static void test_crypto_sign_ed25519_s_check(void **state)
+{
+	(void)state;
+	uint8_t sig[64];
+
+	memset(sig, 0, sizeof(sig));
+	assert_true(ed_s_below_l(sig)); /* S = 0 */
+	memcpy(sig + 32, order_l_le, 32);
+	assert_false(ed_s_below_l(sig)); /* S = L */
+	sig[32]--;
+	assert_true(ed_s_below_l(sig)); /* S = L - 1 */
+	sig[32] += 2;
+	assert_false(ed_s_below_l(sig)); /* S = L + 1 */
+	memcpy(sig + 32, order_l_le, 32);
+	sig[63] = 0x0F;
+	sig[47] = 0xFF;
+	assert_true(ed_s_below_l(sig)); /* top byte below L's */
+	memset(sig + 32, 0xFF, 32);
+	assert_false(ed_s_below_l(sig));
 }
 
 static void test_crypto_sign_roundtrip(void **state)
@@ -314,6 +337,7 @@ int main(void)
 	    cmocka_unit_test(test_crypto_sign_der_rules),
 	    cmocka_unit_test(test_crypto_sign_high_s_twin),
 	    cmocka_unit_test(test_crypto_sign_ed25519_s_bound),
+	    cmocka_unit_test(test_crypto_sign_ed25519_s_check),
 	    cmocka_unit_test(test_crypto_sign_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
