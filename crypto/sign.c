@@ -38,6 +38,9 @@ enum xu_code cr_init(struct xu_err *err)
 		return XU_OK;
 	if (sodium_init() < 0)
 		return xu_fail(err, XU_EINTERNAL, 0, "libsodium init failed");
+	/* Recommended before using secp256k1_context_static (aborts on a
+	 * miscompiled library). */
+	secp256k1_selftest();
 	sign_ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
 	if (!sign_ctx)
 		return xu_fail(err, XU_EINTERNAL, 0,
