@@ -10,19 +10,16 @@
  *   | NONE |                                             | OPENING |
  *   +------+ <------------------------------------------ +---------+
  *      |        CREATE_RESULT(fail): ALERT, retry later     |    |
- *      | CLOSE                   CREATE_RESULT(ok): NOTICE, |    | CREATE_RESULT(ok)
- *      |                         SIGN_AND_SEND_CLAIM        |    | while deleting:
- *      |                                                    v    | SUBMIT_CLOSE
- *      |        top-up due, reserve ok: SUBMIT_FUND   +------+   |
- *      |              +------------------------------ | OPEN |   |
- *      |              v                               +------+   |
- *      |        +---------+  FUND_RESULT: NOTICE,       ^  |     |
- *      |        | FUNDING | ----------------------------+  |     |
- *      |        +---------+  SIGN_AND_SEND_CLAIM           |     |
- *      |              |  CLOSE / Expiration seen           |     |
- *      |              +------------------> +---------+ <---+     |
- *      |                                   | CLOSING | <---------+
- *      |                                   +---------+
+ *      | CLOSE                   CREATE_RESULT(ok): NOTICE, |    |
+ * CREATE_RESULT(ok) |                         SIGN_AND_SEND_CLAIM        |    |
+ * while deleting: |                                                    v    |
+ * SUBMIT_CLOSE |        top-up due, reserve ok: SUBMIT_FUND   +------+   | |
+ * +------------------------------ | OPEN |   | |              v +------+   | |
+ * +---------+  FUND_RESULT: NOTICE,       ^  |     | |        | FUNDING |
+ * ----------------------------+  |     | |        +---------+
+ * SIGN_AND_SEND_CLAIM           |     | |              |  CLOSE / Expiration
+ * seen           |     | |              +------------------> +---------+ <---+
+ * | |                                   | CLOSING | <---------+ | +---------+
  *      |   GONE (from OPEN, FUNDING or CLOSING)  |  SUBMIT_CLOSE again once
  *      v                                         v  the Expiration has passed
  *   +--------+ <---------------------------------+
@@ -99,18 +96,16 @@ static const bool out_edges[PC_OUT_NSTATES][PC_OUT_NSTATES] = {
     [PC_OUT_OPEN] = {[PC_OUT_FUNDING] = true,
 		     [PC_OUT_CLOSING] = true,
 		     [PC_OUT_CLOSED] = true},
-    [PC_OUT_FUNDING] = {[PC_OUT_OPEN] = true,
-			[PC_OUT_CLOSING] = true,
-			[PC_OUT_CLOSED] = true},
+    [PC_OUT_FUNDING] =
+	{[PC_OUT_OPEN] = true, [PC_OUT_CLOSING] = true, [PC_OUT_CLOSED] = true},
     [PC_OUT_CLOSING] = {[PC_OUT_CLOSED] = true},
     [PC_OUT_CLOSED] = {[PC_OUT_OPENING] = true},
 };
 
 /* Allowed incoming edges [old][new]. */
 static const bool in_edges[PC_IN_NSTATES][PC_IN_NSTATES] = {
-    [PC_IN_NONE] = {[PC_IN_OPEN] = true,
-		    [PC_IN_CLOSING] = true,
-		    [PC_IN_CLOSED] = true},
+    [PC_IN_NONE] =
+	{[PC_IN_OPEN] = true, [PC_IN_CLOSING] = true, [PC_IN_CLOSED] = true},
     [PC_IN_OPEN] = {[PC_IN_CLOSING] = true, [PC_IN_CLOSED] = true},
     [PC_IN_CLOSING] = {[PC_IN_OPEN] = true, [PC_IN_CLOSED] = true},
     [PC_IN_CLOSED] = {false},
@@ -156,8 +151,8 @@ void pc_cfg_default(struct pc_cfg *cfg)
 {
 	XU_ASSERT(cfg != NULL);
 	memset(cfg, 0, sizeof(*cfg));
-	XU_ASSERT(xl_drops_from_u64(&cfg->channel_amount,
-				    10 * XL_DROPS_PER_XRP));
+	XU_ASSERT(
+	    xl_drops_from_u64(&cfg->channel_amount, 10 * XL_DROPS_PER_XRP));
 	XU_ASSERT(xl_drops_from_u64(&cfg->max_channel_amount,
 				    1000 * XL_DROPS_PER_XRP));
 	cfg->settle_delay = 518400;

@@ -60,26 +60,27 @@ enum pc_in_state {
  * to the peer and logged.  Persisted in logs and replies: don't renumber. */
 enum pc_reject {
 	PC_REJ_NONE = 0,
-	PC_REJ_NO_CHANNEL = 1,	      /* not on the validated ledger */
-	PC_REJ_WRONG_CHANNEL = 2,     /* not the channel this record tracks */
-	PC_REJ_NOT_OURS = 3,	      /* source is not the peer or dest not us */
-	PC_REJ_CANCEL_AFTER = 4,      /* channel has a CancelAfter */
-	PC_REJ_CLOSING = 5,	      /* close in progress, too little time */
-	PC_REJ_SETTLE_DELAY = 6,      /* SettleDelay below our minimum */
-	PC_REJ_BAD_SIGNATURE = 7,     /* does not verify with the ledger key */
-	PC_REJ_ABOVE_CAPACITY = 8,    /* amount above the channel's Amount */
-	PC_REJ_NOT_INCREASING = 9,    /* not above the best claim held */
+	PC_REJ_NO_CHANNEL = 1,	   /* not on the validated ledger */
+	PC_REJ_WRONG_CHANNEL = 2,  /* not the channel this record tracks */
+	PC_REJ_NOT_OURS = 3,	   /* source is not the peer or dest not us */
+	PC_REJ_CANCEL_AFTER = 4,   /* channel has a CancelAfter */
+	PC_REJ_CLOSING = 5,	   /* close in progress, too little time */
+	PC_REJ_SETTLE_DELAY = 6,   /* SettleDelay below our minimum */
+	PC_REJ_BAD_SIGNATURE = 7,  /* does not verify with the ledger key */
+	PC_REJ_ABOVE_CAPACITY = 8, /* amount above the channel's Amount */
+	PC_REJ_NOT_INCREASING = 9, /* not above the best claim held */
 };
 #define PC_REJ_COUNT 10
 
 /* Operator alerts (effect PC_FX_ALERT).  Don't renumber. */
 enum pc_alert {
-	PC_ALERT_LOW_BALANCE = 1,     /* reserve check refused a create/fund */
-	PC_ALERT_CAP_REACHED = 2,     /* max_channel_amount stops a top-up */
-	PC_ALERT_TX_FAILED = 3,	      /* one of our transactions failed */
-	PC_ALERT_PEER_CLOSING = 4,    /* the peer started closing our income */
-	PC_ALERT_CHANNEL_GONE = 5,    /* a channel left the ledger */
-	PC_ALERT_LOST_UNREDEEMED = 6, /* gone or expired holding a better claim */
+	PC_ALERT_LOW_BALANCE = 1,  /* reserve check refused a create/fund */
+	PC_ALERT_CAP_REACHED = 2,  /* max_channel_amount stops a top-up */
+	PC_ALERT_TX_FAILED = 3,	   /* one of our transactions failed */
+	PC_ALERT_PEER_CLOSING = 4, /* the peer started closing our income */
+	PC_ALERT_CHANNEL_GONE = 5, /* a channel left the ledger */
+	PC_ALERT_LOST_UNREDEEMED =
+	    6, /* gone or expired holding a better claim */
 	PC_ALERT_OWED_UNPAYABLE = 7,  /* settlement while the channel closes */
 	PC_ALERT_LEDGER_MISMATCH = 8, /* ledger view contradicts our record */
 	PC_ALERT_NO_ACCOUNT_INFO = 9, /* reserve unknown: feed PC_EV_ACCOUNT */
@@ -198,11 +199,11 @@ struct pc_effect {
 	enum pc_fx_kind kind;
 	uint8_t channel[CR_CHANNEL_ID_BYTES]; /* zero for SUBMIT_CREATE */
 	struct xl_drops amount;
-	uint32_t settle_delay; /* SUBMIT_CREATE */
-	bool close;	       /* SUBMIT_REDEEM: add tfClose */
-	enum pc_alert alert;   /* ALERT */
-	char key[PC_KEY_STRLEN];	/* CREDIT: Idempotency-Key */
-	uint8_t sig[CR_SIG_MAX_BYTES];	/* PERSIST_CLAIM, SUBMIT_REDEEM */
+	uint32_t settle_delay;	       /* SUBMIT_CREATE */
+	bool close;		       /* SUBMIT_REDEEM: add tfClose */
+	enum pc_alert alert;	       /* ALERT */
+	char key[PC_KEY_STRLEN];       /* CREDIT: Idempotency-Key */
+	uint8_t sig[CR_SIG_MAX_BYTES]; /* PERSIST_CLAIM, SUBMIT_REDEEM */
 	size_t siglen;
 	uint8_t pubkey[CR_PUBKEY_BYTES]; /* SUBMIT_REDEEM */
 };
@@ -221,7 +222,7 @@ struct pc_out {
 	struct cr_account_id self, peer;
 	bool has_id;
 	uint8_t id[CR_CHANNEL_ID_BYTES];
-	struct xl_drops amount;	 /* validated channel Amount */
+	struct xl_drops amount;	  /* validated channel Amount */
 	struct xl_drops redeemed; /* validated channel Balance */
 	uint32_t settle_delay;
 	bool has_expiration;
@@ -241,8 +242,8 @@ struct pc_in {
 	struct cr_account_id self, peer;
 	uint8_t id[CR_CHANNEL_ID_BYTES];
 	bool has_view;
-	struct pc_view view;	/* last validated view */
-	struct xl_drops best;	/* best claim held (persisted) */
+	struct pc_view view;  /* last validated view */
+	struct xl_drops best; /* best claim held (persisted) */
 	uint8_t best_sig[CR_SIG_MAX_BYTES];
 	size_t best_siglen;
 	bool redeem_inflight, deleting, expired_alerted;
@@ -279,7 +280,8 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
  * effects (messages are idempotent). */
 enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
 			 const struct pc_event *ev, struct pc_effects *fx,
-			 enum pc_reject *why, struct xu_err *err) XU_WARN_UNUSED;
+			 enum pc_reject *why,
+			 struct xu_err *err) XU_WARN_UNUSED;
 
 /* State transitions, checked: aborts when ch->state != old or old -> new
  * is not an allowed edge.  Used by the apply functions; exposed for the

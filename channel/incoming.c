@@ -78,8 +78,7 @@ static enum xu_code reject(struct xu_err *err, enum xu_code code,
 {
 	if (out != NULL)
 		*out = why;
-	return xu_fail(err, code, (int)why, "%s: %s", pc_reject_name(why),
-		       msg);
+	return xu_fail(err, code, (int)why, "%s: %s", pc_reject_name(why), msg);
 }
 
 static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
@@ -111,10 +110,9 @@ static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
 	if (ch->deleting)
 		return reject(err, XU_EINVAL, PC_REJ_CLOSING, why,
 			      "account is being deleted");
-	if (v->has_expiration &&
-	    (v->expiration <= ev->clk.ledger_time ||
-	     v->expiration - ev->clk.ledger_time <=
-		 pc_close_margin(cfg, v->settle_delay)))
+	if (v->has_expiration && (v->expiration <= ev->clk.ledger_time ||
+				  v->expiration - ev->clk.ledger_time <=
+				      pc_close_margin(cfg, v->settle_delay)))
 		return reject(err, XU_EINVAL, PC_REJ_CLOSING, why,
 			      "channel closes too soon to redeem");
 	/* 4. Settle delay at or above our minimum (R2). */

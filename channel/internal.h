@@ -9,7 +9,7 @@
 struct pc_effect *pc_fx_push(struct pc_effects *fx, enum pc_fx_kind k,
 			     const uint8_t *channel);
 /* Appends an ALERT effect. */
-void pc_fx_alert(struct pc_effects *fx, enum pc_alert a,
-		 const uint8_t *channel, struct xl_drops amount);
+void pc_fx_alert(struct pc_effects *fx, enum pc_alert a, const uint8_t *channel,
+		 struct xl_drops amount);
 
 #endif /* XRPSE_CHANNEL_INTERNAL_H */

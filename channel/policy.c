@@ -27,8 +27,8 @@ struct pc_effect *pc_fx_push(struct pc_effects *fx, enum pc_fx_kind k,
 	return e;
 }
 
-void pc_fx_alert(struct pc_effects *fx, enum pc_alert a,
-		 const uint8_t *channel, struct xl_drops amount)
+void pc_fx_alert(struct pc_effects *fx, enum pc_alert a, const uint8_t *channel,
+		 struct xl_drops amount)
 {
 	struct pc_effect *e = pc_fx_push(fx, PC_FX_ALERT, channel);
 
