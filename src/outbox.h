@@ -14,10 +14,10 @@
  * completions come back on the loop thread (eng_outbox_drain) and update
  * the row in a transaction of their own:
  *   any 2xx (whatever the body)             -> 'delivered' (reply kept)
- *   timeout, connection error, 5xx, 409     -> 'pending', next attempt at
+ *   timeout, connection error, 5xx, 409 (and 1xx/3xx) -> 'pending', next at
  *       now + min(base * 2^(attempts-1), cap), jittered down by up to
  *       jitter_pct percent (libsodium randombytes); forever
- *   any other status                        -> 'parked', logged as BROKEN,
+ *   any other 4xx                           -> 'parked', logged as BROKEN,
  *       kept for the operator (eng_outbox_unpark re-queues it)
  * Every attempt of a row sends the same key and byte-identical body.  At
  * start, rows left 'inflight' by a crash go back to 'pending'.  Runs on the
@@ -84,9 +84,10 @@ enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 			    const struct eng_outbox_cfg *cfg,
 			    struct xu_err *err) XU_WARN_UNUSED;
 
-/* Frees the outbox; results of jobs still in flight are ignored later
- * (their rows stay 'inflight' and go back to 'pending' at the next
- * start).  NULL is a no-op. */
+/* Frees the outbox (free the curl worker first, so that no result of
+ * ours is drained into a freed outbox); rows still in flight stay
+ * 'inflight' and go back to 'pending' at the next start.  NULL is a
+ * no-op. */
 void eng_outbox_free(struct eng_outbox *ob);
 
 /* Sets the final-state callback (fn nullable). */
@@ -94,9 +95,10 @@ void eng_outbox_on_reply(struct eng_outbox *ob, eng_outbox_reply_fn fn,
 			 void *arg);
 
 /* Inside the caller's transaction: queues a credit of drops to account
- * with idem_key (1..ENG_STORE_IDEM_KEY_MAX bytes).  The same key again is
- * a no-op returning the first row's id.  *id (nullable) gets the row id.
- * Returns XU_OK, XU_EINVAL or XU_ESTORE. */
+ * with idem_key (1..ENG_STORE_IDEM_KEY_MAX bytes).  The same credit (key,
+ * account, amount) again is a no-op returning the first row's id; the key
+ * with another account or amount is XU_ECONFLICT.  *id (nullable) gets the
+ * row id.  Returns XU_OK, XU_EINVAL, XU_ECONFLICT or XU_ESTORE. */
 enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
 				       struct xl_drops drops,
 				       const char *idem_key, int64_t *id,
@@ -117,7 +119,8 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
  * number submitted, or a negative value on a store error (logged). */
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms);
 
-/* An eng_curlw_done_fn (arg = the outbox): applies one result. */
+/* An eng_curlw_done_fn (arg = the outbox): applies one result; a result
+ * whose id is not one of ours in flight is ignored. */
 void eng_outbox_complete(void *arg, const struct eng_curlw_result *r);
 
 /* Drains the worker's completions into eng_outbox_complete; returns how

@@ -1,0 +1,659 @@
+/* The persisted outbox of calls to the connector (see outbox.h).
+ *
+ * Row life cycle (outbox.state):
+ *
+ *   enqueue --> pending --tick--> inflight --2xx-------------> delivered
+ *                  ^                 |  \--4xx but 409-------> parked
+ *                  |                 |                          |
+ *                  +-- timeout, I/O, 5xx, 409, other (backoff) -+ unpark
+ *                  +-- restart (a crash left it inflight)
+ *
+ * The worker (src/curlw.c) performs one attempt per job; the job id is the
+ * row id.  The set of ids in flight is kept in memory too, so a late or
+ * foreign result (an id not in the set) is ignored and a row is never sent
+ * twice at the same time. */
+#include "src/outbox.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "src/util/log.h"
+
+#define URL_MAX 2048
+
+struct eng_outbox {
+	struct eng_store *store;
+	struct eng_curlw *curlw;
+	char base[URL_MAX];
+	struct eng_outbox_cfg cfg;
+	eng_outbox_reply_fn reply_fn;
+	void *reply_arg;
+	int64_t *inflight; /* row ids, cfg.max_inflight slots */
+	unsigned ninflight;
+	int64_t last_success_ms, last_failure_ms;
+	bool reachable;
+};
+
+static int64_t realtime_ms(void *arg)
+{
+	(void)arg;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t now_ms(const struct eng_outbox *ob)
+{
+	return ob->cfg.clock(ob->cfg.clock_arg);
+}
+
+void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->base_ms = 1000;
+	cfg->cap_ms = 3600 * 1000;
+	cfg->jitter_pct = 50;
+	cfg->timeout_ms = 30000;
+	cfg->connect_timeout_ms = 5000;
+	cfg->max_inflight = 64;
+	cfg->clock = NULL;
+}
+
+/* Runs in the caller's transaction or opens one; *own tells which. */
+static enum xu_code tx_enter(struct eng_store *s, bool *own, struct xu_err *err)
+{
+	*own = !eng_store_in_tx(s);
+	return *own ? eng_store_begin(s, err) : XU_OK;
+}
+
+static enum xu_code tx_leave(struct eng_store *s, bool own, enum xu_code rc,
+			     struct xu_err *err)
+{
+	if (!own)
+		return rc;
+	if (rc == XU_OK)
+		return eng_store_commit(s, err);
+	eng_store_rollback(s);
+	return rc;
+}
+
+static enum xu_code step_done(struct eng_store *s, sqlite3_stmt *st,
+			      const char *what, struct xu_err *err)
+{
+	int r = sqlite3_step(st);
+	enum xu_code rc =
+	    r == SQLITE_DONE ? XU_OK : eng_store_fail(s, err, what);
+	sqlite3_reset(st);
+	return rc;
+}
+
+static const char SQL_RESET_INFLIGHT[] =
+    "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'";
+
+enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
+			    struct eng_curlw *curlw,
+			    const char *connector_base_url,
+			    const struct eng_outbox_cfg *cfg,
+			    struct xu_err *err)
+{
+	size_t blen = strlen(connector_base_url);
+	while (blen > 0 && connector_base_url[blen - 1] == '/')
+		blen--;
+	if (blen == 0 || blen >= URL_MAX - 512)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "connector URL empty or too long");
+	struct eng_outbox *ob = calloc(1, sizeof(*ob));
+	if (!ob)
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	ob->store = store;
+	ob->curlw = curlw;
+	memcpy(ob->base, connector_base_url, blen);
+	ob->base[blen] = '\0';
+	if (cfg)
+		ob->cfg = *cfg;
+	else
+		eng_outbox_cfg_default(&ob->cfg);
+	if (!ob->cfg.clock)
+		ob->cfg.clock = realtime_ms;
+	if (ob->cfg.max_inflight == 0)
+		ob->cfg.max_inflight = 1;
+	if (ob->cfg.jitter_pct > 100)
+		ob->cfg.jitter_pct = 100;
+	if (ob->cfg.base_ms == 0)
+		ob->cfg.base_ms = 1;
+	if (ob->cfg.cap_ms < ob->cfg.base_ms)
+		ob->cfg.cap_ms = ob->cfg.base_ms;
+	ob->inflight = calloc(ob->cfg.max_inflight, sizeof(*ob->inflight));
+	if (!ob->inflight) {
+		free(ob);
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	}
+	/* A crash may have left rows in flight: at-least-once, same key. */
+	bool own;
+	sqlite3_stmt *st;
+	enum xu_code rc = tx_enter(store, &own, err);
+	if (rc == XU_OK) {
+		rc = eng_store_prepare(store, SQL_RESET_INFLIGHT, &st, err);
+		if (rc == XU_OK)
+			rc = step_done(store, st, "resetting inflight rows",
+				       err);
+		int n = rc == XU_OK ? sqlite3_changes(eng_store_db(store)) : 0;
+		rc = tx_leave(store, own, rc, err);
+		if (rc == XU_OK && n > 0)
+			xu_info("outbox",
+				"%d call(s) interrupted by a restart will be "
+				"retried",
+				n);
+	}
+	if (rc != XU_OK) {
+		eng_outbox_free(ob);
+		return rc;
+	}
+	*out = ob;
+	return XU_OK;
+}
+
+void eng_outbox_free(struct eng_outbox *ob)
+{
+	if (!ob)
+		return;
+	free(ob->inflight);
+	free(ob);
+}
+
+void eng_outbox_on_reply(struct eng_outbox *ob, eng_outbox_reply_fn fn,
+			 void *arg)
+{
+	ob->reply_fn = fn;
+	ob->reply_arg = arg;
+}
+
+/* "/accounts/<id percent-encoded>/<what>" */
+static enum xu_code make_path(char *buf, size_t cap, const char *account,
+			      const char *what, struct xu_err *err)
+{
+	size_t alen = strlen(account);
+	if (alen == 0 || alen > ENG_STORE_ACCOUNT_MAX)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "account id must be 1 to %d bytes",
+			       ENG_STORE_ACCOUNT_MAX);
+	size_t n = (size_t)snprintf(buf, cap, "/accounts/");
+	for (size_t i = 0; i < alen; i++) {
+		unsigned char c = (unsigned char)account[i];
+		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+			     c == '_' || c == '~';
+		XU_ASSERT(n + 4 < cap);
+		if (plain)
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, cap - n, "%%%02X", c);
+	}
+	XU_ASSERT(n + strlen(what) + 2 < cap);
+	snprintf(buf + n, cap - n, "/%s", what);
+	return XU_OK;
+}
+
+static const char SQL_INSERT[] =
+    "INSERT INTO outbox (kind, account, method, path, idem_key,"
+    " content_type, body, tag, next_attempt_at_ms, state, created_at,"
+    " updated_at) VALUES (?1, ?2, 'POST', ?3, ?4, ?5, ?6, ?7, 0,"
+    " 'pending', ?8, ?8) ON CONFLICT (idem_key) DO NOTHING";
+static const char SQL_BY_KEY[] =
+    "SELECT id, kind, account, body FROM outbox WHERE idem_key = ?1";
+
+/* Inserts a row; an existing row with the same key must be identical. */
+static enum xu_code insert(struct eng_store *s, const char *kind,
+			   const char *account, const char *path,
+			   const char *key, const char *ctype, const void *body,
+			   size_t len, const char *tag, int64_t *id,
+			   struct xu_err *err)
+{
+	XU_ASSERT(eng_store_in_tx(s));
+	sqlite3_stmt *st;
+	enum xu_code rc = eng_store_prepare(s, SQL_INSERT, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, ctype, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, len ? body : "", (int)len, SQLITE_STATIC);
+	if (tag)
+		sqlite3_bind_text(st, 7, tag, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, realtime_ms(NULL));
+	rc = step_done(s, st, "queueing outbox row", err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3 *db = eng_store_db(s);
+	if (sqlite3_changes(db) == 1) {
+		if (id)
+			*id = sqlite3_last_insert_rowid(db);
+		return XU_OK;
+	}
+	rc = eng_store_prepare(s, SQL_BY_KEY, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = eng_store_fail(s, err, "reading outbox row");
+		sqlite3_reset(st);
+		return rc;
+	}
+	int64_t rid = sqlite3_column_int64(st, 0);
+	const char *k = (const char *)sqlite3_column_text(st, 1);
+	const char *a = (const char *)sqlite3_column_text(st, 2);
+	const void *b = sqlite3_column_blob(st, 3);
+	size_t bl = (size_t)sqlite3_column_bytes(st, 3);
+	bool same = k && a && strcmp(k, kind) == 0 && strcmp(a, account) == 0 &&
+		    bl == len && (len == 0 || memcmp(b, body, len) == 0);
+	sqlite3_reset(st);
+	if (!same)
+		return xu_fail(err, XU_ECONFLICT, 0,
+			       "outbox key %s already used for another call",
+			       key);
+	if (id)
+		*id = rid;
+	return XU_OK;
+}
+
+enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
+				       struct xl_drops drops,
+				       const char *idem_key, int64_t *id,
+				       struct xu_err *err)
+{
+	size_t klen = strlen(idem_key);
+	if (klen == 0 || klen > ENG_STORE_IDEM_KEY_MAX)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "credit key must be 1 to %d bytes",
+			       ENG_STORE_IDEM_KEY_MAX);
+	char path[URL_MAX / 2];
+	enum xu_code rc =
+	    make_path(path, sizeof(path), account, "settlements", err);
+	if (rc != XU_OK)
+		return rc;
+	struct eng_quantity q;
+	char body[ENG_QTY_JSON_MAX];
+	eng_quantity_from_drops(&q, drops);
+	size_t len = eng_quantity_fmt_json(body, sizeof(body), &q);
+	return insert(s, "credit", account, path, idem_key, "application/json",
+		      body, len, NULL, id, err);
+}
+
+enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
+					const char *account, const void *bytes,
+					size_t len, const char *tag,
+					int64_t *id, struct xu_err *err)
+{
+	if (len > ENG_OUTBOX_MSG_MAX)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "message of %zu bytes, more than %d", len,
+			       ENG_OUTBOX_MSG_MAX);
+	if (tag && strlen(tag) >= ENG_OUTBOX_TAG_MAX)
+		return xu_fail(err, XU_EINVAL, 0, "message tag too long");
+	char path[URL_MAX / 2];
+	enum xu_code rc =
+	    make_path(path, sizeof(path), account, "messages", err);
+	if (rc != XU_OK)
+		return rc;
+	/* A random UUIDv4: harmless for the connector (RS sends one). */
+	uint8_t u[16];
+	randombytes_buf(u, sizeof(u));
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+	char key[40];
+	snprintf(key, sizeof(key),
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+	return insert(s, "message", account, path, key,
+		      "application/octet-stream", bytes, len, tag, id, err);
+}
+
+static bool is_inflight(const struct eng_outbox *ob, int64_t id)
+{
+	for (unsigned i = 0; i < ob->ninflight; i++)
+		if (ob->inflight[i] == id)
+			return true;
+	return false;
+}
+
+static bool take_inflight(struct eng_outbox *ob, int64_t id)
+{
+	for (unsigned i = 0; i < ob->ninflight; i++) {
+		if (ob->inflight[i] == id) {
+			ob->inflight[i] = ob->inflight[--ob->ninflight];
+			return true;
+		}
+	}
+	return false;
+}
+
+static const char SQL_DUE[] =
+    "SELECT id, path, idem_key, content_type, body FROM outbox"
+    " WHERE state = 'pending' AND next_attempt_at_ms <= ?1"
+    " ORDER BY next_attempt_at_ms, id LIMIT ?2";
+static const char SQL_MARK[] =
+    "UPDATE outbox SET state = 'inflight', attempts = attempts + 1,"
+    " updated_at = ?2 WHERE id = ?1";
+
+static struct eng_curlw_job *make_job(struct eng_outbox *ob, sqlite3_stmt *st)
+{
+	int64_t id = sqlite3_column_int64(st, 0);
+	const char *path = (const char *)sqlite3_column_text(st, 1);
+	const char *key = (const char *)sqlite3_column_text(st, 2);
+	const char *ctype = (const char *)sqlite3_column_text(st, 3);
+	const void *body = sqlite3_column_blob(st, 4);
+	size_t blen = (size_t)sqlite3_column_bytes(st, 4);
+	char url[URL_MAX], h[ENG_STORE_IDEM_KEY_MAX + 64];
+	snprintf(url, sizeof(url), "%s%s", ob->base, path ? path : "");
+	struct eng_curlw_job *j = eng_curlw_job_new(
+	    (uint64_t)id, "POST", url, body, blen, ob->cfg.timeout_ms);
+	if (!j)
+		return NULL;
+	j->connect_timeout_ms = ob->cfg.connect_timeout_ms;
+	bool ok = true;
+	snprintf(h, sizeof(h), "Content-Type: %s", ctype ? ctype : "");
+	ok &= eng_curlw_job_add_header(j, h) == XU_OK;
+	snprintf(h, sizeof(h), "Accept: %s", ctype ? ctype : "");
+	ok &= eng_curlw_job_add_header(j, h) == XU_OK;
+	snprintf(h, sizeof(h), "Idempotency-Key: %s", key ? key : "");
+	ok &= eng_curlw_job_add_header(j, h) == XU_OK;
+	if (!ok) {
+		eng_curlw_job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
+{
+	unsigned room = ob->cfg.max_inflight - ob->ninflight;
+	if (room == 0)
+		return 0;
+	struct eng_curlw_job **jobs = calloc(room, sizeof(*jobs));
+	if (!jobs)
+		return -1;
+	struct xu_err e;
+	bool own;
+	unsigned n = 0;
+	sqlite3_stmt *st;
+	enum xu_code rc = tx_enter(ob->store, &own, &e);
+	if (rc == XU_OK)
+		rc = eng_store_prepare(ob->store, SQL_DUE, &st, &e);
+	if (rc == XU_OK) {
+		/* Rows in flight are skipped, so ask for a few more. */
+		sqlite3_bind_int64(st, 1, now);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)room + ob->ninflight);
+		int r = SQLITE_DONE;
+		while (n < room && (r = sqlite3_step(st)) == SQLITE_ROW) {
+			if (is_inflight(ob, sqlite3_column_int64(st, 0)))
+				continue;
+			jobs[n] = make_job(ob, st);
+			if (!jobs[n]) {
+				rc = xu_fail(&e, XU_ENOMEM, 0, "out of memory");
+				break;
+			}
+			n++;
+		}
+		if (rc == XU_OK && n < room && r != SQLITE_DONE)
+			rc = eng_store_fail(ob->store, &e, "reading due rows");
+		sqlite3_reset(st);
+	}
+	for (unsigned i = 0; rc == XU_OK && i < n; i++) {
+		rc = eng_store_prepare(ob->store, SQL_MARK, &st, &e);
+		if (rc != XU_OK)
+			break;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)jobs[i]->id);
+		sqlite3_bind_int64(st, 2, now);
+		rc = step_done(ob->store, st, "marking row inflight", &e);
+	}
+	rc = tx_leave(ob->store, own, rc, &e);
+	if (rc != XU_OK) {
+		xu_broken("outbox", "cannot hand out due calls: %s", e.msg);
+		for (unsigned i = 0; i < n; i++)
+			eng_curlw_job_free(jobs[i]);
+		free(jobs);
+		return -1;
+	}
+	int sent = 0;
+	for (unsigned i = 0; i < n; i++) {
+		int64_t id = (int64_t)jobs[i]->id;
+		xu_debug("outbox", "call %lld: POST %s", (long long)id,
+			 jobs[i]->url);
+		if (eng_curlw_submit(ob->curlw, jobs[i], &e) != XU_OK) {
+			/* The row stays inflight until the next start. */
+			xu_unusual("outbox", "call %lld not sent: %s",
+				   (long long)id, e.msg);
+			continue;
+		}
+		ob->inflight[ob->ninflight++] = id;
+		sent++;
+	}
+	free(jobs);
+	return sent;
+}
+
+/* The delay before attempt attempts+1, jittered. */
+static int64_t backoff_ms(const struct eng_outbox *ob, int64_t attempts)
+{
+	uint64_t d = ob->cfg.base_ms;
+	for (int64_t i = 1; i < attempts && d < ob->cfg.cap_ms; i++)
+		d *= 2;
+	if (d > ob->cfg.cap_ms)
+		d = ob->cfg.cap_ms;
+	uint64_t j = d * ob->cfg.jitter_pct / 100;
+	if (j > 0)
+		d -= randombytes_uniform((uint32_t)j + 1);
+	return (int64_t)d;
+}
+
+static const char SQL_ROW[] =
+    "SELECT kind, account, tag, attempts FROM outbox WHERE id = ?1";
+static const char SQL_DELIVERED[] =
+    "UPDATE outbox SET state = 'delivered', last_status = ?2,"
+    " last_error = NULL, reply = ?3, updated_at = ?4 WHERE id = ?1";
+static const char SQL_PARKED[] =
+    "UPDATE outbox SET state = 'parked', last_status = ?2,"
+    " last_error = ?5, reply = ?3, updated_at = ?4 WHERE id = ?1";
+static const char SQL_RETRY[] =
+    "UPDATE outbox SET state = 'pending', last_status = ?2,"
+    " last_error = ?5, next_attempt_at_ms = ?6, updated_at = ?4"
+    " WHERE id = ?1";
+
+enum outcome { DELIVERED, RETRY, PARKED };
+
+static enum outcome classify(const struct eng_curlw_result *r)
+{
+	if (r->code != XU_OK)
+		return RETRY; /* timeout, connection error */
+	if (r->status >= 200 && r->status <= 299)
+		return DELIVERED;
+	if (r->status >= 400 && r->status <= 499 && r->status != 409)
+		return PARKED;
+	return RETRY; /* 5xx, 409, and anything unexpected */
+}
+
+void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
+{
+	struct eng_outbox *ob = arg;
+	int64_t id = (int64_t)r->id;
+	if (!take_inflight(ob, id)) {
+		xu_debug("outbox", "ignoring result of unknown call %lld",
+			 (long long)id);
+		return;
+	}
+	int64_t now = now_ms(ob);
+	enum outcome oc = classify(r);
+	char errtxt[200];
+	if (r->code != XU_OK)
+		snprintf(errtxt, sizeof(errtxt), "%s", r->error);
+	else
+		snprintf(errtxt, sizeof(errtxt), "HTTP %d: %.*s", r->status,
+			 (int)(r->body_len > 120 ? 120 : r->body_len),
+			 r->body ? (const char *)r->body : "");
+
+	struct xu_err e;
+	bool own;
+	sqlite3_stmt *st;
+	char kind[16] = "", account[ENG_STORE_ACCOUNT_MAX + 1] = "";
+	char tag[ENG_OUTBOX_TAG_MAX] = "";
+	bool has_tag = false;
+	int64_t attempts = 0, next = 0;
+	enum xu_code rc = tx_enter(ob->store, &own, &e);
+	if (rc == XU_OK)
+		rc = eng_store_prepare(ob->store, SQL_ROW, &st, &e);
+	if (rc == XU_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const char *k =
+			    (const char *)sqlite3_column_text(st, 0);
+			const char *a =
+			    (const char *)sqlite3_column_text(st, 1);
+			const char *t =
+			    (const char *)sqlite3_column_text(st, 2);
+			snprintf(kind, sizeof(kind), "%s", k ? k : "");
+			snprintf(account, sizeof(account), "%s", a ? a : "");
+			has_tag = t != NULL;
+			snprintf(tag, sizeof(tag), "%s", t ? t : "");
+			attempts = sqlite3_column_int64(st, 3);
+		} else {
+			rc =
+			    eng_store_fail(ob->store, &e, "reading outbox row");
+		}
+		sqlite3_reset(st);
+	}
+	const char *sql = oc == DELIVERED ? SQL_DELIVERED
+			  : oc == PARKED  ? SQL_PARKED
+					  : SQL_RETRY;
+	if (rc == XU_OK)
+		rc = eng_store_prepare(ob->store, sql, &st, &e);
+	if (rc == XU_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		if (r->code == XU_OK)
+			sqlite3_bind_int(st, 2, r->status);
+		if (oc != RETRY)
+			sqlite3_bind_blob(st, 3,
+					  r->body ? (const void *)r->body : "",
+					  (int)r->body_len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, now);
+		if (oc != DELIVERED)
+			sqlite3_bind_text(st, 5, errtxt, -1, SQLITE_STATIC);
+		if (oc == RETRY) {
+			next = now + backoff_ms(ob, attempts);
+			sqlite3_bind_int64(st, 6, next);
+		}
+		rc = step_done(ob->store, st, "updating outbox row", &e);
+	}
+	rc = tx_leave(ob->store, own, rc, &e);
+	if (rc != XU_OK) {
+		/* The row stays 'inflight' and is retried after a restart. */
+		xu_broken("outbox", "call %lld: cannot record its result: %s",
+			  (long long)id, e.msg);
+		return;
+	}
+
+	ob->reachable = r->code == XU_OK; /* it answered, whatever it said */
+	if (oc == DELIVERED)
+		ob->last_success_ms = now;
+	else
+		ob->last_failure_ms = now;
+	enum eng_outbox_kind k = strcmp(kind, "credit") == 0
+				     ? ENG_OUTBOX_CREDIT
+				     : ENG_OUTBOX_MESSAGE;
+	switch (oc) {
+	case DELIVERED:
+		xu_debug("outbox", "%s %lld to %s delivered (HTTP %d)", kind,
+			 (long long)id, account, r->status);
+		break;
+	case RETRY:
+		xu_unusual("outbox",
+			   "%s %lld to %s failed (attempt %lld: %s); retrying "
+			   "in %lld ms",
+			   kind, (long long)id, account, (long long)attempts,
+			   errtxt, (long long)(next - now));
+		return;
+	case PARKED:
+		xu_broken("outbox",
+			  "%s %lld to %s PARKED after attempt %lld: the "
+			  "connector refused it (%s); kept undelivered for "
+			  "the operator",
+			  kind, (long long)id, account, (long long)attempts,
+			  errtxt);
+		break;
+	}
+	if (ob->reply_fn)
+		ob->reply_fn(ob->reply_arg, k, id, has_tag ? tag : NULL,
+			     account, r->status, r->body, r->body_len);
+}
+
+size_t eng_outbox_drain(struct eng_outbox *ob)
+{
+	return eng_curlw_drain(ob->curlw, eng_outbox_complete, ob);
+}
+
+static const char SQL_UNPARK[] =
+    "UPDATE outbox SET state = 'pending', next_attempt_at_ms = 0"
+    " WHERE id = ?1 AND state = 'parked'";
+
+enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,
+			       struct xu_err *err)
+{
+	bool own;
+	sqlite3_stmt *st;
+	enum xu_code rc = tx_enter(s, &own, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = eng_store_prepare(s, SQL_UNPARK, &st, err);
+	if (rc == XU_OK) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = step_done(s, st, "unparking", err);
+	}
+	if (rc == XU_OK && sqlite3_changes(eng_store_db(s)) == 0)
+		rc = xu_fail(err, XU_ENOTFOUND, 0, "no parked call %lld",
+			     (long long)id);
+	return tx_leave(s, own, rc, err);
+}
+
+static const char SQL_COUNTS[] =
+    "SELECT state, count(*) FROM outbox GROUP BY state";
+
+enum xu_code eng_outbox_stats(struct eng_outbox *ob,
+			      struct eng_outbox_stats *out, struct xu_err *err)
+{
+	struct eng_outbox_stats st = {0};
+	sqlite3_stmt *q;
+	enum xu_code rc = eng_store_prepare(ob->store, SQL_COUNTS, &q, err);
+	if (rc != XU_OK)
+		return rc;
+	int r;
+	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *s = (const char *)sqlite3_column_text(q, 0);
+		uint64_t n = (uint64_t)sqlite3_column_int64(q, 1);
+		if (!s)
+			continue;
+		if (strcmp(s, "pending") == 0)
+			st.pending = n;
+		else if (strcmp(s, "inflight") == 0)
+			st.inflight = n;
+		else if (strcmp(s, "delivered") == 0)
+			st.delivered = n;
+		else if (strcmp(s, "parked") == 0)
+			st.parked = n;
+	}
+	if (r != SQLITE_DONE)
+		rc = eng_store_fail(ob->store, err, "counting outbox rows");
+	sqlite3_reset(q);
+	if (rc != XU_OK)
+		return rc;
+	st.last_success_ms = ob->last_success_ms;
+	st.last_failure_ms = ob->last_failure_ms;
+	st.reachable = ob->reachable;
+	*out = st;
+	return XU_OK;
+}
