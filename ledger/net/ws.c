@@ -72,8 +72,11 @@ static const char *const ca_bundles[] = {
     "/etc/pki/tls/certs/ca-bundle.crt",
 };
 
-void xl_ws_context_info_prepare(struct lws_context_creation_info *info)
+void xl_ws_context_info_prepare(struct lws_context_creation_info *info,
+				const char *url)
 {
+	if (!url || strncmp(url, "wss://", 6) != 0)
+		return;
 	info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 	for (size_t i = 0; i < sizeof(ca_bundles) / sizeof(ca_bundles[0]);
 	     i++) {
@@ -89,7 +92,7 @@ static const struct lws_protocols standalone_protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-struct lws_context *xl_ws_context_new(struct xu_err *err)
+struct lws_context *xl_ws_context_new(const char *url, struct xu_err *err)
 {
 	struct lws_context_creation_info info;
 	struct lws_context *ctx;
@@ -100,7 +103,7 @@ struct lws_context *xl_ws_context_new(struct xu_err *err)
 	info.protocols = standalone_protocols;
 	info.gid = -1;
 	info.uid = -1;
-	xl_ws_context_info_prepare(&info);
+	xl_ws_context_info_prepare(&info, url);
 	ctx = lws_create_context(&info);
 	if (!ctx)
 		xu_fail(err, XU_EINTERNAL, 0, "cannot create an lws context");

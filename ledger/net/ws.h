@@ -36,15 +36,18 @@ int xl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		    NULL, 0                                                    \
 	}
 
-/* Sets the fields of a context creation info that the client needs
- * (global TLS init for wss://, the system CA bundle when present).  Call it
- * on the info the daemon builds, before lws_create_context(). */
-void xl_ws_context_info_prepare(struct lws_context_creation_info *info);
+/* Sets the fields of a context creation info that a client of `url`
+ * needs: for wss:// the global TLS init and the system CA bundle (the
+ * first of /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/
+ * ca-bundle.crt that exists); nothing for ws://.  Call it on the info the
+ * daemon builds, before lws_create_context(). */
+void xl_ws_context_info_prepare(struct lws_context_creation_info *info,
+				const char *url);
 
-/* Creates a standalone client-only lws context whose protocol list holds
- * just XL_WS_PROTOCOL.  Returns NULL (and fills err) on failure; the caller
- * destroys it with lws_context_destroy(). */
-struct lws_context *xl_ws_context_new(struct xu_err *err);
+/* Creates a standalone client-only lws context for url whose protocol list
+ * holds just XL_WS_PROTOCOL.  Returns NULL (and fills err) on failure; the
+ * caller destroys it with lws_context_destroy(). */
+struct lws_context *xl_ws_context_new(const char *url, struct xu_err *err);
 
 enum xl_ws_state {
 	XL_WS_DISCONNECTED = 0,

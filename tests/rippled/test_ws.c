@@ -102,9 +102,9 @@ static struct fx *fx_new(const char *const mock_args[], uint32_t network_id,
 
 	assert_non_null(f);
 	assert_true(start_mock(f, mock_args));
-	f->ctx = xl_ws_context_new(&err);
-	assert_non_null(f->ctx);
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d", f->srv.port);
+	f->ctx = xl_ws_context_new(url, &err);
+	assert_non_null(f->ctx);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ws.url = url;
 	cfg.ws.ping_interval_ms = ping_ms;
@@ -373,7 +373,7 @@ static void test_ws_bad_config(void **state)
 	struct xu_err err;
 
 	(void)state;
-	ctx = xl_ws_context_new(&err);
+	ctx = xl_ws_context_new("ws://127.0.0.1:1", &err);
 	assert_non_null(ctx);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.ws.url = "http://127.0.0.1:1";

@@ -87,9 +87,9 @@ struct world *w_new(const struct w_opts *o)
 			   NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(eng_txjournal_init(&w->tj, w->db, &err) == XU_OK);
 	w->j = eng_txjournal_ops(&w->tj);
-	w->ctx = xl_ws_context_new(&err);
-	CHECK(w->ctx);
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d", o->port);
+	w->ctx = xl_ws_context_new(url, &err);
+	CHECK(w->ctx);
 	memset(&cc, 0, sizeof(cc));
 	cc.ws.url = url;
 	cc.ws.backoff_min_ms = 50;
