@@ -1,0 +1,193 @@
+'use strict';
+// The faucet look-alike (POST /accounts, rippled-subset.md section 7) and every
+// test control: testnet_advance_time, testnet_drop_next_tx,
+// testnet_disconnect_all, testnet_too_busy, testnet_close_timer,
+// testnet_status.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const addr = require('ripple-address-codec');
+const kp = require('ripple-keypairs');
+const H = require('./helpers');
+
+let srv;
+let c;
+let L;
+
+test.before(async () => {
+  srv = await H.startServer();
+  c = await H.connect(srv.url);
+  L = new H.Ledger(c);
+});
+
+test.after(async () => {
+  c.close();
+  await srv.stop();
+});
+
+async function faucet(body) {
+  const r = await fetch(srv.faucetUrl + '/accounts', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+test('faucet: new account with a real payment, visible after the next close', async () => {
+  const s = await H.connect(srv.url);
+  try {
+    await s.call({ command: 'subscribe', streams: ['transactions'], api_version: 2 });
+    const r = await faucet({ xrpAmount: '250' });
+    assert.equal(r.status, 200);
+    const a = r.body.account;
+    assert.ok(addr.isValidClassicAddress(a.classicAddress));
+    assert.equal(a.address, a.classicAddress);
+    assert.equal(addr.xAddressToClassicAddress(a.xAddress).classicAddress, a.classicAddress);
+    assert.equal(a.secret, r.body.seed);
+    assert.equal(kp.deriveAddress(kp.deriveKeypair(r.body.seed).publicKey), a.classicAddress);
+    assert.equal(r.body.amount, 250);
+    assert.equal(r.body.balance, 250);
+    assert.match(r.body.transactionHash, /^[0-9A-F]{64}$/);
+    // Not validated yet.
+    let q = await c.request({ command: 'account_info', account: a.classicAddress, ledger_index: 'validated' });
+    assert.equal(q.error, 'actNotFound');
+    await L.accept();
+    q = await c.call({ command: 'account_info', account: a.classicAddress, ledger_index: 'validated' });
+    assert.equal(q.account_data.Balance, H.XRP(250));
+    const m = await s.waitFor((x) => x.type === 'transaction');
+    assert.equal(m.hash, r.body.transactionHash);
+    assert.equal(m.tx_json.TransactionType, 'Payment');
+    const t = await c.call({ command: 'tx', transaction: r.body.transactionHash, api_version: 2 });
+    assert.equal(t.meta.TransactionResult, 'tesSUCCESS');
+  } finally {
+    s.close();
+  }
+});
+
+test('faucet: default amount, given destination (classic or X-address), errors', async () => {
+  let r = await faucet();
+  assert.equal(r.status, 200);
+  assert.equal(r.body.amount, 1000);
+  const w = H.newWallet();
+  r = await faucet({ destination: w.address, xrpAmount: '30' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.account.classicAddress, w.address);
+  assert.equal(r.body.seed, undefined);
+  assert.equal(r.body.account.secret, undefined);
+  r = await faucet({ destination: addr.classicAddressToXAddress(w.address, false, true), xrpAmount: '20' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body.balance, 50, 'balance after the second funding (open ledger)');
+  await L.accept();
+  assert.equal(await L.balance(w.address), 50000000n);
+  r = await faucet({ destination: 'rNope' });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error, 'Invalid destination');
+  r = await faucet({ xrpAmount: '1.5' });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error, 'Invalid amount');
+  // Zero is not a valid amount.
+  r = await faucet({ xrpAmount: '0' });
+  assert.equal(r.status, 400);
+  const res = await fetch(srv.faucetUrl + '/other', { method: 'POST' });
+  assert.equal(res.status, 404);
+  const bad = await fetch(srv.faucetUrl + '/accounts', { method: 'POST', body: '{oops' });
+  assert.equal(bad.status, 400);
+});
+
+test('testnet_advance_time moves the close-time clock', async () => {
+  const t0 = await L.closeTime();
+  const r = await c.call({ command: 'testnet_advance_time', seconds: 86400 });
+  assert.ok(r.offset >= 86400);
+  assert.ok(r.now >= t0 + 86400 - 20);
+  await L.accept();
+  const t1 = await L.closeTime();
+  assert.ok(t1 >= t0 + 86400 - 10, `${t1} vs ${t0}`);
+  assert.equal(t1 % 10, 0, 'rounded to the 10 s close resolution');
+  const e = await c.request({ command: 'testnet_advance_time', seconds: -5 });
+  assert.equal(e.error, 'invalidParams');
+});
+
+test('testnet_drop_next_tx: submit looks fine, tx never reaches a ledger', async () => {
+  const a = H.newWallet();
+  const b = H.newWallet();
+  await L.fund(a.address, 100);
+  await L.fund(b.address, 100);
+  assert.deepEqual(await c.call({ command: 'testnet_drop_next_tx' }), { drop_count: 1 });
+  const cur = (await c.call({ command: 'ledger_current' })).ledger_current_index;
+  const seq = await L.seq(a.address);
+  const r = await L.submit({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(1), LastLedgerSequence: cur + 1 }, a);
+  assert.equal(r.engine_result, 'tesSUCCESS');
+  assert.equal(r.applied, true);
+  await L.accept();
+  await L.accept();
+  const t = await c.request({ command: 'tx', transaction: r.hash, min_ledger: cur, max_ledger: cur + 1 });
+  assert.equal(t.error, 'txnNotFound');
+  assert.equal(t.searched_all, true);
+  assert.equal(await L.seq(a.address), seq, 'sequence not consumed');
+  // Resubmitting after its LastLedgerSequence: tefMAX_LEDGER.
+  const again = await c.call({ command: 'submit', tx_blob: r.blob });
+  assert.equal(again.engine_result, 'tefMAX_LEDGER');
+  // Only the next one was dropped.
+  const ok = await L.apply({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(1) }, a);
+  assert.equal(ok.result, 'tesSUCCESS');
+  assert.equal((await c.call({ command: 'testnet_drop_next_tx', count: 0 })).drop_count, 0);
+});
+
+test('testnet_too_busy answers the next N requests with tooBusy (or another error)', async () => {
+  await c.call({ command: 'testnet_too_busy', count: 2 });
+  let r = await c.request({ command: 'server_info' });
+  assert.equal(r.status, 'error');
+  assert.equal(r.error, 'tooBusy');
+  assert.equal(r.error_code, 9);
+  assert.equal(r.request.command, 'server_info');
+  // Controls themselves are never refused.
+  const st = await c.call({ command: 'testnet_status' });
+  assert.equal(st.too_busy, 1);
+  r = await c.request({ command: 'fee' });
+  assert.equal(r.error, 'tooBusy');
+  r = await c.request({ command: 'fee' });
+  assert.equal(r.status, 'success');
+  await c.call({ command: 'testnet_too_busy', count: 1, error: 'noNetwork' });
+  r = await c.request({ command: 'ping' });
+  assert.equal(r.error, 'noNetwork');
+  assert.equal(r.error_code, 17);
+  r = await c.request({ command: 'testnet_too_busy', count: 1, error: 'whatever' });
+  assert.equal(r.error, 'invalidParams');
+  r = await c.request({ command: 'testnet_nope' });
+  assert.equal(r.error, 'unknownCmd');
+});
+
+test('testnet_close_timer starts and stops automatic closes', async () => {
+  const s = await H.connect(srv.url);
+  try {
+    await s.call({ command: 'subscribe', streams: ['ledger'] });
+    assert.deepEqual(await c.call({ command: 'testnet_close_timer', ms: 30 }), { close_ms: 30 });
+    await s.waitFor((x) => x.type === 'ledgerClosed');
+    await s.waitFor((x) => x.type === 'ledgerClosed');
+    await c.call({ command: 'testnet_close_timer', ms: 0 });
+    await new Promise((res) => setTimeout(res, 60));
+    s.messages.length = 0;
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(s.messages.length, 0);
+  } finally {
+    s.close();
+  }
+});
+
+test('testnet_disconnect_all drops every connection after answering', async () => {
+  const a = await H.connect(srv.url);
+  const b = await H.connect(srv.url);
+  const st = await a.call({ command: 'testnet_status' });
+  assert.ok(st.connections >= 3);
+  const r = await a.call({ command: 'testnet_disconnect_all' });
+  assert.ok(r.disconnected >= 3);
+  await Promise.all([a.closed, b.closed, c.closed]);
+  // Reconnect; state is intact.
+  c = await H.connect(srv.url);
+  L = new H.Ledger(c);
+  assert.equal((await c.call({ command: 'ping' })).constructor, Object);
+  const g = await c.call({ command: 'testnet_disconnect_all', mode: 'close' });
+  assert.ok(g.disconnected >= 1);
+  await c.closed;
+  c = await H.connect(srv.url);
+  L = new H.Ledger(c);
+});
