@@ -64,12 +64,14 @@ static void try_open(struct pc_out *ch, const struct pc_cfg *cfg,
 {
 	struct pc_effect *e;
 
-	if (xl_drops_is_zero(ch->owed) || clk->now < ch->retry_at)
+	if (xl_drops_is_zero(ch->owed))
 		return;
 	if (ch->deleting) {
 		pc_fx_alert(fx, PC_ALERT_OWED_UNPAYABLE, NULL, ch->owed);
 		return;
 	}
+	if (clk->now < ch->retry_at)
+		return;
 	if (!pc_reserve_ok(ch, cfg->channel_amount, true)) {
 		pc_fx_alert(fx,
 			    ch->has_account ? PC_ALERT_LOW_BALANCE

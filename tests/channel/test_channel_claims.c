@@ -1,0 +1,1018 @@
+/* Incoming claims and the policies: every rejection reason alone and in
+ * every pair (the first in issue 7's order must win), both key types, the
+ * published claim vectors, boundaries of the closing margin, settle delay,
+ * capacity and 10^17 edge; the redeem policy and top-up boundaries; and
+ * multi-event flows through both machines (opening, top-up, closing,
+ * redeem retries, deletion). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "channel/channel.h"
+#include "src/util/hex.h"
+#include "tests/channel/chfix.h"
+
+/* --- claim acceptance order ------------------------------------------- */
+
+/* Faults, numbered as the reasons they must produce. */
+static const enum pc_reject faults[] = {
+    PC_REJ_NO_CHANNEL,	  PC_REJ_WRONG_CHANNEL,	 PC_REJ_NOT_OURS,
+    PC_REJ_CANCEL_AFTER,  PC_REJ_CLOSING,	 PC_REJ_SETTLE_DELAY,
+    PC_REJ_BAD_SIGNATURE, PC_REJ_ABOVE_CAPACITY, PC_REJ_NOT_INCREASING,
+};
+#define NFAULTS (sizeof(faults) / sizeof(faults[0]))
+
+static bool has(unsigned mask, enum pc_reject r)
+{
+	return (mask & (1u << r)) != 0;
+}
+
+/* An OPEN incoming channel (Amount 10 XRP, Balance 1, best 3) and a claim
+ * of 4 XRP, with the faults in mask applied. */
+static void build(int k, unsigned mask, struct pc_in *ch, struct pc_event *ev)
+{
+	uint64_t amount = has(mask, PC_REJ_ABOVE_CAPACITY) ? XRP(11) : XRP(4);
+	uint64_t best =
+	    has(mask, PC_REJ_NOT_INCREASING) ? amount + XRP(1) : XRP(3);
+	struct pc_claim sig;
+
+	pc_in_init(ch, &fx_self, &fx_peer, fx_in_id);
+	ch->state = has(mask, PC_REJ_NO_CHANNEL) ? PC_IN_CLOSED : PC_IN_OPEN;
+	ch->has_view = true;
+	ch->view = view_in(k, XRP(10), XRP(1));
+	ch->best = D(best);
+	if (has(mask, PC_REJ_NOT_OURS))
+		ch->view.dest = fx_other;
+	if (has(mask, PC_REJ_CANCEL_AFTER)) {
+		ch->view.has_cancel_after = true;
+		ch->view.cancel_after = T_LEDGER + 365 * 86400;
+	}
+	if (has(mask, PC_REJ_CLOSING)) {
+		ch->view.has_expiration = true;
+		ch->view.expiration = T_LEDGER + 3600;
+	}
+	if (has(mask, PC_REJ_SETTLE_DELAY))
+		ch->view.settle_delay = fx_cfg.min_settle_delay - 1;
+	*ev = ev_make(PC_EV_CLAIM);
+	ev->u.claim = claim_make(
+	    k, has(mask, PC_REJ_WRONG_CHANNEL) ? fx_other_id : fx_in_id,
+	    amount);
+	if (has(mask, PC_REJ_BAD_SIGNATURE)) {
+		sig = claim_make(k, fx_in_id, amount + 1);
+		memcpy(ev->u.claim.sig, sig.sig, sig.siglen);
+		ev->u.claim.siglen = sig.siglen;
+	}
+}
+
+static void expect_reject(int k, unsigned mask, enum pc_reject want)
+{
+	struct pc_in ch, before;
+	struct pc_event ev;
+	struct pc_effects fx;
+	struct xu_err e;
+	enum pc_reject why = PC_REJ_NONE;
+	enum xu_code rc;
+
+	build(k, mask, &ch, &ev);
+	before = ch;
+	rc = pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, &e);
+	if (why != want || rc == XU_OK)
+		fail_msg("key %d mask %#x: got %s (rc %d), want %s", k, mask,
+			 pc_reject_name(why), rc, pc_reject_name(want));
+	assert_true(xu_code_is_input(rc));
+	assert_int_equal(e.detail, (int)want);
+	assert_non_null(strstr(e.msg, pc_reject_name(want)));
+	assert_int_equal(fx.n, 0);
+	assert_memory_equal(&ch, &before, sizeof(ch));
+}
+
+static void test_channel_claim_order(void **state)
+{
+	(void)state;
+	fx_setup();
+	for (int k = 0; k < 2; k++) {
+		struct pc_in ch;
+		struct pc_event ev;
+		struct pc_effects fx;
+		enum pc_reject why;
+
+		/* No fault: accepted. */
+		build(k, 0, &ch, &ev);
+		assert_int_equal(
+		    pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL), XU_OK);
+		assert_int_equal(why, PC_REJ_NONE);
+		FX_EXPECT(&fx, PC_FX_PERSIST_CLAIM, PC_FX_CREDIT);
+		for (size_t i = 0; i < NFAULTS; i++) {
+			expect_reject(k, 1u << faults[i], faults[i]);
+			for (size_t j = i + 1; j < NFAULTS; j++)
+				expect_reject(
+				    k, (1u << faults[i]) | (1u << faults[j]),
+				    faults[i]);
+		}
+		/* Everything wrong at once: the first check wins. */
+		expect_reject(k, 0x3FE, PC_REJ_NO_CHANNEL);
+	}
+}
+
+static void test_channel_claim_accept_effects(void **state)
+{
+	struct pc_in ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+	char key[PC_KEY_STRLEN], hex[65];
+
+	(void)state;
+	fx_setup();
+	build(1, 0, &ch, &ev);
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, NULL),
+			 XU_OK);
+	FX_EXPECT(&fx, PC_FX_PERSIST_CLAIM, PC_FX_CREDIT);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(4));
+	assert_int_equal(fx.v[0].siglen, ev.u.claim.siglen);
+	assert_memory_equal(fx.v[0].sig, ev.u.claim.sig, fx.v[0].siglen);
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(1)); /* 4 - 3 */
+	xu_hex_encode(hex, sizeof(hex), fx_in_id, 32);
+	snprintf(key, sizeof(key), "claim-%s-4000000", hex);
+	assert_string_equal(fx.v[1].key, key);
+	assert_memory_equal(fx.v[1].channel, fx_in_id, 32);
+	assert_int_equal(xl_drops_u64(ch.best), XRP(4));
+
+	/* The same claim again: accepted, nothing credited (idempotent). */
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, NULL),
+			 XU_OK);
+	FX_NONE(&fx);
+	/* An older one: rejected. */
+	ev.u.claim = claim_make(1, fx_in_id, XRP(3) + 5);
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, NULL),
+			 XU_EINVAL);
+	/* A claim at or below a ledger Balance above our best (store lost)
+	 * is not increasing; above it, only the part above is credited. */
+	ch.view.balance = D(XRP(6));
+	ev.u.claim = claim_make(1, fx_in_id, XRP(6));
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, NULL),
+			 XU_EINVAL);
+	ev.u.claim = claim_make(1, fx_in_id, XRP(7));
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, NULL),
+			 XU_OK);
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(1));
+}
+
+static void test_channel_claim_boundaries(void **state)
+{
+	struct pc_in ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+	enum pc_reject why;
+	uint32_t margin;
+
+	(void)state;
+	fx_setup();
+	/* Settle delay exactly the minimum: accepted. */
+	build(0, 0, &ch, &ev);
+	ch.view.settle_delay = fx_cfg.min_settle_delay;
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL),
+			 XU_OK);
+	/* Amount exactly the channel's Amount: accepted. */
+	build(0, 0, &ch, &ev);
+	ev.u.claim = claim_make(0, fx_in_id, XRP(10));
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL),
+			 XU_OK);
+	ev.u.claim = claim_make(0, fx_in_id, XRP(10) + 1);
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL),
+			 XU_ERANGE);
+	assert_int_equal(why, PC_REJ_ABOVE_CAPACITY);
+	/* Closing: exactly the margin left is refused, one second more is
+	 * accepted and redeemed at once. */
+	margin = pc_close_margin(&fx_cfg, 518400);
+	assert_int_equal(margin, 51840);
+	build(0, 0, &ch, &ev);
+	ch.state = PC_IN_CLOSING;
+	ch.view.has_expiration = true;
+	ch.view.expiration = T_LEDGER + margin;
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL),
+			 XU_EINVAL);
+	assert_int_equal(why, PC_REJ_CLOSING);
+	ch.view.expiration = T_LEDGER + margin + 1;
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL),
+			 XU_OK);
+	FX_EXPECT(&fx, PC_FX_PERSIST_CLAIM, PC_FX_CREDIT, PC_FX_SUBMIT_REDEEM);
+	assert_int_equal(xl_drops_u64(fx.v[2].amount), XRP(4));
+	assert_false(fx.v[2].close);
+	assert_memory_equal(fx.v[2].pubkey, fx_keys[0].pub.b, 33);
+	assert_true(ch.redeem_inflight);
+	/* Already expired. */
+	build(0, 0, &ch, &ev);
+	ch.view.has_expiration = true;
+	ch.view.expiration = T_LEDGER;
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL),
+			 XU_EINVAL);
+	assert_int_equal(why, PC_REJ_CLOSING);
+	/* Deleting: refused as closing. */
+	build(0, 0, &ch, &ev);
+	ch.deleting = true;
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL),
+			 XU_EINVAL);
+	assert_int_equal(why, PC_REJ_CLOSING);
+	/* Margin: 10 % of a long settle delay, else the minimum. */
+	assert_int_equal(pc_close_margin(&fx_cfg, 36000), 3600);
+	assert_int_equal(pc_close_margin(&fx_cfg, 36010), 3601);
+	assert_int_equal(pc_close_margin(&fx_cfg, UINT32_MAX), 429496729);
+}
+
+static void test_channel_claim_1e17_edge(void **state)
+{
+	struct pc_in ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+	enum pc_reject why;
+
+	(void)state;
+	fx_setup();
+	for (int k = 0; k < 2; k++) {
+		build(k, 0, &ch, &ev);
+		ch.view.amount = D(XL_DROPS_MAX);
+		ch.view.balance = D(0);
+		ch.best = D(0);
+		ev.u.claim = claim_make(k, fx_in_id, XL_DROPS_MAX);
+		assert_int_equal(
+		    pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL), XU_OK);
+		assert_int_equal(xl_drops_u64(fx.v[1].amount), XL_DROPS_MAX);
+		assert_non_null(strstr(fx.v[1].key, "-100000000000000000"));
+		/* 2^32 and 2^53+1 would be mangled by 32-bit or double math. */
+		build(k, 0, &ch, &ev);
+		ch.view.amount = D(XL_DROPS_MAX);
+		ch.best = D(0);
+		ch.view.balance = D(0);
+		ev.u.claim =
+		    claim_make(k, fx_in_id, UINT64_C(9007199254740993));
+		assert_int_equal(
+		    pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL), XU_OK);
+		assert_int_equal(xl_drops_u64(fx.v[1].amount),
+				 UINT64_C(9007199254740993));
+	}
+}
+
+/* The published claim vectors verify through the core (both key types,
+ * including the one rippled's channel_authorize produced). */
+static void test_channel_claim_published_vectors(void **state)
+{
+	json_error_t jerr;
+	json_t *root, *arr, *v;
+	size_t i;
+	int checked = 0;
+
+	(void)state;
+	fx_setup();
+	root = json_load_file(XRPSE_VECTORS_DIR "/claims.json", 0, &jerr);
+	assert_non_null(root);
+	arr = json_object_get(root, "published");
+	assert_true(json_is_array(arr));
+	json_array_foreach(arr, i, v)
+	{
+		struct pc_in ch;
+		struct pc_event ev = ev_make(PC_EV_CLAIM);
+		struct pc_effects fx;
+		enum pc_reject why;
+		uint8_t id[32];
+		const char *sig =
+		    json_string_value(json_object_get(v, "signature"));
+		size_t n;
+
+		pc_in_init(&ch, &fx_self, &fx_peer, fx_in_id);
+		ch.state = PC_IN_OPEN;
+		ch.has_view = true;
+		ch.view = view_in(0, XRP(10), 0);
+		assert_int_equal(
+		    xu_hex_decode_exact(
+			ch.view.id, 32,
+			json_string_value(json_object_get(v, "channel_id")),
+			NULL),
+		    XU_OK);
+		memcpy(ch.id, ch.view.id, 32);
+		assert_int_equal(
+		    xu_hex_decode_exact(
+			ch.view.pubkey, 33,
+			json_string_value(json_object_get(v, "public_key")),
+			NULL),
+		    XU_OK);
+		memcpy(ev.u.claim.channel, ch.id, 32);
+		assert_int_equal(
+		    xl_drops_parse(
+			&ev.u.claim.amount,
+			json_string_value(json_object_get(v, "amount_drops")),
+			NULL),
+		    XU_OK);
+		assert_int_equal(xu_hex_decode(ev.u.claim.sig,
+					       sizeof(ev.u.claim.sig), &n, sig,
+					       strlen(sig), NULL),
+				 XU_OK);
+		ev.u.claim.siglen = n;
+		assert_int_equal(
+		    pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL), XU_OK);
+		FX_EXPECT(&fx, PC_FX_PERSIST_CLAIM, PC_FX_CREDIT);
+		/* Tampered amount: bad signature. */
+		memcpy(id, ch.id, 32);
+		pc_in_init(&ch, &fx_self, &fx_peer, id);
+		ch.state = PC_IN_OPEN;
+		ch.has_view = true;
+		ch.view = view_in(0, XRP(10), 0);
+		memcpy(ch.view.id, ch.id, 32);
+		assert_int_equal(
+		    xu_hex_decode_exact(
+			ch.view.pubkey, 33,
+			json_string_value(json_object_get(v, "public_key")),
+			NULL),
+		    XU_OK);
+		ev.u.claim.amount = D(xl_drops_u64(ev.u.claim.amount) + 1);
+		assert_int_equal(
+		    pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL),
+		    XU_EBADSIG);
+		assert_int_equal(why, PC_REJ_BAD_SIGNATURE);
+		checked++;
+	}
+	assert_true(checked >= 3);
+	json_decref(root);
+}
+
+/* --- redeem policy ----------------------------------------------------- */
+
+static struct pc_in policy_ch(uint64_t amount, uint64_t balance, uint64_t best)
+{
+	struct pc_in ch;
+
+	pc_in_init(&ch, &fx_self, &fx_peer, fx_in_id);
+	ch.state = PC_IN_OPEN;
+	ch.has_view = true;
+	ch.view = view_in(0, amount, balance);
+	ch.best = D(best);
+	return ch;
+}
+
+static bool due(const struct pc_in *ch, uint64_t now, uint32_t lt, uint64_t fee,
+		bool *urgent)
+{
+	struct pc_clock clk = {now, lt};
+
+	return pc_redeem_due(ch, &fx_cfg, &clk, D(fee), urgent);
+}
+
+static void test_channel_redeem_policy(void **state)
+{
+	struct pc_in ch;
+	bool urgent;
+	const uint64_t nofee = XRP(1000); /* disables the fee rule */
+
+	(void)state;
+	fx_setup();
+	/* Absolute threshold: 10 XRP unclaimed (Amount 100 XRP). */
+	ch = policy_ch(XRP(100), XRP(5), XRP(15));
+	assert_true(due(&ch, T_NOW, T_LEDGER, nofee, &urgent));
+	assert_false(urgent);
+	ch.best = D(XRP(15) - 1);
+	assert_false(due(&ch, T_NOW, T_LEDGER, nofee, &urgent));
+	/* Fraction of the channel: half of Amount 10 XRP. */
+	ch = policy_ch(XRP(10), 0, XRP(5));
+	assert_true(due(&ch, T_NOW, T_LEDGER, nofee, &urgent));
+	ch.best = D(XRP(5) - 1);
+	assert_false(due(&ch, T_NOW, T_LEDGER, nofee, &urgent));
+	/* Fee rule: fee <= 1 % of unclaimed, and the last redeem an hour
+	 * old. unclaimed 1 XRP -> fee 10000 drops is the boundary. */
+	ch = policy_ch(XRP(100), 0, XRP(1));
+	assert_true(due(&ch, T_NOW, T_LEDGER, 10000, &urgent));
+	assert_false(due(&ch, T_NOW, T_LEDGER, 10001, &urgent));
+	ch.last_redeem = T_NOW - 3600;
+	assert_true(due(&ch, T_NOW, T_LEDGER, 10000, &urgent));
+	ch.last_redeem = T_NOW - 3599;
+	assert_false(due(&ch, T_NOW, T_LEDGER, 10000, &urgent));
+	/* Checks are spaced: before next_check nothing non-urgent fires. */
+	ch = policy_ch(XRP(100), 0, XRP(50));
+	ch.next_check = T_NOW + 1;
+	assert_false(due(&ch, T_NOW, T_LEDGER, nofee, &urgent));
+	assert_true(due(&ch, T_NOW + 1, T_LEDGER, nofee, &urgent));
+	/* Nothing to redeem, or already in flight, or not linked. */
+	ch = policy_ch(XRP(100), XRP(50), XRP(50));
+	assert_false(due(&ch, T_NOW, T_LEDGER, 0, &urgent));
+	ch = policy_ch(XRP(100), 0, XRP(50));
+	ch.redeem_inflight = true;
+	assert_false(due(&ch, T_NOW, T_LEDGER, 0, &urgent));
+	ch.redeem_inflight = false;
+	ch.state = PC_IN_NONE;
+	assert_false(due(&ch, T_NOW, T_LEDGER, 0, &urgent));
+	/* Closing: at once, whatever the thresholds and spacing, until the
+	 * Expiration (or CancelAfter) passes. */
+	ch = policy_ch(XRP(100), 0, 1);
+	ch.state = PC_IN_CLOSING;
+	ch.next_check = T_NOW + 1000;
+	ch.view.has_expiration = true;
+	ch.view.expiration = T_LEDGER + 1;
+	assert_true(due(&ch, T_NOW, T_LEDGER, nofee, &urgent));
+	assert_true(urgent);
+	assert_false(due(&ch, T_NOW, T_LEDGER + 1, nofee, &urgent));
+	ch.view.has_expiration = false;
+	ch.view.has_cancel_after = true;
+	ch.view.cancel_after = T_LEDGER + 5;
+	assert_true(due(&ch, T_NOW, T_LEDGER + 4, nofee, &urgent));
+	assert_false(due(&ch, T_NOW, T_LEDGER + 5, nofee, &urgent));
+	/* Deletion is urgent too. */
+	ch = policy_ch(XRP(100), 0, 1);
+	ch.deleting = true;
+	assert_true(due(&ch, T_NOW, T_LEDGER, nofee, &urgent));
+	assert_true(urgent);
+}
+
+/* --- top-up and reserve ------------------------------------------------ */
+
+static struct pc_out open_out(uint64_t amount, uint64_t signed_total)
+{
+	struct pc_out ch;
+
+	pc_out_init(&ch, &fx_self, &fx_peer);
+	ch.state = PC_OUT_OPEN;
+	ch.has_id = true;
+	memcpy(ch.id, fx_out_id, 32);
+	ch.amount = D(amount);
+	ch.signed_total = D(signed_total);
+	ch.has_account = true;
+	ch.acct_balance = D(XRP(1000));
+	ch.acct_reserve = D(XRP(10));
+	ch.acct_reserve_inc = D(XRP(2));
+	ch.fee = D(12);
+	return ch;
+}
+
+static void test_channel_topup_boundaries(void **state)
+{
+	struct pc_out ch;
+	struct xl_drops add;
+	bool capped;
+
+	(void)state;
+	fx_setup();
+	/* Exactly half of the 10 XRP target remains: no top-up. */
+	ch = open_out(XRP(10), XRP(5));
+	assert_false(pc_topup_due(&ch, &fx_cfg, &add, &capped));
+	/* One drop less: top up by the target amount. */
+	ch = open_out(XRP(10), XRP(5) + 1);
+	assert_true(pc_topup_due(&ch, &fx_cfg, &add, &capped));
+	assert_int_equal(xl_drops_u64(add), XRP(10));
+	/* Settlements waiting: top up by what is owed when larger. */
+	ch = open_out(XRP(100), XRP(10));
+	ch.owed = D(XRP(25));
+	assert_true(pc_topup_due(&ch, &fx_cfg, &add, &capped));
+	assert_int_equal(xl_drops_u64(add), XRP(25));
+	/* Capped by max_channel_amount (1000 XRP). */
+	ch = open_out(XRP(995), XRP(995));
+	assert_true(pc_topup_due(&ch, &fx_cfg, &add, &capped));
+	assert_int_equal(xl_drops_u64(add), XRP(5));
+	ch = open_out(XRP(1000), XRP(1000));
+	assert_false(pc_topup_due(&ch, &fx_cfg, &add, &capped));
+	assert_true(capped);
+	/* Never while funding, closing or deleting. */
+	ch = open_out(XRP(10), XRP(9));
+	ch.fund_inflight = true;
+	assert_false(pc_topup_due(&ch, &fx_cfg, &add, &capped));
+	ch = open_out(XRP(10), XRP(9));
+	ch.state = PC_OUT_FUNDING;
+	assert_false(pc_topup_due(&ch, &fx_cfg, &add, &capped));
+	ch = open_out(XRP(10), XRP(9));
+	ch.deleting = true;
+	assert_false(pc_topup_due(&ch, &fx_cfg, &add, &capped));
+
+	/* Reserve: balance must cover reserve + amount + fee (+ one owner
+	 * reserve for a new channel), to the drop. */
+	ch = open_out(XRP(10), 0);
+	ch.acct_balance = D(XRP(10) + XRP(10) + 12);
+	assert_true(pc_reserve_ok(&ch, D(XRP(10)), false));
+	assert_false(pc_reserve_ok(&ch, D(XRP(10) + 1), false));
+	assert_false(pc_reserve_ok(&ch, D(XRP(10)), true));
+	ch.acct_balance = D(XRP(22) + 12);
+	assert_true(pc_reserve_ok(&ch, D(XRP(10)), true));
+	ch.has_account = false;
+	assert_false(pc_reserve_ok(&ch, D(0), false));
+	/* Sums past 10^17 are refused, not wrapped. */
+	ch = open_out(XRP(10), 0);
+	ch.acct_balance = D(XL_DROPS_MAX);
+	assert_false(pc_reserve_ok(&ch, D(XL_DROPS_MAX), false));
+}
+
+/* --- flows ------------------------------------------------------------- */
+
+static enum xu_code out_do(struct pc_out *ch, struct pc_event *ev,
+			   struct pc_effects *fx)
+{
+	return pc_out_apply(ch, &fx_cfg, ev, fx, NULL);
+}
+
+static void test_channel_out_flow(void **state)
+{
+	struct pc_out ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	pc_out_init(&ch, &fx_self, &fx_peer);
+	/* Settlement before the account is known: cannot check reserve. */
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(12));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_NO_ACCOUNT_INFO);
+	assert_int_equal(ch.state, PC_OUT_NONE);
+	/* Account arrives with too little: low balance, retry later. */
+	ev = ev_make(PC_EV_ACCOUNT);
+	ev.clk.now = T_NOW + fx_cfg.retry_s;
+	ev.u.account.balance = D(XRP(21));
+	ev.u.account.reserve = D(XRP(10));
+	ev.u.account.reserve_inc = D(XRP(2));
+	ev.u.account.fee = D(12);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_LOW_BALANCE);
+	/* Enough now, but the retry time has not come. */
+	ev.u.account.balance = D(XRP(500));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = T_NOW + 2 * fx_cfg.retry_s;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(10));
+	assert_int_equal(fx.v[0].settle_delay, 518400);
+	assert_int_equal(ch.state, PC_OUT_OPENING);
+	/* Create fails: back to NONE, retried by the timer later. */
+	ev = ev_make(PC_EV_CREATE_RESULT);
+	ev.clk.now = T_NOW + 100;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_TX_FAILED);
+	assert_int_equal(ch.state, PC_OUT_NONE);
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = T_NOW + 100 + fx_cfg.retry_s - 1;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev.clk.now++;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
+	/* Created with 10 XRP: 12 are owed, 10 signed at once, never more,
+	 * and a top-up of the 2 still owed... at least the target. */
+	ev = ev_make(PC_EV_CREATE_RESULT);
+	ev.clk.now = T_NOW + 1000;
+	ev.u.result.ok = true;
+	memcpy(ev.u.result.channel, fx_out_id, 32);
+	ev.u.result.amount = D(XRP(10));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SEND_CHANNEL_NOTICE, PC_FX_SIGN_AND_SEND_CLAIM,
+		  PC_FX_SUBMIT_FUND);
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(10));
+	assert_int_equal(xl_drops_u64(fx.v[2].amount), XRP(10));
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(2));
+	assert_int_equal(ch.state, PC_OUT_FUNDING);
+	/* More settlements while funding: nothing fits, nothing signed. */
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(1);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	/* The ledger shows the top-up before the result: claims go out. */
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(20), 0);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(12) + 1);
+	assert_true(xl_drops_is_zero(ch.owed));
+	ev = ev_make(PC_EV_FUND_RESULT);
+	ev.u.result.ok = true;
+	ev.u.result.amount = D(XRP(20));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SEND_CHANNEL_NOTICE);
+	assert_int_equal(ch.state, PC_OUT_OPEN);
+	/* Owed overflow past 10^17: refused, nothing changes. */
+	{
+		struct pc_out before;
+
+		ch.owed = D(XL_DROPS_MAX);
+		before = ch;
+		ev = ev_make(PC_EV_SETTLE);
+		ev.u.settle = D(1);
+		assert_int_equal(out_do(&ch, &ev, &fx), XU_ERANGE);
+		FX_NONE(&fx);
+		assert_memory_equal(&ch, &before, sizeof(ch));
+		ch.owed = D(0);
+	}
+	/* Peer lost our claim: resend the same cumulative total. */
+	ev = ev_make(PC_EV_CLAIM_NACK);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_RESEND_CLAIM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(12) + 1);
+	/* Zero settlement: no-op. */
+	ev = ev_make(PC_EV_SETTLE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	/* A view of another channel, or with other parties: refused. */
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(20), 0);
+	ev.u.view.id[0] ^= 1;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_EINVAL);
+	ev.u.view = view_out(XRP(20), 0);
+	ev.u.view.dest = fx_other;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_EINVAL);
+	/* A view below what we signed is a contradiction: alert. */
+	ev.u.view = view_out(XRP(12), 0);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_true(fx.n >= 1);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_LEDGER_MISMATCH);
+}
+
+static void test_channel_out_close_flow(void **state)
+{
+	struct pc_out ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_CLOSE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SEND_CLOSE_REQUEST, PC_FX_SUBMIT_CLOSE);
+	assert_int_equal(ch.state, PC_OUT_CLOSING);
+	ev = ev_make(PC_EV_CLOSE_RESULT);
+	ev.u.result.ok = true;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	/* The ledger shows Expiration = close + SettleDelay. */
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(10), XRP(3));
+	ev.u.view.has_expiration = true;
+	ev.u.view.expiration = T_LEDGER + 518400;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	/* Before the Expiration: nothing; at it: finalize. */
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = T_NOW + 1000;
+	ev.clk.ledger_time = T_LEDGER + 518399;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev.clk.ledger_time = T_LEDGER + 518400;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	/* That one fails: retried after retry_s. */
+	ev = ev_make(PC_EV_CLOSE_RESULT);
+	ev.clk.now = T_NOW + 1000;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.ledger_time = T_LEDGER + 518500;
+	ev.clk.now = T_NOW + 1000 + fx_cfg.retry_s - 1;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev.clk.now++;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+	/* Deleted: a late settlement is never paid through a new channel. */
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(5);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_OWED_UNPAYABLE);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+
+	/* Deleting while the create is in flight: close once it lands. */
+	pc_out_init(&ch, &fx_self, &fx_peer);
+	ch.state = PC_OUT_OPENING;
+	ev = ev_make(PC_EV_CLOSE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev = ev_make(PC_EV_CREATE_RESULT);
+	ev.u.result.ok = true;
+	memcpy(ev.u.result.channel, fx_out_id, 32);
+	ev.u.result.amount = D(XRP(10));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	assert_int_equal(ch.state, PC_OUT_CLOSING);
+	/* ... or give up if it failed. */
+	pc_out_init(&ch, &fx_self, &fx_peer);
+	ch.state = PC_OUT_OPENING;
+	ch.deleting = true;
+	ev.u.result.ok = false;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+
+	/* An Expiration we did not ask for (set before a restart): closing,
+	 * no more claims, alert. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(10), 0);
+	ev.u.view.has_expiration = true;
+	ev.u.view.expiration = T_LEDGER + 100;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(ch.state, PC_OUT_CLOSING);
+	/* Gone: reopened for settlements still owed (not deleting). */
+	ch.owed = D(XRP(1));
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_TIMER);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
+	assert_int_equal(ch.state, PC_OUT_OPENING);
+	assert_false(ch.has_id);
+	assert_true(xl_drops_is_zero(ch.signed_total));
+}
+
+static void test_channel_out_topup_refused(void **state)
+{
+	struct pc_out ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	ch = open_out(XRP(10), XRP(4));
+	ch.acct_balance = D(XRP(15));
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SIGN_AND_SEND_CLAIM, PC_FX_ALERT);
+	assert_int_equal(fx.v[1].alert, PC_ALERT_LOW_BALANCE);
+	assert_int_equal(ch.state, PC_OUT_OPEN);
+	/* The cap: alert, no fund. */
+	ch = open_out(XRP(1000), XRP(999));
+	ev.u.settle = D(XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SIGN_AND_SEND_CLAIM, PC_FX_ALERT);
+	assert_int_equal(fx.v[1].alert, PC_ALERT_CAP_REACHED);
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(1));
+	/* A failed fund returns to OPEN and waits retry_s. */
+	ch = open_out(XRP(10), XRP(8));
+	ch.state = PC_OUT_FUNDING;
+	ch.fund_inflight = true;
+	ev = ev_make(PC_EV_FUND_RESULT);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(ch.state, PC_OUT_OPEN);
+	ev = ev_make(PC_EV_TIMER);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev.clk.now += fx_cfg.retry_s;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_FUND);
+}
+
+static enum xu_code in_do(struct pc_in *ch, struct pc_event *ev,
+			  struct pc_effects *fx)
+{
+	return pc_in_apply(ch, &fx_cfg, ev, fx, NULL, NULL);
+}
+
+static void test_channel_in_flow(void **state)
+{
+	struct pc_in ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	pc_in_init(&ch, &fx_self, &fx_peer, fx_in_id);
+	/* A view of a channel that is not from the peer: not linked. */
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(1, XRP(10), 0);
+	ev.u.view.source = fx_other;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(ch.state, PC_IN_NONE);
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(1, fx_in_id, XRP(1));
+	{
+		enum pc_reject why;
+
+		assert_int_equal(
+		    pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL), XU_EINVAL);
+		assert_int_equal(why, PC_REJ_NOT_OURS);
+	}
+	/* A view of another id: refused. */
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(1, XRP(10), 0);
+	ev.u.view.id[5] ^= 1;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_EINVAL);
+	/* The right one links. */
+	pc_in_init(&ch, &fx_self, &fx_peer, fx_in_id);
+	ev.u.view = view_in(1, XRP(10), 0);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(ch.state, PC_IN_OPEN);
+	/* Small claims: no redeem by the thresholds (fee too large). */
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(1, fx_in_id, 1000);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_TIMER);
+	ev.u.fee = D(12);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	/* The next check is redeem_check_s later. */
+	assert_int_equal(ch.next_check, T_NOW + fx_cfg.redeem_check_s);
+	/* 5 XRP (half the channel): due at the next check. */
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(1, fx_in_id, XRP(5));
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_TIMER);
+	ev.u.fee = D(XRP(1));
+	ev.clk.now = T_NOW + fx_cfg.redeem_check_s - 1;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev.clk.now++;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(5));
+	assert_true(ch.redeem_inflight);
+	/* It fails: alert, and re-emitted once retry_s has passed. */
+	ev = ev_make(PC_EV_REDEEM_RESULT);
+	ev.clk.now = T_NOW + 400;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	ev = ev_make(PC_EV_TIMER);
+	ev.u.fee = D(XRP(1));
+	ev.clk.now = T_NOW + 400 + fx_cfg.retry_s - 1;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev.clk.now = T_NOW + 1000;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	/* It lands: nothing more until a better claim arrives. */
+	ev = ev_make(PC_EV_REDEEM_RESULT);
+	ev.clk.now = T_NOW + 1000;
+	ev.u.result.ok = true;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(xl_drops_u64(ch.view.balance), XRP(5));
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = T_NOW + 5000;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	/* The peer starts closing: alert and redeem at once. */
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(1, fx_in_id, XRP(6));
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.clk.now = T_NOW + 5001;
+	ev.u.view = view_in(1, XRP(10), XRP(5));
+	ev.u.view.has_expiration = true;
+	ev.u.view.expiration = T_LEDGER + 518400;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_SUBMIT_REDEEM);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_PEER_CLOSING);
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(6));
+	assert_int_equal(ch.state, PC_IN_CLOSING);
+	/* That redeem fails and the Expiration passes: lost, alerted once,
+	 * no pointless redeem afterwards. */
+	ev = ev_make(PC_EV_REDEEM_RESULT);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = T_NOW + 10000;
+	ev.clk.ledger_time = T_LEDGER + 518400;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_LOST_UNREDEEMED);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(1));
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(ch.state, PC_IN_CLOSED);
+}
+
+static void test_channel_in_delete_and_renew(void **state)
+{
+	struct pc_in ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	pc_in_init(&ch, &fx_self, &fx_peer, fx_in_id);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(0, XRP(10), 0);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(0, fx_in_id, 700);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	/* Expiration set, then cleared by tfRenew: open again. */
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(0, XRP(10), 0);
+	ev.u.view.has_expiration = true;
+	ev.u.view.expiration = T_LEDGER + 518400;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_SUBMIT_REDEEM);
+	ev = ev_make(PC_EV_REDEEM_RESULT);
+	ev.u.result.ok = true;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(0, XRP(10), 700);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(ch.state, PC_IN_OPEN);
+	/* Deletion: redeem with tfClose, refuse further claims. */
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(0, fx_in_id, 900);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_CLOSE);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	assert_true(fx.v[0].close);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), 900);
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(0, fx_in_id, 1000);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_EINVAL);
+	/* Deleting with nothing unredeemed: nothing to submit. */
+	pc_in_init(&ch, &fx_self, &fx_peer, fx_in_id);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(0, XRP(10), 0);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_CLOSE);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(ch.state, PC_IN_CLOSING);
+	/* A channel first seen already closing links as CLOSING. */
+	pc_in_init(&ch, &fx_self, &fx_peer, fx_in_id);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(0, XRP(10), 0);
+	ev.u.view.has_cancel_after = true;
+	ev.u.view.cancel_after = T_LEDGER + 99;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(ch.state, PC_IN_CLOSING);
+	/* A linked channel whose view changes parties: refused. */
+	ev.u.view.dest = fx_other;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_EINVAL);
+	/* Oversized signature length from a peer: refused, no crash. */
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(0, fx_in_id, 5);
+	ev.u.claim.siglen = CR_SIG_MAX_BYTES + 1;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_EBADSIG);
+}
+
+static void test_channel_cfg(void **state)
+{
+	struct pc_cfg c;
+	struct xu_err e;
+
+	(void)state;
+	fx_setup();
+	pc_cfg_default(&c);
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(c.channel_amount), XRP(10));
+	assert_int_equal(c.settle_delay, 518400);
+	assert_int_equal(c.min_settle_delay, 259200);
+	assert_int_equal(c.redeem_check_s, 300);
+	c.min_settle_delay = 86399;
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_EINVAL);
+	assert_int_equal(pc_cfg_check(&c, true, &e), XU_OK);
+	pc_cfg_default(&c);
+	c.topup_den = 0;
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_EINVAL);
+	pc_cfg_default(&c);
+	c.max_channel_amount = D(1);
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_EINVAL);
+	pc_cfg_default(&c);
+	c.channel_amount = D(0);
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_EINVAL);
+	/* Names round trip. */
+	for (int r = 1; r < PC_REJ_COUNT; r++) {
+		enum pc_reject back;
+
+		assert_true(
+		    pc_reject_parse(&back, pc_reject_name((enum pc_reject)r)));
+		assert_int_equal(back, r);
+	}
+	{
+		enum pc_reject back;
+
+		assert_false(pc_reject_parse(&back, "none"));
+		assert_false(pc_reject_parse(&back, "nope"));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_channel_claim_order),
+	    cmocka_unit_test(test_channel_claim_accept_effects),
+	    cmocka_unit_test(test_channel_claim_boundaries),
+	    cmocka_unit_test(test_channel_claim_1e17_edge),
+	    cmocka_unit_test(test_channel_claim_published_vectors),
+	    cmocka_unit_test(test_channel_redeem_policy),
+	    cmocka_unit_test(test_channel_topup_boundaries),
+	    cmocka_unit_test(test_channel_out_flow),
+	    cmocka_unit_test(test_channel_out_close_flow),
+	    cmocka_unit_test(test_channel_out_topup_refused),
+	    cmocka_unit_test(test_channel_in_flow),
+	    cmocka_unit_test(test_channel_in_delete_and_renew),
+	    cmocka_unit_test(test_channel_cfg),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
