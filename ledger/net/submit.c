@@ -86,6 +86,7 @@ struct xl_submit {
 	bool building;
 	bool pump_scheduled;
 	lws_sorted_usec_list_t sul_pump;
+	lws_sorted_usec_list_t sul_later; /* journal busy: try again */
 	struct rq *rqs;
 
 	struct xl_submit_stats st;
@@ -276,6 +277,15 @@ static void schedule_pump_cb(lws_sorted_usec_list_t *sul)
 					 offsetof(struct xl_submit, sul_pump));
 
 	s->pump_scheduled = false;
+	pump(s);
+}
+
+static void later_cb(lws_sorted_usec_list_t *sul)
+{
+	struct xl_submit *s =
+	    (struct xl_submit *)(void *)((char *)sul -
+					 offsetof(struct xl_submit, sul_later));
+
 	pump(s);
 }
 
@@ -775,6 +785,12 @@ static void pump(struct xl_submit *s)
 	s->building = true;
 	if (build_one(s, e, &err) != XU_OK) {
 		s->building = false;
+		if (err.code == XU_EBUSY) { /* the store is mid-transaction */
+			lws_sul_schedule(xl_ws_context(xl_client_ws(s->c)), 0,
+					 &s->sul_later, later_cb,
+					 20 * LWS_US_PER_MS);
+			return;
+		}
 		if (err.code == XU_ESTORE || err.code == XU_EINTERNAL)
 			xu_broken(SUB, "%s: %s", e->intent, err.msg);
 		refuse(s, e, &err);
@@ -997,6 +1013,7 @@ void xl_submit_free(struct xl_submit *s)
 		return;
 	xl_client_unlisten(s->c, s);
 	lws_sul_cancel(&s->sul_pump);
+	lws_sul_cancel(&s->sul_later);
 	free_list(s->queue);
 	free_list(s->inflight);
 	free_list(s->stored);

@@ -500,6 +500,33 @@ static void test_submit_too_busy(void **state)
 	assert_int_equal(st.failed + st.refused + st.expired, 0);
 }
 
+/* While the store has a transaction open, the journal entry cannot be
+ * made durable: nothing is submitted until it is committed. */
+static void test_submit_waits_for_store_transaction(void **state)
+{
+	struct fx *f = *state;
+	struct world *w = f->w;
+	struct w_build a;
+	struct xl_submit_stats st;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = W_PAYMENT;
+	a.dst = addr_id(DEST_ADDR);
+	a.amount = 20 * XRP;
+	assert_int_equal(sqlite3_exec(w->db, "BEGIN", NULL, NULL, NULL),
+			 SQLITE_OK);
+	w_enqueue(w, "pay:store-busy", false, &a);
+	th_run_for(w->ctx, 600);
+	xl_submit_stats(w->s, &st);
+	assert_int_equal(st.submitted, 0);
+	assert_int_equal(st.queued, 1);
+	assert_int_equal(w_count(w, "pay:store-busy"), 0);
+	assert_int_equal(sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
+	expect(w, "pay:store-busy", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_int_equal(journal_rows(w, "pay:store-busy"), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +546,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_too_busy, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_submit_waits_for_store_transaction, setup, teardown),
 	};
 	if (!getenv("XRPSE_TEST_VERBOSE"))
 		xu_log_set_level(XU_LOG_BROKEN);
