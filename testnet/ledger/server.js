@@ -86,7 +86,7 @@ class StandIn {
   // WebSocket transport.
 
   onConnection(ws) {
-    const conn = { ws, streams: new Set(), accounts: new Set(), apiVersion: 1 };
+    const conn = { ws, streams: new Set(), accounts: new Set(), accountsProposed: new Set(), apiVersion: 1 };
     this.conns.add(conn);
     ws.on('close', () => this.conns.delete(conn));
     ws.on('error', () => {});
@@ -166,10 +166,21 @@ class StandIn {
     for (const rec of l.txs) {
       const affected = rpc.affectedAccounts(rec);
       for (const c of this.conns) {
-        let want = c.streams.has('transactions');
-        if (!want) for (const a of affected) if (c.accounts.has(a)) { want = true; break; }
+        // The proposed streams get validated transactions too, as in rippled.
+        let want = c.streams.has('transactions') || c.streams.has('transactions_proposed');
+        if (!want) for (const a of affected) if (c.accounts.has(a) || c.accountsProposed.has(a)) { want = true; break; }
         if (want) this.send(c, rpc.formatStreamTx(this.engine, l, rec, c.apiVersion));
       }
+    }
+  }
+
+  // Provisional message for a transaction just applied to the open ledger:
+  // to transactions_proposed, and accounts_proposed of its accounts.
+  publishProposed(rec, result) {
+    const accounts = [rec.tx.Account, rec.tx.Destination, rec.tx.Authorize, rec.tx.Unauthorize].filter(Boolean);
+    for (const c of this.conns) {
+      const want = c.streams.has('transactions_proposed') || accounts.some((a) => c.accountsProposed.has(a));
+      if (want) this.send(c, rpc.formatProposedTx(this.engine, rec, result, c.apiVersion));
     }
   }
 
@@ -292,6 +303,7 @@ class StandIn {
     tx.TxnSignature = kp.sign(codec.encodeForSigning(tx), e.genesisKeys.privateKey);
     const dec = e.decodeBlob(codec.encode(tx));
     const out = e.submitDecoded(dec);
+    if (out.applied) this.publishProposed(dec, out.result);
     if (!out.applied || out.result !== 'tesSUCCESS') {
       this.log('faucet payment failed', out.result);
       return { status: 500, body: { error: 'Unable to fund account. Try again later', account } };

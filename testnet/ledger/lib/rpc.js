@@ -184,6 +184,19 @@ function formatStreamTx(engine, ledger, rec, apiVersion) {
   return msg;
 }
 
+// Provisional `transaction` message (transactions_proposed / accounts_proposed).
+function formatProposedTx(engine, rec, result, apiVersion) {
+  const msg = { type: 'transaction', validated: false, status: 'proposed', ...txResultFields(result),
+    ledger_current_index: engine.open.seq };
+  if (apiVersion >= 2) {
+    msg.hash = rec.hash;
+    msg.tx_json = { ...rec.tx };
+  } else {
+    msg.transaction = { ...rec.tx, hash: rec.hash };
+  }
+  return msg;
+}
+
 function ledgerStreamFields(engine, l) {
   const o = { fee_base: Number(engine.baseFee), ledger_hash: l.hash, ledger_index: l.seq, ledger_time: l.closeTime,
     reserve_base: Number(engine.reserveBase), reserve_inc: Number(engine.reserveInc), validated_ledgers: engine.completeLedgers() };
@@ -364,6 +377,7 @@ const handlers = {
     }
     const drop = server.takeDrop();
     const out = engine.submitDecoded(dec, { failHard: p.fail_hard === true, drop });
+    if (out.applied && !drop) server.publishProposed(dec, out.result);
     const r = {
       accepted: out.applied || out.broadcast || out.queued || out.kept,
       applied: out.applied, broadcast: out.broadcast, kept: out.kept, queued: out.queued,
@@ -445,7 +459,8 @@ const handlers = {
     const streams = parseStreams(p);
     const accounts = parseAccounts(p);
     for (const s of streams) conn.streams.add(s);
-    for (const a of accounts) conn.accounts.add(a);
+    for (const a of accounts.accounts) conn.accounts.add(a);
+    for (const a of accounts.proposed) conn.accountsProposed.add(a);
     conn.apiVersion = apiVersion;
     if (streams.includes('ledger')) return ledgerStreamFields(engine, engine.closed);
     return {};
@@ -455,7 +470,8 @@ const handlers = {
     const streams = parseStreams(p);
     const accounts = parseAccounts(p);
     for (const s of streams) conn.streams.delete(s);
-    for (const a of accounts) conn.accounts.delete(a);
+    for (const a of accounts.accounts) conn.accounts.delete(a);
+    for (const a of accounts.proposed) conn.accountsProposed.delete(a);
     return {};
   },
 };
@@ -470,18 +486,19 @@ function parseStreams(p) {
   return p.streams;
 }
 
+// Returns {accounts, proposed} (validated and proposed account lists).
 function parseAccounts(p) {
-  const out = [];
+  const out = { accounts: [], proposed: [] };
   for (const f of ['accounts', 'accounts_proposed']) {
     if (p[f] === undefined) continue;
     if (!Array.isArray(p[f])) throw rpcErr('invalidParams');
     if (p[f].length === 0) throw rpcErr('actMalformed');
     for (const a of p[f]) if (!U.isValidClassic(a)) throw rpcErr('actMalformed');
-    if (f === 'accounts') out.push(...p[f]);
+    (f === 'accounts' ? out.accounts : out.proposed).push(...p[f]);
   }
   return out;
 }
 
 module.exports = {
-  handlers, RpcError, rpcErr, ERRORS, formatStreamTx, formatLedgerClosed, affectedAccounts, ctidOf,
+  handlers, RpcError, rpcErr, ERRORS, formatStreamTx, formatProposedTx, formatLedgerClosed, affectedAccounts, ctidOf,
 };

@@ -171,6 +171,43 @@ test('accounts stream: every affected account, nothing else; errors', async () =
   }
 });
 
+test('proposed streams: provisional message on submit, then the validated one', async () => {
+  const s = await H.connect(srv.url);
+  const s2 = await H.connect(srv.url);
+  try {
+    const a = H.newWallet();
+    const b = H.newWallet();
+    await L.fund(a.address, 100);
+    await L.fund(b.address, 100);
+    await s.call({ command: 'subscribe', streams: ['transactions_proposed'], api_version: 2 });
+    await s2.call({ command: 'subscribe', accounts_proposed: [b.address] });
+    const r = await L.submit({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(1) }, a);
+    const p = await s.waitFor((x) => x.type === 'transaction');
+    assert.equal(p.validated, false);
+    assert.equal(p.status, 'proposed');
+    assert.equal(p.hash, r.hash);
+    assert.equal(p.engine_result, 'tesSUCCESS');
+    assert.equal(typeof p.ledger_current_index, 'number');
+    assert.equal(p.meta, undefined);
+    const p1 = await s2.waitFor((x) => x.type === 'transaction');
+    assert.equal(p1.transaction.hash, r.hash, 'v1 shape for the v1 subscriber');
+    assert.equal(p1.validated, false);
+    await L.accept();
+    const v = await s.waitFor((x) => x.type === 'transaction');
+    assert.equal(v.validated, true);
+    assert.equal(v.meta.TransactionResult, 'tesSUCCESS');
+    const v1 = await s2.waitFor((x) => x.type === 'transaction');
+    assert.equal(v1.validated, true);
+    // A rejected submit is not published.
+    await L.submit({ TransactionType: 'Payment', Destination: b.address, Amount: '0' }, a);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(s.messages.length, 0);
+  } finally {
+    s.close();
+    s2.close();
+  }
+});
+
 test('timer-driven closes publish ledgerClosed without ledger_accept', async () => {
   const s2 = await H.startServer(['--close-ms', '50']);
   const c2 = await H.connect(s2.url);
