@@ -189,6 +189,10 @@ enum xu_code xl_rd_vl(struct xl_rd *r, size_t *len, struct xu_err *err)
 		if ((rc = xl_rd_uint(r, &b1, 2, err)))
 			return rc;
 		*len = 12481 + (size_t)((b0 - 241) << 16 | b1);
+		if (*len > XL_VL_MAX)
+			return xu_fail(err, XU_EPARSE, 0,
+				       "length prefix above %u at offset %zu",
+				       XL_VL_MAX, r->off - 3);
 	} else {
 		return xu_fail(err, XU_EPARSE, 0,
 			       "invalid length prefix 0xFF at offset %zu",
@@ -725,9 +729,6 @@ static enum xu_code encode_node(const struct xl_tree *t, uint32_t idx,
 	const struct xl_node *nd = &t->nodes[idx];
 	const struct xl_field *f = nd->f;
 	enum xu_code rc;
-	if (depth > XL_DEPTH_MAX)
-		return xu_fail(err, XU_EINVAL, 0, "%s: nested too deeply",
-			       f->name);
 	xl_wr_header(w, f->type, f->code);
 	switch (f->type) {
 	case XL_ST_UINT8:

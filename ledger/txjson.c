@@ -224,9 +224,12 @@ static enum xu_code put_array(struct xl_tree *t, uint32_t idx, const json_t *v,
 				return xu_fail(err, XU_EINVAL, 0,
 					       "%s: unknown element %s",
 					       f->name, key);
+			if (!json_is_object(inner))
+				return bad_type(ef, "an object", err);
 			if ((rc = xl_tree_add(t, idx, ef, &ei, err)))
 				return rc;
-			if ((rc = from_value(t, ei, inner, depth + 1, err)))
+			/* Same depth accounting as the binary decoder. */
+			if ((rc = add_members(t, ei, inner, depth + 1, err)))
 				return rc;
 		}
 	}
