@@ -27,7 +27,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 testnet=$(dirname "$here")
 root=$(dirname "$testnet")
 
-dir= flavor=rs threshold=1000000000 close_ms=1000 engines=auto
+dir='' flavor=rs threshold=1000000000 close_ms=1000 engines=auto
 xrpse="$root/build/xrpse" xrp_amount=1000
 run=()
 while (($#)); do
