@@ -146,6 +146,19 @@ static const struct xl_field fields[] = {
     {"Amendments", XL_ST_VECTOR256, 3, true},
 };
 
+/* Indexes into fields[] in strcmp order of their names. */
+static const unsigned short by_name[] = {
+    96, 52,  57,  119, 61, 131, 66,  100, 67,  43,  58,	 41,  33,  63,	65,
+    31, 121, 10,  94,  64, 89,	104, 105, 75,  78,  98,	 47,  17,  62,	85,
+    48, 44,  13,  88,  73, 108, 34,  25,  5,   93,  86,	 130, 72,  46,	18,
+    19, 39,  40,  129, 59, 99,	26,  0,	  49,  54,  9,	 68,  71,  45,	20,
+    21, 95,  111, 91,  92, 90,	120, 80,  122, 76,  106, 117, 4,   109, 60,
+    24, 97,  16,  42,  11, 50,	107, 53,  8,   79,  22,	 23,  102, 87,	28,
+    29, 77,  56,  74,  7,  30,	36,  84,  113, 115, 112, 35,  32,  2,	114,
+    81, 12,  6,	  118, 70, 127, 128, 69,  125, 126, 116, 110, 124, 37,	38,
+    51, 27,  103, 123, 1,  3,	14,  82,  83,  101, 55,	 15,
+};
+
 static const struct xl_name_code tx_types[] = {
     {"Payment", 0},
     {"EscrowCreate", 1},
@@ -357,6 +370,8 @@ static const struct xl_name_code results[] = {
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+_Static_assert(COUNT(by_name) == COUNT(fields), "by_name covers fields");
+
 size_t xl_field_count(void)
 {
 	return COUNT(fields);
@@ -369,9 +384,18 @@ const struct xl_field *xl_field_at(size_t i)
 
 const struct xl_field *xl_field_by_name(const char *name)
 {
-	for (size_t i = 0; i < COUNT(fields); i++)
-		if (!strcmp(fields[i].name, name))
-			return &fields[i];
+	size_t lo = 0, hi = COUNT(by_name);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct xl_field *f = &fields[by_name[mid]];
+		int c = strcmp(name, f->name);
+		if (c == 0)
+			return f;
+		if (c > 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NULL;
 }
 
