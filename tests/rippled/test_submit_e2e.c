@@ -527,6 +527,109 @@ static void test_submit_waits_for_store_transaction(void **state)
 	assert_int_equal(journal_rows(w, "pay:store-busy"), 1);
 }
 
+/* A malformed transaction (a claim whose signature does not verify) is a
+ * final failure reported with its tem code; its Sequence was not consumed
+ * and the next transaction takes it. */
+static void test_submit_tem_is_final(void **state)
+{
+	struct fx *f = *state;
+	struct world *w = f->w, *d;
+	struct w_build pay, create, claim, next;
+	struct w_opts o;
+	const struct w_out *r;
+	struct cr_account_id gen = addr_id(GENESIS_ADDR);
+	uint8_t chan[XL_CHANNEL_ID_BYTES];
+	struct xu_err err;
+
+	memset(&pay, 0, sizeof(pay));
+	pay.kind = W_PAYMENT;
+	pay.dst = addr_id(DEST_ADDR);
+	pay.amount = 100 * XRP;
+	w_enqueue(w, "tem:pay", false, &pay);
+	expect(w, "tem:pay", XL_OUT_SUCCESS, "tesSUCCESS");
+	memset(&create, 0, sizeof(create));
+	create.kind = W_CREATE;
+	create.dst = pay.dst;
+	create.amount = 10 * XRP;
+	create.pk = w->kp.pub;
+	w_enqueue(w, "tem:create", false, &create);
+	r = expect(w, "tem:create", XL_OUT_SUCCESS, "tesSUCCESS");
+	xl_channel_id(chan, &gen, &create.dst, r->sequence);
+
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	o.seed = DEST_SEED;
+	d = w_new(&o);
+	assert_true(w_ready(d, 15000));
+	memset(&claim, 0, sizeof(claim));
+	claim.kind = W_CLAIM_DEST;
+	memcpy(claim.channel, chan, sizeof(chan));
+	claim.amount = claim.balance = XRP;
+	claim.pk = w->kp.pub;
+	/* Signed with the destination's key, not the channel's. */
+	assert_int_equal(cr_claim_sign(claim.sig, &claim.siglen, &d->kp, chan,
+				       claim.amount, &err),
+			 XU_OK);
+	w_enqueue(d, "tem:claim", false, &claim);
+	r = w_wait(d, "tem:claim", 30000);
+	assert_non_null(r);
+	assert_int_equal(r->kind, XL_OUT_FAILED);
+	assert_memory_equal(r->result, "tem", 3);
+	assert_non_null(strstr(r->err, r->result));
+	assert_int_equal(eng_txjournal_count(&d->tj, XL_JSTATE_FAILED), 1);
+	memset(&next, 0, sizeof(next));
+	next.kind = W_PAYMENT;
+	next.dst = gen;
+	next.amount = XRP;
+	w_enqueue(d, "tem:next", false, &next);
+	expect(d, "tem:next", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_int_equal(next.built_sequence, claim.built_sequence);
+	w_free(d);
+}
+
+/* A second sender on our account takes the Sequence our queue would use:
+ * ours fails with tefPAST_SEQ, reported (the queue never guesses), and the
+ * queue re-reads the Sequence before its next transaction. */
+static void test_submit_second_sender_detected(void **state)
+{
+	struct fx *f = *state;
+	struct world *w = f->w, *w2;
+	struct w_opts o;
+	struct w_build warm1, warm2, lost, after;
+	const struct w_out *r;
+
+	memset(&warm1, 0, sizeof(warm1));
+	warm1.kind = W_PAYMENT;
+	warm1.dst = addr_id(DEST_ADDR);
+	warm1.amount = 20 * XRP;
+	warm2 = lost = after = warm1;
+	/* w learns the Sequence and uses one number. */
+	w_enqueue(w, "race:warm1", false, &warm1);
+	expect(w, "race:warm1", XL_OUT_SUCCESS, "tesSUCCESS");
+	/* Another sender on the same account takes the next number. */
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	w2 = w_new(&o);
+	assert_true(w_ready(w2, 15000));
+	w_enqueue(w2, "race:warm2", false, &warm2);
+	expect(w2, "race:warm2", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_int_equal(warm2.built_sequence, warm1.built_sequence + 1);
+	/* w's next transaction collides: a final, reported failure. */
+	w_enqueue(w, "race:lost", false, &lost);
+	r = w_wait(w, "race:lost", 30000);
+	assert_non_null(r);
+	assert_int_equal(lost.built_sequence, warm2.built_sequence);
+	assert_int_equal(r->kind, XL_OUT_FAILED);
+	assert_string_equal(r->result, "tefPAST_SEQ");
+	/* The next one uses a fresh Sequence and succeeds. */
+	w_enqueue(w, "race:after", false, &after);
+	expect(w, "race:after", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_int_equal(after.built_sequence, warm2.built_sequence + 1);
+	w_free(w2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +651,10 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_submit_waits_for_store_transaction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_tem_is_final, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_second_sender_detected,
+					    setup, teardown),
 	};
 	if (!getenv("XRPSE_TEST_VERBOSE"))
 		xu_log_set_level(XU_LOG_BROKEN);
