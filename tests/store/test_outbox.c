@@ -561,7 +561,14 @@ static void test_eng_outbox_inflight_after_restart(void **state)
 	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
 	int64_t id = credit(f, "frank", 42, "k-crash");
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
-	/* "Crash": stop everything without a result. */
+	/* The connector has the request (safety deadline 20 s)... */
+	time_t deadline = time(NULL) + 20;
+	while (th_count(f->srv) == 0) {
+		assert_true(time(NULL) < deadline);
+		struct timespec ts = {0, 2 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	/* ... and we "crash": stop everything without a result. */
 	fx_close(f);
 	struct eng_store *s = NULL;
 	assert_int_equal(eng_store_open(&s, path, NULL), XU_OK);
