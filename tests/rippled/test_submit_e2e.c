@@ -184,13 +184,35 @@ static void test_submit_every_type(void **state)
 				json_object_get(n, "FinalFields"), "Amount")),
 			    "15000000");
 
-	/* The destination redeems a claim signed with the channel key. */
+	/* The destination redeems a claim signed with the channel key.  Its
+	 * resync lists the channel as incoming (destination_account filter
+	 * per peer); a reconnect of ours lists it as outgoing. */
 	memset(&o, 0, sizeof(o));
 	o.port = f->srv.port;
 	o.network_id = 1;
 	o.seed = DEST_SEED;
+	o.peer = GENESIS_ADDR;
 	d = w_new(&o);
 	assert_true(w_ready(d, 15000));
+	assert_int_equal(json_array_size(d->last_sync.channels_in), 1);
+	assert_int_equal(json_array_size(d->last_sync.channels_out), 0);
+	assert_string_equal(
+	    xl_json_str(json_array_get(d->last_sync.channels_in, 0),
+			"channel_id"),
+	    chan_hex);
+	assert_true(d->last_sync.account_found);
+	xl_ws_drop(xl_client_ws(w->c));
+	{
+		int before = w->syncs;
+		long long end = th_now_ms() + 10000;
+		while (w->syncs == before && th_now_ms() < end)
+			th_run_for(w->ctx, 20);
+	}
+	assert_int_equal(json_array_size(w->last_sync.channels_out), 1);
+	assert_string_equal(
+	    xl_json_str(json_array_get(w->last_sync.channels_out, 0),
+			"channel_id"),
+	    chan_hex);
 	memset(&claim, 0, sizeof(claim));
 	claim.kind = W_CLAIM_DEST;
 	memcpy(claim.channel, chan, sizeof(chan));

@@ -53,6 +53,18 @@ static void on_fatal(void *arg, const struct xu_err *err)
 	w->fatal = true;
 }
 
+static void on_ready(void *arg, const struct xl_sync_info *si)
+{
+	struct world *w = arg;
+
+	json_decref(w->last_sync.channels_out);
+	json_decref(w->last_sync.channels_in);
+	w->last_sync = *si;
+	json_incref(w->last_sync.channels_out);
+	json_incref(w->last_sync.channels_in);
+	w->syncs++;
+}
+
 struct world *w_new(const struct w_opts *o)
 {
 	struct world *w = calloc(1, sizeof(*w));
@@ -98,10 +110,15 @@ struct world *w_new(const struct w_opts *o)
 	    o->request_timeout_ms ? o->request_timeout_ms : 3000;
 	cc.account = w->addr;
 	cc.network_id = o->network_id;
+	if (o->peer) {
+		cc.peers = &o->peer;
+		cc.npeers = 1;
+	}
 	w->c = xl_client_new(w->ctx, &cc, &err);
 	CHECK(w->c);
 	memset(&l, 0, sizeof(l));
 	l.on_fatal = on_fatal;
+	l.on_ready = on_ready;
 	l.arg = w;
 	CHECK(xl_client_listen(w->c, &l, &err) == XU_OK);
 	memset(&sc, 0, sizeof(sc));
@@ -138,6 +155,8 @@ void w_free(struct world *w)
 	cr_keypair_clear(&w->kp);
 	for (int i = 0; i < w->nout; i++)
 		json_decref(w->out[i].meta);
+	json_decref(w->last_sync.channels_out);
+	json_decref(w->last_sync.channels_in);
 	free(w);
 }
 

@@ -44,7 +44,9 @@ struct world {
 	struct w_out out[W_MAX_OUT];
 	int nout;
 	bool fatal;
-	char tmp_path[64]; /* removed by w_free when set */
+	int syncs;		       /* resyncs completed */
+	struct xl_sync_info last_sync; /* channels arrays owned (incref) */
+	char tmp_path[64];	       /* removed by w_free when set */
 };
 
 struct w_opts {
@@ -56,6 +58,7 @@ struct w_opts {
 	unsigned max_attempts; /* default 3 */
 	const char *db_path;   /* default: a fresh temp file */
 	unsigned request_timeout_ms;
+	const char *peer; /* a peer whose channels to us are synced */
 };
 
 /* Creates and starts everything (the client starts connecting).  Aborts
