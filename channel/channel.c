@@ -233,6 +233,22 @@ void pc_in_init(struct pc_in *ch, const struct cr_account_id *self,
 	memcpy(ch->id, id, CR_CHANNEL_ID_BYTES);
 }
 
+void pc_out_restart(struct pc_out *ch)
+{
+	XU_ASSERT(ch != NULL);
+	ch->retry_at = 0;
+	ch->reason = "restarted";
+}
+
+void pc_in_restart(struct pc_in *ch)
+{
+	XU_ASSERT(ch != NULL);
+	ch->retry_at = 0;
+	ch->next_check = 0;
+	ch->last_redeem = 0;
+	ch->reason = "restarted";
+}
+
 void pc_credit_key(char out[PC_KEY_STRLEN],
 		   const uint8_t channel[CR_CHANNEL_ID_BYTES],
 		   struct xl_drops amount)

@@ -214,8 +214,9 @@ struct pc_effects {
 	struct pc_effect v[PC_MAX_EFFECTS];
 };
 
-/* The channel we pay the peer through.  Persist the whole struct after
- * every apply (with the effects, in one store transaction). */
+/* The channel we pay the peer through.  Persist every field but `reason`
+ * (a static string for the log) after every apply, with the effects, in
+ * one store transaction; the same holds for struct pc_in. */
 struct pc_out {
 	enum pc_out_state state;
 	const char *reason; /* why the last transition happened (static) */
@@ -252,6 +253,13 @@ struct pc_in {
 	uint64_t retry_at;	       /* no redeem before this */
 	uint64_t last_redeem;	       /* clk.now of the last landed redeem */
 };
+
+/* After loading a record from the store in a new process: clears the
+ * timers kept in the old process's monotonic seconds (retry_at,
+ * next_check, last_redeem), so the first ticks re-evaluate everything.
+ * In-flight flags stay: the transaction journal reports their results. */
+void pc_out_restart(struct pc_out *ch);
+void pc_in_restart(struct pc_in *ch);
 
 /* Starts a record in state NONE for the account pairing self (our
  * address) with peer (the address from the peer's hello). */

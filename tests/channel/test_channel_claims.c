@@ -956,6 +956,30 @@ static void test_channel_in_delete_and_renew(void **state)
 	assert_int_equal(in_do(&ch, &ev, &fx), XU_EBADSIG);
 }
 
+static void test_channel_restart_clears_timers(void **state)
+{
+	struct pc_out o;
+	struct pc_in in;
+
+	(void)state;
+	fx_setup();
+	o = open_out(XRP(10), XRP(9));
+	o.retry_at = UINT64_C(1) << 40;
+	o.fund_inflight = true;
+	pc_out_restart(&o);
+	assert_int_equal(o.retry_at, 0);
+	assert_true(o.fund_inflight);
+	in = policy_ch(XRP(10), 0, XRP(1));
+	in.retry_at = in.next_check = in.last_redeem = UINT64_C(1) << 40;
+	in.redeem_inflight = true;
+	pc_in_restart(&in);
+	assert_int_equal(in.retry_at, 0);
+	assert_int_equal(in.next_check, 0);
+	assert_int_equal(in.last_redeem, 0);
+	assert_true(in.redeem_inflight);
+	assert_int_equal(in.state, PC_IN_OPEN);
+}
+
 static void test_channel_cfg(void **state)
 {
 	struct pc_cfg c;
@@ -1012,6 +1036,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_out_topup_refused),
 	    cmocka_unit_test(test_channel_in_flow),
 	    cmocka_unit_test(test_channel_in_delete_and_renew),
+	    cmocka_unit_test(test_channel_restart_clears_timers),
 	    cmocka_unit_test(test_channel_cfg),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
