@@ -81,7 +81,7 @@ class Engine extends EventEmitter {
     l2.hash = this.ledgerHash(l2);
     this.ledgers.set(2, l2);
     this.closed = l2;
-    this.open = { seq: 3, state: new Map(state), txs: [] };
+    this.open = { seq: 3, state: new Map(state), txs: [], hashes: new Set() };
   }
 
   // Current time in Ripple-epoch seconds (wall clock + test offset).
@@ -167,11 +167,12 @@ class Engine extends EventEmitter {
   // Returns {result, applied}.
   applyToOpen(rec, opts = {}) {
     const state = opts.dryRun ? new Map(this.open.state) : this.open.state;
-    if (!opts.dryRun && this.open.txs.some((r) => r.hash === rec.hash)) return { result: 'tefALREADY', applied: false };
+    if (!opts.dryRun && this.open.hashes.has(rec.hash)) return { result: 'tefALREADY', applied: false };
     const txIndex = this.open.txs.length;
     const out = this.applyTx(state, rec.tx, rec.hash, this.open.seq, txIndex, this.closed.closeTime);
     if (out.applied && !opts.dryRun) {
       this.open.txs.push({ hash: rec.hash, tx: rec.tx, blob: rec.blob, meta: out.meta, result: out.result });
+      this.open.hashes.add(rec.hash);
     }
     return out;
   }
@@ -243,7 +244,7 @@ class Engine extends EventEmitter {
       this.ledgers.delete(old.seq);
     }
     this.closed = l;
-    this.open = { seq: l.seq + 1, state: new Map(l.state), txs: [] };
+    this.open = { seq: l.seq + 1, state: new Map(l.state), txs: [], hashes: new Set() };
     this.retryHeld();
     this.emit('close', l);
     return l;
@@ -254,8 +255,7 @@ class Engine extends EventEmitter {
     const h = String(hash).toUpperCase();
     const c = this.txs.get(h);
     if (c) return { closed: c };
-    const o = this.open.txs.find((r) => r.hash === h);
-    if (o) return { open: o };
+    if (this.open.hashes.has(h)) return { open: this.open.txs.find((r) => r.hash === h) };
     const held = this.held.find((r) => r.hash === h);
     if (held) return { open: held };
     return null;

@@ -4,7 +4,7 @@
 // reaches the base map until commit(), and the recorded before/after pairs
 // are turned into rippled-style metadata (AffectedNodes) by buildMeta().
 
-const { clone } = require('./util');
+const { clone, keylet } = require('./util');
 
 // Metadata rules of rippled's SField meta flags, for the fields we model.
 const NEVER_IN_META = new Set(['Indexes', 'LedgerEntryType', 'index']);
@@ -61,7 +61,7 @@ class View {
       const obj = after || before;
       for (const f of ['Account', 'Destination']) {
         if (obj.LedgerEntryType !== 'DirectoryNode' && typeof obj[f] === 'string') {
-          const ak = require('./util').keylet.account(obj[f]);
+          const ak = keylet.account(obj[f]);
           if (!this.changes.has(ak) && this.base.has(ak)) this.changes.set(ak, clone(this.base.get(ak)));
         }
       }
