@@ -26,10 +26,11 @@ const MAX_BODY = 1 << 20;
 const LOG_MAX = 5000;
 const JAVA_IDEM_TTL_MS = 5 * 60 * 1000;
 const FLAVORS = {
-	/* interledger-rs: engine client timeout 5 s; account scale is per
-	 * account, 9 is what its XRP examples use. */
-	rs: { engineTimeoutMs: 5000, scale: 9 },
-	/* ilpv4-connector: OkHttp read timeout 30 s; XRP accounts at 9. */
+	/* interledger-rs: engine client timeout 5 s; the account scale is
+	 * per account, 6 in its examples/xrp-settlement. */
+	rs: { engineTimeoutMs: 5000, scale: 6 },
+	/* ilpv4-connector: OkHttp read timeout 30 s; XRP accounts at scale 9
+	 * as in the JavaScript/Java connector configurations. */
 	java: { engineTimeoutMs: 30000, scale: 9 },
 };
 

@@ -13,7 +13,7 @@
 # the command's exit status.
 #
 # usage: testnet/scripts/local-net.sh [--dir DIR] [--flavor rs|java]
-#          [--threshold UNITS] [--close-ms MS] [--engines auto|yes|no]
+#          [--threshold UNITS (default 1 XRP)] [--close-ms MS] [--engines auto|yes|no]
 #          [--xrpse PATH] [--xrp-amount XRP] [--run CMD [ARGS...]]
 #
 # Environment given to --run (and written to DIR/env.sh): XRPSE_NET_DIR,
@@ -27,7 +27,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 testnet=$(dirname "$here")
 root=$(dirname "$testnet")
 
-dir='' flavor=rs threshold=1000000000 close_ms=1000 engines=auto
+dir='' flavor=rs threshold='' close_ms=1000 engines=auto
 xrpse="$root/build/xrpse" xrp_amount=1000
 run=()
 while (($#)); do
@@ -46,6 +46,10 @@ while (($#)); do
 done
 case $engines in auto|yes|no) ;; *) echo "local-net: --engines auto|yes|no" >&2; exit 2 ;; esac
 case $flavor in rs|java) ;; *) echo "local-net: --flavor rs|java" >&2; exit 2 ;; esac
+# default threshold: 1 XRP at the flavour's default account scale (rs 6, java 9)
+if [[ -z $threshold ]]; then
+	threshold=$([[ $flavor == rs ]] && echo 1000000 || echo 1000000000)
+fi
 if [[ -z $dir ]]; then
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/xrpse-net.XXXXXX")
 fi

@@ -13,7 +13,7 @@ const { fakeEngine, call, until } = require('./helpers');
 async function setup(t, opts = {}) {
 	const engine = await fakeEngine();
 	const c = await new Connector(Object.assign({
-		engineUrl: engine.url, retryDelayMs: 5,
+		engineUrl: engine.url, retryDelayMs: 5, scale: 9,
 	}, opts)).start();
 	t.after(async () => {
 		await c.stop();
@@ -411,4 +411,18 @@ test('a separate control port keeps /control off the main port', async (t) => {
 	assert.equal((await call(`http://127.0.0.1:${c.port}/control/health`)).status, 404);
 	assert.equal((await call(`http://127.0.0.1:${c.controlPort}/accounts/x/settlements`,
 				 'POST', {})).status, 404);
+});
+
+test('default account scale: rs 6 (drops), java 9', async () => {
+	for (const [flavor, scale] of [['rs', 6], ['java', 9]]) {
+		const c = await new Connector({ flavor, engineUrl: 'http://127.0.0.1:1' }).start();
+		try {
+			const a = await c.addAccount({ name: 'a', createOnEngine: false,
+						       id: flavor === 'rs' ? undefined : 'e' });
+			assert.equal(a.scale, scale);
+			assert.equal((await call(`${c.controlUrl}/health`)).json.scale, scale);
+		} finally {
+			await c.stop();
+		}
+	}
 });

@@ -37,6 +37,7 @@ const rpc = (cmd, p = {}) => new Promise((res, rej) => {
 	out.alice = (await rpc('account_info', { account: process.env.ALICE_ADDRESS,
 		ledger_index: 'validated' })).result.account_data.Balance;
 	out.health = await (await fetch(process.env.CONNECTOR_B_CONTROL + '/health')).json();
+	out.link = await (await fetch(process.env.CONNECTOR_A_CONTROL + '/accounts/b')).json();
 	const r = await fetch(process.env.CONNECTOR_A_URL + '/accounts/' +
 		process.env.ENGINE_A_ACCOUNT + '/messages', { method: 'POST',
 		headers: { 'content-type': 'application/octet-stream' }, body: 'ping' });
@@ -82,6 +83,9 @@ test('without engines: ledger, funded accounts, peered connectors; all stopped a
 	assert.equal(o.alice, '1000000000');
 	assert.equal(o.env.ENGINES_RUNNING, '0');
 	assert.equal(o.health.flavor, 'rs');
+	assert.equal(o.link.threshold, '1000000', '1 XRP at scale 6');
+	assert.equal(o.link.scale, 6);
+	assert.equal(o.link.peer, 'a');
 	/* A relayed to B, whose engine is absent: a T00 reject from B */
 	assert.equal(o.message.status, 502);
 	assert.match(o.message.body, /T00 Settlement engine unreachable/);
@@ -99,6 +103,8 @@ test('with engines (a fake xrpse run): configs passed, accounts created on them'
 	const o = JSON.parse(r.out);
 	assert.equal(o.env.ENGINES_RUNNING, '1');
 	assert.equal(o.health.flavor, 'java');
+	assert.equal(o.link.threshold, '1000000000', '1 XRP at scale 9');
+	assert.equal(o.link.id, o.env.ENGINE_A_ACCOUNT);
 	assert.equal(o.message.status, 200);
 	assert.equal(o.message.body, `${new URL(o.env.ENGINE_B_URL).host} got ping`);
 	const dir = o.env.XRPSE_NET_DIR;
