@@ -560,3 +560,48 @@ enum xu_code xl_json_sign(const json_t *tx, const struct cr_keypair *kp,
 	xl_tx_id(out->hash, out->blob, out->len);
 	return XU_OK;
 }
+
+enum xu_code xl_tx_from_json(struct xl_tx *tx, const json_t *obj,
+			     unsigned flags, struct xu_err *err)
+{
+	static const char *const extra[] = {
+	    "hash",	      "ledger_index",	  "ledger_hash",
+	    "date",	      "inLedger",	  "validated",
+	    "meta",	      "metaData",	  "ctid",
+	    "close_time_iso", "delivered_amount",
+	};
+	uint8_t *blob = malloc(XL_TX_MAX_BYTES);
+	json_t *copy = NULL;
+	size_t len;
+	enum xu_code rc;
+
+	memset(tx, 0, sizeof(*tx));
+	if (!blob)
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	if (!json_is_object(obj)) {
+		free(blob);
+		return xu_fail(err, XU_EINVAL, 0, "expected a JSON object");
+	}
+	if (flags & XL_JSON_RIPPLED) {
+		copy = json_copy((json_t *)obj);
+		if (!copy) {
+			free(blob);
+			return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+		}
+		for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++)
+			json_object_del(copy, extra[i]);
+		json_t *dm = json_object_get(copy, "DeliverMax");
+		if (dm) {
+			if (!json_object_get(copy, "Amount"))
+				json_object_set(copy, "Amount", dm);
+			json_object_del(copy, "DeliverMax");
+		}
+		obj = copy;
+	}
+	rc = xl_json_encode(obj, blob, XL_TX_MAX_BYTES, &len, err);
+	if (!rc)
+		rc = xl_tx_decode(tx, blob, len, err);
+	json_decref(copy);
+	free(blob);
+	return rc;
+}

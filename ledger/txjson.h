@@ -63,4 +63,17 @@ enum xu_code xl_json_sign(const json_t *tx, const struct cr_keypair *kp,
 			  struct xl_signed_tx *out,
 			  struct xu_err *err) XU_WARN_UNUSED;
 
+/* Flags for xl_tx_from_json(). */
+#define XL_JSON_RIPPLED 1u /* skip the keys rippled adds around a tx */
+
+/* Parses a transaction in JSON form into the typed struct (through the
+ * canonical binary, so exactly what xl_tx_decode() accepts).  With
+ * XL_JSON_RIPPLED the non-serialized keys rippled's `tx`/`account_tx`/
+ * `submit` answers carry (hash, ledger_index, ledger_hash, date, inLedger,
+ * validated, meta, metaData, ctid, close_time_iso, delivered_amount) are
+ * ignored and API v2's DeliverMax stands for Amount.  Returns XU_OK or an
+ * error naming the field; *tx is zeroed on failure. */
+enum xu_code xl_tx_from_json(struct xl_tx *tx, const json_t *obj,
+			     unsigned flags, struct xu_err *err) XU_WARN_UNUSED;
+
 #endif /* XRPSE_LEDGER_TXJSON_H */

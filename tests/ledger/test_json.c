@@ -276,6 +276,45 @@ static void test_ledger_json_builders_preflight(void **state)
 	assert_int_equal(xl_tx_encode(&tx, NULL, 0, &n, &e), XU_EINVAL);
 }
 
+/* rippled's JSON around a transaction is skipped on request. */
+static void test_ledger_json_from_rippled(void **state)
+{
+	(void)state;
+	json_t *root = lt_load("txs.json"), *v;
+	size_t i;
+	json_array_foreach(json_object_get(root, "transactions"), i, v)
+	{
+		json_t *j =
+		    json_deep_copy(json_object_get(v, "tx_json_signed"));
+		struct xl_tx tx;
+		struct xu_err e = {0};
+		uint8_t blob[XL_TX_MAX_BYTES], want[XL_TX_MAX_BYTES];
+		size_t n, wn = lt_hex(v, "tx_blob", want, sizeof(want));
+		assert_int_equal(xl_tx_from_json(&tx, j, 0, &e), XU_OK);
+		json_object_set_new(j, "hash", json_string(lt_str(v, "hash")));
+		json_object_set_new(j, "validated", json_true());
+		json_object_set_new(j, "ledger_index", json_integer(5));
+		json_object_set_new(j, "meta", json_object());
+		json_t *amt = json_object_get(j, "Amount");
+		if (amt && !strcmp(json_string_value(
+				       json_object_get(j, "TransactionType")),
+				   "Payment")) {
+			json_object_set(j, "DeliverMax", amt);
+			json_object_del(j, "Amount");
+		}
+		assert_int_equal(xl_tx_from_json(&tx, j, 0, &e), XU_EINVAL);
+		assert_int_equal(tx.has, 0);
+		if (xl_tx_from_json(&tx, j, XL_JSON_RIPPLED, &e))
+			fail_msg("%s: %s", lt_str(v, "id"), e.msg);
+		assert_int_equal(xl_tx_encode(&tx, blob, sizeof(blob), &n, &e),
+				 XU_OK);
+		assert_int_equal(n, wn);
+		assert_memory_equal(blob, want, n);
+		json_decref(j);
+	}
+	json_decref(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +322,7 @@ int main(void)
 	    cmocka_unit_test(test_ledger_json_tokens),
 	    cmocka_unit_test(test_ledger_json_sign_checks),
 	    cmocka_unit_test(test_ledger_json_builders_preflight),
+	    cmocka_unit_test(test_ledger_json_from_rippled),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
