@@ -60,6 +60,7 @@ struct rq {
 	struct rq *next;
 	struct xl_submit *s;
 	uint64_t eid;
+	bool reconcile; /* a lookup the reconciliation waits for */
 };
 
 struct xl_submit {
@@ -427,8 +428,9 @@ static bool validated_result(json_t *obj, const char **result, json_t **meta,
 static void lookup_reply(void *arg, enum xu_code code, json_t *msg,
 			 const struct xu_err *err);
 
-/* Asks `tx` for an entry's hash. */
-static void lookup(struct xl_submit *s, struct entry *e)
+/* Asks `tx` for an entry's hash.  reconcile: the reconciliation counts
+ * this lookup (its reply, whatever happens, ends one step). */
+static void lookup_ex(struct xl_submit *s, struct entry *e, bool reconcile)
 {
 	struct rq *r;
 	struct xu_err err;
@@ -436,6 +438,7 @@ static void lookup(struct xl_submit *s, struct entry *e)
 	if (e->lookup_busy)
 		return;
 	r = rq_new(s, e->eid);
+	r->reconcile = reconcile;
 	e->lookup_busy = true;
 	if (xl_client_request(s->c,
 			      json_pack("{s:s,s:s}", "command", "tx",
@@ -445,6 +448,11 @@ static void lookup(struct xl_submit *s, struct entry *e)
 		rq_take(r, &eid);
 		e->lookup_busy = false;
 	}
+}
+
+static void lookup(struct xl_submit *s, struct entry *e)
+{
+	lookup_ex(s, e, false);
 }
 
 static void reconcile_step_done(struct xl_submit *s)
@@ -467,6 +475,7 @@ static void lookup_reply(void *arg, enum xu_code code, json_t *msg,
 			 const struct xu_err *err)
 {
 	uint64_t eid;
+	bool rec = ((struct rq *)arg)->reconcile;
 	struct xl_submit *s = rq_take(arg, &eid);
 	struct entry *e = find_eid(s->inflight, eid);
 	struct entry *st = e ? NULL : find_eid(s->stored, eid);
@@ -475,7 +484,6 @@ static void lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	json_t *meta;
 	uint32_t ledger;
 
-	(void)err;
 	if (st) { /* a stored final row: deliver with the meta if found */
 		unlink_entry(&s->stored, st);
 		if (code == XU_OK &&
@@ -495,35 +503,34 @@ static void lookup_reply(void *arg, enum xu_code code, json_t *msg,
 		entry_free(st);
 		return;
 	}
-	if (!e)
+	if (!e) { /* finished meanwhile (by the stream) */
+		if (rec)
+			reconcile_step_done(s);
 		return;
+	}
 	e->lookup_busy = false;
 	if (code == XU_OK &&
 	    validated_result(xl_ws_result(msg), &result, &meta, &ledger)) {
 		finish_validated(s, e, result, ledger, meta);
-		reconcile_step_done(s);
-		return;
-	}
-	if (code == XU_OK || code == XU_ENOTFOUND) {
-		if (validated > e->j->lls) {
+	} else if (code == XU_OK || code == XU_ENOTFOUND) {
+		if (validated > e->j->lls)
 			finish_expired(s, e, validated);
-		} else if (!s->reconciled) {
-			/* Not final yet: make sure rippled has it. */
-			e->need_submit = true;
-		}
-		reconcile_step_done(s);
-		if (!s->reconciled)
+		else if (rec)
+			e->need_submit = true; /* make sure rippled has it */
+	} else {
+		/* Transient (timeout, busy, disconnect): asked again. */
+		if (code != XU_EUNAVAIL)
+			xu_unusual(SUB, "tx lookup for %s failed: %s",
+				   e->intent, err ? err->msg : "?");
+		if (rec && xl_client_state(s->c) == XL_CLIENT_READY)
+			lookup_ex(s, e, true); /* the step stays open */
+		if (rec && e->lookup_busy)
 			return;
+	}
+	if (rec)
+		reconcile_step_done(s);
+	else
 		schedule_pump(s);
-		return;
-	}
-	/* Transient (timeout, busy, disconnect): asked again later. */
-	if (code != XU_EUNAVAIL)
-		xu_unusual(SUB, "tx lookup for %s failed: %s", e->intent,
-			   err ? err->msg : "?");
-	if (!s->reconciled && xl_client_state(s->c) == XL_CLIENT_READY) {
-		lookup(s, e);
-	}
 }
 
 /* ---- submitting --------------------------------------------------------- */
@@ -825,7 +832,7 @@ static void on_ready(void *arg, const struct xl_sync_info *si)
 		e->lookup_busy = false;
 		e->submit_busy = false;
 		e->submitted_before = true;
-		lookup(s, e);
+		lookup_ex(s, e, true);
 		if (!e->lookup_busy) /* not sent: treat as answered */
 			reconcile_step_done(s);
 	}
