@@ -63,7 +63,15 @@ class StandIn {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.closeMs = ms;
-    if (ms > 0) this.timer = setInterval(() => this.closeLedger(), ms);
+    if (ms > 0) {
+      this.timer = setInterval(() => {
+        try {
+          this.closeLedger();
+        } catch (e) {
+          this.log('ledger close failed', e);
+        }
+      }, ms);
+    }
   }
 
   closeLedger() {

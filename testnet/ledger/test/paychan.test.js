@@ -317,6 +317,55 @@ test('expiration: owner tfClose, Fund Expiration rules, tfRenew', async () => {
   assert.equal(await L.entry(id), null);
 });
 
+test('expired channel: a Fund from the destination closes it; third-party Fund is refused otherwise', async () => {
+  const alice = await funded();
+  const bob = await funded();
+  const carol = await funded();
+  const { id } = await create(alice, bob, H.XRP(10), { SettleDelay: 10 });
+  assert.equal((await L.apply(fund(id, H.XRP(1)), carol)).result, 'tecNO_PERMISSION');
+  assert.equal((await L.apply(claim(id, {}, TF_RENEW), carol)).result, 'tecNO_PERMISSION');
+  await L.apply(claim(id, {}, TF_CLOSE), alice);
+  await c.call({ command: 'testnet_advance_time', seconds: 30 });
+  await L.accept();
+  const aliceBal = await L.balance(alice.address);
+  const r = await L.apply(fund(id, H.XRP(1)), bob);
+  assert.equal(r.result, 'tesSUCCESS');
+  assert.equal(await L.entry(id), null);
+  assert.equal(await L.balance(alice.address), aliceBal + 10000000n, 'refund only; the fund amount was not taken');
+  // A claim on the now-missing channel.
+  assert.equal((await L.apply(claim(id, {}), bob)).result, 'tecNO_TARGET');
+});
+
+test('tfRenew in a claim that also pays: non-owner renew reverts the whole claim to fee-only', async () => {
+  const alice = await funded();
+  const bob = await funded();
+  const { id } = await create(alice, bob, H.XRP(10));
+  const sig = H.claimSignature(id, H.XRP(1), alice);
+  const bobBal = await L.balance(bob.address);
+  const r = await L.apply(claim(id, { Balance: H.XRP(1), Signature: sig, PublicKey: alice.publicKey }, TF_RENEW), bob);
+  assert.equal(r.result, 'tecNO_PERMISSION');
+  assert.equal(await L.balance(bob.address), bobBal - 10n);
+  assert.equal((await L.entry(id)).Balance, '0');
+});
+
+test('held claim: terPRE_SEQ claim is reported by tx as not validated, then applied', async () => {
+  const alice = await funded();
+  const bob = await funded();
+  const { id } = await create(alice, bob, H.XRP(10));
+  const seq = await L.seq(bob.address);
+  const sig = H.claimSignature(id, H.XRP(1), alice);
+  const later = await L.submit(claim(id, { Balance: H.XRP(1), Signature: sig, PublicKey: alice.publicKey, Sequence: seq + 1 }), bob);
+  assert.equal(later.engine_result, 'terPRE_SEQ');
+  const t = await c.call({ command: 'tx', transaction: later.hash, api_version: 2 });
+  assert.equal(t.validated, false);
+  await L.submit({ TransactionType: 'AccountSet', Sequence: seq }, bob);
+  await L.accept();
+  const t2 = await c.call({ command: 'tx', transaction: later.hash, api_version: 2 });
+  assert.equal(t2.validated, true);
+  assert.equal(t2.meta.TransactionResult, 'tesSUCCESS');
+  assert.equal((await L.entry(id)).Balance, H.XRP(1));
+});
+
 test('settleDelay: destination can claim until Expiration, then the channel closes', async () => {
   const alice = await funded();
   const bob = await funded();
