@@ -133,7 +133,7 @@ enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 	}
 	/* A crash may have left rows in flight: at-least-once, same key. */
 	bool own;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum xu_code rc = tx_enter(store, &own, err);
 	if (rc == XU_OK) {
 		rc = eng_store_prepare(store, SQL_RESET_INFLIGHT, &st, err);
@@ -213,7 +213,7 @@ static enum xu_code insert(struct eng_store *s, const char *kind,
 			   struct xu_err *err)
 {
 	XU_ASSERT(eng_store_in_tx(s));
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum xu_code rc = eng_store_prepare(s, SQL_INSERT, &st, err);
 	if (rc != XU_OK)
 		return rc;
@@ -334,9 +334,11 @@ static bool take_inflight(struct eng_outbox *ob, int64_t id)
 	return false;
 }
 
+/* 'inflight' rows not in our in-memory set are orphans (their result could
+ * not be recorded, or their submission failed): they are due again. */
 static const char SQL_DUE[] =
     "SELECT id, path, idem_key, content_type, body FROM outbox"
-    " WHERE state = 'pending' AND next_attempt_at_ms <= ?1"
+    " WHERE state IN ('pending', 'inflight') AND next_attempt_at_ms <= ?1"
     " ORDER BY next_attempt_at_ms, id LIMIT ?2";
 static const char SQL_MARK[] =
     "UPDATE outbox SET state = 'inflight', attempts = attempts + 1,"
@@ -382,7 +384,7 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 	struct xu_err e;
 	bool own;
 	unsigned n = 0;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum xu_code rc = tx_enter(ob->store, &own, &e);
 	if (rc == XU_OK)
 		rc = eng_store_prepare(ob->store, SQL_DUE, &st, &e);
@@ -427,7 +429,7 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 		xu_debug("outbox", "call %lld: POST %s", (long long)id,
 			 jobs[i]->url);
 		if (eng_curlw_submit(ob->curlw, jobs[i], &e) != XU_OK) {
-			/* The row stays inflight until the next start. */
+			/* An orphan: the next tick tries again. */
 			xu_unusual("outbox", "call %lld not sent: %s",
 				   (long long)id, e.msg);
 			continue;
@@ -500,7 +502,7 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 
 	struct xu_err e;
 	bool own;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	char kind[16] = "", account[ENG_STORE_ACCOUNT_MAX + 1] = "";
 	char tag[ENG_OUTBOX_TAG_MAX] = "";
 	bool has_tag = false;
@@ -552,7 +554,9 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 	}
 	rc = tx_leave(ob->store, own, rc, &e);
 	if (rc != XU_OK) {
-		/* The row stays 'inflight' and is retried after a restart. */
+		/* The row stays 'inflight', an orphan the next tick sends
+		 * again (same key: at most a duplicate the connector
+		 * recognises). */
 		xu_broken("outbox", "call %lld: cannot record its result: %s",
 			  (long long)id, e.msg);
 		return;
@@ -605,7 +609,7 @@ enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,
 			       struct xu_err *err)
 {
 	bool own;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum xu_code rc = tx_enter(s, &own, err);
 	if (rc != XU_OK)
 		return rc;
@@ -627,7 +631,7 @@ enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 			      struct eng_outbox_stats *out, struct xu_err *err)
 {
 	struct eng_outbox_stats st = {0};
-	sqlite3_stmt *q;
+	sqlite3_stmt *q = NULL;
 	enum xu_code rc = eng_store_prepare(ob->store, SQL_COUNTS, &q, err);
 	if (rc != XU_OK)
 		return rc;

@@ -20,8 +20,9 @@
  *   any other 4xx                           -> 'parked', logged as BROKEN,
  *       kept for the operator (eng_outbox_unpark re-queues it)
  * Every attempt of a row sends the same key and byte-identical body.  At
- * start, rows left 'inflight' by a crash go back to 'pending'.  Runs on the
- * loop thread. */
+ * start, rows left 'inflight' by a crash go back to 'pending'; a row whose
+ * result could not be recorded is sent again by the next tick.  Runs on
+ * the loop thread. */
 #ifndef XRPSE_SRC_OUTBOX_H
 #define XRPSE_SRC_OUTBOX_H
 

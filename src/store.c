@@ -131,7 +131,7 @@ enum xu_code eng_store_prepare(struct eng_store *s, const char *sql,
 		s->slots = n;
 		s->capslots = cap;
 	}
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
 			       NULL) != SQLITE_OK)
 		return eng_store_fail(s, err, "prepare");
@@ -199,7 +199,7 @@ static enum xu_code take_lock(struct eng_store *s, const char *path,
 static enum xu_code read_version(struct eng_store *s, int *version,
 				 struct xu_err *err)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, "SELECT version FROM schema_version", -1,
 			       &st, NULL) != SQLITE_OK)
 		return eng_store_fail(s, err, "reading schema_version");
@@ -277,7 +277,7 @@ enum xu_code eng_store_open(struct eng_store **out, const char *path,
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, 5000);
 	/* journal_mode answers the mode actually set. */
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st,
 			       NULL) != SQLITE_OK) {
 		rc = xu_fail(err, XU_EIO, 0, "cannot use database %s: %s", path,
@@ -357,7 +357,7 @@ static const char SQL_ROLLBACK[] = "ROLLBACK";
 enum xu_code eng_store_begin(struct eng_store *s, struct xu_err *err)
 {
 	XU_ASSERT(!s->in_tx);
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum xu_code rc = eng_store_prepare(s, SQL_BEGIN, &st, err);
 	if (rc == XU_OK)
 		rc = step_done(s, st, "begin", err);
@@ -369,7 +369,7 @@ enum xu_code eng_store_begin(struct eng_store *s, struct xu_err *err)
 enum xu_code eng_store_commit(struct eng_store *s, struct xu_err *err)
 {
 	XU_ASSERT(s->in_tx);
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum xu_code rc = eng_store_prepare(s, SQL_COMMIT, &st, err);
 	if (rc == XU_OK)
 		rc = step_done(s, st, "commit", err);
@@ -388,7 +388,7 @@ void eng_store_rollback(struct eng_store *s)
 	s->in_tx = false;
 	if (sqlite3_get_autocommit(s->db))
 		return; /* SQLite already rolled back */
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	struct xu_err e;
 	if (eng_store_prepare(s, SQL_ROLLBACK, &st, &e) != XU_OK ||
 	    step_done(s, st, "rollback", &e) != XU_OK)
@@ -426,7 +426,7 @@ struct acct {
 static enum xu_code acct_get(struct eng_store *s, const char *id,
 			     struct acct *a, struct xu_err *err)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum xu_code rc = eng_store_prepare(s, SQL_ACC_GET, &st, err);
 	if (rc != XU_OK)
 		return rc;
@@ -480,7 +480,7 @@ enum xu_code eng_store_account_create(struct eng_store *s, const char *id,
 		*created = false;
 		return XU_OK;
 	}
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	rc = eng_store_prepare(s, a.found ? SQL_ACC_REOPEN : SQL_ACC_INSERT,
 			       &st, err);
 	if (rc != XU_OK)
@@ -511,7 +511,7 @@ enum xu_code eng_store_account_delete(struct eng_store *s, const char *id,
 				      struct xu_err *err)
 {
 	XU_ASSERT(s->in_tx);
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum xu_code rc = eng_store_prepare(s, SQL_ACC_CLOSE, &st, err);
 	if (rc != XU_OK)
 		return rc;
@@ -549,7 +549,7 @@ static enum xu_code idem_lookup(struct eng_store *s, const char *account,
 				struct eng_settle_result *out,
 				struct xu_err *err)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum xu_code rc = eng_store_prepare(s, SQL_IDEM_GET, &st, err);
 	if (rc != XU_OK)
 		return rc;
@@ -647,7 +647,7 @@ enum xu_code eng_store_settle(struct eng_store *s, const char *account,
 
 	char body[ENG_STORE_BODY_MAX];
 	size_t blen = eng_quantity_fmt_json(body, sizeof(body), q);
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	rc = eng_store_prepare(s, SQL_IDEM_INSERT, &st, err);
 	if (rc != XU_OK)
 		return rc;
@@ -701,7 +701,7 @@ enum xu_code eng_store_idem_gc(struct eng_store *s, int64_t now_unix,
 	enum xu_code rc = own ? eng_store_begin(s, err) : XU_OK;
 	if (rc != XU_OK)
 		return rc;
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	rc = eng_store_prepare(s, SQL_IDEM_GC, &st, err);
 	if (rc == XU_OK) {
 		sqlite3_bind_int64(st, 1, now_unix - ttl_s);
@@ -760,7 +760,7 @@ enum xu_code eng_store_owed_sub(struct eng_store *s, const char *account,
 			       account,
 			       (unsigned long long)xl_drops_u64(a.owed),
 			       (unsigned long long)xl_drops_u64(drops));
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	rc = eng_store_prepare(s, SQL_ACC_OWED, &st, err);
 	if (rc != XU_OK)
 		return rc;

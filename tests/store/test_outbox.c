@@ -553,6 +553,27 @@ static void test_eng_outbox_inflight_bound(void **state)
 	assert_int_equal(st.pending, 2);
 }
 
+/* A row left 'inflight' without being in flight (its result could not be
+ * recorded) is sent again by the next tick, with the same key. */
+static void test_eng_outbox_orphan_resent(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = credit(f, "gina", 2, "k-orphan");
+	char sql[128];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE outbox SET state = 'inflight', attempts = 1"
+		 " WHERE id = %lld",
+		 (long long)id);
+	assert_int_equal(
+	    sqlite3_exec(eng_store_db(f->store), sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	attempt(f);
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "delivered");
+	assert_int_equal(r.attempts, 2);
+	assert_string_equal(th_get(f->srv, 0).key, "k-orphan");
+}
+
 /* A crash with a call in flight: on restart the row is pending again and
  * goes out with the same key and body. */
 static void test_eng_outbox_inflight_after_restart(void **state)
@@ -600,6 +621,7 @@ int main(void)
 	    T(test_eng_outbox_timeout_and_refused),
 	    T(test_eng_outbox_message_reply),
 	    T(test_eng_outbox_inflight_bound),
+	    T(test_eng_outbox_orphan_resent),
 	    T(test_eng_outbox_inflight_after_restart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
