@@ -268,7 +268,7 @@ class Engine extends EventEmitter {
     const r = this.preflight(tx);
     if (r !== 'tesSUCCESS') return { result: r, applied: false };
     const view = new View(state);
-    const ctx = { view, tx, engine: this, parentCloseTime, ledgerSeq };
+    const ctx = { view, tx, hash, engine: this, parentCloseTime, ledgerSeq };
     const pc = this.preclaim(ctx);
     if (pc !== 'tesSUCCESS' && !U.isTec(pc)) return { result: pc, applied: false };
 
@@ -279,6 +279,7 @@ class Engine extends EventEmitter {
       ctx.priorBalance = drops(acct.Balance);
       acct.Sequence += 1;
       acct.Balance = (drops(acct.Balance) - drops(tx.Fee)).toString();
+      if (acct.AccountTxnID !== undefined) acct.AccountTxnID = hash;
       view.put(acct.index, acct);
       result = this.doApply(ctx);
       if (U.isTem(result)) return { result, applied: false };
@@ -289,6 +290,7 @@ class Engine extends EventEmitter {
       const acct = view.read(U.keylet.account(tx.Account));
       acct.Sequence += 1;
       acct.Balance = (drops(acct.Balance) - drops(tx.Fee)).toString();
+      if (acct.AccountTxnID !== undefined) acct.AccountTxnID = hash;
       view.put(acct.index, acct);
     }
     const meta = view.buildMeta(hash, ledgerSeq, txIndex, result);
@@ -340,6 +342,7 @@ class Engine extends EventEmitter {
     if (!acct) return 'terNO_ACCOUNT';
     if (tx.Sequence < acct.Sequence) return 'tefPAST_SEQ';
     if (tx.Sequence > acct.Sequence) return 'terPRE_SEQ';
+    if (tx.AccountTxnID !== undefined && acct.AccountTxnID !== String(tx.AccountTxnID).toUpperCase()) return 'tefWRONG_PRIOR';
     if (tx.LastLedgerSequence !== undefined && tx.LastLedgerSequence < ctx.ledgerSeq) return 'tefMAX_LEDGER';
     // checkSign: only the master key (no RegularKey / multisign modelled).
     if (!tx.SigningPubKey) return tx.Signers ? 'tefNOT_MULTI_SIGNING' : 'tefBAD_AUTH';
@@ -478,6 +481,9 @@ class Engine extends EventEmitter {
     if (flags & 0x00100000) f |= U.LSF.disallowIncomingXRP;
     if (flags & 0x00200000) f &= ~U.LSF.disallowIncomingXRP;
     if (tx.SetFlag === 4) return 'tecNO_ALTERNATIVE_KEY'; // no RegularKey/SignerList modelled
+    // asfAccountTxnID (5): track the last transaction id in AccountTxnID.
+    if (tx.SetFlag === 5 && a.AccountTxnID === undefined) a.AccountTxnID = ctx.hash;
+    if (tx.ClearFlag === 5) delete a.AccountTxnID;
     if (tx.SetFlag !== undefined && ASF[tx.SetFlag]) f |= ASF[tx.SetFlag];
     if (tx.ClearFlag !== undefined && ASF[tx.ClearFlag]) {
       if (tx.ClearFlag !== 6) f &= ~ASF[tx.ClearFlag]; // NoFreeze cannot be cleared

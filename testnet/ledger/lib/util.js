@@ -65,6 +65,8 @@ const RESULT_MESSAGES = {
   tefPAST_SEQ: 'This sequence number has already passed.',
   tefMASTER_DISABLED: 'Master key is disabled.',
   tefMAX_LEDGER: 'Ledger sequence too high.',
+  tefWRONG_PRIOR: 'This previous transaction does not match.',
+  tecNO_ALTERNATIVE_KEY: 'The operation would remove the ability to sign transactions with the account.',
   tefNOT_MULTI_SIGNING: "Account has no appropriate list of multi-signers.",
   telINSUF_FEE_P: 'Fee insufficient.',
   telWRONG_NETWORK: 'Transaction specifies a Network ID that differs from that of the local node.',

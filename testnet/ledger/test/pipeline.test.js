@@ -269,6 +269,24 @@ test('submit-time checks: bad hex, undecodable, bad signature, wrong key, cached
   assert.equal(r.kept, false);
 });
 
+test('AccountTxnID: tracked after asfAccountTxnID, mismatch is tefWRONG_PRIOR', async () => {
+  const a = await funded();
+  const b = await funded();
+  const set = await L.apply({ TransactionType: 'AccountSet', SetFlag: 5 }, a);
+  assert.equal(set.result, 'tesSUCCESS');
+  assert.equal((await L.info(a.address)).AccountTxnID, set.submit.hash);
+  let r = await L.submit(pay(b.address, H.XRP(1), { AccountTxnID: 'AB'.repeat(32) }), a);
+  assert.equal(r.engine_result, 'tefWRONG_PRIOR');
+  r = await L.submit(pay(b.address, H.XRP(1), { AccountTxnID: set.submit.hash }), a);
+  assert.equal(r.engine_result, 'tesSUCCESS');
+  assert.equal((await L.info(a.address)).AccountTxnID, r.hash);
+  await L.accept();
+  assert.equal((await L.apply({ TransactionType: 'AccountSet', ClearFlag: 5 }, a)).result, 'tesSUCCESS');
+  assert.equal((await L.info(a.address)).AccountTxnID, undefined);
+  // DisableMaster without another key.
+  assert.equal((await L.apply({ TransactionType: 'AccountSet', SetFlag: 4 }, a)).result, 'tecNO_ALTERNATIVE_KEY');
+});
+
 test('unsupported features: tickets, NetworkID on a network id <= 1024, non-modelled types', async () => {
   const a = await funded();
   const b = await funded();
