@@ -57,7 +57,8 @@ int main(int argc, char **argv)
 			argv[0]);
 		return 2;
 	}
-	xu_log_set_level(XU_LOG_UNUSUAL);
+	xu_log_set_level(getenv("XRPSE_TEST_VERBOSE") ? XU_LOG_DEBUG
+						      : XU_LOG_UNUSUAL);
 	intent = argv[4];
 	memset(&o, 0, sizeof(o));
 	o.port = atoi(argv[1]);

@@ -97,6 +97,28 @@ static uint32_t account_seq(struct world *w)
 	return seq;
 }
 
+static int journal_count(const char *db_path, const char *like,
+			 const char *state)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = -1;
+
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM tx_journal "
+					    "WHERE intent LIKE ? AND state = ?",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, like, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
 static void check_journal(const char *db_path, const char *intent,
 			  const char *hash)
 {
@@ -126,9 +148,15 @@ static void check_journal(const char *db_path, const char *intent,
 
 static const char *const manual[] = {"--close-ms", "0", NULL};
 
-/* validated_while_down: the ledger closes while the program is dead. */
-static void run_case(bool validated_while_down)
+enum restart_case {
+	VALIDATED_WHILE_DOWN, /* the ledger closes while the program is dead */
+	PENDING_AT_RESTART,   /* nothing closes until it is back */
+	EXPIRED_WHILE_DOWN,   /* dropped, and its LastLedgerSequence passes */
+};
+
+static void run_case(enum restart_case rc)
 {
+	bool validated_while_down = rc == VALIDATED_WHILE_DOWN;
 	struct th_proc srv = {0, 0};
 	struct w_opts o;
 	struct world *obs;
@@ -145,14 +173,17 @@ static void run_case(bool validated_while_down)
 	fd = mkstemp(db);
 	assert_true(fd >= 0);
 	close(fd);
-	snprintf(intent, sizeof(intent), "pay:crash:%d",
-		 validated_while_down ? 1 : 2);
+	snprintf(intent, sizeof(intent), "pay:crash:%d", (int)rc);
 	memset(&o, 0, sizeof(o));
 	o.port = srv.port;
 	o.network_id = 1;
 	obs = w_new(&o); /* observer: reads the ledger, closes ledgers */
 	assert_true(w_ready(obs, 15000));
 	before = account_seq(obs);
+	if (rc == EXPIRED_WHILE_DOWN)
+		assert_int_equal(w_control(obs, "testnet_drop_next_tx",
+					   json_pack("{s:i}", "count", 1)),
+				 XU_OK);
 
 	{
 		char *argv[] = {CRASHTEST, port, db, "submit", intent, NULL};
@@ -177,6 +208,13 @@ static void run_case(bool validated_while_down)
 		    json_object_get(xl_ws_result(r), "validated")));
 		json_decref(r);
 	}
+	if (rc == EXPIRED_WHILE_DOWN) {
+		for (int i = 0; i < 25; i++)
+			assert_int_equal(w_control(obs, "ledger_accept", NULL),
+					 XU_OK);
+		th_run_for(obs->ctx, 200);
+		assert_int_equal(account_seq(obs), before);
+	}
 
 	{
 		char *argv[] = {CRASHTEST, port,     db,  "resume",
@@ -190,10 +228,21 @@ static void run_case(bool validated_while_down)
 			 5);
 	assert_string_equal(kind, "success");
 	assert_string_equal(result, "tesSUCCESS");
-	assert_string_equal(ohash, hash); /* the first transaction's */
 	assert_int_equal(oseq, seq);
-	assert_int_equal(builds, 0); /* nothing was built again */
-	check_journal(db, intent, hash);
+	if (rc == EXPIRED_WHILE_DOWN) {
+		char like[80];
+		/* Definitively failed: retired, then rebuilt once (same
+		 * number: the dropped one never consumed it). */
+		assert_string_not_equal(ohash, hash);
+		assert_int_equal(builds, 1);
+		check_journal(db, intent, ohash);
+		snprintf(like, sizeof(like), "%s#%%", intent);
+		assert_int_equal(journal_count(db, like, "failed"), 1);
+	} else {
+		assert_string_equal(ohash, hash); /* the first transaction's */
+		assert_int_equal(builds, 0);	  /* nothing was built again */
+		check_journal(db, intent, hash);
+	}
 	assert_int_equal(account_seq(obs), before + 1);
 
 	w_free(obs);
@@ -204,13 +253,19 @@ static void run_case(bool validated_while_down)
 static void test_restart_validated_while_down(void **state)
 {
 	(void)state;
-	run_case(true);
+	run_case(VALIDATED_WHILE_DOWN);
 }
 
 static void test_restart_pending_at_restart(void **state)
 {
 	(void)state;
-	run_case(false);
+	run_case(PENDING_AT_RESTART);
+}
+
+static void test_restart_expired_while_down(void **state)
+{
+	(void)state;
+	run_case(EXPIRED_WHILE_DOWN);
 }
 
 int main(void)
@@ -218,6 +273,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_restart_validated_while_down),
 	    cmocka_unit_test(test_restart_pending_at_restart),
+	    cmocka_unit_test(test_restart_expired_while_down),
 	};
 	if (!getenv("XRPSE_TEST_VERBOSE"))
 		xu_log_set_level(XU_LOG_BROKEN);
