@@ -319,8 +319,14 @@ void eng_store_close(struct eng_store *s)
 	for (size_t i = 0; i < s->nslots; i++)
 		sqlite3_finalize(s->slots[i].stmt);
 	free(s->slots);
-	if (s->db)
+	if (s->db && sqlite3_close(s->db) == SQLITE_BUSY) {
+		/* Another module left statements open: finalize them. */
+		xu_broken("store", "statements left open at close");
+		sqlite3_stmt *st;
+		while ((st = sqlite3_next_stmt(s->db, NULL)))
+			sqlite3_finalize(st);
 		sqlite3_close(s->db);
+	}
 	if (s->lock_fd >= 0)
 		close(s->lock_fd); /* releases the flock */
 	free(s);
