@@ -775,6 +775,37 @@ enum xu_code eng_store_owed_sub(struct eng_store *s, const char *account,
 	return step_done(s, st, "updating owed drops", err);
 }
 
+static const char SQL_OWED_EACH[] =
+    "SELECT id, owed_drops FROM accounts WHERE owed_drops > 0 ORDER BY id";
+
+enum xu_code eng_store_owed_each(struct eng_store *s, eng_store_owed_fn fn,
+				 void *arg, struct xu_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum xu_code rc = eng_store_prepare(s, SQL_OWED_EACH, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		sqlite3_int64 v = sqlite3_column_int64(st, 1);
+		struct xl_drops d;
+		if (!id || v < 0 || !xl_drops_from_u64(&d, (uint64_t)v)) {
+			sqlite3_reset(st);
+			return xu_fail(err, XU_ESTORE, 0,
+				       "corrupt owed_drops row");
+		}
+		if (!fn(arg, id, d)) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	if (r != SQLITE_DONE)
+		rc = eng_store_fail(s, err, "listing owed accounts");
+	sqlite3_reset(st);
+	return rc;
+}
+
 enum xu_code eng_store_leftover_get(struct eng_store *s, const char *account,
 				    struct eng_quantity *out,
 				    struct xu_err *err)

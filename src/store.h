@@ -165,6 +165,15 @@ enum xu_code eng_store_owed_sub(struct eng_store *s, const char *account,
 				struct xl_drops drops,
 				struct xu_err *err) XU_WARN_UNUSED;
 
+/* Called for each account (open or closed) owed more than zero drops, in
+ * id order; returns false to stop.  account is borrowed for the call.  The
+ * callback must not write to the store (collect, then act). */
+typedef bool (*eng_store_owed_fn)(void *arg, const char *account,
+				  struct xl_drops owed);
+/* Runs fn over the owed accounts.  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_store_owed_each(struct eng_store *s, eng_store_owed_fn fn,
+				 void *arg, struct xu_err *err) XU_WARN_UNUSED;
+
 /* The account's leftover (below one drop, at full precision).  Returns
  * XU_OK, XU_ENOTFOUND or XU_ESTORE. */
 enum xu_code eng_store_leftover_get(struct eng_store *s, const char *account,

@@ -455,6 +455,44 @@ static void test_eng_store_leftovers_reopen(void **state)
 	eng_store_close(s);
 }
 
+struct owed_list {
+	int n;
+	char ids[4][16];
+	uint64_t drops[4];
+};
+
+static bool collect(void *arg, const char *account, struct xl_drops owed)
+{
+	struct owed_list *l = arg;
+	snprintf(l->ids[l->n], sizeof(l->ids[0]), "%s", account);
+	l->drops[l->n] = xl_drops_u64(owed);
+	return ++l->n < 2;
+}
+
+static void test_eng_store_owed_each(void **state)
+{
+	(void)state;
+	struct eng_store *s = open_ok();
+	struct eng_settle_result r;
+	struct xu_err e;
+	account(s, "zed");
+	account(s, "amy");
+	account(s, "bea");
+	account(s, "nil");
+	assert_int_equal(settle(s, "zed", "1", "3", 0, 1, &r, &e), XU_OK);
+	assert_int_equal(settle(s, "amy", "2", "5", 6, 1, &r, &e), XU_OK);
+	assert_int_equal(settle(s, "bea", "3", "7", 6, 1, &r, &e), XU_OK);
+	assert_int_equal(settle(s, "nil", "4", "7", 9, 1, &r, &e), XU_OK);
+	struct owed_list l = {0};
+	assert_int_equal(eng_store_owed_each(s, collect, &l, &e), XU_OK);
+	assert_int_equal(l.n, 2); /* the callback stopped after two */
+	assert_string_equal(l.ids[0], "amy");
+	assert_int_equal(l.drops[0], 5);
+	assert_string_equal(l.ids[1], "bea");
+	assert_int_equal(l.drops[1], 7);
+	eng_store_close(s);
+}
+
 /* The statement cache hands back the same statement, reset. */
 static void test_eng_store_prepare_cache(void **state)
 {
@@ -503,6 +541,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_eng_store_leftovers_reopen,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_owed_each, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_eng_store_prepare_cache, setup,
 					    teardown),
 	};
