@@ -167,6 +167,7 @@ class Connector {
 			engineTimeoutMs: opts.engineTimeoutMs ||
 					 fl.engineTimeoutMs,
 			name: opts.name || `${this.flavor}-connector`,
+			verbose: !!opts.verbose,
 		};
 		if (!['same', 'fresh'].includes(this.opts.retryKey))
 			throw new Error('retryKey must be same or fresh');
@@ -240,6 +241,21 @@ class Connector {
 		return entry;
 	}
 
+	/* With opts.verbose, one line per finished request on stderr (the
+	 * log entry in short: direction, route, method, path, key, status,
+	 * fault). */
+	_trace(e) {
+		if (!this.opts.verbose)
+			return;
+		const key = e.headers && e.headers['idempotency-key'];
+		const what = e.fault || e.error || e.status || 'no answer';
+		process.stderr.write(`[${this.opts.name}] #${e.seq} ${e.dir === 'in' ? '<-' : '->'} ` +
+			`${e.route} ${e.method} ${e.path || e.url}` +
+			`${key ? ' key=' + key : ''} : ${what}` +
+			`${e.ilp ? ' ilp=' + e.ilp.type + (e.ilp.code ? ' ' + e.ilp.code : '') : ''}` +
+			`${e.credited ? ' credited=' + e.credited : ''}${e.replay ? ' (replay)' : ''}\n`);
+	}
+
 	/* ---------- dispatch ---------- */
 
 	async _dispatch(req, res, controlOnly) {
@@ -278,6 +294,7 @@ class Connector {
 		res.on('finish', () => {
 			entry.status = res.statusCode;
 		});
+		res.on('close', () => this._trace(entry));
 
 		if (!route || req.method !== 'POST')
 			return this._problem(res, 404, 'Not Found',
@@ -559,12 +576,14 @@ class Connector {
 			});
 		} catch (e) {
 			out.error = e.code || e.message;
+			this._trace(out);
 			if (e.code === 'ETIMEDOUT')
 				return reject('R00', 'Transfer timed out');
 			return reject('T01', `Peer unreachable: ${e.message}`);
 		}
 		out.status = r.status;
 		out.response = r.body.toString('utf8');
+		this._trace(out);
 		let p;
 		try {
 			p = JSON.parse(r.body.toString('utf8'));
@@ -660,9 +679,11 @@ class Connector {
 				});
 				out.status = r.status;
 				out.response = bodyForLog(r.body).body;
+				this._trace(out);
 				return { status: r.status, body: r.body };
 			} catch (e) {
 				out.error = e.code || e.message;
+				this._trace(out);
 				last = { status: 0, error: e.code || e.message };
 			}
 			if (this.closed)
@@ -781,6 +802,7 @@ class Connector {
 					...bodyForLog(Buffer.from(body)) });
 		if (!this.opts.engineUrl) {
 			out.error = 'no --engine-url';
+			this._trace(out);
 			return { status: 0, error: 'no --engine-url' };
 		}
 		try {
@@ -789,9 +811,11 @@ class Connector {
 			});
 			out.status = r.status;
 			out.response = r.body.toString('utf8');
+			this._trace(out);
 			return { status: r.status, body: r.body.toString('utf8') };
 		} catch (e) {
 			out.error = e.code || e.message;
+			this._trace(out);
 			return { status: 0, error: e.code || e.message };
 		}
 	}

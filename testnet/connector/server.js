@@ -8,7 +8,7 @@
  *        [--settle-to UNITS] [--scale N] [--control-port PORT]
  *        [--expiry-ms MS] [--retries N] [--retry-delay-ms MS]
  *        [--retry-key same|fresh] [--engine-timeout-ms MS] [--name NAME]
- *        [--account NAME[:ID[:PEER]]]...
+ *        [--account NAME[:ID[:PEER]]]... [--verbose]
  *
  * Prints one JSON line {"event":"listening",...} on stdout once both ports
  * are bound (use --port 0 for a free port), then runs until SIGINT/SIGTERM.
@@ -20,7 +20,7 @@ const USAGE = `usage: node testnet/connector/server.js --port PORT --engine-url 
        [--peer-url URL] [--flavor rs|java] [--threshold UNITS] [--settle-to UNITS]
        [--scale N] [--control-port PORT] [--expiry-ms MS] [--retries N]
        [--retry-delay-ms MS] [--retry-key same|fresh] [--engine-timeout-ms MS]
-       [--name NAME] [--account NAME[:ID[:PEER]]]...`;
+       [--name NAME] [--account NAME[:ID[:PEER]]]... [--verbose]`;
 
 function parseArgs(argv) {
 	const o = { accounts: [] };
@@ -31,6 +31,10 @@ function parseArgs(argv) {
 			       'account']);
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
+		if (a === '--verbose') {
+			o.verbose = true;
+			continue;
+		}
 		if (a === '-h' || a === '--help') {
 			process.stdout.write(USAGE + '\n');
 			process.exit(0);
@@ -76,6 +80,7 @@ async function main() {
 		expiryMs: o['expiry-ms'], retries: o.retries,
 		retryDelayMs: o['retry-delay-ms'], retryKey: o['retry-key'],
 		engineTimeoutMs: o['engine-timeout-ms'], name: o.name,
+		verbose: o.verbose,
 	});
 	await c.start();
 	/* Accounts given on the command line are added without calling the

@@ -166,7 +166,7 @@ start_connector() {
 	node "$testnet/connector/server.js" --port "$port" --name "$name" \
 		--engine-url "http://127.0.0.1:$engine_port" \
 		--peer-url "http://127.0.0.1:$peer_port" --flavor "$flavor" \
-		--threshold "$threshold" >"$dir/connector-$name.log" 2>&1 &
+		--threshold "$threshold" --verbose >"$dir/connector-$name.log" 2>&1 &
 	pids+=($!)
 	wait_line "$dir/connector-$name.log" '"event":"listening"' "${pids[-1]}" >/dev/null
 }

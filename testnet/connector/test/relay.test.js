@@ -172,7 +172,8 @@ test('server.js: listens, announces its ports, stops on SIGTERM', async (t) => {
 	t.after(() => engine.close());
 	const s = startCli(['--port', '0', '--engine-url', engine.url,
 			    '--flavor', 'java', '--threshold', '10',
-			    '--control-port', '0', '--account', 'alice:eng-1:bob']);
+			    '--control-port', '0', '--account', 'alice:eng-1:bob',
+			    '--verbose', '--name', 'cli']);
 	const info = await s.ready;
 	assert.equal(info.event, 'listening');
 	assert.equal(info.flavor, 'java');
@@ -184,6 +185,8 @@ test('server.js: listens, announces its ports, stops on SIGTERM', async (t) => {
 	await call(`${info.controlUrl}/accounts/alice/packets`, 'POST',
 		   { amount: '10', wait: true });
 	assert.equal(engine.of('settlements')[0].path, '/accounts/eng-1/settlements');
+	const key = engine.of('settlements')[0].headers['idempotency-key'];
+	assert.match(s.stderr(), new RegExp(`^\\[cli\\] #\\d+ -> engine-settlements POST http://127\\.0\\.0\\.1:\\d+/accounts/eng-1/settlements key=${key} : 201$`, 'm'));
 	s.p.kill('SIGTERM');
 	assert.equal(await s.exited, 0);
 });
