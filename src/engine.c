@@ -1,0 +1,477 @@
+/* The engine's event loop, group commit, cron and shutdown (see engine.h).
+ *
+ * Loop iteration timeline under load (lws 4.1 services ripe timers, then
+ * polls, then services every ready socket):
+ *
+ *   poll -> RAW_RX on N connections -> N jobs queued, batch timer armed
+ *   next iteration: batch timer -> BEGIN, apply N jobs, COMMIT (one fsync)
+ *                   -> N connections marked writable
+ *   poll -> RAW_WRITEABLE -> N answers written
+ *
+ * so one fsync acknowledges every request that arrived in one iteration.
+ */
+#include "src/engine.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/base58.h"
+#include "crypto/keys.h"
+#include "src/api.h"
+#include "src/curlw.h"
+#include "src/http.h"
+#include "src/outbox.h"
+#include "src/store.h"
+#include "src/util/log.h"
+
+#define CRON_MS_DEFAULT 100
+#define IDEM_TTL_S (7 * 24 * 3600)
+#define IDEM_GC_EVERY_S 3600
+#define MAX_MSG_TYPES 16
+#define DRAIN_MS 300
+
+struct msg_type {
+	const char *type;
+	eng_msg_fn fn;
+	void *arg;
+};
+
+struct eng_engine {
+	struct eng_config cfg;
+	struct cr_keypair *kp; /* sodium_malloc'd */
+	char address[CR_ADDRESS_STRLEN];
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	struct eng_http_server http;
+	struct eng_store *store;
+	struct eng_curlw *curlw;
+	struct eng_outbox *outbox;
+	lws_sorted_usec_list_t sul_batch, sul_cron;
+	bool batch_armed;
+	struct eng_job *head, **tail;
+	struct msg_type types[MAX_MSG_TYPES];
+	size_t ntypes;
+	int64_t clock_offset;
+	int64_t last_gc;
+	bool stopping;
+	struct eng_engine_stats stats;
+};
+
+static volatile sig_atomic_t g_stop;
+static struct lws_context *g_ctx;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+	if (g_ctx)
+		lws_cancel_service(g_ctx);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t eng_engine_now(struct eng_engine *e)
+{
+	return (int64_t)time(NULL) + e->clock_offset;
+}
+
+void eng_engine_advance_clock(struct eng_engine *e, int64_t secs)
+{
+	e->clock_offset += secs;
+	xu_info("engine", "dev clock moved by %lld s", (long long)secs);
+}
+
+struct eng_store *eng_engine_store(struct eng_engine *e)
+{
+	return e->store;
+}
+
+struct eng_outbox *eng_engine_outbox(struct eng_engine *e)
+{
+	return e->outbox;
+}
+
+const struct eng_config *eng_engine_config(struct eng_engine *e)
+{
+	return &e->cfg;
+}
+
+const char *eng_engine_address(struct eng_engine *e)
+{
+	return e->address;
+}
+
+const struct cr_keypair *eng_engine_keypair(struct eng_engine *e)
+{
+	return e->kp;
+}
+
+void eng_engine_stats(struct eng_engine *e, struct eng_engine_stats *s)
+{
+	*s = e->stats;
+	s->requests = e->http.requests;
+	s->conns = e->http.conns;
+}
+
+void eng_msg_register(struct eng_engine *e, const char *type, eng_msg_fn fn,
+		      void *arg)
+{
+	XU_ASSERT(e->ntypes < MAX_MSG_TYPES);
+	XU_ASSERT(!eng_msg_lookup(e, type, NULL));
+	e->types[e->ntypes++] = (struct msg_type){type, fn, arg};
+}
+
+eng_msg_fn eng_msg_lookup(struct eng_engine *e, const char *type, void **arg)
+{
+	for (size_t i = 0; i < e->ntypes; i++)
+		if (!strcmp(e->types[i].type, type)) {
+			if (arg)
+				*arg = e->types[i].arg;
+			return e->types[i].fn;
+		}
+	return NULL;
+}
+
+/* Answers and frees a list of jobs. */
+static void answer_jobs(struct eng_job *j)
+{
+	while (j) {
+		struct eng_job *next = j->next;
+
+		if (j->conn)
+			eng_http_reply(j->conn, j->status, j->ctype, NULL,
+				       j->body, j->body_len);
+		eng_job_free(j);
+		j = next;
+	}
+}
+
+/* Applies every queued job in one transaction, commits, then answers. */
+static void run_batch(struct eng_engine *e)
+{
+	struct eng_job *list = e->head, *j;
+	struct xu_err err = {0};
+	enum xu_code rc;
+	bool enqueued = false;
+	size_t n = 0;
+
+	e->head = NULL;
+	e->tail = &e->head;
+	if (!list)
+		return;
+	rc = eng_store_begin(e->store, &err);
+	for (j = list; rc == XU_OK && j; j = j->next) {
+		rc = eng_api_apply(e, j, &err);
+		enqueued |= j->enqueued;
+		n++;
+	}
+	if (rc == XU_OK)
+		rc = eng_store_commit(e->store, &err);
+	if (rc != XU_OK) {
+		xu_broken("engine", "batch of %zu failed, rolled back: %s", n,
+			  err.msg);
+		eng_store_rollback(e->store);
+		e->stats.commit_failures++;
+		for (j = list; j; j = j->next)
+			eng_api_job_problem(j, 500, NULL,
+					    "the store failed; nothing was "
+					    "done, retry");
+		enqueued = false;
+	}
+	e->stats.batches++;
+	e->stats.batched_jobs += n;
+	answer_jobs(list);
+	if (enqueued)
+		eng_outbox_tick(e->outbox, wall_ms());
+}
+
+static void batch_cb(lws_sorted_usec_list_t *sul)
+{
+	struct eng_engine *e =
+	    lws_container_of(sul, struct eng_engine, sul_batch);
+
+	e->batch_armed = false;
+	run_batch(e);
+}
+
+void eng_engine_submit(struct eng_engine *e, struct eng_job *job)
+{
+	job->next = NULL;
+	*e->tail = job;
+	e->tail = &job->next;
+	if (!e->batch_armed) {
+		e->batch_armed = true;
+		lws_sul_schedule(e->ctx, 0, &e->sul_batch, batch_cb, 1);
+	}
+}
+
+/* A connection with a queued job closed: answer nobody. */
+static void on_conn_closed(void *arg, struct eng_http_conn *c)
+{
+	struct eng_engine *e = arg;
+
+	for (struct eng_job *j = e->head; j; j = j->next)
+		if (j->conn == c)
+			j->conn = NULL;
+}
+
+static void cron_cb(lws_sorted_usec_list_t *sul)
+{
+	struct eng_engine *e =
+	    lws_container_of(sul, struct eng_engine, sul_cron);
+	int64_t now = eng_engine_now(e);
+	uint32_t ms = e->cfg.dev_cron_ms ? e->cfg.dev_cron_ms : CRON_MS_DEFAULT;
+	struct xu_err err;
+
+	eng_outbox_tick(e->outbox, wall_ms());
+	if (now - e->last_gc >= IDEM_GC_EVERY_S) {
+		e->last_gc = now;
+		if (eng_store_begin(e->store, &err) != XU_OK ||
+		    eng_store_idem_gc(e->store, now, IDEM_TTL_S, NULL, &err) !=
+			XU_OK ||
+		    eng_store_commit(e->store, &err) != XU_OK) {
+			eng_store_rollback(e->store);
+			xu_broken("engine", "idempotency gc failed: %s",
+				  err.msg);
+		}
+	}
+	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb,
+			 (lws_usec_t)ms * 1000);
+}
+
+/* Curl completions, delivered on the loop thread. */
+static void wake_fn(void *arg)
+{
+	struct eng_engine *e = arg;
+
+	lws_cancel_service(e->ctx);
+}
+
+/* Final states of outbox rows.  Message replies will be routed by tag to
+ * the channel logic (issue 7); for now they are logged. */
+static void on_outbox_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
+			    const char *tag, const char *account, int status,
+			    const uint8_t *reply, size_t reply_len)
+{
+	(void)arg;
+	(void)reply;
+	xu_debug("engine", "outbox %lld (%s%s%s) for %s: HTTP %d, %zu bytes",
+		 (long long)id,
+		 kind == ENG_OUTBOX_CREDIT ? "credit" : "message",
+		 tag ? " " : "", tag ? tag : "", account, status, reply_len);
+}
+
+static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
+		       void *user, void *in, size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct eng_engine *e = ctx ? lws_context_user(ctx) : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (e && e->outbox)
+			eng_outbox_drain(e->outbox);
+		return 0;
+	case LWS_CALLBACK_RAW_ADOPT:
+	case LWS_CALLBACK_RAW_RX:
+	case LWS_CALLBACK_RAW_WRITEABLE:
+	case LWS_CALLBACK_RAW_CLOSE:
+		return eng_http_callback(&e->http, wsi, (int)reason, user, in,
+					 len);
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+    {"xrpse-http", protocol_cb, 0, 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log_fn(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (level & LLL_ERR)
+		xu_unusual("lws", "%.*s", (int)n, line);
+	else
+		xu_debug("lws", "%.*s", (int)n, line);
+}
+
+enum xu_code eng_engine_new(struct eng_engine **out,
+			    const struct eng_config *cfg,
+			    const struct cr_keypair *kp, struct xu_err *err)
+{
+	struct lws_context_creation_info info;
+	struct eng_outbox_cfg obc;
+	struct cr_account_id acct;
+	struct eng_engine *e;
+	static struct lws_protocols protos[2];
+	enum xu_code rc;
+
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	e->cfg = *cfg;
+	e->tail = &e->head;
+	e->kp = sodium_malloc(sizeof(*e->kp));
+	if (!e->kp) {
+		free(e);
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	}
+	*e->kp = *kp;
+	cr_account_id_of(&acct, &kp->pub);
+	cr_address_encode(e->address, &acct);
+	eng_api_register_builtin(e);
+
+	rc = eng_store_open(&e->store, cfg->db_path, err);
+	if (rc != XU_OK)
+		goto fail;
+
+	memset(&info, 0, sizeof(info));
+	info.options =
+	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (strchr(cfg->listen_host, ':'))
+		info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.user = e;
+	info.pt_serv_buf_size = 16384;
+	lws_set_log_level(LLL_ERR, lws_log_fn);
+	e->ctx = lws_create_context(&info);
+	if (!e->ctx) {
+		rc = xu_fail(err, XU_EIO, 0, "cannot create the lws context");
+		goto fail;
+	}
+	memcpy(protos, protocols, sizeof(protos));
+	protos[0].per_session_data_size = eng_http_session_size();
+	memset(&info, 0, sizeof(info));
+	info.port =
+	    cfg->listen_port ? cfg->listen_port : CONTEXT_PORT_NO_LISTEN;
+	info.iface = cfg->listen_host;
+	info.protocols = protos;
+	info.vhost_name = "xrpse-api";
+	info.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+	if (!strchr(cfg->listen_host, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.listen_accept_role = "raw-skt";
+	info.listen_accept_protocol = "xrpse-http";
+	e->http.on_request = eng_api_on_request;
+	e->http.on_closed = on_conn_closed;
+	e->http.arg = e;
+	e->vh = lws_create_vhost(e->ctx, &info);
+	if (!e->vh) {
+		rc = xu_fail(err, XU_EIO, 0, "cannot listen on %s:%d",
+			     cfg->listen_host, cfg->listen_port);
+		goto fail;
+	}
+
+	rc = eng_curlw_new(&e->curlw, wake_fn, e, err);
+	if (rc != XU_OK)
+		goto fail;
+	memset(&obc, 0, sizeof(obc));
+	eng_outbox_cfg_default(&obc);
+	if (cfg->dev_retry_base_ms)
+		obc.base_ms = cfg->dev_retry_base_ms;
+	rc = eng_outbox_new(&e->outbox, e->store, e->curlw, cfg->connector_url,
+			    &obc, err);
+	if (rc != XU_OK)
+		goto fail;
+
+	eng_outbox_on_reply(e->outbox, on_outbox_reply, e);
+	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb, 1000);
+	e->last_gc = 0;
+	*out = e;
+	return XU_OK;
+fail:
+	eng_engine_free(e);
+	return rc;
+}
+
+int eng_engine_port(struct eng_engine *e)
+{
+	return lws_get_vhost_listen_port(e->vh);
+}
+
+int eng_engine_run(struct eng_engine *e)
+{
+	struct sigaction sa;
+	int64_t until;
+
+	g_ctx = e->ctx;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	xu_info("engine", "listening on %s:%d, address %s", e->cfg.listen_host,
+		lws_get_vhost_listen_port(e->vh), e->address);
+	while (!g_stop)
+		if (lws_service(e->ctx, 0) < 0)
+			break;
+
+	/* Finish the batch in hand, then flush its answers briefly. */
+	xu_info("engine", "stopping");
+	e->stopping = true;
+	if (e->batch_armed) {
+		lws_sul_cancel(&e->sul_batch);
+		e->batch_armed = false;
+	}
+	run_batch(e);
+	until = mono_ms() + DRAIN_MS;
+	while (mono_ms() < until && lws_service(e->ctx, 0) >= 0)
+		;
+	return 0;
+}
+
+void eng_engine_free(struct eng_engine *e)
+{
+	struct eng_job *j;
+
+	if (!e)
+		return;
+	/* Jobs never committed are never answered: the client retries. */
+	while ((j = e->head)) {
+		e->head = j->next;
+		eng_job_free(j);
+	}
+	if (e->ctx) {
+		lws_sul_cancel(&e->sul_batch);
+		lws_sul_cancel(&e->sul_cron);
+	}
+	eng_outbox_free(e->outbox);
+	eng_curlw_free(e->curlw);
+	if (e->ctx) {
+		g_ctx = NULL;
+		lws_context_destroy(e->ctx);
+	}
+	if (e->store)
+		eng_store_close(e->store);
+	if (e->kp) {
+		cr_keypair_clear(e->kp);
+		sodium_free(e->kp);
+	}
+	free(e);
+}

@@ -1,0 +1,99 @@
+// HTTP/1.1 behaviour of the daemon's server, over raw sockets: keep-alive,
+// pipelining, chunked request bodies, Expect: 100-continue, limits and
+// malformed requests.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Daemon, rawExchange, parseResponses } from './lib/harness.mjs';
+
+let d;
+before(async () => {
+  d = await new Daemon().start();
+  assert.equal((await d.createAccount('h')).status, 201);
+});
+after(async () => { await d.close(); });
+
+const settleReq = (key, body = '{"amount":"1","scale":0}', extra = '') =>
+  `POST /accounts/h/settlements HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+  `Idempotency-Key: ${key}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+test('keep-alive: several requests on one connection, and pipelined', async () => {
+  const raw = await rawExchange(d.port, [settleReq('ka1'), 50, settleReq('ka2'), 50, settleReq('ka3') + settleReq('ka4') + 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n']);
+  const rs = parseResponses(raw);
+  assert.deepEqual(rs.map((r) => r.status), [201, 201, 201, 201, 200]);
+  assert.equal(rs[0].body, '{"amount":"1","scale":0}');
+  assert.equal(await d.owed('h'), 4000000n);
+});
+
+test('chunked request bodies', async () => {
+  const body = '{"amount":"2","scale":0}';
+  const req = 'POST /accounts/h/settlements HTTP/1.1\r\nHost: x\r\nIdempotency-Key: ch1\r\n' +
+    'Transfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n' +
+    `5;ext=1\r\n${body.slice(0, 5)}\r\n${(body.length - 5).toString(16)}\r\n${body.slice(5)}\r\n0\r\nTrailer: x\r\n\r\n`;
+  // Split across writes, byte boundaries in the middle of the framing.
+  const rs = parseResponses(await rawExchange(d.port, [req.slice(0, 130), 30, req.slice(130, 140), 30, req.slice(140)]));
+  assert.equal(rs.length, 1);
+  assert.equal(rs[0].status, 201);
+  assert.equal(rs[0].body, body);
+  // Chunked over the cap: 413 and the connection closes.
+  const big = 'POST /accounts/h/settlements HTTP/1.1\r\nHost: x\r\nIdempotency-Key: ch2\r\nTransfer-Encoding: chunked\r\n\r\n' +
+    ('8000\r\n' + 'x'.repeat(0x8000) + '\r\n').repeat(3) + '0\r\n\r\n';
+  const r2 = parseResponses(await rawExchange(d.port, [big]));
+  assert.equal(r2[0].status, 413);
+  assert.equal(r2[0].headers.connection, 'close');
+  // Bad chunk framing.
+  const bad = 'POST /accounts/h/settlements HTTP/1.1\r\nHost: x\r\nIdempotency-Key: ch3\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n';
+  assert.equal(parseResponses(await rawExchange(d.port, [bad]))[0].status, 400);
+  const gz = 'POST /accounts/h/settlements HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n';
+  assert.equal(parseResponses(await rawExchange(d.port, [gz]))[0].status, 501);
+});
+
+test('Expect: 100-continue gets an interim answer', async () => {
+  const body = '{"amount":"1","scale":0}';
+  const head = `POST /accounts/h/settlements HTTP/1.1\r\nHost: x\r\nIdempotency-Key: ex1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${body.length}\r\n\r\n`;
+  const raw = await rawExchange(d.port, [head, 200, body]);
+  assert.match(raw, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 Created\r\n/);
+});
+
+test('Content-Length over the cap is 413 before the body is read', async () => {
+  const head = 'POST /accounts/h/settlements HTTP/1.1\r\nHost: x\r\nIdempotency-Key: big\r\nContent-Length: 2000000\r\n\r\n';
+  const rs = parseResponses(await rawExchange(d.port, [head, 'x'.repeat(100000)]));
+  assert.equal(rs[0].status, 413);
+  assert.equal(rs[0].headers['content-type'], 'application/problem+json');
+  assert.equal(JSON.parse(rs[0].body).status, 413);
+});
+
+test('malformed requests: 400, 431, 505; the server stays up', async () => {
+  const cases = [
+    ['GARBAGE\r\n\r\n', 400],
+    ['GET /health HTTP/2.0\r\n\r\n', 505],
+    ['GET /health FOO\r\n\r\n', 400],
+    ['GET /health HTTP/1.1\r\nBad Header\r\n\r\n', 400],
+    ['GET /health HTTP/1.1\r\n folded: x\r\n\r\n', 400],
+    ['POST /accounts HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n', 400],
+    ['POST /accounts HTTP/1.1\r\nContent-Length: -1\r\n\r\n', 400],
+    ['POST /accounts HTTP/1.1\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+    [`GET /health HTTP/1.1\r\nX: ${'a'.repeat(9000)}\r\n\r\n`, 431],
+  ];
+  for (const [req, status] of cases) {
+    const rs = parseResponses(await rawExchange(d.port, [req]));
+    assert.equal(rs.length, 1, req.slice(0, 40));
+    assert.equal(rs[0].status, status, req.slice(0, 40));
+    assert.equal(rs[0].headers['content-type'], 'application/problem+json');
+  }
+  assert.equal((await d.req('GET', '/health')).status, 200);
+});
+
+test('HTTP/1.0 and Connection: close end the connection after the answer', async () => {
+  const raw10 = await rawExchange(d.port, ['GET /health HTTP/1.0\r\n\r\n'], { quietMs: 2000 });
+  assert.match(raw10, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(raw10, /Connection: close/);
+  const rawc = await rawExchange(d.port, ['GET /health HTTP/1.1\r\nConnection: close\r\n\r\nGET /health HTTP/1.1\r\n\r\n'], { quietMs: 2000 });
+  assert.equal(parseResponses(rawc).length, 1);
+});
+
+test('a client that disconnects before its answer does not disturb others', async () => {
+  await rawExchange(d.port, [settleReq('gone1')], { quietMs: 1, totalMs: 1 }).catch(() => {});
+  const r = await d.settle('h', { amount: '1', scale: 0 }, 'gone1');
+  assert.equal(r.status, 201);
+  assert.equal((await d.req('GET', '/health')).status, 200);
+});

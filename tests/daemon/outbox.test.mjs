@@ -1,0 +1,135 @@
+// The engine as a client of the connector (section (f) 54-62), through
+// the outbox: credits and messages are persisted, retried with the same
+// key and body on 5xx/409/connection errors, delivered on any 2xx, parked
+// (and logged BROKEN) on other 4xx.  Credits are injected with the
+// --dev-api route /dev/credit until the ledger watcher exists.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Daemon, sleep } from './lib/harness.mjs';
+import { Connector } from './lib/connector.mjs';
+
+async function setup() {
+  const c = await new Connector().start();
+  const d = await new Daemon({ connectorUrl: c.url }).start();
+  assert.equal((await d.createAccount('alice')).status, 201);
+  const credit = async (drops, key) => {
+    const r = await d.req('POST', '/dev/credit', { body: { account: 'alice', drops, key } });
+    assert.equal(r.status, 201, r.text);
+    return r.body.outbox_id;
+  };
+  return { c, d, credit };
+}
+
+async function teardown({ c, d }) {
+  await d.close();
+  await c.close();
+}
+
+test('f54 a credit is POSTed as a scale-6 Quantity with a key', async () => {
+  const t = await setup();
+  await t.credit('1', 'k54');
+  await t.c.waitFor(() => t.c.settlements().length === 1);
+  const s = t.c.settlements()[0];
+  assert.equal(s.method, 'POST');
+  assert.equal(s.path, '/accounts/alice/settlements');
+  assert.match(s.headers['content-type'], /^application\/json/);
+  assert.equal(s.headers['idempotency-key'], 'k54');
+  assert.equal(s.body, '{"amount":"1","scale":6}');
+  // 58: 201 RECEIVED without a content type counts; no re-credit later.
+  await sleep(300);
+  assert.equal(t.c.settlements().length, 1);
+  assert.equal(t.d.sql("SELECT state FROM outbox WHERE idem_key = 'k54'"), 'delivered');
+  await teardown(t);
+});
+
+test('f55 500, 500, then 201: three attempts, same key and bytes, then none', async () => {
+  const t = await setup();
+  t.c.next(500, 503, { status: 201, body: 'RECEIVED' });
+  await t.credit('77', 'k55');
+  await t.c.waitFor(() => t.c.settlements().length === 3);
+  await sleep(400);
+  const s = t.c.settlements();
+  assert.equal(s.length, 3);
+  assert.ok(s.every((x) => x.headers['idempotency-key'] === 'k55' && x.body === s[0].body));
+  assert.ok(s[2].at - s[1].at >= 1, 'retries are spaced');
+  assert.deepEqual([...t.c.credited.entries()], [['k55', '77']]);
+  await teardown(t);
+});
+
+test('f56 connection errors and 409 are retried until delivered', async () => {
+  const t = await setup();
+  t.c.next('reset', 'reset', 409, 200);
+  await t.credit('5', 'k56');
+  await t.c.waitFor(() => t.c.settlements().length === 4);
+  await sleep(300);
+  assert.equal(t.c.settlements().length, 4);
+  assert.equal(t.d.sql("SELECT state FROM outbox WHERE idem_key = 'k56'"), 'delivered');
+  await teardown(t);
+});
+
+test('f57 a JAVA-style 200 with a Quantity counts as delivered', async () => {
+  const t = await setup();
+  t.c.next({ status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"amount":"1","scale":6}' });
+  await t.credit('1', 'k57');
+  await t.c.waitFor(() => t.c.settlements().length === 1);
+  await sleep(300);
+  assert.equal(t.c.settlements().length, 1);
+  await teardown(t);
+});
+
+test('f59 a 404 parks the credit: kept, no tight loop, logged', async () => {
+  const t = await setup();
+  t.d.allowBroken = true;
+  t.c.next(404);
+  await t.credit('9', 'k59');
+  await t.c.waitFor(() => t.c.settlements().length === 1);
+  await sleep(500);
+  assert.equal(t.c.settlements().length, 1);
+  assert.equal(t.d.sql("SELECT state FROM outbox WHERE idem_key = 'k59'"), 'parked');
+  const h = await t.d.req('GET', '/health');
+  assert.equal(h.body.connector.parked, 1);
+  assert.match(t.d.log, /BROKEN/);
+  await teardown(t);
+});
+
+test('f60 two credits carry different keys; a repeated key is one row', async () => {
+  const t = await setup();
+  const a = await t.credit('1', 'tx-1');
+  await t.credit('2', 'tx-2');
+  assert.equal(await t.credit('1', 'tx-1'), a);
+  await t.c.waitFor(() => t.c.settlements().length === 2);
+  await sleep(300);
+  assert.deepEqual(t.c.settlements().map((s) => s.headers['idempotency-key']).sort(), ['tx-1', 'tx-2']);
+  await teardown(t);
+});
+
+test('f61 messages go out as octet-stream; a 502 is retried', async () => {
+  const t = await setup();
+  t.c.next({ status: 502, body: 'peer not ready' });
+  const r = await t.d.req('POST', '/dev/message', { body: { account: 'alice', body: '{"type":"hello"}' } });
+  assert.equal(r.status, 201);
+  await t.c.waitFor(() => t.c.messages().length === 2);
+  const m = t.c.messages();
+  assert.equal(m[0].path, '/accounts/alice/messages');
+  assert.equal(m[0].headers['content-type'], 'application/octet-stream');
+  assert.equal(m[0].body, '{"type":"hello"}');
+  assert.equal(m[1].body, m[0].body);
+  await teardown(t);
+});
+
+test('f62 the API answers while the connector is down', async () => {
+  const c = await new Connector().start();
+  const url = c.url;
+  await c.close();
+  const d = await new Daemon({ connectorUrl: url }).start();
+  assert.equal((await d.createAccount('down')).status, 201);
+  await d.req('POST', '/dev/credit', { body: { account: 'down', drops: '3', key: 'kd' } });
+  assert.equal((await d.settle('down', { amount: '1', scale: 0 }, 'x')).status, 201);
+  await sleep(300);
+  const h = await d.req('GET', '/health');
+  assert.equal(h.status, 200);
+  assert.equal(h.body.connector.reachable, false);
+  assert.ok(h.body.connector.pending + h.body.connector.inflight >= 1 || h.body.connector.pending >= 1);
+  assert.equal((await d.createAccount('down2')).status, 201);
+  await d.close();
+});
