@@ -13,7 +13,9 @@
 
 #include <cmocka.h>
 
+#include "crypto/sign.h"
 #include "ledger/net/client.h"
+#include "ledger/net/rippled.h"
 #include "src/util/log.h"
 #include "tests/rippled/harness.h"
 
@@ -392,6 +394,100 @@ static void test_ws_bad_config(void **state)
 	lws_context_destroy(ctx);
 }
 
+/* A journal with no rows (the facade test submits nothing). */
+static enum xu_code nj_pending(void *ctx, const char *account,
+			       void (*fn)(void *, const struct xl_jentry *),
+			       void *arg, struct xu_err *err)
+{
+	(void)ctx;
+	(void)account;
+	(void)fn;
+	(void)arg;
+	(void)err;
+	return XU_OK;
+}
+
+static void facade_fatal(void *arg, const struct xu_err *err)
+{
+	(void)err;
+	(*(int *)arg)++;
+}
+
+static bool facade_done(void *arg)
+{
+	struct xl_rippled *r = arg;
+	enum xl_client_state st = xl_client_state(xl_rippled_client(r));
+
+	return st == XL_CLIENT_READY || st == XL_CLIENT_FATAL;
+}
+
+/* The daemon's facade: /health JSON when ready and after a mismatch. */
+static void test_ws_rippled_health(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct lws_context *ctx;
+	struct cr_keypair kp;
+	struct xl_journal j;
+	struct xl_rippled_cfg rc;
+	struct xl_rippled *r;
+	struct xu_err err;
+	char url[64];
+	json_t *h;
+	int fatal = 0;
+
+	(void)state;
+	assert_int_equal(cr_init(&err), XU_OK);
+	assert_int_equal(cr_keypair_from_seed_text(
+			     &kp, "snoPBrXtMeMyMHUVTgbuqAfg1SUTb", 0, &err),
+			 XU_OK);
+	assert_true(start_mock(f, NULL));
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%d", f->srv.port);
+	ctx = xl_ws_context_new(url, &err);
+	assert_non_null(ctx);
+	memset(&j, 0, sizeof(j));
+	j.pending = nj_pending;
+	for (int mismatch = 0; mismatch < 2; mismatch++) {
+		memset(&rc, 0, sizeof(rc));
+		rc.url = url;
+		rc.network_id = mismatch ? 7 : 1;
+		rc.kp = &kp;
+		rc.on_fatal = facade_fatal;
+		rc.arg = &fatal;
+		r = xl_rippled_new(ctx, &rc, &j, &err);
+		assert_non_null(r);
+		xl_rippled_start(r);
+		assert_true(th_run_until(ctx, facade_done, r, 10000));
+		h = xl_rippled_health(r);
+		assert_non_null(h);
+		assert_string_equal(xl_json_str(h, "url"), url);
+		if (!mismatch) {
+			uint32_t v;
+			assert_string_equal(xl_json_str(h, "status"), "ready");
+			assert_true(
+			    json_is_true(json_object_get(h, "connected")));
+			assert_true(xl_json_u32(h, "validated_ledger", &v));
+			assert_true(v >= 10);
+			assert_true(json_is_true(json_object_get(
+			    json_object_get(h, "queue"), "reconciled")));
+			assert_int_equal(fatal, 0);
+		} else {
+			assert_string_equal(xl_json_str(h, "status"), "fatal");
+			assert_non_null(
+			    strstr(xl_json_str(h, "error"), "network id 1"));
+			assert_int_equal(fatal, 1);
+		}
+		json_decref(h);
+		xl_rippled_free(r);
+	}
+	/* A bad url is refused up front. */
+	rc.url = "tcp://x";
+	assert_null(xl_rippled_new(ctx, &rc, &j, &err));
+	lws_context_destroy(ctx);
+	cr_keypair_clear(&kp);
+	th_kill(&f->srv);
+	free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -403,6 +499,7 @@ int main(void)
 	    cmocka_unit_test(test_ws_timeout_and_ping_reconnect),
 	    cmocka_unit_test(test_ws_disconnect_fails_pending),
 	    cmocka_unit_test(test_ws_reconnect_after_server_restart),
+	    cmocka_unit_test(test_ws_rippled_health),
 	};
 	if (!getenv("XRPSE_TEST_VERBOSE"))
 		xu_log_set_level(XU_LOG_BROKEN);
