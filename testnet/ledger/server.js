@@ -8,6 +8,7 @@
 //
 // Usage: node server.js --port PORT [--faucet-port PORT] [--close-ms MS]
 //                       [--network-id N] [--close-resolution S]
+//                       [--close-order canonical|submit]
 // Port 0 picks a free port; the chosen ports are printed on stdout as
 // `xrpl-standin listening ws=PORT faucet=PORT`.
 
@@ -27,7 +28,7 @@ class StandIn {
   // networkId, closeResolution, log (function or null).
   constructor(opts = {}) {
     this.opts = opts;
-    this.engine = new Engine({ networkId: opts.networkId, closeResolution: opts.closeResolution });
+    this.engine = new Engine({ networkId: opts.networkId, closeResolution: opts.closeResolution, closeOrder: opts.closeOrder });
     this.conns = new Set();
     this.badSigs = new Set();
     this.dropCount = 0;
@@ -344,8 +345,14 @@ function parseArgs(argv) {
       case '--close-ms': opts.closeMs = num(a, v); i++; break;
       case '--network-id': opts.networkId = num(a, v); i++; break;
       case '--close-resolution': opts.closeResolution = Math.max(1, num(a, v)); i++; break;
+      case '--close-order':
+        if (v !== 'canonical' && v !== 'submit') throw new Error('--close-order needs canonical or submit');
+        opts.closeOrder = v;
+        i++;
+        break;
       case '-h': case '--help':
-        console.log('usage: server.js --port PORT [--faucet-port PORT] [--close-ms MS] [--network-id N] [--close-resolution S]');
+        console.log('usage: server.js --port PORT [--faucet-port PORT] [--close-ms MS] [--network-id N] '
+          + '[--close-resolution S] [--close-order canonical|submit]');
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a}`);

@@ -50,7 +50,9 @@ function validPubKey(hex) {
 class Engine extends EventEmitter {
   // opts: networkId (number|undefined), baseFee, reserveBase, reserveInc
   // (drops), closeResolution (s), fixPayChanCancelAfter (bool), now()
-  // (Unix ms, for tests), maxHistory (closed ledgers kept).
+  // (Unix ms, for tests), maxHistory (closed ledgers kept), closeOrder
+  // ('canonical' = rebuild at close like rippled, 'submit' = keep the
+  // provisional results in submission order).
   constructor(opts = {}) {
     super();
     this.networkId = opts.networkId;
@@ -60,6 +62,7 @@ class Engine extends EventEmitter {
     this.closeResolution = opts.closeResolution ?? 10;
     this.fixPayChanCancelAfter = opts.fixPayChanCancelAfter ?? true;
     this.maxHistory = opts.maxHistory ?? 20000;
+    this.closeOrder = opts.closeOrder ?? 'canonical'; // or 'submit'
     this.wallNow = opts.now || (() => Date.now());
     this.timeOffset = 0; // seconds added by the test control
     this.ledgers = new Map(); // seq -> closed ledger
@@ -226,8 +229,15 @@ class Engine extends EventEmitter {
     const res = this.closeResolution;
     const rounded = Math.floor((t + Math.floor(res / 2)) / res) * res;
     const closeTime = Math.max(rounded, parent.closeTime + 1);
-    const l = { seq: this.open.seq, closeTime, parentHash: parent.hash, state: this.open.state, txs: [] };
-    l.txs = this.open.txs.map((r, i) => ({
+    const seq = this.open.seq;
+    let state = this.open.state;
+    let recs = this.open.txs;
+    let leftovers = [];
+    if (this.closeOrder === 'canonical' && recs.length > 1) {
+      ({ state, recs, leftovers } = this.buildCanonical(parent, recs, seq));
+    }
+    const l = { seq, closeTime, parentHash: parent.hash, state, txs: [] };
+    l.txs = recs.map((r, i) => ({
       hash: r.hash, tx: r.tx, blob: r.blob, meta: r.meta, result: r.result, txIndex: i,
     }));
     l.hash = this.ledgerHash(l);
@@ -245,9 +255,44 @@ class Engine extends EventEmitter {
     }
     this.closed = l;
     this.open = { seq: l.seq + 1, state: new Map(l.state), txs: [], hashes: new Set() };
+    for (const r of leftovers) if (!this.held.some((h) => h.hash === r.hash)) this.held.push({ ...r, heldSince: seq });
     this.retryHeld();
     this.emit('close', l);
     return l;
+  }
+
+  // Rebuilds the ledger from its parent the way rippled does at close:
+  // transactions in canonical order (account XOR a salt derived from the
+  // transaction set, then Sequence, then hash), three passes where ter and tec
+  // results are retried, tec applied only in the final pass. Results and
+  // metadata can therefore differ from the provisional ones. Returns
+  // {state, recs (applied, in ledger order, with final meta), leftovers (ter)}.
+  buildCanonical(parent, recs, seq) {
+    const salt = Buffer.from(U.sha512Half(recs.map((r) => r.hash).sort().join('')), 'hex').subarray(0, 20);
+    const keyOf = (r) => {
+      const id = Buffer.from(U.accountIdHex(r.tx.Account), 'hex');
+      for (let i = 0; i < 20; i++) id[i] ^= salt[i];
+      return id.toString('hex');
+    };
+    const keyed = recs.map((r) => ({ r, k: keyOf(r) }));
+    keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0) || a.r.tx.Sequence - b.r.tx.Sequence
+      || (a.r.hash < b.r.hash ? -1 : a.r.hash > b.r.hash ? 1 : 0));
+    const state = new Map(parent.state);
+    const out = [];
+    let pending = keyed.map((x) => x.r);
+    const PASSES = 3;
+    for (let pass = 0; pass < PASSES && pending.length; pass++) {
+      const retry = pass < PASSES - 1;
+      const next = [];
+      for (const r of pending) {
+        const o = this.applyTx(state, r.tx, r.hash, seq, out.length, parent.closeTime, { retry });
+        if (o.applied) out.push({ ...r, meta: o.meta, result: o.result });
+        else if (o.retry || o.result.startsWith('ter')) next.push(r);
+        // tef/tem/tel: not in this ledger.
+      }
+      pending = next;
+    }
+    return { state, recs: out, leftovers: pending.filter((r) => !this.txs.has(r.hash)) };
   }
 
   // Finds a tx: {closed: record} or {open: record} or null.
@@ -264,7 +309,9 @@ class Engine extends EventEmitter {
   // ---------------------------------------------------------------------
   // The transaction pipeline (rippled-subset.md section 4). Applies tx to
   // state (a Map, mutated only if the tx is applied).
-  applyTx(state, tx, hash, ledgerSeq, txIndex, parentCloseTime) {
+  // With opts.retry (a non-final pass of a ledger build) a tec result is not
+  // applied but reported as {retry: true}.
+  applyTx(state, tx, hash, ledgerSeq, txIndex, parentCloseTime, opts = {}) {
     const r = this.preflight(tx);
     if (r !== 'tesSUCCESS') return { result: r, applied: false };
     const view = new View(state);
@@ -284,6 +331,7 @@ class Engine extends EventEmitter {
       result = this.doApply(ctx);
       if (U.isTem(result)) return { result, applied: false };
     }
+    if (U.isTec(result) && opts.retry) return { result, applied: false, retry: true };
     if (U.isTec(result)) {
       // tec: discard everything, then only charge the fee and consume the sequence.
       view.changes.clear();

@@ -298,6 +298,57 @@ test('unsupported features: tickets, NetworkID on a network id <= 1024, non-mode
   assert.equal(r.engine_result, 'temDISABLED');
 });
 
+test('close rebuilds the ledger in canonical order with retry passes', async () => {
+  // A chain inside one ledger: funding a new account, which then opens a channel.
+  const x = H.newWallet();
+  const bob = await funded();
+  const f = await L.submit(pay(x.address, H.XRP(100)), H.GENESIS);
+  const cr = await L.submit({ TransactionType: 'PaymentChannelCreate', Destination: bob.address, Amount: H.XRP(10),
+    SettleDelay: 100, PublicKey: x.publicKey }, x);
+  assert.equal(cr.engine_result, 'tesSUCCESS', 'provisionally applied on the open ledger');
+  await L.accept();
+  for (const h of [f.hash, cr.hash]) {
+    const t = await c.call({ command: 'tx', transaction: h, api_version: 2 });
+    assert.equal(t.meta.TransactionResult, 'tesSUCCESS');
+  }
+  // A conflict: the owner funds while the destination closes, in one ledger.
+  // Both are tesSUCCESS provisionally; the final results follow the ledger order.
+  const alice = await funded();
+  const seq = await L.seq(alice.address);
+  await L.apply({ TransactionType: 'PaymentChannelCreate', Destination: bob.address, Amount: H.XRP(10),
+    SettleDelay: 100, PublicKey: alice.publicKey, Sequence: seq }, alice);
+  const id = H.channelId(alice.address, bob.address, seq);
+  const fu = await L.submit({ TransactionType: 'PaymentChannelFund', Channel: id, Amount: H.XRP(1) }, alice);
+  const cl = await L.submit({ TransactionType: 'PaymentChannelClaim', Channel: id, Flags: 0x00020000 }, bob);
+  assert.equal(fu.engine_result, 'tesSUCCESS');
+  assert.equal(cl.engine_result, 'tesSUCCESS');
+  await L.accept();
+  const tf = await c.call({ command: 'tx', transaction: fu.hash, api_version: 2 });
+  const tc = await c.call({ command: 'tx', transaction: cl.hash, api_version: 2 });
+  assert.equal(tc.meta.TransactionResult, 'tesSUCCESS');
+  assert.equal(tf.meta.TransactionResult, tf.meta.TransactionIndex < tc.meta.TransactionIndex ? 'tesSUCCESS' : 'tecNO_ENTRY');
+  assert.equal(await L.entry(id), null);
+});
+
+test('--close-order submit keeps submission order and provisional results', async () => {
+  const s = await H.startServer(['--close-order', 'submit']);
+  const c2 = await H.connect(s.url);
+  try {
+    const L2 = new H.Ledger(c2);
+    const ws = [H.newWallet(), H.newWallet(), H.newWallet(), H.newWallet()];
+    const hashes = [];
+    for (const w of ws) hashes.push((await L2.submit(pay(w.address, H.XRP(10)), H.GENESIS)).hash);
+    await L2.accept();
+    for (let i = 0; i < hashes.length; i++) {
+      const t = await c2.call({ command: 'tx', transaction: hashes[i], api_version: 2 });
+      assert.equal(t.meta.TransactionIndex, i);
+    }
+  } finally {
+    c2.close();
+    await s.stop();
+  }
+});
+
 test('network id above 1024 requires a matching NetworkID', async () => {
   const s = await H.startServer(['--network-id', '21337']);
   const c2 = await H.connect(s.url);
