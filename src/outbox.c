@@ -624,6 +624,30 @@ enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,
 	return tx_leave(s, own, rc, err);
 }
 
+static const char SQL_GC[] =
+    "DELETE FROM outbox WHERE state = 'delivered' AND updated_at < ?1";
+
+enum xu_code eng_outbox_gc(struct eng_store *s, int64_t before_ms,
+			   unsigned long *deleted, struct xu_err *err)
+{
+	bool own;
+	sqlite3_stmt *st = NULL;
+	enum xu_code rc = tx_enter(s, &own, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = eng_store_prepare(s, SQL_GC, &st, err);
+	if (rc == XU_OK) {
+		sqlite3_bind_int64(st, 1, before_ms);
+		rc = step_done(s, st, "outbox gc", err);
+	}
+	unsigned long n =
+	    rc == XU_OK ? (unsigned long)sqlite3_changes(eng_store_db(s)) : 0;
+	rc = tx_leave(s, own, rc, err);
+	if (rc == XU_OK && deleted)
+		*deleted = n;
+	return rc;
+}
+
 static const char SQL_COUNTS[] =
     "SELECT state, count(*) FROM outbox GROUP BY state";
 

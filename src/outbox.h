@@ -133,6 +133,14 @@ size_t eng_outbox_drain(struct eng_outbox *ob);
 enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,
 			       struct xu_err *err) XU_WARN_UNUSED;
 
+/* Deletes 'delivered' rows last updated before before_ms (wall-clock ms),
+ * e.g. 30 days ago, so the table does not grow forever; pending and parked
+ * rows are never deleted.  *deleted (nullable) gets the count.  Runs in
+ * the open transaction or its own.  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_outbox_gc(struct eng_store *s, int64_t before_ms,
+			   unsigned long *deleted,
+			   struct xu_err *err) XU_WARN_UNUSED;
+
 /* For /health. */
 struct eng_outbox_stats {
 	uint64_t pending, inflight, delivered, parked;

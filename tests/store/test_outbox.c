@@ -275,6 +275,19 @@ static void test_eng_outbox_retry_then_delivered(void **state)
 	assert_int_equal(st.pending + st.inflight + st.parked, 0);
 	assert_true(st.reachable);
 	assert_true(st.last_success_ms > 0 && st.last_failure_ms > 0);
+
+	/* gc removes delivered rows only, once old enough. */
+	int64_t pend = credit(f, "alice", 2, "chan-1:3");
+	unsigned long n = 99;
+	assert_int_equal(eng_outbox_gc(f->store, fake_now - 10000000, &n, NULL),
+			 XU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(eng_outbox_gc(f->store, INT64_MAX, &n, NULL), XU_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(get_row(f, pend).state, "pending");
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.delivered, 0);
+	assert_int_equal(st.pending, 1);
 }
 
 /* Enqueueing the same credit twice is a no-op; the key with another
