@@ -21,11 +21,13 @@
 
 #include "crypto/base58.h"
 #include "crypto/keys.h"
+#include "ledger/net/rippled.h"
 #include "src/api.h"
 #include "src/curlw.h"
 #include "src/http.h"
 #include "src/outbox.h"
 #include "src/store.h"
+#include "src/txjournal.h"
 #include "src/util/log.h"
 
 #define CRON_MS_DEFAULT 100
@@ -59,6 +61,9 @@ struct eng_engine {
 	int64_t last_gc;
 	bool stopping;
 	struct eng_engine_stats stats;
+	struct eng_txjournal tj;    /* the rippled client's journal */
+	struct xl_rippled *rippled; /* ledger/net: client + tx queue */
+	int exit_code;		    /* 1: rippled serves another network */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -303,8 +308,21 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
 
 static const struct lws_protocols protocols[] = {
     {"xrpse-http", protocol_cb, 0, 4096, 0, NULL, 0},
+    XL_WS_PROTOCOL, /* the rippled client (ledger/net/ws.h) */
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
+
+/* rippled serves another network than configured: refuse to run. */
+static void on_rippled_fatal(void *arg, const struct xu_err *err)
+{
+	struct eng_engine *e = arg;
+
+	xu_unusual("engine", "%s", err->msg);
+	e->exit_code = 1;
+	g_stop = 1;
+	if (e->ctx)
+		lws_cancel_service(e->ctx);
+}
 
 static void lws_log_fn(int level, const char *line)
 {
@@ -326,7 +344,9 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 	struct eng_outbox_cfg obc;
 	struct cr_account_id acct;
 	struct eng_engine *e;
-	static struct lws_protocols protos[2];
+	static struct lws_protocols protos[3];
+	struct xl_rippled_cfg rcfg;
+	struct xl_journal journal;
 	enum xu_code rc;
 
 	*out = NULL;
@@ -357,6 +377,7 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.user = e;
 	info.pt_serv_buf_size = 16384;
+	xl_ws_context_info_prepare(&info, cfg->rippled_url);
 	lws_set_log_level(LLL_ERR, lws_log_fn);
 	e->ctx = lws_create_context(&info);
 	if (!e->ctx) {
@@ -376,6 +397,7 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.listen_accept_role = "raw-skt";
 	info.listen_accept_protocol = "xrpse-http";
+	xl_ws_context_info_prepare(&info, cfg->rippled_url);
 	e->http.on_request = eng_api_on_request;
 	e->http.on_closed = on_conn_closed;
 	e->http.arg = e;
@@ -399,6 +421,24 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 		goto fail;
 
 	eng_outbox_on_reply(e->outbox, on_outbox_reply, e);
+
+	/* The rippled client: journal over the store, network check. */
+	rc = eng_txjournal_init(&e->tj, eng_store_db(e->store), err);
+	if (rc != XU_OK)
+		goto fail;
+	journal = eng_txjournal_ops(&e->tj);
+	memset(&rcfg, 0, sizeof(rcfg));
+	rcfg.url = cfg->rippled_url;
+	rcfg.network_id = cfg->network_id;
+	rcfg.kp = e->kp;
+	rcfg.on_fatal = on_rippled_fatal;
+	rcfg.arg = e;
+	e->rippled = xl_rippled_new(e->ctx, &rcfg, &journal, err);
+	if (!e->rippled) {
+		rc = err ? err->code : XU_EINVAL;
+		goto fail;
+	}
+	xl_rippled_start(e->rippled);
 	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb, 1000);
 	e->last_gc = 0;
 	*out = e;
@@ -406,6 +446,11 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 fail:
 	eng_engine_free(e);
 	return rc;
+}
+
+struct xl_rippled *eng_engine_rippled(struct eng_engine *e)
+{
+	return e->rippled;
 }
 
 int eng_engine_port(struct eng_engine *e)
@@ -443,7 +488,7 @@ int eng_engine_run(struct eng_engine *e)
 	until = mono_ms() + DRAIN_MS;
 	while (mono_ms() < until && lws_service(e->ctx, 0) >= 0)
 		;
-	return 0;
+	return e->exit_code;
 }
 
 void eng_engine_free(struct eng_engine *e)
@@ -461,6 +506,7 @@ void eng_engine_free(struct eng_engine *e)
 		lws_sul_cancel(&e->sul_batch);
 		lws_sul_cancel(&e->sul_cron);
 	}
+	xl_rippled_free(e->rippled);
 	eng_outbox_free(e->outbox);
 	eng_curlw_free(e->curlw);
 	if (e->ctx) {

@@ -28,6 +28,7 @@ struct eng_store;
 struct eng_outbox;
 struct eng_job; /* src/api.h */
 struct cr_keypair;
+struct xl_rippled;
 
 /* A message handler's answer: status 201 (default) and body, malloc'd,
  * taken by the engine (NULL/0 for an empty body). */
@@ -82,6 +83,10 @@ const struct eng_config *eng_engine_config(struct eng_engine *e);
 /* The daemon's XRP address ("r...") and key pair (borrowed). */
 const char *eng_engine_address(struct eng_engine *e);
 const struct cr_keypair *eng_engine_keypair(struct eng_engine *e);
+
+/* The rippled client and submission queue (borrowed; ledger/net/
+ * rippled.h). */
+struct xl_rippled *eng_engine_rippled(struct eng_engine *e);
 
 /* The TCP port the API listens on (useful with --listen HOST:0). */
 int eng_engine_port(struct eng_engine *e);
