@@ -40,7 +40,8 @@ static void usage(FILE *f)
 	       "sign: adds SigningPubKey, signs the transaction and prints\n"
 	       "  {\"tx_blob\":\"<hex>\",\"hash\":\"<hex>\"}.  Nothing else is "
 	       "filled in:\n"
-	       "  Fee, Sequence and LastLedgerSequence must be in the JSON.\n"
+	       "  Fee and Sequence must be in the JSON (LastLedgerSequence "
+	       "should be).\n"
 	       "decode: prints the transaction of a hex tx_blob as JSON.\n\n"
 	       "sign options:\n");
 	eng_args_print_help(f, sign_opts, N_SIGN_OPTS);
