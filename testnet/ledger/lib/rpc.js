@@ -7,12 +7,16 @@
 
 const codec = require('ripple-binary-codec');
 const addr = require('ripple-address-codec');
+const kp = require('ripple-keypairs');
 const U = require('./util');
 
 const ERRORS = {
   actMalformed: [35, 'Account malformed.'],
   actNotFound: [19, 'Account not found.'],
   amendmentBlocked: [14, 'Amendment blocked, need upgrade.'],
+  channelAmtMalformed: [46, 'Payment channel amount is malformed.'],
+  channelMalformed: [45, 'Payment channel is malformed.'],
+  publicMalformed: [60, 'Public key is malformed.'],
   entryNotFound: [98, 'Entry not found.'],
   excessiveLgrRange: [78, 'Ledger range exceeds 1000.'],
   invalidLgrRange: [79, 'Ledger range is invalid.'],
@@ -426,6 +430,36 @@ const handlers = {
       throw rpcErr('txnNotFound', undefined, { searched_all: all });
     }
     throw rpcErr('txnNotFound');
+  },
+
+  // channel_verify: checks a claim signature with ripple-keypairs.
+  channel_verify: (ctx, p) => {
+    for (const f of ['amount', 'channel_id', 'public_key', 'signature']) {
+      if (p[f] === undefined) throw rpcErr('invalidParams', `Missing field '${f}'.`);
+    }
+    let pk = p.public_key;
+    if (typeof pk !== 'string') throw rpcErr('publicMalformed');
+    if (!/^[0-9A-Fa-f]{66}$/.test(pk)) {
+      try {
+        pk = Buffer.from(addr.decodeAccountPublic(pk)).toString('hex').toUpperCase();
+      } catch (e) {
+        throw rpcErr('publicMalformed');
+      }
+    }
+    if (!/^(02|03|ED)/i.test(pk)) throw rpcErr('publicMalformed');
+    if (typeof p.channel_id !== 'string' || !/^[0-9A-Fa-f]{64}$/.test(p.channel_id)) throw rpcErr('channelMalformed');
+    if (typeof p.amount !== 'string' || !/^\d{1,18}$/.test(p.amount) || BigInt(p.amount) > 100000000000000000n) {
+      throw rpcErr('channelAmtMalformed');
+    }
+    if (typeof p.signature !== 'string' || !/^([0-9A-Fa-f]{2})+$/.test(p.signature)) throw rpcErr('invalidParams');
+    let ok = false;
+    try {
+      const msg = codec.encodeForSigningClaim({ channel: p.channel_id.toUpperCase(), amount: BigInt(p.amount).toString() });
+      ok = kp.verify(msg, p.signature.toUpperCase(), pk);
+    } catch (e) {
+      ok = false;
+    }
+    return { signature_verified: ok };
   },
 
   ledger_current: ({ engine }) => ({ ledger_current_index: engine.open.seq }),

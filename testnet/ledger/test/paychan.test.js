@@ -562,6 +562,32 @@ test('meta and ownership: created channel, both owner directories, deleted chann
   assert.equal(r2.error_code, 98);
 });
 
+test('channel_verify checks claim signatures (hex and base58 keys), errors', async () => {
+  const alice = H.newWallet('ecdsa-secp256k1');
+  const chan = '74D17248765111C0C49DA0D289F0BE043BD85868A9E18FE30BC8B760A3CA6E29';
+  const sig = H.claimSignature(chan, '1000000', alice);
+  let r = await c.call({ command: 'channel_verify', channel_id: chan, amount: '1000000', public_key: alice.publicKey, signature: sig });
+  assert.equal(r.signature_verified, true);
+  const b58 = require('ripple-address-codec').encodeAccountPublic(Buffer.from(alice.publicKey, 'hex'));
+  r = await c.call({ command: 'channel_verify', channel_id: chan, amount: '1000000', public_key: b58, signature: sig });
+  assert.equal(r.signature_verified, true);
+  r = await c.call({ command: 'channel_verify', channel_id: chan, amount: '1000001', public_key: alice.publicKey, signature: sig });
+  assert.equal(r.signature_verified, false);
+  // The documented vector (genesis key, 1 XRP).
+  r = await c.call({ command: 'channel_verify', channel_id: chan, amount: '1000000',
+    public_key: '0330E7FC9D56BB25D6893BA3F317AE5BCF33B3291BD63DB32654A313222F7FD020',
+    signature: '3044022017B6A21AE27883166BB9432F2FBCF7D5B0B2EE447FE5897053FB2588C31F65FD02207A2ECFEAB03805606C49536C4F096F6EEE71A55CC7410754F755C38C3011CC2A' });
+  assert.equal(r.signature_verified, true);
+  let e = await c.request({ command: 'channel_verify', channel_id: 'zz', amount: '1', public_key: alice.publicKey, signature: sig });
+  assert.equal(e.error, 'channelMalformed');
+  e = await c.request({ command: 'channel_verify', channel_id: chan, amount: '1.5', public_key: alice.publicKey, signature: sig });
+  assert.equal(e.error, 'channelAmtMalformed');
+  e = await c.request({ command: 'channel_verify', channel_id: chan, amount: '1', public_key: 'nope', signature: sig });
+  assert.equal(e.error, 'publicMalformed');
+  e = await c.request({ command: 'channel_verify', channel_id: chan, amount: '1', public_key: alice.publicKey });
+  assert.equal(e.error, 'invalidParams');
+});
+
 test('test vector of rippled-subset.md 8.1 decodes and hashes as documented', async () => {
   const blob = '12000D22000000002400000005201B0000006420270001518061400000000098968068400000000000000A71210330E7FC9D56BB25D6893BA3F317AE5BCF33B3291BD63DB32654A313222F7FD02073210330E7FC9D56BB25D6893BA3F317AE5BCF33B3291BD63DB32654A313222F7FD02074463044022063E847409DC611C330BF561FCB4FAC892A1A10154CC6BF9B1049743C8C198F5A022049BF3F483EA64985A873E39FA4F652294F1B19E833DE892205AB4791768A32498114B5F762798A53D543A014CAF8B297CFF8F2F937E88314A6070B8A1822E3322676A99F0C804EE2D15B8270';
   const r = await c.call({ command: 'submit', tx_blob: blob, api_version: 2 });
