@@ -134,7 +134,12 @@ export class Daemon {
 
   // Asserts no BROKEN line was logged (unless allowed) and cleans up.
   async close({ keep = false } = {}) {
-    await this.stop();
+    const running = this.proc && this.proc.exitCode === null && !this.proc.signalCode;
+    const ex = await this.stop();
+    if (running && ex.code !== 0)
+      throw new Error(`xrpse exited ${ex.code}/${ex.signal} on SIGTERM:\n${this.log}`);
+    if (/AddressSanitizer|LeakSanitizer|runtime error:/.test(this.log))
+      throw new Error('sanitizer report:\n' + this.log);
     const broken = this.log.split('\n').filter((l) => /\bBROKEN\b/.test(l));
     if (!keep) rmSync(this.dir, { recursive: true, force: true });
     if (broken.length && !this.allowBroken)
