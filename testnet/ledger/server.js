@@ -41,10 +41,15 @@ class StandIn {
   }
 
   async start() {
-    this.wss = new WebSocketServer({ host: '127.0.0.1', port: this.opts.port ?? 6006 });
-    await new Promise((res, rej) => { this.wss.once('listening', res); this.wss.once('error', rej); });
-    this.port = this.wss.address().port;
+    // One port serves WebSocket upgrades and JSON-RPC over HTTP POST.
+    this.rpcHttp = http.createServer((req, res) => this.onJsonRpc(req, res));
+    this.wss = new WebSocketServer({ server: this.rpcHttp });
     this.wss.on('connection', (ws) => this.onConnection(ws));
+    await new Promise((res, rej) => {
+      this.rpcHttp.once('error', rej);
+      this.rpcHttp.listen(this.opts.port ?? 6006, '127.0.0.1', res);
+    });
+    this.port = this.rpcHttp.address().port;
     if (this.opts.faucetPort !== undefined) {
       this.http = http.createServer((req, res) => this.onFaucet(req, res));
       await new Promise((res, rej) => { this.http.once('error', rej); this.http.listen(this.opts.faucetPort, '127.0.0.1', res); });
@@ -57,6 +62,7 @@ class StandIn {
     this.setCloseTimer(0);
     for (const c of this.conns) c.ws.terminate();
     await new Promise((res) => this.wss.close(res));
+    await new Promise((res) => this.rpcHttp.close(res));
     if (this.http) await new Promise((res) => this.http.close(res));
   }
 
@@ -243,6 +249,57 @@ class StandIn {
       default:
         return { body: errorBody(rpc.rpcErr('unknownCmd').fields) };
     }
+  }
+
+  // ---------------------------------------------------------------------
+  // JSON-RPC over HTTP on the WebSocket port: POST {"method", "params": [{}]}
+  // answers {"result": {..., "status"}} as rippled does. Subscriptions need
+  // a WebSocket.
+
+  onJsonRpc(req, res) {
+    const reply = (status, obj) => {
+      const body = JSON.stringify(obj);
+      res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (req.method !== 'POST') {
+      reply(405, { error: 'Use POST (JSON-RPC) or a WebSocket upgrade' });
+      return;
+    }
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (d) => { raw += d; if (raw.length > 1 << 20) req.destroy(); });
+    req.on('end', () => {
+      let body;
+      try {
+        body = JSON.parse(raw);
+      } catch (e) {
+        body = undefined;
+      }
+      if (!body || typeof body !== 'object' || Array.isArray(body)) {
+        reply(400, { result: { error: 'jsonInvalid', status: 'error' } });
+        return;
+      }
+      const params = Array.isArray(body.params) && body.params[0] && typeof body.params[0] === 'object' ? body.params[0] : {};
+      const rq = { ...params, command: body.method };
+      let out;
+      if (rq.command === 'subscribe' || rq.command === 'unsubscribe') {
+        out = { body: { status: 'error', ...rpc.rpcErr('notSupported', 'Subscriptions need a WebSocket.').fields, request: rq } };
+      } else {
+        const conn = { ws: null, streams: new Set(), accounts: new Set(), accountsProposed: new Set(), apiVersion: 1 };
+        out = this.dispatch(conn, rq);
+      }
+      const b = out.body;
+      let result;
+      if (b.status === 'success') result = { ...b.result, status: 'success' };
+      else {
+        result = { ...b };
+        delete result.type;
+        delete result.id;
+      }
+      reply(200, { result });
+      if (out.after) out.after();
+    });
   }
 
   // ---------------------------------------------------------------------

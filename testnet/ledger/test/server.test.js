@@ -232,6 +232,24 @@ test('ledger_entry: account_root, errors', async () => {
   assert.equal(r.error, 'malformedAddress');
 });
 
+test('JSON-RPC over HTTP POST on the same port', async () => {
+  const post = async (body) => (await fetch(`http://127.0.0.1:${srv.port}/`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
+  let r = await post({ method: 'account_info', params: [{ account: G, ledger_index: 'validated' }] });
+  assert.equal(r.result.status, 'success');
+  assert.equal(r.result.account_data.Account, G);
+  r = await post({ method: 'account_info', params: [{ account: 'rBad' }] });
+  assert.equal(r.result.status, 'error');
+  assert.equal(r.result.error, 'actMalformed');
+  assert.equal(r.result.request.account, 'rBad');
+  r = await post({ method: 'subscribe', params: [{ streams: ['ledger'] }] });
+  assert.equal(r.result.error, 'notSupported');
+  r = await post({ method: 'ledger_current' });
+  assert.equal(typeof r.result.ledger_current_index, 'number');
+  const get = await fetch(`http://127.0.0.1:${srv.port}/`);
+  assert.equal(get.status, 405);
+});
+
 test('server.js rejects bad options', () => {
   const s = path.join(__dirname, '..', 'server.js');
   let r = spawnSync(process.execPath, [s, '--port', 'x'], { encoding: 'utf8' });
