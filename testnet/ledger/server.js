@@ -8,7 +8,8 @@
 //
 // Usage: node server.js --port PORT [--faucet-port PORT] [--close-ms MS]
 //                       [--network-id N] [--close-resolution S]
-//                       [--close-order canonical|submit]
+//                       [--close-order canonical|submit] [--base-fee DROPS]
+//                       [--reserve-base DROPS] [--reserve-inc DROPS]
 // Port 0 picks a free port; the chosen ports are printed on stdout as
 // `xrpl-standin listening ws=PORT faucet=PORT`.
 
@@ -28,7 +29,10 @@ class StandIn {
   // networkId, closeResolution, log (function or null).
   constructor(opts = {}) {
     this.opts = opts;
-    this.engine = new Engine({ networkId: opts.networkId, closeResolution: opts.closeResolution, closeOrder: opts.closeOrder });
+    this.engine = new Engine({
+      networkId: opts.networkId, closeResolution: opts.closeResolution, closeOrder: opts.closeOrder,
+      baseFee: opts.baseFee, reserveBase: opts.reserveBase, reserveInc: opts.reserveInc,
+    });
     this.conns = new Set();
     this.badSigs = new Set();
     this.dropCount = 0;
@@ -239,6 +243,20 @@ class StandIn {
         if (!Number.isInteger(req.ms) || req.ms < 0) return bad("Invalid field 'ms'.");
         this.setCloseTimer(req.ms);
         return ok({ close_ms: this.closeMs });
+      case 'testnet_set_fees': {
+        const e = this.engine;
+        const vals = {};
+        for (const [k, min] of [['base_fee', 1n], ['reserve_base', 0n], ['reserve_inc', 0n]]) {
+          if (req[k] === undefined) continue;
+          const v = String(req[k]);
+          if (!/^\d{1,17}$/.test(v) || BigInt(v) < min) return bad(`Invalid field '${k}'.`);
+          vals[k] = BigInt(v);
+        }
+        if (vals.base_fee !== undefined) e.baseFee = vals.base_fee;
+        if (vals.reserve_base !== undefined) e.reserveBase = vals.reserve_base;
+        if (vals.reserve_inc !== undefined) e.reserveInc = vals.reserve_inc;
+        return ok({ base_fee: String(e.baseFee), reserve_base: String(e.reserveBase), reserve_inc: String(e.reserveInc) });
+      }
       case 'testnet_status':
         return ok({
           now: this.engine.now(), offset: this.engine.timeOffset, drop_count: this.dropCount,
@@ -402,6 +420,9 @@ function parseArgs(argv) {
       case '--close-ms': opts.closeMs = num(a, v); i++; break;
       case '--network-id': opts.networkId = num(a, v); i++; break;
       case '--close-resolution': opts.closeResolution = Math.max(1, num(a, v)); i++; break;
+      case '--base-fee': opts.baseFee = Math.max(1, num(a, v)); i++; break;
+      case '--reserve-base': opts.reserveBase = num(a, v); i++; break;
+      case '--reserve-inc': opts.reserveInc = num(a, v); i++; break;
       case '--close-order':
         if (v !== 'canonical' && v !== 'submit') throw new Error('--close-order needs canonical or submit');
         opts.closeOrder = v;
@@ -409,7 +430,8 @@ function parseArgs(argv) {
         break;
       case '-h': case '--help':
         console.log('usage: server.js --port PORT [--faucet-port PORT] [--close-ms MS] [--network-id N] '
-          + '[--close-resolution S] [--close-order canonical|submit]');
+          + '[--close-resolution S] [--close-order canonical|submit] [--base-fee DROPS] [--reserve-base DROPS] '
+          + '[--reserve-inc DROPS]');
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a}`);

@@ -173,6 +173,43 @@ test('testnet_close_timer starts and stops automatic closes', async () => {
   }
 });
 
+test('testnet_set_fees and the --base-fee/--reserve-* options change fee and reserves', async () => {
+  const s = await H.startServer(['--base-fee', '12', '--reserve-base', '10000000', '--reserve-inc', '2000000']);
+  const c2 = await H.connect(s.url);
+  try {
+    const L2 = new H.Ledger(c2);
+    let st = (await c2.call({ command: 'server_state' })).state.validated_ledger;
+    assert.equal(st.base_fee, 12);
+    assert.equal(st.reserve_base, 10000000);
+    assert.equal(st.reserve_inc, 2000000);
+    const info = (await c2.call({ command: 'server_info' })).info.validated_ledger;
+    assert.equal(info.reserve_base_xrp, 10);
+    assert.equal(info.reserve_inc_xrp, 2);
+    assert.equal(info.base_fee_xrp, 0.000012);
+    assert.equal((await c2.call({ command: 'fee' })).drops.base_fee, '12');
+    const w = H.newWallet();
+    let r = await L2.submit({ TransactionType: 'Payment', Destination: w.address, Amount: H.XRP(5), Fee: '12' }, H.GENESIS);
+    assert.equal(r.engine_result, 'tecNO_DST_INSUF_XRP', '5 XRP is below a 10 XRP base reserve');
+    r = await L2.submit({ TransactionType: 'Payment', Destination: w.address, Amount: H.XRP(20), Fee: '11' }, H.GENESIS);
+    assert.equal(r.engine_result, 'telINSUF_FEE_P');
+    // Mid-run change, as a fee vote would do.
+    assert.deepEqual(await c2.call({ command: 'testnet_set_fees', base_fee: 10, reserve_base: '1000000', reserve_inc: 200000 }),
+      { base_fee: '10', reserve_base: '1000000', reserve_inc: '200000' });
+    await c2.call({ command: 'subscribe', streams: ['ledger'] });
+    await L2.accept();
+    const m = await c2.waitFor((x) => x.type === 'ledgerClosed');
+    assert.equal(m.reserve_base, 1000000);
+    assert.equal(m.fee_base, 10);
+    st = (await c2.call({ command: 'server_state' })).state.validated_ledger;
+    assert.equal(st.reserve_base, 1000000);
+    const e = await c2.request({ command: 'testnet_set_fees', base_fee: 0 });
+    assert.equal(e.error, 'invalidParams');
+  } finally {
+    c2.close();
+    await s.stop();
+  }
+});
+
 test('testnet_disconnect_all drops every connection after answering', async () => {
   const a = await H.connect(srv.url);
   const b = await H.connect(srv.url);
