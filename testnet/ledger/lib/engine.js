@@ -101,22 +101,19 @@ class Engine extends EventEmitter {
     return this.reserveBase + BigInt(ownerCount) * this.reserveInc;
   }
 
+  // Synthetic ledger hash: SHA-512Half over index, parent, close time, txs.
   ledgerHash(l) {
-    return U.sha512Half('4C575200' + l.seq.toString(16).padStart(8, '0') + l.parentHash + l.closeTime.toString(16).padStart(8, '0') + l.txs.map((r) => r.hash).join(''));
+    const hex8 = (n) => n.toString(16).padStart(8, '0');
+    return U.sha512Half('4C575200' + hex8(l.seq) + l.parentHash + hex8(l.closeTime) + l.txs.map((r) => r.hash).join(''));
   }
 
+  // Oldest closed ledger kept (the map is in insertion = index order).
   minLedger() {
-    return Math.min(...this.ledgers.keys());
+    return this.ledgers.keys().next().value;
   }
 
   completeLedgers() {
     return `${this.minLedger()}-${this.closed.seq}`;
-  }
-
-  // Returns a ledger (closed record or the open ledger) by selector, or null.
-  ledgerBySeq(seq) {
-    if (seq === this.open.seq) return { open: true, seq, state: this.open.state };
-    return this.ledgers.get(seq) || null;
   }
 
   readAccount(state, account) {
@@ -140,9 +137,8 @@ class Engine extends EventEmitter {
     } catch (e) {
       return { rpcError: { error: 'invalidTransaction', error_exception: String(e.message || e) } };
     }
-    if (!REQUIRED[tx.TransactionType] && typeof tx.TransactionType === 'string' && codec.TRANSACTION_TYPES.includes(tx.TransactionType)) {
-      // Known to the codec but not modelled: the engine answers temDISABLED.
-    } else if (!REQUIRED[tx.TransactionType]) {
+    // Types known to the codec but not modelled reach the engine (temDISABLED).
+    if (!REQUIRED[tx.TransactionType] && !codec.TRANSACTION_TYPES.includes(tx.TransactionType)) {
       return { rpcError: { error: 'invalidTransaction', error_exception: 'Unknown transaction type.' } };
     }
     for (const f of COMMON_REQUIRED.concat(REQUIRED[tx.TransactionType] || [])) {
@@ -189,9 +185,11 @@ class Engine extends EventEmitter {
     }
     const out = this.applyToOpen(rec, { dryRun: !!opts.drop });
     const r = out.result;
-    let kept = !(opts.failHard && !U.isTes(r));
+    const kept = !(opts.failHard && !U.isTes(r));
     if (U.isTem(r)) this.badCache.add(rec.hash);
-    if (!out.applied && !opts.drop && (r.startsWith('ter') || r.startsWith('tel') || (r.startsWith('tef') && r !== 'tefPAST_SEQ' && r !== 'tefALREADY' && r !== 'tefMAX_LEDGER'))) {
+    const final = r === 'tefPAST_SEQ' || r === 'tefALREADY' || r === 'tefMAX_LEDGER';
+    const holdable = r.startsWith('ter') || r.startsWith('tel') || (r.startsWith('tef') && !final);
+    if (!out.applied && !opts.drop && holdable) {
       if (!opts.failHard && !this.held.some((h) => h.hash === rec.hash)) this.held.push({ ...rec, heldSince: this.open.seq });
     }
     if (out.applied && !opts.drop) this.retryHeld(rec.tx.Account);
