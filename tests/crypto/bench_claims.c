@@ -3,7 +3,7 @@
  * libsodium / libsecp256k1 in the same run, with the ratio.  The goal is
  * xrpse within 10% of the raw libraries.
  *
- *   bench_claims [seconds-per-measurement]   (default 0.5)
+ *   bench_claims [seconds-per-measurement]   (default 0.2)
  *
  * Each pair is measured in alternating rounds (xrpse, raw, xrpse, ...)
  * and the best round of each is reported, which damps the noise of a
@@ -20,9 +20,9 @@
 #include "crypto/keys.h"
 #include "crypto/sign.h"
 
-#define ROUNDS 5
+#define ROUNDS 15
 
-static double seconds = 0.5;
+static double seconds = 0.2;
 static volatile unsigned sink;
 
 static double now(void)
@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 	if (argc > 1)
 		seconds = strtod(argv[1], NULL);
 	if (seconds <= 0)
-		seconds = 0.5;
+		seconds = 0.2;
 	if (cr_init(NULL) != XU_OK)
 		return 1;
 	setup(&secp, "snGHNrPbHrdUcszeuDEigMdC1Lyyd");
