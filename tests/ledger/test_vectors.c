@@ -372,6 +372,30 @@ static void test_ledger_vectors_encoding_examples(void **state)
 	json_decref(root);
 }
 
+/* Metadata as rippled writes it (encoded by ripple-binary-codec). */
+static void test_ledger_vectors_metadata(void **state)
+{
+	(void)state;
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/tests/ledger/data/meta_paychan.json",
+		 XRPSE_SOURCE_DIR);
+	json_t *v = json_load_file(path, 0, NULL), *got = NULL;
+	assert_non_null(v);
+	static uint8_t blob[8192], out[8192];
+	size_t len = lt_hex(v, "blob", blob, sizeof(blob)), n;
+	struct xu_err e = {0};
+	if (xl_json_decode(blob, len, &got, &e))
+		fail_msg("%s", e.msg);
+	assert_true(json_equal(got, json_object_get(v, "json")));
+	json_decref(got);
+	assert_int_equal(xl_json_encode(json_object_get(v, "json"), out,
+					sizeof(out), &n, &e),
+			 XU_OK);
+	assert_int_equal(n, len);
+	assert_memory_equal(out, blob, n);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +406,7 @@ int main(void)
 	    cmocka_unit_test(test_ledger_vectors_builders),
 	    cmocka_unit_test(test_ledger_vectors_channel_ids),
 	    cmocka_unit_test(test_ledger_vectors_encoding_examples),
+	    cmocka_unit_test(test_ledger_vectors_metadata),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
