@@ -19,6 +19,8 @@
 #define SUB "rippled"
 #define MAX_BUFFERED 20000
 #define PAGE_LIMIT 200
+#define MAX_PAGES 1000	     /* 200k channels: beyond that, a marker loop */
+#define MAX_LEDGER_JUMP 1000 /* a bigger jump in one stream: resync */
 
 struct xl_client {
 	struct xl_ws *ws;
@@ -34,6 +36,7 @@ struct xl_client {
 
 	struct xl_sync_info sync;
 	size_t peer_idx;  /* which peer's channels are being read */
+	unsigned pages;	  /* account_channels pages read in this sync */
 	json_t *buffered; /* stream messages held until READY */
 };
 
@@ -67,6 +70,7 @@ static void sync_reset(struct xl_client *c)
 	memset(&c->sync, 0, sizeof(c->sync));
 	json_array_clear(c->buffered);
 	c->peer_idx = 0;
+	c->pages = 0;
 }
 
 /* Gives up on this connection: the ws layer reconnects with backoff. */
@@ -99,6 +103,16 @@ static void request_or_drop(struct xl_client *c, json_t *req, xl_ws_reply_fn cb,
 }
 
 static void go_ready(struct xl_client *c);
+
+/* False (and the connection dropped) when the pages never end. */
+static bool page_budget(struct xl_client *c)
+{
+	if (++c->pages <= MAX_PAGES)
+		return true;
+	resync_failed(c, "account_channels (endless paging)", NULL);
+	return false;
+}
+
 static void sync_channels_in(struct xl_client *c, const char *marker);
 
 /* ---- channels where a peer is the source and we are the destination ---- */
@@ -142,6 +156,8 @@ static void sync_channels_in(struct xl_client *c, const char *marker)
 		go_ready(c);
 		return;
 	}
+	if (!page_budget(c))
+		return;
 	req = json_pack("{s:s,s:s,s:s,s:s,s:i}", "command", "account_channels",
 			"account", c->peers[c->peer_idx], "destination_account",
 			c->account, "ledger_index", "validated", "limit",
@@ -187,9 +203,13 @@ static void channels_out_reply(void *arg, enum xu_code code, json_t *msg,
 
 static void sync_channels_out(struct xl_client *c, json_t *marker)
 {
-	json_t *req = json_pack(
-	    "{s:s,s:s,s:s,s:i}", "command", "account_channels", "account",
-	    c->account, "ledger_index", "validated", "limit", PAGE_LIMIT);
+	json_t *req;
+
+	if (!page_budget(c))
+		return;
+	req = json_pack("{s:s,s:s,s:s,s:i}", "command", "account_channels",
+			"account", c->account, "ledger_index", "validated",
+			"limit", PAGE_LIMIT);
 
 	if (marker)
 		json_object_set(req, "marker", marker);
@@ -332,6 +352,14 @@ static void deliver(struct xl_client *c, json_t *msg)
 		}
 		if (idx <= c->validated && c->validated != 0)
 			return; /* already covered by the resync */
+		if (c->validated != 0 && idx - c->validated > MAX_LEDGER_JUMP) {
+			xu_unusual(SUB,
+				   "ledger %" PRIu32 " after %" PRIu32
+				   ": implausible jump, resyncing",
+				   idx, c->validated);
+			xl_ws_drop(c->ws);
+			return;
+		}
 		c->validated = idx;
 		for (size_t i = 0; i < c->nls; i++)
 			if (c->ls[i].on_ledger)

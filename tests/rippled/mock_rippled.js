@@ -20,6 +20,7 @@ const port = Number(opt('--port', '0'));
 const noNetworkId = args.includes('--no-network-id');
 const networkId = Number(opt('--network-id', '1'));
 const nchannels = Number(opt('--channels', '0'));
+const markerLoop = args.includes('--marker-loop'); // account_channels never ends
 
 let ledger = 10;
 let silent = false; // stop answering requests (keep the socket)
@@ -96,6 +97,9 @@ wss.on('connection', (ws) => {
           return reply(ws, req, { account: req.account, channels: [channel(1000, req.destination_account)],
             ledger_index: ledger, validated: true });
         }
+        if (markerLoop)
+          return reply(ws, req, { account: req.account, channels: [], marker: '0,0', limit: 2,
+            ledger_index: ledger, validated: true });
         const start = req.marker ? Number(req.marker.split(',')[0]) : 0;
         const out = [];
         for (let i = start; i < nchannels && out.length < 2; i++) out.push(channel(i));

@@ -368,6 +368,42 @@ static void test_ws_reconnect_after_server_restart(void **state)
 	fx_free(f);
 }
 
+/* A server whose account_channels never stops paging: the resync gives
+ * up and starts over (never READY, never stuck). */
+static void test_ws_endless_paging_gives_up(void **state)
+{
+	const char *const args[] = {"--marker-loop", NULL};
+	struct fx *f = fx_new(args, 1, NULL, 0, 0, 0);
+
+	(void)state;
+	th_run_for(f->ctx, 3000);
+	assert_int_equal(f->ready, 0);
+	assert_true(xl_ws_connect_count(xl_client_ws(f->c)) >= 2);
+	fx_free(f);
+}
+
+/* An implausible jump of the validated ledger within one stream makes the
+ * client resync instead of believing it. */
+static void test_ws_ledger_jump_resyncs(void **state)
+{
+	struct fx *f = fx_new(NULL, 1, NULL, 0, 0, 0);
+
+	(void)state;
+	assert_true(th_run_until(f->ctx, is_ready, f, 10000));
+	/* The reply may lose the race with the drop: not waited for. */
+	assert_int_equal(xl_ws_request(xl_client_ws(f->c),
+				       json_pack("{s:s,s:s}", "command",
+						 "mock_send_raw", "text",
+						 "{\"type\":\"ledgerClosed\","
+						 "\"ledger_index\":5000000}"),
+				       0, NULL, NULL, NULL),
+			 XU_OK);
+	assert_true(th_run_until(f->ctx, reconnected, f, 10000));
+	assert_true(xl_client_validated_index(f->c) < 5000000);
+	assert_int_equal(f->ready, 2);
+	fx_free(f);
+}
+
 static void test_ws_bad_config(void **state)
 {
 	struct lws_context *ctx;
@@ -500,6 +536,8 @@ int main(void)
 	    cmocka_unit_test(test_ws_disconnect_fails_pending),
 	    cmocka_unit_test(test_ws_reconnect_after_server_restart),
 	    cmocka_unit_test(test_ws_rippled_health),
+	    cmocka_unit_test(test_ws_endless_paging_gives_up),
+	    cmocka_unit_test(test_ws_ledger_jump_resyncs),
 	};
 	if (!getenv("XRPSE_TEST_VERBOSE"))
 		xu_log_set_level(XU_LOG_BROKEN);
