@@ -9,7 +9,7 @@
 // Usage: node server.js --port PORT [--faucet-port PORT] [--close-ms MS]
 //                       [--network-id N] [--close-resolution S]
 //                       [--close-order canonical|submit] [--base-fee DROPS]
-//                       [--reserve-base DROPS] [--reserve-inc DROPS]
+//                       [--reserve-base DROPS] [--reserve-inc DROPS] [--history N]
 // Port 0 picks a free port; the chosen ports are printed on stdout as
 // `xrpl-standin listening ws=PORT faucet=PORT`.
 
@@ -31,7 +31,7 @@ class StandIn {
     this.opts = opts;
     this.engine = new Engine({
       networkId: opts.networkId, closeResolution: opts.closeResolution, closeOrder: opts.closeOrder,
-      baseFee: opts.baseFee, reserveBase: opts.reserveBase, reserveInc: opts.reserveInc,
+      baseFee: opts.baseFee, reserveBase: opts.reserveBase, reserveInc: opts.reserveInc, maxHistory: opts.history,
     });
     this.conns = new Set();
     this.badSigs = new Set();
@@ -420,6 +420,7 @@ function parseArgs(argv) {
       case '--close-ms': opts.closeMs = num(a, v); i++; break;
       case '--network-id': opts.networkId = num(a, v); i++; break;
       case '--close-resolution': opts.closeResolution = Math.max(1, num(a, v)); i++; break;
+      case '--history': opts.history = num(a, v); i++; break;
       case '--base-fee': opts.baseFee = Math.max(1, num(a, v)); i++; break;
       case '--reserve-base': opts.reserveBase = num(a, v); i++; break;
       case '--reserve-inc': opts.reserveInc = num(a, v); i++; break;
@@ -431,7 +432,7 @@ function parseArgs(argv) {
       case '-h': case '--help':
         console.log('usage: server.js --port PORT [--faucet-port PORT] [--close-ms MS] [--network-id N] '
           + '[--close-resolution S] [--close-order canonical|submit] [--base-fee DROPS] [--reserve-base DROPS] '
-          + '[--reserve-inc DROPS]');
+          + '[--reserve-inc DROPS] [--history N]');
         process.exit(0);
         break;
       default: throw new Error(`unknown option ${a}`);

@@ -61,7 +61,7 @@ class Engine extends EventEmitter {
     this.reserveInc = BigInt(opts.reserveInc ?? 200000);
     this.closeResolution = opts.closeResolution ?? 10;
     this.fixPayChanCancelAfter = opts.fixPayChanCancelAfter ?? true;
-    this.maxHistory = opts.maxHistory ?? 20000;
+    this.maxHistory = Math.max(2, opts.maxHistory ?? 1000);
     this.closeOrder = opts.closeOrder ?? 'canonical'; // or 'submit'
     this.wallNow = opts.now || (() => Date.now());
     this.timeOffset = 0; // seconds added by the test control
@@ -233,6 +233,8 @@ class Engine extends EventEmitter {
     let leftovers = [];
     if (this.closeOrder === 'canonical' && recs.length > 1) {
       ({ state, recs, leftovers } = this.buildCanonical(parent, recs, seq));
+    } else if (recs.length === 0) {
+      state = parent.state; // unchanged: share the parent's snapshot
     }
     const l = { seq, closeTime, parentHash: parent.hash, state, txs: [] };
     l.txs = recs.map((r, i) => ({

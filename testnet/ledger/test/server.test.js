@@ -250,6 +250,29 @@ test('JSON-RPC over HTTP POST on the same port', async () => {
   assert.equal(get.status, 405);
 });
 
+test('--history prunes old ledgers', async () => {
+  const s = await H.startServer(['--history', '3']);
+  const c2 = await H.connect(s.url);
+  try {
+    const w = H.newWallet();
+    const L2 = new H.Ledger(c2);
+    const f = await L2.fund(w.address, 10);
+    for (let i = 0; i < 4; i++) await L2.accept();
+    const closed = (await c2.call({ command: 'ledger_closed' })).ledger_index;
+    const info = (await c2.call({ command: 'server_info' })).info;
+    assert.equal(info.complete_ledgers, `${closed - 2}-${closed}`);
+    let r = await c2.request({ command: 'account_info', account: w.address, ledger_index: closed - 3 });
+    assert.equal(r.error, 'lgrNotFound');
+    r = await c2.request({ command: 'tx', transaction: f.submit.hash });
+    assert.equal(r.error, 'txnNotFound');
+    // The state itself is intact.
+    assert.equal(await L2.balance(w.address), 10000000n);
+  } finally {
+    c2.close();
+    await s.stop();
+  }
+});
+
 test('server.js rejects bad options', () => {
   const s = path.join(__dirname, '..', 'server.js');
   let r = spawnSync(process.execPath, [s, '--port', 'x'], { encoding: 'utf8' });
