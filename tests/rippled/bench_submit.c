@@ -111,8 +111,8 @@ static void run_latency(int port, const char *cmd, int n)
 
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 200;
-	int close_ms = argc > 2 ? atoi(argv[2]) : 100;
+	int n = argc > 1 ? (int)strtol(argv[1], NULL, 10) : 200;
+	int close_ms = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 100;
 	struct th_proc srv = {0, 0};
 	char cms[16];
 	const char *extra[] = {"--close-ms", cms, NULL};

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 						      : XU_LOG_UNUSUAL);
 	intent = argv[4];
 	memset(&o, 0, sizeof(o));
-	o.port = atoi(argv[1]);
+	o.port = (int)strtol(argv[1], NULL, 10);
 	o.network_id = 1;
 	o.db_path = argv[2];
 	w = w_new(&o);
