@@ -168,6 +168,7 @@ class Connector {
 					 fl.engineTimeoutMs,
 			name: opts.name || `${this.flavor}-connector`,
 			verbose: !!opts.verbose,
+			logMax: opts.logMax || LOG_MAX,
 		};
 		if (!['same', 'fresh'].includes(this.opts.retryKey))
 			throw new Error('retryKey must be same or fresh');
@@ -232,13 +233,39 @@ class Connector {
 
 	/* ---------- request log ---------- */
 
+	/* Every entry gets `seq`, `time` (ISO) and `t`: epoch milliseconds
+	 * with sub-millisecond precision (performance.timeOrigin + now()),
+	 * comparable between the two connector processes on one machine (the
+	 * demo driver measures settlement latency with it).  The oldest
+	 * entries are dropped in chunks beyond opts.logMax. */
 	_log(entry) {
 		entry.seq = ++this.seq;
-		entry.time = new Date().toISOString();
+		entry.t = performance.timeOrigin + performance.now();
+		entry.time = new Date(entry.t).toISOString();
 		this.log.push(entry);
-		if (this.log.length > LOG_MAX)
-			this.log.shift();
+		if (this.log.length > this.opts.logMax + 1024)
+			this.log.splice(0, this.log.length - this.opts.logMax);
 		return entry;
+	}
+
+	/* Log entries with seq > since, optionally only those whose route is
+	 * in the comma-separated list `routes`. */
+	_logSince(since, routes) {
+		let lo = 0;
+		let hi = this.log.length;
+		while (lo < hi) {
+			const mid = (lo + hi) >> 1;
+			if (this.log[mid].seq <= since)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		const want = routes ? new Set(routes.split(',')) : null;
+		const out = [];
+		for (let i = lo; i < this.log.length; i++)
+			if (!want || want.has(this.log[i].route))
+				out.push(this.log[i]);
+		return out;
 	}
 
 	/* With opts.verbose, one line per finished request on stderr (the
@@ -1022,9 +1049,8 @@ class Connector {
 			}
 			if (M === 'GET' && p === '/log') {
 				const since = Number(url.searchParams.get('since') || 0);
-				const route = url.searchParams.get('route');
-				return send(200, this.log.filter((e) => e.seq > since &&
-					(!route || e.route === route)));
+				return send(200, this._logSince(since,
+					url.searchParams.get('route')));
 			}
 			if (M === 'DELETE' && p === '/log') {
 				this.log = [];

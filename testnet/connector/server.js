@@ -8,7 +8,7 @@
  *        [--settle-to UNITS] [--scale N] [--control-port PORT]
  *        [--expiry-ms MS] [--retries N] [--retry-delay-ms MS]
  *        [--retry-key same|fresh] [--engine-timeout-ms MS] [--name NAME]
- *        [--account NAME[:ID[:PEER]]]... [--verbose]
+ *        [--account NAME[:ID[:PEER]]]... [--log-max N] [--verbose]
  *
  * Prints one JSON line {"event":"listening",...} on stdout once both ports
  * are bound (use --port 0 for a free port), then runs until SIGINT/SIGTERM.
@@ -20,12 +20,13 @@ const USAGE = `usage: node testnet/connector/server.js --port PORT --engine-url 
        [--peer-url URL] [--flavor rs|java] [--threshold UNITS] [--settle-to UNITS]
        [--scale N] [--control-port PORT] [--expiry-ms MS] [--retries N]
        [--retry-delay-ms MS] [--retry-key same|fresh] [--engine-timeout-ms MS]
-       [--name NAME] [--account NAME[:ID[:PEER]]]... [--verbose]`;
+       [--name NAME] [--account NAME[:ID[:PEER]]]... [--log-max N] [--verbose]`;
 
 function parseArgs(argv) {
 	const o = { accounts: [] };
 	const ints = new Set(['port', 'scale', 'control-port', 'expiry-ms',
-			      'retries', 'retry-delay-ms', 'engine-timeout-ms']);
+			      'retries', 'retry-delay-ms', 'engine-timeout-ms',
+			      'log-max']);
 	const known = new Set([...ints, 'engine-url', 'peer-url', 'flavor',
 			       'threshold', 'settle-to', 'retry-key', 'name',
 			       'account']);
@@ -80,7 +81,7 @@ async function main() {
 		expiryMs: o['expiry-ms'], retries: o.retries,
 		retryDelayMs: o['retry-delay-ms'], retryKey: o['retry-key'],
 		engineTimeoutMs: o['engine-timeout-ms'], name: o.name,
-		verbose: o.verbose,
+		verbose: o.verbose, logMax: o['log-max'],
 	});
 	await c.start();
 	/* Accounts given on the command line are added without calling the

@@ -404,6 +404,26 @@ test('control API: log paging, bad input, unknown routes', async (t) => {
 	assert.equal((await call(`${c.controlUrl}/log`)).json.length, 0);
 });
 
+test('log entries carry a fine timestamp; route lists; the oldest are dropped past logMax', async (t) => {
+	const { c } = await setup(t, { logMax: 3 });
+	const before = performance.timeOrigin + performance.now();
+	for (let i = 0; i < 1100; i++)
+		await call(`${c.url}/elsewhere`, 'POST', {});
+	await call(`${c.url}/accounts/x/messages`, 'POST', {});
+	const all = (await call(`${c.controlUrl}/log`)).json;
+	assert.ok(all.length < 1100 && all.length >= 3, `${all.length} entries kept`);
+	assert.equal(all.at(-1).seq, 1101);
+	for (let i = 1; i < all.length; i++) {
+		assert.equal(all[i].seq, all[i - 1].seq + 1);
+		assert.ok(all[i].t >= all[i - 1].t);
+	}
+	assert.ok(all[0].t >= before && all.at(-1).t <= performance.timeOrigin + performance.now());
+	assert.equal(new Date(all.at(-1).t).toISOString(), all.at(-1).time);
+	const some = (await call(`${c.controlUrl}/log?since=${all.at(-3).seq}&route=messages,peer`)).json;
+	assert.deepEqual(some.map((e) => e.seq), [1101]);
+	assert.equal((await call(`${c.controlUrl}/log?route=unknown,messages`)).json.length, all.length);
+});
+
 test('a separate control port keeps /control off the main port', async (t) => {
 	const { c } = await setup(t, { controlPort: 0 });
 	assert.notEqual(c.controlPort, c.port);
