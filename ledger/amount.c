@@ -107,8 +107,7 @@ enum xu_code xl_drops_parse(struct xl_drops *out, const char *s,
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
 	if (v > XL_DROPS_MAX)
-		return xu_fail(err, XU_ERANGE, 0,
-			       "drops amount exceeds 10^17");
+		return xu_fail(err, XU_ERANGE, 0, "drops amount exceeds 10^17");
 	out->drops = v;
 	return XU_OK;
 }

@@ -11,8 +11,8 @@
 
 static atomic_int min_level = XU_LOG_INFO;
 
-static const char *const level_names[] = {"TRACE", "DEBUG", "INFO",
-					  "UNUSUAL", "**BROKEN**"};
+static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "UNUSUAL",
+					  "**BROKEN**"};
 
 void xu_log_set_level(enum xu_log_level level)
 {
@@ -30,9 +30,9 @@ bool xu_log_level_parse(enum xu_log_level *level, const char *name)
 		const char *name;
 		enum xu_log_level level;
 	} names[] = {
-	    {"trace", XU_LOG_TRACE},     {"debug", XU_LOG_DEBUG},
-	    {"info", XU_LOG_INFO},       {"unusual", XU_LOG_UNUSUAL},
-	    {"warn", XU_LOG_UNUSUAL},    {"broken", XU_LOG_BROKEN},
+	    {"trace", XU_LOG_TRACE},  {"debug", XU_LOG_DEBUG},
+	    {"info", XU_LOG_INFO},    {"unusual", XU_LOG_UNUSUAL},
+	    {"warn", XU_LOG_UNUSUAL}, {"broken", XU_LOG_BROKEN},
 	    {"error", XU_LOG_BROKEN},
 	};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -62,11 +62,10 @@ void xu_log(enum xu_log_level level, const char *subsystem, const char *fmt,
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	r = snprintf(line, sizeof(line),
-		     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s [%s] ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-		     level_names[level], subsystem);
+	r = snprintf(
+	    line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s [%s] ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], subsystem);
 	n = r < 0 ? 0 : (size_t)r;
 	if (n < sizeof(line)) {
 		va_start(ap, fmt);
