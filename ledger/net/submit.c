@@ -604,6 +604,11 @@ static void submit_reply(void *arg, enum xu_code code, json_t *msg,
 	}
 	snprintf(e->prelim, sizeof(e->prelim), "%s", r);
 	xu_debug(SUB, "%s: provisional %s", e->intent, r);
+	if (strcmp(r, "tefMAX_LEDGER") == 0 && !e->submitted_before) {
+		/* Built too late: it can never apply, safe to rebuild. */
+		finish_expired(s, e, xl_client_validated_index(s->c));
+		return;
+	}
 	if (strncmp(r, "tem", 3) == 0 ||
 	    (strncmp(r, "tef", 3) == 0 && !e->submitted_before)) {
 		struct xu_err why;

@@ -756,10 +756,14 @@ int xl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 	(void)user;
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		if (ws)
-			on_closed(ws, wsi,
-				  in && len ? (const char *)in
-					    : "connection error");
+		if (ws) {
+			char why[128];
+			/* in is lws' text, not necessarily terminated. */
+			snprintf(why, sizeof(why), "%.*s",
+				 in ? (int)(len < 127 ? len : 127) : 0,
+				 in ? (const char *)in : "");
+			on_closed(ws, wsi, why[0] ? why : "connection error");
+		}
 		return 0;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		if (!ws)
