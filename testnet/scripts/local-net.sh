@@ -13,27 +13,38 @@
 # the command's exit status.
 #
 # usage: testnet/scripts/local-net.sh [--dir DIR] [--flavor rs|java]
+#          [--flavor-a rs|java] [--flavor-b rs|java]
+#          [--key-type-a secp256k1|ed25519] [--key-type-b secp256k1|ed25519]
 #          [--threshold UNITS (default 1 XRP)] [--close-ms MS] [--engines auto|yes|no]
-#          [--xrpse PATH] [--xrp-amount XRP] [--run CMD [ARGS...]]
+#          [--xrpse PATH] [--engine-arg ARG]... [--xrp-amount XRP]
+#          [--log-max N] [--quiet] [--run CMD [ARGS...]]
 #
 # Environment given to --run (and written to DIR/env.sh): XRPSE_NET_DIR,
 # LEDGER_WS_URL, FAUCET_URL, CONNECTOR_A_URL, CONNECTOR_B_URL,
 # CONNECTOR_A_CONTROL, CONNECTOR_B_CONTROL, ENGINE_A_URL, ENGINE_B_URL,
 # ENGINE_A_ACCOUNT (bob's id on engine alice), ENGINE_B_ACCOUNT,
-# ENGINES_RUNNING (1|0), ALICE_ADDRESS, BOB_ADDRESS.
+# ENGINES_RUNNING (1|0), ALICE_ADDRESS, BOB_ADDRESS, FLAVOR_A, FLAVOR_B.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 testnet=$(dirname "$here")
 root=$(dirname "$testnet")
 
-dir='' flavor=rs threshold='' close_ms=1000 engines=auto
+dir='' flavor_a=rs flavor_b=rs threshold='' close_ms=1000 engines=auto
+key_a=secp256k1 key_b=secp256k1 log_max=5000 verbose=--verbose
 xrpse="$root/build/xrpse" xrp_amount=1000
-run=()
+run=() engine_args=()
 while (($#)); do
 	case $1 in
 	--dir) dir=$2; shift 2 ;;
-	--flavor) flavor=$2; shift 2 ;;
+	--flavor) flavor_a=$2; flavor_b=$2; shift 2 ;;
+	--flavor-a) flavor_a=$2; shift 2 ;;
+	--flavor-b) flavor_b=$2; shift 2 ;;
+	--key-type-a) key_a=$2; shift 2 ;;
+	--key-type-b) key_b=$2; shift 2 ;;
+	--engine-arg) engine_args+=("$2"); shift 2 ;;
+	--log-max) log_max=$2; shift 2 ;;
+	--quiet) verbose=''; shift ;;
 	--threshold) threshold=$2; shift 2 ;;
 	--close-ms) close_ms=$2; shift 2 ;;
 	--engines) engines=$2; shift 2 ;;
@@ -45,11 +56,19 @@ while (($#)); do
 	esac
 done
 case $engines in auto|yes|no) ;; *) echo "local-net: --engines auto|yes|no" >&2; exit 2 ;; esac
-case $flavor in rs|java) ;; *) echo "local-net: --flavor rs|java" >&2; exit 2 ;; esac
+for f in "$flavor_a" "$flavor_b"; do
+	case $f in rs|java) ;; *) echo "local-net: --flavor rs|java" >&2; exit 2 ;; esac
+done
+for k in "$key_a" "$key_b"; do
+	case $k in secp256k1|ed25519) ;; *) echo "local-net: --key-type-a/b secp256k1|ed25519" >&2; exit 2 ;; esac
+done
 # default threshold: 1 XRP at the flavour's default account scale (rs 6, java 9)
-if [[ -z $threshold ]]; then
-	threshold=$([[ $flavor == rs ]] && echo 1000000 || echo 1000000000)
-fi
+threshold_of() {
+	if [[ -n $threshold ]]; then echo "$threshold"
+	elif [[ $1 == rs ]]; then echo 1000000
+	else echo 1000000000
+	fi
+}
 if [[ -z $dir ]]; then
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/xrpse-net.XXXXXX")
 fi
@@ -146,7 +165,7 @@ say "ledger $ledger_ws, faucet $faucet_url"
 # 2. accounts and engine configs, through the same script as the testnet
 node "$here/setup-testnet.js" --out "$dir/config" --force \
 	--rippled-url "$ledger_ws" --faucet-url "$faucet_url" --network-id 1 \
-	--xrp-amount "$xrp_amount" --poll-ms 100 --names alice,bob \
+	--xrp-amount "$xrp_amount" --poll-ms 100 --names alice,bob --key-type "$key_a,$key_b" \
 	--listen "127.0.0.1:$port_ea,127.0.0.1:$port_eb" \
 	--connector-urls "http://127.0.0.1:$port_ca,http://127.0.0.1:$port_cb" \
 	>"$dir/accounts.json.out" 2>"$dir/setup.log" ||
@@ -162,17 +181,19 @@ say "alice $alice, bob $bob"
 # 3. connectors: A fronts engine alice, B fronts engine bob; account "b" on
 # A is the link to B (peer name "a"), and the other way round.
 start_connector() {
-	local name=$1 port=$2 engine_port=$3 peer_port=$4
+	local name=$1 port=$2 engine_port=$3 peer_port=$4 flavor=$5
+	# shellcheck disable=SC2086 # $verbose is one flag or nothing
 	node "$testnet/connector/server.js" --port "$port" --name "$name" \
 		--engine-url "http://127.0.0.1:$engine_port" \
 		--peer-url "http://127.0.0.1:$peer_port" --flavor "$flavor" \
-		--threshold "$threshold" --verbose >"$dir/connector-$name.log" 2>&1 &
+		--threshold "$(threshold_of "$flavor")" --log-max "$log_max" $verbose \
+		>"$dir/connector-$name.log" 2>&1 &
 	pids+=($!)
 	wait_line "$dir/connector-$name.log" '"event":"listening"' "${pids[-1]}" >/dev/null
 }
-start_connector a "$port_ca" "$port_ea" "$port_cb"
-start_connector b "$port_cb" "$port_eb" "$port_ca"
-say "connectors http://127.0.0.1:$port_ca (A) and http://127.0.0.1:$port_cb (B), flavour $flavor"
+start_connector a "$port_ca" "$port_ea" "$port_cb" "$flavor_a"
+start_connector b "$port_cb" "$port_eb" "$port_ca" "$flavor_b"
+say "connectors http://127.0.0.1:$port_ca (A, $flavor_a) and http://127.0.0.1:$port_cb (B, $flavor_b)"
 
 # 4. engines, when there is a working `xrpse run`
 engines_running=0
@@ -180,7 +201,7 @@ start_engine() {
 	local name=$1 port=$2
 	local -a args
 	mapfile -t args < <(tr ' ' '\n' <"$dir/config/$name.args")
-	"$xrpse" run "${args[@]}" >"$dir/engine-$name.log" 2>&1 &
+	"$xrpse" run "${args[@]}" "${engine_args[@]}" >"$dir/engine-$name.log" 2>&1 &
 	pids+=($!)
 	if ! wait_port "$port" "${pids[-1]}"; then
 		say "engine $name did not start; its log:"
@@ -231,6 +252,8 @@ export ENGINE_B_ACCOUNT=$acct_b
 export ENGINES_RUNNING=$engines_running
 export ALICE_ADDRESS=$alice
 export BOB_ADDRESS=$bob
+export FLAVOR_A=$flavor_a
+export FLAVOR_B=$flavor_b
 EOF
 # shellcheck source=/dev/null
 . "$dir/env.sh"

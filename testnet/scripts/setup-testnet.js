@@ -8,7 +8,7 @@
  *        [--rippled-url wss://s.altnet.rippletest.net:51233]
  *        [--faucet-url https://faucet.altnet.rippletest.net/accounts]
  *        [--network-id 1] [--names alice,bob] [--xrp-amount 1000]
- *        [--key-type secp256k1|ed25519] [--listen 127.0.0.1:3000,127.0.0.1:3001]
+ *        [--key-type secp256k1|ed25519[,...]] [--listen 127.0.0.1:3000,127.0.0.1:3001]
  *        [--connector-urls http://127.0.0.1:7771,http://127.0.0.1:8771]
  *        [--timeout-ms 20000] [--poll-ms 1000] [--force]
  *
@@ -44,7 +44,7 @@ const DEFAULTS = {
 };
 const USAGE = `usage: node testnet/scripts/setup-testnet.js --out DIR [--rippled-url URL]
        [--faucet-url URL] [--network-id N] [--names a,b] [--xrp-amount XRP]
-       [--key-type secp256k1|ed25519] [--listen HOST:PORT,HOST:PORT]
+       [--key-type secp256k1|ed25519[,...]] [--listen HOST:PORT,HOST:PORT]
        [--connector-urls URL,URL] [--timeout-ms MS] [--poll-ms MS] [--force]`;
 
 class UsageError extends Error {}
@@ -89,8 +89,13 @@ function parseArgs(argv) {
 	if (o.listen.length !== o.names.length ||
 	    o.connectorUrls.length !== o.names.length)
 		throw new UsageError('--listen and --connector-urls need one entry per name');
-	if (!['secp256k1', 'ed25519'].includes(o['key-type']))
-		throw new UsageError('--key-type is secp256k1 or ed25519');
+	/* one key type for all, or one per name */
+	o.keyTypes = o['key-type'].split(',');
+	if (o.keyTypes.length === 1)
+		o.keyTypes = o.names.map(() => o.keyTypes[0]);
+	if (o.keyTypes.length !== o.names.length ||
+	    o.keyTypes.some((k) => !['secp256k1', 'ed25519'].includes(k)))
+		throw new UsageError('--key-type is secp256k1 or ed25519 (or one per name, comma-separated)');
 	if (!/^wss?:\/\//.test(o['rippled-url']))
 		throw new UsageError('--rippled-url must be ws:// or wss://');
 	if (!/^https?:\/\//.test(o['faucet-url']))
@@ -271,7 +276,7 @@ async function main() {
 		const engines = [];
 		for (let i = 0; i < o.names.length; i++) {
 			const name = o.names[i];
-			const w = makeWallet(o['key-type']);
+			const w = makeWallet(o.keyTypes[i]);
 			const f = await fund(o['faucet-url'], w.address,
 					     o['xrp-amount'], timeoutMs);
 			process.stderr.write(`setup-testnet: ${name}: faucet funded ${w.address} (tx ${f.transactionHash || '?'})\n`);

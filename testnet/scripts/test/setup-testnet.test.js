@@ -158,6 +158,9 @@ test('funds two accounts and writes seed, env, args and summary files', async (t
 	const forced2 = await run([...n.args, '--out', dir, '--force', '--key-type', 'ed25519']);
 	assert.equal(forced2.code, 0, forced2.err);
 	assert.equal(JSON.parse(forced2.out).engines[0].keyType, 'ed25519');
+	const mixed = await run([...n.args, '--out', dir, '--force', '--key-type', 'ed25519,secp256k1']);
+	assert.equal(mixed.code, 0, mixed.err);
+	assert.deepEqual(JSON.parse(mixed.out).engines.map((e) => e.keyType), ['ed25519', 'secp256k1']);
 });
 
 test('refuses a rippled serving another network id, before the faucet', async (t) => {
@@ -200,6 +203,7 @@ test('usage errors exit 2; mainnet and unreachable servers exit 1', async (t) =>
 	for (const args of [[], ['--out'], ['--out', 'x', '--bogus'],
 			    ['--out', 'x', '--network-id', 'one'],
 			    ['--out', 'x', '--key-type', 'rsa'],
+			    ['--out', 'x', '--key-type', 'ed25519,ed25519,ed25519'],
 			    ['--out', 'x', '--rippled-url', 'http://127.0.0.1:1'],
 			    ['--out', 'x', '--names', 'a,a']]) {
 		const r = await run(args);
