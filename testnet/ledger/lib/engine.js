@@ -285,7 +285,7 @@ class Engine extends EventEmitter {
       const retry = pass < PASSES - 1;
       const next = [];
       for (const r of pending) {
-        const o = this.applyTx(state, r.tx, r.hash, seq, out.length, parent.closeTime, { retry });
+        const o = this.applyTx(state, r.tx, r.hash, seq, out.length, parent.closeTime, { retry, preflight: 'tesSUCCESS' });
         if (o.applied) out.push({ ...r, meta: o.meta, result: o.result });
         else if (o.retry || o.result.startsWith('ter')) next.push(r);
         // tef/tem/tel: not in this ledger.
@@ -311,8 +311,11 @@ class Engine extends EventEmitter {
   // state (a Map, mutated only if the tx is applied).
   // With opts.retry (a non-final pass of a ledger build) a tec result is not
   // applied but reported as {retry: true}.
+  // opts.preflight: a preflight result computed earlier for this tx (it is
+  // ledger-independent, so a ledger rebuild reuses it instead of verifying
+  // claim signatures again).
   applyTx(state, tx, hash, ledgerSeq, txIndex, parentCloseTime, opts = {}) {
-    const r = this.preflight(tx);
+    const r = opts.preflight ?? this.preflight(tx);
     if (r !== 'tesSUCCESS') return { result: r, applied: false };
     const view = new View(state);
     const ctx = { view, tx, hash, engine: this, parentCloseTime, ledgerSeq };
