@@ -72,12 +72,16 @@ static const char *const ca_bundles[] = {
     "/etc/pki/tls/certs/ca-bundle.crt",
 };
 
-void xl_ws_context_info_prepare(struct lws_context_creation_info *info,
-				const char *url)
+void xl_ws_context_info_prepare_ca(struct lws_context_creation_info *info,
+				   const char *url, const char *ca_file)
 {
 	if (!url || strncmp(url, "wss://", 6) != 0)
 		return;
 	info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+	if (ca_file) {
+		info->client_ssl_ca_filepath = ca_file;
+		return;
+	}
 	for (size_t i = 0; i < sizeof(ca_bundles) / sizeof(ca_bundles[0]);
 	     i++) {
 		if (access(ca_bundles[i], R_OK) == 0) {
@@ -87,12 +91,19 @@ void xl_ws_context_info_prepare(struct lws_context_creation_info *info,
 	}
 }
 
+void xl_ws_context_info_prepare(struct lws_context_creation_info *info,
+				const char *url)
+{
+	xl_ws_context_info_prepare_ca(info, url, NULL);
+}
+
 static const struct lws_protocols standalone_protocols[] = {
     XL_WS_PROTOCOL,
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-struct lws_context *xl_ws_context_new(const char *url, struct xu_err *err)
+struct lws_context *xl_ws_context_new_ca(const char *url, const char *ca_file,
+					 struct xu_err *err)
 {
 	struct lws_context_creation_info info;
 	struct lws_context *ctx;
@@ -103,11 +114,16 @@ struct lws_context *xl_ws_context_new(const char *url, struct xu_err *err)
 	info.protocols = standalone_protocols;
 	info.gid = -1;
 	info.uid = -1;
-	xl_ws_context_info_prepare(&info, url);
+	xl_ws_context_info_prepare_ca(&info, url, ca_file);
 	ctx = lws_create_context(&info);
 	if (!ctx)
 		xu_fail(err, XU_EINTERNAL, 0, "cannot create an lws context");
 	return ctx;
+}
+
+struct lws_context *xl_ws_context_new(const char *url, struct xu_err *err)
+{
+	return xl_ws_context_new_ca(url, NULL, err);
 }
 
 /* ---- helpers for JSON from the server ---------------------------------- */

@@ -43,11 +43,18 @@ int xl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
  * daemon builds, before lws_create_context(). */
 void xl_ws_context_info_prepare(struct lws_context_creation_info *info,
 				const char *url);
+/* Same, trusting the PEM bundle ca_file instead of the system one (NULL:
+ * the system one).  ca_file is borrowed until the context exists. */
+void xl_ws_context_info_prepare_ca(struct lws_context_creation_info *info,
+				   const char *url, const char *ca_file);
 
 /* Creates a standalone client-only lws context for url whose protocol list
  * holds just XL_WS_PROTOCOL.  Returns NULL (and fills err) on failure; the
  * caller destroys it with lws_context_destroy(). */
 struct lws_context *xl_ws_context_new(const char *url, struct xu_err *err);
+/* Same with a CA bundle of its own (see xl_ws_context_info_prepare_ca). */
+struct lws_context *xl_ws_context_new_ca(const char *url, const char *ca_file,
+					 struct xu_err *err);
 
 enum xl_ws_state {
 	XL_WS_DISCONNECTED = 0,

@@ -56,10 +56,22 @@ function closeLedger() {
   for (const c of clients) if (c.subLedger) c.send(m);
 }
 
-const wss = new WebSocket.Server({ host: '127.0.0.1', port });
-wss.on('listening', () => {
-  console.log('listening ' + wss.address().port);
-});
+// --tls-cert/--tls-key: serve wss:// (the client must refuse an untrusted
+// certificate).
+let wss;
+if (opt('--tls-cert')) {
+  const https = require('https');
+  const fs = require('fs');
+  const srv = https.createServer({ cert: fs.readFileSync(opt('--tls-cert')),
+    key: fs.readFileSync(opt('--tls-key')) });
+  wss = new WebSocket.Server({ server: srv });
+  srv.listen(port, '127.0.0.1', () => console.log('listening ' + srv.address().port));
+} else {
+  wss = new WebSocket.Server({ host: '127.0.0.1', port });
+  wss.on('listening', () => {
+    console.log('listening ' + wss.address().port);
+  });
+}
 wss.on('connection', (ws) => {
   connections++;
   clients.add(ws);

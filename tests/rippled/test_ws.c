@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -404,6 +405,79 @@ static void test_ws_ledger_jump_resyncs(void **state)
 	fx_free(f);
 }
 
+/* wss:// verifies the server certificate against the system CA store: a
+ * self-signed certificate is refused and the client never opens; with that
+ * certificate trusted, the same server is synced over TLS. */
+static void test_ws_wss_verifies_certificate(void **state)
+{
+	char dir[] = "/tmp/xrpse-tls-XXXXXX", cmd[512], cert[64], key[64];
+	char port[16], script[512], url[64];
+	struct th_proc srv = {0, 0};
+	struct lws_context *ctx;
+	struct xl_client_cfg cfg;
+	struct xl_client *c;
+	struct xu_err err;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+		 "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+		 "-keyout %s -out %s >/dev/null 2>&1",
+		 key, cert);
+	assert_int_equal(system(cmd), 0);
+	snprintf(script, sizeof(script), "%s/tests/rippled/mock_rippled.js",
+		 XRPSE_SOURCE_DIR);
+	srv.port = th_free_port();
+	snprintf(port, sizeof(port), "%d", srv.port);
+	{
+		char *argv[] = {"node",	     script,	   "--port",
+				port,	     "--tls-cert", cert,
+				"--tls-key", key,	   NULL};
+		assert_true(th_spawn(&srv, "mock-rippled", argv));
+	}
+	snprintf(url, sizeof(url), "wss://127.0.0.1:%d", srv.port);
+	ctx = xl_ws_context_new(url, &err);
+	assert_non_null(ctx);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.ws.url = url;
+	cfg.ws.backoff_min_ms = 100;
+	cfg.account = OUR;
+	cfg.network_id = 1;
+	c = xl_client_new(ctx, &cfg, &err);
+	assert_non_null(c);
+	xl_client_start(c);
+	th_run_for(ctx, 2000);
+	assert_int_equal(xl_ws_connect_count(xl_client_ws(c)), 0);
+	assert_true(xl_client_state(c) <= XL_CLIENT_CONNECTING);
+	xl_client_free(c);
+	lws_context_destroy(ctx);
+
+	/* Trusting that certificate, the same server works end to end. */
+	ctx = xl_ws_context_new_ca(url, cert, &err);
+	assert_non_null(ctx);
+	c = xl_client_new(ctx, &cfg, &err);
+	assert_non_null(c);
+	xl_client_start(c);
+	{
+		long long end = th_now_ms() + 10000;
+		while (xl_client_state(c) != XL_CLIENT_READY &&
+		       th_now_ms() < end)
+			th_run_for(ctx, 20);
+	}
+	assert_int_equal(xl_client_state(c), XL_CLIENT_READY);
+	assert_true(xl_client_validated_index(c) >= 10);
+	xl_client_stop(c);
+	xl_client_free(c);
+	lws_context_destroy(ctx);
+	th_kill(&srv);
+	unlink(cert);
+	unlink(key);
+	rmdir(dir);
+}
+
 static void test_ws_bad_config(void **state)
 {
 	struct lws_context *ctx;
@@ -538,6 +612,7 @@ int main(void)
 	    cmocka_unit_test(test_ws_rippled_health),
 	    cmocka_unit_test(test_ws_endless_paging_gives_up),
 	    cmocka_unit_test(test_ws_ledger_jump_resyncs),
+	    cmocka_unit_test(test_ws_wss_verifies_certificate),
 	};
 	if (!getenv("XRPSE_TEST_VERBOSE"))
 		xu_log_set_level(XU_LOG_BROKEN);
