@@ -1017,9 +1017,11 @@ class Connector {
 					const s = this.packets(a, amt, j.direction || 'out');
 					if (s && j.wait)
 						await s.promise;
+					/* brief: no account (its lists grow
+					 * with every settlement) */
 					return send(200, {
 						settlement: s ? this._settlementJSON(s) : null,
-						account: this._accountJSON(a),
+						account: j.brief ? null : this._accountJSON(a),
 					});
 				}
 				if (M === 'POST' && sub === '/settle') {

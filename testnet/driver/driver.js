@@ -1,0 +1,607 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * The settlement driver of the demo and the end-to-end benchmark.  It runs
+ * inside a network started by testnet/scripts/local-net.sh (whose
+ * addresses it reads from the environment), and drives settlements both
+ * ways through the connectors' control API as real traffic would ("bob
+ * forwarded N drops worth of alice's packets"): connector A settles with
+ * engine alice, whose claims reach engine bob, which credits connector B;
+ * and the other way round.  It shows a live progress line and ends with a
+ * summary: settlements per second, latency percentiles from a connector's
+ * settlement request (E3) to the peer connector's credit (A1), measured on
+ * the connectors' request logs; the redemption transactions and channels
+ * seen on the ledger; and the checks "credits == settlements to the drop"
+ * on the connectors' books and "channel balance on the ledger == credits"
+ * after the final redemption.  Exit status: 0 all OK, 1 a MISMATCH or a
+ * failed settlement, 2 usage, 3 the engines never paired, 130 interrupted.
+ *
+ * usage: node testnet/driver/driver.js [--settlements N] [--bench]
+ *        [--duration S] [--concurrency C] [--min-drops D] [--max-drops D]
+ *        [--seed N] [--pair-timeout S] [--drain-timeout S]
+ *        [--redeem close|wait|none] [--redeem-wait S] [--json FILE] [--quiet]
+ */
+
+const fs = require('fs');
+const path = require('path');
+const S = require('./stats');
+
+let WebSocket;
+try {
+	WebSocket = require(path.join(__dirname, '..', 'node_modules', 'ws'));
+} catch (e) {
+	WebSocket = null;
+}
+
+const USAGE = `usage: driver.js [--settlements N (200)] [--bench] [--duration S (10, bench)]
+       [--concurrency C (demo 4, bench 32; per direction)] [--min-drops D (1)]
+       [--max-drops D (demo 1000, bench 10)] [--seed N (1)] [--pair-timeout S (120)]
+       [--drain-timeout S (60)] [--redeem close|wait|none (close)] [--redeem-wait S (60)]
+       [--json FILE] [--quiet]
+environment (local-net.sh): CONNECTOR_A_CONTROL CONNECTOR_B_CONTROL LEDGER_WS_URL
+       ALICE_ADDRESS BOB_ADDRESS ENGINE_A_URL ENGINE_B_URL ENGINE_A_ACCOUNT ENGINE_B_ACCOUNT`;
+
+function parseArgs(argv) {
+	const o = {
+		settlements: 200, bench: false, duration: 10, concurrency: null,
+		'min-drops': 1, 'max-drops': null, seed: 1, 'pair-timeout': 120,
+		'drain-timeout': 60, redeem: 'close', 'redeem-wait': 60,
+		json: null, quiet: false,
+	};
+	const nums = new Set(['settlements', 'duration', 'concurrency',
+			      'min-drops', 'max-drops', 'seed', 'pair-timeout',
+			      'drain-timeout', 'redeem-wait']);
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		if (a === '-h' || a === '--help') {
+			process.stdout.write(USAGE + '\n');
+			process.exit(0);
+		}
+		if (a === '--bench' || a === '--quiet') {
+			o[a.slice(2)] = true;
+			continue;
+		}
+		const m = a.match(/^--([a-z-]+)$/);
+		if (!m || !(m[1] in o) || i + 1 >= argv.length)
+			throw new Error(`bad argument ${a}`);
+		let v = argv[++i];
+		if (nums.has(m[1])) {
+			if (!/^[0-9]+$/.test(v))
+				throw new Error(`--${m[1]} must be a whole number`);
+			v = Number(v);
+		}
+		o[m[1]] = v;
+	}
+	if (!['close', 'wait', 'none'].includes(o.redeem))
+		throw new Error('--redeem close|wait|none');
+	if (o.concurrency === null)
+		o.concurrency = o.bench ? 32 : 4;
+	if (o['max-drops'] === null)
+		o['max-drops'] = o.bench ? 10 : 1000;
+	if (o['min-drops'] < 1 || o['max-drops'] < o['min-drops'] ||
+	    o.concurrency < 1 || (!o.bench && o.settlements < 1) ||
+	    (o.bench && o.duration < 1))
+		throw new Error('need 1 <= min-drops <= max-drops, concurrency >= 1, settlements/duration >= 1');
+	return o;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.timeOrigin + performance.now();
+
+async function call(url, method = 'GET', body) {
+	const r = await fetch(url, {
+		method,
+		headers: body === undefined ? {} : { 'content-type': 'application/json' },
+		body: body === undefined ? undefined : JSON.stringify(body),
+	});
+	const text = await r.text();
+	let json = null;
+	try {
+		json = JSON.parse(text);
+	} catch (e) { /* not JSON */ }
+	if (r.status >= 300)
+		throw new Error(`${method} ${url}: ${r.status} ${text.slice(0, 200)}`);
+	return json;
+}
+
+/* ---------- the ledger: tx stream and channels ---------- */
+
+class Ledger {
+	constructor(url, accounts) {
+		this.url = url;
+		this.accounts = accounts;
+		this.channels = new Map(); /* id -> {account, destination, amount, balance, expiration, deleted} */
+		this.txs = []; /* {type, account, result, redeem, close} */
+		this.pending = new Map();
+		this.nextId = 1;
+	}
+
+	async open() {
+		if (!WebSocket)
+			throw new Error('testnet/node_modules/ws missing: run scripts/install-deps');
+		this.ws = new WebSocket(this.url);
+		await new Promise((res, rej) => {
+			this.ws.once('open', res);
+			this.ws.once('error', rej);
+		});
+		this.ws.on('message', (d) => this._message(JSON.parse(d.toString())));
+		this.ws.on('error', () => {});
+		await this.rpc({ command: 'subscribe', accounts: this.accounts });
+		for (const a of this.accounts)
+			await this.refresh(a);
+	}
+
+	rpc(req) {
+		const id = this.nextId++;
+		return new Promise((res, rej) => {
+			this.pending.set(id, { res, rej });
+			this.ws.send(JSON.stringify(Object.assign({ id }, req)));
+		});
+	}
+
+	_message(m) {
+		if (m.type === 'response' || m.id !== undefined && this.pending.has(m.id)) {
+			const p = this.pending.get(m.id);
+			this.pending.delete(m.id);
+			if (p)
+				(m.status === 'success' ? p.res : p.rej)(m.status === 'success' ? m.result : new Error(m.error_message || m.error));
+			return;
+		}
+		if (m.type !== 'transaction' || !m.validated)
+			return;
+		const tx = m.transaction || m.tx_json || {};
+		const meta = m.meta || {};
+		const rec = {
+			type: tx.TransactionType, account: tx.Account,
+			result: meta.TransactionResult || m.engine_result,
+			redeem: tx.TransactionType === 'PaymentChannelClaim' &&
+				tx.Balance !== undefined,
+			close: tx.TransactionType === 'PaymentChannelClaim' &&
+				((Number(tx.Flags || 0) & 0x00020000) !== 0),
+			hash: m.hash || tx.hash,
+		};
+		if (this.txs.some((x) => x.hash && x.hash === rec.hash))
+			return;
+		this.txs.push(rec);
+		for (const n of meta.AffectedNodes || []) {
+			const node = n.CreatedNode || n.ModifiedNode || n.DeletedNode;
+			if (!node || node.LedgerEntryType !== 'PayChannel')
+				continue;
+			const f = node.NewFields || node.FinalFields || {};
+			const ch = this.channels.get(node.LedgerIndex) || {};
+			this.channels.set(node.LedgerIndex, Object.assign(ch, {
+				account: f.Account || ch.account,
+				destination: f.Destination || ch.destination,
+				amount: f.Amount !== undefined ? BigInt(f.Amount) : ch.amount,
+				balance: f.Balance !== undefined ? BigInt(f.Balance) :
+					 (ch.balance === undefined ? 0n : ch.balance),
+				expiration: f.Expiration || ch.expiration,
+				deleted: !!n.DeletedNode || !!ch.deleted,
+			}));
+		}
+	}
+
+	async refresh(account) {
+		const r = await this.rpc({ command: 'account_channels', account,
+					   ledger_index: 'validated' });
+		for (const c of r.channels || []) {
+			const ch = this.channels.get(c.channel_id) || {};
+			this.channels.set(c.channel_id, Object.assign(ch, {
+				account: c.account, destination: c.destination_account,
+				amount: BigInt(c.amount), balance: BigInt(c.balance),
+				expiration: c.expiration, deleted: false,
+			}));
+		}
+	}
+
+	/* Channels from `from` to `to`, live first. */
+	between(from, to) {
+		return [...this.channels.entries()]
+			.filter(([, c]) => c.account === from && c.destination === to)
+			.map(([id, c]) => Object.assign({ id }, c));
+	}
+
+	count(pred) {
+		return this.txs.filter(pred).length;
+	}
+
+	close() {
+		if (this.ws)
+			this.ws.terminate();
+	}
+}
+
+/* ---------- one connector's request log, read incrementally ---------- */
+
+class LogReader {
+	constructor(control) {
+		this.control = control;
+		this.since = 0;
+		this.seen = new Set();
+		this.settlements = new Map(); /* key -> {t, amount, scale, status} */
+		this.credits = []; /* {t, amount, scale, key} */
+	}
+
+	/* Reads new entries of the E3 (out) and A1 (in) routes; entries still
+	 * in progress are read again next time. */
+	async poll() {
+		const entries = await call(`${this.control}/log?since=${this.since}&route=engine-settlements,settlements`);
+		let done = true;
+		for (const e of entries) {
+			const finished = e.status !== undefined || e.fault || e.error;
+			if (!finished) {
+				done = false;
+				continue;
+			}
+			if (done)
+				this.since = e.seq;
+			if (this.seen.has(e.seq))
+				continue;
+			this.seen.add(e.seq);
+			let body = null;
+			try {
+				body = JSON.parse(e.body);
+			} catch (x) { /* not JSON */ }
+			const key = e.headers && e.headers['idempotency-key'];
+			if (e.route === 'engine-settlements' && e.dir === 'out' && body) {
+				const prev = this.settlements.get(key);
+				const ok = e.status >= 200 && e.status < 300;
+				if (!prev)
+					this.settlements.set(key, { t: e.t, amount: BigInt(body.amount),
+								     scale: body.scale, ok });
+				else if (ok)
+					prev.ok = true;
+			} else if (e.route === 'settlements' && e.dir === 'in' &&
+				   e.credited !== undefined && !e.replay && body) {
+				this.credits.push({ t: e.t, amount: BigInt(body.amount),
+						    scale: body.scale, key });
+			}
+		}
+		if (this.seen.size > 200000)
+			for (const s of this.seen)
+				if (s <= this.since)
+					this.seen.delete(s);
+	}
+}
+
+/* ---------- a direction: payer connector account -> payee ---------- */
+
+class Direction {
+	constructor(label, payer, payee) {
+		this.label = label; /* "alice→bob" */
+		this.payer = payer; /* {control, account, log} */
+		this.payee = payee;
+		this.issued = 0;
+		this.failed = 0;
+		this.warmKeys = new Set();
+	}
+
+	settled() {
+		let n = 0;
+		let sum = 0n;
+		for (const s of this.payer.log.settlements.values())
+			if (s.ok) {
+				n++;
+				sum += S.toCommon(s.amount, s.scale);
+			}
+		return { n, sum };
+	}
+
+	credited() {
+		let sum = 0n;
+		for (const c of this.payee.log.credits)
+			sum += S.toCommon(c.amount, c.scale);
+		return { n: this.payee.log.credits.length, sum };
+	}
+
+	latency() {
+		const set = [];
+		for (const [key, s] of this.payer.log.settlements)
+			if (s.ok)
+				set.push({ t: s.t, amount: S.toCommon(s.amount, s.scale),
+					   sample: !this.warmKeys.has(key) });
+		const cr = this.payee.log.credits.map((c) => ({
+			t: c.t, amount: S.toCommon(c.amount, c.scale) }));
+		return S.pairLatencies(set, cr);
+	}
+}
+
+/* ---------- the run ---------- */
+
+async function main() {
+	let o;
+	try {
+		o = parseArgs(process.argv.slice(2));
+	} catch (e) {
+		process.stderr.write(`driver: ${e.message}\n${USAGE}\n`);
+		process.exit(2);
+	}
+	const env = process.env;
+	for (const k of ['CONNECTOR_A_CONTROL', 'CONNECTOR_B_CONTROL', 'LEDGER_WS_URL',
+			 'ALICE_ADDRESS', 'BOB_ADDRESS'])
+		if (!env[k]) {
+			process.stderr.write(`driver: ${k} is not set (run me under testnet/scripts/local-net.sh --run)\n`);
+			process.exit(2);
+		}
+	const tty = process.stdout.isTTY && !o.quiet;
+	const say = (s) => process.stdout.write(`${tty ? '\r\x1b[K' : ''}${s}\n`);
+	let stopping = false;
+	let interrupted = false;
+	process.on('SIGINT', () => {
+		if (interrupted)
+			process.exit(130);
+		interrupted = stopping = true;
+		say('driver: interrupted; summary of what ran so far (Ctrl-C again to quit at once)');
+	});
+	process.on('SIGTERM', () => { interrupted = stopping = true; });
+
+	const A = { control: env.CONNECTOR_A_CONTROL, account: 'b', log: new LogReader(env.CONNECTOR_A_CONTROL) };
+	const B = { control: env.CONNECTOR_B_CONTROL, account: 'a', log: new LogReader(env.CONNECTOR_B_CONTROL) };
+	const ab = new Direction('alice→bob', A, B);
+	const ba = new Direction('bob→alice', B, A);
+	const dirs = [ab, ba];
+
+	/* each packets call settles exactly its amount */
+	for (const side of [A, B]) {
+		const acct = await call(`${side.control}/accounts/${side.account}`);
+		side.scale = acct.scale;
+		side.flavor = (await call(`${side.control}/health`)).flavor;
+		await call(`${side.control}/accounts/${side.account}/config`, 'POST',
+			   { threshold: '1', settleTo: '0' });
+	}
+	const ledger = new Ledger(env.LEDGER_WS_URL, [env.ALICE_ADDRESS, env.BOB_ADDRESS]);
+	await ledger.open();
+	say(`driver: connector A (${A.flavor}, scale ${A.scale}) fronts alice ${env.ALICE_ADDRESS}; ` +
+	    `connector B (${B.flavor}, scale ${B.scale}) fronts bob ${env.BOB_ADDRESS}`);
+
+	const pay = async (d, drops, warm) => {
+		const r = await call(`${d.payer.control}/accounts/${d.payer.account}/packets`, 'POST', {
+			amount: S.dropsToUnits(drops, d.payer.scale).toString(),
+			wait: true, brief: true,
+		});
+		const s = r.settlement;
+		if (!s || s.state !== 'done')
+			d.failed++;
+		if (warm && s && s.attempts && s.attempts[0])
+			d.warmKeys.add(s.attempts[0].key);
+		return s;
+	};
+	const pollAll = () => Promise.all([A.log.poll(), B.log.poll()]);
+
+	/* 1. pairing: one drop each way must arrive as a credit */
+	const t0 = now();
+	say('driver: waiting for the engines to pair and carry a first claim each way...');
+	await Promise.all(dirs.map((d) => pay(d, 1n, true)));
+	for (;;) {
+		await pollAll();
+		if (dirs.every((d) => d.credited().sum > 0n && d.credited().sum >= d.settled().sum))
+			break;
+		if (stopping || now() - t0 > o['pair-timeout'] * 1000) {
+			say(`driver: ${stopping ? 'interrupted' : 'no credit after ' + o['pair-timeout'] + ' s'} while pairing: ` +
+			    dirs.map((d) => `${d.label} settled ${d.settled().n} credited ${d.credited().n}`).join(', '));
+			ledger.close();
+			process.exit(stopping ? 130 : 3);
+		}
+		await sleep(100);
+	}
+	say(`driver: paired; first claims credited both ways after ${S.ms(now() - t0)}`);
+
+	/* 2. traffic, with a progress line */
+	const next = S.amounts(o.seed, o['min-drops'], o['max-drops']);
+	const tStart = now();
+	const tEnd = tStart + o.duration * 1000;
+	const more = (d) => !stopping && (o.bench ? now() < tEnd : d.issued < o.settlements);
+	const worker = async (d) => {
+		while (more(d)) {
+			d.issued++;
+			try {
+				await pay(d, next(), false);
+			} catch (e) {
+				d.failed++;
+				say(`driver: ${d.label}: ${e.message}`);
+				await sleep(200);
+			}
+		}
+	};
+	let last = { t: tStart, n: 0 };
+	let rate = 0;
+	const progress = () => {
+		const parts = dirs.map((d) => {
+			const st = d.settled();
+			const cr = d.credited();
+			return `${d.label} ${st.n - 1}${o.bench ? '' : '/' + o.settlements} settled, ${cr.n} credits`;
+		});
+		const n = dirs.reduce((a, d) => a + d.settled().n, 0);
+		const t = now();
+		if (t - last.t >= 900) {
+			rate = (n - last.n) / ((t - last.t) / 1000);
+			last = { t, n };
+		}
+		const line = `${parts.join(' | ')} | ${rate.toFixed(0)}/s | ledger: ` +
+			`${ledger.count((x) => x.type === 'PaymentChannelCreate')} opened, ` +
+			`${ledger.count((x) => x.redeem && x.result === 'tesSUCCESS')} redeemed`;
+		if (tty)
+			process.stdout.write(`\r\x1b[K${line}`);
+		else if (!o.quiet)
+			process.stdout.write(`${line}\n`);
+	};
+	let polling = true;
+	const poller = (async () => {
+		let lastPrint = 0;
+		while (polling) {
+			try {
+				await pollAll();
+			} catch (e) {
+				say(`driver: log poll: ${e.message}`);
+			}
+			if (now() - lastPrint >= (tty ? 250 : 2000)) {
+				progress();
+				lastPrint = now();
+			}
+			await sleep(100);
+		}
+	})();
+	const workers = [];
+	for (const d of dirs)
+		for (let i = 0; i < o.concurrency; i++)
+			workers.push(worker(d));
+	await Promise.all(workers);
+	const tIssued = now();
+
+	/* 3. drain: every settled drop credited */
+	const drainEnd = now() + o['drain-timeout'] * 1000;
+	for (;;) {
+		await pollAll();
+		if (dirs.every((d) => d.credited().sum >= d.settled().sum))
+			break;
+		if (now() > drainEnd || (interrupted && now() > tIssued + 3000))
+			break;
+		await sleep(100);
+	}
+	polling = false;
+	await poller;
+	progress();
+	if (tty)
+		process.stdout.write('\n');
+
+	/* 4. books, from the connectors' own account state */
+	const books = {};
+	for (const d of dirs) {
+		const payer = await call(`${d.payer.control}/accounts/${d.payer.account}`);
+		const payee = await call(`${d.payee.control}/accounts/${d.payee.account}`);
+		let settled = 0n;
+		let refunded = 0;
+		for (const s of payer.settlements) {
+			if (s.state === 'done')
+				settled += S.toCommon(s.committed !== null ? s.committed : s.amount, s.scale);
+			else if (s.state === 'refunded')
+				refunded++;
+		}
+		/* the payee's credited units plus what it keeps below one unit
+		 * (rs leftovers) or dropped (java) */
+		let credited = S.toCommon(payee.credited, payee.scale);
+		const pending = payer.settlements.filter((s) => s.state === 'pending').length;
+		books[d.label] = { settled, credited, refunded, pending,
+				   n: payer.settlements.length };
+	}
+
+	/* 5. the ledger: final redemption and channel balances */
+	const accountsOf = [[ab, env.ENGINE_B_URL, env.ENGINE_B_ACCOUNT],
+			    [ba, env.ENGINE_A_URL, env.ENGINE_A_ACCOUNT]];
+	if (o.redeem === 'close' && !interrupted) {
+		say('driver: closing the link: DELETE /accounts/:id on both engines (each redeems what it holds)');
+		for (const [, url, id] of accountsOf)
+			if (url && id)
+				try {
+					await fetch(`${url}/accounts/${encodeURIComponent(id)}`, { method: 'DELETE' });
+				} catch (e) {
+					say(`driver: DELETE on ${url}: ${e.message}`);
+				}
+	}
+	const redeemedOf = (d) => {
+		const [from, to] = d === ab ? [env.ALICE_ADDRESS, env.BOB_ADDRESS] :
+			[env.BOB_ADDRESS, env.ALICE_ADDRESS];
+		const chans = ledger.between(from, to);
+		return { chans, redeemed: chans.reduce((a, c) => a + (c.balance || 0n), 0n),
+			 amount: chans.reduce((a, c) => a + (c.amount || 0n), 0n) };
+	};
+	const creditedDrops = (d) => S.commonToDrops(books[d.label].credited).drops;
+	if (o.redeem !== 'none' && !interrupted) {
+		say(`driver: waiting up to ${o['redeem-wait']} s for the ledger to show every credited drop redeemed...`);
+		const end = now() + o['redeem-wait'] * 1000;
+		while (now() < end && !stopping) {
+			if (dirs.every((d) => redeemedOf(d).redeemed >= creditedDrops(d)))
+				break;
+			await sleep(250);
+		}
+	}
+	for (const a of [env.ALICE_ADDRESS, env.BOB_ADDRESS])
+		try {
+			await ledger.refresh(a);
+		} catch (e) { /* reported through the checks */ }
+
+	/* 6. summary */
+	let ok = true;
+	const lines = [];
+	const out = { mode: o.bench ? 'bench' : 'demo', flavors: { a: A.flavor, b: B.flavor },
+		      concurrency: o.concurrency, directions: {} };
+	lines.push('');
+	lines.push(`== xrpse ${o.bench ? 'benchmark' : 'demo'} summary ==`);
+	let total = 0;
+	const allLat = [];
+	let lastCredit = tStart;
+	for (const d of dirs) {
+		const b = books[d.label];
+		const n = b.n - 1; /* without the pairing drop */
+		total += Math.max(0, d.settled().n - 1);
+		const lat = d.latency();
+		allLat.push(...lat.latencies);
+		for (const c of d.payee.log.credits)
+			if (c.t > lastCredit)
+				lastCredit = c.t;
+		const sd = S.commonToDrops(b.settled);
+		const cd = S.commonToDrops(b.credited);
+		const match = b.settled === b.credited;
+		const fine = match && b.refunded === 0 && b.pending === 0 && d.failed === 0;
+		ok = ok && fine;
+		lines.push(`${d.label.padEnd(10)} ${n} settlements (+1 pairing drop), ${b.refunded} refunded, ` +
+			   `${b.pending} pending; settled ${S.group(sd.drops)} drops, credited ` +
+			   `${S.group(cd.drops)} drops${sd.rest || cd.rest ? ' (+ sub-drop remainders)' : ''}  ` +
+			   `${match ? 'OK' : 'MISMATCH'}`);
+		out.directions[d.label] = {
+			settlements: n, refunded: b.refunded, pending: b.pending,
+			failed: d.failed, settledDrops: sd.drops.toString(),
+			creditedDrops: cd.drops.toString(), booksMatch: match,
+			p50: S.percentile(lat.latencies, 50), p99: S.percentile(lat.latencies, 99),
+		};
+	}
+	const secs = Math.max(1e-3, (lastCredit - tStart) / 1000);
+	const tput = total / secs;
+	const p = (q) => S.percentile(allLat, q);
+	lines.push(`throughput  ${tput.toFixed(1)} settlements/s (${total} both ways, first request to last credit ` +
+		   `${secs.toFixed(2)} s, concurrency ${o.concurrency} per direction)`);
+	lines.push(`latency     p50 ${S.ms(p(50))}  p90 ${S.ms(p(90))}  p99 ${S.ms(p(99))}  max ${S.ms(p(100))}  ` +
+		   `(n=${allLat.length}; connector settlement request -> peer connector credit)`);
+	out.throughput = tput;
+	out.latencyMs = { p50: p(50), p90: p(90), p99: p(99), max: p(100), n: allLat.length };
+	const creates = ledger.count((x) => x.type === 'PaymentChannelCreate' && x.result === 'tesSUCCESS');
+	const funds = ledger.count((x) => x.type === 'PaymentChannelFund' && x.result === 'tesSUCCESS');
+	const redeems = ledger.count((x) => x.redeem && x.result === 'tesSUCCESS');
+	const failedTx = ledger.count((x) => x.result && x.result !== 'tesSUCCESS');
+	lines.push(`ledger      ${creates} channel(s) opened, ${funds} top-up(s), ${redeems} claim(s) redeemed, ` +
+		   `${failedTx} failed transaction(s)`);
+	out.ledger = { creates, funds, redeems, failedTx, channels: {} };
+	for (const d of dirs) {
+		const r = redeemedOf(d);
+		const cd = creditedDrops(d);
+		const covered = r.amount >= cd;
+		const match = r.redeemed === cd;
+		let verdict = '';
+		if (o.redeem !== 'none' && !interrupted) {
+			verdict = match && covered ? 'OK' : 'MISMATCH';
+			ok = ok && match && covered;
+		} else if (!covered || r.redeemed > cd) {
+			verdict = 'MISMATCH';
+			ok = false;
+		}
+		const ids = r.chans.map((c) => c.id.slice(0, 8) + (c.deleted ? ' (closed)' : '')).join(', ') || 'none';
+		lines.push(`  ${d.label.padEnd(10)} channel ${ids}: funded ${S.xrp(r.amount)}, redeemed on ledger ` +
+			   `${S.group(r.redeemed)} drops of ${S.group(cd)} credited  ${verdict}`);
+		out.ledger.channels[d.label] = { ids: r.chans.map((c) => c.id), funded: r.amount.toString(),
+						 redeemed: r.redeemed.toString(), credited: cd.toString(), verdict };
+	}
+	if (dirs.some((d) => d.failed))
+		lines.push(`failed settlement requests: ${dirs.map((d) => `${d.label} ${d.failed}`).join(', ')}`);
+	lines.push(`result: ${interrupted ? 'INTERRUPTED' : ok ? 'OK' : 'MISMATCH'}`);
+	out.ok = ok && !interrupted;
+	process.stdout.write(lines.join('\n') + '\n');
+	if (o.json)
+		fs.writeFileSync(o.json, JSON.stringify(out, null, 1) + '\n');
+	ledger.close();
+	process.exit(interrupted ? 130 : ok ? 0 : 1);
+}
+
+main().catch((e) => {
+	process.stderr.write(`driver: ${e.stack || e}\n`);
+	process.exit(1);
+});
