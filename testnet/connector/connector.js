@@ -69,6 +69,11 @@ function pickHeaders(h) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/* Pooled keep-alive connections, like the real connectors' HTTP clients
+ * (reqwest, OkHttp); idle ones are dropped after 60 s, before the engine
+ * (120 s idle timeout) would close them under us. */
+const AGENT = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 60000 });
+
 /*
  * One HTTP request to 127.0.0.1-style URLs.  Resolves {status, headers,
  * body: Buffer}; rejects with err.code 'ETIMEDOUT' after timeoutMs or with
@@ -84,7 +89,7 @@ function httpRequest(url, { method = 'POST', headers = {}, body, timeoutMs }) {
 			h['content-length'] = String(data.length);
 		const req = http.request({
 			host: u.hostname, port: u.port, method,
-			path: u.pathname + u.search, headers: h,
+			path: u.pathname + u.search, headers: h, agent: AGENT,
 		}, (res) => {
 			const chunks = [];
 			res.on('data', (c) => chunks.push(c));
