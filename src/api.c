@@ -28,6 +28,7 @@
 #include "ledger/net/rippled.h"
 #include "src/engine.h"
 #include "src/outbox.h"
+#include "src/paychan.h"
 #include "src/store.h"
 #include "src/util/log.h"
 
@@ -677,6 +678,13 @@ static enum xu_code apply_settle(struct eng_engine *e, struct eng_job *job,
 			return xu_fail(err, XU_ENOMEM, 0, "out of memory");
 		memcpy(job->body, res.body, job->body_len);
 		job->body[job->body_len] = '\0';
+		if (res.kind == ENG_SETTLE_NEW) {
+			enum xu_code prc = eng_paychan_settled(
+			    eng_engine_paychan(e), job->account, err);
+
+			if (prc != XU_OK)
+				return prc;
+		}
 		if (res.kind == ENG_SETTLE_NEW && xu_log_enabled(XU_LOG_DEBUG))
 			xu_debug("api", "settle %s: +%llu drops owed",
 				 job->account,
@@ -767,6 +775,10 @@ enum xu_code eng_api_apply(struct eng_engine *e, struct eng_job *job,
 			return input_error(job, rc, err);
 		if (created)
 			xu_info("api", "account %s created", job->account);
+		rc = eng_paychan_account_created(eng_engine_paychan(e),
+						 job->account, err);
+		if (rc != XU_OK)
+			return rc;
 		job_json(job, 201, json_pack("{s:s}", "id", job->account));
 		return job->body ? XU_OK
 				 : xu_fail(err, XU_ENOMEM, 0, "out of memory");
@@ -775,6 +787,10 @@ enum xu_code eng_api_apply(struct eng_engine *e, struct eng_job *job,
 		if (rc != XU_OK)
 			return input_error(job, rc, err);
 		xu_info("api", "account %s deleted", job->account);
+		rc = eng_paychan_account_deleted(eng_engine_paychan(e),
+						 job->account, err);
+		if (rc != XU_OK)
+			return rc;
 		job->status = 204;
 		job->ctype = NULL;
 		return XU_OK;

@@ -26,6 +26,7 @@
 #include "src/curlw.h"
 #include "src/http.h"
 #include "src/outbox.h"
+#include "src/paychan.h"
 #include "src/store.h"
 #include "src/txjournal.h"
 #include "src/util/log.h"
@@ -63,6 +64,7 @@ struct eng_engine {
 	struct eng_engine_stats stats;
 	struct eng_txjournal tj;    /* the rippled client's journal */
 	struct xl_rippled *rippled; /* ledger/net: client + tx queue */
+	struct eng_paychan *paychan; /* payment channels (src/paychan.c) */
 	int exit_code;		    /* 1: rippled serves another network */
 };
 
@@ -102,6 +104,11 @@ void eng_engine_advance_clock(struct eng_engine *e, int64_t secs)
 {
 	e->clock_offset += secs;
 	xu_info("engine", "dev clock moved by %lld s", (long long)secs);
+}
+
+struct eng_paychan *eng_engine_paychan(struct eng_engine *e)
+{
+	return e->paychan;
 }
 
 struct eng_store *eng_engine_store(struct eng_engine *e)
@@ -201,6 +208,7 @@ static void run_batch(struct eng_engine *e)
 					    "done, retry");
 		enqueued = false;
 	}
+	eng_paychan_batch_done(e->paychan, rc == XU_OK);
 	e->stats.batches++;
 	e->stats.batched_jobs += n;
 	answer_jobs(list);
@@ -247,6 +255,7 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 	struct xu_err err;
 
 	eng_outbox_tick(e->outbox, wall_ms());
+	eng_paychan_tick(e->paychan);
 	if (now - e->last_gc >= IDEM_GC_EVERY_S) {
 		e->last_gc = now;
 		if (eng_store_begin(e->store, &err) != XU_OK ||
@@ -432,11 +441,21 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 	rcfg.network_id = cfg->network_id;
 	rcfg.kp = e->kp;
 	rcfg.on_fatal = on_rippled_fatal;
+	rcfg.on_outcome = eng_paychan_outcome;
 	rcfg.arg = e;
 	e->rippled = xl_rippled_new(e->ctx, &rcfg, &journal, err);
 	if (!e->rippled) {
 		rc = err ? err->code : XU_EINVAL;
 		goto fail;
+	}
+	{
+		struct eng_paychan_cfg pcc;
+
+		rc = eng_paychan_cfg_load(&pcc, err);
+		if (rc == XU_OK)
+			rc = eng_paychan_new(&e->paychan, e, &pcc, err);
+		if (rc != XU_OK)
+			goto fail;
 	}
 	xl_rippled_start(e->rippled);
 	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb, 1000);
@@ -507,6 +526,7 @@ void eng_engine_free(struct eng_engine *e)
 		lws_sul_cancel(&e->sul_cron);
 	}
 	xl_rippled_free(e->rippled);
+	eng_paychan_free(e->paychan);
 	eng_outbox_free(e->outbox);
 	eng_curlw_free(e->curlw);
 	if (e->ctx) {

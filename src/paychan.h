@@ -1,0 +1,121 @@
+/* The daemon's payment-channel service (issue 7): the glue between the
+ * pure channel core (channel/), the store (src/chanstore.h), the outbox
+ * (peer messages and connector credits), the rippled client and its
+ * submission queue (ledger/net/).
+ *
+ *   pairing   POST /accounts -> a "hello" message through the outbox,
+ *             retried in the background until the peer engine answers
+ *             with its hello_reply; the peer's own hello is answered with
+ *             ours.  Account creation never waits for the peer.
+ *   paying    drops the connector settled (the store's owed total) feed
+ *             PC_EV_SETTLE on the account's outgoing channel; a signed
+ *             claim is committed in the same transaction as the channel
+ *             record and THEN sent as a "claim" message (a refused or
+ *             unacknowledged claim is sent again).  Creates, top-ups and
+ *             closes go through the submission queue with deterministic
+ *             intents ("create:<account>:<n>", "fund:<channel>:<n>"...).
+ *   paid      a "claim" message is checked by the core against the last
+ *             validated view of the channel; an accepted claim and the
+ *             connector credit (Idempotency-Key pc_credit_key) are written
+ *             in ONE transaction before the claim_reply is sent.  A claim
+ *             for a channel we have no fresh view of is answered 503 while
+ *             the service asks rippled (ledger_entry): the peer's outbox
+ *             retries 5xx with backoff, so no reply ever waits on the
+ *             ledger.
+ *   watching  every known channel is polled (ledger_entry, validated) at a
+ *             fixed period and at once after a transaction touching us or
+ *             a channel_update; the cron feeds PC_EV_TIMER (redeem policy,
+ *             top-ups, closes).
+ *
+ * Everything runs on the engine's loop thread.  Work that must not happen
+ * inside a store transaction (submitting transactions, rippled requests)
+ * is deferred until the transaction commits; a rolled-back batch drops it. */
+#ifndef XRPSE_SRC_PAYCHAN_H
+#define XRPSE_SRC_PAYCHAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "channel/channel.h"
+#include "ledger/net/submit.h"
+#include "src/util/err.h"
+
+struct eng_engine;
+struct eng_paychan;
+
+/* Service settings beyond the core's struct pc_cfg. */
+struct eng_paychan_cfg {
+	struct pc_cfg pc;
+	uint32_t poll_ms;	  /* ledger_entry poll of every channel */
+	uint32_t tick_ms;	  /* PC_EV_TIMER period */
+	uint32_t hello_retry_ms;  /* first hello retry; doubles to 60 s */
+	uint32_t claim_resend_ms; /* unacknowledged claim re-sent after */
+	uint32_t lookup_fresh_ms; /* a view younger than this is fresh */
+	bool allow_dangerous;	  /* min settle delay below 1 day */
+};
+
+/* Fills *cfg with defaults, then applies the XRPSE_PC_* environment
+ * variables (see the README section): XRPSE_PC_CHANNEL_AMOUNT,
+ * XRPSE_PC_MAX_CHANNEL_AMOUNT, XRPSE_PC_SETTLE_DELAY,
+ * XRPSE_PC_MIN_SETTLE_DELAY, XRPSE_PC_REDEEM_ABS,
+ * XRPSE_PC_REDEEM_CHECK_S, XRPSE_PC_REDEEM_FEE_PPM, XRPSE_PC_RETRY_S,
+ * XRPSE_PC_POLL_MS, XRPSE_PC_TICK_MS, XRPSE_PC_HELLO_RETRY_MS,
+ * XRPSE_PC_CLAIM_RESEND_MS, XRPSE_PC_ALLOW_DANGEROUS=1.  Returns XU_OK or
+ * XU_EINVAL naming the bad variable. */
+enum xu_code eng_paychan_cfg_load(struct eng_paychan_cfg *cfg,
+				  struct xu_err *err) XU_WARN_UNUSED;
+
+/* Creates the service for engine e (borrowed; its store, outbox, key pair
+ * and rippled client must exist), registers the message types hello,
+ * claim, channel_update and close_request, the outbox reply callback and
+ * a rippled client listener.  cfg is copied.  Returns XU_OK and *out
+ * (owned; eng_paychan_free), or XU_EINVAL / XU_ENOMEM. */
+enum xu_code eng_paychan_new(struct eng_paychan **out, struct eng_engine *e,
+			     const struct eng_paychan_cfg *cfg,
+			     struct xu_err *err) XU_WARN_UNUSED;
+/* Frees the service (after the rippled client: builders given to the
+ * submission queue live here).  NULL is a no-op. */
+void eng_paychan_free(struct eng_paychan *pc);
+
+/* The engine's service (defined in src/engine.c); NULL before it exists. */
+struct eng_paychan *eng_engine_paychan(struct eng_engine *e);
+
+/* ---- hooks, called by the engine and the API ---- */
+
+/* Inside the batch transaction, after POST /accounts (new or existing):
+ * starts pairing (queues a hello unless paired).  XU_OK or a 300s code. */
+enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
+					 const char *account,
+					 struct xu_err *err) XU_WARN_UNUSED;
+/* Inside the batch transaction, after DELETE /accounts/:id: PC_EV_CLOSE on
+ * the outgoing and every incoming channel of account. */
+enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,
+					 const char *account,
+					 struct xu_err *err) XU_WARN_UNUSED;
+/* Inside the batch transaction, after a new settlement: moves the
+ * account's owed drops into its outgoing channel (PC_EV_SETTLE).  Never
+ * fails for outside input (an unpaired account keeps its owed drops for
+ * later); returns a 300s code when the store failed. */
+enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
+				 struct xu_err *err) XU_WARN_UNUSED;
+/* After the batch transaction: committed (true) runs the deferred work,
+ * rolled back (false) drops it. */
+void eng_paychan_batch_done(struct eng_paychan *pc, bool committed);
+/* From the engine's cron (any period): timers, polls, hellos, resends. */
+void eng_paychan_tick(struct eng_paychan *pc);
+/* The submission queue's outcome callback (struct xl_rippled_cfg
+ * on_outcome with arg = the engine). */
+void eng_paychan_outcome(void *engine, const struct xl_outcome *o);
+
+/* Counters for /health and the tests. */
+struct eng_paychan_stats {
+	uint64_t claims_signed, claims_accepted, claims_rejected;
+	uint64_t credits_drops; /* sum of credits enqueued */
+	uint64_t paid_drops;	/* sum of drops moved into claims */
+	uint64_t hellos_sent, lookups, alerts;
+	uint64_t txs_submitted, tx_failures;
+};
+void eng_paychan_stats(const struct eng_paychan *pc,
+		       struct eng_paychan_stats *st);
+
+#endif /* XRPSE_SRC_PAYCHAN_H */
