@@ -257,10 +257,29 @@ class StandIn {
         if (vals.reserve_inc !== undefined) e.reserveInc = vals.reserve_inc;
         return ok({ base_fee: String(e.baseFee), reserve_base: String(e.reserveBase), reserve_inc: String(e.reserveInc) });
       }
+      case 'testnet_set_load': {
+        if (!Number.isInteger(req.factor) || req.factor < 1 || req.factor > 1000000) return bad("Invalid field 'factor'.");
+        this.engine.loadFactor = req.factor;
+        return ok({ load_factor: req.factor, open_ledger_fee: String(this.engine.openLedgerFee()) });
+      }
+      case 'testnet_force_result': {
+        if (!Number.isInteger(count) || count < 0) return bad("Invalid field 'count'.");
+        const r = req.result;
+        let known = false;
+        try {
+          known = typeof r === 'string' && /^(ter|tel|tef|tem)/.test(r) && U.resultCode(r) !== undefined;
+        } catch (e) {
+          known = false;
+        }
+        if (!known) return bad("Invalid field 'result'.");
+        this.engine.forced = { result: r, count };
+        return ok({ result: r, count });
+      }
       case 'testnet_status':
         return ok({
           now: this.engine.now(), offset: this.engine.timeOffset, drop_count: this.dropCount,
           too_busy: this.busy.count, close_ms: this.closeMs, connections: this.conns.size,
+          load_factor: this.engine.loadFactor, forced: { ...this.engine.forced },
           open_ledger_index: this.engine.open.seq, open_tx_count: this.engine.open.txs.length,
           held: this.engine.held.map((h) => h.hash),
         });
@@ -380,13 +399,13 @@ class StandIn {
     const g = e.readAccount(e.open.state, GENESIS_ACCOUNT);
     const tx = {
       TransactionType: 'Payment', Account: GENESIS_ACCOUNT, Destination: classic,
-      Amount: (BigInt(xrp) * 1000000n).toString(), Fee: String(e.baseFee), Flags: 0, Sequence: g.Sequence,
+      Amount: (BigInt(xrp) * 1000000n).toString(), Fee: String(e.openLedgerFee()), Flags: 0, Sequence: g.Sequence,
       LastLedgerSequence: e.open.seq + 20, SigningPubKey: e.genesisKeys.publicKey,
     };
     if (e.networkId !== undefined && e.networkId > 1024) tx.NetworkID = e.networkId;
     tx.TxnSignature = kp.sign(codec.encodeForSigning(tx), e.genesisKeys.privateKey);
     const dec = e.decodeBlob(codec.encode(tx));
-    const out = e.submitDecoded(dec);
+    const out = e.submitDecoded(dec, { noForce: true });
     if (out.applied) this.publishProposed(dec, out.result);
     if (!out.applied || out.result !== 'tesSUCCESS') {
       this.log('faucet payment failed', out.result);

@@ -63,6 +63,8 @@ class Engine extends EventEmitter {
     this.fixPayChanCancelAfter = opts.fixPayChanCancelAfter ?? true;
     this.maxHistory = Math.max(2, opts.maxHistory ?? 1000);
     this.closeOrder = opts.closeOrder ?? 'canonical'; // or 'submit'
+    this.loadFactor = 1; // open-ledger fee multiplier (test control)
+    this.forced = { result: null, count: 0 }; // forced submit results (test control)
     this.wallNow = opts.now || (() => Date.now());
     this.timeOffset = 0; // seconds added by the test control
     this.ledgers = new Map(); // seq -> closed ledger
@@ -95,6 +97,11 @@ class Engine extends EventEmitter {
   advanceTime(seconds) {
     this.timeOffset += seconds;
     return this.now();
+  }
+
+  // Fee (drops) a tx needs to get into the open ledger: base fee x load.
+  openLedgerFee() {
+    return this.baseFee * BigInt(this.loadFactor);
   }
 
   reserve(ownerCount) {
@@ -183,6 +190,7 @@ class Engine extends EventEmitter {
     if (this.badCache.has(rec.hash)) {
       return { result: 'temBAD_SIGNATURE', applied: false, broadcast: false, kept: false, queued: false };
     }
+    if (this.forced.count > 0 && !opts.noForce) return this.submitForced(rec, opts);
     const out = this.applyToOpen(rec, { dryRun: !!opts.drop });
     const r = out.result;
     const kept = !(opts.failHard && !U.isTes(r));
@@ -194,6 +202,22 @@ class Engine extends EventEmitter {
     }
     if (out.applied && !opts.drop) this.retryHeld(rec.tx.Account);
     return { result: r, applied: out.applied, broadcast: out.applied, kept, queued: false };
+  }
+
+  // Answers a submit with the result forced by testnet_force_result, without
+  // applying it. terQUEUED, ter, tel and non-final tef results leave the tx
+  // held (applied at a later close, as from rippled's queue or local retry
+  // list); tem results mark it bad.
+  submitForced(rec, opts) {
+    this.forced.count -= 1;
+    const r = this.forced.result;
+    const queued = r === 'terQUEUED';
+    const final = r === 'tefPAST_SEQ' || r === 'tefALREADY' || r === 'tefMAX_LEDGER';
+    if (U.isTem(r)) this.badCache.add(rec.hash);
+    else if (!final && !opts.failHard && !this.held.some((h) => h.hash === rec.hash)) {
+      this.held.push({ ...rec, heldSince: this.open.seq });
+    }
+    return { result: r, applied: false, broadcast: queued, kept: !opts.failHard || U.isTes(r), queued };
   }
 
   // Re-applies held transactions (all, or those of one account) to the open
@@ -285,7 +309,8 @@ class Engine extends EventEmitter {
       const retry = pass < PASSES - 1;
       const next = [];
       for (const r of pending) {
-        const o = this.applyTx(state, r.tx, r.hash, seq, out.length, parent.closeTime, { retry, preflight: 'tesSUCCESS' });
+        const o = this.applyTx(state, r.tx, r.hash, seq, out.length, parent.closeTime,
+          { retry, preflight: 'tesSUCCESS', closed: true });
         if (o.applied) out.push({ ...r, meta: o.meta, result: o.result });
         else if (o.retry || o.result.startsWith('ter')) next.push(r);
         // tef/tem/tel: not in this ledger.
@@ -318,7 +343,7 @@ class Engine extends EventEmitter {
     const r = opts.preflight ?? this.preflight(tx);
     if (r !== 'tesSUCCESS') return { result: r, applied: false };
     const view = new View(state);
-    const ctx = { view, tx, hash, engine: this, parentCloseTime, ledgerSeq };
+    const ctx = { view, tx, hash, engine: this, parentCloseTime, ledgerSeq, closed: !!opts.closed };
     const pc = this.preclaim(ctx);
     if (pc !== 'tesSUCCESS' && !U.isTec(pc)) return { result: pc, applied: false };
 
@@ -399,8 +424,9 @@ class Engine extends EventEmitter {
     if (!tx.SigningPubKey) return tx.Signers ? 'tefNOT_MULTI_SIGNING' : 'tefBAD_AUTH';
     if (kp.deriveAddress(tx.SigningPubKey) !== tx.Account) return 'tefBAD_AUTH';
     if (acct.Flags & U.LSF.disableMasterKey) return 'tefMASTER_DISABLED';
-    // checkFee.
-    if (drops(tx.Fee) < this.baseFee) return 'telINSUF_FEE_P';
+    // checkFee: the open ledger scales the base fee by the load factor; a
+    // ledger being built at close only needs the base fee.
+    if (drops(tx.Fee) < (ctx.closed ? this.baseFee : this.openLedgerFee())) return 'telINSUF_FEE_P';
     if (drops(acct.Balance) < drops(tx.Fee)) return 'terINSUF_FEE_B';
     switch (tx.TransactionType) {
       case 'Payment': return this.preclaimPayment(ctx);

@@ -230,7 +230,7 @@ const handlers = {
     const info = {
       build_version: '3.2.0-standin', complete_ledgers: engine.completeLedgers(), hostid: 'STANDIN',
       io_latency_ms: 1, jq_trans_overflow: '0', last_close: { converge_time_s: 0.1, proposers: 0 },
-      load_factor: 1, peers: 0, pubkey_node: server.nodePublic, server_state: 'full',
+      load_factor: engine.loadFactor, peers: 0, pubkey_node: server.nodePublic, server_state: 'full',
       server_state_duration_us: String((Date.now() - server.startedAt) * 1000),
       time: timeHuman(Date.now()), uptime: Math.floor((Date.now() - server.startedAt) / 1000),
       validated_ledger: {
@@ -249,8 +249,8 @@ const handlers = {
     const state = {
       build_version: '3.2.0-standin', complete_ledgers: engine.completeLedgers(), io_latency_ms: 1,
       jq_trans_overflow: '0', last_close: { converge_time: 100, proposers: 0 },
-      load_base: 256, load_factor: 256, load_factor_fee_escalation: 256, load_factor_fee_queue: 256,
-      load_factor_fee_reference: 256, load_factor_server: 256, peers: 0, pubkey_node: server.nodePublic,
+      load_base: 256, load_factor: 256 * engine.loadFactor, load_factor_fee_escalation: 256, load_factor_fee_queue: 256,
+      load_factor_fee_reference: 256, load_factor_server: 256 * engine.loadFactor, peers: 0, pubkey_node: server.nodePublic,
       server_state: 'full', server_state_duration_us: String((Date.now() - server.startedAt) * 1000),
       time: timeHuman(Date.now()), uptime: Math.floor((Date.now() - server.startedAt) / 1000),
       validated_ledger: { base_fee: Number(engine.baseFee), close_time: l.closeTime, hash: l.hash,
@@ -261,14 +261,17 @@ const handlers = {
     return { state };
   },
 
-  fee: ({ engine }) => ({
-    current_ledger_size: String(engine.open.txs.length), current_queue_size: '0',
-    drops: { base_fee: String(engine.baseFee), median_fee: '5000', minimum_fee: String(engine.baseFee),
-      open_ledger_fee: String(engine.baseFee) },
-    expected_ledger_size: '1000', ledger_current_index: engine.open.seq,
-    levels: { median_level: '128000', minimum_level: '256', open_ledger_level: '256', reference_level: '256' },
-    max_queue_size: '20000',
-  }),
+  fee: ({ engine }) => {
+    const level = String(256 * engine.loadFactor);
+    return {
+      current_ledger_size: String(engine.open.txs.length), current_queue_size: '0',
+      drops: { base_fee: String(engine.baseFee), median_fee: '5000', minimum_fee: String(engine.openLedgerFee()),
+        open_ledger_fee: String(engine.openLedgerFee()) },
+      expected_ledger_size: '1000', ledger_current_index: engine.open.seq,
+      levels: { median_level: '128000', minimum_level: level, open_ledger_level: level, reference_level: '256' },
+      max_queue_size: '20000',
+    };
+  },
 
   account_info: ({ engine }, p) => {
     requireAccountField(p);
@@ -385,7 +388,7 @@ const handlers = {
     const r = {
       accepted: out.applied || out.broadcast || out.queued || out.kept,
       applied: out.applied, broadcast: out.broadcast, kept: out.kept, queued: out.queued,
-      ...txResultFields(out.result), open_ledger_cost: String(engine.baseFee),
+      ...txResultFields(out.result), open_ledger_cost: String(engine.openLedgerFee()),
       tx_blob: dec.blob, tx_json: { ...dec.tx, hash: dec.hash }, validated_ledger_index: engine.closed.seq,
     };
     const acct = engine.readAccount(engine.open.state, dec.tx.Account);

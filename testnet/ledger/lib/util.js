@@ -96,6 +96,11 @@ const RESULT_MESSAGES = {
   terINSUF_FEE_B: "Account balance can't pay fee.",
   terNO_ACCOUNT: 'The source account does not exist.',
   terPRE_SEQ: 'Missing/inapplicable prior transaction.',
+  terQUEUED: 'Held until escalated fee drops.',
+  terRETRY: 'Retry transaction.',
+  telLOCAL_ERROR: 'Local failure.',
+  telCAN_NOT_QUEUE: 'Can not queue at this time.',
+  telCAN_NOT_QUEUE_FULL: 'Can not queue at this time: queue is full.',
 };
 
 function resultCode(token) {

@@ -210,6 +210,63 @@ test('testnet_set_fees and the --base-fee/--reserve-* options change fee and res
   }
 });
 
+test('testnet_set_load raises the open-ledger fee; held low-fee txs apply once load drops', async () => {
+  const a = H.newWallet();
+  const b = H.newWallet();
+  await L.fund(a.address, 100);
+  await L.fund(b.address, 100);
+  assert.deepEqual(await c.call({ command: 'testnet_set_load', factor: 3 }), { load_factor: 3, open_ledger_fee: '30' });
+  const f = await c.call({ command: 'fee' });
+  assert.equal(f.drops.open_ledger_fee, '30');
+  assert.equal(f.drops.base_fee, '10');
+  assert.equal(f.levels.open_ledger_level, '768');
+  assert.equal((await c.call({ command: 'server_info' })).info.load_factor, 3);
+  assert.equal((await c.call({ command: 'server_state' })).state.load_factor, 768);
+  const low = await L.submit({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(1) }, a);
+  assert.equal(low.engine_result, 'telINSUF_FEE_P');
+  assert.equal(low.open_ledger_cost, '30');
+  assert.equal(low.kept, true);
+  await L.accept();
+  const held = await c.call({ command: 'tx', transaction: low.hash, api_version: 2 });
+  assert.equal(held.validated, false, 'still held, not in a ledger');
+  assert.deepEqual((await c.call({ command: 'testnet_status' })).held, [low.hash]);
+  // Faucet still works under load (it pays the open-ledger fee).
+  assert.equal((await faucet({ xrpAmount: '10' })).status, 200);
+  await c.call({ command: 'testnet_set_load', factor: 1 });
+  await L.accept(); // the held tx is retried on the new open ledger
+  await L.accept();
+  const t = await c.call({ command: 'tx', transaction: low.hash, api_version: 2 });
+  assert.equal(t.meta.TransactionResult, 'tesSUCCESS');
+  assert.equal((await c.request({ command: 'testnet_set_load', factor: 0 })).error, 'invalidParams');
+});
+
+test('testnet_force_result: forced terQUEUED is queued and applied at a later close; forced tem is bad', async () => {
+  const a = H.newWallet();
+  const b = H.newWallet();
+  await L.fund(a.address, 100);
+  await L.fund(b.address, 100);
+  assert.deepEqual(await c.call({ command: 'testnet_force_result', result: 'terQUEUED' }), { result: 'terQUEUED', count: 1 });
+  const q = await L.submit({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(1) }, a);
+  assert.equal(q.engine_result, 'terQUEUED');
+  assert.equal(q.engine_result_code, -89);
+  assert.equal(q.queued, true);
+  assert.equal(q.applied, false);
+  assert.equal(q.accepted, true);
+  await L.accept();
+  await L.accept();
+  const t = await c.call({ command: 'tx', transaction: q.hash, api_version: 2 });
+  assert.equal(t.meta.TransactionResult, 'tesSUCCESS');
+  await c.call({ command: 'testnet_force_result', result: 'temMALFORMED', count: 1 });
+  const m = await L.submit({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(1) }, a);
+  assert.equal(m.engine_result, 'temMALFORMED');
+  const again = await c.call({ command: 'submit', tx_blob: m.blob });
+  assert.equal(again.engine_result, 'temBAD_SIGNATURE');
+  let e = await c.request({ command: 'testnet_force_result', result: 'tesSUCCESS' });
+  assert.equal(e.error, 'invalidParams');
+  e = await c.request({ command: 'testnet_force_result', result: 'terNOPE' });
+  assert.equal(e.error, 'invalidParams');
+});
+
 test('testnet_disconnect_all drops every connection after answering', async () => {
   const a = await H.connect(srv.url);
   const b = await H.connect(srv.url);
