@@ -1,0 +1,142 @@
+// End-to-end test of the payment-channel service (issue 7), run by
+// tests/paychan/run-e2e.sh inside testnet/scripts/local-net.sh: the ledger
+// stand-in, two connector stand-ins and two real xrpse daemons.
+//
+// It settles payments both ways through the connectors' control API and
+// checks, to the drop, that each connector was credited exactly what its
+// peer settled; that the channels exist on the validated ledger from each
+// engine's address to the other's, funded beyond the first 10 XRP (a
+// top-up happened) and with claims redeemed (Balance > 0); and that every
+// settlement request was answered 201.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const WebSocket = require(path.join(process.env.XRPSE_SOURCE_DIR ||
+	process.cwd(), 'testnet/node_modules/ws'));
+
+const env = (k) => {
+	const v = process.env[k];
+	if (!v)
+		throw new Error(`${k} is not set (run through run-e2e.sh)`);
+	return v;
+};
+
+async function post(url, body) {
+	const r = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(body),
+	});
+	const t = await r.text();
+	if (r.status >= 300)
+		throw new Error(`${url}: ${r.status} ${t}`);
+	return JSON.parse(t);
+}
+
+async function get(url) {
+	const r = await fetch(url);
+	if (r.status >= 300)
+		throw new Error(`${url}: ${r.status}`);
+	return r.json();
+}
+
+const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+
+async function until(what, fn, ms = 40000) {
+	const end = Date.now() + ms;
+	let last;
+	while (Date.now() < end) {
+		last = await fn();
+		if (last.ok)
+			return last;
+		await sleep(200);
+	}
+	throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
+}
+
+function rpc(url, req) {
+	return new Promise((resolve, reject) => {
+		const ws = new WebSocket(url);
+		ws.on('open', () => ws.send(JSON.stringify({ id: 1, ...req })));
+		ws.on('message', (d) => {
+			const m = JSON.parse(d.toString());
+			if (m.id !== 1)
+				return;
+			ws.close();
+			resolve(m);
+		});
+		ws.on('error', reject);
+	});
+}
+
+async function channels(from, to) {
+	const r = await rpc(env('LEDGER_WS_URL'), {
+		command: 'account_channels', account: from,
+		destination_account: to, ledger_index: 'validated',
+	});
+	return r.result ? r.result.channels : [];
+}
+
+// Settles n amounts from connector `ctl` on account `name`.
+async function settleMany(ctl, name, amounts) {
+	let sum = 0n;
+	for (const a of amounts) {
+		const r = await post(`${ctl}/accounts/${name}/settle`,
+				     { amount: a.toString(), wait: true });
+		assert.equal(r.settlement.state, 'done',
+			     JSON.stringify(r.settlement));
+		assert.equal(r.settlement.committed, a.toString());
+		sum += a;
+	}
+	return sum;
+}
+
+test('two engines settle both ways through payment channels', async () => {
+	const A = env('CONNECTOR_A_CONTROL'), B = env('CONNECTOR_B_CONTROL');
+	const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
+	assert.equal(env('ENGINES_RUNNING'), '1');
+
+	// A owes B: 9 settlements of ~1.23 XRP (11.1 XRP: more than the first
+	// 10 XRP channel holds, so a top-up is needed); B owes A: 7 smaller.
+	const ab = Array.from({ length: 9 }, (_, i) => 1234567n + BigInt(i) * 1001n);
+	const ba = Array.from({ length: 7 }, (_, i) => 345678n + BigInt(i) * 7n);
+	const [sumAB, sumBA] = await Promise.all([
+		settleMany(A, 'b', ab), settleMany(B, 'a', ba),
+	]);
+
+	// Each connector credited exactly what its peer settled, in drops
+	// (rs flavour: account scale 6).
+	const credB = await until('B credited', async () => {
+		const a = await get(`${B}/accounts/a`);
+		return { ok: BigInt(a.credited) >= sumAB, credited: a.credited,
+			 want: sumAB.toString() };
+	});
+	const credA = await until('A credited', async () => {
+		const a = await get(`${A}/accounts/b`);
+		return { ok: BigInt(a.credited) >= sumBA, credited: a.credited,
+			 want: sumBA.toString() };
+	});
+	await sleep(1500); // nothing more may arrive
+	assert.equal((await get(`${B}/accounts/a`)).credited, sumAB.toString(),
+		     JSON.stringify(credB));
+	assert.equal((await get(`${A}/accounts/b`)).credited, sumBA.toString(),
+		     JSON.stringify(credA));
+
+	// The channels on the validated ledger: alice -> bob topped up past
+	// 10 XRP; both redeemed by their destination.
+	const ab1 = await until('channel alice -> bob redeemed', async () => {
+		const c = await channels(alice, bob);
+		return { ok: c.length === 1 && BigInt(c[0].amount) > 10000000n &&
+			     BigInt(c[0].balance) > 0n, c };
+	});
+	assert.ok(BigInt(ab1.c[0].balance) <= sumAB);
+	const ba1 = await until('channel bob -> alice redeemed', async () => {
+		const c = await channels(bob, alice);
+		return { ok: c.length === 1 && BigInt(c[0].balance) > 0n, c };
+	});
+	assert.ok(BigInt(ba1.c[0].balance) <= sumBA);
+	assert.ok(BigInt(ba1.c[0].amount) >= 10000000n);
+});

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs tests/paychan/e2e.mjs inside testnet/scripts/local-net.sh: the
+# ledger stand-in (ledgers every 100 ms), two rs connector stand-ins and
+# two xrpse daemons (the binary given as $1) with short channel timers.
+# Usage: run-e2e.sh XRPSE_BINARY [local-net.sh options...]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+xrpse=${1:?usage: run-e2e.sh XRPSE_BINARY}
+shift
+export XRPSE_SOURCE_DIR=$root
+# Channel settings for a fast test (see the README's payment-channel
+# section): timers in seconds, polls in milliseconds.
+export XRPSE_PC_RETRY_S=2 XRPSE_PC_POLL_MS=1000 XRPSE_PC_TICK_MS=200
+export XRPSE_PC_CLAIM_RESEND_MS=2000 XRPSE_PC_REDEEM_CHECK_S=1
+export XRPSE_PC_HELLO_RETRY_MS=200
+exec "$root/testnet/scripts/local-net.sh" --xrpse "$xrpse" --close-ms 100 \
+	--engines yes "$@" --run node --test --test-reporter=spec \
+	"$root/tests/paychan/e2e.mjs"
