@@ -140,3 +140,71 @@ test('two engines settle both ways through payment channels', async () => {
 	assert.ok(BigInt(ba1.c[0].balance) <= sumBA);
 	assert.ok(BigInt(ba1.c[0].amount) >= 10000000n);
 });
+
+// ---- bad claims, sent straight to bob's engine as if from alice's ------
+
+const keypairs = require(path.join(process.env.XRPSE_SOURCE_DIR ||
+	process.cwd(), 'testnet/node_modules/ripple-keypairs'));
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+
+function claimHex(channel, drops) {
+	return '434C4D00' + channel + BigInt(drops).toString(16)
+		.padStart(16, '0').toUpperCase();
+}
+
+async function sendToBob(msg) {
+	const url = `${env('ENGINE_B_URL')}/accounts/${env('ENGINE_B_ACCOUNT')}/messages`;
+	const r = await fetch(url, {
+		method: 'POST',
+		headers: { 'content-type': 'application/octet-stream' },
+		body: typeof msg === 'string' ? msg : JSON.stringify(msg),
+	});
+	return { status: r.status, body: await r.text() };
+}
+
+// Sends a claim until it is not answered 503 (channel lookup).
+async function claimToBob(channel, drops, privateKey) {
+	const msg = {
+		type: 'claim', channel, amount: drops.toString(),
+		signature: keypairs.sign(claimHex(channel, drops), privateKey),
+	};
+	for (let i = 0; i < 50; i++) {
+		const r = await sendToBob(msg);
+		if (r.status !== 503) {
+			assert.equal(r.status, 201, r.body);
+			return JSON.parse(r.body);
+		}
+		await sleep(200);
+	}
+	throw new Error('claim still answered 503');
+}
+
+test('bad claims are refused with the reason and credit nothing', async () => {
+	const B = env('CONNECTOR_B_CONTROL');
+	const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
+	const seed = fs.readFileSync(path.join(env('XRPSE_NET_DIR'),
+		'config/alice.seed'), 'utf8').trim();
+	const aliceKey = keypairs.deriveKeypair(seed).privateKey;
+	const other = keypairs.deriveKeypair(keypairs.generateSeed()).privateKey;
+	const [ch] = await channels(alice, bob);
+	const id = ch.channel_id;
+	const before = (await get(`${B}/accounts/a`)).credited;
+
+	let r = await claimToBob(id, 1000n, other);
+	assert.equal(r.accepted, false);
+	assert.equal(r.code, 'bad_signature');
+	r = await claimToBob(id, BigInt(ch.amount) + 1n, aliceKey);
+	assert.equal(r.code, 'above_capacity');
+	r = await claimToBob(id, 1n, aliceKey);
+	assert.equal(r.code, 'not_increasing');
+	const unknown = crypto.randomBytes(32).toString('hex').toUpperCase();
+	r = await claimToBob(unknown, 1000n, aliceKey);
+	assert.equal(r.code, 'no_channel');
+	// Malformed messages: 400.
+	assert.equal((await sendToBob({ type: 'claim', channel: id })).status, 400);
+	assert.equal((await sendToBob('{"type":"claim"')).status, 400);
+
+	await sleep(1000);
+	assert.equal((await get(`${B}/accounts/a`)).credited, before);
+});
