@@ -543,6 +543,26 @@ enum xu_code xl_client_listen(struct xl_client *c,
 	return XU_OK;
 }
 
+enum xu_code xl_client_add_peer(struct xl_client *c, const char *addr,
+				struct xu_err *err)
+{
+	if (!valid_address(addr))
+		return xu_fail(err, XU_EINVAL, 0, "bad peer address");
+	if (!c->cfg.account)
+		return xu_fail(err, XU_EINVAL, 0, "no account to sync for");
+	for (size_t i = 0; i < c->cfg.npeers; i++)
+		if (strcmp(c->peers[i], addr) == 0)
+			return XU_OK;
+	if (c->cfg.npeers >= XL_CLIENT_MAX_PEERS)
+		return xu_fail(err, XU_ERANGE, 0, "too many peers (max %d)",
+			       XL_CLIENT_MAX_PEERS);
+	c->peers[c->cfg.npeers] = strdup(addr);
+	if (!c->peers[c->cfg.npeers])
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	c->cfg.npeers++;
+	return XU_OK;
+}
+
 void xl_client_unlisten(struct xl_client *c, void *arg)
 {
 	size_t i = 0;

@@ -85,6 +85,12 @@ struct xl_client *xl_client_new(struct lws_context *ctx,
 enum xu_code xl_client_listen(struct xl_client *c,
 			      const struct xl_client_listener *l,
 			      struct xu_err *err) XU_WARN_UNUSED;
+/* Adds a peer whose channels to us are synced from the next resync on (a
+ * known peer is a no-op).  XU_EINVAL for a bad address, XU_ERANGE when
+ * XL_CLIENT_MAX_PEERS are known. */
+enum xu_code xl_client_add_peer(struct xl_client *c, const char *addr,
+				struct xu_err *err) XU_WARN_UNUSED;
+
 /* Removes every listener whose arg is `arg`. */
 void xl_client_unlisten(struct xl_client *c, void *arg);
 /* Starts connecting; reconnects forever until xl_client_stop() or a fatal

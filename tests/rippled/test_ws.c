@@ -142,6 +142,8 @@ static void fx_free(struct fx *f)
 	free(f);
 }
 
+static bool reconnected(void *arg);
+
 static bool is_ready(void *arg)
 {
 	struct fx *f = arg;
@@ -191,6 +193,21 @@ static void test_ws_resync_pages_channels(void **state)
 	assert_int_equal(f->out, 5); /* three pages of 2, 2, 1 */
 	assert_int_equal(f->in, 1);  /* PEER has one, GONE has no account */
 	assert_true(xl_client_validated_index(f->c) >= 10);
+	/* A peer added later is synced from the next resync on. */
+	{
+		struct xu_err err;
+		assert_int_equal(xl_client_add_peer(f->c, "rNOTVALID0", &err),
+				 XU_EINVAL);
+		assert_int_equal(
+		    xl_client_add_peer(
+			f->c, "rDsbeomae4FXwgQTJp9Rs64Qg9vDiTCdBv", &err),
+		    XU_OK);
+		assert_int_equal(xl_client_add_peer(f->c, PEER, &err), XU_OK);
+		xl_ws_drop(xl_client_ws(f->c));
+		assert_true(th_run_until(f->ctx, reconnected, f, 10000));
+		assert_int_equal(f->in, 2); /* PEER + the new one */
+		assert_int_equal(f->out, 5);
+	}
 	/* ledgerClosed messages arrive at READY and move the index. */
 	f->ledgers = 0;
 	assert_int_equal(
