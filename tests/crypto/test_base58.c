@@ -14,7 +14,7 @@
 static void test_crypto_base58_roundtrip(void **state)
 {
 	(void)state;
-	uint8_t in[CR_BASE58_MAX_BYTES], out[CR_BASE58_MAX_BYTES];
+	uint8_t in[CR_BASE58_MAX_BYTES] = {0}, out[CR_BASE58_MAX_BYTES];
 	char s[CR_BASE58_MAX_STRLEN];
 	size_t n;
 
