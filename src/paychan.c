@@ -1241,8 +1241,14 @@ static enum xu_code msg_claim(struct eng_engine *e, void *arg,
 	rc = in_event(pc, &r, &ev, &why, &why_err);
 	if (rc != XU_OK && why != PC_REJ_NONE) {
 		pc->stats.claims_rejected++;
-		xu_unusual(SUB, "%s: claim %llu on channel %s refused: %s",
-			   account, u(m.u.claim.amount), id, why_err.msg);
+		/* Older claims overtaken by newer ones are routine. */
+		if (why == PC_REJ_NOT_INCREASING)
+			xu_debug(SUB, "%s: claim %llu on channel %s: %s",
+				 account, u(m.u.claim.amount), id, why_err.msg);
+		else
+			xu_unusual(
+			    SUB, "%s: claim %llu on channel %s refused: %s",
+			    account, u(m.u.claim.amount), id, why_err.msg);
 		return claim_reply(reply, m.u.claim.channel, false, r.ch.best,
 				   why, why_err.msg, err);
 	}

@@ -208,3 +208,25 @@ test('bad claims are refused with the reason and credit nothing', async () => {
 	await sleep(1000);
 	assert.equal((await get(`${B}/accounts/a`)).credited, before);
 });
+
+test('DELETE /accounts closes our channel; what we hold is redeemed', async () => {
+	const A = env('CONNECTOR_A_CONTROL');
+	const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
+	const creditedA = (await get(`${A}/accounts/b`)).credited;
+	const url = `${env('ENGINE_A_URL')}/accounts/${env('ENGINE_A_ACCOUNT')}`;
+	const r = await fetch(url, { method: 'DELETE' });
+	assert.equal(r.status, 204);
+	// Alice closes her channel as owner and asks bob to close it as
+	// destination (he redeems and closes it at once); every claim alice
+	// holds on bob's channel is redeemed (the channel is bob's to close).
+	await until('alice -> bob closed, bob -> alice fully redeemed',
+		async () => {
+			const ab = await channels(alice, bob);
+			const ba = await channels(bob, alice);
+			// Gone: alice held more than the ledger paid and
+			// redeemed it with tfClose, which pays and closes.
+			return { ok: ab.length === 0 && (ba.length === 0 ||
+				     ba[0].balance === creditedA), ab, ba };
+		});
+	assert.equal((await get(`${A}/accounts/b`)).credited, creditedA);
+});
