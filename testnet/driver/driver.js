@@ -126,6 +126,12 @@ class Ledger {
 		});
 		this.ws.on('message', (d) => this._message(JSON.parse(d.toString())));
 		this.ws.on('error', () => {});
+		this.ws.on('close', () => {
+			this.closed = true;
+			for (const p of this.pending.values())
+				p.rej(new Error('ledger connection closed'));
+			this.pending.clear();
+		});
 		await this.rpc({ command: 'subscribe', accounts: this.accounts });
 		for (const a of this.accounts)
 			await this.refresh(a);
@@ -133,6 +139,8 @@ class Ledger {
 
 	rpc(req) {
 		const id = this.nextId++;
+		if (this.closed)
+			return Promise.reject(new Error('ledger connection closed'));
 		return new Promise((res, rej) => {
 			this.pending.set(id, { res, rej });
 			this.ws.send(JSON.stringify(Object.assign({ id }, req)));
@@ -467,8 +475,19 @@ async function main() {
 	/* 4. books, from the connectors' own account state */
 	const books = {};
 	for (const d of dirs) {
-		const payer = await call(`${d.payer.control}/accounts/${d.payer.account}`);
-		const payee = await call(`${d.payee.control}/accounts/${d.payee.account}`);
+		let payer;
+		let payee;
+		try {
+			payer = await call(`${d.payer.control}/accounts/${d.payer.account}`);
+			payee = await call(`${d.payee.control}/accounts/${d.payee.account}`);
+		} catch (e) {
+			/* a connector is gone (e.g. stopped by the Ctrl-C): use
+			 * what its request log showed */
+			say(`driver: ${e.message}; books from the request logs`);
+			books[d.label] = { settled: d.settled().sum, credited: d.credited().sum,
+					   refunded: 0, pending: 0, n: d.settled().n };
+			continue;
+		}
 		let settled = 0n;
 		let refunded = 0;
 		for (const s of payer.settlements) {
@@ -477,9 +496,8 @@ async function main() {
 			else if (s.state === 'refunded')
 				refunded++;
 		}
-		/* the payee's credited units plus what it keeps below one unit
-		 * (rs leftovers) or dropped (java) */
-		let credited = S.toCommon(payee.credited, payee.scale);
+		/* the payee's books: units credited at its account scale */
+		const credited = S.toCommon(payee.credited, payee.scale);
 		const pending = payer.settlements.filter((s) => s.state === 'pending').length;
 		books[d.label] = { settled, credited, refunded, pending,
 				   n: payer.settlements.length };

@@ -75,6 +75,10 @@ fi
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
+# The services run in their own sessions (setsid, which execs in place
+# here: a background job of a script is no process-group leader), so a
+# terminal's Ctrl-C reaches only this script and the --run command; the
+# cleanup below stops the services after that command has finished.
 pids=()
 say() { echo "local-net: $*" >&2; }
 
@@ -152,7 +156,7 @@ const net = require("net");
 })();')
 
 # 1. the ledger
-node "$testnet/ledger/server.js" --port 0 --faucet-port 0 --network-id 1 \
+setsid node "$testnet/ledger/server.js" --port 0 --faucet-port 0 --network-id 1 \
 	--close-ms "$close_ms" >"$dir/ledger.log" 2>&1 &
 pids+=($!)
 line=$(wait_line "$dir/ledger.log" 'listening ws=[0-9]+ faucet=[0-9]+' "${pids[-1]}")
@@ -183,7 +187,7 @@ say "alice $alice, bob $bob"
 start_connector() {
 	local name=$1 port=$2 engine_port=$3 peer_port=$4 flavor=$5
 	# shellcheck disable=SC2086 # $verbose is one flag or nothing
-	node "$testnet/connector/server.js" --port "$port" --name "$name" \
+	setsid node "$testnet/connector/server.js" --port "$port" --name "$name" \
 		--engine-url "http://127.0.0.1:$engine_port" \
 		--peer-url "http://127.0.0.1:$peer_port" --flavor "$flavor" \
 		--threshold "$(threshold_of "$flavor")" --log-max "$log_max" $verbose \
@@ -201,7 +205,7 @@ start_engine() {
 	local name=$1 port=$2
 	local -a args
 	mapfile -t args < <(tr ' ' '\n' <"$dir/config/$name.args")
-	"$xrpse" run "${args[@]}" "${engine_args[@]}" >"$dir/engine-$name.log" 2>&1 &
+	setsid "$xrpse" run "${args[@]}" "${engine_args[@]}" >"$dir/engine-$name.log" 2>&1 &
 	pids+=($!)
 	if ! wait_port "$port" "${pids[-1]}"; then
 		say "engine $name did not start; its log:"

@@ -14,7 +14,8 @@
  * top-ups, no watching: a test double, not an engine.
  *
  * Options it can be told to misbehave with (environment):
- * FAKE_ENGINE_SKIM=N credits N drops less than each claim's increase.
+ * FAKE_ENGINE_SKIM=N credits N drops less than each claim's increase
+ * larger than N.
  */
 const fs = require('fs');
 const http = require('http');
@@ -138,7 +139,7 @@ async function onClaim(id, m) {
 	if (amount <= best.amount)
 		return { type: 'claim_reply', accepted: true, duplicate: true };
 	a.in.set(m.channel, { amount, signature: m.signature, publicKey: m.publicKey });
-	const inc = amount - best.amount - skim;
+	const inc = amount - best.amount > skim ? amount - best.amount - skim : amount - best.amount;
 	for (;;) {
 		const r = await fetch(`${connector}/accounts/${id}/settlements`, {
 			method: 'POST', headers: { 'content-type': 'application/json',
