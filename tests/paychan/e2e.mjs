@@ -43,6 +43,9 @@ async function get(url) {
 	return r.json();
 }
 
+// Account units per drop: 1 at scale 6 (rs), 1000 at scale 9 (java).
+const UNIT = BigInt(process.env.XRPSE_E2E_UNIT || '1');
+
 const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
 async function until(what, fn, ms = 40000) {
@@ -101,8 +104,10 @@ test('two engines settle both ways through payment channels', async () => {
 
 	// A owes B: 9 settlements of ~1.23 XRP (11.1 XRP: more than the first
 	// 10 XRP channel holds, so a top-up is needed); B owes A: 7 smaller.
-	const ab = Array.from({ length: 9 }, (_, i) => 1234567n + BigInt(i) * 1001n);
-	const ba = Array.from({ length: 7 }, (_, i) => 345678n + BigInt(i) * 7n);
+	const ab = Array.from({ length: 9 }, (_, i) =>
+		(1234567n + BigInt(i) * 1001n) * UNIT);
+	const ba = Array.from({ length: 7 }, (_, i) =>
+		(345678n + BigInt(i) * 7n) * UNIT);
 	const [sumAB, sumBA] = await Promise.all([
 		settleMany(A, 'b', ab), settleMany(B, 'a', ba),
 	]);
@@ -132,12 +137,12 @@ test('two engines settle both ways through payment channels', async () => {
 		return { ok: c.length === 1 && BigInt(c[0].amount) > 10000000n &&
 			     BigInt(c[0].balance) > 0n, c };
 	});
-	assert.ok(BigInt(ab1.c[0].balance) <= sumAB);
+	assert.ok(BigInt(ab1.c[0].balance) * UNIT <= sumAB);
 	const ba1 = await until('channel bob -> alice redeemed', async () => {
 		const c = await channels(bob, alice);
 		return { ok: c.length === 1 && BigInt(c[0].balance) > 0n, c };
 	});
-	assert.ok(BigInt(ba1.c[0].balance) <= sumBA);
+	assert.ok(BigInt(ba1.c[0].balance) * UNIT <= sumBA);
 	assert.ok(BigInt(ba1.c[0].amount) >= 10000000n);
 });
 
@@ -226,7 +231,8 @@ test('DELETE /accounts closes our channel; what we hold is redeemed', async () =
 			// Gone: alice held more than the ledger paid and
 			// redeemed it with tfClose, which pays and closes.
 			return { ok: ab.length === 0 && (ba.length === 0 ||
-				     ba[0].balance === creditedA), ab, ba };
+				     BigInt(ba[0].balance) * UNIT ===
+				     BigInt(creditedA)), ab, ba };
 		});
 	assert.equal((await get(`${A}/accounts/b`)).credited, creditedA);
 });
