@@ -176,30 +176,41 @@ class Ledger {
 			if (!node || node.LedgerEntryType !== 'PayChannel')
 				continue;
 			const f = node.NewFields || node.FinalFields || {};
-			const ch = this.channels.get(node.LedgerIndex) || {};
-			this.channels.set(node.LedgerIndex, Object.assign(ch, {
-				account: f.Account || ch.account,
-				destination: f.Destination || ch.destination,
-				amount: f.Amount !== undefined ? BigInt(f.Amount) : ch.amount,
-				balance: f.Balance !== undefined ? BigInt(f.Balance) :
-					 (ch.balance === undefined ? 0n : ch.balance),
-				expiration: f.Expiration || ch.expiration,
-				deleted: !!n.DeletedNode || !!ch.deleted,
-			}));
+			this._update(node.LedgerIndex, {
+				account: f.Account, destination: f.Destination,
+				amount: f.Amount !== undefined ? BigInt(f.Amount) : undefined,
+				balance: f.Balance !== undefined ? BigInt(f.Balance) : undefined,
+				expiration: f.Expiration, deleted: !!n.DeletedNode,
+			});
 		}
+		/* A successful claim proves the channel paid at least its
+		 * Balance, whatever the metadata of a channel it also closed
+		 * shows. */
+		if (rec.redeem && rec.result === 'tesSUCCESS' && tx.Channel)
+			this._update(String(tx.Channel).toUpperCase(), { balance: BigInt(tx.Balance) });
+	}
+
+	/* Merges what is known of a channel; its balance only grows. */
+	_update(id, f) {
+		const ch = this.channels.get(id) || { balance: 0n, deleted: false };
+		for (const k of ['account', 'destination', 'amount', 'expiration'])
+			if (f[k] !== undefined)
+				ch[k] = f[k];
+		if (f.balance !== undefined && f.balance > ch.balance)
+			ch.balance = f.balance;
+		ch.deleted = ch.deleted || !!f.deleted;
+		this.channels.set(id, ch);
 	}
 
 	async refresh(account) {
 		const r = await this.rpc({ command: 'account_channels', account,
 					   ledger_index: 'validated' });
-		for (const c of r.channels || []) {
-			const ch = this.channels.get(c.channel_id) || {};
-			this.channels.set(c.channel_id, Object.assign(ch, {
+		for (const c of r.channels || [])
+			this._update(c.channel_id, {
 				account: c.account, destination: c.destination_account,
 				amount: BigInt(c.amount), balance: BigInt(c.balance),
-				expiration: c.expiration, deleted: false,
-			}));
-		}
+				expiration: c.expiration,
+			});
 	}
 
 	/* Channels from `from` to `to`, live first. */
