@@ -54,6 +54,10 @@ struct entry {
 	uint32_t built_at;	 /* validated index when built */
 	uint32_t last_submit_at; /* validated index of the last submit */
 	char prelim[XL_RESULT_MAX];
+	/* A tef from its first submit: reported once its LLS passed without
+	 * it in a validated ledger (a held tx may still apply before). */
+	char fail_code[XL_RESULT_MAX];
+	struct xu_err fail_why;
 };
 
 struct rq {
@@ -513,9 +517,16 @@ static void lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	    validated_result(xl_ws_result(msg), &result, &meta, &ledger)) {
 		finish_validated(s, e, result, ledger, meta);
 	} else if (code == XU_OK || code == XU_ENOTFOUND) {
-		if (validated > e->j->lls)
+		if (validated > e->j->lls && e->fail_code[0] &&
+		    strcmp(e->fail_code, "tefMAX_LEDGER") != 0) {
+			struct xu_err why = e->fail_why;
+			char code_copy[XL_RESULT_MAX];
+			snprintf(code_copy, sizeof(code_copy), "%s",
+				 e->fail_code);
+			finish_failed(s, e, code_copy, &why);
+		} else if (validated > e->j->lls) {
 			finish_expired(s, e, validated);
-		else if (rec)
+		} else if (rec)
 			e->need_submit = true; /* make sure rippled has it */
 	} else {
 		/* Transient (timeout, busy, disconnect): asked again. */
@@ -576,15 +587,18 @@ static void submit_reply(void *arg, enum xu_code code, json_t *msg,
 		return;
 	e->submit_busy = false;
 	if (code == XU_EINVAL) {
-		/* Rejected before the engine ran (invalidTransaction,
-		 * invalidParams): deterministic on the blob, never applies. */
+		/* Rejected before the engine ran because of the blob itself
+		 * (invalidTransaction, invalidParams): deterministic, it can
+		 * never apply.  Any other error says nothing about the blob:
+		 * it is retried like a busy server, bounded by its LLS. */
 		const char *tok = xl_json_str(msg, "error");
-		finish_failed(s, e,
-			      tok && strlen(tok) < XL_RESULT_MAX
-				  ? tok
-				  : "invalidTransaction",
-			      err);
-		return;
+		if (tok && (strcmp(tok, "invalidTransaction") == 0 ||
+			    strcmp(tok, "invalidParams") == 0)) {
+			finish_failed(s, e, tok, err);
+			return;
+		}
+		xu_unusual(SUB, "%s: submit error %s: retrying", e->intent,
+			   err ? err->msg : "?");
 	}
 	if (code != XU_OK) {
 		/* tooBusy/slowDown, timeout, disconnect: same blob later. */
@@ -604,19 +618,33 @@ static void submit_reply(void *arg, enum xu_code code, json_t *msg,
 	}
 	snprintf(e->prelim, sizeof(e->prelim), "%s", r);
 	xu_debug(SUB, "%s: provisional %s", e->intent, r);
-	if (strcmp(r, "tefMAX_LEDGER") == 0 && !e->submitted_before) {
-		/* Built too late: it can never apply, safe to rebuild. */
-		finish_expired(s, e, xl_client_validated_index(s->c));
-		return;
-	}
-	if (strncmp(r, "tem", 3) == 0 ||
-	    (strncmp(r, "tef", 3) == 0 && !e->submitted_before)) {
+	if (strncmp(r, "tem", 3) == 0) {
+		/* Malformed: rippled marks the blob bad; it never applies. */
 		struct xu_err why;
 		const char *m =
 		    xl_json_str(xl_ws_result(msg), "engine_result_message");
 		xu_fail(&why, XU_EINVAL, 0, "%s%s%s", r, m ? ": " : "",
 			m ? m : "");
 		finish_failed(s, e, r, &why);
+		return;
+	}
+	if (strncmp(r, "tef", 3) == 0 && !e->submitted_before) {
+		/* Not applied now, but a provisional result is no outcome:
+		 * rippled may hold it and apply it later.  The code is
+		 * reported once the LLS passed without it. */
+		const char *m =
+		    xl_json_str(xl_ws_result(msg), "engine_result_message");
+		snprintf(e->fail_code, sizeof(e->fail_code), "%s", r);
+		xu_fail(&e->fail_why, XU_EINVAL, 0, "%s%s%s", r, m ? ": " : "",
+			m ? m : "");
+		if (strcmp(r, "tefPAST_SEQ") == 0) {
+			/* Our number was used by someone else. */
+			xu_unusual(SUB, "%s: %s: re-reading the Sequence",
+				   e->intent, r);
+			s->seq_dirty = true;
+		}
+		e->submitted_before = true;
+		e->need_submit = false;
 		return;
 	}
 	if (strncmp(r, "ter", 3) == 0 || strncmp(r, "tel", 3) == 0)

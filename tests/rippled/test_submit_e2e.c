@@ -652,6 +652,108 @@ static void test_submit_second_sender_detected(void **state)
 	w_free(w2);
 }
 
+/* Provisional results are never outcomes: forced ter/tel/tef results that
+ * rippled holds end in tesSUCCESS once the held transaction applies; a
+ * forced final tef is reported with its code only after the
+ * LastLedgerSequence passed; a tem is final at once and its Sequence is
+ * reused. */
+static void test_submit_provisional_results(void **state)
+{
+	struct fx *f = *state;
+	struct world *w = f->w;
+	static const char *const held[] = {"terPRE_SEQ", "terQUEUED",
+					   "telINSUF_FEE_P", "tefBAD_AUTH"};
+	struct w_build b[4], fin, tem, next;
+	struct xl_submit_stats st;
+	const struct w_out *r;
+	char intent[64];
+
+	for (size_t i = 0; i < 4; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].kind = W_PAYMENT;
+		b[i].dst = addr_id(DEST_ADDR);
+		b[i].amount = 20 * XRP;
+		assert_int_equal(w_control(w, "testnet_force_result",
+					   json_pack("{s:s,s:i}", "result",
+						     held[i], "count", 1)),
+				 XU_OK);
+		snprintf(intent, sizeof(intent), "held:%s", held[i]);
+		w_enqueue(w, intent, false, &b[i]);
+		expect(w, intent, XL_OUT_SUCCESS, "tesSUCCESS");
+		assert_int_equal(b[i].builds, 1);
+	}
+	xl_submit_stats(w->s, &st);
+	assert_true(st.resubmits >= 1);
+
+	/* A final tef: not held, never applies; reported after the LLS. */
+	fin = b[0];
+	fin.builds = 0;
+	assert_int_equal(w_control(w, "testnet_force_result",
+				   json_pack("{s:s,s:i}", "result",
+					     "tefPAST_SEQ", "count", 1)),
+			 XU_OK);
+	w_enqueue(w, "final:tef", false, &fin);
+	r = w_wait(w, "final:tef", 30000);
+	assert_non_null(r);
+	assert_int_equal(r->kind, XL_OUT_FAILED);
+	assert_string_equal(r->result, "tefPAST_SEQ");
+	assert_true(r->ledger == 0);
+	assert_int_equal(fin.builds, 1);
+
+	/* A tem: final at once, its Sequence taken by the next one. */
+	tem = b[0];
+	tem.builds = 0;
+	assert_int_equal(w_control(w, "testnet_force_result",
+				   json_pack("{s:s,s:i}", "result",
+					     "temMALFORMED", "count", 1)),
+			 XU_OK);
+	w_enqueue(w, "final:tem", false, &tem);
+	r = w_wait(w, "final:tem", 30000);
+	assert_non_null(r);
+	assert_int_equal(r->kind, XL_OUT_FAILED);
+	assert_string_equal(r->result, "temMALFORMED");
+	next = b[0];
+	next.builds = 0;
+	next.amount = 21 * XRP; /* not the same blob: that one is bad */
+	w_enqueue(w, "after:tem", false, &next);
+	expect(w, "after:tem", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_int_equal(next.built_sequence, tem.built_sequence);
+	assert_int_equal(journal_rows(w, "final:%"), 2);
+	assert_int_equal(eng_txjournal_count(&w->tj, XL_JSTATE_FAILED), 2);
+}
+
+/* Fee escalation above the cap: refused with a clear message; once the
+ * load is gone the next intent goes through. */
+static void test_submit_load_fee_above_cap(void **state)
+{
+	struct fx *f = *state;
+	struct world *w = f->w;
+	struct w_build p, q;
+	const struct w_out *r;
+
+	memset(&p, 0, sizeof(p));
+	p.kind = W_PAYMENT;
+	p.dst = addr_id(DEST_ADDR);
+	p.amount = 20 * XRP;
+	q = p;
+	/* open_ledger_fee = 10 x 500 = 5000 drops > the 1000 cap. */
+	assert_int_equal(
+	    w_control(w, "testnet_set_load", json_pack("{s:i}", "factor", 500)),
+	    XU_OK);
+	th_run_for(w->ctx, 300); /* a new ledger: the fee is re-read */
+	w_enqueue(w, "pay:load", false, &p);
+	r = expect(w, "pay:load", XL_OUT_REFUSED, "refused");
+	assert_non_null(strstr(r->err, "5000 drops"));
+	assert_non_null(strstr(r->err, "maximum of 1000"));
+	assert_int_equal(journal_rows(w, "pay:load"), 0);
+	assert_int_equal(
+	    w_control(w, "testnet_set_load", json_pack("{s:i}", "factor", 1)),
+	    XU_OK);
+	th_run_for(w->ctx, 300);
+	w_enqueue(w, "pay:load:2", false, &q);
+	expect(w, "pay:load:2", XL_OUT_SUCCESS, "tesSUCCESS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +778,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_submit_tem_is_final, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_second_sender_detected,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_provisional_results,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_load_fee_above_cap,
 					    setup, teardown),
 	};
 	if (!getenv("XRPSE_TEST_VERBOSE"))
