@@ -13,12 +13,15 @@
  *    (state submitted-pending) BEFORE submitting;
  *  - the outcome comes only from validated ledgers (our account's
  *    transaction stream, or `tx` by hash): tes and tec are final (tec
- *    consumes the sequence), tef/tem are final failures with their code,
- *    ter/tel, tooBusy/slowDown and connection loss are retried with the
- *    same blob; a transaction whose LastLedgerSequence passed (validated
- *    index > LLS and `tx` says not found) is definitively failed: its
- *    journal row is retired and, while attempts remain, the intent is
- *    rebuilt with a fresh Sequence (re-read from account_info);
+ *    consumes the sequence); tem is a final failure at once (the blob can
+ *    never apply); a tef from the first submit is reported with its code
+ *    once the LastLedgerSequence passed without the tx (rippled may hold
+ *    and still apply it before); ter/tel, tooBusy/slowDown and connection
+ *    loss are retried with the same blob; a transaction whose
+ *    LastLedgerSequence passed (validated index > LLS and `tx` says not
+ *    found) is definitively failed: its journal row is retired and, while
+ *    attempts remain, the intent is rebuilt with a fresh Sequence
+ *    (re-read from account_info);
  *  - at start every unfinished journal entry of the account is reconciled
  *    against the ledger before any new transaction is built.
  *
