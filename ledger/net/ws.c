@@ -135,11 +135,13 @@ static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
 	if (!s || !*s || strlen(s) > 20)
 		return false;
 	for (; *s; s++) {
+		uint64_t d;
 		if (*s < '0' || *s > '9')
 			return false;
-		if (v > (UINT64_MAX - 9) / 10)
+		d = (uint64_t)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
 			return false;
-		v = v * 10 + (uint64_t)(*s - '0');
+		v = v * 10 + d;
 	}
 	if (v > max)
 		return false;
