@@ -119,6 +119,29 @@ static long journal_rows(struct world *w, const char *like)
 	return n;
 }
 
+static bool is_fatal(void *arg)
+{
+	return xl_client_state(((struct world *)arg)->c) == XL_CLIENT_FATAL;
+}
+
+/* Runs until n more ledgers were validated. */
+static void wait_ledgers(struct world *w, uint32_t n)
+{
+	uint32_t start = xl_client_validated_index(w->c);
+	long long end = th_now_ms() + 20000;
+
+	while (xl_client_validated_index(w->c) < start + n && th_now_ms() < end)
+		th_run_for(w->ctx, 20);
+	assert_true(xl_client_validated_index(w->c) >= start + n);
+}
+
+static bool both_built(void *arg)
+{
+	struct w_build *b = arg;
+
+	return b[0].builds >= 1 && b[1].builds >= 1;
+}
+
 static const struct w_out *expect(struct world *w, const char *intent,
 				  enum xl_outcome_kind kind, const char *result)
 {
@@ -362,39 +385,52 @@ static void test_submit_disconnect_in_flight(void **state)
 {
 	struct fx *f = *state;
 	struct world *w = f->w;
-	struct w_build p[6];
+	struct w_build p[12];
 	struct inflight_ctx ic = {w, 6};
 	uint32_t before = account_seq(w, GENESIS_ADDR), after;
 	char intent[32];
 	long long deadline;
 
-	for (int i = 0; i < 6; i++) {
-		memset(&p[i], 0, sizeof(p[i]));
-		p[i].kind = W_PAYMENT;
-		p[i].dst = addr_id(DEST_ADDR);
-		p[i].amount = 10 * XRP;
-		snprintf(intent, sizeof(intent), "pay:dc:%d", i);
-		w_enqueue(w, intent, false, &p[i]);
+	/* Round 0: our side drops; round 1: the server drops everyone. */
+	for (int round = 0; round < 2; round++) {
+		for (int i = 6 * round; i < 6 * round + 6; i++) {
+			memset(&p[i], 0, sizeof(p[i]));
+			p[i].kind = W_PAYMENT;
+			p[i].dst = addr_id(DEST_ADDR);
+			p[i].amount = 10 * XRP;
+			snprintf(intent, sizeof(intent), "pay:dc:%d", i);
+			w_enqueue(w, intent, false, &p[i]);
+		}
+		ic.n = 6 * ((unsigned)round + 1);
+		assert_true(th_run_until(w->ctx, all_submitted, &ic, 15000));
+		if (round == 0)
+			xl_ws_drop(xl_client_ws(w->c));
+		else
+			assert_int_equal(
+			    xl_ws_request(xl_client_ws(w->c),
+					  json_pack("{s:s}", "command",
+						    "testnet_disconnect_all"),
+					  0, NULL, NULL, NULL),
+			    XU_OK);
+		for (int i = 6 * round; i < 6 * round + 6; i++) {
+			snprintf(intent, sizeof(intent), "pay:dc:%d", i);
+			expect(w, intent, XL_OUT_SUCCESS, "tesSUCCESS");
+		}
+		assert_true(xl_ws_connect_count(xl_client_ws(w->c)) >=
+			    2 + (unsigned)round);
 	}
-	assert_true(th_run_until(w->ctx, all_submitted, &ic, 15000));
-	xl_ws_drop(xl_client_ws(w->c));
-	for (int i = 0; i < 6; i++) {
-		snprintf(intent, sizeof(intent), "pay:dc:%d", i);
-		expect(w, intent, XL_OUT_SUCCESS, "tesSUCCESS");
-	}
-	assert_true(xl_ws_connect_count(xl_client_ws(w->c)) >= 2);
 	/* Let any stray resubmission show itself. */
 	th_run_for(w->ctx, 1000);
-	for (int i = 0; i < 6; i++) {
+	for (int i = 0; i < 12; i++) {
 		snprintf(intent, sizeof(intent), "pay:dc:%d", i);
 		assert_int_equal(w_count(w, intent), 1);
 	}
 	deadline = th_now_ms() + 5000;
 	do {
 		after = account_seq(w, GENESIS_ADDR);
-	} while (after != before + 6 && th_now_ms() < deadline);
-	assert_int_equal(after, before + 6);
-	assert_int_equal(journal_rows(w, "pay:dc:%"), 6);
+	} while (after != before + 12 && th_now_ms() < deadline);
+	assert_int_equal(after, before + 12);
+	assert_int_equal(journal_rows(w, "pay:dc:%"), 12);
 }
 
 /* The wrong network: the client refuses and stops. */
@@ -408,7 +444,7 @@ static void test_submit_network_mismatch(void **state)
 	o.port = f->srv.port;
 	o.network_id = 0; /* mainnet expected, the stand-in is 1 */
 	w = w_new(&o);
-	th_run_for(w->ctx, 1500);
+	assert_true(th_run_until(w->ctx, is_fatal, w, 10000));
 	assert_true(w->fatal);
 	assert_int_equal(xl_client_state(w->c), XL_CLIENT_FATAL);
 	assert_non_null(strstr(xl_client_fatal_err(w->c)->msg, "network id"));
@@ -424,7 +460,7 @@ static void test_submit_dropped_tx_rebuilt(void **state)
 	struct fx *f = *state;
 	struct w_opts o;
 	struct world *w;
-	struct w_build a, b;
+	struct w_build ab[2];
 	const struct w_out *ra, *rb;
 	struct xl_submit_stats st;
 	uint32_t first_seq;
@@ -438,20 +474,20 @@ static void test_submit_dropped_tx_rebuilt(void **state)
 	assert_int_equal(w_control(w, "testnet_drop_next_tx",
 				   json_pack("{s:i}", "count", 1)),
 			 XU_OK);
-	memset(&a, 0, sizeof(a));
-	a.kind = W_PAYMENT;
-	a.dst = addr_id(DEST_ADDR);
-	a.amount = 20 * XRP;
-	b = a;
-	w_enqueue(w, "pay:drop:a", false, &a);
-	w_enqueue(w, "pay:drop:b", false, &b);
-	th_run_for(w->ctx, 300);
-	first_seq = a.built_sequence;
-	assert_int_equal(b.built_sequence, first_seq + 1);
+	memset(&ab[0], 0, sizeof(ab[0]));
+	ab[0].kind = W_PAYMENT;
+	ab[0].dst = addr_id(DEST_ADDR);
+	ab[0].amount = 20 * XRP;
+	ab[1] = ab[0];
+	w_enqueue(w, "pay:drop:a", false, &ab[0]);
+	w_enqueue(w, "pay:drop:b", false, &ab[1]);
+	assert_true(th_run_until(w->ctx, both_built, ab, 10000));
+	first_seq = ab[0].built_sequence;
+	assert_int_equal(ab[1].built_sequence, first_seq + 1);
 	ra = expect(w, "pay:drop:a", XL_OUT_SUCCESS, "tesSUCCESS");
 	rb = expect(w, "pay:drop:b", XL_OUT_SUCCESS, "tesSUCCESS");
-	assert_int_equal(a.builds, 2);
-	assert_int_equal(b.builds, 2);
+	assert_int_equal(ab[0].builds, 2);
+	assert_int_equal(ab[1].builds, 2);
 	/* The gap was never crossed: the rebuilt ones reuse the numbers. */
 	assert_int_equal(ra->sequence, first_seq);
 	assert_int_equal(rb->sequence, first_seq + 1);
@@ -740,7 +776,7 @@ static void test_submit_load_fee_above_cap(void **state)
 	assert_int_equal(
 	    w_control(w, "testnet_set_load", json_pack("{s:i}", "factor", 500)),
 	    XU_OK);
-	th_run_for(w->ctx, 300); /* a new ledger: the fee is re-read */
+	wait_ledgers(w, 2); /* a new ledger: the fee is re-read */
 	w_enqueue(w, "pay:load", false, &p);
 	r = expect(w, "pay:load", XL_OUT_REFUSED, "refused");
 	assert_non_null(strstr(r->err, "5000 drops"));

@@ -163,6 +163,21 @@ static void got_reply(void *arg, enum xu_code code, json_t *msg,
 	f->msg = msg ? json_incref(msg) : NULL;
 }
 
+static bool got_ledger(void *arg)
+{
+	return ((struct fx *)arg)->ledgers >= 1;
+}
+
+static bool is_fatal(void *arg)
+{
+	return xl_client_state(((struct fx *)arg)->c) == XL_CLIENT_FATAL;
+}
+
+static bool two_connects(void *arg)
+{
+	return xl_ws_connect_count(xl_client_ws(((struct fx *)arg)->c)) >= 2;
+}
+
 static bool has_reply(void *arg)
 {
 	return ((struct fx *)arg)->replies > 0;
@@ -213,8 +228,7 @@ static void test_ws_resync_pages_channels(void **state)
 	assert_int_equal(
 	    call(f, json_pack("{s:s}", "command", "mock_close_ledger"), 0),
 	    XU_OK);
-	th_run_for(f->ctx, 300);
-	assert_true(f->ledgers >= 1);
+	assert_true(th_run_until(f->ctx, got_ledger, f, 10000));
 	assert_int_equal(f->last_ledger, xl_client_validated_index(f->c));
 	fx_free(f);
 }
@@ -225,8 +239,8 @@ static void test_ws_network_mismatch_is_fatal(void **state)
 	struct fx *f = fx_new(args, 1, NULL, 0, 0, 0);
 
 	(void)state;
-	th_run_for(f->ctx, 1500);
-	assert_int_equal(xl_client_state(f->c), XL_CLIENT_FATAL);
+	assert_true(th_run_until(f->ctx, is_fatal, f, 10000));
+	th_run_for(f->ctx, 300); /* no reconnect follows */
 	assert_int_equal(f->fatal, 1);
 	assert_int_equal(f->ready, 0);
 	assert_non_null(strstr(f->fatal_err.msg, "network id 0"));
@@ -246,8 +260,7 @@ static void test_ws_absent_network_id_means_mainnet(void **state)
 	assert_true(th_run_until(f->ctx, is_ready, f, 10000));
 	fx_free(f);
 	g = fx_new(args, 1, NULL, 0, 0, 0);
-	th_run_for(g->ctx, 1000);
-	assert_int_equal(xl_client_state(g->c), XL_CLIENT_FATAL);
+	assert_true(th_run_until(g->ctx, is_fatal, g, 10000));
 	fx_free(g);
 }
 
@@ -331,8 +344,7 @@ static void test_ws_timeout_and_ping_reconnect(void **state)
 			 XU_ETIMEOUT);
 	/* The keepalive ping times out too and the client reconnects; the
 	 * mock is still silent, so the resync cannot finish... */
-	th_run_until(f->ctx, NULL, NULL, 1500);
-	assert_true(xl_ws_connect_count(xl_client_ws(f->c)) >= 2);
+	assert_true(th_run_until(f->ctx, two_connects, f, 10000));
 	assert_int_not_equal(xl_client_state(f->c), XL_CLIENT_READY);
 	fx_free(f);
 }
@@ -394,9 +406,8 @@ static void test_ws_endless_paging_gives_up(void **state)
 	struct fx *f = fx_new(args, 1, NULL, 0, 0, 0);
 
 	(void)state;
-	th_run_for(f->ctx, 3000);
+	assert_true(th_run_until(f->ctx, two_connects, f, 30000));
 	assert_int_equal(f->ready, 0);
-	assert_true(xl_ws_connect_count(xl_client_ws(f->c)) >= 2);
 	fx_free(f);
 }
 
