@@ -1019,13 +1019,26 @@ class Connector {
 					return send(200, this._accountJSON(a));
 				if (M === 'POST' && sub === '/packets') {
 					const amt = this._controlAmount(j, a);
-					const s = this.packets(a, amt, j.direction || 'out');
-					if (s && j.wait)
-						await s.promise;
+					/* count: that many packets in a row (each
+					 * may trigger its own settlement) */
+					const count = j.count === undefined ? 1 : j.count;
+					if (!Number.isInteger(count) || count < 1 || count > 10000)
+						throw new HttpError(400, 'Bad Request',
+								    'count is a whole number 1..10000');
+					const all = [];
+					for (let i = 0; i < count; i++) {
+						const x = this.packets(a, amt, j.direction || 'out');
+						if (x)
+							all.push(x);
+					}
+					if (j.wait)
+						await Promise.all(all.map((x) => x.promise));
+					const s = all.length ? all[all.length - 1] : null;
 					/* brief: no account (its lists grow
 					 * with every settlement) */
 					return send(200, {
 						settlement: s ? this._settlementJSON(s) : null,
+						settlements: all.map((x) => this._settlementJSON(x)),
 						account: j.brief ? null : this._accountJSON(a),
 					});
 				}

@@ -17,7 +17,7 @@
  * failed settlement, 2 usage, 3 the engines never paired, 130 interrupted.
  *
  * usage: node testnet/driver/driver.js [--settlements N] [--bench]
- *        [--duration S] [--concurrency C] [--min-drops D] [--max-drops D]
+ *        [--duration S] [--concurrency C] [--batch K] [--window W] [--min-drops D] [--max-drops D]
  *        [--seed N] [--pair-timeout S] [--drain-timeout S]
  *        [--redeem close|wait|none] [--redeem-wait S] [--json FILE] [--quiet]
  */
@@ -34,7 +34,10 @@ try {
 }
 
 const USAGE = `usage: driver.js [--settlements N (200)] [--bench] [--duration S (10, bench)]
-       [--concurrency C (demo 4, bench 32; per direction)] [--min-drops D (1)]
+       [--concurrency C (demo 4, bench 32; per direction)] [--batch K (demo 1, bench 8)]
+       [--window W (bench: at most W settlements requested but not yet credited
+        per direction, 0 = unlimited; default 400)]
+       [--min-drops D (1)]
        [--max-drops D (demo 1000, bench 10)] [--seed N (1)] [--pair-timeout S (120)]
        [--drain-timeout S (60)] [--redeem close|wait|none (close)] [--redeem-wait S (60)]
        [--json FILE] [--quiet]
@@ -43,12 +46,12 @@ environment (local-net.sh): CONNECTOR_A_CONTROL CONNECTOR_B_CONTROL LEDGER_WS_UR
 
 function parseArgs(argv) {
 	const o = {
-		settlements: 200, bench: false, duration: 10, concurrency: null,
+		settlements: 200, bench: false, duration: 10, concurrency: null, batch: null, window: 400,
 		'min-drops': 1, 'max-drops': null, seed: 1, 'pair-timeout': 120,
 		'drain-timeout': 60, redeem: 'close', 'redeem-wait': 60,
 		json: null, quiet: false,
 	};
-	const nums = new Set(['settlements', 'duration', 'concurrency',
+	const nums = new Set(['settlements', 'duration', 'concurrency', 'batch', 'window',
 			      'min-drops', 'max-drops', 'seed', 'pair-timeout',
 			      'drain-timeout', 'redeem-wait']);
 	for (let i = 0; i < argv.length; i++) {
@@ -76,10 +79,12 @@ function parseArgs(argv) {
 		throw new Error('--redeem close|wait|none');
 	if (o.concurrency === null)
 		o.concurrency = o.bench ? 32 : 4;
+	if (o.batch === null)
+		o.batch = o.bench ? 8 : 1;
 	if (o['max-drops'] === null)
 		o['max-drops'] = o.bench ? 10 : 1000;
 	if (o['min-drops'] < 1 || o['max-drops'] < o['min-drops'] ||
-	    o.concurrency < 1 || (!o.bench && o.settlements < 1) ||
+	    o.concurrency < 1 || o.batch < 1 || o.batch > 10000 || (!o.bench && o.settlements < 1) ||
 	    (o.bench && o.duration < 1))
 		throw new Error('need 1 <= min-drops <= max-drops, concurrency >= 1, settlements/duration >= 1');
 	return o;
@@ -239,6 +244,7 @@ class LogReader {
 		this.seen = new Set();
 		this.settlements = new Map(); /* key -> {t, amount, scale, status} */
 		this.credits = []; /* {t, amount, scale, key} */
+		this.creditSum = 0n; /* common scale */
 	}
 
 	/* Reads new entries of the E3 (out) and A1 (in) routes; entries still
@@ -274,6 +280,7 @@ class LogReader {
 				   e.credited !== undefined && !e.replay && body) {
 				this.credits.push({ t: e.t, amount: BigInt(body.amount),
 						    scale: body.scale, key });
+				this.creditSum += S.toCommon(body.amount, body.scale);
 			}
 		}
 		if (this.seen.size > 200000)
@@ -292,7 +299,32 @@ class Direction {
 		this.payee = payee;
 		this.issued = 0;
 		this.failed = 0;
-		this.warmKeys = new Set();
+		this.cumIssued = []; /* cumulative requested amounts (common scale) */
+		this.warmKeys = new Set(); /* the pairing drops' keys: no latency sample */
+	}
+
+	/* Requested here but not yet covered by the payee's credits (the
+	 * pairing drop included). */
+	outstanding() {
+		const c = this.payee.log.creditSum;
+		let lo = 0;
+		let hi = this.cumIssued.length;
+		while (lo < hi) {
+			const mid = (lo + hi) >> 1;
+			if (this.cumIssued[mid] <= c)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return this.cumIssued.length - lo;
+	}
+
+	request(amount, count) {
+		let cum = this.cumIssued.length ? this.cumIssued[this.cumIssued.length - 1] : 0n;
+		for (let i = 0; i < count; i++) {
+			cum += amount;
+			this.cumIssued.push(cum);
+		}
 	}
 
 	settled() {
@@ -373,17 +405,20 @@ async function main() {
 	say(`driver: connector A (${A.flavor}, scale ${A.scale}) fronts alice ${env.ALICE_ADDRESS}; ` +
 	    `connector B (${B.flavor}, scale ${B.scale}) fronts bob ${env.BOB_ADDRESS}`);
 
-	const pay = async (d, drops, warm) => {
+	/* `count` packets of `drops` each, every one settling on its own */
+	const pay = async (d, drops, warm, count = 1) => {
+		d.request(S.toCommon(drops, 6), count);
 		const r = await call(`${d.payer.control}/accounts/${d.payer.account}/packets`, 'POST', {
 			amount: S.dropsToUnits(drops, d.payer.scale).toString(),
-			wait: true, brief: true,
+			count, wait: true, brief: true,
 		});
-		const s = r.settlement;
-		if (!s || s.state !== 'done')
-			d.failed++;
-		if (warm && s && s.attempts && s.attempts[0])
-			d.warmKeys.add(s.attempts[0].key);
-		return s;
+		const all = r.settlements || (r.settlement ? [r.settlement] : []);
+		d.failed += count - all.filter((s) => s.state === 'done').length;
+		if (warm)
+			for (const s of all)
+				if (s.attempts && s.attempts[0])
+					d.warmKeys.add(s.attempts[0].key);
+		return all;
 	};
 	const pollAll = () => Promise.all([A.log.poll(), B.log.poll()]);
 
@@ -412,11 +447,18 @@ async function main() {
 	const more = (d) => !stopping && (o.bench ? now() < tEnd : d.issued < o.settlements);
 	const worker = async (d) => {
 		while (more(d)) {
-			d.issued++;
+			const k = o.bench ? o.batch : Math.min(o.batch, o.settlements - d.issued);
+			/* bench: a bounded backlog, so the figures are the
+			 * throughput the engines sustain at bounded latency */
+			while (o.bench && o.window && d.outstanding() + k > o.window && more(d))
+				await sleep(2);
+			if (!more(d))
+				break;
+			d.issued += k;
 			try {
-				await pay(d, next(), false);
+				await pay(d, next(), false, k);
 			} catch (e) {
-				d.failed++;
+				d.failed += k;
 				say(`driver: ${d.label}: ${e.message}`);
 				await sleep(200);
 			}
@@ -457,7 +499,7 @@ async function main() {
 				progress();
 				lastPrint = now();
 			}
-			await sleep(100);
+			await sleep(o.bench ? 20 : 100);
 		}
 	})();
 	const workers = [];
@@ -553,7 +595,7 @@ async function main() {
 	let ok = true;
 	const lines = [];
 	const out = { mode: o.bench ? 'bench' : 'demo', flavors: { a: A.flavor, b: B.flavor },
-		      concurrency: o.concurrency, directions: {} };
+		      concurrency: o.concurrency, batch: o.batch, window: o.bench ? o.window : null, directions: {} };
 	lines.push('');
 	lines.push(`== xrpse ${o.bench ? 'benchmark' : 'demo'} summary ==`);
 	let total = 0;
@@ -588,7 +630,8 @@ async function main() {
 	const tput = total / secs;
 	const p = (q) => S.percentile(allLat, q);
 	lines.push(`throughput  ${tput.toFixed(1)} settlements/s (${total} both ways, first request to last credit ` +
-		   `${secs.toFixed(2)} s, concurrency ${o.concurrency} per direction)`);
+		   `${secs.toFixed(2)} s, concurrency ${o.concurrency}x${o.batch}` +
+		   `${o.bench && o.window ? ', window ' + o.window : ''} per direction)`);
 	lines.push(`latency     p50 ${S.ms(p(50))}  p90 ${S.ms(p(90))}  p99 ${S.ms(p(99))}  max ${S.ms(p(100))}  ` +
 		   `(n=${allLat.length}; connector settlement request -> peer connector credit)`);
 	out.throughput = tput;

@@ -404,6 +404,22 @@ test('control API: log paging, bad input, unknown routes', async (t) => {
 	assert.equal((await call(`${c.controlUrl}/log`)).json.length, 0);
 });
 
+test('packets count: one settlement per packet at threshold; brief leaves the account out', async (t) => {
+	const { c } = await setup(t, { threshold: '10' });
+	assert.equal((await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' })).status, 201);
+	const r = (await call(`${c.controlUrl}/accounts/a/packets`, 'POST',
+			      { amount: '10', count: 3, wait: true, brief: true })).json;
+	assert.equal(r.account, null);
+	assert.deepEqual(r.settlements.map((s) => [s.amount, s.state]),
+			 [['10', 'done'], ['10', 'done'], ['10', 'done']]);
+	assert.equal(r.settlement.id, r.settlements[2].id);
+	const small = (await call(`${c.controlUrl}/accounts/a/packets`, 'POST', { amount: '4', count: 2 })).json;
+	assert.deepEqual(small.settlements, []);
+	assert.equal(small.account.balance, '8');
+	for (const count of [0, 1.5, '2', 10001])
+		assert.equal((await call(`${c.controlUrl}/accounts/a/packets`, 'POST', { amount: '1', count })).status, 400);
+});
+
 test('log entries carry a fine timestamp; route lists; the oldest are dropped past logMax', async (t) => {
 	const { c } = await setup(t, { logMax: 3 });
 	const before = performance.timeOrigin + performance.now();

@@ -189,6 +189,11 @@ const srv = http.createServer((req, res) => {
 					return send(res, 404, { title: 'no such account' });
 				const q = JSON.parse(body);
 				const a = accounts.get(m[1]);
+				const key = req.headers['idempotency-key'];
+				a.keys = a.keys || new Set();
+				if (key && a.keys.has(key))
+					return send(res, 201, { amount: q.amount, scale: q.scale });
+				a.keys.add(key);
 				const scale = Number(q.scale);
 				const nano = BigInt(q.amount) * 10n ** BigInt(9 - scale) + (a.left || 0n);
 				a.left = nano % 1000n;
