@@ -47,6 +47,7 @@
 #define HELLO_PENDING INT64_MAX /* a hello is with the outbox */
 #define MAX_DUE_HELLOS 32
 #define LOOKUP_TIMEOUT_MS 10000
+#define LOOKUP_FORGET_MS (10 * 60 * 1000)
 #define HEXID (2 * CR_CHANNEL_ID_BYTES + 1)
 
 enum build_kind { B_CREATE, B_FUND, B_CLOSE, B_REDEEM };
@@ -716,6 +717,13 @@ static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 
 		switch (f->kind) {
 		case PC_FX_SUBMIT_CREATE:
+			/* A new channel: the last claim was on the old one. */
+			o->claim_amount = xl_drops_zero();
+			o->claim_siglen = 0;
+			memset(o->claim_sig, 0, sizeof(o->claim_sig));
+			a = acct_of(pc, o->account);
+			if (a)
+				a->peer_best = xl_drops_zero();
 			o->create_n++;
 			o->tx_amount = f->amount;
 			b = build_add(pc, B_CREATE, o->account, o->create_n,
@@ -762,7 +770,8 @@ static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 				return rc;
 			break;
 		case PC_FX_RESEND_CLAIM:
-			if (xl_drops_is_zero(o->claim_amount))
+			if (xl_drops_is_zero(o->claim_amount) ||
+			    !xl_drops_eq(o->claim_amount, f->amount))
 				break;
 			rc = send_claim(pc, o, err);
 			if (rc != XU_OK)
@@ -1874,6 +1883,26 @@ out:
 	return rc;
 }
 
+/* Forgets lookups idle for LOOKUP_FORGET_MS (a peer naming random
+ * channels must not grow the list; known channels come back with the
+ * next poll). */
+static void lookups_prune(struct eng_paychan *pc, int64_t now)
+{
+	struct lookup **p = &pc->lookups;
+
+	while (*p) {
+		struct lookup *l = *p;
+
+		if (!l->inflight && !l->wanted && l->seen_ms &&
+		    now - l->seen_ms > LOOKUP_FORGET_MS) {
+			*p = l->next;
+			free(l);
+			continue;
+		}
+		p = &l->next;
+	}
+}
+
 void eng_paychan_tick(struct eng_paychan *pc)
 {
 	int64_t now = wall_ms();
@@ -1883,6 +1912,7 @@ void eng_paychan_tick(struct eng_paychan *pc)
 
 	if (!pc || eng_store_in_tx(pc->st))
 		return;
+	lookups_prune(pc, now);
 	timer = now - pc->last_tick_ms >= (int64_t)pc->cfg.tick_ms;
 	if (timer)
 		pc->last_tick_ms = now;

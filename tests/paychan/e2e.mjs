@@ -8,7 +8,7 @@
 // engine's address to the other's, funded beyond the first 10 XRP (a
 // top-up happened) and with claims redeemed (Balance > 0); and that every
 // settlement request was answered 201.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -213,6 +213,67 @@ test('bad claims are refused with the reason and credit nothing', async () => {
 	await sleep(1000);
 	assert.equal((await get(`${B}/accounts/a`)).credited, before);
 });
+
+// ---- crash: bob's engine killed with claims and credits in flight ------
+
+const { spawn } = require('node:child_process');
+const net = require('node:net');
+let restarted = null; // bob's engine started by this test
+
+after(() => {
+	if (restarted)
+		restarted.kill('SIGTERM');
+});
+
+function portOpen(port) {
+	return new Promise((resolve) => {
+		const c = net.connect(port, '127.0.0.1');
+		c.on('connect', () => { c.destroy(); resolve(true); });
+		c.on('error', () => resolve(false));
+	});
+}
+
+test('kill -9 of an engine loses no claim and credits nothing twice',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'),
+		      B = env('CONNECTOR_B_CONTROL');
+		const cfg = path.join(env('XRPSE_NET_DIR'), 'config');
+		const pid = Number(fs.readFileSync(path.join(cfg, 'bob.db.lock'),
+						   'utf8').trim());
+		const port = Number(new URL(env('ENGINE_B_URL')).port);
+		const creditedB = BigInt((await get(`${B}/accounts/a`)).credited);
+		const creditedA = BigInt((await get(`${A}/accounts/b`)).credited);
+		// Settlements both ways; bob dies right after committing his.
+		const ab = Array.from({ length: 5 }, (_, i) =>
+			(200001n + BigInt(i)) * UNIT);
+		const ba = Array.from({ length: 5 }, (_, i) =>
+			(300003n + BigInt(i)) * UNIT);
+		const [sumAB, sumBA] = await Promise.all([
+			settleMany(A, 'b', ab), settleMany(B, 'a', ba),
+		]);
+		process.kill(pid, 'SIGKILL');
+		await until('bob down', async () => ({ ok: !(await portOpen(port)) }));
+		await sleep(500);
+		const args = fs.readFileSync(path.join(cfg, 'bob.args'), 'utf8')
+			.split(/\s+/).filter((x) => x);
+		const log = fs.openSync(path.join(env('XRPSE_NET_DIR'),
+						  'engine-bob-restarted.log'), 'a');
+		restarted = spawn(process.env.XRPSE_BIN, ['run', ...args],
+				  { stdio: ['ignore', log, log] });
+		restarted.unref();
+		await until('bob up again', async () => ({ ok: await portOpen(port) }));
+		await until('credits after the restart', async () => {
+			const b = BigInt((await get(`${B}/accounts/a`)).credited);
+			const a = BigInt((await get(`${A}/accounts/b`)).credited);
+			return { ok: b >= creditedB + sumAB && a >= creditedA + sumBA,
+				 b: b.toString(), a: a.toString() };
+		});
+		await sleep(2500); // resends after the restart must not count
+		assert.equal(BigInt((await get(`${B}/accounts/a`)).credited),
+			     creditedB + sumAB);
+		assert.equal(BigInt((await get(`${A}/accounts/b`)).credited),
+			     creditedA + sumBA);
+	});
 
 test('DELETE /accounts closes our channel; what we hold is redeemed', async () => {
 	const A = env('CONNECTOR_A_CONTROL');

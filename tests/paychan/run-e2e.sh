@@ -7,7 +7,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 xrpse=${1:?usage: run-e2e.sh XRPSE_BINARY}
 shift
-export XRPSE_SOURCE_DIR=$root
+export XRPSE_SOURCE_DIR=$root XRPSE_BIN=$xrpse
 # Channel settings for a fast test (see the README's payment-channel
 # section): timers in seconds, polls in milliseconds.
 export XRPSE_PC_RETRY_S=2 XRPSE_PC_POLL_MS=1000 XRPSE_PC_TICK_MS=200
