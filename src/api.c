@@ -47,6 +47,7 @@ enum route {
 	R_DEV_CLOCK,
 	R_DEV_CREDIT,
 	R_DEV_MESSAGE,
+	R_DEV_FAIL,
 };
 
 /* problem+json text (malloc'd) for status/title/detail. */
@@ -142,6 +143,8 @@ static enum route route_of(const char *path, bool dev, char *id, size_t *id_len)
 		return R_DEV_CREDIT;
 	if (dev && !strcmp(path, "/dev/message"))
 		return R_DEV_MESSAGE;
+	if (dev && !strcmp(path, "/dev/fail-commits"))
+		return R_DEV_FAIL;
 	if (!strncmp(path, "/accounts/", 10))
 		rest = path + 10;
 	else if (dev && !strncmp(path, "/dev/accounts/", 14))
@@ -465,6 +468,19 @@ static void on_dev(struct eng_engine *e, struct eng_http_conn *c,
 		problem(c, 400, NULL, "body must be a JSON object", NULL);
 		return;
 	}
+	if (rt == R_DEV_FAIL) {
+		v = json_object_get(body, "count");
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			json_decref(body);
+			problem(c, 400, NULL, "count must be an integer >= 0",
+				NULL);
+			return;
+		}
+		eng_engine_fail_commits(e, (unsigned)json_integer_value(v));
+		json_decref(body);
+		reply_json(c, 200, json_pack("{s:b}", "ok", 1));
+		return;
+	}
 	if (rt == R_DEV_CLOCK) {
 		v = json_object_get(body, "advance_s");
 		if (!json_is_integer(v)) {
@@ -564,6 +580,7 @@ void eng_api_on_request(void *arg, struct eng_http_conn *c,
 	case R_DEV_CLOCK:
 	case R_DEV_CREDIT:
 	case R_DEV_MESSAGE:
+	case R_DEV_FAIL:
 		allow = "Allow: POST\r\n";
 		break;
 	case R_ACCOUNT:
@@ -618,6 +635,7 @@ void eng_api_on_request(void *arg, struct eng_http_conn *c,
 	case R_DEV_CLOCK:
 	case R_DEV_CREDIT:
 	case R_DEV_MESSAGE:
+	case R_DEV_FAIL:
 		on_dev(e, c, r, rt);
 		return;
 	}

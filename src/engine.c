@@ -60,6 +60,7 @@ struct eng_engine {
 	size_t ntypes;
 	int64_t clock_offset;
 	int64_t last_gc;
+	unsigned fail_commits; /* test-only: commits still to fail */
 	bool stopping;
 	struct eng_engine_stats stats;
 	struct eng_txjournal tj;    /* the rippled client's journal */
@@ -104,6 +105,11 @@ void eng_engine_advance_clock(struct eng_engine *e, int64_t secs)
 {
 	e->clock_offset += secs;
 	xu_info("engine", "dev clock moved by %lld s", (long long)secs);
+}
+
+void eng_engine_fail_commits(struct eng_engine *e, unsigned n)
+{
+	e->fail_commits = n;
 }
 
 struct eng_paychan *eng_engine_paychan(struct eng_engine *e)
@@ -194,6 +200,12 @@ static void run_batch(struct eng_engine *e)
 		rc = eng_api_apply(e, j, &err);
 		enqueued |= j->enqueued;
 		n++;
+	}
+	if (rc == XU_OK && e->fail_commits) {
+		e->fail_commits--;
+		rc = xu_fail(&err, XU_ESTORE, 0,
+			     "commit failed (--dev-api "
+			     "fail-commits)");
 	}
 	if (rc == XU_OK)
 		rc = eng_store_commit(e->store, &err);

@@ -95,6 +95,9 @@ int eng_engine_port(struct eng_engine *e);
 int64_t eng_engine_now(struct eng_engine *e);
 /* Moves the engine clock (test-only, /dev/clock). */
 void eng_engine_advance_clock(struct eng_engine *e, int64_t secs);
+/* Makes the next n group commits fail (rolled back, answered 500) as if
+ * the disk had failed (test-only, /dev/fail-commits). */
+void eng_engine_fail_commits(struct eng_engine *e, unsigned n);
 
 /* Status strings for /health. */
 struct eng_engine_stats {

@@ -84,3 +84,28 @@ test('kill -9 between a credit\'s first try and its acknowledgement: same key an
   await d.close();
   await c.close();
 });
+
+test('a failed commit answers 500 to the whole batch, caches nothing, and a retry succeeds once', async () => {
+  const d = await new Daemon().start();
+  d.allowBroken = true;
+  assert.equal((await d.createAccount('fc')).status, 201);
+  assert.equal((await d.req('POST', '/dev/fail-commits', { body: { count: 1 } })).status, 200);
+  const q = { amount: '3', scale: 0 };
+  const r = await d.settle('fc', q, 'F1');
+  assert.equal(r.status, 500, r.text);
+  assert.equal(r.headers.get('content-type'), 'application/problem+json');
+  assert.match(d.log, /BROKEN.*rolled back/);
+  assert.equal(await d.owed('fc'), 0n);
+  assert.equal(d.sql("SELECT count(*) FROM idempotency WHERE key = 'F1'"), '0');
+  // Every job of a failed batch fails: two more failures in a row.
+  assert.equal((await d.req('POST', '/dev/fail-commits', { body: { count: 2 } })).status, 200);
+  assert.equal((await d.createAccount('fc2')).status, 500);
+  assert.equal((await d.settle('fc', q, 'F2')).status, 500);
+  assert.equal((await d.account('fc2')).status, 404);
+  // Not cached: the same keys now succeed, once.
+  assert.equal((await d.settle('fc', q, 'F1')).status, 201);
+  assert.equal((await d.settle('fc', q, 'F1')).status, 201);
+  assert.equal((await d.settle('fc', q, 'F2')).status, 201);
+  assert.equal(await d.owed('fc'), 6000000n);
+  await d.close();
+});

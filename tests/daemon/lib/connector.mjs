@@ -8,13 +8,17 @@ export class Connector {
   constructor() {
     this.requests = [];      // every request: {method, path, headers, body}
     this.credited = new Map(); // idempotency key -> amount string
-    this.script = [];        // queue of responders for the next requests
+    this.script = [];        // responders for the next settlement requests
+    this.msgScript = [];     // responders for the next message requests
     this.fallback = (req) => defaultReply(req);
   }
 
-  // Queues a responder: a status number, an object {status, body,
-  // headers}, 'hang' (never answer), or 'reset' (destroy the socket).
+  // Queues responders for the next credits (POST .../settlements): a
+  // status number, an object {status, body, headers}, 'hang' (never
+  // answer), or 'reset' (destroy the socket).  nextMessage: the same for
+  // POST .../messages.  Other requests get the default reply.
   next(...rs) { this.script.push(...rs); return this; }
+  nextMessage(...rs) { this.msgScript.push(...rs); return this; }
 
   async start() {
     this.server = http.createServer((req, res) => {
@@ -32,7 +36,8 @@ export class Connector {
   handle(req, res, body) {
     const rec = { method: req.method, path: req.url, headers: req.headers, body: body.toString('utf8'), at: Date.now() };
     this.requests.push(rec);
-    let r = this.script.length ? this.script.shift() : this.fallback(rec);
+    const q = /\/settlements$/.test(req.url) ? this.script : /\/messages$/.test(req.url) ? this.msgScript : [];
+    let r = q.length ? q.shift() : this.fallback(rec);
     if (typeof r === 'number') r = { status: r };
     if (r === 'hang') { this.hung = this.hung || []; this.hung.push(res); return; }
     if (r === 'reset') { req.socket.destroy(); return; }

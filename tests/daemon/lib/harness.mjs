@@ -58,6 +58,9 @@ function cleanEnv() {
   return env;
 }
 
+const live = new Set();
+process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+
 export class Daemon {
   // opts: dir (reused across restarts), connectorUrl, args (extra), env
   constructor(opts = {}) {
@@ -88,6 +91,11 @@ export class Daemon {
       env: { ...cleanEnv(), ...this.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    // Never keep the test process alive; kill leftovers when it exits.
+    this.proc.unref();
+    this.proc.stderr.unref();
+    live.add(this.proc);
+    this.proc.on('exit', () => live.delete(this.proc));
     this.exited = new Promise((resolve) => {
       this.proc.on('exit', (code, signal) => resolve({ code, signal }));
     });
