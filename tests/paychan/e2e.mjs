@@ -275,6 +275,66 @@ test('kill -9 of an engine loses no claim and credits nothing twice',
 			     creditedA + sumBA);
 	});
 
+// ---- the peer closes its channel behind our back -----------------------
+
+test('a close by the peer is answered by a redemption before expiry',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'),
+		      B = env('CONNECTOR_B_CONTROL');
+		const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
+		const ws = env('LEDGER_WS_URL');
+		// Alice holds claims the ledger has not paid yet.
+		const before = BigInt((await get(`${A}/accounts/b`)).credited);
+		const more = 123457n * UNIT;
+		await settleMany(B, 'a', [more]);
+		await until('A credited', async () => {
+			const c = BigInt((await get(`${A}/accounts/b`)).credited);
+			return { ok: c === before + more, c: c.toString() };
+		});
+		const total = before + more;
+		const [ch] = await channels(bob, alice);
+		assert.ok(BigInt(ch.balance) * UNIT < total);
+		// Bob closes it as owner, signing outside his engine: the
+		// ledger sets Expiration = now + SettleDelay.
+		const info = await rpc(ws, { command: 'account_info', account: bob,
+					     ledger_index: 'current' });
+		const tx = {
+			TransactionType: 'PaymentChannelClaim', Account: bob,
+			Channel: ch.channel_id, Flags: 0x00020000, Fee: '12',
+			Sequence: info.result.account_data.Sequence,
+			LastLedgerSequence: info.result.ledger_current_index + 20,
+		};
+		const signed = JSON.parse(require('node:child_process')
+			.execFileSync(process.env.XRPSE_BIN, ['tx', 'sign',
+				'--seed-file', path.join(env('XRPSE_NET_DIR'),
+							 'config/bob.seed'),
+				'--tx', JSON.stringify(tx)]).toString());
+		const sub = await rpc(ws, { command: 'submit',
+					    tx_blob: signed.tx_blob });
+		assert.equal(sub.result.engine_result, 'tesSUCCESS',
+			     JSON.stringify(sub));
+		// Most of the settle delay passes; alice must redeem it all
+		// before the Expiration.
+		const expiring = await until('Expiration on the ledger', async () => {
+			const [c] = await channels(bob, alice);
+			return { ok: c && c.expiration !== undefined, c };
+		});
+		await rpc(ws, { command: 'testnet_advance_time',
+				seconds: ch.settle_delay - 20 * 3600 });
+		await until('alice redeemed everything', async () => {
+			const [c] = await channels(bob, alice);
+			return { ok: c && BigInt(c.balance) * UNIT === total, c,
+				 want: total.toString() };
+		});
+		// Past the Expiration bob's engine finalizes the close.
+		await rpc(ws, { command: 'testnet_advance_time',
+				seconds: 21 * 3600 });
+		await until('channel gone', async () => {
+			const c = await channels(bob, alice);
+			return { ok: c.length === 0, c, expiring: expiring.c };
+		});
+	});
+
 test('DELETE /accounts closes our channel; what we hold is redeemed', async () => {
 	const A = env('CONNECTOR_A_CONTROL');
 	const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
