@@ -146,6 +146,32 @@ test('two engines settle both ways through payment channels', async () => {
 	assert.ok(BigInt(ba1.c[0].amount) >= 10000000n);
 });
 
+test('hundreds of settlements both ways, credits equal to the drop',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'),
+		      B = env('CONNECTOR_B_CONTROL');
+		const a0 = BigInt((await get(`${A}/accounts/b`)).credited);
+		const b0 = BigInt((await get(`${B}/accounts/a`)).credited);
+		// 4 concurrent streams each way, 40 settlements each.
+		const stream = (ctl, name, seed) => settleMany(ctl, name,
+			Array.from({ length: 40 }, (_, i) =>
+				(10007n + BigInt(seed * 1000 + i)) * UNIT));
+		const sums = await Promise.all([0, 1, 2, 3].flatMap((k) => [
+			stream(A, 'b', k), stream(B, 'a', k + 4)]));
+		let ab = 0n, ba = 0n;
+		sums.forEach((x, i) => { if (i % 2 === 0) ab += x; else ba += x; });
+		await until('all credited', async () => {
+			const b = BigInt((await get(`${B}/accounts/a`)).credited);
+			const a = BigInt((await get(`${A}/accounts/b`)).credited);
+			return { ok: b >= b0 + ab && a >= a0 + ba };
+		});
+		await sleep(1000);
+		assert.equal(BigInt((await get(`${B}/accounts/a`)).credited),
+			     b0 + ab);
+		assert.equal(BigInt((await get(`${A}/accounts/b`)).credited),
+			     a0 + ba);
+	});
+
 // ---- bad claims, sent straight to bob's engine as if from alice's ------
 
 const keypairs = require(path.join(process.env.XRPSE_SOURCE_DIR ||
