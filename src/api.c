@@ -409,23 +409,25 @@ static void on_health(struct eng_engine *e, struct eng_http_conn *c)
 	eng_engine_stats(e, &st);
 	if (eng_outbox_stats(eng_engine_outbox(e), &ob, &err) != XU_OK)
 		store_ok = false;
-	v = json_pack("{s:s,s:s,s:{s:b},s:{s:s,s:o,s:I,s:I,s:I,s:o,s:o},"
-		      "s:o,s:{s:I,s:I,s:I,s:i}}",
-		      "status", store_ok ? "ok" : "degraded", "address",
-		      eng_engine_address(e), "store", "ok", store_ok,
-		      "connector", "url", cfg->connector_url, "reachable",
-		      ob.last_success_ms == 0 && ob.last_failure_ms == 0
-			  ? json_null()
-			  : json_boolean(ob.reachable),
-		      "pending", (json_int_t)ob.pending, "inflight",
-		      (json_int_t)ob.inflight, "parked", (json_int_t)ob.parked,
-		      "last_success_ms", time_or_null(ob.last_success_ms),
-		      "last_failure_ms", time_or_null(ob.last_failure_ms),
-		      "rippled", xl_rippled_health(eng_engine_rippled(e)),
-		      "api", "requests", (json_int_t)st.requests, "batches",
-		      (json_int_t)st.batches, "batched_jobs",
-		      (json_int_t)st.batched_jobs, "connections",
-		      (int)st.conns);
+	v = json_pack(
+	    "{s:s,s:s,s:{s:b},s:{s:s,s:o,s:I,s:I,s:I,s:o,s:o},"
+	    "s:o,s:{s:I,s:I,s:I,s:I,s:I,s:i}}",
+	    "status", store_ok ? "ok" : "degraded", "address",
+	    eng_engine_address(e), "store", "ok", store_ok, "connector", "url",
+	    cfg->connector_url, "reachable",
+	    ob.last_success_ms == 0 && ob.last_failure_ms == 0
+		? json_null()
+		: json_boolean(ob.reachable),
+	    "pending", (json_int_t)ob.pending, "inflight",
+	    (json_int_t)ob.inflight, "parked", (json_int_t)ob.parked,
+	    "last_success_ms", time_or_null(ob.last_success_ms),
+	    "last_failure_ms", time_or_null(ob.last_failure_ms), "rippled",
+	    xl_rippled_health(eng_engine_rippled(e)), "api", "requests",
+	    (json_int_t)st.requests, "batches", (json_int_t)st.batches,
+	    "batched_jobs", (json_int_t)st.batched_jobs, "batch_us_avg",
+	    (json_int_t)(st.batches ? st.batch_us_total / st.batches : 0),
+	    "batch_us_max", (json_int_t)st.batch_us_max, "connections",
+	    (int)st.conns);
 	reply_json(c, store_ok ? 200 : 503, v);
 }
 

@@ -63,10 +63,10 @@ struct eng_engine {
 	unsigned fail_commits; /* test-only: commits still to fail */
 	bool stopping;
 	struct eng_engine_stats stats;
-	struct eng_txjournal tj;    /* the rippled client's journal */
-	struct xl_rippled *rippled; /* ledger/net: client + tx queue */
+	struct eng_txjournal tj;     /* the rippled client's journal */
+	struct xl_rippled *rippled;  /* ledger/net: client + tx queue */
 	struct eng_paychan *paychan; /* payment channels (src/paychan.c) */
-	int exit_code;		    /* 1: rippled serves another network */
+	int exit_code;		     /* 1: rippled serves another network */
 };
 
 static volatile sig_atomic_t g_stop;
@@ -78,6 +78,14 @@ static void on_signal(int sig)
 	g_stop = 1;
 	if (g_ctx)
 		lws_cancel_service(g_ctx);
+}
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t mono_ms(void)
@@ -190,11 +198,13 @@ static void run_batch(struct eng_engine *e)
 	enum xu_code rc;
 	bool enqueued = false;
 	size_t n = 0;
+	int64_t t0;
 
 	e->head = NULL;
 	e->tail = &e->head;
 	if (!list)
 		return;
+	t0 = mono_us();
 	rc = eng_store_begin(e->store, &err);
 	for (j = list; rc == XU_OK && j; j = j->next) {
 		rc = eng_api_apply(e, j, &err);
@@ -223,6 +233,10 @@ static void run_batch(struct eng_engine *e)
 	eng_paychan_batch_done(e->paychan, rc == XU_OK);
 	e->stats.batches++;
 	e->stats.batched_jobs += n;
+	t0 = mono_us() - t0;
+	e->stats.batch_us_total += (uint64_t)t0;
+	if ((uint64_t)t0 > e->stats.batch_us_max)
+		e->stats.batch_us_max = (uint64_t)t0;
 	answer_jobs(list);
 	if (enqueued)
 		eng_outbox_tick(e->outbox, wall_ms());

@@ -102,6 +102,7 @@ void eng_engine_fail_commits(struct eng_engine *e, unsigned n);
 /* Status strings for /health. */
 struct eng_engine_stats {
 	uint64_t requests, batches, batched_jobs, commit_failures;
+	uint64_t batch_us_total, batch_us_max; /* apply + commit time */
 	unsigned conns;
 };
 void eng_engine_stats(struct eng_engine *e, struct eng_engine_stats *s);
