@@ -525,6 +525,7 @@ int eng_engine_run(struct eng_engine *e)
 	/* Finish the batch in hand, then flush its answers briefly. */
 	xu_info("engine", "stopping");
 	e->stopping = true;
+	e->http.stopping = true;
 	if (e->batch_armed) {
 		lws_sul_cancel(&e->sul_batch);
 		e->batch_armed = false;

@@ -549,6 +549,11 @@ static void process(struct eng_http_conn *c)
 		return;
 	}
 
+	if (c->srv->stopping) {
+		reply_error(c, 503, "shutting down");
+		return;
+	}
+
 	struct eng_http_req req = {
 	    .method = c->method,
 	    .path = (const char *)c->in + c->path_off,
@@ -606,6 +611,8 @@ int eng_http_callback(struct eng_http_server *srv, struct lws *wsi, int reason,
 		c->wsi = wsi;
 		c->srv = srv;
 		srv->conns++;
+		if (srv->stopping)
+			return -1;
 		lws_set_timeout(wsi, PENDING_TIMEOUT_HTTP_KEEPALIVE_IDLE,
 				IDLE_TIMEOUT_S);
 		return 0;

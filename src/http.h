@@ -64,6 +64,9 @@ struct eng_http_server {
 	void *arg;
 	uint64_t requests; /* counters, for /health and tests */
 	unsigned conns;
+	/* Set at shutdown: new connections are refused and new requests
+	 * answered 503 (and closed); answers already due still go out. */
+	bool stopping;
 };
 
 /* Answers the pending request of c: status, Content-Type (NULL for none),

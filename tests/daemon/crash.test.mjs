@@ -109,3 +109,30 @@ test('a failed commit answers 500 to the whole batch, caches nothing, and a retr
   assert.equal(await d.owed('fc'), 6000000n);
   await d.close();
 });
+
+test('SIGTERM under load: exit 0, nothing acknowledged is lost, late requests get 503 or a closed connection', async () => {
+  const d = await new Daemon().start();
+  assert.equal((await d.createAccount('term')).status, 201);
+  let acked = 0n;
+  const other = new Set();
+  let stop = false;
+  const workers = Array.from({ length: 8 }, async (_, w) => {
+    for (let i = 0; !stop; i++) {
+      try {
+        const r = await d.settle('term', { amount: '1', scale: 6 }, `t${w}-${i}`);
+        if (r.status === 201) acked++;
+        else other.add(r.status);
+      } catch { return; }
+    }
+  });
+  await sleep(300);
+  const ex = await d.stop('SIGTERM');
+  stop = true;
+  await Promise.all(workers);
+  assert.equal(ex.code, 0, d.log);
+  for (const s of other) assert.equal(s, 503);
+  await d.start();
+  const owed = await d.owed('term');
+  assert.ok(owed >= acked && owed <= acked + 8n, `owed ${owed}, acknowledged ${acked}`);
+  await d.close();
+});
