@@ -13,6 +13,22 @@ export XRPSE_SOURCE_DIR=$root XRPSE_BIN=$xrpse
 export XRPSE_PC_RETRY_S=2 XRPSE_PC_POLL_MS=1000 XRPSE_PC_TICK_MS=200
 export XRPSE_PC_CLAIM_RESEND_MS=2000 XRPSE_PC_REDEEM_CHECK_S=1
 export XRPSE_PC_HELLO_RETRY_MS=200
-exec "$root/testnet/scripts/local-net.sh" --xrpse "$xrpse" --close-ms 100 \
+# A fresh directory, removed when the test passes (kept for the logs when
+# it fails), unless the caller chose one with --dir.
+own=''
+if [[ " $* " != *" --dir "* ]]; then
+	own=$(mktemp -d "${TMPDIR:-/tmp}/xrpse-paychan.XXXXXX")
+	set -- --dir "$own" "$@"
+fi
+status=0
+"$root/testnet/scripts/local-net.sh" --xrpse "$xrpse" --close-ms 100 \
 	--engines yes "$@" --run node --test --test-reporter=spec \
-	"$root/tests/paychan/e2e.mjs"
+	"$root/tests/paychan/e2e.mjs" || status=$?
+if [[ -n $own ]]; then
+	if ((status == 0)); then
+		rm -rf "$own"
+	else
+		echo "run-e2e: logs kept in $own" >&2
+	fi
+fi
+exit "$status"
