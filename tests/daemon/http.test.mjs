@@ -97,3 +97,29 @@ test('a client that disconnects before its answer does not disturb others', asyn
   assert.equal(r.status, 201);
   assert.equal((await d.req('GET', '/health')).status, 200);
 });
+
+test('random and mutated requests never crash the server', async () => {
+  let seed = 12345;
+  const rnd = (n) => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
+  const good = settleReq('fz', '{"amount":"1","scale":0}');
+  const chunked = 'POST /accounts/h/settlements HTTP/1.1\r\nIdempotency-Key: fz2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"amo\r\n0\r\n\r\n';
+  const jobs = [];
+  for (let i = 0; i < 150; i++) {
+    const base = Buffer.from(i % 2 ? good : chunked, 'latin1');
+    let b;
+    if (i % 5 === 0) {
+      b = Buffer.alloc(rnd(600));
+      for (let j = 0; j < b.length; j++) b[j] = rnd(256);
+    } else {
+      b = Buffer.from(base);
+      for (let k = 0, n = 1 + rnd(6); k < n; k++) b[rnd(b.length)] = rnd(256);
+      if (rnd(3) === 0) b = b.subarray(0, rnd(b.length));
+    }
+    // Split at a random point to exercise partial reads.
+    const cut = rnd(b.length + 1);
+    jobs.push(rawExchange(d.port, [b.subarray(0, cut), 5, b.subarray(cut)], { quietMs: 150, totalMs: 2000 }).catch(() => ''));
+    if (jobs.length >= 20) await Promise.all(jobs.splice(0));
+  }
+  await Promise.all(jobs);
+  assert.equal((await d.req('GET', '/health')).status, 200);
+});
