@@ -428,6 +428,9 @@ static void on_health(struct eng_engine *e, struct eng_http_conn *c)
 	    (json_int_t)(st.batches ? st.batch_us_total / st.batches : 0),
 	    "batch_us_max", (json_int_t)st.batch_us_max, "connections",
 	    (int)st.conns);
+	if (v && eng_engine_paychan(e))
+		json_object_set_new(v, "channels",
+				    eng_paychan_health(eng_engine_paychan(e)));
 	reply_json(c, store_ok ? 200 : 503, v);
 }
 

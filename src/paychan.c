@@ -2092,3 +2092,60 @@ void eng_paychan_stats(const struct eng_paychan *pc,
 {
 	*st = pc->stats;
 }
+
+/* Counts rows per state of table (a literal) into obj under name(state). */
+static void count_states(struct eng_paychan *pc, const char *sql, json_t *obj,
+			 bool out)
+{
+	sqlite3_stmt *st;
+	struct xu_err err;
+
+	if (eng_store_prepare(pc->st, sql, &st, &err) != XU_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int s = sqlite3_column_int(st, 0);
+		const char *name = out ? pc_out_state_name((enum pc_out_state)s)
+				       : pc_in_state_name((enum pc_in_state)s);
+
+		json_object_set_new(obj, name,
+				    json_integer(sqlite3_column_int64(st, 1)));
+	}
+	sqlite3_reset(st);
+}
+
+json_t *eng_paychan_health(struct eng_paychan *pc)
+{
+	static const char out_sql[] =
+	    "SELECT state, count(*) FROM pc_out GROUP BY state";
+	static const char in_sql[] =
+	    "SELECT state, count(*) FROM pc_in GROUP BY state";
+	static const char unpaired_sql[] =
+	    "SELECT count(*) FROM pc_peers WHERE address IS NULL";
+	const struct eng_paychan_stats *s = &pc->stats;
+	json_t *outs = json_object(), *ins = json_object();
+	json_int_t unpaired = 0;
+	sqlite3_stmt *st;
+	struct xu_err err;
+
+	if (outs)
+		count_states(pc, out_sql, outs, true);
+	if (ins)
+		count_states(pc, in_sql, ins, false);
+	if (eng_store_prepare(pc->st, unpaired_sql, &st, &err) == XU_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			unpaired = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return json_pack(
+	    "{s:o*,s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "outgoing", outs, "incoming", ins, "unpaired", unpaired,
+	    "claims_signed", (json_int_t)s->claims_signed, "claims_accepted",
+	    (json_int_t)s->claims_accepted, "claims_rejected",
+	    (json_int_t)s->claims_rejected, "paid_drops",
+	    (json_int_t)s->paid_drops, "credited_drops",
+	    (json_int_t)s->credits_drops, "hellos_sent",
+	    (json_int_t)s->hellos_sent, "lookups", (json_int_t)s->lookups,
+	    "alerts", (json_int_t)s->alerts, "txs_submitted",
+	    (json_int_t)s->txs_submitted, "tx_failures",
+	    (json_int_t)s->tx_failures);
+}

@@ -33,6 +33,7 @@
 #ifndef XRPSE_SRC_PAYCHAN_H
 #define XRPSE_SRC_PAYCHAN_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -117,5 +118,13 @@ struct eng_paychan_stats {
 };
 void eng_paychan_stats(const struct eng_paychan *pc,
 		       struct eng_paychan_stats *st);
+/* A new JSON object for /health (the caller owns it):
+ *   {"outgoing":{"<state>":n...},"incoming":{"<state>":n...},
+ *    "unpaired":n,"claims_signed":n,"claims_accepted":n,
+ *    "claims_rejected":n,"paid_drops":n,"credited_drops":n,
+ *    "hellos_sent":n,"lookups":n,"alerts":n,"txs_submitted":n,
+ *    "tx_failures":n}
+ * Counters count since the start; the states come from the store. */
+json_t *eng_paychan_health(struct eng_paychan *pc);
 
 #endif /* XRPSE_SRC_PAYCHAN_H */

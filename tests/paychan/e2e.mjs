@@ -144,6 +144,16 @@ test('two engines settle both ways through payment channels', async () => {
 	});
 	assert.ok(BigInt(ba1.c[0].balance) * UNIT <= sumBA);
 	assert.ok(BigInt(ba1.c[0].amount) >= 10000000n);
+
+	// /health reports the channels.
+	const ha = (await get(`${env('ENGINE_A_URL')}/health`)).channels;
+	const hb = (await get(`${env('ENGINE_B_URL')}/health`)).channels;
+	assert.equal(ha.outgoing.open, 1, JSON.stringify(ha));
+	assert.equal(ha.incoming.open, 1, JSON.stringify(ha));
+	assert.equal(ha.unpaired, 0);
+	assert.ok(ha.claims_signed > 0 && hb.claims_accepted > 0);
+	assert.equal(BigInt(hb.credited_drops) * UNIT, sumAB);
+	assert.equal(BigInt(ha.paid_drops) * UNIT, sumAB);
 });
 
 test('hundreds of settlements both ways, credits equal to the drop',
