@@ -30,12 +30,14 @@
 #include "src/store.h"
 #include "src/txjournal.h"
 #include "src/util/log.h"
+#include "src/walckpt.h"
 
 #define CRON_MS_DEFAULT 100
 #define IDEM_TTL_S (7 * 24 * 3600)
 #define IDEM_GC_EVERY_S 3600
 #define MAX_MSG_TYPES 16
 #define DRAIN_MS 300
+#define WALCKPT_MS 250
 
 struct msg_type {
 	const char *type;
@@ -60,7 +62,8 @@ struct eng_engine {
 	size_t ntypes;
 	int64_t clock_offset;
 	int64_t last_gc;
-	unsigned fail_commits; /* test-only: commits still to fail */
+	unsigned fail_commits;	  /* test-only: commits still to fail */
+	struct eng_walckpt *ckpt; /* background WAL checkpoints */
 	bool stopping;
 	struct eng_engine_stats stats;
 	struct eng_txjournal tj;     /* the rippled client's journal */
@@ -282,6 +285,8 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 
 	eng_outbox_tick(e->outbox, wall_ms());
 	eng_paychan_tick(e->paychan);
+	if (!eng_store_in_tx(e->store))
+		eng_walckpt_tick(e->ckpt, eng_store_db(e->store));
 	if (now - e->last_gc >= IDEM_GC_EVERY_S) {
 		e->last_gc = now;
 		if (eng_store_begin(e->store, &err) != XU_OK ||
@@ -401,6 +406,10 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 	eng_api_register_builtin(e);
 
 	rc = eng_store_open(&e->store, cfg->db_path, err);
+	if (rc != XU_OK)
+		goto fail;
+	rc = eng_walckpt_new(&e->ckpt, eng_store_db(e->store), cfg->db_path,
+			     WALCKPT_MS, err);
 	if (rc != XU_OK)
 		goto fail;
 
@@ -560,6 +569,7 @@ void eng_engine_free(struct eng_engine *e)
 		g_ctx = NULL;
 		lws_context_destroy(e->ctx);
 	}
+	eng_walckpt_free(e->ckpt);
 	if (e->store)
 		eng_store_close(e->store);
 	if (e->kp) {

@@ -1,0 +1,40 @@
+/* Background WAL checkpoints.
+ *
+ * SQLite's automatic checkpoint runs inside the COMMIT that crosses the
+ * WAL size threshold, on the event-loop thread: it copies the WAL into the
+ * database file and fsyncs it, which stalls every request of the loop for
+ * milliseconds.  Instead the engine turns the automatic checkpoint off on
+ * its connection and this thread, with a connection of its own, runs a
+ * PASSIVE checkpoint every period (it never blocks the writer; the WAL is
+ * reused from the start once a checkpoint caught up).  SQLite's own locks
+ * make the two connections safe; the thread touches nothing else.  See
+ * eng_walckpt_tick for keeping the WAL from growing under constant load. */
+#ifndef XRPSE_SRC_WALCKPT_H
+#define XRPSE_SRC_WALCKPT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "src/util/err.h"
+
+struct eng_walckpt;
+
+/* Disables automatic checkpoints on main_db (the engine's connection) and
+ * starts the thread on its own connection to path.  Returns XU_OK and *out
+ * (owned; eng_walckpt_free), or XU_ESTORE / XU_ENOMEM / XU_EIO. */
+enum xu_code eng_walckpt_new(struct eng_walckpt **out, sqlite3 *main_db,
+			     const char *path, uint32_t period_ms,
+			     struct xu_err *err) XU_WARN_UNUSED;
+
+/* On the loop thread, outside any transaction (the engine's cron): under
+ * sustained writes the background checkpoints never see the WAL fully
+ * copied, so the WAL could not restart and would grow; once it passed a
+ * threshold this runs a (cheap, mostly done) checkpoint on main_db itself,
+ * after which the next write starts the WAL over. */
+void eng_walckpt_tick(struct eng_walckpt *w, sqlite3 *main_db);
+
+/* Stops and joins the thread, closes its connection.  Call before the
+ * store closes.  NULL is a no-op. */
+void eng_walckpt_free(struct eng_walckpt *w);
+
+#endif /* XRPSE_SRC_WALCKPT_H */
