@@ -985,7 +985,10 @@ enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
 		memset(&p, 0, sizeof(p));
 		snprintf(p.account, sizeof(p.account), "%s", account);
 	}
-	return queue_hello(pc, &p, err);
+	/* Not at once: the connector that is creating the account may not
+	 * know it yet (it would answer 404); the cron sends it when due. */
+	p.hello_next_ms = wall_ms() + (int64_t)pc->cfg.hello_retry_ms;
+	return eng_chan_peer_put(pc->st, &p, err);
 }
 
 enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,

@@ -84,7 +84,9 @@ struct eng_paychan *eng_engine_paychan(struct eng_engine *e);
 /* ---- hooks, called by the engine and the API ---- */
 
 /* Inside the batch transaction, after POST /accounts (new or existing):
- * starts pairing (queues a hello unless paired).  XU_OK or a 300s code. */
+ * starts pairing: unless paired or already waiting for an answer, a hello
+ * goes out hello_retry_ms later (the connector creating the account may
+ * not know it yet).  XU_OK or a 300s code. */
 enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
 					 const char *account,
 					 struct xu_err *err) XU_WARN_UNUSED;
