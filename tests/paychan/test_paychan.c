@@ -1,0 +1,742 @@
+/* Unit tests for src/paychan.c, the effect executor, with fakes for the
+ * engine, the outbox and the rippled client: two services ("alice" with a
+ * secp256k1 key, "bob" with ed25519) over real stores, their messages
+ * carried by the test from one to the other.  Checked: pairing through
+ * hello / hello_reply; a settlement opens a channel through the submission
+ * queue (intent, builder, outcome with metadata); the claim is signed,
+ * stored with the record and sent after the channel_update; the payee
+ * answers 503 until it has a validated view, then accepts, crediting the
+ * increase with the deterministic key in the same transaction; a repeated
+ * claim credits nothing; bad claims are refused with their reason; a
+ * claim the payee did not acknowledge is sent again; deletion closes. */
+#define _DEFAULT_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "channel/msg.h"
+#include "ledger/net/rippled.h"
+#include "src/engine.h"
+#include "src/outbox.h"
+#include "src/paychan.h"
+#include "src/util/hex.h"
+
+/* ---- fakes ------------------------------------------------------------ */
+
+#define MAX_MSGS 64
+#define MAX_TYPES 8
+
+struct sent {
+	char account[64];
+	char tag[32];
+	char body[PC_MSG_MAX_BYTES + 1];
+	size_t len;
+};
+
+struct credit {
+	char account[64];
+	struct xl_drops drops;
+	char key[PC_KEY_STRLEN];
+};
+
+struct intent {
+	char intent[XL_INTENT_MAX];
+	bool priority;
+	xl_build_fn build;
+	void *arg;
+};
+
+struct request {
+	json_t *req;
+	xl_ws_reply_fn cb;
+	void *arg;
+};
+
+struct eng_engine {
+	const char *name;
+	struct eng_store *store;
+	struct cr_keypair kp;
+	struct eng_paychan *pc;
+	struct {
+		const char *type;
+		eng_msg_fn fn;
+		void *arg;
+	} types[MAX_TYPES];
+	size_t ntypes;
+	eng_outbox_reply_fn reply_fn;
+	void *reply_arg;
+	struct xl_client_listener listener;
+	struct sent msgs[MAX_MSGS];
+	size_t nmsgs;
+	struct credit credits[MAX_MSGS];
+	size_t ncredits;
+	struct intent intents[MAX_MSGS];
+	size_t nintents;
+	struct request reqs[MAX_MSGS];
+	size_t nreqs;
+};
+
+/* The fake outbox and rippled pointers are the engine itself. */
+static struct eng_engine *by_ptr(const void *p)
+{
+	return (struct eng_engine *)(uintptr_t)p;
+}
+
+struct eng_store *eng_engine_store(struct eng_engine *e)
+{
+	return e->store;
+}
+struct eng_outbox *eng_engine_outbox(struct eng_engine *e)
+{
+	return (struct eng_outbox *)(void *)e;
+}
+const struct cr_keypair *eng_engine_keypair(struct eng_engine *e)
+{
+	return &e->kp;
+}
+struct xl_rippled *eng_engine_rippled(struct eng_engine *e)
+{
+	return (struct xl_rippled *)(void *)e;
+}
+struct eng_paychan *eng_engine_paychan(struct eng_engine *e)
+{
+	return e->pc;
+}
+void eng_msg_register(struct eng_engine *e, const char *type, eng_msg_fn fn,
+		      void *arg)
+{
+	assert_true(e->ntypes < MAX_TYPES);
+	e->types[e->ntypes].type = type;
+	e->types[e->ntypes].fn = fn;
+	e->types[e->ntypes].arg = arg;
+	e->ntypes++;
+}
+
+/* The outbox's store side: remembered, not written. */
+static struct eng_engine *g_engines[2];
+
+static struct eng_engine *by_store(struct eng_store *s)
+{
+	for (int i = 0; i < 2; i++)
+		if (g_engines[i] && g_engines[i]->store == s)
+			return g_engines[i];
+	fail_msg("unknown store");
+	return NULL;
+}
+
+enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
+				       struct xl_drops drops,
+				       const char *idem_key, int64_t *id,
+				       struct xu_err *err)
+{
+	struct eng_engine *e = by_store(s);
+	struct credit *c;
+
+	(void)err;
+	assert_true(eng_store_in_tx(s));
+	assert_true(e->ncredits < MAX_MSGS);
+	c = &e->credits[e->ncredits++];
+	snprintf(c->account, sizeof(c->account), "%s", account);
+	c->drops = drops;
+	snprintf(c->key, sizeof(c->key), "%s", idem_key);
+	if (id)
+		*id = (int64_t)e->ncredits;
+	return XU_OK;
+}
+
+enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
+					const char *account, const void *bytes,
+					size_t len, const char *tag,
+					int64_t *id, struct xu_err *err)
+{
+	struct eng_engine *e = by_store(s);
+	struct sent *m;
+
+	(void)err;
+	assert_true(eng_store_in_tx(s));
+	assert_true(e->nmsgs < MAX_MSGS);
+	assert_true(len <= PC_MSG_MAX_BYTES);
+	m = &e->msgs[e->nmsgs++];
+	snprintf(m->account, sizeof(m->account), "%s", account);
+	snprintf(m->tag, sizeof(m->tag), "%s", tag ? tag : "");
+	memcpy(m->body, bytes, len);
+	m->body[len] = '\0';
+	m->len = len;
+	if (id)
+		*id = (int64_t)e->nmsgs;
+	return XU_OK;
+}
+
+int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms)
+{
+	(void)ob;
+	(void)now_ms;
+	return 0;
+}
+
+void eng_outbox_on_reply(struct eng_outbox *ob, eng_outbox_reply_fn fn,
+			 void *arg)
+{
+	struct eng_engine *e = by_ptr(ob);
+
+	e->reply_fn = fn;
+	e->reply_arg = arg;
+}
+
+struct xl_client *xl_rippled_client(struct xl_rippled *r)
+{
+	return (struct xl_client *)(void *)r;
+}
+struct xl_submit *xl_rippled_submit(struct xl_rippled *r)
+{
+	return (struct xl_submit *)(void *)r;
+}
+enum xl_client_state xl_client_state(const struct xl_client *c)
+{
+	(void)c;
+	return XL_CLIENT_READY;
+}
+enum xu_code xl_client_listen(struct xl_client *c,
+			      const struct xl_client_listener *l,
+			      struct xu_err *err)
+{
+	(void)err;
+	by_ptr(c)->listener = *l;
+	return XU_OK;
+}
+enum xu_code xl_client_request(struct xl_client *c, json_t *req,
+			       unsigned timeout_ms, xl_ws_reply_fn cb,
+			       void *arg, struct xu_err *err)
+{
+	struct eng_engine *e = by_ptr(c);
+
+	(void)timeout_ms;
+	(void)err;
+	assert_true(e->nreqs < MAX_MSGS);
+	e->reqs[e->nreqs].req = req;
+	e->reqs[e->nreqs].cb = cb;
+	e->reqs[e->nreqs].arg = arg;
+	e->nreqs++;
+	return XU_OK;
+}
+json_t *xl_ws_result(json_t *msg)
+{
+	return json_object_get(msg, "result");
+}
+bool xl_json_u32(json_t *obj, const char *key, uint32_t *out)
+{
+	uint64_t v;
+
+	if (!xl_json_u64(obj, key, &v) || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+bool xl_json_u64(json_t *obj, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return true;
+	}
+	if (json_is_string(v)) {
+		*out = strtoull(json_string_value(v), NULL, 10);
+		return true;
+	}
+	return false;
+}
+const char *xl_json_str(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
+			       bool priority, xl_build_fn build,
+			       void *build_arg, struct xu_err *err)
+{
+	struct eng_engine *e = by_ptr(s);
+
+	(void)err;
+	assert_true(e->nintents < MAX_MSGS);
+	snprintf(e->intents[e->nintents].intent, XL_INTENT_MAX, "%s", intent);
+	e->intents[e->nintents].priority = priority;
+	e->intents[e->nintents].build = build;
+	e->intents[e->nintents].arg = build_arg;
+	e->nintents++;
+	return XU_OK;
+}
+const char *xl_outcome_kind_name(enum xl_outcome_kind k)
+{
+	return k == XL_OUT_SUCCESS ? "success" : "failure";
+}
+
+/* ---- harness ---------------------------------------------------------- */
+
+static char dir[64];
+static struct eng_engine alice, bob;
+static struct cr_account_id alice_id, bob_id;
+
+static void open_engine(struct eng_engine *e, const char *name,
+			const char *seed, const char *peer_account)
+{
+	char path[128];
+	struct xu_err err;
+	struct eng_paychan_cfg cfg;
+	bool created;
+
+	memset(e, 0, sizeof(*e));
+	e->name = name;
+	snprintf(path, sizeof(path), "%s/%s.db", dir, name);
+	assert_int_equal(eng_store_open(&e->store, path, &err), XU_OK);
+	assert_int_equal(cr_keypair_from_seed_text(&e->kp, seed, 0, &err),
+			 XU_OK);
+	assert_int_equal(eng_store_begin(e->store, &err), XU_OK);
+	assert_int_equal(
+	    eng_store_account_create(e->store, peer_account, &created, &err),
+	    XU_OK);
+	assert_int_equal(eng_store_commit(e->store, &err), XU_OK);
+	assert_int_equal(eng_paychan_cfg_load(&cfg, &err), XU_OK);
+	cfg.tick_ms = 10;
+	cfg.hello_retry_ms = 10;
+	cfg.claim_resend_ms = 100;
+	cfg.poll_ms = 3600000;
+	assert_int_equal(eng_paychan_new(&e->pc, e, &cfg, &err), XU_OK);
+}
+
+static int setup(void **state)
+{
+	struct xu_err err;
+
+	(void)state;
+	assert_int_equal(cr_init(&err), XU_OK);
+	snprintf(dir, sizeof(dir), "/tmp/xrpse-paychan-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	g_engines[0] = &alice;
+	g_engines[1] = &bob;
+	/* alice's account for bob is "b", bob's for alice is "a". */
+	open_engine(&alice, "alice", "snoPBrXtMeMyMHUVTgbuqAfg1SUTb", "b");
+	open_engine(&bob, "bob", "sEdTM1uX8pu2do5XvTnutH6HsouMaM2", "a");
+	cr_account_id_of(&alice_id, &alice.kp.pub);
+	cr_account_id_of(&bob_id, &bob.kp.pub);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	eng_paychan_free(alice.pc);
+	eng_paychan_free(bob.pc);
+	eng_store_close(alice.store);
+	eng_store_close(bob.store);
+	for (size_t i = 0; i < alice.nreqs; i++)
+		json_decref(alice.reqs[i].req);
+	for (size_t i = 0; i < bob.nreqs; i++)
+		json_decref(bob.reqs[i].req);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static eng_msg_fn handler(struct eng_engine *e, const char *type, void **arg)
+{
+	for (size_t i = 0; i < e->ntypes; i++)
+		if (!strcmp(e->types[i].type, type)) {
+			*arg = e->types[i].arg;
+			return e->types[i].fn;
+		}
+	fail_msg("no handler for %s", type);
+	return NULL;
+}
+
+/* Delivers body to e's handler for account as the engine's batch would;
+ * returns the status (201, 400, 503) and the reply in *reply (malloc'd). */
+static int deliver(struct eng_engine *e, const char *account, const char *body,
+		   char **reply)
+{
+	json_error_t jerr;
+	json_t *msg = json_loads(body, 0, &jerr);
+	struct eng_msg_reply r = {.status = 201};
+	struct xu_err err = {0};
+	void *arg;
+	enum xu_code rc;
+	int status;
+
+	assert_non_null(msg);
+	eng_msg_fn fn =
+	    handler(e, json_string_value(json_object_get(msg, "type")), &arg);
+	assert_int_equal(eng_store_begin(e->store, &err), XU_OK);
+	rc = fn(e, arg, account, msg, &r, &err);
+	json_decref(msg);
+	if (rc != XU_OK) {
+		/* The engine rolls back to the handler's savepoint and
+		 * commits the rest of the batch. */
+		eng_store_rollback(e->store);
+		eng_paychan_batch_done(e->pc, true);
+		free(r.body);
+		*reply = NULL;
+		return xu_code_is_input(rc) ? 400 : 503;
+	}
+	assert_int_equal(eng_store_commit(e->store, &err), XU_OK);
+	eng_paychan_batch_done(e->pc, true);
+	*reply = r.body;
+	status = r.status;
+	return status;
+}
+
+/* Carries from's message i to `to` (account acct) and hands the answer
+ * back to from's reply callback. */
+static int carry(struct eng_engine *from, size_t i, struct eng_engine *to,
+		 const char *acct, char **reply_out)
+{
+	struct sent *m = &from->msgs[i];
+	char *reply = NULL;
+	int st = deliver(to, acct, m->body, &reply);
+
+	/* A 5xx is retried by the outbox: no reply callback then. */
+	if (st < 500)
+		from->reply_fn(from->reply_arg, ENG_OUTBOX_MESSAGE, (int64_t)i,
+			       m->tag, m->account, st,
+			       (const uint8_t *)(reply ? reply : ""),
+			       reply ? strlen(reply) : 0);
+	if (reply_out)
+		*reply_out = reply;
+	else
+		free(reply);
+	return st;
+}
+
+static void tick(struct eng_engine *e)
+{
+	usleep(15000);
+	eng_paychan_tick(e->pc);
+}
+
+static struct sent *last_msg(struct eng_engine *e, const char *tag)
+{
+	for (size_t i = e->nmsgs; i > 0; i--)
+		if (!strcmp(e->msgs[i - 1].tag, tag))
+			return &e->msgs[i - 1];
+	return NULL;
+}
+
+static size_t msg_index(struct eng_engine *e, const struct sent *m)
+{
+	return (size_t)(m - e->msgs);
+}
+
+static void ready(struct eng_engine *e)
+{
+	struct xl_sync_info s;
+
+	memset(&s, 0, sizeof(s));
+	s.fee_base = 10;
+	s.reserve_base = 10000000;
+	s.reserve_inc = 2000000;
+	s.account_found = true;
+	s.balance = 1000000000;
+	e->listener.on_ready(e->listener.arg, &s);
+}
+
+static struct xl_drops d(uint64_t v)
+{
+	struct xl_drops x;
+	assert_true(xl_drops_from_u64(&x, v));
+	return x;
+}
+
+/* Pairs alice ("b") and bob ("a"). */
+static void pair(void)
+{
+	struct xu_err err;
+	struct sent *h;
+
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(eng_paychan_account_created(alice.pc, "b", &err),
+			 XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	eng_paychan_batch_done(alice.pc, true);
+	assert_int_equal(alice.nmsgs, 0); /* not at once */
+	tick(&alice);
+	h = last_msg(&alice, "hello");
+	assert_non_null(h);
+	assert_int_equal(carry(&alice, msg_index(&alice, h), &bob, "a", NULL),
+			 201);
+	ready(&alice);
+	ready(&bob);
+}
+
+static void settle(struct eng_engine *e, const char *account, const char *key,
+		   const char *drops)
+{
+	struct eng_quantity q;
+	struct eng_settle_result res;
+	struct xu_err err;
+
+	memset(&q, 0, sizeof(q));
+	snprintf(q.digits, sizeof(q.digits), "%s", drops);
+	q.scale = 6;
+	assert_int_equal(eng_store_begin(e->store, &err), XU_OK);
+	assert_int_equal(
+	    eng_store_settle(e->store, account, key, &q, 0, &res, &err), XU_OK);
+	assert_int_equal(eng_paychan_settled(e->pc, account, &err), XU_OK);
+	assert_int_equal(eng_store_commit(e->store, &err), XU_OK);
+	eng_paychan_batch_done(e->pc, true);
+}
+
+/* Reports the create intent as validated, with its metadata. */
+static void create_lands(uint8_t id_out[CR_CHANNEL_ID_BYTES])
+{
+	struct intent *in = &alice.intents[alice.nintents - 1];
+	struct xl_tx_common c;
+	struct xl_tx tx;
+	struct xl_outcome o;
+	struct xu_err err;
+	char hex[65];
+	uint8_t txid[CR_CHANNEL_ID_BYTES];
+
+	assert_string_equal(in->intent, "create:b:1");
+	memset(&c, 0, sizeof(c));
+	c.account = alice_id;
+	c.fee = d(12);
+	c.sequence = 7;
+	assert_int_equal(in->build(in->arg, &tx, &c, &err), XU_OK);
+	assert_int_equal(tx.type, XL_TX_PAYCHAN_CREATE);
+	assert_int_equal(xl_tx_channel_id(txid, &tx, &err), XU_OK);
+	cr_channel_id(id_out, &alice_id, &bob_id, 7);
+	assert_memory_equal(txid, id_out, CR_CHANNEL_ID_BYTES);
+	xu_hex_encode(hex, sizeof(hex), id_out, CR_CHANNEL_ID_BYTES);
+	json_t *meta = json_pack(
+	    "{s:[{s:{s:s,s:s,s:{s:s}}}],s:s}", "AffectedNodes", "CreatedNode",
+	    "LedgerEntryType", "PayChannel", "LedgerIndex", hex, "NewFields",
+	    "Amount", "10000000", "TransactionResult", "tesSUCCESS");
+	memset(&o, 0, sizeof(o));
+	o.intent = in->intent;
+	o.kind = XL_OUT_SUCCESS;
+	o.result = "tesSUCCESS";
+	o.sequence = 7;
+	o.ledger_index = 100;
+	o.meta = meta;
+	eng_paychan_outcome(&alice, &o);
+	json_decref(meta);
+}
+
+/* Answers bob's pending ledger_entry requests with alice's channel. */
+static void bob_sees_channel(const char *hex, const char *amount,
+			     const char *balance)
+{
+	char src[CR_ADDRESS_STRLEN], dst[CR_ADDRESS_STRLEN], pk[67];
+	size_t n = bob.nreqs;
+
+	cr_address_encode(src, &alice_id);
+	cr_address_encode(dst, &bob_id);
+	xu_hex_encode(pk, sizeof(pk), alice.kp.pub.b, CR_PUBKEY_BYTES);
+	for (size_t i = 0; i < n; i++) {
+		struct request *r = &bob.reqs[i];
+
+		if (!r->cb)
+			continue;
+		assert_string_equal(
+		    json_string_value(json_object_get(r->req, "command")),
+		    "ledger_entry");
+		assert_string_equal(json_string_value(json_object_get(
+					r->req, "payment_channel")),
+				    hex);
+		json_t *msg = json_pack(
+		    "{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i}}}", "result", "node",
+		    "Account", src, "Destination", dst, "Amount", amount,
+		    "Balance", balance, "PublicKey", pk, "SettleDelay", 518400);
+		xl_ws_reply_fn cb = r->cb;
+		r->cb = NULL;
+		cb(r->arg, XU_OK, msg, NULL);
+		json_decref(msg);
+	}
+}
+
+static void test_paychan_pay_and_get_paid(void **state)
+{
+	(void)state;
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *reply;
+	struct sent *claim, *upd;
+	struct pc_msg m;
+	struct xu_err err;
+
+	pair();
+	/* Paired both ways: bob stored alice's hello, alice bob's reply. */
+	settle(&alice, "b", "k1", "5000000");
+	assert_int_equal(alice.nintents, 1);
+	assert_false(alice.intents[0].priority);
+	assert_null(last_msg(&alice, "claim")); /* no channel yet */
+	create_lands(id);
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	upd = last_msg(&alice, "channel_update");
+	claim = last_msg(&alice, "claim");
+	assert_non_null(upd);
+	assert_non_null(claim);
+	assert_true(msg_index(&alice, upd) < msg_index(&alice, claim));
+	assert_int_equal(
+	    pc_msg_decode(&m, (const uint8_t *)claim->body, claim->len, &err),
+	    XU_OK);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 5000000);
+	assert_true(cr_claim_verify(alice.kp.pub.b, CR_PUBKEY_BYTES, id,
+				    5000000, m.u.claim.sig, m.u.claim.siglen));
+
+	/* Bob has no view of the channel: 503 and a lookup. */
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 503);
+	assert_int_equal(bob.ncredits, 0);
+	assert_int_equal(carry(&alice, msg_index(&alice, upd), &bob, "a", NULL),
+			 201);
+	assert_true(bob.nreqs >= 1);
+	bob_sees_channel(hex, "10000000", "0");
+	/* Now accepted; the credit is the increase, with the claim key. */
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", &reply), 201);
+	assert_int_equal(
+	    pc_msg_decode(&m, (const uint8_t *)reply, strlen(reply), &err),
+	    XU_OK);
+	free(reply);
+	assert_int_equal(m.type, PC_MSG_CLAIM_REPLY);
+	assert_true(m.u.reply.accepted);
+	assert_int_equal(bob.ncredits, 1);
+	assert_string_equal(bob.credits[0].account, "a");
+	assert_int_equal(xl_drops_u64(bob.credits[0].drops), 5000000);
+	char key[PC_KEY_STRLEN];
+	pc_credit_key(key, id, d(5000000));
+	assert_string_equal(bob.credits[0].key, key);
+	/* The same claim again: accepted, nothing more credited. */
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	assert_int_equal(bob.ncredits, 1);
+
+	/* A second settlement: only the increase is credited. */
+	settle(&alice, "b", "k2", "1234567");
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	assert_int_equal(bob.ncredits, 2);
+	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 1234567);
+
+	/* Bad claims: refused with the reason, no credit. */
+	struct {
+		uint64_t amount;
+		bool good_key;
+		const char *code;
+	} bad[] = {
+	    {6000000, false, "bad_signature"},
+	    {10000001, true, "above_capacity"},
+	    {100, true, "not_increasing"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pc_msg c;
+		char buf[PC_MSG_MAX_BYTES];
+		size_t len;
+
+		memset(&c, 0, sizeof(c));
+		c.type = PC_MSG_CLAIM;
+		memcpy(c.u.claim.channel, id, sizeof(id));
+		c.u.claim.amount = d(bad[i].amount);
+		assert_int_equal(
+		    cr_claim_sign(c.u.claim.sig, &c.u.claim.siglen,
+				  bad[i].good_key ? &alice.kp : &bob.kp, id,
+				  bad[i].amount, &err),
+		    XU_OK);
+		assert_int_equal(
+		    pc_msg_encode(&c, buf, sizeof(buf), &len, &err), XU_OK);
+		assert_int_equal(deliver(&bob, "a", buf, &reply), 201);
+		assert_non_null(strstr(reply, bad[i].code));
+		assert_non_null(strstr(reply, "\"accepted\":false"));
+		free(reply);
+	}
+	assert_int_equal(bob.ncredits, 2);
+	/* A claim on the channel for another account: wrong channel. */
+	claim = last_msg(&alice, "claim");
+	{
+		bool created;
+		assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+		assert_int_equal(
+		    eng_store_account_create(bob.store, "z", &created, &err),
+		    XU_OK);
+		assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	}
+	assert_int_equal(deliver(&bob, "z", claim->body, &reply), 201);
+	assert_non_null(strstr(reply, "wrong_channel"));
+	free(reply);
+	assert_int_equal(bob.ncredits, 2);
+}
+
+static void test_paychan_resend_and_close(void **state)
+{
+	(void)state;
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	struct xu_err err;
+	size_t n;
+
+	pair();
+	settle(&alice, "b", "k1", "2000000");
+	create_lands(id);
+	/* The claim was never acknowledged: sent again after the resend
+	 * period, byte for byte. */
+	struct sent first = *last_msg(&alice, "claim");
+	n = alice.nmsgs;
+	usleep(120000);
+	tick(&alice);
+	assert_true(alice.nmsgs > n);
+	assert_string_equal(last_msg(&alice, "claim")->body, first.body);
+	/* Acknowledged now (bob answers accepted): no more resends. */
+	char hex[65];
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	char *reply;
+	(void)deliver(&bob, "a", last_msg(&alice, "channel_update")->body,
+		      &reply);
+	free(reply);
+	bob_sees_channel(hex, "10000000", "0");
+	assert_int_equal(carry(&alice, alice.nmsgs - 1, &bob, "a", NULL), 201);
+	n = alice.nmsgs;
+	usleep(120000);
+	tick(&alice);
+	assert_int_equal(alice.nmsgs, n);
+
+	/* Deleting the account: close request to the peer, owner close. */
+	size_t ni = alice.nintents;
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(eng_store_account_delete(alice.store, "b", &err),
+			 XU_OK);
+	assert_int_equal(eng_paychan_account_deleted(alice.pc, "b", &err),
+			 XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	eng_paychan_batch_done(alice.pc, true);
+	assert_non_null(last_msg(&alice, "close_request"));
+	assert_int_equal(alice.nintents, ni + 1);
+	assert_non_null(strstr(alice.intents[ni].intent, "close:"));
+	/* Bob, asked to close: redeems what he holds with tfClose, as a
+	 * priority transaction. */
+	ni = bob.nintents;
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, last_msg(&alice, "close_request")),
+		  &bob, "a", NULL),
+	    201);
+	assert_int_equal(bob.nintents, ni + 1);
+	assert_non_null(strstr(bob.intents[ni].intent, "redeem:"));
+	assert_true(bob.intents[ni].priority);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_paychan_pay_and_get_paid,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_resend_and_close,
+					    setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
