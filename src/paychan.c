@@ -70,6 +70,7 @@ struct build {
 	size_t siglen;
 	uint8_t pubkey[CR_PUBKEY_BYTES];
 	bool close;
+	bool priority; /* jumps the queue: a redeem racing an Expiration */
 };
 
 /* A channel the service watches or looks up. */
@@ -386,9 +387,8 @@ static void builds_flush(struct eng_paychan *pc)
 			continue;
 		}
 		b->queued = true;
-		enum xu_code rc = xl_submit_enqueue(
-		    q, b->intent, b->kind == B_REDEEM && b->close, build_fn, b,
-		    &err);
+		enum xu_code rc = xl_submit_enqueue(q, b->intent, b->priority,
+						    build_fn, b, &err);
 		if (rc == XU_OK) {
 			pc->stats.txs_submitted++;
 			xu_info(SUB, "%s: queued %s", b->account, b->intent);
@@ -852,6 +852,9 @@ static enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 				b->siglen = f->siglen;
 				memcpy(b->pubkey, f->pubkey, CR_PUBKEY_BYTES);
 				b->close = f->close;
+				/* Closing: the redeem must land before the
+				 * Expiration. */
+				b->priority = r->ch.state == PC_IN_CLOSING;
 			}
 			break;
 		case PC_FX_ALERT:
@@ -1788,6 +1791,7 @@ static void requeue(struct eng_paychan *pc, struct eng_chan_out *ov, size_t on,
 			b->siglen = c->best_siglen;
 			memcpy(b->pubkey, c->view.pubkey, CR_PUBKEY_BYTES);
 			b->close = iv[i].redeem_close;
+			b->priority = c->state == PC_IN_CLOSING;
 		}
 	}
 }
