@@ -214,6 +214,8 @@ static void run_batch(struct eng_engine *e)
 		enqueued |= j->enqueued;
 		n++;
 	}
+	if (rc == XU_OK)
+		rc = eng_paychan_batch_end(e->paychan, &err);
 	if (rc == XU_OK && e->fail_commits) {
 		e->fail_commits--;
 		rc = xu_fail(&err, XU_ESTORE, 0,

@@ -115,6 +115,9 @@ struct eng_paychan {
 	bool acct_dirty, acct_inflight, want_acct;
 	int64_t last_tick_ms, last_poll_ms;
 	bool requeued; /* in-flight intents re-queued after start */
+	/* Accounts settled in the open batch, paid at its end. */
+	char (*dirty)[ENG_STORE_ACCOUNT_MAX + 1];
+	size_t ndirty, capdirty;
 	struct eng_paychan_stats stats;
 };
 
@@ -1028,19 +1031,59 @@ enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
 {
 	if (!pc)
 		return XU_OK;
-	return feed_owed(pc, account, err);
+	for (size_t i = 0; i < pc->ndirty; i++)
+		if (!strcmp(pc->dirty[i], account))
+			return XU_OK;
+	if (pc->ndirty == pc->capdirty) {
+		size_t nc = pc->capdirty ? pc->capdirty * 2 : 16;
+		void *nv = realloc(pc->dirty, nc * sizeof(*pc->dirty));
+
+		if (!nv)
+			return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+		pc->dirty = nv;
+		pc->capdirty = nc;
+	}
+	snprintf(pc->dirty[pc->ndirty++], sizeof(pc->dirty[0]), "%s", account);
+	return XU_OK;
+}
+
+enum xu_code eng_paychan_batch_end(struct eng_paychan *pc, struct xu_err *err)
+{
+	enum xu_code rc = XU_OK;
+
+	if (!pc)
+		return XU_OK;
+	for (size_t i = 0; rc == XU_OK && i < pc->ndirty; i++)
+		rc = feed_owed(pc, pc->dirty[i], err);
+	pc->ndirty = 0;
+	return rc;
 }
 
 void eng_paychan_batch_done(struct eng_paychan *pc, bool committed)
 {
+	struct xu_err err = {0};
+	enum xu_code rc;
+
 	if (!pc)
 		return;
-	if (committed) {
-		after_commit(pc);
-	} else {
+	if (!committed) {
 		builds_drop_unqueued(pc);
 		pc->enqueued = false;
+		pc->ndirty = 0;
+		return;
 	}
+	if (pc->ndirty && !eng_store_in_tx(pc->st)) {
+		/* The engine did not call eng_paychan_batch_end: pay in a
+		 * transaction of our own. */
+		rc = tx_begin(pc, &err);
+		if (rc == XU_OK)
+			rc = eng_paychan_batch_end(pc, &err);
+		else
+			pc->ndirty = 0;
+		tx_end(pc, rc, &err, "paying settlements");
+		return;
+	}
+	after_commit(pc);
 }
 
 /* ---- message handlers (inside the batch transaction) -------------------*/
@@ -2085,6 +2128,7 @@ void eng_paychan_free(struct eng_paychan *pc)
 		pc->lookups = l->next;
 		free(l);
 	}
+	free(pc->dirty);
 	while (pc->accts) {
 		struct acct *a = pc->accts;
 

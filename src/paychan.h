@@ -95,12 +95,20 @@ enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
 enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,
 					 const char *account,
 					 struct xu_err *err) XU_WARN_UNUSED;
-/* Inside the batch transaction, after a new settlement: moves the
- * account's owed drops into its outgoing channel (PC_EV_SETTLE).  Never
- * fails for outside input (an unpaired account keeps its owed drops for
- * later); returns a 300s code when the store failed. */
+/* Inside the batch transaction, after a new settlement: notes the account;
+ * eng_paychan_batch_end() then moves its owed drops into its outgoing
+ * channel (PC_EV_SETTLE), so that many settlements of one account in one
+ * batch make one claim.  Returns XU_OK or XU_ENOMEM. */
 enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
 				 struct xu_err *err) XU_WARN_UNUSED;
+/* Inside the batch transaction, after its last job: pays the accounts
+ * noted by eng_paychan_settled() (one claim each).  Never fails for
+ * outside input (an unpaired account keeps its owed drops for later);
+ * returns a 300s code when the store failed (the batch must roll back).
+ * When the engine does not call it, eng_paychan_batch_done() pays them in
+ * a transaction of its own. */
+enum xu_code eng_paychan_batch_end(struct eng_paychan *pc,
+				   struct xu_err *err) XU_WARN_UNUSED;
 /* After the batch transaction: committed (true) runs the deferred work,
  * rolled back (false) drops it. */
 void eng_paychan_batch_done(struct eng_paychan *pc, bool committed);
