@@ -272,6 +272,40 @@ enum xu_code eng_chan_peer_due(struct eng_store *s, int64_t now_ms,
 	return rc;
 }
 
+enum xu_code eng_chan_peer_missing(struct eng_store *s,
+				   char (*accounts)[ENG_STORE_ACCOUNT_MAX + 1],
+				   size_t cap, size_t *n, struct xu_err *err)
+{
+	static const char sql[] =
+	    "SELECT a.id FROM accounts a WHERE a.closed_at IS NULL AND "
+	    "NOT EXISTS (SELECT 1 FROM pc_peers p WHERE p.account = a.id) "
+	    "ORDER BY a.id LIMIT ?1";
+	sqlite3_stmt *st;
+	enum xu_code rc;
+	int r;
+
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)cap);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
+		bool ok = true;
+
+		col_text(st, 0, accounts[*n], sizeof(accounts[0]), &ok);
+		if (!ok) {
+			sqlite3_reset(st);
+			return corrupt(err, "accounts", "(missing pairing)");
+		}
+		(*n)++;
+	}
+	rc = r == SQLITE_DONE || r == SQLITE_ROW
+		 ? XU_OK
+		 : eng_store_fail(s, err, "reading accounts");
+	sqlite3_reset(st);
+	return rc;
+}
+
 /* ---- pc_out ---------------------------------------------------------- */
 
 #define OUT_COLS                                                               \

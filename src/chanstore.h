@@ -74,6 +74,14 @@ enum xu_code eng_chan_peer_due(struct eng_store *s, int64_t now_ms,
 			       struct eng_chan_peer *v, size_t cap, size_t *n,
 			       struct xu_err *err) XU_WARN_UNUSED;
 
+/* Open accounts without a pairing record (created before this service
+ * existed), at most cap of them, into accounts; *n gets the count.
+ * Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_peer_missing(struct eng_store *s,
+				   char (*accounts)[ENG_STORE_ACCOUNT_MAX + 1],
+				   size_t cap, size_t *n,
+				   struct xu_err *err) XU_WARN_UNUSED;
+
 /* Reads account's outgoing record; *found as above.  XU_OK/XU_ESTORE. */
 enum xu_code eng_chan_out_get(struct eng_store *s, const char *account,
 			      struct eng_chan_out *o, bool *found,

@@ -50,7 +50,9 @@
 #define LOOKUP_FORGET_MS (10 * 60 * 1000)
 #define HEXID (2 * CR_CHANNEL_ID_BYTES + 1)
 
-enum build_kind { B_CREATE, B_FUND, B_CLOSE, B_REDEEM };
+/* B_DCLOSE: a destination's tfClose without a claim, closing a peer's
+ * channel we are done with (nothing left to redeem) at once. */
+enum build_kind { B_CREATE, B_FUND, B_CLOSE, B_REDEEM, B_DCLOSE };
 
 /* A transaction handed (or about to be handed) to the submission queue:
  * the builder's argument, alive until the intent's outcome. */
@@ -114,7 +116,8 @@ struct eng_paychan {
 	uint32_t owner_count;
 	bool acct_dirty, acct_inflight, want_acct;
 	int64_t last_tick_ms, last_poll_ms;
-	bool requeued; /* in-flight intents re-queued after start */
+	bool requeued;	      /* in-flight intents re-queued after start */
+	bool missing_checked; /* every open account has a pairing record */
 	/* Accounts settled in the open batch, paid at its end. */
 	char (*dirty)[ENG_STORE_ACCOUNT_MAX + 1];
 	size_t ndirty, capdirty;
@@ -330,6 +333,10 @@ static struct build *build_add(struct eng_paychan *pc, enum build_kind k,
 		snprintf(b->intent, sizeof(b->intent), "redeem:%s:%" PRIu32, id,
 			 n);
 		break;
+	case B_DCLOSE:
+		snprintf(b->intent, sizeof(b->intent), "dclose:%s:%" PRIu32, id,
+			 n);
+		break;
 	}
 	if (build_find(pc, b->intent)) {
 		free(b);
@@ -355,6 +362,7 @@ static enum xu_code build_fn(void *arg, struct xl_tx *tx,
 		return xl_tx_paychan_fund(tx, c, b->channel, b->amount, NULL,
 					  err);
 	case B_CLOSE:
+	case B_DCLOSE:
 		return xl_tx_paychan_claim(tx, c, b->channel, NULL, NULL, NULL,
 					   0, NULL, XL_TF_CLOSE, err);
 	case B_REDEEM:
@@ -879,6 +887,21 @@ static enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 	return eng_chan_in_put(pc->st, r, err);
 }
 
+/* After PC_EV_CLOSE on an incoming channel: when nothing is left to
+ * redeem (else the redeem carries tfClose), close it as destination so
+ * the peer gets its XRP back at once.  One attempt per channel. */
+static void maybe_dclose(struct eng_paychan *pc, const struct eng_chan_in *r)
+{
+	const struct pc_in *c = &r->ch;
+
+	if (c->state != PC_IN_CLOSING || c->redeem_inflight || !c->has_view ||
+	    xl_drops_cmp(c->best, c->view.balance) > 0)
+		return;
+	if (build_add(pc, B_DCLOSE, r->account, 1, c->id))
+		xu_info(SUB, "%s: closing the peer's channel (all redeemed)",
+			r->account);
+}
+
 /* Loads (or starts, for a paired account) the outgoing record. */
 static enum xu_code out_load(struct eng_paychan *pc, const char *account,
 			     struct eng_chan_out *o, bool *have,
@@ -1019,7 +1042,8 @@ enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,
 	if (rc == XU_OK)
 		rc = eng_chan_in_all(pc->st, account, &v, &n, err);
 	for (size_t i = 0; rc == XU_OK && i < n; i++)
-		rc = in_event(pc, &v[i], &ev, NULL, err);
+		if ((rc = in_event(pc, &v[i], &ev, NULL, err)) == XU_OK)
+			maybe_dclose(pc, &v[i]);
 	free(v);
 	if (rc == XU_OK)
 		xu_info(SUB, "%s: closing its channels", account);
@@ -1278,6 +1302,16 @@ static enum xu_code msg_claim(struct eng_engine *e, void *arg,
 			       id);
 	}
 	if (!have) {
+		struct eng_chan_peer peer;
+		bool known;
+
+		rc = eng_chan_peer_get(pc->st, account, &peer, &known, err);
+		if (rc != XU_OK)
+			return rc;
+		if (!known || !peer.paired)
+			return xu_fail(err, XU_EUNAVAIL, 0,
+				       "not paired with this account yet; "
+				       "retry");
 		/* Looked up recently: not on the ledger, or not the peer's
 		 * channel to us (then no record was made). */
 		pc->stats.claims_rejected++;
@@ -1369,6 +1403,7 @@ static enum xu_code msg_close_request(struct eng_engine *e, void *arg,
 	rc = in_event(pc, &r, &ev, NULL, err);
 	if (rc != XU_OK)
 		return rc;
+	maybe_dclose(pc, &r);
 	xu_info(SUB, "%s: the peer asked us to close its channel", account);
 	reply->status = 201;
 	return XU_OK;
@@ -1579,6 +1614,7 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 		ev.kind = PC_EV_CLOSE_RESULT;
 		break;
 	case B_REDEEM:
+	case B_DCLOSE:
 		goto done;
 	}
 	if (!ok) {
@@ -1648,6 +1684,7 @@ done:
 void eng_paychan_outcome(void *engine, const struct xl_outcome *o)
 {
 	struct eng_paychan *pc = eng_engine_paychan(engine);
+	enum build_kind kind;
 	struct build *b;
 
 	if (!pc)
@@ -1670,11 +1707,16 @@ void eng_paychan_outcome(void *engine, const struct xl_outcome *o)
 		pc->requeued = false;
 		return;
 	}
-	if (b->kind == B_REDEEM)
+	if (b->kind == B_DCLOSE)
+		lookup_want(pc, b->channel, b->account, true); /* gone? */
+	else if (b->kind == B_REDEEM)
 		outcome_in(pc, b, o);
 	else
 		outcome_out(pc, b, o);
+	kind = b->kind;
 	build_unlink(pc, b);
+	if (kind == B_DCLOSE)
+		lookups_flush(pc);
 }
 
 /* ---- rippled listener ------------------------------------------------- */
@@ -1914,6 +1956,28 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		ev.clk = clock_now(pc);
 		a->claim_sent_ms = now_ms; /* also when nothing is sent */
 		rc = out_event(pc, o, &ev, err);
+	}
+	/* Accounts older than this service: start their pairing. */
+	if (rc == XU_OK && !pc->missing_checked) {
+		char(*miss)[ENG_STORE_ACCOUNT_MAX + 1] =
+		    calloc(MAX_DUE_HELLOS, sizeof(*miss));
+		size_t nm = 0;
+
+		if (!miss)
+			rc = xu_fail(err, XU_ENOMEM, 0, "out of memory");
+		if (rc == XU_OK)
+			rc = eng_chan_peer_missing(pc->st, miss, MAX_DUE_HELLOS,
+						   &nm, err);
+		for (size_t i = 0; rc == XU_OK && i < nm; i++) {
+			struct eng_chan_peer p;
+
+			memset(&p, 0, sizeof(p));
+			snprintf(p.account, sizeof(p.account), "%s", miss[i]);
+			rc = eng_chan_peer_put(pc->st, &p, err);
+		}
+		if (rc == XU_OK && nm < MAX_DUE_HELLOS)
+			pc->missing_checked = true;
+		free(miss);
 	}
 	/* Hellos due. */
 	if (rc == XU_OK)

@@ -316,6 +316,16 @@ static void test_chanstore_peers_and_due(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(eng_chan_peer_due(s, 1000, due, 1, &n, &e), XU_OK);
 	assert_int_equal(n, 1);
+	/* Open accounts without a record: a5 only (a4 is closed). */
+	char miss[4][ENG_STORE_ACCOUNT_MAX + 1];
+	assert_int_equal(eng_chan_peer_missing(s, miss, 4, &n, &e), XU_OK);
+	assert_int_equal(n, 0);
+	begin(s);
+	account(s, "a5");
+	commit(s);
+	assert_int_equal(eng_chan_peer_missing(s, miss, 4, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(miss[0], "a5");
 	eng_store_close(s);
 }
 
