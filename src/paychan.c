@@ -47,6 +47,8 @@
 #define HELLO_PENDING INT64_MAX /* a hello is with the outbox */
 #define MAX_DUE_HELLOS 32
 #define LOOKUP_TIMEOUT_MS 10000
+/* Longest settle delay a peer's hello can make us use: 30 days. */
+#define PEER_SETTLE_DELAY_CAP (30u * 24 * 3600)
 #define LOOKUP_FORGET_MS (10 * 60 * 1000)
 #define HEXID (2 * CR_CHANNEL_ID_BYTES + 1)
 
@@ -713,11 +715,31 @@ static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 {
 	struct pc_effects fx;
 	struct eng_chan_out before = *o;
+	struct pc_cfg cfg = pc->cfg.pc;
 	struct build *b;
 	struct acct *a;
 	enum xu_code rc;
 
-	rc = pc_out_apply(&o->ch, &pc->cfg.pc, ev, &fx, err);
+	/* A channel may be created: with at least the settle delay the peer
+	 * said it requires (else it refuses every claim), up to a cap. */
+	if (o->ch.state == PC_OUT_NONE || o->ch.state == PC_OUT_CLOSED) {
+		struct eng_chan_peer peer;
+		bool have;
+
+		rc = eng_chan_peer_get(pc->st, o->account, &peer, &have, err);
+		if (rc != XU_OK)
+			return rc;
+		if (have && peer.paired &&
+		    peer.min_settle_delay > cfg.settle_delay) {
+			cfg.settle_delay =
+			    peer.min_settle_delay < PEER_SETTLE_DELAY_CAP
+				? peer.min_settle_delay
+				: PEER_SETTLE_DELAY_CAP;
+			if (cfg.settle_delay < pc->cfg.pc.settle_delay)
+				cfg.settle_delay = pc->cfg.pc.settle_delay;
+		}
+	}
+	rc = pc_out_apply(&o->ch, &cfg, ev, &fx, err);
 	if (rc != XU_OK) {
 		xu_unusual(SUB, "%s: %s refused: %s", o->account,
 			   pc_ev_name(ev->kind), err ? err->msg : "");
@@ -1187,11 +1209,15 @@ static enum xu_code store_hello(struct eng_paychan *pc, const char *account,
 			account, addr, cr_key_type_name(h->key_type),
 			(unsigned)h->min_settle_delay);
 	if (h->min_settle_delay > pc->cfg.pc.settle_delay)
-		xu_unusual(SUB,
-			   "%s: the peer wants a settle delay of at least %u "
-			   "s, ours is %u s: it will refuse our claims",
-			   account, (unsigned)h->min_settle_delay,
-			   (unsigned)pc->cfg.pc.settle_delay);
+		xu_unusual(
+		    SUB,
+		    "%s: the peer wants a settle delay of at least %u "
+		    "s (ours: %u s); new channels to it use %u s",
+		    account, (unsigned)h->min_settle_delay,
+		    (unsigned)pc->cfg.pc.settle_delay,
+		    (unsigned)(h->min_settle_delay < PEER_SETTLE_DELAY_CAP
+				   ? h->min_settle_delay
+				   : PEER_SETTLE_DELAY_CAP));
 	p.paired = true;
 	p.address = h->address;
 	p.key_type = h->key_type;

@@ -307,6 +307,9 @@ static void open_engine(struct eng_engine *e, const char *name,
 	cfg.hello_retry_ms = 10;
 	cfg.claim_resend_ms = 100;
 	cfg.poll_ms = 3600000;
+	/* bob asks for more than alice's 6 days: her channel uses 7. */
+	if (!strcmp(name, "bob"))
+		cfg.pc.min_settle_delay = 7 * 24 * 3600;
 	assert_int_equal(eng_paychan_new(&e->pc, e, &cfg, &err), XU_OK);
 }
 
@@ -510,6 +513,7 @@ static void create_lands(uint8_t id_out[CR_CHANNEL_ID_BYTES])
 	c.sequence = 7;
 	assert_int_equal(in->build(in->arg, &tx, &c, &err), XU_OK);
 	assert_int_equal(tx.type, XL_TX_PAYCHAN_CREATE);
+	assert_int_equal(tx.settle_delay, 7 * 24 * 3600);
 	assert_int_equal(xl_tx_channel_id(txid, &tx, &err), XU_OK);
 	cr_channel_id(id_out, &alice_id, &bob_id, 7);
 	assert_memory_equal(txid, id_out, CR_CHANNEL_ID_BYTES);
@@ -550,10 +554,11 @@ static void bob_sees_channel(const char *hex, const char *amount,
 		assert_string_equal(json_string_value(json_object_get(
 					r->req, "payment_channel")),
 				    hex);
-		json_t *msg = json_pack(
-		    "{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i}}}", "result", "node",
-		    "Account", src, "Destination", dst, "Amount", amount,
-		    "Balance", balance, "PublicKey", pk, "SettleDelay", 518400);
+		json_t *msg =
+		    json_pack("{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i}}}", "result",
+			      "node", "Account", src, "Destination", dst,
+			      "Amount", amount, "Balance", balance, "PublicKey",
+			      pk, "SettleDelay", 7 * 24 * 3600);
 		xl_ws_reply_fn cb = r->cb;
 		r->cb = NULL;
 		cb(r->arg, XU_OK, msg, NULL);
