@@ -369,7 +369,7 @@ static int deliver(struct eng_engine *e, const char *account, const char *body,
 	json_t *msg = json_loads(body, 0, &jerr);
 	struct eng_msg_reply r = {.status = 201};
 	struct xu_err err = {0};
-	void *arg;
+	void *arg = NULL;
 	enum xu_code rc;
 	int status;
 
