@@ -277,6 +277,8 @@ static void on_conn_closed(void *arg, struct eng_http_conn *c)
 			j->conn = NULL;
 }
 
+#define OUTBOX_KEEP_MS (30LL * 24 * 3600 * 1000)
+
 static void cron_cb(lws_sorted_usec_list_t *sul)
 {
 	struct eng_engine *e =
@@ -294,10 +296,13 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 		if (eng_store_begin(e->store, &err) != XU_OK ||
 		    eng_store_idem_gc(e->store, now, IDEM_TTL_S, NULL, &err) !=
 			XU_OK ||
+		    /* Delivered outbox rows are kept 30 days, for the
+		     * operator; pending and parked rows are never deleted. */
+		    eng_outbox_gc(e->store, wall_ms() - OUTBOX_KEEP_MS, NULL,
+				  &err) != XU_OK ||
 		    eng_store_commit(e->store, &err) != XU_OK) {
 			eng_store_rollback(e->store);
-			xu_broken("engine", "idempotency gc failed: %s",
-				  err.msg);
+			xu_broken("engine", "gc failed: %s", err.msg);
 		}
 	}
 	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb,
