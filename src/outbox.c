@@ -583,12 +583,25 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 			   errtxt, (long long)(next - now));
 		return;
 	case PARKED:
-		xu_broken("outbox",
-			  "%s %lld to %s PARKED after attempt %lld: the "
-			  "connector refused it (%s); kept undelivered for "
-			  "the operator",
-			  kind, (long long)id, account, (long long)attempts,
-			  errtxt);
+		/* An undelivered credit is money the connector has not
+		 * counted: an operator must look.  A message's sender (the
+		 * channel logic) sees the refusal through reply_fn and sends
+		 * again on its own schedule (a hello to a connector that does
+		 * not know the account yet, f62), so it is only unusual. */
+		if (k == ENG_OUTBOX_CREDIT)
+			xu_broken(
+			    "outbox",
+			    "%s %lld to %s PARKED after attempt %lld: the "
+			    "connector refused it (%s); kept undelivered "
+			    "for the operator",
+			    kind, (long long)id, account, (long long)attempts,
+			    errtxt);
+		else
+			xu_unusual("outbox",
+				   "%s %lld to %s refused by the connector "
+				   "(%s); parked, its sender decides whether "
+				   "to send again",
+				   kind, (long long)id, account, errtxt);
 		break;
 	}
 	if (ob->reply_fn)

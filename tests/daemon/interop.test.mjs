@@ -41,13 +41,10 @@ for (const flavor of ['rs', 'java']) {
     d.fixedPort = await freePort();
     const c = await startConnector(flavor, `http://127.0.0.1:${d.fixedPort}`);
     d.connectorUrl = c.url;
-    // FIXME (reported): the channel logic's first message for a new
-    // account can reach the connector before the connector stored the
-    // account (it does so once our E1 answer arrived); the connector's
-    // 404 then PARKS the message (outbox policy) and logs BROKEN.  Such a
-    // 404 right after account creation should be retried
-    // (settlement-api.md f62).  Until then BROKEN is tolerated here.
-    d.allowBroken = true;
+    // A hello that reaches the connector before it stored the account
+    // gets a 404: the message is parked quietly (unusual) and the channel
+    // logic sends a new hello later (settlement-api.md f62).  No BROKEN
+    // line is allowed here.
     await d.start();
     try {
       const acc = await c.ctl('POST', '/accounts', { name: 'alice' });
