@@ -49,6 +49,10 @@ struct sub {
 };
 
 struct eng_curlw {
+	/* libcurl, its TLS library and the thread start at the first
+	 * submit, so an idle daemon does not pay their memory.  Loop thread
+	 * only. */
+	bool started;
 	pthread_t thread;
 	pthread_mutex_t mu;
 	CURLM *multi;
@@ -330,11 +334,6 @@ static void *worker(void *arg)
 enum xu_code eng_curlw_new(struct eng_curlw **out, eng_curlw_wake_fn wake_fn,
 			   void *wake_arg, struct xu_err *err)
 {
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK)
-		return xu_fail(err, XU_EIO, (int)global_rc,
-			       "curl_global_init: %s",
-			       curl_easy_strerror(global_rc));
 	struct eng_curlw *w = calloc(1, sizeof(*w));
 	if (!w)
 		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
@@ -342,20 +341,29 @@ enum xu_code eng_curlw_new(struct eng_curlw **out, eng_curlw_wake_fn wake_fn,
 	w->wake_arg = wake_arg;
 	w->sub_tail = &w->sub_head;
 	w->done_tail = &w->done_head;
-	w->multi = curl_multi_init();
-	if (!w->multi) {
-		free(w);
-		return xu_fail(err, XU_ENOMEM, 0, "curl_multi_init failed");
-	}
 	pthread_mutex_init(&w->mu, NULL);
+	*out = w;
+	return XU_OK;
+}
+
+/* Initialises libcurl and starts the worker (first submit). */
+static enum xu_code worker_start(struct eng_curlw *w, struct xu_err *err)
+{
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return xu_fail(err, XU_EIO, (int)global_rc,
+			       "curl_global_init: %s",
+			       curl_easy_strerror(global_rc));
+	w->multi = curl_multi_init();
+	if (!w->multi)
+		return xu_fail(err, XU_ENOMEM, 0, "curl_multi_init failed");
 	int e = pthread_create(&w->thread, NULL, worker, w);
 	if (e != 0) {
-		pthread_mutex_destroy(&w->mu);
 		curl_multi_cleanup(w->multi);
-		free(w);
+		w->multi = NULL;
 		return xu_fail(err, XU_EIO, e, "cannot start the curl thread");
 	}
-	*out = w;
+	w->started = true;
 	return XU_OK;
 }
 
@@ -366,8 +374,10 @@ void eng_curlw_free(struct eng_curlw *w)
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
 	pthread_mutex_unlock(&w->mu);
-	curl_multi_wakeup(w->multi);
-	pthread_join(w->thread, NULL);
+	if (w->started) {
+		curl_multi_wakeup(w->multi);
+		pthread_join(w->thread, NULL);
+	}
 	struct done *d = w->done_head;
 	while (d) {
 		struct done *n = d->next;
@@ -375,7 +385,8 @@ void eng_curlw_free(struct eng_curlw *w)
 		free(d);
 		d = n;
 	}
-	curl_multi_cleanup(w->multi);
+	if (w->multi)
+		curl_multi_cleanup(w->multi);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 }
@@ -383,6 +394,13 @@ void eng_curlw_free(struct eng_curlw *w)
 enum xu_code eng_curlw_submit(struct eng_curlw *w, struct eng_curlw_job *job,
 			      struct xu_err *err)
 {
+	if (!w->started) {
+		enum xu_code rc = worker_start(w, err);
+		if (rc != XU_OK) {
+			eng_curlw_job_free(job);
+			return rc;
+		}
+	}
 	struct sub *s = malloc(sizeof(*s));
 	if (!s) {
 		eng_curlw_job_free(job);

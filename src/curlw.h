@@ -57,8 +57,10 @@ struct eng_curlw_result {
 
 typedef void (*eng_curlw_done_fn)(void *arg, const struct eng_curlw_result *r);
 
-/* Starts the worker thread.  wake_fn (nullable) and wake_arg are kept.
- * Returns XU_OK and *out (owned; eng_curlw_free), or XU_ENOMEM/XU_EIO. */
+/* Creates the worker; libcurl and the worker thread start at the first
+ * eng_curlw_submit (which then may fail with XU_EIO), so an idle daemon
+ * does not carry them.  wake_fn (nullable) and wake_arg are kept.
+ * Returns XU_OK and *out (owned; eng_curlw_free), or XU_ENOMEM. */
 enum xu_code eng_curlw_new(struct eng_curlw **out, eng_curlw_wake_fn wake_fn,
 			   void *wake_arg, struct xu_err *err) XU_WARN_UNUSED;
 
