@@ -10,14 +10,14 @@
 
 #include "ledger/amount.h"
 
-static struct xl_drops D(uint64_t v)
-{
+static struct xl_drops D(uint64_t v) {
 	struct xl_drops d;
 	assert_true(xl_drops_from_u64(&d, v));
 	return d;
 }
 
-static void test_ledger_amount_bounds(void **state)
+static void
+test_ledger_amount_bounds(void **state)
 {
 	struct xl_drops d = D(5), out = D(1);
 
@@ -33,8 +33,8 @@ static void test_ledger_amount_bounds(void **state)
 	assert_true(xl_drops_is_zero(out));
 	assert_false(xl_drops_mul(&out, D(XL_DROPS_MAX), 2));
 	assert_false(xl_drops_mul(&out, D(UINT64_C(1) << 40), UINT64_MAX));
-	assert_true(xl_drops_muldiv(&out, D(XL_DROPS_MAX), UINT64_MAX,
-				    UINT64_MAX));
+	assert_true(
+	    xl_drops_muldiv(&out, D(XL_DROPS_MAX), UINT64_MAX, UINT64_MAX));
 	assert_int_equal(xl_drops_u64(out), XL_DROPS_MAX);
 	assert_true(xl_drops_muldiv(&out, D(10), 1, 3));
 	assert_int_equal(xl_drops_u64(out), 3);

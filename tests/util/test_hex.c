@@ -43,8 +43,7 @@ static void test_util_hex_case_and_errors(void **state)
 	assert_int_equal(n, 0);
 	assert_non_null(strstr(e.msg, "odd"));
 	assert_int_equal(xu_hex_decode(out, 4, &n, "zz", 2, &e), XU_EPARSE);
-	assert_int_equal(xu_hex_decode(out, 1, &n, "0000", 4, &e),
-			 XU_ETOOBIG);
+	assert_int_equal(xu_hex_decode(out, 1, &n, "0000", 4, &e), XU_ETOOBIG);
 	assert_int_equal(xu_hex_decode_exact(out, 2, "00", &e), XU_EPARSE);
 	assert_int_equal(xu_hex_decode_exact(out, 1, "7f", &e), XU_OK);
 	assert_int_equal(out[0], 0x7f);
