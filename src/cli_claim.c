@@ -86,23 +86,6 @@ static int usage_error(const char *sub, const char *msg)
 	return ENG_EXIT_USAGE;
 }
 
-/* Prints a JSON object (and a newline) to stdout and frees it; returns
- * `status`, or ENG_EXIT_FAIL when printing fails. */
-static int print_json(json_t *obj, int status)
-{
-	char *s =
-	    obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	json_decref(obj);
-	if (!s) {
-		fprintf(stderr, "xrpse claim: out of memory\n");
-		return ENG_EXIT_FAIL;
-	}
-	printf("%s\n", s);
-	free(s);
-	return fflush(stdout) == 0 ? status : ENG_EXIT_FAIL;
-}
-
 /* The channel and amount options shared by sign and verify. */
 static enum xu_code channel_amount(const struct eng_args *a,
 				   uint8_t chan[CR_CHANNEL_ID_BYTES],
@@ -175,7 +158,7 @@ static int claim_sign(int argc, char **argv)
 		json_object_set_new(o, "signature", json_string(sighex));
 		json_object_set_new(o, "public_key", json_string(pub));
 	}
-	return print_json(o, ENG_EXIT_OK);
+	return eng_cli_print_json("claim", o, ENG_EXIT_OK);
 }
 
 /* Decodes a hex argument of 1..MAX_ARG_BYTES bytes. */
@@ -226,7 +209,7 @@ static int claim_verify(int argc, char **argv)
 	json_t *o = json_object();
 	if (o)
 		json_object_set_new(o, "valid", json_boolean(ok));
-	return print_json(o, ok ? ENG_EXIT_OK : ENG_EXIT_FAIL);
+	return eng_cli_print_json("claim", o, ok ? ENG_EXIT_OK : ENG_EXIT_FAIL);
 }
 
 int eng_cli_claim(int argc, char **argv)

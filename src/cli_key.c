@@ -41,23 +41,6 @@ static int usage_error(const char *msg)
 	return ENG_EXIT_USAGE;
 }
 
-/* Prints a JSON object (and a newline) to stdout and frees it.  Returns
- * the exit status. */
-static int print_json(json_t *obj)
-{
-	char *s =
-	    obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	json_decref(obj);
-	if (!s) {
-		fprintf(stderr, "xrpse key: out of memory\n");
-		return ENG_EXIT_FAIL;
-	}
-	printf("%s\n", s);
-	free(s);
-	return fflush(stdout) == 0 ? ENG_EXIT_OK : ENG_EXIT_FAIL;
-}
-
 static int key_info(int argc, char **argv)
 {
 	struct eng_args a;
@@ -108,7 +91,7 @@ static int key_info(int argc, char **argv)
 		json_object_set_new(o, "key_type",
 				    json_string(cr_key_type_name(kt)));
 	}
-	return print_json(o);
+	return eng_cli_print_json("key", o, ENG_EXIT_OK);
 }
 
 int eng_cli_key(int argc, char **argv)

@@ -54,20 +54,6 @@ static int usage_error(const char *msg)
 	return ENG_EXIT_USAGE;
 }
 
-static int print_json(json_t *obj)
-{
-	char *s =
-	    obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(obj);
-	if (!s) {
-		fprintf(stderr, "xrpse tx: out of memory\n");
-		return ENG_EXIT_FAIL;
-	}
-	printf("%s\n", s);
-	free(s);
-	return fflush(stdout) == 0 ? ENG_EXIT_OK : ENG_EXIT_FAIL;
-}
-
 static int tx_sign(int argc, char **argv)
 {
 	struct eng_args a;
@@ -151,7 +137,7 @@ static int tx_sign(int argc, char **argv)
 	}
 	free(blob);
 	free(st);
-	return print_json(o);
+	return eng_cli_print_json("tx", o, ENG_EXIT_OK);
 }
 
 static int tx_decode(int argc, char **argv)
@@ -188,7 +174,7 @@ static int tx_decode(int argc, char **argv)
 		fprintf(stderr, "xrpse tx: %s\n", e.msg);
 		return ENG_EXIT_FAIL;
 	}
-	return print_json(out);
+	return eng_cli_print_json("tx", out, ENG_EXIT_OK);
 }
 
 int eng_cli_tx(int argc, char **argv)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool is_help(const char *s)
@@ -237,4 +238,19 @@ enum xu_code eng_args_secret(const struct eng_args *a, const char *name,
 	if (rc != XU_OK)
 		sodium_memzero(buf, cap);
 	return rc;
+}
+
+int eng_cli_print_json(const char *cmd, json_t *obj, int status)
+{
+	char *s =
+	    obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(obj);
+	if (!s) {
+		fprintf(stderr, "xrpse %s: out of memory\n", cmd);
+		return 1;
+	}
+	printf("%s\n", s);
+	free(s);
+	return fflush(stdout) == 0 ? status : 1;
 }

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "src/util/err.h"
 
 /* Most options one table may have, and most positional arguments. */
@@ -86,5 +88,10 @@ enum xu_code eng_args_secret(const struct eng_args *a, const char *name,
 
 /* Writes one line per option ("  --seed SEED   family seed ...") to f. */
 void eng_args_print_help(FILE *f, const struct eng_opt *opts, size_t nopts);
+
+/* Prints obj compactly (member order kept) and a newline on stdout, and
+ * TAKES obj (decref'd; NULL means out of memory).  Returns `status`, or 1
+ * (ENG_EXIT_FAIL) with "xrpse CMD: ..." on stderr when printing fails. */
+int eng_cli_print_json(const char *cmd, json_t *obj, int status);
 
 #endif /* XRPSE_SRC_CLIARGS_H */
