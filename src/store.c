@@ -4,8 +4,9 @@
  *
  *   accounts     one row per account ever created; closed_at marks a
  *                deleted one.  leftover_digits/leftover_scale hold the
- *                remainder below one drop at full precision; owed_drops the
- *                drops settled by the connector and not yet paid.
+ *                remainder below one drop at full precision (cleared when
+ *                the account is deleted); owed_drops the drops settled by
+ *                the connector and not yet paid.
  *   idempotency  settlement requests by Idempotency-Key (global): the
  *                fingerprint (account, amount, scale) and the reply.
  *   outbox       calls to the connector (src/outbox.c).
@@ -509,8 +510,12 @@ static const char SQL_ACC_INSERT[] =
     "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)";
 static const char SQL_ACC_REOPEN[] =
     "UPDATE accounts SET closed_at = NULL WHERE id = ?1";
-static const char SQL_ACC_CLOSE[] = "UPDATE accounts SET closed_at = ?2"
-				    " WHERE id = ?1 AND closed_at IS NULL";
+/* Closing clears the sub-drop leftover (settlement-api.md f10: a
+ * re-created account starts without it); owed drops are money the
+ * connector already settled and stay until paid. */
+static const char SQL_ACC_CLOSE[] =
+    "UPDATE accounts SET closed_at = ?2, leftover_digits = '0',"
+    " leftover_scale = 0 WHERE id = ?1 AND closed_at IS NULL";
 
 enum xu_code eng_store_account_create(struct eng_store *s, const char *id,
 				      bool *created, struct xu_err *err)

@@ -92,7 +92,8 @@ bool eng_store_in_tx(struct eng_store *s);
 /* Creates account id (1..ENG_STORE_ACCOUNT_MAX bytes; the caller checks
  * the URL-safe alphabet).  An existing open account: *created = false,
  * nothing changes.  A closed (deleted) account is reopened with its
- * history, leftover and owed drops: *created = true.
+ * history and owed drops (its leftover was cleared by the delete):
+ * *created = true.
  * Returns XU_OK, XU_EINVAL or XU_ESTORE. */
 enum xu_code eng_store_account_create(struct eng_store *s, const char *id,
 				      bool *created,
@@ -102,10 +103,11 @@ enum xu_code eng_store_account_create(struct eng_store *s, const char *id,
  * logged). */
 bool eng_store_account_exists(struct eng_store *s, const char *id);
 
-/* Closes account id.  The row is kept (marked closed) because outbox rows,
- * leftovers and channels may still refer to it; a closed account is
- * unknown to the API until created again.  Returns XU_OK, XU_ENOTFOUND
- * (unknown or already closed) or XU_ESTORE. */
+/* Closes account id and clears its sub-drop leftover in the same
+ * statement (settlement-api.md f10).  The row is kept (marked closed)
+ * because outbox rows, owed drops and channels may still refer to it; a
+ * closed account is unknown to the API until created again.  Returns
+ * XU_OK, XU_ENOTFOUND (unknown or already closed) or XU_ESTORE. */
 enum xu_code eng_store_account_delete(struct eng_store *s, const char *id,
 				      struct xu_err *err) XU_WARN_UNUSED;
 

@@ -114,19 +114,27 @@ test('f9 DELETE an unknown account is 404', async () => {
   assertProblem(await d.req('DELETE', '/accounts/nobody'), 404, /not found/);
 });
 
-test('f10 delete then re-create: the account comes back with its leftover (documented deviation)', async () => {
-  // settlement-api.md f10 recommends clearing leftovers on delete (ETH).
-  // This store reopens a deleted account with its history: owed drops are
-  // money the connector already settled, and the sub-drop leftover stays
-  // with them (src/store.h).  So 1@9 + 999@9 = 1 drop, paid exactly once.
+test('f10 delete then re-create: the leftover is gone, owed drops stay', async () => {
+  // settlement-api.md f10 (as ETH): DELETE clears the sub-drop leftover in
+  // the same transaction, so 1@9, DELETE, re-create, 999@9 pays nothing.
   await fresh('f10');
   assert.equal((await d.settle('f10', { amount: '1', scale: 9 }, key())).status, 201);
+  assert.deepEqual((await d.account('f10')).body.leftover, { amount: '1', scale: 9 });
   assert.equal((await d.req('DELETE', '/accounts/f10')).status, 204);
   assertProblem(await d.settle('f10', { amount: '1', scale: 9 }, key()), 404);
   await fresh('f10');
+  assert.equal((await d.account('f10')).body.leftover.amount, '0');
   assert.equal((await d.settle('f10', { amount: '999', scale: 9 }, key())).status, 201);
-  const a = (await d.account('f10')).body;
-  assert.equal(a.owed_drops, '1');
+  let a = (await d.account('f10')).body;
+  assert.equal(a.owed_drops, '0');
+  assert.deepEqual(a.leftover, { amount: '999', scale: 9 });
+  // Owed drops (already settled by the connector) survive the delete.
+  assert.equal((await d.settle('f10', { amount: '2001', scale: 9 }, key())).status, 201);
+  assert.equal(await d.owed('f10'), 3n);
+  assert.equal((await d.req('DELETE', '/accounts/f10')).status, 204);
+  await fresh('f10');
+  a = (await d.account('f10')).body;
+  assert.equal(a.owed_drops, '3');
   assert.equal(a.leftover.amount, '0');
 });
 

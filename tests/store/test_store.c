@@ -266,6 +266,37 @@ static void test_eng_store_accounts(void **state)
 	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
 	assert_int_equal(xl_drops_u64(owed), 5);
 
+	/* f10: the delete clears the leftover (not the owed drops), so
+	 * 1@9, DELETE, re-create, 999@9 pays nothing and leaves 999@9. */
+	struct eng_quantity left;
+	assert_int_equal(settle(s, "bob", "k-bob3", "1", 9, 1000, &r, &e),
+			 XU_OK);
+	assert_int_equal(eng_store_leftover_get(s, "bob", &left, &e), XU_OK);
+	assert_string_equal(left.digits, "1");
+	begin(s);
+	assert_int_equal(eng_store_account_delete(s, "bob", &e), XU_OK);
+	commit(s);
+	assert_int_equal(eng_store_leftover_get(s, "bob", &left, &e), XU_OK);
+	assert_true(eng_quantity_is_zero(&left));
+	begin(s);
+	assert_int_equal(eng_store_account_create(s, "bob", &created, &e),
+			 XU_OK);
+	assert_true(created);
+	commit(s);
+	assert_int_equal(settle(s, "bob", "k-bob4", "999", 9, 1000, &r, &e),
+			 XU_OK);
+	assert_true(xl_drops_is_zero(r.drops));
+	assert_string_equal(r.leftover.digits, "999");
+	assert_int_equal(r.leftover.scale, 9);
+	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
+	assert_int_equal(xl_drops_u64(owed), 5);
+	/* A rolled-back delete keeps the leftover. */
+	begin(s);
+	assert_int_equal(eng_store_account_delete(s, "bob", &e), XU_OK);
+	eng_store_rollback(s);
+	assert_int_equal(eng_store_leftover_get(s, "bob", &left, &e), XU_OK);
+	assert_string_equal(left.digits, "999");
+
 	/* A rolled-back creation leaves nothing. */
 	begin(s);
 	assert_int_equal(eng_store_account_create(s, "carol", &created, &e),
