@@ -90,6 +90,55 @@ static enum xu_code step_done(struct eng_store *s, sqlite3_stmt *st,
 	return rc;
 }
 
+/* The outbox's own bookkeeping (a row handed to the worker, a row's
+ * result) may be lost by a crash without harm: the row is then sent again,
+ * byte for byte with the same Idempotency-Key, which the connector answers
+ * as a duplicate.  So when the outbox opens the transaction itself, it
+ * commits with synchronous=NORMAL: the WAL frames are written (a killed
+ * process loses nothing) but not fsynced (a power cut may lose them), and
+ * the loop thread does not wait for the disk twice more per call.  The
+ * WAL keeps the order: the next FULL commit makes them durable too.  Inside
+ * a caller's transaction nothing changes (the caller's commit decides).
+ * synchronous goes back to FULL before anything else runs; a store that
+ * cannot do that must not acknowledge another request, so it aborts. */
+static const char SQL_SYNC_NORMAL[] = "PRAGMA synchronous=NORMAL";
+static const char SQL_SYNC_FULL[] = "PRAGMA synchronous=FULL";
+
+static enum xu_code relaxed_enter(struct eng_store *s, bool *own,
+				  struct xu_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum xu_code rc;
+
+	*own = !eng_store_in_tx(s);
+	if (!*own)
+		return XU_OK;
+	rc = eng_store_prepare(s, SQL_SYNC_NORMAL, &st, err);
+	if (rc == XU_OK)
+		rc = step_done(s, st, "relaxing synchronous", err);
+	if (rc == XU_OK)
+		rc = eng_store_begin(s, err);
+	return rc;
+}
+
+static enum xu_code relaxed_leave(struct eng_store *s, bool own,
+				  enum xu_code rc, struct xu_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct xu_err e;
+
+	if (!own)
+		return rc;
+	rc = tx_leave(s, own, rc, err);
+	if (eng_store_prepare(s, SQL_SYNC_FULL, &st, &e) != XU_OK ||
+	    step_done(s, st, "restoring synchronous=FULL", &e) != XU_OK) {
+		xu_broken("outbox", "cannot restore synchronous=FULL: %s",
+			  e.msg);
+		abort();
+	}
+	return rc;
+}
+
 static const char SQL_RESET_INFLIGHT[] =
     "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'";
 
@@ -385,7 +434,7 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 	bool own;
 	unsigned n = 0;
 	sqlite3_stmt *st = NULL;
-	enum xu_code rc = tx_enter(ob->store, &own, &e);
+	enum xu_code rc = relaxed_enter(ob->store, &own, &e);
 	if (rc == XU_OK)
 		rc = eng_store_prepare(ob->store, SQL_DUE, &st, &e);
 	if (rc == XU_OK) {
@@ -415,7 +464,7 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 		sqlite3_bind_int64(st, 2, now);
 		rc = step_done(ob->store, st, "marking row inflight", &e);
 	}
-	rc = tx_leave(ob->store, own, rc, &e);
+	rc = relaxed_leave(ob->store, own, rc, &e);
 	if (rc != XU_OK) {
 		xu_broken("outbox", "cannot hand out due calls: %s", e.msg);
 		for (unsigned i = 0; i < n; i++)
@@ -507,7 +556,7 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 	char tag[ENG_OUTBOX_TAG_MAX] = "";
 	bool has_tag = false;
 	int64_t attempts = 0, next = 0;
-	enum xu_code rc = tx_enter(ob->store, &own, &e);
+	enum xu_code rc = relaxed_enter(ob->store, &own, &e);
 	if (rc == XU_OK)
 		rc = eng_store_prepare(ob->store, SQL_ROW, &st, &e);
 	if (rc == XU_OK) {
@@ -552,7 +601,7 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 		}
 		rc = step_done(ob->store, st, "updating outbox row", &e);
 	}
-	rc = tx_leave(ob->store, own, rc, &e);
+	rc = relaxed_leave(ob->store, own, rc, &e);
 	if (rc != XU_OK) {
 		/* The row stays 'inflight', an orphan the next tick sends
 		 * again (same key: at most a duplicate the connector

@@ -6,8 +6,10 @@
  * Covered: retries on 5xx / 409 / timeout / refused connections with the
  * same key and byte-identical body, any 2xx delivered (RECEIVED, a JSON
  * Quantity, empty), parking on another 4xx and unparking, messages and
- * their reply callback, the in-flight bound, stale results, and rows left
- * 'inflight' by a crash going back to 'pending' on restart. */
+ * their reply callback, the in-flight bound, stale results, rows left
+ * 'inflight' by a crash going back to 'pending' on restart, and the
+ * outbox's own commits being relaxed (synchronous=NORMAL) and FULL again
+ * afterwards. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -622,6 +624,57 @@ static void test_eng_outbox_inflight_after_restart(void **state)
 			    "{\"amount\":\"42\",\"scale\":6}", 25);
 }
 
+static int sync_level(struct fx *f)
+{
+	sqlite3_stmt *st;
+	int v;
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(f->store),
+					    "PRAGMA synchronous", -1, &st,
+					    NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The outbox's bookkeeping commits without fsync but is still written
+ * (another process, or a restart, sees it), synchronous is FULL again
+ * after each, and inside a caller's transaction the outbox joins it (a
+ * rollback takes its marks back). */
+static void test_eng_outbox_relaxed_commits(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv, (struct th_resp){TH_REPLY, 201, NULL, "RECEIVED", 0});
+	assert_int_equal(sync_level(f), 2);
+	int64_t id = credit(f, "alice", 1, "relaxed-1");
+
+	/* In the caller's transaction: rolled back with it. */
+	assert_int_equal(eng_store_begin(f->store, NULL), XU_OK);
+	fake_now += 1;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_string_equal(get_row(f, id).state, "inflight");
+	assert_int_equal(sync_level(f), 2);
+	eng_store_rollback(f->store);
+	assert_string_equal(get_row(f, id).state, "pending");
+	settle_n(f, 1);
+	assert_int_equal(sync_level(f), 2);
+	assert_string_equal(get_row(f, id).state, "delivered");
+
+	/* On its own: committed (a reopened store sees it), FULL after. */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 201, NULL, "RECEIVED", 0});
+	int64_t id2 = credit(f, "alice", 2, "relaxed-2");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_int_equal(sync_level(f), 2);
+	settle_n(f, 1);
+	assert_int_equal(sync_level(f), 2);
+	fx_close(f);
+	fx_open(f);
+	assert_string_equal(get_row(f, id2).state, "delivered");
+	assert_int_equal(get_row(f, id2).attempts, 1);
+	assert_int_equal(sync_level(f), 2);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -636,6 +689,7 @@ int main(void)
 	    T(test_eng_outbox_inflight_bound),
 	    T(test_eng_outbox_orphan_resent),
 	    T(test_eng_outbox_inflight_after_restart),
+	    T(test_eng_outbox_relaxed_commits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
