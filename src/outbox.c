@@ -11,7 +11,15 @@
  * The worker (src/curlw.c) performs one attempt per job; the job id is the
  * row id.  The set of ids in flight is kept in memory too, so a late or
  * foreign result (an id not in the set) is ignored and a row is never sent
- * twice at the same time. */
+ * twice at the same time.
+ *
+ * Latest-wins messages (cfg.latest_wins_tag, "claim"): each such message
+ * carries everything the earlier ones did (a cumulative claim), so per
+ * account at most one is in flight, and when it is sent only the newest
+ * pending one goes; the older ones are closed as 'delivered' with
+ * last_error "superseded by call N" (kept for the operator like any
+ * delivered row).  Under load the peer then gets one claim per round trip
+ * carrying every settlement since the last, instead of one per batch. */
 #include "src/outbox.h"
 
 #include <sodium.h>
@@ -32,7 +40,10 @@ struct eng_outbox {
 	eng_outbox_reply_fn reply_fn;
 	void *reply_arg;
 	int64_t *inflight; /* row ids, cfg.max_inflight slots */
+	/* per slot: the account of a latest-wins row, else "" */
+	char (*lw_account)[ENG_STORE_ACCOUNT_MAX + 1];
 	unsigned ninflight;
+	bool lw_done; /* a latest-wins row finished: tick after the drain */
 	int64_t last_success_ms, last_failure_ms;
 	bool reachable;
 };
@@ -59,6 +70,7 @@ void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg)
 	cfg->timeout_ms = 30000;
 	cfg->connect_timeout_ms = 5000;
 	cfg->max_inflight = 64;
+	cfg->latest_wins_tag = "claim";
 	cfg->clock = NULL;
 }
 
@@ -176,7 +188,10 @@ enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 	if (ob->cfg.cap_ms < ob->cfg.base_ms)
 		ob->cfg.cap_ms = ob->cfg.base_ms;
 	ob->inflight = calloc(ob->cfg.max_inflight, sizeof(*ob->inflight));
-	if (!ob->inflight) {
+	ob->lw_account = calloc(ob->cfg.max_inflight, sizeof(*ob->lw_account));
+	if (!ob->inflight || !ob->lw_account) {
+		free(ob->inflight);
+		free(ob->lw_account);
 		free(ob);
 		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
 	}
@@ -210,6 +225,7 @@ void eng_outbox_free(struct eng_outbox *ob)
 	if (!ob)
 		return;
 	free(ob->inflight);
+	free(ob->lw_account);
 	free(ob);
 }
 
@@ -376,22 +392,51 @@ static bool take_inflight(struct eng_outbox *ob, int64_t id)
 {
 	for (unsigned i = 0; i < ob->ninflight; i++) {
 		if (ob->inflight[i] == id) {
-			ob->inflight[i] = ob->inflight[--ob->ninflight];
+			if (ob->lw_account[i][0])
+				ob->lw_done = true;
+			ob->ninflight--;
+			ob->inflight[i] = ob->inflight[ob->ninflight];
+			memcpy(ob->lw_account[i], ob->lw_account[ob->ninflight],
+			       sizeof(ob->lw_account[i]));
+			ob->lw_account[ob->ninflight][0] = '\0';
 			return true;
 		}
 	}
 	return false;
 }
 
+/* True when a latest-wins row of account is in flight, or in the first n
+ * slots of this tick's picks (accounts[i], "" for other rows). */
+static bool lw_busy(const struct eng_outbox *ob, const char *account,
+		    char (*picked)[ENG_STORE_ACCOUNT_MAX + 1], unsigned n)
+{
+	for (unsigned i = 0; i < ob->ninflight; i++)
+		if (strcmp(ob->lw_account[i], account) == 0)
+			return true;
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(picked[i], account) == 0)
+			return true;
+	return false;
+}
+
 /* 'inflight' rows not in our in-memory set are orphans (their result could
  * not be recorded, or their submission failed): they are due again. */
 static const char SQL_DUE[] =
-    "SELECT id, path, idem_key, content_type, body FROM outbox"
+    "SELECT id, path, idem_key, content_type, body, account, tag FROM outbox"
     " WHERE state IN ('pending', 'inflight') AND next_attempt_at_ms <= ?1"
     " ORDER BY next_attempt_at_ms, id LIMIT ?2";
+static const char SQL_ONE[] =
+    "SELECT id, path, idem_key, content_type, body FROM outbox WHERE id = ?1";
 static const char SQL_MARK[] =
     "UPDATE outbox SET state = 'inflight', attempts = attempts + 1,"
     " updated_at = ?2 WHERE id = ?1";
+static const char SQL_LW_NEWEST[] =
+    "SELECT max(id) FROM outbox WHERE state IN ('pending', 'inflight')"
+    " AND account = ?1 AND tag = ?2";
+static const char SQL_SUPERSEDE[] =
+    "UPDATE outbox SET state = 'delivered', last_status = NULL,"
+    " last_error = 'superseded by call ' || ?2, reply = NULL,"
+    " updated_at = ?3 WHERE id = ?1 AND state IN ('pending', 'inflight')";
 
 static struct eng_curlw_job *make_job(struct eng_outbox *ob, sqlite3_stmt *st)
 {
@@ -422,14 +467,102 @@ static struct eng_curlw_job *make_job(struct eng_outbox *ob, sqlite3_stmt *st)
 	return j;
 }
 
+/* A due latest-wins row: decided after the due rows are read. */
+struct lw_cand {
+	int64_t id;
+	char account[ENG_STORE_ACCOUNT_MAX + 1];
+};
+
+/* The newest latest-wins row of account (pending or in flight). */
+static enum xu_code lw_newest(struct eng_outbox *ob, const char *account,
+			      int64_t *newest, struct xu_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	enum xu_code rc = eng_store_prepare(ob->store, SQL_LW_NEWEST, &st, e);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, ob->cfg.latest_wins_tag, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*newest = sqlite3_column_int64(st, 0);
+	else
+		rc = eng_store_fail(ob->store, e, "finding the newest claim");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Decides the due latest-wins rows: older ones superseded, the newest
+ * of an account picked unless one of that account is in flight. */
+static enum xu_code lw_decide(struct eng_outbox *ob, int64_t now,
+			      const struct lw_cand *c, unsigned nc,
+			      struct eng_curlw_job **jobs,
+			      char (*picked)[ENG_STORE_ACCOUNT_MAX + 1],
+			      unsigned room, unsigned *n, struct xu_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	enum xu_code rc = XU_OK;
+
+	for (unsigned i = 0; rc == XU_OK && i < nc; i++) {
+		int64_t newest = 0;
+
+		rc = lw_newest(ob, c[i].account, &newest, e);
+		if (rc != XU_OK)
+			break;
+		if (newest > c[i].id) {
+			rc =
+			    eng_store_prepare(ob->store, SQL_SUPERSEDE, &st, e);
+			if (rc != XU_OK)
+				break;
+			sqlite3_bind_int64(st, 1, c[i].id);
+			sqlite3_bind_int64(st, 2, newest);
+			sqlite3_bind_int64(st, 3, now);
+			rc = step_done(ob->store, st, "superseding a claim", e);
+			xu_debug("outbox", "call %lld to %s superseded by %lld",
+				 (long long)c[i].id, c[i].account,
+				 (long long)newest);
+			continue;
+		}
+		if (*n >= room || lw_busy(ob, c[i].account, picked, *n))
+			continue;
+		rc = eng_store_prepare(ob->store, SQL_ONE, &st, e);
+		if (rc != XU_OK)
+			break;
+		sqlite3_bind_int64(st, 1, c[i].id);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			rc =
+			    eng_store_fail(ob->store, e, "reading a claim row");
+		} else if (!(jobs[*n] = make_job(ob, st))) {
+			rc = xu_fail(e, XU_ENOMEM, 0, "out of memory");
+		} else {
+			snprintf(picked[*n], sizeof(picked[*n]), "%s",
+				 c[i].account);
+			(*n)++;
+		}
+		sqlite3_reset(st);
+	}
+	return rc;
+}
+
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
 	unsigned room = ob->cfg.max_inflight - ob->ninflight;
 	if (room == 0)
 		return 0;
+	/* Rows in flight, and newest claims of accounts with one in flight,
+	 * are skipped: ask for that many more. */
+	unsigned limit = room + 2 * ob->ninflight;
 	struct eng_curlw_job **jobs = calloc(room, sizeof(*jobs));
-	if (!jobs)
+	char(*picked)[ENG_STORE_ACCOUNT_MAX + 1] =
+	    calloc(room, sizeof(*picked));
+	struct lw_cand *cand = calloc(limit, sizeof(*cand));
+	const char *lwtag = ob->cfg.latest_wins_tag;
+	unsigned ncand = 0;
+	if (!jobs || !picked || !cand) {
+		free(jobs);
+		free(picked);
+		free(cand);
 		return -1;
+	}
 	struct xu_err e;
 	bool own;
 	unsigned n = 0;
@@ -438,13 +571,25 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 	if (rc == XU_OK)
 		rc = eng_store_prepare(ob->store, SQL_DUE, &st, &e);
 	if (rc == XU_OK) {
-		/* Rows in flight are skipped, so ask for a few more. */
 		sqlite3_bind_int64(st, 1, now);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)room + ob->ninflight);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
 		int r = SQLITE_DONE;
 		while (n < room && (r = sqlite3_step(st)) == SQLITE_ROW) {
-			if (is_inflight(ob, sqlite3_column_int64(st, 0)))
+			int64_t id = sqlite3_column_int64(st, 0);
+			const char *acc =
+			    (const char *)sqlite3_column_text(st, 5);
+			const char *tag =
+			    (const char *)sqlite3_column_text(st, 6);
+			if (is_inflight(ob, id))
 				continue;
+			if (lwtag && tag && acc && strcmp(tag, lwtag) == 0) {
+				cand[ncand].id = id;
+				snprintf(cand[ncand].account,
+					 sizeof(cand[ncand].account), "%s",
+					 acc);
+				ncand++;
+				continue;
+			}
 			jobs[n] = make_job(ob, st);
 			if (!jobs[n]) {
 				rc = xu_fail(&e, XU_ENOMEM, 0, "out of memory");
@@ -456,6 +601,9 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 			rc = eng_store_fail(ob->store, &e, "reading due rows");
 		sqlite3_reset(st);
 	}
+	if (rc == XU_OK && ncand)
+		rc =
+		    lw_decide(ob, now, cand, ncand, jobs, picked, room, &n, &e);
 	for (unsigned i = 0; rc == XU_OK && i < n; i++) {
 		rc = eng_store_prepare(ob->store, SQL_MARK, &st, &e);
 		if (rc != XU_OK)
@@ -465,11 +613,13 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 		rc = step_done(ob->store, st, "marking row inflight", &e);
 	}
 	rc = relaxed_leave(ob->store, own, rc, &e);
+	free(cand);
 	if (rc != XU_OK) {
 		xu_broken("outbox", "cannot hand out due calls: %s", e.msg);
 		for (unsigned i = 0; i < n; i++)
 			eng_curlw_job_free(jobs[i]);
 		free(jobs);
+		free(picked);
 		return -1;
 	}
 	int sent = 0;
@@ -483,10 +633,14 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 				   (long long)id, e.msg);
 			continue;
 		}
-		ob->inflight[ob->ninflight++] = id;
+		ob->inflight[ob->ninflight] = id;
+		memcpy(ob->lw_account[ob->ninflight], picked[i],
+		       sizeof(picked[i]));
+		ob->ninflight++;
 		sent++;
 	}
 	free(jobs);
+	free(picked);
 	return sent;
 }
 
@@ -660,7 +814,14 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 
 size_t eng_outbox_drain(struct eng_outbox *ob)
 {
-	return eng_curlw_drain(ob->curlw, eng_outbox_complete, ob);
+	size_t n = eng_curlw_drain(ob->curlw, eng_outbox_complete, ob);
+
+	/* The next latest-wins message of that account may go now. */
+	if (ob->lw_done) {
+		ob->lw_done = false;
+		eng_outbox_tick(ob, now_ms(ob));
+	}
+	return n;
 }
 
 static const char SQL_UNPARK[] =

@@ -19,6 +19,9 @@
  *       jitter_pct percent (libsodium randombytes); forever
  *   any other 4xx                           -> 'parked', logged as BROKEN,
  *       kept for the operator (eng_outbox_unpark re-queues it)
+ * Messages tagged cfg.latest_wins_tag are cumulative: one in flight per
+ * account; a newer one supersedes older pending ones ('delivered', with
+ * last_error "superseded by call N"), which are then never sent.
  * Every attempt of a row sends the same key and byte-identical body.  At
  * start, rows left 'inflight' by a crash go back to 'pending'; a row whose
  * result could not be recorded is sent again by the next tick.  Runs on
@@ -57,7 +60,11 @@ struct eng_outbox_cfg {
 	uint32_t timeout_ms;	     /* per attempt; default 30000 */
 	uint32_t connect_timeout_ms; /* default 5000 */
 	unsigned max_inflight;	     /* default 64 */
-	eng_outbox_clock_fn clock;   /* NULL: CLOCK_REALTIME */
+	/* Messages with this tag are cumulative (latest wins): one in
+	 * flight per account, older pending ones superseded; default
+	 * "claim" (the channel logic's tag); NULL: none. */
+	const char *latest_wins_tag;
+	eng_outbox_clock_fn clock; /* NULL: CLOCK_REALTIME */
 	void *clock_arg;
 };
 
@@ -124,8 +131,10 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms);
  * whose id is not one of ours in flight is ignored. */
 void eng_outbox_complete(void *arg, const struct eng_curlw_result *r);
 
-/* Drains the worker's completions into eng_outbox_complete; returns how
- * many.  Call from the loop's wake handler. */
+/* Drains the worker's completions into eng_outbox_complete, then, if a
+ * latest-wins message finished, ticks (the account's next one may go);
+ * returns how many results.  Call from the loop's wake handler, outside
+ * a transaction. */
 size_t eng_outbox_drain(struct eng_outbox *ob);
 
 /* Moves a parked row back to 'pending', due now (the operator fixed the
