@@ -17,12 +17,13 @@
  * failed settlement, 2 usage, 3 the engines never paired, 130 interrupted.
  *
  * usage: node testnet/driver/driver.js [--settlements N] [--bench]
- *        [--duration S] [--concurrency C] [--batch K] [--window W] [--min-drops D] [--max-drops D]
+ *        [--duration S] [--concurrency C] [--batch K] [--window W] [--rate R] [--min-drops D] [--max-drops D]
  *        [--seed N] [--pair-timeout S] [--drain-timeout S]
  *        [--redeem close|wait|none] [--redeem-wait S] [--json FILE] [--quiet]
  */
 
 const fs = require('fs');
+const http = require('http');
 const path = require('path');
 const S = require('./stats');
 
@@ -36,7 +37,10 @@ try {
 const USAGE = `usage: driver.js [--settlements N (200)] [--bench] [--duration S (10, bench)]
        [--concurrency C (demo 4, bench 32; per direction)] [--batch K (demo 1, bench 8)]
        [--window W (64: at most W settlements requested but not yet credited
-        per direction; 0 = unlimited)] [--min-drops D (1)]
+        per direction; 0 = unlimited)]
+       [--rate R (open loop: R settlement requests per second per direction,
+        each on its own schedule whatever the engines do; --concurrency,
+        --batch and --window do not apply)] [--min-drops D (1)]
        [--max-drops D (demo 1000, bench 10)] [--seed N (1)] [--pair-timeout S (120)]
        [--drain-timeout S (60)] [--redeem close|wait|none (close)] [--redeem-wait S (60)]
        [--json FILE] [--quiet]
@@ -46,11 +50,12 @@ environment (local-net.sh): CONNECTOR_A_CONTROL CONNECTOR_B_CONTROL LEDGER_WS_UR
 function parseArgs(argv) {
 	const o = {
 		settlements: 200, bench: false, duration: 10, concurrency: null, batch: null, window: 64,
+		rate: 0,
 		'min-drops': 1, 'max-drops': null, seed: 1, 'pair-timeout': 120,
 		'drain-timeout': 60, redeem: 'close', 'redeem-wait': 60,
 		json: null, quiet: false,
 	};
-	const nums = new Set(['settlements', 'duration', 'concurrency', 'batch', 'window',
+	const nums = new Set(['settlements', 'duration', 'concurrency', 'batch', 'window', 'rate',
 			      'min-drops', 'max-drops', 'seed', 'pair-timeout',
 			      'drain-timeout', 'redeem-wait']);
 	for (let i = 0; i < argv.length; i++) {
@@ -79,7 +84,9 @@ function parseArgs(argv) {
 	if (o.concurrency === null)
 		o.concurrency = o.bench ? 32 : 4;
 	if (o.batch === null)
-		o.batch = o.bench ? 8 : 1;
+		o.batch = o.bench && !o.rate ? 8 : 1;
+	if (o.rate && (o.rate > 100000 || !o.bench))
+		throw new Error('--rate needs --bench and at most 100000');
 	if (o['max-drops'] === null)
 		o['max-drops'] = o.bench ? 10 : 1000;
 	if (o['min-drops'] < 1 || o['max-drops'] < o['min-drops'] ||
@@ -92,20 +99,37 @@ function parseArgs(argv) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
 
-async function call(url, method = 'GET', body) {
-	const r = await fetch(url, {
-		method,
-		headers: body === undefined ? {} : { 'content-type': 'application/json' },
-		body: body === undefined ? undefined : JSON.stringify(body),
+/* One keep-alive agent for every control call: the driver shares the two
+ * cores with what it measures, so it should cost as little as it can
+ * (http.request is several times cheaper than fetch here). */
+const AGENT = new http.Agent({ keepAlive: true, maxSockets: 512 });
+
+function call(url, method = 'GET', body) {
+	const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
+	return new Promise((resolve, reject) => {
+		const req = http.request(url, {
+			method, agent: AGENT,
+			headers: payload ? { 'content-type': 'application/json',
+					     'content-length': payload.length } : {},
+		}, (res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('error', reject);
+			res.on('end', () => {
+				const text = Buffer.concat(chunks).toString('utf8');
+				let json = null;
+				try {
+					json = JSON.parse(text);
+				} catch (e) { /* not JSON */ }
+				if (res.statusCode >= 300)
+					reject(new Error(`${method} ${url}: ${res.statusCode} ${text.slice(0, 200)}`));
+				else
+					resolve(json);
+			});
+		});
+		req.on('error', reject);
+		req.end(payload || undefined);
 	});
-	const text = await r.text();
-	let json = null;
-	try {
-		json = JSON.parse(text);
-	} catch (e) { /* not JSON */ }
-	if (r.status >= 300)
-		throw new Error(`${method} ${url}: ${r.status} ${text.slice(0, 200)}`);
-	return json;
 }
 
 /* ---------- the ledger: tx stream and channels ---------- */
@@ -502,10 +526,35 @@ async function main() {
 			await sleep(o.bench ? 20 : 100);
 		}
 	})();
+	/* open loop: request i of a direction is due at tStart + i / rate,
+	 * sent when due whether or not earlier ones were answered, so a slow
+	 * engine shows as latency, never as a lower offered rate */
+	const paced = async (d) => {
+		const inflight = new Set();
+		let i = 0;
+		while (more(d)) {
+			const due = tStart + (i * 1000) / o.rate;
+			if (due > now()) {
+				await sleep(Math.max(0, Math.min(5, due - now())));
+				continue;
+			}
+			i++;
+			d.issued++;
+			const p = pay(d, next(), false, 1).catch((e) => {
+				d.failed++;
+				say(`driver: ${d.label}: ${e.message}`);
+			}).finally(() => inflight.delete(p));
+			inflight.add(p);
+		}
+		await Promise.all([...inflight]);
+	};
 	const workers = [];
 	for (const d of dirs)
-		for (let i = 0; i < o.concurrency; i++)
-			workers.push(worker(d));
+		if (o.rate)
+			workers.push(paced(d));
+		else
+			for (let i = 0; i < o.concurrency; i++)
+				workers.push(worker(d));
 	await Promise.all(workers);
 	const tIssued = now();
 
@@ -595,7 +644,8 @@ async function main() {
 	let ok = true;
 	const lines = [];
 	const out = { mode: o.bench ? 'bench' : 'demo', flavors: { a: A.flavor, b: B.flavor },
-		      concurrency: o.concurrency, batch: o.batch, window: o.window, directions: {} };
+		      concurrency: o.concurrency, batch: o.batch, window: o.window, rate: o.rate,
+		      directions: {} };
 	lines.push('');
 	lines.push(`== xrpse ${o.bench ? 'benchmark' : 'demo'} summary ==`);
 	let total = 0;
@@ -630,8 +680,10 @@ async function main() {
 	const tput = total / secs;
 	const p = (q) => S.percentile(allLat, q);
 	lines.push(`throughput  ${tput.toFixed(1)} settlements/s (${total} both ways, first request to last credit ` +
-		   `${secs.toFixed(2)} s, concurrency ${o.concurrency}x${o.batch}` +
-		   `${o.window ? ', window ' + o.window : ''} per direction)`);
+		   `${secs.toFixed(2)} s, ` +
+		   (o.rate ? `open loop at ${o.rate}/s per direction)` :
+		    `concurrency ${o.concurrency}x${o.batch}` +
+		    `${o.window ? ', window ' + o.window : ''} per direction)`));
 	lines.push(`latency     p50 ${S.ms(p(50))}  p90 ${S.ms(p(90))}  p99 ${S.ms(p(99))}  max ${S.ms(p(100))}  ` +
 		   `(n=${allLat.length}; connector settlement request -> peer connector credit)`);
 	out.throughput = tput;
