@@ -168,6 +168,7 @@ void pc_cfg_default(struct pc_cfg *cfg)
 	cfg->redeem_fee_ppm = 10000;
 	cfg->redeem_fee_min_interval_s = 3600;
 	cfg->retry_s = 30;
+	cfg->close_wait_s = 600;
 }
 
 enum xu_code pc_cfg_check(const struct pc_cfg *cfg, bool allow_dangerous,
@@ -231,13 +232,6 @@ void pc_in_init(struct pc_in *ch, const struct cr_account_id *self,
 	ch->self = *self;
 	ch->peer = *peer;
 	memcpy(ch->id, id, CR_CHANNEL_ID_BYTES);
-}
-
-void pc_out_restart(struct pc_out *ch)
-{
-	XU_ASSERT(ch != NULL);
-	ch->retry_at = 0;
-	ch->reason = "restarted";
 }
 
 void pc_in_restart(struct pc_in *ch)
@@ -379,6 +373,10 @@ const char *pc_fx_name(enum pc_fx_kind k)
 		return "submit_redeem";
 	case PC_FX_ALERT:
 		return "alert";
+	case PC_FX_ASK_LAST_CLAIM:
+		return "ask_last_claim";
+	case PC_FX_ADOPT_CLAIM:
+		return "adopt_claim";
 	}
 	return "?";
 }
@@ -410,6 +408,10 @@ const char *pc_ev_name(enum pc_ev_kind k)
 		return "timer";
 	case PC_EV_CLOSE:
 		return "close";
+	case PC_EV_LAST_CLAIM:
+		return "last_claim";
+	case PC_EV_PEER_BEST:
+		return "peer_best";
 	}
 	return "?";
 }

@@ -86,6 +86,18 @@ enum pc_alert {
 	PC_ALERT_NO_ACCOUNT_INFO = 9, /* reserve unknown: feed PC_EV_ACCOUNT */
 };
 
+/* Recovery of lost outgoing claim state (peers.md R7).  A store restored
+ * from a backup holds an older last signed claim than the peer: claims
+ * signed from it would be ignored (not above what the peer holds) and the
+ * books diverge.  So after every start (pc_out_restart), and whenever the
+ * peer or the ledger shows more than signed_total, the outgoing channel is
+ * `recovering`: no claim is signed, settlements wait in `owed`, and the
+ * daemon asks the peer for the best claim it holds ("last_claim",
+ * PC_FX_ASK_LAST_CLAIM).  The answer (PC_EV_LAST_CLAIM) is verified with
+ * our own key; a higher one is adopted (PC_FX_ADOPT_CLAIM) and the drops
+ * it paid beyond our record first cancel `recover_owed`, the part of owed
+ * that was waiting when recovery began (so nothing is paid twice). */
+
 /* Configuration; pc_cfg_default() gives the documented defaults. */
 struct pc_cfg {
 	struct xl_drops channel_amount;	    /* create and top-up: 10 XRP */
@@ -101,6 +113,9 @@ struct pc_cfg {
 	uint32_t redeem_fee_ppm;		   /* or fee <= 1% (10000) */
 	uint32_t redeem_fee_min_interval_s; /* ...and last redeem >= 3600 s */
 	uint32_t retry_s; /* wait after a failed/unconfirmed tx: 30 s */
+	/* After a close_request, how long the peer has to close our channel
+	 * as destination before we close it as owner (peers.md R19): 600 s. */
+	uint32_t close_wait_s;
 };
 
 /* Fills *cfg with the defaults above. */
@@ -150,9 +165,11 @@ enum pc_ev_kind {
 	PC_EV_GONE = 10,	 /* both: channel absent from the ledger */
 	PC_EV_TIMER = 11,	 /* both: periodic tick */
 	PC_EV_CLOSE = 12,	 /* both: account deletion / operator close */
+	PC_EV_LAST_CLAIM = 13,	 /* out: the peer's last_claim_reply */
+	PC_EV_PEER_BEST = 14,	 /* out: a claim_reply's best amount */
 };
 #define PC_EV_FIRST PC_EV_SETTLE
-#define PC_EV_LAST PC_EV_CLOSE
+#define PC_EV_LAST PC_EV_PEER_BEST
 
 struct pc_event {
 	enum pc_ev_kind kind;
@@ -167,12 +184,21 @@ struct pc_event {
 		} account;
 		struct { /* PC_EV_*_RESULT: ok = tesSUCCESS with effect */
 			bool ok;
+			/* CLOSE_RESULT, !ok: tecNO_TARGET, the channel was
+			 * already gone (the peer closed it first) */
+			bool gone;
 			uint8_t channel[CR_CHANNEL_ID_BYTES]; /* create */
 			struct xl_drops amount; /* create/fund: new Amount */
 		} result;
-		struct pc_claim claim; /* PC_EV_CLAIM */
-		struct pc_view view;   /* PC_EV_LEDGER */
-		struct xl_drops fee;   /* PC_EV_TIMER: current fee */
+		struct pc_claim claim; /* PC_EV_CLAIM; PC_EV_PEER_BEST (channel,
+					  amount: what the peer holds) */
+		struct {	       /* PC_EV_LAST_CLAIM */
+			struct pc_claim claim; /* amount 0: none held */
+			/* our channel key, to verify the signature with */
+			uint8_t pubkey[CR_PUBKEY_BYTES];
+		} last;
+		struct pc_view view; /* PC_EV_LEDGER */
+		struct xl_drops fee; /* PC_EV_TIMER: current fee */
 	} u;
 };
 
@@ -189,6 +215,9 @@ enum pc_fx_kind {
 	PC_FX_SUBMIT_REDEEM = 10,      /* in: channel, amount, sig, pubkey,
 					  close */
 	PC_FX_ALERT = 11,	       /* alert (+ channel, amount) */
+	PC_FX_ASK_LAST_CLAIM = 12,     /* out: send "last_claim" (channel) */
+	PC_FX_ADOPT_CLAIM = 13,	       /* out: channel, amount, sig: store it as
+					  the last signed claim */
 };
 
 #define PC_MAX_EFFECTS 8
@@ -202,8 +231,10 @@ struct pc_effect {
 	uint32_t settle_delay;	       /* SUBMIT_CREATE */
 	bool close;		       /* SUBMIT_REDEEM: add tfClose */
 	enum pc_alert alert;	       /* ALERT */
+	struct xl_drops cancelled;     /* ADOPT_CLAIM: owed drops it paid */
 	char key[PC_KEY_STRLEN];       /* CREDIT: Idempotency-Key */
-	uint8_t sig[CR_SIG_MAX_BYTES]; /* PERSIST_CLAIM, SUBMIT_REDEEM */
+	uint8_t sig[CR_SIG_MAX_BYTES]; /* PERSIST_CLAIM, SUBMIT_REDEEM,
+					  ADOPT_CLAIM */
 	size_t siglen;
 	uint8_t pubkey[CR_PUBKEY_BYTES]; /* SUBMIT_REDEEM */
 };
@@ -233,7 +264,10 @@ struct pc_out {
 	bool fund_inflight, close_inflight, deleting;
 	bool has_account;
 	struct xl_drops acct_balance, acct_reserve, acct_reserve_inc, fee;
-	uint64_t retry_at; /* clk.now before which a failed tx waits */
+	uint64_t retry_at; /* clk.now before which a failed tx waits (in
+			      CLOSING: before which we do not close as owner) */
+	bool recovering;   /* see "Recovery" above */
+	struct xl_drops recover_owed; /* owed when recovery began */
 };
 
 /* A channel the peer pays us through. */
@@ -257,7 +291,11 @@ struct pc_in {
 /* After loading a record from the store in a new process: clears the
  * timers kept in the old process's monotonic seconds (retry_at,
  * next_check, last_redeem), so the first ticks re-evaluate everything.
- * In-flight flags stay: the transaction journal reports their results. */
+ * In-flight flags stay: the transaction journal reports their results.
+ * pc_out_restart also starts a recovery (ch->recovering, recover_owed =
+ * owed unless one was already running) when the channel is OPEN, FUNDING
+ * or CLOSING: the store may be a restored backup; the daemon then asks
+ * the peer for its last claim. */
 void pc_out_restart(struct pc_out *ch);
 void pc_in_restart(struct pc_in *ch);
 
@@ -319,8 +357,9 @@ uint32_t pc_close_margin(const struct pc_cfg *cfg, uint32_t settle_delay);
 
 /* Top-up policy (pure): true when remaining (Amount - signed) is below
  * topup_num/topup_den of channel_amount, or settlements are waiting for
- * capacity.  *add gets the amount to fund (channel_amount, capped by
- * max_channel_amount; false with *capped when nothing can be added). */
+ * capacity; never while recovering.  *add gets the amount to fund
+ * (channel_amount, capped by max_channel_amount; false with *capped when
+ * nothing can be added). */
 bool pc_topup_due(const struct pc_out *ch, const struct pc_cfg *cfg,
 		  struct xl_drops *add, bool *capped);
 

@@ -230,9 +230,12 @@ static void on_gone(struct pc_in *ch, struct pc_effects *fx)
 		break;
 	}
 	pc_in_set_state(ch, ch->state, PC_IN_CLOSED, "gone from the ledger");
-	pc_fx_alert(fx, PC_ALERT_CHANNEL_GONE, ch->id, ch->best);
-	if (xl_drops_sub(&lost, ch->best, ch->view.balance) &&
-	    !xl_drops_is_zero(lost) && !ch->expired_alerted)
+	if (!xl_drops_sub(&lost, ch->best, ch->view.balance))
+		lost = xl_drops_zero();
+	/* Closed after our deletion with everything redeemed: expected. */
+	if (!ch->deleting || !xl_drops_is_zero(lost))
+		pc_fx_alert(fx, PC_ALERT_CHANNEL_GONE, ch->id, ch->best);
+	if (!xl_drops_is_zero(lost) && !ch->expired_alerted)
 		pc_fx_alert(fx, PC_ALERT_LOST_UNREDEEMED, ch->id, lost);
 }
 
@@ -333,6 +336,8 @@ enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
 	case PC_EV_FUND_RESULT:
 	case PC_EV_CLOSE_RESULT:
 	case PC_EV_CLAIM_NACK:
+	case PC_EV_LAST_CLAIM:
+	case PC_EV_PEER_BEST:
 		XU_ASSERT(!"outgoing event given to an incoming channel");
 		break;
 	default:

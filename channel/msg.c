@@ -20,6 +20,8 @@ static const struct {
     {PC_MSG_CLAIM_REPLY, "claim_reply"},
     {PC_MSG_CHANNEL_UPDATE, "channel_update"},
     {PC_MSG_CLOSE_REQUEST, "close_request"},
+    {PC_MSG_LAST_CLAIM, "last_claim"},
+    {PC_MSG_LAST_CLAIM_REPLY, "last_claim_reply"},
 };
 #define NTYPES (sizeof(type_names) / sizeof(type_names[0]))
 
@@ -238,6 +240,28 @@ static enum xu_code dec_reply(struct pc_msg_claim_reply *r, const json_t *o,
 	return XU_OK;
 }
 
+static enum xu_code dec_last(struct pc_msg_last_claim_reply *r, const json_t *o,
+			     struct xu_err *err)
+{
+	enum xu_code rc;
+	bool present;
+
+	rc = get_channel(o, r->channel, true, &present, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = get_drops(o, "amount", &r->amount, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = get_hex(o, "signature", !xl_drops_is_zero(r->amount), &present,
+		     r->sig, PC_MSG_SIG_MIN_BYTES, CR_SIG_MAX_BYTES, &r->siglen,
+		     err);
+	if (rc != XU_OK)
+		return rc;
+	if (present && xl_drops_is_zero(r->amount))
+		return field_fail(err, "signature", "present with amount 0");
+	return XU_OK;
+}
+
 enum xu_code pc_msg_decode(struct pc_msg *out, const uint8_t *buf, size_t len,
 			   struct xu_err *err)
 {
@@ -299,8 +323,12 @@ enum xu_code pc_msg_decode(struct pc_msg *out, const uint8_t *buf, size_t len,
 		case PC_MSG_CLAIM_REPLY:
 			rc = dec_reply(&out->u.reply, root, err);
 			break;
+		case PC_MSG_LAST_CLAIM_REPLY:
+			rc = dec_last(&out->u.last, root, err);
+			break;
 		case PC_MSG_CHANNEL_UPDATE:
 		case PC_MSG_CLOSE_REQUEST:
+		case PC_MSG_LAST_CLAIM:
 			rc = get_channel(root, out->u.channel, true, &present,
 					 err);
 			break;
@@ -392,8 +420,25 @@ static enum xu_code enc_body(json_t *o, const struct pc_msg *m,
 				 o, "message",
 				 json_string(m->u.reply.message)) == 0;
 		break;
+	case PC_MSG_LAST_CLAIM_REPLY:
+		if (xl_drops_is_zero(m->u.last.amount)
+			? m->u.last.siglen != 0
+			: (m->u.last.siglen < PC_MSG_SIG_MIN_BYTES ||
+			   m->u.last.siglen > CR_SIG_MAX_BYTES))
+			return xu_fail(err, XU_EINVAL, 0,
+				       "signature length %zu does not fit "
+				       "the amount",
+				       m->u.last.siglen);
+		ok = set_hex(o, "channel", m->u.last.channel,
+			     CR_CHANNEL_ID_BYTES) &&
+		     set_drops(o, "amount", m->u.last.amount);
+		if (ok && m->u.last.siglen)
+			ok = set_hex(o, "signature", m->u.last.sig,
+				     m->u.last.siglen);
+		break;
 	case PC_MSG_CHANNEL_UPDATE:
 	case PC_MSG_CLOSE_REQUEST:
+	case PC_MSG_LAST_CLAIM:
 		ok = set_hex(o, "channel", m->u.channel, CR_CHANNEL_ID_BYTES);
 		break;
 	default:

@@ -16,6 +16,13 @@
  *                  (our channel to you was opened or topped up: refresh)
  *   close_request  {"type":"close_request","channel":"<64 hex>"}
  *                  (please redeem and close it as destination)
+ *   last_claim     {"type":"last_claim","channel":"<64 hex>"}
+ *                  (which claim of ours on this channel do you hold?
+ *                  peers.md R7: recovery of lost outgoing claim state)
+ *   last_claim_reply {"type":"last_claim_reply","channel":"<64 hex>",
+ *                  "amount":"<best held, drops>","signature":"<hex>"}
+ *                  (amount "0" and no signature when none is held; the
+ *                  asker verifies the signature with its own key)
  *
  * "version" is optional outside hello/hello_reply; when present it must be
  * an integer >= 1 (we speak 1 and accept later versions' messages as far as
@@ -58,6 +65,8 @@ enum pc_msg_type {
 	PC_MSG_CLAIM_REPLY = 4,
 	PC_MSG_CHANNEL_UPDATE = 5,
 	PC_MSG_CLOSE_REQUEST = 6,
+	PC_MSG_LAST_CLAIM = 7,
+	PC_MSG_LAST_CLAIM_REPLY = 8,
 };
 
 /* Why decoding failed, in err->detail. */
@@ -94,6 +103,14 @@ struct pc_msg_claim_reply {
 	char message[PC_MSG_TEXT_MAX + 1];
 };
 
+/* LAST_CLAIM_REPLY: siglen is 0 exactly when amount is 0. */
+struct pc_msg_last_claim_reply {
+	uint8_t channel[CR_CHANNEL_ID_BYTES];
+	struct xl_drops amount;
+	uint8_t sig[CR_SIG_MAX_BYTES];
+	size_t siglen;
+};
+
 struct pc_msg {
 	enum pc_msg_type type;
 	uint32_t version; /* as received (0 when absent); encode writes 1 */
@@ -101,8 +118,10 @@ struct pc_msg {
 		struct pc_msg_hello hello;	      /* HELLO, HELLO_REPLY */
 		struct pc_msg_claim claim;	      /* CLAIM */
 		struct pc_msg_claim_reply reply;      /* CLAIM_REPLY */
+		struct pc_msg_last_claim_reply last;  /* LAST_CLAIM_REPLY */
 		uint8_t channel[CR_CHANNEL_ID_BYTES]; /* CHANNEL_UPDATE,
-							 CLOSE_REQUEST */
+							 CLOSE_REQUEST,
+							 LAST_CLAIM */
 	} u;
 };
 

@@ -3,6 +3,11 @@
  * fits under the channel's validated Amount becomes the new cumulative
  * claim, never more (peers.md R8); the rest waits for a top-up, which is
  * one funding transaction at a time after a reserve check (R11, R12).
+ * While `recovering` (channel.h: a start, or the peer or the ledger showing
+ * more than we signed) nothing is signed until the peer's last claim is
+ * known (R7).  Closing on deletion asks the peer to close as destination
+ * first and closes as owner only after close_wait_s, from a fresh ledger
+ * view (R19).
  */
 #include <string.h>
 
@@ -15,6 +20,8 @@ static void try_sign(struct pc_out *ch, struct pc_effects *fx)
 	struct xl_drops room, take;
 
 	if (ch->state != PC_OUT_OPEN && ch->state != PC_OUT_FUNDING)
+		return;
+	if (ch->recovering)
 		return;
 	if (xl_drops_is_zero(ch->owed))
 		return;
@@ -89,6 +96,8 @@ static void try_open(struct pc_out *ch, const struct pc_cfg *cfg,
 	ch->has_expiration = false;
 	ch->expiration = 0;
 	ch->settle_delay = cfg->settle_delay;
+	ch->recovering = false; /* a new channel: nothing signed on it yet */
+	ch->recover_owed = xl_drops_zero();
 	e = pc_fx_push(fx, PC_FX_SUBMIT_CREATE, NULL);
 	e->amount = cfg->channel_amount;
 	e->settle_delay = cfg->settle_delay;
@@ -98,6 +107,59 @@ static void submit_close(struct pc_out *ch, struct pc_effects *fx)
 {
 	ch->close_inflight = true;
 	pc_fx_push(fx, PC_FX_SUBMIT_CLOSE, ch->id);
+}
+
+/* CLOSING, on a fresh ledger view (the caller just applied one, so the
+ * channel exists): closes as owner once the wait is over (retry_at: the
+ * peer's chance to close as destination, or the pause after a failed
+ * close), unless an Expiration is already set and not yet passed (the
+ * close is under way; past it, any transaction finalizes). */
+static void try_close(struct pc_out *ch, const struct pc_clock *clk,
+		      struct pc_effects *fx)
+{
+	if (ch->close_inflight || clk->now < ch->retry_at)
+		return;
+	if (ch->has_expiration && clk->ledger_time < ch->expiration)
+		return;
+	submit_close(ch, fx);
+}
+
+/* Starts a recovery (not already running): no claim is signed until the
+ * peer's last claim is known.  recover_owed: owed that claims lost from
+ * the store may have paid (at a start: all of it). */
+static void start_recovery(struct pc_out *ch, struct xl_drops recover_owed,
+			   struct pc_effects *fx)
+{
+	if (!ch->recovering) {
+		ch->recovering = true;
+		ch->recover_owed = recover_owed;
+	}
+	if (fx != NULL)
+		pc_fx_push(fx, PC_FX_ASK_LAST_CLAIM, ch->id);
+}
+
+static bool claims_live(const struct pc_out *ch)
+{
+	switch (ch->state) {
+	case PC_OUT_OPEN:
+	case PC_OUT_FUNDING:
+	case PC_OUT_CLOSING:
+		return ch->has_id;
+	case PC_OUT_NONE:
+	case PC_OUT_OPENING:
+	case PC_OUT_CLOSED:
+		return false;
+	}
+	return false;
+}
+
+void pc_out_restart(struct pc_out *ch)
+{
+	XU_ASSERT(ch != NULL);
+	ch->retry_at = 0;
+	ch->reason = "restarted";
+	if (claims_live(ch))
+		start_recovery(ch, ch->owed, NULL);
 }
 
 static enum xu_code on_settle(struct pc_out *ch, const struct pc_cfg *cfg,
@@ -212,8 +274,16 @@ static void on_close_result(struct pc_out *ch, const struct pc_cfg *cfg,
 	ch->close_inflight = false;
 	/* Success or not, wait for the ledger to show it before another. */
 	ch->retry_at = ev->clk.now + cfg->retry_s;
-	if (!ev->u.result.ok)
-		pc_fx_alert(fx, PC_ALERT_TX_FAILED, ch->id, xl_drops_zero());
+	if (ev->u.result.ok)
+		return;
+	if (ev->u.result.gone) {
+		/* tecNO_TARGET: the peer closed it first; what we meant. */
+		if (ch->state == PC_OUT_CLOSING)
+			pc_out_set_state(ch, PC_OUT_CLOSING, PC_OUT_CLOSED,
+					 "already gone (closed by the peer)");
+		return;
+	}
+	pc_fx_alert(fx, PC_ALERT_TX_FAILED, ch->id, xl_drops_zero());
 }
 
 static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
@@ -253,6 +323,14 @@ static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 		pc_fx_alert(fx, PC_ALERT_PEER_CLOSING, ch->id, ch->owed);
 		return XU_OK;
 	}
+	/* The peer redeemed more than we think we signed: our store lost
+	 * claims (R7). */
+	if (xl_drops_cmp(v->balance, ch->signed_total) > 0 && !ch->recovering)
+		start_recovery(ch, xl_drops_zero(), fx);
+	if (ch->state == PC_OUT_CLOSING) {
+		try_close(ch, &ev->clk, fx);
+		return XU_OK;
+	}
 	try_sign(ch, fx);
 	if (ch->state == PC_OUT_OPEN)
 		try_topup(ch, cfg, &ev->clk, fx);
@@ -271,7 +349,12 @@ static void on_gone(struct pc_out *ch, struct pc_effects *fx)
 	case PC_OUT_CLOSING:
 		pc_out_set_state(ch, ch->state, PC_OUT_CLOSED,
 				 "gone from the ledger");
-		pc_fx_alert(fx, PC_ALERT_CHANNEL_GONE, ch->id, ch->owed);
+		ch->recovering = false;
+		ch->recover_owed = xl_drops_zero();
+		/* Our own deletion with nothing owed: what we asked for. */
+		if (!ch->deleting || !xl_drops_is_zero(ch->owed))
+			pc_fx_alert(fx, PC_ALERT_CHANNEL_GONE, ch->id,
+				    ch->owed);
 		return;
 	}
 }
@@ -292,18 +375,14 @@ static void on_timer(struct pc_out *ch, const struct pc_cfg *cfg,
 		try_topup(ch, cfg, &ev->clk, fx);
 		return;
 	case PC_OUT_CLOSING:
-		if (ch->close_inflight || ev->clk.now < ch->retry_at)
-			return;
-		/* Not yet closing on the ledger (our close failed or is not
-		 * visible yet), or expired: any transaction finalizes. */
-		if (!ch->has_expiration ||
-		    ev->clk.ledger_time >= ch->expiration)
-			submit_close(ch, fx);
+		/* Closes go out on a fresh ledger view (on_ledger), never
+		 * from a timer: the channel may be gone already. */
 		return;
 	}
 }
 
-static void on_close(struct pc_out *ch, struct pc_effects *fx)
+static void on_close(struct pc_out *ch, const struct pc_cfg *cfg,
+		     const struct pc_event *ev, struct pc_effects *fx)
 {
 	ch->deleting = true;
 	switch (ch->state) {
@@ -319,10 +398,11 @@ static void on_close(struct pc_out *ch, struct pc_effects *fx)
 	case PC_OUT_FUNDING:
 		pc_out_set_state(ch, ch->state, PC_OUT_CLOSING,
 				 "close requested");
-		/* RFC-less courtesy (peers.md R19): the peer may close as
-		 * destination at once; our owner close sets Expiration. */
+		/* peers.md R19: the peer redeems and closes as destination
+		 * at once; we close as owner (Expiration = now + SettleDelay)
+		 * only if the channel is still there close_wait_s later. */
 		pc_fx_push(fx, PC_FX_SEND_CLOSE_REQUEST, ch->id);
-		submit_close(ch, fx);
+		ch->retry_at = ev->clk.now + cfg->close_wait_s;
 		return;
 	}
 }
@@ -343,6 +423,71 @@ static void on_nack(struct pc_out *ch, struct pc_effects *fx)
 	case PC_OUT_CLOSED:
 		return;
 	}
+}
+
+/* The peer's answer to "last_claim": the best claim on our channel it
+ * holds.  Verified with our key and bounded by the Amount before anything
+ * else; a higher one than our record becomes signed_total, and the drops
+ * it paid beyond our record cancel recover_owed first (they were paid by
+ * the claims the store lost: never pay them twice). */
+static enum xu_code on_last_claim(struct pc_out *ch, const struct pc_cfg *cfg,
+				  const struct pc_event *ev,
+				  struct pc_effects *fx, struct xu_err *err)
+{
+	const struct pc_claim *c = &ev->u.last.claim;
+	struct xl_drops excess, cancel;
+	struct pc_effect *e;
+
+	if (!claims_live(ch) ||
+	    memcmp(c->channel, ch->id, CR_CHANNEL_ID_BYTES) != 0)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "last claim for a channel that is not our "
+			       "open one");
+	if (!xl_drops_is_zero(c->amount)) {
+		if (c->siglen > CR_SIG_MAX_BYTES ||
+		    !cr_claim_verify(ev->u.last.pubkey, CR_PUBKEY_BYTES, ch->id,
+				     xl_drops_u64(c->amount), c->sig,
+				     c->siglen))
+			return xu_fail(err, XU_EBADSIG, 0,
+				       "last claim does not verify with our "
+				       "key");
+		if (xl_drops_cmp(c->amount, ch->amount) > 0)
+			return xu_fail(err, XU_ERANGE, 0,
+				       "last claim above the channel's "
+				       "Amount");
+	}
+	if (xl_drops_sub(&excess, c->amount, ch->signed_total) &&
+	    !xl_drops_is_zero(excess)) {
+		cancel = xl_drops_min(xl_drops_min(excess, ch->recover_owed),
+				      ch->owed);
+		XU_ASSERT(xl_drops_sub(&ch->owed, ch->owed, cancel));
+		ch->signed_total = c->amount;
+		e = pc_fx_push(fx, PC_FX_ADOPT_CLAIM, ch->id);
+		e->amount = c->amount;
+		memcpy(e->sig, c->sig, c->siglen);
+		e->siglen = c->siglen;
+		e->cancelled = cancel;
+	}
+	ch->recovering = false;
+	ch->recover_owed = xl_drops_zero();
+	try_sign(ch, fx);
+	if (ch->state == PC_OUT_OPEN)
+		try_topup(ch, cfg, &ev->clk, fx);
+	return XU_OK;
+}
+
+/* A claim_reply says the peer holds `amount`: above what we signed, our
+ * store lost claims (R7): recover before signing again. */
+static void on_peer_best(struct pc_out *ch, const struct pc_event *ev,
+			 struct pc_effects *fx)
+{
+	const struct pc_claim *c = &ev->u.claim;
+
+	if (!claims_live(ch) ||
+	    memcmp(c->channel, ch->id, CR_CHANNEL_ID_BYTES) != 0 ||
+	    xl_drops_cmp(c->amount, ch->signed_total) <= 0)
+		return;
+	start_recovery(ch, xl_drops_zero(), fx);
 }
 
 enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
@@ -385,7 +530,13 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
 		on_timer(ch, cfg, ev, fx);
 		break;
 	case PC_EV_CLOSE:
-		on_close(ch, fx);
+		on_close(ch, cfg, ev, fx);
+		break;
+	case PC_EV_LAST_CLAIM:
+		rc = on_last_claim(ch, cfg, ev, fx, err);
+		break;
+	case PC_EV_PEER_BEST:
+		on_peer_best(ch, ev, fx);
 		break;
 	case PC_EV_CLAIM:
 	case PC_EV_REDEEM_RESULT:

@@ -118,7 +118,10 @@ bool pc_topup_due(const struct pc_out *ch, const struct pc_cfg *cfg,
 	XU_ASSERT(ch != NULL && cfg != NULL && add != NULL && capped != NULL);
 	*capped = false;
 	*add = xl_drops_zero();
-	if (ch->state != PC_OUT_OPEN || ch->fund_inflight || ch->deleting)
+	/* Recovering: signed_total may be stale and owed waits for the
+	 * peer's answer, not for capacity. */
+	if (ch->state != PC_OUT_OPEN || ch->fund_inflight || ch->deleting ||
+	    ch->recovering)
 		return false;
 	if (!xl_drops_sub(&remaining, ch->amount, ch->signed_total))
 		remaining = xl_drops_zero();

@@ -314,7 +314,7 @@ enum xu_code eng_chan_peer_missing(struct eng_store *s,
 	"fund_inflight, close_inflight, deleting, has_account, "               \
 	"acct_balance, acct_reserve, acct_reserve_inc, fee, retry_at, "        \
 	"claim_amount, claim_sig, peer_best, create_n, fund_n, close_n, "      \
-	"tx_amount"
+	"tx_amount, recovering, recover_owed"
 
 static bool out_row(sqlite3_stmt *st, struct eng_chan_out *o)
 {
@@ -358,6 +358,8 @@ static bool out_row(sqlite3_stmt *st, struct eng_chan_out *o)
 	o->fund_n = col_u32(st, 26, &ok);
 	o->close_n = col_u32(st, 27, &ok);
 	o->tx_amount = col_drops(st, 28, &ok);
+	c->recovering = col_bool(st, 29);
+	c->recover_owed = col_drops(st, 30, &ok);
 	return ok;
 }
 
@@ -400,7 +402,7 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	    "INSERT OR REPLACE INTO pc_out (" OUT_COLS ", updated_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-	    "?28, ?29, ?30)";
+	    "?28, ?29, ?30, ?31, ?32)";
 	const struct pc_out *c = &o->ch;
 	sqlite3_stmt *st;
 	enum xu_code rc;
@@ -440,7 +442,9 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	sqlite3_bind_int64(st, 27, o->fund_n);
 	sqlite3_bind_int64(st, 28, o->close_n);
 	bind_drops(st, 29, o->tx_amount);
-	sqlite3_bind_int64(st, 30, (sqlite3_int64)time(NULL));
+	bind_bool(st, 30, c->recovering);
+	bind_drops(st, 31, c->recover_owed);
+	sqlite3_bind_int64(st, 32, (sqlite3_int64)time(NULL));
 	return step_done(s, st, "writing pc_out", err);
 }
 

@@ -45,6 +45,7 @@
 #define SUB "paychan"
 #define HELLO_RETRY_MAX_MS 60000
 #define HELLO_PENDING INT64_MAX /* a hello is with the outbox */
+#define ASK_PENDING INT64_MAX	/* a last_claim is with the outbox */
 #define MAX_DUE_HELLOS 32
 #define LOOKUP_TIMEOUT_MS 10000
 /* Longest settle delay a peer's hello can make us use: 30 days. */
@@ -96,6 +97,9 @@ struct acct {
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 	int64_t claim_sent_ms;	   /* last claim message enqueued */
 	struct xl_drops peer_best; /* best the peer acknowledged */
+	/* last_claim: 0 not asked in this process, ASK_PENDING with the
+	 * outbox, else when the last unusable answer came. */
+	int64_t ask_ms;
 };
 
 struct eng_paychan {
@@ -274,6 +278,31 @@ static enum xu_code send_channel_msg(struct eng_paychan *pc,
 	m.type = t;
 	memcpy(m.u.channel, id, CR_CHANNEL_ID_BYTES);
 	return send_msg(pc, account, &m, pc_msg_type_name(t), err);
+}
+
+/* Asks the peer which claim of ours on the channel it holds (recovery,
+ * channel.h), unless a question is already with the outbox. */
+static enum xu_code send_last_claim(struct eng_paychan *pc,
+				    const struct eng_chan_out *o,
+				    struct xu_err *err)
+{
+	struct acct *a = acct_of(pc, o->account);
+	char id[HEXID];
+	enum xu_code rc;
+
+	if (a && a->ask_ms == ASK_PENDING)
+		return XU_OK;
+	rc = send_channel_msg(pc, o->account, PC_MSG_LAST_CLAIM, o->ch.id, err);
+	if (rc != XU_OK)
+		return rc;
+	if (a)
+		a->ask_ms = ASK_PENDING;
+	hexid(id, o->ch.id);
+	xu_info(SUB,
+		"%s: asking the peer for its last claim on channel %s "
+		"(ours: %llu drops); no claim is signed until it answers",
+		o->account, id, u(o->ch.signed_total));
+	return XU_OK;
 }
 
 /* ---- builds (transactions for the submission queue) --------------------*/
@@ -710,6 +739,39 @@ static struct pc_event account_event(const struct eng_paychan *pc)
 	return ev;
 }
 
+/* PC_FX_ADOPT_CLAIM: the peer's verified last claim, above our record,
+ * becomes the last signed claim (persisted with the record before anything
+ * uses it), reported with what it means for the books. */
+static void adopt_claim(struct eng_paychan *pc, struct eng_chan_out *o,
+			const struct eng_chan_out *before,
+			const struct pc_effect *f)
+{
+	struct xl_drops lost, unknown;
+	struct acct *a = acct_of(pc, o->account);
+	char id[HEXID];
+
+	if (!xl_drops_sub(&lost, f->amount, before->ch.signed_total))
+		lost = xl_drops_zero();
+	if (!xl_drops_sub(&unknown, lost, f->cancelled))
+		unknown = xl_drops_zero();
+	o->claim_amount = f->amount;
+	memcpy(o->claim_sig, f->sig, f->siglen);
+	o->claim_siglen = f->siglen;
+	if (a && xl_drops_cmp(f->amount, a->peer_best) > 0)
+		a->peer_best = f->amount;
+	pc->stats.recovered_drops += xl_drops_u64(lost);
+	pc->stats.alerts++;
+	hexid(id, f->channel);
+	xu_unusual(SUB,
+		   "%s: recovered %llu drops of claims our store had lost "
+		   "(channel %s: last signed claim %llu -> %llu, the peer's); "
+		   "%llu of them paid settlements still owed here, which are "
+		   "not paid again; %llu paid settlements this store has no "
+		   "record of",
+		   o->account, u(lost), id, u(before->ch.signed_total),
+		   u(f->amount), u(f->cancelled), u(unknown));
+}
+
 static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 			      const struct pc_event *ev, struct xu_err *err)
 {
@@ -823,6 +885,14 @@ static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 					      err);
 			if (rc != XU_OK)
 				return rc;
+			break;
+		case PC_FX_ASK_LAST_CLAIM:
+			rc = send_last_claim(pc, o, err);
+			if (rc != XU_OK)
+				return rc;
+			break;
+		case PC_FX_ADOPT_CLAIM:
+			adopt_claim(pc, o, &before, f);
 			break;
 		case PC_FX_ALERT:
 			pc->stats.alerts++;
@@ -1435,6 +1505,44 @@ static enum xu_code msg_close_request(struct eng_engine *e, void *arg,
 	return XU_OK;
 }
 
+/* "last_claim": the best claim we hold on the peer's channel to us, for
+ * its recovery (read only: idempotent). */
+static enum xu_code msg_last_claim(struct eng_engine *e, void *arg,
+				   const char *account, json_t *msg,
+				   struct eng_msg_reply *reply,
+				   struct xu_err *err)
+{
+	struct eng_paychan *pc = arg;
+	struct eng_chan_in r;
+	struct pc_msg m, out;
+	bool have;
+	enum xu_code rc;
+
+	(void)e;
+	rc = decode_json(&m, msg, err);
+	if (rc != XU_OK)
+		return rc;
+	if (m.type != PC_MSG_LAST_CLAIM)
+		return xu_fail(err, XU_EINVAL, 0, "not a last_claim");
+	rc = eng_chan_in_get(pc->st, m.u.channel, &r, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	memset(&out, 0, sizeof(out));
+	out.type = PC_MSG_LAST_CLAIM_REPLY;
+	memcpy(out.u.last.channel, m.u.channel, CR_CHANNEL_ID_BYTES);
+	out.u.last.amount = xl_drops_zero();
+	/* Only this account's channels: never another peer's claims. */
+	if (have && !strcmp(r.account, account) &&
+	    !xl_drops_is_zero(r.ch.best) && r.ch.best_siglen > 0) {
+		out.u.last.amount = r.ch.best;
+		memcpy(out.u.last.sig, r.ch.best_sig, r.ch.best_siglen);
+		out.u.last.siglen = r.ch.best_siglen;
+	}
+	xu_info(SUB, "%s: the peer asked for its last claim: %llu drops",
+		account, u(out.u.last.amount));
+	return reply_msg(reply, &out, err);
+}
+
 /* ---- outbox replies (message answers from the peer engine) ------------ */
 
 static void on_hello_answer(struct eng_paychan *pc, const char *account,
@@ -1484,6 +1592,103 @@ static void on_hello_answer(struct eng_paychan *pc, const char *account,
 	tx_end(pc, rc, &err, "recording a hello answer");
 }
 
+/* A claim_reply showing the peer holds more than we signed: our store
+ * lost claims (PC_EV_PEER_BEST starts a recovery).  Checked without a
+ * transaction first: the common case changes nothing. */
+static void peer_best(struct eng_paychan *pc, const char *account,
+		      const struct pc_msg_claim_reply *r)
+{
+	struct eng_chan_out o;
+	struct pc_event ev;
+	struct xu_err err = {0};
+	bool have;
+	enum xu_code rc;
+
+	if (eng_chan_out_get(pc->st, account, &o, &have, &err) != XU_OK ||
+	    !have || !o.ch.has_id ||
+	    memcmp(o.ch.id, r->channel, CR_CHANNEL_ID_BYTES) != 0 ||
+	    xl_drops_cmp(r->amount, o.ch.signed_total) <= 0 || o.ch.recovering)
+		return;
+	xu_unusual(SUB,
+		   "%s: the peer holds a claim of %llu drops, above the "
+		   "%llu we signed: our store lost claims",
+		   account, u(r->amount), u(o.ch.signed_total));
+	if (tx_begin(pc, &err) != XU_OK) {
+		xu_broken(SUB, "claim answer: %s", err.msg);
+		return;
+	}
+	rc = eng_chan_out_get(pc->st, account, &o, &have, &err);
+	if (rc == XU_OK && have) {
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = PC_EV_PEER_BEST;
+		ev.clk = clock_now(pc);
+		memcpy(ev.u.claim.channel, r->channel, CR_CHANNEL_ID_BYTES);
+		ev.u.claim.amount = r->amount;
+		rc = out_event(pc, &o, &ev, &err);
+	}
+	tx_end(pc, rc, &err, "starting a claim recovery");
+}
+
+/* The answer to our "last_claim": PC_EV_LAST_CLAIM.  A peer that cannot
+ * answer (a 4xx: the outbox parked the question) holds nothing we can
+ * use: our store's claim stands.  An unusable answer is asked again
+ * claim_resend_ms later. */
+static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
+				 int status, const uint8_t *body, size_t len)
+{
+	struct eng_chan_out o;
+	struct pc_event ev;
+	struct pc_msg m;
+	struct xu_err err = {0}, derr = {0};
+	struct acct *a = acct_of(pc, account);
+	bool have, ok;
+	enum xu_code rc;
+
+	if (a)
+		a->ask_ms = wall_ms();
+	ok = status >= 200 && status < 300 &&
+	     pc_msg_decode(&m, body, len, &derr) == XU_OK &&
+	     m.type == PC_MSG_LAST_CLAIM_REPLY;
+	if (!ok && status >= 200 && status < 300) {
+		xu_unusual(SUB, "%s: unusable last_claim answer: %s", account,
+			   derr.msg[0] ? derr.msg : "not a last_claim_reply");
+		return;
+	}
+	if (tx_begin(pc, &err) != XU_OK) {
+		xu_broken(SUB, "last_claim answer: %s", err.msg);
+		return;
+	}
+	rc = eng_chan_out_get(pc->st, account, &o, &have, &err);
+	if (rc != XU_OK || !have || !o.ch.has_id)
+		goto done;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_LAST_CLAIM;
+	ev.clk = clock_now(pc);
+	memcpy(ev.u.last.pubkey, pc->kp->pub.b, CR_PUBKEY_BYTES);
+	if (ok) {
+		if (memcmp(m.u.last.channel, o.ch.id, CR_CHANNEL_ID_BYTES))
+			goto done; /* about a channel we left meanwhile */
+		memcpy(ev.u.last.claim.channel, m.u.last.channel,
+		       CR_CHANNEL_ID_BYTES);
+		ev.u.last.claim.amount = m.u.last.amount;
+		memcpy(ev.u.last.claim.sig, m.u.last.sig, m.u.last.siglen);
+		ev.u.last.claim.siglen = m.u.last.siglen;
+	} else {
+		xu_unusual(SUB,
+			   "%s: the peer cannot answer last_claim (HTTP %d): "
+			   "trusting our store's last claim (%llu drops)",
+			   account, status, u(o.ch.signed_total));
+		memcpy(ev.u.last.claim.channel, o.ch.id, CR_CHANNEL_ID_BYTES);
+		ev.u.last.claim.amount = xl_drops_zero();
+	}
+	rc = out_event(pc, &o, &ev, &err);
+	if (rc == XU_OK && !o.ch.recovering)
+		xu_info(SUB, "%s: last claim checked with the peer: %llu drops",
+			account, u(o.ch.signed_total));
+done:
+	tx_end(pc, rc, &err, "recording a last_claim answer");
+}
+
 static void on_claim_answer(struct eng_paychan *pc, const char *account,
 			    int status, const uint8_t *body, size_t len)
 {
@@ -1508,6 +1713,7 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 		xu_unusual(SUB, "%s: the peer refused our claim: %s (%s)",
 			   account, pc_reject_name(m.u.reply.code),
 			   m.u.reply.message);
+	peer_best(pc, account, &m.u.reply);
 }
 
 static void on_outbox_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
@@ -1526,6 +1732,8 @@ static void on_outbox_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
 		on_hello_answer(pc, account, status, reply, reply_len);
 	else if (!strcmp(tag, "claim"))
 		on_claim_answer(pc, account, status, reply, reply_len);
+	else if (!strcmp(tag, "last_claim"))
+		on_last_claim_answer(pc, account, status, reply, reply_len);
 }
 
 /* ---- transaction outcomes ---------------------------------------------*/
@@ -1638,12 +1846,21 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 		if (!rec.ch.close_inflight || b->n != rec.close_n)
 			goto done;
 		ev.kind = PC_EV_CLOSE_RESULT;
+		/* The peer closed it first (as destination): done. */
+		ev.u.result.gone =
+		    !ok && o->result && !strcmp(o->result, "tecNO_TARGET");
 		break;
 	case B_REDEEM:
 	case B_DCLOSE:
 		goto done;
 	}
-	if (!ok) {
+	if (ev.u.result.gone) {
+		pc->stats.tx_failures++;
+		xu_info(SUB,
+			"%s: the channel was already gone (the peer "
+			"closed it first)",
+			o->intent);
+	} else if (!ok) {
 		pc->stats.tx_failures++;
 		xu_unusual(SUB, "%s: %s (%s)", o->intent,
 			   xl_outcome_kind_name(o->kind),
@@ -1983,6 +2200,21 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		a->claim_sent_ms = now_ms; /* also when nothing is sent */
 		rc = out_event(pc, o, &ev, err);
 	}
+	/* Recoveries (a start, or evidence of lost claims): ask the peer
+	 * for its last claim; again after an unusable answer. */
+	for (size_t i = 0; rc == XU_OK && i < on; i++) {
+		struct eng_chan_out *o = &ov[i];
+		struct acct *a;
+
+		if (!o->ch.recovering || !o->ch.has_id)
+			continue;
+		a = acct_of(pc, o->account);
+		if (a && a->ask_ms != 0 &&
+		    (a->ask_ms == ASK_PENDING ||
+		     now_ms - a->ask_ms < (int64_t)pc->cfg.claim_resend_ms))
+			continue;
+		rc = send_last_claim(pc, o, err);
+	}
 	/* Accounts older than this service: start their pairing. */
 	if (rc == XU_OK && !pc->missing_checked) {
 		char(*miss)[ENG_STORE_ACCOUNT_MAX + 1] =
@@ -2147,6 +2379,30 @@ enum xu_code eng_paychan_cfg_load(struct eng_paychan_cfg *cfg,
 	return pc_cfg_check(p, cfg->allow_dangerous, err);
 }
 
+/* A new process: every outgoing record's old monotonic timers are void,
+ * and its last signed claim may be older than the peer's (a restored
+ * store): pc_out_restart starts a recovery, which the first tick asks. */
+static enum xu_code restart_records(struct eng_paychan *pc, struct xu_err *err)
+{
+	struct eng_chan_out *ov = NULL;
+	size_t on = 0;
+	enum xu_code rc;
+
+	rc = tx_begin(pc, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = eng_chan_out_all(pc->st, &ov, &on, err);
+	for (size_t i = 0; rc == XU_OK && i < on; i++) {
+		pc_out_restart(&ov[i].ch);
+		rc = eng_chan_out_put(pc->st, &ov[i], err);
+	}
+	free(ov);
+	if (rc == XU_OK)
+		return eng_store_commit(pc->st, err);
+	eng_store_rollback(pc->st);
+	return rc;
+}
+
 enum xu_code eng_paychan_new(struct eng_paychan **out, struct eng_engine *e,
 			     const struct eng_paychan_cfg *cfg,
 			     struct xu_err *err)
@@ -2185,7 +2441,13 @@ enum xu_code eng_paychan_new(struct eng_paychan **out, struct eng_engine *e,
 	eng_msg_register(e, "claim", msg_claim, pc);
 	eng_msg_register(e, "channel_update", msg_channel_update, pc);
 	eng_msg_register(e, "close_request", msg_close_request, pc);
+	eng_msg_register(e, "last_claim", msg_last_claim, pc);
 	eng_outbox_on_reply(pc->ob, on_outbox_reply, pc);
+	rc = restart_records(pc, err);
+	if (rc != XU_OK) {
+		free(pc);
+		return rc;
+	}
 	if (r) {
 		memset(&l, 0, sizeof(l));
 		l.on_ready = on_ready;
@@ -2278,7 +2540,7 @@ json_t *eng_paychan_health(struct eng_paychan *pc)
 		sqlite3_reset(st);
 	}
 	return json_pack(
-	    "{s:o*,s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "{s:o*,s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "outgoing", outs, "incoming", ins, "unpaired", unpaired,
 	    "claims_signed", (json_int_t)s->claims_signed, "claims_accepted",
 	    (json_int_t)s->claims_accepted, "claims_rejected",
@@ -2288,5 +2550,6 @@ json_t *eng_paychan_health(struct eng_paychan *pc)
 	    (json_int_t)s->hellos_sent, "lookups", (json_int_t)s->lookups,
 	    "alerts", (json_int_t)s->alerts, "txs_submitted",
 	    (json_int_t)s->txs_submitted, "tx_failures",
-	    (json_int_t)s->tx_failures);
+	    (json_int_t)s->tx_failures, "recovered_drops",
+	    (json_int_t)s->recovered_drops);
 }

@@ -68,9 +68,12 @@ enum xu_code eng_paychan_cfg_load(struct eng_paychan_cfg *cfg,
 
 /* Creates the service for engine e (borrowed; its store, outbox, key pair
  * and rippled client must exist), registers the message types hello,
- * claim, channel_update and close_request, the outbox reply callback and
- * a rippled client listener.  cfg is copied.  Returns XU_OK and *out
- * (owned; eng_paychan_free), or XU_EINVAL / XU_ENOMEM. */
+ * claim, channel_update, close_request and last_claim, the outbox reply
+ * callback and a rippled client listener, and starts a recovery on every open
+ * outgoing channel (pc_out_restart: the store may be a restored backup; the
+ * peer is asked "last_claim" before another claim is signed).  cfg is copied.
+ * Returns XU_OK and *out (owned; eng_paychan_free), or XU_EINVAL / XU_ENOMEM.
+ */
 enum xu_code eng_paychan_new(struct eng_paychan **out, struct eng_engine *e,
 			     const struct eng_paychan_cfg *cfg,
 			     struct xu_err *err) XU_WARN_UNUSED;
@@ -125,6 +128,7 @@ struct eng_paychan_stats {
 	uint64_t paid_drops;	/* sum of drops moved into claims */
 	uint64_t hellos_sent, lookups, alerts;
 	uint64_t txs_submitted, tx_failures;
+	uint64_t recovered_drops; /* claims adopted from the peer (R7) */
 };
 void eng_paychan_stats(const struct eng_paychan *pc,
 		       struct eng_paychan_stats *st);
@@ -133,7 +137,7 @@ void eng_paychan_stats(const struct eng_paychan *pc,
  *    "unpaired":n,"claims_signed":n,"claims_accepted":n,
  *    "claims_rejected":n,"paid_drops":n,"credited_drops":n,
  *    "hellos_sent":n,"lookups":n,"alerts":n,"txs_submitted":n,
- *    "tx_failures":n}
+ *    "tx_failures":n,"recovered_drops":n}
  * Counters count since the start; the states come from the store. */
 json_t *eng_paychan_health(struct eng_paychan *pc);
 

@@ -635,13 +635,70 @@ static void test_channel_out_close_flow(void **state)
 
 	(void)state;
 	fx_setup();
+	/* peers.md R19, the event orders of a deletion.
+	 * 1. The peer closes as destination at once (our close_request, or
+	 * its own deletion): no owner close ever goes out. */
 	ch = open_out(XRP(10), XRP(3));
 	ev = ev_make(PC_EV_CLOSE);
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	FX_EXPECT(&fx, PC_FX_SEND_CLOSE_REQUEST, PC_FX_SUBMIT_CLOSE);
+	FX_EXPECT(&fx, PC_FX_SEND_CLOSE_REQUEST);
 	assert_int_equal(ch.state, PC_OUT_CLOSING);
+	assert_false(ch.close_inflight);
+	ev = ev_make(PC_EV_TIMER); /* timers never close */
+	ev.clk.now = T_NOW + fx_cfg.close_wait_s + 1;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev = ev_make(PC_EV_LEDGER); /* still there, within the wait */
+	ev.u.view = view_out(XRP(10), XRP(3));
+	ev.clk.now = T_NOW + fx_cfg.close_wait_s - 1;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev = ev_make(PC_EV_GONE); /* expected: no alert */
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+	ev = ev_make(PC_EV_LEDGER); /* a stale poll answer */
+	ev.u.view = view_out(XRP(10), XRP(3));
+	ev.clk.now = T_NOW + fx_cfg.close_wait_s + 1;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+
+	/* 2. Both close in the same ledger, ours second: tecNO_TARGET is
+	 * "already gone", not a failure. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_CLOSE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(10), XRP(3));
+	ev.clk.now = T_NOW + fx_cfg.close_wait_s;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	ev = ev_make(PC_EV_CLOSE_RESULT);
+	ev.u.result.ok = false;
+	ev.u.result.gone = true;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+	ev = ev_make(PC_EV_GONE); /* the poll agrees: nothing more */
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+
+	/* 3. The peer stays silent: after close_wait_s, a fresh view of the
+	 * channel, our owner close; then the Expiration, and past it the
+	 * finalizing close. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_CLOSE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(10), XRP(3));
+	ev.clk.now = T_NOW + fx_cfg.close_wait_s;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK); /* one at a time */
+	FX_NONE(&fx);
 	ev = ev_make(PC_EV_CLOSE_RESULT);
 	ev.u.result.ok = true;
+	ev.clk.now = T_NOW + fx_cfg.close_wait_s;
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_NONE(&fx);
 	/* The ledger shows Expiration = close + SettleDelay. */
@@ -649,25 +706,28 @@ static void test_channel_out_close_flow(void **state)
 	ev.u.view = view_out(XRP(10), XRP(3));
 	ev.u.view.has_expiration = true;
 	ev.u.view.expiration = T_LEDGER + 518400;
+	ev.clk.now = T_NOW + 100000;
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_NONE(&fx);
 	/* Before the Expiration: nothing; at it: finalize. */
-	ev = ev_make(PC_EV_TIMER);
-	ev.clk.now = T_NOW + 1000;
 	ev.clk.ledger_time = T_LEDGER + 518399;
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_NONE(&fx);
 	ev.clk.ledger_time = T_LEDGER + 518400;
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
-	/* That one fails: retried after retry_s. */
+	/* That one fails: retried after retry_s, on a view. */
 	ev = ev_make(PC_EV_CLOSE_RESULT);
-	ev.clk.now = T_NOW + 1000;
+	ev.clk.now = T_NOW + 100000;
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_ALERT);
-	ev = ev_make(PC_EV_TIMER);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_TX_FAILED);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(10), XRP(3));
+	ev.u.view.has_expiration = true;
+	ev.u.view.expiration = T_LEDGER + 518400;
 	ev.clk.ledger_time = T_LEDGER + 518500;
-	ev.clk.now = T_NOW + 1000 + fx_cfg.retry_s - 1;
+	ev.clk.now = T_NOW + 100000 + fx_cfg.retry_s - 1;
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_NONE(&fx);
 	ev.clk.now++;
@@ -675,7 +735,7 @@ static void test_channel_out_close_flow(void **state)
 	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
 	ev = ev_make(PC_EV_GONE);
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	FX_EXPECT(&fx, PC_FX_ALERT);
+	FX_NONE(&fx);
 	assert_int_equal(ch.state, PC_OUT_CLOSED);
 	/* Deleted: a late settlement is never paid through a new channel. */
 	ev = ev_make(PC_EV_SETTLE);
@@ -726,6 +786,155 @@ static void test_channel_out_close_flow(void **state)
 	assert_int_equal(ch.state, PC_OUT_OPENING);
 	assert_false(ch.has_id);
 	assert_true(xl_drops_is_zero(ch.signed_total));
+}
+
+/* A PC_EV_LAST_CLAIM for fx_out_id of amount signed by key k. */
+static struct pc_event last_claim(int k, uint64_t amount)
+{
+	struct pc_event ev = ev_make(PC_EV_LAST_CLAIM);
+
+	if (amount)
+		ev.u.last.claim = claim_make(k, fx_out_id, amount);
+	else
+		memcpy(ev.u.last.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+	memcpy(ev.u.last.pubkey, fx_keys[0].pub.b, CR_PUBKEY_BYTES);
+	return ev;
+}
+
+/* peers.md R7: a store restored from a backup (3 XRP signed) while the
+ * peer holds more.  Nothing is signed until its last claim is known; a
+ * verified higher one is adopted and cancels the owed drops it paid. */
+static void test_channel_out_recovery(void **state)
+{
+	struct pc_out ch, saved;
+	struct pc_event ev;
+	struct pc_effects fx;
+	struct xu_err e;
+
+	(void)state;
+	fx_setup();
+	/* A: nothing owed at the start; the peer holds 5 XRP. */
+	ch = open_out(XRP(20), XRP(3));
+	pc_out_restart(&ch);
+	assert_true(ch.recovering);
+	assert_true(xl_drops_is_zero(ch.recover_owed));
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(1));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx); /* waits: signing 4 XRP would be ignored */
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(1));
+	ev = last_claim(0, XRP(5));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ADOPT_CLAIM, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(5));
+	assert_true(xl_drops_is_zero(fx.v[0].cancelled));
+	assert_int_equal(fx.v[0].siglen, ev.u.last.claim.siglen);
+	assert_memory_equal(fx.v[0].sig, ev.u.last.claim.sig, fx.v[0].siglen);
+	/* The new settlement is paid on top of what the peer holds. */
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(6));
+	assert_int_equal(xl_drops_u64(ch.signed_total), XRP(6));
+	assert_true(xl_drops_is_zero(ch.owed));
+	assert_false(ch.recovering);
+	/* A late duplicate answer changes nothing (idempotent). */
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+
+	/* B: 2 XRP owed at the start (waiting), 1 XRP settled since; the
+	 * lost claims (6 - 3 = 3 XRP) paid the 2 XRP: never twice. */
+	ch = open_out(XRP(20), XRP(3));
+	ch.owed = D(XRP(2));
+	pc_out_restart(&ch);
+	assert_int_equal(xl_drops_u64(ch.recover_owed), XRP(2));
+	pc_out_restart(&ch); /* a second start keeps the first snapshot */
+	assert_int_equal(xl_drops_u64(ch.recover_owed), XRP(2));
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(1));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	saved = ch;
+	ev = last_claim(0, XRP(6));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ADOPT_CLAIM, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_int_equal(xl_drops_u64(fx.v[0].cancelled), XRP(2));
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(7));
+	assert_true(xl_drops_is_zero(ch.recover_owed));
+	/* ... or only 1 XRP of them (the peer holds 4): 1 XRP still owed
+	 * from before plus the new one. */
+	ch = saved;
+	ev = last_claim(0, XRP(4));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ADOPT_CLAIM, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_int_equal(xl_drops_u64(fx.v[0].cancelled), XRP(1));
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(6));
+
+	/* C: answers that are refused change nothing and keep waiting. */
+	ch = saved;
+	ev = last_claim(1, XRP(6)); /* not our key */
+	assert_int_equal(pc_out_apply(&ch, &fx_cfg, &ev, &fx, &e), XU_EBADSIG);
+	FX_NONE(&fx);
+	assert_memory_equal(&ch, &saved, sizeof(ch));
+	ev = last_claim(0, XRP(6));
+	ev.u.last.claim.sig[3] ^= 1; /* tampered */
+	assert_int_equal(pc_out_apply(&ch, &fx_cfg, &ev, &fx, &e), XU_EBADSIG);
+	ev = last_claim(0, XRP(6));
+	ev.u.last.claim.siglen = 0;
+	assert_int_equal(pc_out_apply(&ch, &fx_cfg, &ev, &fx, &e), XU_EBADSIG);
+	ev = last_claim(0, XRP(21)); /* above the channel's 20 XRP */
+	assert_int_equal(pc_out_apply(&ch, &fx_cfg, &ev, &fx, &e), XU_ERANGE);
+	ev = last_claim(0, XRP(6));
+	memcpy(ev.u.last.claim.channel, fx_other_id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(pc_out_apply(&ch, &fx_cfg, &ev, &fx, &e), XU_EINVAL);
+	assert_memory_equal(&ch, &saved, sizeof(ch));
+	assert_true(ch.recovering);
+	/* The peer holds less (or nothing): our record stands; what waited
+	 * is signed at once. */
+	ev = last_claim(0, XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(6));
+	ch = saved;
+	ev = last_claim(0, 0);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_false(ch.recovering);
+
+	/* D: evidence while running: a claim_reply above our claim, or a
+	 * ledger Balance above it, starts a recovery (nothing owed counts
+	 * as paid then: it came after the start). */
+	ch = open_out(XRP(20), XRP(3));
+	ch.owed = D(XRP(1));
+	ev = ev_make(PC_EV_PEER_BEST);
+	memcpy(ev.u.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+	ev.u.claim.amount = D(XRP(3));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx); /* equal: fine */
+	ev.u.claim.amount = D(XRP(3) + 1);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM);
+	assert_true(ch.recovering);
+	assert_true(xl_drops_is_zero(ch.recover_owed));
+	ch = open_out(XRP(20), XRP(3));
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(20), XRP(4));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM);
+	assert_true(ch.recovering);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx); /* asked already */
+
+	/* E: no channel, or a new one: nothing to recover. */
+	pc_out_init(&ch, &fx_self, &fx_peer);
+	pc_out_restart(&ch);
+	assert_false(ch.recovering);
+	ch = open_out(XRP(20), XRP(3));
+	ch.state = PC_OUT_OPENING;
+	pc_out_restart(&ch);
+	assert_false(ch.recovering);
+	ch = open_out(XRP(20), XRP(3));
+	pc_out_restart(&ch);
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_false(ch.recovering);
 }
 
 static void test_channel_out_topup_refused(void **state)
@@ -1034,6 +1243,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_out_flow),
 	    cmocka_unit_test(test_channel_out_close_flow),
 	    cmocka_unit_test(test_channel_out_topup_refused),
+	    cmocka_unit_test(test_channel_out_recovery),
 	    cmocka_unit_test(test_channel_in_flow),
 	    cmocka_unit_test(test_channel_in_delete_and_renew),
 	    cmocka_unit_test(test_channel_restart_clears_timers),

@@ -106,12 +106,42 @@ static void test_channel_msg_roundtrip(void **state)
 	m.u.reply.code = PC_REJ_CLOSING;
 	memset(m.u.reply.message, 'x', PC_MSG_TEXT_MAX);
 	roundtrip(&m);
-	for (int t = PC_MSG_CHANNEL_UPDATE; t <= PC_MSG_CLOSE_REQUEST; t++) {
+	static const enum pc_msg_type chan_only[] = {
+	    PC_MSG_CHANNEL_UPDATE, PC_MSG_CLOSE_REQUEST, PC_MSG_LAST_CLAIM};
+	for (size_t t = 0; t < sizeof(chan_only) / sizeof(chan_only[0]); t++) {
 		memset(&m, 0, sizeof(m));
-		m.type = (enum pc_msg_type)t;
+		m.type = chan_only[t];
 		m.version = PC_MSG_VERSION;
 		memcpy(m.u.channel, fx_out_id, 32);
 		roundtrip(&m);
+	}
+	/* last_claim_reply: none held, and held (both key types). */
+	memset(&m, 0, sizeof(m));
+	m.type = PC_MSG_LAST_CLAIM_REPLY;
+	m.version = PC_MSG_VERSION;
+	memcpy(m.u.last.channel, fx_out_id, 32);
+	roundtrip(&m);
+	for (int k = 0; k < 2; k++) {
+		struct pc_claim c = claim_make(k, fx_out_id, XL_DROPS_MAX);
+
+		m.u.last.amount = c.amount;
+		memcpy(m.u.last.sig, c.sig, c.siglen);
+		m.u.last.siglen = c.siglen;
+		roundtrip(&m);
+	}
+	/* The encoder refuses a signature that does not fit the amount. */
+	{
+		char buf[PC_MSG_MAX_BYTES];
+		size_t len;
+		struct xu_err e;
+
+		m.u.last.amount = D(0);
+		assert_int_equal(pc_msg_encode(&m, buf, sizeof(buf), &len, &e),
+				 XU_EINVAL);
+		m.u.last.amount = D(5);
+		m.u.last.siglen = 0;
+		assert_int_equal(pc_msg_encode(&m, buf, sizeof(buf), &len, &e),
+				 XU_EINVAL);
 	}
 }
 
@@ -316,6 +346,26 @@ static const struct bad bads[] = {
     /* notices */
     {"{\"type\":\"channel_update\"}", XU_EINVAL, PC_MSGF_FIELD},
     {"{\"type\":\"close_request\",\"channel\":null}", XU_EINVAL, PC_MSGF_FIELD},
+    /* last_claim, last_claim_reply */
+    {"{\"type\":\"last_claim\"}", XU_EINVAL, PC_MSGF_FIELD},
+    {"{\"type\":\"last_claim\",\"channel\":\"" CH64 "\",\"version\":0}",
+     XU_EINVAL, PC_MSGF_VERSION},
+    {"{\"type\":\"last_claim_reply\",\"channel\":\"" CH64 "\"}", XU_EINVAL,
+     PC_MSGF_FIELD},
+    {"{\"type\":\"last_claim_reply\",\"amount\":\"0\"}", XU_EINVAL,
+     PC_MSGF_FIELD},
+    {"{\"type\":\"last_claim_reply\",\"channel\":\"" CH64
+     "\",\"amount\":\"5\"}",
+     XU_EINVAL, PC_MSGF_FIELD},
+    {"{\"type\":\"last_claim_reply\",\"channel\":\"" CH64
+     "\",\"amount\":\"0\",\"signature\":\"" SIG70 "\"}",
+     XU_EINVAL, PC_MSGF_FIELD},
+    {"{\"type\":\"last_claim_reply\",\"channel\":\"" CH64
+     "\",\"amount\":\"05\",\"signature\":\"" SIG70 "\"}",
+     XU_EINVAL, PC_MSGF_FIELD},
+    {"{\"type\":\"last_claim_reply\",\"channel\":\"" CH64
+     "\",\"amount\":\"5\",\"signature\":\"0011\"}",
+     XU_EINVAL, PC_MSGF_FIELD},
 };
 
 static void test_channel_msg_bad_inputs(void **state)

@@ -103,6 +103,14 @@ static struct pc_event canonical_event(enum pc_ev_kind k, bool outgoing)
 	case PC_EV_TIMER:
 		ev.u.fee = D(12);
 		break;
+	case PC_EV_LAST_CLAIM: /* the peer holds 3 XRP signed by us */
+		ev.u.last.claim = claim_make(0, fx_out_id, XRP(3));
+		memcpy(ev.u.last.pubkey, fx_keys[0].pub.b, CR_PUBKEY_BYTES);
+		break;
+	case PC_EV_PEER_BEST:
+		memcpy(ev.u.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+		ev.u.claim.amount = D(XRP(3));
+		break;
 	}
 	return ev;
 }
@@ -132,6 +140,8 @@ static const struct row out_rows[] = {
     {PC_OUT_NONE, PC_EV_GONE, XU_OK, PC_OUT_NONE, F0},
     {PC_OUT_NONE, PC_EV_TIMER, XU_OK, PC_OUT_NONE, F0},
     {PC_OUT_NONE, PC_EV_CLOSE, XU_OK, PC_OUT_CLOSED, F0},
+    {PC_OUT_NONE, PC_EV_LAST_CLAIM, XU_EINVAL, PC_OUT_NONE, F0},
+    {PC_OUT_NONE, PC_EV_PEER_BEST, XU_OK, PC_OUT_NONE, F0},
     /* OPENING */
     {PC_OUT_OPENING, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_ACCOUNT, XU_OK, PC_OUT_OPENING, F0},
@@ -146,6 +156,8 @@ static const struct row out_rows[] = {
     {PC_OUT_OPENING, PC_EV_GONE, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_TIMER, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_CLOSE, XU_OK, PC_OUT_OPENING, F0},
+    {PC_OUT_OPENING, PC_EV_LAST_CLAIM, XU_EINVAL, PC_OUT_OPENING, F0},
+    {PC_OUT_OPENING, PC_EV_PEER_BEST, XU_OK, PC_OUT_OPENING, F0},
     /* OPEN: Amount 10 XRP, 2 XRP signed */
     {PC_OUT_OPEN, PC_EV_SETTLE, XU_OK, PC_OUT_OPEN,
      F(PC_FX_SIGN_AND_SEND_CLAIM)},
@@ -159,8 +171,12 @@ static const struct row out_rows[] = {
     {PC_OUT_OPEN, PC_EV_LEDGER, XU_OK, PC_OUT_OPEN, F0},
     {PC_OUT_OPEN, PC_EV_GONE, XU_OK, PC_OUT_CLOSED, F(PC_FX_ALERT)},
     {PC_OUT_OPEN, PC_EV_TIMER, XU_OK, PC_OUT_OPEN, F0},
+    /* R19: the peer is asked to close first; no owner close yet */
     {PC_OUT_OPEN, PC_EV_CLOSE, XU_OK, PC_OUT_CLOSING,
-     F(PC_FX_SEND_CLOSE_REQUEST, PC_FX_SUBMIT_CLOSE)},
+     F(PC_FX_SEND_CLOSE_REQUEST)},
+    /* R7: the peer holds 3 XRP signed by us, above our 2: adopted */
+    {PC_OUT_OPEN, PC_EV_LAST_CLAIM, XU_OK, PC_OUT_OPEN, F(PC_FX_ADOPT_CLAIM)},
+    {PC_OUT_OPEN, PC_EV_PEER_BEST, XU_OK, PC_OUT_OPEN, F(PC_FX_ASK_LAST_CLAIM)},
     /* FUNDING: Amount 10 XRP, 6 XRP signed, a fund in flight */
     {PC_OUT_FUNDING, PC_EV_SETTLE, XU_OK, PC_OUT_FUNDING,
      F(PC_FX_SIGN_AND_SEND_CLAIM)},
@@ -177,7 +193,10 @@ static const struct row out_rows[] = {
     {PC_OUT_FUNDING, PC_EV_GONE, XU_OK, PC_OUT_CLOSED, F(PC_FX_ALERT)},
     {PC_OUT_FUNDING, PC_EV_TIMER, XU_OK, PC_OUT_FUNDING, F0},
     {PC_OUT_FUNDING, PC_EV_CLOSE, XU_OK, PC_OUT_CLOSING,
-     F(PC_FX_SEND_CLOSE_REQUEST, PC_FX_SUBMIT_CLOSE)},
+     F(PC_FX_SEND_CLOSE_REQUEST)},
+    /* 6 XRP signed: a last claim of 3 is old news */
+    {PC_OUT_FUNDING, PC_EV_LAST_CLAIM, XU_OK, PC_OUT_FUNDING, F0},
+    {PC_OUT_FUNDING, PC_EV_PEER_BEST, XU_OK, PC_OUT_FUNDING, F0},
     /* CLOSING: deleting, our close in flight */
     {PC_OUT_CLOSING, PC_EV_SETTLE, XU_OK, PC_OUT_CLOSING, F(PC_FX_ALERT)},
     {PC_OUT_CLOSING, PC_EV_ACCOUNT, XU_OK, PC_OUT_CLOSING, F0},
@@ -189,9 +208,14 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSING, PC_EV_CLAIM, ABORT, 0, F0},
     {PC_OUT_CLOSING, PC_EV_REDEEM_RESULT, ABORT, 0, F0},
     {PC_OUT_CLOSING, PC_EV_LEDGER, XU_OK, PC_OUT_CLOSING, F0},
-    {PC_OUT_CLOSING, PC_EV_GONE, XU_OK, PC_OUT_CLOSED, F(PC_FX_ALERT)},
+    /* our own deletion, nothing owed: gone is what we asked for */
+    {PC_OUT_CLOSING, PC_EV_GONE, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSING, PC_EV_TIMER, XU_OK, PC_OUT_CLOSING, F0},
     {PC_OUT_CLOSING, PC_EV_CLOSE, XU_OK, PC_OUT_CLOSING, F0},
+    {PC_OUT_CLOSING, PC_EV_LAST_CLAIM, XU_OK, PC_OUT_CLOSING,
+     F(PC_FX_ADOPT_CLAIM)},
+    {PC_OUT_CLOSING, PC_EV_PEER_BEST, XU_OK, PC_OUT_CLOSING,
+     F(PC_FX_ASK_LAST_CLAIM)},
     /* CLOSED (not deleting: a settlement opens a new channel) */
     {PC_OUT_CLOSED, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING,
      F(PC_FX_SUBMIT_CREATE)},
@@ -206,6 +230,8 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSED, PC_EV_GONE, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_TIMER, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_CLOSE, XU_OK, PC_OUT_CLOSED, F0},
+    {PC_OUT_CLOSED, PC_EV_LAST_CLAIM, XU_EINVAL, PC_OUT_CLOSED, F0},
+    {PC_OUT_CLOSED, PC_EV_PEER_BEST, XU_OK, PC_OUT_CLOSED, F0},
 };
 
 struct call {
@@ -326,6 +352,8 @@ static const struct row in_rows[] = {
     {PC_IN_NONE, PC_EV_GONE, XU_OK, PC_IN_CLOSED, F0},
     {PC_IN_NONE, PC_EV_TIMER, XU_OK, PC_IN_NONE, F0},
     {PC_IN_NONE, PC_EV_CLOSE, XU_OK, PC_IN_CLOSED, F0},
+    {PC_IN_NONE, PC_EV_LAST_CLAIM, ABORT, 0, F0},
+    {PC_IN_NONE, PC_EV_PEER_BEST, ABORT, 0, F0},
     /* OPEN: Amount 10, Balance 1, best 3 XRP: the 1% fee rule is due */
     {PC_IN_OPEN, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -340,6 +368,8 @@ static const struct row in_rows[] = {
     {PC_IN_OPEN, PC_EV_GONE, XU_OK, PC_IN_CLOSED, F(PC_FX_ALERT, PC_FX_ALERT)},
     {PC_IN_OPEN, PC_EV_TIMER, XU_OK, PC_IN_OPEN, F(PC_FX_SUBMIT_REDEEM)},
     {PC_IN_OPEN, PC_EV_CLOSE, XU_OK, PC_IN_CLOSING, F(PC_FX_SUBMIT_REDEEM)},
+    {PC_IN_OPEN, PC_EV_LAST_CLAIM, ABORT, 0, F0},
+    {PC_IN_OPEN, PC_EV_PEER_BEST, ABORT, 0, F0},
     /* CLOSING: Expiration 10 days away, a redeem of 3 XRP in flight */
     {PC_IN_CLOSING, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -355,6 +385,8 @@ static const struct row in_rows[] = {
      F(PC_FX_ALERT, PC_FX_ALERT)},
     {PC_IN_CLOSING, PC_EV_TIMER, XU_OK, PC_IN_CLOSING, F0},
     {PC_IN_CLOSING, PC_EV_CLOSE, XU_OK, PC_IN_CLOSING, F0},
+    {PC_IN_CLOSING, PC_EV_LAST_CLAIM, ABORT, 0, F0},
+    {PC_IN_CLOSING, PC_EV_PEER_BEST, ABORT, 0, F0},
     /* CLOSED */
     {PC_IN_CLOSED, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -368,6 +400,8 @@ static const struct row in_rows[] = {
     {PC_IN_CLOSED, PC_EV_GONE, XU_OK, PC_IN_CLOSED, F0},
     {PC_IN_CLOSED, PC_EV_TIMER, XU_OK, PC_IN_CLOSED, F0},
     {PC_IN_CLOSED, PC_EV_CLOSE, XU_OK, PC_IN_CLOSED, F0},
+    {PC_IN_CLOSED, PC_EV_LAST_CLAIM, ABORT, 0, F0},
+    {PC_IN_CLOSED, PC_EV_PEER_BEST, ABORT, 0, F0},
 };
 
 static void in_fix(struct call *c, int s)

@@ -107,7 +107,7 @@ static void test_eng_store_open_migrate_reopen(void **state)
 {
 	(void)state;
 	struct eng_store *s = open_ok();
-	assert_int_equal(eng_store_schema_version(s), 2);
+	assert_int_equal(eng_store_schema_version(s), 3);
 	assert_int_equal(pragma_int(s, "PRAGMA synchronous"), 2); /* FULL */
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
 	sqlite3_stmt *st;
@@ -128,9 +128,9 @@ static void test_eng_store_open_migrate_reopen(void **state)
 	eng_store_close(s);
 
 	s = open_ok();
-	assert_int_equal(eng_store_schema_version(s), 2);
+	assert_int_equal(eng_store_schema_version(s), 3);
 	assert_int_equal(pragma_int(s, "SELECT version FROM schema_version"),
-			 2);
+			 3);
 	assert_true(eng_store_account_exists(s, "alice"));
 	eng_store_close(s);
 	eng_store_close(NULL);
