@@ -490,15 +490,11 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 		rc = err ? err->code : XU_EINVAL;
 		goto fail;
 	}
-	{
-		struct eng_paychan_cfg pcc;
-
-		rc = eng_paychan_cfg_load(&pcc, err);
-		if (rc == XU_OK)
-			rc = eng_paychan_new(&e->paychan, e, &pcc, err);
-		if (rc != XU_OK)
-			goto fail;
-	}
+	/* Channel settings: parsed and checked by eng_config_load. */
+	eng_config_log_channels(cfg);
+	rc = eng_paychan_new(&e->paychan, e, &cfg->paychan, err);
+	if (rc != XU_OK)
+		goto fail;
 	xl_rippled_start(e->rippled);
 	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb, 1000);
 	e->last_gc = 0;
