@@ -981,12 +981,16 @@ static enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 
 /* After PC_EV_CLOSE on an incoming channel: when nothing is left to
  * redeem (else the redeem carries tfClose), close it as destination so
- * the peer gets its XRP back at once.  One attempt per channel. */
+ * the peer gets its XRP back at once.  One attempt per channel.  Not when
+ * the ledger shows the owner closing it already (Expiration/CancelAfter):
+ * the owner finalizes it, and a close racing that one fails with
+ * tecNO_TARGET for nothing. */
 static void maybe_dclose(struct eng_paychan *pc, const struct eng_chan_in *r)
 {
 	const struct pc_in *c = &r->ch;
 
 	if (c->state != PC_IN_CLOSING || c->redeem_inflight || !c->has_view ||
+	    c->view.has_expiration || c->view.has_cancel_after ||
 	    xl_drops_cmp(c->best, c->view.balance) > 0)
 		return;
 	if (build_add(pc, B_DCLOSE, r->account, 1, c->id))

@@ -7,8 +7,12 @@
 // peer settled; that the channels exist on the validated ledger from each
 // engine's address to the other's, funded beyond the first 10 XRP (a
 // top-up happened) and with claims redeemed (Balance > 0); and that every
-// settlement request was answered 201.
-import { after, test } from 'node:test';
+// settlement request was answered 201.  Also: a sender whose store is
+// restored from a backup recovers the claims it lost from the peer
+// (last_claim) and pays the new settlements exactly once; deleting the
+// account on both engines at once closes both channels without a single
+// failed transaction on the ledger during the whole run.
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -74,6 +78,35 @@ function rpc(url, req) {
 		ws.on('error', reject);
 	});
 }
+
+// Every validated transaction of alice and bob, from the start of the run
+// (the last test asserts that none failed).
+const txs = [];
+let txStream = null;
+before(async () => {
+	txStream = new WebSocket(env('LEDGER_WS_URL'));
+	await new Promise((res, rej) => {
+		txStream.once('open', res);
+		txStream.once('error', rej);
+	});
+	txStream.on('message', (d) => {
+		const m = JSON.parse(d.toString());
+		if (m.type !== 'transaction' || !m.validated)
+			return;
+		const tx = m.transaction || m.tx_json || {};
+		if (!txs.some((x) => x.hash === (m.hash || tx.hash)))
+			txs.push({ hash: m.hash || tx.hash, type: tx.TransactionType,
+				   account: tx.Account, flags: tx.Flags,
+				   result: (m.meta || {}).TransactionResult ||
+					   m.engine_result });
+	});
+	txStream.send(JSON.stringify({ id: 1, command: 'subscribe', accounts:
+		[env('ALICE_ADDRESS'), env('BOB_ADDRESS')] }));
+});
+after(() => {
+	if (txStream)
+		txStream.terminate();
+});
 
 async function channels(from, to) {
 	const r = await rpc(env('LEDGER_WS_URL'), {
@@ -252,13 +285,16 @@ test('bad claims are refused with the reason and credit nothing', async () => {
 
 // ---- crash: bob's engine killed with claims and credits in flight ------
 
-const { spawn } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
 const net = require('node:net');
 let restarted = null; // bob's engine started by this test
+let aliceAgain = null; // alice's engine started by the restore test
 
 after(() => {
 	if (restarted)
 		restarted.kill('SIGTERM');
+	if (aliceAgain)
+		aliceAgain.kill('SIGTERM');
 });
 
 function portOpen(port) {
@@ -309,6 +345,81 @@ test('kill -9 of an engine loses no claim and credits nothing twice',
 			     creditedB + sumAB);
 		assert.equal(BigInt((await get(`${A}/accounts/b`)).credited),
 			     creditedA + sumBA);
+	});
+
+// ---- a sender's store restored from a backup (peers.md R7) ------------
+
+function alive(pid) {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (e) {
+		return false;
+	}
+}
+
+test('a restored store recovers the claims it lost: no divergence, no double pay',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'),
+		      B = env('CONNECTOR_B_CONTROL');
+		const dir = env('XRPSE_NET_DIR');
+		const cfg = path.join(dir, 'config');
+		const db = path.join(cfg, 'alice.db');
+		const backup = path.join(dir, 'alice-backup.db');
+		const port = Number(new URL(env('ENGINE_A_URL')).port);
+		const credited = async () =>
+			BigInt((await get(`${B}/accounts/a`)).credited);
+		const settleAndWait = async (amounts) => {
+			const before = await credited();
+			const sum = await settleMany(A, 'b', amounts);
+			await until('B credited', async () => {
+				const c = await credited();
+				return { ok: c >= before + sum, c: c.toString() };
+			});
+			return sum;
+		};
+		await settleAndWait([111111n * UNIT, 111112n * UNIT]);
+		// An online backup of alice's store (README: sqlite3 .backup).
+		execFileSync('sqlite3', [db, `.backup '${backup}'`]);
+		// Settled after the backup: these claims are lost with it.
+		const lost = await settleAndWait([222221n, 222222n, 222223n]
+			.map((x) => x * UNIT));
+		const c2 = await credited();
+		// Alice stops; the backup replaces her store; she starts again.
+		const pid = Number(fs.readFileSync(`${db}.lock`, 'utf8').trim());
+		process.kill(pid, 'SIGTERM');
+		await until('alice stopped', async () => ({ ok: !alive(pid) }));
+		for (const f of [db, `${db}-wal`, `${db}-shm`])
+			fs.rmSync(f, { force: true });
+		fs.copyFileSync(backup, db);
+		const args = fs.readFileSync(path.join(cfg, 'alice.args'), 'utf8')
+			.split(/\s+/).filter((x) => x);
+		const logPath = path.join(dir, 'engine-alice-restored.log');
+		const log = fs.openSync(logPath, 'a');
+		aliceAgain = spawn(process.env.XRPSE_BIN, ['run', ...args],
+				   { stdio: ['ignore', log, log] });
+		aliceAgain.unref();
+		await until('alice up again', async () => ({ ok: await portOpen(port) }));
+		// New settlements are credited exactly: not swallowed by claims
+		// the peer already holds, and the lost ones are not paid again.
+		const fresh = [333331n, 333332n].map((x) => x * UNIT);
+		const sum = await settleMany(A, 'b', fresh);
+		await until('new settlements credited', async () => {
+			const c = await credited();
+			return { ok: c >= c2 + sum, c: c.toString(),
+				 want: (c2 + sum).toString() };
+		});
+		await sleep(2500); // resends after the restart must not count
+		assert.equal(await credited(), c2 + sum);
+		const text = fs.readFileSync(logPath, 'utf8');
+		const m = /recovered (\d+) drops of claims our store had lost/
+			.exec(text);
+		assert.ok(m, 'the log names the recovery');
+		assert.equal(BigInt(m[1]) * UNIT, lost);
+		assert.match(text, /0 of them paid settlements still owed here/);
+		const h = (await get(`${env('ENGINE_A_URL')}/health`)).channels;
+		assert.equal(BigInt(h.recovered_drops) * UNIT, lost);
+		assert.doesNotMatch(text, /\*\*BROKEN\*\*/);
 	});
 
 // ---- the peer closes its channel behind our back -----------------------
@@ -371,25 +482,41 @@ test('a close by the peer is answered by a redemption before expiry',
 		});
 	});
 
-test('DELETE /accounts closes our channel; what we hold is redeemed', async () => {
-	const A = env('CONNECTOR_A_CONTROL');
-	const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
-	const creditedA = (await get(`${A}/accounts/b`)).credited;
-	const url = `${env('ENGINE_A_URL')}/accounts/${env('ENGINE_A_ACCOUNT')}`;
-	const r = await fetch(url, { method: 'DELETE' });
-	assert.equal(r.status, 204);
-	// Alice closes her channel as owner and asks bob to close it as
-	// destination (he redeems and closes it at once); every claim alice
-	// holds on bob's channel is redeemed (the channel is bob's to close).
-	await until('alice -> bob closed, bob -> alice fully redeemed',
-		async () => {
+test('DELETE /accounts on both engines at once: both channels closed, all redeemed',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'), B = env('CONNECTOR_B_CONTROL');
+		const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
+		const creditedA = (await get(`${A}/accounts/b`)).credited;
+		const creditedB = (await get(`${B}/accounts/a`)).credited;
+		// As the demo closes the link: both at the same moment.  Each
+		// engine redeems what it holds with tfClose (closing the peer's
+		// channel as destination) and asks the peer to close its own;
+		// neither closes its own as owner (close_wait_s, peers.md R19), so
+		// no close can fail with tecNO_TARGET.
+		const del = (url, id) => fetch(`${url}/accounts/${id}`,
+					       { method: 'DELETE' });
+		const [ra, rb] = await Promise.all([
+			del(env('ENGINE_A_URL'), env('ENGINE_A_ACCOUNT')),
+			del(env('ENGINE_B_URL'), env('ENGINE_B_ACCOUNT'))]);
+		assert.equal(ra.status, 204);
+		assert.equal(rb.status, 204);
+		await until('both channels closed', async () => {
 			const ab = await channels(alice, bob);
 			const ba = await channels(bob, alice);
-			// Gone: alice held more than the ledger paid and
-			// redeemed it with tfClose, which pays and closes.
-			return { ok: ab.length === 0 && (ba.length === 0 ||
-				     BigInt(ba[0].balance) * UNIT ===
-				     BigInt(creditedA)), ab, ba };
+			return { ok: ab.length === 0 && ba.length === 0, ab, ba };
 		});
-	assert.equal((await get(`${A}/accounts/b`)).credited, creditedA);
+		// Everything credited was redeemed: the last redeem of alice ->
+		// bob paid bob what his connector was credited.
+		const redeemed = txs.filter((t) => t.type === 'PaymentChannelClaim' &&
+					    t.account === bob && t.result === 'tesSUCCESS');
+		assert.ok(redeemed.length > 0);
+		assert.equal((await get(`${A}/accounts/b`)).credited, creditedA);
+		assert.equal((await get(`${B}/accounts/a`)).credited, creditedB);
+	});
+
+test('no transaction of either engine failed during the run', async () => {
+	await sleep(1000); // the last validated ledgers reach the stream
+	assert.ok(txs.length > 0);
+	const failed = txs.filter((t) => t.result !== 'tesSUCCESS');
+	assert.deepEqual(failed, [], JSON.stringify(failed));
 });
