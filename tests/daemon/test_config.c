@@ -1,5 +1,7 @@
 /* Unit tests of `xrpse run` configuration (src/config.c): defaults, flags
- * over XRPSE_* variables, validation messages, loopback rule. */
+ * over XRPSE_* variables, validation messages, loopback rule, and the
+ * channel settings (issue 7): every flag, its variable, its XRPSE_PC_*
+ * alias, their order of precedence and every refused form. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,14 +11,42 @@
 
 #include <cmocka.h>
 
+#include "channel/channel.h"
+#include "ledger/amount.h"
 #include "src/config.h"
 
 static const char *const env_names[] = {
-    "XRPSE_LISTEN",	  "XRPSE_CONNECTOR_URL",
-    "XRPSE_RIPPLED_URL",  "XRPSE_SEED_FILE",
-    "XRPSE_DB",		  "XRPSE_KEY_TYPE",
-    "XRPSE_NETWORK_ID",	  "XRPSE_LOG_LEVEL",
+    "XRPSE_LISTEN",
+    "XRPSE_CONNECTOR_URL",
+    "XRPSE_RIPPLED_URL",
+    "XRPSE_SEED_FILE",
+    "XRPSE_DB",
+    "XRPSE_KEY_TYPE",
+    "XRPSE_NETWORK_ID",
+    "XRPSE_LOG_LEVEL",
     "XRPSE_ALLOW_REMOTE",
+    "XRPSE_CHANNEL_AMOUNT",
+    "XRPSE_MAX_CHANNEL_AMOUNT",
+    "XRPSE_SETTLE_DELAY",
+    "XRPSE_MIN_SETTLE_DELAY",
+    "XRPSE_REDEEM_THRESHOLD",
+    "XRPSE_REDEEM_FEE_PPM",
+    "XRPSE_REDEEM_CHECK",
+    "XRPSE_TX_RETRY",
+    "XRPSE_ALLOW_DANGEROUS",
+    "XRPSE_PC_CHANNEL_AMOUNT",
+    "XRPSE_PC_MAX_CHANNEL_AMOUNT",
+    "XRPSE_PC_SETTLE_DELAY",
+    "XRPSE_PC_MIN_SETTLE_DELAY",
+    "XRPSE_PC_REDEEM_ABS",
+    "XRPSE_PC_REDEEM_FEE_PPM",
+    "XRPSE_PC_REDEEM_CHECK_S",
+    "XRPSE_PC_RETRY_S",
+    "XRPSE_PC_POLL_MS",
+    "XRPSE_PC_TICK_MS",
+    "XRPSE_PC_HELLO_RETRY_MS",
+    "XRPSE_PC_CLAIM_RESEND_MS",
+    "XRPSE_PC_ALLOW_DANGEROUS",
 };
 
 static int clear_env(void **state)
@@ -157,6 +187,465 @@ static void test_config_help(void **state)
 	assert_int_equal(load(&c, &e, "--help", NULL), ENG_CONFIG_HELP);
 }
 
+/* ---- channel settings ---------------------------------------------- */
+
+/* Loads "--seed-file s --db d" plus up to 4 more arguments (NULL ends). */
+static enum eng_config_result load_ch(struct eng_config *c, struct xu_err *e,
+				      const char *a1, const char *a2,
+				      const char *a3, const char *a4)
+{
+	memset(e, 0, sizeof(*e));
+	return load(c, e, "--seed-file", "s", "--db", "d", a1, a2, a3, a4,
+		    NULL);
+}
+
+static uint64_t get_amount(const struct eng_config *c)
+{
+	return xl_drops_u64(c->paychan.pc.channel_amount);
+}
+static uint64_t get_max_amount(const struct eng_config *c)
+{
+	return xl_drops_u64(c->paychan.pc.max_channel_amount);
+}
+static uint64_t get_settle(const struct eng_config *c)
+{
+	return c->paychan.pc.settle_delay;
+}
+static uint64_t get_min_settle(const struct eng_config *c)
+{
+	return c->paychan.pc.min_settle_delay;
+}
+static uint64_t get_redeem_abs(const struct eng_config *c)
+{
+	return xl_drops_u64(c->paychan.pc.redeem_abs);
+}
+static uint64_t get_fee_ppm(const struct eng_config *c)
+{
+	return c->paychan.pc.redeem_fee_ppm;
+}
+static uint64_t get_check(const struct eng_config *c)
+{
+	return c->paychan.pc.redeem_check_s;
+}
+static uint64_t get_retry(const struct eng_config *c)
+{
+	return c->paychan.pc.retry_s;
+}
+static uint64_t get_poll(const struct eng_config *c)
+{
+	return c->paychan.poll_ms;
+}
+static uint64_t get_tick(const struct eng_config *c)
+{
+	return c->paychan.tick_ms;
+}
+static uint64_t get_hello(const struct eng_config *c)
+{
+	return c->paychan.hello_retry_ms;
+}
+static uint64_t get_resend(const struct eng_config *c)
+{
+	return c->paychan.claim_resend_ms;
+}
+
+/* One setting with two valid spellings (v1 -> x1, v2 -> x2, x1 != x2 and
+ * neither the default) to tell the sources apart. */
+struct chan_case {
+	const char *flag, *env, *legacy; /* env NULL: --dev-* */
+	const char *v1;
+	uint64_t x1;
+	const char *v2;
+	uint64_t x2;
+	uint64_t def;
+	uint64_t (*get)(const struct eng_config *);
+};
+
+static const struct chan_case chan_cases[] = {
+    {"--channel-amount", "XRPSE_CHANNEL_AMOUNT", "XRPSE_PC_CHANNEL_AMOUNT",
+     "20000000", 20000000, "3xrp", 3000000, 10000000, get_amount},
+    {"--max-channel-amount", "XRPSE_MAX_CHANNEL_AMOUNT",
+     "XRPSE_PC_MAX_CHANNEL_AMOUNT", "2000000000", 2000000000, "1500.5xrp",
+     1500500000, 1000000000, get_max_amount},
+    {"--settle-delay", "XRPSE_SETTLE_DELAY", "XRPSE_PC_SETTLE_DELAY", "7d",
+     604800, "90000", 90000, 518400, get_settle},
+    {"--min-settle-delay", "XRPSE_MIN_SETTLE_DELAY",
+     "XRPSE_PC_MIN_SETTLE_DELAY", "2d", 172800, "100000s", 100000, 259200,
+     get_min_settle},
+    {"--redeem-threshold", "XRPSE_REDEEM_THRESHOLD", "XRPSE_PC_REDEEM_ABS", "0",
+     0, "0.25xrp", 250000, 10000000, get_redeem_abs},
+    {"--redeem-fee-ppm", "XRPSE_REDEEM_FEE_PPM", "XRPSE_PC_REDEEM_FEE_PPM", "0",
+     0, "1000000", 1000000, 10000, get_fee_ppm},
+    {"--redeem-check", "XRPSE_REDEEM_CHECK", "XRPSE_PC_REDEEM_CHECK_S", "1", 1,
+     "10m", 600, 300, get_check},
+    {"--tx-retry", "XRPSE_TX_RETRY", "XRPSE_PC_RETRY_S", "2", 2, "1h", 3600, 30,
+     get_retry},
+    {"--dev-poll-ms", NULL, "XRPSE_PC_POLL_MS", "1000", 1000, "100", 100, 60000,
+     get_poll},
+    {"--dev-tick-ms", NULL, "XRPSE_PC_TICK_MS", "200", 200, "60000", 60000,
+     1000, get_tick},
+    {"--dev-hello-retry-ms", NULL, "XRPSE_PC_HELLO_RETRY_MS", "10", 10, "60000",
+     60000, 1000, get_hello},
+    {"--dev-claim-resend-ms", NULL, "XRPSE_PC_CLAIM_RESEND_MS", "2000", 2000,
+     "3600000", 3600000, 10000, get_resend},
+};
+#define NCASES (sizeof(chan_cases) / sizeof(chan_cases[0]))
+
+static void test_config_channel_defaults(void **state)
+{
+	struct eng_config c;
+	struct xu_err e;
+	struct pc_cfg def;
+
+	(void)state;
+	assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+			 ENG_CONFIG_OK);
+	pc_cfg_default(&def);
+	assert_memory_equal(&c.paychan.pc, &def, sizeof(def));
+	assert_int_equal(c.paychan.poll_ms, 60000);
+	assert_int_equal(c.paychan.tick_ms, 1000);
+	assert_int_equal(c.paychan.hello_retry_ms, 1000);
+	assert_int_equal(c.paychan.claim_resend_ms, 10000);
+	assert_int_equal(c.paychan.lookup_fresh_ms, 5000);
+	assert_false(c.paychan.allow_dangerous);
+	for (size_t i = 0; i < NCASES; i++)
+		assert_int_equal(chan_cases[i].get(&c), chan_cases[i].def);
+}
+
+/* Every setting from its flag, its variable, its XRPSE_PC_* alias; the
+ * flag wins over both, the new variable over the alias. */
+static void test_config_channel_sources(void **state)
+{
+	struct eng_config c;
+	struct xu_err e;
+
+	(void)state;
+	for (size_t i = 0; i < NCASES; i++) {
+		const struct chan_case *k = &chan_cases[i];
+		char eq[64];
+
+		clear_env(NULL);
+		assert_int_equal(load_ch(&c, &e, k->flag, k->v1, NULL, NULL),
+				 ENG_CONFIG_OK);
+		assert_int_equal(k->get(&c), k->x1);
+		snprintf(eq, sizeof(eq), "%s=%s", k->flag, k->v2);
+		assert_int_equal(load_ch(&c, &e, eq, NULL, NULL, NULL),
+				 ENG_CONFIG_OK);
+		assert_int_equal(k->get(&c), k->x2);
+
+		setenv(k->legacy, k->v2, 1);
+		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+				 ENG_CONFIG_OK);
+		assert_int_equal(k->get(&c), k->x2);
+		if (k->env) {
+			setenv(k->env, k->v1, 1);
+			assert_int_equal(
+			    load_ch(&c, &e, NULL, NULL, NULL, NULL),
+			    ENG_CONFIG_OK);
+			assert_int_equal(k->get(&c), k->x1);
+			unsetenv(k->legacy);
+			assert_int_equal(
+			    load_ch(&c, &e, NULL, NULL, NULL, NULL),
+			    ENG_CONFIG_OK);
+			assert_int_equal(k->get(&c), k->x1);
+			/* The flag beats the variable... */
+			assert_int_equal(
+			    load_ch(&c, &e, k->flag, k->v2, NULL, NULL),
+			    ENG_CONFIG_OK);
+			assert_int_equal(k->get(&c), k->x2);
+			/* ...which is not even read when the flag is given. */
+			setenv(k->env, "not a value", 1);
+			assert_int_equal(
+			    load_ch(&c, &e, k->flag, k->v2, NULL, NULL),
+			    ENG_CONFIG_OK);
+			assert_int_equal(k->get(&c), k->x2);
+			assert_int_equal(
+			    load_ch(&c, &e, NULL, NULL, NULL, NULL),
+			    ENG_CONFIG_BAD);
+			assert_non_null(strstr(e.msg, k->env));
+			assert_non_null(strstr(e.msg, k->flag));
+		} else {
+			assert_int_equal(
+			    load_ch(&c, &e, k->flag, k->v1, NULL, NULL),
+			    ENG_CONFIG_OK);
+			assert_int_equal(k->get(&c), k->x1);
+		}
+		/* A bad alias is named in the message. */
+		setenv(k->legacy, "x", 1);
+		if (k->env)
+			unsetenv(k->env);
+		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+				 ENG_CONFIG_BAD);
+		assert_non_null(strstr(e.msg, k->legacy));
+		assert_non_null(strstr(e.msg, k->flag));
+	}
+	clear_env(NULL);
+}
+
+static void test_config_channel_amount_forms(void **state)
+{
+	static const struct {
+		const char *v;
+		uint64_t drops;
+	} ok[] = {
+	    {"1", 1},
+	    {"000000000000000000000000010", 10},
+	    {"100000000000000000", 100000000000000000ULL},
+	    {"1xrp", 1000000},
+	    {"1XRP", 1000000},
+	    {"1Xrp", 1000000},
+	    {"0.000001xrp", 1},
+	    {"0.5xrp", 500000},
+	    {"12.345678xrp", 12345678},
+	    {"0010.10xrp", 10100000},
+	    {"100000000000xrp", 100000000000000000ULL},
+	    {"00000000000000000000100000000000xrp", 100000000000000000ULL},
+	};
+	struct eng_config c;
+	struct xu_err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(load_ch(&c, &e, "--max-channel-amount",
+					 ok[i].v, "--channel-amount", ok[i].v),
+				 ENG_CONFIG_OK);
+		assert_int_equal(xl_drops_u64(c.paychan.pc.channel_amount),
+				 ok[i].drops);
+		assert_int_equal(xl_drops_u64(c.paychan.pc.max_channel_amount),
+				 ok[i].drops);
+	}
+}
+
+static void test_config_channel_rejects(void **state)
+{
+	static const char *const bad[][3] = {
+	    /* amounts */
+	    {"--channel-amount", "", "--channel-amount: expected drops"},
+	    {"--channel-amount", "abc", "--channel-amount: expected drops"},
+	    {"--channel-amount", "-1", "--channel-amount: expected drops"},
+	    {"--channel-amount", "+5", "--channel-amount: expected drops"},
+	    {"--channel-amount", "1e6", "--channel-amount: expected drops"},
+	    {"--channel-amount", "1.5", "--channel-amount: expected drops"},
+	    {"--channel-amount", " 5", "--channel-amount: expected drops"},
+	    {"--channel-amount", "10 xrp", "--channel-amount: expected drops"},
+	    {"--channel-amount", "xrp", "--channel-amount: expected drops"},
+	    {"--channel-amount", ".5xrp", "--channel-amount: expected drops"},
+	    {"--channel-amount", "1.xrp", "--channel-amount: expected drops"},
+	    {"--channel-amount", "1.2.3xrp", "--channel-amount: expected"},
+	    {"--channel-amount", "-1xrp", "--channel-amount: expected drops"},
+	    {"--channel-amount", "5drops", "--channel-amount: expected drops"},
+	    {"--channel-amount", "0.0000001xrp",
+	     "--channel-amount: at most 6 decimals"},
+	    {"--channel-amount", "0", "--channel-amount: must be from 1 to "},
+	    {"--channel-amount", "0xrp", "--channel-amount: must be from 1"},
+	    {"--channel-amount", "100000000000000001",
+	     "--channel-amount: above 10^17 drops"},
+	    {"--channel-amount", "18446744073709551616",
+	     "--channel-amount: above 10^17 drops"},
+	    {"--channel-amount", "99999999999999999999999999999",
+	     "--channel-amount: above 10^17 drops"},
+	    {"--channel-amount", "100000000000.000001xrp",
+	     "--channel-amount: above 10^17 drops"},
+	    {"--channel-amount", "1000000000000xrp",
+	     "--channel-amount: above 10^17 drops"},
+	    {"--channel-amount", "1001xrp",
+	     "--channel-amount: 1001000000 drops is above the 1000000000 "
+	     "drops of --max-channel-amount"},
+	    {"--max-channel-amount", "9999999",
+	     "--channel-amount: 10000000 drops is above the 9999999 drops of "
+	     "--max-channel-amount"},
+	    {"--max-channel-amount", "0", "--max-channel-amount: must be from"},
+	    {"--redeem-threshold", "1.0000001xrp",
+	     "--redeem-threshold: at most 6 decimals"},
+	    {"--redeem-threshold", "x", "--redeem-threshold: expected drops"},
+	    /* durations */
+	    {"--settle-delay", "1h",
+	     "--settle-delay: 3600 s is below the 1 day floor (86400 s); add "
+	     "--allow-dangerous"},
+	    {"--settle-delay", "86399", "--settle-delay: 86399 s is below"},
+	    {"--settle-delay", "0", "--settle-delay: must be from 1 to "},
+	    {"--settle-delay", "4294967296",
+	     "--settle-delay: above the 4294967295 s maximum"},
+	    {"--settle-delay", "49711d",
+	     "--settle-delay: above the 4294967295 s maximum"},
+	    {"--settle-delay", "71582789m", "--settle-delay: above the"},
+	    {"--settle-delay", "1193047h", "--settle-delay: above the"},
+	    {"--settle-delay", "99999999999999999999999d",
+	     "--settle-delay: above the"},
+	    {"--settle-delay", "6x", "--settle-delay: expected seconds"},
+	    {"--settle-delay", "6D", "--settle-delay: expected seconds"},
+	    {"--settle-delay", "d", "--settle-delay: expected seconds"},
+	    {"--settle-delay", "", "--settle-delay: expected seconds"},
+	    {"--settle-delay", "-1", "--settle-delay: expected seconds"},
+	    {"--settle-delay", "1.5d", "--settle-delay: expected seconds"},
+	    {"--settle-delay", "6 d", "--settle-delay: expected seconds"},
+	    {"--settle-delay", "6dd", "--settle-delay: expected seconds"},
+	    {"--min-settle-delay", "23h",
+	     "--min-settle-delay: 82800 s is below the 1 day floor"},
+	    {"--min-settle-delay", "0", "--min-settle-delay: 0 s is below"},
+	    {"--min-settle-delay", "4294967296",
+	     "--min-settle-delay: above the 4294967295 s maximum"},
+	    {"--redeem-check", "0",
+	     "--redeem-check: must be from 1 to 86400 seconds"},
+	    {"--redeem-check", "2d",
+	     "--redeem-check: above the 86400 s maximum"},
+	    {"--redeem-check", "86401", "--redeem-check: above the 86400 s"},
+	    {"--tx-retry", "0", "--tx-retry: must be from 1 to 86400 seconds"},
+	    {"--tx-retry", "25h", "--tx-retry: above the 86400 s maximum"},
+	    /* plain numbers */
+	    {"--redeem-fee-ppm", "1000001",
+	     "--redeem-fee-ppm: must be from 0 to 1000000"},
+	    {"--redeem-fee-ppm", "18446744073709551616",
+	     "--redeem-fee-ppm: must be from 0 to 1000000"},
+	    {"--redeem-fee-ppm", "1%",
+	     "--redeem-fee-ppm: expected a decimal number"},
+	    {"--redeem-fee-ppm", "", "--redeem-fee-ppm: expected a decimal"},
+	    {"--dev-poll-ms", "99",
+	     "--dev-poll-ms: must be from 100 to 3600000"},
+	    {"--dev-poll-ms", "3600001", "--dev-poll-ms: must be from 100"},
+	    {"--dev-tick-ms", "9", "--dev-tick-ms: must be from 10 to 60000"},
+	    {"--dev-tick-ms", "1s",
+	     "--dev-tick-ms: expected a decimal number of milliseconds"},
+	    {"--dev-hello-retry-ms", "60001",
+	     "--dev-hello-retry-ms: must be from 10 to 60000"},
+	    {"--dev-claim-resend-ms", "x",
+	     "--dev-claim-resend-ms: expected a decimal number"},
+	    {"--dev-claim-resend-ms", "99",
+	     "--dev-claim-resend-ms: must be from 100 to 3600000"},
+	};
+	struct eng_config c;
+	struct xu_err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+		    load_ch(&c, &e, bad[i][0], bad[i][1], NULL, NULL),
+		    ENG_CONFIG_BAD);
+		if (!strstr(e.msg, bad[i][2]))
+			fail_msg("%s '%s': message '%s'", bad[i][0], bad[i][1],
+				 e.msg);
+	}
+	/* A given flag without its value, and a flag given twice. */
+	assert_int_equal(load_ch(&c, &e, "--settle-delay", NULL, NULL, NULL),
+			 ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "--settle-delay"));
+	assert_int_equal(load_ch(&c, &e, "--tx-retry", "1", "--tx-retry", "2"),
+			 ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "--tx-retry"));
+	/* The messages name the variable a bad value came from. */
+	setenv("XRPSE_MAX_CHANNEL_AMOUNT", "5", 1);
+	assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+			 ENG_CONFIG_BAD);
+	assert_string_equal(e.msg, "--channel-amount: 10000000 drops is above "
+				   "the 5 drops of --max-channel-amount (from "
+				   "XRPSE_MAX_CHANNEL_AMOUNT)");
+	clear_env(NULL);
+	setenv("XRPSE_PC_SETTLE_DELAY", "5", 1);
+	assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+			 ENG_CONFIG_BAD);
+	assert_string_equal(e.msg,
+			    "--settle-delay (from XRPSE_PC_SETTLE_DELAY): "
+			    "5 s is below the 1 day floor (86400 s); "
+			    "add --allow-dangerous to accept it");
+	clear_env(NULL);
+}
+
+static void test_config_channel_dangerous(void **state)
+{
+	struct eng_config c;
+	struct xu_err e;
+
+	(void)state;
+	assert_int_equal(
+	    load_ch(&c, &e, "--allow-dangerous", "--settle-delay", "1", NULL),
+	    ENG_CONFIG_OK);
+	assert_true(c.paychan.allow_dangerous);
+	assert_int_equal(c.paychan.pc.settle_delay, 1);
+	assert_int_equal(load_ch(&c, &e, "--allow-dangerous",
+				 "--min-settle-delay", "0", NULL),
+			 ENG_CONFIG_OK);
+	assert_int_equal(c.paychan.pc.min_settle_delay, 0);
+	/* Still refused with it: out-of-range and malformed values. */
+	assert_int_equal(
+	    load_ch(&c, &e, "--allow-dangerous", "--settle-delay", "0", NULL),
+	    ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "--settle-delay: must be from 1"));
+	assert_int_equal(
+	    load_ch(&c, &e, "--allow-dangerous=1", NULL, NULL, NULL),
+	    ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "--allow-dangerous"));
+
+	static const char *const vars[] = {"XRPSE_ALLOW_DANGEROUS",
+					   "XRPSE_PC_ALLOW_DANGEROUS"};
+	for (size_t i = 0; i < 2; i++) {
+		clear_env(NULL);
+		setenv("XRPSE_MIN_SETTLE_DELAY", "1h", 1);
+		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+				 ENG_CONFIG_BAD);
+		assert_non_null(strstr(e.msg, "--allow-dangerous"));
+		setenv(vars[i], "1", 1);
+		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+				 ENG_CONFIG_OK);
+		assert_true(c.paychan.allow_dangerous);
+		assert_int_equal(c.paychan.pc.min_settle_delay, 3600);
+		setenv(vars[i], "0", 1);
+		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+				 ENG_CONFIG_BAD);
+		setenv(vars[i], "", 1);
+		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+				 ENG_CONFIG_BAD);
+		assert_non_null(strstr(e.msg, "below the 1 day floor"));
+		setenv(vars[i], "yes", 1);
+		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+				 ENG_CONFIG_BAD);
+		assert_non_null(strstr(e.msg, vars[i]));
+		assert_non_null(strstr(e.msg, "expected 1 or 0"));
+		/* The flag wins over a variable saying 0 or nonsense. */
+		assert_int_equal(
+		    load_ch(&c, &e, "--allow-dangerous", NULL, NULL, NULL),
+		    ENG_CONFIG_OK);
+		assert_true(c.paychan.allow_dangerous);
+	}
+	/* The new variable wins over the alias. */
+	clear_env(NULL);
+	setenv("XRPSE_ALLOW_DANGEROUS", "0", 1);
+	setenv("XRPSE_PC_ALLOW_DANGEROUS", "1", 1);
+	assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+			 ENG_CONFIG_OK);
+	assert_false(c.paychan.allow_dangerous);
+	clear_env(NULL);
+}
+
+/* The help lists every channel flag with its variable. */
+static void test_config_channel_help(void **state)
+{
+	static const char *const want[] = {
+	    "--channel-amount AMT",	"XRPSE_CHANNEL_AMOUNT",
+	    "--max-channel-amount AMT", "XRPSE_MAX_CHANNEL_AMOUNT",
+	    "--settle-delay TIME",	"XRPSE_SETTLE_DELAY",
+	    "--min-settle-delay TIME",	"XRPSE_MIN_SETTLE_DELAY",
+	    "--redeem-threshold AMT",	"XRPSE_REDEEM_THRESHOLD",
+	    "--redeem-fee-ppm PPM",	"XRPSE_REDEEM_FEE_PPM",
+	    "--redeem-check TIME",	"XRPSE_REDEEM_CHECK",
+	    "--tx-retry TIME",		"XRPSE_TX_RETRY",
+	    "--allow-dangerous",	"XRPSE_ALLOW_DANGEROUS=1",
+	    "--dev-poll-ms MS",		"--dev-tick-ms MS",
+	    "--dev-hello-retry-ms MS",	"--dev-claim-resend-ms MS",
+	};
+	char buf[8192];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct eng_config c;
+	struct xu_err e;
+	char *argv[] = {(char *)"--help", NULL};
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(eng_config_load(&c, 1, argv, f, &e), ENG_CONFIG_HELP);
+	fclose(f);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		if (!strstr(buf, want[i]))
+			fail_msg("help lacks %s", want[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -165,6 +654,12 @@ int main(void)
 	    cmocka_unit_test_setup(test_config_rejects, clear_env),
 	    cmocka_unit_test_setup(test_config_allow_remote, clear_env),
 	    cmocka_unit_test_setup(test_config_help, clear_env),
+	    cmocka_unit_test_setup(test_config_channel_defaults, clear_env),
+	    cmocka_unit_test_setup(test_config_channel_sources, clear_env),
+	    cmocka_unit_test_setup(test_config_channel_amount_forms, clear_env),
+	    cmocka_unit_test_setup(test_config_channel_rejects, clear_env),
+	    cmocka_unit_test_setup(test_config_channel_dangerous, clear_env),
+	    cmocka_unit_test_setup(test_config_channel_help, clear_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
