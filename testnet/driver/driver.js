@@ -540,8 +540,9 @@ async function main() {
 	 * engine shows as latency, never as a lower offered rate */
 	const paced = async (d) => {
 		const inflight = new Set();
+		const total = o.rate * o.duration; /* exactly: late is not fewer */
 		let i = 0;
-		while (more(d)) {
+		while (!stopping && i < total) {
 			const due = tStart + (i * 1000) / o.rate;
 			if (due > now()) {
 				await sleep(Math.max(0, Math.min(5, due - now())));

@@ -100,3 +100,23 @@ test('bench mode and SIGINT: partial summary, everything stopped', async (t) => 
 	assert.match(r.out, /result: INTERRUPTED/);
 	assert.deepEqual(leftovers(r.dir), []);
 });
+
+test('bench --rate: open loop, every request sent on schedule, books match', async (t) => {
+	const r = await demo(t, ['--bench', '--duration', '2', '--rate', '25']);
+	assert.equal(r.code, 0, r.out + r.err);
+	assert.match(r.out, /open loop at 25\/s per direction/);
+	assert.equal(r.json.rate, 25);
+	for (const d of ['alice→bob', 'bob→alice']) {
+		/* 2 s at 25/s: 50 requests, each its own settlement */
+		assert.equal(r.json.directions[d].settlements, 50);
+		assert.equal(r.json.directions[d].failed, 0);
+		assert.equal(r.json.directions[d].settledDrops, r.json.directions[d].creditedDrops);
+	}
+	assert.deepEqual(leftovers(r.dir), []);
+});
+
+test('--rate without --bench is a usage error', async (t) => {
+	const r = await demo(t, ['--rate', '10']);
+	assert.equal(r.code, 2, r.out + r.err);
+	assert.match(r.err + r.out, /--rate needs --bench/);
+});
