@@ -2,39 +2,12 @@
  * and fee: when to redeem the best incoming claim on the ledger, when and
  * by how much to top up the outgoing channel, whether the account can
  * afford a transaction above its reserve, and the margin before an
- * Expiration by which a redeem must land.  Also the effect-list helpers.
+ * Expiration by which a redeem must land.
  *
  * Amount comparisons are exact integer arithmetic (128-bit where a
  * product could exceed 64 bits); no floating point.
  */
-#include <string.h>
-
 #include "channel/channel.h"
-#include "channel/internal.h"
-
-struct pc_effect *pc_fx_push(struct pc_effects *fx, enum pc_fx_kind k,
-			     const uint8_t *channel)
-{
-	struct pc_effect *e;
-
-	XU_ASSERT(fx != NULL);
-	XU_ASSERT(fx->n < PC_MAX_EFFECTS);
-	e = &fx->v[fx->n++];
-	memset(e, 0, sizeof(*e));
-	e->kind = k;
-	if (channel != NULL)
-		memcpy(e->channel, channel, CR_CHANNEL_ID_BYTES);
-	return e;
-}
-
-void pc_fx_alert(struct pc_effects *fx, enum pc_alert a, const uint8_t *channel,
-		 struct xl_drops amount)
-{
-	struct pc_effect *e = pc_fx_push(fx, PC_FX_ALERT, channel);
-
-	e->alert = a;
-	e->amount = amount;
-}
 
 uint32_t pc_close_margin(const struct pc_cfg *cfg, uint32_t settle_delay)
 {

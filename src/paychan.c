@@ -1221,6 +1221,20 @@ static enum xu_code decode_json(struct pc_msg *m, json_t *msg,
 	return rc;
 }
 
+/* Decodes msg as a message of type t (else XU_EINVAL "not a <t>"). */
+static enum xu_code decode_as(struct pc_msg *m, json_t *msg, enum pc_msg_type t,
+			      struct xu_err *err)
+{
+	enum xu_code rc = decode_json(m, msg, err);
+
+	if (rc != XU_OK)
+		return rc;
+	if (m->type != t)
+		return xu_fail(err, XU_EINVAL, 0, "not a %s",
+			       pc_msg_type_name(t));
+	return XU_OK;
+}
+
 static enum xu_code reply_msg(struct eng_msg_reply *reply,
 			      const struct pc_msg *m, struct xu_err *err)
 {
@@ -1321,11 +1335,9 @@ static enum xu_code msg_hello(struct eng_engine *e, void *arg,
 	enum xu_code rc;
 
 	(void)e;
-	rc = decode_json(&m, msg, err);
+	rc = decode_as(&m, msg, PC_MSG_HELLO, err);
 	if (rc != XU_OK)
 		return rc;
-	if (m.type != PC_MSG_HELLO)
-		return xu_fail(err, XU_EINVAL, 0, "not a hello");
 	rc = store_hello(pc, account, &m, err);
 	if (rc != XU_OK)
 		return rc;
@@ -1372,11 +1384,9 @@ static enum xu_code msg_claim(struct eng_engine *e, void *arg,
 	enum xu_code rc;
 
 	(void)e;
-	rc = decode_json(&m, msg, err);
+	rc = decode_as(&m, msg, PC_MSG_CLAIM, err);
 	if (rc != XU_OK)
 		return rc;
-	if (m.type != PC_MSG_CLAIM)
-		return xu_fail(err, XU_EINVAL, 0, "not a claim");
 	hexid(id, m.u.claim.channel);
 	rc = eng_chan_in_get(pc->st, m.u.claim.channel, &r, &have, err);
 	if (rc != XU_OK)
@@ -1463,11 +1473,9 @@ static enum xu_code msg_channel_update(struct eng_engine *e, void *arg,
 	enum xu_code rc;
 
 	(void)e;
-	rc = decode_json(&m, msg, err);
+	rc = decode_as(&m, msg, PC_MSG_CHANNEL_UPDATE, err);
 	if (rc != XU_OK)
 		return rc;
-	if (m.type != PC_MSG_CHANNEL_UPDATE)
-		return xu_fail(err, XU_EINVAL, 0, "not a channel_update");
 	lookup_want(pc, m.u.channel, account, true);
 	reply->status = 201;
 	return XU_OK;
@@ -1486,11 +1494,9 @@ static enum xu_code msg_close_request(struct eng_engine *e, void *arg,
 	enum xu_code rc;
 
 	(void)e;
-	rc = decode_json(&m, msg, err);
+	rc = decode_as(&m, msg, PC_MSG_CLOSE_REQUEST, err);
 	if (rc != XU_OK)
 		return rc;
-	if (m.type != PC_MSG_CLOSE_REQUEST)
-		return xu_fail(err, XU_EINVAL, 0, "not a close_request");
 	rc = eng_chan_in_get(pc->st, m.u.channel, &r, &have, err);
 	if (rc != XU_OK)
 		return rc;
@@ -1523,11 +1529,9 @@ static enum xu_code msg_last_claim(struct eng_engine *e, void *arg,
 	enum xu_code rc;
 
 	(void)e;
-	rc = decode_json(&m, msg, err);
+	rc = decode_as(&m, msg, PC_MSG_LAST_CLAIM, err);
 	if (rc != XU_OK)
 		return rc;
-	if (m.type != PC_MSG_LAST_CLAIM)
-		return xu_fail(err, XU_EINVAL, 0, "not a last_claim");
 	rc = eng_chan_in_get(pc->st, m.u.channel, &r, &have, err);
 	if (rc != XU_OK)
 		return rc;
@@ -1775,6 +1779,29 @@ static json_t *meta_channel(json_t *meta, const uint8_t *id, const char **how)
 	return NULL;
 }
 
+/* A drops field of the FinalFields of channel id in the metadata of one
+ * of our transactions.  False when the channel or the field is missing;
+ * *deleted tells a DeletedNode (the transaction closed it). */
+static bool meta_final_drops(json_t *meta, const uint8_t *id, const char *field,
+			     struct xl_drops *out, bool *deleted)
+{
+	const char *how = NULL;
+	json_t *x = meta_channel(meta, id, &how);
+	json_t *ff = x ? json_object_get(x, "FinalFields") : NULL;
+	uint64_t v;
+
+	*deleted = x && !strcmp(how, "DeletedNode");
+	return ff && xl_json_u64(ff, field, &v) && xl_drops_from_u64(out, v);
+}
+
+/* Counts and logs one of our transactions that did not succeed. */
+static void tx_failed(struct eng_paychan *pc, const struct xl_outcome *o)
+{
+	pc->stats.tx_failures++;
+	xu_unusual(SUB, "%s: %s (%s)", o->intent, xl_outcome_kind_name(o->kind),
+		   o->result ? o->result : "?");
+}
+
 static void outcome_out(struct eng_paychan *pc, struct build *b,
 			const struct xl_outcome *o)
 {
@@ -1831,15 +1858,13 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 		break;
 	}
 	case B_FUND: {
-		json_t *x = ok ? meta_channel(o->meta, b->channel, &how) : NULL;
-		json_t *ff = x ? json_object_get(x, "FinalFields") : NULL;
-		uint64_t amount = 0;
+		bool deleted;
 
 		if (!rec.ch.fund_inflight || b->n != rec.fund_n)
 			goto done;
 		ev.kind = PC_EV_FUND_RESULT;
-		if (ok && (!ff || !xl_json_u64(ff, "Amount", &amount) ||
-			   !xl_drops_from_u64(&ev.u.result.amount, amount))) {
+		if (ok && !meta_final_drops(o->meta, b->channel, "Amount",
+					    &ev.u.result.amount, &deleted)) {
 			xu_unusual(SUB, "%s: no channel Amount in the metadata",
 				   o->intent);
 			ev.u.result.amount = rec.ch.amount;
@@ -1865,10 +1890,7 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 			"closed it first)",
 			o->intent);
 	} else if (!ok) {
-		pc->stats.tx_failures++;
-		xu_unusual(SUB, "%s: %s (%s)", o->intent,
-			   xl_outcome_kind_name(o->kind),
-			   o->result ? o->result : "?");
+		tx_failed(pc, o);
 	}
 	rc = out_event(pc, &rec, &ev, &err);
 	if (rc == XU_OK && ok && b->kind != B_CLOSE && rec.ch.has_id)
@@ -1884,7 +1906,6 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 	struct pc_event ev;
 	struct xu_err err = {0};
 	bool have, ok = o->kind == XL_OUT_SUCCESS;
-	const char *how = NULL;
 	enum xu_code rc;
 
 	rc = tx_begin(pc, &err);
@@ -1897,15 +1918,15 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 	    b->n != rec.redeem_n)
 		goto done;
 	if (ok) {
-		json_t *x = meta_channel(o->meta, b->channel, &how);
-		json_t *ff = x ? json_object_get(x, "FinalFields") : NULL;
-		uint64_t bal = 0;
+		struct xl_drops bal;
+		bool deleted,
+		    found = meta_final_drops(o->meta, b->channel, "Balance",
+					     &bal, &deleted);
 
 		/* Deleted (tfClose): paid out in full; else the Balance must
 		 * show the claim. */
-		if (!x || (strcmp(how, "DeletedNode") != 0 &&
-			   (!ff || !xl_json_u64(ff, "Balance", &bal) ||
-			    bal < xl_drops_u64(rec.ch.redeem_amount))))
+		if (!deleted &&
+		    (!found || xl_drops_cmp(bal, rec.ch.redeem_amount) < 0))
 			ok = false;
 	}
 	memset(&ev, 0, sizeof(ev));
@@ -1913,10 +1934,7 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 	ev.clk = clock_now(pc);
 	ev.u.result.ok = ok;
 	if (!ok) {
-		pc->stats.tx_failures++;
-		xu_unusual(SUB, "%s: %s (%s)", o->intent,
-			   xl_outcome_kind_name(o->kind),
-			   o->result ? o->result : "?");
+		tx_failed(pc, o);
 	} else {
 		xu_info(SUB, "%s: redeemed %llu drops", rec.account,
 			u(rec.ch.redeem_amount));

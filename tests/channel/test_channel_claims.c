@@ -627,6 +627,23 @@ static void test_channel_out_flow(void **state)
 	assert_int_equal(fx.v[0].alert, PC_ALERT_LEDGER_MISMATCH);
 }
 
+/* An open channel deleted (PC_EV_CLOSE), the peer silent for close_wait_s:
+ * the next view of the channel gives our owner close (*ev: that view). */
+static struct pc_out deleted_then_closed(struct pc_event *ev)
+{
+	struct pc_out ch = open_out(XRP(10), XRP(3));
+	struct pc_effects fx;
+
+	*ev = ev_make(PC_EV_CLOSE);
+	assert_int_equal(out_do(&ch, ev, &fx), XU_OK);
+	*ev = ev_make(PC_EV_LEDGER);
+	ev->u.view = view_out(XRP(10), XRP(3));
+	ev->clk.now = T_NOW + fx_cfg.close_wait_s;
+	assert_int_equal(out_do(&ch, ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	return ch;
+}
+
 static void test_channel_out_close_flow(void **state)
 {
 	struct pc_out ch;
@@ -665,14 +682,7 @@ static void test_channel_out_close_flow(void **state)
 
 	/* 2. Both close in the same ledger, ours second: tecNO_TARGET is
 	 * "already gone", not a failure. */
-	ch = open_out(XRP(10), XRP(3));
-	ev = ev_make(PC_EV_CLOSE);
-	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	ev = ev_make(PC_EV_LEDGER);
-	ev.u.view = view_out(XRP(10), XRP(3));
-	ev.clk.now = T_NOW + fx_cfg.close_wait_s;
-	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	ch = deleted_then_closed(&ev);
 	ev = ev_make(PC_EV_CLOSE_RESULT);
 	ev.u.result.ok = false;
 	ev.u.result.gone = true;
@@ -686,14 +696,7 @@ static void test_channel_out_close_flow(void **state)
 	/* 3. The peer stays silent: after close_wait_s, a fresh view of the
 	 * channel, our owner close; then the Expiration, and past it the
 	 * finalizing close. */
-	ch = open_out(XRP(10), XRP(3));
-	ev = ev_make(PC_EV_CLOSE);
-	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	ev = ev_make(PC_EV_LEDGER);
-	ev.u.view = view_out(XRP(10), XRP(3));
-	ev.clk.now = T_NOW + fx_cfg.close_wait_s;
-	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	ch = deleted_then_closed(&ev);
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK); /* one at a time */
 	FX_NONE(&fx);
 	ev = ev_make(PC_EV_CLOSE_RESULT);
