@@ -1,7 +1,8 @@
 /* The channel core's shared parts: the state diagrams and their edge
- * tables, the checked pc_*_set_state, configuration defaults, effect
- * helpers and names.  The machines themselves are in outgoing.c and
- * incoming.c, the policies in policy.c, the peer messages in msg.c.
+ * tables, the checked pc_*_set_state, configuration defaults and names.
+ * The machines themselves are in outgoing.c and incoming.c, the policies
+ * in policy.c, the effect helpers in effects.c, the peer messages in
+ * msg.c.
  *
  * OUTGOING (we pay the peer; one channel per peer account at a time)
  *
@@ -32,6 +33,20 @@
  *   the peer gives RESEND_CLAIM(channel, signed_total).  One funding
  *   transaction at a time (fund_inflight), a reserve check before every
  *   create and fund, and `retry_at` spacing out retries of failed ones.
+ *
+ *   CLOSE (deletion) from OPEN/FUNDING: CLOSING, SEND_CLOSE_REQUEST, and no
+ *   owner close for close_wait_s: the peer redeems and closes as
+ *   destination (peers.md R19).  Owner closes go out only on a LEDGER view
+ *   (a fresh lookup: the channel is still there), after the wait, and not
+ *   while an Expiration is set and not yet passed.  A CLOSE_RESULT with
+ *   `gone` (tecNO_TARGET: the peer closed it first) is CLOSED, no alert.
+ *
+ *   Recovery (channel.h, peers.md R7): after pc_out_restart, a
+ *   PEER_BEST above signed_total or a LEDGER Balance above it, the channel
+ *   is `recovering` (ASK_LAST_CLAIM; no claim signed, no top-up) until
+ *   LAST_CLAIM: verified with our key, at most Amount; when above
+ *   signed_total, ADOPT_CLAIM and owed reduced by what it paid of
+ *   recover_owed; then what waits is signed.
  *
  * INCOMING (the peer pays us; one record per channel id)
  *
@@ -78,6 +93,10 @@
  *                   metadata shows the channel's Balance at amount.
  *   ALERT           log at unusual (broken for LOST_UNREDEEMED and
  *                   LEDGER_MISMATCH) and count in the metrics.
+ *   ASK_LAST_CLAIM  send "last_claim" (once at a time), feed the answer as
+ *                   LAST_CLAIM (amount 0 when the peer cannot answer).
+ *   ADOPT_CLAIM     store (amount, sig) as the last signed claim, with the
+ *                   record; log the recovered drops at unusual.
  */
 #include "channel/channel.h"
 

@@ -153,12 +153,19 @@ static bool claims_live(const struct pc_out *ch)
 	return false;
 }
 
+/* Claims are still signed on the channel (not closing): worth recovering
+ * lost ones before signing again. */
+static bool signing(const struct pc_out *ch)
+{
+	return claims_live(ch) && ch->state != PC_OUT_CLOSING;
+}
+
 void pc_out_restart(struct pc_out *ch)
 {
 	XU_ASSERT(ch != NULL);
 	ch->retry_at = 0;
 	ch->reason = "restarted";
-	if (claims_live(ch))
+	if (signing(ch))
 		start_recovery(ch, ch->owed, NULL);
 }
 
@@ -325,7 +332,8 @@ static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 	}
 	/* The peer redeemed more than we think we signed: our store lost
 	 * claims (R7). */
-	if (xl_drops_cmp(v->balance, ch->signed_total) > 0 && !ch->recovering)
+	if (xl_drops_cmp(v->balance, ch->signed_total) > 0 && !ch->recovering &&
+	    signing(ch))
 		start_recovery(ch, xl_drops_zero(), fx);
 	if (ch->state == PC_OUT_CLOSING) {
 		try_close(ch, &ev->clk, fx);
@@ -483,7 +491,7 @@ static void on_peer_best(struct pc_out *ch, const struct pc_event *ev,
 {
 	const struct pc_claim *c = &ev->u.claim;
 
-	if (!claims_live(ch) ||
+	if (!signing(ch) ||
 	    memcmp(c->channel, ch->id, CR_CHANNEL_ID_BYTES) != 0 ||
 	    xl_drops_cmp(c->amount, ch->signed_total) <= 0)
 		return;

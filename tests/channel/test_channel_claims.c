@@ -933,6 +933,12 @@ static void test_channel_out_recovery(void **state)
 	ch.state = PC_OUT_OPENING;
 	pc_out_restart(&ch);
 	assert_false(ch.recovering);
+	ch.state = PC_OUT_CLOSING; /* nothing more is signed on it */
+	pc_out_restart(&ch);
+	assert_false(ch.recovering);
+	ch.state = PC_OUT_FUNDING;
+	pc_out_restart(&ch);
+	assert_true(ch.recovering);
 	ch = open_out(XRP(20), XRP(3));
 	pc_out_restart(&ch);
 	ev = ev_make(PC_EV_GONE);

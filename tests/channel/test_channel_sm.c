@@ -214,8 +214,8 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSING, PC_EV_CLOSE, XU_OK, PC_OUT_CLOSING, F0},
     {PC_OUT_CLOSING, PC_EV_LAST_CLAIM, XU_OK, PC_OUT_CLOSING,
      F(PC_FX_ADOPT_CLAIM)},
-    {PC_OUT_CLOSING, PC_EV_PEER_BEST, XU_OK, PC_OUT_CLOSING,
-     F(PC_FX_ASK_LAST_CLAIM)},
+    /* closing: no more claims are signed, nothing to recover */
+    {PC_OUT_CLOSING, PC_EV_PEER_BEST, XU_OK, PC_OUT_CLOSING, F0},
     /* CLOSED (not deleting: a settlement opens a new channel) */
     {PC_OUT_CLOSED, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING,
      F(PC_FX_SUBMIT_CREATE)},
