@@ -24,6 +24,7 @@
 
 #include "channel/msg.h"
 #include "ledger/net/rippled.h"
+#include "src/chanstore.h"
 #include "src/engine.h"
 #include "src/outbox.h"
 #include "src/paychan.h"
@@ -284,12 +285,29 @@ static char dir[64];
 static struct eng_engine alice, bob;
 static struct cr_account_id alice_id, bob_id;
 
+/* Starts e's payment-channel service (again: a new process). */
+static void start_service(struct eng_engine *e)
+{
+	struct xu_err err;
+	struct eng_paychan_cfg cfg;
+
+	e->ntypes = 0;
+	assert_int_equal(eng_paychan_cfg_load(&cfg, &err), XU_OK);
+	cfg.tick_ms = 10;
+	cfg.hello_retry_ms = 10;
+	cfg.claim_resend_ms = 100;
+	cfg.poll_ms = 3600000;
+	/* bob asks for more than alice's 6 days: her channel uses 7. */
+	if (!strcmp(e->name, "bob"))
+		cfg.pc.min_settle_delay = 7 * 24 * 3600;
+	assert_int_equal(eng_paychan_new(&e->pc, e, &cfg, &err), XU_OK);
+}
+
 static void open_engine(struct eng_engine *e, const char *name,
 			const char *seed, const char *peer_account)
 {
 	char path[128];
 	struct xu_err err;
-	struct eng_paychan_cfg cfg;
 	bool created;
 
 	memset(e, 0, sizeof(*e));
@@ -303,15 +321,7 @@ static void open_engine(struct eng_engine *e, const char *name,
 	    eng_store_account_create(e->store, peer_account, &created, &err),
 	    XU_OK);
 	assert_int_equal(eng_store_commit(e->store, &err), XU_OK);
-	assert_int_equal(eng_paychan_cfg_load(&cfg, &err), XU_OK);
-	cfg.tick_ms = 10;
-	cfg.hello_retry_ms = 10;
-	cfg.claim_resend_ms = 100;
-	cfg.poll_ms = 3600000;
-	/* bob asks for more than alice's 6 days: her channel uses 7. */
-	if (!strcmp(name, "bob"))
-		cfg.pc.min_settle_delay = 7 * 24 * 3600;
-	assert_int_equal(eng_paychan_new(&e->pc, e, &cfg, &err), XU_OK);
+	start_service(e);
 }
 
 static int setup(void **state)
@@ -736,6 +746,144 @@ static void test_paychan_resend_and_close(void **state)
 	assert_true(bob.intents[ni].priority);
 }
 
+/* Decodes a message body (a reply or one of the sent messages). */
+static struct pc_msg msg_of(const char *body)
+{
+	struct pc_msg m;
+	struct xu_err err;
+
+	assert_non_null(body);
+	assert_int_equal(
+	    pc_msg_decode(&m, (const uint8_t *)body, strlen(body), &err),
+	    XU_OK);
+	return m;
+}
+
+/* peers.md R7 through the daemon: bob answers "last_claim" with the best
+ * claim of alice's he holds (only to her account); alice, restarted over a
+ * store set back to an older claim (a restored backup), signs nothing
+ * until his answer, adopts it, and pays the next settlement on top. */
+static void test_paychan_last_claim(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], q[160], *reply;
+	struct eng_chan_out o;
+	struct eng_paychan_stats st;
+	struct pc_msg m;
+	struct xu_err err;
+	bool have;
+
+	(void)state;
+	pair();
+	settle(&alice, "b", "k1", "2000000");
+	create_lands(id);
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	(void)deliver(&bob, "a", last_msg(&alice, "channel_update")->body,
+		      &reply);
+	free(reply);
+	bob_sees_channel(hex, "10000000", "0");
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+
+	/* Serving: the best claim held, with alice's valid signature. */
+	snprintf(q, sizeof(q), "{\"type\":\"last_claim\",\"channel\":\"%s\"}",
+		 hex);
+	assert_int_equal(deliver(&bob, "a", q, &reply), 201);
+	m = msg_of(reply);
+	free(reply);
+	assert_int_equal(m.type, PC_MSG_LAST_CLAIM_REPLY);
+	assert_memory_equal(m.u.last.channel, id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(xl_drops_u64(m.u.last.amount), 2000000);
+	assert_true(cr_claim_verify(alice.kp.pub.b, CR_PUBKEY_BYTES, id,
+				    2000000, m.u.last.sig, m.u.last.siglen));
+	/* ... never to another account; nothing for an unknown channel. */
+	assert_int_equal(deliver(&bob, "x", q, &reply), 201);
+	m = msg_of(reply);
+	free(reply);
+	assert_true(xl_drops_is_zero(m.u.last.amount));
+	assert_int_equal(m.u.last.siglen, 0);
+	snprintf(q, sizeof(q),
+		 "{\"type\":\"last_claim\",\"channel\":\"%064d\"}", 0);
+	assert_int_equal(deliver(&bob, "a", q, &reply), 201);
+	m = msg_of(reply);
+	free(reply);
+	assert_true(xl_drops_is_zero(m.u.last.amount));
+
+	/* Asking: alice's store restored to 1 XRP signed, then a start. */
+	assert_int_equal(eng_chan_out_get(alice.store, "b", &o, &have, &err),
+			 XU_OK);
+	assert_true(have);
+	o.ch.signed_total = d(1000000);
+	o.claim_amount = d(1000000);
+	assert_int_equal(cr_claim_sign(o.claim_sig, &o.claim_siglen, &alice.kp,
+				       id, 1000000, &err),
+			 XU_OK);
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(eng_chan_out_put(alice.store, &o, &err), XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	eng_paychan_free(alice.pc);
+	start_service(&alice);
+	tick(&alice);
+	struct sent *ask = last_msg(&alice, "last_claim");
+	assert_non_null(ask);
+	m = msg_of(ask->body);
+	assert_int_equal(m.type, PC_MSG_LAST_CLAIM);
+	assert_memory_equal(m.u.channel, id, CR_CHANNEL_ID_BYTES);
+	tick(&alice);
+	assert_ptr_equal(last_msg(&alice, "last_claim"), ask); /* asked once */
+	/* A settlement waits: 1.5 XRP would be ignored by bob. */
+	size_t nclaims = alice.nmsgs;
+	settle(&alice, "b", "k2", "500000");
+	for (size_t i = nclaims; i < alice.nmsgs; i++)
+		assert_string_not_equal(alice.msgs[i].tag, "claim");
+	/* A forged answer (not alice's signature) is refused: still
+	 * waiting. */
+	{
+		struct pc_msg f;
+		char buf[PC_MSG_MAX_BYTES];
+		size_t len;
+
+		memset(&f, 0, sizeof(f));
+		f.type = PC_MSG_LAST_CLAIM_REPLY;
+		memcpy(f.u.last.channel, id, CR_CHANNEL_ID_BYTES);
+		f.u.last.amount = d(9000000);
+		assert_int_equal(cr_claim_sign(f.u.last.sig, &f.u.last.siglen,
+					       &bob.kp, id, 9000000, &err),
+				 XU_OK);
+		assert_int_equal(
+		    pc_msg_encode(&f, buf, sizeof(buf), &len, &err), XU_OK);
+		alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE, 0,
+			       "last_claim", "b", 201, (const uint8_t *)buf,
+			       len);
+	}
+	assert_int_equal(eng_chan_out_get(alice.store, "b", &o, &have, &err),
+			 XU_OK);
+	assert_true(o.ch.recovering);
+	assert_int_equal(xl_drops_u64(o.ch.signed_total), 1000000);
+	/* Bob's real answer: adopted, and the 0.5 XRP paid on top. */
+	assert_int_equal(carry(&alice, msg_index(&alice, ask), &bob, "a", NULL),
+			 201);
+	assert_int_equal(eng_chan_out_get(alice.store, "b", &o, &have, &err),
+			 XU_OK);
+	assert_false(o.ch.recovering);
+	assert_int_equal(xl_drops_u64(o.ch.signed_total), 2500000);
+	assert_int_equal(xl_drops_u64(o.claim_amount), 2500000);
+	m = msg_of(last_msg(&alice, "claim")->body);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 2500000);
+	eng_paychan_stats(alice.pc, &st);
+	assert_int_equal(st.recovered_drops, 1000000);
+	/* Bob credits exactly the new 0.5 XRP. */
+	size_t nc = bob.ncredits;
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+	assert_int_equal(bob.ncredits, nc + 1);
+	assert_int_equal(xl_drops_u64(bob.credits[nc].drops), 500000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -743,6 +891,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_resend_and_close,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
