@@ -325,11 +325,6 @@ static enum xu_code parse_amount(struct xl_drops *out, const char *s,
 		flen = n - ilen - 1;
 		if (flen == 0)
 			goto bad_form;
-		if (flen > 6)
-			return xu_fail(err, XU_EINVAL, 0,
-				       "%s: at most 6 decimals of XRP (1 drop "
-				       "is 0.000001 XRP)",
-				       what);
 	}
 	if (ilen == 0)
 		goto bad_form;
@@ -339,6 +334,11 @@ static enum xu_code parse_amount(struct xl_drops *out, const char *s,
 	for (size_t i = 0; i < flen; i++)
 		if (frac[i] < '0' || frac[i] > '9')
 			goto bad_form;
+	if (flen > 6)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "%s: at most 6 decimals of XRP (1 drop is "
+			       "0.000001 XRP)",
+			       what);
 	while (ilen > 1 && s[0] == '0') {
 		s++;
 		ilen--;

@@ -435,6 +435,8 @@ static void test_config_channel_rejects(void **state)
 	    {"--channel-amount", "5drops", "--channel-amount: expected drops"},
 	    {"--channel-amount", "0.0000001xrp",
 	     "--channel-amount: at most 6 decimals"},
+	    {"--channel-amount", "0.1234567x8xrp",
+	     "--channel-amount: expected drops"},
 	    {"--channel-amount", "0", "--channel-amount: must be from 1 to "},
 	    {"--channel-amount", "0xrp", "--channel-amount: must be from 1"},
 	    {"--channel-amount", "100000000000000001",
