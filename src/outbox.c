@@ -1,17 +1,20 @@
 /* The persisted outbox of calls to the connector (see outbox.h).
  *
- * Row life cycle (outbox.state):
+ * Row life cycle (outbox.state; "in flight" lives in memory only):
  *
- *   enqueue --> pending --tick--> inflight --2xx-------------> delivered
+ *   enqueue --> pending --tick--> (in flight) --2xx---------> delivered
  *                  ^                 |  \--4xx but 409-------> parked
  *                  |                 |                          |
  *                  +-- timeout, I/O, 5xx, 409, other (backoff) -+ unpark
- *                  +-- restart (a crash left it inflight)
  *
  * The worker (src/curlw.c) performs one attempt per job; the job id is the
- * row id.  The set of ids in flight is kept in memory too, so a late or
- * foreign result (an id not in the set) is ignored and a row is never sent
- * twice at the same time.
+ * row id.  The set of ids in flight is kept in memory, so handing a row to
+ * the worker writes nothing (a crash before its result leaves it
+ * 'pending': it is sent again, same key and bytes), a late or foreign
+ * result (an id not in the set) is ignored, and a row is never sent twice
+ * at the same time.  The result is recorded with attempts + 1.  Older
+ * versions marked rows 'inflight' in the table; such rows are reset to
+ * 'pending' at start and treated as pending meanwhile.
  *
  * Latest-wins messages (cfg.latest_wins_tag, "claim"): each such message
  * carries everything the earlier ones did (a cumulative claim), so per
@@ -427,9 +430,6 @@ static const char SQL_DUE[] =
     " ORDER BY next_attempt_at_ms, id LIMIT ?2";
 static const char SQL_ONE[] =
     "SELECT id, path, idem_key, content_type, body FROM outbox WHERE id = ?1";
-static const char SQL_MARK[] =
-    "UPDATE outbox SET state = 'inflight', attempts = attempts + 1,"
-    " updated_at = ?2 WHERE id = ?1";
 static const char SQL_LW_NEWEST[] =
     "SELECT max(id) FROM outbox WHERE state IN ('pending', 'inflight')"
     " AND account = ?1 AND tag = ?2";
@@ -473,6 +473,11 @@ struct lw_cand {
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 };
 
+/* A latest-wins row to close: superseded by the newer row `by`. */
+struct lw_sup {
+	int64_t id, by;
+};
+
 /* The newest latest-wins row of account (pending or in flight). */
 static enum xu_code lw_newest(struct eng_outbox *ob, const char *account,
 			      int64_t *newest, struct xu_err *e)
@@ -491,13 +496,14 @@ static enum xu_code lw_newest(struct eng_outbox *ob, const char *account,
 	return rc;
 }
 
-/* Decides the due latest-wins rows: older ones superseded, the newest
- * of an account picked unless one of that account is in flight. */
-static enum xu_code lw_decide(struct eng_outbox *ob, int64_t now,
-			      const struct lw_cand *c, unsigned nc,
-			      struct eng_curlw_job **jobs,
+/* Decides the due latest-wins rows (reads only): an older one goes to
+ * sup[] (with the newest's id in sup[].by), the newest of an account is
+ * picked unless one of that account is in flight. */
+static enum xu_code lw_decide(struct eng_outbox *ob, const struct lw_cand *c,
+			      unsigned nc, struct eng_curlw_job **jobs,
 			      char (*picked)[ENG_STORE_ACCOUNT_MAX + 1],
-			      unsigned room, unsigned *n, struct xu_err *e)
+			      unsigned room, unsigned *n, struct lw_sup *sup,
+			      unsigned *nsup, struct xu_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	enum xu_code rc = XU_OK;
@@ -509,17 +515,9 @@ static enum xu_code lw_decide(struct eng_outbox *ob, int64_t now,
 		if (rc != XU_OK)
 			break;
 		if (newest > c[i].id) {
-			rc =
-			    eng_store_prepare(ob->store, SQL_SUPERSEDE, &st, e);
-			if (rc != XU_OK)
-				break;
-			sqlite3_bind_int64(st, 1, c[i].id);
-			sqlite3_bind_int64(st, 2, newest);
-			sqlite3_bind_int64(st, 3, now);
-			rc = step_done(ob->store, st, "superseding a claim", e);
-			xu_debug("outbox", "call %lld to %s superseded by %lld",
-				 (long long)c[i].id, c[i].account,
-				 (long long)newest);
+			sup[*nsup].id = c[i].id;
+			sup[*nsup].by = newest;
+			(*nsup)++;
 			continue;
 		}
 		if (*n >= room || lw_busy(ob, c[i].account, picked, *n))
@@ -543,6 +541,30 @@ static enum xu_code lw_decide(struct eng_outbox *ob, int64_t now,
 	return rc;
 }
 
+/* Closes the superseded rows, in the open transaction or a relaxed one
+ * of our own (losing it to a power cut only means sending them again). */
+static enum xu_code supersede(struct eng_outbox *ob, int64_t now,
+			      const struct lw_sup *sup, unsigned nsup,
+			      struct xu_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	bool own;
+	enum xu_code rc = relaxed_enter(ob->store, &own, e);
+
+	for (unsigned i = 0; rc == XU_OK && i < nsup; i++) {
+		rc = eng_store_prepare(ob->store, SQL_SUPERSEDE, &st, e);
+		if (rc != XU_OK)
+			break;
+		sqlite3_bind_int64(st, 1, sup[i].id);
+		sqlite3_bind_int64(st, 2, sup[i].by);
+		sqlite3_bind_int64(st, 3, now);
+		rc = step_done(ob->store, st, "superseding a claim", e);
+		xu_debug("outbox", "call %lld superseded by %lld",
+			 (long long)sup[i].id, (long long)sup[i].by);
+	}
+	return relaxed_leave(ob->store, own, rc, e);
+}
+
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
 	unsigned room = ob->cfg.max_inflight - ob->ninflight;
@@ -555,21 +577,22 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 	char(*picked)[ENG_STORE_ACCOUNT_MAX + 1] =
 	    calloc(room, sizeof(*picked));
 	struct lw_cand *cand = calloc(limit, sizeof(*cand));
+	struct lw_sup *sup = calloc(limit, sizeof(*sup));
 	const char *lwtag = ob->cfg.latest_wins_tag;
-	unsigned ncand = 0;
-	if (!jobs || !picked || !cand) {
+	unsigned ncand = 0, nsup = 0;
+	if (!jobs || !picked || !cand || !sup) {
 		free(jobs);
 		free(picked);
 		free(cand);
+		free(sup);
 		return -1;
 	}
+	/* Reads only (handing a row to the worker writes nothing), unless
+	 * older claims are superseded. */
 	struct xu_err e;
-	bool own;
 	unsigned n = 0;
 	sqlite3_stmt *st = NULL;
-	enum xu_code rc = relaxed_enter(ob->store, &own, &e);
-	if (rc == XU_OK)
-		rc = eng_store_prepare(ob->store, SQL_DUE, &st, &e);
+	enum xu_code rc = eng_store_prepare(ob->store, SQL_DUE, &st, &e);
 	if (rc == XU_OK) {
 		sqlite3_bind_int64(st, 1, now);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
@@ -602,18 +625,12 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 		sqlite3_reset(st);
 	}
 	if (rc == XU_OK && ncand)
-		rc =
-		    lw_decide(ob, now, cand, ncand, jobs, picked, room, &n, &e);
-	for (unsigned i = 0; rc == XU_OK && i < n; i++) {
-		rc = eng_store_prepare(ob->store, SQL_MARK, &st, &e);
-		if (rc != XU_OK)
-			break;
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)jobs[i]->id);
-		sqlite3_bind_int64(st, 2, now);
-		rc = step_done(ob->store, st, "marking row inflight", &e);
-	}
-	rc = relaxed_leave(ob->store, own, rc, &e);
+		rc = lw_decide(ob, cand, ncand, jobs, picked, room, &n, sup,
+			       &nsup, &e);
+	if (rc == XU_OK && nsup)
+		rc = supersede(ob, now, sup, nsup, &e);
 	free(cand);
+	free(sup);
 	if (rc != XU_OK) {
 		xu_broken("outbox", "cannot hand out due calls: %s", e.msg);
 		for (unsigned i = 0; i < n; i++)
@@ -662,14 +679,16 @@ static const char SQL_ROW[] =
     "SELECT kind, account, tag, attempts FROM outbox WHERE id = ?1";
 static const char SQL_DELIVERED[] =
     "UPDATE outbox SET state = 'delivered', last_status = ?2,"
-    " last_error = NULL, reply = ?3, updated_at = ?4 WHERE id = ?1";
+    " last_error = NULL, reply = ?3, updated_at = ?4,"
+    " attempts = attempts + 1 WHERE id = ?1";
 static const char SQL_PARKED[] =
     "UPDATE outbox SET state = 'parked', last_status = ?2,"
-    " last_error = ?5, reply = ?3, updated_at = ?4 WHERE id = ?1";
+    " last_error = ?5, reply = ?3, updated_at = ?4,"
+    " attempts = attempts + 1 WHERE id = ?1";
 static const char SQL_RETRY[] =
     "UPDATE outbox SET state = 'pending', last_status = ?2,"
-    " last_error = ?5, next_attempt_at_ms = ?6, updated_at = ?4"
-    " WHERE id = ?1";
+    " last_error = ?5, next_attempt_at_ms = ?6, updated_at = ?4,"
+    " attempts = attempts + 1 WHERE id = ?1";
 
 enum outcome { DELIVERED, RETRY, PARKED };
 
@@ -726,7 +745,8 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 			snprintf(account, sizeof(account), "%s", a ? a : "");
 			has_tag = t != NULL;
 			snprintf(tag, sizeof(tag), "%s", t ? t : "");
-			attempts = sqlite3_column_int64(st, 3);
+			/* this attempt included */
+			attempts = sqlite3_column_int64(st, 3) + 1;
 		} else {
 			rc =
 			    eng_store_fail(ob->store, &e, "reading outbox row");
@@ -888,10 +908,9 @@ enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 		uint64_t n = (uint64_t)sqlite3_column_int64(q, 1);
 		if (!s)
 			continue;
-		if (strcmp(s, "pending") == 0)
-			st.pending = n;
-		else if (strcmp(s, "inflight") == 0)
-			st.inflight = n;
+		/* 'inflight' only in a table an older version wrote */
+		if (strcmp(s, "pending") == 0 || strcmp(s, "inflight") == 0)
+			st.pending += n;
 		else if (strcmp(s, "delivered") == 0)
 			st.delivered = n;
 		else if (strcmp(s, "parked") == 0)
@@ -902,6 +921,9 @@ enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 	sqlite3_reset(q);
 	if (rc != XU_OK)
 		return rc;
+	/* In flight: in memory, still 'pending' in the table. */
+	st.inflight = ob->ninflight;
+	st.pending = st.pending > st.inflight ? st.pending - st.inflight : 0;
 	st.last_success_ms = ob->last_success_ms;
 	st.last_failure_ms = ob->last_failure_ms;
 	st.reachable = ob->reachable;

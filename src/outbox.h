@@ -10,9 +10,12 @@
  *            the peer engine, a generated Idempotency-Key, and a tag the
  *            engine uses to route the reply.
  *
- * eng_outbox_tick() hands due rows to the curl worker (state 'inflight');
- * completions come back on the loop thread (eng_outbox_drain) and update
- * the row in a transaction of their own:
+ * eng_outbox_tick() hands due rows to the curl worker (in flight is kept
+ * in memory: the row stays 'pending' in the table, so a crash just sends
+ * it again); completions come back on the loop thread (eng_outbox_drain)
+ * and update the row (attempts + 1) in a transaction of their own, which
+ * commits without fsync (losing it to a power cut means one more send of
+ * the same bytes and key):
  *   any 2xx (whatever the body)             -> 'delivered' (reply kept)
  *   timeout, connection error, 5xx, 409 (and 1xx/3xx) -> 'pending', next at
  *       now + min(base * 2^(attempts-1), cap), jittered down by up to
@@ -121,10 +124,12 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 					int64_t *id,
 					struct xu_err *err) XU_WARN_UNUSED;
 
-/* Hands rows due at now_ms to the worker, up to max_inflight in flight,
- * marking them 'inflight' (in the open transaction, or its own).  Call it
- * from the cron and after commits that enqueued rows.  Returns the
- * number submitted, or a negative value on a store error (logged). */
+/* Hands rows due at now_ms to the worker, up to max_inflight in flight;
+ * writes nothing, except closing superseded latest-wins rows (in the open
+ * transaction, or a relaxed one of its own).  Call it from the cron and
+ * after commits that enqueued rows, never before: what it hands out is
+ * sent at once.  Returns the number submitted, or a negative value on a
+ * store error (logged). */
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms);
 
 /* An eng_curlw_done_fn (arg = the outbox): applies one result; a result
@@ -157,7 +162,8 @@ struct eng_outbox_stats {
 	int64_t last_failure_ms; /* 0: never */
 	bool reachable;		 /* last attempt got an HTTP response */
 };
-/* Fills *st (counts from the store).  Returns XU_OK or XU_ESTORE. */
+/* Fills *st (counts from the store; inflight from memory, not counted in
+ * pending).  Returns XU_OK or XU_ESTORE. */
 enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 			      struct eng_outbox_stats *st,
 			      struct xu_err *err) XU_WARN_UNUSED;
