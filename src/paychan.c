@@ -2546,9 +2546,11 @@ json_t *eng_paychan_health(struct eng_paychan *pc)
 	    "SELECT state, count(*) FROM pc_in GROUP BY state";
 	static const char unpaired_sql[] =
 	    "SELECT count(*) FROM pc_peers WHERE address IS NULL";
+	static const char recovering_sql[] =
+	    "SELECT count(*) FROM pc_out WHERE recovering = 1";
 	const struct eng_paychan_stats *s = &pc->stats;
 	json_t *outs = json_object(), *ins = json_object();
-	json_int_t unpaired = 0;
+	json_int_t unpaired = 0, recovering = 0;
 	sqlite3_stmt *st;
 	struct xu_err err;
 
@@ -2561,10 +2563,16 @@ json_t *eng_paychan_health(struct eng_paychan *pc)
 			unpaired = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
 	}
+	if (eng_store_prepare(pc->st, recovering_sql, &st, &err) == XU_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			recovering = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
 	return json_pack(
-	    "{s:o*,s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "{s:o*,s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "outgoing", outs, "incoming", ins, "unpaired", unpaired,
-	    "claims_signed", (json_int_t)s->claims_signed, "claims_accepted",
+	    "recovering", recovering, "claims_signed",
+	    (json_int_t)s->claims_signed, "claims_accepted",
 	    (json_int_t)s->claims_accepted, "claims_rejected",
 	    (json_int_t)s->claims_rejected, "paid_drops",
 	    (json_int_t)s->paid_drops, "credited_drops",

@@ -134,7 +134,8 @@ void eng_paychan_stats(const struct eng_paychan *pc,
 		       struct eng_paychan_stats *st);
 /* A new JSON object for /health (the caller owns it):
  *   {"outgoing":{"<state>":n...},"incoming":{"<state>":n...},
- *    "unpaired":n,"claims_signed":n,"claims_accepted":n,
+ *    "unpaired":n,"recovering":n (outgoing channels waiting for the
+ *    peer's last_claim answer),"claims_signed":n,"claims_accepted":n,
  *    "claims_rejected":n,"paid_drops":n,"credited_drops":n,
  *    "hellos_sent":n,"lookups":n,"alerts":n,"txs_submitted":n,
  *    "tx_failures":n,"recovered_drops":n}

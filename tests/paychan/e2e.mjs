@@ -419,6 +419,7 @@ test('a restored store recovers the claims it lost: no divergence, no double pay
 		assert.match(text, /0 of them paid settlements still owed here/);
 		const h = (await get(`${env('ENGINE_A_URL')}/health`)).channels;
 		assert.equal(BigInt(h.recovered_drops) * UNIT, lost);
+		assert.equal(h.recovering, 0);
 		assert.doesNotMatch(text, /\*\*BROKEN\*\*/);
 	});
 
