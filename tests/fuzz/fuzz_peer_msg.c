@@ -72,8 +72,17 @@ static int same(const struct pc_msg *a, const struct pc_msg *b)
 		       x->amount.drops == y->amount.drops &&
 		       x->code == y->code && !strcmp(x->message, y->message);
 	}
+	case PC_MSG_LAST_CLAIM_REPLY: {
+		const struct pc_msg_last_claim_reply *x = &a->u.last,
+						     *y = &b->u.last;
+		return !memcmp(x->channel, y->channel, sizeof(x->channel)) &&
+		       x->amount.drops == y->amount.drops &&
+		       x->siglen == y->siglen &&
+		       !memcmp(x->sig, y->sig, x->siglen);
+	}
 	case PC_MSG_CHANNEL_UPDATE:
 	case PC_MSG_CLOSE_REQUEST:
+	case PC_MSG_LAST_CLAIM:
 		return !memcmp(a->u.channel, b->u.channel,
 			       sizeof(a->u.channel));
 	}
