@@ -408,35 +408,26 @@ static bool take_inflight(struct eng_outbox *ob, int64_t id)
 	return false;
 }
 
-/* True when a latest-wins row of account is in flight, or in the first n
- * slots of this tick's picks (accounts[i], "" for other rows). */
-static bool lw_busy(const struct eng_outbox *ob, const char *account,
-		    char (*picked)[ENG_STORE_ACCOUNT_MAX + 1], unsigned n)
-{
-	for (unsigned i = 0; i < ob->ninflight; i++)
-		if (strcmp(ob->lw_account[i], account) == 0)
-			return true;
-	for (unsigned i = 0; i < n; i++)
-		if (strcmp(picked[i], account) == 0)
-			return true;
-	return false;
-}
-
-/* 'inflight' rows not in our in-memory set are orphans (their result could
- * not be recorded, or their submission failed): they are due again. */
+/* Due rows (other than latest-wins ones when ?3 is their tag).  'inflight'
+ * rows come from older versions or a crash: they are due like pending
+ * ones. */
 static const char SQL_DUE[] =
-    "SELECT id, path, idem_key, content_type, body, account, tag FROM outbox"
+    "SELECT id, path, idem_key, content_type, body FROM outbox"
     " WHERE state IN ('pending', 'inflight') AND next_attempt_at_ms <= ?1"
+    " AND (?3 IS NULL OR tag IS NULL OR tag <> ?3)"
     " ORDER BY next_attempt_at_ms, id LIMIT ?2";
+/* Per account, the newest pending latest-wins row (SQLite takes the bare
+ * columns from the max(id) row), and how many there are. */
+static const char SQL_LW_NEWEST[] =
+    "SELECT account, max(id), next_attempt_at_ms, count(*) FROM outbox"
+    " WHERE state IN ('pending', 'inflight') AND tag = ?1 GROUP BY account";
 static const char SQL_ONE[] =
     "SELECT id, path, idem_key, content_type, body FROM outbox WHERE id = ?1";
-static const char SQL_LW_NEWEST[] =
-    "SELECT max(id) FROM outbox WHERE state IN ('pending', 'inflight')"
-    " AND account = ?1 AND tag = ?2";
 static const char SQL_SUPERSEDE[] =
     "UPDATE outbox SET state = 'delivered', last_status = NULL,"
     " last_error = 'superseded by call ' || ?2, reply = NULL,"
-    " updated_at = ?3 WHERE id = ?1 AND state IN ('pending', 'inflight')";
+    " updated_at = ?3 WHERE account = ?1 AND tag = ?4 AND id < ?2"
+    " AND state IN ('pending', 'inflight')";
 
 static struct eng_curlw_job *make_job(struct eng_outbox *ob, sqlite3_stmt *st)
 {
@@ -467,197 +458,209 @@ static struct eng_curlw_job *make_job(struct eng_outbox *ob, sqlite3_stmt *st)
 	return j;
 }
 
-/* A due latest-wins row: decided after the due rows are read. */
-struct lw_cand {
+/* The jobs of one tick: what goes to the worker, with the account of each
+ * latest-wins row ("" for the others). */
+struct picks {
+	struct eng_curlw_job **jobs;
+	char (*lw_account)[ENG_STORE_ACCOUNT_MAX + 1];
+	unsigned n, room;
+};
+
+/* A latest-wins row to send: the newest of its account. */
+struct lw_pick {
 	int64_t id;
+	bool older; /* older rows of the account wait: superseded */
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 };
 
-/* A latest-wins row to close: superseded by the newer row `by`. */
-struct lw_sup {
-	int64_t id, by;
-};
+static bool lw_in_flight(const struct eng_outbox *ob, const char *account)
+{
+	for (unsigned i = 0; i < ob->ninflight; i++)
+		if (strcmp(ob->lw_account[i], account) == 0)
+			return true;
+	return false;
+}
 
-/* The newest latest-wins row of account (pending or in flight). */
-static enum xu_code lw_newest(struct eng_outbox *ob, const char *account,
-			      int64_t *newest, struct xu_err *e)
+/* The ordinary due rows, oldest due first. */
+static enum xu_code pick_due(struct eng_outbox *ob, int64_t now,
+			     struct picks *p, struct xu_err *e)
 {
 	sqlite3_stmt *st = NULL;
-	enum xu_code rc = eng_store_prepare(ob->store, SQL_LW_NEWEST, &st, e);
+	int r = SQLITE_DONE;
+	enum xu_code rc = eng_store_prepare(ob->store, SQL_DUE, &st, e);
 	if (rc != XU_OK)
 		return rc;
-	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, ob->cfg.latest_wins_tag, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*newest = sqlite3_column_int64(st, 0);
-	else
-		rc = eng_store_fail(ob->store, e, "finding the newest claim");
+	/* Rows in flight stay 'pending': ask for that many more. */
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)p->room + ob->ninflight);
+	if (ob->cfg.latest_wins_tag) /* else NULL: every row */
+		sqlite3_bind_text(st, 3, ob->cfg.latest_wins_tag, -1,
+				  SQLITE_STATIC);
+	while (p->n < p->room && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (is_inflight(ob, sqlite3_column_int64(st, 0)))
+			continue;
+		p->jobs[p->n] = make_job(ob, st);
+		if (!p->jobs[p->n]) {
+			rc = xu_fail(e, XU_ENOMEM, 0, "out of memory");
+			break;
+		}
+		p->lw_account[p->n][0] = '\0';
+		p->n++;
+	}
+	if (rc == XU_OK && p->n < p->room && r != SQLITE_DONE)
+		rc = eng_store_fail(ob->store, e, "reading due rows");
 	sqlite3_reset(st);
 	return rc;
 }
 
-/* Decides the due latest-wins rows (reads only): an older one goes to
- * sup[] (with the newest's id in sup[].by), the newest of an account is
- * picked unless one of that account is in flight. */
-static enum xu_code lw_decide(struct eng_outbox *ob, const struct lw_cand *c,
-			      unsigned nc, struct eng_curlw_job **jobs,
-			      char (*picked)[ENG_STORE_ACCOUNT_MAX + 1],
-			      unsigned room, unsigned *n, struct lw_sup *sup,
-			      unsigned *nsup, struct xu_err *e)
+/* The newest latest-wins row of each account with none in flight, if
+ * due; at most room - n of them, into lw[] (*nlw). */
+static enum xu_code pick_latest(struct eng_outbox *ob, int64_t now,
+				unsigned room, struct lw_pick *lw,
+				unsigned *nlw, struct xu_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int r = SQLITE_DONE;
+	enum xu_code rc = eng_store_prepare(ob->store, SQL_LW_NEWEST, &st, e);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, ob->cfg.latest_wins_tag, -1, SQLITE_STATIC);
+	while (*nlw < room && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *acc = (const char *)sqlite3_column_text(st, 0);
+		int64_t id = sqlite3_column_int64(st, 1);
+		if (!acc || sqlite3_column_int64(st, 2) > now ||
+		    is_inflight(ob, id) || lw_in_flight(ob, acc))
+			continue;
+		lw[*nlw].id = id;
+		lw[*nlw].older = sqlite3_column_int64(st, 3) > 1;
+		snprintf(lw[*nlw].account, sizeof(lw[*nlw].account), "%s", acc);
+		(*nlw)++;
+	}
+	if (rc == XU_OK && *nlw < room && r != SQLITE_DONE)
+		rc = eng_store_fail(ob->store, e, "reading claims");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Closes the rows older than each picked latest-wins row, in the open
+ * transaction or a relaxed one of our own (losing that to a power cut only
+ * means sending them again: harmless, each carries less). */
+static enum xu_code supersede(struct eng_outbox *ob, int64_t now,
+			      const struct lw_pick *lw, unsigned nlw,
+			      struct xu_err *e)
+{
+	sqlite3_stmt *st = NULL;
+	bool own, any = false;
+	enum xu_code rc = XU_OK;
+
+	for (unsigned i = 0; i < nlw; i++)
+		any |= lw[i].older;
+	if (!any)
+		return XU_OK;
+	rc = relaxed_enter(ob->store, &own, e);
+	for (unsigned i = 0; rc == XU_OK && i < nlw; i++) {
+		if (!lw[i].older)
+			continue;
+		rc = eng_store_prepare(ob->store, SQL_SUPERSEDE, &st, e);
+		if (rc != XU_OK)
+			break;
+		sqlite3_bind_text(st, 1, lw[i].account, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, lw[i].id);
+		sqlite3_bind_int64(st, 3, now);
+		sqlite3_bind_text(st, 4, ob->cfg.latest_wins_tag, -1,
+				  SQLITE_STATIC);
+		rc = step_done(ob->store, st, "superseding claims", e);
+		xu_debug("outbox", "%d older claim(s) to %s superseded by %lld",
+			 sqlite3_changes(eng_store_db(ob->store)),
+			 lw[i].account, (long long)lw[i].id);
+	}
+	return relaxed_leave(ob->store, own, rc, e);
+}
+
+/* Jobs for the picked latest-wins rows. */
+static enum xu_code lw_jobs(struct eng_outbox *ob, const struct lw_pick *lw,
+			    unsigned nlw, struct picks *p, struct xu_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	enum xu_code rc = XU_OK;
 
-	for (unsigned i = 0; rc == XU_OK && i < nc; i++) {
-		int64_t newest = 0;
-
-		rc = lw_newest(ob, c[i].account, &newest, e);
-		if (rc != XU_OK)
-			break;
-		if (newest > c[i].id) {
-			sup[*nsup].id = c[i].id;
-			sup[*nsup].by = newest;
-			(*nsup)++;
-			continue;
-		}
-		if (*n >= room || lw_busy(ob, c[i].account, picked, *n))
-			continue;
+	for (unsigned i = 0; rc == XU_OK && i < nlw && p->n < p->room; i++) {
 		rc = eng_store_prepare(ob->store, SQL_ONE, &st, e);
 		if (rc != XU_OK)
 			break;
-		sqlite3_bind_int64(st, 1, c[i].id);
+		sqlite3_bind_int64(st, 1, lw[i].id);
 		if (sqlite3_step(st) != SQLITE_ROW) {
-			rc =
-			    eng_store_fail(ob->store, e, "reading a claim row");
-		} else if (!(jobs[*n] = make_job(ob, st))) {
+			rc = eng_store_fail(ob->store, e, "reading a claim");
+		} else if (!(p->jobs[p->n] = make_job(ob, st))) {
 			rc = xu_fail(e, XU_ENOMEM, 0, "out of memory");
 		} else {
-			snprintf(picked[*n], sizeof(picked[*n]), "%s",
-				 c[i].account);
-			(*n)++;
+			memcpy(p->lw_account[p->n], lw[i].account,
+			       sizeof(p->lw_account[p->n]));
+			p->n++;
 		}
 		sqlite3_reset(st);
 	}
 	return rc;
 }
 
-/* Closes the superseded rows, in the open transaction or a relaxed one
- * of our own (losing it to a power cut only means sending them again). */
-static enum xu_code supersede(struct eng_outbox *ob, int64_t now,
-			      const struct lw_sup *sup, unsigned nsup,
-			      struct xu_err *e)
-{
-	sqlite3_stmt *st = NULL;
-	bool own;
-	enum xu_code rc = relaxed_enter(ob->store, &own, e);
-
-	for (unsigned i = 0; rc == XU_OK && i < nsup; i++) {
-		rc = eng_store_prepare(ob->store, SQL_SUPERSEDE, &st, e);
-		if (rc != XU_OK)
-			break;
-		sqlite3_bind_int64(st, 1, sup[i].id);
-		sqlite3_bind_int64(st, 2, sup[i].by);
-		sqlite3_bind_int64(st, 3, now);
-		rc = step_done(ob->store, st, "superseding a claim", e);
-		xu_debug("outbox", "call %lld superseded by %lld",
-			 (long long)sup[i].id, (long long)sup[i].by);
-	}
-	return relaxed_leave(ob->store, own, rc, e);
-}
-
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
-	unsigned room = ob->cfg.max_inflight - ob->ninflight;
-	if (room == 0)
+	struct picks p = {.room = ob->cfg.max_inflight - ob->ninflight};
+	struct lw_pick *lw = NULL;
+	unsigned nlw = 0;
+	struct xu_err e;
+	enum xu_code rc;
+
+	if (p.room == 0)
 		return 0;
-	/* Rows in flight, and newest claims of accounts with one in flight,
-	 * are skipped: ask for that many more. */
-	unsigned limit = room + 2 * ob->ninflight;
-	struct eng_curlw_job **jobs = calloc(room, sizeof(*jobs));
-	char(*picked)[ENG_STORE_ACCOUNT_MAX + 1] =
-	    calloc(room, sizeof(*picked));
-	struct lw_cand *cand = calloc(limit, sizeof(*cand));
-	struct lw_sup *sup = calloc(limit, sizeof(*sup));
-	const char *lwtag = ob->cfg.latest_wins_tag;
-	unsigned ncand = 0, nsup = 0;
-	if (!jobs || !picked || !cand || !sup) {
-		free(jobs);
-		free(picked);
-		free(cand);
-		free(sup);
+	p.jobs = calloc(p.room, sizeof(*p.jobs));
+	p.lw_account = calloc(p.room, sizeof(*p.lw_account));
+	if (ob->cfg.latest_wins_tag)
+		lw = calloc(p.room, sizeof(*lw));
+	if (!p.jobs || !p.lw_account || (ob->cfg.latest_wins_tag && !lw)) {
+		free(p.jobs);
+		free(p.lw_account);
+		free(lw);
 		return -1;
 	}
-	/* Reads only (handing a row to the worker writes nothing), unless
-	 * older claims are superseded. */
-	struct xu_err e;
-	unsigned n = 0;
-	sqlite3_stmt *st = NULL;
-	enum xu_code rc = eng_store_prepare(ob->store, SQL_DUE, &st, &e);
-	if (rc == XU_OK) {
-		sqlite3_bind_int64(st, 1, now);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
-		int r = SQLITE_DONE;
-		while (n < room && (r = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t id = sqlite3_column_int64(st, 0);
-			const char *acc =
-			    (const char *)sqlite3_column_text(st, 5);
-			const char *tag =
-			    (const char *)sqlite3_column_text(st, 6);
-			if (is_inflight(ob, id))
-				continue;
-			if (lwtag && tag && acc && strcmp(tag, lwtag) == 0) {
-				cand[ncand].id = id;
-				snprintf(cand[ncand].account,
-					 sizeof(cand[ncand].account), "%s",
-					 acc);
-				ncand++;
-				continue;
-			}
-			jobs[n] = make_job(ob, st);
-			if (!jobs[n]) {
-				rc = xu_fail(&e, XU_ENOMEM, 0, "out of memory");
-				break;
-			}
-			n++;
-		}
-		if (rc == XU_OK && n < room && r != SQLITE_DONE)
-			rc = eng_store_fail(ob->store, &e, "reading due rows");
-		sqlite3_reset(st);
-	}
-	if (rc == XU_OK && ncand)
-		rc = lw_decide(ob, cand, ncand, jobs, picked, room, &n, sup,
-			       &nsup, &e);
-	if (rc == XU_OK && nsup)
-		rc = supersede(ob, now, sup, nsup, &e);
-	free(cand);
-	free(sup);
+	/* Reads only (handing a row to the worker writes nothing), but for
+	 * closing claims a newer one supersedes.  Claims first: they are
+	 * one per account and carry the money. */
+	rc = lw ? pick_latest(ob, now, p.room, lw, &nlw, &e) : XU_OK;
+	if (rc == XU_OK && nlw)
+		rc = supersede(ob, now, lw, nlw, &e);
+	if (rc == XU_OK && nlw)
+		rc = lw_jobs(ob, lw, nlw, &p, &e);
+	if (rc == XU_OK)
+		rc = pick_due(ob, now, &p, &e);
+	free(lw);
 	if (rc != XU_OK) {
 		xu_broken("outbox", "cannot hand out due calls: %s", e.msg);
-		for (unsigned i = 0; i < n; i++)
-			eng_curlw_job_free(jobs[i]);
-		free(jobs);
-		free(picked);
+		for (unsigned i = 0; i < p.n; i++)
+			eng_curlw_job_free(p.jobs[i]);
+		free(p.jobs);
+		free(p.lw_account);
 		return -1;
 	}
 	int sent = 0;
-	for (unsigned i = 0; i < n; i++) {
-		int64_t id = (int64_t)jobs[i]->id;
+	for (unsigned i = 0; i < p.n; i++) {
+		int64_t id = (int64_t)p.jobs[i]->id;
 		xu_debug("outbox", "call %lld: POST %s", (long long)id,
-			 jobs[i]->url);
-		if (eng_curlw_submit(ob->curlw, jobs[i], &e) != XU_OK) {
-			/* An orphan: the next tick tries again. */
+			 p.jobs[i]->url);
+		if (eng_curlw_submit(ob->curlw, p.jobs[i], &e) != XU_OK) {
+			/* Not sent: the next tick tries again. */
 			xu_unusual("outbox", "call %lld not sent: %s",
 				   (long long)id, e.msg);
 			continue;
 		}
 		ob->inflight[ob->ninflight] = id;
-		memcpy(ob->lw_account[ob->ninflight], picked[i],
-		       sizeof(picked[i]));
+		memcpy(ob->lw_account[ob->ninflight], p.lw_account[i],
+		       sizeof(p.lw_account[i]));
 		ob->ninflight++;
 		sent++;
 	}
-	free(jobs);
-	free(picked);
+	free(p.jobs);
+	free(p.lw_account);
 	return sent;
 }
 

@@ -710,8 +710,9 @@ static void assert_superseded(struct fx *f, int64_t id, int64_t by)
 }
 
 /* Claims (the latest-wins tag) are cumulative: only the newest pending
- * one of an account is sent, one at a time per account; other messages,
- * other accounts and credits are not held back. */
+ * one of an account is sent, one at a time per account, and the older
+ * ones are closed when it goes; other messages, other accounts and
+ * credits are not held back. */
 static void test_eng_outbox_latest_wins(void **state)
 {
 	struct fx *f = *state;
@@ -749,7 +750,8 @@ static void test_eng_outbox_latest_wins(void **state)
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1); /* bob's */
 	assert_int_equal(in_flight(f), 2);		       /* c4, d2 */
 	assert_string_equal(get_row(f, d2).state, "pending");
-	assert_superseded(f, c5, c6);
+	/* Waiting rows are left alone until one of them can go. */
+	assert_string_equal(get_row(f, c5).state, "pending");
 	assert_string_equal(get_row(f, c6).state, "pending");
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
 	/* c4 answered (by hand: the real attempt hangs): the drain sends
@@ -762,6 +764,8 @@ static void test_eng_outbox_latest_wins(void **state)
 	assert_int_equal(in_flight(f), 1); /* d2 */
 	eng_outbox_drain(f->ob);
 	assert_int_equal(in_flight(f), 2); /* d2, c6 */
+	assert_superseded(f, c5, c6);
+	assert_string_equal(get_row(f, c6).state, "pending");
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
 
 	/* With no latest-wins tag, claims are ordinary messages. */
@@ -775,6 +779,54 @@ static void test_eng_outbox_latest_wins(void **state)
 	assert_int_equal(in_flight(f), 4);
 	assert_string_equal(get_row(f, e1).state, "pending");
 	assert_string_equal(get_row(f, e2).state, "pending");
+}
+
+/* A failed claim waits out its backoff and is not overtaken by an older
+ * one; claims waiting behind a busy account never hold back other calls,
+ * however many there are. */
+static void test_eng_outbox_latest_wins_backoff(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	int64_t c1 = message(f, "alice", "c1", "claim");
+	attempt(f);
+	assert_int_equal(get_row(f, c1).next_ms, fake_now + 50);
+	/* An older row made due by hand: still only the newest counts. */
+	sqlite3_stmt *ins;
+	assert_int_equal(
+	    sqlite3_prepare_v2(
+		eng_store_db(f->store),
+		"INSERT INTO outbox (id, kind, account, method, path, idem_key,"
+		" content_type, body, tag, created_at, updated_at)"
+		" VALUES (?1, 'message', 'alice', 'POST', '/x', 'old', 'a/b',"
+		" 'c0', 'claim', 0, 0)",
+		-1, &ins, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(ins, 1, c1 - 1000);
+	assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+	sqlite3_finalize(ins);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	fake_now += 50;
+	attempt(f); /* c1 again: default 201 */
+	assert_string_equal(get_row(f, c1).state, "delivered");
+	assert_int_equal(get_row(f, c1).attempts, 2);
+	assert_int_equal(th_count(f->srv), 2);
+	assert_superseded(f, c1 - 1000, c1); /* closed when c1 went */
+
+	/* 100 claims queue behind one in flight; a credit still goes. */
+	th_default(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	fx_close(f);
+	f->cfg.max_inflight = 4;
+	fx_open(f);
+	(void)message(f, "bob", "first", "claim");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	for (int i = 0; i < 100; i++)
+		(void)message(f, "bob", "more", "claim");
+	int64_t k = credit(f, "bob", 7, "behind-claims");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_int_equal(in_flight(f), 2);
+	assert_string_equal(get_row(f, k).state, "pending");
+	(void)k;
 }
 
 int main(void)
@@ -793,6 +845,7 @@ int main(void)
 	    T(test_eng_outbox_inflight_after_restart),
 	    T(test_eng_outbox_relaxed_commits),
 	    T(test_eng_outbox_latest_wins),
+	    T(test_eng_outbox_latest_wins_backoff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
