@@ -3,8 +3,8 @@
  *   loop thread                         worker thread
  *   -----------                         -------------
  *   eng_curlw_submit: lock, append      curl_multi_poll (woken by
- *   to `submit`, unlock,          --->    curl_multi_wakeup or a socket)
- *   curl_multi_wakeup                   lock, take `submit`, unlock
+ *   to `submit`, curl_multi_wakeup, --->   curl_multi_wakeup or a socket)
+ *   unlock                              lock, take `submit`, unlock
  *                                       curl_multi_add_handle each
  *                                       curl_multi_perform
  *                                       curl_multi_info_read: each done
@@ -13,16 +13,112 @@
  *   `done`, unlock, callbacks
  *
  * Nothing else is shared: a job belongs to the worker once queued, a result
- * to the loop thread once taken. */
+ * to the loop thread once taken.
+ *
+ * Life cycle.  libcurl is not linked into the daemon: with its TLS and
+ * protocol libraries (gnutls, krb5, ldap, ssh2...) it costs about 4 MB of
+ * resident memory, which an idle daemon does not need.
+ *
+ *            submit (dlopen libcurl.so.4, curl_global_init,
+ *             curl_multi_init, pthread_create)
+ *   UNLOADED ------------------------------------------------> RUNNING
+ *      ^                                                         |
+ *      |  reap on the loop thread, at the      the worker, idle for
+ *      |  next drain (the worker's wake_fn)    idle_ms with nothing
+ *      |  or submit: pthread_join, dlclose,    queued or running, sets
+ *      |  malloc_trim                          `retiring` under mu,
+ *      +------------------------------------ RETIRING  then calls
+ *                                                       curl_multi_cleanup,
+ *                                                       curl_global_cleanup,
+ *                                                       wake_fn and exits
+ *
+ * The races, and why none loses a job or a result:
+ * - The worker decides to retire under mu, only when `submit` is empty;
+ *   submit appends under mu, only when `retiring` is false, and calls
+ *   curl_multi_wakeup before releasing mu.  So a job is either seen by the
+ *   running worker, or submit sees `retiring`, reaps the old worker and
+ *   starts a new one (the job is queued before the new thread exists, so
+ *   the new worker cannot retire before taking it).  The worker frees the
+ *   CURLM only after setting `retiring`, so no wakeup reaches a freed one.
+ * - Results live in `done`, owned by this struct and allocated by us, not
+ *   by libcurl: they survive the unload and are drained as before.  The
+ *   worker retires only with no transfer running, after it has queued and
+ *   announced (wake_fn) every result.
+ * - Only the loop thread loads, joins and unloads, so those never race;
+ *   curl_global_init/cleanup and dlopen/dlclose are also serialised
+ *   process-wide (lib_mu) for several workers in one process (tests).
+ * Some of libcurl's dependencies stay mapped after dlclose (p11-kit is
+ * NODELETE; OpenSSL pins itself and is linked anyway through lws).
+ *
+ * gnutls (pulled in by librtmp and libldap; curl's TLS is OpenSSL here)
+ * initialises itself in a library constructor unless
+ * GNUTLS_NO_IMPLICIT_INIT is set: a constructor below sets it to 1 at
+ * program start, while the process has one thread (setenv is not safe
+ * against a concurrent getenv), unless the operator set it.  Protocols are
+ * restricted to http and https, so gnutls is never used. */
 #include "src/curlw.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "src/util/log.h"
+
+static void quiet_gnutls(void) __attribute__((constructor));
+static void quiet_gnutls(void)
+{
+	setenv("GNUTLS_NO_IMPLICIT_INIT", "1", 0);
+}
+
+/* The libcurl functions used, resolved with dlsym at each load. */
+struct curl_api {
+	CURLcode (*global_init)(long flags);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	void (*easy_cleanup)(CURL *e);
+	CURLcode (*easy_setopt)(CURL *e, CURLoption opt, ...);
+	CURLcode (*easy_getinfo)(CURL *e, CURLINFO info, ...);
+	const char *(*easy_strerror)(CURLcode cc);
+	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+	void (*slist_free_all)(struct curl_slist *l);
+	CURLM *(*multi_init)(void);
+	CURLMcode (*multi_cleanup)(CURLM *m);
+	CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
+	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
+	CURLMcode (*multi_perform)(CURLM *m, int *running);
+	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
+	CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd fds[],
+				unsigned nfds, int timeout_ms, int *numfds);
+	CURLMcode (*multi_wakeup)(CURLM *m);
+};
+
+#define SYM(field)                                                             \
+	{                                                                      \
+		"curl_" #field, offsetof(struct curl_api, field)               \
+	}
+static const struct {
+	const char *name;
+	size_t off;
+} curl_syms[] = {
+    SYM(global_init),	      SYM(global_cleanup), SYM(easy_init),
+    SYM(easy_cleanup),	      SYM(easy_setopt),	   SYM(easy_getinfo),
+    SYM(easy_strerror),	      SYM(slist_append),   SYM(slist_free_all),
+    SYM(multi_init),	      SYM(multi_cleanup),  SYM(multi_add_handle),
+    SYM(multi_remove_handle), SYM(multi_perform),  SYM(multi_info_read),
+    SYM(multi_poll),	      SYM(multi_wakeup),
+};
+#undef SYM
+_Static_assert(sizeof(void (*)(void)) == sizeof(void *),
+	       "dlsym results must fit a function pointer");
+_Static_assert(sizeof(curl_syms) / sizeof(curl_syms[0]) *
+		       sizeof(void (*)(void)) ==
+		   sizeof(struct curl_api),
+	       "every field of struct curl_api is resolved");
 
 /* A transfer in the worker: the job plus what the response brought. */
 struct xfer {
@@ -49,30 +145,39 @@ struct sub {
 };
 
 struct eng_curlw {
-	/* libcurl, its TLS library and the thread start at the first
-	 * submit, so an idle daemon does not pay their memory.  Loop thread
-	 * only. */
-	bool started;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	CURLM *multi;
 	eng_curlw_wake_fn wake_fn;
 	void *wake_arg;
+	pthread_mutex_t mu;
+	/* Loop thread only (the worker reads api and multi, which do not
+	 * change while it runs). */
+	bool running; /* a worker thread exists (maybe retiring) */
+	bool load_error_logged;
+	char library[128];
+	void *dl;
+	struct curl_api api;
+	CURLM *multi;
+	pthread_t thread;
+	struct eng_curlw_stats stats;
+	int64_t loaded_at_ms;
 	/* Under mu. */
 	struct sub *sub_head, **sub_tail;
 	struct done *done_head, **done_tail;
-	bool stop;
+	bool stop;     /* eng_curlw_free: abort and exit */
+	bool retiring; /* the worker is exiting; no wakeup, no more jobs */
 	size_t pending;
+	uint32_t idle_ms;
 	/* Worker thread only. */
 	struct xfer *active;
 };
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc;
+/* Serialises dlopen/dlclose and curl_global_init/cleanup process-wide. */
+static pthread_mutex_t lib_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void global_init(void)
+static int64_t mono_ms(void)
 {
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct eng_curlw_job *eng_curlw_job_new(uint64_t id, const char *method,
@@ -145,63 +250,62 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static void xfer_free(struct xfer *x)
+static void xfer_free(const struct curl_api *c, struct xfer *x)
 {
 	if (!x)
 		return;
 	if (x->easy)
-		curl_easy_cleanup(x->easy);
-	curl_slist_free_all(x->hdrs);
+		c->easy_cleanup(x->easy);
+	c->slist_free_all(x->hdrs);
 	eng_curlw_job_free(x->job);
 	free(x->buf);
 	free(x);
 }
 
 /* Sets up the easy handle of x; false when curl refused (logged). */
-static bool xfer_setup(struct xfer *x)
+static bool xfer_setup(const struct curl_api *c, struct xfer *x)
 {
 	struct eng_curlw_job *j = x->job;
-	CURL *e = curl_easy_init();
+	CURL *e = c->easy_init();
 	if (!e)
 		return false;
 	x->easy = e;
 	for (size_t i = 0; j->headers[i]; i++) {
-		struct curl_slist *l =
-		    curl_slist_append(x->hdrs, j->headers[i]);
+		struct curl_slist *l = c->slist_append(x->hdrs, j->headers[i]);
 		if (!l)
 			return false;
 		x->hdrs = l;
 	}
 	/* No "Expect: 100-continue" round trip. */
-	struct curl_slist *l = curl_slist_append(x->hdrs, "Expect:");
+	struct curl_slist *l = c->slist_append(x->hdrs, "Expect:");
 	if (!l)
 		return false;
 	x->hdrs = l;
 	bool ok = true;
-	ok &= curl_easy_setopt(e, CURLOPT_URL, j->url) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ==
+	ok &= c->easy_setopt(e, CURLOPT_URL, j->url) == CURLE_OK;
+	ok &=
+	    c->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
+	ok &= c->easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
+	ok &= c->easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs) == CURLE_OK;
+	ok &= c->easy_setopt(e, CURLOPT_PRIVATE, x) == CURLE_OK;
+	ok &= c->easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) == CURLE_OK;
+	ok &= c->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write) == CURLE_OK;
+	ok &= c->easy_setopt(e, CURLOPT_WRITEDATA, x) == CURLE_OK;
+	ok &= c->easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms) ==
 	      CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->hdrs) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_PRIVATE, x) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_WRITEDATA, x) == CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)j->timeout_ms) ==
-	      CURLE_OK;
-	ok &= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-			       (long)(j->connect_timeout_ms
-					  ? j->connect_timeout_ms
-					  : j->timeout_ms)) == CURLE_OK;
+	ok &= c->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			     (long)(j->connect_timeout_ms
+					? j->connect_timeout_ms
+					: j->timeout_ms)) == CURLE_OK;
 	if (strcmp(j->method, "GET") != 0) {
-		ok &= curl_easy_setopt(e, CURLOPT_POST, 1L) == CURLE_OK;
-		ok &= curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-				       (curl_off_t)j->body_len) == CURLE_OK;
-		ok &= curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->body) ==
-		      CURLE_OK;
+		ok &= c->easy_setopt(e, CURLOPT_POST, 1L) == CURLE_OK;
+		ok &= c->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+				     (curl_off_t)j->body_len) == CURLE_OK;
+		ok &=
+		    c->easy_setopt(e, CURLOPT_POSTFIELDS, j->body) == CURLE_OK;
 		if (strcmp(j->method, "POST") != 0)
-			ok &= curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST,
-					       j->method) == CURLE_OK;
+			ok &= c->easy_setopt(e, CURLOPT_CUSTOMREQUEST,
+					     j->method) == CURLE_OK;
 	}
 	return ok;
 }
@@ -209,6 +313,7 @@ static bool xfer_setup(struct xfer *x)
 /* Queues the result of x for the loop thread (x is freed). */
 static void finish(struct eng_curlw *w, struct xfer *x, CURLcode cc)
 {
+	const struct curl_api *c = &w->api;
 	if (x->prev)
 		x->prev->next = x->next;
 	else if (w->active == x)
@@ -219,13 +324,13 @@ static void finish(struct eng_curlw *w, struct xfer *x, CURLcode cc)
 	if (!d) {
 		xu_broken("curlw", "out of memory; job %llu result lost",
 			  (unsigned long long)x->job->id);
-		xfer_free(x);
+		xfer_free(c, x);
 		return;
 	}
 	d->r.id = x->job->id;
 	if (cc == CURLE_OK) {
 		long status = 0;
-		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		c->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
 		d->r.code = XU_OK;
 		d->r.status = (int)status;
 		d->body = x->buf;
@@ -235,6 +340,7 @@ static void finish(struct eng_curlw *w, struct xfer *x, CURLcode cc)
 	} else {
 		d->r.code =
 		    cc == CURLE_OPERATION_TIMEDOUT ? XU_ETIMEOUT : XU_EIO;
+		/* Copied: libcurl's strings go away with the library. */
 		if (x->too_long)
 			snprintf(d->r.error, sizeof(d->r.error),
 				 "reply longer than %d bytes",
@@ -242,9 +348,9 @@ static void finish(struct eng_curlw *w, struct xfer *x, CURLcode cc)
 		else
 			snprintf(d->r.error, sizeof(d->r.error), "%.150s",
 				 x->errbuf[0] ? x->errbuf
-					      : curl_easy_strerror(cc));
+					      : c->easy_strerror(cc));
 	}
-	xfer_free(x);
+	xfer_free(c, x);
 	pthread_mutex_lock(&w->mu);
 	*w->done_tail = d;
 	w->done_tail = &d->next;
@@ -261,8 +367,8 @@ static void start(struct eng_curlw *w, struct eng_curlw_job *job)
 		return;
 	}
 	x->job = job;
-	if (!xfer_setup(x) ||
-	    curl_multi_add_handle(w->multi, x->easy) != CURLM_OK) {
+	if (!xfer_setup(&w->api, x) ||
+	    w->api.multi_add_handle(w->multi, x->easy) != CURLM_OK) {
 		/* Reported as a failed attempt: the caller retries. */
 		finish(w, x, CURLE_FAILED_INIT);
 		return;
@@ -273,25 +379,43 @@ static void start(struct eng_curlw *w, struct eng_curlw_job *job)
 	w->active = x;
 }
 
+static void free_subs(struct sub *s)
+{
+	while (s) {
+		struct sub *n = s->next;
+		eng_curlw_job_free(s->job);
+		free(s);
+		s = n;
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct eng_curlw *w = arg;
+	const struct curl_api *c = &w->api;
+	int64_t busy_at = mono_ms();
+	bool retire = false;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		bool stop = w->stop;
 		struct sub *s = w->sub_head;
 		w->sub_head = NULL;
 		w->sub_tail = &w->sub_head;
+		/* Idle long enough, nothing queued, nothing running: retire
+		 * (under mu, so that no submit slips in; see the top). */
+		int64_t idle_ms = (int64_t)w->idle_ms;
+		retire =
+		    !stop && !s && !w->active && mono_ms() - busy_at >= idle_ms;
+		if (retire)
+			w->retiring = true;
 		pthread_mutex_unlock(&w->mu);
 		if (stop) {
-			while (s) {
-				struct sub *n = s->next;
-				eng_curlw_job_free(s->job);
-				free(s);
-				s = n;
-			}
+			free_subs(s);
 			break;
 		}
+		if (retire)
+			break;
+		bool busy = s || w->active;
 		while (s) {
 			struct sub *n = s->next;
 			start(w, s->job);
@@ -299,18 +423,18 @@ static void *worker(void *arg)
 			s = n;
 		}
 		int running = 0;
-		curl_multi_perform(w->multi, &running);
+		c->multi_perform(w->multi, &running);
 		bool any = false;
 		CURLMsg *m;
 		int left;
-		while ((m = curl_multi_info_read(w->multi, &left))) {
+		while ((m = c->multi_info_read(w->multi, &left))) {
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			struct xfer *x = NULL;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
-					  (char **)&x);
+			c->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
+					(char **)&x);
 			CURLcode cc = m->data.result;
-			curl_multi_remove_handle(w->multi, m->easy_handle);
+			c->multi_remove_handle(w->multi, m->easy_handle);
 			finish(w, x, cc);
 			any = true;
 		}
@@ -319,16 +443,148 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (any && w->wake_fn)
 			w->wake_fn(w->wake_arg);
-		curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
+		int64_t now = mono_ms();
+		if (busy || w->active)
+			busy_at = now;
+		int timeout = 1000;
+		if (!w->active) {
+			int64_t left_ms = busy_at + idle_ms - now;
+			if (left_ms < timeout)
+				timeout = left_ms > 0 ? (int)left_ms : 0;
+		}
+		c->multi_poll(w->multi, NULL, 0, timeout, NULL);
 	}
-	/* Abort what is still running. */
+	/* Abort what is still running (stop only: a retiring worker has
+	 * nothing running). */
 	while (w->active) {
 		struct xfer *x = w->active;
 		w->active = x->next;
-		curl_multi_remove_handle(w->multi, x->easy);
-		xfer_free(x);
+		c->multi_remove_handle(w->multi, x->easy);
+		xfer_free(c, x);
 	}
+	c->multi_cleanup(w->multi);
+	pthread_mutex_lock(&lib_mu);
+	c->global_cleanup();
+	pthread_mutex_unlock(&lib_mu);
+	/* The loop thread reaps us (join, dlclose) at its next drain. */
+	if (retire && w->wake_fn)
+		w->wake_fn(w->wake_arg);
 	return NULL;
+}
+
+/* dlopen()s the library, resolves the table and runs curl_global_init;
+ * logs loudly once per streak of failures. */
+static enum xu_code lib_load(struct eng_curlw *w, struct xu_err *err)
+{
+	struct xu_err e = {0};
+	enum xu_code rc = XU_OK;
+	pthread_mutex_lock(&lib_mu);
+	dlerror();
+	void *dl = dlopen(w->library, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		const char *why = dlerror();
+		rc = xu_fail(&e, XU_EIO, 0, "cannot load %s: %s", w->library,
+			     why ? why : "dlopen failed");
+	}
+	for (size_t i = 0;
+	     rc == XU_OK && i < sizeof(curl_syms) / sizeof(curl_syms[0]); i++) {
+		void *p = dlsym(dl, curl_syms[i].name);
+		if (!p)
+			rc = xu_fail(&e, XU_EIO, 0,
+				     "%s has no %s (libcurl 7.85 or later "
+				     "needed)",
+				     w->library, curl_syms[i].name);
+		else
+			memcpy((char *)&w->api + curl_syms[i].off, &p,
+			       sizeof(p));
+	}
+	if (rc == XU_OK) {
+		CURLcode cc = w->api.global_init(CURL_GLOBAL_DEFAULT);
+		if (cc != CURLE_OK)
+			rc =
+			    xu_fail(&e, XU_EIO, (int)cc, "curl_global_init: %s",
+				    w->api.easy_strerror(cc));
+	}
+	if (rc != XU_OK && dl)
+		dlclose(dl);
+	pthread_mutex_unlock(&lib_mu);
+	if (rc != XU_OK) {
+		memset(&w->api, 0, sizeof(w->api));
+		w->stats.load_failures++;
+		if (!w->load_error_logged)
+			xu_broken("curlw",
+				  "%s; calls to the connector wait until it "
+				  "can be loaded (package libcurl4)",
+				  e.msg);
+		w->load_error_logged = true;
+		if (err)
+			*err = e;
+		return rc;
+	}
+	w->dl = dl;
+	w->load_error_logged = false;
+	return XU_OK;
+}
+
+/* Undoes lib_load (curl_global_cleanup already done). */
+static void lib_close(struct eng_curlw *w)
+{
+	pthread_mutex_lock(&lib_mu);
+	dlclose(w->dl);
+	pthread_mutex_unlock(&lib_mu);
+	w->dl = NULL;
+	memset(&w->api, 0, sizeof(w->api));
+	w->multi = NULL;
+}
+
+/* Loads libcurl and starts the worker; the caller has queued a job. */
+static enum xu_code worker_start(struct eng_curlw *w, struct xu_err *err)
+{
+	enum xu_code rc = lib_load(w, err);
+	if (rc != XU_OK)
+		return rc;
+	struct xu_err e;
+	w->multi = w->api.multi_init();
+	if (!w->multi) {
+		rc = xu_fail(&e, XU_ENOMEM, 0, "curl_multi_init failed");
+	} else {
+		int pe = pthread_create(&w->thread, NULL, worker, w);
+		if (pe == 0) {
+			w->running = true;
+			w->stats.loads++;
+			w->loaded_at_ms = mono_ms();
+			xu_debug("curlw", "%s loaded, worker started",
+				 w->library);
+			return XU_OK;
+		}
+		w->api.multi_cleanup(w->multi);
+		rc = xu_fail(&e, XU_EIO, pe, "cannot start the curl thread");
+	}
+	xu_broken("curlw", "%s", e.msg);
+	pthread_mutex_lock(&lib_mu);
+	w->api.global_cleanup();
+	pthread_mutex_unlock(&lib_mu);
+	w->stats.load_failures++;
+	lib_close(w);
+	if (err)
+		*err = e;
+	return rc;
+}
+
+/* Joins a worker that retired or was stopped, and unloads libcurl. */
+static void worker_reap(struct eng_curlw *w)
+{
+	pthread_join(w->thread, NULL);
+	w->running = false;
+	pthread_mutex_lock(&w->mu);
+	w->retiring = false;
+	pthread_mutex_unlock(&w->mu);
+	lib_close(w);
+	w->stats.unloads++;
+	/* Hand the heap freed by libcurl and the worker's arena back. */
+	malloc_trim(0);
+	xu_debug("curlw", "%s unloaded after %lld ms", w->library,
+		 (long long)(mono_ms() - w->loaded_at_ms));
 }
 
 enum xu_code eng_curlw_new(struct eng_curlw **out, eng_curlw_wake_fn wake_fn,
@@ -341,29 +597,22 @@ enum xu_code eng_curlw_new(struct eng_curlw **out, eng_curlw_wake_fn wake_fn,
 	w->wake_arg = wake_arg;
 	w->sub_tail = &w->sub_head;
 	w->done_tail = &w->done_head;
+	w->idle_ms = ENG_CURLW_IDLE_MS_DEFAULT;
+	snprintf(w->library, sizeof(w->library), "%s", ENG_CURLW_LIBRARY);
+	const char *env = getenv("XRPSE_DEV_CURL_IDLE_MS");
+	if (env && *env) {
+		char *end = NULL;
+		unsigned long v = strtoul(env, &end, 10);
+		if (*end == '\0' && v >= 1 && v <= 86400000UL && env[0] != '-')
+			w->idle_ms = (uint32_t)v;
+		else
+			xu_unusual("curlw",
+				   "ignoring XRPSE_DEV_CURL_IDLE_MS=%.40s "
+				   "(1 to 86400000)",
+				   env);
+	}
 	pthread_mutex_init(&w->mu, NULL);
 	*out = w;
-	return XU_OK;
-}
-
-/* Initialises libcurl and starts the worker (first submit). */
-static enum xu_code worker_start(struct eng_curlw *w, struct xu_err *err)
-{
-	pthread_once(&global_once, global_init);
-	if (global_rc != CURLE_OK)
-		return xu_fail(err, XU_EIO, (int)global_rc,
-			       "curl_global_init: %s",
-			       curl_easy_strerror(global_rc));
-	w->multi = curl_multi_init();
-	if (!w->multi)
-		return xu_fail(err, XU_ENOMEM, 0, "curl_multi_init failed");
-	int e = pthread_create(&w->thread, NULL, worker, w);
-	if (e != 0) {
-		curl_multi_cleanup(w->multi);
-		w->multi = NULL;
-		return xu_fail(err, XU_EIO, e, "cannot start the curl thread");
-	}
-	w->started = true;
 	return XU_OK;
 }
 
@@ -373,11 +622,12 @@ void eng_curlw_free(struct eng_curlw *w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
+	if (w->running && !w->retiring)
+		w->api.multi_wakeup(w->multi);
 	pthread_mutex_unlock(&w->mu);
-	if (w->started) {
-		curl_multi_wakeup(w->multi);
-		pthread_join(w->thread, NULL);
-	}
+	if (w->running)
+		worker_reap(w);
+	free_subs(w->sub_head);
 	struct done *d = w->done_head;
 	while (d) {
 		struct done *n = d->next;
@@ -385,8 +635,6 @@ void eng_curlw_free(struct eng_curlw *w)
 		free(d);
 		d = n;
 	}
-	if (w->multi)
-		curl_multi_cleanup(w->multi);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 }
@@ -394,13 +642,6 @@ void eng_curlw_free(struct eng_curlw *w)
 enum xu_code eng_curlw_submit(struct eng_curlw *w, struct eng_curlw_job *job,
 			      struct xu_err *err)
 {
-	if (!w->started) {
-		enum xu_code rc = worker_start(w, err);
-		if (rc != XU_OK) {
-			eng_curlw_job_free(job);
-			return rc;
-		}
-	}
 	struct sub *s = malloc(sizeof(*s));
 	if (!s) {
 		eng_curlw_job_free(job);
@@ -408,19 +649,39 @@ enum xu_code eng_curlw_submit(struct eng_curlw *w, struct eng_curlw_job *job,
 	}
 	s->next = NULL;
 	s->job = job;
-	pthread_mutex_lock(&w->mu);
-	if (w->stop) {
+	if (w->running) {
+		pthread_mutex_lock(&w->mu);
+		if (!w->retiring) {
+			*w->sub_tail = s;
+			w->sub_tail = &s->next;
+			w->pending++;
+			/* Under mu: the worker cannot have freed the CURLM. */
+			w->api.multi_wakeup(w->multi);
+			pthread_mutex_unlock(&w->mu);
+			return XU_OK;
+		}
 		pthread_mutex_unlock(&w->mu);
-		eng_curlw_job_free(job);
-		free(s);
-		return xu_fail(err, XU_EUNAVAIL, 0, "curl worker stopping");
+		worker_reap(w);
 	}
-	*w->sub_tail = s;
+	/* No worker: queue the job first, so that the new worker takes it
+	 * before it could ever retire. */
+	pthread_mutex_lock(&w->mu);
+	XU_ASSERT(!w->sub_head && !w->stop);
+	w->sub_head = s;
 	w->sub_tail = &s->next;
 	w->pending++;
 	pthread_mutex_unlock(&w->mu);
-	curl_multi_wakeup(w->multi);
-	return XU_OK;
+	enum xu_code rc = worker_start(w, err);
+	if (rc != XU_OK) {
+		pthread_mutex_lock(&w->mu);
+		w->sub_head = NULL;
+		w->sub_tail = &w->sub_head;
+		w->pending--;
+		pthread_mutex_unlock(&w->mu);
+		eng_curlw_job_free(job);
+		free(s);
+	}
+	return rc;
 }
 
 size_t eng_curlw_drain(struct eng_curlw *w, eng_curlw_done_fn done, void *arg)
@@ -429,7 +690,10 @@ size_t eng_curlw_drain(struct eng_curlw *w, eng_curlw_done_fn done, void *arg)
 	struct done *d = w->done_head;
 	w->done_head = NULL;
 	w->done_tail = &w->done_head;
+	bool retired = w->running && w->retiring;
 	pthread_mutex_unlock(&w->mu);
+	if (retired)
+		worker_reap(w);
 	size_t n = 0;
 	while (d) {
 		struct done *next = d->next;
@@ -453,4 +717,27 @@ size_t eng_curlw_pending(struct eng_curlw *w)
 	size_t n = w->pending;
 	pthread_mutex_unlock(&w->mu);
 	return n;
+}
+
+void eng_curlw_set_idle_ms(struct eng_curlw *w, uint32_t ms)
+{
+	pthread_mutex_lock(&w->mu);
+	w->idle_ms = ms ? ms : 1;
+	pthread_mutex_unlock(&w->mu);
+}
+
+void eng_curlw_set_library(struct eng_curlw *w, const char *name)
+{
+	if (strlen(name) < sizeof(w->library))
+		snprintf(w->library, sizeof(w->library), "%s", name);
+}
+
+bool eng_curlw_loaded(struct eng_curlw *w)
+{
+	return w->running;
+}
+
+void eng_curlw_stats(struct eng_curlw *w, struct eng_curlw_stats *out)
+{
+	*out = w->stats;
 }

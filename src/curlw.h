@@ -9,10 +9,16 @@
  * eng_curlw_drain(), which hands every result to a callback on the loop
  * thread.  Only job ids cross the thread boundary; the worker never
  * touches the store.  Each job is exactly one attempt: retries live in the
- * persisted outbox (src/outbox.h). */
+ * persisted outbox (src/outbox.h).
+ *
+ * libcurl is not linked: it is dlopen()ed ("libcurl.so.4") when the worker
+ * starts at a submit, and the worker exits and the library is unloaded
+ * after an idle delay (60 s) with no job queued or running, so an idle
+ * daemon carries neither (life cycle at the top of src/curlw.c). */
 #ifndef XRPSE_SRC_CURLW_H
 #define XRPSE_SRC_CURLW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,9 +63,16 @@ struct eng_curlw_result {
 
 typedef void (*eng_curlw_done_fn)(void *arg, const struct eng_curlw_result *r);
 
-/* Creates the worker; libcurl and the worker thread start at the first
- * eng_curlw_submit (which then may fail with XU_EIO), so an idle daemon
- * does not carry them.  wake_fn (nullable) and wake_arg are kept.
+/* The default idle delay before the worker exits and libcurl is
+ * unloaded; the environment variable XRPSE_DEV_CURL_IDLE_MS (1 to
+ * 86400000) overrides it, for tests. */
+#define ENG_CURLW_IDLE_MS_DEFAULT 60000
+/* The library loaded at run time. */
+#define ENG_CURLW_LIBRARY "libcurl.so.4"
+
+/* Creates the worker; libcurl and the worker thread start at a submit
+ * (which then may fail with XU_EIO), so an idle daemon does not carry
+ * them.  wake_fn (nullable) and wake_arg are kept.
  * Returns XU_OK and *out (owned; eng_curlw_free), or XU_ENOMEM. */
 enum xu_code eng_curlw_new(struct eng_curlw **out, eng_curlw_wake_fn wake_fn,
 			   void *wake_arg, struct xu_err *err) XU_WARN_UNUSED;
@@ -93,5 +106,24 @@ size_t eng_curlw_drain(struct eng_curlw *w, eng_curlw_done_fn done, void *arg);
 
 /* Jobs submitted and not yet drained. */
 size_t eng_curlw_pending(struct eng_curlw *w);
+
+/* Sets the idle delay (ms, at least 1) after which the worker exits and
+ * libcurl is unloaded; it applies from the next start of the worker. */
+void eng_curlw_set_idle_ms(struct eng_curlw *w, uint32_t ms);
+
+/* Replaces the library name loaded at the next start (tests: a missing
+ * or wrong library).  name is copied (at most 127 bytes, else ignored). */
+void eng_curlw_set_library(struct eng_curlw *w, const char *name);
+
+/* On the loop thread: true while libcurl is loaded and the worker runs
+ * (including a worker that has retired and awaits its reaping at the next
+ * eng_curlw_drain or eng_curlw_submit). */
+bool eng_curlw_loaded(struct eng_curlw *w);
+
+/* Times libcurl was loaded and unloaded by this worker. */
+struct eng_curlw_stats {
+	uint64_t loads, unloads, load_failures;
+};
+void eng_curlw_stats(struct eng_curlw *w, struct eng_curlw_stats *out);
 
 #endif /* XRPSE_SRC_CURLW_H */

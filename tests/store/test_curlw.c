@@ -2,10 +2,16 @@
  * statuses and bodies come back as sent, the request goes out with its
  * headers and byte-identical body, timeouts and refused connections are
  * transport errors, over-long replies fail, the wake callback runs, and
- * freeing with transfers in flight is clean (ASan). */
+ * freeing with transfers in flight is clean (ASan).  libcurl is loaded at
+ * run time: it is mapped while the worker runs and unmapped after the
+ * idle delay (checked in /proc/self/maps), results produced before the
+ * unload are kept, submits racing the worker's exit lose nothing, and a
+ * missing or wrong library fails the submit cleanly.  This test is not
+ * linked with libcurl. */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -223,12 +229,253 @@ static void test_eng_curlw_limits_and_free(void **state)
 	th_stop(srv);
 }
 
+/* True when a mapping of the process's file ends in /<name>... */
+static bool mapped(const char *name)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	assert_non_null(f);
+	char line[1024];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		const char *p = strrchr(line, '/');
+		found = p && strncmp(p + 1, name, strlen(name)) == 0;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Prints the shared libraries mapped now (information for the report). */
+static void print_libs(const char *when)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	assert_non_null(f);
+	char line[1024], seen[4096] = "";
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strrchr(line, '/');
+		if (!p || !strstr(p, ".so"))
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		if (strstr(seen, p) || strlen(seen) + strlen(p) + 1 >= 4000)
+			continue;
+		strcat(seen, p);
+	}
+	fclose(f);
+	printf("# libraries %s: %s\n", when, seen);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* Drains (reaping a retired worker) until libcurl is unloaded. */
+static void wait_unloaded(struct eng_curlw *w)
+{
+	time_t deadline = time(NULL) + 20;
+	struct got g = {0};
+	while (eng_curlw_loaded(w)) {
+		assert_true(time(NULL) < deadline);
+		sleep_ms(10);
+		eng_curlw_drain(w, on_done, &g);
+	}
+	assert_int_equal(g.n, 0);
+}
+
+static void test_eng_curlw_idle_unload(void **state)
+{
+	(void)state;
+	assert_false(mapped("libcurl.so")); /* not linked */
+	print_libs("before the first load");
+	struct th_server *srv = th_start();
+	struct eng_curlw *w = NULL;
+	assert_int_equal(eng_curlw_new(&w, on_wake, NULL, NULL), XU_OK);
+	eng_curlw_set_idle_ms(w, 150);
+	assert_false(eng_curlw_loaded(w));
+
+	assert_int_equal(
+	    eng_curlw_submit(w, job(1, th_port(srv), "/a", "{}", 5000), NULL),
+	    XU_OK);
+	assert_true(eng_curlw_loaded(w));
+	assert_true(mapped("libcurl.so"));
+	print_libs("while loaded");
+	struct got g = wait_one(w);
+	assert_int_equal(g.r.id, 1);
+	assert_int_equal(g.r.status, 201);
+	wait_unloaded(w);
+	assert_false(mapped("libcurl.so"));
+	print_libs("after the unload");
+	struct eng_curlw_stats st;
+	eng_curlw_stats(w, &st);
+	assert_int_equal(st.loads, 1);
+	assert_int_equal(st.unloads, 1);
+
+	/* A result produced just before the worker retired is not lost:
+	 * nobody drains until the worker is long gone. */
+	unsigned w0;
+	pthread_mutex_lock(&wake_mu);
+	w0 = wakes;
+	pthread_mutex_unlock(&wake_mu);
+	assert_int_equal(
+	    eng_curlw_submit(w, job(2, th_port(srv), "/b", "{}", 5000), NULL),
+	    XU_OK);
+	sleep_ms(800);
+	pthread_mutex_lock(&wake_mu);
+	assert_true(wakes >= w0 + 2); /* the result, then the retirement */
+	pthread_mutex_unlock(&wake_mu);
+	assert_true(eng_curlw_loaded(w)); /* retired, not yet reaped */
+	assert_int_equal(eng_curlw_pending(w), 1);
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(eng_curlw_drain(w, on_done, &g), 1);
+	assert_int_equal(g.r.id, 2);
+	assert_int_equal(g.r.status, 201);
+	assert_false(eng_curlw_loaded(w));
+	assert_false(mapped("libcurl.so"));
+	assert_int_equal(eng_curlw_pending(w), 0);
+
+	/* A submit after a retirement that nobody reaped yet reaps it and
+	 * starts again. */
+	assert_int_equal(
+	    eng_curlw_submit(w, job(3, th_port(srv), "/c", "{}", 5000), NULL),
+	    XU_OK);
+	g = wait_one(w);
+	assert_int_equal(g.r.id, 3);
+	sleep_ms(400);
+	assert_true(eng_curlw_loaded(w));
+	assert_int_equal(
+	    eng_curlw_submit(w, job(4, th_port(srv), "/d", "{}", 5000), NULL),
+	    XU_OK);
+	g = wait_one(w);
+	assert_int_equal(g.r.id, 4);
+	eng_curlw_stats(w, &st);
+	assert_int_equal(st.loads, 4);
+	assert_int_equal(st.unloads, 3);
+	assert_int_equal(st.load_failures, 0);
+	/* Freeing a retired, unreaped worker is clean too. */
+	sleep_ms(400);
+	eng_curlw_free(w);
+	assert_false(mapped("libcurl.so"));
+	th_stop(srv);
+}
+
+struct ids {
+	uint64_t id[8];
+	int status[8];
+	size_t n;
+};
+
+static void on_id(void *arg, const struct eng_curlw_result *r)
+{
+	struct ids *x = arg;
+	assert_true(x->n < 8);
+	x->id[x->n] = r->id;
+	x->status[x->n] = r->status;
+	x->n++;
+}
+
+/* Submits racing the worker's exit (idle delay 1 ms): every job gets
+ * exactly one result. */
+static void test_eng_curlw_retire_races(void **state)
+{
+	(void)state;
+	struct th_server *srv = th_start();
+	struct eng_curlw *w = NULL;
+	assert_int_equal(eng_curlw_new(&w, on_wake, NULL, NULL), XU_OK);
+	eng_curlw_set_idle_ms(w, 1);
+	enum { ROUNDS = 150 };
+	static bool seen[ROUNDS * 3];
+	memset(seen, 0, sizeof(seen));
+	uint64_t id = 0;
+	size_t got = 0;
+	for (int r = 0; r < ROUNDS; r++) {
+		int burst = 1 + r % 3;
+		for (int i = 0; i < burst; i++)
+			assert_int_equal(
+			    eng_curlw_submit(
+				w, job(id++, th_port(srv), "/r", "{}", 5000),
+				NULL),
+			    XU_OK);
+		struct ids x = {0};
+		time_t deadline = time(NULL) + 20;
+		while (x.n < (size_t)burst) {
+			assert_true(time(NULL) < deadline);
+			if (!eng_curlw_drain(w, on_id, &x))
+				sleep_ms(1);
+		}
+		assert_int_equal(x.n, burst);
+		for (size_t i = 0; i < x.n; i++) {
+			assert_true(x.id[i] < id);
+			assert_false(seen[x.id[i]]);
+			seen[x.id[i]] = true;
+			assert_int_equal(x.status[i], 201);
+			got++;
+		}
+		sleep_ms(r % 4);
+	}
+	assert_int_equal(got, id);
+	assert_int_equal(eng_curlw_pending(w), 0);
+	struct eng_curlw_stats st;
+	eng_curlw_stats(w, &st);
+	printf("# %llu jobs, %llu loads, %llu unloads\n",
+	       (unsigned long long)id, (unsigned long long)st.loads,
+	       (unsigned long long)st.unloads);
+	assert_true(st.loads > 1); /* the races were exercised */
+	eng_curlw_free(w);
+	th_stop(srv);
+}
+
+/* A missing library or one without curl's functions: the submit fails
+ * with XU_EIO and a clear message, the job is freed, and the next submit
+ * with the right library works. */
+static void test_eng_curlw_missing_library(void **state)
+{
+	(void)state;
+	struct th_server *srv = th_start();
+	struct eng_curlw *w = NULL;
+	struct xu_err e;
+	assert_int_equal(eng_curlw_new(&w, on_wake, NULL, NULL), XU_OK);
+	eng_curlw_set_library(w, "libxrpse-no-such-curl.so.4");
+	assert_int_equal(
+	    eng_curlw_submit(w, job(1, th_port(srv), "/m", "{}", 5000), &e),
+	    XU_EIO);
+	assert_non_null(strstr(e.msg, "cannot load libxrpse-no-such-curl"));
+	assert_false(eng_curlw_loaded(w));
+	assert_int_equal(eng_curlw_pending(w), 0);
+	/* Logged once, failed again. */
+	assert_int_equal(
+	    eng_curlw_submit(w, job(2, th_port(srv), "/m", "{}", 5000), &e),
+	    XU_EIO);
+	eng_curlw_set_library(w, "libz.so.1");
+	assert_int_equal(
+	    eng_curlw_submit(w, job(3, th_port(srv), "/m", "{}", 5000), &e),
+	    XU_EIO);
+	assert_non_null(strstr(e.msg, "has no curl_global_init"));
+	assert_int_equal(eng_curlw_pending(w), 0);
+	struct eng_curlw_stats st;
+	eng_curlw_stats(w, &st);
+	assert_int_equal(st.load_failures, 3);
+	assert_int_equal(st.loads, 0);
+
+	eng_curlw_set_library(w, ENG_CURLW_LIBRARY);
+	assert_int_equal(
+	    eng_curlw_submit(w, job(4, th_port(srv), "/m", "{}", 5000), &e),
+	    XU_OK);
+	struct got g = wait_one(w);
+	assert_int_equal(g.r.id, 4);
+	assert_int_equal(g.r.status, 201);
+	eng_curlw_free(w);
+	th_stop(srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_eng_curlw_statuses),
 	    cmocka_unit_test(test_eng_curlw_failures),
 	    cmocka_unit_test(test_eng_curlw_limits_and_free),
+	    cmocka_unit_test(test_eng_curlw_idle_unload),
+	    cmocka_unit_test(test_eng_curlw_retire_races),
+	    cmocka_unit_test(test_eng_curlw_missing_library),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
