@@ -219,12 +219,12 @@ enum xu_code pc_cfg_check(const struct pc_cfg *cfg, bool allow_dangerous,
 	if (cfg->min_settle_delay < 86400 && !allow_dangerous)
 		return xu_fail(err, XU_EINVAL, 0,
 			       "min settle delay %u s is below the 86400 s "
-			       "floor (needs --dangerous)",
+			       "floor (needs --allow-dangerous)",
 			       cfg->min_settle_delay);
 	if (cfg->settle_delay < 86400 && !allow_dangerous)
 		return xu_fail(err, XU_EINVAL, 0,
 			       "settle delay %u s is below the 86400 s floor "
-			       "(needs --dangerous)",
+			       "(needs --allow-dangerous)",
 			       cfg->settle_delay);
 	return XU_OK;
 }

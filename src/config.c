@@ -60,6 +60,9 @@ static const struct eng_opt run_opts[] = {
     {"tx-retry", "TIME",
      "wait after a failed channel transaction (default 30s) "
      "[XRPSE_TX_RETRY]"},
+    {"close-wait", "TIME",
+     "on DELETE, let the peer close our channel this long before we "
+     "close it as owner (default 10m) [XRPSE_CLOSE_WAIT]"},
     {"allow-dangerous", NULL,
      "allow settle delays below 1 day [XRPSE_ALLOW_DANGEROUS=1]"},
     {"dev-retry-base-ms", "MS", "TEST ONLY: outbox backoff base"},
@@ -501,6 +504,8 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	     CK_SECONDS, 1, 86400, NULL, &p->redeem_check_s},
 	    {"tx-retry", "XRPSE_TX_RETRY", "XRPSE_PC_RETRY_S", CK_SECONDS, 1,
 	     86400, NULL, &p->retry_s},
+	    {"close-wait", "XRPSE_CLOSE_WAIT", "XRPSE_PC_CLOSE_WAIT_S",
+	     CK_SECONDS, 0, 30 * 86400, NULL, &p->close_wait_s},
 	    {"dev-poll-ms", NULL, "XRPSE_PC_POLL_MS", CK_MS, 100, 3600000, NULL,
 	     &c->poll_ms},
 	    {"dev-tick-ms", NULL, "XRPSE_PC_TICK_MS", CK_MS, 10, 60000, NULL,
@@ -515,14 +520,7 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	struct setting got[sizeof(opts) / sizeof(opts[0])];
 	enum { AMOUNT, MAX_AMOUNT, SETTLE, MIN_SETTLE };
 
-	memset(c, 0, sizeof(*c));
-	pc_cfg_default(p);
-	/* The service's timers, as eng_paychan_cfg_load sets them. */
-	c->poll_ms = 60000;
-	c->tick_ms = 1000;
-	c->hello_retry_ms = 1000;
-	c->claim_resend_ms = 10000;
-	c->lookup_fresh_ms = 5000;
+	eng_paychan_cfg_default(c);
 	if (parse_dangerous(&c->allow_dangerous, a, err))
 		return XU_EINVAL;
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
@@ -692,10 +690,11 @@ void eng_config_log_channels(const struct eng_config *cfg)
 	xu_info("config",
 		"channels: amount %s drops (max %s), settle delay %u s, min "
 		"settle delay %u s, redeem at %s drops or fee <= %u ppm, "
-		"checked every %u s, tx retry %u s",
+		"checked every %u s, tx retry %u s, close wait %u s",
 		amt, max, (unsigned)p->settle_delay,
 		(unsigned)p->min_settle_delay, thr, (unsigned)p->redeem_fee_ppm,
-		(unsigned)p->redeem_check_s, (unsigned)p->retry_s);
+		(unsigned)p->redeem_check_s, (unsigned)p->retry_s,
+		(unsigned)p->close_wait_s);
 	if (c->allow_dangerous && (p->settle_delay < SETTLE_DELAY_FLOOR ||
 				   p->min_settle_delay < SETTLE_DELAY_FLOOR))
 		xu_unusual("config",

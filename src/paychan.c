@@ -2328,77 +2328,16 @@ void eng_paychan_tick(struct eng_paychan *pc)
 
 /* ---- setup ------------------------------------------------------------ */
 
-static enum xu_code env_u32(const char *name, uint32_t *out, uint32_t min,
-			    uint32_t max, struct xu_err *err)
+void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 {
-	const char *v = getenv(name);
-	char *end;
-	unsigned long long x;
-
-	if (!v)
-		return XU_OK;
-	if (!*v || *v < '0' || *v > '9')
-		return xu_fail(err, XU_EINVAL, 0, "%s: not a number", name);
-	x = strtoull(v, &end, 10);
-	if (*end || x < min || x > max)
-		return xu_fail(err, XU_EINVAL, 0, "%s: expected %lu..%lu", name,
-			       (unsigned long)min, (unsigned long)max);
-	*out = (uint32_t)x;
-	return XU_OK;
-}
-
-static enum xu_code env_drops(const char *name, struct xl_drops *out,
-			      struct xu_err *err)
-{
-	const char *v = getenv(name);
-
-	if (!v)
-		return XU_OK;
-	if (xl_drops_parse(out, v, NULL) != XU_OK)
-		return xu_fail(err, XU_EINVAL, 0,
-			       "%s: expected drops (digits, at most 10^17)",
-			       name);
-	return XU_OK;
-}
-
-enum xu_code eng_paychan_cfg_load(struct eng_paychan_cfg *cfg,
-				  struct xu_err *err)
-{
-	struct pc_cfg *p = &cfg->pc;
-	const char *dang = getenv("XRPSE_PC_ALLOW_DANGEROUS");
-	enum xu_code rc;
-
 	memset(cfg, 0, sizeof(*cfg));
-	pc_cfg_default(p);
+	pc_cfg_default(&cfg->pc);
 	cfg->poll_ms = 60000;
 	cfg->tick_ms = 1000;
 	cfg->hello_retry_ms = 1000;
 	cfg->claim_resend_ms = 10000;
 	cfg->lookup_fresh_ms = 5000;
-	cfg->allow_dangerous = dang && !strcmp(dang, "1");
-	if ((rc = env_drops("XRPSE_PC_CHANNEL_AMOUNT", &p->channel_amount,
-			    err)) ||
-	    (rc = env_drops("XRPSE_PC_MAX_CHANNEL_AMOUNT",
-			    &p->max_channel_amount, err)) ||
-	    (rc = env_u32("XRPSE_PC_SETTLE_DELAY", &p->settle_delay, 1,
-			  UINT32_MAX, err)) ||
-	    (rc = env_u32("XRPSE_PC_MIN_SETTLE_DELAY", &p->min_settle_delay, 0,
-			  UINT32_MAX, err)) ||
-	    (rc = env_drops("XRPSE_PC_REDEEM_ABS", &p->redeem_abs, err)) ||
-	    (rc = env_u32("XRPSE_PC_REDEEM_CHECK_S", &p->redeem_check_s, 1,
-			  86400, err)) ||
-	    (rc = env_u32("XRPSE_PC_REDEEM_FEE_PPM", &p->redeem_fee_ppm, 0,
-			  1000000, err)) ||
-	    (rc = env_u32("XRPSE_PC_RETRY_S", &p->retry_s, 1, 86400, err)) ||
-	    (rc = env_u32("XRPSE_PC_POLL_MS", &cfg->poll_ms, 100, 3600000,
-			  err)) ||
-	    (rc = env_u32("XRPSE_PC_TICK_MS", &cfg->tick_ms, 10, 60000, err)) ||
-	    (rc = env_u32("XRPSE_PC_HELLO_RETRY_MS", &cfg->hello_retry_ms, 10,
-			  60000, err)) ||
-	    (rc = env_u32("XRPSE_PC_CLAIM_RESEND_MS", &cfg->claim_resend_ms,
-			  100, 3600000, err)))
-		return rc;
-	return pc_cfg_check(p, cfg->allow_dangerous, err);
+	cfg->allow_dangerous = false;
 }
 
 /* A new process: every outgoing record's old monotonic timers are void,

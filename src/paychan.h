@@ -55,16 +55,11 @@ struct eng_paychan_cfg {
 	bool allow_dangerous;	  /* min settle delay below 1 day */
 };
 
-/* Fills *cfg with defaults, then applies the XRPSE_PC_* environment
- * variables (see the README section): XRPSE_PC_CHANNEL_AMOUNT,
- * XRPSE_PC_MAX_CHANNEL_AMOUNT, XRPSE_PC_SETTLE_DELAY,
- * XRPSE_PC_MIN_SETTLE_DELAY, XRPSE_PC_REDEEM_ABS,
- * XRPSE_PC_REDEEM_CHECK_S, XRPSE_PC_REDEEM_FEE_PPM, XRPSE_PC_RETRY_S,
- * XRPSE_PC_POLL_MS, XRPSE_PC_TICK_MS, XRPSE_PC_HELLO_RETRY_MS,
- * XRPSE_PC_CLAIM_RESEND_MS, XRPSE_PC_ALLOW_DANGEROUS=1.  Returns XU_OK or
- * XU_EINVAL naming the bad variable. */
-enum xu_code eng_paychan_cfg_load(struct eng_paychan_cfg *cfg,
-				  struct xu_err *err) XU_WARN_UNUSED;
+/* Fills *cfg with the defaults: pc_cfg_default and the timers above
+ * (poll 60 s, tick 1 s, hello retry 1 s, claim resend 10 s, a view fresh
+ * for 5 s).  The operator's settings come from `xrpse run` flags and
+ * their variables (src/config.c). */
+void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg);
 
 /* Creates the service for engine e (borrowed; its store, outbox, key pair
  * and rippled client must exist), registers the message types hello,

@@ -41,16 +41,16 @@ test('channel flags reach the running engine', async () => {
     args: ['--channel-amount', '25xrp', '--max-channel-amount', '500000000',
       '--settle-delay', '7d', '--min-settle-delay', '2d',
       '--redeem-threshold', '0.5xrp', '--redeem-fee-ppm', '2500',
-      '--redeem-check', '1m', '--tx-retry', '45s'],
+      '--redeem-check', '1m', '--tx-retry', '45s', '--close-wait', '2m'],
   });
   assert.equal(hello.min_settle_delay, 172800);
-  assert.match(line, /amount 25000000 drops \(max 500000000\), settle delay 604800 s, min settle delay 172800 s, redeem at 500000 drops or fee <= 2500 ppm, checked every 60 s, tx retry 45 s/);
+  assert.match(line, /amount 25000000 drops \(max 500000000\), settle delay 604800 s, min settle delay 172800 s, redeem at 500000 drops or fee <= 2500 ppm, checked every 60 s, tx retry 45 s, close wait 120 s/);
 });
 
 test('defaults, variables, XRPSE_PC_* aliases and precedence', async () => {
   let r = await helloOf({});
   assert.equal(r.hello.min_settle_delay, 259200);
-  assert.match(r.line, /amount 10000000 drops \(max 1000000000\), settle delay 518400 s, min settle delay 259200 s, redeem at 10000000 drops or fee <= 10000 ppm, checked every 300 s, tx retry 30 s/);
+  assert.match(r.line, /amount 10000000 drops \(max 1000000000\), settle delay 518400 s, min settle delay 259200 s, redeem at 10000000 drops or fee <= 10000 ppm, checked every 300 s, tx retry 30 s, close wait 600 s/);
 
   r = await helloOf({ env: { XRPSE_MIN_SETTLE_DELAY: '36h', XRPSE_PC_MIN_SETTLE_DELAY: '100000',
     XRPSE_CHANNEL_AMOUNT: '12xrp', XRPSE_REDEEM_CHECK: '90' } });

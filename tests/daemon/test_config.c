@@ -33,6 +33,7 @@ static const char *const env_names[] = {
     "XRPSE_REDEEM_FEE_PPM",
     "XRPSE_REDEEM_CHECK",
     "XRPSE_TX_RETRY",
+    "XRPSE_CLOSE_WAIT",
     "XRPSE_ALLOW_DANGEROUS",
     "XRPSE_PC_CHANNEL_AMOUNT",
     "XRPSE_PC_MAX_CHANNEL_AMOUNT",
@@ -42,6 +43,7 @@ static const char *const env_names[] = {
     "XRPSE_PC_REDEEM_FEE_PPM",
     "XRPSE_PC_REDEEM_CHECK_S",
     "XRPSE_PC_RETRY_S",
+    "XRPSE_PC_CLOSE_WAIT_S",
     "XRPSE_PC_POLL_MS",
     "XRPSE_PC_TICK_MS",
     "XRPSE_PC_HELLO_RETRY_MS",
@@ -231,6 +233,11 @@ static uint64_t get_retry(const struct eng_config *c)
 {
 	return c->paychan.pc.retry_s;
 }
+
+static uint64_t get_close_wait(const struct eng_config *c)
+{
+	return c->paychan.pc.close_wait_s;
+}
 static uint64_t get_poll(const struct eng_config *c)
 {
 	return c->paychan.poll_ms;
@@ -279,6 +286,8 @@ static const struct chan_case chan_cases[] = {
      "10m", 600, 300, get_check},
     {"--tx-retry", "XRPSE_TX_RETRY", "XRPSE_PC_RETRY_S", "2", 2, "1h", 3600, 30,
      get_retry},
+    {"--close-wait", "XRPSE_CLOSE_WAIT", "XRPSE_PC_CLOSE_WAIT_S", "0", 0, "1h",
+     3600, 600, get_close_wait},
     {"--dev-poll-ms", NULL, "XRPSE_PC_POLL_MS", "1000", 1000, "100", 100, 60000,
      get_poll},
     {"--dev-tick-ms", NULL, "XRPSE_PC_TICK_MS", "200", 200, "60000", 60000,
@@ -493,6 +502,8 @@ static void test_config_channel_rejects(void **state)
 	    {"--redeem-check", "86401", "--redeem-check: above the 86400 s"},
 	    {"--tx-retry", "0", "--tx-retry: must be from 1 to 86400 seconds"},
 	    {"--tx-retry", "25h", "--tx-retry: above the 86400 s maximum"},
+	    {"--close-wait", "31d",
+	     "--close-wait: above the 2592000 s maximum"},
 	    /* plain numbers */
 	    {"--redeem-fee-ppm", "1000001",
 	     "--redeem-fee-ppm: must be from 0 to 1000000"},
@@ -629,6 +640,7 @@ static void test_config_channel_help(void **state)
 	    "--redeem-fee-ppm PPM",	"XRPSE_REDEEM_FEE_PPM",
 	    "--redeem-check TIME",	"XRPSE_REDEEM_CHECK",
 	    "--tx-retry TIME",		"XRPSE_TX_RETRY",
+	    "--close-wait TIME",	"XRPSE_CLOSE_WAIT",
 	    "--allow-dangerous",	"XRPSE_ALLOW_DANGEROUS=1",
 	    "--dev-poll-ms MS",		"--dev-tick-ms MS",
 	    "--dev-hello-retry-ms MS",	"--dev-claim-resend-ms MS",
