@@ -702,8 +702,11 @@ async function main() {
 	const funds = ledger.count((x) => x.type === 'PaymentChannelFund' && x.result === 'tesSUCCESS');
 	const redeems = ledger.count((x) => x.redeem && x.result === 'tesSUCCESS');
 	const failedTx = ledger.count((x) => x.result && x.result !== 'tesSUCCESS');
+	/* a failed transaction cost a fee for nothing: the engines must not
+	 * send one in this run (pairing, paying, redeeming, closing) */
 	lines.push(`ledger      ${creates} channel(s) opened, ${funds} top-up(s), ${redeems} claim(s) redeemed, ` +
-		   `${failedTx} failed transaction(s)`);
+		   `${failedTx} failed transaction(s)${failedTx ? '  MISMATCH' : ''}`);
+	ok = ok && failedTx === 0;
 	out.ledger = { creates, funds, redeems, failedTx, channels: {} };
 	for (const d of dirs) {
 		const r = redeemedOf(d);
