@@ -19,32 +19,43 @@
  * protocol libraries (gnutls, krb5, ldap, ssh2...) it costs about 4 MB of
  * resident memory, which an idle daemon does not need.
  *
- *            submit (dlopen libcurl.so.4, curl_global_init,
- *             curl_multi_init, pthread_create)
- *   UNLOADED ------------------------------------------------> RUNNING
- *      ^                                                         |
- *      |  reap on the loop thread, at the      the worker, idle for
- *      |  next drain (the worker's wake_fn)    idle_ms with nothing
- *      |  or submit: pthread_join, dlclose,    queued or running, sets
- *      |  malloc_trim                          `retiring` under mu,
- *      +------------------------------------ RETIRING  then calls
- *                                                       curl_multi_cleanup,
- *                                                       curl_global_cleanup,
- *                                                       wake_fn and exits
+ *            submit: queue the job, pthread_create
+ *   UNLOADED ----------------------------------------> LOADING (worker:
+ *      ^                                                 | dlopen, dlsym,
+ *      |                                                 | curl_global_init,
+ *      |                              failed: each job   | curl_multi_init)
+ *      |                              queued becomes an  v
+ *      |                              XU_EIO result    RUNNING
+ *      |                                    |            | idle for idle_ms,
+ *      |  reap on the loop thread, at the   |            | nothing queued
+ *      |  next drain (wake_fn) or submit:   v            v or running
+ *      +-- pthread_join, dlclose, ------ RETIRING <------+
+ *          malloc_trim                   (set under mu; then the worker
+ *                                        calls curl_multi_cleanup and
+ *                                        curl_global_cleanup, wake_fn,
+ *                                        and exits)
+ *
+ * Loading (about 5 ms) happens on the worker, so the loop never waits for
+ * it; dlclose waits for the worker's exit, so that thread-specific data
+ * destructors registered by the unloaded libraries run while they are
+ * still mapped.  A failed load is reported as a failed attempt of each
+ * queued job (the outbox retries it) and logged loudly once per streak.
  *
  * The races, and why none loses a job or a result:
  * - The worker decides to retire under mu, only when `submit` is empty;
  *   submit appends under mu, only when `retiring` is false, and calls
- *   curl_multi_wakeup before releasing mu.  So a job is either seen by the
- *   running worker, or submit sees `retiring`, reaps the old worker and
- *   starts a new one (the job is queued before the new thread exists, so
- *   the new worker cannot retire before taking it).  The worker frees the
- *   CURLM only after setting `retiring`, so no wakeup reaches a freed one.
+ *   curl_multi_wakeup (when the CURLM exists) before releasing mu.  So a
+ *   job is either seen by the running worker, or submit sees `retiring`,
+ *   reaps the old worker and starts a new one (the job is queued before
+ *   the new thread exists, so the new worker cannot retire before taking
+ *   it).  The worker publishes its CURLM under mu and withdraws it, under
+ *   mu, as it sets `retiring`, before freeing it: no wakeup reaches a
+ *   freed one.
  * - Results live in `done`, owned by this struct and allocated by us, not
  *   by libcurl: they survive the unload and are drained as before.  The
  *   worker retires only with no transfer running, after it has queued and
  *   announced (wake_fn) every result.
- * - Only the loop thread loads, joins and unloads, so those never race;
+ * - Only the loop thread creates, joins and unloads, one worker at a time;
  *   curl_global_init/cleanup and dlopen/dlclose are also serialised
  *   process-wide (lib_mu) for several workers in one process (tests).
  * Some of libcurl's dependencies stay mapped after dlclose (p11-kit is
@@ -148,24 +159,27 @@ struct eng_curlw {
 	eng_curlw_wake_fn wake_fn;
 	void *wake_arg;
 	pthread_mutex_t mu;
-	/* Loop thread only (the worker reads api and multi, which do not
-	 * change while it runs). */
-	bool running; /* a worker thread exists (maybe retiring) */
-	bool load_error_logged;
-	char library[128];
+	/* Loop thread only. */
+	bool running; /* a worker exists (loading, running or retiring) */
+	pthread_t thread;
+	int64_t started_at_ms;
+	/* Written by the worker as it loads; the loop thread reads dl only
+	 * after joining it, and api.multi_wakeup only under mu once the
+	 * worker has published `multi`.  load_error_logged: worker only
+	 * (workers never overlap). */
 	void *dl;
 	struct curl_api api;
-	CURLM *multi;
-	pthread_t thread;
-	struct eng_curlw_stats stats;
-	int64_t loaded_at_ms;
+	bool load_error_logged;
 	/* Under mu. */
+	char library[128];
+	CURLM *multi; /* published once made; withdrawn when retiring */
 	struct sub *sub_head, **sub_tail;
 	struct done *done_head, **done_tail;
 	bool stop;     /* eng_curlw_free: abort and exit */
 	bool retiring; /* the worker is exiting; no wakeup, no more jobs */
 	size_t pending;
 	uint32_t idle_ms;
+	struct eng_curlw_stats stats;
 	/* Worker thread only. */
 	struct xfer *active;
 };
@@ -357,7 +371,7 @@ static void finish(struct eng_curlw *w, struct xfer *x, CURLcode cc)
 	pthread_mutex_unlock(&w->mu);
 }
 
-static void start(struct eng_curlw *w, struct eng_curlw_job *job)
+static void start(struct eng_curlw *w, CURLM *multi, struct eng_curlw_job *job)
 {
 	struct xfer *x = calloc(1, sizeof(*x));
 	if (!x) {
@@ -368,7 +382,7 @@ static void start(struct eng_curlw *w, struct eng_curlw_job *job)
 	}
 	x->job = job;
 	if (!xfer_setup(&w->api, x) ||
-	    w->api.multi_add_handle(w->multi, x->easy) != CURLM_OK) {
+	    w->api.multi_add_handle(multi, x->easy) != CURLM_OK) {
 		/* Reported as a failed attempt: the caller retries. */
 		finish(w, x, CURLE_FAILED_INIT);
 		return;
@@ -389,10 +403,126 @@ static void free_subs(struct sub *s)
 	}
 }
 
+/* Queues a failed result for job (freed): the load failed. */
+static void fail_job(struct eng_curlw *w, struct eng_curlw_job *job,
+		     const char *msg)
+{
+	struct done *d = calloc(1, sizeof(*d));
+	if (!d) {
+		xu_broken("curlw", "out of memory; job %llu result lost",
+			  (unsigned long long)job->id);
+	} else {
+		d->r.id = job->id;
+		d->r.code = XU_EIO;
+		snprintf(d->r.error, sizeof(d->r.error), "%.150s", msg);
+		pthread_mutex_lock(&w->mu);
+		*w->done_tail = d;
+		w->done_tail = &d->next;
+		pthread_mutex_unlock(&w->mu);
+	}
+	eng_curlw_job_free(job);
+}
+
+/* On the worker: dlopen()s the library, resolves the table and runs
+ * curl_global_init; logs loudly once per streak of failures.  Returns
+ * XU_OK (w->dl and w->api set) or XU_EIO. */
+static enum xu_code lib_load(struct eng_curlw *w, struct xu_err *err)
+{
+	char name[sizeof(w->library)];
+	pthread_mutex_lock(&w->mu);
+	memcpy(name, w->library, sizeof(name));
+	pthread_mutex_unlock(&w->mu);
+	enum xu_code rc = XU_OK;
+	pthread_mutex_lock(&lib_mu);
+	dlerror();
+	void *dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		const char *why = dlerror();
+		rc = xu_fail(err, XU_EIO, 0, "cannot load %s: %s", name,
+			     why ? why : "dlopen failed");
+	}
+	for (size_t i = 0;
+	     rc == XU_OK && i < sizeof(curl_syms) / sizeof(curl_syms[0]); i++) {
+		void *p = dlsym(dl, curl_syms[i].name);
+		if (!p)
+			rc = xu_fail(err, XU_EIO, 0,
+				     "%s has no %s (libcurl 7.85 or later "
+				     "needed)",
+				     name, curl_syms[i].name);
+		else
+			memcpy((char *)&w->api + curl_syms[i].off, &p,
+			       sizeof(p));
+	}
+	if (rc == XU_OK) {
+		CURLcode cc = w->api.global_init(CURL_GLOBAL_DEFAULT);
+		if (cc != CURLE_OK)
+			rc = xu_fail(err, XU_EIO, (int)cc,
+				     "curl_global_init: %s",
+				     w->api.easy_strerror(cc));
+	}
+	if (rc != XU_OK && dl)
+		dlclose(dl);
+	pthread_mutex_unlock(&lib_mu);
+	if (rc != XU_OK) {
+		memset(&w->api, 0, sizeof(w->api));
+		if (!w->load_error_logged)
+			xu_broken("curlw",
+				  "%s; calls to the connector fail and are "
+				  "retried until it can be loaded (package "
+				  "libcurl4)",
+				  err->msg);
+		w->load_error_logged = true;
+		return rc;
+	}
+	w->dl = dl;
+	w->load_error_logged = false;
+	return XU_OK;
+}
+
 static void *worker(void *arg)
 {
 	struct eng_curlw *w = arg;
 	const struct curl_api *c = &w->api;
+	struct xu_err e;
+	CURLM *multi = NULL;
+	if (lib_load(w, &e) == XU_OK) {
+		multi = c->multi_init();
+		if (!multi) {
+			xu_fail(&e, XU_ENOMEM, 0, "curl_multi_init failed");
+			xu_broken("curlw", "%s", e.msg);
+			pthread_mutex_lock(&lib_mu);
+			c->global_cleanup();
+			dlclose(w->dl);
+			pthread_mutex_unlock(&lib_mu);
+			w->dl = NULL;
+		}
+	}
+	if (!multi) {
+		/* Every job queued fails this attempt; submits from now on
+		 * start a new worker. */
+		pthread_mutex_lock(&w->mu);
+		struct sub *s = w->sub_head;
+		w->sub_head = NULL;
+		w->sub_tail = &w->sub_head;
+		w->retiring = true;
+		w->stats.load_failures++;
+		pthread_mutex_unlock(&w->mu);
+		while (s) {
+			struct sub *n = s->next;
+			fail_job(w, s->job, e.msg);
+			free(s);
+			s = n;
+		}
+		if (w->wake_fn)
+			w->wake_fn(w->wake_arg);
+		return NULL;
+	}
+	pthread_mutex_lock(&w->mu);
+	w->multi = multi;
+	w->stats.loads++;
+	pthread_mutex_unlock(&w->mu);
+	xu_debug("curlw", "libcurl loaded, worker started");
+
 	int64_t busy_at = mono_ms();
 	bool retire = false;
 	for (;;) {
@@ -406,8 +536,10 @@ static void *worker(void *arg)
 		int64_t idle_ms = (int64_t)w->idle_ms;
 		retire =
 		    !stop && !s && !w->active && mono_ms() - busy_at >= idle_ms;
-		if (retire)
-			w->retiring = true;
+		if (retire || stop) {
+			w->retiring = retire;
+			w->multi = NULL;
+		}
 		pthread_mutex_unlock(&w->mu);
 		if (stop) {
 			free_subs(s);
@@ -418,23 +550,23 @@ static void *worker(void *arg)
 		bool busy = s || w->active;
 		while (s) {
 			struct sub *n = s->next;
-			start(w, s->job);
+			start(w, multi, s->job);
 			free(s);
 			s = n;
 		}
 		int running = 0;
-		c->multi_perform(w->multi, &running);
+		c->multi_perform(multi, &running);
 		bool any = false;
 		CURLMsg *m;
 		int left;
-		while ((m = c->multi_info_read(w->multi, &left))) {
+		while ((m = c->multi_info_read(multi, &left))) {
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			struct xfer *x = NULL;
 			c->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
 					(char **)&x);
 			CURLcode cc = m->data.result;
-			c->multi_remove_handle(w->multi, m->easy_handle);
+			c->multi_remove_handle(multi, m->easy_handle);
 			finish(w, x, cc);
 			any = true;
 		}
@@ -452,17 +584,17 @@ static void *worker(void *arg)
 			if (left_ms < timeout)
 				timeout = left_ms > 0 ? (int)left_ms : 0;
 		}
-		c->multi_poll(w->multi, NULL, 0, timeout, NULL);
+		c->multi_poll(multi, NULL, 0, timeout, NULL);
 	}
 	/* Abort what is still running (stop only: a retiring worker has
 	 * nothing running). */
 	while (w->active) {
 		struct xfer *x = w->active;
 		w->active = x->next;
-		c->multi_remove_handle(w->multi, x->easy);
+		c->multi_remove_handle(multi, x->easy);
 		xfer_free(c, x);
 	}
-	c->multi_cleanup(w->multi);
+	c->multi_cleanup(multi);
 	pthread_mutex_lock(&lib_mu);
 	c->global_cleanup();
 	pthread_mutex_unlock(&lib_mu);
@@ -472,119 +604,30 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* dlopen()s the library, resolves the table and runs curl_global_init;
- * logs loudly once per streak of failures. */
-static enum xu_code lib_load(struct eng_curlw *w, struct xu_err *err)
-{
-	struct xu_err e = {0};
-	enum xu_code rc = XU_OK;
-	pthread_mutex_lock(&lib_mu);
-	dlerror();
-	void *dl = dlopen(w->library, RTLD_NOW | RTLD_LOCAL);
-	if (!dl) {
-		const char *why = dlerror();
-		rc = xu_fail(&e, XU_EIO, 0, "cannot load %s: %s", w->library,
-			     why ? why : "dlopen failed");
-	}
-	for (size_t i = 0;
-	     rc == XU_OK && i < sizeof(curl_syms) / sizeof(curl_syms[0]); i++) {
-		void *p = dlsym(dl, curl_syms[i].name);
-		if (!p)
-			rc = xu_fail(&e, XU_EIO, 0,
-				     "%s has no %s (libcurl 7.85 or later "
-				     "needed)",
-				     w->library, curl_syms[i].name);
-		else
-			memcpy((char *)&w->api + curl_syms[i].off, &p,
-			       sizeof(p));
-	}
-	if (rc == XU_OK) {
-		CURLcode cc = w->api.global_init(CURL_GLOBAL_DEFAULT);
-		if (cc != CURLE_OK)
-			rc =
-			    xu_fail(&e, XU_EIO, (int)cc, "curl_global_init: %s",
-				    w->api.easy_strerror(cc));
-	}
-	if (rc != XU_OK && dl)
-		dlclose(dl);
-	pthread_mutex_unlock(&lib_mu);
-	if (rc != XU_OK) {
-		memset(&w->api, 0, sizeof(w->api));
-		w->stats.load_failures++;
-		if (!w->load_error_logged)
-			xu_broken("curlw",
-				  "%s; calls to the connector wait until it "
-				  "can be loaded (package libcurl4)",
-				  e.msg);
-		w->load_error_logged = true;
-		if (err)
-			*err = e;
-		return rc;
-	}
-	w->dl = dl;
-	w->load_error_logged = false;
-	return XU_OK;
-}
-
-/* Undoes lib_load (curl_global_cleanup already done). */
-static void lib_close(struct eng_curlw *w)
-{
-	pthread_mutex_lock(&lib_mu);
-	dlclose(w->dl);
-	pthread_mutex_unlock(&lib_mu);
-	w->dl = NULL;
-	memset(&w->api, 0, sizeof(w->api));
-	w->multi = NULL;
-}
-
-/* Loads libcurl and starts the worker; the caller has queued a job. */
-static enum xu_code worker_start(struct eng_curlw *w, struct xu_err *err)
-{
-	enum xu_code rc = lib_load(w, err);
-	if (rc != XU_OK)
-		return rc;
-	struct xu_err e;
-	w->multi = w->api.multi_init();
-	if (!w->multi) {
-		rc = xu_fail(&e, XU_ENOMEM, 0, "curl_multi_init failed");
-	} else {
-		int pe = pthread_create(&w->thread, NULL, worker, w);
-		if (pe == 0) {
-			w->running = true;
-			w->stats.loads++;
-			w->loaded_at_ms = mono_ms();
-			xu_debug("curlw", "%s loaded, worker started",
-				 w->library);
-			return XU_OK;
-		}
-		w->api.multi_cleanup(w->multi);
-		rc = xu_fail(&e, XU_EIO, pe, "cannot start the curl thread");
-	}
-	xu_broken("curlw", "%s", e.msg);
-	pthread_mutex_lock(&lib_mu);
-	w->api.global_cleanup();
-	pthread_mutex_unlock(&lib_mu);
-	w->stats.load_failures++;
-	lib_close(w);
-	if (err)
-		*err = e;
-	return rc;
-}
-
-/* Joins a worker that retired or was stopped, and unloads libcurl. */
+/* On the loop thread: joins a worker that retired or was stopped, unloads
+ * libcurl and gives the heap it freed back to the system. */
 static void worker_reap(struct eng_curlw *w)
 {
 	pthread_join(w->thread, NULL);
 	w->running = false;
+	bool loaded = w->dl != NULL;
+	if (loaded) {
+		pthread_mutex_lock(&lib_mu);
+		dlclose(w->dl);
+		pthread_mutex_unlock(&lib_mu);
+		w->dl = NULL;
+	}
+	memset(&w->api, 0, sizeof(w->api));
 	pthread_mutex_lock(&w->mu);
 	w->retiring = false;
+	if (loaded)
+		w->stats.unloads++;
 	pthread_mutex_unlock(&w->mu);
-	lib_close(w);
-	w->stats.unloads++;
-	/* Hand the heap freed by libcurl and the worker's arena back. */
-	malloc_trim(0);
-	xu_debug("curlw", "%s unloaded after %lld ms", w->library,
-		 (long long)(mono_ms() - w->loaded_at_ms));
+	if (loaded) {
+		malloc_trim(0);
+		xu_debug("curlw", "libcurl unloaded after %lld ms",
+			 (long long)(mono_ms() - w->started_at_ms));
+	}
 }
 
 enum xu_code eng_curlw_new(struct eng_curlw **out, eng_curlw_wake_fn wake_fn,
@@ -622,7 +665,7 @@ void eng_curlw_free(struct eng_curlw *w)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
-	if (w->running && !w->retiring)
+	if (w->multi)
 		w->api.multi_wakeup(w->multi);
 	pthread_mutex_unlock(&w->mu);
 	if (w->running)
@@ -655,8 +698,11 @@ enum xu_code eng_curlw_submit(struct eng_curlw *w, struct eng_curlw_job *job,
 			*w->sub_tail = s;
 			w->sub_tail = &s->next;
 			w->pending++;
-			/* Under mu: the worker cannot have freed the CURLM. */
-			w->api.multi_wakeup(w->multi);
+			/* Under mu: the worker cannot have freed the CURLM.
+			 * While it loads there is none: it takes the queue
+			 * once ready. */
+			if (w->multi)
+				w->api.multi_wakeup(w->multi);
 			pthread_mutex_unlock(&w->mu);
 			return XU_OK;
 		}
@@ -666,13 +712,13 @@ enum xu_code eng_curlw_submit(struct eng_curlw *w, struct eng_curlw_job *job,
 	/* No worker: queue the job first, so that the new worker takes it
 	 * before it could ever retire. */
 	pthread_mutex_lock(&w->mu);
-	XU_ASSERT(!w->sub_head && !w->stop);
+	XU_ASSERT(!w->sub_head && !w->stop && !w->retiring);
 	w->sub_head = s;
 	w->sub_tail = &s->next;
 	w->pending++;
 	pthread_mutex_unlock(&w->mu);
-	enum xu_code rc = worker_start(w, err);
-	if (rc != XU_OK) {
+	int pe = pthread_create(&w->thread, NULL, worker, w);
+	if (pe != 0) {
 		pthread_mutex_lock(&w->mu);
 		w->sub_head = NULL;
 		w->sub_tail = &w->sub_head;
@@ -680,8 +726,11 @@ enum xu_code eng_curlw_submit(struct eng_curlw *w, struct eng_curlw_job *job,
 		pthread_mutex_unlock(&w->mu);
 		eng_curlw_job_free(job);
 		free(s);
+		return xu_fail(err, XU_EIO, pe, "cannot start the curl thread");
 	}
-	return rc;
+	w->running = true;
+	w->started_at_ms = mono_ms();
+	return XU_OK;
 }
 
 size_t eng_curlw_drain(struct eng_curlw *w, eng_curlw_done_fn done, void *arg)
@@ -728,8 +777,11 @@ void eng_curlw_set_idle_ms(struct eng_curlw *w, uint32_t ms)
 
 void eng_curlw_set_library(struct eng_curlw *w, const char *name)
 {
-	if (strlen(name) < sizeof(w->library))
-		snprintf(w->library, sizeof(w->library), "%s", name);
+	if (strlen(name) >= sizeof(w->library))
+		return;
+	pthread_mutex_lock(&w->mu);
+	snprintf(w->library, sizeof(w->library), "%s", name);
+	pthread_mutex_unlock(&w->mu);
 }
 
 bool eng_curlw_loaded(struct eng_curlw *w)
@@ -739,5 +791,7 @@ bool eng_curlw_loaded(struct eng_curlw *w)
 
 void eng_curlw_stats(struct eng_curlw *w, struct eng_curlw_stats *out)
 {
+	pthread_mutex_lock(&w->mu);
 	*out = w->stats;
+	pthread_mutex_unlock(&w->mu);
 }

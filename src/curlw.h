@@ -70,9 +70,9 @@ typedef void (*eng_curlw_done_fn)(void *arg, const struct eng_curlw_result *r);
 /* The library loaded at run time. */
 #define ENG_CURLW_LIBRARY "libcurl.so.4"
 
-/* Creates the worker; libcurl and the worker thread start at a submit
- * (which then may fail with XU_EIO), so an idle daemon does not carry
- * them.  wake_fn (nullable) and wake_arg are kept.
+/* Creates the worker; the worker thread, which loads libcurl, starts at a
+ * submit, so an idle daemon carries neither.  wake_fn (nullable) and
+ * wake_arg are kept.
  * Returns XU_OK and *out (owned; eng_curlw_free), or XU_ENOMEM. */
 enum xu_code eng_curlw_new(struct eng_curlw **out, eng_curlw_wake_fn wake_fn,
 			   void *wake_arg, struct xu_err *err) XU_WARN_UNUSED;
@@ -94,8 +94,11 @@ enum xu_code eng_curlw_job_add_header(struct eng_curlw_job *job,
 /* Frees a job that was not submitted.  NULL is a no-op. */
 void eng_curlw_job_free(struct eng_curlw_job *job);
 
-/* Queues job (TAKES it, also on failure) and wakes the worker.
- * Returns XU_OK or XU_EUNAVAIL when the worker is stopping. */
+/* Queues job (TAKES it, also on failure) and wakes the worker, starting
+ * it (and loading libcurl) when none runs.  When libcurl cannot be loaded,
+ * each job queued gets an XU_EIO result naming the cause, like any failed
+ * attempt.  Returns XU_OK, XU_ENOMEM, or XU_EIO when no thread can be
+ * started. */
 enum xu_code eng_curlw_submit(struct eng_curlw *w, struct eng_curlw_job *job,
 			      struct xu_err *err) XU_WARN_UNUSED;
 
@@ -111,16 +114,16 @@ size_t eng_curlw_pending(struct eng_curlw *w);
  * libcurl is unloaded; it applies from the next start of the worker. */
 void eng_curlw_set_idle_ms(struct eng_curlw *w, uint32_t ms);
 
-/* Replaces the library name loaded at the next start (tests: a missing
+/* Replaces the library name loaded at the next load (tests: a missing
  * or wrong library).  name is copied (at most 127 bytes, else ignored). */
 void eng_curlw_set_library(struct eng_curlw *w, const char *name);
 
-/* On the loop thread: true while libcurl is loaded and the worker runs
- * (including a worker that has retired and awaits its reaping at the next
- * eng_curlw_drain or eng_curlw_submit). */
+/* On the loop thread: true while a worker thread exists, loading or
+ * holding libcurl, including one that has retired and awaits its reaping
+ * (and the unload) at the next eng_curlw_drain or eng_curlw_submit. */
 bool eng_curlw_loaded(struct eng_curlw *w);
 
-/* Times libcurl was loaded and unloaded by this worker. */
+/* Times libcurl was loaded, unloaded, and could not be loaded. */
 struct eng_curlw_stats {
 	uint64_t loads, unloads, load_failures;
 };
