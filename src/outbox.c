@@ -417,10 +417,11 @@ static const char SQL_DUE[] =
     " AND (?3 IS NULL OR tag IS NULL OR tag <> ?3)"
     " ORDER BY next_attempt_at_ms, id LIMIT ?2";
 /* Per account, the newest pending latest-wins row (SQLite takes the bare
- * columns from the max(id) row), and how many there are. */
+ * columns from the max(id) row), and how many there are.  ('inflight'
+ * rows of older versions are made 'pending' when the outbox starts.) */
 static const char SQL_LW_NEWEST[] =
     "SELECT account, max(id), next_attempt_at_ms, count(*) FROM outbox"
-    " WHERE state IN ('pending', 'inflight') AND tag = ?1 GROUP BY account";
+    " WHERE state = 'pending' AND tag = ?1 GROUP BY account";
 static const char SQL_ONE[] =
     "SELECT id, path, idem_key, content_type, body FROM outbox WHERE id = ?1";
 static const char SQL_SUPERSEDE[] =
