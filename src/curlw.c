@@ -55,8 +55,9 @@
  *   by libcurl: they survive the unload and are drained as before.  The
  *   worker retires only with no transfer running, after it has queued and
  *   announced (wake_fn) every result.
- * - Only the loop thread creates, joins and unloads, one worker at a time;
- *   curl_global_init/cleanup and dlopen/dlclose are also serialised
+ * - Only the loop thread creates, joins and unloads (the worker closes
+ *   the library itself only when curl_multi_init failed), one worker at a
+ *   time; curl_global_init/cleanup and dlopen/dlclose are also serialised
  *   process-wide (lib_mu) for several workers in one process (tests).
  * Some of libcurl's dependencies stay mapped after dlclose (p11-kit is
  * NODELETE; OpenSSL pins itself and is linked anyway through lws).
