@@ -338,9 +338,13 @@ enum xu_code eng_store_open(struct eng_store **out, const char *path,
 			     path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
+	/* A 512 KiB page cache instead of SQLite's 2 MB: the hot pages (the
+	 * upper B-tree levels, one batch's dirty pages) fit, the rest is in
+	 * the OS page cache, and the idle RSS after a load stays ~1.5 MB
+	 * lower at the same throughput (scripts/bench-api). */
 	rc = exec(s,
 		  "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-		  " PRAGMA temp_store=MEMORY",
+		  " PRAGMA temp_store=MEMORY; PRAGMA cache_size=-512",
 		  err);
 	if (rc != XU_OK)
 		goto fail;
