@@ -102,13 +102,17 @@ test('bench mode and SIGINT: partial summary, everything stopped', async (t) => 
 });
 
 test('bench --rate: open loop, every request sent on schedule, books match', async (t) => {
-	const r = await demo(t, ['--bench', '--duration', '2', '--rate', '25']);
+	const r = await demo(t, ['--bench', '--duration', '4', '--rate', '25', '--warmup', '2']);
 	assert.equal(r.code, 0, r.out + r.err);
 	assert.match(r.out, /open loop at 25\/s per direction/);
 	assert.equal(r.json.rate, 25);
+	assert.match(r.out, /after 2 s p50 .* \(n=\d+; settlements requested after the first 2 s\)/);
+	assert.equal(r.json.steadyLatencyMs.warmup, 2);
+	/* the last 2 s of 4 at 25/s each way: about 100 samples */
+	assert.ok(r.json.steadyLatencyMs.n > 60 && r.json.steadyLatencyMs.n < r.json.latencyMs.n);
 	for (const d of ['alice→bob', 'bob→alice']) {
-		/* 2 s at 25/s: 50 requests, each its own settlement */
-		assert.equal(r.json.directions[d].settlements, 50);
+		/* 4 s at 25/s: 100 requests, each its own settlement */
+		assert.equal(r.json.directions[d].settlements, 100);
 		assert.equal(r.json.directions[d].failed, 0);
 		assert.equal(r.json.directions[d].settledDrops, r.json.directions[d].creditedDrops);
 	}
