@@ -14,11 +14,17 @@ import { Connector } from './lib/connector.mjs';
 // returns the log's channel line and the first hello the connector got.
 async function helloOf({ args = [], env = {} }) {
   const c = await new Connector().start();
-  const d = await new Daemon({
-    connectorUrl: c.url,
-    args: ['--dev-hello-retry-ms', '20', ...args],
-    env,
-  }).start();
+  let d;
+  try {
+    d = await new Daemon({
+      connectorUrl: c.url,
+      args: ['--dev-hello-retry-ms', '20', ...args],
+      env,
+    }).start();
+  } catch (e) {
+    await c.close(); // a daemon that refused to start must not hang the test
+    throw e;
+  }
   try {
     assert.equal((await d.createAccount('peer')).status, 201);
     await c.waitFor(() => c.messages().length > 0, 10000);
