@@ -79,6 +79,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "src/clock.h"
 #include "src/util/log.h"
 
 static void quiet_gnutls(void) __attribute__((constructor));
@@ -187,13 +188,6 @@ struct eng_curlw {
 
 /* Serialises dlopen/dlclose and curl_global_init/cleanup process-wide. */
 static pthread_mutex_t lib_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct eng_curlw_job *eng_curlw_job_new(uint64_t id, const char *method,
 					const char *url, const void *body,
@@ -524,7 +518,7 @@ static void *worker(void *arg)
 	pthread_mutex_unlock(&w->mu);
 	xu_debug("curlw", "libcurl loaded, worker started");
 
-	int64_t busy_at = mono_ms();
+	int64_t busy_at = eng_mono_ms();
 	bool retire = false;
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
@@ -535,8 +529,8 @@ static void *worker(void *arg)
 		/* Idle long enough, nothing queued, nothing running: retire
 		 * (under mu, so that no submit slips in; see the top). */
 		int64_t idle_ms = (int64_t)w->idle_ms;
-		retire =
-		    !stop && !s && !w->active && mono_ms() - busy_at >= idle_ms;
+		retire = !stop && !s && !w->active &&
+			 eng_mono_ms() - busy_at >= idle_ms;
 		if (retire || stop) {
 			w->retiring = retire;
 			w->multi = NULL;
@@ -576,7 +570,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		if (any && w->wake_fn)
 			w->wake_fn(w->wake_arg);
-		int64_t now = mono_ms();
+		int64_t now = eng_mono_ms();
 		if (busy || w->active)
 			busy_at = now;
 		int timeout = 1000;
@@ -627,7 +621,7 @@ static void worker_reap(struct eng_curlw *w)
 	if (loaded) {
 		malloc_trim(0);
 		xu_debug("curlw", "libcurl unloaded after %lld ms",
-			 (long long)(mono_ms() - w->started_at_ms));
+			 (long long)(eng_mono_ms() - w->started_at_ms));
 	}
 }
 
@@ -730,7 +724,7 @@ enum xu_code eng_curlw_submit(struct eng_curlw *w, struct eng_curlw_job *job,
 		return xu_fail(err, XU_EIO, pe, "cannot start the curl thread");
 	}
 	w->running = true;
-	w->started_at_ms = mono_ms();
+	w->started_at_ms = eng_mono_ms();
 	return XU_OK;
 }
 

@@ -23,6 +23,7 @@
 #include "crypto/keys.h"
 #include "ledger/net/rippled.h"
 #include "src/api.h"
+#include "src/clock.h"
 #include "src/curlw.h"
 #include "src/http.h"
 #include "src/outbox.h"
@@ -81,30 +82,6 @@ static void on_signal(int sig)
 	g_stop = 1;
 	if (g_ctx)
 		lws_cancel_service(g_ctx);
-}
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int64_t eng_engine_now(struct eng_engine *e)
@@ -207,7 +184,7 @@ static void run_batch(struct eng_engine *e)
 	e->tail = &e->head;
 	if (!list)
 		return;
-	t0 = mono_us();
+	t0 = eng_mono_us();
 	rc = eng_store_begin(e->store, &err);
 	for (j = list; rc == XU_OK && j; j = j->next) {
 		rc = eng_api_apply(e, j, &err);
@@ -238,13 +215,13 @@ static void run_batch(struct eng_engine *e)
 	eng_paychan_batch_done(e->paychan, rc == XU_OK);
 	e->stats.batches++;
 	e->stats.batched_jobs += n;
-	t0 = mono_us() - t0;
+	t0 = eng_mono_us() - t0;
 	e->stats.batch_us_total += (uint64_t)t0;
 	if ((uint64_t)t0 > e->stats.batch_us_max)
 		e->stats.batch_us_max = (uint64_t)t0;
 	answer_jobs(list);
 	if (enqueued)
-		eng_outbox_tick(e->outbox, wall_ms());
+		eng_outbox_tick(e->outbox, eng_wall_ms());
 }
 
 static void batch_cb(lws_sorted_usec_list_t *sul)
@@ -287,7 +264,7 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 	uint32_t ms = e->cfg.dev_cron_ms ? e->cfg.dev_cron_ms : CRON_MS_DEFAULT;
 	struct xu_err err;
 
-	eng_outbox_tick(e->outbox, wall_ms());
+	eng_outbox_tick(e->outbox, eng_wall_ms());
 	eng_paychan_tick(e->paychan);
 	if (!eng_store_in_tx(e->store))
 		eng_walckpt_tick(e->ckpt, eng_store_db(e->store));
@@ -298,8 +275,8 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 			XU_OK ||
 		    /* Delivered outbox rows are kept 30 days, for the
 		     * operator; pending and parked rows are never deleted. */
-		    eng_outbox_gc(e->store, wall_ms() - OUTBOX_KEEP_MS, NULL,
-				  &err) != XU_OK ||
+		    eng_outbox_gc(e->store, eng_wall_ms() - OUTBOX_KEEP_MS,
+				  NULL, &err) != XU_OK ||
 		    eng_store_commit(e->store, &err) != XU_OK) {
 			eng_store_rollback(e->store);
 			xu_broken("engine", "gc failed: %s", err.msg);
@@ -543,8 +520,8 @@ int eng_engine_run(struct eng_engine *e)
 		e->batch_armed = false;
 	}
 	run_batch(e);
-	until = mono_ms() + DRAIN_MS;
-	while (mono_ms() < until && lws_service(e->ctx, 0) >= 0)
+	until = eng_mono_ms() + DRAIN_MS;
+	while (eng_mono_ms() < until && lws_service(e->ctx, 0) >= 0)
 		;
 	return e->exit_code;
 }

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "src/clock.h"
 #include "src/util/log.h"
 
 #define URL_MAX 2048
@@ -54,9 +55,7 @@ struct eng_outbox {
 static int64_t realtime_ms(void *arg)
 {
 	(void)arg;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return eng_wall_ms();
 }
 
 static int64_t now_ms(const struct eng_outbox *ob)

@@ -36,6 +36,7 @@
 #include "ledger/net/rippled.h"
 #include "ledger/tx.h"
 #include "src/chanstore.h"
+#include "src/clock.h"
 #include "src/engine.h"
 #include "src/outbox.h"
 #include "src/store.h"
@@ -132,25 +133,10 @@ struct eng_paychan {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec;
-}
-
 static struct pc_clock clock_now(const struct eng_paychan *pc)
 {
-	struct pc_clock c = {.now = mono_s(), .ledger_time = pc->ledger_time};
+	struct pc_clock c = {.now = (uint64_t)(eng_mono_ms() / 1000),
+			     .ledger_time = pc->ledger_time};
 
 	return c;
 }
@@ -263,7 +249,7 @@ static enum xu_code send_claim(struct eng_paychan *pc, struct eng_chan_out *o,
 	memcpy(m.u.claim.pubkey, pc->kp->pub.b, CR_PUBKEY_BYTES);
 	a = acct_of(pc, o->account);
 	if (a)
-		a->claim_sent_ms = wall_ms();
+		a->claim_sent_ms = eng_wall_ms();
 	return send_msg(pc, o->account, &m, "claim", err);
 }
 
@@ -640,7 +626,7 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 		return;
 	}
 	l->found = found;
-	l->seen_ms = wall_ms();
+	l->seen_ms = eng_wall_ms();
 	rc = tx_begin(pc, &err);
 	if (rc != XU_OK) {
 		xu_broken(SUB, "ledger_entry %s: %s", id, err.msg);
@@ -714,7 +700,7 @@ static void after_commit(struct eng_paychan *pc)
 	lookups_flush(pc);
 	if (pc->enqueued) {
 		pc->enqueued = false;
-		eng_outbox_tick(pc->ob, wall_ms());
+		eng_outbox_tick(pc->ob, eng_wall_ms());
 	}
 }
 
@@ -1112,7 +1098,7 @@ enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
 	}
 	/* Not at once: the connector that is creating the account may not
 	 * know it yet (it would answer 404); the cron sends it when due. */
-	p.hello_next_ms = wall_ms() + (int64_t)pc->cfg.hello_retry_ms;
+	p.hello_next_ms = eng_wall_ms() + (int64_t)pc->cfg.hello_retry_ms;
 	return eng_chan_peer_put(pc->st, &p, err);
 }
 
@@ -1402,7 +1388,7 @@ static enum xu_code msg_claim(struct eng_engine *e, void *arg,
 	}
 	/* Without a fresh validated view: look it up, let the peer retry. */
 	stale = !l || !l->seen_ms ||
-		wall_ms() - l->seen_ms > (int64_t)pc->cfg.lookup_fresh_ms;
+		eng_wall_ms() - l->seen_ms > (int64_t)pc->cfg.lookup_fresh_ms;
 	if (stale && (!have || !r.ch.has_view ||
 		      xl_drops_cmp(m.u.claim.amount, r.ch.view.amount) > 0)) {
 		lookup_want(pc, m.u.claim.channel, account, true);
@@ -1589,7 +1575,7 @@ static void on_hello_answer(struct eng_paychan *pc, const char *account,
 				d *= 2;
 			if (d > HELLO_RETRY_MAX_MS)
 				d = HELLO_RETRY_MAX_MS;
-			p.hello_next_ms = wall_ms() + (int64_t)d;
+			p.hello_next_ms = eng_wall_ms() + (int64_t)d;
 			rc = eng_chan_peer_put(pc->st, &p, &err);
 			xu_unusual(SUB,
 				   "%s: no hello_reply from the peer (HTTP "
@@ -1653,7 +1639,7 @@ static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 	enum xu_code rc;
 
 	if (a)
-		a->ask_ms = wall_ms();
+		a->ask_ms = eng_wall_ms();
 	ok = status >= 200 && status < 300 &&
 	     pc_msg_decode(&m, body, len, &derr) == XU_OK &&
 	     m.type == PC_MSG_LAST_CLAIM_REPLY;
@@ -2299,7 +2285,7 @@ static void lookups_prune(struct eng_paychan *pc, int64_t now)
 
 void eng_paychan_tick(struct eng_paychan *pc)
 {
-	int64_t now = wall_ms();
+	int64_t now = eng_wall_ms();
 	struct xu_err err = {0};
 	enum xu_code rc;
 	bool timer;
