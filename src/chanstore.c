@@ -152,14 +152,42 @@ static enum xu_code step_done(struct eng_store *s, sqlite3_stmt *st,
 	return XU_OK;
 }
 
+/* Steps st (prepared and bound by the caller) for at most one row, which
+ * row(st, out) decodes; resets st.  *found tells whether there was one; a
+ * row that does not decode is a corrupt `table` row named by key. */
+static enum xu_code one_row(struct eng_store *s, sqlite3_stmt *st,
+			    bool (*row)(sqlite3_stmt *, void *), void *out,
+			    bool *found, const char *table, const char *key,
+			    const char *reading, struct xu_err *err)
+{
+	int r = sqlite3_step(st);
+	enum xu_code rc = XU_OK;
+
+	*found = false;
+	if (r == SQLITE_ROW) {
+		bool ok = row(st, out);
+
+		sqlite3_reset(st);
+		if (!ok)
+			return corrupt(err, table, key);
+		*found = true;
+		return XU_OK;
+	}
+	if (r != SQLITE_DONE)
+		rc = eng_store_fail(s, err, reading);
+	sqlite3_reset(st);
+	return rc;
+}
+
 /* ---- pc_peers -------------------------------------------------------- */
 
 #define PEER_COLS                                                              \
 	"account, address, key_type, min_settle_delay, version, "              \
 	"hello_next_ms, hello_attempts"
 
-static bool peer_row(sqlite3_stmt *st, struct eng_chan_peer *p)
+static bool peer_row(sqlite3_stmt *st, void *out)
 {
+	struct eng_chan_peer *p = out;
 	bool ok = true;
 
 	memset(p, 0, sizeof(*p));
@@ -187,7 +215,6 @@ enum xu_code eng_chan_peer_get(struct eng_store *s, const char *account,
 	    "SELECT " PEER_COLS " FROM pc_peers WHERE account = ?1";
 	sqlite3_stmt *st;
 	enum xu_code rc;
-	int r;
 
 	memset(p, 0, sizeof(*p));
 	*found = false;
@@ -195,20 +222,8 @@ enum xu_code eng_chan_peer_get(struct eng_store *s, const char *account,
 	if (rc != XU_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		bool ok = peer_row(st, p);
-
-		sqlite3_reset(st);
-		if (!ok)
-			return corrupt(err, "pc_peers", account);
-		*found = true;
-		return XU_OK;
-	}
-	rc = r == SQLITE_DONE ? XU_OK
-			      : eng_store_fail(s, err, "reading pc_peers");
-	sqlite3_reset(st);
-	return rc;
+	return one_row(s, st, peer_row, p, found, "pc_peers", account,
+		       "reading pc_peers", err);
 }
 
 enum xu_code eng_chan_peer_put(struct eng_store *s,
@@ -316,8 +331,9 @@ enum xu_code eng_chan_peer_missing(struct eng_store *s,
 	"claim_amount, claim_sig, peer_best, create_n, fund_n, close_n, "      \
 	"tx_amount, recovering, recover_owed"
 
-static bool out_row(sqlite3_stmt *st, struct eng_chan_out *o)
+static bool out_row(sqlite3_stmt *st, void *out)
 {
+	struct eng_chan_out *o = out;
 	struct pc_out *c = &o->ch;
 	bool ok = true;
 	int state;
@@ -371,7 +387,6 @@ enum xu_code eng_chan_out_get(struct eng_store *s, const char *account,
 	    "SELECT " OUT_COLS " FROM pc_out WHERE account = ?1";
 	sqlite3_stmt *st;
 	enum xu_code rc;
-	int r;
 
 	memset(o, 0, sizeof(*o));
 	*found = false;
@@ -379,20 +394,8 @@ enum xu_code eng_chan_out_get(struct eng_store *s, const char *account,
 	if (rc != XU_OK)
 		return rc;
 	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		bool ok = out_row(st, o);
-
-		sqlite3_reset(st);
-		if (!ok)
-			return corrupt(err, "pc_out", account);
-		*found = true;
-		return XU_OK;
-	}
-	rc =
-	    r == SQLITE_DONE ? XU_OK : eng_store_fail(s, err, "reading pc_out");
-	sqlite3_reset(st);
-	return rc;
+	return one_row(s, st, out_row, o, found, "pc_out", account,
+		       "reading pc_out", err);
 }
 
 enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
@@ -465,6 +468,43 @@ static bool grow(void **v, size_t *cap, size_t n, size_t sz)
 	return true;
 }
 
+/* Steps st (prepared and bound by the caller) to its end, decoding every
+ * row with row() into a growing array of `size`-byte records: *arr
+ * (owned by the caller, NULL when empty or on failure) and *n.  Resets
+ * st. */
+static enum xu_code all_rows(struct eng_store *s, sqlite3_stmt *st,
+			     bool (*row)(sqlite3_stmt *, void *), size_t size,
+			     void **arr, size_t *n, const char *table,
+			     const char *reading, struct xu_err *err)
+{
+	size_t cap = 0;
+	enum xu_code rc = XU_OK;
+	int r;
+
+	*arr = NULL;
+	*n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!grow(arr, &cap, *n, size)) {
+			rc = xu_fail(err, XU_ENOMEM, 0, "out of memory");
+			break;
+		}
+		if (!row(st, (char *)*arr + *n * size)) {
+			rc = corrupt(err, table, "(all)");
+			break;
+		}
+		(*n)++;
+	}
+	if (rc == XU_OK && r != SQLITE_DONE)
+		rc = eng_store_fail(s, err, reading);
+	sqlite3_reset(st);
+	if (rc != XU_OK) {
+		free(*arr);
+		*arr = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
 enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
 			      size_t *n, struct xu_err *err)
 {
@@ -472,37 +512,17 @@ enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
 	    "SELECT " OUT_COLS " FROM pc_out ORDER BY account";
 	sqlite3_stmt *st;
 	void *arr = NULL;
-	size_t cap = 0;
 	enum xu_code rc;
-	int r;
 
 	*v = NULL;
 	*n = 0;
 	rc = eng_store_prepare(s, sql, &st, err);
 	if (rc != XU_OK)
 		return rc;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!grow(&arr, &cap, *n, sizeof(struct eng_chan_out))) {
-			rc = xu_fail(err, XU_ENOMEM, 0, "out of memory");
-			goto out;
-		}
-		if (!out_row(st, &((struct eng_chan_out *)arr)[*n])) {
-			rc = corrupt(err, "pc_out", "(all)");
-			goto out;
-		}
-		(*n)++;
-	}
-	if (r != SQLITE_DONE)
-		rc = eng_store_fail(s, err, "reading pc_out");
-out:
-	sqlite3_reset(st);
-	if (rc != XU_OK) {
-		free(arr);
-		*n = 0;
-		return rc;
-	}
+	rc = all_rows(s, st, out_row, sizeof(**v), &arr, n, "pc_out",
+		      "reading pc_out", err);
 	*v = arr;
-	return XU_OK;
+	return rc;
 }
 
 /* ---- pc_in ----------------------------------------------------------- */
@@ -515,8 +535,9 @@ out:
 	"redeem_amount, next_check, retry_at, last_redeem, redeem_n, "         \
 	"redeem_close"
 
-static bool in_row(sqlite3_stmt *st, struct eng_chan_in *r)
+static bool in_row(sqlite3_stmt *st, void *out)
 {
+	struct eng_chan_in *r = out;
 	struct pc_in *c = &r->ch;
 	struct pc_view *v = &c->view;
 	bool ok = true;
@@ -572,7 +593,6 @@ enum xu_code eng_chan_in_get(struct eng_store *s,
 	static const char sql[] = "SELECT " IN_COLS " FROM pc_in WHERE id = ?1";
 	sqlite3_stmt *st;
 	enum xu_code rc;
-	int x;
 
 	memset(r, 0, sizeof(*r));
 	*found = false;
@@ -580,19 +600,8 @@ enum xu_code eng_chan_in_get(struct eng_store *s,
 	if (rc != XU_OK)
 		return rc;
 	bind_id(st, 1, id);
-	x = sqlite3_step(st);
-	if (x == SQLITE_ROW) {
-		bool ok = in_row(st, r);
-
-		sqlite3_reset(st);
-		if (!ok)
-			return corrupt(err, "pc_in", "(by id)");
-		*found = true;
-		return XU_OK;
-	}
-	rc = x == SQLITE_DONE ? XU_OK : eng_store_fail(s, err, "reading pc_in");
-	sqlite3_reset(st);
-	return rc;
+	return one_row(s, st, in_row, r, found, "pc_in", "(by id)",
+		       "reading pc_in", err);
 }
 
 enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
@@ -657,9 +666,7 @@ enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
 	    "SELECT " IN_COLS " FROM pc_in WHERE account = ?1 ORDER BY id";
 	sqlite3_stmt *st;
 	void *arr = NULL;
-	size_t cap = 0;
 	enum xu_code rc;
-	int r;
 
 	*v = NULL;
 	*n = 0;
@@ -668,26 +675,8 @@ enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
 		return rc;
 	if (account)
 		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!grow(&arr, &cap, *n, sizeof(struct eng_chan_in))) {
-			rc = xu_fail(err, XU_ENOMEM, 0, "out of memory");
-			goto out;
-		}
-		if (!in_row(st, &((struct eng_chan_in *)arr)[*n])) {
-			rc = corrupt(err, "pc_in", "(all)");
-			goto out;
-		}
-		(*n)++;
-	}
-	if (r != SQLITE_DONE)
-		rc = eng_store_fail(s, err, "reading pc_in");
-out:
-	sqlite3_reset(st);
-	if (rc != XU_OK) {
-		free(arr);
-		*n = 0;
-		return rc;
-	}
+	rc = all_rows(s, st, in_row, sizeof(**v), &arr, n, "pc_in",
+		      "reading pc_in", err);
 	*v = arr;
-	return XU_OK;
+	return rc;
 }
