@@ -14,49 +14,18 @@
 #include <cmocka.h>
 
 #include "src/chanstore.h"
-
-static char dir[64];
-static char path[128];
+#include "tests/store/tempdb.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/xrpse-chanstore-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/xrpse.db", dir);
-	return 0;
+	return tdb_setup("chanstore");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct eng_store *open_ok(void)
-{
-	struct eng_store *s = NULL;
-	struct xu_err e;
-	if (eng_store_open(&s, path, &e) != XU_OK)
-		fail_msg("open: %s", e.msg);
-	return s;
-}
-
-static void begin(struct eng_store *s)
-{
-	struct xu_err e;
-	if (eng_store_begin(s, &e) != XU_OK)
-		fail_msg("begin: %s", e.msg);
-}
-
-static void commit(struct eng_store *s)
-{
-	struct xu_err e;
-	if (eng_store_commit(s, &e) != XU_OK)
-		fail_msg("commit: %s", e.msg);
+	return tdb_teardown();
 }
 
 static struct xl_drops d(uint64_t v)
@@ -168,7 +137,7 @@ static void in_equal(const struct eng_chan_in *a, const struct eng_chan_in *b)
 static void test_chanstore_out_roundtrip(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	struct eng_chan_out o, got, *all;
 	struct xu_err e;
 	size_t n;
@@ -178,12 +147,12 @@ static void test_chanstore_out_roundtrip(void **state)
 	assert_int_equal(eng_chan_out_get(s, "acct-out", &got, &found, &e),
 			 XU_OK);
 	assert_false(found);
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
-	commit(s);
+	tdb_commit(s);
 	eng_store_close(s);
 
-	s = open_ok();
+	s = tdb_open();
 	assert_int_equal(eng_chan_out_get(s, "acct-out", &got, &found, &e),
 			 XU_OK);
 	assert_true(found);
@@ -195,11 +164,11 @@ static void test_chanstore_out_roundtrip(void **state)
 	memset(o.ch.id, 0, sizeof(o.ch.id));
 	o.claim_siglen = 0;
 	memset(o.claim_sig, 0, sizeof(o.claim_sig));
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
 	snprintf(o.account, sizeof(o.account), "acct-out-2");
 	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
-	commit(s);
+	tdb_commit(s);
 	assert_int_equal(eng_chan_out_all(s, &all, &n, &e), XU_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(all[0].account, "acct-out");
@@ -211,7 +180,7 @@ static void test_chanstore_out_roundtrip(void **state)
 static void test_chanstore_in_roundtrip(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	struct eng_chan_in r, got, *all;
 	struct xu_err e;
 	size_t n;
@@ -220,12 +189,12 @@ static void test_chanstore_in_roundtrip(void **state)
 	sample_in(&r);
 	assert_int_equal(eng_chan_in_get(s, r.ch.id, &got, &found, &e), XU_OK);
 	assert_false(found);
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
-	commit(s);
+	tdb_commit(s);
 	eng_store_close(s);
 
-	s = open_ok();
+	s = tdb_open();
 	assert_int_equal(eng_chan_in_get(s, r.ch.id, &got, &found, &e), XU_OK);
 	assert_true(found);
 	in_equal(&r, &got);
@@ -236,9 +205,9 @@ static void test_chanstore_in_roundtrip(void **state)
 	r2.ch.has_view = false;
 	memset(r2.account, 0, sizeof(r2.account));
 	snprintf(r2.account, sizeof(r2.account), "other");
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_chan_in_put(s, &r2, &e), XU_OK);
-	commit(s);
+	tdb_commit(s);
 	assert_int_equal(eng_chan_in_all(s, NULL, &all, &n, &e), XU_OK);
 	assert_int_equal(n, 2);
 	free(all);
@@ -264,13 +233,13 @@ static void account(struct eng_store *s, const char *id)
 static void test_chanstore_peers_and_due(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	struct eng_chan_peer p, got, due[8];
 	struct xu_err e;
 	size_t n;
 	bool found;
 
-	begin(s);
+	tdb_begin(s);
 	account(s, "a1");
 	account(s, "a2");
 	account(s, "a3");
@@ -298,7 +267,7 @@ static void test_chanstore_peers_and_due(void **state)
 	p.hello_next_ms = 0;
 	p.hello_attempts = 7;
 	assert_int_equal(eng_chan_peer_put(s, &p, &e), XU_OK);
-	commit(s);
+	tdb_commit(s);
 
 	assert_int_equal(eng_chan_peer_get(s, "a3", &got, &found, &e), XU_OK);
 	assert_true(found);
@@ -320,9 +289,9 @@ static void test_chanstore_peers_and_due(void **state)
 	char miss[4][ENG_STORE_ACCOUNT_MAX + 1];
 	assert_int_equal(eng_chan_peer_missing(s, miss, 4, &n, &e), XU_OK);
 	assert_int_equal(n, 0);
-	begin(s);
+	tdb_begin(s);
 	account(s, "a5");
-	commit(s);
+	tdb_commit(s);
 	assert_int_equal(eng_chan_peer_missing(s, miss, 4, &n, &e), XU_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(miss[0], "a5");
@@ -332,7 +301,7 @@ static void test_chanstore_peers_and_due(void **state)
 static void test_chanstore_corrupt_rows(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	struct eng_chan_out o, got, *all;
 	struct eng_chan_in r, rgot;
 	struct eng_chan_peer p;
@@ -342,10 +311,10 @@ static void test_chanstore_corrupt_rows(void **state)
 
 	sample_out(&o);
 	sample_in(&r);
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
 	assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
-	commit(s);
+	tdb_commit(s);
 	sqlite3 *db = eng_store_db(s);
 	/* Amount above 10^17, state out of range, bad address, key type. */
 	assert_int_equal(sqlite3_exec(db,

@@ -15,58 +15,27 @@
 #include <cmocka.h>
 
 #include "src/store.h"
-
-static char dir[64];
-static char path[128];
+#include "tests/store/tempdb.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/xrpse-store-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/xrpse.db", dir);
-	return 0;
+	return tdb_setup("store");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static struct eng_store *open_ok(void)
-{
-	struct eng_store *s = NULL;
-	struct xu_err e;
-	if (eng_store_open(&s, path, &e) != XU_OK)
-		fail_msg("open: %s", e.msg);
-	return s;
-}
-
-static void begin(struct eng_store *s)
-{
-	struct xu_err e;
-	if (eng_store_begin(s, &e) != XU_OK)
-		fail_msg("begin: %s", e.msg);
-}
-
-static void commit(struct eng_store *s)
-{
-	struct xu_err e;
-	if (eng_store_commit(s, &e) != XU_OK)
-		fail_msg("commit: %s", e.msg);
+	return tdb_teardown();
 }
 
 static void account(struct eng_store *s, const char *id)
 {
 	bool created;
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_account_create(s, id, &created, NULL),
 			 XU_OK);
-	commit(s);
+	tdb_commit(s);
 }
 
 static struct eng_quantity Q(const char *digits, unsigned scale) {
@@ -83,10 +52,10 @@ settle(struct eng_store *s, const char *acc, const char *key,
        struct eng_settle_result *r, struct xu_err *e)
 {
 	struct eng_quantity q = Q(digits, scale);
-	begin(s);
+	tdb_begin(s);
 	enum xu_code rc = eng_store_settle(s, acc, key, &q, now, r, e);
 	if (rc == XU_OK)
-		commit(s);
+		tdb_commit(s);
 	else
 		eng_store_rollback(s);
 	return rc;
@@ -106,7 +75,7 @@ static int64_t pragma_int(struct eng_store *s, const char *sql)
 static void test_eng_store_open_migrate_reopen(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	assert_int_equal(eng_store_schema_version(s), 3);
 	assert_int_equal(pragma_int(s, "PRAGMA synchronous"), 2); /* FULL */
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
@@ -127,7 +96,7 @@ static void test_eng_store_open_migrate_reopen(void **state)
 	account(s, "alice");
 	eng_store_close(s);
 
-	s = open_ok();
+	s = tdb_open();
 	assert_int_equal(eng_store_schema_version(s), 3);
 	assert_int_equal(pragma_int(s, "SELECT version FROM schema_version"),
 			 3);
@@ -139,7 +108,7 @@ static void test_eng_store_open_migrate_reopen(void **state)
 static void test_eng_store_newer_schema_refused(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	assert_int_equal(sqlite3_exec(eng_store_db(s),
 				      "UPDATE schema_version SET version = 99",
 				      NULL, NULL, NULL),
@@ -147,11 +116,11 @@ static void test_eng_store_newer_schema_refused(void **state)
 	eng_store_close(s);
 	struct xu_err e;
 	s = NULL;
-	assert_int_equal(eng_store_open(&s, path, &e), XU_ESTORE);
+	assert_int_equal(eng_store_open(&s, tdb_path, &e), XU_ESTORE);
 	assert_null(s);
 	assert_non_null(strstr(e.msg, "newer"));
 	/* The lock was released by the failed open. */
-	assert_int_equal(eng_store_open(&s, path, &e), XU_ESTORE);
+	assert_int_equal(eng_store_open(&s, tdb_path, &e), XU_ESTORE);
 }
 
 static void test_eng_store_unwritable(void **state)
@@ -160,19 +129,19 @@ static void test_eng_store_unwritable(void **state)
 	struct eng_store *s = NULL;
 	struct xu_err e;
 	char p[160];
-	snprintf(p, sizeof(p), "%s/no/such/dir/x.db", dir);
+	snprintf(p, sizeof(p), "%s/no/such/dir/x.db", tdb_dir);
 	assert_int_equal(eng_store_open(&s, p, &e), XU_EIO);
 	assert_non_null(strstr(e.msg, "no/such/dir"));
 	if (geteuid() != 0) {
 		char ro[96];
-		snprintf(ro, sizeof(ro), "%s/ro", dir);
+		snprintf(ro, sizeof(ro), "%s/ro", tdb_dir);
 		assert_int_equal(mkdir(ro, 0500), 0);
 		snprintf(p, sizeof(p), "%s/x.db", ro);
 		assert_int_equal(eng_store_open(&s, p, &e), XU_EIO);
 		chmod(ro, 0700);
 	}
 	/* A file that is not a database. */
-	snprintf(p, sizeof(p), "%s/junk.db", dir);
+	snprintf(p, sizeof(p), "%s/junk.db", tdb_dir);
 	FILE *f = fopen(p, "w");
 	assert_non_null(f);
 	fputs("this is not an sqlite database, not at all, no no no.....\n"
@@ -186,14 +155,14 @@ static void test_eng_store_unwritable(void **state)
 static void test_eng_store_lock(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	fflush(NULL);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct eng_store *t = NULL;
 		struct xu_err e;
-		enum xu_code rc = eng_store_open(&t, path, &e);
+		enum xu_code rc = eng_store_open(&t, tdb_path, &e);
 		char want[64];
 		snprintf(want, sizeof(want),
 			 "in use by another xrpse (pid %ld)", (long)getppid());
@@ -212,7 +181,7 @@ static void test_eng_store_lock(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct eng_store *t = NULL;
-		enum xu_code rc = eng_store_open(&t, path, NULL);
+		enum xu_code rc = eng_store_open(&t, tdb_path, NULL);
 		eng_store_close(t);
 		_exit(rc == XU_OK ? 0 : 1);
 	}
@@ -224,10 +193,10 @@ static void test_eng_store_lock(void **state)
 static void test_eng_store_accounts(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	bool created = false;
 	struct xu_err e;
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_account_create(s, "bob", &created, &e),
 			 XU_OK);
 	assert_true(created);
@@ -236,7 +205,7 @@ static void test_eng_store_accounts(void **state)
 	assert_false(created);
 	assert_int_equal(eng_store_account_create(s, "", &created, &e),
 			 XU_EINVAL);
-	commit(s);
+	tdb_commit(s);
 	assert_true(eng_store_account_exists(s, "bob"));
 	assert_false(eng_store_account_exists(s, "ghost"));
 	assert_false(eng_store_account_exists(s, ""));
@@ -245,23 +214,23 @@ static void test_eng_store_accounts(void **state)
 	struct eng_settle_result r;
 	assert_int_equal(settle(s, "bob", "k-bob", "5", 6, 1000, &r, &e),
 			 XU_OK);
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_account_delete(s, "bob", &e), XU_OK);
 	assert_int_equal(eng_store_account_delete(s, "bob", &e), XU_ENOTFOUND);
 	assert_int_equal(eng_store_account_delete(s, "ghost", &e),
 			 XU_ENOTFOUND);
-	commit(s);
+	tdb_commit(s);
 	assert_false(eng_store_account_exists(s, "bob"));
 	assert_int_equal(settle(s, "bob", "k-bob2", "5", 6, 1000, &r, &e),
 			 XU_ENOTFOUND);
 	struct xl_drops owed;
 	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
 	assert_int_equal(xl_drops_u64(owed), 5);
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_account_create(s, "bob", &created, &e),
 			 XU_OK);
 	assert_true(created);
-	commit(s);
+	tdb_commit(s);
 	assert_true(eng_store_account_exists(s, "bob"));
 	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
 	assert_int_equal(xl_drops_u64(owed), 5);
@@ -273,16 +242,16 @@ static void test_eng_store_accounts(void **state)
 			 XU_OK);
 	assert_int_equal(eng_store_leftover_get(s, "bob", &left, &e), XU_OK);
 	assert_string_equal(left.digits, "1");
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_account_delete(s, "bob", &e), XU_OK);
-	commit(s);
+	tdb_commit(s);
 	assert_int_equal(eng_store_leftover_get(s, "bob", &left, &e), XU_OK);
 	assert_true(eng_quantity_is_zero(&left));
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_account_create(s, "bob", &created, &e),
 			 XU_OK);
 	assert_true(created);
-	commit(s);
+	tdb_commit(s);
 	assert_int_equal(settle(s, "bob", "k-bob4", "999", 9, 1000, &r, &e),
 			 XU_OK);
 	assert_true(xl_drops_is_zero(r.drops));
@@ -291,14 +260,14 @@ static void test_eng_store_accounts(void **state)
 	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
 	assert_int_equal(xl_drops_u64(owed), 5);
 	/* A rolled-back delete keeps the leftover. */
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_account_delete(s, "bob", &e), XU_OK);
 	eng_store_rollback(s);
 	assert_int_equal(eng_store_leftover_get(s, "bob", &left, &e), XU_OK);
 	assert_string_equal(left.digits, "999");
 
 	/* A rolled-back creation leaves nothing. */
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_account_create(s, "carol", &created, &e),
 			 XU_OK);
 	eng_store_rollback(s);
@@ -309,7 +278,7 @@ static void test_eng_store_accounts(void **state)
 static void test_eng_store_idempotency(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	struct eng_settle_result r;
 	struct xu_err e;
 	struct xl_drops owed;
@@ -374,7 +343,7 @@ static void test_eng_store_idempotency(void **state)
 	assert_int_equal(settle(s, "bob", "k3", "100000000000", 0, t0, &r, &e),
 			 XU_OK);
 	assert_int_equal(r.kind, ENG_SETTLE_REPLAY);
-	begin(s);
+	tdb_begin(s);
 	struct xl_drops all, one;
 	assert_true(xl_drops_from_u64(&all, XL_DROPS_MAX));
 	assert_true(xl_drops_from_u64(&one, 1));
@@ -386,7 +355,7 @@ static void test_eng_store_idempotency(void **state)
 	assert_true(xl_drops_from_u64(&all, XL_DROPS_MAX - 1));
 	assert_int_equal(eng_store_owed_sub(s, "bob", all, &e), XU_OK);
 	assert_int_equal(eng_store_owed_sub(s, "ghost", all, &e), XU_ENOTFOUND);
-	commit(s);
+	tdb_commit(s);
 	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
 	assert_true(xl_drops_is_zero(owed));
 
@@ -400,7 +369,7 @@ static void test_eng_store_idempotency(void **state)
 
 	/* A rolled-back settlement leaves no record. */
 	struct eng_quantity q = Q("7", 6);
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_settle(s, "bob", "k6", &q, t0, &r, &e),
 			 XU_OK);
 	eng_store_rollback(s);
@@ -420,10 +389,10 @@ static void test_eng_store_idempotency(void **state)
 	    settle(s, "alice", "k1", "1234567", 9, t0 + ttl + 2, &r, &e),
 	    XU_OK);
 	assert_int_equal(r.kind, ENG_SETTLE_REPLAY);
-	begin(s);
+	tdb_begin(s);
 	assert_int_equal(eng_store_idem_gc(s, t0 + 3 * ttl, ttl, &n, &e),
 			 XU_OK);
-	commit(s);
+	tdb_commit(s);
 	assert_int_equal(n, 1);
 	/* Forgotten: the same key is new again. */
 	assert_int_equal(settle(s, "alice", "k1", "1", 0, t0 + 3 * ttl, &r, &e),
@@ -435,7 +404,7 @@ static void test_eng_store_idempotency(void **state)
 static void test_eng_store_leftovers_reopen(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	struct eng_settle_result r;
 	struct eng_quantity left;
 	struct xl_drops owed;
@@ -449,7 +418,7 @@ static void test_eng_store_leftovers_reopen(void **state)
 	assert_int_equal(r.leftover.scale, 9);
 	eng_store_close(s);
 
-	s = open_ok();
+	s = tdb_open();
 	assert_int_equal(eng_store_leftover_get(s, "alice", &left, &e), XU_OK);
 	assert_string_equal(left.digits, "567");
 	assert_int_equal(left.scale, 9);
@@ -466,7 +435,7 @@ static void test_eng_store_leftovers_reopen(void **state)
 	assert_int_equal(settle(s, "dave", "d1", "999", 9, 1, &r, &e), XU_OK);
 	assert_true(xl_drops_is_zero(r.drops));
 	eng_store_close(s);
-	s = open_ok();
+	s = tdb_open();
 	assert_int_equal(settle(s, "dave", "d2", "1", 9, 1, &r, &e), XU_OK);
 	assert_int_equal(xl_drops_u64(r.drops), 1);
 	assert_true(eng_quantity_is_zero(&r.leftover));
@@ -476,7 +445,7 @@ static void test_eng_store_leftovers_reopen(void **state)
 				&r, &e),
 			 XU_OK);
 	eng_store_close(s);
-	s = open_ok();
+	s = tdb_open();
 	assert_int_equal(eng_store_leftover_get(s, "dave", &left, &e), XU_OK);
 	assert_string_equal(left.digits,
 			    "2387493254398563574732428183413479237");
@@ -503,7 +472,7 @@ static bool collect(void *arg, const char *account, struct xl_drops owed)
 static void test_eng_store_owed_each(void **state)
 {
 	(void)state;
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	struct eng_settle_result r;
 	struct xu_err e;
 	account(s, "zed");
@@ -529,7 +498,7 @@ static void test_eng_store_prepare_cache(void **state)
 {
 	(void)state;
 	static const char sql[] = "SELECT ?1 + 1";
-	struct eng_store *s = open_ok();
+	struct eng_store *s = tdb_open();
 	sqlite3_stmt *a, *b;
 	assert_int_equal(eng_store_prepare(s, sql, &a, NULL), XU_OK);
 	sqlite3_bind_int(a, 1, 41);
@@ -551,7 +520,7 @@ static void test_eng_store_prepare_cache(void **state)
 	    sqlite3_prepare_v2(eng_store_db(s), "SELECT 1", -1, &forgot, NULL),
 	    SQLITE_OK);
 	eng_store_close(s);
-	s = open_ok();
+	s = tdb_open();
 	eng_store_close(s);
 }
 
