@@ -179,6 +179,24 @@ static enum xu_code one_row(struct eng_store *s, sqlite3_stmt *st,
 	return rc;
 }
 
+/* The row of `account` (sql selects by ?1 = account), as one_row. */
+static enum xu_code by_account(struct eng_store *s, const char *sql,
+			       const char *account,
+			       bool (*row)(sqlite3_stmt *, void *), void *out,
+			       bool *found, const char *table,
+			       const char *reading, struct xu_err *err)
+{
+	sqlite3_stmt *st;
+	enum xu_code rc;
+
+	*found = false;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	return one_row(s, st, row, out, found, table, account, reading, err);
+}
+
 /* ---- pc_peers -------------------------------------------------------- */
 
 #define PEER_COLS                                                              \
@@ -213,17 +231,10 @@ enum xu_code eng_chan_peer_get(struct eng_store *s, const char *account,
 {
 	static const char sql[] =
 	    "SELECT " PEER_COLS " FROM pc_peers WHERE account = ?1";
-	sqlite3_stmt *st;
-	enum xu_code rc;
 
 	memset(p, 0, sizeof(*p));
-	*found = false;
-	rc = eng_store_prepare(s, sql, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	return one_row(s, st, peer_row, p, found, "pc_peers", account,
-		       "reading pc_peers", err);
+	return by_account(s, sql, account, peer_row, p, found, "pc_peers",
+			  "reading pc_peers", err);
 }
 
 enum xu_code eng_chan_peer_put(struct eng_store *s,
@@ -385,17 +396,10 @@ enum xu_code eng_chan_out_get(struct eng_store *s, const char *account,
 {
 	static const char sql[] =
 	    "SELECT " OUT_COLS " FROM pc_out WHERE account = ?1";
-	sqlite3_stmt *st;
-	enum xu_code rc;
 
 	memset(o, 0, sizeof(*o));
-	*found = false;
-	rc = eng_store_prepare(s, sql, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	return one_row(s, st, out_row, o, found, "pc_out", account,
-		       "reading pc_out", err);
+	return by_account(s, sql, account, out_row, o, found, "pc_out",
+			  "reading pc_out", err);
 }
 
 enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
