@@ -110,13 +110,13 @@ static int claim_sign(int argc, char **argv)
 	struct eng_args a;
 	struct xu_err e;
 	struct cr_keypair kp;
-	enum cr_key_type kt = 0;
 	uint8_t chan[CR_CHANNEL_ID_BYTES], sig[CR_SIG_MAX_BYTES];
 	uint64_t drops;
 	size_t siglen;
-	char seed[128], sighex[2 * CR_SIG_MAX_BYTES + 1];
+	char sighex[2 * CR_SIG_MAX_BYTES + 1];
 	char pub[2 * CR_PUBKEY_BYTES + 1];
 	enum xu_code rc;
+	int x;
 
 	if (eng_args_parse(&a, sign_opts, N_SIGN_OPTS, 0, argc, argv, &e) !=
 	    XU_OK)
@@ -125,25 +125,16 @@ static int claim_sign(int argc, char **argv)
 		sign_usage(stdout);
 		return ENG_EXIT_OK;
 	}
-	const char *kts = eng_args_get(&a, "key-type");
-	if (kts && !cr_key_type_parse(&kt, kts))
-		return usage_error("sign",
-				   "--key-type must be ed25519 or secp256k1");
 	if (channel_amount(&a, chan, &drops, &e) != XU_OK)
 		return usage_error("sign", e.msg);
-	if (cr_init(&e) != XU_OK) {
+	x = eng_cli_keypair(&a, &kp, &e);
+	if (x == ENG_EXIT_USAGE)
+		return usage_error("sign", e.msg);
+	if (x != ENG_EXIT_OK) {
 		fprintf(stderr, "xrpse claim sign: %s\n", e.msg);
-		return ENG_EXIT_FAIL;
+		return x;
 	}
-	if (eng_args_secret(&a, "seed", "seed-file", seed, sizeof(seed), &e) !=
-	    XU_OK)
-		return usage_error("sign", e.msg);
-	rc = cr_keypair_from_seed_text(&kp, seed, (int)kt, &e);
-	sodium_memzero(seed, sizeof(seed));
-	if (rc != XU_OK && xu_code_is_input(rc))
-		return usage_error("sign", e.msg);
-	if (rc == XU_OK)
-		rc = cr_claim_sign(sig, &siglen, &kp, chan, drops, &e);
+	rc = cr_claim_sign(sig, &siglen, &kp, chan, drops, &e);
 	if (rc != XU_OK) {
 		cr_keypair_clear(&kp);
 		fprintf(stderr, "xrpse claim sign: %s\n", e.msg);

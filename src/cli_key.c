@@ -47,9 +47,9 @@ static int key_info(int argc, char **argv)
 	struct xu_err e;
 	struct cr_keypair kp;
 	struct cr_account_id id;
-	enum cr_key_type kt = 0;
-	char seed[128], addr[CR_ADDRESS_STRLEN], pub[2 * CR_PUBKEY_BYTES + 1];
-	enum xu_code rc;
+	enum cr_key_type kt;
+	char addr[CR_ADDRESS_STRLEN], pub[2 * CR_PUBKEY_BYTES + 1];
+	int x;
 
 	if (eng_args_parse(&a, info_opts, N_INFO_OPTS, 0, argc, argv, &e) !=
 	    XU_OK)
@@ -58,24 +58,12 @@ static int key_info(int argc, char **argv)
 		usage(stdout);
 		return ENG_EXIT_OK;
 	}
-	const char *kts = eng_args_get(&a, "key-type");
-	if (kts && !cr_key_type_parse(&kt, kts))
-		return usage_error("--key-type must be ed25519 or secp256k1");
-	if (cr_init(&e) != XU_OK) {
-		fprintf(stderr, "xrpse key: %s\n", e.msg);
-		return ENG_EXIT_FAIL;
-	}
-	/* A missing or unreadable seed file is a bad argument too. */
-	if (eng_args_secret(&a, "seed", "seed-file", seed, sizeof(seed), &e) !=
-	    XU_OK)
+	x = eng_cli_keypair(&a, &kp, &e);
+	if (x == ENG_EXIT_USAGE)
 		return usage_error(e.msg);
-	rc = cr_keypair_from_seed_text(&kp, seed, (int)kt, &e);
-	sodium_memzero(seed, sizeof(seed));
-	if (rc != XU_OK && xu_code_is_input(rc))
-		return usage_error(e.msg);
-	if (rc != XU_OK) {
+	if (x != ENG_EXIT_OK) {
 		fprintf(stderr, "xrpse key: %s\n", e.msg);
-		return ENG_EXIT_FAIL;
+		return x;
 	}
 
 	cr_account_id_of(&id, &kp.pub);

@@ -59,10 +59,9 @@ static int tx_sign(int argc, char **argv)
 	struct eng_args a;
 	struct xu_err e;
 	struct cr_keypair kp;
-	enum cr_key_type kt = 0;
 	json_error_t je;
-	char seed[128];
 	enum xu_code rc;
+	int x;
 
 	if (eng_args_parse(&a, sign_opts, N_SIGN_OPTS, 0, argc, argv, &e))
 		return usage_error(e.msg);
@@ -70,9 +69,6 @@ static int tx_sign(int argc, char **argv)
 		usage(stdout);
 		return ENG_EXIT_OK;
 	}
-	const char *kts = eng_args_get(&a, "key-type");
-	if (kts && !cr_key_type_parse(&kt, kts))
-		return usage_error("--key-type must be ed25519 or secp256k1");
 	const char *txs;
 	if (eng_args_require(&a, "tx", &txs, &e))
 		return usage_error(e.msg);
@@ -87,23 +83,13 @@ static int tx_sign(int argc, char **argv)
 		json_decref(tx);
 		return usage_error("--tx must be a JSON object");
 	}
-	if (cr_init(&e)) {
+	x = eng_cli_keypair(&a, &kp, &e);
+	if (x != ENG_EXIT_OK) {
 		json_decref(tx);
-		fprintf(stderr, "xrpse tx: %s\n", e.msg);
-		return ENG_EXIT_FAIL;
-	}
-	if (eng_args_secret(&a, "seed", "seed-file", seed, sizeof(seed), &e)) {
-		json_decref(tx);
-		return usage_error(e.msg);
-	}
-	rc = cr_keypair_from_seed_text(&kp, seed, (int)kt, &e);
-	sodium_memzero(seed, sizeof(seed));
-	if (rc) {
-		json_decref(tx);
-		if (xu_code_is_input(rc))
+		if (x == ENG_EXIT_USAGE)
 			return usage_error(e.msg);
 		fprintf(stderr, "xrpse tx: %s\n", e.msg);
-		return ENG_EXIT_FAIL;
+		return x;
 	}
 
 	struct xl_signed_tx *st = malloc(sizeof(*st));

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/sign.h"
+#include "src/cli.h"
+
 static bool is_help(const char *s)
 {
 	return !strcmp(s, "--help") || !strcmp(s, "-h");
@@ -253,4 +256,30 @@ int eng_cli_print_json(const char *cmd, json_t *obj, int status)
 	printf("%s\n", s);
 	free(s);
 	return fflush(stdout) == 0 ? status : 1;
+}
+
+int eng_cli_keypair(const struct eng_args *a, struct cr_keypair *kp,
+		    struct xu_err *err)
+{
+	const char *kts = eng_args_get(a, "key-type");
+	enum cr_key_type kt = 0;
+	char seed[128];
+	enum xu_code rc;
+
+	if (kts && !cr_key_type_parse(&kt, kts)) {
+		xu_fail(err, XU_EINVAL, 0,
+			"--key-type must be ed25519 or secp256k1");
+		return ENG_EXIT_USAGE;
+	}
+	if (cr_init(err) != XU_OK)
+		return ENG_EXIT_FAIL;
+	/* A missing or unreadable seed file is a bad argument too. */
+	if (eng_args_secret(a, "seed", "seed-file", seed, sizeof(seed), err) !=
+	    XU_OK)
+		return ENG_EXIT_USAGE;
+	rc = cr_keypair_from_seed_text(kp, seed, (int)kt, err);
+	sodium_memzero(seed, sizeof(seed));
+	if (rc == XU_OK)
+		return ENG_EXIT_OK;
+	return xu_code_is_input(rc) ? ENG_EXIT_USAGE : ENG_EXIT_FAIL;
 }

@@ -24,6 +24,7 @@
 
 #include <jansson.h>
 
+#include "crypto/keys.h"
 #include "src/util/err.h"
 
 /* Most options one table may have, and most positional arguments. */
@@ -85,6 +86,16 @@ enum xu_code eng_args_require(const struct eng_args *a, const char *name,
 enum xu_code eng_args_secret(const struct eng_args *a, const char *name,
 			     const char *file_name, char *buf, size_t cap,
 			     struct xu_err *err) XU_WARN_UNUSED;
+
+/* The key pair of a command's --seed / --seed-file and --key-type options
+ * (already parsed into a).  Returns ENG_EXIT_OK with *kp filled (the
+ * caller wipes it with cr_keypair_clear); ENG_EXIT_USAGE for a bad
+ * argument (a key type other than ed25519/secp256k1, no seed or two, an
+ * unreadable seed file, a malformed seed); ENG_EXIT_FAIL when the crypto
+ * libraries cannot start or the key cannot be derived.  err says why and
+ * never contains the seed, whose text is wiped before this returns. */
+int eng_cli_keypair(const struct eng_args *a, struct cr_keypair *kp,
+		    struct xu_err *err);
 
 /* Writes one line per option ("  --seed SEED   family seed ...") to f. */
 void eng_args_print_help(FILE *f, const struct eng_opt *opts, size_t nopts);
