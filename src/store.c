@@ -144,6 +144,7 @@ struct eng_store {
 	sqlite3 *db;
 	int lock_fd;
 	bool in_tx;
+	bool relaxed; /* the open transaction commits with synchronous=NORMAL */
 	int version;
 	struct stmt_slot *slots;
 	size_t nslots, capslots;
@@ -420,6 +421,47 @@ enum xu_code eng_store_begin(struct eng_store *s, struct xu_err *err)
 	return rc;
 }
 
+/* A relaxed transaction commits with synchronous=NORMAL: its WAL frames
+ * are written (a killed process loses nothing) but not fsynced (a power
+ * cut may lose them); the WAL keeps the order, so the next FULL commit
+ * makes them durable too.  synchronous goes back to FULL before anything
+ * else runs; a store that cannot do that must not acknowledge another
+ * request, so it aborts. */
+static const char SQL_SYNC_NORMAL[] = "PRAGMA synchronous=NORMAL";
+static const char SQL_SYNC_FULL[] = "PRAGMA synchronous=FULL";
+
+static void sync_full_again(struct eng_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	struct xu_err e;
+
+	if (!s->relaxed)
+		return;
+	s->relaxed = false;
+	if (eng_store_prepare(s, SQL_SYNC_FULL, &st, &e) != XU_OK ||
+	    step_done(s, st, "restoring synchronous=FULL", &e) != XU_OK) {
+		xu_broken("store", "cannot restore synchronous=FULL: %s",
+			  e.msg);
+		abort();
+	}
+}
+
+enum xu_code eng_store_begin_relaxed(struct eng_store *s, struct xu_err *err)
+{
+	XU_ASSERT(!s->in_tx);
+	sqlite3_stmt *st = NULL;
+	enum xu_code rc = eng_store_prepare(s, SQL_SYNC_NORMAL, &st, err);
+	if (rc == XU_OK)
+		rc = step_done(s, st, "relaxing synchronous", err);
+	if (rc != XU_OK)
+		return rc;
+	s->relaxed = true;
+	rc = eng_store_begin(s, err);
+	if (rc != XU_OK)
+		sync_full_again(s);
+	return rc;
+}
+
 enum xu_code eng_store_commit(struct eng_store *s, struct xu_err *err)
 {
 	XU_ASSERT(s->in_tx);
@@ -432,6 +474,7 @@ enum xu_code eng_store_commit(struct eng_store *s, struct xu_err *err)
 		return rc;
 	}
 	s->in_tx = false;
+	sync_full_again(s);
 	return XU_OK;
 }
 
@@ -440,13 +483,14 @@ void eng_store_rollback(struct eng_store *s)
 	if (!s->in_tx)
 		return;
 	s->in_tx = false;
-	if (sqlite3_get_autocommit(s->db))
-		return; /* SQLite already rolled back */
-	sqlite3_stmt *st = NULL;
-	struct xu_err e;
-	if (eng_store_prepare(s, SQL_ROLLBACK, &st, &e) != XU_OK ||
-	    step_done(s, st, "rollback", &e) != XU_OK)
-		xu_broken("store", "%s", e.msg);
+	if (!sqlite3_get_autocommit(s->db)) { /* else SQLite rolled back */
+		sqlite3_stmt *st = NULL;
+		struct xu_err e;
+		if (eng_store_prepare(s, SQL_ROLLBACK, &st, &e) != XU_OK ||
+		    step_done(s, st, "rollback", &e) != XU_OK)
+			xu_broken("store", "%s", e.msg);
+	}
+	sync_full_again(s);
 }
 
 bool eng_store_in_tx(struct eng_store *s)

@@ -82,6 +82,13 @@ enum xu_code eng_store_begin(struct eng_store *s,
  * acknowledged. */
 enum xu_code eng_store_commit(struct eng_store *s,
 			      struct xu_err *err) XU_WARN_UNUSED;
+/* Like eng_store_begin, for a transaction whose loss to a power cut is
+ * harmless (bookkeeping that is redone, or a message sent again): its
+ * commit writes the WAL without waiting for the disk (synchronous=NORMAL,
+ * restored to FULL at commit or rollback; a store that cannot restore it
+ * aborts).  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_store_begin_relaxed(struct eng_store *s,
+				     struct xu_err *err) XU_WARN_UNUSED;
 /* Rolls back the open transaction (no-op when none is open). */
 void eng_store_rollback(struct eng_store *s);
 /* True while a transaction is open. */
