@@ -104,53 +104,24 @@ static enum xu_code step_done(struct eng_store *s, sqlite3_stmt *st,
 	return rc;
 }
 
-/* The outbox's own bookkeeping (a row handed to the worker, a row's
- * result) may be lost by a crash without harm: the row is then sent again,
- * byte for byte with the same Idempotency-Key, which the connector answers
- * as a duplicate.  So when the outbox opens the transaction itself, it
- * commits with synchronous=NORMAL: the WAL frames are written (a killed
- * process loses nothing) but not fsynced (a power cut may lose them), and
- * the loop thread does not wait for the disk twice more per call.  The
- * WAL keeps the order: the next FULL commit makes them durable too.  Inside
- * a caller's transaction nothing changes (the caller's commit decides).
- * synchronous goes back to FULL before anything else runs; a store that
- * cannot do that must not acknowledge another request, so it aborts. */
-static const char SQL_SYNC_NORMAL[] = "PRAGMA synchronous=NORMAL";
-static const char SQL_SYNC_FULL[] = "PRAGMA synchronous=FULL";
-
+/* The outbox's own bookkeeping (a row's result, older claims closed) may
+ * be lost by a crash without harm: the row is then sent again, byte for
+ * byte with the same Idempotency-Key, which the connector answers as a
+ * duplicate.  So when the outbox opens the transaction itself, it is a
+ * relaxed one (eng_store_begin_relaxed: no fsync), and the loop thread
+ * does not wait for the disk twice more per call.  Inside a caller's
+ * transaction nothing changes (the caller's commit decides). */
 static enum xu_code relaxed_enter(struct eng_store *s, bool *own,
 				  struct xu_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	enum xu_code rc;
-
 	*own = !eng_store_in_tx(s);
-	if (!*own)
-		return XU_OK;
-	rc = eng_store_prepare(s, SQL_SYNC_NORMAL, &st, err);
-	if (rc == XU_OK)
-		rc = step_done(s, st, "relaxing synchronous", err);
-	if (rc == XU_OK)
-		rc = eng_store_begin(s, err);
-	return rc;
+	return *own ? eng_store_begin_relaxed(s, err) : XU_OK;
 }
 
 static enum xu_code relaxed_leave(struct eng_store *s, bool own,
 				  enum xu_code rc, struct xu_err *err)
 {
-	sqlite3_stmt *st = NULL;
-	struct xu_err e;
-
-	if (!own)
-		return rc;
-	rc = tx_leave(s, own, rc, err);
-	if (eng_store_prepare(s, SQL_SYNC_FULL, &st, &e) != XU_OK ||
-	    step_done(s, st, "restoring synchronous=FULL", &e) != XU_OK) {
-		xu_broken("outbox", "cannot restore synchronous=FULL: %s",
-			  e.msg);
-		abort();
-	}
-	return rc;
+	return tx_leave(s, own, rc, err);
 }
 
 static const char SQL_RESET_INFLIGHT[] =
@@ -807,7 +778,12 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 			   "in %lld ms",
 			   kind, (long long)id, account, (long long)attempts,
 			   errtxt, (long long)(next - now));
-		return;
+		/* The sender of a latest-wins message learns of the failure
+		 * too: a newer message of its may go at once. */
+		if (!has_tag || !ob->cfg.latest_wins_tag ||
+		    strcmp(tag, ob->cfg.latest_wins_tag) != 0)
+			return;
+		break;
 	case PARKED:
 		/* An undelivered credit is money the connector has not
 		 * counted: an operator must look.  A message's sender (the

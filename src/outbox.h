@@ -76,7 +76,9 @@ void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg);
 
 /* Called on the loop thread after a row reached a final state: delivered
  * (status 2xx, reply = the response body, may be empty) or parked (status
- * 4xx).  tag is NULL for credits.  All pointers borrowed. */
+ * 4xx); for a latest-wins row also after an attempt that failed and will
+ * be retried (status 5xx or other, or 0 when there was no HTTP answer).
+ * tag is NULL for credits.  All pointers borrowed. */
 typedef void (*eng_outbox_reply_fn)(void *arg, enum eng_outbox_kind kind,
 				    int64_t id, const char *tag,
 				    const char *account, int status,

@@ -791,6 +791,13 @@ static void test_eng_outbox_latest_wins_backoff(void **state)
 	int64_t c1 = message(f, "alice", "c1", "claim");
 	attempt(f);
 	assert_int_equal(get_row(f, c1).next_ms, fake_now + 50);
+	/* The failed attempt is reported to the claim's sender (a newer
+	 * claim of its may go at once); the row itself is retried. */
+	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(f->rep.id, c1);
+	assert_int_equal(f->rep.status, 503);
+	assert_string_equal(get_row(f, c1).state, "pending");
+
 	/* An older row made due by hand: still only the newest counts. */
 	sqlite3_stmt *ins;
 	assert_int_equal(
@@ -829,6 +836,22 @@ static void test_eng_outbox_latest_wins_backoff(void **state)
 	(void)k;
 }
 
+/* Other messages are reported in their final state only. */
+static void test_eng_outbox_retry_not_reported(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	int64_t h1 = message(f, "carol", "h1", "hello");
+	attempt(f);
+	assert_int_equal(f->rep.n, 0);
+	assert_string_equal(get_row(f, h1).state, "pending");
+	fake_now += 50;
+	attempt(f); /* h1 again: default 201 */
+	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(f->rep.id, h1);
+	assert_int_equal(f->rep.status, 201);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -846,6 +869,7 @@ int main(void)
 	    T(test_eng_outbox_relaxed_commits),
 	    T(test_eng_outbox_latest_wins),
 	    T(test_eng_outbox_latest_wins_backoff),
+	    T(test_eng_outbox_retry_not_reported),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
