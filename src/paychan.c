@@ -96,7 +96,12 @@ struct lookup {
 struct acct {
 	struct acct *next;
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
-	int64_t claim_sent_ms;	   /* last claim message enqueued */
+	int64_t claim_sent_ms; /* last claim message enqueued */
+	/* A claim message of ours is with the outbox, unanswered: a newer
+	 * claim waits for its answer (claim_due) and then goes alone,
+	 * carrying every settlement since (claims are cumulative). */
+	bool claim_out;
+	bool claim_due;
 	struct xl_drops peer_best; /* best the peer acknowledged */
 	/* last_claim: 0 not asked in this process, ASK_PENDING with the
 	 * outbox, else when the last unusable answer came. */
@@ -233,12 +238,26 @@ static void hello_of(struct eng_paychan *pc, struct pc_msg *m,
 	}
 }
 
+/* Queues o's latest claim (o->claim_amount) for the peer, signing it
+ * first when the record holds no signature for it (claim signatures are
+ * deterministic: signing late or twice gives the same bytes). */
 static enum xu_code send_claim(struct eng_paychan *pc, struct eng_chan_out *o,
 			       struct xu_err *err)
 {
 	struct pc_msg m;
 	struct acct *a;
+	enum xu_code rc;
 
+	if (o->claim_siglen == 0) {
+		rc =
+		    cr_claim_sign(o->claim_sig, &o->claim_siglen, pc->kp,
+				  o->ch.id, xl_drops_u64(o->claim_amount), err);
+		if (rc != XU_OK)
+			return xu_fail(err, XU_EINTERNAL, 0,
+				       "signing a claim: %s",
+				       err ? err->msg : "");
+		pc->stats.claims_signed++;
+	}
 	memset(&m, 0, sizeof(m));
 	m.type = PC_MSG_CLAIM;
 	memcpy(m.u.claim.channel, o->ch.id, CR_CHANNEL_ID_BYTES);
@@ -247,10 +266,37 @@ static enum xu_code send_claim(struct eng_paychan *pc, struct eng_chan_out *o,
 	m.u.claim.siglen = o->claim_siglen;
 	m.u.claim.has_pubkey = true;
 	memcpy(m.u.claim.pubkey, pc->kp->pub.b, CR_PUBKEY_BYTES);
+	rc = send_msg(pc, o->account, &m, "claim", err);
 	a = acct_of(pc, o->account);
-	if (a)
+	if (rc == XU_OK && a) {
 		a->claim_sent_ms = eng_wall_ms();
-	return send_msg(pc, o->account, &m, "claim", err);
+		a->claim_out = true;
+		a->claim_due = false;
+	}
+	return rc;
+}
+
+/* A new claim (o->claim_amount, already in the record that is about to
+ * be persisted): queued at once, or, while an earlier claim is with the
+ * outbox unanswered, left for on_claim_answer to sign and send then.
+ * Under load one claim per round trip then carries every settlement
+ * since the last, and the claims nobody would see are never signed nor
+ * written.  A crash meanwhile loses nothing: the amount is in the record,
+ * and a restart sends the record's claim (after asking the peer what it
+ * holds). */
+static enum xu_code send_or_defer_claim(struct eng_paychan *pc,
+					struct eng_chan_out *o,
+					struct xu_err *err)
+{
+	struct acct *a = acct_of(pc, o->account);
+
+	o->claim_siglen = 0;
+	memset(o->claim_sig, 0, sizeof(o->claim_sig));
+	if (a && a->claim_out) {
+		a->claim_due = true;
+		return XU_OK;
+	}
+	return send_claim(pc, o, err);
 }
 
 static enum xu_code send_channel_msg(struct eng_paychan *pc,
@@ -829,13 +875,8 @@ static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 				  f->channel);
 			break;
 		case PC_FX_SIGN_AND_SEND_CLAIM:
-			rc = cr_claim_sign(o->claim_sig, &o->claim_siglen,
-					   pc->kp, f->channel,
-					   xl_drops_u64(f->amount), err);
-			if (rc != XU_OK)
-				return xu_fail(err, XU_EINTERNAL, 0,
-					       "signing a claim: %s",
-					       err ? err->msg : "");
+			XU_ASSERT(
+			    !memcmp(f->channel, o->ch.id, CR_CHANNEL_ID_BYTES));
 			{
 				struct xl_drops paid;
 
@@ -845,8 +886,7 @@ static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 					    xl_drops_u64(paid);
 			}
 			o->claim_amount = f->amount;
-			pc->stats.claims_signed++;
-			rc = send_claim(pc, o, err);
+			rc = send_or_defer_claim(pc, o, err);
 			if (rc != XU_OK)
 				return rc;
 			break;
@@ -1683,6 +1723,30 @@ done:
 	tx_end(pc, rc, &err, "recording a last_claim answer");
 }
 
+/* The claim that waited for the answer to the previous one (claim_due):
+ * signed and queued now, in a relaxed transaction (losing the queued
+ * message to a power cut is harmless: the amount is in the record). */
+static void send_due_claim(struct eng_paychan *pc, const char *account)
+{
+	struct eng_chan_out o;
+	struct xu_err err = {0};
+	bool have;
+	enum xu_code rc;
+
+	if (eng_store_begin_relaxed(pc->st, &err) != XU_OK) {
+		xu_broken(SUB, "sending a claim: %s", err.msg);
+		return;
+	}
+	rc = eng_chan_out_get(pc->st, account, &o, &have, &err);
+	if (rc == XU_OK && have && o.ch.has_id &&
+	    !xl_drops_is_zero(o.claim_amount) && o.claim_siglen == 0)
+		rc = send_claim(pc, &o, &err);
+	tx_end(pc, rc, &err, "sending a claim");
+}
+
+/* An answer to a claim message: delivered (the peer's reply), refused
+ * by the connector (4xx, parked), or an attempt that failed and will be
+ * retried.  Either way a newer claim waiting for it may go now. */
 static void on_claim_answer(struct eng_paychan *pc, const char *account,
 			    int status, const uint8_t *body, size_t len)
 {
@@ -1692,13 +1756,17 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 
 	if (!a)
 		return;
+	a->claim_out = false;
+	if (a->claim_due)
+		send_due_claim(pc, account);
 	if (status < 200 || status >= 300 || len == 0 ||
 	    pc_msg_decode(&m, body, len, &derr) != XU_OK ||
 	    m.type != PC_MSG_CLAIM_REPLY) {
-		xu_unusual(SUB,
-			   "%s: claim not acknowledged (HTTP %d); it will "
-			   "be sent again",
-			   account, status);
+		if (status >= 200 && status < 500)
+			xu_unusual(SUB,
+				   "%s: claim not acknowledged (HTTP %d); "
+				   "it will be sent again",
+				   account, status);
 		return;
 	}
 	if (xl_drops_cmp(m.u.reply.amount, a->peer_best) > 0)

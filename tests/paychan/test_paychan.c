@@ -415,8 +415,9 @@ static int carry(struct eng_engine *from, size_t i, struct eng_engine *to,
 	char *reply = NULL;
 	int st = deliver(to, acct, m->body, &reply);
 
-	/* A 5xx is retried by the outbox: no reply callback then. */
-	if (st < 500)
+	/* A 5xx is retried by the outbox: no reply callback then, but
+	 * for a claim (latest-wins). */
+	if (st < 500 || !strcmp(m->tag, "claim"))
 		from->reply_fn(from->reply_arg, ENG_OUTBOX_MESSAGE, (int64_t)i,
 			       m->tag, m->account, st,
 			       (const uint8_t *)(reply ? reply : ""),
@@ -690,6 +691,85 @@ static void test_paychan_pay_and_get_paid(void **state)
 	assert_int_equal(bob.ncredits, 2);
 }
 
+static struct pc_msg msg_of(const char *body);
+
+/* While a claim is with the outbox unanswered, newer settlements only
+ * raise the record's amount: nothing is signed or queued until the answer
+ * (accepted, or an attempt that failed and is retried), and then one
+ * claim carries them all. */
+static void test_paychan_claims_coalesce(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *reply, key[16];
+	struct eng_paychan_stats st0, st;
+	struct eng_chan_out o;
+	struct sent *claim;
+	struct xu_err err;
+	bool have;
+	size_t n;
+
+	(void)state;
+	pair();
+	settle(&alice, "b", "k1", "1000000");
+	create_lands(id);
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	(void)deliver(&bob, "a", last_msg(&alice, "channel_update")->body,
+		      &reply);
+	free(reply);
+	bob_sees_channel(hex, "10000000", "0");
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(xl_drops_u64(msg_of(claim->body).u.claim.amount),
+			 1000000);
+
+	/* Three settlements while that claim is unanswered. */
+	eng_paychan_stats(alice.pc, &st0);
+	n = alice.nmsgs;
+	for (int i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "k%d", i + 2);
+		settle(&alice, "b", key, "100000");
+	}
+	assert_int_equal(alice.nmsgs, n);
+	eng_paychan_stats(alice.pc, &st);
+	assert_int_equal(st.claims_signed, st0.claims_signed);
+	assert_int_equal(st.paid_drops, st0.paid_drops + 300000);
+	assert_int_equal(eng_chan_out_get(alice.store, "b", &o, &have, &err),
+			 XU_OK);
+	assert_int_equal(xl_drops_u64(o.claim_amount), 1300000);
+	assert_int_equal(o.claim_siglen, 0); /* signed when it leaves */
+
+	/* The first claim fails (bob's connector answers 502, retried):
+	 * the newest claim goes at once, signed once. */
+	alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE,
+		       (int64_t)msg_index(&alice, claim), "claim", "b", 502,
+		       (const uint8_t *)"", 0);
+	assert_int_equal(alice.nmsgs, n + 1);
+	claim = last_msg(&alice, "claim");
+	struct pc_msg m = msg_of(claim->body);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 1300000);
+	assert_true(cr_claim_verify(alice.kp.pub.b, CR_PUBKEY_BYTES, id,
+				    1300000, m.u.claim.sig, m.u.claim.siglen));
+	eng_paychan_stats(alice.pc, &st);
+	assert_int_equal(st.claims_signed, st0.claims_signed + 1);
+
+	/* One more while it travels, then bob accepts the 1.3 XRP: the
+	 * 1.4 XRP claim follows, and bob credits exactly the two steps. */
+	settle(&alice, "b", "k9", "100000");
+	assert_int_equal(alice.nmsgs, n + 1);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	assert_int_equal(alice.nmsgs, n + 2);
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(xl_drops_u64(msg_of(claim->body).u.claim.amount),
+			 1400000);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	assert_int_equal(bob.ncredits, 2);
+	assert_int_equal(xl_drops_u64(bob.credits[0].drops), 1300000);
+	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 100000);
+	/* Answered and nothing newer: nothing more is sent. */
+	assert_int_equal(alice.nmsgs, n + 2);
+}
+
 static void test_paychan_resend_and_close(void **state)
 {
 	(void)state;
@@ -870,6 +950,18 @@ static void test_paychan_last_claim(void **state)
 	assert_false(o.ch.recovering);
 	assert_int_equal(xl_drops_u64(o.ch.signed_total), 2500000);
 	assert_int_equal(xl_drops_u64(o.claim_amount), 2500000);
+	/* The stored 1 XRP claim, sent again at the start, is still
+	 * unanswered: the new claim waits for its answer, then goes. */
+	struct sent *old = last_msg(&alice, "claim");
+	assert_int_equal(xl_drops_u64(msg_of(old->body).u.claim.amount),
+			 1000000);
+	size_t before = alice.nmsgs;
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, old), &bob, "a", &reply), 201);
+	m = msg_of(reply);
+	free(reply);
+	assert_false(m.u.reply.accepted); /* bob holds 2 XRP already */
+	assert_int_equal(alice.nmsgs, before + 1);
 	m = msg_of(last_msg(&alice, "claim")->body);
 	assert_int_equal(xl_drops_u64(m.u.claim.amount), 2500000);
 	eng_paychan_stats(alice.pc, &st);
@@ -889,6 +981,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_paychan_pay_and_get_paid,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_claims_coalesce, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_resend_and_close,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
