@@ -181,6 +181,7 @@ class Connector {
 		this.byEngineId = new Map(); /* engine account id -> account */
 		this.idem = new Map(); /* Idempotency-Key -> stored reply */
 		this.log = [];
+		this.droppedThrough = 0; /* seq of the newest entry dropped */
 		this.seq = 0;
 		this.settleSeq = 0;
 		this.faults = new Map(); /* route -> {fail, status, hang, delayMs} */
@@ -248,8 +249,11 @@ class Connector {
 		entry.t = performance.timeOrigin + performance.now();
 		entry.time = new Date(entry.t).toISOString();
 		this.log.push(entry);
-		if (this.log.length > this.opts.logMax + 1024)
-			this.log.splice(0, this.log.length - this.opts.logMax);
+		if (this.log.length > this.opts.logMax + 1024) {
+			const drop = this.log.length - this.opts.logMax;
+			this.droppedThrough = this.log[drop - 1].seq;
+			this.log.splice(0, drop);
+		}
 		return entry;
 	}
 
@@ -969,6 +973,65 @@ class Connector {
 		refund(s.amount, 'retries exhausted');
 	}
 
+	/* Open-loop load from the connector's own accounting: packet i of
+	 * `amounts` (units) is recorded at t0 + i / rate seconds, whether or
+	 * not earlier settlements have been answered, like packets flowing
+	 * through a busy link; with the threshold at 1 unit each one settles
+	 * on its own.  Replaces a per-packet control call when a benchmark
+	 * must not spend the machine on its own requests.  One load at a time
+	 * per account; a.load tracks it (loadJSON). */
+	startLoad(a, amounts, rate) {
+		if (a.load && a.load.running)
+			throw new HttpError(409, 'Conflict',
+					    'a load is already running on this account');
+		const L = { total: amounts.length, rate, sent: 0, done: 0,
+			    failed: 0, maxLateMs: 0, running: true,
+			    t0: performance.now() };
+		a.load = L;
+		const finished = (s) => {
+			if (s.state === 'done' && s.committed === s.amount)
+				L.done++;
+			else
+				L.failed++;
+		};
+		const tick = () => {
+			if (this.closed || !L.running) {
+				L.running = false;
+				return;
+			}
+			const t = performance.now();
+			while (L.sent < L.total) {
+				const due = L.t0 + (L.sent * 1000) / rate;
+				if (due > t)
+					break;
+				if (t - due > L.maxLateMs)
+					L.maxLateMs = t - due;
+				const x = this.packets(a, amounts[L.sent++], 'out');
+				if (x)
+					x.promise.then(() => finished(x));
+				else
+					L.done++; /* below the threshold: nothing to settle */
+			}
+			if (L.sent >= L.total) {
+				L.running = false;
+				return;
+			}
+			const next = L.t0 + (L.sent * 1000) / rate;
+			setTimeout(tick, Math.max(0, next - performance.now()));
+		};
+		tick();
+		return L;
+	}
+
+	loadJSON(a) {
+		const L = a.load;
+		if (!L)
+			return null;
+		return { total: L.total, rate: L.rate, sent: L.sent, done: L.done,
+			 failed: L.failed, running: L.running,
+			 maxLateMs: Math.round(L.maxLateMs * 1000) / 1000 };
+	}
+
 	/* Resolves once every settlement in flight has finished. */
 	async idle() {
 		while (this.jobs.size)
@@ -1042,6 +1105,26 @@ class Connector {
 						account: j.brief ? null : this._accountJSON(a),
 					});
 				}
+				if (M === 'POST' && sub === '/load') {
+					const rate = j.rate;
+					if (!Number.isInteger(rate) || rate < 1 || rate > 100000)
+						throw new HttpError(400, 'Bad Request',
+								    'rate is a whole number 1..100000 (packets per second)');
+					if (!Array.isArray(j.amounts) || j.amounts.length < 1 ||
+					    j.amounts.length > 100000 ||
+					    !j.amounts.every((x) => typeof x === 'string' && /^[0-9]{1,30}$/.test(x)))
+						throw new HttpError(400, 'Bad Request',
+								    'amounts is a list of 1..100000 unit amounts (strings of digits)');
+					this.startLoad(a, j.amounts.map((x) => BigInt(x)), rate);
+					return send(202, this.loadJSON(a));
+				}
+				if (M === 'GET' && sub === '/load') {
+					const L = this.loadJSON(a);
+					if (!L)
+						throw new HttpError(404, 'Not Found',
+								    'no load was started on this account');
+					return send(200, L);
+				}
 				if (M === 'POST' && sub === '/settle') {
 					const amt = j.amount === undefined &&
 						    j.xrp === undefined ?
@@ -1069,6 +1152,10 @@ class Connector {
 			}
 			if (M === 'GET' && p === '/log') {
 				const since = Number(url.searchParams.get('since') || 0);
+				/* a reader behind the dropped entries learns
+				 * it from this header */
+				res.setHeader('log-dropped-through',
+					      String(this.droppedThrough));
 				return send(200, this._logSince(since,
 					url.searchParams.get('route')));
 			}

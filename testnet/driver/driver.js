@@ -42,6 +42,10 @@ const USAGE = `usage: driver.js [--settlements N (200)] [--bench] [--duration S 
        [--rate R (open loop: R settlement requests per second per direction,
         each on its own schedule whatever the engines do; --concurrency,
         --batch and --window do not apply)]
+       [--pace connector|driver (connector: with --rate, each connector
+        generates its packets itself (POST /control/accounts/ID/load), as a
+        real connector's traffic would; driver: one control call per packet
+        from this process, which costs the shared cores about a third of one)]
        [--warmup S (bench of 15 s or more: 5; else 0): latency also over the
         settlements requested after the first S seconds] [--min-drops D (1)]
        [--max-drops D (demo 1000, bench 10)] [--seed N (1)] [--pair-timeout S (120)]
@@ -53,7 +57,7 @@ environment (local-net.sh): CONNECTOR_A_CONTROL CONNECTOR_B_CONTROL LEDGER_WS_UR
 function parseArgs(argv) {
 	const o = {
 		settlements: 200, bench: false, duration: 10, concurrency: null, batch: null, window: 64,
-		rate: 0, warmup: null,
+		rate: 0, warmup: null, pace: 'connector',
 		'min-drops': 1, 'max-drops': null, seed: 1, 'pair-timeout': 120,
 		'drain-timeout': 60, redeem: 'close', 'redeem-wait': 60,
 		json: null, quiet: false,
@@ -82,6 +86,8 @@ function parseArgs(argv) {
 		}
 		o[m[1]] = v;
 	}
+	if (!['connector', 'driver'].includes(o.pace))
+		throw new Error('--pace connector|driver');
 	if (!['close', 'wait', 'none'].includes(o.redeem))
 		throw new Error('--redeem close|wait|none');
 	if (o.concurrency === null)
@@ -114,7 +120,8 @@ const now = () => performance.timeOrigin + performance.now();
  * (http.request is several times cheaper than fetch here). */
 const AGENT = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
-function call(url, method = 'GET', body) {
+/* Resolves the JSON answer, or {json, headers} with withHeaders. */
+function call(url, method = 'GET', body, withHeaders = false) {
 	const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
 	return new Promise((resolve, reject) => {
 		const req = http.request(url, {
@@ -134,7 +141,7 @@ function call(url, method = 'GET', body) {
 				if (res.statusCode >= 300)
 					reject(new Error(`${method} ${url}: ${res.statusCode} ${text.slice(0, 200)}`));
 				else
-					resolve(json);
+					resolve(withHeaders ? { json, headers: res.headers } : json);
 			});
 		});
 		req.on('error', reject);
@@ -289,7 +296,16 @@ class LogReader {
 	async poll(creditsOnly = false) {
 		const routes = creditsOnly ? 'settlements' : 'engine-settlements,settlements';
 		const since = this.sinceOf[routes] || 0;
-		const entries = await call(`${this.control}/log?since=${since}&route=${routes}`);
+		const r = await call(`${this.control}/log?since=${since}&route=${routes}`,
+				     'GET', undefined, true);
+		const entries = r.json;
+		/* the connector keeps its last --log-max entries: ones this
+		 * reader had not seen yet would be missing from the books */
+		const dropped = Number(r.headers['log-dropped-through'] || 0);
+		if (dropped > since)
+			throw new Error(`${this.control}: the connector dropped log entries up to ` +
+					`#${dropped} before they were read (from #${since + 1}); ` +
+					'raise its --log-max');
 		let done = true;
 		for (const e of entries) {
 			const finished = e.status !== undefined || e.fault || e.error;
@@ -532,13 +548,20 @@ async function main() {
 			process.stdout.write(`${line}\n`);
 	};
 	let polling = true;
+	let lost = null; /* a log gap: the figures would be wrong */
 	const poller = (async () => {
 		let lastPrint = 0;
+		let n = 0;
 		while (polling) {
+			/* credits alone every 20 ms (cheap), settlement
+			 * requests too every 0.5 s so the connectors need
+			 * only keep a bounded log */
 			try {
-				await pollCredits();
+				await (++n % 25 === 0 ? pollAll() : pollCredits());
 			} catch (e) {
 				say(`driver: log poll: ${e.message}`);
+				if (/dropped log entries/.test(e.message))
+					lost = e.message;
 			}
 			if (now() - lastPrint >= (tty ? 250 : 2000)) {
 				progress();
@@ -570,9 +593,38 @@ async function main() {
 		}
 		await Promise.all([...inflight]);
 	};
+	/* open loop in the payer connector itself: the whole schedule is
+	 * handed over at once, then only its counters are read */
+	const connectorPaced = async (d) => {
+		const total = o.rate * o.duration;
+		const amounts = [];
+		for (let i = 0; i < total; i++) {
+			const drops = next();
+			d.request(S.toCommon(drops, 6), 1);
+			amounts.push(S.dropsToUnits(drops, d.payer.scale).toString());
+		}
+		const url = `${d.payer.control}/accounts/${d.payer.account}/load`;
+		const done0 = d.done; /* the pairing drop */
+		const failed0 = d.failed;
+		await call(url, 'POST', { rate: o.rate, amounts });
+		d.issued += total;
+		for (;;) {
+			const L = await call(url);
+			d.done = done0 + L.done;
+			d.failed = failed0 + L.failed;
+			d.maxLateMs = L.maxLateMs;
+			if (!L.running && L.done + L.failed >= L.sent)
+				return;
+			if (stopping)
+				return; /* the connector finishes its schedule */
+			await sleep(100);
+		}
+	};
 	const workers = [];
 	for (const d of dirs)
-		if (o.rate)
+		if (o.rate && o.pace === 'connector')
+			workers.push(connectorPaced(d));
+		else if (o.rate)
 			workers.push(paced(d));
 		else
 			for (let i = 0; i < o.concurrency; i++)
@@ -706,12 +758,16 @@ async function main() {
 	const p = (q) => S.percentile(allLat, q);
 	lines.push(`throughput  ${tput.toFixed(1)} settlements/s (${total} both ways, first request to last credit ` +
 		   `${secs.toFixed(2)} s, ` +
-		   (o.rate ? `open loop at ${o.rate}/s per direction)` :
+		   (o.rate ? `open loop at ${o.rate}/s per direction, paced by the ` +
+		    (o.pace === 'connector' ? `connectors (latest packet ` +
+		     `${S.ms(Math.max(...dirs.map((d) => d.maxLateMs || 0)))} behind schedule))` :
+		     'driver)') :
 		    `concurrency ${o.concurrency}x${o.batch}` +
 		    `${o.window ? ', window ' + o.window : ''} per direction)`));
 	lines.push(`latency     p50 ${S.ms(p(50))}  p90 ${S.ms(p(90))}  p99 ${S.ms(p(99))}  max ${S.ms(p(100))}  ` +
 		   `(n=${allLat.length}; connector settlement request -> peer connector credit)`);
 	out.throughput = tput;
+	out.pace = o.rate ? o.pace : null;
 	out.latencyMs = { p50: p(50), p90: p(90), p99: p(99), max: p(100), n: allLat.length };
 	if (o.warmup) {
 		const q = (x) => S.percentile(steadyLat, x);
@@ -729,6 +785,10 @@ async function main() {
 	lines.push(`ledger      ${creates} channel(s) opened, ${funds} top-up(s), ${redeems} claim(s) redeemed, ` +
 		   `${failedTx} failed transaction(s)${failedTx ? '  MISMATCH' : ''}`);
 	ok = ok && failedTx === 0;
+	if (lost) {
+		lines.push(`log         ${lost}  MISMATCH`);
+		ok = false;
+	}
 	out.ledger = { creates, funds, redeems, failedTx, channels: {} };
 	for (const d of dirs) {
 		const r = redeemedOf(d);

@@ -462,3 +462,53 @@ test('default account scale: rs 6 (drops), java 9', async () => {
 		}
 	}
 });
+
+test('load: packets on the connector\'s own schedule, each settling', async (t) => {
+	const { engine, c } = await setup(t, { threshold: '1', settleTo: '0' });
+	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
+	const url = `${c.controlUrl}/accounts/a/load`;
+	assert.equal((await call(url)).status, 404);
+	for (const bad of [{ rate: 0, amounts: ['1'] }, { rate: 10, amounts: [] },
+			   { rate: 10, amounts: [1] }, { rate: 10, amounts: ['-1'] },
+			   { rate: 1.5, amounts: ['1'] }])
+		assert.equal((await call(url, 'POST', bad)).status, 400, JSON.stringify(bad));
+	const amounts = Array.from({ length: 40 }, (_, i) => String(i + 1));
+	const t0 = Date.now();
+	let r = await call(url, 'POST', { rate: 200, amounts });
+	assert.equal(r.status, 202);
+	assert.equal(r.json.total, 40);
+	/* one load at a time */
+	assert.equal((await call(url, 'POST', { rate: 10, amounts: ['1'] })).status, 409);
+	r = await until(async () => {
+		const x = (await call(url)).json;
+		return !x.running && x.done === 40 && x;
+	});
+	/* 40 packets at 200/s: the last one is due after 195 ms */
+	assert.ok(Date.now() - t0 >= 190, `took ${Date.now() - t0} ms`);
+	assert.equal(r.failed, 0);
+	assert.equal(r.sent, 40);
+	assert.ok(r.maxLateMs >= 0);
+	const e3 = engine.of('settlements').map((x) => JSON.parse(x.body).amount);
+	assert.deepEqual(e3, amounts);
+	/* a settlement the engine refuses counts as failed */
+	engine.on.settlements = () => ({ status: 400, body: 'no' });
+	await call(url, 'POST', { rate: 1000, amounts: ['5', '6'] });
+	r = await until(async () => {
+		const x = (await call(url)).json;
+		return !x.running && x.done + x.failed === 2 && x;
+	});
+	assert.equal(r.failed, 2);
+});
+
+test('log: a bounded log says what it dropped', async (t) => {
+	const { c } = await setup(t, { logMax: 10 });
+	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a', createOnEngine: false });
+	let r = await call(`${c.controlUrl}/log?since=0`);
+	assert.equal(r.headers['log-dropped-through'], '0');
+	for (let i = 0; i < 1100; i++)
+		await credit(c, 'nobody', { amount: '1', scale: 9 }, `k${i}`);
+	r = await call(`${c.controlUrl}/log?since=0`);
+	const dropped = Number(r.headers['log-dropped-through']);
+	assert.ok(dropped > 0);
+	assert.equal(r.json[0].seq, dropped + 1);
+});

@@ -104,8 +104,9 @@ test('bench mode and SIGINT: partial summary, everything stopped', async (t) => 
 test('bench --rate: open loop, every request sent on schedule, books match', async (t) => {
 	const r = await demo(t, ['--bench', '--duration', '4', '--rate', '25', '--warmup', '2']);
 	assert.equal(r.code, 0, r.out + r.err);
-	assert.match(r.out, /open loop at 25\/s per direction/);
+	assert.match(r.out, /open loop at 25\/s per direction, paced by the connectors/);
 	assert.equal(r.json.rate, 25);
+	assert.equal(r.json.pace, 'connector');
 	assert.match(r.out, /after 2 s p50 .* \(n=\d+; settlements requested after the first 2 s\)/);
 	assert.equal(r.json.steadyLatencyMs.warmup, 2);
 	/* the last 2 s of 4 at 25/s each way: about 100 samples */
@@ -117,6 +118,17 @@ test('bench --rate: open loop, every request sent on schedule, books match', asy
 		assert.equal(r.json.directions[d].settledDrops, r.json.directions[d].creditedDrops);
 	}
 	assert.deepEqual(leftovers(r.dir), []);
+});
+
+test('bench --rate --pace driver: one control call per packet, books match', async (t) => {
+	const r = await demo(t, ['--bench', '--duration', '2', '--rate', '20', '--pace', 'driver']);
+	assert.equal(r.code, 0, r.out + r.err);
+	assert.match(r.out, /open loop at 20\/s per direction, paced by the driver/);
+	assert.equal(r.json.pace, 'driver');
+	for (const d of ['alice→bob', 'bob→alice']) {
+		assert.equal(r.json.directions[d].settlements, 40);
+		assert.equal(r.json.directions[d].settledDrops, r.json.directions[d].creditedDrops);
+	}
 });
 
 test('--rate without --bench is a usage error', async (t) => {
