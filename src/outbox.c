@@ -35,6 +35,26 @@
 #include "src/util/log.h"
 
 #define URL_MAX 2048
+/* Job ids of in-memory latest-wins messages; table rows have ids below. */
+#define LW_ID_BIT ((int64_t)1 << 62)
+
+/* An account's latest-wins message kept in memory (eng_outbox_send_latest):
+ * the newest one only; one attempt in flight at a time.  'gen' counts the
+ * bodies given, so a result tells whether it was for the newest. */
+struct lw_msg {
+	struct lw_msg *next;
+	char account[ENG_STORE_ACCOUNT_MAX + 1];
+	char path[URL_MAX / 2];
+	char key[40];  /* Idempotency-Key of the newest body */
+	uint8_t *body; /* the newest, owned */
+	size_t len;
+	uint64_t gen;	  /* of the newest body */
+	bool queued;	  /* the newest body is not yet answered */
+	int64_t job;	  /* the attempt in flight, 0: none */
+	uint64_t job_gen; /* the body it carries */
+	int64_t attempts; /* of the newest body */
+	int64_t next_ms;  /* its next attempt is due */
+};
 
 struct eng_outbox {
 	struct eng_store *store;
@@ -48,6 +68,8 @@ struct eng_outbox {
 	char (*lw_account)[ENG_STORE_ACCOUNT_MAX + 1];
 	unsigned ninflight;
 	bool lw_done; /* a latest-wins row finished: tick after the drain */
+	struct lw_msg *lw_msgs; /* latest-wins messages in memory */
+	uint64_t lw_seq;	/* their job ids: LW_ID_BIT | seq */
 	int64_t last_success_ms, last_failure_ms;
 	bool reachable;
 };
@@ -199,6 +221,12 @@ void eng_outbox_free(struct eng_outbox *ob)
 		return;
 	free(ob->inflight);
 	free(ob->lw_account);
+	while (ob->lw_msgs) {
+		struct lw_msg *m = ob->lw_msgs;
+		ob->lw_msgs = m->next;
+		free(m->body);
+		free(m);
+	}
 	free(ob);
 }
 
@@ -322,6 +350,21 @@ enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
 		      body, len, NULL, id, err);
 }
 
+/* A random UUIDv4 for a message: harmless for the connector (RS sends
+ * one). */
+static void random_key(char key[40])
+{
+	uint8_t u[16];
+	randombytes_buf(u, sizeof(u));
+	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+	snprintf(key, 40,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+		 "%02x%02x%02x%02x%02x%02x",
+		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
+		 u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
 enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 					const char *account, const void *bytes,
 					size_t len, const char *tag,
@@ -338,17 +381,8 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 	    make_path(path, sizeof(path), account, "messages", err);
 	if (rc != XU_OK)
 		return rc;
-	/* A random UUIDv4: harmless for the connector (RS sends one). */
-	uint8_t u[16];
-	randombytes_buf(u, sizeof(u));
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
 	char key[40];
-	snprintf(key, sizeof(key),
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
+	random_key(key);
 	return insert(s, "message", account, path, key,
 		      "application/octet-stream", bytes, len, tag, id, err);
 }
@@ -400,14 +434,11 @@ static const char SQL_SUPERSEDE[] =
     " updated_at = ?3 WHERE account = ?1 AND tag = ?4 AND id < ?2"
     " AND state IN ('pending', 'inflight')";
 
-static struct eng_curlw_job *make_job(struct eng_outbox *ob, sqlite3_stmt *st)
+static struct eng_curlw_job *new_job(struct eng_outbox *ob, int64_t id,
+				     const char *path, const char *key,
+				     const char *ctype, const void *body,
+				     size_t blen)
 {
-	int64_t id = sqlite3_column_int64(st, 0);
-	const char *path = (const char *)sqlite3_column_text(st, 1);
-	const char *key = (const char *)sqlite3_column_text(st, 2);
-	const char *ctype = (const char *)sqlite3_column_text(st, 3);
-	const void *body = sqlite3_column_blob(st, 4);
-	size_t blen = (size_t)sqlite3_column_bytes(st, 4);
 	char url[URL_MAX], h[ENG_STORE_IDEM_KEY_MAX + 64];
 	snprintf(url, sizeof(url), "%s%s", ob->base, path ? path : "");
 	struct eng_curlw_job *j = eng_curlw_job_new(
@@ -427,6 +458,18 @@ static struct eng_curlw_job *make_job(struct eng_outbox *ob, sqlite3_stmt *st)
 		return NULL;
 	}
 	return j;
+}
+
+/* The job for the row st stands on (id, path, idem_key, content_type,
+ * body). */
+static struct eng_curlw_job *make_job(struct eng_outbox *ob, sqlite3_stmt *st)
+{
+	return new_job(ob, sqlite3_column_int64(st, 0),
+		       (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 2),
+		       (const char *)sqlite3_column_text(st, 3),
+		       sqlite3_column_blob(st, 4),
+		       (size_t)sqlite3_column_bytes(st, 4));
 }
 
 /* The jobs of one tick: what goes to the worker, with the account of each
@@ -574,6 +617,97 @@ static enum xu_code lw_jobs(struct eng_outbox *ob, const struct lw_pick *lw,
 	return rc;
 }
 
+static struct lw_msg *lw_msg_of(struct eng_outbox *ob, const char *account)
+{
+	for (struct lw_msg *m = ob->lw_msgs; m; m = m->next)
+		if (strcmp(m->account, account) == 0)
+			return m;
+	return NULL;
+}
+
+enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
+				    const void *bytes, size_t len,
+				    struct xu_err *err)
+{
+	XU_ASSERT(ob->cfg.latest_wins_tag);
+	if (len > ENG_OUTBOX_MSG_MAX)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "message of %zu bytes, more than %d", len,
+			       ENG_OUTBOX_MSG_MAX);
+	struct lw_msg *m = lw_msg_of(ob, account);
+	bool fresh = m == NULL;
+	if (fresh) {
+		m = calloc(1, sizeof(*m));
+		if (!m)
+			return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+		snprintf(m->account, sizeof(m->account), "%s", account);
+		enum xu_code rc = make_path(m->path, sizeof(m->path), account,
+					    "messages", err);
+		if (rc != XU_OK) {
+			free(m);
+			return rc;
+		}
+	}
+	uint8_t *b = malloc(len ? len : 1);
+	if (!b) {
+		if (fresh)
+			free(m);
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	}
+	memcpy(b, bytes, len);
+	free(m->body);
+	m->body = b;
+	m->len = len;
+	m->gen++;
+	m->queued = true;
+	m->attempts = 0;
+	m->next_ms = 0;
+	random_key(m->key);
+	if (fresh) {
+		m->next = ob->lw_msgs;
+		ob->lw_msgs = m;
+	}
+	return XU_OK;
+}
+
+/* Hands the due in-memory latest-wins messages to the worker, at most
+ * room of them; returns how many went. */
+static unsigned lw_msgs_tick(struct eng_outbox *ob, int64_t now, unsigned room)
+{
+	unsigned sent = 0;
+	struct xu_err e;
+
+	for (struct lw_msg *m = ob->lw_msgs; m && sent < room; m = m->next) {
+		if (!m->queued || m->job || m->next_ms > now)
+			continue;
+		int64_t id = LW_ID_BIT | (int64_t)++ob->lw_seq;
+		struct eng_curlw_job *j =
+		    new_job(ob, id, m->path, m->key, "application/octet-stream",
+			    m->body, m->len);
+		if (!j || eng_curlw_submit(ob->curlw, j, &e) != XU_OK) {
+			/* Not sent: the next tick tries again. */
+			xu_unusual("outbox", "message to %s not sent: %s",
+				   m->account, j ? e.msg : "out of memory");
+			if (j)
+				eng_curlw_job_free(j);
+			continue;
+		}
+		m->job = id;
+		m->job_gen = m->gen;
+		ob->inflight[ob->ninflight] = id;
+		ob->lw_account[ob->ninflight][0] = '\0';
+		ob->ninflight++;
+		sent++;
+	}
+	return sent;
+}
+
+/* The result of an in-memory latest-wins message (ids with LW_ID_BIT,
+ * already taken out of the in-flight set). */
+static void lw_msg_complete(struct eng_outbox *ob,
+			    const struct eng_curlw_result *r, int outcome,
+			    const char *errtxt, int64_t now);
+
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
 	struct picks p = {.room = ob->cfg.max_inflight - ob->ninflight};
@@ -584,6 +718,12 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 
 	if (p.room == 0)
 		return 0;
+	/* In-memory latest-wins messages (claims) first: they carry the
+	 * money and cost no query. */
+	unsigned nmem = ob->lw_msgs ? lw_msgs_tick(ob, now, p.room) : 0;
+	p.room -= nmem;
+	if (p.room == 0)
+		return (int)nmem;
 	p.jobs = calloc(p.room, sizeof(*p.jobs));
 	p.lw_account = calloc(p.room, sizeof(*p.lw_account));
 	if (ob->cfg.latest_wins_tag)
@@ -632,7 +772,7 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 	}
 	free(p.jobs);
 	free(p.lw_account);
-	return sent;
+	return sent + (int)nmem;
 }
 
 /* The delay before attempt attempts+1, jittered. */
@@ -695,6 +835,10 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 		snprintf(errtxt, sizeof(errtxt), "HTTP %d: %.*s", r->status,
 			 (int)(r->body_len > 120 ? 120 : r->body_len),
 			 r->body ? (const char *)r->body : "");
+	if (id & LW_ID_BIT) {
+		lw_msg_complete(ob, r, (int)oc, errtxt, now);
+		return;
+	}
 
 	struct xu_err e;
 	bool own;
@@ -811,6 +955,66 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 			     account, r->status, r->body, r->body_len);
 }
 
+static void lw_msg_complete(struct eng_outbox *ob,
+			    const struct eng_curlw_result *r, int outcome,
+			    const char *errtxt, int64_t now)
+{
+	enum outcome oc = (enum outcome)outcome;
+	int64_t id = (int64_t)r->id;
+	struct lw_msg *m = ob->lw_msgs, **pp = &ob->lw_msgs;
+
+	while (m && m->job != id) {
+		pp = &m->next;
+		m = m->next;
+	}
+	if (!m)
+		return; /* cannot happen: the in-flight set had it */
+	bool newest = m->job_gen == m->gen;
+	char account[ENG_STORE_ACCOUNT_MAX + 1];
+	snprintf(account, sizeof(account), "%s", m->account);
+	m->job = 0;
+	ob->reachable = r->code == XU_OK;
+	if (oc == DELIVERED)
+		ob->last_success_ms = now;
+	else
+		ob->last_failure_ms = now;
+	if (newest) {
+		if (oc == RETRY) {
+			m->attempts++;
+			m->next_ms = now + backoff_ms(ob, m->attempts);
+			xu_unusual("outbox",
+				   "%s to %s failed (attempt %lld: %s); "
+				   "retrying in %lld ms unless a newer one "
+				   "comes",
+				   ob->cfg.latest_wins_tag, account,
+				   (long long)m->attempts, errtxt,
+				   (long long)(m->next_ms - now));
+		} else {
+			if (oc == PARKED)
+				xu_unusual("outbox",
+					   "%s to %s refused by the connector "
+					   "(%s); its sender decides whether "
+					   "to send again",
+					   ob->cfg.latest_wins_tag, account,
+					   errtxt);
+			m->queued = false;
+		}
+	}
+	/* A newer body waits: it goes at the next tick (the drain's). */
+	if (m->queued)
+		ob->lw_done = true;
+	else {
+		*pp = m->next;
+		free(m->body);
+		free(m);
+	}
+	if (ob->reply_fn)
+		ob->reply_fn(ob->reply_arg, ENG_OUTBOX_MESSAGE, id,
+			     ob->cfg.latest_wins_tag, account,
+			     r->code == XU_OK ? r->status : 0, r->body,
+			     r->body_len);
+}
+
 size_t eng_outbox_drain(struct eng_outbox *ob)
 {
 	size_t n = eng_curlw_drain(ob->curlw, eng_outbox_complete, ob);
@@ -900,9 +1104,19 @@ enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 	sqlite3_reset(q);
 	if (rc != XU_OK)
 		return rc;
-	/* In flight: in memory, still 'pending' in the table. */
+	/* In flight: in memory, table rows still 'pending' in the table;
+	 * in-memory messages (claims) count as pending or in flight. */
+	uint64_t mem_inflight = 0, mem_pending = 0;
+	for (struct lw_msg *m = ob->lw_msgs; m; m = m->next) {
+		mem_inflight += m->job != 0;
+		/* the newest waiting, the attempt out is an older one's */
+		mem_pending += m->queued && (!m->job || m->job_gen != m->gen);
+	}
 	st.inflight = ob->ninflight;
-	st.pending = st.pending > st.inflight ? st.pending - st.inflight : 0;
+	uint64_t rows_inflight = st.inflight - mem_inflight;
+	st.pending =
+	    (st.pending > rows_inflight ? st.pending - rows_inflight : 0) +
+	    mem_pending;
 	st.last_success_ms = ob->last_success_ms;
 	st.last_failure_ms = ob->last_failure_ms;
 	st.reachable = ob->reachable;

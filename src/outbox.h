@@ -126,6 +126,20 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 					int64_t *id,
 					struct xu_err *err) XU_WARN_UNUSED;
 
+/* Keeps bytes (copied, at most ENG_OUTBOX_MSG_MAX) in memory as account's
+ * latest-wins message (cfg.latest_wins_tag must be set), replacing one
+ * not yet sent: for messages whose newest carries everything the earlier
+ * ones did, and whose loss in a crash the sender repairs itself (a claim,
+ * made again from the channel record).  No row is written.  At most one
+ * attempt per account is in flight; a failed attempt is retried with the
+ * rows' backoff unless a newer message comes, which goes when the attempt
+ * in flight ends.  reply_fn gets every result (delivered, refused, failed
+ * and retried) with the tag.  Sent at the next eng_outbox_tick.  Returns
+ * XU_OK, XU_EINVAL or XU_ENOMEM. */
+enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
+				    const void *bytes, size_t len,
+				    struct xu_err *err) XU_WARN_UNUSED;
+
 /* Hands rows due at now_ms to the worker, up to max_inflight in flight;
  * writes nothing, except closing superseded latest-wins rows (in the open
  * transaction, or a relaxed one of its own).  Call it from the cron and

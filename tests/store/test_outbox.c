@@ -852,6 +852,116 @@ static void test_eng_outbox_retry_not_reported(void **state)
 	assert_int_equal(f->rep.status, 201);
 }
 
+static void send_latest(struct fx *f, const char *acc, const char *body)
+{
+	assert_int_equal(
+	    eng_outbox_send_latest(f->ob, acc, body, strlen(body), NULL),
+	    XU_OK);
+}
+
+static int64_t outbox_rows(struct fx *f)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(f->store),
+					    "SELECT count(*) FROM outbox", -1,
+					    &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* In-memory latest-wins messages (claims): no row; one attempt per
+ * account in flight; a newer message replaces one not yet sent; every
+ * result reaches reply_fn with the tag; failures are retried with the
+ * backoff unless a newer message comes; a 4xx drops it. */
+static void test_eng_outbox_send_latest(void **state)
+{
+	struct fx *f = *state;
+	struct eng_outbox_stats st;
+
+	send_latest(f, "alice", "a1");
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	/* While a1 is out: a2, then a3 in its place; bob's goes. */
+	send_latest(f, "alice", "a2");
+	send_latest(f, "alice", "a3");
+	send_latest(f, "bob", "b1");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.inflight, 2);
+	assert_int_equal(st.pending, 1);
+	/* a1 and b1 answered; a3 leaves at the drain of a1's answer */
+	settle_n(f, 3);
+	assert_int_equal(f->rep.n, 3);
+	assert_true(f->rep.has_tag);
+	assert_string_equal(f->rep.tag, "claim");
+	assert_int_equal(f->rep.status, 201);
+	assert_int_equal(th_count(f->srv), 3);
+	char seen[3][300];
+	for (size_t i = 0; i < 3; i++) {
+		struct th_req rq = th_get(f->srv, i);
+		snprintf(seen[i], sizeof(seen[i]), "%s %.*s", rq.path,
+			 (int)rq.body_len, (const char *)rq.body);
+		assert_string_equal(rq.ctype, "application/octet-stream");
+		assert_int_equal(strlen(rq.key), 36);
+	}
+	/* a1 and b1 in either order, then a3; a2 never went */
+	assert_true((!strcmp(seen[0], "/accounts/alice/messages a1") &&
+		     !strcmp(seen[1], "/accounts/bob/messages b1")) ||
+		    (!strcmp(seen[1], "/accounts/alice/messages a1") &&
+		     !strcmp(seen[0], "/accounts/bob/messages b1")));
+	assert_string_equal(seen[2], "/accounts/alice/messages a3");
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.inflight + st.pending, 0);
+	assert_int_equal(outbox_rows(f), 0);
+
+	/* A failure: reported, retried after the backoff with the same
+	 * key... */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	send_latest(f, "carol", "c1");
+	attempt(f);
+	assert_int_equal(f->rep.n, 4);
+	assert_int_equal(f->rep.status, 503);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	fake_now += 50;
+	attempt(f);
+	assert_int_equal(f->rep.status, 201);
+	assert_string_equal(th_get(f->srv, 3).key, th_get(f->srv, 4).key);
+	/* ... unless a newer one comes: that goes at once. */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	send_latest(f, "carol", "c2");
+	attempt(f);
+	send_latest(f, "carol", "c3");
+	attempt(f);
+	assert_int_equal(th_get(f->srv, 6).body_len, 2);
+	assert_memory_equal(th_get(f->srv, 6).body, "c3", 2);
+	/* No HTTP answer at all: status 0. */
+	fx_close(f);
+	f->cfg.timeout_ms = 200;
+	fx_open(f);
+	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	send_latest(f, "dave", "d1");
+	attempt(f);
+	assert_int_equal(f->rep.status, 0);
+	assert_string_equal(f->rep.account, "dave");
+	/* A refusal (4xx): reported, dropped, never sent again. */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 404, NULL, NULL, 0});
+	send_latest(f, "erin", "e1");
+	attempt(f);
+	assert_int_equal(f->rep.status, 404);
+	fake_now += 100000;
+	size_t n = th_count(f->srv);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1); /* dave's */
+	settle_n(f, 1);
+	assert_int_equal(th_count(f->srv), n + 1);
+	assert_memory_equal(th_get(f->srv, n).body, "d1", 2);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	assert_int_equal(outbox_rows(f), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -870,6 +980,7 @@ int main(void)
 	    T(test_eng_outbox_latest_wins),
 	    T(test_eng_outbox_latest_wins_backoff),
 	    T(test_eng_outbox_retry_not_reported),
+	    T(test_eng_outbox_send_latest),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
