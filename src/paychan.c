@@ -97,12 +97,12 @@ struct acct {
 	struct acct *next;
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 	int64_t claim_sent_ms; /* last claim message enqueued */
-	/* A claim message of ours is with the outbox, unanswered: a newer
-	 * claim waits for its answer (claim_due) and then goes alone,
-	 * carrying every settlement since (claims are cumulative). */
-	bool claim_out;
-	bool claim_due;
-	struct xl_drops peer_best; /* best the peer acknowledged */
+	/* Claims (see send_claim): claim_new, made in the open
+	 * transaction; claim_due, committed and not yet sent; claim_out,
+	 * one is with the outbox, unanswered. */
+	bool claim_new, claim_due, claim_out;
+	bool claim_resend_new, claim_resend; /* ... and it is a resend */
+	struct xl_drops peer_best;	     /* best the peer acknowledged */
 	/* last_claim: 0 not asked in this process, ASK_PENDING with the
 	 * outbox, else when the last unusable answer came. */
 	int64_t ask_ms;
@@ -119,7 +119,8 @@ struct eng_paychan {
 	struct build *builds;
 	struct lookup *lookups;
 	struct acct *accts;
-	bool enqueued; /* outbox rows written: tick the outbox after commit */
+	bool claims_new; /* some acct has claim_new */
+	bool enqueued;	 /* outbox rows written: tick the outbox after commit */
 	/* The latest validated ledger. */
 	uint32_t ledger_time;
 	struct xl_drops fee, reserve_base, reserve_inc;
@@ -238,65 +239,118 @@ static void hello_of(struct eng_paychan *pc, struct pc_msg *m,
 	}
 }
 
-/* Queues o's latest claim (o->claim_amount) for the peer, signing it
- * first when the record holds no signature for it (claim signatures are
- * deterministic: signing late or twice gives the same bytes). */
-static enum xu_code send_claim(struct eng_paychan *pc, struct eng_chan_out *o,
-			       struct xu_err *err)
-{
-	struct pc_msg m;
-	struct acct *a;
-	enum xu_code rc;
+/* Claims travel as the outbox's in-memory latest-wins messages, never as
+ * rows: the record's claim_amount, committed with the settlements it pays,
+ * is the intent; the message is made from it after the commit, signed
+ * then (claim signatures are deterministic: signing late or twice gives
+ * the same bytes), at most one per account with the outbox at a time.
+ * While one is unanswered, newer settlements only raise the record's
+ * amount, and the answer sends one claim carrying them all: under load,
+ * one claim per round trip, and the claims nobody would see are never
+ * signed.  A crash loses nothing: a restart sends the record's claim
+ * (after asking the peer what it holds), and an unacknowledged claim is
+ * sent again after claim_resend_ms. */
 
-	if (o->claim_siglen == 0) {
-		rc =
-		    cr_claim_sign(o->claim_sig, &o->claim_siglen, pc->kp,
-				  o->ch.id, xl_drops_u64(o->claim_amount), err);
-		if (rc != XU_OK)
-			return xu_fail(err, XU_EINTERNAL, 0,
-				       "signing a claim: %s",
-				       err ? err->msg : "");
+/* In the open transaction: the record's claim is to be sent once it
+ * commits (after_commit; dropped with a rollback). */
+static void claim_after_commit(struct eng_paychan *pc, const char *account,
+			       bool resend)
+{
+	struct acct *a = acct_of(pc, account);
+
+	if (a) {
+		a->claim_new = true;
+		a->claim_resend_new |= resend;
+		pc->claims_new = true;
+	}
+}
+
+/* PC_FX_SIGN_AND_SEND_CLAIM: o->claim_amount is new, its signature is
+ * made when it is sent. */
+static void new_claim(struct eng_paychan *pc, struct eng_chan_out *o)
+{
+	o->claim_siglen = 0;
+	memset(o->claim_sig, 0, sizeof(o->claim_sig));
+	claim_after_commit(pc, o->account, false);
+}
+
+/* Outside any transaction: hands account's committed claim to the outbox
+ * (signed first when the record holds no signature). */
+static void send_claim(struct eng_paychan *pc, struct acct *a)
+{
+	struct eng_chan_out o;
+	struct pc_msg m;
+	struct xu_err err = {0};
+	char buf[PC_MSG_MAX_BYTES];
+	size_t len;
+	bool have;
+
+	a->claim_due = false;
+	a->claim_resend = false;
+	if (eng_chan_out_get(pc->st, a->account, &o, &have, &err) != XU_OK) {
+		xu_broken(SUB, "%s: reading its claim: %s", a->account,
+			  err.msg);
+		return;
+	}
+	if (!have || !o.ch.has_id || xl_drops_is_zero(o.claim_amount))
+		return;
+	if (o.claim_siglen == 0) {
+		if (cr_claim_sign(o.claim_sig, &o.claim_siglen, pc->kp, o.ch.id,
+				  xl_drops_u64(o.claim_amount),
+				  &err) != XU_OK) {
+			xu_broken(SUB, "%s: signing a claim: %s", a->account,
+				  err.msg);
+			return;
+		}
 		pc->stats.claims_signed++;
 	}
 	memset(&m, 0, sizeof(m));
 	m.type = PC_MSG_CLAIM;
-	memcpy(m.u.claim.channel, o->ch.id, CR_CHANNEL_ID_BYTES);
-	m.u.claim.amount = o->claim_amount;
-	memcpy(m.u.claim.sig, o->claim_sig, o->claim_siglen);
-	m.u.claim.siglen = o->claim_siglen;
+	memcpy(m.u.claim.channel, o.ch.id, CR_CHANNEL_ID_BYTES);
+	m.u.claim.amount = o.claim_amount;
+	memcpy(m.u.claim.sig, o.claim_sig, o.claim_siglen);
+	m.u.claim.siglen = o.claim_siglen;
 	m.u.claim.has_pubkey = true;
 	memcpy(m.u.claim.pubkey, pc->kp->pub.b, CR_PUBKEY_BYTES);
-	rc = send_msg(pc, o->account, &m, "claim", err);
-	a = acct_of(pc, o->account);
-	if (rc == XU_OK && a) {
-		a->claim_sent_ms = eng_wall_ms();
-		a->claim_out = true;
-		a->claim_due = false;
+	if (pc_msg_encode(&m, buf, sizeof(buf), &len, &err) != XU_OK ||
+	    eng_outbox_send_latest(pc->ob, a->account, buf, len, &err) !=
+		XU_OK) {
+		xu_broken(SUB, "%s: queuing a claim: %s", a->account, err.msg);
+		return;
 	}
-	return rc;
+	a->claim_sent_ms = eng_wall_ms();
+	a->claim_out = true;
+	pc->enqueued = true;
 }
 
-/* A new claim (o->claim_amount, already in the record that is about to
- * be persisted): queued at once, or, while an earlier claim is with the
- * outbox unanswered, left for on_claim_answer to sign and send then.
- * Under load one claim per round trip then carries every settlement
- * since the last, and the claims nobody would see are never signed nor
- * written.  A crash meanwhile loses nothing: the amount is in the record,
- * and a restart sends the record's claim (after asking the peer what it
- * holds). */
-static enum xu_code send_or_defer_claim(struct eng_paychan *pc,
-					struct eng_chan_out *o,
-					struct xu_err *err)
+/* After a commit: the claims it made due go, unless an earlier one of
+ * the account is still unanswered (then on_claim_answer sends them). */
+static void send_due_claims(struct eng_paychan *pc)
 {
-	struct acct *a = acct_of(pc, o->account);
-
-	o->claim_siglen = 0;
-	memset(o->claim_sig, 0, sizeof(o->claim_sig));
-	if (a && a->claim_out) {
-		a->claim_due = true;
-		return XU_OK;
+	for (struct acct *a = pc->accts; a; a = a->next) {
+		if (pc->claims_new && a->claim_new) {
+			a->claim_new = false;
+			a->claim_due = true;
+			a->claim_resend |= a->claim_resend_new;
+			a->claim_resend_new = false;
+		}
+		/* A resend (claim_resend_ms without an acknowledgement) goes
+		 * even with one outstanding: the outbox sends it when that
+		 * one ends, in its place if it has not left yet. */
+		if (a->claim_due && (!a->claim_out || a->claim_resend))
+			send_claim(pc, a);
 	}
-	return send_claim(pc, o, err);
+	pc->claims_new = false;
+}
+
+/* A rollback: the claims of the transaction were never committed. */
+static void drop_new_claims(struct eng_paychan *pc)
+{
+	if (!pc->claims_new)
+		return;
+	for (struct acct *a = pc->accts; a; a = a->next)
+		a->claim_new = a->claim_resend_new = false;
+	pc->claims_new = false;
 }
 
 static enum xu_code send_channel_msg(struct eng_paychan *pc,
@@ -586,6 +640,7 @@ static void tx_end(struct eng_paychan *pc, enum xu_code rc, struct xu_err *err,
 	if (rc != XU_OK) {
 		eng_store_rollback(pc->st);
 		builds_drop_unqueued(pc);
+		drop_new_claims(pc);
 		pc->enqueued = false;
 		xu_broken(SUB, "%s failed, rolled back: %s", what, err->msg);
 		return;
@@ -744,6 +799,7 @@ static void after_commit(struct eng_paychan *pc)
 {
 	builds_flush(pc);
 	lookups_flush(pc);
+	send_due_claims(pc);
 	if (pc->enqueued) {
 		pc->enqueued = false;
 		eng_outbox_tick(pc->ob, eng_wall_ms());
@@ -886,17 +942,13 @@ static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 					    xl_drops_u64(paid);
 			}
 			o->claim_amount = f->amount;
-			rc = send_or_defer_claim(pc, o, err);
-			if (rc != XU_OK)
-				return rc;
+			new_claim(pc, o);
 			break;
 		case PC_FX_RESEND_CLAIM:
 			if (xl_drops_is_zero(o->claim_amount) ||
 			    !xl_drops_eq(o->claim_amount, f->amount))
 				break;
-			rc = send_claim(pc, o, err);
-			if (rc != XU_OK)
-				return rc;
+			claim_after_commit(pc, o->account, true);
 			break;
 		case PC_FX_SEND_CHANNEL_NOTICE:
 			rc = send_channel_msg(pc, o->account,
@@ -1214,6 +1266,7 @@ void eng_paychan_batch_done(struct eng_paychan *pc, bool committed)
 		return;
 	if (!committed) {
 		builds_drop_unqueued(pc);
+		drop_new_claims(pc);
 		pc->enqueued = false;
 		pc->ndirty = 0;
 		return;
@@ -1723,27 +1776,6 @@ done:
 	tx_end(pc, rc, &err, "recording a last_claim answer");
 }
 
-/* The claim that waited for the answer to the previous one (claim_due):
- * signed and queued now, in a relaxed transaction (losing the queued
- * message to a power cut is harmless: the amount is in the record). */
-static void send_due_claim(struct eng_paychan *pc, const char *account)
-{
-	struct eng_chan_out o;
-	struct xu_err err = {0};
-	bool have;
-	enum xu_code rc;
-
-	if (eng_store_begin_relaxed(pc->st, &err) != XU_OK) {
-		xu_broken(SUB, "sending a claim: %s", err.msg);
-		return;
-	}
-	rc = eng_chan_out_get(pc->st, account, &o, &have, &err);
-	if (rc == XU_OK && have && o.ch.has_id &&
-	    !xl_drops_is_zero(o.claim_amount) && o.claim_siglen == 0)
-		rc = send_claim(pc, &o, &err);
-	tx_end(pc, rc, &err, "sending a claim");
-}
-
 /* An answer to a claim message: delivered (the peer's reply), refused
  * by the connector (4xx, parked), or an attempt that failed and will be
  * retried.  Either way a newer claim waiting for it may go now. */
@@ -1757,8 +1789,13 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 	if (!a)
 		return;
 	a->claim_out = false;
-	if (a->claim_due)
-		send_due_claim(pc, account);
+	if (a->claim_due) {
+		send_claim(pc, a);
+		if (pc->enqueued) {
+			pc->enqueued = false;
+			eng_outbox_tick(pc->ob, eng_wall_ms());
+		}
+	}
 	if (status < 200 || status >= 300 || len == 0 ||
 	    pc_msg_decode(&m, body, len, &derr) != XU_OK ||
 	    m.type != PC_MSG_CLAIM_REPLY) {

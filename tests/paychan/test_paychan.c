@@ -176,6 +176,28 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 	return XU_OK;
 }
 
+/* Claims: only ever after the commit of what they pay (never inside a
+ * transaction that may still roll back). */
+enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
+				    const void *bytes, size_t len,
+				    struct xu_err *err)
+{
+	struct eng_engine *e = by_ptr(ob);
+	struct sent *m;
+
+	(void)err;
+	assert_false(eng_store_in_tx(e->store));
+	assert_true(e->nmsgs < MAX_MSGS);
+	assert_true(len <= PC_MSG_MAX_BYTES);
+	m = &e->msgs[e->nmsgs++];
+	snprintf(m->account, sizeof(m->account), "%s", account);
+	snprintf(m->tag, sizeof(m->tag), "claim");
+	memcpy(m->body, bytes, len);
+	m->body[len] = '\0';
+	m->len = len;
+	return XU_OK;
+}
+
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms)
 {
 	(void)ob;
