@@ -476,9 +476,19 @@ static enum xu_code on_last_claim(struct pc_out *ch, const struct pc_cfg *cfg,
 		e->siglen = c->siglen;
 		e->cancelled = cancel;
 	}
+	bool asked = ch->recovering;
 	ch->recovering = false;
 	ch->recover_owed = xl_drops_zero();
+	size_t n = fx->n;
 	try_sign(ch, fx);
+	/* The answer to our question says the peer holds less than our
+	 * record (our last claim was lost on the way, or in a crash before
+	 * it left): ours again, at once. */
+	if (asked && fx->n == n &&
+	    xl_drops_cmp(c->amount, ch->signed_total) < 0 &&
+	    !xl_drops_is_zero(ch->signed_total))
+		pc_fx_push(fx, PC_FX_RESEND_CLAIM, ch->id)->amount =
+		    ch->signed_total;
 	if (ch->state == PC_OUT_OPEN)
 		try_topup(ch, cfg, &ev->clk, fx);
 	return XU_OK;

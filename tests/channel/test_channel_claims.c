@@ -900,6 +900,21 @@ static void test_channel_out_recovery(void **state)
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_SIGN_AND_SEND_CLAIM);
 	assert_false(ch.recovering);
+	/* Nothing waited: our record's claim goes again at once (the peer
+	 * never got it); not when the peer holds it already. */
+	ch = open_out(XRP(20), XRP(3));
+	pc_out_restart(&ch);
+	saved = ch;
+	ev = last_claim(0, XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_RESEND_CLAIM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(3));
+	assert_int_equal(xl_drops_u64(ch.signed_total), XRP(3));
+	ch = saved;
+	ev = last_claim(0, XRP(3));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_false(ch.recovering);
 
 	/* D: evidence while running: a claim_reply above our claim, or a
 	 * ledger Balance above it, starts a recovery (nothing owed counts
