@@ -215,6 +215,43 @@ test('hundreds of settlements both ways, credits equal to the drop',
 			     a0 + ba);
 	});
 
+// Claims are in-memory outbox messages (one per account in flight): a
+// connector that fails them (502) or never answers some (hung) costs time,
+// never a drop, and nothing is credited twice.
+test('claims through failing and hanging message routes: every drop once',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'),
+		      B = env('CONNECTOR_B_CONTROL');
+		const a0 = BigInt((await get(`${A}/accounts/b`)).credited);
+		const b0 = BigInt((await get(`${B}/accounts/a`)).credited);
+		// alice's claims: the next 6 fail at connector A (502), then
+		// bob's: the next 2 reaching connector B's engine route hang.
+		await post(`${A}/faults`, { route: 'messages', fail: 6,
+					   status: 502 });
+		const ab1 = settleMany(A, 'b', Array.from({ length: 10 },
+			(_, i) => (40001n + BigInt(i)) * UNIT));
+		await post(`${B}/faults`, { route: 'messages', hang: 2 });
+		const ba1 = settleMany(B, 'a', Array.from({ length: 10 },
+			(_, i) => (50001n + BigInt(i)) * UNIT));
+		const [sab, sba] = await Promise.all([ab1, ba1]);
+		await sleep(1500);
+		const r = await fetch(`${B}/faults?releaseHung=1`,
+				      { method: 'DELETE' });
+		assert.equal(r.status, 200);
+		await fetch(`${A}/faults`, { method: 'DELETE' });
+		await until('all credited', async () => {
+			const b = BigInt((await get(`${B}/accounts/a`)).credited);
+			const a = BigInt((await get(`${A}/accounts/b`)).credited);
+			return { ok: b >= b0 + sab && a >= a0 + sba,
+				 b: b.toString(), a: a.toString() };
+		});
+		await sleep(1500); // late answers and resends must not count
+		assert.equal(BigInt((await get(`${B}/accounts/a`)).credited),
+			     b0 + sab);
+		assert.equal(BigInt((await get(`${A}/accounts/b`)).credited),
+			     a0 + sba);
+	});
+
 // ---- bad claims, sent straight to bob's engine as if from alice's ------
 
 const keypairs = require(path.join(process.env.XRPSE_SOURCE_DIR ||
