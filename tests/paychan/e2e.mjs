@@ -130,6 +130,26 @@ async function settleMany(ctl, name, amounts) {
 	return sum;
 }
 
+// Waits until connector B has credited bWant (alice->bob) and A aWant
+// (bob->alice), then checks that after quietMs (late answers, resends)
+// both are still exactly that: every drop once.
+async function creditedExactly(what, bWant, aWant, quietMs) {
+	const A = env('CONNECTOR_A_CONTROL'), B = env('CONNECTOR_B_CONTROL');
+	const both = async () => [
+		BigInt((await get(`${B}/accounts/a`)).credited),
+		BigInt((await get(`${A}/accounts/b`)).credited),
+	];
+	await until(what, async () => {
+		const [b, a] = await both();
+		return { ok: b >= bWant && a >= aWant, b: b.toString(),
+			 a: a.toString() };
+	});
+	await sleep(quietMs);
+	const [b, a] = await both();
+	assert.equal(b, bWant);
+	assert.equal(a, aWant);
+}
+
 test('two engines settle both ways through payment channels', async () => {
 	const A = env('CONNECTOR_A_CONTROL'), B = env('CONNECTOR_B_CONTROL');
 	const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
@@ -203,16 +223,7 @@ test('hundreds of settlements both ways, credits equal to the drop',
 			stream(A, 'b', k), stream(B, 'a', k + 4)]));
 		let ab = 0n, ba = 0n;
 		sums.forEach((x, i) => { if (i % 2 === 0) ab += x; else ba += x; });
-		await until('all credited', async () => {
-			const b = BigInt((await get(`${B}/accounts/a`)).credited);
-			const a = BigInt((await get(`${A}/accounts/b`)).credited);
-			return { ok: b >= b0 + ab && a >= a0 + ba };
-		});
-		await sleep(1000);
-		assert.equal(BigInt((await get(`${B}/accounts/a`)).credited),
-			     b0 + ab);
-		assert.equal(BigInt((await get(`${A}/accounts/b`)).credited),
-			     a0 + ba);
+		await creditedExactly('all credited', b0 + ab, a0 + ba, 1000);
 	});
 
 // Claims are in-memory outbox messages (one per account in flight): a
@@ -239,17 +250,8 @@ test('claims through failing and hanging message routes: every drop once',
 				      { method: 'DELETE' });
 		assert.equal(r.status, 200);
 		await fetch(`${A}/faults`, { method: 'DELETE' });
-		await until('all credited', async () => {
-			const b = BigInt((await get(`${B}/accounts/a`)).credited);
-			const a = BigInt((await get(`${A}/accounts/b`)).credited);
-			return { ok: b >= b0 + sab && a >= a0 + sba,
-				 b: b.toString(), a: a.toString() };
-		});
-		await sleep(1500); // late answers and resends must not count
-		assert.equal(BigInt((await get(`${B}/accounts/a`)).credited),
-			     b0 + sab);
-		assert.equal(BigInt((await get(`${A}/accounts/b`)).credited),
-			     a0 + sba);
+		// late answers and resends must not count
+		await creditedExactly('all credited', b0 + sab, a0 + sba, 1500);
 	});
 
 // ---- bad claims, sent straight to bob's engine as if from alice's ------
@@ -371,17 +373,9 @@ test('kill -9 of an engine loses no claim and credits nothing twice',
 				  { stdio: ['ignore', log, log] });
 		restarted.unref();
 		await until('bob up again', async () => ({ ok: await portOpen(port) }));
-		await until('credits after the restart', async () => {
-			const b = BigInt((await get(`${B}/accounts/a`)).credited);
-			const a = BigInt((await get(`${A}/accounts/b`)).credited);
-			return { ok: b >= creditedB + sumAB && a >= creditedA + sumBA,
-				 b: b.toString(), a: a.toString() };
-		});
-		await sleep(2500); // resends after the restart must not count
-		assert.equal(BigInt((await get(`${B}/accounts/a`)).credited),
-			     creditedB + sumAB);
-		assert.equal(BigInt((await get(`${A}/accounts/b`)).credited),
-			     creditedA + sumBA);
+		// resends after the restart must not count
+		await creditedExactly('credits after the restart',
+				      creditedB + sumAB, creditedA + sumBA, 2500);
 	});
 
 // ---- a sender's store restored from a backup (peers.md R7) ------------

@@ -715,6 +715,24 @@ static void test_paychan_pay_and_get_paid(void **state)
 
 static struct pc_msg msg_of(const char *body);
 
+/* Paired; alice settles drops with bob (key "k1"), her channel (id, hex)
+ * lands, and bob has seen its channel_update and its ledger view (10 XRP,
+ * nothing redeemed).  Alice's first claim waits in her messages. */
+static void open_link(uint8_t id[CR_CHANNEL_ID_BYTES], char hex[65],
+		      const char *drops)
+{
+	char *reply;
+
+	pair();
+	settle(&alice, "b", "k1", drops);
+	create_lands(id);
+	xu_hex_encode(hex, 65, id, CR_CHANNEL_ID_BYTES);
+	(void)deliver(&bob, "a", last_msg(&alice, "channel_update")->body,
+		      &reply);
+	free(reply);
+	bob_sees_channel(hex, "10000000", "0");
+}
+
 /* While a claim is with the outbox unanswered, newer settlements only
  * raise the record's amount: nothing is signed or queued until the answer
  * (accepted, or an attempt that failed and is retried), and then one
@@ -722,7 +740,7 @@ static struct pc_msg msg_of(const char *body);
 static void test_paychan_claims_coalesce(void **state)
 {
 	uint8_t id[CR_CHANNEL_ID_BYTES];
-	char hex[65], *reply, key[16];
+	char hex[65], key[16];
 	struct eng_paychan_stats st0, st;
 	struct eng_chan_out o;
 	struct sent *claim;
@@ -731,14 +749,7 @@ static void test_paychan_claims_coalesce(void **state)
 	size_t n;
 
 	(void)state;
-	pair();
-	settle(&alice, "b", "k1", "1000000");
-	create_lands(id);
-	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
-	(void)deliver(&bob, "a", last_msg(&alice, "channel_update")->body,
-		      &reply);
-	free(reply);
-	bob_sees_channel(hex, "10000000", "0");
+	open_link(id, hex, "1000000");
 	claim = last_msg(&alice, "claim");
 	assert_int_equal(xl_drops_u64(msg_of(claim->body).u.claim.amount),
 			 1000000);
@@ -876,14 +887,7 @@ static void test_paychan_last_claim(void **state)
 	bool have;
 
 	(void)state;
-	pair();
-	settle(&alice, "b", "k1", "2000000");
-	create_lands(id);
-	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
-	(void)deliver(&bob, "a", last_msg(&alice, "channel_update")->body,
-		      &reply);
-	free(reply);
-	bob_sees_channel(hex, "10000000", "0");
+	open_link(id, hex, "2000000");
 	assert_int_equal(carry(&alice,
 			       msg_index(&alice, last_msg(&alice, "claim")),
 			       &bob, "a", NULL),
