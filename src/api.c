@@ -31,6 +31,7 @@
 #include "src/paychan.h"
 #include "src/store.h"
 #include "src/util/log.h"
+#include "src/uuid.h"
 
 #define PROBLEM_CT "application/problem+json"
 #define JSON_CT "application/json"
@@ -220,26 +221,11 @@ static struct eng_job *job_new(struct eng_http_conn *c, enum eng_job_kind k,
 	return job;
 }
 
-/* A fresh random UUIDv4, lower-case. */
-static void uuid4(char out[37])
-{
-	uint8_t b[16];
-
-	randombytes_buf(b, sizeof(b));
-	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
-		 b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
 static void on_create_account(struct eng_engine *e, struct eng_http_conn *c,
 			      const struct eng_http_req *r)
 {
 	json_t *body, *id;
-	char fresh[37];
+	char fresh[ENG_UUID_STRLEN];
 	const char *acc, *bad;
 	struct eng_job *job;
 
@@ -262,7 +248,7 @@ static void on_create_account(struct eng_engine *e, struct eng_http_conn *c,
 	}
 	id = json_object_get(body, "id");
 	if (!id || json_is_null(id)) {
-		uuid4(fresh);
+		eng_uuid4(fresh);
 		acc = fresh;
 	} else if (!json_is_string(id)) {
 		json_decref(body);

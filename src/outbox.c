@@ -33,6 +33,7 @@
 
 #include "src/clock.h"
 #include "src/util/log.h"
+#include "src/uuid.h"
 
 #define URL_MAX 2048
 /* Job ids of in-memory latest-wins messages; table rows have ids below. */
@@ -45,8 +46,8 @@ struct lw_msg {
 	struct lw_msg *next;
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 	char path[URL_MAX / 2];
-	char key[40];  /* Idempotency-Key of the newest body */
-	uint8_t *body; /* the newest, owned */
+	char key[ENG_UUID_STRLEN]; /* Idempotency-Key of the newest body */
+	uint8_t *body;		   /* the newest, owned */
 	size_t len;
 	uint64_t gen;	  /* of the newest body */
 	bool queued;	  /* the newest body is not yet answered */
@@ -350,21 +351,6 @@ enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
 		      body, len, NULL, id, err);
 }
 
-/* A random UUIDv4 for a message: harmless for the connector (RS sends
- * one). */
-static void random_key(char key[40])
-{
-	uint8_t u[16];
-	randombytes_buf(u, sizeof(u));
-	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
-	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
-	snprintf(key, 40,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
-}
-
 enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 					const char *account, const void *bytes,
 					size_t len, const char *tag,
@@ -381,8 +367,8 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 	    make_path(path, sizeof(path), account, "messages", err);
 	if (rc != XU_OK)
 		return rc;
-	char key[40];
-	random_key(key);
+	char key[ENG_UUID_STRLEN];
+	eng_uuid4(key);
 	return insert(s, "message", account, path, key,
 		      "application/octet-stream", bytes, len, tag, id, err);
 }
@@ -662,7 +648,7 @@ enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
 	m->queued = true;
 	m->attempts = 0;
 	m->next_ms = 0;
-	random_key(m->key);
+	eng_uuid4(m->key);
 	if (fresh) {
 		m->next = ob->lw_msgs;
 		ob->lw_msgs = m;
