@@ -16,13 +16,14 @@
  * versions marked rows 'inflight' in the table; such rows are reset to
  * 'pending' at start and treated as pending meanwhile.
  *
- * Latest-wins messages (cfg.latest_wins_tag, "claim"): each such message
- * carries everything the earlier ones did (a cumulative claim), so per
- * account at most one is in flight, and when it is sent only the newest
- * pending one goes; the older ones are closed as 'delivered' with
- * last_error "superseded by call N" (kept for the operator like any
- * delivered row).  Under load the peer then gets one claim per round trip
- * carrying every settlement since the last, instead of one per batch. */
+ * Latest-wins messages (cfg.latest_wins_tag, "claim"): each carries
+ * everything the earlier ones did (a cumulative claim).  The channel logic
+ * sends them in memory only (eng_outbox_send_latest, struct lw_msg: no
+ * row; their job ids have LW_ID_BIT set): per account the newest, one
+ * attempt in flight, retried with the rows' backoff unless a newer one
+ * comes.  Rows with the tag (enqueued by older versions) still go one per
+ * account at a time, the newest pending one only; the older ones are
+ * closed as 'delivered' with last_error "superseded by call N". */
 #include "src/outbox.h"
 
 #include <sodium.h>

@@ -24,7 +24,9 @@
  *       kept for the operator (eng_outbox_unpark re-queues it)
  * Messages tagged cfg.latest_wins_tag are cumulative: one in flight per
  * account; a newer one supersedes older pending ones ('delivered', with
- * last_error "superseded by call N"), which are then never sent.
+ * last_error "superseded by call N"), which are then never sent.  The
+ * channel logic sends its claims without a row, in memory
+ * (eng_outbox_send_latest), with the same rules.
  * Every attempt of a row sends the same key and byte-identical body.  At
  * start, rows left 'inflight' by a crash go back to 'pending'; a row whose
  * result could not be recorded is sent again by the next tick.  Runs on
