@@ -17,7 +17,9 @@
  * In-memory state (rebuilt after a restart): the builders handed to the
  * submission queue, the ledger lookups and when each channel was last
  * seen, the latest ledger (close time, fee, reserves, our balance), and
- * per account the last claim sent and the best amount the peer
+ * per account the last claim sent, whether one is with the outbox
+ * unanswered (claims are in-memory outbox messages made from the record
+ * after each commit: see send_claim) and the best amount the peer
  * acknowledged (a claim the peer did not acknowledge is sent again after
  * claim_resend_ms; a lost acknowledgement costs one repeat, never money).
  */
