@@ -108,6 +108,10 @@ struct acct {
 	/* last_claim: 0 not asked in this process, ASK_PENDING with the
 	 * outbox, else when the last unusable answer came. */
 	int64_t ask_ms;
+	/* When this process first saw the channel recovering (0: not
+	 * recovering), and whether the operator was told it lasts. */
+	int64_t recover_since_ms;
+	bool recover_alerted;
 };
 
 struct eng_paychan {
@@ -2321,9 +2325,32 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		struct eng_chan_out *o = &ov[i];
 		struct acct *a;
 
-		if (!o->ch.recovering || !o->ch.has_id)
-			continue;
 		a = acct_of(pc, o->account);
+		if (!o->ch.recovering || !o->ch.has_id) {
+			if (a)
+				a->recover_since_ms = 0;
+			continue;
+		}
+		/* Payments to the peer wait for its answer: an operator must
+		 * learn when it does not come. */
+		if (a && a->recover_since_ms == 0) {
+			a->recover_since_ms = now_ms;
+			a->recover_alerted = false;
+		} else if (a && !a->recover_alerted &&
+			   now_ms - a->recover_since_ms >=
+			       (int64_t)pc->cfg.recover_alert_ms) {
+			a->recover_alerted = true;
+			pc->stats.alerts++;
+			xu_broken(
+			    SUB,
+			    "%s: payments held for %lld s: the peer has "
+			    "not answered our last_claim question "
+			    "(nothing is signed until it does; check "
+			    "the peer engine and the connectors' "
+			    "message route)",
+			    o->account,
+			    (long long)((now_ms - a->recover_since_ms) / 1000));
+		}
 		if (a && a->ask_ms != 0 &&
 		    (a->ask_ms == ASK_PENDING ||
 		     now_ms - a->ask_ms < (int64_t)pc->cfg.claim_resend_ms))
@@ -2429,6 +2456,7 @@ void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 	cfg->tick_ms = 1000;
 	cfg->hello_retry_ms = 1000;
 	cfg->claim_resend_ms = 10000;
+	cfg->recover_alert_ms = 600000;
 	cfg->lookup_fresh_ms = 5000;
 	cfg->allow_dangerous = false;
 }

@@ -47,18 +47,19 @@ struct eng_paychan;
 /* Service settings beyond the core's struct pc_cfg. */
 struct eng_paychan_cfg {
 	struct pc_cfg pc;
-	uint32_t poll_ms;	  /* ledger_entry poll of every channel */
-	uint32_t tick_ms;	  /* PC_EV_TIMER period */
-	uint32_t hello_retry_ms;  /* first hello retry; doubles to 60 s */
-	uint32_t claim_resend_ms; /* unacknowledged claim re-sent after */
-	uint32_t lookup_fresh_ms; /* a view younger than this is fresh */
-	bool allow_dangerous;	  /* min settle delay below 1 day */
+	uint32_t poll_ms;	   /* ledger_entry poll of every channel */
+	uint32_t tick_ms;	   /* PC_EV_TIMER period */
+	uint32_t hello_retry_ms;   /* first hello retry; doubles to 60 s */
+	uint32_t claim_resend_ms;  /* unacknowledged claim re-sent after */
+	uint32_t lookup_fresh_ms;  /* a view younger than this is fresh */
+	uint32_t recover_alert_ms; /* a recovery this old: BROKEN, once */
+	bool allow_dangerous;	   /* min settle delay below 1 day */
 };
 
 /* Fills *cfg with the defaults: pc_cfg_default and the timers above
  * (poll 60 s, tick 1 s, hello retry 1 s, claim resend 10 s, a view fresh
- * for 5 s).  The operator's settings come from `xrpse run` flags and
- * their variables (src/config.c). */
+ * for 5 s, a recovery alert after 10 min).  The operator's settings come from
+ * `xrpse run` flags and their variables (src/config.c). */
 void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg);
 
 /* Creates the service for engine e (borrowed; its store, outbox, key pair

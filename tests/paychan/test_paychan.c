@@ -318,6 +318,7 @@ static void start_service(struct eng_engine *e)
 	cfg.tick_ms = 10;
 	cfg.hello_retry_ms = 10;
 	cfg.claim_resend_ms = 100;
+	cfg.recover_alert_ms = 50;
 	cfg.poll_ms = 3600000;
 	/* bob asks for more than alice's 6 days: her channel uses 7. */
 	if (!strcmp(e->name, "bob"))
@@ -939,6 +940,14 @@ static void test_paychan_last_claim(void **state)
 	assert_memory_equal(m.u.channel, id, CR_CHANNEL_ID_BYTES);
 	tick(&alice);
 	assert_ptr_equal(last_msg(&alice, "last_claim"), ask); /* asked once */
+	/* No answer for recover_alert_ms: one alert (BROKEN), not more. */
+	eng_paychan_stats(alice.pc, &st);
+	uint64_t alerts = st.alerts;
+	usleep(60000);
+	tick(&alice);
+	tick(&alice);
+	eng_paychan_stats(alice.pc, &st);
+	assert_int_equal(st.alerts, alerts + 1);
 	/* A settlement waits: 1.5 XRP would be ignored by bob. */
 	size_t nclaims = alice.nmsgs;
 	settle(&alice, "b", "k2", "500000");
