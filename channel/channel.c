@@ -363,6 +363,8 @@ const char *pc_alert_name(enum pc_alert a)
 		return "ledger_mismatch";
 	case PC_ALERT_NO_ACCOUNT_INFO:
 		return "no_account_info";
+	case PC_ALERT_CREDITS_LOST:
+		return "credits_lost";
 	}
 	return "?";
 }

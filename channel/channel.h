@@ -84,6 +84,9 @@ enum pc_alert {
 	PC_ALERT_OWED_UNPAYABLE = 7,  /* settlement while the channel closes */
 	PC_ALERT_LEDGER_MISMATCH = 8, /* ledger view contradicts our record */
 	PC_ALERT_NO_ACCOUNT_INFO = 9, /* reserve unknown: feed PC_EV_ACCOUNT */
+	PC_ALERT_CREDITS_LOST = 10,   /* in: we acknowledged more than our
+					 store holds (a restored store): those
+					 drops are not credited again */
 };
 
 /* Recovery of lost outgoing claim state (peers.md R7).  A store restored
@@ -150,6 +153,9 @@ struct pc_claim {
 	struct xl_drops amount; /* cumulative */
 	uint8_t sig[CR_SIG_MAX_BYTES];
 	size_t siglen;
+	/* PC_EV_CLAIM: the payer's record of the best claim we acknowledged
+	 * on the channel (we credited at least that much); zero: unknown. */
+	struct xl_drops acked;
 };
 
 enum pc_ev_kind {

@@ -87,7 +87,7 @@ static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
 {
 	const struct pc_claim *c = &ev->u.claim;
 	const struct pc_view *v = &ch->view;
-	struct xl_drops floor, inc;
+	struct xl_drops floor, inc, ack, lost = xl_drops_zero();
 	struct pc_effect *e;
 
 	/* 1. The channel exists, is this one, and pays us from the peer. */
@@ -138,9 +138,23 @@ static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
 	floor = ch->best;
 	if (xl_drops_cmp(v->balance, floor) > 0)
 		floor = v->balance;
+	/* The payer says we acknowledged more than our store holds: our
+	 * store lost claims it had accepted and credited (restored from a
+	 * backup).  They are not credited again.  (A payer lying upward
+	 * only costs itself: less is credited.) */
+	ack = xl_drops_min(c->acked, c->amount);
+	if (xl_drops_cmp(ack, floor) > 0) {
+		XU_ASSERT(xl_drops_sub(&lost, ack, floor));
+		floor = ack;
+	}
 	if (!xl_drops_sub(&inc, c->amount, floor) || xl_drops_is_zero(inc))
 		return reject(err, XU_EINVAL, PC_REJ_NOT_INCREASING, why,
 			      "amount not above the best claim held");
+	if (!xl_drops_is_zero(lost)) {
+		e = pc_fx_push(fx, PC_FX_ALERT, ch->id);
+		e->alert = PC_ALERT_CREDITS_LOST;
+		e->amount = lost;
+	}
 
 	ch->best = c->amount;
 	memcpy(ch->best_sig, c->sig, c->siglen);

@@ -199,6 +199,9 @@ static enum xu_code dec_claim(struct pc_msg_claim *c, const json_t *o,
 	if (c->has_pubkey &&
 	    cr_pubkey_type(&kt, c->pubkey, CR_PUBKEY_BYTES, NULL) != XU_OK)
 		return field_fail(err, "public_key", "unknown key type");
+	c->acked = xl_drops_zero();
+	if (json_object_get(o, "acked") != NULL)
+		return get_drops(o, "acked", &c->acked, err);
 	return XU_OK;
 }
 
@@ -396,6 +399,8 @@ static enum xu_code enc_body(json_t *o, const struct pc_msg *m,
 		if (ok && m->u.claim.has_pubkey)
 			ok = set_hex(o, "public_key", m->u.claim.pubkey,
 				     CR_PUBKEY_BYTES);
+		if (ok && !xl_drops_is_zero(m->u.claim.acked))
+			ok = set_drops(o, "acked", m->u.claim.acked);
 		break;
 	case PC_MSG_CLAIM_REPLY:
 		if (m->u.reply.accepted != (m->u.reply.code == PC_REJ_NONE) ||
@@ -499,4 +504,5 @@ void pc_msg_to_claim(struct pc_claim *out, const struct pc_msg_claim *m)
 	out->amount = m->amount;
 	memcpy(out->sig, m->sig, m->siglen);
 	out->siglen = m->siglen;
+	out->acked = m->acked;
 }

@@ -8,7 +8,11 @@
  *   hello_reply    same fields, type "hello_reply"
  *   claim          {"type":"claim","channel":"<64 hex>",
  *                   "amount":"<cumulative drops>","signature":"<hex>",
- *                   "public_key":"<66 hex>"?}
+ *                   "public_key":"<66 hex>"?,"acked":"<drops>"?}
+ *                  (acked: the best amount the payee's claim_replies
+ *                  said it held on this channel, as the payer recorded
+ *                  it; a payee whose store lost claims does not credit
+ *                  them again)
  *   claim_reply    {"type":"claim_reply","channel":"<64 hex>",
  *                   "accepted":true|false,"amount":"<best held>",
  *                   "code":"bad_signature"?,"message":"..."?}
@@ -93,6 +97,9 @@ struct pc_msg_claim {
 	size_t siglen;
 	bool has_pubkey; /* informational: claims verify with the ledger's */
 	uint8_t pubkey[CR_PUBKEY_BYTES];
+	/* "acked" (optional, drops): the best claim the payee acknowledged
+	 * on this channel, as the payer recorded it; zero: not sent. */
+	struct xl_drops acked;
 };
 
 struct pc_msg_claim_reply {

@@ -103,8 +103,9 @@ struct acct {
 	 * transaction; claim_due, committed and not yet sent; claim_out,
 	 * one is with the outbox, unanswered. */
 	bool claim_new, claim_due, claim_out;
-	bool claim_resend_new, claim_resend; /* ... and it is a resend */
-	struct xl_drops peer_best;	     /* best the peer acknowledged */
+	uint8_t claim_channel[CR_CHANNEL_ID_BYTES]; /* of the last one sent */
+	bool claim_resend_new, claim_resend;	    /* ... and it is a resend */
+	struct xl_drops peer_best; /* best the peer acknowledged */
 	/* last_claim: 0 not asked in this process, ASK_PENDING with the
 	 * outbox, else when the last unusable answer came. */
 	int64_t ask_ms;
@@ -201,8 +202,15 @@ static void log_alert(const char *account, const struct pc_effect *fx)
 	char id[HEXID];
 
 	hexid(id, fx->channel);
-	if (fx->alert == PC_ALERT_LOST_UNREDEEMED ||
-	    fx->alert == PC_ALERT_LEDGER_MISMATCH)
+	if (fx->alert == PC_ALERT_CREDITS_LOST)
+		xu_broken(SUB,
+			  "%s: ALERT credits_lost channel %s: the peer says we "
+			  "acknowledged %llu drops more than our store holds "
+			  "(restored from a backup?); they were credited "
+			  "before and are not credited again",
+			  account, id, u(fx->amount));
+	else if (fx->alert == PC_ALERT_LOST_UNREDEEMED ||
+		 fx->alert == PC_ALERT_LEDGER_MISMATCH)
 		xu_broken(SUB, "%s: ALERT %s channel %s amount %llu", account,
 			  pc_alert_name(fx->alert), id, u(fx->amount));
 	else
@@ -318,6 +326,12 @@ static void send_claim(struct eng_paychan *pc, struct acct *a)
 	m.u.claim.siglen = o.claim_siglen;
 	m.u.claim.has_pubkey = true;
 	memcpy(m.u.claim.pubkey, pc->kp->pub.b, CR_PUBKEY_BYTES);
+	/* What the peer acknowledged: a peer whose store lost claims it had
+	 * credited learns not to credit them again. */
+	m.u.claim.acked = xl_drops_min(
+	    xl_drops_cmp(a->peer_best, o.peer_best) > 0 ? a->peer_best
+							: o.peer_best,
+	    o.claim_amount);
 	if (pc_msg_encode(&m, buf, sizeof(buf), &len, &err) != XU_OK ||
 	    eng_outbox_send_latest(pc->ob, a->account, buf, len, &err) !=
 		XU_OK) {
@@ -326,6 +340,7 @@ static void send_claim(struct eng_paychan *pc, struct acct *a)
 	}
 	a->claim_sent_ms = eng_wall_ms();
 	a->claim_out = true;
+	memcpy(a->claim_channel, o.ch.id, CR_CHANNEL_ID_BYTES);
 	pc->enqueued = true;
 }
 
@@ -913,6 +928,7 @@ static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 			a = acct_of(pc, o->account);
 			if (a)
 				a->peer_best = xl_drops_zero();
+			o->peer_best = xl_drops_zero();
 			o->create_n++;
 			o->tx_amount = f->amount;
 			b = build_add(pc, B_CREATE, o->account, o->create_n,
@@ -993,9 +1009,13 @@ static enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 		xu_info(SUB, "%s: outgoing %s -> %s (%s)", o->account,
 			pc_out_state_name(before.ch.state),
 			pc_out_state_name(o->ch.state), o->ch.reason);
+	/* The best the peer acknowledged: the record keeps it across
+	 * restarts (it goes out as "acked" with every claim). */
 	a = acct_of(pc, o->account);
-	if (a)
+	if (a && xl_drops_cmp(a->peer_best, o->peer_best) > 0)
 		o->peer_best = a->peer_best;
+	else if (a)
+		a->peer_best = o->peer_best;
 	before.ch.reason = o->ch.reason;
 	if (fx.n == 0 && !memcmp(&before, o, sizeof(before)))
 		return XU_OK;
@@ -1812,7 +1832,10 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 				   account, status);
 		return;
 	}
-	if (xl_drops_cmp(m.u.reply.amount, a->peer_best) > 0)
+	/* What the peer holds on the channel we pay on now (a late answer
+	 * about an older channel says nothing about this one). */
+	if (!memcmp(m.u.reply.channel, a->claim_channel, CR_CHANNEL_ID_BYTES) &&
+	    xl_drops_cmp(m.u.reply.amount, a->peer_best) > 0)
 		a->peer_best = m.u.reply.amount;
 	if (!m.u.reply.accepted && m.u.reply.code != PC_REJ_NOT_INCREASING)
 		xu_unusual(SUB, "%s: the peer refused our claim: %s (%s)",

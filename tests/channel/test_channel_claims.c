@@ -161,6 +161,52 @@ static void test_channel_claim_accept_effects(void **state)
 	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(1));
 }
 
+/* A store restored from a backup holds an older best claim than it had
+ * accepted (and credited).  The payer's "acked" says how much we
+ * acknowledged: only what is above it is credited, with an alert for
+ * what the store had lost.  An acked at or below what we hold changes
+ * nothing; one above the claim makes the claim old news. */
+static void test_channel_claim_acked(void **state)
+{
+	struct pc_in ch, saved;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	build(1, 0, &ch, &ev); /* best 3 XRP, claim of 4 */
+	saved = ch;
+	ev.u.claim.acked = D(XRP(3) + 500);
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, NULL),
+			 XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_PERSIST_CLAIM, PC_FX_CREDIT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_CREDITS_LOST);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), 500);
+	assert_int_equal(xl_drops_u64(fx.v[2].amount), XRP(1) - 500);
+	assert_int_equal(xl_drops_u64(ch.best), XRP(4));
+	/* acked at or below our best: the ordinary case. */
+	for (uint64_t a = 0; a <= XRP(3); a += XRP(3)) {
+		ch = saved;
+		ev.u.claim.acked = D(a);
+		assert_int_equal(
+		    pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, NULL), XU_OK);
+		FX_EXPECT(&fx, PC_FX_PERSIST_CLAIM, PC_FX_CREDIT);
+		assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(1));
+	}
+	/* acked equal to the claim, or above it: nothing to credit. */
+	for (uint64_t a = XRP(4); a <= XRP(5); a += XRP(1)) {
+		enum pc_reject why;
+
+		ch = saved;
+		ev.u.claim.acked = D(a);
+		assert_int_equal(
+		    pc_in_apply(&ch, &fx_cfg, &ev, &fx, &why, NULL), XU_EINVAL);
+		assert_int_equal(why, PC_REJ_NOT_INCREASING);
+		FX_NONE(&fx);
+		assert_memory_equal(&ch, &saved, sizeof(ch));
+	}
+}
+
 static void test_channel_claim_boundaries(void **state)
 {
 	struct pc_in ch;
@@ -1259,6 +1305,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_channel_claim_order),
 	    cmocka_unit_test(test_channel_claim_accept_effects),
+	    cmocka_unit_test(test_channel_claim_acked),
 	    cmocka_unit_test(test_channel_claim_boundaries),
 	    cmocka_unit_test(test_channel_claim_1e17_edge),
 	    cmocka_unit_test(test_channel_claim_published_vectors),

@@ -81,6 +81,9 @@ static void test_channel_msg_roundtrip(void **state)
 			m.u.claim.has_pubkey = i % 2 == 0;
 			if (m.u.claim.has_pubkey)
 				memcpy(m.u.claim.pubkey, fx_keys[k].pub.b, 33);
+			/* "acked", optional: sent when nonzero */
+			m.u.claim.acked = D(k ? amounts[i] : 0);
+			c.acked = m.u.claim.acked;
 			roundtrip(&m);
 			pc_msg_to_claim(&back, &m.u.claim);
 			assert_memory_equal(&back, &c, sizeof(c));
@@ -182,6 +185,13 @@ static void test_channel_msg_lenient(void **state)
 	assert_int_equal(m.u.claim.siglen, 70);
 	assert_false(m.u.claim.has_pubkey);
 	assert_true(xl_drops_is_zero(m.u.claim.amount));
+	assert_true(xl_drops_is_zero(m.u.claim.acked)); /* absent */
+	m = decode_ok("{\"type\":\"claim\",\"channel\":\"" CH64
+		      "\",\"amount\":\"7\",\"acked\":\"5\",\"signature\":"
+		      "\"3044022069888d92e1f4104fad7ba66d8da69278e579fe6edaf32e"
+		      "87acf481a6383c4aeb02204e0286429ff9842724627a08eafd1a83"
+		      "56a6b36994da6f386d2363c5d3aafe7c\"}");
+	assert_int_equal(xl_drops_u64(m.u.claim.acked), 5);
 	m = decode_ok("{\"type\":\"claim_reply\",\"channel\":\"" CH64
 		      "\",\"accepted\":false,\"amount\":\"100000000000000000\","
 		      "\"code\":\"settle_delay\"}");
@@ -278,6 +288,12 @@ static const struct bad bads[] = {
      "\"}",
      XU_EINVAL, PC_MSGF_FIELD},
     {CLAIM_PRE "\"signature\":\"" SIG70 "\"}", XU_EINVAL, PC_MSGF_FIELD},
+    {CLAIM_PRE "\"amount\":\"7\",\"acked\":5,\"signature\":\"" SIG70 "\"}",
+     XU_EINVAL, PC_MSGF_FIELD},
+    {CLAIM_PRE "\"amount\":\"7\",\"acked\":\"-5\",\"signature\":\"" SIG70 "\"}",
+     XU_EINVAL, PC_MSGF_FIELD},
+    {CLAIM_PRE "\"amount\":\"7\",\"acked\":null,\"signature\":\"" SIG70 "\"}",
+     XU_EINVAL, PC_MSGF_FIELD},
     {CLAIM_PRE "\"amount\":1,\"signature\":\"" SIG70 "\"}", XU_EINVAL,
      PC_MSGF_FIELD},
     {CLAIM_PRE "\"amount\":\"\",\"signature\":\"" SIG70 "\"}", XU_EINVAL,

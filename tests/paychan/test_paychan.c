@@ -804,6 +804,61 @@ static void test_paychan_claims_coalesce(void **state)
 	assert_int_equal(alice.nmsgs, n + 2);
 }
 
+/* Bob's store restored from a backup forgets the claim he accepted and
+ * credited.  Alice's next claim says what he acknowledged ("acked"): he
+ * credits only the new settlement, not the forgotten one again. */
+static void test_paychan_payee_restored(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *reply;
+	struct eng_chan_in r;
+	struct eng_paychan_stats st0, st;
+	struct pc_msg m;
+	struct xu_err err;
+	bool have;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+	assert_int_equal(bob.ncredits, 1);
+	assert_int_equal(xl_drops_u64(bob.credits[0].drops), 1000000);
+
+	/* The backup: from before the claim. */
+	assert_int_equal(eng_chan_in_get(bob.store, id, &r, &have, &err),
+			 XU_OK);
+	assert_true(have);
+	r.ch.best = xl_drops_zero();
+	r.ch.best_siglen = 0;
+	memset(r.ch.best_sig, 0, sizeof(r.ch.best_sig));
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+
+	eng_paychan_stats(bob.pc, &st0);
+	settle(&alice, "b", "k2", "500000");
+	m = msg_of(last_msg(&alice, "claim")->body);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 1500000);
+	assert_int_equal(xl_drops_u64(m.u.claim.acked), 1000000);
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", &reply),
+			 201);
+	m = msg_of(reply);
+	free(reply);
+	assert_true(m.u.reply.accepted);
+	assert_int_equal(bob.ncredits, 2);
+	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 500000);
+	eng_paychan_stats(bob.pc, &st);
+	assert_int_equal(st.alerts, st0.alerts + 1);
+	/* Bob holds the new claim, whole: what he redeems. */
+	assert_int_equal(eng_chan_in_get(bob.store, id, &r, &have, &err),
+			 XU_OK);
+	assert_int_equal(xl_drops_u64(r.ch.best), 1500000);
+}
+
 static void test_paychan_resend_and_close(void **state)
 {
 	(void)state;
@@ -1017,6 +1072,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_pay_and_get_paid,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claims_coalesce, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_payee_restored, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_resend_and_close,
 					    setup, teardown),
