@@ -328,12 +328,12 @@ const { spawn, execFileSync } = require('node:child_process');
 const net = require('node:net');
 let restarted = null; // bob's engine started by this test
 let aliceAgain = null; // alice's engine started by the restore test
+let bobAgain = null; // bob's engine started by the payee restore test
 
 after(() => {
-	if (restarted)
-		restarted.kill('SIGTERM');
-	if (aliceAgain)
-		aliceAgain.kill('SIGTERM');
+	for (const p of [restarted, aliceAgain, bobAgain])
+		if (p)
+			p.kill('SIGTERM');
 });
 
 function portOpen(port) {
@@ -452,6 +452,66 @@ test('a restored store recovers the claims it lost: no divergence, no double pay
 		assert.equal(BigInt(h.recovered_drops) * UNIT, lost);
 		assert.equal(h.recovering, 0);
 		assert.doesNotMatch(text, /\*\*BROKEN\*\*/);
+	});
+
+// ---- a payee's store restored from a backup: no credit twice ----------
+
+test('a payee store restored from a backup credits nothing twice',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'),
+		      B = env('CONNECTOR_B_CONTROL');
+		const dir = env('XRPSE_NET_DIR');
+		const cfg = path.join(dir, 'config');
+		const db = path.join(cfg, 'bob.db');
+		const backup = path.join(dir, 'bob-backup.db');
+		const port = Number(new URL(env('ENGINE_B_URL')).port);
+		const credited = async () =>
+			BigInt((await get(`${B}/accounts/a`)).credited);
+		const settleAndWait = async (amounts) => {
+			const before = await credited();
+			const sum = await settleMany(A, 'b', amounts);
+			await until('B credited', async () => {
+				const c = await credited();
+				return { ok: c >= before + sum, c: c.toString() };
+			});
+			return sum;
+		};
+		await settleAndWait([444441n * UNIT]);
+		execFileSync('sqlite3', [db, `.backup '${backup}'`]);
+		// Accepted and credited after the backup: lost with it.
+		const lost = await settleAndWait([555551n, 555552n]
+			.map((x) => x * UNIT));
+		const c2 = await credited();
+		const pid = Number(fs.readFileSync(`${db}.lock`, 'utf8').trim());
+		process.kill(pid, 'SIGTERM');
+		await until('bob stopped', async () => ({ ok: !alive(pid) }));
+		for (const f of [db, `${db}-wal`, `${db}-shm`])
+			fs.rmSync(f, { force: true });
+		fs.copyFileSync(backup, db);
+		const args = fs.readFileSync(path.join(cfg, 'bob.args'), 'utf8')
+			.split(/\s+/).filter((x) => x);
+		const logPath = path.join(dir, 'engine-bob-restored.log');
+		const log = fs.openSync(logPath, 'a');
+		bobAgain = spawn(process.env.XRPSE_BIN, ['run', ...args],
+				 { stdio: ['ignore', log, log] });
+		bobAgain.unref();
+		await until('bob up again', async () => ({ ok: await portOpen(port) }));
+		// Alice's next claim carries what bob had acknowledged: only
+		// the new settlements are credited.
+		const fresh = [666661n, 666662n].map((x) => x * UNIT);
+		const sum = await settleMany(A, 'b', fresh);
+		await until('new settlements credited', async () => {
+			const c = await credited();
+			return { ok: c >= c2 + sum, c: c.toString(),
+				 want: (c2 + sum).toString() };
+		});
+		await sleep(2500); // resends after the restart must not count
+		assert.equal(await credited(), c2 + sum);
+		const text = fs.readFileSync(logPath, 'utf8');
+		const m = /ALERT credits_lost channel [0-9A-F]+: the peer says we acknowledged (\d+) drops more/
+			.exec(text);
+		assert.ok(m, 'the log names the lost credits');
+		assert.equal(BigInt(m[1]) * UNIT, lost);
 	});
 
 // ---- the peer closes its channel behind our back -----------------------
