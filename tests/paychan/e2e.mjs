@@ -389,60 +389,70 @@ function alive(pid) {
 	}
 }
 
+// Alice pays bob `before`, `name`'s store is backed up online (README:
+// sqlite3 .backup), alice pays `lost` (lost with the backup), the backup
+// replaces the store and `name` starts again (its process goes into
+// `keep`), alice pays `fresh`.  Checks bob's connector credited exactly
+// every settlement once; returns the lost sum and the restarted engine's
+// log text.
+async function restoreScenario(name, engineUrl, amounts, keep) {
+	const A = env('CONNECTOR_A_CONTROL'), B = env('CONNECTOR_B_CONTROL');
+	const dir = env('XRPSE_NET_DIR');
+	const cfg = path.join(dir, 'config');
+	const db = path.join(cfg, `${name}.db`);
+	const backup = path.join(dir, `${name}-backup.db`);
+	const port = Number(new URL(engineUrl).port);
+	const credited = async () =>
+		BigInt((await get(`${B}/accounts/a`)).credited);
+	const settleAndWait = async (xs) => {
+		const before = await credited();
+		const sum = await settleMany(A, 'b', xs.map((x) => x * UNIT));
+		await until('B credited', async () => {
+			const c = await credited();
+			return { ok: c >= before + sum, c: c.toString() };
+		});
+		return sum;
+	};
+	await settleAndWait(amounts.before);
+	execFileSync('sqlite3', [db, `.backup '${backup}'`]);
+	const lost = await settleAndWait(amounts.lost);
+	const c2 = await credited();
+	const pid = Number(fs.readFileSync(`${db}.lock`, 'utf8').trim());
+	process.kill(pid, 'SIGTERM');
+	await until(`${name} stopped`, async () => ({ ok: !alive(pid) }));
+	for (const f of [db, `${db}-wal`, `${db}-shm`])
+		fs.rmSync(f, { force: true });
+	fs.copyFileSync(backup, db);
+	const args = fs.readFileSync(path.join(cfg, `${name}.args`), 'utf8')
+		.split(/\s+/).filter((x) => x);
+	const logPath = path.join(dir, `engine-${name}-restored.log`);
+	const log = fs.openSync(logPath, 'a');
+	const p = spawn(process.env.XRPSE_BIN, ['run', ...args],
+			{ stdio: ['ignore', log, log] });
+	p.unref();
+	keep(p);
+	await until(`${name} up again`, async () => ({ ok: await portOpen(port) }));
+	const sum = await settleMany(A, 'b', amounts.fresh.map((x) => x * UNIT));
+	await until('new settlements credited', async () => {
+		const c = await credited();
+		return { ok: c >= c2 + sum, c: c.toString(),
+			 want: (c2 + sum).toString() };
+	});
+	await sleep(2500); // resends after the restart must not count
+	assert.equal(await credited(), c2 + sum);
+	return { lost, text: fs.readFileSync(logPath, 'utf8') };
+}
+
+// New settlements are credited exactly: not swallowed by claims the peer
+// already holds, and the lost ones are not paid again.
 test('a restored store recovers the claims it lost: no divergence, no double pay',
 	async () => {
-		const A = env('CONNECTOR_A_CONTROL'),
-		      B = env('CONNECTOR_B_CONTROL');
-		const dir = env('XRPSE_NET_DIR');
-		const cfg = path.join(dir, 'config');
-		const db = path.join(cfg, 'alice.db');
-		const backup = path.join(dir, 'alice-backup.db');
-		const port = Number(new URL(env('ENGINE_A_URL')).port);
-		const credited = async () =>
-			BigInt((await get(`${B}/accounts/a`)).credited);
-		const settleAndWait = async (amounts) => {
-			const before = await credited();
-			const sum = await settleMany(A, 'b', amounts);
-			await until('B credited', async () => {
-				const c = await credited();
-				return { ok: c >= before + sum, c: c.toString() };
-			});
-			return sum;
-		};
-		await settleAndWait([111111n * UNIT, 111112n * UNIT]);
-		// An online backup of alice's store (README: sqlite3 .backup).
-		execFileSync('sqlite3', [db, `.backup '${backup}'`]);
-		// Settled after the backup: these claims are lost with it.
-		const lost = await settleAndWait([222221n, 222222n, 222223n]
-			.map((x) => x * UNIT));
-		const c2 = await credited();
-		// Alice stops; the backup replaces her store; she starts again.
-		const pid = Number(fs.readFileSync(`${db}.lock`, 'utf8').trim());
-		process.kill(pid, 'SIGTERM');
-		await until('alice stopped', async () => ({ ok: !alive(pid) }));
-		for (const f of [db, `${db}-wal`, `${db}-shm`])
-			fs.rmSync(f, { force: true });
-		fs.copyFileSync(backup, db);
-		const args = fs.readFileSync(path.join(cfg, 'alice.args'), 'utf8')
-			.split(/\s+/).filter((x) => x);
-		const logPath = path.join(dir, 'engine-alice-restored.log');
-		const log = fs.openSync(logPath, 'a');
-		aliceAgain = spawn(process.env.XRPSE_BIN, ['run', ...args],
-				   { stdio: ['ignore', log, log] });
-		aliceAgain.unref();
-		await until('alice up again', async () => ({ ok: await portOpen(port) }));
-		// New settlements are credited exactly: not swallowed by claims
-		// the peer already holds, and the lost ones are not paid again.
-		const fresh = [333331n, 333332n].map((x) => x * UNIT);
-		const sum = await settleMany(A, 'b', fresh);
-		await until('new settlements credited', async () => {
-			const c = await credited();
-			return { ok: c >= c2 + sum, c: c.toString(),
-				 want: (c2 + sum).toString() };
-		});
-		await sleep(2500); // resends after the restart must not count
-		assert.equal(await credited(), c2 + sum);
-		const text = fs.readFileSync(logPath, 'utf8');
+		const { lost, text } = await restoreScenario('alice',
+			env('ENGINE_A_URL'), {
+				before: [111111n, 111112n],
+				lost: [222221n, 222222n, 222223n],
+				fresh: [333331n, 333332n],
+			}, (p) => { aliceAgain = p; });
 		const m = /recovered (\d+) drops of claims our store had lost/
 			.exec(text);
 		assert.ok(m, 'the log names the recovery');
@@ -456,58 +466,16 @@ test('a restored store recovers the claims it lost: no divergence, no double pay
 
 // ---- a payee's store restored from a backup: no credit twice ----------
 
+// Alice's next claim carries what bob had acknowledged ("acked"): only the
+// new settlements are credited.
 test('a payee store restored from a backup credits nothing twice',
 	async () => {
-		const A = env('CONNECTOR_A_CONTROL'),
-		      B = env('CONNECTOR_B_CONTROL');
-		const dir = env('XRPSE_NET_DIR');
-		const cfg = path.join(dir, 'config');
-		const db = path.join(cfg, 'bob.db');
-		const backup = path.join(dir, 'bob-backup.db');
-		const port = Number(new URL(env('ENGINE_B_URL')).port);
-		const credited = async () =>
-			BigInt((await get(`${B}/accounts/a`)).credited);
-		const settleAndWait = async (amounts) => {
-			const before = await credited();
-			const sum = await settleMany(A, 'b', amounts);
-			await until('B credited', async () => {
-				const c = await credited();
-				return { ok: c >= before + sum, c: c.toString() };
-			});
-			return sum;
-		};
-		await settleAndWait([444441n * UNIT]);
-		execFileSync('sqlite3', [db, `.backup '${backup}'`]);
-		// Accepted and credited after the backup: lost with it.
-		const lost = await settleAndWait([555551n, 555552n]
-			.map((x) => x * UNIT));
-		const c2 = await credited();
-		const pid = Number(fs.readFileSync(`${db}.lock`, 'utf8').trim());
-		process.kill(pid, 'SIGTERM');
-		await until('bob stopped', async () => ({ ok: !alive(pid) }));
-		for (const f of [db, `${db}-wal`, `${db}-shm`])
-			fs.rmSync(f, { force: true });
-		fs.copyFileSync(backup, db);
-		const args = fs.readFileSync(path.join(cfg, 'bob.args'), 'utf8')
-			.split(/\s+/).filter((x) => x);
-		const logPath = path.join(dir, 'engine-bob-restored.log');
-		const log = fs.openSync(logPath, 'a');
-		bobAgain = spawn(process.env.XRPSE_BIN, ['run', ...args],
-				 { stdio: ['ignore', log, log] });
-		bobAgain.unref();
-		await until('bob up again', async () => ({ ok: await portOpen(port) }));
-		// Alice's next claim carries what bob had acknowledged: only
-		// the new settlements are credited.
-		const fresh = [666661n, 666662n].map((x) => x * UNIT);
-		const sum = await settleMany(A, 'b', fresh);
-		await until('new settlements credited', async () => {
-			const c = await credited();
-			return { ok: c >= c2 + sum, c: c.toString(),
-				 want: (c2 + sum).toString() };
-		});
-		await sleep(2500); // resends after the restart must not count
-		assert.equal(await credited(), c2 + sum);
-		const text = fs.readFileSync(logPath, 'utf8');
+		const { lost, text } = await restoreScenario('bob',
+			env('ENGINE_B_URL'), {
+				before: [444441n],
+				lost: [555551n, 555552n],
+				fresh: [666661n, 666662n],
+			}, (p) => { bobAgain = p; });
 		const m = /ALERT credits_lost channel [0-9A-F]+: the peer says we acknowledged (\d+) drops more/
 			.exec(text);
 		assert.ok(m, 'the log names the lost credits');
