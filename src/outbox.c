@@ -54,6 +54,10 @@ struct lw_msg {
 	bool queued;	  /* the newest body is not yet answered */
 	int64_t job;	  /* the attempt in flight, 0: none */
 	uint64_t job_gen; /* the body it carries */
+	int64_t job_ms;	  /* when it left */
+	/* An older attempt given up waiting for (stalled): its answer
+	 * still reaches reply_fn, nothing else waits for it. */
+	int64_t stalled;
 	int64_t attempts; /* of the newest body */
 	int64_t next_ms;  /* its next attempt is due */
 };
@@ -97,6 +101,7 @@ void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg)
 	cfg->connect_timeout_ms = 5000;
 	cfg->max_inflight = 64;
 	cfg->latest_wins_tag = "claim";
+	cfg->latest_wins_stall_ms = 2000;
 	cfg->clock = NULL;
 }
 
@@ -665,6 +670,20 @@ static unsigned lw_msgs_tick(struct eng_outbox *ob, int64_t now, unsigned room)
 	struct xu_err e;
 
 	for (struct lw_msg *m = ob->lw_msgs; m && sent < room; m = m->next) {
+		/* A newer body waits behind an attempt out for longer than
+		 * latest_wins_stall_ms (a connector that does not answer):
+		 * that one is let be, and the newest goes beside it. */
+		if (m->queued && m->job && m->job_gen != m->gen &&
+		    !m->stalled && ob->cfg.latest_wins_stall_ms &&
+		    now - m->job_ms >= (int64_t)ob->cfg.latest_wins_stall_ms) {
+			xu_unusual("outbox",
+				   "%s to %s unanswered after %lld ms: the "
+				   "newer one goes beside it",
+				   ob->cfg.latest_wins_tag, m->account,
+				   (long long)(now - m->job_ms));
+			m->stalled = m->job;
+			m->job = 0;
+		}
 		if (!m->queued || m->job || m->next_ms > now)
 			continue;
 		int64_t id = LW_ID_BIT | (int64_t)++ob->lw_seq;
@@ -681,6 +700,7 @@ static unsigned lw_msgs_tick(struct eng_outbox *ob, int64_t now, unsigned room)
 		}
 		m->job = id;
 		m->job_gen = m->gen;
+		m->job_ms = now;
 		ob->inflight[ob->ninflight] = id;
 		ob->lw_account[ob->ninflight][0] = '\0';
 		ob->ninflight++;
@@ -950,16 +970,20 @@ static void lw_msg_complete(struct eng_outbox *ob,
 	int64_t id = (int64_t)r->id;
 	struct lw_msg *m = ob->lw_msgs, **pp = &ob->lw_msgs;
 
-	while (m && m->job != id) {
+	while (m && m->job != id && m->stalled != id) {
 		pp = &m->next;
 		m = m->next;
 	}
 	if (!m)
 		return; /* cannot happen: the in-flight set had it */
-	bool newest = m->job_gen == m->gen;
+	/* The stalled attempt carried an older body by definition. */
+	bool newest = m->job == id && m->job_gen == m->gen;
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 	snprintf(account, sizeof(account), "%s", m->account);
-	m->job = 0;
+	if (m->stalled == id)
+		m->stalled = 0;
+	else
+		m->job = 0;
 	ob->reachable = r->code == XU_OK;
 	if (oc == DELIVERED)
 		ob->last_success_ms = now;
@@ -990,7 +1014,9 @@ static void lw_msg_complete(struct eng_outbox *ob,
 	/* A newer body waits: it goes at the next tick (the drain's). */
 	if (m->queued)
 		ob->lw_done = true;
-	else {
+	else if (m->job || m->stalled) {
+		/* an attempt is still out: the slot stays for its answer */
+	} else {
 		*pp = m->next;
 		free(m->body);
 		free(m);
@@ -1095,7 +1121,7 @@ enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 	 * in-memory messages (claims) count as pending or in flight. */
 	uint64_t mem_inflight = 0, mem_pending = 0;
 	for (struct lw_msg *m = ob->lw_msgs; m; m = m->next) {
-		mem_inflight += m->job != 0;
+		mem_inflight += (m->job != 0) + (m->stalled != 0);
 		/* the newest waiting, the attempt out is an older one's */
 		mem_pending += m->queued && (!m->job || m->job_gen != m->gen);
 	}

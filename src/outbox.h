@@ -69,6 +69,10 @@ struct eng_outbox_cfg {
 	 * flight per account, older pending ones superseded; default
 	 * "claim" (the channel logic's tag); NULL: none. */
 	const char *latest_wins_tag;
+	/* An in-memory latest-wins message out this long while a newer
+	 * one waits: the newer one goes beside it (at most two out per
+	 * account); default 2000, 0: never. */
+	uint32_t latest_wins_stall_ms;
 	eng_outbox_clock_fn clock; /* NULL: CLOCK_REALTIME */
 	void *clock_arg;
 };
@@ -133,11 +137,12 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
  * not yet sent: for messages whose newest carries everything the earlier
  * ones did, and whose loss in a crash the sender repairs itself (a claim,
  * made again from the channel record).  No row is written.  At most one
- * attempt per account is in flight; a failed attempt is retried with the
- * rows' backoff unless a newer message comes, which goes when the attempt
- * in flight ends.  reply_fn gets every result (delivered, refused, failed
- * and retried) with the tag.  Sent at the next eng_outbox_tick.  Returns
- * XU_OK, XU_EINVAL or XU_ENOMEM. */
+ * attempt per account is in flight (two when one has been out for
+ * cfg.latest_wins_stall_ms while a newer message waits: the newer one goes
+ * beside it); a failed attempt is retried with the rows' backoff unless a
+ * newer message comes, which goes when the attempt in flight ends.  reply_fn
+ * gets every result (delivered, refused, failed and retried) with the tag. Sent
+ * at the next eng_outbox_tick.  Returns XU_OK, XU_EINVAL or XU_ENOMEM. */
 enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
 				    const void *bytes, size_t len,
 				    struct xu_err *err) XU_WARN_UNUSED;

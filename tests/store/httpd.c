@@ -129,7 +129,8 @@ static bool read_req(struct th_server *s, int fd, struct th_req *rq)
 static void write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w =
+		    send(fd, p, n, MSG_NOSIGNAL); /* the client may have gone */
 		if (w <= 0)
 			return; /* the client went away */
 		p += w;

@@ -962,6 +962,45 @@ static void test_eng_outbox_send_latest(void **state)
 	assert_int_equal(outbox_rows(f), 0);
 }
 
+/* An in-memory message the connector does not answer: after
+ * latest_wins_stall_ms a newer one goes beside it (never a third); the
+ * stalled one's answer, when it comes, still reaches reply_fn. */
+static void test_eng_outbox_send_latest_stall(void **state)
+{
+	struct fx *f = *state;
+	struct eng_outbox_stats st;
+
+	fx_close(f);
+	f->cfg.timeout_ms = 600;
+	f->cfg.latest_wins_stall_ms = 100;
+	fx_open(f);
+	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	send_latest(f, "alice", "a1");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	send_latest(f, "alice", "a2");
+	fake_now += 99;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	fake_now += 1;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1); /* a2 */
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.inflight, 2);
+	assert_int_equal(st.pending, 0);
+	/* a3 waits: two are out already, however long. */
+	send_latest(f, "alice", "a3");
+	fake_now += 1000;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	/* a2 is answered (201): a3 goes at the drain; a1 times out
+	 * (status 0) later, reported too; then nothing is left. */
+	settle_n(f, 3);
+	assert_int_equal(f->rep.n, 3);
+	assert_int_equal(th_count(f->srv), 3);
+	assert_memory_equal(th_get(f->srv, 1).body, "a2", 2);
+	assert_memory_equal(th_get(f->srv, 2).body, "a3", 2);
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.inflight + st.pending, 0);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now + 100000), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -981,6 +1020,7 @@ int main(void)
 	    T(test_eng_outbox_latest_wins_backoff),
 	    T(test_eng_outbox_retry_not_reported),
 	    T(test_eng_outbox_send_latest),
+	    T(test_eng_outbox_send_latest_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
