@@ -348,6 +348,8 @@ static void send_claim(struct eng_paychan *pc, struct acct *a)
  * the account is still unanswered (then on_claim_answer sends them). */
 static void send_due_claims(struct eng_paychan *pc)
 {
+	int64_t now = eng_wall_ms();
+
 	for (struct acct *a = pc->accts; a; a = a->next) {
 		if (pc->claims_new && a->claim_new) {
 			a->claim_new = false;
@@ -356,9 +358,14 @@ static void send_due_claims(struct eng_paychan *pc)
 			a->claim_resend_new = false;
 		}
 		/* A resend (claim_resend_ms without an acknowledgement) goes
-		 * even with one outstanding: the outbox sends it when that
-		 * one ends, in its place if it has not left yet. */
-		if (a->claim_due && (!a->claim_out || a->claim_resend))
+		 * even with one outstanding, and so does a claim behind one
+		 * unanswered for claim_stall_ms (a connector that does not
+		 * answer): the outbox sends it when that one ends, or beside
+		 * it once it stalls. */
+		if (a->claim_due && (!a->claim_out || a->claim_resend ||
+				     (pc->cfg.claim_stall_ms &&
+				      now - a->claim_sent_ms >=
+					  (int64_t)pc->cfg.claim_stall_ms)))
 			send_claim(pc, a);
 	}
 	pc->claims_new = false;
@@ -2323,8 +2330,21 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		ev.u.fee = pc->fee;
 		for (size_t i = 0; rc == XU_OK && i < on; i++)
 			rc = out_event(pc, &ov[i], &ev, err);
-		for (size_t i = 0; rc == XU_OK && i < in; i++)
+		for (size_t i = 0; rc == XU_OK && i < in; i++) {
+			/* Redeeming decides on the ledger Balance: only with
+			 * a view this process has seen (a store restored
+			 * from a backup holds an old one, and would redeem
+			 * what the ledger has paid already). */
+			struct lookup *l = lookup_of(pc, iv[i].ch.id);
+
+			if (iv[i].ch.state != PC_IN_CLOSED &&
+			    (!l || !l->seen_ms)) {
+				lookup_want(pc, iv[i].ch.id, iv[i].account,
+					    true);
+				continue;
+			}
 			rc = in_event(pc, &iv[i], &ev, NULL, err);
+		}
 	}
 	/* Claims the peer has not acknowledged: send again. */
 	for (size_t i = 0; rc == XU_OK && i < on; i++) {
@@ -2480,6 +2500,7 @@ void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 	cfg->hello_retry_ms = 1000;
 	cfg->claim_resend_ms = 10000;
 	cfg->recover_alert_ms = 600000;
+	cfg->claim_stall_ms = 2000;
 	cfg->lookup_fresh_ms = 5000;
 	cfg->allow_dangerous = false;
 }

@@ -53,13 +53,17 @@ struct eng_paychan_cfg {
 	uint32_t claim_resend_ms;  /* unacknowledged claim re-sent after */
 	uint32_t lookup_fresh_ms;  /* a view younger than this is fresh */
 	uint32_t recover_alert_ms; /* a recovery this old: BROKEN, once */
+	uint32_t claim_stall_ms;   /* a claim unanswered this long: a newer
+				      one goes beside it (the outbox's
+				      latest_wins_stall_ms) */
 	bool allow_dangerous;	   /* min settle delay below 1 day */
 };
 
 /* Fills *cfg with the defaults: pc_cfg_default and the timers above
  * (poll 60 s, tick 1 s, hello retry 1 s, claim resend 10 s, a view fresh
- * for 5 s, a recovery alert after 10 min).  The operator's settings come from
- * `xrpse run` flags and their variables (src/config.c). */
+ * for 5 s, a recovery alert after 10 min, a claim stalled after 2 s).  The
+ * operator's settings come from `xrpse run` flags and their variables
+ * (src/config.c). */
 void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg);
 
 /* Creates the service for engine e (borrowed; its store, outbox, key pair

@@ -859,6 +859,28 @@ static void test_paychan_payee_restored(void **state)
 	assert_int_equal(xl_drops_u64(r.ch.best), 1500000);
 }
 
+/* A claim the connector never answers holds the newer ones for
+ * claim_stall_ms (2 s) only: then the newest goes beside it. */
+static void test_paychan_claim_stall(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	size_t n;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	n = alice.nmsgs;
+	settle(&alice, "b", "k2", "100000");
+	assert_int_equal(alice.nmsgs, n); /* waits behind the first */
+	usleep(2100000);
+	settle(&alice, "b", "k3", "100000");
+	assert_int_equal(alice.nmsgs, n + 1);
+	assert_int_equal(
+	    xl_drops_u64(
+		msg_of(last_msg(&alice, "claim")->body).u.claim.amount),
+	    1200000);
+}
+
 static void test_paychan_resend_and_close(void **state)
 {
 	(void)state;
@@ -1074,6 +1096,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_claims_coalesce, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_payee_restored, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_claim_stall, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_resend_and_close,
 					    setup, teardown),
