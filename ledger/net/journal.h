@@ -1,7 +1,7 @@
 /* The transaction journal interface: how the submission queue persists
  * every signed transaction BEFORE it is submitted, and finds unfinished
  * ones after a restart.  ledger/net cannot include src/, so the store side
- * (src/txjournal.c over the tx_journal table) implements these function
+ * (src/store/txjournal.c over the tx_journal table) implements these function
  * pointers and the daemon hands them in.
  *
  * Rules every implementation keeps:

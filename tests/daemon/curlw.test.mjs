@@ -1,4 +1,4 @@
-// libcurl is loaded on demand (src/curlw.c): the daemon starts without it,
+// libcurl is loaded on demand (src/io/curlw.c): the daemon starts without it,
 // dlopen()s it when a call to the connector is due, and unloads it after
 // an idle delay (XRPSE_DEV_CURL_IDLE_MS, 60 s by default).  Checked from
 // outside in /proc/<pid>/maps, against the connector test double: calls

@@ -1,5 +1,5 @@
-/* Unit tests of `xrpse run` configuration (src/config.c): defaults, flags
- * over XRPSE_* variables, validation messages, loopback rule, and the
+/* Unit tests of `xrpse run` configuration (src/daemon/config.c): defaults,
+ * flags over XRPSE_* variables, validation messages, loopback rule, and the
  * channel settings (issue 7): every flag, its variable, its XRPSE_PC_*
  * alias, their order of precedence and every refused form. */
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 
 #include "channel/channel.h"
 #include "ledger/amount.h"
-#include "src/config.h"
+#include "src/daemon/config.h"
 
 static const char *const env_names[] = {
     "XRPSE_LISTEN",

@@ -1,5 +1,5 @@
-/* libFuzzer target for RFC 0038 Quantities (src/quantity.h), the amounts a
- * connector sends in POST /accounts/:id/settlements and messages.
+/* libFuzzer target for RFC 0038 Quantities (src/store/quantity.h), the amounts
+ * a connector sends in POST /accounts/:id/settlements and messages.
  *
  * The input is parsed as JSON.  An object is one Quantity; an array holds
  * up to 8 of them (non-objects are skipped).  For every Quantity that
@@ -27,7 +27,7 @@
 
 #include <jansson.h>
 
-#include "src/quantity.h"
+#include "src/store/quantity.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

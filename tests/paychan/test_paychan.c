@@ -1,4 +1,4 @@
-/* Unit tests for src/paychan.c, the effect executor, with fakes for the
+/* Unit tests for src/paychan/paychan.c, the effect executor, with fakes for the
  * engine, the outbox and the rippled client: two services ("alice" with a
  * secp256k1 key, "bob" with ed25519) over real stores, their messages
  * carried by the test from one to the other.  Checked: pairing through
@@ -24,16 +24,15 @@
 
 #include "channel/msg.h"
 #include "ledger/net/rippled.h"
-#include "src/chanstore.h"
-#include "src/engine.h"
-#include "src/outbox.h"
-#include "src/paychan.h"
+#include "src/io/msgs.h"
+#include "src/outbox/outbox.h"
+#include "src/paychan/paychan.h"
+#include "src/store/chanstore.h"
 #include "src/util/hex.h"
 
 /* ---- fakes ------------------------------------------------------------ */
 
 #define MAX_MSGS 64
-#define MAX_TYPES 8
 
 struct sent {
 	char account[64];
@@ -66,12 +65,7 @@ struct eng_engine {
 	struct eng_store *store;
 	struct cr_keypair kp;
 	struct eng_paychan *pc;
-	struct {
-		const char *type;
-		eng_msg_fn fn;
-		void *arg;
-	} types[MAX_TYPES];
-	size_t ntypes;
+	struct eng_msgs types;
 	eng_outbox_reply_fn reply_fn;
 	void *reply_arg;
 	struct xl_client_listener listener;
@@ -89,36 +83,6 @@ struct eng_engine {
 static struct eng_engine *by_ptr(const void *p)
 {
 	return (struct eng_engine *)(uintptr_t)p;
-}
-
-struct eng_store *eng_engine_store(struct eng_engine *e)
-{
-	return e->store;
-}
-struct eng_outbox *eng_engine_outbox(struct eng_engine *e)
-{
-	return (struct eng_outbox *)(void *)e;
-}
-const struct cr_keypair *eng_engine_keypair(struct eng_engine *e)
-{
-	return &e->kp;
-}
-struct xl_rippled *eng_engine_rippled(struct eng_engine *e)
-{
-	return (struct xl_rippled *)(void *)e;
-}
-struct eng_paychan *eng_engine_paychan(struct eng_engine *e)
-{
-	return e->pc;
-}
-void eng_msg_register(struct eng_engine *e, const char *type, eng_msg_fn fn,
-		      void *arg)
-{
-	assert_true(e->ntypes < MAX_TYPES);
-	e->types[e->ntypes].type = type;
-	e->types[e->ntypes].fn = fn;
-	e->types[e->ntypes].arg = arg;
-	e->ntypes++;
 }
 
 /* The outbox's store side: remembered, not written. */
@@ -205,11 +169,12 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms)
 	return 0;
 }
 
-void eng_outbox_on_reply(struct eng_outbox *ob, eng_outbox_reply_fn fn,
-			 void *arg)
+void eng_outbox_on_reply(struct eng_outbox *ob, const char *tag,
+			 eng_outbox_reply_fn fn, void *arg)
 {
 	struct eng_engine *e = by_ptr(ob);
 
+	(void)tag; /* one service: every tag goes to the same callback */
 	e->reply_fn = fn;
 	e->reply_arg = arg;
 }
@@ -313,7 +278,15 @@ static void start_service(struct eng_engine *e)
 	struct xu_err err;
 	struct eng_paychan_cfg cfg;
 
-	e->ntypes = 0;
+	struct eng_paychan_env env = {
+	    .store = e->store,
+	    .outbox = (struct eng_outbox *)(void *)e,
+	    .rippled = (struct xl_rippled *)(void *)e,
+	    .kp = &e->kp,
+	    .msgs = &e->types,
+	};
+
+	memset(&e->types, 0, sizeof(e->types));
 	eng_paychan_cfg_default(&cfg);
 	cfg.tick_ms = 10;
 	cfg.hello_retry_ms = 10;
@@ -323,7 +296,7 @@ static void start_service(struct eng_engine *e)
 	/* bob asks for more than alice's 6 days: her channel uses 7. */
 	if (!strcmp(e->name, "bob"))
 		cfg.pc.min_settle_delay = 7 * 24 * 3600;
-	assert_int_equal(eng_paychan_new(&e->pc, e, &cfg, &err), XU_OK);
+	assert_int_equal(eng_paychan_new(&e->pc, &env, &cfg, &err), XU_OK);
 }
 
 static void open_engine(struct eng_engine *e, const char *name,
@@ -385,13 +358,11 @@ static int teardown(void **state)
 
 static eng_msg_fn handler(struct eng_engine *e, const char *type, void **arg)
 {
-	for (size_t i = 0; i < e->ntypes; i++)
-		if (!strcmp(e->types[i].type, type)) {
-			*arg = e->types[i].arg;
-			return e->types[i].fn;
-		}
-	fail_msg("no handler for %s", type);
-	return NULL;
+	eng_msg_fn fn = eng_msgs_lookup(&e->types, type, arg);
+
+	if (!fn)
+		fail_msg("no handler for %s", type);
+	return fn;
 }
 
 /* Delivers body to e's handler for account as the engine's batch would;
@@ -411,7 +382,7 @@ static int deliver(struct eng_engine *e, const char *account, const char *body,
 	eng_msg_fn fn =
 	    handler(e, json_string_value(json_object_get(msg, "type")), &arg);
 	assert_int_equal(eng_store_begin(e->store, &err), XU_OK);
-	rc = fn(e, arg, account, msg, &r, &err);
+	rc = fn(arg, account, msg, &r, &err);
 	json_decref(msg);
 	if (rc != XU_OK) {
 		/* The engine rolls back to the handler's savepoint and
@@ -564,7 +535,7 @@ static void create_lands(uint8_t id_out[CR_CHANNEL_ID_BYTES])
 	o.sequence = 7;
 	o.ledger_index = 100;
 	o.meta = meta;
-	eng_paychan_outcome(&alice, &o);
+	eng_paychan_outcome(alice.pc, &o);
 	json_decref(meta);
 }
 

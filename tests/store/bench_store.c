@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "src/store.h"
+#include "src/store/store.h"
 
 static double now_s(void)
 {

@@ -6,7 +6,7 @@
 #ifndef XRPSE_TESTS_TEMPDB_H
 #define XRPSE_TESTS_TEMPDB_H
 
-#include "src/store.h"
+#include "src/store/store.h"
 
 extern char tdb_dir[64];   /* the temporary directory */
 extern char tdb_path[128]; /* tdb_dir/xrpse.db */

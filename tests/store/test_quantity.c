@@ -1,4 +1,4 @@
-/* Unit tests for src/quantity.c: the worked examples of settlement-api.md
+/* Unit tests for src/store/quantity.c: the worked examples of settlement-api.md
  * §c.2, the strict JSON grammar (a table of bad inputs and their messages),
  * and randomized checks against an exact model: unsigned __int128 where it
  * can represent the values, string-level identities beyond (2^64 and up,
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "src/quantity.h"
+#include "src/store/quantity.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 

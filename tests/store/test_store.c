@@ -1,4 +1,4 @@
-/* Unit tests for src/store.c: open/migrate/reopen, the lock against a
+/* Unit tests for src/store/store.c: open/migrate/reopen, the lock against a
  * second process, accounts, settlement idempotency (replay, conflict, gc),
  * leftovers and owed drops across a reopen. */
 #include <setjmp.h>
@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "src/store.h"
+#include "src/store/store.h"
 #include "tests/store/tempdb.h"
 
 static int setup(void **state)

@@ -1,0 +1,119 @@
+/* The RFC 0038 settlement-engine REST API served to the connector:
+ *
+ *   POST   /accounts                    {"id":...} -> 201 {"id":...}
+ *   DELETE /accounts/:id                -> 204 | 404
+ *   POST   /accounts/:id/settlements    Quantity + Idempotency-Key -> 201
+ *   POST   /accounts/:id/messages       octet-stream -> 201 octet-stream
+ *   GET    /health                      -> 200 | 503 JSON
+ *
+ * plus the /dev/ routes enabled by --dev-api (tests only).  Requests are
+ * validated here at once (404/405/415/400 answered immediately); valid
+ * mutating requests become jobs applied by the engine's group commit
+ * (eng_api_apply) and answered after the commit.  Every error body is
+ * application/problem+json {"title","status","detail"}. */
+#ifndef XRPSE_SRC_API_H
+#define XRPSE_SRC_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ledger/amount.h"
+#include "src/io/http.h"
+#include "src/store/quantity.h"
+#include "src/util/err.h"
+
+struct eng_store;
+struct eng_outbox;
+struct eng_paychan;
+struct eng_msgs;
+struct xl_rippled;
+
+/* The daemon's counters shown by /health. */
+struct eng_api_stats {
+	uint64_t requests, batches, batched_jobs, commit_failures;
+	uint64_t batch_us_total, batch_us_max; /* apply + commit time */
+	unsigned conns;
+};
+
+#define ENG_ACCOUNT_ID_MAX 128
+#define ENG_IDEM_KEY_MAX 255
+
+enum eng_job_kind {
+	ENG_JOB_ACCOUNT_CREATE,
+	ENG_JOB_ACCOUNT_DELETE,
+	ENG_JOB_SETTLE,
+	ENG_JOB_MESSAGE,
+	ENG_JOB_DEV_CREDIT,
+	ENG_JOB_DEV_MESSAGE,
+};
+
+/* One mutating request waiting for the group commit.  The engine owns
+ * queued jobs; conn is NULL once the client went away. */
+struct eng_job {
+	struct eng_job *next;
+	struct eng_http_conn *conn;
+	enum eng_job_kind kind;
+	char account[ENG_ACCOUNT_ID_MAX + 1];
+	char key[ENG_IDEM_KEY_MAX + 1];
+	struct eng_quantity q;
+	struct xl_drops drops; /* dev credit */
+	json_t *msg;	       /* ENG_JOB_MESSAGE: the parsed message (owned) */
+	uint8_t *raw;	       /* ENG_JOB_DEV_MESSAGE: bytes to send (owned) */
+	size_t raw_len;
+	bool enqueued; /* wrote an outbox row: tick the outbox */
+	/* The answer, filled by eng_api_apply. */
+	int status;
+	const char *ctype;
+	char *body; /* owned */
+	size_t body_len;
+};
+
+struct eng_job;
+
+/* What the API works on: the daemon's services (borrowed; paychan and
+ * rippled may be NULL) and the few things only the daemon can do, as
+ * callbacks taking arg. */
+struct eng_api_host {
+	struct eng_store *store;
+	struct eng_outbox *outbox;
+	struct eng_paychan *paychan;
+	struct xl_rippled *rippled;
+	struct eng_msgs *msgs;
+	const char *address;	   /* our XRP address */
+	const char *connector_url; /* shown by /health */
+	bool dev_api;		   /* the /dev/ routes are served */
+	void *arg;
+	/* Queues a job (taken) for the next group commit. */
+	void (*submit)(void *arg, struct eng_job *job);
+	/* Wall-clock seconds (moved by /dev/clock). */
+	int64_t (*now)(void *arg);
+	/* Test-only (/dev/): moves the clock; fails the next n commits. */
+	void (*advance_clock)(void *arg, int64_t secs);
+	void (*fail_commits)(void *arg, unsigned n);
+	void (*stats)(void *arg, struct eng_api_stats *st);
+};
+
+/* The http request handler (struct eng_http_server.on_request); arg is the
+ * struct eng_api_host. */
+void eng_api_on_request(void *arg, struct eng_http_conn *c,
+			const struct eng_http_req *r);
+
+/* Applies job inside the open batch transaction and fills its answer.
+ * Returns XU_OK (also for answered input errors such as 404/409) or a
+ * 300s code when the store failed: the engine then rolls the batch back
+ * and answers 500. */
+enum xu_code eng_api_apply(const struct eng_api_host *h, struct eng_job *job,
+			   struct xu_err *err);
+
+/* Fills job's answer with a problem+json error. */
+void eng_api_job_problem(struct eng_job *job, int status, const char *title,
+			 const char *detail);
+
+/* Frees a job and what it owns. */
+void eng_job_free(struct eng_job *job);
+
+/* Registers the built-in "ping" message type ({"type":"pong"}). */
+void eng_api_register_builtin(struct eng_msgs *msgs);
+
+#endif /* XRPSE_SRC_API_H */

@@ -1,0 +1,124 @@
+/* xrpse run: the settlement-engine daemon.
+ *
+ * Loads the configuration (flags and XRPSE_* variables, src/daemon/config.c),
+ * reads the seed file and derives the key pair (the seed is wiped at once
+ * and never printed), opens the engine (store lock, listener, curl worker)
+ * and runs the loop until SIGTERM/SIGINT.  Exit status: 0 after a clean
+ * shutdown, 2 when it refuses to start (a one-line reason on stderr), 1 on
+ * a runtime failure. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto/keys.h"
+#include "crypto/sign.h"
+#include "src/cli/cli.h"
+#include "src/daemon/config.h"
+#include "src/daemon/engine.h"
+#include "src/util/log.h"
+
+#define SEED_FILE_MAX 4096
+
+static int refuse(const char *msg)
+{
+	fprintf(stderr, "xrpse run: %s\n", msg);
+	return ENG_EXIT_USAGE;
+}
+
+/* Reads the seed file into kp.  Returns XU_OK or an error whose message
+ * names the file but never its content. */
+static enum xu_code load_seed(struct cr_keypair *kp,
+			      const struct eng_config *cfg, struct xu_err *err)
+{
+	char buf[SEED_FILE_MAX + 1];
+	size_t len = 0, start = 0;
+	ssize_t n;
+	enum xu_code rc;
+	int fd = open(cfg->seed_file, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return xu_fail(err, XU_EIO, errno,
+			       "cannot read seed file %s: %s", cfg->seed_file,
+			       strerror(errno));
+	while (len < SEED_FILE_MAX &&
+	       (n = read(fd, buf + len, SEED_FILE_MAX - len)) > 0)
+		len += (size_t)n;
+	if (len == SEED_FILE_MAX && read(fd, buf, 1) > 0) {
+		close(fd);
+		sodium_memzero(buf, sizeof(buf));
+		return xu_fail(err, XU_EINVAL, 0, "seed file %s is too large",
+			       cfg->seed_file);
+	}
+	close(fd);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
+			   buf[len - 1] == ' ' || buf[len - 1] == '\t'))
+		len--;
+	buf[len < SEED_FILE_MAX ? len : SEED_FILE_MAX] = '\0';
+	while (buf[start] == ' ' || buf[start] == '\t' || buf[start] == '\n' ||
+	       buf[start] == '\r')
+		start++;
+	if (!buf[start]) {
+		sodium_memzero(buf, sizeof(buf));
+		return xu_fail(err, XU_EINVAL, 0, "seed file %s is empty",
+			       cfg->seed_file);
+	}
+	rc = cr_keypair_from_seed_text(kp, buf + start, cfg->key_type, err);
+	sodium_memzero(buf, sizeof(buf));
+	if (rc != XU_OK)
+		return xu_fail(err, rc, 0, "seed file %s holds no valid seed",
+			       cfg->seed_file);
+	return XU_OK;
+}
+
+int eng_cli_run(int argc, char **argv)
+{
+	struct eng_config cfg;
+	struct xu_err err = {0};
+	struct cr_keypair kp;
+	struct eng_engine *e = NULL;
+	enum xu_code rc;
+	int status;
+
+	switch (eng_config_load(&cfg, argc, argv, stdout, &err)) {
+	case ENG_CONFIG_OK:
+		break;
+	case ENG_CONFIG_HELP:
+		return ENG_EXIT_OK;
+	case ENG_CONFIG_BAD:
+		fprintf(stderr, "xrpse run: %s (see xrpse run --help)\n",
+			err.msg);
+		return ENG_EXIT_USAGE;
+	}
+	xu_log_set_level(cfg.log_level);
+	if (cr_init(&err) != XU_OK)
+		return refuse(err.msg);
+	if (load_seed(&kp, &cfg, &err) != XU_OK)
+		return refuse(err.msg);
+	xu_debug("run",
+		 "config: listen %s:%d, connector %s, rippled %s, db %s, "
+		 "key type %d, network id %u, dev-api %s",
+		 cfg.listen_host, cfg.listen_port, cfg.connector_url,
+		 cfg.rippled_url, cfg.db_path, cfg.key_type, cfg.network_id,
+		 cfg.dev_api ? "on" : "off");
+	if (!eng_config_is_loopback(cfg.listen_host))
+		xu_unusual("run",
+			   "listening on non-loopback %s: the settlement API "
+			   "has no authentication",
+			   cfg.listen_host);
+	rc = eng_engine_new(&e, &cfg, &kp, &err);
+	cr_keypair_clear(&kp);
+	if (rc != XU_OK)
+		return refuse(err.msg);
+	xu_info("run",
+		"xrpse %s started: connector %s, rippled %s (not "
+		"connected yet), db %s",
+		eng_engine_address(e), cfg.connector_url, cfg.rippled_url,
+		cfg.db_path);
+	status = eng_engine_run(e);
+	eng_engine_free(e);
+	xu_info("run", "stopped cleanly");
+	return status;
+}

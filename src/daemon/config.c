@@ -1,0 +1,710 @@
+/* `xrpse run` configuration: flags, XRPSE_* environment variables and their
+ * validation (see config.h).  Values are copied into fixed buffers; nothing
+ * here opens a file.
+ *
+ * Channel settings are described by one table (chan_opts below): flag,
+ * variable, legacy XRPSE_PC_* alias, kind (drops, seconds, milliseconds,
+ * plain number) and accepted range.  Amounts are drops, or XRP with an
+ * "xrp" suffix, converted exactly (no floating point); durations are
+ * seconds, or a number with a unit s, m, h or d, with overflow checks. */
+#include "src/daemon/config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/keys.h"
+#include "ledger/amount.h"
+#include "src/daemon/args.h"
+#include "src/util/log.h"
+
+static const struct eng_opt run_opts[] = {
+    {"listen", "HOST:PORT",
+     "REST API address (default 127.0.0.1:3000) [XRPSE_LISTEN]"},
+    {"allow-remote", NULL,
+     "allow a non-loopback --listen address [XRPSE_ALLOW_REMOTE=1]"},
+    {"connector-url", "URL",
+     "connector's settlement API (default http://127.0.0.1:7771) "
+     "[XRPSE_CONNECTOR_URL]"},
+    {"rippled-url", "URL",
+     "rippled WebSocket (default ws://127.0.0.1:6006) [XRPSE_RIPPLED_URL]"},
+    {"seed-file", "PATH",
+     "file holding the family seed (required) [XRPSE_SEED_FILE]"},
+    {"db", "PATH", "SQLite database file (required) [XRPSE_DB]"},
+    {"key-type", "T",
+     "secp256k1 or ed25519 (default: implied by the seed) "
+     "[XRPSE_KEY_TYPE]"},
+    {"network-id", "N", "XRPL NetworkID, 0 for none [XRPSE_NETWORK_ID]"},
+    {"log-level", "L",
+     "trace|debug|info|unusual|broken (default info) [XRPSE_LOG_LEVEL]"},
+    {"channel-amount", "AMT",
+     "fund each new channel and each top-up with this (default 10xrp) "
+     "[XRPSE_CHANNEL_AMOUNT]"},
+    {"max-channel-amount", "AMT",
+     "never fund one channel above this (default 1000xrp) "
+     "[XRPSE_MAX_CHANNEL_AMOUNT]"},
+    {"settle-delay", "TIME",
+     "SettleDelay of our channels (default 6d) [XRPSE_SETTLE_DELAY]"},
+    {"min-settle-delay", "TIME",
+     "refuse peer channels with a shorter SettleDelay (default 3d) "
+     "[XRPSE_MIN_SETTLE_DELAY]"},
+    {"redeem-threshold", "AMT",
+     "redeem once this much is unclaimed (default 10xrp) "
+     "[XRPSE_REDEEM_THRESHOLD]"},
+    {"redeem-fee-ppm", "PPM",
+     "or once the fee is at most this share of it, in millionths "
+     "(default 10000 = 1%) [XRPSE_REDEEM_FEE_PPM]"},
+    {"redeem-check", "TIME",
+     "apply the redeem rules this often (default 5m) "
+     "[XRPSE_REDEEM_CHECK]"},
+    {"tx-retry", "TIME",
+     "wait after a failed channel transaction (default 30s) "
+     "[XRPSE_TX_RETRY]"},
+    {"close-wait", "TIME",
+     "on DELETE, let the peer close our channel this long before we "
+     "close it as owner (default 10m) [XRPSE_CLOSE_WAIT]"},
+    {"allow-dangerous", NULL,
+     "allow settle delays below 1 day [XRPSE_ALLOW_DANGEROUS=1]"},
+    {"dev-retry-base-ms", "MS", "TEST ONLY: outbox backoff base"},
+    {"dev-cron-ms", "MS", "TEST ONLY: cron period (default 100)"},
+    {"dev-api", NULL, "TEST ONLY: enable the /dev/ debug routes"},
+    {"dev-poll-ms", "MS",
+     "TEST ONLY: poll every channel this often (default 60000)"},
+    {"dev-tick-ms", "MS", "TEST ONLY: channel timer (default 1000)"},
+    {"dev-hello-retry-ms", "MS",
+     "TEST ONLY: first pairing retry (default 1000)"},
+    {"dev-claim-resend-ms", "MS",
+     "TEST ONLY: re-send an unanswered claim (default 10000)"},
+};
+#define NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
+_Static_assert(NOPTS <= ENG_ARGS_MAX, "too many run options");
+
+/* The flag's value, else its environment variable, else NULL. */
+static const char *value_of(const struct eng_args *a, const char *name,
+			    const char *env)
+{
+	const char *v = eng_args_get(a, name);
+
+	if (v)
+		return v;
+	return env ? getenv(env) : NULL;
+}
+
+static enum xu_code copy_str(char *dst, size_t cap, const char *src,
+			     const char *what, struct xu_err *err)
+{
+	size_t n = strlen(src);
+
+	if (n == 0)
+		return xu_fail(err, XU_EINVAL, 0, "%s is empty", what);
+	if (n >= cap)
+		return xu_fail(err, XU_EINVAL, 0, "%s is too long", what);
+	memcpy(dst, src, n + 1);
+	return XU_OK;
+}
+
+/* Parses a decimal unsigned integer in [0, max]. */
+static enum xu_code parse_uint(uint64_t *out, const char *s, uint64_t max,
+			       const char *what, struct xu_err *err)
+{
+	uint64_t v = 0;
+
+	if (!*s)
+		return xu_fail(err, XU_EINVAL, 0, "%s: empty number", what);
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return xu_fail(err, XU_EINVAL, 0,
+				       "%s: not a decimal number", what);
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > max)
+			return xu_fail(err, XU_EINVAL, 0,
+				       "%s: larger than %llu", what,
+				       (unsigned long long)max);
+	}
+	*out = v;
+	return XU_OK;
+}
+
+bool eng_config_is_loopback(const char *host)
+{
+	return !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
+	       !strcmp(host, "localhost");
+}
+
+/* "HOST:PORT" or "[V6]:PORT". */
+static enum xu_code parse_listen(struct eng_config *cfg, const char *s,
+				 struct xu_err *err)
+{
+	const char *host = s, *colon;
+	size_t hlen;
+	uint64_t port;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return xu_fail(err, XU_EINVAL, 0,
+				       "--listen: expected [ADDR]:PORT");
+		host = s + 1;
+		hlen = (size_t)(end - host);
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return xu_fail(err, XU_EINVAL, 0,
+				       "--listen: expected HOST:PORT");
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen == 0 || hlen >= sizeof(cfg->listen_host))
+		return xu_fail(err, XU_EINVAL, 0, "--listen: bad host");
+	for (size_t i = 0; i < hlen; i++) {
+		char c = host[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		      (c >= 'A' && c <= 'Z') || c == '.' || c == ':' ||
+		      c == '-'))
+			return xu_fail(err, XU_EINVAL, 0, "--listen: bad host");
+	}
+	memcpy(cfg->listen_host, host, hlen);
+	cfg->listen_host[hlen] = '\0';
+	if (parse_uint(&port, colon + 1, 65535, "--listen port", err))
+		return XU_EINVAL;
+	cfg->listen_port = (int)port;
+	return XU_OK;
+}
+
+/* Checks that url starts with one of the schemes and has a host, and copies
+ * it without trailing slashes. */
+static enum xu_code parse_url(char *dst, size_t cap, const char *url,
+			      const char *s1, const char *s2, const char *what,
+			      struct xu_err *err)
+{
+	const char *rest = NULL;
+	size_t n;
+
+	if (!strncmp(url, s1, strlen(s1)))
+		rest = url + strlen(s1);
+	else if (!strncmp(url, s2, strlen(s2)))
+		rest = url + strlen(s2);
+	if (!rest)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "%s: must start with %s or %s", what, s1, s2);
+	if (!*rest || *rest == '/' || *rest == ':')
+		return xu_fail(err, XU_EINVAL, 0, "%s: no host", what);
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return xu_fail(err, XU_EINVAL, 0,
+				       "%s: invalid character", what);
+	if (copy_str(dst, cap, url, what, err))
+		return XU_EINVAL;
+	n = strlen(dst);
+	while (n > 0 && dst[n - 1] == '/')
+		dst[--n] = '\0';
+	return XU_OK;
+}
+
+/* ---- channel settings ------------------------------------------------ */
+
+/* Settle delays below one day need --allow-dangerous (as pc_cfg_check). */
+#define SETTLE_DELAY_FLOOR 86400u
+/* The longest settle delay an xrpse peer picks by itself to meet our
+ * minimum (PEER_SETTLE_DELAY_CAP in src/paychan/paychan.c): 30 days. */
+#define MIN_SETTLE_DELAY_USUAL (30u * 86400u)
+
+enum chan_kind {
+	CK_DROPS,   /* drops, or XRP with an "xrp" suffix */
+	CK_SECONDS, /* seconds, or a number with a unit s, m, h or d */
+	CK_MS,	    /* milliseconds, digits only */
+	CK_NUMBER,  /* digits only */
+};
+
+/* One channel setting: where it is read from, its form and range, and the
+ * field it fills (drops for CK_DROPS, u32 otherwise). */
+struct chan_opt {
+	const char *flag;   /* without "--" */
+	const char *env;    /* NULL: a --dev-* knob, flag only */
+	const char *legacy; /* the older XRPSE_PC_* variable */
+	enum chan_kind kind;
+	uint64_t min, max;
+	struct xl_drops *drops;
+	uint32_t *u32;
+};
+
+/* A value and its source, named in messages: "--settle-delay" or
+ * "--settle-delay (from XRPSE_SETTLE_DELAY)". */
+struct setting {
+	const char *v; /* NULL: not given anywhere */
+	char what[96];
+};
+
+static void setting_get(struct setting *s, const struct eng_args *a,
+			const char *flag, const char *env, const char *legacy)
+{
+	const char *from = NULL;
+
+	s->v = eng_args_get(a, flag);
+	if (!s->v && env && (s->v = getenv(env)) != NULL)
+		from = env;
+	if (!s->v && legacy && (s->v = getenv(legacy)) != NULL)
+		from = legacy;
+	if (from)
+		snprintf(s->what, sizeof(s->what), "--%s (from %s)", flag,
+			 from);
+	else
+		snprintf(s->what, sizeof(s->what), "--%s", flag);
+}
+
+/* Reads the digits s[0..n) into *out.  False when there are none or any
+ * other character; *big when the value exceeds cap (then *out is
+ * meaningless, and nothing overflowed). */
+static bool digits_u64(uint64_t *out, const char *s, size_t n, uint64_t cap,
+		       bool *big)
+{
+	uint64_t v = 0;
+
+	*big = false;
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if (!*big) {
+			v = v * 10 + (uint64_t)(s[i] - '0');
+			if (v > cap)
+				*big = true;
+		}
+	}
+	*out = v;
+	return true;
+}
+
+static bool ends_with_xrp(const char *s, size_t n)
+{
+	static const char xrp[] = "xrp";
+
+	if (n < 3)
+		return false;
+	for (size_t i = 0; i < 3; i++) {
+		char c = s[n - 3 + i];
+
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != xrp[i])
+			return false;
+	}
+	return true;
+}
+
+/* "12345" (drops) or "10xrp", "0.5XRP" (at most 6 decimals).  The XRP
+ * form is rewritten as a digit string of drops and parsed like the other,
+ * so both are exact and share xl_drops_parse's 10^17 limit. */
+static enum xu_code parse_amount(struct xl_drops *out, const char *s,
+				 const char *what, struct xu_err *err)
+{
+	/* 10^17 drops is 10^11 XRP: 12 integer digits. */
+	char buf[12 + 6 + 1];
+	size_t n = strlen(s), ilen, flen = 0, k = 0;
+	const char *frac = NULL, *dot;
+	enum xu_code rc;
+
+	if (!ends_with_xrp(s, n)) {
+		for (size_t i = 0; i < n; i++)
+			if (s[i] < '0' || s[i] > '9')
+				n = 0;
+		if (n == 0)
+			goto bad_form;
+		rc = xl_drops_parse(out, s, NULL);
+		if (rc == XU_ERANGE)
+			goto too_big;
+		if (rc != XU_OK)
+			goto bad_form;
+		return XU_OK;
+	}
+	n -= 3;
+	dot = memchr(s, '.', n);
+	ilen = dot ? (size_t)(dot - s) : n;
+	if (dot) {
+		frac = dot + 1;
+		flen = n - ilen - 1;
+		if (flen == 0)
+			goto bad_form;
+	}
+	if (ilen == 0)
+		goto bad_form;
+	for (size_t i = 0; i < ilen; i++)
+		if (s[i] < '0' || s[i] > '9')
+			goto bad_form;
+	for (size_t i = 0; i < flen; i++)
+		if (frac[i] < '0' || frac[i] > '9')
+			goto bad_form;
+	if (flen > 6)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "%s: at most 6 decimals of XRP (1 drop is "
+			       "0.000001 XRP)",
+			       what);
+	while (ilen > 1 && s[0] == '0') {
+		s++;
+		ilen--;
+	}
+	if (ilen > 12)
+		goto too_big;
+	memcpy(buf, s, ilen);
+	k = ilen;
+	for (size_t i = 0; i < 6; i++)
+		buf[k++] = i < flen ? frac[i] : '0';
+	buf[k] = '\0';
+	rc = xl_drops_parse(out, buf, NULL);
+	if (rc == XU_ERANGE)
+		goto too_big;
+	if (rc != XU_OK)
+		goto bad_form;
+	return XU_OK;
+bad_form:
+	return xu_fail(err, XU_EINVAL, 0,
+		       "%s: expected drops (digits) or XRP with an xrp suffix "
+		       "(like 10xrp or 0.5xrp)",
+		       what);
+too_big:
+	return xu_fail(err, XU_EINVAL, 0,
+		       "%s: above 10^17 drops (all the XRP there is)", what);
+}
+
+/* "300", "300s", "5m", "72h", "6d" -> seconds within [0, max]. */
+static enum xu_code parse_seconds(uint64_t *out, const char *s, uint64_t max,
+				  const char *what, struct xu_err *err)
+{
+	size_t n = strlen(s);
+	uint64_t unit = 1, v;
+	bool big;
+
+	if (n > 0) {
+		switch (s[n - 1]) {
+		case 's':
+			n--;
+			break;
+		case 'm':
+			unit = 60;
+			n--;
+			break;
+		case 'h':
+			unit = 3600;
+			n--;
+			break;
+		case 'd':
+			unit = 86400;
+			n--;
+			break;
+		}
+	}
+	if (!digits_u64(&v, s, n, max, &big))
+		return xu_fail(err, XU_EINVAL, 0,
+			       "%s: expected seconds, or a number with a unit "
+			       "s, m, h or d (like 6d)",
+			       what);
+	if (big || v > max / unit)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "%s: above the %llu s maximum", what,
+			       (unsigned long long)max);
+	*out = v * unit;
+	return XU_OK;
+}
+
+static enum xu_code parse_chan_opt(const struct chan_opt *o,
+				   const struct setting *s, struct xu_err *err)
+{
+	struct xl_drops d;
+	uint64_t v = 0;
+	bool big;
+
+	switch (o->kind) {
+	case CK_DROPS:
+		if (parse_amount(&d, s->v, s->what, err))
+			return XU_EINVAL;
+		v = xl_drops_u64(d);
+		if (v < o->min || v > o->max)
+			return xu_fail(err, XU_EINVAL, 0,
+				       "%s: must be from %llu to %llu drops",
+				       s->what, (unsigned long long)o->min,
+				       (unsigned long long)o->max);
+		*o->drops = d;
+		return XU_OK;
+	case CK_SECONDS:
+		if (parse_seconds(&v, s->v, o->max, s->what, err))
+			return XU_EINVAL;
+		if (v < o->min)
+			return xu_fail(err, XU_EINVAL, 0,
+				       "%s: must be from %llu to %llu seconds",
+				       s->what, (unsigned long long)o->min,
+				       (unsigned long long)o->max);
+		*o->u32 = (uint32_t)v;
+		return XU_OK;
+	case CK_MS:
+	case CK_NUMBER:
+		if (!digits_u64(&v, s->v, strlen(s->v), o->max, &big))
+			return xu_fail(
+			    err, XU_EINVAL, 0,
+			    "%s: expected a decimal number%s", s->what,
+			    o->kind == CK_MS ? " of milliseconds" : "");
+		if (big || v < o->min)
+			return xu_fail(err, XU_EINVAL, 0,
+				       "%s: must be from %llu to %llu", s->what,
+				       (unsigned long long)o->min,
+				       (unsigned long long)o->max);
+		*o->u32 = (uint32_t)v;
+		return XU_OK;
+	}
+	return xu_fail(err, XU_EINTERNAL, 0, "bad option kind");
+}
+
+/* --allow-dangerous, XRPSE_ALLOW_DANGEROUS or XRPSE_PC_ALLOW_DANGEROUS:
+ * "1" is on, "0" or "" off, anything else a mistake worth refusing. */
+static enum xu_code parse_dangerous(bool *on, const struct eng_args *a,
+				    struct xu_err *err)
+{
+	struct setting s;
+
+	setting_get(&s, a, "allow-dangerous", "XRPSE_ALLOW_DANGEROUS",
+		    "XRPSE_PC_ALLOW_DANGEROUS");
+	*on = false;
+	if (eng_args_has(a, "allow-dangerous") || !s.v)
+		*on = s.v != NULL;
+	else if (!strcmp(s.v, "1"))
+		*on = true;
+	else if (strcmp(s.v, "0") && strcmp(s.v, ""))
+		return xu_fail(err, XU_EINVAL, 0, "%s: expected 1 or 0",
+			       s.what);
+	return XU_OK;
+}
+
+/* Fills cfg->paychan: the defaults, then every channel setting given. */
+static enum xu_code load_channel(struct eng_config *cfg,
+				 const struct eng_args *a, struct xu_err *err)
+{
+	struct eng_paychan_cfg *c = &cfg->paychan;
+	struct pc_cfg *p = &c->pc;
+	const struct chan_opt opts[] = {
+	    {"channel-amount", "XRPSE_CHANNEL_AMOUNT",
+	     "XRPSE_PC_CHANNEL_AMOUNT", CK_DROPS, 1, XL_DROPS_MAX,
+	     &p->channel_amount, NULL},
+	    {"max-channel-amount", "XRPSE_MAX_CHANNEL_AMOUNT",
+	     "XRPSE_PC_MAX_CHANNEL_AMOUNT", CK_DROPS, 1, XL_DROPS_MAX,
+	     &p->max_channel_amount, NULL},
+	    {"settle-delay", "XRPSE_SETTLE_DELAY", "XRPSE_PC_SETTLE_DELAY",
+	     CK_SECONDS, 1, UINT32_MAX, NULL, &p->settle_delay},
+	    {"min-settle-delay", "XRPSE_MIN_SETTLE_DELAY",
+	     "XRPSE_PC_MIN_SETTLE_DELAY", CK_SECONDS, 0, UINT32_MAX, NULL,
+	     &p->min_settle_delay},
+	    {"redeem-threshold", "XRPSE_REDEEM_THRESHOLD",
+	     "XRPSE_PC_REDEEM_ABS", CK_DROPS, 0, XL_DROPS_MAX, &p->redeem_abs,
+	     NULL},
+	    {"redeem-fee-ppm", "XRPSE_REDEEM_FEE_PPM",
+	     "XRPSE_PC_REDEEM_FEE_PPM", CK_NUMBER, 0, 1000000, NULL,
+	     &p->redeem_fee_ppm},
+	    {"redeem-check", "XRPSE_REDEEM_CHECK", "XRPSE_PC_REDEEM_CHECK_S",
+	     CK_SECONDS, 1, 86400, NULL, &p->redeem_check_s},
+	    {"tx-retry", "XRPSE_TX_RETRY", "XRPSE_PC_RETRY_S", CK_SECONDS, 1,
+	     86400, NULL, &p->retry_s},
+	    {"close-wait", "XRPSE_CLOSE_WAIT", "XRPSE_PC_CLOSE_WAIT_S",
+	     CK_SECONDS, 0, 30 * 86400, NULL, &p->close_wait_s},
+	    {"dev-poll-ms", NULL, "XRPSE_PC_POLL_MS", CK_MS, 100, 3600000, NULL,
+	     &c->poll_ms},
+	    {"dev-tick-ms", NULL, "XRPSE_PC_TICK_MS", CK_MS, 10, 60000, NULL,
+	     &c->tick_ms},
+	    {"dev-hello-retry-ms", NULL, "XRPSE_PC_HELLO_RETRY_MS", CK_MS, 10,
+	     60000, NULL, &c->hello_retry_ms},
+	    {"dev-claim-resend-ms", NULL, "XRPSE_PC_CLAIM_RESEND_MS", CK_MS,
+	     100, 3600000, NULL, &c->claim_resend_ms},
+	};
+	/* Where each value came from (table order: the first four are
+	 * named again by the checks across settings below). */
+	struct setting got[sizeof(opts) / sizeof(opts[0])];
+	enum { AMOUNT, MAX_AMOUNT, SETTLE, MIN_SETTLE };
+
+	eng_paychan_cfg_default(c);
+	if (parse_dangerous(&c->allow_dangerous, a, err))
+		return XU_EINVAL;
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		setting_get(&got[i], a, opts[i].flag, opts[i].env,
+			    opts[i].legacy);
+		if (got[i].v && parse_chan_opt(&opts[i], &got[i], err))
+			return XU_EINVAL;
+	}
+
+	XU_ASSERT(opts[MIN_SETTLE].u32 == &p->min_settle_delay);
+	if (xl_drops_cmp(p->channel_amount, p->max_channel_amount) > 0)
+		return xu_fail(
+		    err, XU_EINVAL, 0,
+		    "%s: %llu drops is above the %llu drops of %s",
+		    got[AMOUNT].what,
+		    (unsigned long long)xl_drops_u64(p->channel_amount),
+		    (unsigned long long)xl_drops_u64(p->max_channel_amount),
+		    got[MAX_AMOUNT].what);
+	if (!c->allow_dangerous) {
+		if (p->settle_delay < SETTLE_DELAY_FLOOR)
+			return xu_fail(err, XU_EINVAL, 0,
+				       "%s: %u s is below the 1 day floor "
+				       "(86400 s); add --allow-dangerous to "
+				       "accept it",
+				       got[SETTLE].what,
+				       (unsigned)p->settle_delay);
+		if (p->min_settle_delay < SETTLE_DELAY_FLOOR)
+			return xu_fail(err, XU_EINVAL, 0,
+				       "%s: %u s is below the 1 day floor "
+				       "(86400 s); add --allow-dangerous to "
+				       "accept it",
+				       got[MIN_SETTLE].what,
+				       (unsigned)p->min_settle_delay);
+	}
+	/* The core's own rules, which the checks above already cover. */
+	if (pc_cfg_check(p, c->allow_dangerous, err))
+		return XU_EINVAL;
+	return XU_OK;
+}
+
+enum eng_config_result eng_config_load(struct eng_config *cfg, int argc,
+				       char **argv, FILE *out,
+				       struct xu_err *err)
+{
+	struct eng_args a;
+	const char *v;
+	uint64_t n;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = XU_LOG_INFO;
+	if (eng_args_parse(&a, run_opts, NOPTS, 0, argc, argv, err))
+		return ENG_CONFIG_BAD;
+	if (a.help) {
+		fprintf(out,
+			"usage: xrpse run --seed-file PATH --db PATH "
+			"[options]\n\n"
+			"Runs the settlement-engine daemon (RFC 0038 API).\n"
+			"Every option can also be given as the environment "
+			"variable in brackets;\nthe flag wins.  --dev-* "
+			"options are for tests only.\n"
+			"AMT is drops (10000000) or XRP with an xrp suffix "
+			"(10xrp, 0.5xrp);\nTIME is seconds (300) or a number "
+			"with a unit s, m, h or d (5m, 6d).\n\noptions:\n");
+		eng_args_print_help(out, run_opts, NOPTS);
+		return ENG_CONFIG_HELP;
+	}
+
+	v = value_of(&a, "listen", "XRPSE_LISTEN");
+	if (parse_listen(cfg, v ? v : "127.0.0.1:3000", err))
+		return ENG_CONFIG_BAD;
+	v = getenv("XRPSE_ALLOW_REMOTE");
+	cfg->allow_remote =
+	    eng_args_has(&a, "allow-remote") || (v && !strcmp(v, "1"));
+	if (!cfg->allow_remote && !eng_config_is_loopback(cfg->listen_host)) {
+		xu_fail(err, XU_EINVAL, 0,
+			"--listen %s is not a loopback address; add "
+			"--allow-remote to expose the unauthenticated API",
+			cfg->listen_host);
+		return ENG_CONFIG_BAD;
+	}
+
+	v = value_of(&a, "connector-url", "XRPSE_CONNECTOR_URL");
+	if (parse_url(cfg->connector_url, sizeof(cfg->connector_url),
+		      v ? v : "http://127.0.0.1:7771", "http://", "https://",
+		      "--connector-url", err))
+		return ENG_CONFIG_BAD;
+	v = value_of(&a, "rippled-url", "XRPSE_RIPPLED_URL");
+	if (parse_url(cfg->rippled_url, sizeof(cfg->rippled_url),
+		      v ? v : "ws://127.0.0.1:6006", "ws://", "wss://",
+		      "--rippled-url", err))
+		return ENG_CONFIG_BAD;
+
+	v = value_of(&a, "seed-file", "XRPSE_SEED_FILE");
+	if (!v) {
+		xu_fail(err, XU_EINVAL, 0, "missing --seed-file");
+		return ENG_CONFIG_BAD;
+	}
+	if (copy_str(cfg->seed_file, sizeof(cfg->seed_file), v, "--seed-file",
+		     err))
+		return ENG_CONFIG_BAD;
+	v = value_of(&a, "db", "XRPSE_DB");
+	if (!v) {
+		xu_fail(err, XU_EINVAL, 0, "missing --db");
+		return ENG_CONFIG_BAD;
+	}
+	if (copy_str(cfg->db_path, sizeof(cfg->db_path), v, "--db", err))
+		return ENG_CONFIG_BAD;
+
+	v = value_of(&a, "key-type", "XRPSE_KEY_TYPE");
+	if (v) {
+		enum cr_key_type t;
+
+		if (!cr_key_type_parse(&t, v)) {
+			xu_fail(err, XU_EINVAL, 0,
+				"--key-type: expected secp256k1 or ed25519");
+			return ENG_CONFIG_BAD;
+		}
+		cfg->key_type = (int)t;
+	}
+	v = value_of(&a, "network-id", "XRPSE_NETWORK_ID");
+	if (v) {
+		if (parse_uint(&n, v, UINT32_MAX, "--network-id", err))
+			return ENG_CONFIG_BAD;
+		cfg->network_id = (uint32_t)n;
+	}
+	v = value_of(&a, "log-level", "XRPSE_LOG_LEVEL");
+	if (v && !xu_log_level_parse(&cfg->log_level, v)) {
+		xu_fail(err, XU_EINVAL, 0,
+			"--log-level: expected trace, debug, info, unusual "
+			"or broken");
+		return ENG_CONFIG_BAD;
+	}
+
+	v = eng_args_get(&a, "dev-retry-base-ms");
+	if (v) {
+		if (parse_uint(&n, v, 3600000, "--dev-retry-base-ms", err))
+			return ENG_CONFIG_BAD;
+		cfg->dev_retry_base_ms = (uint32_t)n;
+	}
+	v = eng_args_get(&a, "dev-cron-ms");
+	if (v) {
+		if (parse_uint(&n, v, 60000, "--dev-cron-ms", err))
+			return ENG_CONFIG_BAD;
+		if (n == 0) {
+			xu_fail(err, XU_EINVAL, 0,
+				"--dev-cron-ms: must be > 0");
+			return ENG_CONFIG_BAD;
+		}
+		cfg->dev_cron_ms = (uint32_t)n;
+	}
+	cfg->dev_api = eng_args_has(&a, "dev-api");
+	if (load_channel(cfg, &a, err))
+		return ENG_CONFIG_BAD;
+	return ENG_CONFIG_OK;
+}
+
+void eng_config_log_channels(const struct eng_config *cfg)
+{
+	const struct eng_paychan_cfg *c = &cfg->paychan;
+	const struct pc_cfg *p = &c->pc;
+	char amt[XL_DROPS_STRLEN + 1], max[XL_DROPS_STRLEN + 1],
+	    thr[XL_DROPS_STRLEN + 1];
+
+	xl_drops_fmt(amt, sizeof(amt), p->channel_amount);
+	xl_drops_fmt(max, sizeof(max), p->max_channel_amount);
+	xl_drops_fmt(thr, sizeof(thr), p->redeem_abs);
+	xu_info("config",
+		"channels: amount %s drops (max %s), settle delay %u s, min "
+		"settle delay %u s, redeem at %s drops or fee <= %u ppm, "
+		"checked every %u s, tx retry %u s, close wait %u s",
+		amt, max, (unsigned)p->settle_delay,
+		(unsigned)p->min_settle_delay, thr, (unsigned)p->redeem_fee_ppm,
+		(unsigned)p->redeem_check_s, (unsigned)p->retry_s,
+		(unsigned)p->close_wait_s);
+	if (c->allow_dangerous && (p->settle_delay < SETTLE_DELAY_FLOOR ||
+				   p->min_settle_delay < SETTLE_DELAY_FLOOR))
+		xu_unusual("config",
+			   "--allow-dangerous: a settle delay below 1 day "
+			   "leaves little time to redeem before a channel "
+			   "closes");
+	if (p->min_settle_delay > MIN_SETTLE_DELAY_USUAL)
+		xu_unusual("config",
+			   "--min-settle-delay %u s is above 30 days: only "
+			   "peers whose own --settle-delay is at least that "
+			   "can pay us",
+			   (unsigned)p->min_settle_delay);
+}

@@ -1,0 +1,72 @@
+/* The daemon's configuration: `xrpse run` flags, each with an XRPSE_*
+ * environment variable (a flag wins over its variable).  eng_config_load
+ * validates every value and reads nothing but the command line and the
+ * environment; opening the seed file and the database is the caller's job.
+ *
+ * The payment-channel settings (issue 7: channel amount, settle delays,
+ * redeem thresholds...) are flags too (--channel-amount, --settle-delay...);
+ * the older XRPSE_PC_* variables still work as aliases, below the new
+ * variables: flag > XRPSE_<NAME> > XRPSE_PC_<NAME> > default.
+ *
+ * Test-only knobs start with --dev- and are meant for the test suites: they
+ * shorten timers, move the clock and expose a debug API.  Never use them in
+ * production. */
+#ifndef XRPSE_SRC_CONFIG_H
+#define XRPSE_SRC_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "src/paychan/settings.h"
+#include "src/util/err.h"
+#include "src/util/log.h"
+
+#define ENG_CONFIG_HOST_MAX 64
+#define ENG_CONFIG_URL_MAX 512
+#define ENG_CONFIG_PATH_MAX 1024
+
+struct eng_config {
+	char listen_host[ENG_CONFIG_HOST_MAX]; /* "127.0.0.1", "::1" ... */
+	int listen_port;		       /* 0: any free port */
+	bool allow_remote;		       /* non-loopback listen allowed */
+	char connector_url[ENG_CONFIG_URL_MAX]; /* no trailing '/' */
+	char rippled_url[ENG_CONFIG_URL_MAX];
+	char seed_file[ENG_CONFIG_PATH_MAX];
+	char db_path[ENG_CONFIG_PATH_MAX];
+	int key_type;	     /* 0: implied by the seed, else enum cr_key_type */
+	uint32_t network_id; /* 0: none */
+	enum xu_log_level log_level;
+	/* Channel settings: pc_cfg_default() and the service's timers, then
+	 * the flags; already checked with pc_cfg_check.  The --dev-poll-ms,
+	 * --dev-tick-ms, --dev-hello-retry-ms and --dev-claim-resend-ms
+	 * knobs land here too. */
+	struct eng_paychan_cfg paychan;
+	/* Test-only knobs (--dev-*). */
+	uint32_t dev_retry_base_ms; /* outbox backoff base; 0: default */
+	uint32_t dev_cron_ms;	    /* cron period; 0: default */
+	bool dev_api;		    /* enables the /dev/ routes */
+};
+
+/* Outcome of eng_config_load. */
+enum eng_config_result {
+	ENG_CONFIG_OK,
+	ENG_CONFIG_HELP, /* --help: the help text was printed */
+	ENG_CONFIG_BAD,	 /* err says what is wrong */
+};
+
+/* Fills *cfg from argv[0..argc) (the arguments after "run") and the
+ * environment.  Prints help to `out` on --help. */
+enum eng_config_result eng_config_load(struct eng_config *cfg, int argc,
+				       char **argv, FILE *out,
+				       struct xu_err *err);
+
+/* Logs the channel settings of cfg at info (and a warning for settings
+ * that are allowed but unusual: --allow-dangerous in use, a minimum settle
+ * delay above the 30 days an xrpse peer offers by default). */
+void eng_config_log_channels(const struct eng_config *cfg);
+
+/* True when host names a loopback address (127.0.0.0/8, ::1, localhost). */
+bool eng_config_is_loopback(const char *host);
+
+#endif /* XRPSE_SRC_CONFIG_H */

@@ -1,0 +1,554 @@
+/* The engine's event loop, group commit, cron and shutdown (see engine.h).
+ *
+ * Loop iteration timeline under load (lws 4.1 services ripe timers, then
+ * polls, then services every ready socket):
+ *
+ *   poll -> RAW_RX on N connections -> N jobs queued, batch timer armed
+ *   next iteration: batch timer -> BEGIN, apply N jobs, COMMIT (one fsync)
+ *                   -> N connections marked writable
+ *   poll -> RAW_WRITEABLE -> N answers written
+ *
+ * so one fsync acknowledges every request that arrived in one iteration.
+ */
+#include "src/daemon/engine.h"
+
+#include <libwebsockets.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto/base58.h"
+#include "crypto/keys.h"
+#include "ledger/net/rippled.h"
+#include "src/api/api.h"
+#include "src/io/clock.h"
+#include "src/io/curlw.h"
+#include "src/io/http.h"
+#include "src/io/msgs.h"
+#include "src/outbox/outbox.h"
+#include "src/paychan/paychan.h"
+#include "src/store/store.h"
+#include "src/store/txjournal.h"
+#include "src/store/walckpt.h"
+#include "src/util/log.h"
+
+#define CRON_MS_DEFAULT 100
+#define IDEM_TTL_S (7 * 24 * 3600)
+#define IDEM_GC_EVERY_S 3600
+#define DRAIN_MS 300
+#define WALCKPT_MS 250
+
+struct eng_engine {
+	struct eng_config cfg;
+	struct cr_keypair *kp; /* sodium_malloc'd */
+	char address[CR_ADDRESS_STRLEN];
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	struct eng_http_server http;
+	struct eng_store *store;
+	struct eng_curlw *curlw;
+	struct eng_outbox *outbox;
+	lws_sorted_usec_list_t sul_batch, sul_cron;
+	bool batch_armed;
+	struct eng_job *head, **tail;
+	struct eng_msgs msgs;	 /* peer message types */
+	struct eng_api_host api; /* what the API works on */
+	int64_t clock_offset;
+	int64_t last_gc;
+	unsigned fail_commits;	  /* test-only: commits still to fail */
+	struct eng_walckpt *ckpt; /* background WAL checkpoints */
+	bool stopping;
+	struct eng_api_stats stats;
+	struct eng_txjournal tj;    /* the rippled client's journal */
+	struct xl_rippled *rippled; /* ledger/net: client + tx queue */
+	struct eng_paychan
+	    *paychan;  /* payment channels (src/paychan/paychan.c) */
+	int exit_code; /* 1: rippled serves another network */
+};
+
+static volatile sig_atomic_t g_stop;
+static struct lws_context *g_ctx;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+	if (g_ctx)
+		lws_cancel_service(g_ctx);
+}
+
+int64_t eng_engine_now(struct eng_engine *e)
+{
+	return (int64_t)time(NULL) + e->clock_offset;
+}
+
+void eng_engine_advance_clock(struct eng_engine *e, int64_t secs)
+{
+	e->clock_offset += secs;
+	xu_info("engine", "dev clock moved by %lld s", (long long)secs);
+}
+
+void eng_engine_fail_commits(struct eng_engine *e, unsigned n)
+{
+	e->fail_commits = n;
+}
+
+const char *eng_engine_address(struct eng_engine *e)
+{
+	return e->address;
+}
+
+void eng_engine_stats(struct eng_engine *e, struct eng_api_stats *s)
+{
+	*s = e->stats;
+	s->requests = e->http.requests;
+	s->conns = e->http.conns;
+}
+
+/* Answers and frees a list of jobs. */
+static void answer_jobs(struct eng_job *j)
+{
+	while (j) {
+		struct eng_job *next = j->next;
+
+		if (j->conn)
+			eng_http_reply(j->conn, j->status, j->ctype, NULL,
+				       j->body, j->body_len);
+		eng_job_free(j);
+		j = next;
+	}
+}
+
+/* Applies every queued job in one transaction, commits, then answers. */
+static void run_batch(struct eng_engine *e)
+{
+	struct eng_job *list = e->head, *j;
+	struct xu_err err = {0};
+	enum xu_code rc;
+	bool enqueued = false;
+	size_t n = 0;
+	int64_t t0;
+
+	e->head = NULL;
+	e->tail = &e->head;
+	if (!list)
+		return;
+	t0 = eng_mono_us();
+	rc = eng_store_begin(e->store, &err);
+	for (j = list; rc == XU_OK && j; j = j->next) {
+		rc = eng_api_apply(&e->api, j, &err);
+		enqueued |= j->enqueued;
+		n++;
+	}
+	if (rc == XU_OK)
+		rc = eng_paychan_batch_end(e->paychan, &err);
+	if (rc == XU_OK && e->fail_commits) {
+		e->fail_commits--;
+		rc = xu_fail(&err, XU_ESTORE, 0,
+			     "commit failed (--dev-api "
+			     "fail-commits)");
+	}
+	if (rc == XU_OK)
+		rc = eng_store_commit(e->store, &err);
+	if (rc != XU_OK) {
+		xu_broken("engine", "batch of %zu failed, rolled back: %s", n,
+			  err.msg);
+		eng_store_rollback(e->store);
+		e->stats.commit_failures++;
+		for (j = list; j; j = j->next)
+			eng_api_job_problem(j, 500, NULL,
+					    "the store failed; nothing was "
+					    "done, retry");
+		enqueued = false;
+	}
+	eng_paychan_batch_done(e->paychan, rc == XU_OK);
+	e->stats.batches++;
+	e->stats.batched_jobs += n;
+	t0 = eng_mono_us() - t0;
+	e->stats.batch_us_total += (uint64_t)t0;
+	if ((uint64_t)t0 > e->stats.batch_us_max)
+		e->stats.batch_us_max = (uint64_t)t0;
+	answer_jobs(list);
+	if (enqueued)
+		eng_outbox_tick(e->outbox, eng_wall_ms());
+}
+
+static void batch_cb(lws_sorted_usec_list_t *sul)
+{
+	struct eng_engine *e =
+	    lws_container_of(sul, struct eng_engine, sul_batch);
+
+	e->batch_armed = false;
+	run_batch(e);
+}
+
+void eng_engine_submit(struct eng_engine *e, struct eng_job *job)
+{
+	job->next = NULL;
+	*e->tail = job;
+	e->tail = &job->next;
+	if (!e->batch_armed) {
+		e->batch_armed = true;
+		lws_sul_schedule(e->ctx, 0, &e->sul_batch, batch_cb, 1);
+	}
+}
+
+/* A connection with a queued job closed: answer nobody. */
+static void on_conn_closed(void *arg, struct eng_http_conn *c)
+{
+	const struct eng_api_host *h = arg; /* the http server's arg */
+	struct eng_engine *e = h->arg;
+
+	for (struct eng_job *j = e->head; j; j = j->next)
+		if (j->conn == c)
+			j->conn = NULL;
+}
+
+#define OUTBOX_KEEP_MS (30LL * 24 * 3600 * 1000)
+
+static void cron_cb(lws_sorted_usec_list_t *sul)
+{
+	struct eng_engine *e =
+	    lws_container_of(sul, struct eng_engine, sul_cron);
+	int64_t now = eng_engine_now(e);
+	uint32_t ms = e->cfg.dev_cron_ms ? e->cfg.dev_cron_ms : CRON_MS_DEFAULT;
+	struct xu_err err;
+
+	eng_outbox_tick(e->outbox, eng_wall_ms());
+	eng_paychan_tick(e->paychan);
+	if (!eng_store_in_tx(e->store))
+		eng_walckpt_tick(e->ckpt, eng_store_db(e->store));
+	if (now - e->last_gc >= IDEM_GC_EVERY_S) {
+		e->last_gc = now;
+		if (eng_store_begin(e->store, &err) != XU_OK ||
+		    eng_store_idem_gc(e->store, now, IDEM_TTL_S, NULL, &err) !=
+			XU_OK ||
+		    /* Delivered outbox rows are kept 30 days, for the
+		     * operator; pending and parked rows are never deleted. */
+		    eng_outbox_gc(e->store, eng_wall_ms() - OUTBOX_KEEP_MS,
+				  NULL, &err) != XU_OK ||
+		    eng_store_commit(e->store, &err) != XU_OK) {
+			eng_store_rollback(e->store);
+			xu_broken("engine", "gc failed: %s", err.msg);
+		}
+	}
+	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb,
+			 (lws_usec_t)ms * 1000);
+}
+
+/* Curl completions, delivered on the loop thread. */
+static void wake_fn(void *arg)
+{
+	struct eng_engine *e = arg;
+
+	lws_cancel_service(e->ctx);
+}
+
+static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
+		       void *user, void *in, size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct eng_engine *e = ctx ? lws_context_user(ctx) : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		if (e && e->outbox)
+			eng_outbox_drain(e->outbox);
+		return 0;
+	case LWS_CALLBACK_RAW_ADOPT:
+	case LWS_CALLBACK_RAW_RX:
+	case LWS_CALLBACK_RAW_WRITEABLE:
+	case LWS_CALLBACK_RAW_CLOSE:
+		return eng_http_callback(&e->http, wsi, (int)reason, user, in,
+					 len);
+	default:
+		return 0;
+	}
+}
+
+static const struct lws_protocols protocols[] = {
+    {"xrpse-http", protocol_cb, 0, 4096, 0, NULL, 0},
+    XL_WS_PROTOCOL, /* the rippled client (ledger/net/ws.h) */
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* rippled serves another network than configured: refuse to run. */
+static void on_rippled_fatal(void *arg, const struct xu_err *err)
+{
+	struct eng_engine *e = arg;
+
+	xu_unusual("engine", "%s", err->msg);
+	e->exit_code = 1;
+	g_stop = 1;
+	if (e->ctx)
+		lws_cancel_service(e->ctx);
+}
+
+static void lws_log_fn(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		n--;
+	if (level & LLL_ERR)
+		xu_unusual("lws", "%.*s", (int)n, line);
+	else
+		xu_debug("lws", "%.*s", (int)n, line);
+}
+
+/* The submission queue's outcomes go to the payment-channel service. */
+static void on_outcome(void *arg, const struct xl_outcome *o)
+{
+	struct eng_engine *e = arg;
+
+	if (e->paychan)
+		eng_paychan_outcome(e->paychan, o);
+}
+
+static void api_submit(void *arg, struct eng_job *job)
+{
+	eng_engine_submit(arg, job);
+}
+
+static int64_t api_now(void *arg)
+{
+	return eng_engine_now(arg);
+}
+
+static void api_advance_clock(void *arg, int64_t secs)
+{
+	eng_engine_advance_clock(arg, secs);
+}
+
+static void api_fail_commits(void *arg, unsigned n)
+{
+	eng_engine_fail_commits(arg, n);
+}
+
+static void api_stats(void *arg, struct eng_api_stats *st)
+{
+	eng_engine_stats(arg, st);
+}
+
+/* Fills what the API works on, once every service exists. */
+static void api_host(struct eng_engine *e)
+{
+	struct eng_api_host *h = &e->api;
+
+	h->store = e->store;
+	h->outbox = e->outbox;
+	h->paychan = e->paychan;
+	h->rippled = e->rippled;
+	h->msgs = &e->msgs;
+	h->address = e->address;
+	h->connector_url = e->cfg.connector_url;
+	h->dev_api = e->cfg.dev_api;
+	h->arg = e;
+	h->submit = api_submit;
+	h->now = api_now;
+	h->advance_clock = api_advance_clock;
+	h->fail_commits = api_fail_commits;
+	h->stats = api_stats;
+}
+
+enum xu_code eng_engine_new(struct eng_engine **out,
+			    const struct eng_config *cfg,
+			    const struct cr_keypair *kp, struct xu_err *err)
+{
+	struct lws_context_creation_info info;
+	struct eng_outbox_cfg obc;
+	struct cr_account_id acct;
+	struct eng_engine *e;
+	static struct lws_protocols protos[3];
+	struct xl_rippled_cfg rcfg;
+	struct eng_paychan_env pcenv;
+	struct xl_journal journal;
+	enum xu_code rc;
+
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	e->cfg = *cfg;
+	e->tail = &e->head;
+	e->kp = sodium_malloc(sizeof(*e->kp));
+	if (!e->kp) {
+		free(e);
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	}
+	*e->kp = *kp;
+	cr_account_id_of(&acct, &kp->pub);
+	cr_address_encode(e->address, &acct);
+	eng_api_register_builtin(&e->msgs);
+
+	rc = eng_store_open(&e->store, cfg->db_path, err);
+	if (rc != XU_OK)
+		goto fail;
+	rc = eng_walckpt_new(&e->ckpt, eng_store_db(e->store), cfg->db_path,
+			     WALCKPT_MS, err);
+	if (rc != XU_OK)
+		goto fail;
+
+	memset(&info, 0, sizeof(info));
+	info.options =
+	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (strchr(cfg->listen_host, ':'))
+		info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.user = e;
+	info.pt_serv_buf_size = 16384;
+	xl_ws_context_info_prepare(&info, cfg->rippled_url);
+	lws_set_log_level(LLL_ERR, lws_log_fn);
+	e->ctx = lws_create_context(&info);
+	if (!e->ctx) {
+		rc = xu_fail(err, XU_EIO, 0, "cannot create the lws context");
+		goto fail;
+	}
+	memcpy(protos, protocols, sizeof(protos));
+	protos[0].per_session_data_size = eng_http_session_size();
+	memset(&info, 0, sizeof(info));
+	info.port =
+	    cfg->listen_port ? cfg->listen_port : CONTEXT_PORT_NO_LISTEN;
+	info.iface = cfg->listen_host;
+	info.protocols = protos;
+	info.vhost_name = "xrpse-api";
+	info.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+	if (!strchr(cfg->listen_host, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.listen_accept_role = "raw-skt";
+	info.listen_accept_protocol = "xrpse-http";
+	xl_ws_context_info_prepare(&info, cfg->rippled_url);
+	e->http.on_request = eng_api_on_request;
+	e->http.on_closed = on_conn_closed;
+	e->http.arg = &e->api;
+	e->api.arg = e;
+	e->vh = lws_create_vhost(e->ctx, &info);
+	if (!e->vh) {
+		rc = xu_fail(err, XU_EIO, 0, "cannot listen on %s:%d",
+			     cfg->listen_host, cfg->listen_port);
+		goto fail;
+	}
+
+	rc = eng_curlw_new(&e->curlw, wake_fn, e, err);
+	if (rc != XU_OK)
+		goto fail;
+	memset(&obc, 0, sizeof(obc));
+	eng_outbox_cfg_default(&obc);
+	if (cfg->dev_retry_base_ms)
+		obc.base_ms = cfg->dev_retry_base_ms;
+	rc = eng_outbox_new(&e->outbox, e->store, e->curlw, cfg->connector_url,
+			    &obc, err);
+	if (rc != XU_OK)
+		goto fail;
+
+	/* The rippled client: journal over the store, network check. */
+	rc = eng_txjournal_init(&e->tj, eng_store_db(e->store), err);
+	if (rc != XU_OK)
+		goto fail;
+	journal = eng_txjournal_ops(&e->tj);
+	memset(&rcfg, 0, sizeof(rcfg));
+	rcfg.url = cfg->rippled_url;
+	rcfg.network_id = cfg->network_id;
+	rcfg.kp = e->kp;
+	rcfg.on_fatal = on_rippled_fatal;
+	rcfg.on_outcome = on_outcome;
+	rcfg.arg = e;
+	e->rippled = xl_rippled_new(e->ctx, &rcfg, &journal, err);
+	if (!e->rippled) {
+		rc = err ? err->code : XU_EINVAL;
+		goto fail;
+	}
+	/* Channel settings: parsed and checked by eng_config_load. */
+	eng_config_log_channels(cfg);
+	pcenv.store = e->store;
+	pcenv.outbox = e->outbox;
+	pcenv.rippled = e->rippled;
+	pcenv.kp = e->kp;
+	pcenv.msgs = &e->msgs;
+	rc = eng_paychan_new(&e->paychan, &pcenv, &cfg->paychan, err);
+	if (rc != XU_OK)
+		goto fail;
+	api_host(e);
+	xl_rippled_start(e->rippled);
+	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb, 1000);
+	e->last_gc = 0;
+	*out = e;
+	return XU_OK;
+fail:
+	eng_engine_free(e);
+	return rc;
+}
+
+int eng_engine_port(struct eng_engine *e)
+{
+	return lws_get_vhost_listen_port(e->vh);
+}
+
+int eng_engine_run(struct eng_engine *e)
+{
+	struct sigaction sa;
+	int64_t until;
+
+	g_ctx = e->ctx;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	xu_info("engine", "listening on %s:%d, address %s", e->cfg.listen_host,
+		lws_get_vhost_listen_port(e->vh), e->address);
+	while (!g_stop)
+		if (lws_service(e->ctx, 0) < 0)
+			break;
+
+	/* Finish the batch in hand, then flush its answers briefly. */
+	xu_info("engine", "stopping");
+	e->stopping = true;
+	e->http.stopping = true;
+	if (e->batch_armed) {
+		lws_sul_cancel(&e->sul_batch);
+		e->batch_armed = false;
+	}
+	run_batch(e);
+	until = eng_mono_ms() + DRAIN_MS;
+	while (eng_mono_ms() < until && lws_service(e->ctx, 0) >= 0)
+		;
+	return e->exit_code;
+}
+
+void eng_engine_free(struct eng_engine *e)
+{
+	struct eng_job *j;
+
+	if (!e)
+		return;
+	/* Jobs never committed are never answered: the client retries. */
+	while ((j = e->head)) {
+		e->head = j->next;
+		eng_job_free(j);
+	}
+	if (e->ctx) {
+		lws_sul_cancel(&e->sul_batch);
+		lws_sul_cancel(&e->sul_cron);
+	}
+	xl_rippled_free(e->rippled);
+	eng_paychan_free(e->paychan);
+	eng_outbox_free(e->outbox);
+	eng_curlw_free(e->curlw);
+	if (e->ctx) {
+		g_ctx = NULL;
+		lws_context_destroy(e->ctx);
+	}
+	eng_walckpt_free(e->ckpt);
+	if (e->store)
+		eng_store_close(e->store);
+	if (e->kp) {
+		cr_keypair_clear(e->kp);
+		sodium_free(e->kp);
+	}
+	free(e);
+}

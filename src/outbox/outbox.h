@@ -1,0 +1,203 @@
+/* The outbox: persisted calls to the connector (RFC 0038 accounting-system
+ * API), delivered at least once, retried forever.
+ *
+ * A row is written in the caller's store transaction BEFORE the first try:
+ *   credit:  POST {connector}/accounts/:id/settlements, JSON Quantity at
+ *            scale 6, Idempotency-Key chosen by the caller (the channel
+ *            logic derives it from the channel and cumulative amount, so a
+ *            repeat of the same credit is a no-op: the key is UNIQUE);
+ *   message: POST {connector}/accounts/:id/messages, octet-stream bytes for
+ *            the peer engine, a generated Idempotency-Key, and a tag the
+ *            engine uses to route the reply.
+ *
+ * eng_outbox_tick() hands due rows to the curl worker (in flight is kept
+ * in memory: the row stays 'pending' in the table, so a crash just sends
+ * it again); completions come back on the loop thread (eng_outbox_drain)
+ * and update the row (attempts + 1) in a transaction of their own, which
+ * commits without fsync (losing it to a power cut means one more send of
+ * the same bytes and key):
+ *   any 2xx (whatever the body)             -> 'delivered' (reply kept)
+ *   timeout, connection error, 5xx, 409 (and 1xx/3xx) -> 'pending', next at
+ *       now + min(base * 2^(attempts-1), cap), jittered down by up to
+ *       jitter_pct percent (libsodium randombytes); forever
+ *   any other 4xx                           -> 'parked', logged as BROKEN,
+ *       kept for the operator (eng_outbox_unpark re-queues it)
+ * Messages tagged cfg.latest_wins_tag are cumulative: one in flight per
+ * account; a newer one supersedes older pending ones ('delivered', with
+ * last_error "superseded by call N"), which are then never sent.  The
+ * channel logic sends its claims without a row, in memory
+ * (eng_outbox_send_latest), with the same rules.
+ * Every attempt of a row sends the same key and byte-identical body.  At
+ * start, rows left 'inflight' by a crash go back to 'pending'; a row whose
+ * result could not be recorded is sent again by the next tick.  Runs on
+ * the loop thread. */
+#ifndef XRPSE_SRC_OUTBOX_H
+#define XRPSE_SRC_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ledger/amount.h"
+#include "src/io/curlw.h"
+#include "src/store/store.h"
+#include "src/util/err.h"
+
+/* Longest message tag, with its NUL. */
+#define ENG_OUTBOX_TAG_MAX 128
+/* Largest message body. */
+#define ENG_OUTBOX_MSG_MAX (64 * 1024)
+
+/* Persisted in outbox.kind as text; don't rename. */
+enum eng_outbox_kind {
+	ENG_OUTBOX_CREDIT = 1,
+	ENG_OUTBOX_MESSAGE = 2,
+};
+
+/* Wall-clock milliseconds (persisted next-attempt times must survive
+ * restarts, so not a monotonic clock). */
+typedef int64_t (*eng_outbox_clock_fn)(void *arg);
+
+struct eng_outbox_cfg {
+	uint32_t base_ms;	     /* first retry delay; default 1000 */
+	uint32_t cap_ms;	     /* largest delay; default 3600000 */
+	uint32_t jitter_pct;	     /* 0..100; default 50 */
+	uint32_t timeout_ms;	     /* per attempt; default 30000 */
+	uint32_t connect_timeout_ms; /* default 5000 */
+	unsigned max_inflight;	     /* default 64 */
+	/* Messages with this tag are cumulative (latest wins): one in
+	 * flight per account, older pending ones superseded; default
+	 * "claim" (the channel logic's tag); NULL: none. */
+	const char *latest_wins_tag;
+	/* An in-memory latest-wins message out this long while a newer
+	 * one waits: the newer one goes beside it (at most two out per
+	 * account); default 2000, 0: never. */
+	uint32_t latest_wins_stall_ms;
+	eng_outbox_clock_fn clock; /* NULL: CLOCK_REALTIME */
+	void *clock_arg;
+};
+
+/* Fills *cfg with the defaults above. */
+void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg);
+
+/* Called on the loop thread after a row reached a final state: delivered
+ * (status 2xx, reply = the response body, may be empty) or parked (status
+ * 4xx); for a latest-wins row also after an attempt that failed and will
+ * be retried (status 5xx or other, or 0 when there was no HTTP answer).
+ * tag is NULL for credits.  All pointers borrowed. */
+typedef void (*eng_outbox_reply_fn)(void *arg, enum eng_outbox_kind kind,
+				    int64_t id, const char *tag,
+				    const char *account, int status,
+				    const uint8_t *reply, size_t reply_len);
+
+struct eng_outbox;
+
+/* Creates the outbox over store and worker (both borrowed, must outlive
+ * it), posting to connector_base_url (copied; no trailing '/'), and resets
+ * 'inflight' rows to 'pending' (in its own transaction; no transaction
+ * may be open).  cfg (nullable: defaults) is copied.  Returns XU_OK and
+ * *out (owned; eng_outbox_free), XU_EINVAL, XU_ENOMEM or XU_ESTORE. */
+enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
+			    struct eng_curlw *curlw,
+			    const char *connector_base_url,
+			    const struct eng_outbox_cfg *cfg,
+			    struct xu_err *err) XU_WARN_UNUSED;
+
+/* Frees the outbox (free the curl worker first, so that no result of
+ * ours is drained into a freed outbox); rows still in flight stay
+ * 'inflight' and go back to 'pending' at the next start.  NULL is a
+ * no-op. */
+void eng_outbox_free(struct eng_outbox *ob);
+
+/* Most reply callbacks one outbox holds. */
+#define ENG_OUTBOX_REPLY_MAX 8
+/* The tag that catches every message whose own tag has no callback. */
+#define ENG_OUTBOX_ANY_TAG "*"
+
+/* Routes the final states of rows tagged tag (a string literal; NULL:
+ * credits, which have no tag) to fn.  Each sender registers the tags of
+ * the messages it sends; a tag registered twice, or more than
+ * ENG_OUTBOX_REPLY_MAX of them, is a programmer error.  Rows whose tag has
+ * no callback are only logged. */
+void eng_outbox_on_reply(struct eng_outbox *ob, const char *tag,
+			 eng_outbox_reply_fn fn, void *arg);
+
+/* Inside the caller's transaction: queues a credit of drops to account
+ * with idem_key (1..ENG_STORE_IDEM_KEY_MAX bytes).  The same credit (key,
+ * account, amount) again is a no-op returning the first row's id; the key
+ * with another account or amount is XU_ECONFLICT.  *id (nullable) gets the
+ * row id.  Returns XU_OK, XU_EINVAL, XU_ECONFLICT or XU_ESTORE. */
+enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
+				       struct xl_drops drops,
+				       const char *idem_key, int64_t *id,
+				       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Inside the caller's transaction: queues a message (bytes copied, at most
+ * ENG_OUTBOX_MSG_MAX) to account; tag (nullable, < ENG_OUTBOX_TAG_MAX) is
+ * handed back with the reply.  Returns XU_OK, XU_EINVAL or XU_ESTORE. */
+enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
+					const char *account, const void *bytes,
+					size_t len, const char *tag,
+					int64_t *id,
+					struct xu_err *err) XU_WARN_UNUSED;
+
+/* Keeps bytes (copied, at most ENG_OUTBOX_MSG_MAX) in memory as account's
+ * latest-wins message (cfg.latest_wins_tag must be set), replacing one
+ * not yet sent: for messages whose newest carries everything the earlier
+ * ones did, and whose loss in a crash the sender repairs itself (a claim,
+ * made again from the channel record).  No row is written.  At most one
+ * attempt per account is in flight (two when one has been out for
+ * cfg.latest_wins_stall_ms while a newer message waits: the newer one goes
+ * beside it); a failed attempt is retried with the rows' backoff unless a
+ * newer message comes, which goes when the attempt in flight ends.  reply_fn
+ * gets every result (delivered, refused, failed and retried) with the tag. Sent
+ * at the next eng_outbox_tick.  Returns XU_OK, XU_EINVAL or XU_ENOMEM. */
+enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
+				    const void *bytes, size_t len,
+				    struct xu_err *err) XU_WARN_UNUSED;
+
+/* Hands rows due at now_ms to the worker, up to max_inflight in flight;
+ * writes nothing, except closing superseded latest-wins rows (in the open
+ * transaction, or a relaxed one of its own).  Call it from the cron and
+ * after commits that enqueued rows, never before: what it hands out is
+ * sent at once.  Returns the number submitted, or a negative value on a
+ * store error (logged). */
+int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms);
+
+/* An eng_curlw_done_fn (arg = the outbox): applies one result; a result
+ * whose id is not one of ours in flight is ignored. */
+void eng_outbox_complete(void *arg, const struct eng_curlw_result *r);
+
+/* Drains the worker's completions into eng_outbox_complete, then, if a
+ * latest-wins message finished, ticks (the account's next one may go);
+ * returns how many results.  Call from the loop's wake handler, outside
+ * a transaction. */
+size_t eng_outbox_drain(struct eng_outbox *ob);
+
+/* Moves a parked row back to 'pending', due now (the operator fixed the
+ * cause).  Returns XU_OK, XU_ENOTFOUND (no parked row id), XU_ESTORE. */
+enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,
+			       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Deletes 'delivered' rows last updated before before_ms (wall-clock ms),
+ * e.g. 30 days ago, so the table does not grow forever; pending and parked
+ * rows are never deleted.  *deleted (nullable) gets the count.  Runs in
+ * the open transaction or its own.  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_outbox_gc(struct eng_store *s, int64_t before_ms,
+			   unsigned long *deleted,
+			   struct xu_err *err) XU_WARN_UNUSED;
+
+/* For /health. */
+struct eng_outbox_stats {
+	uint64_t pending, inflight, delivered, parked;
+	int64_t last_success_ms; /* 0: never */
+	int64_t last_failure_ms; /* 0: never */
+	bool reachable;		 /* last attempt got an HTTP response */
+};
+/* Fills *st (counts from the store; inflight from memory, not counted in
+ * pending).  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_outbox_stats(struct eng_outbox *ob,
+			      struct eng_outbox_stats *st,
+			      struct xu_err *err) XU_WARN_UNUSED;
+
+#endif /* XRPSE_SRC_OUTBOX_H */

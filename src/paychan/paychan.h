@@ -1,0 +1,137 @@
+/* The daemon's payment-channel service (issue 7): the glue between the
+ * pure channel core (channel/), the store (src/store/chanstore.h), the outbox
+ * (peer messages and connector credits), the rippled client and its
+ * submission queue (ledger/net/).
+ *
+ *   pairing   POST /accounts -> a "hello" message through the outbox,
+ *             retried in the background until the peer engine answers
+ *             with its hello_reply; the peer's own hello is answered with
+ *             ours.  Account creation never waits for the peer.
+ *   paying    drops the connector settled (the store's owed total) feed
+ *             PC_EV_SETTLE on the account's outgoing channel; a signed
+ *             claim is committed in the same transaction as the channel
+ *             record and THEN sent as a "claim" message (a refused or
+ *             unacknowledged claim is sent again).  Creates, top-ups and
+ *             closes go through the submission queue with deterministic
+ *             intents ("create:<account>:<n>", "fund:<channel>:<n>"...).
+ *   paid      a "claim" message is checked by the core against the last
+ *             validated view of the channel; an accepted claim and the
+ *             connector credit (Idempotency-Key pc_credit_key) are written
+ *             in ONE transaction before the claim_reply is sent.  A claim
+ *             for a channel we have no fresh view of is answered 503 while
+ *             the service asks rippled (ledger_entry): the peer's outbox
+ *             retries 5xx with backoff, so no reply ever waits on the
+ *             ledger.
+ *   watching  every known channel is polled (ledger_entry, validated) at a
+ *             fixed period and at once after a transaction touching us or
+ *             a channel_update; the cron feeds PC_EV_TIMER (redeem policy,
+ *             top-ups, closes).
+ *
+ * Everything runs on the engine's loop thread.  Work that must not happen
+ * inside a store transaction (submitting transactions, rippled requests)
+ * is deferred until the transaction commits; a rolled-back batch drops it. */
+#ifndef XRPSE_SRC_PAYCHAN_H
+#define XRPSE_SRC_PAYCHAN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "channel/channel.h"
+#include "ledger/net/submit.h"
+#include "src/paychan/settings.h"
+#include "src/util/err.h"
+
+struct eng_paychan;
+struct eng_store;
+struct eng_outbox;
+struct eng_msgs;
+struct cr_keypair;
+struct xl_rippled;
+
+/* The services the payment-channel service uses, all borrowed and living
+ * longer than it.  rippled may be NULL (no ledger: nothing is opened,
+ * nothing is redeemed; the tests without a ledger). */
+struct eng_paychan_env {
+	struct eng_store *store;
+	struct eng_outbox *outbox;
+	struct xl_rippled *rippled;
+	const struct cr_keypair *kp;
+	struct eng_msgs *msgs; /* where the peer message types go */
+};
+
+/* Creates the service on the services of env (copied; what it points to
+ * is borrowed), registers the message types hello,
+ * claim, channel_update, close_request and last_claim, the outbox reply
+ * callback and a rippled client listener, and starts a recovery on every open
+ * outgoing channel (pc_out_restart: the store may be a restored backup; the
+ * peer is asked "last_claim" before another claim is signed).  cfg is copied.
+ * Returns XU_OK and *out (owned; eng_paychan_free), or XU_EINVAL / XU_ENOMEM.
+ */
+enum xu_code eng_paychan_new(struct eng_paychan **out,
+			     const struct eng_paychan_env *env,
+			     const struct eng_paychan_cfg *cfg,
+			     struct xu_err *err) XU_WARN_UNUSED;
+/* Frees the service (after the rippled client: builders given to the
+ * submission queue live here).  NULL is a no-op. */
+void eng_paychan_free(struct eng_paychan *pc);
+
+/* ---- hooks, called by the engine and the API ---- */
+
+/* Inside the batch transaction, after POST /accounts (new or existing):
+ * starts pairing: unless paired or already waiting for an answer, a hello
+ * goes out hello_retry_ms later (the connector creating the account may
+ * not know it yet).  XU_OK or a 300s code. */
+enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
+					 const char *account,
+					 struct xu_err *err) XU_WARN_UNUSED;
+/* Inside the batch transaction, after DELETE /accounts/:id: PC_EV_CLOSE on
+ * the outgoing and every incoming channel of account. */
+enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,
+					 const char *account,
+					 struct xu_err *err) XU_WARN_UNUSED;
+/* Inside the batch transaction, after a new settlement: notes the account;
+ * eng_paychan_batch_end() then moves its owed drops into its outgoing
+ * channel (PC_EV_SETTLE), so that many settlements of one account in one
+ * batch make one claim.  Returns XU_OK or XU_ENOMEM. */
+enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
+				 struct xu_err *err) XU_WARN_UNUSED;
+/* Inside the batch transaction, after its last job: pays the accounts
+ * noted by eng_paychan_settled() (one claim each).  Never fails for
+ * outside input (an unpaired account keeps its owed drops for later);
+ * returns a 300s code when the store failed (the batch must roll back).
+ * When the engine does not call it, eng_paychan_batch_done() pays them in
+ * a transaction of its own. */
+enum xu_code eng_paychan_batch_end(struct eng_paychan *pc,
+				   struct xu_err *err) XU_WARN_UNUSED;
+/* After the batch transaction: committed (true) runs the deferred work,
+ * rolled back (false) drops it. */
+void eng_paychan_batch_done(struct eng_paychan *pc, bool committed);
+/* From the engine's cron (any period): timers, polls, hellos, resends. */
+void eng_paychan_tick(struct eng_paychan *pc);
+/* The submission queue's outcome of one of our transactions (the daemon
+ * forwards struct xl_rippled_cfg on_outcome here). */
+void eng_paychan_outcome(struct eng_paychan *pc, const struct xl_outcome *o);
+
+/* Counters for /health and the tests. */
+struct eng_paychan_stats {
+	uint64_t claims_signed, claims_accepted, claims_rejected;
+	uint64_t credits_drops; /* sum of credits enqueued */
+	uint64_t paid_drops;	/* sum of drops moved into claims */
+	uint64_t hellos_sent, lookups, alerts;
+	uint64_t txs_submitted, tx_failures;
+	uint64_t recovered_drops; /* claims adopted from the peer (R7) */
+};
+void eng_paychan_stats(const struct eng_paychan *pc,
+		       struct eng_paychan_stats *st);
+/* A new JSON object for /health (the caller owns it):
+ *   {"outgoing":{"<state>":n...},"incoming":{"<state>":n...},
+ *    "unpaired":n,"recovering":n (outgoing channels waiting for the
+ *    peer's last_claim answer),"claims_signed":n,"claims_accepted":n,
+ *    "claims_rejected":n,"paid_drops":n,"credited_drops":n,
+ *    "hellos_sent":n,"lookups":n,"alerts":n,"txs_submitted":n,
+ *    "tx_failures":n,"recovered_drops":n}
+ * Counters count since the start; the states come from the store. */
+json_t *eng_paychan_health(struct eng_paychan *pc);
+
+#endif /* XRPSE_SRC_PAYCHAN_H */

@@ -1,0 +1,35 @@
+/* The payment-channel service's settings: the pure core's struct pc_cfg
+ * and the service's own timers.  Their own header so that the daemon's
+ * configuration (src/daemon/config.h) can hold them without seeing the
+ * service. */
+#ifndef XRPSE_SRC_PAYCHAN_SETTINGS_H
+#define XRPSE_SRC_PAYCHAN_SETTINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "channel/channel.h"
+
+/* Service settings beyond the core's struct pc_cfg. */
+struct eng_paychan_cfg {
+	struct pc_cfg pc;
+	uint32_t poll_ms;	   /* ledger_entry poll of every channel */
+	uint32_t tick_ms;	   /* PC_EV_TIMER period */
+	uint32_t hello_retry_ms;   /* first hello retry; doubles to 60 s */
+	uint32_t claim_resend_ms;  /* unacknowledged claim re-sent after */
+	uint32_t lookup_fresh_ms;  /* a view younger than this is fresh */
+	uint32_t recover_alert_ms; /* a recovery this old: BROKEN, once */
+	uint32_t claim_stall_ms;   /* a claim unanswered this long: a newer
+				      one goes beside it (the outbox's
+				      latest_wins_stall_ms) */
+	bool allow_dangerous;	   /* min settle delay below 1 day */
+};
+
+/* Fills *cfg with the defaults: pc_cfg_default and the timers above
+ * (poll 60 s, tick 1 s, hello retry 1 s, claim resend 10 s, a view fresh
+ * for 5 s, a recovery alert after 10 min, a claim stalled after 2 s).  The
+ * operator's settings come from `xrpse run` flags and their variables
+ * (src/daemon/config.c). */
+void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg);
+
+#endif /* XRPSE_SRC_PAYCHAN_SETTINGS_H */

@@ -1,0 +1,111 @@
+/* The payment-channel tables of the store: what src/paychan/paychan.c persists
+ * about each peer account (pairing), its outgoing channel and every
+ * incoming channel, one row each, written inside the caller's store
+ * transaction together with the outbox rows the same event produced.
+ *
+ *   pc_peers  account -> the peer engine's hello (address, key type,
+ *             minimum settle delay) and our hello's retry schedule
+ *   pc_out    account -> struct pc_out, the last signed outgoing claim
+ *             (amount + signature, re-sent as is), the best amount the
+ *             peer acknowledged, and the counters that make transaction
+ *             intents unique ("create:<account>:<n>")
+ *   pc_in     channel id -> struct pc_in (best claim held and its
+ *             signature included), its account and its redeem counter
+ *
+ * The tables come from the store's migration list (src/store/store.c).  Every
+ * struct field is persisted but the core's `reason` strings, which are
+ * set to "restored" on load.  Loop thread only, like the store. */
+#ifndef XRPSE_SRC_CHANSTORE_H
+#define XRPSE_SRC_CHANSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "channel/channel.h"
+#include "src/store/store.h"
+#include "src/util/err.h"
+
+/* A peer account's pairing record. */
+struct eng_chan_peer {
+	char account[ENG_STORE_ACCOUNT_MAX + 1];
+	bool paired; /* the peer's hello or hello_reply was stored */
+	struct cr_account_id address;
+	enum cr_key_type key_type;
+	uint32_t min_settle_delay;
+	uint32_t version;
+	int64_t hello_next_ms;	 /* wall ms of our next hello (unpaired) */
+	uint32_t hello_attempts; /* hellos sent so far */
+};
+
+/* An account's outgoing channel and what goes with it. */
+struct eng_chan_out {
+	char account[ENG_STORE_ACCOUNT_MAX + 1];
+	struct pc_out ch;
+	struct xl_drops claim_amount; /* last signed claim (0: none) */
+	uint8_t claim_sig[CR_SIG_MAX_BYTES];
+	size_t claim_siglen;
+	struct xl_drops peer_best;	    /* best the peer acknowledged */
+	uint32_t create_n, fund_n, close_n; /* intents issued */
+	struct xl_drops tx_amount; /* amount of the create/fund in flight */
+};
+
+/* An incoming channel. */
+struct eng_chan_in {
+	char account[ENG_STORE_ACCOUNT_MAX + 1];
+	struct pc_in ch;
+	uint32_t redeem_n; /* redeem intents issued */
+	bool redeem_close; /* the redeem in flight carries tfClose */
+};
+
+/* Reads the pairing record of account.  *found tells whether one exists
+ * (*p is zeroed when not).  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_peer_get(struct eng_store *s, const char *account,
+			       struct eng_chan_peer *p, bool *found,
+			       struct xu_err *err) XU_WARN_UNUSED;
+/* Inserts or replaces p (inside a transaction).  XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_peer_put(struct eng_store *s,
+			       const struct eng_chan_peer *p,
+			       struct xu_err *err) XU_WARN_UNUSED;
+/* The unpaired records whose next hello is due at now_ms, of accounts
+ * that are open, at most cap of them, into v; *n gets the count.
+ * Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_peer_due(struct eng_store *s, int64_t now_ms,
+			       struct eng_chan_peer *v, size_t cap, size_t *n,
+			       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Open accounts without a pairing record (created before this service
+ * existed), at most cap of them, into accounts; *n gets the count.
+ * Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_peer_missing(struct eng_store *s,
+				   char (*accounts)[ENG_STORE_ACCOUNT_MAX + 1],
+				   size_t cap, size_t *n,
+				   struct xu_err *err) XU_WARN_UNUSED;
+
+/* Reads account's outgoing record; *found as above.  XU_OK/XU_ESTORE. */
+enum xu_code eng_chan_out_get(struct eng_store *s, const char *account,
+			      struct eng_chan_out *o, bool *found,
+			      struct xu_err *err) XU_WARN_UNUSED;
+/* Inserts or replaces o (inside a transaction).  XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
+			      struct xu_err *err) XU_WARN_UNUSED;
+/* Every outgoing record, as a malloc'd array the caller frees (*v NULL
+ * when there is none).  Returns XU_OK, XU_ENOMEM or XU_ESTORE. */
+enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
+			      size_t *n, struct xu_err *err) XU_WARN_UNUSED;
+
+/* Reads the incoming record of channel id; *found as above. */
+enum xu_code eng_chan_in_get(struct eng_store *s,
+			     const uint8_t id[CR_CHANNEL_ID_BYTES],
+			     struct eng_chan_in *r, bool *found,
+			     struct xu_err *err) XU_WARN_UNUSED;
+/* Inserts or replaces r (inside a transaction).  XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
+			     struct xu_err *err) XU_WARN_UNUSED;
+/* Every incoming record (of account, or all when account is NULL), as a
+ * malloc'd array the caller frees.  XU_OK, XU_ENOMEM or XU_ESTORE. */
+enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
+			     struct eng_chan_in **v, size_t *n,
+			     struct xu_err *err) XU_WARN_UNUSED;
+
+#endif /* XRPSE_SRC_CHANSTORE_H */

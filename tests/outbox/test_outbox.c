@@ -1,0 +1,1027 @@
+/* Unit tests for src/outbox/outbox.c with the real store and curl worker
+ * against the scripted server on 127.0.0.1.  Time is an injected clock: the
+ * tests read each row's next_attempt_at_ms and move the clock there, so backoff
+ * growth, cap and jitter are checked exactly, never by sleeping.
+ *
+ * Covered: retries on 5xx / 409 / timeout / refused connections with the
+ * same key and byte-identical body, any 2xx delivered (RECEIVED, a JSON
+ * Quantity, empty), parking on another 4xx and unparking, messages and
+ * their reply callback, the in-flight bound, stale results, rows left
+ * 'inflight' by a crash going back to 'pending' on restart, and the
+ * outbox's own commits being relaxed (synchronous=NORMAL) and FULL again
+ * afterwards, and latest-wins (claim) messages. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "src/outbox/outbox.h"
+#include "tests/io/httpd.h"
+
+static char dir[64], path[128];
+static int64_t fake_now = 1700000000000;
+
+static int64_t test_clock(void *arg)
+{
+	(void)arg;
+	return fake_now;
+}
+
+struct reply {
+	size_t n;
+	enum eng_outbox_kind kind;
+	int64_t id;
+	char tag[ENG_OUTBOX_TAG_MAX];
+	bool has_tag;
+	char account[64];
+	int status;
+	char body[256];
+};
+
+static void on_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
+		     const char *tag, const char *account, int status,
+		     const uint8_t *reply, size_t len)
+{
+	struct reply *r = arg;
+	r->n++;
+	r->kind = kind;
+	r->id = id;
+	r->has_tag = tag != NULL;
+	snprintf(r->tag, sizeof(r->tag), "%s", tag ? tag : "");
+	snprintf(r->account, sizeof(r->account), "%s", account);
+	r->status = status;
+	assert_true(len < sizeof(r->body));
+	memcpy(r->body, reply ? (const char *)reply : "", len);
+	r->body[len] = '\0';
+}
+
+struct fx {
+	struct th_server *srv;
+	struct eng_store *store;
+	struct eng_curlw *w;
+	struct eng_outbox *ob;
+	struct eng_outbox_cfg cfg;
+	struct reply rep;
+};
+
+static void fx_open(struct fx *f)
+{
+	struct xu_err e;
+	if (eng_store_open(&f->store, path, &e) != XU_OK)
+		fail_msg("store: %s", e.msg);
+	assert_int_equal(eng_curlw_new(&f->w, NULL, NULL, NULL), XU_OK);
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/", th_port(f->srv));
+	if (eng_outbox_new(&f->ob, f->store, f->w, url, &f->cfg, &e) != XU_OK)
+		fail_msg("outbox: %s", e.msg);
+	eng_outbox_on_reply(f->ob, NULL, on_reply, &f->rep);
+	eng_outbox_on_reply(f->ob, ENG_OUTBOX_ANY_TAG, on_reply, &f->rep);
+}
+
+static void fx_close(struct fx *f)
+{
+	eng_curlw_free(f->w);
+	eng_outbox_free(f->ob);
+	eng_store_close(f->store);
+	f->w = NULL;
+	f->ob = NULL;
+	f->store = NULL;
+}
+
+static int setup(void **state)
+{
+	snprintf(dir, sizeof(dir), "/tmp/xrpse-outbox-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/xrpse.db", dir);
+	struct fx *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -1;
+	f->srv = th_start();
+	eng_outbox_cfg_default(&f->cfg);
+	f->cfg.base_ms = 50;
+	f->cfg.cap_ms = 400;
+	f->cfg.jitter_pct = 0;
+	f->cfg.timeout_ms = 5000;
+	f->cfg.connect_timeout_ms = 2000;
+	f->cfg.clock = test_clock;
+	fx_open(f);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	fx_close(f);
+	if (f->srv)
+		th_stop(f->srv);
+	free(f);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct xl_drops D(uint64_t v) {
+	struct xl_drops d;
+	assert_true(xl_drops_from_u64(&d, v));
+	return d;
+}
+
+static int64_t
+credit(struct fx *f, const char *acc, uint64_t drops, const char *key)
+{
+	int64_t id = 0;
+	struct xu_err e;
+	assert_int_equal(eng_store_begin(f->store, NULL), XU_OK);
+	if (eng_outbox_enqueue_credit(f->store, acc, D(drops), key, &id, &e) !=
+	    XU_OK)
+		fail_msg("enqueue: %s", e.msg);
+	assert_int_equal(eng_store_commit(f->store, NULL), XU_OK);
+	return id;
+}
+
+struct row {
+	char state[16];
+	int64_t attempts, next_ms;
+	int last_status;
+	char last_error[200];
+};
+
+static struct row get_row(struct fx *f, int64_t id)
+{
+	sqlite3_stmt *st;
+	struct row r = {0};
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(f->store),
+					    "SELECT state, attempts,"
+					    " next_attempt_at_ms, last_status,"
+					    " last_error FROM outbox"
+					    " WHERE id = ?1",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(r.state, sizeof(r.state), "%s", sqlite3_column_text(st, 0));
+	r.attempts = sqlite3_column_int64(st, 1);
+	r.next_ms = sqlite3_column_int64(st, 2);
+	r.last_status = sqlite3_column_int(st, 3);
+	const unsigned char *le = sqlite3_column_text(st, 4);
+	snprintf(r.last_error, sizeof(r.last_error), "%s",
+		 le ? (const char *)le : "");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Drains until n results were applied (safety deadline 20 s). */
+static void settle_n(struct fx *f, size_t n)
+{
+	time_t deadline = time(NULL) + 20;
+	size_t got = 0;
+	while (got < n) {
+		got += eng_outbox_drain(f->ob);
+		if (got >= n)
+			break;
+		assert_true(time(NULL) < deadline);
+		struct timespec ts = {0, 2 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* One attempt: tick at the current fake time, wait for its result. */
+static void attempt(struct fx *f)
+{
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	settle_n(f, 1);
+}
+
+static void check_same_requests(struct fx *f, size_t from, size_t n,
+				const char *path_, const char *ctype,
+				const char *body, size_t blen)
+{
+	struct th_req first = th_get(f->srv, from);
+	assert_true(first.has_key);
+	assert_true(strlen(first.key) > 0);
+	for (size_t i = from; i < from + n; i++) {
+		struct th_req rq = th_get(f->srv, i);
+		assert_string_equal(rq.method, "POST");
+		assert_string_equal(rq.path, path_);
+		assert_string_equal(rq.ctype, ctype);
+		assert_string_equal(rq.accept, ctype);
+		assert_string_equal(rq.key, first.key);
+		assert_int_equal(rq.body_len, blen);
+		assert_memory_equal(rq.body, body, blen);
+	}
+}
+
+static const char CREDIT1[] = "{\"amount\":\"1\",\"scale\":6}";
+
+/* settlement-api.md §f case 55: 500 twice, then 201 RECEIVED. */
+static void test_eng_outbox_retry_then_delivered(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv, (struct th_resp){TH_REPLY, 500, NULL, "no", 0});
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	th_script(f->srv, (struct th_resp){TH_REPLY, 201, NULL, "RECEIVED", 0});
+	int64_t id = credit(f, "alice", 1, "chan-1:1");
+	assert_true(id > 0);
+	assert_string_equal(get_row(f, id).state, "pending");
+
+	attempt(f);
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "pending");
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.last_status, 500);
+	assert_int_equal(r.next_ms, fake_now + 50);
+	assert_non_null(strstr(r.last_error, "HTTP 500"));
+	/* Not due yet: nothing is sent. */
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now + 49), 0);
+
+	fake_now += 50;
+	attempt(f);
+	r = get_row(f, id);
+	assert_int_equal(r.attempts, 2);
+	assert_int_equal(r.last_status, 503);
+	assert_int_equal(r.next_ms, fake_now + 100);
+
+	fake_now += 100;
+	attempt(f);
+	r = get_row(f, id);
+	assert_string_equal(r.state, "delivered");
+	assert_int_equal(r.attempts, 3);
+	assert_int_equal(r.last_status, 201);
+	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(f->rep.kind, ENG_OUTBOX_CREDIT);
+	assert_int_equal(f->rep.id, id);
+	assert_false(f->rep.has_tag);
+	assert_string_equal(f->rep.account, "alice");
+	assert_string_equal(f->rep.body, "RECEIVED");
+
+	/* Three requests, same key, byte-identical body; none after. */
+	assert_int_equal(th_count(f->srv), 3);
+	check_same_requests(f, 0, 3, "/accounts/alice/settlements",
+			    "application/json", CREDIT1, strlen(CREDIT1));
+	assert_string_equal(th_get(f->srv, 0).key, "chan-1:1");
+	fake_now += 10000000;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	assert_int_equal(th_count(f->srv), 3);
+
+	struct eng_outbox_stats st;
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.delivered, 1);
+	assert_int_equal(st.pending + st.inflight + st.parked, 0);
+	assert_true(st.reachable);
+	assert_true(st.last_success_ms > 0 && st.last_failure_ms > 0);
+
+	/* gc removes delivered rows only, once old enough. */
+	int64_t pend = credit(f, "alice", 2, "chan-1:3");
+	unsigned long n = 99;
+	assert_int_equal(eng_outbox_gc(f->store, fake_now - 10000000, &n, NULL),
+			 XU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(eng_outbox_gc(f->store, INT64_MAX, &n, NULL), XU_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(get_row(f, pend).state, "pending");
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.delivered, 0);
+	assert_int_equal(st.pending, 1);
+}
+
+/* Enqueueing the same credit twice is a no-op; the key with another
+ * amount is refused. */
+static void test_eng_outbox_enqueue_rules(void **state)
+{
+	struct fx *f = *state;
+	struct xu_err e;
+	int64_t a = credit(f, "alice", 7, "k");
+	assert_int_equal(credit(f, "alice", 7, "k"), a);
+	assert_int_equal(eng_store_begin(f->store, NULL), XU_OK);
+	assert_int_equal(
+	    eng_outbox_enqueue_credit(f->store, "alice", D(8), "k", NULL, &e),
+	    XU_ECONFLICT);
+	assert_int_equal(
+	    eng_outbox_enqueue_credit(f->store, "bob", D(7), "k", NULL, &e),
+	    XU_ECONFLICT);
+	assert_int_equal(
+	    eng_outbox_enqueue_credit(f->store, "alice", D(7), "", NULL, &e),
+	    XU_EINVAL);
+	assert_int_equal(
+	    eng_outbox_enqueue_credit(f->store, "", D(7), "k2", NULL, &e),
+	    XU_EINVAL);
+	static uint8_t big[ENG_OUTBOX_MSG_MAX + 1];
+	assert_int_equal(eng_outbox_enqueue_message(f->store, "alice", big,
+						    sizeof(big), NULL, NULL,
+						    &e),
+			 XU_EINVAL);
+	/* Rolled back with the caller's transaction. */
+	int64_t gone;
+	assert_int_equal(eng_outbox_enqueue_credit(f->store, "alice", D(9),
+						   "rolled", &gone, &e),
+			 XU_OK);
+	eng_store_rollback(f->store);
+	struct eng_outbox_stats st;
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.pending, 1);
+	/* Account ids are percent-encoded into the path. */
+	th_default(f->srv, (struct th_resp){TH_REPLY, 204, NULL, NULL, 0});
+	credit(f, "a b/c", 1, "enc");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 2);
+	settle_n(f, 2);
+	bool seen = false;
+	for (size_t i = 0; i < th_count(f->srv); i++)
+		seen |= strcmp(th_get(f->srv, i).path,
+			       "/accounts/a%20b%2Fc/settlements") == 0;
+	assert_true(seen);
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.delivered, 2); /* 204: delivered */
+}
+
+/* 409 retries, delays double up to the cap; 200 + JSON Quantity is a
+ * success (the Java connector's answer). */
+static void test_eng_outbox_backoff_cap(void **state)
+{
+	struct fx *f = *state;
+	for (int i = 0; i < 6; i++)
+		th_script(f->srv,
+			  (struct th_resp){TH_REPLY, 409, NULL, NULL, 0});
+	th_script(f->srv, (struct th_resp){TH_REPLY, 200, "application/json",
+					   CREDIT1, 0});
+	int64_t id = credit(f, "bob", 1, "k-cap");
+	static const int64_t want[] = {50, 100, 200, 400, 400, 400};
+	for (int i = 0; i < 6; i++) {
+		attempt(f);
+		struct row r = get_row(f, id);
+		assert_string_equal(r.state, "pending");
+		assert_int_equal(r.attempts, i + 1);
+		assert_int_equal(r.last_status, 409);
+		assert_int_equal(r.next_ms - fake_now, want[i]);
+		fake_now = r.next_ms;
+	}
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_int_equal(th_count(f->srv), 7);
+	check_same_requests(f, 0, 7, "/accounts/bob/settlements",
+			    "application/json", CREDIT1, strlen(CREDIT1));
+}
+
+/* With jitter the delay is in [d * (1 - pct), d], and never above the
+ * cap; the default cap is one hour. */
+static void test_eng_outbox_jitter(void **state)
+{
+	struct fx *f = *state;
+	fx_close(f);
+	f->cfg.jitter_pct = 50;
+	f->cfg.base_ms = 1000;
+	f->cfg.cap_ms = 3600 * 1000;
+	fx_open(f);
+	th_default(f->srv, (struct th_resp){TH_REPLY, 502, NULL, NULL, 0});
+	int64_t id = credit(f, "carol", 5, "k-jit");
+	int64_t d = 1000;
+	bool varied = false;
+	int64_t prev = -1;
+	for (int i = 0; i < 16; i++) {
+		attempt(f);
+		struct row r = get_row(f, id);
+		int64_t got = r.next_ms - fake_now;
+		if (got < d - d / 2 || got > d)
+			fail_msg("attempt %d: delay %lld outside [%lld, %lld]",
+				 i + 1, (long long)got, (long long)(d - d / 2),
+				 (long long)d);
+		assert_true(got <= 3600 * 1000);
+		if (prev >= 0 && got != prev * 2)
+			varied = true;
+		prev = got;
+		fake_now = r.next_ms;
+		d = d * 2 > 3600 * 1000 ? 3600 * 1000 : d * 2;
+	}
+	assert_true(varied); /* the jitter does move the delays */
+	struct eng_outbox_cfg def;
+	eng_outbox_cfg_default(&def);
+	assert_int_equal(def.cap_ms, 3600 * 1000);
+	assert_int_equal(def.max_inflight, 64);
+}
+
+/* A 4xx other than 409 parks the row: kept, not retried, reported. */
+static void test_eng_outbox_park_unpark(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv,
+		  (struct th_resp){TH_REPLY, 404, "application/problem+json",
+				   "{\"title\":\"Not Found\"}", 0});
+	th_script(f->srv, (struct th_resp){TH_REPLY, 201, NULL, "RECEIVED", 0});
+	int64_t id = credit(f, "ghost", 3, "k-park");
+	attempt(f);
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "parked");
+	assert_int_equal(r.last_status, 404);
+	assert_non_null(strstr(r.last_error, "Not Found"));
+	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(f->rep.status, 404);
+	fake_now += 100000000;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	struct eng_outbox_stats st;
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.parked, 1);
+	assert_true(st.reachable);
+
+	assert_int_equal(eng_outbox_unpark(f->store, id + 100, NULL),
+			 XU_ENOTFOUND);
+	assert_int_equal(eng_outbox_unpark(f->store, id, NULL), XU_OK);
+	assert_int_equal(eng_outbox_unpark(f->store, id, NULL), XU_ENOTFOUND);
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "delivered");
+	check_same_requests(f, 0, 2, "/accounts/ghost/settlements",
+			    "application/json",
+			    "{\"amount\":\"3\",\"scale\":6}", 24);
+}
+
+/* Timeouts and refused connections are retried; the connector is then
+ * reported unreachable. */
+static void test_eng_outbox_timeout_and_refused(void **state)
+{
+	struct fx *f = *state;
+	fx_close(f);
+	f->cfg.timeout_ms = 300;
+	fx_open(f);
+	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	int64_t id = credit(f, "dave", 11, "k-to");
+	attempt(f);
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "pending");
+	assert_int_equal(r.last_status, 0);
+	assert_true(strlen(r.last_error) > 0);
+	struct eng_outbox_stats st;
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_false(st.reachable);
+
+	/* The connector goes away entirely. */
+	th_stop(f->srv);
+	f->srv = NULL;
+	fake_now = r.next_ms;
+	attempt(f);
+	r = get_row(f, id);
+	assert_string_equal(r.state, "pending");
+	assert_int_equal(r.attempts, 2);
+	assert_int_equal(r.next_ms - fake_now, 100);
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_false(st.reachable);
+	assert_int_equal(st.pending, 1);
+}
+
+/* Messages: octet-stream both ways, a key, the reply handed back with its
+ * tag; a 502 (peer rejected) is retried. */
+static void test_eng_outbox_message_reply(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv,
+		  (struct th_resp){TH_REPLY, 502, "application/problem+json",
+				   "{}", 0});
+	th_script(f->srv,
+		  (struct th_resp){TH_REPLY, 201, "application/octet-stream",
+				   "{\"type\":\"pong\"}", 0});
+	static const uint8_t msg[] = {'{', '"', 't', 'y', 'p', 'e',
+				      '"', ':', '"', 'p', 'i', 'n',
+				      'g', '"', '}', 0,	  0xff};
+	int64_t id = 0;
+	assert_int_equal(eng_store_begin(f->store, NULL), XU_OK);
+	assert_int_equal(eng_outbox_enqueue_message(f->store, "alice", msg,
+						    sizeof(msg), "hello#7", &id,
+						    NULL),
+			 XU_OK);
+	assert_int_equal(eng_store_commit(f->store, NULL), XU_OK);
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "pending");
+	assert_int_equal(f->rep.n, 0);
+	fake_now += 50;
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(f->rep.kind, ENG_OUTBOX_MESSAGE);
+	assert_true(f->rep.has_tag);
+	assert_string_equal(f->rep.tag, "hello#7");
+	assert_string_equal(f->rep.account, "alice");
+	assert_int_equal(f->rep.status, 201);
+	assert_string_equal(f->rep.body, "{\"type\":\"pong\"}");
+	check_same_requests(f, 0, 2, "/accounts/alice/messages",
+			    "application/octet-stream", (const char *)msg,
+			    sizeof(msg));
+	/* A UUIDv4 key. */
+	struct th_req rq = th_get(f->srv, 0);
+	assert_int_equal(strlen(rq.key), 36);
+	assert_int_equal(rq.key[14], '4');
+	/* Two messages get different keys. */
+	int64_t id2;
+	assert_int_equal(eng_store_begin(f->store, NULL), XU_OK);
+	assert_int_equal(eng_outbox_enqueue_message(f->store, "alice", "", 0,
+						    NULL, &id2, NULL),
+			 XU_OK);
+	assert_int_equal(eng_store_commit(f->store, NULL), XU_OK);
+	attempt(f); /* default: 201 RECEIVED */
+	assert_int_equal(f->rep.n, 2);
+	assert_false(f->rep.has_tag);
+	assert_int_equal(th_get(f->srv, 2).body_len, 0);
+	assert_string_not_equal(th_get(f->srv, 2).key, rq.key);
+}
+
+/* Never more than max_inflight at once; stale and foreign results are
+ * ignored. */
+static void test_eng_outbox_inflight_bound(void **state)
+{
+	struct fx *f = *state;
+	fx_close(f);
+	f->cfg.max_inflight = 2;
+	fx_open(f);
+	th_default(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	int64_t ids[5];
+	char key[16];
+	for (int i = 0; i < 5; i++) {
+		snprintf(key, sizeof(key), "b%d", i);
+		ids[i] = credit(f, "erin", 1, key);
+	}
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 2);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	struct eng_outbox_stats st;
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.inflight, 2);
+	assert_int_equal(st.pending, 3);
+	/* A result for an id not in flight changes nothing. */
+	struct eng_curlw_result fake = {
+	    .id = (uint64_t)ids[4], .code = XU_OK, .status = 201};
+	eng_outbox_complete(f->ob, &fake);
+	assert_string_equal(get_row(f, ids[4]).state, "pending");
+	/* Complete the first one by hand: one slot frees up; the real
+	 * (hanging) attempt's result will be ignored later. */
+	fake.id = (uint64_t)ids[0];
+	eng_outbox_complete(f->ob, &fake);
+	assert_string_equal(get_row(f, ids[0]).state, "delivered");
+	eng_outbox_complete(f->ob, &fake); /* a duplicate: ignored */
+	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.delivered, 1);
+	assert_int_equal(st.inflight, 2);
+	assert_int_equal(st.pending, 2);
+}
+
+/* A row left 'inflight' without being in flight (its result could not be
+ * recorded) is sent again by the next tick, with the same key. */
+static void test_eng_outbox_orphan_resent(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = credit(f, "gina", 2, "k-orphan");
+	char sql[128];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE outbox SET state = 'inflight', attempts = 1"
+		 " WHERE id = %lld",
+		 (long long)id);
+	assert_int_equal(
+	    sqlite3_exec(eng_store_db(f->store), sql, NULL, NULL, NULL),
+	    SQLITE_OK);
+	attempt(f);
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "delivered");
+	assert_int_equal(r.attempts, 2);
+	assert_string_equal(th_get(f->srv, 0).key, "k-orphan");
+}
+
+/* A crash with a call in flight: on restart the row is pending again and
+ * goes out with the same key and body. */
+static void test_eng_outbox_inflight_after_restart(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	int64_t id = credit(f, "frank", 42, "k-crash");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	/* The connector has the request (safety deadline 20 s)... */
+	time_t deadline = time(NULL) + 20;
+	while (th_count(f->srv) == 0) {
+		assert_true(time(NULL) < deadline);
+		struct timespec ts = {0, 2 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	/* ... and we "crash": stop everything without a result. */
+	fx_close(f);
+	struct eng_store *s = NULL;
+	assert_int_equal(eng_store_open(&s, path, NULL), XU_OK);
+	f->store = s;
+	/* In flight is not written: the row is plainly pending. */
+	assert_string_equal(get_row(f, id).state, "pending");
+	assert_int_equal(get_row(f, id).attempts, 0);
+	eng_store_close(s);
+	f->store = NULL;
+
+	fx_open(f);
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "pending");
+	attempt(f); /* default 201 */
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_int_equal(get_row(f, id).attempts, 1);
+	check_same_requests(f, 0, 2, "/accounts/frank/settlements",
+			    "application/json",
+			    "{\"amount\":\"42\",\"scale\":6}", 25);
+}
+
+static int sync_level(struct fx *f)
+{
+	sqlite3_stmt *st;
+	int v;
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(f->store),
+					    "PRAGMA synchronous", -1, &st,
+					    NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Handing a row out writes nothing; recording its result commits without
+ * fsync but is still written (a restart sees it), synchronous is FULL
+ * again after each, and inside a caller's transaction the result joins it
+ * (a rollback takes it back: the row is sent again). */
+static void test_eng_outbox_relaxed_commits(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv, (struct th_resp){TH_REPLY, 201, NULL, "RECEIVED", 0});
+	assert_int_equal(sync_level(f), 2);
+	int64_t id = credit(f, "alice", 1, "relaxed-1");
+
+	/* The result in the caller's transaction: rolled back with it. */
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_string_equal(get_row(f, id).state, "pending");
+	assert_int_equal(sync_level(f), 2);
+	assert_int_equal(eng_store_begin(f->store, NULL), XU_OK);
+	settle_n(f, 1);
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_int_equal(sync_level(f), 2);
+	eng_store_rollback(f->store);
+	assert_string_equal(get_row(f, id).state, "pending");
+	attempt(f); /* sent again: default 201 */
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_int_equal(get_row(f, id).attempts, 1);
+	assert_int_equal(th_count(f->srv), 2);
+
+	/* On its own: committed (a reopened store sees it), FULL after. */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 201, NULL, "RECEIVED", 0});
+	int64_t id2 = credit(f, "alice", 2, "relaxed-2");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_int_equal(sync_level(f), 2);
+	settle_n(f, 1);
+	assert_int_equal(sync_level(f), 2);
+	fx_close(f);
+	fx_open(f);
+	assert_string_equal(get_row(f, id2).state, "delivered");
+	assert_int_equal(get_row(f, id2).attempts, 1);
+	assert_int_equal(sync_level(f), 2);
+}
+
+static int64_t message(struct fx *f, const char *acc, const char *body,
+		       const char *tag)
+{
+	int64_t id = 0;
+	assert_int_equal(eng_store_begin(f->store, NULL), XU_OK);
+	assert_int_equal(eng_outbox_enqueue_message(
+			     f->store, acc, body, strlen(body), tag, &id, NULL),
+			 XU_OK);
+	assert_int_equal(eng_store_commit(f->store, NULL), XU_OK);
+	return id;
+}
+
+static uint64_t in_flight(struct fx *f)
+{
+	struct eng_outbox_stats st;
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	return st.inflight;
+}
+
+static void assert_superseded(struct fx *f, int64_t id, int64_t by)
+{
+	char want[64];
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "delivered");
+	snprintf(want, sizeof(want), "superseded by call %lld", (long long)by);
+	assert_string_equal(r.last_error, want);
+	assert_int_equal(r.attempts, 0);
+}
+
+/* Claims (the latest-wins tag) are cumulative: only the newest pending
+ * one of an account is sent, one at a time per account, and the older
+ * ones are closed when it goes; other messages, other accounts and
+ * credits are not held back. */
+static void test_eng_outbox_latest_wins(void **state)
+{
+	struct fx *f = *state;
+	int64_t c1 = message(f, "alice", "c1", "claim");
+	int64_t c2 = message(f, "alice", "c2", "claim");
+	int64_t h1 = message(f, "alice", "h1", "hello");
+	int64_t c3 = message(f, "alice", "c3", "claim");
+	int64_t d1 = message(f, "bob", "d1", "claim");
+	int64_t k1 = credit(f, "alice", 5, "lw-credit");
+
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 4);
+	settle_n(f, 4);
+	assert_superseded(f, c1, c3);
+	assert_superseded(f, c2, c3);
+	assert_string_equal(get_row(f, c3).state, "delivered");
+	assert_string_equal(get_row(f, h1).state, "delivered");
+	assert_string_equal(get_row(f, d1).state, "delivered");
+	assert_string_equal(get_row(f, k1).state, "delivered");
+	assert_int_equal(th_count(f->srv), 4);
+	for (size_t i = 0; i < 4; i++) {
+		struct th_req rq = th_get(f->srv, i);
+		assert_false(rq.body_len == 2 && !memcmp(rq.body, "c1", 2));
+		assert_false(rq.body_len == 2 && !memcmp(rq.body, "c2", 2));
+	}
+	assert_int_equal(f->rep.n, 4); /* superseded rows get no reply */
+
+	/* One claim in flight per account: later ones wait, and only the
+	 * newest goes when it is answered. */
+	th_default(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	int64_t c4 = message(f, "alice", "c4", "claim");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	int64_t c5 = message(f, "alice", "c5", "claim");
+	int64_t c6 = message(f, "alice", "c6", "claim");
+	int64_t d2 = message(f, "bob", "d2", "claim");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1); /* bob's */
+	assert_int_equal(in_flight(f), 2);		       /* c4, d2 */
+	assert_string_equal(get_row(f, d2).state, "pending");
+	/* Waiting rows are left alone until one of them can go. */
+	assert_string_equal(get_row(f, c5).state, "pending");
+	assert_string_equal(get_row(f, c6).state, "pending");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	/* c4 answered (by hand: the real attempt hangs): the drain sends
+	 * c6 at once, without waiting for the cron. */
+	struct eng_curlw_result done = {
+	    .id = (uint64_t)c4, .code = XU_OK, .status = 201};
+	eng_outbox_complete(f->ob, &done);
+	assert_string_equal(get_row(f, c4).state, "delivered");
+	assert_string_equal(get_row(f, c6).state, "pending");
+	assert_int_equal(in_flight(f), 1); /* d2 */
+	eng_outbox_drain(f->ob);
+	assert_int_equal(in_flight(f), 2); /* d2, c6 */
+	assert_superseded(f, c5, c6);
+	assert_string_equal(get_row(f, c6).state, "pending");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+
+	/* With no latest-wins tag, claims are ordinary messages. */
+	fx_close(f);
+	f->cfg.latest_wins_tag = NULL;
+	fx_open(f);
+	int64_t e1 = message(f, "carol", "e1", "claim");
+	int64_t e2 = message(f, "carol", "e2", "claim");
+	/* + c6 and d2, back to pending after the restart */
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 4);
+	assert_int_equal(in_flight(f), 4);
+	assert_string_equal(get_row(f, e1).state, "pending");
+	assert_string_equal(get_row(f, e2).state, "pending");
+}
+
+/* A failed claim waits out its backoff and is not overtaken by an older
+ * one; claims waiting behind a busy account never hold back other calls,
+ * however many there are. */
+static void test_eng_outbox_latest_wins_backoff(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	int64_t c1 = message(f, "alice", "c1", "claim");
+	attempt(f);
+	assert_int_equal(get_row(f, c1).next_ms, fake_now + 50);
+	/* The failed attempt is reported to the claim's sender (a newer
+	 * claim of its may go at once); the row itself is retried. */
+	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(f->rep.id, c1);
+	assert_int_equal(f->rep.status, 503);
+	assert_string_equal(get_row(f, c1).state, "pending");
+
+	/* An older row made due by hand: still only the newest counts. */
+	sqlite3_stmt *ins;
+	assert_int_equal(
+	    sqlite3_prepare_v2(
+		eng_store_db(f->store),
+		"INSERT INTO outbox (id, kind, account, method, path, idem_key,"
+		" content_type, body, tag, created_at, updated_at)"
+		" VALUES (?1, 'message', 'alice', 'POST', '/x', 'old', 'a/b',"
+		" 'c0', 'claim', 0, 0)",
+		-1, &ins, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(ins, 1, c1 - 1000);
+	assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
+	sqlite3_finalize(ins);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	fake_now += 50;
+	attempt(f); /* c1 again: default 201 */
+	assert_string_equal(get_row(f, c1).state, "delivered");
+	assert_int_equal(get_row(f, c1).attempts, 2);
+	assert_int_equal(th_count(f->srv), 2);
+	assert_superseded(f, c1 - 1000, c1); /* closed when c1 went */
+
+	/* 100 claims queue behind one in flight; a credit still goes. */
+	th_default(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	fx_close(f);
+	f->cfg.max_inflight = 4;
+	fx_open(f);
+	(void)message(f, "bob", "first", "claim");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	for (int i = 0; i < 100; i++)
+		(void)message(f, "bob", "more", "claim");
+	int64_t k = credit(f, "bob", 7, "behind-claims");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_int_equal(in_flight(f), 2);
+	assert_string_equal(get_row(f, k).state, "pending");
+	(void)k;
+}
+
+/* Other messages are reported in their final state only. */
+static void test_eng_outbox_retry_not_reported(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	int64_t h1 = message(f, "carol", "h1", "hello");
+	attempt(f);
+	assert_int_equal(f->rep.n, 0);
+	assert_string_equal(get_row(f, h1).state, "pending");
+	fake_now += 50;
+	attempt(f); /* h1 again: default 201 */
+	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(f->rep.id, h1);
+	assert_int_equal(f->rep.status, 201);
+}
+
+static void send_latest(struct fx *f, const char *acc, const char *body)
+{
+	assert_int_equal(
+	    eng_outbox_send_latest(f->ob, acc, body, strlen(body), NULL),
+	    XU_OK);
+}
+
+static int64_t outbox_rows(struct fx *f)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(f->store),
+					    "SELECT count(*) FROM outbox", -1,
+					    &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* In-memory latest-wins messages (claims): no row; one attempt per
+ * account in flight; a newer message replaces one not yet sent; every
+ * result reaches reply_fn with the tag; failures are retried with the
+ * backoff unless a newer message comes; a 4xx drops it. */
+static void test_eng_outbox_send_latest(void **state)
+{
+	struct fx *f = *state;
+	struct eng_outbox_stats st;
+
+	send_latest(f, "alice", "a1");
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	/* While a1 is out: a2, then a3 in its place; bob's goes. */
+	send_latest(f, "alice", "a2");
+	send_latest(f, "alice", "a3");
+	send_latest(f, "bob", "b1");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.inflight, 2);
+	assert_int_equal(st.pending, 1);
+	/* a1 and b1 answered; a3 leaves at the drain of a1's answer */
+	settle_n(f, 3);
+	assert_int_equal(f->rep.n, 3);
+	assert_true(f->rep.has_tag);
+	assert_string_equal(f->rep.tag, "claim");
+	assert_int_equal(f->rep.status, 201);
+	assert_int_equal(th_count(f->srv), 3);
+	char seen[3][300];
+	for (size_t i = 0; i < 3; i++) {
+		struct th_req rq = th_get(f->srv, i);
+		snprintf(seen[i], sizeof(seen[i]), "%s %.*s", rq.path,
+			 (int)rq.body_len, (const char *)rq.body);
+		assert_string_equal(rq.ctype, "application/octet-stream");
+		assert_int_equal(strlen(rq.key), 36);
+	}
+	/* a1 and b1 in either order, then a3; a2 never went */
+	assert_true((!strcmp(seen[0], "/accounts/alice/messages a1") &&
+		     !strcmp(seen[1], "/accounts/bob/messages b1")) ||
+		    (!strcmp(seen[1], "/accounts/alice/messages a1") &&
+		     !strcmp(seen[0], "/accounts/bob/messages b1")));
+	assert_string_equal(seen[2], "/accounts/alice/messages a3");
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.inflight + st.pending, 0);
+	assert_int_equal(outbox_rows(f), 0);
+
+	/* A failure: reported, retried after the backoff with the same
+	 * key... */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	send_latest(f, "carol", "c1");
+	attempt(f);
+	assert_int_equal(f->rep.n, 4);
+	assert_int_equal(f->rep.status, 503);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	fake_now += 50;
+	attempt(f);
+	assert_int_equal(f->rep.status, 201);
+	assert_string_equal(th_get(f->srv, 3).key, th_get(f->srv, 4).key);
+	/* ... unless a newer one comes: that goes at once. */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	send_latest(f, "carol", "c2");
+	attempt(f);
+	send_latest(f, "carol", "c3");
+	attempt(f);
+	assert_int_equal(th_get(f->srv, 6).body_len, 2);
+	assert_memory_equal(th_get(f->srv, 6).body, "c3", 2);
+	/* No HTTP answer at all: status 0. */
+	fx_close(f);
+	f->cfg.timeout_ms = 200;
+	fx_open(f);
+	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	send_latest(f, "dave", "d1");
+	attempt(f);
+	assert_int_equal(f->rep.status, 0);
+	assert_string_equal(f->rep.account, "dave");
+	/* A refusal (4xx): reported, dropped, never sent again. */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 404, NULL, NULL, 0});
+	send_latest(f, "erin", "e1");
+	attempt(f);
+	assert_int_equal(f->rep.status, 404);
+	fake_now += 100000;
+	size_t n = th_count(f->srv);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1); /* dave's */
+	settle_n(f, 1);
+	assert_int_equal(th_count(f->srv), n + 1);
+	assert_memory_equal(th_get(f->srv, n).body, "d1", 2);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	assert_int_equal(outbox_rows(f), 0);
+}
+
+/* An in-memory message the connector does not answer: after
+ * latest_wins_stall_ms a newer one goes beside it (never a third); the
+ * stalled one's answer, when it comes, still reaches reply_fn. */
+static void test_eng_outbox_send_latest_stall(void **state)
+{
+	struct fx *f = *state;
+	struct eng_outbox_stats st;
+
+	fx_close(f);
+	f->cfg.timeout_ms = 600;
+	f->cfg.latest_wins_stall_ms = 100;
+	fx_open(f);
+	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	send_latest(f, "alice", "a1");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	send_latest(f, "alice", "a2");
+	fake_now += 99;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	fake_now += 1;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1); /* a2 */
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.inflight, 2);
+	assert_int_equal(st.pending, 0);
+	/* a3 waits: two are out already, however long. */
+	send_latest(f, "alice", "a3");
+	fake_now += 1000;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	/* a2 is answered (201): a3 goes at the drain; a1 times out
+	 * (status 0) later, reported too; then nothing is left. */
+	settle_n(f, 3);
+	assert_int_equal(f->rep.n, 3);
+	assert_int_equal(th_count(f->srv), 3);
+	assert_memory_equal(th_get(f->srv, 1).body, "a2", 2);
+	assert_memory_equal(th_get(f->srv, 2).body, "a3", 2);
+	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
+	assert_int_equal(st.inflight + st.pending, 0);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now + 100000), 0);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_eng_outbox_retry_then_delivered),
+	    T(test_eng_outbox_enqueue_rules),
+	    T(test_eng_outbox_backoff_cap),
+	    T(test_eng_outbox_jitter),
+	    T(test_eng_outbox_park_unpark),
+	    T(test_eng_outbox_timeout_and_refused),
+	    T(test_eng_outbox_message_reply),
+	    T(test_eng_outbox_inflight_bound),
+	    T(test_eng_outbox_orphan_resent),
+	    T(test_eng_outbox_inflight_after_restart),
+	    T(test_eng_outbox_relaxed_commits),
+	    T(test_eng_outbox_latest_wins),
+	    T(test_eng_outbox_latest_wins_backoff),
+	    T(test_eng_outbox_retry_not_reported),
+	    T(test_eng_outbox_send_latest),
+	    T(test_eng_outbox_send_latest_stall),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,365 @@
+/* Unit tests for src/store/chanstore.c: every field of the pairing, outgoing
+ * and incoming records survives a write, a reopen and a read; absent records
+ * are reported as such; corrupt rows are XU_ESTORE errors, not aborts;
+ * the due-hello query skips paired, pending and closed accounts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "src/store/chanstore.h"
+#include "tests/store/tempdb.h"
+
+static int setup(void **state)
+{
+	(void)state;
+	return tdb_setup("chanstore");
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return tdb_teardown();
+}
+
+static struct xl_drops d(uint64_t v)
+{
+	struct xl_drops x;
+	assert_true(xl_drops_from_u64(&x, v));
+	return x;
+}
+
+static void acct(uint8_t fill, struct cr_account_id *a)
+{
+	memset(a, fill, sizeof(*a));
+}
+
+static void sample_out(struct eng_chan_out *o)
+{
+	struct cr_account_id self, peer;
+
+	memset(o, 0, sizeof(*o));
+	acct(0x11, &self);
+	acct(0x22, &peer);
+	snprintf(o->account, sizeof(o->account), "acct-out");
+	pc_out_init(&o->ch, &self, &peer);
+	o->ch.state = PC_OUT_FUNDING;
+	o->ch.has_id = true;
+	memset(o->ch.id, 0xAB, sizeof(o->ch.id));
+	o->ch.amount = d(20000000);
+	o->ch.redeemed = d(1234);
+	o->ch.settle_delay = 518400;
+	o->ch.has_expiration = true;
+	o->ch.expiration = 800000000;
+	o->ch.signed_total = d(5555555);
+	o->ch.owed = d(77);
+	o->ch.fund_inflight = true;
+	o->ch.close_inflight = false;
+	o->ch.deleting = true;
+	o->ch.has_account = true;
+	o->ch.acct_balance = d(999000000);
+	o->ch.acct_reserve = d(12000000);
+	o->ch.acct_reserve_inc = d(2000000);
+	o->ch.fee = d(12);
+	o->ch.retry_at = 123456;
+	o->claim_amount = d(5555555);
+	o->claim_siglen = 71;
+	memset(o->claim_sig, 0x5A, o->claim_siglen);
+	o->peer_best = d(5000000);
+	o->create_n = 2;
+	o->fund_n = 3;
+	o->close_n = 4;
+	o->tx_amount = d(10000000);
+}
+
+static void sample_in(struct eng_chan_in *r)
+{
+	struct cr_account_id self, peer;
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+
+	memset(r, 0, sizeof(*r));
+	acct(0x33, &self);
+	acct(0x44, &peer);
+	memset(id, 0xCD, sizeof(id));
+	snprintf(r->account, sizeof(r->account), "acct-in");
+	pc_in_init(&r->ch, &self, &peer, id);
+	r->ch.state = PC_IN_CLOSING;
+	r->ch.has_view = true;
+	memcpy(r->ch.view.id, id, sizeof(id));
+	r->ch.view.source = peer;
+	r->ch.view.dest = self;
+	r->ch.view.amount = d(30000000);
+	r->ch.view.balance = d(100);
+	r->ch.view.settle_delay = 259200;
+	r->ch.view.has_expiration = true;
+	r->ch.view.expiration = 700000000;
+	r->ch.view.has_cancel_after = true;
+	r->ch.view.cancel_after = 710000000;
+	memset(r->ch.view.pubkey, 0x02, sizeof(r->ch.view.pubkey));
+	r->ch.best = d(4242);
+	r->ch.best_siglen = 64;
+	memset(r->ch.best_sig, 0x77, r->ch.best_siglen);
+	r->ch.redeem_inflight = true;
+	r->ch.deleting = true;
+	r->ch.expired_alerted = true;
+	r->ch.redeem_amount = d(4000);
+	r->ch.next_check = 11;
+	r->ch.retry_at = 22;
+	r->ch.last_redeem = 33;
+	r->redeem_n = 5;
+	r->redeem_close = true;
+}
+
+/* Compares what is persisted: everything but the reason strings. */
+static void out_equal(const struct eng_chan_out *a,
+		      const struct eng_chan_out *b)
+{
+	struct eng_chan_out x = *a, y = *b;
+
+	x.ch.reason = y.ch.reason = NULL;
+	assert_memory_equal(&x, &y, sizeof(x));
+}
+
+static void in_equal(const struct eng_chan_in *a, const struct eng_chan_in *b)
+{
+	struct eng_chan_in x = *a, y = *b;
+
+	x.ch.reason = y.ch.reason = NULL;
+	assert_memory_equal(&x, &y, sizeof(x));
+}
+
+static void test_chanstore_out_roundtrip(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	struct eng_chan_out o, got, *all;
+	struct xu_err e;
+	size_t n;
+	bool found;
+
+	sample_out(&o);
+	assert_int_equal(eng_chan_out_get(s, "acct-out", &got, &found, &e),
+			 XU_OK);
+	assert_false(found);
+	tdb_begin(s);
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	tdb_commit(s);
+	eng_store_close(s);
+
+	s = tdb_open();
+	assert_int_equal(eng_chan_out_get(s, "acct-out", &got, &found, &e),
+			 XU_OK);
+	assert_true(found);
+	assert_string_equal(got.ch.reason, "restored");
+	out_equal(&o, &got);
+	/* Replace, then list. */
+	o.ch.state = PC_OUT_OPEN;
+	o.ch.has_id = false;
+	memset(o.ch.id, 0, sizeof(o.ch.id));
+	o.claim_siglen = 0;
+	memset(o.claim_sig, 0, sizeof(o.claim_sig));
+	tdb_begin(s);
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	snprintf(o.account, sizeof(o.account), "acct-out-2");
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_out_all(s, &all, &n, &e), XU_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(all[0].account, "acct-out");
+	out_equal(&o, &all[1]);
+	free(all);
+	eng_store_close(s);
+}
+
+static void test_chanstore_in_roundtrip(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	struct eng_chan_in r, got, *all;
+	struct xu_err e;
+	size_t n;
+	bool found;
+
+	sample_in(&r);
+	assert_int_equal(eng_chan_in_get(s, r.ch.id, &got, &found, &e), XU_OK);
+	assert_false(found);
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
+	tdb_commit(s);
+	eng_store_close(s);
+
+	s = tdb_open();
+	assert_int_equal(eng_chan_in_get(s, r.ch.id, &got, &found, &e), XU_OK);
+	assert_true(found);
+	in_equal(&r, &got);
+	/* A record without a view keeps no view fields. */
+	struct eng_chan_in r2 = r;
+	memset(r2.ch.id, 0x01, sizeof(r2.ch.id));
+	memset(&r2.ch.view, 0, sizeof(r2.ch.view));
+	r2.ch.has_view = false;
+	memset(r2.account, 0, sizeof(r2.account));
+	snprintf(r2.account, sizeof(r2.account), "other");
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_put(s, &r2, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_in_all(s, NULL, &all, &n, &e), XU_OK);
+	assert_int_equal(n, 2);
+	free(all);
+	assert_int_equal(eng_chan_in_all(s, "acct-in", &all, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	in_equal(&r, &all[0]);
+	free(all);
+	assert_int_equal(eng_chan_in_all(s, "nobody", &all, &n, &e), XU_OK);
+	assert_int_equal(n, 0);
+	assert_null(all);
+	assert_int_equal(eng_chan_in_get(s, r2.ch.id, &got, &found, &e), XU_OK);
+	in_equal(&r2, &got);
+	eng_store_close(s);
+}
+
+static void account(struct eng_store *s, const char *id)
+{
+	struct xu_err e;
+	bool created;
+	assert_int_equal(eng_store_account_create(s, id, &created, &e), XU_OK);
+}
+
+static void test_chanstore_peers_and_due(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	struct eng_chan_peer p, got, due[8];
+	struct xu_err e;
+	size_t n;
+	bool found;
+
+	tdb_begin(s);
+	account(s, "a1");
+	account(s, "a2");
+	account(s, "a3");
+	account(s, "a4");
+	/* a1: unpaired, due at 100; a2: unpaired, due at 500; a3: paired;
+	 * a4: unpaired, due, but its account is closed. */
+	memset(&p, 0, sizeof(p));
+	snprintf(p.account, sizeof(p.account), "a1");
+	p.hello_next_ms = 100;
+	p.hello_attempts = 1;
+	assert_int_equal(eng_chan_peer_put(s, &p, &e), XU_OK);
+	snprintf(p.account, sizeof(p.account), "a2");
+	p.hello_next_ms = 500;
+	assert_int_equal(eng_chan_peer_put(s, &p, &e), XU_OK);
+	snprintf(p.account, sizeof(p.account), "a4");
+	p.hello_next_ms = 0;
+	assert_int_equal(eng_chan_peer_put(s, &p, &e), XU_OK);
+	assert_int_equal(eng_store_account_delete(s, "a4", &e), XU_OK);
+	snprintf(p.account, sizeof(p.account), "a3");
+	p.paired = true;
+	acct(0x99, &p.address);
+	p.key_type = CR_KEY_ED25519;
+	p.min_settle_delay = 259200;
+	p.version = 1;
+	p.hello_next_ms = 0;
+	p.hello_attempts = 7;
+	assert_int_equal(eng_chan_peer_put(s, &p, &e), XU_OK);
+	tdb_commit(s);
+
+	assert_int_equal(eng_chan_peer_get(s, "a3", &got, &found, &e), XU_OK);
+	assert_true(found);
+	assert_memory_equal(&got, &p, sizeof(p));
+	assert_int_equal(eng_chan_peer_get(s, "zz", &got, &found, &e), XU_OK);
+	assert_false(found);
+
+	assert_int_equal(eng_chan_peer_due(s, 99, due, 8, &n, &e), XU_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(eng_chan_peer_due(s, 100, due, 8, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(due[0].account, "a1");
+	assert_false(due[0].paired);
+	assert_int_equal(eng_chan_peer_due(s, 1000, due, 8, &n, &e), XU_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(eng_chan_peer_due(s, 1000, due, 1, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	/* Open accounts without a record: a5 only (a4 is closed). */
+	char miss[4][ENG_STORE_ACCOUNT_MAX + 1];
+	assert_int_equal(eng_chan_peer_missing(s, miss, 4, &n, &e), XU_OK);
+	assert_int_equal(n, 0);
+	tdb_begin(s);
+	account(s, "a5");
+	tdb_commit(s);
+	assert_int_equal(eng_chan_peer_missing(s, miss, 4, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(miss[0], "a5");
+	eng_store_close(s);
+}
+
+static void test_chanstore_corrupt_rows(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	struct eng_chan_out o, got, *all;
+	struct eng_chan_in r, rgot;
+	struct eng_chan_peer p;
+	struct xu_err e;
+	size_t n;
+	bool found;
+
+	sample_out(&o);
+	sample_in(&r);
+	tdb_begin(s);
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
+	tdb_commit(s);
+	sqlite3 *db = eng_store_db(s);
+	/* Amount above 10^17, state out of range, bad address, key type. */
+	assert_int_equal(sqlite3_exec(db,
+				      "UPDATE pc_out SET amount = "
+				      "100000000000000001",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(eng_chan_out_get(s, "acct-out", &got, &found, &e),
+			 XU_ESTORE);
+	assert_int_equal(eng_chan_out_all(s, &all, &n, &e), XU_ESTORE);
+	assert_int_equal(sqlite3_exec(db,
+				      "UPDATE pc_out SET amount = 1, state = 9",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(eng_chan_out_get(s, "acct-out", &got, &found, &e),
+			 XU_ESTORE);
+	assert_int_equal(sqlite3_exec(db, "UPDATE pc_in SET peer = 'rNope'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(eng_chan_in_get(s, r.ch.id, &rgot, &found, &e),
+			 XU_ESTORE);
+	assert_int_equal(
+	    sqlite3_exec(db,
+			 "INSERT INTO pc_peers (account, address, "
+			 "key_type, hello_next_ms, updated_at) "
+			 "VALUES ('x', "
+			 "'rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh', 7, "
+			 "0, 0)",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(eng_chan_peer_get(s, "x", &p, &found, &e), XU_ESTORE);
+	eng_store_close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_chanstore_out_roundtrip, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_chanstore_in_roundtrip, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_chanstore_peers_and_due, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_chanstore_corrupt_rows, setup,
+					    teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
