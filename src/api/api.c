@@ -25,30 +25,13 @@
 #include <strings.h>
 
 #include "ledger/net/rippled.h"
+#include "src/api/routes.h"
 #include "src/io/msgs.h"
 #include "src/io/uuid.h"
 #include "src/outbox/outbox.h"
 #include "src/paychan/paychan.h"
 #include "src/store/store.h"
 #include "src/util/log.h"
-
-#define PROBLEM_CT "application/problem+json"
-#define JSON_CT "application/json"
-#define OCTET_CT "application/octet-stream"
-
-enum route {
-	R_NONE,
-	R_ACCOUNTS,
-	R_ACCOUNT,
-	R_SETTLE,
-	R_MESSAGES,
-	R_HEALTH,
-	R_DEV_ACCOUNT,
-	R_DEV_CLOCK,
-	R_DEV_CREDIT,
-	R_DEV_MESSAGE,
-	R_DEV_FAIL,
-};
 
 /* problem+json text (malloc'd) for status/title/detail. */
 static char *problem_json(int status, const char *title, const char *detail,
@@ -74,8 +57,8 @@ static char *problem_json(int status, const char *title, const char *detail,
 	return s;
 }
 
-static void problem(struct eng_http_conn *c, int status, const char *title,
-		    const char *detail, const char *extra)
+void eng_api_problem(struct eng_http_conn *c, int status, const char *title,
+		     const char *detail, const char *extra)
 {
 	size_t len;
 	char *s = problem_json(status, title, detail, &len);
@@ -111,7 +94,7 @@ static bool unreserved(int ch)
 }
 
 /* NULL when id is a valid account id, else what is wrong with it. */
-static const char *account_id_problem(const char *id, size_t len)
+const char *eng_api_account_id_problem(const char *id, size_t len)
 {
 	if (len == 0)
 		return "account id is empty";
@@ -189,7 +172,8 @@ static bool json_ctype_ok(const char *ct)
 }
 
 /* Parses the body as JSON; on failure answers 400 and returns NULL. */
-static json_t *parse_body(struct eng_http_conn *c, const struct eng_http_req *r)
+json_t *eng_api_parse_body(struct eng_http_conn *c,
+			   const struct eng_http_req *r)
 {
 	json_error_t je;
 	json_t *v;
@@ -199,18 +183,18 @@ static json_t *parse_body(struct eng_http_conn *c, const struct eng_http_req *r)
 		       JSON_REJECT_DUPLICATES, &je);
 	if (!v) {
 		snprintf(msg, sizeof(msg), "malformed JSON: %s", je.text);
-		problem(c, 400, NULL, msg, NULL);
+		eng_api_problem(c, 400, NULL, msg, NULL);
 	}
 	return v;
 }
 
-static struct eng_job *job_new(struct eng_http_conn *c, enum eng_job_kind k,
-			       const char *account)
+struct eng_job *eng_api_job_new(struct eng_http_conn *c, enum eng_job_kind k,
+				const char *account)
 {
 	struct eng_job *job = calloc(1, sizeof(*job));
 
 	if (!job) {
-		problem(c, 503, NULL, "out of memory", NULL);
+		eng_api_problem(c, 503, NULL, "out of memory", NULL);
 		return NULL;
 	}
 	job->conn = c;
@@ -230,20 +214,21 @@ static void on_create_account(const struct eng_api_host *h,
 	struct eng_job *job;
 
 	if (!json_ctype_ok(r->content_type)) {
-		problem(c, 415, NULL, "Content-Type must be application/json",
-			NULL);
+		eng_api_problem(c, 415, NULL,
+				"Content-Type must be application/json", NULL);
 		return;
 	}
 	if (r->body_len == 0) {
 		body = json_object();
 	} else {
-		body = parse_body(c, r);
+		body = eng_api_parse_body(c, r);
 		if (!body)
 			return;
 	}
 	if (!json_is_object(body)) {
 		json_decref(body);
-		problem(c, 400, NULL, "body must be a JSON object", NULL);
+		eng_api_problem(c, 400, NULL, "body must be a JSON object",
+				NULL);
 		return;
 	}
 	id = json_object_get(body, "id");
@@ -252,27 +237,28 @@ static void on_create_account(const struct eng_api_host *h,
 		acc = fresh;
 	} else if (!json_is_string(id)) {
 		json_decref(body);
-		problem(c, 400, NULL, "id must be a string or null", NULL);
+		eng_api_problem(c, 400, NULL, "id must be a string or null",
+				NULL);
 		return;
 	} else {
 		acc = json_string_value(id);
-		bad = account_id_problem(acc, json_string_length(id));
+		bad = eng_api_account_id_problem(acc, json_string_length(id));
 		if (!bad && strlen(acc) != json_string_length(id))
 			bad = "account id contains a NUL character";
 		if (bad) {
 			json_decref(body);
-			problem(c, 400, NULL, bad, NULL);
+			eng_api_problem(c, 400, NULL, bad, NULL);
 			return;
 		}
 	}
-	job = job_new(c, ENG_JOB_ACCOUNT_CREATE, acc);
+	job = eng_api_job_new(c, ENG_JOB_ACCOUNT_CREATE, acc);
 	json_decref(body);
 	if (job)
 		h->submit(h->arg, job);
 }
 
 /* NULL when the Idempotency-Key is acceptable, else what is wrong. */
-static const char *idem_key_problem(const char *k)
+const char *eng_api_idem_key_problem(const char *k)
 {
 	size_t n;
 
@@ -299,25 +285,25 @@ static void on_settle(const struct eng_api_host *h, struct eng_http_conn *c,
 	struct eng_job *job;
 
 	if (!json_ctype_ok(r->content_type)) {
-		problem(c, 415, NULL, "Content-Type must be application/json",
-			NULL);
+		eng_api_problem(c, 415, NULL,
+				"Content-Type must be application/json", NULL);
 		return;
 	}
-	body = parse_body(c, r);
+	body = eng_api_parse_body(c, r);
 	if (!body)
 		return;
 	if (eng_quantity_parse_json(&q, body, &err) != XU_OK) {
 		json_decref(body);
-		problem(c, 400, NULL, err.msg, NULL);
+		eng_api_problem(c, 400, NULL, err.msg, NULL);
 		return;
 	}
 	json_decref(body);
-	bad = idem_key_problem(r->idem_key);
+	bad = eng_api_idem_key_problem(r->idem_key);
 	if (bad) {
-		problem(c, 400, NULL, bad, NULL);
+		eng_api_problem(c, 400, NULL, bad, NULL);
 		return;
 	}
-	job = job_new(c, ENG_JOB_SETTLE, account);
+	job = eng_api_job_new(c, ENG_JOB_SETTLE, account);
 	if (!job)
 		return;
 	job->q = q;
@@ -334,7 +320,7 @@ static void on_message(const struct eng_api_host *h, struct eng_http_conn *c,
 	struct eng_job *job;
 
 	if (r->body_len == 0) {
-		problem(c, 400, NULL, "empty message", NULL);
+		eng_api_problem(c, 400, NULL, "empty message", NULL);
 		return;
 	}
 	msg = json_loadb((const char *)r->body, r->body_len,
@@ -342,17 +328,18 @@ static void on_message(const struct eng_api_host *h, struct eng_http_conn *c,
 	type = msg ? json_object_get(msg, "type") : NULL;
 	if (!json_is_object(msg) || !json_is_string(type)) {
 		json_decref(msg);
-		problem(c, 400, NULL,
-			"message is not a JSON object with a string \"type\"",
-			NULL);
+		eng_api_problem(
+		    c, 400, NULL,
+		    "message is not a JSON object with a string \"type\"",
+		    NULL);
 		return;
 	}
 	if (!eng_msgs_lookup(h->msgs, json_string_value(type), &harg)) {
 		json_decref(msg);
-		problem(c, 400, NULL, "unknown message type", NULL);
+		eng_api_problem(c, 400, NULL, "unknown message type", NULL);
 		return;
 	}
-	job = job_new(c, ENG_JOB_MESSAGE, account);
+	job = eng_api_job_new(c, ENG_JOB_MESSAGE, account);
 	if (!job) {
 		json_decref(msg);
 		return;
@@ -362,188 +349,17 @@ static void on_message(const struct eng_api_host *h, struct eng_http_conn *c,
 }
 
 /* Replies with a JSON value (taken) and status. */
-static void reply_json(struct eng_http_conn *c, int status, json_t *v)
+void eng_api_reply_json(struct eng_http_conn *c, int status, json_t *v)
 {
 	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 
 	json_decref(v);
 	if (!s) {
-		problem(c, 500, NULL, "out of memory", NULL);
+		eng_api_problem(c, 500, NULL, "out of memory", NULL);
 		return;
 	}
 	eng_http_reply(c, status, JSON_CT, NULL, s, strlen(s));
 	free(s);
-}
-
-static json_t *time_or_null(int64_t t)
-{
-	return t > 0 ? json_integer((json_int_t)t) : json_null();
-}
-
-static void on_health(const struct eng_api_host *h, struct eng_http_conn *c)
-{
-	struct eng_api_stats st;
-	struct eng_outbox_stats ob = {0};
-	struct xu_err err;
-	bool store_ok = eng_store_usable(h->store);
-	json_t *v;
-
-	h->stats(h->arg, &st);
-	if (eng_outbox_stats(h->outbox, &ob, &err) != XU_OK)
-		store_ok = false;
-	v = json_pack(
-	    "{s:s,s:s,s:{s:b},s:{s:s,s:o,s:I,s:I,s:I,s:o,s:o},"
-	    "s:o,s:{s:I,s:I,s:I,s:I,s:I,s:i}}",
-	    "status", store_ok ? "ok" : "degraded", "address", h->address,
-	    "store", "ok", store_ok, "connector", "url", h->connector_url,
-	    "reachable",
-	    ob.last_success_ms == 0 && ob.last_failure_ms == 0
-		? json_null()
-		: json_boolean(ob.reachable),
-	    "pending", (json_int_t)ob.pending, "inflight",
-	    (json_int_t)ob.inflight, "parked", (json_int_t)ob.parked,
-	    "last_success_ms", time_or_null(ob.last_success_ms),
-	    "last_failure_ms", time_or_null(ob.last_failure_ms), "rippled",
-	    xl_rippled_health(h->rippled), "api", "requests",
-	    (json_int_t)st.requests, "batches", (json_int_t)st.batches,
-	    "batched_jobs", (json_int_t)st.batched_jobs, "batch_us_avg",
-	    (json_int_t)(st.batches ? st.batch_us_total / st.batches : 0),
-	    "batch_us_max", (json_int_t)st.batch_us_max, "connections",
-	    (int)st.conns);
-	if (v && h->paychan)
-		json_object_set_new(v, "channels",
-				    eng_paychan_health(h->paychan));
-	reply_json(c, store_ok ? 200 : 503, v);
-}
-
-/* --- test-only routes (--dev-api) --------------------------------------*/
-
-static void on_dev_account(const struct eng_api_host *h,
-			   struct eng_http_conn *c, const char *account)
-{
-	struct eng_store *st = h->store;
-	struct xl_drops owed;
-	struct eng_quantity left;
-	char buf[XL_DROPS_STRLEN + 1];
-	struct xu_err err;
-
-	if (!eng_store_account_exists(st, account)) {
-		problem(c, 404, NULL, "account not found", NULL);
-		return;
-	}
-	if (eng_store_owed_get(st, account, &owed, &err) != XU_OK ||
-	    eng_store_leftover_get(st, account, &left, &err) != XU_OK) {
-		problem(c, 500, NULL, err.msg, NULL);
-		return;
-	}
-	xl_drops_fmt(buf, sizeof(buf), owed);
-	reply_json(c, 200,
-		   json_pack("{s:s,s:s,s:o}", "id", account, "owed_drops", buf,
-			     "leftover", eng_quantity_to_json(&left)));
-}
-
-static void on_dev(const struct eng_api_host *h, struct eng_http_conn *c,
-		   const struct eng_http_req *r, enum route rt)
-{
-	json_t *body = parse_body(c, r), *v;
-	struct eng_job *job;
-
-	if (!body)
-		return;
-	if (!json_is_object(body)) {
-		json_decref(body);
-		problem(c, 400, NULL, "body must be a JSON object", NULL);
-		return;
-	}
-	if (rt == R_DEV_FAIL) {
-		v = json_object_get(body, "count");
-		if (!json_is_integer(v) || json_integer_value(v) < 0) {
-			json_decref(body);
-			problem(c, 400, NULL, "count must be an integer >= 0",
-				NULL);
-			return;
-		}
-		h->fail_commits(h->arg, (unsigned)json_integer_value(v));
-		json_decref(body);
-		reply_json(c, 200, json_pack("{s:b}", "ok", 1));
-		return;
-	}
-	if (rt == R_DEV_CLOCK) {
-		v = json_object_get(body, "advance_s");
-		if (!json_is_integer(v)) {
-			json_decref(body);
-			problem(c, 400, NULL, "advance_s must be an integer",
-				NULL);
-			return;
-		}
-		h->advance_clock(h->arg, json_integer_value(v));
-		json_decref(body);
-		reply_json(
-		    c, 200,
-		    json_pack("{s:I}", "now", (json_int_t)h->now(h->arg)));
-		return;
-	}
-	const char *acc = json_string_value(json_object_get(body, "account"));
-	if (!acc || account_id_problem(acc, strlen(acc))) {
-		json_decref(body);
-		problem(c, 400, NULL, "bad account", NULL);
-		return;
-	}
-	if (rt == R_DEV_CREDIT) {
-		const char *d =
-		    json_string_value(json_object_get(body, "drops"));
-		const char *k = json_string_value(json_object_get(body, "key"));
-		uint64_t drops = 0;
-		struct xl_drops xd;
-
-		if (!d || !*d || strlen(d) > 17 || !k || idem_key_problem(k)) {
-			json_decref(body);
-			problem(c, 400, NULL, "need drops (string) and key",
-				NULL);
-			return;
-		}
-		for (const char *p = d; *p; p++) {
-			if (*p < '0' || *p > '9') {
-				json_decref(body);
-				problem(c, 400, NULL, "bad drops", NULL);
-				return;
-			}
-			drops = drops * 10 + (uint64_t)(*p - '0');
-		}
-		if (!xl_drops_from_u64(&xd, drops)) {
-			json_decref(body);
-			problem(c, 400, NULL, "bad drops", NULL);
-			return;
-		}
-		job = job_new(c, ENG_JOB_DEV_CREDIT, acc);
-		if (job) {
-			job->drops = xd;
-			snprintf(job->key, sizeof(job->key), "%s", k);
-			h->submit(h->arg, job);
-		}
-	} else {
-		const char *m =
-		    json_string_value(json_object_get(body, "body"));
-
-		if (!m) {
-			json_decref(body);
-			problem(c, 400, NULL, "need body (string)", NULL);
-			return;
-		}
-		job = job_new(c, ENG_JOB_DEV_MESSAGE, acc);
-		if (job) {
-			job->raw_len = strlen(m);
-			job->raw = malloc(job->raw_len + 1);
-			if (!job->raw) {
-				eng_job_free(job);
-				problem(c, 503, NULL, "out of memory", NULL);
-			} else {
-				memcpy(job->raw, m, job->raw_len + 1);
-				h->submit(h->arg, job);
-			}
-		}
-	}
-	json_decref(body);
 }
 
 void eng_api_on_request(void *arg, struct eng_http_conn *c,
@@ -558,7 +374,7 @@ void eng_api_on_request(void *arg, struct eng_http_conn *c,
 
 	switch (rt) {
 	case R_NONE:
-		problem(c, 404, NULL, "no such route", NULL);
+		eng_api_problem(c, 404, NULL, "no such route", NULL);
 		return;
 	case R_ACCOUNTS:
 	case R_SETTLE:
@@ -580,16 +396,16 @@ void eng_api_on_request(void *arg, struct eng_http_conn *c,
 		break;
 	}
 	if (r->method != want) {
-		problem(c, 405, NULL, "method not allowed on this route",
-			allow);
+		eng_api_problem(c, 405, NULL,
+				"method not allowed on this route", allow);
 		return;
 	}
 	if (id_len) {
 		bad = id_len > ENG_ACCOUNT_ID_MAX
 			  ? "account id is longer than 128 characters"
-			  : account_id_problem(id, id_len);
+			  : eng_api_account_id_problem(id, id_len);
 		if (bad) {
-			problem(c, 400, NULL, bad, NULL);
+			eng_api_problem(c, 400, NULL, bad, NULL);
 			return;
 		}
 	}
@@ -600,7 +416,8 @@ void eng_api_on_request(void *arg, struct eng_http_conn *c,
 		on_create_account(h, c, r);
 		return;
 	case R_ACCOUNT: {
-		struct eng_job *job = job_new(c, ENG_JOB_ACCOUNT_DELETE, id);
+		struct eng_job *job =
+		    eng_api_job_new(c, ENG_JOB_ACCOUNT_DELETE, id);
 
 		if (job)
 			h->submit(h->arg, job);
@@ -613,222 +430,16 @@ void eng_api_on_request(void *arg, struct eng_http_conn *c,
 		on_message(h, c, r, id);
 		return;
 	case R_HEALTH:
-		on_health(h, c);
+		eng_api_on_health(h, c);
 		return;
 	case R_DEV_ACCOUNT:
-		on_dev_account(h, c, id);
+		eng_api_on_dev_account(h, c, id);
 		return;
 	case R_DEV_CLOCK:
 	case R_DEV_CREDIT:
 	case R_DEV_MESSAGE:
 	case R_DEV_FAIL:
-		on_dev(h, c, r, rt);
+		eng_api_on_dev(h, c, r, rt);
 		return;
 	}
-}
-
-/* --- group-commit side --------------------------------------------------*/
-
-static void job_json(struct eng_job *job, int status, json_t *v)
-{
-	free(job->body);
-	job->body =
-	    v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(v);
-	job->status = status;
-	job->ctype = JSON_CT;
-	job->body_len = job->body ? strlen(job->body) : 0;
-}
-
-/* Maps a store error to an answer; returns the code to pass up (only
- * broken codes fail the batch). */
-static enum xu_code input_error(struct eng_job *job, enum xu_code rc,
-				const struct xu_err *err)
-{
-	if (rc == XU_ENOTFOUND) {
-		eng_api_job_problem(job, 404, NULL, "account not found");
-		return XU_OK;
-	}
-	if (xu_code_is_input(rc)) {
-		eng_api_job_problem(job, 400, NULL, err->msg);
-		return XU_OK;
-	}
-	if (xu_code_is_transient(rc)) {
-		eng_api_job_problem(job, 503, NULL, err->msg);
-		return XU_OK;
-	}
-	return rc;
-}
-
-static enum xu_code apply_settle(const struct eng_api_host *h,
-				 struct eng_job *job, struct xu_err *err)
-{
-	struct eng_settle_result res;
-	enum xu_code rc;
-
-	rc = eng_store_settle(h->store, job->account, job->key, &job->q,
-			      h->now(h->arg), &res, err);
-	if (rc != XU_OK)
-		return input_error(job, rc, err);
-	switch (res.kind) {
-	case ENG_SETTLE_NEW:
-	case ENG_SETTLE_REPLAY:
-		free(job->body);
-		job->status = res.status;
-		job->ctype = res.status < 300 ? JSON_CT : PROBLEM_CT;
-		job->body_len = res.body_len;
-		job->body = malloc(job->body_len + 1);
-		if (!job->body)
-			return xu_fail(err, XU_ENOMEM, 0, "out of memory");
-		memcpy(job->body, res.body, job->body_len);
-		job->body[job->body_len] = '\0';
-		if (res.kind == ENG_SETTLE_NEW) {
-			enum xu_code prc =
-			    eng_paychan_settled(h->paychan, job->account, err);
-
-			if (prc != XU_OK)
-				return prc;
-		}
-		if (res.kind == ENG_SETTLE_NEW && xu_log_enabled(XU_LOG_DEBUG))
-			xu_debug("api", "settle %s: +%llu drops owed",
-				 job->account,
-				 (unsigned long long)xl_drops_u64(res.drops));
-		return XU_OK;
-	case ENG_SETTLE_CONFLICT:
-		eng_api_job_problem(job, 409, "Idempotency Error",
-				    "Provided idempotency key is tied to other "
-				    "input");
-		return XU_OK;
-	}
-	return xu_fail(err, XU_EINTERNAL, 0, "bad settle result");
-}
-
-static enum xu_code apply_message(const struct eng_api_host *h,
-				  struct eng_job *job, struct xu_err *err)
-{
-	const char *type = json_string_value(json_object_get(job->msg, "type"));
-	struct eng_msg_reply reply = {.status = 201};
-	void *harg;
-	eng_msg_fn fn = eng_msgs_lookup(h->msgs, type, &harg);
-	enum xu_code rc;
-
-	if (!eng_store_account_exists(h->store, job->account)) {
-		eng_api_job_problem(job, 404, NULL, "account not found");
-		return XU_OK;
-	}
-	if (!fn) {
-		eng_api_job_problem(job, 400, NULL, "unknown message type");
-		return XU_OK;
-	}
-	rc = eng_store_savepoint(h->store, err);
-	if (rc)
-		return rc;
-	rc = fn(harg, job->account, job->msg, &reply, err);
-	if (rc != XU_OK) {
-		free(reply.body);
-		if (eng_store_savepoint_undo(h->store, NULL) != XU_OK)
-			return xu_fail(err, XU_ESTORE, 0,
-				       "cannot undo a message handler");
-		if (xu_code_is_input(rc)) {
-			eng_api_job_problem(job, 400, NULL, err->msg);
-			return XU_OK;
-		}
-		if (xu_code_is_transient(rc)) {
-			eng_api_job_problem(job, 503, NULL, err->msg);
-			return XU_OK;
-		}
-		return rc;
-	}
-	rc = eng_store_savepoint_release(h->store, err);
-	if (rc) {
-		free(reply.body);
-		return rc;
-	}
-	free(job->body);
-	job->status = reply.status;
-	job->ctype = OCTET_CT;
-	job->body = reply.body;
-	job->body_len = reply.len;
-	return XU_OK;
-}
-
-enum xu_code eng_api_apply(const struct eng_api_host *h, struct eng_job *job,
-			   struct xu_err *err)
-{
-	struct eng_store *st = h->store;
-	enum xu_code rc;
-	bool created;
-	int64_t id;
-
-	switch (job->kind) {
-	case ENG_JOB_ACCOUNT_CREATE:
-		rc = eng_store_account_create(st, job->account, &created, err);
-		if (rc != XU_OK)
-			return input_error(job, rc, err);
-		if (created)
-			xu_info("api", "account %s created", job->account);
-		rc = eng_paychan_account_created(h->paychan, job->account, err);
-		if (rc != XU_OK)
-			return rc;
-		job_json(job, 201, json_pack("{s:s}", "id", job->account));
-		return job->body ? XU_OK
-				 : xu_fail(err, XU_ENOMEM, 0, "out of memory");
-	case ENG_JOB_ACCOUNT_DELETE:
-		rc = eng_store_account_delete(st, job->account, err);
-		if (rc != XU_OK)
-			return input_error(job, rc, err);
-		xu_info("api", "account %s deleted", job->account);
-		rc = eng_paychan_account_deleted(h->paychan, job->account, err);
-		if (rc != XU_OK)
-			return rc;
-		job->status = 204;
-		job->ctype = NULL;
-		return XU_OK;
-	case ENG_JOB_SETTLE:
-		return apply_settle(h, job, err);
-	case ENG_JOB_MESSAGE:
-		return apply_message(h, job, err);
-	case ENG_JOB_DEV_CREDIT:
-		rc = eng_outbox_enqueue_credit(st, job->account, job->drops,
-					       job->key, &id, err);
-		if (rc != XU_OK)
-			return input_error(job, rc, err);
-		job->enqueued = true;
-		job_json(job, 201,
-			 json_pack("{s:I}", "outbox_id", (json_int_t)id));
-		return XU_OK;
-	case ENG_JOB_DEV_MESSAGE:
-		rc = eng_outbox_enqueue_message(st, job->account, job->raw,
-						job->raw_len, "dev", &id, err);
-		if (rc != XU_OK)
-			return input_error(job, rc, err);
-		job->enqueued = true;
-		job_json(job, 201,
-			 json_pack("{s:I}", "outbox_id", (json_int_t)id));
-		return XU_OK;
-	}
-	return xu_fail(err, XU_EINTERNAL, 0, "bad job kind");
-}
-
-/* The built-in "ping" message: answers {"type":"pong"}. */
-static enum xu_code msg_ping(void *arg, const char *account, json_t *msg,
-			     struct eng_msg_reply *reply, struct xu_err *err)
-{
-	static const char pong[] = "{\"type\":\"pong\"}";
-
-	(void)arg;
-	(void)account;
-	(void)msg;
-	reply->body = malloc(sizeof(pong));
-	if (!reply->body)
-		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
-	memcpy(reply->body, pong, sizeof(pong));
-	reply->len = sizeof(pong) - 1;
-	reply->status = 201;
-	return XU_OK;
-}
-
-void eng_api_register_builtin(struct eng_msgs *msgs)
-{
-	eng_msgs_register(msgs, "ping", msg_ping, NULL);
 }
