@@ -1,3 +1,4 @@
+/* clang-format off */
 /* The channel core's shared parts: the state diagrams and their edge
  * tables, the checked pc_*_set_state, configuration defaults and names.
  * The machines themselves are in outgoing.c and incoming.c, the policies
@@ -6,26 +7,36 @@
  *
  * OUTGOING (we pay the peer; one channel per peer account at a time)
  *
- *              settle / timer, owed > 0, reserve ok: SUBMIT_CREATE
- *   +------+ ------------------------------------------> +---------+
- *   | NONE |                                             | OPENING |
- *   +------+ <------------------------------------------ +---------+
- *      |        CREATE_RESULT(fail): ALERT, retry later     |    |
- *      | CLOSE                   CREATE_RESULT(ok): NOTICE, |    |
- * CREATE_RESULT(ok) |                         SIGN_AND_SEND_CLAIM        |    |
- * while deleting: |                                                    v    |
- * SUBMIT_CLOSE |        top-up due, reserve ok: SUBMIT_FUND   +------+   | |
- * +------------------------------ | OPEN |   | |              v +------+   | |
- * +---------+  FUND_RESULT: NOTICE,       ^  |     | |        | FUNDING |
- * ----------------------------+  |     | |        +---------+
- * SIGN_AND_SEND_CLAIM           |     | |              |  CLOSE / Expiration
- * seen           |     | |              +------------------> +---------+ <---+
- * | |                                   | CLOSING | <---------+ | +---------+
- *      |   GONE (from OPEN, FUNDING or CLOSING)  |  SUBMIT_CLOSE again once
- *      v                                         v  the Expiration has passed
- *   +--------+ <---------------------------------+
- *   | CLOSED |  settle / timer with owed > 0 and not deleting: SUBMIT_CREATE
- *   +--------+  -> OPENING (a new channel, after the peer closed the old one)
+ *   +------+  settle / timer, owed > 0, reserve ok: SUBMIT_CREATE
+ *   | NONE | -------------------------------------------+
+ *   +------+ <---- CREATE_RESULT(fail): ALERT, retry ---+ |
+ *      |                                               | v
+ *      | CLOSE (deleted before                     +---------+
+ *      | anything was opened)                      | OPENING |
+ *      |                                           +---------+
+ *      |          CREATE_RESULT(ok): NOTICE,        |       |
+ *      |          SIGN_AND_SEND_CLAIM               |       | CREATE_RESULT(ok)
+ *      |                                            v       | while deleting:
+ *      |     top-up due, reserve ok:           +------+     | SUBMIT_CLOSE
+ *      |     SUBMIT_FUND                       | OPEN |     |
+ *      |   +---------------------------------- +------+     |
+ *      |   |    FUND_RESULT: NOTICE,             ^  |       |
+ *      |   v    SIGN_AND_SEND_CLAIM              |  |       |
+ *      | +---------+ ----------------------------+  |       |
+ *      | | FUNDING |                                | CLOSE, or an
+ *      | +---------+ -----------------------+       | Expiration seen
+ *      |     CLOSE, or an Expiration seen   v       v       v
+ *      |                                 +-----------------------+
+ *      |                                 |        CLOSING        |
+ *      |                                 +-----------------------+
+ *      |                                   |  SUBMIT_CLOSE again once
+ *      |                                   |  the Expiration has passed
+ *      v    GONE (from OPEN, FUNDING       v
+ *   +--------+  or CLOSING)
+ *   | CLOSED | <------------------------------------------------------
+ *   +--------+  <-- OPENING: CREATE_RESULT(fail) while deleting
+ *      |  settle / timer with owed > 0 and not deleting: SUBMIT_CREATE
+ *      +--> OPENING (a new channel, after the peer closed the old one)
  *
  *   Settlement adds to `owed`; in OPEN and FUNDING as much as fits under
  *   the validated Amount moves to `signed_total` and one
@@ -98,6 +109,7 @@
  *   ADOPT_CLAIM     store (amount, sig) as the last signed claim, with the
  *                   record; log the recovered drops at unusual.
  */
+/* clang-format on */
 #include "channel/channel.h"
 
 #include <stdio.h>
