@@ -3,8 +3,8 @@
  * here opens a file.
  *
  * Channel settings are described by one table (chan_opts below): flag,
- * variable, legacy XRPSE_PC_* alias, kind (drops, seconds, milliseconds,
- * plain number) and accepted range.  Amounts are drops, or XRP with an
+ * variable, kind (drops, seconds, milliseconds, plain number) and accepted
+ * range.  Amounts are drops, or XRP with an
  * "xrp" suffix, converted exactly (no floating point); durations are
  * seconds, or a number with a unit s, m, h or d, with overflow checks. */
 #include "src/daemon/config.h"
@@ -221,9 +221,8 @@ enum chan_kind {
 /* One channel setting: where it is read from, its form and range, and the
  * field it fills (drops for CK_DROPS, u32 otherwise). */
 struct chan_opt {
-	const char *flag;   /* without "--" */
-	const char *env;    /* NULL: a --dev-* knob, flag only */
-	const char *legacy; /* the older XRPSE_PC_* variable */
+	const char *flag; /* without "--" */
+	const char *env;  /* XRPSE_<NAME>; XRPSE_DEV_<NAME> for --dev-* */
 	enum chan_kind kind;
 	uint64_t min, max;
 	struct xl_drops *drops;
@@ -238,15 +237,13 @@ struct setting {
 };
 
 static void setting_get(struct setting *s, const struct eng_args *a,
-			const char *flag, const char *env, const char *legacy)
+			const char *flag, const char *env)
 {
 	const char *from = NULL;
 
 	s->v = eng_args_get(a, flag);
 	if (!s->v && env && (s->v = getenv(env)) != NULL)
 		from = env;
-	if (!s->v && legacy && (s->v = getenv(legacy)) != NULL)
-		from = legacy;
 	if (from)
 		snprintf(s->what, sizeof(s->what), "--%s (from %s)", flag,
 			 from);
@@ -456,15 +453,14 @@ static enum xu_code parse_chan_opt(const struct chan_opt *o,
 	return xu_fail(err, XU_EINTERNAL, 0, "bad option kind");
 }
 
-/* --allow-dangerous, XRPSE_ALLOW_DANGEROUS or XRPSE_PC_ALLOW_DANGEROUS:
+/* --allow-dangerous or XRPSE_ALLOW_DANGEROUS:
  * "1" is on, "0" or "" off, anything else a mistake worth refusing. */
 static enum xu_code parse_dangerous(bool *on, const struct eng_args *a,
 				    struct xu_err *err)
 {
 	struct setting s;
 
-	setting_get(&s, a, "allow-dangerous", "XRPSE_ALLOW_DANGEROUS",
-		    "XRPSE_PC_ALLOW_DANGEROUS");
+	setting_get(&s, a, "allow-dangerous", "XRPSE_ALLOW_DANGEROUS");
 	*on = false;
 	if (eng_args_has(a, "allow-dangerous") || !s.v)
 		*on = s.v != NULL;
@@ -483,37 +479,32 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	struct eng_paychan_cfg *c = &cfg->paychan;
 	struct pc_cfg *p = &c->pc;
 	const struct chan_opt opts[] = {
-	    {"channel-amount", "XRPSE_CHANNEL_AMOUNT",
-	     "XRPSE_PC_CHANNEL_AMOUNT", CK_DROPS, 1, XL_DROPS_MAX,
-	     &p->channel_amount, NULL},
-	    {"max-channel-amount", "XRPSE_MAX_CHANNEL_AMOUNT",
-	     "XRPSE_PC_MAX_CHANNEL_AMOUNT", CK_DROPS, 1, XL_DROPS_MAX,
-	     &p->max_channel_amount, NULL},
-	    {"settle-delay", "XRPSE_SETTLE_DELAY", "XRPSE_PC_SETTLE_DELAY",
-	     CK_SECONDS, 1, UINT32_MAX, NULL, &p->settle_delay},
-	    {"min-settle-delay", "XRPSE_MIN_SETTLE_DELAY",
-	     "XRPSE_PC_MIN_SETTLE_DELAY", CK_SECONDS, 0, UINT32_MAX, NULL,
-	     &p->min_settle_delay},
-	    {"redeem-threshold", "XRPSE_REDEEM_THRESHOLD",
-	     "XRPSE_PC_REDEEM_ABS", CK_DROPS, 0, XL_DROPS_MAX, &p->redeem_abs,
-	     NULL},
-	    {"redeem-fee-ppm", "XRPSE_REDEEM_FEE_PPM",
-	     "XRPSE_PC_REDEEM_FEE_PPM", CK_NUMBER, 0, 1000000, NULL,
-	     &p->redeem_fee_ppm},
-	    {"redeem-check", "XRPSE_REDEEM_CHECK", "XRPSE_PC_REDEEM_CHECK_S",
-	     CK_SECONDS, 1, 86400, NULL, &p->redeem_check_s},
-	    {"tx-retry", "XRPSE_TX_RETRY", "XRPSE_PC_RETRY_S", CK_SECONDS, 1,
-	     86400, NULL, &p->retry_s},
-	    {"close-wait", "XRPSE_CLOSE_WAIT", "XRPSE_PC_CLOSE_WAIT_S",
-	     CK_SECONDS, 0, 30 * 86400, NULL, &p->close_wait_s},
-	    {"dev-poll-ms", NULL, "XRPSE_PC_POLL_MS", CK_MS, 100, 3600000, NULL,
+	    {"channel-amount", "XRPSE_CHANNEL_AMOUNT", CK_DROPS, 1,
+	     XL_DROPS_MAX, &p->channel_amount, NULL},
+	    {"max-channel-amount", "XRPSE_MAX_CHANNEL_AMOUNT", CK_DROPS, 1,
+	     XL_DROPS_MAX, &p->max_channel_amount, NULL},
+	    {"settle-delay", "XRPSE_SETTLE_DELAY", CK_SECONDS, 1, UINT32_MAX,
+	     NULL, &p->settle_delay},
+	    {"min-settle-delay", "XRPSE_MIN_SETTLE_DELAY", CK_SECONDS, 0,
+	     UINT32_MAX, NULL, &p->min_settle_delay},
+	    {"redeem-threshold", "XRPSE_REDEEM_THRESHOLD", CK_DROPS, 0,
+	     XL_DROPS_MAX, &p->redeem_abs, NULL},
+	    {"redeem-fee-ppm", "XRPSE_REDEEM_FEE_PPM", CK_NUMBER, 0, 1000000,
+	     NULL, &p->redeem_fee_ppm},
+	    {"redeem-check", "XRPSE_REDEEM_CHECK", CK_SECONDS, 1, 86400, NULL,
+	     &p->redeem_check_s},
+	    {"tx-retry", "XRPSE_TX_RETRY", CK_SECONDS, 1, 86400, NULL,
+	     &p->retry_s},
+	    {"close-wait", "XRPSE_CLOSE_WAIT", CK_SECONDS, 0, 30 * 86400, NULL,
+	     &p->close_wait_s},
+	    {"dev-poll-ms", "XRPSE_DEV_POLL_MS", CK_MS, 100, 3600000, NULL,
 	     &c->poll_ms},
-	    {"dev-tick-ms", NULL, "XRPSE_PC_TICK_MS", CK_MS, 10, 60000, NULL,
+	    {"dev-tick-ms", "XRPSE_DEV_TICK_MS", CK_MS, 10, 60000, NULL,
 	     &c->tick_ms},
-	    {"dev-hello-retry-ms", NULL, "XRPSE_PC_HELLO_RETRY_MS", CK_MS, 10,
-	     60000, NULL, &c->hello_retry_ms},
-	    {"dev-claim-resend-ms", NULL, "XRPSE_PC_CLAIM_RESEND_MS", CK_MS,
-	     100, 3600000, NULL, &c->claim_resend_ms},
+	    {"dev-hello-retry-ms", "XRPSE_DEV_HELLO_RETRY_MS", CK_MS, 10, 60000,
+	     NULL, &c->hello_retry_ms},
+	    {"dev-claim-resend-ms", "XRPSE_DEV_CLAIM_RESEND_MS", CK_MS, 100,
+	     3600000, NULL, &c->claim_resend_ms},
 	};
 	/* Where each value came from (table order: the first four are
 	 * named again by the checks across settings below). */
@@ -524,8 +515,7 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	if (parse_dangerous(&c->allow_dangerous, a, err))
 		return XU_EINVAL;
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-		setting_get(&got[i], a, opts[i].flag, opts[i].env,
-			    opts[i].legacy);
+		setting_get(&got[i], a, opts[i].flag, opts[i].env);
 		if (got[i].v && parse_chan_opt(&opts[i], &got[i], err))
 			return XU_EINVAL;
 	}

@@ -3,10 +3,9 @@
  * validates every value and reads nothing but the command line and the
  * environment; opening the seed file and the database is the caller's job.
  *
- * The payment-channel settings (issue 7: channel amount, settle delays,
- * redeem thresholds...) are flags too (--channel-amount, --settle-delay...);
- * the older XRPSE_PC_* variables still work as aliases, below the new
- * variables: flag > XRPSE_<NAME> > XRPSE_PC_<NAME> > default.
+ * The payment-channel settings (channel amount, settle delays, redeem
+ * thresholds...) are flags too (--channel-amount, --settle-delay...):
+ * flag > XRPSE_<NAME> > default.
  *
  * Test-only knobs start with --dev- and are meant for the test suites: they
  * shorten timers, move the clock and expose a debug API.  Never use them in

@@ -1,5 +1,5 @@
 // The channel settings of `xrpse run` (issue 7) against the real daemon:
-// a flag, its XRPSE_* variable and its older XRPSE_PC_* alias reach the
+// a flag and its XRPSE_* variable reach the
 // running service (the start-up log line, and the minimum settle delay
 // the engine announces to its peer in its hello), and bad values are
 // refused with exit 2 and one line naming the flag.
@@ -53,24 +53,24 @@ test('channel flags reach the running engine', async () => {
   assert.match(line, /amount 25000000 drops \(max 500000000\), settle delay 604800 s, min settle delay 172800 s, redeem at 500000 drops or fee <= 2500 ppm, checked every 60 s, tx retry 45 s, close wait 120 s/);
 });
 
-test('defaults, variables, XRPSE_PC_* aliases and precedence', async () => {
+test('defaults, variables and precedence', async () => {
   let r = await helloOf({});
   assert.equal(r.hello.min_settle_delay, 259200);
   assert.match(r.line, /amount 10000000 drops \(max 1000000000\), settle delay 518400 s, min settle delay 259200 s, redeem at 10000000 drops or fee <= 10000 ppm, checked every 300 s, tx retry 30 s, close wait 600 s/);
 
-  r = await helloOf({ env: { XRPSE_MIN_SETTLE_DELAY: '36h', XRPSE_PC_MIN_SETTLE_DELAY: '100000',
+  r = await helloOf({ env: { XRPSE_MIN_SETTLE_DELAY: '36h',
     XRPSE_CHANNEL_AMOUNT: '12xrp', XRPSE_REDEEM_CHECK: '90' } });
-  assert.equal(r.hello.min_settle_delay, 129600, 'the variable beats its alias');
+  assert.equal(r.hello.min_settle_delay, 129600, 'the variable is read');
   assert.match(r.line, /amount 12000000 drops .* checked every 90 s/);
 
-  r = await helloOf({ env: { XRPSE_PC_MIN_SETTLE_DELAY: '100000', XRPSE_PC_SETTLE_DELAY: '200000',
-    XRPSE_PC_REDEEM_ABS: '777', XRPSE_PC_RETRY_S: '2' } });
-  assert.equal(r.hello.min_settle_delay, 100000, 'the old alias still works');
+  r = await helloOf({ env: { XRPSE_MIN_SETTLE_DELAY: '100000', XRPSE_SETTLE_DELAY: '200000',
+    XRPSE_REDEEM_THRESHOLD: '777', XRPSE_TX_RETRY: '2' } });
+  assert.equal(r.hello.min_settle_delay, 100000);
   assert.match(r.line, /settle delay 200000 s, .* redeem at 777 drops .* tx retry 2 s/);
 
   r = await helloOf({ args: ['--min-settle-delay', '5d'],
-    env: { XRPSE_MIN_SETTLE_DELAY: 'garbage', XRPSE_PC_MIN_SETTLE_DELAY: '1' } });
-  assert.equal(r.hello.min_settle_delay, 432000, 'the flag beats both');
+    env: { XRPSE_MIN_SETTLE_DELAY: 'garbage' } });
+  assert.equal(r.hello.min_settle_delay, 432000, 'the flag beats the variable');
 });
 
 test('--allow-dangerous lets a short settle delay through, with a warning', async () => {
@@ -105,8 +105,8 @@ test('bad channel settings are refused with exit 2 and one clear line', async ()
   await refused(['--redeem-check', '0'], /--redeem-check: must be from 1 to 86400 seconds/);
   await refused(['--redeem-fee-ppm', '2000000'], /--redeem-fee-ppm: must be from 0 to 1000000/);
   await refused(['--dev-tick-ms', '1'], /--dev-tick-ms: must be from 10 to 60000/);
-  await refused([], /--min-settle-delay \(from XRPSE_PC_MIN_SETTLE_DELAY\): 3600 s is below/,
-    { XRPSE_PC_MIN_SETTLE_DELAY: '3600' });
+  await refused([], /--min-settle-delay \(from XRPSE_MIN_SETTLE_DELAY\): 3600 s is below/,
+    { XRPSE_MIN_SETTLE_DELAY: '3600' });
   await refused([], /--allow-dangerous \(from XRPSE_ALLOW_DANGEROUS\): expected 1 or 0/,
     { XRPSE_ALLOW_DANGEROUS: 'true' });
   await refused([], /--max-channel-amount \(from XRPSE_MAX_CHANNEL_AMOUNT\)/,

@@ -35,7 +35,7 @@ async function setup(connectorUrl) {
     connectorUrl,
     // The first hello goes out a minute after an account is created (the
     // most allowed), so the only calls within a test are its credits.
-    env: { XRPSE_DEV_CURL_IDLE_MS: String(IDLE_MS), XRPSE_PC_HELLO_RETRY_MS: '60000' },
+    env: { XRPSE_DEV_CURL_IDLE_MS: String(IDLE_MS), XRPSE_DEV_HELLO_RETRY_MS: '60000' },
   }).start();
   return d;
 }

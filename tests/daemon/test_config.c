@@ -1,7 +1,7 @@
 /* Unit tests of `xrpse run` configuration (src/daemon/config.c): defaults,
  * flags over XRPSE_* variables, validation messages, loopback rule, and the
- * channel settings (issue 7): every flag, its variable, its XRPSE_PC_*
- * alias, their order of precedence and every refused form. */
+ * channel settings: every flag, its variable, their order of precedence
+ * and every refused form. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,20 +35,10 @@ static const char *const env_names[] = {
     "XRPSE_TX_RETRY",
     "XRPSE_CLOSE_WAIT",
     "XRPSE_ALLOW_DANGEROUS",
-    "XRPSE_PC_CHANNEL_AMOUNT",
-    "XRPSE_PC_MAX_CHANNEL_AMOUNT",
-    "XRPSE_PC_SETTLE_DELAY",
-    "XRPSE_PC_MIN_SETTLE_DELAY",
-    "XRPSE_PC_REDEEM_ABS",
-    "XRPSE_PC_REDEEM_FEE_PPM",
-    "XRPSE_PC_REDEEM_CHECK_S",
-    "XRPSE_PC_RETRY_S",
-    "XRPSE_PC_CLOSE_WAIT_S",
-    "XRPSE_PC_POLL_MS",
-    "XRPSE_PC_TICK_MS",
-    "XRPSE_PC_HELLO_RETRY_MS",
-    "XRPSE_PC_CLAIM_RESEND_MS",
-    "XRPSE_PC_ALLOW_DANGEROUS",
+    "XRPSE_DEV_POLL_MS",
+    "XRPSE_DEV_TICK_MS",
+    "XRPSE_DEV_HELLO_RETRY_MS",
+    "XRPSE_DEV_CLAIM_RESEND_MS",
 };
 
 static int clear_env(void **state)
@@ -258,7 +248,7 @@ static uint64_t get_resend(const struct eng_config *c)
 /* One setting with two valid spellings (v1 -> x1, v2 -> x2, x1 != x2 and
  * neither the default) to tell the sources apart. */
 struct chan_case {
-	const char *flag, *env, *legacy; /* env NULL: --dev-* */
+	const char *flag, *env;
 	const char *v1;
 	uint64_t x1;
 	const char *v2;
@@ -268,33 +258,30 @@ struct chan_case {
 };
 
 static const struct chan_case chan_cases[] = {
-    {"--channel-amount", "XRPSE_CHANNEL_AMOUNT", "XRPSE_PC_CHANNEL_AMOUNT",
-     "20000000", 20000000, "3xrp", 3000000, 10000000, get_amount},
-    {"--max-channel-amount", "XRPSE_MAX_CHANNEL_AMOUNT",
-     "XRPSE_PC_MAX_CHANNEL_AMOUNT", "2000000000", 2000000000, "1500.5xrp",
-     1500500000, 1000000000, get_max_amount},
-    {"--settle-delay", "XRPSE_SETTLE_DELAY", "XRPSE_PC_SETTLE_DELAY", "7d",
-     604800, "90000", 90000, 518400, get_settle},
-    {"--min-settle-delay", "XRPSE_MIN_SETTLE_DELAY",
-     "XRPSE_PC_MIN_SETTLE_DELAY", "2d", 172800, "100000s", 100000, 259200,
-     get_min_settle},
-    {"--redeem-threshold", "XRPSE_REDEEM_THRESHOLD", "XRPSE_PC_REDEEM_ABS", "0",
-     0, "0.25xrp", 250000, 10000000, get_redeem_abs},
-    {"--redeem-fee-ppm", "XRPSE_REDEEM_FEE_PPM", "XRPSE_PC_REDEEM_FEE_PPM", "0",
-     0, "1000000", 1000000, 10000, get_fee_ppm},
-    {"--redeem-check", "XRPSE_REDEEM_CHECK", "XRPSE_PC_REDEEM_CHECK_S", "1", 1,
-     "10m", 600, 300, get_check},
-    {"--tx-retry", "XRPSE_TX_RETRY", "XRPSE_PC_RETRY_S", "2", 2, "1h", 3600, 30,
-     get_retry},
-    {"--close-wait", "XRPSE_CLOSE_WAIT", "XRPSE_PC_CLOSE_WAIT_S", "0", 0, "1h",
-     3600, 600, get_close_wait},
-    {"--dev-poll-ms", NULL, "XRPSE_PC_POLL_MS", "1000", 1000, "100", 100, 60000,
+    {"--channel-amount", "XRPSE_CHANNEL_AMOUNT", "20000000", 20000000, "3xrp",
+     3000000, 10000000, get_amount},
+    {"--max-channel-amount", "XRPSE_MAX_CHANNEL_AMOUNT", "2000000000",
+     2000000000, "1500.5xrp", 1500500000, 1000000000, get_max_amount},
+    {"--settle-delay", "XRPSE_SETTLE_DELAY", "7d", 604800, "90000", 90000,
+     518400, get_settle},
+    {"--min-settle-delay", "XRPSE_MIN_SETTLE_DELAY", "2d", 172800, "100000s",
+     100000, 259200, get_min_settle},
+    {"--redeem-threshold", "XRPSE_REDEEM_THRESHOLD", "0", 0, "0.25xrp", 250000,
+     10000000, get_redeem_abs},
+    {"--redeem-fee-ppm", "XRPSE_REDEEM_FEE_PPM", "0", 0, "1000000", 1000000,
+     10000, get_fee_ppm},
+    {"--redeem-check", "XRPSE_REDEEM_CHECK", "1", 1, "10m", 600, 300,
+     get_check},
+    {"--tx-retry", "XRPSE_TX_RETRY", "2", 2, "1h", 3600, 30, get_retry},
+    {"--close-wait", "XRPSE_CLOSE_WAIT", "0", 0, "1h", 3600, 600,
+     get_close_wait},
+    {"--dev-poll-ms", "XRPSE_DEV_POLL_MS", "1000", 1000, "100", 100, 60000,
      get_poll},
-    {"--dev-tick-ms", NULL, "XRPSE_PC_TICK_MS", "200", 200, "60000", 60000,
-     1000, get_tick},
-    {"--dev-hello-retry-ms", NULL, "XRPSE_PC_HELLO_RETRY_MS", "10", 10, "60000",
+    {"--dev-tick-ms", "XRPSE_DEV_TICK_MS", "200", 200, "60000", 60000, 1000,
+     get_tick},
+    {"--dev-hello-retry-ms", "XRPSE_DEV_HELLO_RETRY_MS", "10", 10, "60000",
      60000, 1000, get_hello},
-    {"--dev-claim-resend-ms", NULL, "XRPSE_PC_CLAIM_RESEND_MS", "2000", 2000,
+    {"--dev-claim-resend-ms", "XRPSE_DEV_CLAIM_RESEND_MS", "2000", 2000,
      "3600000", 3600000, 10000, get_resend},
 };
 #define NCASES (sizeof(chan_cases) / sizeof(chan_cases[0]))
@@ -320,8 +307,7 @@ static void test_config_channel_defaults(void **state)
 		assert_int_equal(chan_cases[i].get(&c), chan_cases[i].def);
 }
 
-/* Every setting from its flag, its variable, its XRPSE_PC_* alias; the
- * flag wins over both, the new variable over the alias. */
+/* Every setting from its flag and from its variable; the flag wins. */
 static void test_config_channel_sources(void **state)
 {
 	struct eng_config c;
@@ -341,17 +327,8 @@ static void test_config_channel_sources(void **state)
 				 ENG_CONFIG_OK);
 		assert_int_equal(k->get(&c), k->x2);
 
-		setenv(k->legacy, k->v2, 1);
-		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
-				 ENG_CONFIG_OK);
-		assert_int_equal(k->get(&c), k->x2);
-		if (k->env) {
+		{
 			setenv(k->env, k->v1, 1);
-			assert_int_equal(
-			    load_ch(&c, &e, NULL, NULL, NULL, NULL),
-			    ENG_CONFIG_OK);
-			assert_int_equal(k->get(&c), k->x1);
-			unsetenv(k->legacy);
 			assert_int_equal(
 			    load_ch(&c, &e, NULL, NULL, NULL, NULL),
 			    ENG_CONFIG_OK);
@@ -372,20 +349,7 @@ static void test_config_channel_sources(void **state)
 			    ENG_CONFIG_BAD);
 			assert_non_null(strstr(e.msg, k->env));
 			assert_non_null(strstr(e.msg, k->flag));
-		} else {
-			assert_int_equal(
-			    load_ch(&c, &e, k->flag, k->v1, NULL, NULL),
-			    ENG_CONFIG_OK);
-			assert_int_equal(k->get(&c), k->x1);
 		}
-		/* A bad alias is named in the message. */
-		setenv(k->legacy, "x", 1);
-		if (k->env)
-			unsetenv(k->env);
-		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
-				 ENG_CONFIG_BAD);
-		assert_non_null(strstr(e.msg, k->legacy));
-		assert_non_null(strstr(e.msg, k->flag));
 	}
 	clear_env(NULL);
 }
@@ -552,13 +516,12 @@ static void test_config_channel_rejects(void **state)
 				   "the 5 drops of --max-channel-amount (from "
 				   "XRPSE_MAX_CHANNEL_AMOUNT)");
 	clear_env(NULL);
-	setenv("XRPSE_PC_SETTLE_DELAY", "5", 1);
+	setenv("XRPSE_SETTLE_DELAY", "5", 1);
 	assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
 			 ENG_CONFIG_BAD);
-	assert_string_equal(e.msg,
-			    "--settle-delay (from XRPSE_PC_SETTLE_DELAY): "
-			    "5 s is below the 1 day floor (86400 s); "
-			    "add --allow-dangerous to accept it");
+	assert_string_equal(e.msg, "--settle-delay (from XRPSE_SETTLE_DELAY): "
+				   "5 s is below the 1 day floor (86400 s); "
+				   "add --allow-dangerous to accept it");
 	clear_env(NULL);
 }
 
@@ -587,9 +550,8 @@ static void test_config_channel_dangerous(void **state)
 	    ENG_CONFIG_BAD);
 	assert_non_null(strstr(e.msg, "--allow-dangerous"));
 
-	static const char *const vars[] = {"XRPSE_ALLOW_DANGEROUS",
-					   "XRPSE_PC_ALLOW_DANGEROUS"};
-	for (size_t i = 0; i < 2; i++) {
+	static const char *const vars[] = {"XRPSE_ALLOW_DANGEROUS"};
+	for (size_t i = 0; i < 1; i++) {
 		clear_env(NULL);
 		setenv("XRPSE_MIN_SETTLE_DELAY", "1h", 1);
 		assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
@@ -618,13 +580,6 @@ static void test_config_channel_dangerous(void **state)
 		    ENG_CONFIG_OK);
 		assert_true(c.paychan.allow_dangerous);
 	}
-	/* The new variable wins over the alias. */
-	clear_env(NULL);
-	setenv("XRPSE_ALLOW_DANGEROUS", "0", 1);
-	setenv("XRPSE_PC_ALLOW_DANGEROUS", "1", 1);
-	assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
-			 ENG_CONFIG_OK);
-	assert_false(c.paychan.allow_dangerous);
 	clear_env(NULL);
 }
 

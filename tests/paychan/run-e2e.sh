@@ -10,9 +10,9 @@ shift
 export XRPSE_SOURCE_DIR=$root XRPSE_BIN=$xrpse
 # Channel settings for a fast test (see the README's payment-channel
 # section): timers in seconds, polls in milliseconds.
-export XRPSE_PC_RETRY_S=2 XRPSE_PC_POLL_MS=1000 XRPSE_PC_TICK_MS=200
-export XRPSE_PC_CLAIM_RESEND_MS=2000 XRPSE_PC_REDEEM_CHECK_S=1
-export XRPSE_PC_HELLO_RETRY_MS=200
+export XRPSE_TX_RETRY=2 XRPSE_DEV_POLL_MS=1000 XRPSE_DEV_TICK_MS=200
+export XRPSE_DEV_CLAIM_RESEND_MS=2000 XRPSE_REDEEM_CHECK=1
+export XRPSE_DEV_HELLO_RETRY_MS=200
 # A fresh directory, removed when the test passes (kept for the logs when
 # it fails), unless the caller chose one with --dir.
 own=''
