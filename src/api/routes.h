@@ -1,4 +1,4 @@
-/* The API's own header, shared by its files only (api.c: routing and
+/* The API's own header, shared by its files only (routes.c: routing and
  * validation; apply.c: the group-commit side; health.c; dev.c: the
  * test-only routes).  Everything else uses src/api/api.h. */
 #ifndef XRPSE_SRC_API_ROUTES_H

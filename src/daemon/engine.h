@@ -1,8 +1,8 @@
 /* The engine: the daemon's single event loop and everything it owns.
  *
  * One thread runs lws_service() and owns all state: the REST server
- * (src/io/http.c, src/api/api.c), the store, the outbox, the cron timer and,
- * later, the rippled client.  The curl worker thread (src/io/curlw.c) only
+ * (src/io/http.c, src/api/), the store, the outbox, the cron timer, the
+ * rippled client and the payment-channel service.  The curl worker thread (src/io/curlw.c) only
  * wakes the loop with lws_cancel_service(); its completions are drained on the
  * loop in LWS_CALLBACK_EVENT_WAIT_CANCELLED.
  *
@@ -43,7 +43,9 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 			    struct xu_err *err) XU_WARN_UNUSED;
 
 /* Runs the loop until SIGTERM/SIGINT (installed here), then finishes the
- * pending batch, flushes answers briefly and returns 0. */
+ * pending batch and flushes answers briefly.  Returns the exit status: 0,
+ * or 1 when rippled turned out to serve another network (refusing to
+ * run). */
 int eng_engine_run(struct eng_engine *e);
 
 /* Stops everything and closes the store.  NULL is a no-op. */

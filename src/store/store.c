@@ -1,6 +1,7 @@
 /* The daemon's SQLite store (see store.h).
  *
- * Layout of the database (schema version 1):
+ * Layout of the database (the schema is the migrations array below; its
+ * version is their count):
  *
  *   accounts     one row per account ever created; closed_at marks a
  *                deleted one.  leftover_digits/leftover_scale hold the
@@ -11,7 +12,10 @@
  *                fingerprint (account, amount, scale) and the reply.
  *   outbox       calls to the connector (src/outbox/outbox.c).
  *   tx_journal   the rippled client's transaction journal
- * (src/store/txjournal.c).
+ *                (src/store/txjournal.c).
+ *   pc_peers, pc_out, pc_in  the payment channels: pairing with each
+ *                peer, our outgoing channel per account, the incoming
+ *                channels (src/store/chanstore.c).
  *
  * Statements are prepared once (SQLITE_PREPARE_PERSISTENT) and cached by
  * the address of their SQL text, so the hot path never re-parses SQL.
@@ -31,8 +35,9 @@
 #include "src/util/log.h"
 
 /* The schema, one entry per version.  NEVER reorder or edit an entry that
- * has shipped: append a new one (each runs once, in its own transaction,
- * and bumps schema_version by one). */
+ * has shipped: append a new one.  Every pending entry runs at open, all of
+ * them in ONE transaction with the bump of schema_version (migrate()), so
+ * a failed migration leaves the database as it was. */
 static const char *const migrations[] = {
     /* 1: accounts, idempotency, outbox, tx_journal. */
     "CREATE TABLE accounts ("
@@ -89,7 +94,7 @@ static const char *const migrations[] = {
     " created_at INTEGER,"
     " updated_at INTEGER"
     ");",
-    /* 2: payment channels (src/store/chanstore.c, issue 7). */
+    /* 2: payment channels (src/store/chanstore.c). */
     "CREATE TABLE pc_peers ("
     " account TEXT PRIMARY KEY, address TEXT, key_type INTEGER,"
     " min_settle_delay INTEGER, version INTEGER,"

@@ -33,7 +33,7 @@ echo '#include "src/io/uuid.h"' >>"$tmp/t/src/io/clock.h"
 echo '#include "src/io/clock.h"' >>"$tmp/t/src/io/uuid.h"
 expect "a cycle inside a room" 1 "close a cycle"
 copy
-echo '#include <sqlite3.h>' >>"$tmp/t/src/api/api.c"
-expect "SQLite outside src/store" 1 "src/api/api.c uses SQLite"
+echo '#include <sqlite3.h>' >>"$tmp/t/src/api/routes.c"
+expect "SQLite outside src/store" 1 "src/api/routes.c uses SQLite"
 echo "$((4 - fails)) passed, $fails failed"
 [ "$fails" = 0 ]

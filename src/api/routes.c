@@ -1,5 +1,6 @@
-/* RFC 0038 routes: validation, immediate answers, and the jobs applied in
- * the engine's group commit (see api.h).
+/* RFC 0038 routes: validation and immediate answers; valid mutating
+ * requests become jobs applied in the engine's group commit (apply.c,
+ * see api.h).
  *
  * Choices where the RFC is silent (settlement-api.md appendix):
  *  - Idempotency keys are global; the fingerprint is the exact (account,
