@@ -65,7 +65,7 @@ only_in() {
 	done < <(grep -rlE "$lib" crypto ledger channel src 2>/dev/null)
 }
 # Files whose SQL is being moved into src/store (emptied by that move).
-sql_moving="src/paychan/paychan.c src/outbox/outbox.c"
+sql_moving="src/paychan/paychan.c"
 only_in '^src/store/' '#include[[:space:]]*<sqlite3\.h>|sqlite3_' SQLite
 only_in '^src/io/' '#include[[:space:]]*<curl/curl\.h>' libcurl
 only_in '^(ledger/net|src/io|src/daemon)/' \

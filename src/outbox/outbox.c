@@ -34,9 +34,11 @@
 
 #include "src/io/clock.h"
 #include "src/io/uuid.h"
+#include "src/store/outbox_rows.h"
 #include "src/util/log.h"
 
 #define URL_MAX 2048
+_Static_assert(ENG_OUTBOX_TAG_MAX == ENG_OBROWS_TAG_MAX, "tag sizes differ");
 /* Job ids of in-memory latest-wins messages; table rows have ids below. */
 #define LW_ID_BIT ((int64_t)1 << 62)
 
@@ -127,16 +129,6 @@ static enum xu_code tx_leave(struct eng_store *s, bool own, enum xu_code rc,
 	return rc;
 }
 
-static enum xu_code step_done(struct eng_store *s, sqlite3_stmt *st,
-			      const char *what, struct xu_err *err)
-{
-	int r = sqlite3_step(st);
-	enum xu_code rc =
-	    r == SQLITE_DONE ? XU_OK : eng_store_fail(s, err, what);
-	sqlite3_reset(st);
-	return rc;
-}
-
 /* The outbox's own bookkeeping (a row's result, older claims closed) may
  * be lost by a crash without harm: the row is then sent again, byte for
  * byte with the same Idempotency-Key, which the connector answers as a
@@ -156,9 +148,6 @@ static enum xu_code relaxed_leave(struct eng_store *s, bool own,
 {
 	return tx_leave(s, own, rc, err);
 }
-
-static const char SQL_RESET_INFLIGHT[] =
-    "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'";
 
 enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 			    struct eng_curlw *curlw,
@@ -203,18 +192,14 @@ enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 	}
 	/* A crash may have left rows in flight: at-least-once, same key. */
 	bool own;
-	sqlite3_stmt *st = NULL;
+	unsigned long n = 0;
 	enum xu_code rc = tx_enter(store, &own, err);
 	if (rc == XU_OK) {
-		rc = eng_store_prepare(store, SQL_RESET_INFLIGHT, &st, err);
-		if (rc == XU_OK)
-			rc = step_done(store, st, "resetting inflight rows",
-				       err);
-		int n = rc == XU_OK ? sqlite3_changes(eng_store_db(store)) : 0;
+		rc = eng_obrows_reset_inflight(store, &n, err);
 		rc = tx_leave(store, own, rc, err);
 		if (rc == XU_OK && n > 0)
 			xu_info("outbox",
-				"%d call(s) interrupted by a restart will be "
+				"%lu call(s) interrupted by a restart will be "
 				"retried",
 				n);
 	}
@@ -309,68 +294,25 @@ static enum xu_code make_path(char *buf, size_t cap, const char *account,
 	return XU_OK;
 }
 
-static const char SQL_INSERT[] =
-    "INSERT INTO outbox (kind, account, method, path, idem_key,"
-    " content_type, body, tag, next_attempt_at_ms, state, created_at,"
-    " updated_at) VALUES (?1, ?2, 'POST', ?3, ?4, ?5, ?6, ?7, 0,"
-    " 'pending', ?8, ?8) ON CONFLICT (idem_key) DO NOTHING";
-static const char SQL_BY_KEY[] =
-    "SELECT id, kind, account, body FROM outbox WHERE idem_key = ?1";
-
-/* Inserts a row; an existing row with the same key must be identical. */
-static enum xu_code insert(struct eng_store *s, const char *kind,
+/* Queues a row (in the caller's transaction); a row already under key
+ * must be the same call. */
+static enum xu_code insert(struct eng_store *s, enum eng_obrows_kind kind,
 			   const char *account, const char *path,
 			   const char *key, const char *ctype, const void *body,
 			   size_t len, const char *tag, int64_t *id,
 			   struct xu_err *err)
 {
-	XU_ASSERT(eng_store_in_tx(s));
-	sqlite3_stmt *st = NULL;
-	enum xu_code rc = eng_store_prepare(s, SQL_INSERT, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, ctype, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 6, len ? body : "", (int)len, SQLITE_STATIC);
-	if (tag)
-		sqlite3_bind_text(st, 7, tag, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, realtime_ms(NULL));
-	rc = step_done(s, st, "queueing outbox row", err);
-	if (rc != XU_OK)
-		return rc;
-	sqlite3 *db = eng_store_db(s);
-	if (sqlite3_changes(db) == 1) {
-		if (id)
-			*id = sqlite3_last_insert_rowid(db);
-		return XU_OK;
-	}
-	rc = eng_store_prepare(s, SQL_BY_KEY, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = eng_store_fail(s, err, "reading outbox row");
-		sqlite3_reset(st);
-		return rc;
-	}
-	int64_t rid = sqlite3_column_int64(st, 0);
-	const char *k = (const char *)sqlite3_column_text(st, 1);
-	const char *a = (const char *)sqlite3_column_text(st, 2);
-	const void *b = sqlite3_column_blob(st, 3);
-	size_t bl = (size_t)sqlite3_column_bytes(st, 3);
-	bool same = k && a && strcmp(k, kind) == 0 && strcmp(a, account) == 0 &&
-		    bl == len && (len == 0 || memcmp(b, body, len) == 0);
-	sqlite3_reset(st);
-	if (!same)
-		return xu_fail(err, XU_ECONFLICT, 0,
-			       "outbox key %s already used for another call",
-			       key);
-	if (id)
-		*id = rid;
-	return XU_OK;
+	const struct eng_obrows_call c = {
+	    .kind = kind,
+	    .account = account,
+	    .path = path,
+	    .idem_key = key,
+	    .content_type = ctype,
+	    .body = body,
+	    .body_len = len,
+	    .tag = tag,
+	};
+	return eng_obrows_insert(s, &c, realtime_ms(NULL), id, err);
 }
 
 enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
@@ -392,8 +334,8 @@ enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
 	char body[ENG_QTY_JSON_MAX];
 	eng_quantity_from_drops(&q, drops);
 	size_t len = eng_quantity_fmt_json(body, sizeof(body), &q);
-	return insert(s, "credit", account, path, idem_key, "application/json",
-		      body, len, NULL, id, err);
+	return insert(s, ENG_OBROWS_CREDIT, account, path, idem_key,
+		      "application/json", body, len, NULL, id, err);
 }
 
 enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
@@ -414,7 +356,7 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 		return rc;
 	char key[ENG_UUID_STRLEN];
 	eng_uuid4(key);
-	return insert(s, "message", account, path, key,
+	return insert(s, ENG_OBROWS_MESSAGE, account, path, key,
 		      "application/octet-stream", bytes, len, tag, id, err);
 }
 
@@ -443,28 +385,6 @@ static bool take_inflight(struct eng_outbox *ob, int64_t id)
 	return false;
 }
 
-/* Due rows (other than latest-wins ones when ?3 is their tag).  'inflight'
- * rows come from older versions or a crash: they are due like pending
- * ones. */
-static const char SQL_DUE[] =
-    "SELECT id, path, idem_key, content_type, body FROM outbox"
-    " WHERE state IN ('pending', 'inflight') AND next_attempt_at_ms <= ?1"
-    " AND (?3 IS NULL OR tag IS NULL OR tag <> ?3)"
-    " ORDER BY next_attempt_at_ms, id LIMIT ?2";
-/* Per account, the newest pending latest-wins row (SQLite takes the bare
- * columns from the max(id) row), and how many there are.  ('inflight'
- * rows of older versions are made 'pending' when the outbox starts.) */
-static const char SQL_LW_NEWEST[] =
-    "SELECT account, max(id), next_attempt_at_ms, count(*) FROM outbox"
-    " WHERE state = 'pending' AND tag = ?1 GROUP BY account";
-static const char SQL_ONE[] =
-    "SELECT id, path, idem_key, content_type, body FROM outbox WHERE id = ?1";
-static const char SQL_SUPERSEDE[] =
-    "UPDATE outbox SET state = 'delivered', last_status = NULL,"
-    " last_error = 'superseded by call ' || ?2, reply = NULL,"
-    " updated_at = ?3 WHERE account = ?1 AND tag = ?4 AND id < ?2"
-    " AND state IN ('pending', 'inflight')";
-
 static struct eng_curlw_job *new_job(struct eng_outbox *ob, int64_t id,
 				     const char *path, const char *key,
 				     const char *ctype, const void *body,
@@ -491,16 +411,12 @@ static struct eng_curlw_job *new_job(struct eng_outbox *ob, int64_t id,
 	return j;
 }
 
-/* The job for the row st stands on (id, path, idem_key, content_type,
- * body). */
-static struct eng_curlw_job *make_job(struct eng_outbox *ob, sqlite3_stmt *st)
+/* The job for a row. */
+static struct eng_curlw_job *make_job(struct eng_outbox *ob,
+				      const struct eng_obrows_send *row)
 {
-	return new_job(ob, sqlite3_column_int64(st, 0),
-		       (const char *)sqlite3_column_text(st, 1),
-		       (const char *)sqlite3_column_text(st, 2),
-		       (const char *)sqlite3_column_text(st, 3),
-		       sqlite3_column_blob(st, 4),
-		       (size_t)sqlite3_column_bytes(st, 4));
+	return new_job(ob, row->id, row->path, row->idem_key, row->content_type,
+		       row->body, row->body_len);
 }
 
 /* The jobs of one tick: what goes to the worker, with the account of each
@@ -526,36 +442,69 @@ static bool lw_in_flight(const struct eng_outbox *ob, const char *account)
 	return false;
 }
 
-/* The ordinary due rows, oldest due first. */
+/* A tick's picking of rows: where the jobs go, and its error. */
+struct pick {
+	struct eng_outbox *ob;
+	struct picks *p;
+	enum xu_code rc;
+	struct xu_err *e;
+};
+
+static bool pick_due_row(void *arg, const struct eng_obrows_send *row)
+{
+	struct pick *k = arg;
+	struct picks *p = k->p;
+
+	if (is_inflight(k->ob, row->id))
+		return true;
+	p->jobs[p->n] = make_job(k->ob, row);
+	if (!p->jobs[p->n]) {
+		k->rc = xu_fail(k->e, XU_ENOMEM, 0, "out of memory");
+		return false;
+	}
+	p->lw_account[p->n][0] = '\0';
+	p->n++;
+	return p->n < p->room;
+}
+
+/* The ordinary due rows (latest-wins ones apart), oldest due first.
+ * 'inflight' rows come from older versions or a crash: they are due like
+ * pending ones. */
 static enum xu_code pick_due(struct eng_outbox *ob, int64_t now,
 			     struct picks *p, struct xu_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r = SQLITE_DONE;
-	enum xu_code rc = eng_store_prepare(ob->store, SQL_DUE, &st, e);
-	if (rc != XU_OK)
-		return rc;
+	struct pick k = {.ob = ob, .p = p, .rc = XU_OK, .e = e};
+
+	if (p->n >= p->room)
+		return XU_OK;
 	/* Rows in flight stay 'pending': ask for that many more. */
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)p->room + ob->ninflight);
-	if (ob->cfg.latest_wins_tag) /* else NULL: every row */
-		sqlite3_bind_text(st, 3, ob->cfg.latest_wins_tag, -1,
-				  SQLITE_STATIC);
-	while (p->n < p->room && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (is_inflight(ob, sqlite3_column_int64(st, 0)))
-			continue;
-		p->jobs[p->n] = make_job(ob, st);
-		if (!p->jobs[p->n]) {
-			rc = xu_fail(e, XU_ENOMEM, 0, "out of memory");
-			break;
-		}
-		p->lw_account[p->n][0] = '\0';
-		p->n++;
-	}
-	if (rc == XU_OK && p->n < p->room && r != SQLITE_DONE)
-		rc = eng_store_fail(ob->store, e, "reading due rows");
-	sqlite3_reset(st);
-	return rc;
+	enum xu_code rc =
+	    eng_obrows_due(ob->store, now, (int64_t)p->room + ob->ninflight,
+			   ob->cfg.latest_wins_tag, pick_due_row, &k, e);
+	return k.rc != XU_OK ? k.rc : rc;
+}
+
+/* Where pick_latest puts the latest-wins rows it picks. */
+struct lw_picks {
+	struct eng_outbox *ob;
+	int64_t now;
+	struct lw_pick *lw;
+	unsigned *nlw, room;
+};
+
+static bool pick_latest_row(void *arg, const struct eng_obrows_newest *n)
+{
+	struct lw_picks *k = arg;
+	struct lw_pick *lw = &k->lw[*k->nlw];
+
+	if (n->next_ms > k->now || is_inflight(k->ob, n->id) ||
+	    lw_in_flight(k->ob, n->account))
+		return true;
+	lw->id = n->id;
+	lw->older = n->count > 1;
+	snprintf(lw->account, sizeof(lw->account), "%s", n->account);
+	(*k->nlw)++;
+	return *k->nlw < k->room;
 }
 
 /* The newest latest-wins row of each account with none in flight, if
@@ -564,27 +513,13 @@ static enum xu_code pick_latest(struct eng_outbox *ob, int64_t now,
 				unsigned room, struct lw_pick *lw,
 				unsigned *nlw, struct xu_err *e)
 {
-	sqlite3_stmt *st = NULL;
-	int r = SQLITE_DONE;
-	enum xu_code rc = eng_store_prepare(ob->store, SQL_LW_NEWEST, &st, e);
-	if (rc != XU_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, ob->cfg.latest_wins_tag, -1, SQLITE_STATIC);
-	while (*nlw < room && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *acc = (const char *)sqlite3_column_text(st, 0);
-		int64_t id = sqlite3_column_int64(st, 1);
-		if (!acc || sqlite3_column_int64(st, 2) > now ||
-		    is_inflight(ob, id) || lw_in_flight(ob, acc))
-			continue;
-		lw[*nlw].id = id;
-		lw[*nlw].older = sqlite3_column_int64(st, 3) > 1;
-		snprintf(lw[*nlw].account, sizeof(lw[*nlw].account), "%s", acc);
-		(*nlw)++;
-	}
-	if (rc == XU_OK && *nlw < room && r != SQLITE_DONE)
-		rc = eng_store_fail(ob->store, e, "reading claims");
-	sqlite3_reset(st);
-	return rc;
+	struct lw_picks k = {
+	    .ob = ob, .now = now, .lw = lw, .nlw = nlw, .room = room};
+
+	if (*nlw >= room)
+		return XU_OK;
+	return eng_obrows_newest(ob->store, ob->cfg.latest_wins_tag,
+				 pick_latest_row, &k, e);
 }
 
 /* Closes the rows older than each picked latest-wins row, in the open
@@ -594,7 +529,6 @@ static enum xu_code supersede(struct eng_outbox *ob, int64_t now,
 			      const struct lw_pick *lw, unsigned nlw,
 			      struct xu_err *e)
 {
-	sqlite3_stmt *st = NULL;
 	bool own, any = false;
 	enum xu_code rc = XU_OK;
 
@@ -604,46 +538,46 @@ static enum xu_code supersede(struct eng_outbox *ob, int64_t now,
 		return XU_OK;
 	rc = relaxed_enter(ob->store, &own, e);
 	for (unsigned i = 0; rc == XU_OK && i < nlw; i++) {
+		unsigned long n = 0;
 		if (!lw[i].older)
 			continue;
-		rc = eng_store_prepare(ob->store, SQL_SUPERSEDE, &st, e);
-		if (rc != XU_OK)
-			break;
-		sqlite3_bind_text(st, 1, lw[i].account, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, lw[i].id);
-		sqlite3_bind_int64(st, 3, now);
-		sqlite3_bind_text(st, 4, ob->cfg.latest_wins_tag, -1,
-				  SQLITE_STATIC);
-		rc = step_done(ob->store, st, "superseding claims", e);
-		xu_debug("outbox", "%d older claim(s) to %s superseded by %lld",
-			 sqlite3_changes(eng_store_db(ob->store)),
+		rc = eng_obrows_supersede(ob->store, lw[i].account,
+					  ob->cfg.latest_wins_tag, lw[i].id,
+					  now, &n, e);
+		xu_debug("outbox",
+			 "%lu older claim(s) to %s superseded by %lld", n,
 			 lw[i].account, (long long)lw[i].id);
 	}
 	return relaxed_leave(ob->store, own, rc, e);
+}
+
+static bool lw_job_row(void *arg, const struct eng_obrows_send *row)
+{
+	struct pick *k = arg;
+
+	k->p->jobs[k->p->n] = make_job(k->ob, row);
+	if (!k->p->jobs[k->p->n])
+		k->rc = xu_fail(k->e, XU_ENOMEM, 0, "out of memory");
+	return false;
 }
 
 /* Jobs for the picked latest-wins rows. */
 static enum xu_code lw_jobs(struct eng_outbox *ob, const struct lw_pick *lw,
 			    unsigned nlw, struct picks *p, struct xu_err *e)
 {
-	sqlite3_stmt *st = NULL;
+	struct pick k = {.ob = ob, .p = p, .rc = XU_OK, .e = e};
 	enum xu_code rc = XU_OK;
 
 	for (unsigned i = 0; rc == XU_OK && i < nlw && p->n < p->room; i++) {
-		rc = eng_store_prepare(ob->store, SQL_ONE, &st, e);
+		rc =
+		    eng_obrows_get_send(ob->store, lw[i].id, lw_job_row, &k, e);
+		if (rc == XU_OK)
+			rc = k.rc;
 		if (rc != XU_OK)
 			break;
-		sqlite3_bind_int64(st, 1, lw[i].id);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			rc = eng_store_fail(ob->store, e, "reading a claim");
-		} else if (!(p->jobs[p->n] = make_job(ob, st))) {
-			rc = xu_fail(e, XU_ENOMEM, 0, "out of memory");
-		} else {
-			memcpy(p->lw_account[p->n], lw[i].account,
-			       sizeof(p->lw_account[p->n]));
-			p->n++;
-		}
-		sqlite3_reset(st);
+		memcpy(p->lw_account[p->n], lw[i].account,
+		       sizeof(p->lw_account[p->n]));
+		p->n++;
 	}
 	return rc;
 }
@@ -835,21 +769,6 @@ static int64_t backoff_ms(const struct eng_outbox *ob, int64_t attempts)
 	return (int64_t)d;
 }
 
-static const char SQL_ROW[] =
-    "SELECT kind, account, tag, attempts FROM outbox WHERE id = ?1";
-static const char SQL_DELIVERED[] =
-    "UPDATE outbox SET state = 'delivered', last_status = ?2,"
-    " last_error = NULL, reply = ?3, updated_at = ?4,"
-    " attempts = attempts + 1 WHERE id = ?1";
-static const char SQL_PARKED[] =
-    "UPDATE outbox SET state = 'parked', last_status = ?2,"
-    " last_error = ?5, reply = ?3, updated_at = ?4,"
-    " attempts = attempts + 1 WHERE id = ?1";
-static const char SQL_RETRY[] =
-    "UPDATE outbox SET state = 'pending', last_status = ?2,"
-    " last_error = ?5, next_attempt_at_ms = ?6, updated_at = ?4,"
-    " attempts = attempts + 1 WHERE id = ?1";
-
 enum outcome { DELIVERED, RETRY, PARKED };
 
 static enum outcome classify(const struct eng_curlw_result *r)
@@ -888,60 +807,34 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 
 	struct xu_err e;
 	bool own;
-	sqlite3_stmt *st = NULL;
-	char kind[16] = "", account[ENG_STORE_ACCOUNT_MAX + 1] = "";
-	char tag[ENG_OUTBOX_TAG_MAX] = "";
-	bool has_tag = false;
+	struct eng_obrows_head h;
 	int64_t attempts = 0, next = 0;
+	int status = r->code == XU_OK ? r->status : -1; /* -1: NULL */
 	enum xu_code rc = relaxed_enter(ob->store, &own, &e);
 	if (rc == XU_OK)
-		rc = eng_store_prepare(ob->store, SQL_ROW, &st, &e);
+		rc = eng_obrows_head(ob->store, id, &h, &e);
 	if (rc == XU_OK) {
-		sqlite3_bind_int64(st, 1, id);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			const char *k =
-			    (const char *)sqlite3_column_text(st, 0);
-			const char *a =
-			    (const char *)sqlite3_column_text(st, 1);
-			const char *t =
-			    (const char *)sqlite3_column_text(st, 2);
-			snprintf(kind, sizeof(kind), "%s", k ? k : "");
-			snprintf(account, sizeof(account), "%s", a ? a : "");
-			has_tag = t != NULL;
-			snprintf(tag, sizeof(tag), "%s", t ? t : "");
-			/* this attempt included */
-			attempts = sqlite3_column_int64(st, 3) + 1;
-		} else {
+		attempts = h.attempts + 1; /* this attempt included */
+		switch (oc) {
+		case DELIVERED:
 			rc =
-			    eng_store_fail(ob->store, &e, "reading outbox row");
-		}
-		sqlite3_reset(st);
-	}
-	const char *sql = oc == DELIVERED ? SQL_DELIVERED
-			  : oc == PARKED  ? SQL_PARKED
-					  : SQL_RETRY;
-	if (rc == XU_OK)
-		rc = eng_store_prepare(ob->store, sql, &st, &e);
-	if (rc == XU_OK) {
-		sqlite3_bind_int64(st, 1, id);
-		if (r->code == XU_OK)
-			sqlite3_bind_int(st, 2, r->status);
-		if (oc != RETRY)
-			sqlite3_bind_blob(st, 3,
-					  r->body ? (const void *)r->body : "",
-					  (int)r->body_len, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, now);
-		if (oc != DELIVERED)
-			sqlite3_bind_text(st, 5, errtxt, -1, SQLITE_STATIC);
-		if (oc == RETRY) {
+			    eng_obrows_delivered(ob->store, id, status, r->body,
+						 r->body_len, now, &e);
+			break;
+		case PARKED:
+			rc = eng_obrows_parked(ob->store, id, status, r->body,
+					       r->body_len, errtxt, now, &e);
+			break;
+		case RETRY:
 			next = now + backoff_ms(ob, attempts);
-			sqlite3_bind_int64(st, 6, next);
+			rc = eng_obrows_retry(ob->store, id, status, errtxt,
+					      next, now, &e);
+			break;
 		}
-		rc = step_done(ob->store, st, "updating outbox row", &e);
 	}
 	rc = relaxed_leave(ob->store, own, rc, &e);
 	if (rc != XU_OK) {
-		/* The row stays 'inflight', an orphan the next tick sends
+		/* The row stays as it was, due: the next tick sends it
 		 * again (same key: at most a duplicate the connector
 		 * recognises). */
 		xu_broken("outbox", "call %lld: cannot record its result: %s",
@@ -954,9 +847,11 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 		ob->last_success_ms = now;
 	else
 		ob->last_failure_ms = now;
-	enum eng_outbox_kind k = strcmp(kind, "credit") == 0
+	enum eng_outbox_kind k = h.kind == ENG_OBROWS_CREDIT
 				     ? ENG_OUTBOX_CREDIT
 				     : ENG_OUTBOX_MESSAGE;
+	const char *kind = k == ENG_OUTBOX_CREDIT ? "credit" : "message";
+	const char *account = h.account;
 	switch (oc) {
 	case DELIVERED:
 		xu_debug("outbox", "%s %lld to %s delivered (HTTP %d)", kind,
@@ -970,8 +865,8 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 			   errtxt, (long long)(next - now));
 		/* The sender of a latest-wins message learns of the failure
 		 * too: a newer message of its may go at once. */
-		if (!has_tag || !ob->cfg.latest_wins_tag ||
-		    strcmp(tag, ob->cfg.latest_wins_tag) != 0)
+		if (!h.has_tag || !ob->cfg.latest_wins_tag ||
+		    strcmp(h.tag, ob->cfg.latest_wins_tag) != 0)
 			return;
 		break;
 	case PARKED:
@@ -997,7 +892,7 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 				   kind, (long long)id, account, errtxt);
 		break;
 	}
-	reply_to_sender(ob, k, id, has_tag ? tag : NULL, account, r->status,
+	reply_to_sender(ob, k, id, h.has_tag ? h.tag : NULL, account, r->status,
 			r->body, r->body_len);
 }
 
@@ -1077,83 +972,44 @@ size_t eng_outbox_drain(struct eng_outbox *ob)
 	return n;
 }
 
-static const char SQL_UNPARK[] =
-    "UPDATE outbox SET state = 'pending', next_attempt_at_ms = 0"
-    " WHERE id = ?1 AND state = 'parked'";
-
 enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,
 			       struct xu_err *err)
 {
 	bool own;
-	sqlite3_stmt *st = NULL;
 	enum xu_code rc = tx_enter(s, &own, err);
 	if (rc != XU_OK)
 		return rc;
-	rc = eng_store_prepare(s, SQL_UNPARK, &st, err);
-	if (rc == XU_OK) {
-		sqlite3_bind_int64(st, 1, id);
-		rc = step_done(s, st, "unparking", err);
-	}
-	if (rc == XU_OK && sqlite3_changes(eng_store_db(s)) == 0)
-		rc = xu_fail(err, XU_ENOTFOUND, 0, "no parked call %lld",
-			     (long long)id);
+	rc = eng_obrows_unpark(s, id, err);
 	return tx_leave(s, own, rc, err);
 }
-
-static const char SQL_GC[] =
-    "DELETE FROM outbox WHERE state = 'delivered' AND updated_at < ?1";
 
 enum xu_code eng_outbox_gc(struct eng_store *s, int64_t before_ms,
 			   unsigned long *deleted, struct xu_err *err)
 {
 	bool own;
-	sqlite3_stmt *st = NULL;
+	unsigned long n = 0;
 	enum xu_code rc = tx_enter(s, &own, err);
 	if (rc != XU_OK)
 		return rc;
-	rc = eng_store_prepare(s, SQL_GC, &st, err);
-	if (rc == XU_OK) {
-		sqlite3_bind_int64(st, 1, before_ms);
-		rc = step_done(s, st, "outbox gc", err);
-	}
-	unsigned long n =
-	    rc == XU_OK ? (unsigned long)sqlite3_changes(eng_store_db(s)) : 0;
+	rc = eng_obrows_gc(s, before_ms, &n, err);
 	rc = tx_leave(s, own, rc, err);
 	if (rc == XU_OK && deleted)
 		*deleted = n;
 	return rc;
 }
 
-static const char SQL_COUNTS[] =
-    "SELECT state, count(*) FROM outbox GROUP BY state";
-
 enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 			      struct eng_outbox_stats *out, struct xu_err *err)
 {
 	struct eng_outbox_stats st = {0};
-	sqlite3_stmt *q = NULL;
-	enum xu_code rc = eng_store_prepare(ob->store, SQL_COUNTS, &q, err);
+	struct eng_obrows_counts c;
+	enum xu_code rc = eng_obrows_count(ob->store, &c, err);
 	if (rc != XU_OK)
 		return rc;
-	int r;
-	while ((r = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *s = (const char *)sqlite3_column_text(q, 0);
-		uint64_t n = (uint64_t)sqlite3_column_int64(q, 1);
-		if (!s)
-			continue;
-		/* 'inflight' only in a table an older version wrote */
-		if (strcmp(s, "pending") == 0 || strcmp(s, "inflight") == 0)
-			st.pending += n;
-		else if (strcmp(s, "delivered") == 0)
-			st.delivered = n;
-		else if (strcmp(s, "parked") == 0)
-			st.parked = n;
-	}
-	if (r != SQLITE_DONE)
-		rc = eng_store_fail(ob->store, err, "counting outbox rows");
-	sqlite3_reset(q);
-	if (rc != XU_OK)
-		return rc;
+	/* 'inflight' only in a table an older version wrote */
+	st.pending = c.pending + c.inflight;
+	st.delivered = c.delivered;
+	st.parked = c.parked;
 	/* In flight: in memory, table rows still 'pending' in the table;
 	 * in-memory messages (claims) count as pending or in flight. */
 	uint64_t mem_inflight = 0, mem_pending = 0;

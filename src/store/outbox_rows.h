@@ -1,0 +1,178 @@
+/* The outbox table of the store: the rows src/outbox/outbox.c keeps, one
+ * per call to the connector, and every statement run on them.
+ *
+ *   outbox(id INTEGER PRIMARY KEY, kind 'credit' | 'message', account,
+ *          method 'POST', path, idem_key UNIQUE, content_type, body BLOB,
+ *          tag, attempts, next_attempt_at_ms, state, last_status,
+ *          last_error, created_at, updated_at, reply BLOB)
+ *
+ * state is 'pending' (due at next_attempt_at_ms), 'delivered' (final: a
+ * 2xx, or closed as superseded), 'parked' (a 4xx: waits for the operator)
+ * or 'inflight', found only in tables older versions wrote and due like
+ * 'pending'.  Times are wall-clock milliseconds given by the caller.
+ *
+ * Nothing here opens, commits or rolls back a transaction: which one a
+ * write joins (the caller's, or one the outbox opens, relaxed or not) is
+ * the outbox's decision.  Every write asserts that one is open; the reads
+ * run inside one or outside.  Rows handed to a callback are views
+ * borrowed for the call, and the callback must not use the store.  Loop
+ * thread only, like the store. */
+#ifndef XRPSE_SRC_STORE_OUTBOX_ROWS_H
+#define XRPSE_SRC_STORE_OUTBOX_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "src/store/store.h"
+#include "src/util/err.h"
+
+/* Longest tag kept in a struct eng_obrows_head, with its NUL. */
+#define ENG_OBROWS_TAG_MAX 128
+
+/* Persisted in outbox.kind as 'credit' / 'message'; don't rename. */
+enum eng_obrows_kind {
+	ENG_OBROWS_CREDIT = 1,
+	ENG_OBROWS_MESSAGE = 2,
+};
+
+/* A call to queue; every pointer borrowed for the call. */
+struct eng_obrows_call {
+	enum eng_obrows_kind kind;
+	const char *account;
+	const char *path; /* "/accounts/<id>/settlements" or ".../messages" */
+	const char *idem_key;
+	const char *content_type;
+	const void *body; /* body_len bytes; may be NULL when body_len is 0 */
+	size_t body_len;
+	const char *tag; /* nullable */
+};
+
+/* Inside a transaction: queues c as a 'pending' row due at once, created
+ * and updated at now_ms.  When idem_key is already taken, the row that
+ * has it must be the same call (kind, account and body; path and tag are
+ * not compared): then nothing is written and *id (nullable) gets that
+ * row's id, as it gets the new row's.  Returns XU_OK, XU_ECONFLICT (the
+ * key belongs to another call; nothing written) or XU_ESTORE. */
+enum xu_code eng_obrows_insert(struct eng_store *s,
+			       const struct eng_obrows_call *c, int64_t now_ms,
+			       int64_t *id, struct xu_err *err) XU_WARN_UNUSED;
+
+/* A row as it goes to the connector, borrowed for the callback. */
+struct eng_obrows_send {
+	int64_t id;
+	const char *path, *idem_key, *content_type; /* never NULL */
+	const void *body; /* may be NULL when body_len is 0 */
+	size_t body_len;
+};
+/* Called for each row; returns false to stop. */
+typedef bool (*eng_obrows_send_fn)(void *arg,
+				   const struct eng_obrows_send *row);
+
+/* Runs fn over the rows due at now_ms ('pending' or 'inflight' with
+ * next_attempt_at_ms <= now_ms), earliest due first (then by id), at most
+ * limit of them; rows tagged skip_tag (nullable: none skipped) are left
+ * out.  Returns XU_OK (also when fn stopped it) or XU_ESTORE. */
+enum xu_code eng_obrows_due(struct eng_store *s, int64_t now_ms, int64_t limit,
+			    const char *skip_tag, eng_obrows_send_fn fn,
+			    void *arg, struct xu_err *err) XU_WARN_UNUSED;
+
+/* Runs fn once over row id, whatever its state.  Returns XU_OK,
+ * XU_ENOTFOUND (no row id; fn not called) or XU_ESTORE. */
+enum xu_code eng_obrows_get_send(struct eng_store *s, int64_t id,
+				 eng_obrows_send_fn fn, void *arg,
+				 struct xu_err *err) XU_WARN_UNUSED;
+
+/* Per account, the newest 'pending' row tagged tag (borrowed view). */
+struct eng_obrows_newest {
+	const char *account; /* never NULL */
+	int64_t id;	     /* the newest row's */
+	int64_t next_ms;     /* when it is due */
+	int64_t count;	     /* pending rows of the account with the tag */
+};
+/* Called for each account; returns false to stop. */
+typedef bool (*eng_obrows_newest_fn)(void *arg,
+				     const struct eng_obrows_newest *n);
+
+/* Runs fn over the accounts that have 'pending' rows tagged tag (in no
+ * promised order).  Returns XU_OK (also when fn stopped it) or
+ * XU_ESTORE. */
+enum xu_code eng_obrows_newest(struct eng_store *s, const char *tag,
+			       eng_obrows_newest_fn fn, void *arg,
+			       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Inside a transaction: closes account's rows tagged tag older than
+ * newest_id that are 'pending' or 'inflight' as 'delivered', with
+ * last_error "superseded by call <newest_id>" and neither status nor
+ * reply, updated at now_ms.  *closed (nullable) gets their number.
+ * Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_obrows_supersede(struct eng_store *s, const char *account,
+				  const char *tag, int64_t newest_id,
+				  int64_t now_ms, unsigned long *closed,
+				  struct xu_err *err) XU_WARN_UNUSED;
+
+/* What the outbox reads of a row when its attempt ends. */
+struct eng_obrows_head {
+	enum eng_obrows_kind kind;
+	char account[ENG_STORE_ACCOUNT_MAX + 1];
+	char tag[ENG_OBROWS_TAG_MAX]; /* "" when it has none (truncated) */
+	bool has_tag;
+	int64_t attempts; /* recorded so far, this one not included */
+};
+
+/* Reads row id into *h.  Returns XU_OK, XU_ENOTFOUND or XU_ESTORE (*h
+ * untouched on failure). */
+enum xu_code eng_obrows_head(struct eng_store *s, int64_t id,
+			     struct eng_obrows_head *h,
+			     struct xu_err *err) XU_WARN_UNUSED;
+
+/* Inside a transaction, each records one more attempt of row id, at
+ * now_ms (a row that is gone is no error: nothing is written).  status is
+ * the HTTP status, or negative when there was no HTTP answer (stored as
+ * NULL); reply (reply_len bytes; nullable when 0) is the response body,
+ * kept; error (text) is last_error.  Each returns XU_OK or XU_ESTORE. */
+
+/* 'delivered', last_error cleared. */
+enum xu_code eng_obrows_delivered(struct eng_store *s, int64_t id, int status,
+				  const void *reply, size_t reply_len,
+				  int64_t now_ms,
+				  struct xu_err *err) XU_WARN_UNUSED;
+/* 'parked' (until eng_obrows_unpark). */
+enum xu_code eng_obrows_parked(struct eng_store *s, int64_t id, int status,
+			       const void *reply, size_t reply_len,
+			       const char *error, int64_t now_ms,
+			       struct xu_err *err) XU_WARN_UNUSED;
+/* 'pending' again, due at next_ms; the reply column is left as it was. */
+enum xu_code eng_obrows_retry(struct eng_store *s, int64_t id, int status,
+			      const char *error, int64_t next_ms,
+			      int64_t now_ms,
+			      struct xu_err *err) XU_WARN_UNUSED;
+
+/* Inside a transaction: makes the 'parked' row id 'pending', due at once
+ * (attempts and last_error stay).  Returns XU_OK, XU_ENOTFOUND (no parked
+ * row id) or XU_ESTORE. */
+enum xu_code eng_obrows_unpark(struct eng_store *s, int64_t id,
+			       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Inside a transaction: makes every 'inflight' row 'pending' (a crash of
+ * an older version left them).  *n (nullable) gets their number.
+ * Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_obrows_reset_inflight(struct eng_store *s, unsigned long *n,
+				       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Inside a transaction: deletes the 'delivered' rows last updated before
+ * before_ms; *deleted (nullable) gets their number.  Returns XU_OK or
+ * XU_ESTORE. */
+enum xu_code eng_obrows_gc(struct eng_store *s, int64_t before_ms,
+			   unsigned long *deleted,
+			   struct xu_err *err) XU_WARN_UNUSED;
+
+/* The number of rows in each state. */
+struct eng_obrows_counts {
+	uint64_t pending, inflight, delivered, parked;
+};
+/* Fills *c.  Returns XU_OK or XU_ESTORE (*c untouched). */
+enum xu_code eng_obrows_count(struct eng_store *s, struct eng_obrows_counts *c,
+			      struct xu_err *err) XU_WARN_UNUSED;
+
+#endif /* XRPSE_SRC_STORE_OUTBOX_ROWS_H */
