@@ -219,7 +219,7 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 	eng_outbox_tick(e->outbox, eng_wall_ms());
 	eng_paychan_tick(e->paychan);
 	if (!eng_store_in_tx(e->store))
-		eng_walckpt_tick(e->ckpt, eng_store_db(e->store));
+		eng_walckpt_tick(e->ckpt, e->store);
 	if (now - e->last_gc >= IDEM_GC_EVERY_S) {
 		e->last_gc = now;
 		if (eng_store_begin(e->store, &err) != XU_OK ||
@@ -386,8 +386,7 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 	rc = eng_store_open(&e->store, cfg->db_path, err);
 	if (rc != XU_OK)
 		goto fail;
-	rc = eng_walckpt_new(&e->ckpt, eng_store_db(e->store), cfg->db_path,
-			     WALCKPT_MS, err);
+	rc = eng_walckpt_new(&e->ckpt, e->store, cfg->db_path, WALCKPT_MS, err);
 	if (rc != XU_OK)
 		goto fail;
 
@@ -444,7 +443,7 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 		goto fail;
 
 	/* The rippled client: journal over the store, network check. */
-	rc = eng_txjournal_init(&e->tj, eng_store_db(e->store), err);
+	rc = eng_txjournal_init(&e->tj, e->store, err);
 	if (rc != XU_OK)
 		goto fail;
 	journal = eng_txjournal_ops(&e->tj);

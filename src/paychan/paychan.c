@@ -41,6 +41,7 @@
 #include "src/io/msgs.h"
 #include "src/outbox/outbox.h"
 #include "src/store/chanstore.h"
+#include "src/store/db.h" /* until its SQL moves to the channel store */
 #include "src/store/store.h"
 #include "src/util/hex.h"
 #include "src/util/log.h"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "src/store/db.h"
 #include "src/util/hex.h"
 
 static const char RESTORED[] = "restored";

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "src/store/db.h"
+
 static enum xu_code step_done(struct eng_store *s, sqlite3_stmt *st,
 			      const char *what, struct xu_err *err)
 {

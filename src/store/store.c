@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "src/store/db.h"
 #include "src/util/log.h"
 
 /* The schema, one entry per version.  NEVER reorder or edit an entry that

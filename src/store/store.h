@@ -3,9 +3,11 @@
  *
  * It holds the accounts (with each account's leftover at full precision and
  * the drops owed to it but not yet paid), the idempotency records of
- * settlement requests, the outbox of calls to the connector
- * (src/outbox/outbox.h), and the tables other modules write through
- * eng_store_db() (tx_journal, later channels and claims).  The schema is
+ * settlement requests, and the tables of the other modules of src/store:
+ * the outbox of calls to the connector (outbox_rows.h), the channels
+ * (chanstore.h) and the transaction journal (txjournal.h).  Only those
+ * modules speak SQL, through the handle and statement cache of
+ * src/store/db.h; this header keeps SQLite out of sight.  The schema is
  * versioned by an append-only migration array in store.c.
  *
  * Transactions: the caller opens one with eng_store_begin(), calls any
@@ -21,7 +23,6 @@
 #ifndef XRPSE_SRC_STORE_H
 #define XRPSE_SRC_STORE_H
 
-#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,24 +53,6 @@ enum xu_code eng_store_open(struct eng_store **out, const char *path,
 /* Rolls back an open transaction, closes the database and releases the
  * lock.  NULL is a no-op. */
 void eng_store_close(struct eng_store *s);
-
-/* The SQLite handle (borrowed, valid until eng_store_close), for modules
- * that own tables created by the migrations.  Loop thread only. */
-sqlite3 *eng_store_db(struct eng_store *s);
-
-/* A cached prepared statement for sql, which must be a string literal (or
- * otherwise live as long as the store): the cache is keyed by the
- * pointer, so each call site prepares once.  The statement comes back
- * reset with its bindings cleared; the caller steps it and need not reset
- * it.  Returns XU_OK and *stmt (borrowed), or XU_ESTORE. */
-enum xu_code eng_store_prepare(struct eng_store *s, const char *sql,
-			       sqlite3_stmt **stmt,
-			       struct xu_err *err) XU_WARN_UNUSED;
-
-/* Fills err with XU_ESTORE, "<what>: <SQLite's message>" and returns
- * XU_ESTORE. */
-enum xu_code eng_store_fail(struct eng_store *s, struct xu_err *err,
-			    const char *what);
 
 /* The schema version of the open database. */
 int eng_store_schema_version(struct eng_store *s);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "src/store/db.h"
 #include "src/util/log.h"
 
 #define SUB "journal"
@@ -34,8 +35,14 @@ static enum xu_code exec(struct eng_txjournal *tj, const char *sql,
 	return XU_OK;
 }
 
-enum xu_code eng_txjournal_init(struct eng_txjournal *tj, sqlite3 *db,
+enum xu_code eng_txjournal_init(struct eng_txjournal *tj, struct eng_store *s,
 				struct xu_err *err)
+{
+	return eng_txjournal_init_db(tj, eng_store_db(s), err);
+}
+
+enum xu_code eng_txjournal_init_db(struct eng_txjournal *tj, sqlite3 *db,
+				   struct xu_err *err)
 {
 	sqlite3_stmt *st;
 	int rc;

@@ -17,18 +17,19 @@
 #ifndef XRPSE_SRC_TXJOURNAL_H
 #define XRPSE_SRC_TXJOURNAL_H
 
-#include <sqlite3.h>
-
 #include "ledger/net/journal.h"
 #include "src/util/err.h"
 
+struct eng_store;
+struct sqlite3; /* opaque outside src/store (src/store/db.h) */
+
 struct eng_txjournal {
-	sqlite3 *db; /* borrowed from the store */
+	struct sqlite3 *db; /* borrowed from the store */
 };
 
-/* Binds tj to db (borrowed; must outlive tj) and checks that the
- * tx_journal table exists.  Returns XU_OK or XU_ESTORE. */
-enum xu_code eng_txjournal_init(struct eng_txjournal *tj, sqlite3 *db,
+/* Binds tj to the database of s (borrowed; must outlive tj) and checks
+ * that the tx_journal table exists.  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_txjournal_init(struct eng_txjournal *tj, struct eng_store *s,
 				struct xu_err *err) XU_WARN_UNUSED;
 
 /* The interface for xl_submit_new(); ctx points at tj (borrowed). */

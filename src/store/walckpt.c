@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "src/store/db.h"
 #include "src/util/log.h"
 
 struct eng_walckpt {
@@ -55,7 +56,7 @@ static void *run(void *arg)
 	return NULL;
 }
 
-enum xu_code eng_walckpt_new(struct eng_walckpt **out, sqlite3 *main_db,
+enum xu_code eng_walckpt_new(struct eng_walckpt **out, struct eng_store *s,
 			     const char *path, uint32_t period_ms,
 			     struct xu_err *err)
 {
@@ -98,13 +99,14 @@ enum xu_code eng_walckpt_new(struct eng_walckpt **out, sqlite3 *main_db,
 		return xu_fail(err, XU_EIO, errno, "cannot start a thread");
 	}
 	/* From now on only this thread checkpoints (and the last close). */
-	sqlite3_wal_autocheckpoint(main_db, 0);
+	sqlite3_wal_autocheckpoint(eng_store_db(s), 0);
 	*out = w;
 	return XU_OK;
 }
 
-void eng_walckpt_tick(struct eng_walckpt *w, sqlite3 *main_db)
+void eng_walckpt_tick(struct eng_walckpt *w, struct eng_store *s)
 {
+	sqlite3 *main_db = eng_store_db(s);
 	int frames, log_frames, ckpt_frames;
 
 	pthread_mutex_lock(&w->mu);

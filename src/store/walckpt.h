@@ -12,26 +12,27 @@
 #ifndef XRPSE_SRC_WALCKPT_H
 #define XRPSE_SRC_WALCKPT_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "src/util/err.h"
 
+struct eng_store;
 struct eng_walckpt;
 
-/* Disables automatic checkpoints on main_db (the engine's connection) and
- * starts the thread on its own connection to path.  Returns XU_OK and *out
- * (owned; eng_walckpt_free), or XU_ESTORE / XU_ENOMEM / XU_EIO. */
-enum xu_code eng_walckpt_new(struct eng_walckpt **out, sqlite3 *main_db,
+/* Disables automatic checkpoints on the connection of s (the engine's;
+ * borrowed, must outlive the thread) and starts the thread on its own
+ * connection to path, the database of s.  Returns XU_OK and *out (owned;
+ * eng_walckpt_free), or XU_ESTORE / XU_ENOMEM / XU_EIO. */
+enum xu_code eng_walckpt_new(struct eng_walckpt **out, struct eng_store *s,
 			     const char *path, uint32_t period_ms,
 			     struct xu_err *err) XU_WARN_UNUSED;
 
 /* On the loop thread, outside any transaction (the engine's cron): under
  * sustained writes the background checkpoints never see the WAL fully
  * copied, so the WAL could not restart and would grow; once it passed a
- * threshold this runs a (cheap, mostly done) checkpoint on main_db itself,
- * after which the next write starts the WAL over. */
-void eng_walckpt_tick(struct eng_walckpt *w, sqlite3 *main_db);
+ * threshold this runs a (cheap, mostly done) checkpoint on the connection
+ * of s itself, after which the next write starts the WAL over. */
+void eng_walckpt_tick(struct eng_walckpt *w, struct eng_store *s);
 
 /* Stops and joins the thread, closes its connection.  Call before the
  * store closes.  NULL is a no-op. */

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "src/outbox/outbox.h"
+#include "src/store/db.h"
 #include "tests/io/httpd.h"
 
 static char dir[64], path[128];

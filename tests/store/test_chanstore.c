@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "src/store/chanstore.h"
+#include "src/store/db.h"
 #include "tests/store/tempdb.h"
 
 static int setup(void **state)

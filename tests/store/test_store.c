@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "src/store/db.h"
 #include "src/store/store.h"
 #include "tests/store/tempdb.h"
 

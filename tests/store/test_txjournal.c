@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "src/store/db.h"
 #include "src/store/txjournal.h"
 
 /* The table as the store's first migration creates it. */
@@ -39,7 +40,7 @@ static int setup(void **state)
 	assert_int_equal(sqlite3_open(f->path, &f->db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(f->db, schema, NULL, NULL, NULL),
 			 SQLITE_OK);
-	assert_int_equal(eng_txjournal_init(&f->tj, f->db, &err), XU_OK);
+	assert_int_equal(eng_txjournal_init_db(&f->tj, f->db, &err), XU_OK);
 	f->j = eng_txjournal_ops(&f->tj);
 	*state = f;
 	return 0;
@@ -235,7 +236,7 @@ static void test_txjournal_survives_reopen(void **state)
 	assert_int_equal(f->j.insert(f->j.ctx, &e, &err), XU_OK);
 	sqlite3_close(f->db);
 	assert_int_equal(sqlite3_open(f->path, &f->db), SQLITE_OK);
-	assert_int_equal(eng_txjournal_init(&f->tj, f->db, &err), XU_OK);
+	assert_int_equal(eng_txjournal_init_db(&f->tj, f->db, &err), XU_OK);
 	assert_int_equal(f->j.get(f->j.ctx, "persist", &got, &err), XU_OK);
 	assert_int_equal(got.sequence, 11);
 }
@@ -248,7 +249,7 @@ static void test_txjournal_missing_table(void **state)
 
 	(void)state;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_int_equal(eng_txjournal_init(&tj, db, &err), XU_ESTORE);
+	assert_int_equal(eng_txjournal_init_db(&tj, db, &err), XU_ESTORE);
 	sqlite3_close(db);
 }
 

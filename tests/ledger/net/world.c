@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "crypto/sign.h"
+#include "src/store/db.h"
 #include "src/util/log.h"
 #include "tests/ledger/net/harness.h"
 
@@ -97,7 +98,7 @@ struct world *w_new(const struct w_opts *o)
 	CHECK(sqlite3_exec(w->db,
 			   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL",
 			   NULL, NULL, NULL) == SQLITE_OK);
-	CHECK(eng_txjournal_init(&w->tj, w->db, &err) == XU_OK);
+	CHECK(eng_txjournal_init_db(&w->tj, w->db, &err) == XU_OK);
 	w->j = eng_txjournal_ops(&w->tj);
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%d", o->port);
 	w->ctx = xl_ws_context_new(url, &err);
