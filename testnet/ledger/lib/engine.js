@@ -39,6 +39,11 @@ const REQUIRED = {
 const COMMON_REQUIRED = ['TransactionType', 'Account', 'Fee', 'Sequence', 'SigningPubKey'];
 
 const isXrp = (a) => typeof a === 'string';
+// parentCloseTime + SettleDelay as rippled computes it: both are
+// std::uint32_t (NetClock::rep, STUInt32), so the sum wraps modulo 2^32
+// (PayChanFund's minimum Expiration, PayChanClaim's owner tfClose).  A
+// SettleDelay near 2^32 gives an Expiration in the past.
+const settleExpiration = (parentCloseTime, settleDelay) => (parentCloseTime + settleDelay) >>> 0;
 const drops = (s) => BigInt(s);
 
 function validPubKey(hex) {
@@ -674,7 +679,7 @@ class Engine extends EventEmitter {
     if (this.isExpired(chan, ctx.parentCloseTime)) return this.closeChannel(view, key, chan);
     if (chan.Account !== tx.Account) return 'tecNO_PERMISSION';
     if (tx.Expiration !== undefined) {
-      let min = ctx.parentCloseTime + chan.SettleDelay;
+      let min = settleExpiration(ctx.parentCloseTime, chan.SettleDelay);
       if (chan.Expiration !== undefined && chan.Expiration < min) min = chan.Expiration;
       if (tx.Expiration < min) return 'temBAD_EXPIRATION';
       chan.Expiration = tx.Expiration;
@@ -749,7 +754,7 @@ class Engine extends EventEmitter {
     }
     if (flags & TF_CLOSE) {
       if (src === chan.Destination || chan.Balance === chan.Amount) return this.closeChannel(view, key, chan);
-      const settle = ctx.parentCloseTime + chan.SettleDelay;
+      const settle = settleExpiration(ctx.parentCloseTime, chan.SettleDelay);
       if (chan.Expiration === undefined || chan.Expiration > settle) chan.Expiration = settle;
       view.put(key, chan);
     }

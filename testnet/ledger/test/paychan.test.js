@@ -317,6 +317,48 @@ test('expiration: owner tfClose, Fund Expiration rules, tfRenew', async () => {
   assert.equal(await L.entry(id), null);
 });
 
+test('settle delay near 2^32: the owner close Expiration wraps into the past as in rippled', async () => {
+  // rippled: settleExpiration = parentCloseTime + SettleDelay, both
+  // std::uint32_t, so the sum wraps.  The owner closes a channel whose
+  // destination holds an unredeemed claim; the next transaction touching
+  // it deletes it and the owner gets all of it back.
+  const alice = await funded();
+  const bob = await funded();
+  const delay = 4000000000;
+  const { id, result } = await create(alice, bob, H.XRP(10), { SettleDelay: delay });
+  assert.equal(result, 'tesSUCCESS');
+  assert.equal((await L.entry(id)).SettleDelay, delay);
+  const sig = H.claimSignature(id, H.XRP(10), alice); // bob holds it all
+  const r = await L.submit(claim(id, {}, TF_CLOSE), alice);
+  const parent = await L.closeTime();
+  assert.equal(r.engine_result, 'tesSUCCESS');
+  await L.accept();
+  const ch = await L.entry(id);
+  assert.ok(parent + delay >= 2 ** 32);
+  assert.equal(ch.Expiration, (parent + delay) % 2 ** 32);
+  assert.ok(ch.Expiration < parent, 'Expiration is in the past');
+  assert.ok(ch.Expiration <= await L.closeTime());
+  // Bob redeems in the next ledger: too late, his claim only closes it.
+  const aliceBal = await L.balance(alice.address);
+  const bobBal = await L.balance(bob.address);
+  const t = await L.apply(claim(id, { Balance: H.XRP(10), Amount: H.XRP(10), Signature: sig, PublicKey: alice.publicKey }), bob);
+  assert.equal(t.result, 'tesSUCCESS');
+  assert.equal(await L.entry(id), null);
+  assert.equal(await L.balance(bob.address), bobBal - 10n, 'bob paid the fee, redeemed nothing');
+  assert.equal(await L.balance(alice.address), aliceBal + 10000000n, 'alice got the whole Amount back');
+  assert.equal((await L.info(alice.address)).OwnerCount, 0);
+
+  // A Fund's minimum Expiration wraps too: any Expiration passes.
+  const c2 = await create(alice, bob, H.XRP(10), { SettleDelay: delay });
+  const now = await L.closeTime();
+  assert.equal((await L.apply(fund(c2.id, H.XRP(1), { Expiration: now + 1 }), alice)).result, 'tesSUCCESS');
+  assert.equal((await L.entry(c2.id)).Expiration, now + 1);
+  // Without a wrap the minimum holds.
+  const c3 = await create(alice, bob, H.XRP(10), { SettleDelay: 2 ** 32 - 1 - (now + 1000) });
+  assert.equal((await L.submit(fund(c3.id, H.XRP(1), { Expiration: now + 100 }), alice)).engine_result,
+    'temBAD_EXPIRATION');
+});
+
 test('expired channel: a Fund from the destination closes it; third-party Fund is refused otherwise', async () => {
   const alice = await funded();
   const bob = await funded();
