@@ -78,8 +78,10 @@
  *
  *   CLAIM, checked in this order (first failure wins, nothing changes):
  *   NO_CHANNEL, WRONG_CHANNEL, NOT_OURS, CANCEL_AFTER, CLOSING (unless the
- *   Expiration is more than the margin away), SETTLE_DELAY, BAD_SIGNATURE
- *   (against the ledger's PublicKey), ABOVE_CAPACITY, NOT_INCREASING.
+ *   Expiration is more than the margin away), SETTLE_DELAY (below the
+ *   minimum, above the maximum, or ledger time + SettleDelay too close to
+ *   2^32), BAD_SIGNATURE (against the ledger's PublicKey), ABOVE_CAPACITY,
+ *   NOT_INCREASING.
  *   Accepted: PERSIST_CLAIM then CREDIT(increase, "claim-<id>-<amount>"),
  *   plus SUBMIT_REDEEM when closing.  TIMER runs the redeem policy.
  *
@@ -188,6 +190,7 @@ void pc_cfg_default(struct pc_cfg *cfg)
 				    1000 * XL_DROPS_PER_XRP));
 	cfg->settle_delay = 518400;
 	cfg->min_settle_delay = 259200;
+	cfg->max_settle_delay = PC_MAX_SETTLE_DELAY_DEFAULT;
 	cfg->topup_num = 1;
 	cfg->topup_den = 2;
 	cfg->close_margin_min_s = 3600;
@@ -238,6 +241,23 @@ enum xu_code pc_cfg_check(const struct pc_cfg *cfg, bool allow_dangerous,
 			       "settle delay %u s is below the 86400 s floor "
 			       "(needs --allow-dangerous)",
 			       cfg->settle_delay);
+	if (cfg->max_settle_delay < cfg->min_settle_delay)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "max settle delay %u s is below the min settle "
+			       "delay %u s",
+			       cfg->max_settle_delay, cfg->min_settle_delay);
+	if (cfg->max_settle_delay > PC_SETTLE_DELAY_CEILING)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "max settle delay %u s is above %u s (3660 "
+			       "days): ledger time + settle delay could wrap "
+			       "the ledger's 32-bit time",
+			       cfg->max_settle_delay, PC_SETTLE_DELAY_CEILING);
+	if (cfg->settle_delay > PC_SETTLE_DELAY_CEILING)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "settle delay %u s is above %u s (3660 days): "
+			       "ledger time + settle delay could wrap the "
+			       "ledger's 32-bit time",
+			       cfg->settle_delay, PC_SETTLE_DELAY_CEILING);
 	return XU_OK;
 }
 

@@ -65,7 +65,8 @@ enum pc_reject {
 	PC_REJ_NOT_OURS = 3,	   /* source is not the peer or dest not us */
 	PC_REJ_CANCEL_AFTER = 4,   /* channel has a CancelAfter */
 	PC_REJ_CLOSING = 5,	   /* close in progress, too little time */
-	PC_REJ_SETTLE_DELAY = 6,   /* SettleDelay below our minimum */
+	PC_REJ_SETTLE_DELAY = 6,   /* SettleDelay below our minimum, above
+				      our maximum, or wrapping (below) */
 	PC_REJ_BAD_SIGNATURE = 7,  /* does not verify with the ledger key */
 	PC_REJ_ABOVE_CAPACITY = 8, /* amount above the channel's Amount */
 	PC_REJ_NOT_INCREASING = 9, /* not above the best claim held */
@@ -101,12 +102,29 @@ enum pc_alert {
  * it paid beyond our record first cancel `recover_owed`, the part of owed
  * that was waiting when recovery began (so nothing is paid twice). */
 
+/* rippled sets an owner close's Expiration to parentCloseTime +
+ * SettleDelay in 32-bit unsigned arithmetic (PayChanClaim::doApply with
+ * tfClose; NetClock::rep is std::uint32_t; PayChanFund's minimum
+ * Expiration likewise).  A sum of 2^32 or more wraps into the past: the
+ * owner closes, the next transaction touching the channel deletes it with
+ * nothing redeemed, and every claim we accepted on it is lost.  So an
+ * incoming channel's SettleDelay must be at most max_settle_delay, and
+ * ledger close time + SettleDelay (in 64 bits) must stay below
+ * 2^32 - PC_WRAP_HEADROOM_S, so that an owner close in the next ten years
+ * cannot wrap either.  No settle delay can be configured above
+ * PC_SETTLE_DELAY_CEILING: with it, the sum stays below that bound until
+ * ledger close time 2^32 - 2 x 3660 days (the year 2116). */
+#define PC_WRAP_HEADROOM_S (3660u * 86400u)	 /* ten years of 366 days */
+#define PC_SETTLE_DELAY_CEILING (3660u * 86400u) /* 316224000 s */
+#define PC_MAX_SETTLE_DELAY_DEFAULT (30u * 86400u)
+
 /* Configuration; pc_cfg_default() gives the documented defaults. */
 struct pc_cfg {
 	struct xl_drops channel_amount;	    /* create and top-up: 10 XRP */
 	struct xl_drops max_channel_amount; /* top-up cap: 1000 XRP */
 	uint32_t settle_delay;		    /* outgoing: 518400 s (6 d) */
 	uint32_t min_settle_delay;	    /* incoming floor: 259200 s */
+	uint32_t max_settle_delay;	    /* incoming ceiling: 2592000 s */
 	uint32_t topup_num, topup_den;	    /* top up below 1/2 remaining */
 	uint32_t close_margin_min_s;	    /* 3600 */
 	uint32_t close_margin_pct;	    /* 10 (% of the SettleDelay) */
@@ -124,7 +142,9 @@ struct pc_cfg {
 /* Fills *cfg with the defaults above. */
 void pc_cfg_default(struct pc_cfg *cfg);
 /* Checks a configuration (operator input): XU_OK or XU_EINVAL with a
- * message.  min_settle_delay below 86400 needs allow_dangerous. */
+ * message.  min_settle_delay below 86400 needs allow_dangerous;
+ * min_settle_delay <= max_settle_delay; neither max_settle_delay nor
+ * settle_delay above PC_SETTLE_DELAY_CEILING. */
 enum xu_code pc_cfg_check(const struct pc_cfg *cfg, bool allow_dangerous,
 			  struct xu_err *err) XU_WARN_UNUSED;
 
@@ -356,6 +376,11 @@ bool pc_in_edge_ok(enum pc_in_state old, enum pc_in_state new_state);
 bool pc_redeem_due(const struct pc_in *ch, const struct pc_cfg *cfg,
 		   const struct pc_clock *clk, struct xl_drops fee,
 		   bool *urgent);
+
+/* True when an owner close at ledger_time (Ripple epoch seconds) could
+ * set an Expiration that wraps: ledger_time + settle_delay, summed in 64
+ * bits, is at or above 2^32 - PC_WRAP_HEADROOM_S. */
+bool pc_settle_delay_wraps(uint32_t ledger_time, uint32_t settle_delay);
 
 /* Seconds before Expiration by which a redeem must have landed:
  * max(close_margin_min_s, close_margin_pct % of settle_delay). */

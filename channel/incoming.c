@@ -115,10 +115,21 @@ static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
 				      pc_close_margin(cfg, v->settle_delay)))
 		return reject(err, XU_EINVAL, PC_REJ_CLOSING, why,
 			      "channel closes too soon to redeem");
-	/* 4. Settle delay at or above our minimum (R2). */
+	/* 4. Settle delay at or above our minimum (R2), at or below our
+	 * maximum, and not wrapping the ledger's time: rippled sets an owner
+	 * close's Expiration to parentCloseTime + SettleDelay as a uint32,
+	 * so a sum past 2^32 closes the channel at once with nothing
+	 * redeemed (channel.h, PC_WRAP_HEADROOM_S). */
 	if (v->settle_delay < cfg->min_settle_delay)
 		return reject(err, XU_EINVAL, PC_REJ_SETTLE_DELAY, why,
 			      "settle delay below our minimum");
+	if (v->settle_delay > cfg->max_settle_delay)
+		return reject(err, XU_EINVAL, PC_REJ_SETTLE_DELAY, why,
+			      "settle delay above our maximum");
+	if (pc_settle_delay_wraps(ev->clk.ledger_time, v->settle_delay))
+		return reject(err, XU_EINVAL, PC_REJ_SETTLE_DELAY, why,
+			      "ledger time + settle delay would wrap the "
+			      "ledger's 32-bit Expiration into the past");
 	/* 5. XRPL: verify against the ledger's PublicKey, never a key the
 	 * payer sends alongside (rippled temBAD_SIGNER). */
 	if (!cr_claim_verify(v->pubkey, CR_PUBKEY_BYTES, c->channel,

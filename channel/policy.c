@@ -1,13 +1,22 @@
 /* The channel policies as pure functions of configuration, state, clock
  * and fee: when to redeem the best incoming claim on the ledger, when and
  * by how much to top up the outgoing channel, whether the account can
- * afford a transaction above its reserve, and the margin before an
- * Expiration by which a redeem must land.
+ * afford a transaction above its reserve, the margin before an
+ * Expiration by which a redeem must land, and whether an owner close
+ * could wrap the ledger's 32-bit Expiration.
  *
  * Amount comparisons are exact integer arithmetic (128-bit where a
  * product could exceed 64 bits); no floating point.
  */
 #include "channel/channel.h"
+
+bool pc_settle_delay_wraps(uint32_t ledger_time, uint32_t settle_delay)
+{
+	/* 64 bits: the sum itself must not wrap here. */
+	uint64_t sum = (uint64_t)ledger_time + settle_delay;
+
+	return sum >= (UINT64_C(1) << 32) - PC_WRAP_HEADROOM_S;
+}
 
 uint32_t pc_close_margin(const struct pc_cfg *cfg, uint32_t settle_delay)
 {

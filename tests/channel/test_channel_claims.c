@@ -1,7 +1,8 @@
 /* Incoming claims and the policies: every rejection reason alone and in
  * every pair (the first in issue 7's order must win), both key types, the
- * published claim vectors, boundaries of the closing margin, settle delay,
- * capacity and 10^17 edge; the redeem policy and top-up boundaries; and
+ * published claim vectors, boundaries of the closing margin, settle delay
+ * (minimum, maximum and the 32-bit Expiration wrap), capacity and 10^17
+ * edge; the redeem policy and top-up boundaries; and
  * multi-event flows through both machines (opening, top-up, closing,
  * redeem retries, deletion). */
 #include <setjmp.h>
@@ -267,6 +268,119 @@ static void test_channel_claim_boundaries(void **state)
 	assert_int_equal(pc_close_margin(&fx_cfg, 36000), 3600);
 	assert_int_equal(pc_close_margin(&fx_cfg, 36010), 3601);
 	assert_int_equal(pc_close_margin(&fx_cfg, UINT32_MAX), 429496729);
+}
+
+/* Applies the claim built by build(0, 0) with the channel's SettleDelay and
+ * the ledger close time given; on a refusal checks the reason, the text and
+ * that nothing changed.  Returns the reason (PC_REJ_NONE: accepted). */
+static enum pc_reject try_settle_delay(const struct pc_cfg *cfg,
+				       uint32_t settle_delay,
+				       uint32_t ledger_time, const char *text)
+{
+	struct pc_in ch, before;
+	struct pc_event ev;
+	struct pc_effects fx;
+	struct xu_err e;
+	enum pc_reject why = PC_REJ_NONE;
+	enum xu_code rc;
+
+	build(0, 0, &ch, &ev);
+	ch.view.settle_delay = settle_delay;
+	ev.clk.ledger_time = ledger_time;
+	before = ch;
+	memset(&e, 0, sizeof(e));
+	rc = pc_in_apply(&ch, cfg, &ev, &fx, &why, &e);
+	if (rc == XU_OK) {
+		assert_int_equal(why, PC_REJ_NONE);
+		FX_EXPECT(&fx, PC_FX_PERSIST_CLAIM, PC_FX_CREDIT);
+		return why;
+	}
+	assert_int_equal(rc, XU_EINVAL);
+	assert_int_equal(why, PC_REJ_SETTLE_DELAY);
+	assert_int_equal(e.detail, (int)PC_REJ_SETTLE_DELAY);
+	if (text != NULL && strstr(e.msg, text) == NULL)
+		fail_msg("settle delay %u at %u: '%s' lacks '%s'", settle_delay,
+			 ledger_time, e.msg, text);
+	FX_NONE(&fx);
+	assert_memory_equal(&ch, &before, sizeof(ch));
+	return why;
+}
+
+/* The SettleDelay attack: rippled's owner close sets Expiration =
+ * parentCloseTime + SettleDelay as a uint32, so SettleDelay 4,000,000,000
+ * wraps it into the past and the channel closes with nothing redeemed.
+ * Refused above max_settle_delay, and whenever close time + SettleDelay
+ * comes within PC_WRAP_HEADROOM_S of 2^32, whatever the maximum. */
+static void test_channel_claim_settle_delay_max(void **state)
+{
+	const uint64_t wrap = (UINT64_C(1) << 32) - PC_WRAP_HEADROOM_S;
+	const uint32_t max = PC_MAX_SETTLE_DELAY_DEFAULT;
+	struct pc_cfg open_cfg;
+	uint32_t t;
+
+	(void)state;
+	fx_setup();
+	assert_int_equal(fx_cfg.max_settle_delay, 2592000);
+	/* Exactly the maximum: accepted; one second more: refused. */
+	assert_int_equal(try_settle_delay(&fx_cfg, max, T_LEDGER, NULL),
+			 PC_REJ_NONE);
+	assert_int_equal(try_settle_delay(&fx_cfg, max + 1, T_LEDGER,
+					  "settle_delay: settle delay above "
+					  "our maximum"),
+			 PC_REJ_SETTLE_DELAY);
+	/* The attack's 4,000,000,000 s (126 years). */
+	assert_int_equal(try_settle_delay(&fx_cfg, 4000000000u, T_LEDGER,
+					  "above our maximum"),
+			 PC_REJ_SETTLE_DELAY);
+	assert_int_equal(try_settle_delay(&fx_cfg, UINT32_MAX, T_LEDGER,
+					  "above our maximum"),
+			 PC_REJ_SETTLE_DELAY);
+
+	/* Without the maximum (a configuration pc_cfg_check refuses), the
+	 * wrap check alone still stops it. */
+	open_cfg = fx_cfg;
+	open_cfg.max_settle_delay = UINT32_MAX;
+	assert_int_equal(try_settle_delay(&open_cfg, 4000000000u, T_LEDGER,
+					  "would wrap the ledger's 32-bit"),
+			 PC_REJ_SETTLE_DELAY);
+	assert_int_equal(
+	    try_settle_delay(&open_cfg, UINT32_MAX, UINT32_MAX, "would wrap"),
+	    PC_REJ_SETTLE_DELAY);
+	/* The bound: close time + SettleDelay just below 2^32 - headroom is
+	 * accepted, at it refused. */
+	t = (uint32_t)(wrap - 1 - 4000000);
+	assert_int_equal(try_settle_delay(&open_cfg, 4000000, t, NULL),
+			 PC_REJ_NONE);
+	assert_int_equal(
+	    try_settle_delay(&open_cfg, 4000000, t + 1, "would wrap"),
+	    PC_REJ_SETTLE_DELAY);
+
+	/* A close time near 2^32 (the year 2136) refuses even the default
+	 * settle delay, with the default maximum. */
+	assert_int_equal(
+	    try_settle_delay(&fx_cfg, 518400, UINT32_MAX - 10, "would wrap"),
+	    PC_REJ_SETTLE_DELAY);
+	t = (uint32_t)(wrap - 518400);
+	assert_int_equal(try_settle_delay(&fx_cfg, 518400, t, "would wrap"),
+			 PC_REJ_SETTLE_DELAY);
+	assert_int_equal(try_settle_delay(&fx_cfg, 518400, t - 1, NULL),
+			 PC_REJ_NONE);
+	/* Our minimum still comes first. */
+	assert_int_equal(
+	    try_settle_delay(&fx_cfg, 259199, UINT32_MAX, "below our minimum"),
+	    PC_REJ_SETTLE_DELAY);
+
+	/* The predicate, summed in 64 bits. */
+	assert_false(pc_settle_delay_wraps(T_LEDGER, max));
+	assert_false(pc_settle_delay_wraps(0, (uint32_t)(wrap - 1)));
+	assert_true(pc_settle_delay_wraps(0, (uint32_t)wrap));
+	assert_true(pc_settle_delay_wraps(T_LEDGER, 4000000000u));
+	assert_true(pc_settle_delay_wraps(UINT32_MAX, UINT32_MAX));
+	assert_true(pc_settle_delay_wraps(UINT32_MAX, 0));
+	/* The configurable ceiling is safe until the year 2116. */
+	assert_false(pc_settle_delay_wraps(
+	    (uint32_t)(wrap - 1 - PC_SETTLE_DELAY_CEILING),
+	    PC_SETTLE_DELAY_CEILING));
 }
 
 static void test_channel_claim_1e17_edge(void **state)
@@ -1275,6 +1389,28 @@ static void test_channel_cfg(void **state)
 	c.min_settle_delay = 86399;
 	assert_int_equal(pc_cfg_check(&c, false, &e), XU_EINVAL);
 	assert_int_equal(pc_cfg_check(&c, true, &e), XU_OK);
+	/* min <= max <= the ceiling; our own settle delay too. */
+	pc_cfg_default(&c);
+	assert_int_equal(c.max_settle_delay, 2592000);
+	c.max_settle_delay = c.min_settle_delay;
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_OK);
+	c.max_settle_delay = c.min_settle_delay - 1;
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_EINVAL);
+	assert_non_null(strstr(e.msg, "max settle delay 259199 s is below "
+				      "the min settle delay 259200 s"));
+	c.max_settle_delay = PC_SETTLE_DELAY_CEILING;
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_OK);
+	c.max_settle_delay = PC_SETTLE_DELAY_CEILING + 1;
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_EINVAL);
+	assert_non_null(strstr(e.msg, "could wrap"));
+	c.max_settle_delay = 4000000000u;
+	assert_int_equal(pc_cfg_check(&c, true, &e), XU_EINVAL);
+	pc_cfg_default(&c);
+	c.settle_delay = PC_SETTLE_DELAY_CEILING;
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_OK);
+	c.settle_delay = PC_SETTLE_DELAY_CEILING + 1;
+	assert_int_equal(pc_cfg_check(&c, false, &e), XU_EINVAL);
+	assert_non_null(strstr(e.msg, "settle delay 316224001 s is above"));
 	pc_cfg_default(&c);
 	c.topup_den = 0;
 	assert_int_equal(pc_cfg_check(&c, false, &e), XU_EINVAL);
@@ -1307,6 +1443,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_claim_accept_effects),
 	    cmocka_unit_test(test_channel_claim_acked),
 	    cmocka_unit_test(test_channel_claim_boundaries),
+	    cmocka_unit_test(test_channel_claim_settle_delay_max),
 	    cmocka_unit_test(test_channel_claim_1e17_edge),
 	    cmocka_unit_test(test_channel_claim_published_vectors),
 	    cmocka_unit_test(test_channel_redeem_policy),
