@@ -48,6 +48,11 @@ static const struct eng_opt run_opts[] = {
     {"min-settle-delay", "TIME",
      "refuse peer channels with a shorter SettleDelay (default 3d) "
      "[XRPSE_MIN_SETTLE_DELAY]"},
+    {"max-settle-delay", "TIME",
+     "refuse peer channels with a longer SettleDelay (default 30d, at "
+     "most 3660d: the ledger adds SettleDelay to its 32-bit close time, "
+     "and a sum that wraps lets the peer close at once with our claims "
+     "unredeemed) [XRPSE_MAX_SETTLE_DELAY]"},
     {"redeem-threshold", "AMT",
      "redeem once this much is unclaimed (default 10xrp) "
      "[XRPSE_REDEEM_THRESHOLD]"},
@@ -472,6 +477,15 @@ static enum xu_code parse_dangerous(bool *on, const struct eng_args *a,
 	return XU_OK;
 }
 
+static enum xu_code wrap_fail(struct xu_err *err, const char *what, uint32_t v)
+{
+	return xu_fail(err, XU_EINVAL, 0,
+		       "%s: %u s is above the 3660 day ceiling (%u s): the "
+		       "ledger's 32-bit close time + SettleDelay could wrap, "
+		       "and an owner close would then end the channel at once",
+		       what, (unsigned)v, (unsigned)PC_SETTLE_DELAY_CEILING);
+}
+
 /* Fills cfg->paychan: the defaults, then every channel setting given. */
 static enum xu_code load_channel(struct eng_config *cfg,
 				 const struct eng_args *a, struct xu_err *err)
@@ -487,6 +501,8 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	     NULL, &p->settle_delay},
 	    {"min-settle-delay", "XRPSE_MIN_SETTLE_DELAY", CK_SECONDS, 0,
 	     UINT32_MAX, NULL, &p->min_settle_delay},
+	    {"max-settle-delay", "XRPSE_MAX_SETTLE_DELAY", CK_SECONDS, 0,
+	     UINT32_MAX, NULL, &p->max_settle_delay},
 	    {"redeem-threshold", "XRPSE_REDEEM_THRESHOLD", CK_DROPS, 0,
 	     XL_DROPS_MAX, &p->redeem_abs, NULL},
 	    {"redeem-fee-ppm", "XRPSE_REDEEM_FEE_PPM", CK_NUMBER, 0, 1000000,
@@ -506,10 +522,10 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	    {"dev-claim-resend-ms", "XRPSE_DEV_CLAIM_RESEND_MS", CK_MS, 100,
 	     3600000, NULL, &c->claim_resend_ms},
 	};
-	/* Where each value came from (table order: the first four are
+	/* Where each value came from (table order: the first five are
 	 * named again by the checks across settings below). */
 	struct setting got[sizeof(opts) / sizeof(opts[0])];
-	enum { AMOUNT, MAX_AMOUNT, SETTLE, MIN_SETTLE };
+	enum { AMOUNT, MAX_AMOUNT, SETTLE, MIN_SETTLE, MAX_SETTLE };
 
 	eng_paychan_cfg_default(c);
 	if (parse_dangerous(&c->allow_dangerous, a, err))
@@ -521,6 +537,7 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	}
 
 	XU_ASSERT(opts[MIN_SETTLE].u32 == &p->min_settle_delay);
+	XU_ASSERT(opts[MAX_SETTLE].u32 == &p->max_settle_delay);
 	if (xl_drops_cmp(p->channel_amount, p->max_channel_amount) > 0)
 		return xu_fail(
 		    err, XU_EINVAL, 0,
@@ -545,6 +562,18 @@ static enum xu_code load_channel(struct eng_config *cfg,
 				       got[MIN_SETTLE].what,
 				       (unsigned)p->min_settle_delay);
 	}
+	/* rippled's owner close sets Expiration = close time + SettleDelay
+	 * in 32 bits: refuse delays that could wrap it (channel.h). */
+	if (p->settle_delay > PC_SETTLE_DELAY_CEILING)
+		return wrap_fail(err, got[SETTLE].what, p->settle_delay);
+	if (p->max_settle_delay > PC_SETTLE_DELAY_CEILING)
+		return wrap_fail(err, got[MAX_SETTLE].what,
+				 p->max_settle_delay);
+	if (p->min_settle_delay > p->max_settle_delay)
+		return xu_fail(
+		    err, XU_EINVAL, 0, "%s: %u s is above the %u s of %s",
+		    got[MIN_SETTLE].what, (unsigned)p->min_settle_delay,
+		    (unsigned)p->max_settle_delay, got[MAX_SETTLE].what);
 	/* The core's own rules, which the checks above already cover. */
 	if (pc_cfg_check(p, c->allow_dangerous, err))
 		return XU_EINVAL;
@@ -679,12 +708,13 @@ void eng_config_log_channels(const struct eng_config *cfg)
 	xl_drops_fmt(thr, sizeof(thr), p->redeem_abs);
 	xu_info("config",
 		"channels: amount %s drops (max %s), settle delay %u s, min "
-		"settle delay %u s, redeem at %s drops or fee <= %u ppm, "
-		"checked every %u s, tx retry %u s, close wait %u s",
+		"settle delay %u s, max settle delay %u s, redeem at %s drops "
+		"or fee <= %u ppm, checked every %u s, tx retry %u s, close "
+		"wait %u s",
 		amt, max, (unsigned)p->settle_delay,
-		(unsigned)p->min_settle_delay, thr, (unsigned)p->redeem_fee_ppm,
-		(unsigned)p->redeem_check_s, (unsigned)p->retry_s,
-		(unsigned)p->close_wait_s);
+		(unsigned)p->min_settle_delay, (unsigned)p->max_settle_delay,
+		thr, (unsigned)p->redeem_fee_ppm, (unsigned)p->redeem_check_s,
+		(unsigned)p->retry_s, (unsigned)p->close_wait_s);
 	if (c->allow_dangerous && (p->settle_delay < SETTLE_DELAY_FLOOR ||
 				   p->min_settle_delay < SETTLE_DELAY_FLOOR))
 		xu_unusual("config",

@@ -45,18 +45,18 @@ async function helloOf({ args = [], env = {} }) {
 test('channel flags reach the running engine', async () => {
   const { hello, line } = await helloOf({
     args: ['--channel-amount', '25xrp', '--max-channel-amount', '500000000',
-      '--settle-delay', '7d', '--min-settle-delay', '2d',
+      '--settle-delay', '7d', '--min-settle-delay', '2d', '--max-settle-delay', '40d',
       '--redeem-threshold', '0.5xrp', '--redeem-fee-ppm', '2500',
       '--redeem-check', '1m', '--tx-retry', '45s', '--close-wait', '2m'],
   });
   assert.equal(hello.min_settle_delay, 172800);
-  assert.match(line, /amount 25000000 drops \(max 500000000\), settle delay 604800 s, min settle delay 172800 s, redeem at 500000 drops or fee <= 2500 ppm, checked every 60 s, tx retry 45 s, close wait 120 s/);
+  assert.match(line, /amount 25000000 drops \(max 500000000\), settle delay 604800 s, min settle delay 172800 s, max settle delay 3456000 s, redeem at 500000 drops or fee <= 2500 ppm, checked every 60 s, tx retry 45 s, close wait 120 s/);
 });
 
 test('defaults, variables and precedence', async () => {
   let r = await helloOf({});
   assert.equal(r.hello.min_settle_delay, 259200);
-  assert.match(r.line, /amount 10000000 drops \(max 1000000000\), settle delay 518400 s, min settle delay 259200 s, redeem at 10000000 drops or fee <= 10000 ppm, checked every 300 s, tx retry 30 s, close wait 600 s/);
+  assert.match(r.line, /amount 10000000 drops \(max 1000000000\), settle delay 518400 s, min settle delay 259200 s, max settle delay 2592000 s, redeem at 10000000 drops or fee <= 10000 ppm, checked every 300 s, tx retry 30 s, close wait 600 s/);
 
   r = await helloOf({ env: { XRPSE_MIN_SETTLE_DELAY: '36h',
     XRPSE_CHANNEL_AMOUNT: '12xrp', XRPSE_REDEEM_CHECK: '90' } });
@@ -101,6 +101,11 @@ test('bad channel settings are refused with exit 2 and one clear line', async ()
   await refused(['--channel-amount', '2000xrp'], /--channel-amount: 2000000000 drops is above the 1000000000 drops of --max-channel-amount/);
   await refused(['--settle-delay', '12h'], /--settle-delay: 43200 s is below the 1 day floor \(86400 s\); add --allow-dangerous/);
   await refused(['--settle-delay', '50000d'], /--settle-delay: above the 4294967295 s maximum/);
+  await refused(['--max-settle-delay', '3661d'], /--max-settle-delay: 316310400 s is above the 3660 day ceiling \(316224000 s\): the ledger's 32-bit close time \+ SettleDelay could wrap/);
+  await refused(['--settle-delay', '4000000000'], /--settle-delay: 4000000000 s is above the 3660 day ceiling/);
+  await refused(['--min-settle-delay', '31d'], /--min-settle-delay: 2678400 s is above the 2592000 s of --max-settle-delay/);
+  await refused([], /--min-settle-delay: 259200 s is above the 86400 s of --max-settle-delay \(from XRPSE_MAX_SETTLE_DELAY\)/,
+    { XRPSE_MAX_SETTLE_DELAY: '1d' });
   await refused(['--min-settle-delay', '6 days'], /--min-settle-delay: expected seconds, or a number with a unit/);
   await refused(['--redeem-check', '0'], /--redeem-check: must be from 1 to 86400 seconds/);
   await refused(['--redeem-fee-ppm', '2000000'], /--redeem-fee-ppm: must be from 0 to 1000000/);
@@ -118,7 +123,8 @@ test('--help shows every channel flag and its variable', async () => {
   assert.equal(r.code, 0);
   for (const f of ['--channel-amount AMT', '[XRPSE_CHANNEL_AMOUNT]', '--max-channel-amount AMT',
     '[XRPSE_MAX_CHANNEL_AMOUNT]', '--settle-delay TIME', '[XRPSE_SETTLE_DELAY]',
-    '--min-settle-delay TIME', '[XRPSE_MIN_SETTLE_DELAY]', '--redeem-threshold AMT',
+    '--min-settle-delay TIME', '[XRPSE_MIN_SETTLE_DELAY]', '--max-settle-delay TIME',
+    '[XRPSE_MAX_SETTLE_DELAY]', '--redeem-threshold AMT',
     '[XRPSE_REDEEM_THRESHOLD]', '--redeem-fee-ppm PPM', '[XRPSE_REDEEM_FEE_PPM]',
     '--redeem-check TIME', '[XRPSE_REDEEM_CHECK]', '--tx-retry TIME', '[XRPSE_TX_RETRY]',
     '--allow-dangerous', '[XRPSE_ALLOW_DANGEROUS=1]', '--dev-poll-ms MS', '--dev-tick-ms MS',

@@ -1,7 +1,8 @@
 /* Unit tests of `xrpse run` configuration (src/daemon/config.c): defaults,
  * flags over XRPSE_* variables, validation messages, loopback rule, and the
  * channel settings: every flag, its variable, their order of precedence
- * and every refused form. */
+ * and every refused form, and the settle delay ceiling that keeps the
+ * ledger's 32-bit Expiration from wrapping. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@ static const char *const env_names[] = {
     "XRPSE_MAX_CHANNEL_AMOUNT",
     "XRPSE_SETTLE_DELAY",
     "XRPSE_MIN_SETTLE_DELAY",
+    "XRPSE_MAX_SETTLE_DELAY",
     "XRPSE_REDEEM_THRESHOLD",
     "XRPSE_REDEEM_FEE_PPM",
     "XRPSE_REDEEM_CHECK",
@@ -207,6 +209,10 @@ static uint64_t get_min_settle(const struct eng_config *c)
 {
 	return c->paychan.pc.min_settle_delay;
 }
+static uint64_t get_max_settle(const struct eng_config *c)
+{
+	return c->paychan.pc.max_settle_delay;
+}
 static uint64_t get_redeem_abs(const struct eng_config *c)
 {
 	return xl_drops_u64(c->paychan.pc.redeem_abs);
@@ -266,6 +272,8 @@ static const struct chan_case chan_cases[] = {
      518400, get_settle},
     {"--min-settle-delay", "XRPSE_MIN_SETTLE_DELAY", "2d", 172800, "100000s",
      100000, 259200, get_min_settle},
+    {"--max-settle-delay", "XRPSE_MAX_SETTLE_DELAY", "60d", 5184000, "2592001",
+     2592001, 2592000, get_max_settle},
     {"--redeem-threshold", "XRPSE_REDEEM_THRESHOLD", "0", 0, "0.25xrp", 250000,
      10000000, get_redeem_abs},
     {"--redeem-fee-ppm", "XRPSE_REDEEM_FEE_PPM", "0", 0, "1000000", 1000000,
@@ -459,6 +467,29 @@ static void test_config_channel_rejects(void **state)
 	    {"--min-settle-delay", "0", "--min-settle-delay: 0 s is below"},
 	    {"--min-settle-delay", "4294967296",
 	     "--min-settle-delay: above the 4294967295 s maximum"},
+	    {"--min-settle-delay", "31d",
+	     "--min-settle-delay: 2678400 s is above the 2592000 s of "
+	     "--max-settle-delay"},
+	    {"--max-settle-delay", "2d",
+	     "--min-settle-delay: 259200 s is above the 172800 s of "
+	     "--max-settle-delay"},
+	    /* a settle delay that could wrap the ledger's 32-bit time */
+	    {"--max-settle-delay", "3661d",
+	     "--max-settle-delay: 316310400 s is above the 3660 day ceiling "
+	     "(316224000 s): the ledger's 32-bit close time + SettleDelay "
+	     "could wrap"},
+	    {"--max-settle-delay", "4000000000",
+	     "--max-settle-delay: 4000000000 s is above the 3660 day ceiling"},
+	    {"--max-settle-delay", "316224001s",
+	     "--max-settle-delay: 316224001 s is above the 3660 day"},
+	    {"--max-settle-delay", "4294967296",
+	     "--max-settle-delay: above the 4294967295 s maximum"},
+	    {"--max-settle-delay", "30x",
+	     "--max-settle-delay: expected seconds"},
+	    {"--settle-delay", "3661d",
+	     "--settle-delay: 316310400 s is above the 3660 day ceiling"},
+	    {"--settle-delay", "4000000000",
+	     "--settle-delay: 4000000000 s is above the 3660 day ceiling"},
 	    {"--redeem-check", "0",
 	     "--redeem-check: must be from 1 to 86400 seconds"},
 	    {"--redeem-check", "2d",
@@ -523,6 +554,64 @@ static void test_config_channel_rejects(void **state)
 				   "5 s is below the 1 day floor (86400 s); "
 				   "add --allow-dangerous to accept it");
 	clear_env(NULL);
+	setenv("XRPSE_MAX_SETTLE_DELAY", "1d", 1);
+	assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+			 ENG_CONFIG_BAD);
+	assert_string_equal(e.msg, "--min-settle-delay: 259200 s is above the "
+				   "86400 s of --max-settle-delay (from "
+				   "XRPSE_MAX_SETTLE_DELAY)");
+	clear_env(NULL);
+}
+
+/* --max-settle-delay: from --min-settle-delay up to 3660 days, the
+ * ceiling below which ledger time + SettleDelay cannot wrap 32 bits before
+ * the year 2116; the same ceiling holds for --settle-delay. */
+static void test_config_channel_max_settle_delay(void **state)
+{
+	struct eng_config c;
+	struct xu_err e;
+
+	(void)state;
+	assert_int_equal(load_ch(&c, &e, NULL, NULL, NULL, NULL),
+			 ENG_CONFIG_OK);
+	assert_int_equal(c.paychan.pc.max_settle_delay, 30 * 86400);
+	assert_int_equal(
+	    load_ch(&c, &e, "--max-settle-delay", "3660d", NULL, NULL),
+	    ENG_CONFIG_OK);
+	assert_int_equal(c.paychan.pc.max_settle_delay,
+			 PC_SETTLE_DELAY_CEILING);
+	assert_int_equal(
+	    load_ch(&c, &e, "--max-settle-delay", "316224000", NULL, NULL),
+	    ENG_CONFIG_OK);
+	/* Exactly the minimum. */
+	assert_int_equal(
+	    load_ch(&c, &e, "--max-settle-delay", "3d", NULL, NULL),
+	    ENG_CONFIG_OK);
+	assert_int_equal(c.paychan.pc.max_settle_delay, 259200);
+	assert_int_equal(load_ch(&c, &e, "--min-settle-delay", "40d",
+				 "--max-settle-delay", "40d"),
+			 ENG_CONFIG_OK);
+	assert_int_equal(c.paychan.pc.min_settle_delay, 40 * 86400);
+	assert_int_equal(c.paychan.pc.max_settle_delay, 40 * 86400);
+	assert_int_equal(load_ch(&c, &e, "--min-settle-delay", "40d",
+				 "--max-settle-delay", "3660d"),
+			 ENG_CONFIG_OK);
+	assert_int_equal(load_ch(&c, &e, "--settle-delay", "3660d", NULL, NULL),
+			 ENG_CONFIG_OK);
+	assert_int_equal(c.paychan.pc.settle_delay, PC_SETTLE_DELAY_CEILING);
+	/* The ceiling holds with --allow-dangerous too. */
+	assert_int_equal(load_ch(&c, &e, "--allow-dangerous",
+				 "--max-settle-delay", "3661d", NULL),
+			 ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "3660 day ceiling"));
+	assert_int_equal(load_ch(&c, &e, "--allow-dangerous",
+				 "--min-settle-delay", "0", NULL),
+			 ENG_CONFIG_OK);
+	assert_int_equal(load_ch(&c, &e, "--allow-dangerous",
+				 "--min-settle-delay=0", "--max-settle-delay",
+				 "0"),
+			 ENG_CONFIG_OK);
+	assert_int_equal(c.paychan.pc.max_settle_delay, 0);
 }
 
 static void test_config_channel_dangerous(void **state)
@@ -587,18 +676,33 @@ static void test_config_channel_dangerous(void **state)
 static void test_config_channel_help(void **state)
 {
 	static const char *const want[] = {
-	    "--channel-amount AMT",	"XRPSE_CHANNEL_AMOUNT",
-	    "--max-channel-amount AMT", "XRPSE_MAX_CHANNEL_AMOUNT",
-	    "--settle-delay TIME",	"XRPSE_SETTLE_DELAY",
-	    "--min-settle-delay TIME",	"XRPSE_MIN_SETTLE_DELAY",
-	    "--redeem-threshold AMT",	"XRPSE_REDEEM_THRESHOLD",
-	    "--redeem-fee-ppm PPM",	"XRPSE_REDEEM_FEE_PPM",
-	    "--redeem-check TIME",	"XRPSE_REDEEM_CHECK",
-	    "--tx-retry TIME",		"XRPSE_TX_RETRY",
-	    "--close-wait TIME",	"XRPSE_CLOSE_WAIT",
-	    "--allow-dangerous",	"XRPSE_ALLOW_DANGEROUS=1",
-	    "--dev-poll-ms MS",		"--dev-tick-ms MS",
-	    "--dev-hello-retry-ms MS",	"--dev-claim-resend-ms MS",
+	    "--channel-amount AMT",
+	    "XRPSE_CHANNEL_AMOUNT",
+	    "--max-channel-amount AMT",
+	    "XRPSE_MAX_CHANNEL_AMOUNT",
+	    "--settle-delay TIME",
+	    "XRPSE_SETTLE_DELAY",
+	    "--min-settle-delay TIME",
+	    "XRPSE_MIN_SETTLE_DELAY",
+	    "--max-settle-delay TIME",
+	    "XRPSE_MAX_SETTLE_DELAY",
+	    "at most 3660d",
+	    "--redeem-threshold AMT",
+	    "XRPSE_REDEEM_THRESHOLD",
+	    "--redeem-fee-ppm PPM",
+	    "XRPSE_REDEEM_FEE_PPM",
+	    "--redeem-check TIME",
+	    "XRPSE_REDEEM_CHECK",
+	    "--tx-retry TIME",
+	    "XRPSE_TX_RETRY",
+	    "--close-wait TIME",
+	    "XRPSE_CLOSE_WAIT",
+	    "--allow-dangerous",
+	    "XRPSE_ALLOW_DANGEROUS=1",
+	    "--dev-poll-ms MS",
+	    "--dev-tick-ms MS",
+	    "--dev-hello-retry-ms MS",
+	    "--dev-claim-resend-ms MS",
 	};
 	char buf[8192];
 	FILE *f = fmemopen(buf, sizeof(buf), "w");
@@ -628,6 +732,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_config_channel_amount_forms, clear_env),
 	    cmocka_unit_test_setup(test_config_channel_rejects, clear_env),
 	    cmocka_unit_test_setup(test_config_channel_dangerous, clear_env),
+	    cmocka_unit_test_setup(test_config_channel_max_settle_delay,
+				   clear_env),
 	    cmocka_unit_test_setup(test_config_channel_help, clear_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
