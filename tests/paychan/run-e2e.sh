@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs tests/paychan/e2e.mjs inside testnet/scripts/local-net.sh: the
-# ledger stand-in (ledgers every 100 ms), two rs connector stand-ins and
-# two xrpse daemons (the binary given as $1) with short channel timers.
+# Runs tests/paychan/e2e.mjs (or the test file in $XRPSE_E2E_TEST) inside
+# testnet/scripts/local-net.sh: the ledger stand-in (ledgers every 100 ms),
+# two rs connector stand-ins and two xrpse daemons (the binary given as $1)
+# with short channel timers.
 # Usage: run-e2e.sh XRPSE_BINARY [local-net.sh options...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,7 +24,7 @@ fi
 status=0
 "$root/testnet/scripts/local-net.sh" --xrpse "$xrpse" --close-ms 100 \
 	--engines yes "$@" --run node --test --test-reporter=spec \
-	"$root/tests/paychan/e2e.mjs" || status=$?
+	"${XRPSE_E2E_TEST:-$root/tests/paychan/e2e.mjs}" || status=$?
 if [[ -n $own ]]; then
 	if ((status == 0)); then
 		rm -rf "$own"
