@@ -372,17 +372,21 @@ static int parse_chunked(struct eng_http_conn *c)
 			return 400;
 		pos = i + 2;
 		if (size == 0) {
-			/* trailer-section CRLF */
+			/* trailer-section CRLF, bounded as a header section
+			 * (also while incomplete: the input must not grow
+			 * without end) */
+			size_t t0 = pos;
+
 			for (;;) {
 				size_t j = pos;
 
 				while (j + 1 < len &&
 				       !(in[j] == '\r' && in[j + 1] == '\n'))
 					j++;
+				if (j - t0 > ENG_HTTP_HEADER_MAX)
+					return 431;
 				if (j + 1 >= len)
 					return PARSE_NEED_MORE;
-				if (j - pos > ENG_HTTP_HEADER_MAX)
-					return 431;
 				if (j == pos) {
 					c->consume = j + 2;
 					return PARSE_OK;

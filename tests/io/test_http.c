@@ -767,6 +767,47 @@ static void test_http_chunked_limits(void **state)
 	free(s);
 }
 
+/* The trailer section after the last chunk is bounded like a header
+ * section: 431 once more than ENG_HTTP_HEADER_MAX bytes of it wait, with
+ * or without line ends, so that a client cannot grow the input buffer
+ * without end. */
+static void test_http_chunked_trailer_limit(void **state)
+{
+	static const char te[] = "POST /c HTTP/1.1\r\n"
+				 "Transfer-Encoding: chunked\r\n\r\n"
+				 "3\r\nabc\r\n0\r\n";
+	char line[64];
+	struct hd *h;
+
+	(void)state;
+	/* One endless trailer line. */
+	h = hnew();
+	hd_feeds(h, te);
+	memset(line, 'x', sizeof(line));
+	for (size_t i = 0; i < 4 * ENG_HTTP_BODY_MAX / sizeof(line); i++)
+		if (!hd_feed(h, line, sizeof(line)) || h->out_len)
+			break;
+	refused(h, 431);
+	hfree(h);
+	/* Many short trailer lines. */
+	h = hnew();
+	hd_feeds(h, te);
+	for (size_t i = 0; i < 4 * ENG_HTTP_BODY_MAX / 8; i++)
+		if (!hd_feeds(h, "T: 1234\r\n") || h->out_len)
+			break;
+	refused(h, 431);
+	hfree(h);
+	/* Trailers within the limit are accepted (and dropped). */
+	h = hnew();
+	hd_feeds(h, te);
+	for (size_t i = 0; i < (ENG_HTTP_HEADER_MAX - 64) / 9; i++)
+		hd_feeds(h, "T: 1234\r\n");
+	hd_feeds(h, "\r\n");
+	assert_int_equal(h->nreqs, 1);
+	assert_int_equal(h->reqs[0].body_len, 3);
+	hfree(h);
+}
+
 /* ---- connection management --------------------------------------------*/
 
 static void test_http_keepalive(void **state)
@@ -975,6 +1016,7 @@ int main(void)
 	    T(test_http_chunked),
 	    T(test_http_chunked_bad_framing),
 	    T(test_http_chunked_limits),
+	    T(test_http_chunked_trailer_limit),
 	    T(test_http_keepalive),
 	    T(test_http_connection_close),
 	    T(test_http_http10),
