@@ -40,6 +40,7 @@ struct eng_http_conn {
 	size_t out_len, out_cap;
 	uint8_t *body; /* decoded chunked body */
 	size_t body_len;
+	size_t chunk_pos; /* in[] offset of the next chunk-size line */
 	/* The request being parsed / answered. */
 	bool hdr_done;
 	size_t hdr_len;
@@ -207,6 +208,8 @@ static int parse_headers(struct eng_http_conn *c)
 	c->ctype_off = c->key_off = -1;
 	c->chunked = c->expect_continue = c->sent_continue = false;
 	c->content_length = 0;
+	c->body_len = 0;
+	c->chunk_pos = c->hdr_len;
 
 	/* Request line: METHOD SP TARGET SP HTTP/1.x */
 	nl = strstr(p, "\r\n");
@@ -322,12 +325,13 @@ static int parse_headers(struct eng_http_conn *c)
 	return PARSE_OK;
 }
 
-/* Decodes the chunked body that starts at in[hdr_len].  Returns
- * PARSE_NEED_MORE, PARSE_OK (body in c->body, c->consume set) or an error
- * status. */
+/* Decodes the chunked body that starts at in[hdr_len], resuming after the
+ * chunks decoded by earlier calls (so that a body arriving in small pieces
+ * is not parsed again and again).  Returns PARSE_NEED_MORE, PARSE_OK (body
+ * in c->body, c->consume set) or an error status. */
 static int parse_chunked(struct eng_http_conn *c)
 {
-	size_t pos = c->hdr_len, len = c->in_len;
+	size_t pos = c->chunk_pos, len = c->in_len;
 	const uint8_t *in = c->in;
 
 	if (!c->body) {
@@ -335,7 +339,6 @@ static int parse_chunked(struct eng_http_conn *c)
 		if (!c->body)
 			return 500;
 	}
-	c->body_len = 0;
 	for (;;) {
 		uint64_t size = 0;
 		size_t i = pos;
@@ -405,6 +408,7 @@ static int parse_chunked(struct eng_http_conn *c)
 		memcpy(c->body + c->body_len, in + pos, size);
 		c->body_len += size;
 		pos += size + 2;
+		c->chunk_pos = pos;
 	}
 }
 
