@@ -315,11 +315,16 @@ static int parse_headers(struct eng_http_conn *c)
 		} else if (ieq(p, "expect")) {
 			if (!ieq(v, "100-continue"))
 				return 400; /* RFC 9110 allows 417 */
-			c->expect_continue = true;
+			/* RFC 9110 10.1.1: ignored from HTTP/1.0 */
+			c->expect_continue = !c->http10;
 		}
 	}
 	if (have_cl && have_te)
 		return 400;
+	/* RFC 9112 6.1: HTTP/1.0 has no Transfer-Encoding; the framing is
+	 * faulty, so close after the answer. */
+	if (have_te && c->http10)
+		c->keepalive = false;
 	if (c->content_length > ENG_HTTP_BODY_MAX)
 		return 413;
 	return PARSE_OK;

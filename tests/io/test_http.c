@@ -938,6 +938,40 @@ static void test_http_expect_continue(void **state)
 	refuse("POST /e HTTP/1.1\r\nExpect: something\r\n\r\n", 400);
 }
 
+/* HTTP/1.0 has no chunked coding: such a request is served but its
+ * framing is not trusted, so the connection closes after the answer
+ * (RFC 9112 6.1), even when keep-alive was asked for. */
+static void test_http_http10_chunked_closes(void **state)
+{
+	struct hd *h = *state;
+	struct hd_resp r;
+
+	assert_true(hd_feeds(h, "POST /c HTTP/1.0\r\nConnection: keep-alive"
+				"\r\nTransfer-Encoding: chunked\r\n\r\n"
+				"2\r\nhi\r\n0\r\n\r\n"
+				"GET /smuggled HTTP/1.0\r\n\r\n"));
+	assert_int_equal(h->nreqs, 1);
+	assert_memory_equal(h->reqs[0].body, "hi", 2);
+	r = one(h);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(r.connection, "close");
+	assert_true(hd_closing(h));
+}
+
+/* An HTTP/1.0 client does not know 100 Continue: the expectation is
+ * ignored (RFC 9110 10.1.1). */
+static void test_http_http10_expect_ignored(void **state)
+{
+	struct hd *h = *state;
+
+	assert_true(hd_feeds(h, "POST /e HTTP/1.0\r\nContent-Length: 1\r\n"
+				"Expect: 100-continue\r\n\r\n"));
+	assert_int_equal(h->out_len, 0);
+	assert_true(hd_feeds(h, "x"));
+	assert_int_equal(h->nreqs, 1);
+	assert_int_equal(one(h).status, 200);
+}
+
 /* While an answer is pending, input past the pipelining cap pauses
  * reading; the answer resumes it. */
 static void test_http_flow_control(void **state)
@@ -1057,6 +1091,8 @@ int main(void)
 	    T(test_http_connection_close),
 	    T(test_http_http10),
 	    T(test_http_expect_continue),
+	    T(test_http_http10_chunked_closes),
+	    T(test_http_http10_expect_ignored),
 	    T(test_http_flow_control),
 	    T(test_http_closed_while_pending),
 	    T(test_http_stopping),
