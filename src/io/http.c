@@ -441,6 +441,9 @@ void eng_http_reply(struct eng_http_conn *c, int status, const char *ctype,
 {
 	char hdr[512];
 	int n;
+	/* RFC 9110 9.3.2: the answer to HEAD has no content (its
+	 * Content-Length is that of the answer to GET). */
+	size_t blen = c->hdr_done && c->method == ENG_HTTP_HEAD ? 0 : len;
 
 	XU_ASSERT(c->busy && !c->replied);
 	if (!c->keepalive)
@@ -455,7 +458,7 @@ void eng_http_reply(struct eng_http_conn *c, int status, const char *ctype,
 				    : "",
 		     extra_headers ? extra_headers : "");
 	XU_ASSERT(n > 0 && (size_t)n < sizeof(hdr));
-	if (!grow(&c->out, &c->out_cap, LWS_PRE + (size_t)n + len)) {
+	if (!grow(&c->out, &c->out_cap, LWS_PRE + (size_t)n + blen)) {
 		/* Out of memory: drop the connection rather than lie. */
 		c->out_len = 0;
 		c->close_after = true;
@@ -464,9 +467,9 @@ void eng_http_reply(struct eng_http_conn *c, int status, const char *ctype,
 		return;
 	}
 	memcpy(c->out + LWS_PRE, hdr, (size_t)n);
-	if (len)
-		memcpy(c->out + LWS_PRE + n, body, len);
-	c->out_len = (size_t)n + len;
+	if (blen)
+		memcpy(c->out + LWS_PRE + n, body, blen);
+	c->out_len = (size_t)n + blen;
 	c->replied = true;
 	lws_callback_on_writable(c->wsi);
 }

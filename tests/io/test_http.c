@@ -972,6 +972,28 @@ static void test_http_http10_expect_ignored(void **state)
 	assert_int_equal(one(h).status, 200);
 }
 
+/* The answer to HEAD has the headers of the answer to GET and no body
+ * (RFC 9110 9.3.2): a body would be read as the start of the next
+ * answer on a kept-alive connection. */
+static void test_http_head_has_no_body(void **state)
+{
+	static const char want[] = "HTTP/1.1 200 OK\r\n"
+				   "Content-Type: text/plain\r\n"
+				   "Content-Length: 2\r\n\r\n"
+				   "HTTP/1.1 200 OK\r\n"
+				   "Content-Type: text/plain\r\n"
+				   "Content-Length: 2\r\n\r\nok";
+	struct hd *h = *state;
+
+	assert_true(hd_feeds(h, "HEAD /h HTTP/1.1\r\n\r\n"
+				"GET /h HTTP/1.1\r\n\r\n"));
+	assert_int_equal(h->nreqs, 2);
+	assert_int_equal(h->reqs[0].method, ENG_HTTP_HEAD);
+	assert_int_equal(h->out_len, sizeof(want) - 1);
+	assert_memory_equal(h->out, want, sizeof(want) - 1);
+	assert_false(hd_closing(h));
+}
+
 /* While an answer is pending, input past the pipelining cap pauses
  * reading; the answer resumes it. */
 static void test_http_flow_control(void **state)
@@ -1093,6 +1115,7 @@ int main(void)
 	    T(test_http_expect_continue),
 	    T(test_http_http10_chunked_closes),
 	    T(test_http_http10_expect_ignored),
+	    T(test_http_head_has_no_body),
 	    T(test_http_flow_control),
 	    T(test_http_closed_while_pending),
 	    T(test_http_stopping),
