@@ -214,3 +214,92 @@ for name, v in {
     write("rippled_frame", name, v)
 write("rippled_frame", "dup-id", '{"id":1,"id":2,"type":"response"}')
 write("rippled_frame", "not-json", "HTTP/1.1 400 Bad Request\r\n\r\n")
+
+# ---- http --------------------------------------------------------------
+# One connection's bytes: requests the REST API gets, pipelines, chunked
+# bodies, and what the parser must refuse.
+QTY = '{"amount":"1","scale":0}'
+
+
+def post(path, body, *headers):
+    h = "".join(x + "\r\n" for x in headers)
+    return ("POST %s HTTP/1.1\r\nHost: localhost\r\n%sContent-Length: %d\r\n\r\n%s"
+            % (path, h, len(body.encode()), body))
+
+
+def chunked(path, chunks, trailer="", *headers):
+    h = "".join(x + "\r\n" for x in headers)
+    body = "".join("%x\r\n%s\r\n" % (len(c), c) for c in chunks)
+    return ("POST %s HTTP/1.1\r\nTransfer-Encoding: chunked\r\n%s\r\n%s0\r\n%s\r\n"
+            % (path, h, body, trailer))
+
+
+SETTLE = post("/accounts/alice/settlements", QTY,
+              "Content-Type: application/json", "Idempotency-Key: k1")
+for name, v in {
+    "get-health": "GET /health HTTP/1.1\r\nHost: localhost:7771\r\n\r\n",
+    "settle": SETTLE,
+    "create-account": post("/accounts", '{"id":"alice"}',
+                           "Content-Type: application/json; charset=utf-8"),
+    "delete-account": "DELETE /accounts/alice HTTP/1.1\r\nHost: x\r\n\r\n",
+    "message": post("/accounts/alice/messages", '{"type":"ping"}',
+                    "Content-Type: application/octet-stream"),
+    "pipelined": "GET /health HTTP/1.1\r\n\r\n" + SETTLE + SETTLE.replace("k1", "k2") +
+                 "DELETE /accounts/bob HTTP/1.1\r\n\r\n",
+    "chunked": chunked("/accounts/alice/settlements", ['{"amo', 'unt":"1","', 'scale":0}'],
+                       "Trailer-One: x\r\n", "Idempotency-Key: ch1",
+                       "Content-Type: application/json"),
+    "chunked-ext": "POST /c HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n"
+                   "5;name=value;x\r\nhello\r\nA \r\n0123456789\r\n000\r\n\r\n"
+                   "GET /after HTTP/1.1\r\n\r\n",
+    "chunked-bad-size": "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    "chunked-bad-crlf": "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n",
+    "chunked-huge": "POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffff\r\n",
+    "chunked-trailers": chunked("/t", ["abc"], "A: 1\r\nB: 2\r\nC: 3\r\n"),
+    "chunked-http10": "POST /c HTTP/1.0\r\nConnection: keep-alive\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\nGET /x HTTP/1.0\r\n\r\n",
+    "te-gzip": "POST /c HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+    "te-and-cl": "POST /c HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "cl-dup-same": "POST /d HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nhi",
+    "cl-dup-differ": "POST /d HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nhi",
+    "cl-negative": "POST /d HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+    "cl-overflow": "POST /d HTTP/1.1\r\nContent-Length: 18446744073709551616\r\n\r\n",
+    "cl-over-cap": "POST /d HTTP/1.1\r\nContent-Length: 65537\r\n\r\n",
+    "cl-leading-zeros": "POST /d HTTP/1.1\r\nContent-Length: 0003\r\n\r\nabcGET / HTTP/1.1\r\n\r\n",
+    "cl-list": "POST /d HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\nx",
+    "expect": "POST /e HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+    "expect-http10": "POST /e HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+    "expect-bad": "POST /e HTTP/1.1\r\nExpect: 200-ok\r\n\r\n",
+    "http10": "GET /health HTTP/1.0\r\n\r\nGET /health HTTP/1.0\r\n\r\n",
+    "http10-keepalive": "GET /a HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n",
+    "connection-close": "GET /a HTTP/1.1\r\nConnection: keep-alive, close\r\n\r\nGET /b HTTP/1.1\r\n\r\n",
+    "head": "HEAD /health HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\n\r\n",
+    "head-chunked-bad": "HEAD /h HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nq\r\n",
+    "methods": "".join("%s /m HTTP/1.1\r\n\r\n" % m for m in
+                       ("GET", "PUT", "PATCH", "OPTIONS", "get", "BREW", "X-Y!")),
+    "bad-method": "G@T / HTTP/1.1\r\n\r\n",
+    "bad-version": "GET /health HTTP/2.0\r\n\r\n",
+    "bad-version-lower": "GET /health http/1.1\r\n\r\n",
+    "no-version": "GET /health\r\n\r\n",
+    "absolute-form": "GET http://x/health HTTP/1.1\r\n\r\n",
+    "asterisk": "OPTIONS * HTTP/1.1\r\n\r\n",
+    "percent-path": "GET /accounts/a%2Fb%00?q=%20&r HTTP/1.1\r\n\r\nGET /a/../b/./c//?x HTTP/1.1\r\n\r\n",
+    "query-ctl": "GET /q?a\x01 HTTP/1.1\r\n\r\n",
+    "no-colon": "GET / HTTP/1.1\r\nNoColon\r\n\r\n",
+    "space-before-colon": "GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+    "obs-fold": "GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
+    "bare-cr": "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+    "bare-lf": "GET / HTTP/1.1\nHost: x\n\n",
+    "lf-in-value": "GET / HTTP/1.1\r\nX: a\nContent-Length: 5\r\n\r\nhello",
+    "dup-idem-key": "POST /p HTTP/1.1\r\nIdempotency-Key: a\r\nIdempotency-Key: b\r\n\r\n",
+    "empty-values": "POST /p HTTP/1.1\r\nIdempotency-Key:\r\nContent-Type: \t \r\n\r\n",
+    "value-blanks": "POST /p HTTP/1.1\r\nIdempotency-Key: \t k \t\r\nX: caf\u00e9\r\n\r\n",
+    "leading-crlf": "\r\n\r\n\r\nGET /x HTTP/1.1\r\n\r\n",
+    "header-near-limit": "GET / HTTP/1.1\r\nX: " + "a" * 3000 + "\r\n\r\n",
+}.items():
+    write("http", name, v.encode("latin-1") if isinstance(v, str) else v)
+write("http", "nul-in-line", b"GET /a\x00b HTTP/1.1\r\n\r\n")
+write("http", "nul-in-header", b"GET / HTTP/1.1\r\nX: y\x00z\r\n\r\n")
+write("http", "nul-in-body", b"POST /p HTTP/1.1\r\nContent-Length: 4\r\n\r\na\x00\r\n")
+write("http", "high-bytes", b"GET /caf\xc3\xa9 HTTP/1.1\r\nX: \xff\xfe\r\n\r\n")
+write("http", "empty", b"")

@@ -1,4 +1,4 @@
-/* Drives src/http.c without sockets (see httpdrv.h). */
+/* Drives src/io/http.c without sockets (see httpdrv.h). */
 #include "tests/io/httpdrv.h"
 
 #include <libwebsockets.h>
@@ -94,8 +94,15 @@ static void record(struct hd *h, const struct eng_http_req *r)
 {
 	struct hd_req *q;
 
-	if (h->nreqs == HD_MAX_REQS)
-		abort();
+	if (h->nreqs == h->reqs_cap) {
+		size_t cap = h->reqs_cap ? 2 * h->reqs_cap : 16;
+		struct hd_req *p = realloc(h->reqs, cap * sizeof(*p));
+
+		if (!p)
+			abort();
+		h->reqs = p;
+		h->reqs_cap = cap;
+	}
 	q = &h->reqs[h->nreqs++];
 	q->method = r->method;
 	q->path = xstrdup(r->path);
@@ -204,7 +211,9 @@ void hd_close(struct hd *h)
 		free(h->reqs[i].idem_key);
 		free(h->reqs[i].body);
 	}
-	h->nreqs = 0;
+	free(h->reqs);
+	h->reqs = NULL;
+	h->nreqs = h->reqs_cap = 0;
 	free(h->out);
 	h->out = NULL;
 	h->out_len = h->out_cap = 0;
@@ -221,8 +230,10 @@ static void hcopy(char *dst, size_t cap, const char *v, size_t n)
 	dst[n] = 0;
 }
 
-/* Parses one response at p[0..len); returns its length or 0. */
-static size_t parse_one(const uint8_t *p, size_t len, struct hd_resp *r)
+/* Parses one response at p[0..len); returns its length or 0.  head:
+ * the request was HEAD (1), was not (0), is not known (-1). */
+static size_t parse_one(const uint8_t *p, size_t len, struct hd_resp *r,
+			int head)
 {
 	const char *s = (const char *)p;
 	size_t i, hend = 0, pos;
@@ -265,7 +276,8 @@ static size_t parse_one(const uint8_t *p, size_t len, struct hd_resp *r)
 		pos = (size_t)(eol - s) + 2;
 	}
 	r->body = p + hend;
-	if (r->status < 200 || r->status == 204)
+	if (r->status < 200 || r->status == 204 || head == 1 ||
+	    (head == -1 && len == hend))
 		r->body_len = 0;
 	else if (r->content_length >= 0)
 		r->body_len = (size_t)r->content_length;
@@ -279,13 +291,19 @@ static size_t parse_one(const uint8_t *p, size_t len, struct hd_resp *r)
 size_t hd_parse(const struct hd *h, struct hd_resp *rs, size_t max,
 		size_t *rest)
 {
-	size_t n = 0, off = 0;
+	size_t n = 0, off = 0, finals = 0;
 
 	while (n < max && off < h->out_len) {
-		size_t used = parse_one(h->out + off, h->out_len - off, &rs[n]);
+		int head = finals < h->nreqs
+			       ? h->reqs[finals].method == ENG_HTTP_HEAD
+			       : -1;
+		size_t used =
+		    parse_one(h->out + off, h->out_len - off, &rs[n], head);
 
 		if (!used)
 			break;
+		if (rs[n].status >= 200)
+			finals++;
 		off += used;
 		n++;
 	}

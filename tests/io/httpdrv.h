@@ -1,4 +1,4 @@
-/* Drives src/http.c without sockets, for its unit tests (tests/io), the
+/* Drives src/io/http.c without sockets, for its unit tests (tests/io), the
  * HTTP fuzzer (tests/fuzz/fuzz_http.c) and the API tests (tests/api).
  *
  * The lws calls http.c makes are defined here (so libwebsockets is not
@@ -20,9 +20,6 @@
 #include <stdint.h>
 
 #include "src/io/http.h"
-
-#define HD_MAX_REQS 64
-#define HD_MAX_RESPS 64
 
 /* A request as the handler saw it (owned copies). */
 struct hd_req {
@@ -59,8 +56,8 @@ struct hd {
 	uint8_t *out;
 	size_t out_len, out_cap;
 	/* Requests seen. */
-	struct hd_req reqs[HD_MAX_REQS];
-	size_t nreqs;
+	struct hd_req *reqs;
+	size_t nreqs, reqs_cap;
 	/* Handler behaviour. */
 	bool defer;
 	eng_http_handler_fn on_request; /* replaces the default handler */
@@ -88,7 +85,9 @@ bool hd_closing(const struct hd *h);
 
 /* Parses the output into responses.  Returns the number parsed; *rest
  * (nullable) gets the count of bytes left that do not form a complete
- * response.  1xx and 204 responses have no body. */
+ * response.  1xx and 204 responses have no body, nor have the answers to
+ * HEAD requests (the n-th final answer belongs to reqs[n]; a refusal
+ * after the last request has no body when none follows its header). */
 size_t hd_parse(const struct hd *h, struct hd_resp *rs, size_t max,
 		size_t *rest);
 

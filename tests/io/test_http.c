@@ -1,4 +1,4 @@
-/* Unit tests for the HTTP/1.1 request parser of src/http.c, driven without
+/* Unit tests for the HTTP/1.1 request parser of src/io/http.c, driven without
  * sockets through tests/io/httpdrv.c (fake lws calls).
  *
  * Checked: a request in one piece, byte by byte and split at every point;
@@ -992,6 +992,16 @@ static void test_http_head_has_no_body(void **state)
 	assert_int_equal(h->out_len, sizeof(want) - 1);
 	assert_memory_equal(h->out, want, sizeof(want) - 1);
 	assert_false(hd_closing(h));
+	{
+		struct hd_resp r[3];
+		size_t rest;
+
+		assert_int_equal(hd_parse(h, r, 3, &rest), 2);
+		assert_int_equal(rest, 0);
+		assert_int_equal(r[0].content_length, 2);
+		assert_int_equal(r[0].body_len, 0);
+		assert_int_equal(r[1].body_len, 2);
+	}
 }
 
 /* While an answer is pending, input past the pipelining cap pauses
