@@ -303,3 +303,10 @@ write("http", "nul-in-header", b"GET / HTTP/1.1\r\nX: y\x00z\r\n\r\n")
 write("http", "nul-in-body", b"POST /p HTTP/1.1\r\nContent-Length: 4\r\n\r\na\x00\r\n")
 write("http", "high-bytes", b"GET /caf\xc3\xa9 HTTP/1.1\r\nX: \xff\xfe\r\n\r\n")
 write("http", "empty", b"")
+# Over the 8192-byte limits (431): longer than scripts/fuzz's -max_len, so
+# only the replay and long-input runs see them.
+write("http", "header-over-limit",
+      "GET / HTTP/1.1\r\nX: " + "a" * 8200 + "\r\n\r\nGET /next HTTP/1.1\r\n\r\n")
+write("http", "header-no-end", "GET / HTTP/1.1\r\nX: " + "a" * 8200)
+write("http", "trailer-over-limit",
+      chunked("/t", ["abc"], "T: 1234\r\n" * 1000))
