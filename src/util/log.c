@@ -1,5 +1,12 @@
 /* The log sink (see log.h): formatted in a local buffer, then written with
- * one write(2) so lines from two threads never interleave. */
+ * one write(2) so lines from two threads never interleave.
+ *
+ * Messages carry text from outside (a peer's reply, a connector's error,
+ * rippled's message): every control character of the message is written
+ * escaped (\n, \r, \t, \xHH), so no input can end a line and forge the
+ * next one (a fake "**BROKEN**" alert), and a line is cut at
+ * XU_LOG_LINE_MAX bytes with a trailing "..." so no input can flood the log
+ * with one line (docs/risks.md#log-injection). */
 #include "src/util/log.h"
 
 #include <stdarg.h>
@@ -48,10 +55,43 @@ bool xu_log_enabled(enum xu_log_level level)
 	return (int)level >= atomic_load(&min_level);
 }
 
+/* Appends msg to line[*n..cap) with control characters escaped; cuts with
+ * "..." when it does not fit (cap leaves room for the newline). */
+static void append_escaped(char *line, size_t *n, size_t cap, const char *msg)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t at = *n;
+
+	for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+		char esc[4];
+		size_t k = 0;
+
+		if (*p == '\n' || *p == '\r' || *p == '\t') {
+			esc[k++] = '\\';
+			esc[k++] = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			esc[k++] = '\\';
+			esc[k++] = 'x';
+			esc[k++] = hex[*p >> 4];
+			esc[k++] = hex[*p & 15];
+		} else {
+			esc[k++] = (char)*p;
+		}
+		if (at + k > cap - 3) {
+			memcpy(line + at, "...", 3);
+			at += 3;
+			break;
+		}
+		memcpy(line + at, esc, k);
+		at += k;
+	}
+	*n = at;
+}
+
 void xu_log(enum xu_log_level level, const char *subsystem, const char *fmt,
 	    ...)
 {
-	char line[1024];
+	char line[XU_LOG_LINE_MAX + 1], msg[XU_LOG_LINE_MAX];
 	struct timespec ts;
 	struct tm tm;
 	size_t n;
@@ -67,14 +107,16 @@ void xu_log(enum xu_log_level level, const char *subsystem, const char *fmt,
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 	    tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], subsystem);
 	n = r < 0 ? 0 : (size_t)r;
-	if (n < sizeof(line)) {
-		va_start(ap, fmt);
-		r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-		va_end(ap);
-		n += r < 0 ? 0 : (size_t)r;
-	}
-	if (n > sizeof(line) - 2)
-		n = sizeof(line) - 2; /* cut, keep the newline */
+	if (n > XU_LOG_LINE_MAX / 2)
+		n = XU_LOG_LINE_MAX / 2; /* an absurd subsystem name */
+	va_start(ap, fmt);
+	r = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		msg[0] = '\0';
+	else if ((size_t)r >= sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4); /* cut by vsnprintf */
+	append_escaped(line, &n, XU_LOG_LINE_MAX, msg);
 	line[n++] = '\n';
 	/* One write: whole lines even with two threads logging. */
 	if (write(STDERR_FILENO, line, n) < 0)

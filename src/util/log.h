@@ -19,6 +19,11 @@ enum xu_log_level {
 	XU_LOG_BROKEN = 4,
 };
 
+/* Longest line written, newline excluded: a longer message is cut and
+ * ends with "...".  Control characters in a message are written escaped
+ * (\n, \xHH), so text from outside can never start a line of its own. */
+#define XU_LOG_LINE_MAX 1023
+
 /* Sets the minimum level written (default: info). */
 void xu_log_set_level(enum xu_log_level level);
 enum xu_log_level xu_log_get_level(void);
