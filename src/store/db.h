@@ -1,6 +1,6 @@
 /* Inside the store: the SQLite handle of an open store, its statement
  * cache and its error helper, for the modules of src/store that own
- * tables (store.c, chanstore.c, outbox_rows.c, txjournal.c, walckpt.c)
+ * tables (store.c, accounts.c, chanstore.c, outbox_rows.c, txjournal.c, walckpt.c)
  * and for tests.  Everything else goes through the typed functions of
  * those modules and never sees SQLite: cmake/check-layers.sh fails a
  * file outside src/store that uses it (src/paychan/paychan.c aside,
@@ -29,6 +29,13 @@ sqlite3 *eng_store_db(struct eng_store *s);
 enum xu_code eng_store_prepare(struct eng_store *s, const char *sql,
 			       sqlite3_stmt **stmt,
 			       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Steps st (from eng_store_prepare) to its end: XU_OK when it ran to
+ * SQLITE_DONE, else XU_ESTORE "<what>: <SQLite's message>".  The statement
+ * is reset. */
+enum xu_code eng_store_step_done(struct eng_store *s, sqlite3_stmt *st,
+				 const char *what,
+				 struct xu_err *err) XU_WARN_UNUSED;
 
 /* Fills err with XU_ESTORE, "<what>: <SQLite's message>" and returns
  * XU_ESTORE. */
