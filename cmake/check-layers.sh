@@ -59,13 +59,10 @@ only_in() {
 	local owners=$1 lib=$2 name=$3 f
 	while IFS= read -r f; do
 		[[ $f =~ $owners ]] && continue
-		[[ " $sql_moving " == *" $f "* ]] && continue
 		echo "layering: $f uses $name outside ${owners//[\^()]/}" >&2
 		fail=1
 	done < <(grep -rlE "$lib" crypto ledger channel src 2>/dev/null)
 }
-# Files whose SQL is being moved into src/store (emptied by that move).
-sql_moving="src/paychan/paychan.c"
 only_in '^src/store/' '#include[[:space:]]*<sqlite3\.h>|sqlite3_' SQLite
 only_in '^src/io/' '#include[[:space:]]*<curl/curl\.h>' libcurl
 only_in '^(ledger/net|src/io|src/daemon)/' \

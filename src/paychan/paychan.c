@@ -41,7 +41,6 @@
 #include "src/io/msgs.h"
 #include "src/outbox/outbox.h"
 #include "src/store/chanstore.h"
-#include "src/store/db.h" /* until its SQL moves to the channel store */
 #include "src/store/store.h"
 #include "src/util/hex.h"
 #include "src/util/log.h"
@@ -2524,7 +2523,7 @@ enum xu_code eng_paychan_new(struct eng_paychan **out,
 	struct eng_paychan *pc;
 	struct xl_client_listener l;
 	struct xl_rippled *r = env->rippled;
-	sqlite3 *db;
+	struct xu_err rerr = {0};
 	enum xu_code rc;
 
 	*out = NULL;
@@ -2545,12 +2544,8 @@ enum xu_code eng_paychan_new(struct eng_paychan **out,
 		pc->fee = xl_drops_zero();
 	/* Hellos that were with the outbox when we stopped: their answer
 	 * may be lost, so ask again soon (a repeat is harmless). */
-	db = eng_store_db(pc->st);
-	if (sqlite3_exec(db,
-			 "UPDATE pc_peers SET hello_next_ms = 0 WHERE "
-			 "address IS NULL AND hello_next_ms > 0",
-			 NULL, NULL, NULL) != SQLITE_OK)
-		xu_unusual(SUB, "cannot re-arm hellos: %s", sqlite3_errmsg(db));
+	if (eng_chan_peer_rearm_hellos(pc->st, &rerr) != XU_OK)
+		xu_unusual(SUB, "cannot re-arm hellos: %s", rerr.msg);
 	eng_msgs_register(env->msgs, "hello", msg_hello, pc);
 	eng_msgs_register(env->msgs, "claim", msg_claim, pc);
 	eng_msgs_register(env->msgs, "channel_update", msg_channel_update, pc);
@@ -2612,60 +2607,42 @@ void eng_paychan_stats(const struct eng_paychan *pc,
 	*st = pc->stats;
 }
 
-/* Counts rows per state of table (a literal) into obj under name(state). */
-static void count_states(struct eng_paychan *pc, const char *sql, json_t *obj,
-			 bool out)
+/* Adds "<state name>": n to obj for every state some record is in. */
+static void add_states(json_t *obj, const uint64_t *n, int nstates, bool out)
 {
-	sqlite3_stmt *st;
-	struct xu_err err;
-
-	if (eng_store_prepare(pc->st, sql, &st, &err) != XU_OK)
+	if (!obj)
 		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int s = sqlite3_column_int(st, 0);
+	for (int s = 0; s < nstates; s++) {
 		const char *name = out ? pc_out_state_name((enum pc_out_state)s)
 				       : pc_in_state_name((enum pc_in_state)s);
 
-		json_object_set_new(obj, name,
-				    json_integer(sqlite3_column_int64(st, 1)));
+		if (n[s])
+			json_object_set_new(obj, name,
+					    json_integer((json_int_t)n[s]));
 	}
-	sqlite3_reset(st);
 }
 
 json_t *eng_paychan_health(struct eng_paychan *pc)
 {
-	static const char out_sql[] =
-	    "SELECT state, count(*) FROM pc_out GROUP BY state";
-	static const char in_sql[] =
-	    "SELECT state, count(*) FROM pc_in GROUP BY state";
-	static const char unpaired_sql[] =
-	    "SELECT count(*) FROM pc_peers WHERE address IS NULL";
-	static const char recovering_sql[] =
-	    "SELECT count(*) FROM pc_out WHERE recovering = 1";
 	const struct eng_paychan_stats *s = &pc->stats;
 	json_t *outs = json_object(), *ins = json_object();
-	json_int_t unpaired = 0, recovering = 0;
-	sqlite3_stmt *st;
+	uint64_t nout[PC_OUT_NSTATES], nin[PC_IN_NSTATES];
+	uint64_t unpaired, recovering;
 	struct xu_err err;
 
-	if (outs)
-		count_states(pc, out_sql, outs, true);
-	if (ins)
-		count_states(pc, in_sql, ins, false);
-	if (eng_store_prepare(pc->st, unpaired_sql, &st, &err) == XU_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			unpaired = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
-	if (eng_store_prepare(pc->st, recovering_sql, &st, &err) == XU_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			recovering = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-	}
+	/* Failures leave 0s: /health answers whatever the store says. */
+	if (eng_chan_out_count_states(pc->st, nout, &err) == XU_OK)
+		add_states(outs, nout, PC_OUT_NSTATES, true);
+	if (eng_chan_in_count_states(pc->st, nin, &err) == XU_OK)
+		add_states(ins, nin, PC_IN_NSTATES, false);
+	if (eng_chan_peer_count_unpaired(pc->st, &unpaired, &err) != XU_OK)
+		unpaired = 0;
+	if (eng_chan_out_count_recovering(pc->st, &recovering, &err) != XU_OK)
+		recovering = 0;
 	return json_pack(
 	    "{s:o*,s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "outgoing", outs, "incoming", ins, "unpaired", unpaired,
-	    "recovering", recovering, "claims_signed",
+	    "outgoing", outs, "incoming", ins, "unpaired", (json_int_t)unpaired,
+	    "recovering", (json_int_t)recovering, "claims_signed",
 	    (json_int_t)s->claims_signed, "claims_accepted",
 	    (json_int_t)s->claims_accepted, "claims_rejected",
 	    (json_int_t)s->claims_rejected, "paid_drops",

@@ -685,3 +685,117 @@ enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
 	*v = arr;
 	return rc;
 }
+
+/* ---- upkeep and counts ----------------------------------------------- */
+
+enum xu_code eng_chan_peer_rearm_hellos(struct eng_store *s, struct xu_err *err)
+{
+	static const char sql[] = "UPDATE pc_peers SET hello_next_ms = 0 WHERE "
+				  "address IS NULL AND hello_next_ms > 0";
+	sqlite3_stmt *st;
+	enum xu_code rc;
+
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	return step_done(s, st, "re-arming hellos", err);
+}
+
+/* The single count(*) that sql selects into *n (0 on failure). */
+static enum xu_code count_one(struct eng_store *s, const char *sql, uint64_t *n,
+			      const char *reading, struct xu_err *err)
+{
+	sqlite3_stmt *st;
+	enum xu_code rc;
+	bool ok = true;
+	int r;
+
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*n = col_u64(st, 0, &ok);
+	else
+		rc = eng_store_fail(s, err, reading);
+	sqlite3_reset(st);
+	if (rc == XU_OK && !ok) {
+		*n = 0;
+		rc =
+		    xu_fail(err, XU_ESTORE, 0, "%s: a negative count", reading);
+	}
+	return rc;
+}
+
+/* Steps sql ("SELECT state, count(*) ... GROUP BY state") into n[state]
+ * for states below nstates; n is all 0 on failure. */
+static enum xu_code count_states(struct eng_store *s, const char *sql,
+				 uint64_t *n, int nstates, const char *table,
+				 struct xu_err *err)
+{
+	sqlite3_stmt *st;
+	enum xu_code rc;
+	bool ok = true;
+	int r;
+
+	memset(n, 0, (size_t)nstates * sizeof(*n));
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int state = sqlite3_column_int(st, 0);
+
+		if (state < 0 || state >= nstates) {
+			ok = false;
+			break;
+		}
+		n[state] = col_u64(st, 1, &ok);
+	}
+	if (!ok)
+		rc = corrupt(err, table, "(state)");
+	else if (r != SQLITE_DONE)
+		rc = eng_store_fail(s, err, "counting states");
+	sqlite3_reset(st);
+	if (rc != XU_OK)
+		memset(n, 0, (size_t)nstates * sizeof(*n));
+	return rc;
+}
+
+enum xu_code eng_chan_peer_count_unpaired(struct eng_store *s, uint64_t *n,
+					  struct xu_err *err)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM pc_peers WHERE address IS NULL";
+
+	return count_one(s, sql, n, "counting pc_peers", err);
+}
+
+enum xu_code eng_chan_out_count_states(struct eng_store *s,
+				       uint64_t n[PC_OUT_NSTATES],
+				       struct xu_err *err)
+{
+	static const char sql[] =
+	    "SELECT state, count(*) FROM pc_out GROUP BY state";
+
+	return count_states(s, sql, n, PC_OUT_NSTATES, "pc_out", err);
+}
+
+enum xu_code eng_chan_out_count_recovering(struct eng_store *s, uint64_t *n,
+					   struct xu_err *err)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM pc_out WHERE recovering = 1";
+
+	return count_one(s, sql, n, "counting pc_out", err);
+}
+
+enum xu_code eng_chan_in_count_states(struct eng_store *s,
+				      uint64_t n[PC_IN_NSTATES],
+				      struct xu_err *err)
+{
+	static const char sql[] =
+	    "SELECT state, count(*) FROM pc_in GROUP BY state";
+
+	return count_states(s, sql, n, PC_IN_NSTATES, "pc_in", err);
+}

@@ -108,4 +108,33 @@ enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
 			     struct eng_chan_in **v, size_t *n,
 			     struct xu_err *err) XU_WARN_UNUSED;
 
+/* ---- upkeep and counts, for the service's start and /health ---- */
+
+/* A new process: the hellos that were with the outbox when the last one
+ * stopped may have lost their answer, so every unpaired record with a
+ * hello pending or scheduled (hello_next_ms > 0) is made due at once
+ * (hello_next_ms = 0; a repeated hello is harmless).  One statement:
+ * outside a transaction it commits at once.  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_peer_rearm_hellos(struct eng_store *s,
+					struct xu_err *err) XU_WARN_UNUSED;
+/* The number of pairing records without the peer's hello into *n.
+ * Returns XU_OK or XU_ESTORE (then *n is 0). */
+enum xu_code eng_chan_peer_count_unpaired(struct eng_store *s, uint64_t *n,
+					  struct xu_err *err) XU_WARN_UNUSED;
+/* The number of outgoing records in each state: n[state] (0 for a state
+ * no record is in).  Returns XU_OK, or XU_ESTORE (a database error, or a
+ * row whose state is out of range) with n all 0. */
+enum xu_code eng_chan_out_count_states(struct eng_store *s,
+				       uint64_t n[PC_OUT_NSTATES],
+				       struct xu_err *err) XU_WARN_UNUSED;
+/* The number of outgoing records recovering (waiting for the peer's
+ * last_claim answer) into *n.  Returns XU_OK or XU_ESTORE (then *n is 0). */
+enum xu_code eng_chan_out_count_recovering(struct eng_store *s, uint64_t *n,
+					   struct xu_err *err) XU_WARN_UNUSED;
+/* The number of incoming records in each state, as
+ * eng_chan_out_count_states. */
+enum xu_code eng_chan_in_count_states(struct eng_store *s,
+				      uint64_t n[PC_IN_NSTATES],
+				      struct xu_err *err) XU_WARN_UNUSED;
+
 #endif /* XRPSE_SRC_CHANSTORE_H */

@@ -3,8 +3,7 @@
  * tables (store.c, accounts.c, chanstore.c, outbox_rows.c, txjournal.c, walckpt.c)
  * and for tests.  Everything else goes through the typed functions of
  * those modules and never sees SQLite: cmake/check-layers.sh fails a
- * file outside src/store that uses it (src/paychan/paychan.c aside,
- * until its SQL moves to the channel store).  Loop thread only. */
+ * file outside src/store that uses it.  Loop thread only. */
 #ifndef XRPSE_SRC_STORE_DB_H
 #define XRPSE_SRC_STORE_DB_H
 

@@ -1,7 +1,8 @@
 /* Unit tests for src/store/chanstore.c: every field of the pairing, outgoing
  * and incoming records survives a write, a reopen and a read; absent records
  * are reported as such; corrupt rows are XU_ESTORE errors, not aborts;
- * the due-hello query skips paired, pending and closed accounts. */
+ * the due-hello query skips paired, pending and closed accounts; the
+ * restart's hello re-arm and the /health counts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -350,6 +351,87 @@ static void test_chanstore_corrupt_rows(void **state)
 	eng_store_close(s);
 }
 
+/* The upkeep and counts of the service: a restart makes every unpaired
+ * record's hello due (a paired one keeps its schedule); /health counts
+ * the records per state, the unpaired and the recovering ones, and a
+ * state out of range is XU_ESTORE with the counts all 0. */
+static void test_chanstore_rearm_and_counts(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	struct eng_chan_peer p, got;
+	struct eng_chan_out o;
+	struct eng_chan_in r;
+	uint64_t nout[PC_OUT_NSTATES], nin[PC_IN_NSTATES], n;
+	struct xu_err e;
+	bool found;
+
+	assert_int_equal(eng_chan_out_count_states(s, nout, &e), XU_OK);
+	for (int i = 0; i < PC_OUT_NSTATES; i++)
+		assert_int_equal(nout[i], 0);
+	assert_int_equal(eng_chan_peer_count_unpaired(s, &n, &e), XU_OK);
+	assert_int_equal(n, 0);
+	tdb_begin(s);
+	/* a1: a hello with the outbox; a2: due already; a3: paired. */
+	memset(&p, 0, sizeof(p));
+	snprintf(p.account, sizeof(p.account), "a1");
+	p.hello_next_ms = INT64_MAX;
+	assert_int_equal(eng_chan_peer_put(s, &p, &e), XU_OK);
+	snprintf(p.account, sizeof(p.account), "a2");
+	p.hello_next_ms = 0;
+	assert_int_equal(eng_chan_peer_put(s, &p, &e), XU_OK);
+	snprintf(p.account, sizeof(p.account), "a3");
+	p.paired = true;
+	acct(0x99, &p.address);
+	p.key_type = CR_KEY_ED25519;
+	p.hello_next_ms = 500;
+	assert_int_equal(eng_chan_peer_put(s, &p, &e), XU_OK);
+	/* Outgoing: FUNDING, OPEN recovering, OPEN; incoming: CLOSING. */
+	sample_out(&o);
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	o.ch.state = PC_OUT_OPEN;
+	o.ch.recovering = true;
+	snprintf(o.account, sizeof(o.account), "acct-out-2");
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	o.ch.recovering = false;
+	snprintf(o.account, sizeof(o.account), "acct-out-3");
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	sample_in(&r);
+	assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
+	tdb_commit(s);
+
+	assert_int_equal(eng_chan_peer_rearm_hellos(s, &e), XU_OK);
+	assert_int_equal(eng_chan_peer_get(s, "a1", &got, &found, &e), XU_OK);
+	assert_int_equal(got.hello_next_ms, 0);
+	assert_int_equal(eng_chan_peer_get(s, "a2", &got, &found, &e), XU_OK);
+	assert_int_equal(got.hello_next_ms, 0);
+	assert_int_equal(eng_chan_peer_get(s, "a3", &got, &found, &e), XU_OK);
+	assert_int_equal(got.hello_next_ms, 500);
+
+	assert_int_equal(eng_chan_peer_count_unpaired(s, &n, &e), XU_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(eng_chan_out_count_recovering(s, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(eng_chan_out_count_states(s, nout, &e), XU_OK);
+	assert_int_equal(nout[PC_OUT_FUNDING], 1);
+	assert_int_equal(nout[PC_OUT_OPEN], 2);
+	assert_int_equal(nout[PC_OUT_NONE] + nout[PC_OUT_OPENING] +
+			     nout[PC_OUT_CLOSING] + nout[PC_OUT_CLOSED],
+			 0);
+	assert_int_equal(eng_chan_in_count_states(s, nin, &e), XU_OK);
+	assert_int_equal(nin[PC_IN_CLOSING], 1);
+	assert_int_equal(nin[PC_IN_NONE] + nin[PC_IN_OPEN] + nin[PC_IN_CLOSED],
+			 0);
+	assert_int_equal(sqlite3_exec(eng_store_db(s),
+				      "UPDATE pc_in SET state = 9", NULL, NULL,
+				      NULL),
+			 SQLITE_OK);
+	assert_int_equal(eng_chan_in_count_states(s, nin, &e), XU_ESTORE);
+	for (int i = 0; i < PC_IN_NSTATES; i++)
+		assert_int_equal(nin[i], 0);
+	eng_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,6 +443,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_chanstore_corrupt_rows, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_chanstore_rearm_and_counts,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
