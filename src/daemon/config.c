@@ -213,7 +213,7 @@ static enum xu_code parse_url(char *dst, size_t cap, const char *url,
 /* Settle delays below one day need --allow-dangerous (as pc_cfg_check). */
 #define SETTLE_DELAY_FLOOR 86400u
 /* The longest settle delay an xrpse peer picks by itself to meet our
- * minimum (PEER_SETTLE_DELAY_CAP in src/paychan/paychan.c): 30 days. */
+ * minimum (PEER_SETTLE_DELAY_CAP in src/paychan/service.h): 30 days. */
 #define MIN_SETTLE_DELAY_USUAL (30u * 86400u)
 
 enum chan_kind {

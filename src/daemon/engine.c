@@ -61,11 +61,10 @@ struct eng_engine {
 	struct eng_walckpt *ckpt; /* background WAL checkpoints */
 	bool stopping;
 	struct eng_api_stats stats;
-	struct eng_txjournal tj;    /* the rippled client's journal */
-	struct xl_rippled *rippled; /* ledger/net: client + tx queue */
-	struct eng_paychan
-	    *paychan;  /* payment channels (src/paychan/paychan.c) */
-	int exit_code; /* 1: rippled serves another network */
+	struct eng_txjournal tj;     /* the rippled client's journal */
+	struct xl_rippled *rippled;  /* ledger/net: client + tx queue */
+	struct eng_paychan *paychan; /* payment channels (src/paychan/) */
+	int exit_code;		     /* 1: rippled serves another network */
 };
 
 static volatile sig_atomic_t g_stop;

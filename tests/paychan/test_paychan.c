@@ -1,4 +1,4 @@
-/* Unit tests for src/paychan/paychan.c, the effect executor, with fakes for the
+/* Unit tests for src/paychan/, the effect executor, with fakes for the
  * engine, the outbox and the rippled client: two services ("alice" with a
  * secp256k1 key, "bob" with ed25519) over real stores, their messages
  * carried by the test from one to the other.  Checked: pairing through

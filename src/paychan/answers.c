@@ -1,0 +1,225 @@
+/* The peer engine's answers to our messages, as the outbox reports them,
+ * each handled in a transaction of ours: a hello_reply pairs (no answer:
+ * the hello goes again, with backoff); a claim_reply lets a newer claim
+ * go and tells what the peer holds (more than we signed: a recovery
+ * starts); a last_claim_reply settles a recovery. */
+#include "src/paychan/service.h"
+
+#include <string.h>
+
+#include "src/outbox/outbox.h"
+#include "src/util/log.h"
+
+#define HELLO_RETRY_MAX_MS 60000
+
+/* ---- outbox replies (message answers from the peer engine) ------------ */
+
+static void on_hello_answer(struct eng_paychan *pc, const char *account,
+			    int status, const uint8_t *body, size_t len)
+{
+	struct eng_chan_peer p;
+	struct pc_msg m;
+	struct xu_err err = {0}, derr;
+	bool have, ok;
+	enum xu_code rc;
+
+	ok = status >= 200 && status < 300 && len > 0 &&
+	     pc_msg_decode(&m, body, len, &derr) == XU_OK &&
+	     m.type == PC_MSG_HELLO_REPLY;
+	rc = tx_begin(pc, &err);
+	if (rc != XU_OK) {
+		xu_broken(SUB, "hello answer: %s", err.msg);
+		return;
+	}
+	if (ok) {
+		rc = store_hello(pc, account, &m, &err);
+		if (rc != XU_OK && xu_code_is_input(rc)) {
+			xu_unusual(SUB, "%s: bad hello_reply: %s", account,
+				   err.msg);
+			ok = false;
+			rc = XU_OK;
+		}
+	}
+	if (rc == XU_OK && !ok) {
+		rc = eng_chan_peer_get(pc->st, account, &p, &have, &err);
+		if (rc == XU_OK && have && !p.paired) {
+			uint64_t d = pc->cfg.hello_retry_ms;
+
+			for (uint32_t i = 1; i < p.hello_attempts && d < 60000;
+			     i++)
+				d *= 2;
+			if (d > HELLO_RETRY_MAX_MS)
+				d = HELLO_RETRY_MAX_MS;
+			p.hello_next_ms = eng_wall_ms() + (int64_t)d;
+			rc = eng_chan_peer_put(pc->st, &p, &err);
+			xu_unusual(SUB,
+				   "%s: no hello_reply from the peer (HTTP "
+				   "%d); again in %llu ms",
+				   account, status, (unsigned long long)d);
+		}
+	}
+	tx_end(pc, rc, &err, "recording a hello answer");
+}
+
+/* A claim_reply showing the peer holds more than we signed: our store
+ * lost claims (PC_EV_PEER_BEST starts a recovery).  Checked without a
+ * transaction first: the common case changes nothing. */
+static void peer_best(struct eng_paychan *pc, const char *account,
+		      const struct pc_msg_claim_reply *r)
+{
+	struct eng_chan_out o;
+	struct pc_event ev;
+	struct xu_err err = {0};
+	bool have;
+	enum xu_code rc;
+
+	if (eng_chan_out_get(pc->st, account, &o, &have, &err) != XU_OK ||
+	    !have || !o.ch.has_id ||
+	    memcmp(o.ch.id, r->channel, CR_CHANNEL_ID_BYTES) != 0 ||
+	    xl_drops_cmp(r->amount, o.ch.signed_total) <= 0 || o.ch.recovering)
+		return;
+	xu_unusual(SUB,
+		   "%s: the peer holds a claim of %llu drops, above the "
+		   "%llu we signed: our store lost claims",
+		   account, u(r->amount), u(o.ch.signed_total));
+	if (tx_begin(pc, &err) != XU_OK) {
+		xu_broken(SUB, "claim answer: %s", err.msg);
+		return;
+	}
+	rc = eng_chan_out_get(pc->st, account, &o, &have, &err);
+	if (rc == XU_OK && have) {
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = PC_EV_PEER_BEST;
+		ev.clk = clock_now(pc);
+		memcpy(ev.u.claim.channel, r->channel, CR_CHANNEL_ID_BYTES);
+		ev.u.claim.amount = r->amount;
+		rc = out_event(pc, &o, &ev, &err);
+	}
+	tx_end(pc, rc, &err, "starting a claim recovery");
+}
+
+/* The answer to our "last_claim": PC_EV_LAST_CLAIM.  A peer that cannot
+ * answer (a 4xx: the outbox parked the question) holds nothing we can
+ * use: our store's claim stands.  An unusable answer is asked again
+ * claim_resend_ms later. */
+static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
+				 int status, const uint8_t *body, size_t len)
+{
+	struct eng_chan_out o;
+	struct pc_event ev;
+	struct pc_msg m;
+	struct xu_err err = {0}, derr = {0};
+	struct acct *a = acct_of(pc, account);
+	bool have, ok;
+	enum xu_code rc;
+
+	if (a)
+		a->ask_ms = eng_wall_ms();
+	ok = status >= 200 && status < 300 &&
+	     pc_msg_decode(&m, body, len, &derr) == XU_OK &&
+	     m.type == PC_MSG_LAST_CLAIM_REPLY;
+	if (!ok && status >= 200 && status < 300) {
+		xu_unusual(SUB, "%s: unusable last_claim answer: %s", account,
+			   derr.msg[0] ? derr.msg : "not a last_claim_reply");
+		return;
+	}
+	if (tx_begin(pc, &err) != XU_OK) {
+		xu_broken(SUB, "last_claim answer: %s", err.msg);
+		return;
+	}
+	rc = eng_chan_out_get(pc->st, account, &o, &have, &err);
+	if (rc != XU_OK || !have || !o.ch.has_id)
+		goto done;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_LAST_CLAIM;
+	ev.clk = clock_now(pc);
+	memcpy(ev.u.last.pubkey, pc->kp->pub.b, CR_PUBKEY_BYTES);
+	if (ok) {
+		if (memcmp(m.u.last.channel, o.ch.id, CR_CHANNEL_ID_BYTES))
+			goto done; /* about a channel we left meanwhile */
+		memcpy(ev.u.last.claim.channel, m.u.last.channel,
+		       CR_CHANNEL_ID_BYTES);
+		ev.u.last.claim.amount = m.u.last.amount;
+		memcpy(ev.u.last.claim.sig, m.u.last.sig, m.u.last.siglen);
+		ev.u.last.claim.siglen = m.u.last.siglen;
+	} else {
+		xu_unusual(SUB,
+			   "%s: the peer cannot answer last_claim (HTTP %d): "
+			   "trusting our store's last claim (%llu drops)",
+			   account, status, u(o.ch.signed_total));
+		memcpy(ev.u.last.claim.channel, o.ch.id, CR_CHANNEL_ID_BYTES);
+		ev.u.last.claim.amount = xl_drops_zero();
+	}
+	rc = out_event(pc, &o, &ev, &err);
+	if (rc == XU_OK && !o.ch.recovering)
+		xu_info(SUB, "%s: last claim checked with the peer: %llu drops",
+			account, u(o.ch.signed_total));
+done:
+	tx_end(pc, rc, &err, "recording a last_claim answer");
+}
+
+/* An answer to a claim message: delivered (the peer's reply), refused
+ * by the connector (4xx, parked), or an attempt that failed and will be
+ * retried.  Either way a newer claim waiting for it may go now. */
+static void on_claim_answer(struct eng_paychan *pc, const char *account,
+			    int status, const uint8_t *body, size_t len)
+{
+	struct pc_msg m;
+	struct xu_err derr;
+	struct acct *a = acct_of(pc, account);
+
+	if (!a)
+		return;
+	a->claim_out = false;
+	if (a->claim_due) {
+		send_claim(pc, a);
+		if (pc->enqueued) {
+			pc->enqueued = false;
+			eng_outbox_tick(pc->ob, eng_wall_ms());
+		}
+	}
+	if (status < 200 || status >= 300 || len == 0 ||
+	    pc_msg_decode(&m, body, len, &derr) != XU_OK ||
+	    m.type != PC_MSG_CLAIM_REPLY) {
+		if (status >= 200 && status < 500)
+			xu_unusual(SUB,
+				   "%s: claim not acknowledged (HTTP %d); "
+				   "it will be sent again",
+				   account, status);
+		return;
+	}
+	/* What the peer holds on the channel we pay on now (a late answer
+	 * about an older channel says nothing about this one). */
+	if (!memcmp(m.u.reply.channel, a->claim_channel, CR_CHANNEL_ID_BYTES) &&
+	    xl_drops_cmp(m.u.reply.amount, a->peer_best) > 0)
+		a->peer_best = m.u.reply.amount;
+	if (!m.u.reply.accepted && m.u.reply.code != PC_REJ_NOT_INCREASING)
+		xu_unusual(SUB, "%s: the peer refused our claim: %s (%s)",
+			   account, pc_reject_name(m.u.reply.code),
+			   m.u.reply.message);
+	peer_best(pc, account, &m.u.reply);
+}
+
+static void on_outbox_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
+			    const char *tag, const char *account, int status,
+			    const uint8_t *reply, size_t reply_len)
+{
+	struct eng_paychan *pc = arg;
+
+	(void)id;
+	if (kind != ENG_OUTBOX_MESSAGE || !tag)
+		return;
+	if (!strcmp(tag, "hello"))
+		on_hello_answer(pc, account, status, reply, reply_len);
+	else if (!strcmp(tag, "claim"))
+		on_claim_answer(pc, account, status, reply, reply_len);
+	else if (!strcmp(tag, "last_claim"))
+		on_last_claim_answer(pc, account, status, reply, reply_len);
+}
+
+void register_answers(struct eng_paychan *pc)
+{
+	eng_outbox_on_reply(pc->ob, "hello", on_outbox_reply, pc);
+	eng_outbox_on_reply(pc->ob, "claim", on_outbox_reply, pc);
+	eng_outbox_on_reply(pc->ob, "last_claim", on_outbox_reply, pc);
+}

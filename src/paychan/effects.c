@@ -1,0 +1,384 @@
+/* Applying events: one channel-core event on a record loaded from the
+ * store, inside the open transaction (out_event, in_event).  Its effects
+ * are carried out at once when they stay in the database (outbox rows,
+ * the record written back) and after the commit otherwise (builds,
+ * claims, lookups).  Also what feeds an outgoing channel its owed drops
+ * (feed_owed) and starts a paired account's record (out_load). */
+#include "src/paychan/service.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "src/outbox/outbox.h"
+#include "src/store/store.h"
+#include "src/util/log.h"
+
+/* ---- applying events ---------------------------------------------------*/
+
+static void log_alert(const char *account, const struct pc_effect *fx)
+{
+	char id[HEXID];
+
+	hexid(id, fx->channel);
+	if (fx->alert == PC_ALERT_CREDITS_LOST)
+		xu_broken(SUB,
+			  "%s: ALERT credits_lost channel %s: the peer says we "
+			  "acknowledged %llu drops more than our store holds "
+			  "(restored from a backup?); they were credited "
+			  "before and are not credited again",
+			  account, id, u(fx->amount));
+	else if (fx->alert == PC_ALERT_LOST_UNREDEEMED ||
+		 fx->alert == PC_ALERT_LEDGER_MISMATCH)
+		xu_broken(SUB, "%s: ALERT %s channel %s amount %llu", account,
+			  pc_alert_name(fx->alert), id, u(fx->amount));
+	else
+		xu_unusual(SUB, "%s: alert %s channel %s amount %llu", account,
+			   pc_alert_name(fx->alert), id, u(fx->amount));
+}
+
+struct pc_event account_event(const struct eng_paychan *pc)
+{
+	struct pc_event ev;
+	struct xl_drops inc;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_ACCOUNT;
+	ev.clk = clock_now(pc);
+	ev.u.account.balance = pc->balance;
+	ev.u.account.reserve_inc = pc->reserve_inc;
+	ev.u.account.fee = pc->fee;
+	if (!xl_drops_mul(&inc, pc->reserve_inc, pc->owner_count) ||
+	    !xl_drops_add(&ev.u.account.reserve, pc->reserve_base, inc)) {
+		/* Absurd reserves: refuse every create and fund. */
+		ev.u.account.reserve = pc->balance;
+	}
+	return ev;
+}
+
+/* PC_FX_ADOPT_CLAIM: the peer's verified last claim, above our record,
+ * becomes the last signed claim (persisted with the record before anything
+ * uses it), reported with what it means for the books. */
+static void adopt_claim(struct eng_paychan *pc, struct eng_chan_out *o,
+			const struct eng_chan_out *before,
+			const struct pc_effect *f)
+{
+	struct xl_drops lost, unknown;
+	struct acct *a = acct_of(pc, o->account);
+	char id[HEXID];
+
+	if (!xl_drops_sub(&lost, f->amount, before->ch.signed_total))
+		lost = xl_drops_zero();
+	if (!xl_drops_sub(&unknown, lost, f->cancelled))
+		unknown = xl_drops_zero();
+	o->claim_amount = f->amount;
+	memcpy(o->claim_sig, f->sig, f->siglen);
+	o->claim_siglen = f->siglen;
+	if (a && xl_drops_cmp(f->amount, a->peer_best) > 0)
+		a->peer_best = f->amount;
+	pc->stats.recovered_drops += xl_drops_u64(lost);
+	pc->stats.alerts++;
+	hexid(id, f->channel);
+	xu_unusual(SUB,
+		   "%s: recovered %llu drops of claims our store had lost "
+		   "(channel %s: last signed claim %llu -> %llu, the peer's); "
+		   "%llu of them paid settlements still owed here, which are "
+		   "not paid again; %llu paid settlements this store has no "
+		   "record of",
+		   o->account, u(lost), id, u(before->ch.signed_total),
+		   u(f->amount), u(f->cancelled), u(unknown));
+}
+
+enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
+		       const struct pc_event *ev, struct xu_err *err)
+{
+	struct pc_effects fx;
+	struct eng_chan_out before = *o;
+	struct pc_cfg cfg = pc->cfg.pc;
+	struct build *b;
+	struct acct *a;
+	enum xu_code rc;
+
+	/* A channel may be created: with at least the settle delay the peer
+	 * said it requires (else it refuses every claim), up to a cap. */
+	if (o->ch.state == PC_OUT_NONE || o->ch.state == PC_OUT_CLOSED) {
+		struct eng_chan_peer peer;
+		bool have;
+
+		rc = eng_chan_peer_get(pc->st, o->account, &peer, &have, err);
+		if (rc != XU_OK)
+			return rc;
+		if (have && peer.paired &&
+		    peer.min_settle_delay > cfg.settle_delay) {
+			cfg.settle_delay =
+			    peer.min_settle_delay < PEER_SETTLE_DELAY_CAP
+				? peer.min_settle_delay
+				: PEER_SETTLE_DELAY_CAP;
+			if (cfg.settle_delay < pc->cfg.pc.settle_delay)
+				cfg.settle_delay = pc->cfg.pc.settle_delay;
+		}
+	}
+	rc = pc_out_apply(&o->ch, &cfg, ev, &fx, err);
+	if (rc != XU_OK) {
+		xu_unusual(SUB, "%s: %s refused: %s", o->account,
+			   pc_ev_name(ev->kind), err ? err->msg : "");
+		return XU_OK; /* outside input: nothing changed */
+	}
+	for (size_t i = 0; i < fx.n; i++) {
+		const struct pc_effect *f = &fx.v[i];
+
+		switch (f->kind) {
+		case PC_FX_SUBMIT_CREATE:
+			/* A new channel: the last claim was on the old one. */
+			o->claim_amount = xl_drops_zero();
+			o->claim_siglen = 0;
+			memset(o->claim_sig, 0, sizeof(o->claim_sig));
+			a = acct_of(pc, o->account);
+			if (a)
+				a->peer_best = xl_drops_zero();
+			o->peer_best = xl_drops_zero();
+			o->create_n++;
+			o->tx_amount = f->amount;
+			b = build_add(pc, B_CREATE, o->account, o->create_n,
+				      NULL);
+			if (b) {
+				b->dest = o->ch.peer;
+				b->amount = f->amount;
+				b->settle_delay = f->settle_delay;
+			}
+			break;
+		case PC_FX_SUBMIT_FUND:
+			o->fund_n++;
+			o->tx_amount = f->amount;
+			b = build_add(pc, B_FUND, o->account, o->fund_n,
+				      f->channel);
+			if (b)
+				b->amount = f->amount;
+			break;
+		case PC_FX_SUBMIT_CLOSE:
+			o->close_n++;
+			build_add(pc, B_CLOSE, o->account, o->close_n,
+				  f->channel);
+			break;
+		case PC_FX_SIGN_AND_SEND_CLAIM:
+			XU_ASSERT(
+			    !memcmp(f->channel, o->ch.id, CR_CHANNEL_ID_BYTES));
+			{
+				struct xl_drops paid;
+
+				if (xl_drops_sub(&paid, f->amount,
+						 o->claim_amount))
+					pc->stats.paid_drops +=
+					    xl_drops_u64(paid);
+			}
+			o->claim_amount = f->amount;
+			new_claim(pc, o);
+			break;
+		case PC_FX_RESEND_CLAIM:
+			if (xl_drops_is_zero(o->claim_amount) ||
+			    !xl_drops_eq(o->claim_amount, f->amount))
+				break;
+			claim_after_commit(pc, o->account, true);
+			break;
+		case PC_FX_SEND_CHANNEL_NOTICE:
+			rc = send_channel_msg(pc, o->account,
+					      PC_MSG_CHANNEL_UPDATE, f->channel,
+					      err);
+			if (rc != XU_OK)
+				return rc;
+			break;
+		case PC_FX_SEND_CLOSE_REQUEST:
+			rc = send_channel_msg(pc, o->account,
+					      PC_MSG_CLOSE_REQUEST, f->channel,
+					      err);
+			if (rc != XU_OK)
+				return rc;
+			break;
+		case PC_FX_ASK_LAST_CLAIM:
+			rc = send_last_claim(pc, o, err);
+			if (rc != XU_OK)
+				return rc;
+			break;
+		case PC_FX_ADOPT_CLAIM:
+			adopt_claim(pc, o, &before, f);
+			break;
+		case PC_FX_ALERT:
+			pc->stats.alerts++;
+			log_alert(o->account, f);
+			break;
+		case PC_FX_PERSIST_CLAIM:
+		case PC_FX_CREDIT:
+		case PC_FX_SUBMIT_REDEEM:
+			XU_ASSERT(!"incoming effect from the outgoing channel");
+			break;
+		}
+	}
+	if (o->ch.state != before.ch.state)
+		xu_info(SUB, "%s: outgoing %s -> %s (%s)", o->account,
+			pc_out_state_name(before.ch.state),
+			pc_out_state_name(o->ch.state), o->ch.reason);
+	/* The best the peer acknowledged: the record keeps it across
+	 * restarts (it goes out as "acked" with every claim). */
+	a = acct_of(pc, o->account);
+	if (a && xl_drops_cmp(a->peer_best, o->peer_best) > 0)
+		o->peer_best = a->peer_best;
+	else if (a)
+		a->peer_best = o->peer_best;
+	before.ch.reason = o->ch.reason;
+	if (fx.n == 0 && !memcmp(&before, o, sizeof(before)))
+		return XU_OK;
+	return eng_chan_out_put(pc->st, o, err);
+}
+
+enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
+		      const struct pc_event *ev, enum pc_reject *why,
+		      struct xu_err *err)
+{
+	struct pc_effects fx;
+	struct eng_chan_in before = *r;
+	struct build *b;
+	enum xu_code rc;
+
+	rc = pc_in_apply(&r->ch, &pc->cfg.pc, ev, &fx, why, err);
+	if (rc != XU_OK)
+		return rc; /* the caller reports the refusal */
+	for (size_t i = 0; i < fx.n; i++) {
+		const struct pc_effect *f = &fx.v[i];
+
+		switch (f->kind) {
+		case PC_FX_PERSIST_CLAIM:
+			break; /* the record is written below */
+		case PC_FX_CREDIT:
+			rc = eng_outbox_enqueue_credit(
+			    pc->st, r->account, f->amount, f->key, NULL, err);
+			if (rc != XU_OK)
+				return rc;
+			pc->enqueued = true;
+			pc->stats.credits_drops += xl_drops_u64(f->amount);
+			break;
+		case PC_FX_SUBMIT_REDEEM:
+			r->redeem_n++;
+			r->redeem_close = f->close;
+			b = build_add(pc, B_REDEEM, r->account, r->redeem_n,
+				      f->channel);
+			if (b) {
+				b->amount = f->amount;
+				memcpy(b->sig, f->sig, f->siglen);
+				b->siglen = f->siglen;
+				memcpy(b->pubkey, f->pubkey, CR_PUBKEY_BYTES);
+				b->close = f->close;
+				/* Closing: the redeem must land before the
+				 * Expiration. */
+				b->priority = r->ch.state == PC_IN_CLOSING;
+			}
+			break;
+		case PC_FX_ALERT:
+			pc->stats.alerts++;
+			log_alert(r->account, f);
+			break;
+		default:
+			XU_ASSERT(!"outgoing effect from an incoming channel");
+			break;
+		}
+	}
+	if (r->ch.state != before.ch.state)
+		xu_info(SUB, "%s: incoming %s -> %s (%s)", r->account,
+			pc_in_state_name(before.ch.state),
+			pc_in_state_name(r->ch.state), r->ch.reason);
+	before.ch.reason = r->ch.reason;
+	if (fx.n == 0 && !memcmp(&before, r, sizeof(before)))
+		return XU_OK;
+	return eng_chan_in_put(pc->st, r, err);
+}
+
+/* After PC_EV_CLOSE on an incoming channel: when nothing is left to
+ * redeem (else the redeem carries tfClose), close it as destination so
+ * the peer gets its XRP back at once.  One attempt per channel.  Not when
+ * the ledger shows the owner closing it already (Expiration/CancelAfter):
+ * the owner finalizes it, and a close racing that one fails with
+ * tecNO_TARGET for nothing. */
+void maybe_dclose(struct eng_paychan *pc, const struct eng_chan_in *r)
+{
+	const struct pc_in *c = &r->ch;
+
+	if (c->state != PC_IN_CLOSING || c->redeem_inflight || !c->has_view ||
+	    c->view.has_expiration || c->view.has_cancel_after ||
+	    xl_drops_cmp(c->best, c->view.balance) > 0)
+		return;
+	if (build_add(pc, B_DCLOSE, r->account, 1, c->id))
+		xu_info(SUB, "%s: closing the peer's channel (all redeemed)",
+			r->account);
+}
+
+/* Loads (or starts, for a paired account) the outgoing record. */
+enum xu_code out_load(struct eng_paychan *pc, const char *account,
+		      struct eng_chan_out *o, bool *have, struct xu_err *err)
+{
+	struct eng_chan_peer peer;
+	bool paired;
+	enum xu_code rc;
+
+	rc = eng_chan_out_get(pc->st, account, o, have, err);
+	if (rc != XU_OK || *have)
+		return rc;
+	rc = eng_chan_peer_get(pc->st, account, &peer, &paired, err);
+	if (rc != XU_OK || !paired || !peer.paired)
+		return rc;
+	memset(o, 0, sizeof(*o));
+	snprintf(o->account, sizeof(o->account), "%s", account);
+	pc_out_init(&o->ch, &pc->self, &peer.address);
+	*have = true;
+	if (pc->have_acct) {
+		struct pc_event ev = account_event(pc);
+
+		rc = out_event(pc, o, &ev, err);
+		if (rc != XU_OK)
+			return rc;
+	}
+	return eng_chan_out_put(pc->st, o, err);
+}
+
+/* Moves account's owed drops into its outgoing channel. */
+enum xu_code feed_owed(struct eng_paychan *pc, const char *account,
+		       struct xu_err *err)
+{
+	struct eng_chan_out o;
+	struct xl_drops owed;
+	struct pc_event ev;
+	bool have;
+	enum xu_code rc;
+
+	rc = eng_store_owed_get(pc->st, account, &owed, err);
+	if (rc == XU_ENOTFOUND)
+		return XU_OK;
+	if (rc != XU_OK || xl_drops_is_zero(owed))
+		return rc;
+	rc = out_load(pc, account, &o, &have, err);
+	if (rc != XU_OK || !have)
+		return rc; /* not paired yet: the drops wait */
+	if (o.ch.deleting)
+		return XU_OK;
+	if (!o.ch.has_account && pc->have_acct) {
+		ev = account_event(pc);
+		rc = out_event(pc, &o, &ev, err);
+		if (rc != XU_OK)
+			return rc;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_SETTLE;
+	ev.clk = clock_now(pc);
+	ev.u.settle = owed;
+	{
+		struct xl_drops before = o.ch.owed;
+		struct xl_drops sum;
+
+		if (!xl_drops_add(&sum, before, owed)) {
+			xu_unusual(SUB, "%s: %llu drops owed do not fit",
+				   account, u(owed));
+			return XU_OK;
+		}
+	}
+	rc = eng_store_owed_sub(pc->st, account, owed, err);
+	if (rc != XU_OK)
+		return rc;
+	return out_event(pc, &o, &ev, err);
+}

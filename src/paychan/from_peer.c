@@ -1,0 +1,358 @@
+/* The peer engine's messages: hello, claim, channel_update,
+ * close_request and last_claim, handled inside the engine's batch
+ * transaction.  Each answers with a reply (201 and a body), or fails
+ * with a code: a 5xx the peer's outbox retries (a claim on a channel
+ * without a fresh validated view, from a peer not paired yet), a 4xx
+ * for a message we refuse. */
+#include "src/paychan/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/io/msgs.h"
+#include "src/util/log.h"
+
+/* ---- message handlers (inside the batch transaction) -------------------*/
+
+static enum xu_code decode_json(struct pc_msg *m, json_t *msg,
+				struct xu_err *err)
+{
+	char *s = json_dumps(msg, JSON_COMPACT);
+	enum xu_code rc;
+
+	if (!s)
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	rc = pc_msg_decode(m, (const uint8_t *)s, strlen(s), err);
+	free(s);
+	return rc;
+}
+
+/* Decodes msg as a message of type t (else XU_EINVAL "not a <t>"). */
+static enum xu_code decode_as(struct pc_msg *m, json_t *msg, enum pc_msg_type t,
+			      struct xu_err *err)
+{
+	enum xu_code rc = decode_json(m, msg, err);
+
+	if (rc != XU_OK)
+		return rc;
+	if (m->type != t)
+		return xu_fail(err, XU_EINVAL, 0, "not a %s",
+			       pc_msg_type_name(t));
+	return XU_OK;
+}
+
+static enum xu_code reply_msg(struct eng_msg_reply *reply,
+			      const struct pc_msg *m, struct xu_err *err)
+{
+	char buf[PC_MSG_MAX_BYTES];
+	size_t len;
+	enum xu_code rc = pc_msg_encode(m, buf, sizeof(buf), &len, err);
+
+	if (rc != XU_OK)
+		return xu_fail(err, XU_EINTERNAL, 0, "encoding a reply");
+	reply->body = malloc(len + 1);
+	if (!reply->body)
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	memcpy(reply->body, buf, len + 1);
+	reply->len = len;
+	reply->status = 201;
+	return XU_OK;
+}
+
+/* Stores the peer's hello (or hello_reply); starts its outgoing record. */
+enum xu_code store_hello(struct eng_paychan *pc, const char *account,
+			 const struct pc_msg *m, struct xu_err *err)
+{
+	const struct pc_msg_hello *h = &m->u.hello;
+	struct eng_chan_peer p;
+	struct eng_chan_out o;
+	char addr[CR_ADDRESS_STRLEN];
+	bool have;
+	enum xu_code rc;
+
+	if (!memcmp(&h->address, &pc->self, sizeof(pc->self)))
+		return xu_fail(err, XU_EINVAL, 0,
+			       "the peer's address is our own");
+	rc = eng_chan_peer_get(pc->st, account, &p, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	if (!have) {
+		memset(&p, 0, sizeof(p));
+		snprintf(p.account, sizeof(p.account), "%s", account);
+	}
+	cr_address_encode(addr, &h->address);
+	if (p.paired && memcmp(&p.address, &h->address, sizeof(p.address))) {
+		rc = eng_chan_out_get(pc->st, account, &o, &have, err);
+		if (rc != XU_OK)
+			return rc;
+		if (have && o.ch.state != PC_OUT_NONE &&
+		    o.ch.state != PC_OUT_CLOSED)
+			return xu_fail(err, XU_ECONFLICT, 0,
+				       "the peer's address changed to %s "
+				       "while our channel is %s",
+				       addr, pc_out_state_name(o.ch.state));
+		if (have) {
+			pc_out_init(&o.ch, &pc->self, &h->address);
+			rc = eng_chan_out_put(pc->st, &o, err);
+			if (rc != XU_OK)
+				return rc;
+		}
+	}
+	if (!p.paired)
+		xu_info(SUB, "%s: paired with %s (%s, min settle delay %u s)",
+			account, addr, cr_key_type_name(h->key_type),
+			(unsigned)h->min_settle_delay);
+	if (h->min_settle_delay > pc->cfg.pc.settle_delay)
+		xu_unusual(
+		    SUB,
+		    "%s: the peer wants a settle delay of at least %u "
+		    "s (ours: %u s); new channels to it use %u s",
+		    account, (unsigned)h->min_settle_delay,
+		    (unsigned)pc->cfg.pc.settle_delay,
+		    (unsigned)(h->min_settle_delay < PEER_SETTLE_DELAY_CAP
+				   ? h->min_settle_delay
+				   : PEER_SETTLE_DELAY_CAP));
+	p.paired = true;
+	p.address = h->address;
+	p.key_type = h->key_type;
+	p.min_settle_delay = h->min_settle_delay;
+	p.version = m->version;
+	p.hello_next_ms = 0;
+	rc = eng_chan_peer_put(pc->st, &p, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = out_load(pc, account, &o, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	if (h->has_channel)
+		lookup_want(pc, h->channel, account, true);
+	/* Settlements that waited for the pairing. */
+	return feed_owed(pc, account, err);
+}
+
+static enum xu_code msg_hello(void *arg, const char *account, json_t *msg,
+			      struct eng_msg_reply *reply, struct xu_err *err)
+{
+	struct eng_paychan *pc = arg;
+	struct eng_chan_out o;
+	struct pc_msg m, r;
+	bool have;
+	enum xu_code rc;
+
+	rc = decode_as(&m, msg, PC_MSG_HELLO, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = store_hello(pc, account, &m, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = eng_chan_out_get(pc->st, account, &o, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	hello_of(pc, &r, PC_MSG_HELLO_REPLY, have ? &o : NULL);
+	return reply_msg(reply, &r, err);
+}
+
+static enum xu_code claim_reply(struct eng_msg_reply *reply,
+				const uint8_t id[CR_CHANNEL_ID_BYTES],
+				bool accepted, struct xl_drops best,
+				enum pc_reject why, const char *text,
+				struct xu_err *err)
+{
+	struct pc_msg r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = PC_MSG_CLAIM_REPLY;
+	memcpy(r.u.reply.channel, id, CR_CHANNEL_ID_BYTES);
+	r.u.reply.accepted = accepted;
+	r.u.reply.amount = best;
+	r.u.reply.code = accepted ? PC_REJ_NONE : why;
+	if (text)
+		snprintf(r.u.reply.message, sizeof(r.u.reply.message), "%s",
+			 text);
+	return reply_msg(reply, &r, err);
+}
+
+static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
+			      struct eng_msg_reply *reply, struct xu_err *err)
+{
+	struct eng_paychan *pc = arg;
+	struct eng_chan_in r;
+	struct pc_msg m;
+	struct pc_event ev;
+	struct lookup *l;
+	struct xu_err why_err = {0};
+	enum pc_reject why = PC_REJ_NONE;
+	char id[HEXID];
+	bool have, stale;
+	enum xu_code rc;
+
+	rc = decode_as(&m, msg, PC_MSG_CLAIM, err);
+	if (rc != XU_OK)
+		return rc;
+	hexid(id, m.u.claim.channel);
+	rc = eng_chan_in_get(pc->st, m.u.claim.channel, &r, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	l = lookup_of(pc, m.u.claim.channel);
+	if (have && strcmp(r.account, account) != 0) {
+		pc->stats.claims_rejected++;
+		xu_unusual(SUB, "%s: claim on channel %s of account %s refused",
+			   account, id, r.account);
+		return claim_reply(reply, m.u.claim.channel, false,
+				   xl_drops_zero(), PC_REJ_WRONG_CHANNEL,
+				   "channel belongs to another account", err);
+	}
+	/* Without a fresh validated view: look it up, let the peer retry. */
+	stale = !l || !l->seen_ms ||
+		eng_wall_ms() - l->seen_ms > (int64_t)pc->cfg.lookup_fresh_ms;
+	if (stale && (!have || !r.ch.has_view ||
+		      xl_drops_cmp(m.u.claim.amount, r.ch.view.amount) > 0)) {
+		lookup_want(pc, m.u.claim.channel, account, true);
+		return xu_fail(err, XU_EUNAVAIL, 0,
+			       "channel %s: looking it up on the validated "
+			       "ledger; retry",
+			       id);
+	}
+	if (!have) {
+		struct eng_chan_peer peer;
+		bool known;
+
+		rc = eng_chan_peer_get(pc->st, account, &peer, &known, err);
+		if (rc != XU_OK)
+			return rc;
+		if (!known || !peer.paired)
+			return xu_fail(err, XU_EUNAVAIL, 0,
+				       "not paired with this account yet; "
+				       "retry");
+		/* Looked up recently: not on the ledger, or not the peer's
+		 * channel to us (then no record was made). */
+		pc->stats.claims_rejected++;
+		why = l && l->found ? PC_REJ_NOT_OURS : PC_REJ_NO_CHANNEL;
+		xu_unusual(SUB, "%s: claim on channel %s refused: %s", account,
+			   id, pc_reject_name(why));
+		return claim_reply(reply, m.u.claim.channel, false,
+				   xl_drops_zero(), why,
+				   why == PC_REJ_NOT_OURS
+				       ? "channel is not from the peer to us"
+				       : "channel not found on the validated "
+					 "ledger",
+				   err);
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_CLAIM;
+	ev.clk = clock_now(pc);
+	pc_msg_to_claim(&ev.u.claim, &m.u.claim);
+	rc = in_event(pc, &r, &ev, &why, &why_err);
+	if (rc != XU_OK && why != PC_REJ_NONE) {
+		pc->stats.claims_rejected++;
+		/* Older claims overtaken by newer ones are routine. */
+		if (why == PC_REJ_NOT_INCREASING)
+			xu_debug(SUB, "%s: claim %llu on channel %s: %s",
+				 account, u(m.u.claim.amount), id, why_err.msg);
+		else
+			xu_unusual(
+			    SUB, "%s: claim %llu on channel %s refused: %s",
+			    account, u(m.u.claim.amount), id, why_err.msg);
+		return claim_reply(reply, m.u.claim.channel, false, r.ch.best,
+				   why, why_err.msg, err);
+	}
+	if (rc != XU_OK) {
+		*err = why_err;
+		return rc;
+	}
+	pc->stats.claims_accepted++;
+	return claim_reply(reply, m.u.claim.channel, true, r.ch.best,
+			   PC_REJ_NONE, NULL, err);
+}
+
+static enum xu_code msg_channel_update(void *arg, const char *account,
+				       json_t *msg, struct eng_msg_reply *reply,
+				       struct xu_err *err)
+{
+	struct eng_paychan *pc = arg;
+	struct pc_msg m;
+	enum xu_code rc;
+
+	rc = decode_as(&m, msg, PC_MSG_CHANNEL_UPDATE, err);
+	if (rc != XU_OK)
+		return rc;
+	lookup_want(pc, m.u.channel, account, true);
+	reply->status = 201;
+	return XU_OK;
+}
+
+static enum xu_code msg_close_request(void *arg, const char *account,
+				      json_t *msg, struct eng_msg_reply *reply,
+				      struct xu_err *err)
+{
+	struct eng_paychan *pc = arg;
+	struct eng_chan_in r;
+	struct pc_event ev;
+	struct pc_msg m;
+	bool have;
+	enum xu_code rc;
+
+	rc = decode_as(&m, msg, PC_MSG_CLOSE_REQUEST, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = eng_chan_in_get(pc->st, m.u.channel, &r, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	if (!have || strcmp(r.account, account) != 0)
+		return xu_fail(err, XU_ENOTFOUND, 0,
+			       "no incoming channel of this account");
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_CLOSE;
+	ev.clk = clock_now(pc);
+	rc = in_event(pc, &r, &ev, NULL, err);
+	if (rc != XU_OK)
+		return rc;
+	maybe_dclose(pc, &r);
+	xu_info(SUB, "%s: the peer asked us to close its channel", account);
+	reply->status = 201;
+	return XU_OK;
+}
+
+/* "last_claim": the best claim we hold on the peer's channel to us, for
+ * its recovery (read only: idempotent). */
+static enum xu_code msg_last_claim(void *arg, const char *account, json_t *msg,
+				   struct eng_msg_reply *reply,
+				   struct xu_err *err)
+{
+	struct eng_paychan *pc = arg;
+	struct eng_chan_in r;
+	struct pc_msg m, out;
+	bool have;
+	enum xu_code rc;
+
+	rc = decode_as(&m, msg, PC_MSG_LAST_CLAIM, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = eng_chan_in_get(pc->st, m.u.channel, &r, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	memset(&out, 0, sizeof(out));
+	out.type = PC_MSG_LAST_CLAIM_REPLY;
+	memcpy(out.u.last.channel, m.u.channel, CR_CHANNEL_ID_BYTES);
+	out.u.last.amount = xl_drops_zero();
+	/* Only this account's channels: never another peer's claims. */
+	if (have && !strcmp(r.account, account) &&
+	    !xl_drops_is_zero(r.ch.best) && r.ch.best_siglen > 0) {
+		out.u.last.amount = r.ch.best;
+		memcpy(out.u.last.sig, r.ch.best_sig, r.ch.best_siglen);
+		out.u.last.siglen = r.ch.best_siglen;
+	}
+	xu_info(SUB, "%s: the peer asked for its last claim: %llu drops",
+		account, u(out.u.last.amount));
+	return reply_msg(reply, &out, err);
+}
+
+void register_handlers(struct eng_paychan *pc, struct eng_msgs *msgs)
+{
+	eng_msgs_register(msgs, "hello", msg_hello, pc);
+	eng_msgs_register(msgs, "claim", msg_claim, pc);
+	eng_msgs_register(msgs, "channel_update", msg_channel_update, pc);
+	eng_msgs_register(msgs, "close_request", msg_close_request, pc);
+	eng_msgs_register(msgs, "last_claim", msg_last_claim, pc);
+}

@@ -1,0 +1,128 @@
+/* The hooks the engine and the API call (see paychan.h), inside their
+ * batch transaction: an account created (its pairing starts) or deleted
+ * (its channels close), a settlement noted and, at the batch's end, paid
+ * (one claim per account), and the batch committed or rolled back. */
+#include "src/paychan/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/store/store.h"
+#include "src/util/log.h"
+
+enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
+					 const char *account,
+					 struct xu_err *err)
+{
+	struct eng_chan_peer p;
+	bool have;
+	enum xu_code rc;
+
+	if (!pc)
+		return XU_OK;
+	rc = eng_chan_peer_get(pc->st, account, &p, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	if (have && (p.paired || p.hello_next_ms == HELLO_PENDING))
+		return XU_OK;
+	if (!have) {
+		memset(&p, 0, sizeof(p));
+		snprintf(p.account, sizeof(p.account), "%s", account);
+	}
+	/* Not at once: the connector that is creating the account may not
+	 * know it yet (it would answer 404); the cron sends it when due. */
+	p.hello_next_ms = eng_wall_ms() + (int64_t)pc->cfg.hello_retry_ms;
+	return eng_chan_peer_put(pc->st, &p, err);
+}
+
+enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,
+					 const char *account,
+					 struct xu_err *err)
+{
+	struct eng_chan_out o;
+	struct eng_chan_in *v = NULL;
+	struct pc_event ev;
+	size_t n = 0;
+	bool have;
+	enum xu_code rc;
+
+	if (!pc)
+		return XU_OK;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_CLOSE;
+	ev.clk = clock_now(pc);
+	rc = eng_chan_out_get(pc->st, account, &o, &have, err);
+	if (rc == XU_OK && have)
+		rc = out_event(pc, &o, &ev, err);
+	if (rc == XU_OK)
+		rc = eng_chan_in_all(pc->st, account, &v, &n, err);
+	for (size_t i = 0; rc == XU_OK && i < n; i++)
+		if ((rc = in_event(pc, &v[i], &ev, NULL, err)) == XU_OK)
+			maybe_dclose(pc, &v[i]);
+	free(v);
+	if (rc == XU_OK)
+		xu_info(SUB, "%s: closing its channels", account);
+	return rc;
+}
+
+enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
+				 struct xu_err *err)
+{
+	if (!pc)
+		return XU_OK;
+	for (size_t i = 0; i < pc->ndirty; i++)
+		if (!strcmp(pc->dirty[i], account))
+			return XU_OK;
+	if (pc->ndirty == pc->capdirty) {
+		size_t nc = pc->capdirty ? pc->capdirty * 2 : 16;
+		void *nv = realloc(pc->dirty, nc * sizeof(*pc->dirty));
+
+		if (!nv)
+			return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+		pc->dirty = nv;
+		pc->capdirty = nc;
+	}
+	snprintf(pc->dirty[pc->ndirty++], sizeof(pc->dirty[0]), "%s", account);
+	return XU_OK;
+}
+
+enum xu_code eng_paychan_batch_end(struct eng_paychan *pc, struct xu_err *err)
+{
+	enum xu_code rc = XU_OK;
+
+	if (!pc)
+		return XU_OK;
+	for (size_t i = 0; rc == XU_OK && i < pc->ndirty; i++)
+		rc = feed_owed(pc, pc->dirty[i], err);
+	pc->ndirty = 0;
+	return rc;
+}
+
+void eng_paychan_batch_done(struct eng_paychan *pc, bool committed)
+{
+	struct xu_err err = {0};
+	enum xu_code rc;
+
+	if (!pc)
+		return;
+	if (!committed) {
+		builds_drop_unqueued(pc);
+		drop_new_claims(pc);
+		pc->enqueued = false;
+		pc->ndirty = 0;
+		return;
+	}
+	if (pc->ndirty && !eng_store_in_tx(pc->st)) {
+		/* The engine did not call eng_paychan_batch_end: pay in a
+		 * transaction of our own. */
+		rc = tx_begin(pc, &err);
+		if (rc == XU_OK)
+			rc = eng_paychan_batch_end(pc, &err);
+		else
+			pc->ndirty = 0;
+		tx_end(pc, rc, &err, "paying settlements");
+		return;
+	}
+	after_commit(pc);
+}

@@ -1,0 +1,191 @@
+/* The daemon's payment-channel service (see paychan.h): runs the channel
+ * core's events against the records in the store and carries out their
+ * effects; how, and the files that do it, in service.h.
+ *
+ * This file: the service's state and setup (eng_paychan_new/free, the
+ * settings' defaults, the counters), the per-account memory, and the
+ * transactions the service opens itself (tx_begin/tx_end), after whose
+ * commit the deferred work runs (after_commit). */
+#include "src/paychan/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/outbox/outbox.h"
+#include "src/util/log.h"
+
+struct acct *acct_of(struct eng_paychan *pc, const char *account)
+{
+	struct acct *a;
+
+	for (a = pc->accts; a; a = a->next)
+		if (!strcmp(a->account, account))
+			return a;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	snprintf(a->account, sizeof(a->account), "%s", account);
+	a->peer_best = xl_drops_zero();
+	a->next = pc->accts;
+	pc->accts = a;
+	return a;
+}
+
+/* ---- our own transactions ----------------------------------------------- */
+
+enum xu_code tx_begin(struct eng_paychan *pc, struct xu_err *err)
+{
+	if (eng_store_in_tx(pc->st))
+		return xu_fail(err, XU_EINTERNAL, 0,
+			       "paychan: a transaction is already open");
+	return eng_store_begin(pc->st, err);
+}
+
+/* Commits (or rolls back on rc != XU_OK) our own transaction and runs or
+ * drops the deferred work. */
+void tx_end(struct eng_paychan *pc, enum xu_code rc, struct xu_err *err,
+	    const char *what)
+{
+	if (rc == XU_OK)
+		rc = eng_store_commit(pc->st, err);
+	if (rc != XU_OK) {
+		eng_store_rollback(pc->st);
+		builds_drop_unqueued(pc);
+		drop_new_claims(pc);
+		pc->enqueued = false;
+		xu_broken(SUB, "%s failed, rolled back: %s", what, err->msg);
+		return;
+	}
+	after_commit(pc);
+}
+
+void after_commit(struct eng_paychan *pc)
+{
+	builds_flush(pc);
+	lookups_flush(pc);
+	send_due_claims(pc);
+	if (pc->enqueued) {
+		pc->enqueued = false;
+		eng_outbox_tick(pc->ob, eng_wall_ms());
+	}
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	pc_cfg_default(&cfg->pc);
+	cfg->poll_ms = 60000;
+	cfg->tick_ms = 1000;
+	cfg->hello_retry_ms = 1000;
+	cfg->claim_resend_ms = 10000;
+	cfg->recover_alert_ms = 600000;
+	cfg->claim_stall_ms = 2000;
+	cfg->lookup_fresh_ms = 5000;
+	cfg->allow_dangerous = false;
+}
+
+/* A new process: every outgoing record's old monotonic timers are void,
+ * and its last signed claim may be older than the peer's (a restored
+ * store): pc_out_restart starts a recovery, which the first tick asks. */
+static enum xu_code restart_records(struct eng_paychan *pc, struct xu_err *err)
+{
+	struct eng_chan_out *ov = NULL;
+	size_t on = 0;
+	enum xu_code rc;
+
+	rc = tx_begin(pc, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = eng_chan_out_all(pc->st, &ov, &on, err);
+	for (size_t i = 0; rc == XU_OK && i < on; i++) {
+		pc_out_restart(&ov[i].ch);
+		rc = eng_chan_out_put(pc->st, &ov[i], err);
+	}
+	free(ov);
+	if (rc == XU_OK)
+		return eng_store_commit(pc->st, err);
+	eng_store_rollback(pc->st);
+	return rc;
+}
+
+enum xu_code eng_paychan_new(struct eng_paychan **out,
+			     const struct eng_paychan_env *env,
+			     const struct eng_paychan_cfg *cfg,
+			     struct xu_err *err)
+{
+	struct eng_paychan *pc;
+	struct xu_err rerr = {0};
+	enum xu_code rc;
+
+	*out = NULL;
+	rc = pc_cfg_check(&cfg->pc, cfg->allow_dangerous, err);
+	if (rc != XU_OK)
+		return rc;
+	pc = calloc(1, sizeof(*pc));
+	if (!pc)
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	pc->rippled = env->rippled;
+	pc->st = env->store;
+	pc->ob = env->outbox;
+	pc->kp = env->kp;
+	pc->cfg = *cfg;
+	cr_account_id_of(&pc->self, &pc->kp->pub);
+	cr_address_encode(pc->address, &pc->self);
+	if (!xl_drops_from_u64(&pc->fee, 10))
+		pc->fee = xl_drops_zero();
+	/* Hellos that were with the outbox when we stopped: their answer
+	 * may be lost, so ask again soon (a repeat is harmless). */
+	if (eng_chan_peer_rearm_hellos(pc->st, &rerr) != XU_OK)
+		xu_unusual(SUB, "cannot re-arm hellos: %s", rerr.msg);
+	register_handlers(pc, env->msgs);
+	register_answers(pc);
+	rc = restart_records(pc, err);
+	if (rc != XU_OK) {
+		free(pc);
+		return rc;
+	}
+	if (pc->rippled) {
+		rc = register_listener(pc, err);
+		if (rc != XU_OK) {
+			free(pc);
+			return rc;
+		}
+	}
+	*out = pc;
+	return XU_OK;
+}
+
+void eng_paychan_free(struct eng_paychan *pc)
+{
+	if (!pc)
+		return;
+	while (pc->builds) {
+		struct build *b = pc->builds;
+
+		pc->builds = b->next;
+		free(b);
+	}
+	while (pc->lookups) {
+		struct lookup *l = pc->lookups;
+
+		pc->lookups = l->next;
+		free(l);
+	}
+	free(pc->dirty);
+	while (pc->accts) {
+		struct acct *a = pc->accts;
+
+		pc->accts = a->next;
+		free(a);
+	}
+	free(pc);
+}
+
+void eng_paychan_stats(const struct eng_paychan *pc,
+		       struct eng_paychan_stats *st)
+{
+	*st = pc->stats;
+}

@@ -1,0 +1,304 @@
+/* The payment-channel service's private header: the state its files share
+ * and the functions they call in one another.  Only src/paychan/ includes
+ * it; the interface is paychan.h.
+ *
+ * The files, by responsibility: service.c (the state, setup and our own
+ * transactions), hooks.c (the engine's and the API's calls), effects.c
+ * (applying channel-core events and carrying out their effects),
+ * to_peer.c (hellos, claims and notices to the peer), from_peer.c (the
+ * peer's messages), answers.c (the peer's answers to ours), tx.c (builds
+ * for the submission queue and their outcomes), watch.c (ledger lookups
+ * and the rippled listener), tick.c (the periodic tick) and health.c
+ * (/health).
+ *
+ * Transactions.  Every event is applied to a record loaded from the store
+ * and written back, together with the outbox rows its effects produced,
+ * in one store transaction: the API's batch transaction for the hooks and
+ * the message handlers, a transaction of our own for the cron, ledger
+ * replies, transaction outcomes and message replies.  Effects that reach
+ * outside the database (a transaction for the submission queue, a rippled
+ * request) are kept in memory until that transaction commits, and dropped
+ * when it rolls back; the records say what is in flight, so the cron
+ * re-queues anything a crash lost (intents are deterministic, and the
+ * queue follows an intent its journal already holds instead of building
+ * it again).
+ *
+ * In-memory state (rebuilt after a restart): the builders handed to the
+ * submission queue, the ledger lookups and when each channel was last
+ * seen, the latest ledger (close time, fee, reserves, our balance), and
+ * per account the last claim sent, whether one is with the outbox
+ * unanswered (claims are in-memory outbox messages made from the record
+ * after each commit: see send_claim) and the best amount the peer
+ * acknowledged (a claim the peer did not acknowledge is sent again after
+ * claim_resend_ms; a lost acknowledgement costs one repeat, never money).
+ */
+#ifndef XRPSE_SRC_PAYCHAN_SERVICE_H
+#define XRPSE_SRC_PAYCHAN_SERVICE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "channel/msg.h"
+#include "src/io/clock.h"
+#include "src/paychan/paychan.h"
+#include "src/store/chanstore.h"
+#include "src/util/hex.h"
+#define SUB "paychan"
+#define HELLO_PENDING INT64_MAX /* a hello is with the outbox */
+#define ASK_PENDING INT64_MAX	/* a last_claim is with the outbox */
+/* Longest settle delay a peer's hello can make us use: 30 days. */
+#define PEER_SETTLE_DELAY_CAP (30u * 24 * 3600)
+#define HEXID (2 * CR_CHANNEL_ID_BYTES + 1)
+
+/* B_DCLOSE: a destination's tfClose without a claim, closing a peer's
+ * channel we are done with (nothing left to redeem) at once. */
+enum build_kind { B_CREATE, B_FUND, B_CLOSE, B_REDEEM, B_DCLOSE };
+
+/* A transaction handed (or about to be handed) to the submission queue:
+ * the builder's argument, alive until the intent's outcome. */
+struct build {
+	struct build *next;
+	struct eng_paychan *pc;
+	enum build_kind kind;
+	bool queued; /* given to xl_submit_enqueue (else: awaiting commit) */
+	char intent[XL_INTENT_MAX];
+	char account[ENG_STORE_ACCOUNT_MAX + 1];
+	uint32_t n; /* the record's counter this intent carries */
+	uint8_t channel[CR_CHANNEL_ID_BYTES];
+	struct cr_account_id dest;
+	struct xl_drops amount;
+	uint32_t settle_delay;
+	uint8_t sig[CR_SIG_MAX_BYTES];
+	size_t siglen;
+	uint8_t pubkey[CR_PUBKEY_BYTES];
+	bool close;
+	bool priority; /* jumps the queue: a redeem racing an Expiration */
+};
+
+/* A channel the service watches or looks up. */
+struct lookup {
+	struct lookup *next;
+	struct eng_paychan *pc;
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char account[ENG_STORE_ACCOUNT_MAX + 1]; /* who asked (incoming) */
+	bool incoming;
+	bool wanted;	 /* a request should go out */
+	bool inflight;	 /* a request is out */
+	bool found;	 /* the last answer showed the channel */
+	int64_t seen_ms; /* when the last answer came (0: never) */
+};
+
+/* Per account, in memory. */
+struct acct {
+	struct acct *next;
+	char account[ENG_STORE_ACCOUNT_MAX + 1];
+	int64_t claim_sent_ms; /* last claim message enqueued */
+	/* Claims (see send_claim): claim_new, made in the open
+	 * transaction; claim_due, committed and not yet sent; claim_out,
+	 * one is with the outbox, unanswered. */
+	bool claim_new, claim_due, claim_out;
+	uint8_t claim_channel[CR_CHANNEL_ID_BYTES]; /* of the last one sent */
+	bool claim_resend_new, claim_resend;	    /* ... and it is a resend */
+	struct xl_drops peer_best; /* best the peer acknowledged */
+	/* last_claim: 0 not asked in this process, ASK_PENDING with the
+	 * outbox, else when the last unusable answer came. */
+	int64_t ask_ms;
+	/* When this process first saw the channel recovering (0: not
+	 * recovering), and whether the operator was told it lasts. */
+	int64_t recover_since_ms;
+	bool recover_alerted;
+};
+
+struct eng_paychan {
+	struct xl_rippled *rippled; /* NULL: no ledger */
+	struct eng_store *st;
+	struct eng_outbox *ob;
+	const struct cr_keypair *kp;
+	struct cr_account_id self;
+	char address[CR_ADDRESS_STRLEN];
+	struct eng_paychan_cfg cfg;
+	struct build *builds;
+	struct lookup *lookups;
+	struct acct *accts;
+	bool claims_new; /* some acct has claim_new */
+	bool enqueued;	 /* outbox rows written: tick the outbox after commit */
+	/* The latest validated ledger. */
+	uint32_t ledger_time;
+	struct xl_drops fee, reserve_base, reserve_inc;
+	bool have_acct;
+	struct xl_drops balance;
+	uint32_t owner_count;
+	bool acct_dirty, acct_inflight, want_acct;
+	int64_t last_tick_ms, last_poll_ms;
+	bool requeued;	      /* in-flight intents re-queued after start */
+	bool missing_checked; /* every open account has a pairing record */
+	/* Accounts settled in the open batch, paid at its end. */
+	char (*dirty)[ENG_STORE_ACCOUNT_MAX + 1];
+	size_t ndirty, capdirty;
+	struct eng_paychan_stats stats;
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static inline struct pc_clock clock_now(const struct eng_paychan *pc)
+{
+	struct pc_clock c = {.now = (uint64_t)(eng_mono_ms() / 1000),
+			     .ledger_time = pc->ledger_time};
+
+	return c;
+}
+
+static inline void hexid(char out[HEXID], const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	xu_hex_encode(out, HEXID, id, CR_CHANNEL_ID_BYTES);
+}
+
+static inline unsigned long long u(struct xl_drops d)
+{
+	return (unsigned long long)xl_drops_u64(d);
+}
+
+/* ---- service.c: the state and our own transactions -------------------- */
+
+/* The in-memory state of account (struct acct), made zeroed on first use.
+ * Returns it (borrowed: lives as long as pc), or NULL when out of memory. */
+struct acct *acct_of(struct eng_paychan *pc, const char *account);
+/* Opens a transaction of our own (the cron, ledger replies, outcomes,
+ * message answers).  Returns XU_OK, XU_EINTERNAL when one is already
+ * open, or the store's code. */
+enum xu_code tx_begin(struct eng_paychan *pc, struct xu_err *err);
+/* Commits our own transaction, or rolls it back when rc (or the commit)
+ * is not XU_OK: then the deferred work is dropped and the failure of
+ * `what` logged BROKEN; else after_commit() runs it. */
+void tx_end(struct eng_paychan *pc, enum xu_code rc, struct xu_err *err,
+	    const char *what);
+/* After a commit: hands the new builds to the submission queue, sends
+ * the wanted lookups and the claims made due, and ticks the outbox when
+ * rows were written. */
+void after_commit(struct eng_paychan *pc);
+
+/* ---- to_peer.c: messages to the peer ----------------------------------- */
+
+/* Fills *m as our hello of type (PC_MSG_HELLO or PC_MSG_HELLO_REPLY),
+ * naming o's channel when o (may be NULL) has one. */
+void hello_of(struct eng_paychan *pc, struct pc_msg *m, enum pc_msg_type type,
+	      const struct eng_chan_out *o);
+/* Inside a transaction: a hello to p's account as an outbox row; p counts
+ * the attempt, is marked pending (HELLO_PENDING) and is written back.
+ * Returns XU_OK or a 300s code. */
+enum xu_code queue_hello(struct eng_paychan *pc, struct eng_chan_peer *p,
+			 struct xu_err *err);
+/* In the open transaction: account's record claim is to be sent once it
+ * commits (resend: again, though the peer may hold it); dropped with a
+ * rollback (drop_new_claims). */
+void claim_after_commit(struct eng_paychan *pc, const char *account,
+			bool resend);
+/* PC_FX_SIGN_AND_SEND_CLAIM: o->claim_amount is new; clears o's signature
+ * (made when the claim is sent) and sends it after the commit. */
+void new_claim(struct eng_paychan *pc, struct eng_chan_out *o);
+/* Outside any transaction: hands a's committed claim to the outbox, signed
+ * first when the record holds no signature.  Failures are logged BROKEN
+ * (the resend timer sends it again). */
+void send_claim(struct eng_paychan *pc, struct acct *a);
+/* After a commit: sends the claims it made due, unless the account's
+ * previous claim is with the outbox unanswered (on_claim_answer sends it
+ * then) and neither resent nor stalled. */
+void send_due_claims(struct eng_paychan *pc);
+/* After a rollback: forgets the claims of the transaction. */
+void drop_new_claims(struct eng_paychan *pc);
+/* Inside a transaction: a message of type t naming channel id
+ * (channel_update, close_request, last_claim) to account as an outbox
+ * row.  Returns XU_OK or a 300s code. */
+enum xu_code send_channel_msg(struct eng_paychan *pc, const char *account,
+			      enum pc_msg_type t,
+			      const uint8_t id[CR_CHANNEL_ID_BYTES],
+			      struct xu_err *err);
+/* Inside a transaction: asks the peer which claim of ours on o's channel
+ * it holds (a recovery), unless a question is already with the outbox.
+ * Returns XU_OK or a 300s code. */
+enum xu_code send_last_claim(struct eng_paychan *pc,
+			     const struct eng_chan_out *o, struct xu_err *err);
+
+/* ---- tx.c: builds for the submission queue ----------------------------- */
+
+/* Adds a build of kind k awaiting commit, for account's record counter n
+ * (channel: NULL for a create); the caller fills the rest.  Returns it
+ * (owned by pc), or NULL when out of memory or a build with that intent
+ * exists (then nothing is added). */
+struct build *build_add(struct eng_paychan *pc, enum build_kind k,
+			const char *account, uint32_t n,
+			const uint8_t *channel);
+/* After a commit: hands every build awaiting commit to the queue (one it
+ * refuses is dropped). */
+void builds_flush(struct eng_paychan *pc);
+/* After a rollback: drops the builds that never reached the queue. */
+void builds_drop_unqueued(struct eng_paychan *pc);
+
+/* ---- watch.c: the ledger ----------------------------------------------- */
+
+/* The lookup of channel id, or NULL when the service has none. */
+struct lookup *lookup_of(struct eng_paychan *pc,
+			 const uint8_t id[CR_CHANNEL_ID_BYTES]);
+/* Asks for a look at channel id (sent by lookups_flush, outside
+ * transactions) for account's record (may be NULL; incoming: the peer's
+ * channel to us).  Returns the lookup, or NULL when out of memory. */
+struct lookup *lookup_want(struct eng_paychan *pc,
+			   const uint8_t id[CR_CHANNEL_ID_BYTES],
+			   const char *account, bool incoming);
+/* Outside transactions: sends the wanted lookups (and account_info) when
+ * the rippled client is ready. */
+void lookups_flush(struct eng_paychan *pc);
+/* Whether there is a rippled client and it is READY. */
+bool rippled_ready(struct eng_paychan *pc);
+/* Registers the rippled client listener (pc->rippled not NULL): the
+ * latest ledger, our account, transactions touching us.  Returns XU_OK
+ * or the client's code. */
+enum xu_code register_listener(struct eng_paychan *pc, struct xu_err *err);
+
+/* ---- effects.c: applying events ---------------------------------------- */
+
+/* PC_EV_ACCOUNT from the latest account_info and ledger. */
+struct pc_event account_event(const struct eng_paychan *pc);
+/* Applies ev to the outgoing record o and carries out its effects; o is
+ * written back when it changed.  A refusal by the core (outside input) is
+ * logged and changes nothing.  Returns XU_OK or a 300s code. */
+enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
+		       const struct pc_event *ev, struct xu_err *err);
+/* Applies ev to the incoming record r and carries out its effects, as
+ * out_event.  A refusal by the core changes nothing and is returned, its
+ * reason in *why (why may be NULL), for the caller to report.  Returns
+ * XU_OK, the refusal's code, or a 300s code. */
+enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
+		      const struct pc_event *ev, enum pc_reject *why,
+		      struct xu_err *err);
+/* After PC_EV_CLOSE on r: when nothing is left to redeem and the owner is
+ * not closing the channel already, a build closing it as its destination
+ * (B_DCLOSE, one attempt per channel). */
+void maybe_dclose(struct eng_paychan *pc, const struct eng_chan_in *r);
+/* Loads account's outgoing record into *o, starting (and writing) one
+ * for a paired account; *have tells whether there is one.  Returns XU_OK
+ * or a 300s code. */
+enum xu_code out_load(struct eng_paychan *pc, const char *account,
+		      struct eng_chan_out *o, bool *have, struct xu_err *err);
+/* Moves account's owed drops into its outgoing channel (PC_EV_SETTLE);
+ * an unpaired account keeps them.  Returns XU_OK or a 300s code. */
+enum xu_code feed_owed(struct eng_paychan *pc, const char *account,
+		       struct xu_err *err);
+
+/* ---- from_peer.c and answers.c: the peer's messages and answers -------- */
+
+/* Stores the peer's hello (or hello_reply) m of account and starts its
+ * outgoing record.  Returns XU_OK, a 100s code for a hello we refuse
+ * (our own address; an address change under an open channel), or a 300s
+ * code. */
+enum xu_code store_hello(struct eng_paychan *pc, const char *account,
+			 const struct pc_msg *m, struct xu_err *err);
+/* Registers the handlers of the peer's message types with msgs. */
+void register_handlers(struct eng_paychan *pc, struct eng_msgs *msgs);
+/* Registers for the outbox's answers to our hello, claim and last_claim
+ * messages. */
+void register_answers(struct eng_paychan *pc);
+
+#endif /* XRPSE_SRC_PAYCHAN_SERVICE_H */

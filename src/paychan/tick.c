@@ -1,0 +1,306 @@
+/* The periodic tick (eng_paychan_tick, from the engine's cron): in one
+ * transaction of ours it re-queues the in-flight transactions after a
+ * start, tells the outgoing channels of account changes, runs the
+ * channel timers, resends unacknowledged claims, drives recoveries,
+ * starts pairings and sends the hellos due, and feeds the owed drops
+ * that waited; every poll_ms it asks for a look at every channel. */
+#include "src/paychan/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/store/store.h"
+#include "src/util/log.h"
+
+#define MAX_DUE_HELLOS 32
+#define LOOKUP_FORGET_MS (10 * 60 * 1000)
+
+/* ---- cron ------------------------------------------------------------- */
+
+/* Queues every channel we know for a lookup. */
+static enum xu_code poll_all(struct eng_paychan *pc, struct xu_err *err)
+{
+	struct eng_chan_out *ov = NULL;
+	struct eng_chan_in *iv = NULL;
+	size_t on = 0, in = 0;
+	enum xu_code rc;
+
+	rc = eng_chan_out_all(pc->st, &ov, &on, err);
+	if (rc == XU_OK)
+		rc = eng_chan_in_all(pc->st, NULL, &iv, &in, err);
+	for (size_t i = 0; rc == XU_OK && i < on; i++)
+		if (ov[i].ch.has_id && ov[i].ch.state != PC_OUT_CLOSED &&
+		    ov[i].ch.state != PC_OUT_OPENING)
+			lookup_want(pc, ov[i].ch.id, ov[i].account, false);
+	for (size_t i = 0; rc == XU_OK && i < in; i++)
+		if (iv[i].ch.state != PC_IN_CLOSED)
+			lookup_want(pc, iv[i].ch.id, iv[i].account, true);
+	free(ov);
+	free(iv);
+	pc->want_acct = true;
+	return rc;
+}
+
+/* After a start: hands the in-flight transactions of the records to the
+ * queue again (it follows the ones its journal holds). */
+static void requeue(struct eng_paychan *pc, struct eng_chan_out *ov, size_t on,
+		    struct eng_chan_in *iv, size_t in)
+{
+	struct build *b;
+
+	for (size_t i = 0; i < on; i++) {
+		struct eng_chan_out *o = &ov[i];
+
+		if (o->ch.state == PC_OUT_OPENING && o->create_n) {
+			b = build_add(pc, B_CREATE, o->account, o->create_n,
+				      NULL);
+			if (b) {
+				b->dest = o->ch.peer;
+				b->amount = o->tx_amount;
+				b->settle_delay = o->ch.settle_delay;
+			}
+		}
+		if (o->ch.fund_inflight && o->fund_n) {
+			b = build_add(pc, B_FUND, o->account, o->fund_n,
+				      o->ch.id);
+			if (b)
+				b->amount = o->tx_amount;
+		}
+		if (o->ch.close_inflight && o->close_n)
+			build_add(pc, B_CLOSE, o->account, o->close_n,
+				  o->ch.id);
+	}
+	for (size_t i = 0; i < in; i++) {
+		struct pc_in *c = &iv[i].ch;
+
+		if (!c->redeem_inflight || !iv[i].redeem_n)
+			continue;
+		b = build_add(pc, B_REDEEM, iv[i].account, iv[i].redeem_n,
+			      c->id);
+		if (b) {
+			b->amount = c->best;
+			memcpy(b->sig, c->best_sig, c->best_siglen);
+			b->siglen = c->best_siglen;
+			memcpy(b->pubkey, c->view.pubkey, CR_PUBKEY_BYTES);
+			b->close = iv[i].redeem_close;
+			b->priority = c->state == PC_IN_CLOSING;
+		}
+	}
+}
+
+struct owed_list {
+	char (*v)[ENG_STORE_ACCOUNT_MAX + 1];
+	size_t n, cap;
+};
+
+static bool collect_owed(void *arg, const char *account, struct xl_drops d)
+{
+	struct owed_list *l = arg;
+
+	(void)d;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 16;
+		void *nv = realloc(l->v, nc * sizeof(*l->v));
+
+		if (!nv)
+			return false;
+		l->v = nv;
+		l->cap = nc;
+	}
+	snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", account);
+	return true;
+}
+
+static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
+			    struct xu_err *err)
+{
+	struct eng_chan_out *ov = NULL;
+	struct eng_chan_in *iv = NULL;
+	struct eng_chan_peer due[MAX_DUE_HELLOS];
+	struct owed_list owed = {0};
+	size_t on = 0, in = 0, nd = 0;
+	struct pc_event ev;
+	enum xu_code rc;
+
+	rc = eng_chan_out_all(pc->st, &ov, &on, err);
+	if (rc == XU_OK)
+		rc = eng_chan_in_all(pc->st, NULL, &iv, &in, err);
+	if (rc != XU_OK)
+		goto out;
+	if (!pc->requeued) {
+		pc->requeued = true;
+		requeue(pc, ov, on, iv, in);
+	}
+	/* Account info changed: every outgoing channel hears of it. */
+	if (pc->acct_dirty && pc->have_acct) {
+		pc->acct_dirty = false;
+		ev = account_event(pc);
+		for (size_t i = 0; rc == XU_OK && i < on; i++)
+			rc = out_event(pc, &ov[i], &ev, err);
+	}
+	if (timer) {
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = PC_EV_TIMER;
+		ev.clk = clock_now(pc);
+		ev.u.fee = pc->fee;
+		for (size_t i = 0; rc == XU_OK && i < on; i++)
+			rc = out_event(pc, &ov[i], &ev, err);
+		for (size_t i = 0; rc == XU_OK && i < in; i++) {
+			/* Redeeming decides on the ledger Balance: only with
+			 * a view this process has seen (a store restored
+			 * from a backup holds an old one, and would redeem
+			 * what the ledger has paid already). */
+			struct lookup *l = lookup_of(pc, iv[i].ch.id);
+
+			if (iv[i].ch.state != PC_IN_CLOSED &&
+			    (!l || !l->seen_ms)) {
+				lookup_want(pc, iv[i].ch.id, iv[i].account,
+					    true);
+				continue;
+			}
+			rc = in_event(pc, &iv[i], &ev, NULL, err);
+		}
+	}
+	/* Claims the peer has not acknowledged: send again. */
+	for (size_t i = 0; rc == XU_OK && i < on; i++) {
+		struct eng_chan_out *o = &ov[i];
+		struct acct *a = acct_of(pc, o->account);
+
+		if (!a || xl_drops_is_zero(o->claim_amount) ||
+		    xl_drops_cmp(a->peer_best, o->claim_amount) >= 0 ||
+		    now_ms - a->claim_sent_ms <
+			(int64_t)pc->cfg.claim_resend_ms)
+			continue;
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = PC_EV_CLAIM_NACK;
+		ev.clk = clock_now(pc);
+		a->claim_sent_ms = now_ms; /* also when nothing is sent */
+		rc = out_event(pc, o, &ev, err);
+	}
+	/* Recoveries (a start, or evidence of lost claims): ask the peer
+	 * for its last claim; again after an unusable answer. */
+	for (size_t i = 0; rc == XU_OK && i < on; i++) {
+		struct eng_chan_out *o = &ov[i];
+		struct acct *a;
+
+		a = acct_of(pc, o->account);
+		if (!o->ch.recovering || !o->ch.has_id) {
+			if (a)
+				a->recover_since_ms = 0;
+			continue;
+		}
+		/* Payments to the peer wait for its answer: an operator must
+		 * learn when it does not come. */
+		if (a && a->recover_since_ms == 0) {
+			a->recover_since_ms = now_ms;
+			a->recover_alerted = false;
+		} else if (a && !a->recover_alerted &&
+			   now_ms - a->recover_since_ms >=
+			       (int64_t)pc->cfg.recover_alert_ms) {
+			a->recover_alerted = true;
+			pc->stats.alerts++;
+			xu_broken(
+			    SUB,
+			    "%s: payments held for %lld s: the peer has "
+			    "not answered our last_claim question "
+			    "(nothing is signed until it does; check "
+			    "the peer engine and the connectors' "
+			    "message route)",
+			    o->account,
+			    (long long)((now_ms - a->recover_since_ms) / 1000));
+		}
+		if (a && a->ask_ms != 0 &&
+		    (a->ask_ms == ASK_PENDING ||
+		     now_ms - a->ask_ms < (int64_t)pc->cfg.claim_resend_ms))
+			continue;
+		rc = send_last_claim(pc, o, err);
+	}
+	/* Accounts older than this service: start their pairing. */
+	if (rc == XU_OK && !pc->missing_checked) {
+		char(*miss)[ENG_STORE_ACCOUNT_MAX + 1] =
+		    calloc(MAX_DUE_HELLOS, sizeof(*miss));
+		size_t nm = 0;
+
+		if (!miss)
+			rc = xu_fail(err, XU_ENOMEM, 0, "out of memory");
+		if (rc == XU_OK)
+			rc = eng_chan_peer_missing(pc->st, miss, MAX_DUE_HELLOS,
+						   &nm, err);
+		for (size_t i = 0; rc == XU_OK && i < nm; i++) {
+			struct eng_chan_peer p;
+
+			memset(&p, 0, sizeof(p));
+			snprintf(p.account, sizeof(p.account), "%s", miss[i]);
+			rc = eng_chan_peer_put(pc->st, &p, err);
+		}
+		if (rc == XU_OK && nm < MAX_DUE_HELLOS)
+			pc->missing_checked = true;
+		free(miss);
+	}
+	/* Hellos due. */
+	if (rc == XU_OK)
+		rc = eng_chan_peer_due(pc->st, now_ms, due, MAX_DUE_HELLOS, &nd,
+				       err);
+	for (size_t i = 0; rc == XU_OK && i < nd; i++)
+		rc = queue_hello(pc, &due[i], err);
+	/* Owed drops that wait (pairing just done, or a restart). */
+	if (rc == XU_OK)
+		rc = eng_store_owed_each(pc->st, collect_owed, &owed, err);
+	for (size_t i = 0; rc == XU_OK && i < owed.n; i++)
+		rc = feed_owed(pc, owed.v[i], err);
+out:
+	free(owed.v);
+	free(ov);
+	free(iv);
+	return rc;
+}
+
+/* Forgets lookups idle for LOOKUP_FORGET_MS (a peer naming random
+ * channels must not grow the list; known channels come back with the
+ * next poll). */
+static void lookups_prune(struct eng_paychan *pc, int64_t now)
+{
+	struct lookup **p = &pc->lookups;
+
+	while (*p) {
+		struct lookup *l = *p;
+
+		if (!l->inflight && !l->wanted && l->seen_ms &&
+		    now - l->seen_ms > LOOKUP_FORGET_MS) {
+			*p = l->next;
+			free(l);
+			continue;
+		}
+		p = &l->next;
+	}
+}
+
+void eng_paychan_tick(struct eng_paychan *pc)
+{
+	int64_t now = eng_wall_ms();
+	struct xu_err err = {0};
+	enum xu_code rc;
+	bool timer;
+
+	if (!pc || eng_store_in_tx(pc->st))
+		return;
+	lookups_prune(pc, now);
+	timer = now - pc->last_tick_ms >= (int64_t)pc->cfg.tick_ms;
+	if (timer)
+		pc->last_tick_ms = now;
+	if (!timer && !pc->acct_dirty)
+		return;
+	rc = tx_begin(pc, &err);
+	if (rc != XU_OK) {
+		xu_broken(SUB, "tick: %s", err.msg);
+		return;
+	}
+	rc = tick_tx(pc, now, timer, &err);
+	if (rc == XU_OK && rippled_ready(pc) &&
+	    now - pc->last_poll_ms >= (int64_t)pc->cfg.poll_ms) {
+		pc->last_poll_ms = now;
+		rc = poll_all(pc, &err);
+	}
+	tx_end(pc, rc, &err, "the channel timer");
+}

@@ -1,0 +1,337 @@
+/* Watching the ledger: ledger_entry lookups of the channels (a
+ * validated view, or its absence, applied to the record it concerns in a
+ * transaction of ours), account_info of our own account, and the rippled
+ * client listener, which keeps the latest ledger (close time, fee,
+ * reserves) and asks for a poll when a transaction touches a channel of
+ * ours.  The tick decides when every channel is polled (tick.c). */
+#include "src/paychan/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/net/rippled.h"
+#include "src/util/log.h"
+
+#define LOOKUP_TIMEOUT_MS 10000
+
+/* ---- lookups (ledger_entry of a channel) ------------------------------ */
+
+struct lookup *lookup_of(struct eng_paychan *pc,
+			 const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	for (struct lookup *l = pc->lookups; l; l = l->next)
+		if (!memcmp(l->id, id, CR_CHANNEL_ID_BYTES))
+			return l;
+	return NULL;
+}
+
+/* Asks for a look at channel id (sent outside transactions). */
+struct lookup *lookup_want(struct eng_paychan *pc,
+			   const uint8_t id[CR_CHANNEL_ID_BYTES],
+			   const char *account, bool incoming)
+{
+	struct lookup *l = lookup_of(pc, id);
+
+	if (!l) {
+		l = calloc(1, sizeof(*l));
+		if (!l)
+			return NULL;
+		l->pc = pc;
+		memcpy(l->id, id, CR_CHANNEL_ID_BYTES);
+		l->next = pc->lookups;
+		pc->lookups = l;
+	}
+	if (account && (!l->account[0] || incoming)) {
+		snprintf(l->account, sizeof(l->account), "%s", account);
+		l->incoming = incoming;
+	}
+	l->wanted = true;
+	return l;
+}
+
+/* Reads a PayChannel ledger object into *v; false when malformed. */
+static bool view_from_json(struct pc_view *v, json_t *node,
+			   const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	const char *src = xl_json_str(node, "Account");
+	const char *dst = xl_json_str(node, "Destination");
+	const char *pk = xl_json_str(node, "PublicKey");
+	uint64_t amount, balance = 0;
+
+	memset(v, 0, sizeof(*v));
+	memcpy(v->id, id, CR_CHANNEL_ID_BYTES);
+	if (!src || !dst || !pk ||
+	    cr_address_decode(&v->source, src, NULL) != XU_OK ||
+	    cr_address_decode(&v->dest, dst, NULL) != XU_OK ||
+	    xu_hex_decode_exact(v->pubkey, CR_PUBKEY_BYTES, pk, NULL) !=
+		XU_OK ||
+	    !xl_json_u64(node, "Amount", &amount) ||
+	    !xl_json_u32(node, "SettleDelay", &v->settle_delay))
+		return false;
+	if (json_object_get(node, "Balance") &&
+	    !xl_json_u64(node, "Balance", &balance))
+		return false;
+	if (!xl_drops_from_u64(&v->amount, amount) ||
+	    !xl_drops_from_u64(&v->balance, balance))
+		return false;
+	if (json_object_get(node, "Expiration")) {
+		if (!xl_json_u32(node, "Expiration", &v->expiration))
+			return false;
+		v->has_expiration = true;
+	}
+	if (json_object_get(node, "CancelAfter")) {
+		if (!xl_json_u32(node, "CancelAfter", &v->cancel_after))
+			return false;
+		v->has_cancel_after = true;
+	}
+	return true;
+}
+
+/* Applies a validated view (or its absence) to the record it concerns. */
+static enum xu_code apply_view(struct eng_paychan *pc, struct lookup *l,
+			       bool found, const struct pc_view *v,
+			       struct xu_err *err)
+{
+	struct pc_event ev;
+	struct eng_chan_out o;
+	struct eng_chan_in r;
+	struct eng_chan_peer peer;
+	bool have;
+	enum xu_code rc;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.clk = clock_now(pc);
+	if (found) {
+		ev.kind = PC_EV_LEDGER;
+		ev.u.view = *v;
+	} else {
+		ev.kind = PC_EV_GONE;
+	}
+	/* Ours (outgoing)? */
+	if (!l->incoming && l->account[0]) {
+		rc = eng_chan_out_get(pc->st, l->account, &o, &have, err);
+		if (rc != XU_OK)
+			return rc;
+		if (have && o.ch.has_id &&
+		    !memcmp(o.ch.id, l->id, CR_CHANNEL_ID_BYTES))
+			return out_event(pc, &o, &ev, err);
+		return XU_OK;
+	}
+	rc = eng_chan_in_get(pc->st, l->id, &r, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	if (!have) {
+		if (!found || !l->account[0])
+			return XU_OK; /* claims will say NO_CHANNEL */
+		rc = eng_chan_peer_get(pc->st, l->account, &peer, &have, err);
+		if (rc != XU_OK)
+			return rc;
+		/* Only the peer's channels to us get a record: a claim naming
+		 * someone else's channel is refused from the cached view. */
+		if (!have || !peer.paired ||
+		    memcmp(&v->source, &peer.address, sizeof(v->source)) ||
+		    memcmp(&v->dest, &pc->self, sizeof(v->dest)))
+			return XU_OK;
+		memset(&r, 0, sizeof(r));
+		snprintf(r.account, sizeof(r.account), "%s", l->account);
+		pc_in_init(&r.ch, &pc->self, &peer.address, l->id);
+		xu_info(SUB, "%s: incoming channel linked", l->account);
+	}
+	return in_event(pc, &r, &ev, NULL, err);
+}
+
+static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
+			    const struct xu_err *rerr)
+{
+	struct lookup *l = arg;
+	struct eng_paychan *pc = l->pc;
+	json_t *res = msg ? xl_ws_result(msg) : NULL;
+	json_t *node = res ? json_object_get(res, "node") : NULL;
+	struct pc_view v;
+	struct xu_err err = {0};
+	enum xu_code rc;
+	char id[HEXID];
+	bool found;
+
+	l->inflight = false;
+	hexid(id, l->id);
+	if (code == XU_OK && node && view_from_json(&v, node, l->id))
+		found = true;
+	else if (code == XU_ENOTFOUND)
+		found = false;
+	else {
+		xu_unusual(SUB, "ledger_entry %s: %s", id,
+			   rerr ? rerr->msg : "malformed answer");
+		l->wanted = true; /* again at the next tick */
+		return;
+	}
+	l->found = found;
+	l->seen_ms = eng_wall_ms();
+	rc = tx_begin(pc, &err);
+	if (rc != XU_OK) {
+		xu_broken(SUB, "ledger_entry %s: %s", id, err.msg);
+		return;
+	}
+	rc = apply_view(pc, l, found, &v, &err);
+	tx_end(pc, rc, &err, "applying a ledger view");
+}
+
+static struct xl_client *client(struct eng_paychan *pc)
+{
+	struct xl_rippled *r = pc->rippled;
+
+	return r ? xl_rippled_client(r) : NULL;
+}
+
+bool rippled_ready(struct eng_paychan *pc)
+{
+	struct xl_client *c = client(pc);
+
+	return c && xl_client_state(c) == XL_CLIENT_READY;
+}
+
+static void on_account_reply(void *arg, enum xu_code code, json_t *msg,
+			     const struct xu_err *rerr);
+
+/* Sends the wanted lookups (and account_info); outside transactions. */
+void lookups_flush(struct eng_paychan *pc)
+{
+	struct xl_client *c = client(pc);
+	struct xu_err err;
+	char id[HEXID];
+
+	if (!rippled_ready(pc))
+		return;
+	for (struct lookup *l = pc->lookups; l; l = l->next) {
+		if (!l->wanted || l->inflight)
+			continue;
+		hexid(id, l->id);
+		json_t *req = json_pack("{s:s,s:s,s:s}", "command",
+					"ledger_entry", "payment_channel", id,
+					"ledger_index", "validated");
+		if (!req)
+			return;
+		if (xl_client_request(c, req, LOOKUP_TIMEOUT_MS,
+				      on_lookup_reply, l, &err) != XU_OK) {
+			xu_debug(SUB, "ledger_entry %s not sent: %s", id,
+				 err.msg);
+			return;
+		}
+		l->wanted = false;
+		l->inflight = true;
+		pc->stats.lookups++;
+	}
+	if (pc->want_acct && !pc->acct_inflight) {
+		json_t *req = json_pack("{s:s,s:s,s:s}", "command",
+					"account_info", "account", pc->address,
+					"ledger_index", "validated");
+		if (req &&
+		    xl_client_request(c, req, LOOKUP_TIMEOUT_MS,
+				      on_account_reply, pc, &err) == XU_OK) {
+			pc->want_acct = false;
+			pc->acct_inflight = true;
+		}
+	}
+}
+
+/* ---- rippled listener ------------------------------------------------- */
+
+static void set_account(struct eng_paychan *pc, uint64_t balance,
+			uint32_t owners)
+{
+	struct xl_drops b;
+
+	if (!xl_drops_from_u64(&b, balance))
+		return;
+	if (!pc->have_acct || !xl_drops_eq(b, pc->balance) ||
+	    owners != pc->owner_count)
+		pc->acct_dirty = true;
+	pc->have_acct = true;
+	pc->balance = b;
+	pc->owner_count = owners;
+}
+
+static void on_account_reply(void *arg, enum xu_code code, json_t *msg,
+			     const struct xu_err *rerr)
+{
+	struct eng_paychan *pc = arg;
+	json_t *res = msg ? xl_ws_result(msg) : NULL;
+	json_t *ad = res ? json_object_get(res, "account_data") : NULL;
+	uint64_t bal;
+	uint32_t owners = 0;
+
+	pc->acct_inflight = false;
+	if (code != XU_OK || !ad || !xl_json_u64(ad, "Balance", &bal)) {
+		xu_debug(SUB, "account_info: %s",
+			 rerr ? rerr->msg : "no account data");
+		return;
+	}
+	if (!xl_json_u32(ad, "OwnerCount", &owners))
+		owners = 0;
+	set_account(pc, bal, owners);
+}
+
+static void set_drops(struct xl_drops *d, uint64_t v)
+{
+	struct xl_drops x;
+
+	if (xl_drops_from_u64(&x, v))
+		*d = x;
+}
+
+static void on_ready(void *arg, const struct xl_sync_info *s)
+{
+	struct eng_paychan *pc = arg;
+
+	set_drops(&pc->fee, s->fee_base);
+	set_drops(&pc->reserve_base, s->reserve_base);
+	set_drops(&pc->reserve_inc, s->reserve_inc);
+	if (s->account_found)
+		set_account(pc, s->balance, s->owner_count);
+	pc->acct_dirty = true;
+	pc->last_poll_ms = 0; /* poll every channel now */
+}
+
+static void on_ledger(void *arg, uint32_t index, json_t *msg)
+{
+	struct eng_paychan *pc = arg;
+	uint32_t t;
+	uint64_t v;
+
+	(void)index;
+	if (xl_json_u32(msg, "ledger_time", &t))
+		pc->ledger_time = t;
+	if (xl_json_u64(msg, "fee_base", &v))
+		set_drops(&pc->fee, v);
+	if (xl_json_u64(msg, "reserve_base", &v))
+		set_drops(&pc->reserve_base, v);
+	if (xl_json_u64(msg, "reserve_inc", &v))
+		set_drops(&pc->reserve_inc, v);
+}
+
+static void on_tx(void *arg, json_t *msg)
+{
+	struct eng_paychan *pc = arg;
+	json_t *tx = json_object_get(msg, "transaction");
+	const char *type;
+
+	if (!tx)
+		tx = json_object_get(msg, "tx_json");
+	type = tx ? xl_json_str(tx, "TransactionType") : NULL;
+	pc->want_acct = true;
+	if (type && !strncmp(type, "PaymentChannel", 14))
+		pc->last_poll_ms = 0; /* a channel of ours changed */
+}
+
+enum xu_code register_listener(struct eng_paychan *pc, struct xu_err *err)
+{
+	struct xl_client_listener l;
+
+	memset(&l, 0, sizeof(l));
+	l.on_ready = on_ready;
+	l.on_ledger = on_ledger;
+	l.on_tx = on_tx;
+	l.arg = pc;
+	return xl_client_listen(xl_rippled_client(pc->rippled), &l, err);
+}
