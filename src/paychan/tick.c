@@ -112,59 +112,95 @@ static bool collect_owed(void *arg, const char *account, struct xl_drops d)
 	return true;
 }
 
-static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
-			    struct xu_err *err)
+/* The records the tick works on, loaded once: every outgoing and incoming
+ * record, changed in place by the steps that apply events to them. */
+struct records {
+	struct eng_chan_out *ov;
+	size_t on;
+	struct eng_chan_in *iv;
+	size_t in;
+};
+
+/* Loads every record into *r (freed by the caller, also on failure).
+ * Returns XU_OK, XU_ENOMEM or XU_ESTORE. */
+static enum xu_code records_load(struct eng_paychan *pc, struct records *r,
+				 struct xu_err *err)
 {
-	struct eng_chan_out *ov = NULL;
-	struct eng_chan_in *iv = NULL;
-	struct eng_chan_peer due[MAX_DUE_HELLOS];
-	struct owed_list owed = {0};
-	size_t on = 0, in = 0, nd = 0;
-	struct pc_event ev;
 	enum xu_code rc;
 
-	rc = eng_chan_out_all(pc->st, &ov, &on, err);
+	rc = eng_chan_out_all(pc->st, &r->ov, &r->on, err);
 	if (rc == XU_OK)
-		rc = eng_chan_in_all(pc->st, NULL, &iv, &in, err);
-	if (rc != XU_OK)
-		goto out;
-	if (!pc->requeued) {
-		pc->requeued = true;
-		requeue(pc, ov, on, iv, in);
-	}
-	/* Account info changed: every outgoing channel hears of it. */
-	if (pc->acct_dirty && pc->have_acct) {
-		pc->acct_dirty = false;
-		ev = account_event(pc);
-		for (size_t i = 0; rc == XU_OK && i < on; i++)
-			rc = out_event(pc, &ov[i], &ev, err);
-	}
-	if (timer) {
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = PC_EV_TIMER;
-		ev.clk = clock_now(pc);
-		ev.u.fee = pc->fee;
-		for (size_t i = 0; rc == XU_OK && i < on; i++)
-			rc = out_event(pc, &ov[i], &ev, err);
-		for (size_t i = 0; rc == XU_OK && i < in; i++) {
-			/* Redeeming decides on the ledger Balance: only with
-			 * a view this process has seen (a store restored
-			 * from a backup holds an old one, and would redeem
-			 * what the ledger has paid already). */
-			struct lookup *l = lookup_of(pc, iv[i].ch.id);
+		rc = eng_chan_in_all(pc->st, NULL, &r->iv, &r->in, err);
+	return rc;
+}
 
-			if (iv[i].ch.state != PC_IN_CLOSED &&
-			    (!l || !l->seen_ms)) {
-				lookup_want(pc, iv[i].ch.id, iv[i].account,
-					    true);
-				continue;
-			}
-			rc = in_event(pc, &iv[i], &ev, NULL, err);
+/* Once after a start: the in-flight transactions of the records go to
+ * the queue again. */
+static void tick_requeue(struct eng_paychan *pc, struct records *r)
+{
+	if (pc->requeued)
+		return;
+	pc->requeued = true;
+	requeue(pc, r->ov, r->on, r->iv, r->in);
+}
+
+/* Account info changed: every outgoing channel hears of it. */
+static enum xu_code tick_account(struct eng_paychan *pc, struct records *r,
+				 struct xu_err *err)
+{
+	struct pc_event ev;
+	enum xu_code rc = XU_OK;
+
+	if (!pc->acct_dirty || !pc->have_acct)
+		return XU_OK;
+	pc->acct_dirty = false;
+	ev = account_event(pc);
+	for (size_t i = 0; rc == XU_OK && i < r->on; i++)
+		rc = out_event(pc, &r->ov[i], &ev, err);
+	return rc;
+}
+
+/* PC_EV_TIMER to every record: the core's redeem policy, top-ups, closes
+ * and retries. */
+static enum xu_code tick_timers(struct eng_paychan *pc, struct records *r,
+				struct xu_err *err)
+{
+	struct pc_event ev;
+	enum xu_code rc = XU_OK;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_TIMER;
+	ev.clk = clock_now(pc);
+	ev.u.fee = pc->fee;
+	for (size_t i = 0; rc == XU_OK && i < r->on; i++)
+		rc = out_event(pc, &r->ov[i], &ev, err);
+	for (size_t i = 0; rc == XU_OK && i < r->in; i++) {
+		/* Redeeming decides on the ledger Balance: only with a view
+		 * this process has seen (a store restored from a backup
+		 * holds an old one, and would redeem what the ledger has
+		 * paid already). */
+		struct eng_chan_in *c = &r->iv[i];
+		struct lookup *l = lookup_of(pc, c->ch.id);
+
+		if (c->ch.state != PC_IN_CLOSED && (!l || !l->seen_ms)) {
+			lookup_want(pc, c->ch.id, c->account, true);
+			continue;
 		}
+		rc = in_event(pc, c, &ev, NULL, err);
 	}
-	/* Claims the peer has not acknowledged: send again. */
-	for (size_t i = 0; rc == XU_OK && i < on; i++) {
-		struct eng_chan_out *o = &ov[i];
+	return rc;
+}
+
+/* Claims the peer has not acknowledged: send again. */
+static enum xu_code tick_resend_claims(struct eng_paychan *pc,
+				       struct records *r, int64_t now_ms,
+				       struct xu_err *err)
+{
+	struct pc_event ev;
+	enum xu_code rc = XU_OK;
+
+	for (size_t i = 0; rc == XU_OK && i < r->on; i++) {
+		struct eng_chan_out *o = &r->ov[i];
 		struct acct *a = acct_of(pc, o->account);
 
 		if (!a || xl_drops_is_zero(o->claim_amount) ||
@@ -178,81 +214,146 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		a->claim_sent_ms = now_ms; /* also when nothing is sent */
 		rc = out_event(pc, o, &ev, err);
 	}
-	/* Recoveries (a start, or evidence of lost claims): ask the peer
-	 * for its last claim; again after an unusable answer. */
-	for (size_t i = 0; rc == XU_OK && i < on; i++) {
-		struct eng_chan_out *o = &ov[i];
-		struct acct *a;
+	return rc;
+}
 
-		a = acct_of(pc, o->account);
+/* Payments to the peer wait for its answer to a recovery's question: an
+ * operator must learn when it does not come (BROKEN, once per recovery,
+ * after recover_alert_ms). */
+static void recovery_alert(struct eng_paychan *pc, const struct eng_chan_out *o,
+			   struct acct *a, int64_t now_ms)
+{
+	if (a->recover_since_ms == 0) {
+		a->recover_since_ms = now_ms;
+		a->recover_alerted = false;
+	} else if (!a->recover_alerted &&
+		   now_ms - a->recover_since_ms >=
+		       (int64_t)pc->cfg.recover_alert_ms) {
+		a->recover_alerted = true;
+		pc->stats.alerts++;
+		xu_broken(SUB,
+			  "%s: payments held for %lld s: the peer has "
+			  "not answered our last_claim question "
+			  "(nothing is signed until it does; check "
+			  "the peer engine and the connectors' "
+			  "message route)",
+			  o->account,
+			  (long long)((now_ms - a->recover_since_ms) / 1000));
+	}
+}
+
+/* Recoveries (a start, or evidence of lost claims): ask the peer for its
+ * last claim; again after an unusable answer. */
+static enum xu_code tick_recoveries(struct eng_paychan *pc, struct records *r,
+				    int64_t now_ms, struct xu_err *err)
+{
+	enum xu_code rc = XU_OK;
+
+	for (size_t i = 0; rc == XU_OK && i < r->on; i++) {
+		struct eng_chan_out *o = &r->ov[i];
+		struct acct *a = acct_of(pc, o->account);
+
 		if (!o->ch.recovering || !o->ch.has_id) {
 			if (a)
 				a->recover_since_ms = 0;
 			continue;
 		}
-		/* Payments to the peer wait for its answer: an operator must
-		 * learn when it does not come. */
-		if (a && a->recover_since_ms == 0) {
-			a->recover_since_ms = now_ms;
-			a->recover_alerted = false;
-		} else if (a && !a->recover_alerted &&
-			   now_ms - a->recover_since_ms >=
-			       (int64_t)pc->cfg.recover_alert_ms) {
-			a->recover_alerted = true;
-			pc->stats.alerts++;
-			xu_broken(
-			    SUB,
-			    "%s: payments held for %lld s: the peer has "
-			    "not answered our last_claim question "
-			    "(nothing is signed until it does; check "
-			    "the peer engine and the connectors' "
-			    "message route)",
-			    o->account,
-			    (long long)((now_ms - a->recover_since_ms) / 1000));
-		}
+		if (a)
+			recovery_alert(pc, o, a, now_ms);
 		if (a && a->ask_ms != 0 &&
 		    (a->ask_ms == ASK_PENDING ||
 		     now_ms - a->ask_ms < (int64_t)pc->cfg.claim_resend_ms))
 			continue;
 		rc = send_last_claim(pc, o, err);
 	}
-	/* Accounts older than this service: start their pairing. */
-	if (rc == XU_OK && !pc->missing_checked) {
-		char(*miss)[ENG_STORE_ACCOUNT_MAX + 1] =
-		    calloc(MAX_DUE_HELLOS, sizeof(*miss));
-		size_t nm = 0;
+	return rc;
+}
 
-		if (!miss)
-			rc = xu_fail(err, XU_ENOMEM, 0, "out of memory");
-		if (rc == XU_OK)
-			rc = eng_chan_peer_missing(pc->st, miss, MAX_DUE_HELLOS,
-						   &nm, err);
-		for (size_t i = 0; rc == XU_OK && i < nm; i++) {
-			struct eng_chan_peer p;
+/* Accounts older than this service: start their pairing (MAX_DUE_HELLOS
+ * a tick, until none is left). */
+static enum xu_code tick_missing_pairings(struct eng_paychan *pc,
+					  struct xu_err *err)
+{
+	char(*miss)[ENG_STORE_ACCOUNT_MAX + 1];
+	size_t nm = 0;
+	enum xu_code rc = XU_OK;
 
-			memset(&p, 0, sizeof(p));
-			snprintf(p.account, sizeof(p.account), "%s", miss[i]);
-			rc = eng_chan_peer_put(pc->st, &p, err);
-		}
-		if (rc == XU_OK && nm < MAX_DUE_HELLOS)
-			pc->missing_checked = true;
-		free(miss);
-	}
-	/* Hellos due. */
+	if (pc->missing_checked)
+		return XU_OK;
+	miss = calloc(MAX_DUE_HELLOS, sizeof(*miss));
+	if (!miss)
+		rc = xu_fail(err, XU_ENOMEM, 0, "out of memory");
 	if (rc == XU_OK)
-		rc = eng_chan_peer_due(pc->st, now_ms, due, MAX_DUE_HELLOS, &nd,
-				       err);
+		rc = eng_chan_peer_missing(pc->st, miss, MAX_DUE_HELLOS, &nm,
+					   err);
+	for (size_t i = 0; rc == XU_OK && i < nm; i++) {
+		struct eng_chan_peer p;
+
+		memset(&p, 0, sizeof(p));
+		snprintf(p.account, sizeof(p.account), "%s", miss[i]);
+		rc = eng_chan_peer_put(pc->st, &p, err);
+	}
+	if (rc == XU_OK && nm < MAX_DUE_HELLOS)
+		pc->missing_checked = true;
+	free(miss);
+	return rc;
+}
+
+/* Hellos due (at most MAX_DUE_HELLOS a tick). */
+static enum xu_code tick_hellos(struct eng_paychan *pc, int64_t now_ms,
+				struct xu_err *err)
+{
+	struct eng_chan_peer due[MAX_DUE_HELLOS];
+	size_t nd = 0;
+	enum xu_code rc;
+
+	rc = eng_chan_peer_due(pc->st, now_ms, due, MAX_DUE_HELLOS, &nd, err);
 	for (size_t i = 0; rc == XU_OK && i < nd; i++)
 		rc = queue_hello(pc, &due[i], err);
-	/* Owed drops that wait (pairing just done, or a restart). */
-	if (rc == XU_OK)
-		rc = eng_store_owed_each(pc->st, collect_owed, &owed, err);
+	return rc;
+}
+
+/* Owed drops that wait (pairing just done, or a restart). */
+static enum xu_code tick_owed(struct eng_paychan *pc, struct xu_err *err)
+{
+	struct owed_list owed = {0};
+	enum xu_code rc;
+
+	rc = eng_store_owed_each(pc->st, collect_owed, &owed, err);
 	for (size_t i = 0; rc == XU_OK && i < owed.n; i++)
 		rc = feed_owed(pc, owed.v[i], err);
-out:
 	free(owed.v);
-	free(ov);
-	free(iv);
+	return rc;
+}
+
+/* The tick's work, in order, in the open transaction; the first failure
+ * ends it (the caller rolls the transaction back).  timer: PC_EV_TIMER
+ * is due. */
+static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
+			    struct xu_err *err)
+{
+	struct records r = {0};
+	enum xu_code rc;
+
+	rc = records_load(pc, &r, err);
+	if (rc == XU_OK) {
+		tick_requeue(pc, &r);
+		rc = tick_account(pc, &r, err);
+	}
+	if (rc == XU_OK && timer)
+		rc = tick_timers(pc, &r, err);
+	if (rc == XU_OK)
+		rc = tick_resend_claims(pc, &r, now_ms, err);
+	if (rc == XU_OK)
+		rc = tick_recoveries(pc, &r, now_ms, err);
+	if (rc == XU_OK)
+		rc = tick_missing_pairings(pc, err);
+	if (rc == XU_OK)
+		rc = tick_hellos(pc, now_ms, err);
+	if (rc == XU_OK)
+		rc = tick_owed(pc, err);
+	free(r.ov);
+	free(r.iv);
 	return rc;
 }
 
