@@ -88,35 +88,136 @@ static void adopt_claim(struct eng_paychan *pc, struct eng_chan_out *o,
 		   u(f->amount), u(f->cancelled), u(unknown));
 }
 
+/* The core's settings for an event on o, into *cfg.  A channel may be
+ * created: with at least the settle delay the peer said it requires (else
+ * it refuses every claim), up to a cap.  Returns XU_OK or XU_ESTORE. */
+static enum xu_code out_cfg(struct eng_paychan *pc,
+			    const struct eng_chan_out *o, struct pc_cfg *cfg,
+			    struct xu_err *err)
+{
+	struct eng_chan_peer peer;
+	bool have;
+	enum xu_code rc;
+
+	*cfg = pc->cfg.pc;
+	if (o->ch.state != PC_OUT_NONE && o->ch.state != PC_OUT_CLOSED)
+		return XU_OK;
+	rc = eng_chan_peer_get(pc->st, o->account, &peer, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	if (have && peer.paired && peer.min_settle_delay > cfg->settle_delay) {
+		cfg->settle_delay =
+		    peer.min_settle_delay < PEER_SETTLE_DELAY_CAP
+			? peer.min_settle_delay
+			: PEER_SETTLE_DELAY_CAP;
+		if (cfg->settle_delay < pc->cfg.pc.settle_delay)
+			cfg->settle_delay = pc->cfg.pc.settle_delay;
+	}
+	return XU_OK;
+}
+
+/* PC_FX_SUBMIT_CREATE: o's intent counter moves on and the create goes to
+ * the queue after the commit. */
+static void submit_create(struct eng_paychan *pc, struct eng_chan_out *o,
+			  const struct pc_effect *f)
+{
+	struct build *b;
+	struct acct *a;
+
+	/* A new channel: the last claim was on the old one. */
+	o->claim_amount = xl_drops_zero();
+	o->claim_siglen = 0;
+	memset(o->claim_sig, 0, sizeof(o->claim_sig));
+	a = acct_of(pc, o->account);
+	if (a)
+		a->peer_best = xl_drops_zero();
+	o->peer_best = xl_drops_zero();
+	o->create_n++;
+	o->tx_amount = f->amount;
+	b = build_add(pc, B_CREATE, o->account, o->create_n, NULL);
+	if (b) {
+		b->dest = o->ch.peer;
+		b->amount = f->amount;
+		b->settle_delay = f->settle_delay;
+	}
+}
+
+/* Carries out the effect f of an event on the outgoing record o (before:
+ * o as it was before the event).  Returns XU_OK or a 300s code. */
+static enum xu_code out_effect(struct eng_paychan *pc, struct eng_chan_out *o,
+			       const struct eng_chan_out *before,
+			       const struct pc_effect *f, struct xu_err *err)
+{
+	struct build *b;
+
+	switch (f->kind) {
+	case PC_FX_SUBMIT_CREATE:
+		submit_create(pc, o, f);
+		break;
+	case PC_FX_SUBMIT_FUND:
+		o->fund_n++;
+		o->tx_amount = f->amount;
+		b = build_add(pc, B_FUND, o->account, o->fund_n, f->channel);
+		if (b)
+			b->amount = f->amount;
+		break;
+	case PC_FX_SUBMIT_CLOSE:
+		o->close_n++;
+		build_add(pc, B_CLOSE, o->account, o->close_n, f->channel);
+		break;
+	case PC_FX_SIGN_AND_SEND_CLAIM:
+		XU_ASSERT(!memcmp(f->channel, o->ch.id, CR_CHANNEL_ID_BYTES));
+		{
+			struct xl_drops paid;
+
+			if (xl_drops_sub(&paid, f->amount, o->claim_amount))
+				pc->stats.paid_drops += xl_drops_u64(paid);
+		}
+		o->claim_amount = f->amount;
+		new_claim(pc, o);
+		break;
+	case PC_FX_RESEND_CLAIM:
+		if (xl_drops_is_zero(o->claim_amount) ||
+		    !xl_drops_eq(o->claim_amount, f->amount))
+			break;
+		claim_after_commit(pc, o->account, true);
+		break;
+	case PC_FX_SEND_CHANNEL_NOTICE:
+		return send_channel_msg(pc, o->account, PC_MSG_CHANNEL_UPDATE,
+					f->channel, err);
+	case PC_FX_SEND_CLOSE_REQUEST:
+		return send_channel_msg(pc, o->account, PC_MSG_CLOSE_REQUEST,
+					f->channel, err);
+	case PC_FX_ASK_LAST_CLAIM:
+		return send_last_claim(pc, o, err);
+	case PC_FX_ADOPT_CLAIM:
+		adopt_claim(pc, o, before, f);
+		break;
+	case PC_FX_ALERT:
+		pc->stats.alerts++;
+		log_alert(o->account, f);
+		break;
+	case PC_FX_PERSIST_CLAIM:
+	case PC_FX_CREDIT:
+	case PC_FX_SUBMIT_REDEEM:
+		XU_ASSERT(!"incoming effect from the outgoing channel");
+		break;
+	}
+	return XU_OK;
+}
+
 enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 		       const struct pc_event *ev, struct xu_err *err)
 {
 	struct pc_effects fx;
 	struct eng_chan_out before = *o;
-	struct pc_cfg cfg = pc->cfg.pc;
-	struct build *b;
+	struct pc_cfg cfg;
 	struct acct *a;
 	enum xu_code rc;
 
-	/* A channel may be created: with at least the settle delay the peer
-	 * said it requires (else it refuses every claim), up to a cap. */
-	if (o->ch.state == PC_OUT_NONE || o->ch.state == PC_OUT_CLOSED) {
-		struct eng_chan_peer peer;
-		bool have;
-
-		rc = eng_chan_peer_get(pc->st, o->account, &peer, &have, err);
-		if (rc != XU_OK)
-			return rc;
-		if (have && peer.paired &&
-		    peer.min_settle_delay > cfg.settle_delay) {
-			cfg.settle_delay =
-			    peer.min_settle_delay < PEER_SETTLE_DELAY_CAP
-				? peer.min_settle_delay
-				: PEER_SETTLE_DELAY_CAP;
-			if (cfg.settle_delay < pc->cfg.pc.settle_delay)
-				cfg.settle_delay = pc->cfg.pc.settle_delay;
-		}
-	}
+	rc = out_cfg(pc, o, &cfg, err);
+	if (rc != XU_OK)
+		return rc;
 	rc = pc_out_apply(&o->ch, &cfg, ev, &fx, err);
 	if (rc != XU_OK) {
 		xu_unusual(SUB, "%s: %s refused: %s", o->account,
@@ -124,93 +225,9 @@ enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 		return XU_OK; /* outside input: nothing changed */
 	}
 	for (size_t i = 0; i < fx.n; i++) {
-		const struct pc_effect *f = &fx.v[i];
-
-		switch (f->kind) {
-		case PC_FX_SUBMIT_CREATE:
-			/* A new channel: the last claim was on the old one. */
-			o->claim_amount = xl_drops_zero();
-			o->claim_siglen = 0;
-			memset(o->claim_sig, 0, sizeof(o->claim_sig));
-			a = acct_of(pc, o->account);
-			if (a)
-				a->peer_best = xl_drops_zero();
-			o->peer_best = xl_drops_zero();
-			o->create_n++;
-			o->tx_amount = f->amount;
-			b = build_add(pc, B_CREATE, o->account, o->create_n,
-				      NULL);
-			if (b) {
-				b->dest = o->ch.peer;
-				b->amount = f->amount;
-				b->settle_delay = f->settle_delay;
-			}
-			break;
-		case PC_FX_SUBMIT_FUND:
-			o->fund_n++;
-			o->tx_amount = f->amount;
-			b = build_add(pc, B_FUND, o->account, o->fund_n,
-				      f->channel);
-			if (b)
-				b->amount = f->amount;
-			break;
-		case PC_FX_SUBMIT_CLOSE:
-			o->close_n++;
-			build_add(pc, B_CLOSE, o->account, o->close_n,
-				  f->channel);
-			break;
-		case PC_FX_SIGN_AND_SEND_CLAIM:
-			XU_ASSERT(
-			    !memcmp(f->channel, o->ch.id, CR_CHANNEL_ID_BYTES));
-			{
-				struct xl_drops paid;
-
-				if (xl_drops_sub(&paid, f->amount,
-						 o->claim_amount))
-					pc->stats.paid_drops +=
-					    xl_drops_u64(paid);
-			}
-			o->claim_amount = f->amount;
-			new_claim(pc, o);
-			break;
-		case PC_FX_RESEND_CLAIM:
-			if (xl_drops_is_zero(o->claim_amount) ||
-			    !xl_drops_eq(o->claim_amount, f->amount))
-				break;
-			claim_after_commit(pc, o->account, true);
-			break;
-		case PC_FX_SEND_CHANNEL_NOTICE:
-			rc = send_channel_msg(pc, o->account,
-					      PC_MSG_CHANNEL_UPDATE, f->channel,
-					      err);
-			if (rc != XU_OK)
-				return rc;
-			break;
-		case PC_FX_SEND_CLOSE_REQUEST:
-			rc = send_channel_msg(pc, o->account,
-					      PC_MSG_CLOSE_REQUEST, f->channel,
-					      err);
-			if (rc != XU_OK)
-				return rc;
-			break;
-		case PC_FX_ASK_LAST_CLAIM:
-			rc = send_last_claim(pc, o, err);
-			if (rc != XU_OK)
-				return rc;
-			break;
-		case PC_FX_ADOPT_CLAIM:
-			adopt_claim(pc, o, &before, f);
-			break;
-		case PC_FX_ALERT:
-			pc->stats.alerts++;
-			log_alert(o->account, f);
-			break;
-		case PC_FX_PERSIST_CLAIM:
-		case PC_FX_CREDIT:
-		case PC_FX_SUBMIT_REDEEM:
-			XU_ASSERT(!"incoming effect from the outgoing channel");
-			break;
-		}
+		rc = out_effect(pc, o, &before, &fx.v[i], err);
+		if (rc != XU_OK)
+			return rc;
 	}
 	if (o->ch.state != before.ch.state)
 		xu_info(SUB, "%s: outgoing %s -> %s (%s)", o->account,
