@@ -45,111 +45,130 @@ void eng_api_on_dev_account(const struct eng_api_host *h,
 				     eng_quantity_to_json(&left)));
 }
 
+/* POST /dev/fail-commits {"count": n}. */
+static void dev_fail(const struct eng_api_host *h, struct eng_http_conn *c,
+		     json_t *body)
+{
+	json_t *v = json_object_get(body, "count");
+
+	if (!json_is_integer(v) || json_integer_value(v) < 0) {
+		eng_api_problem(c, 400, NULL, "count must be an integer >= 0",
+				NULL);
+		return;
+	}
+	h->fail_commits(h->arg, (unsigned)json_integer_value(v));
+	eng_api_reply_json(c, 200, json_pack("{s:b}", "ok", 1));
+}
+
+/* POST /dev/clock {"advance_s": n}. */
+static void dev_clock(const struct eng_api_host *h, struct eng_http_conn *c,
+		      json_t *body)
+{
+	json_t *v = json_object_get(body, "advance_s");
+
+	if (!json_is_integer(v)) {
+		eng_api_problem(c, 400, NULL, "advance_s must be an integer",
+				NULL);
+		return;
+	}
+	h->advance_clock(h->arg, json_integer_value(v));
+	eng_api_reply_json(
+	    c, 200, json_pack("{s:I}", "now", (json_int_t)h->now(h->arg)));
+}
+
+/* The drops of a "drops" string (1 to 17 digits, at most 10^17), or
+ * false. */
+static bool dev_drops(struct xl_drops *out, const char *d)
+{
+	uint64_t drops = 0;
+
+	if (!d || !*d || strlen(d) > 17)
+		return false;
+	for (const char *p = d; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		drops = drops * 10 + (uint64_t)(*p - '0');
+	}
+	return xl_drops_from_u64(out, drops);
+}
+
+/* POST /dev/credit {"account", "drops", "key"}: queues a credit. */
+static void dev_credit(const struct eng_api_host *h, struct eng_http_conn *c,
+		       json_t *body, const char *acc)
+{
+	const char *d = json_string_value(json_object_get(body, "drops"));
+	const char *k = json_string_value(json_object_get(body, "key"));
+	struct xl_drops xd;
+	struct eng_job *job;
+
+	if (!d || !*d || !k || eng_api_idem_key_problem(k)) {
+		eng_api_problem(c, 400, NULL, "need drops (string) and key",
+				NULL);
+		return;
+	}
+	if (!dev_drops(&xd, d)) {
+		eng_api_problem(c, 400, NULL,
+				strlen(d) > 17 ? "need drops (string) and key"
+					       : "bad drops",
+				NULL);
+		return;
+	}
+	job = eng_api_job_new(c, ENG_JOB_DEV_CREDIT, acc);
+	if (job) {
+		job->drops = xd;
+		snprintf(job->key, sizeof(job->key), "%s", k);
+		h->submit(h->arg, job);
+	}
+}
+
+/* POST /dev/message {"account", "body"}: queues a message. */
+static void dev_message(const struct eng_api_host *h, struct eng_http_conn *c,
+			json_t *body, const char *acc)
+{
+	const char *m = json_string_value(json_object_get(body, "body"));
+	struct eng_job *job;
+
+	if (!m) {
+		eng_api_problem(c, 400, NULL, "need body (string)", NULL);
+		return;
+	}
+	job = eng_api_job_new(c, ENG_JOB_DEV_MESSAGE, acc);
+	if (!job)
+		return;
+	job->raw_len = strlen(m);
+	job->raw = malloc(job->raw_len + 1);
+	if (!job->raw) {
+		eng_job_free(job);
+		eng_api_problem(c, 503, NULL, "out of memory", NULL);
+		return;
+	}
+	memcpy(job->raw, m, job->raw_len + 1);
+	h->submit(h->arg, job);
+}
+
 void eng_api_on_dev(const struct eng_api_host *h, struct eng_http_conn *c,
 		    const struct eng_http_req *r, enum route rt)
 {
-	json_t *body = eng_api_parse_body(c, r), *v;
-	struct eng_job *job;
+	json_t *body = eng_api_parse_body(c, r);
+	const char *acc;
 
 	if (!body)
 		return;
 	if (!json_is_object(body)) {
-		json_decref(body);
 		eng_api_problem(c, 400, NULL, "body must be a JSON object",
 				NULL);
-		return;
-	}
-	if (rt == R_DEV_FAIL) {
-		v = json_object_get(body, "count");
-		if (!json_is_integer(v) || json_integer_value(v) < 0) {
-			json_decref(body);
-			eng_api_problem(c, 400, NULL,
-					"count must be an integer >= 0", NULL);
-			return;
-		}
-		h->fail_commits(h->arg, (unsigned)json_integer_value(v));
-		json_decref(body);
-		eng_api_reply_json(c, 200, json_pack("{s:b}", "ok", 1));
-		return;
-	}
-	if (rt == R_DEV_CLOCK) {
-		v = json_object_get(body, "advance_s");
-		if (!json_is_integer(v)) {
-			json_decref(body);
-			eng_api_problem(c, 400, NULL,
-					"advance_s must be an integer", NULL);
-			return;
-		}
-		h->advance_clock(h->arg, json_integer_value(v));
-		json_decref(body);
-		eng_api_reply_json(
-		    c, 200,
-		    json_pack("{s:I}", "now", (json_int_t)h->now(h->arg)));
-		return;
-	}
-	const char *acc = json_string_value(json_object_get(body, "account"));
-	if (!acc || eng_api_account_id_problem(acc, strlen(acc))) {
-		json_decref(body);
-		eng_api_problem(c, 400, NULL, "bad account", NULL);
-		return;
-	}
-	if (rt == R_DEV_CREDIT) {
-		const char *d =
-		    json_string_value(json_object_get(body, "drops"));
-		const char *k = json_string_value(json_object_get(body, "key"));
-		uint64_t drops = 0;
-		struct xl_drops xd;
-
-		if (!d || !*d || strlen(d) > 17 || !k ||
-		    eng_api_idem_key_problem(k)) {
-			json_decref(body);
-			eng_api_problem(c, 400, NULL,
-					"need drops (string) and key", NULL);
-			return;
-		}
-		for (const char *p = d; *p; p++) {
-			if (*p < '0' || *p > '9') {
-				json_decref(body);
-				eng_api_problem(c, 400, NULL, "bad drops",
-						NULL);
-				return;
-			}
-			drops = drops * 10 + (uint64_t)(*p - '0');
-		}
-		if (!xl_drops_from_u64(&xd, drops)) {
-			json_decref(body);
-			eng_api_problem(c, 400, NULL, "bad drops", NULL);
-			return;
-		}
-		job = eng_api_job_new(c, ENG_JOB_DEV_CREDIT, acc);
-		if (job) {
-			job->drops = xd;
-			snprintf(job->key, sizeof(job->key), "%s", k);
-			h->submit(h->arg, job);
-		}
+	} else if (rt == R_DEV_FAIL) {
+		dev_fail(h, c, body);
+	} else if (rt == R_DEV_CLOCK) {
+		dev_clock(h, c, body);
 	} else {
-		const char *m =
-		    json_string_value(json_object_get(body, "body"));
-
-		if (!m) {
-			json_decref(body);
-			eng_api_problem(c, 400, NULL, "need body (string)",
-					NULL);
-			return;
-		}
-		job = eng_api_job_new(c, ENG_JOB_DEV_MESSAGE, acc);
-		if (job) {
-			job->raw_len = strlen(m);
-			job->raw = malloc(job->raw_len + 1);
-			if (!job->raw) {
-				eng_job_free(job);
-				eng_api_problem(c, 503, NULL, "out of memory",
-						NULL);
-			} else {
-				memcpy(job->raw, m, job->raw_len + 1);
-				h->submit(h->arg, job);
-			}
-		}
+		acc = json_string_value(json_object_get(body, "account"));
+		if (!acc || eng_api_account_id_problem(acc, strlen(acc)))
+			eng_api_problem(c, 400, NULL, "bad account", NULL);
+		else if (rt == R_DEV_CREDIT)
+			dev_credit(h, c, body, acc);
+		else
+			dev_message(h, c, body, acc);
 	}
 	json_decref(body);
 }
