@@ -352,42 +352,13 @@ static void api_host(struct eng_engine *e)
 	h->stats = api_stats;
 }
 
-enum xu_code eng_engine_new(struct eng_engine **out,
-			    const struct eng_config *cfg,
-			    const struct cr_keypair *kp, struct xu_err *err)
+/* The lws context and the API's listener (vhost) on cfg's address. */
+static enum xu_code start_listener(struct eng_engine *e,
+				   const struct eng_config *cfg,
+				   struct xu_err *err)
 {
-	struct lws_context_creation_info info;
-	struct eng_outbox_cfg obc;
-	struct cr_account_id acct;
-	struct eng_engine *e;
 	static struct lws_protocols protos[3];
-	struct xl_rippled_cfg rcfg;
-	struct eng_paychan_env pcenv;
-	struct xl_journal journal;
-	enum xu_code rc;
-
-	*out = NULL;
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
-	e->cfg = *cfg;
-	e->tail = &e->head;
-	e->kp = sodium_malloc(sizeof(*e->kp));
-	if (!e->kp) {
-		free(e);
-		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
-	}
-	*e->kp = *kp;
-	cr_account_id_of(&acct, &kp->pub);
-	cr_address_encode(e->address, &acct);
-	eng_api_register_builtin(&e->msgs);
-
-	rc = eng_store_open(&e->store, cfg->db_path, err);
-	if (rc != XU_OK)
-		goto fail;
-	rc = eng_walckpt_new(&e->ckpt, e->store, cfg->db_path, WALCKPT_MS, err);
-	if (rc != XU_OK)
-		goto fail;
+	struct lws_context_creation_info info;
 
 	memset(&info, 0, sizeof(info));
 	info.options =
@@ -400,10 +371,8 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 	xl_ws_context_info_prepare(&info, cfg->rippled_url);
 	lws_set_log_level(LLL_ERR, lws_log_fn);
 	e->ctx = lws_create_context(&info);
-	if (!e->ctx) {
-		rc = xu_fail(err, XU_EIO, 0, "cannot create the lws context");
-		goto fail;
-	}
+	if (!e->ctx)
+		return xu_fail(err, XU_EIO, 0, "cannot create the lws context");
 	memcpy(protos, protocols, sizeof(protos));
 	protos[0].per_session_data_size = eng_http_session_size();
 	memset(&info, 0, sizeof(info));
@@ -423,28 +392,43 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 	e->http.arg = &e->api;
 	e->api.arg = e;
 	e->vh = lws_create_vhost(e->ctx, &info);
-	if (!e->vh) {
-		rc = xu_fail(err, XU_EIO, 0, "cannot listen on %s:%d",
-			     cfg->listen_host, cfg->listen_port);
-		goto fail;
-	}
+	if (!e->vh)
+		return xu_fail(err, XU_EIO, 0, "cannot listen on %s:%d",
+			       cfg->listen_host, cfg->listen_port);
+	return XU_OK;
+}
 
-	rc = eng_curlw_new(&e->curlw, wake_fn, e, err);
+/* The curl worker and the outbox of calls to the connector. */
+static enum xu_code start_outbox(struct eng_engine *e,
+				 const struct eng_config *cfg,
+				 struct xu_err *err)
+{
+	struct eng_outbox_cfg obc;
+	enum xu_code rc = eng_curlw_new(&e->curlw, wake_fn, e, err);
+
 	if (rc != XU_OK)
-		goto fail;
+		return rc;
 	memset(&obc, 0, sizeof(obc));
 	eng_outbox_cfg_default(&obc);
 	if (cfg->dev_retry_base_ms)
 		obc.base_ms = cfg->dev_retry_base_ms;
-	rc = eng_outbox_new(&e->outbox, e->store, e->curlw, cfg->connector_url,
-			    &obc, err);
-	if (rc != XU_OK)
-		goto fail;
+	return eng_outbox_new(&e->outbox, e->store, e->curlw,
+			      cfg->connector_url, &obc, err);
+}
 
-	/* The rippled client: journal over the store, network check. */
-	rc = eng_txjournal_init(&e->tj, e->store, err);
+/* The rippled client (journal over the store, network check) and the
+ * payment-channel service on top of it. */
+static enum xu_code start_channels(struct eng_engine *e,
+				   const struct eng_config *cfg,
+				   struct xu_err *err)
+{
+	struct xl_rippled_cfg rcfg;
+	struct eng_paychan_env pcenv;
+	struct xl_journal journal;
+	enum xu_code rc = eng_txjournal_init(&e->tj, e->store, err);
+
 	if (rc != XU_OK)
-		goto fail;
+		return rc;
 	journal = eng_txjournal_ops(&e->tj);
 	memset(&rcfg, 0, sizeof(rcfg));
 	rcfg.url = cfg->rippled_url;
@@ -454,29 +438,63 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 	rcfg.on_outcome = on_outcome;
 	rcfg.arg = e;
 	e->rippled = xl_rippled_new(e->ctx, &rcfg, &journal, err);
-	if (!e->rippled) {
-		rc = err ? err->code : XU_EINVAL;
-		goto fail;
-	}
+	if (!e->rippled)
+		return err ? err->code : XU_EINVAL;
 	/* Channel settings: parsed and checked by eng_config_load. */
 	eng_config_log_channels(cfg);
+	memset(&pcenv, 0, sizeof(pcenv));
 	pcenv.store = e->store;
 	pcenv.outbox = e->outbox;
 	pcenv.rippled = e->rippled;
 	pcenv.kp = e->kp;
 	pcenv.msgs = &e->msgs;
-	rc = eng_paychan_new(&e->paychan, &pcenv, &cfg->paychan, err);
-	if (rc != XU_OK)
-		goto fail;
+	return eng_paychan_new(&e->paychan, &pcenv, &cfg->paychan, err);
+}
+
+enum xu_code eng_engine_new(struct eng_engine **out,
+			    const struct eng_config *cfg,
+			    const struct cr_keypair *kp, struct xu_err *err)
+{
+	struct cr_account_id acct;
+	struct eng_engine *e;
+	enum xu_code rc;
+
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	e->cfg = *cfg;
+	e->tail = &e->head;
+	e->kp = sodium_malloc(sizeof(*e->kp));
+	if (!e->kp) {
+		free(e);
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	}
+	*e->kp = *kp;
+	cr_account_id_of(&acct, &kp->pub);
+	cr_address_encode(e->address, &acct);
+	eng_api_register_builtin(&e->msgs);
+
+	rc = eng_store_open(&e->store, cfg->db_path, err);
+	if (rc == XU_OK)
+		rc = eng_walckpt_new(&e->ckpt, e->store, cfg->db_path,
+				     WALCKPT_MS, err);
+	if (rc == XU_OK)
+		rc = start_listener(e, cfg, err);
+	if (rc == XU_OK)
+		rc = start_outbox(e, cfg, err);
+	if (rc == XU_OK)
+		rc = start_channels(e, cfg, err);
+	if (rc != XU_OK) {
+		eng_engine_free(e);
+		return rc;
+	}
 	api_host(e);
 	xl_rippled_start(e->rippled);
 	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb, 1000);
 	e->last_gc = 0;
 	*out = e;
 	return XU_OK;
-fail:
-	eng_engine_free(e);
-	return rc;
 }
 
 int eng_engine_port(struct eng_engine *e)
