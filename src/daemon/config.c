@@ -580,13 +580,115 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	return XU_OK;
 }
 
+/* --listen, --allow-remote and the loopback rule. */
+static enum xu_code load_listen(struct eng_config *cfg,
+				const struct eng_args *a, struct xu_err *err)
+{
+	const char *v = value_of(a, "listen", "XRPSE_LISTEN");
+
+	if (parse_listen(cfg, v ? v : "127.0.0.1:3000", err))
+		return XU_EINVAL;
+	v = getenv("XRPSE_ALLOW_REMOTE");
+	cfg->allow_remote =
+	    eng_args_has(a, "allow-remote") || (v && !strcmp(v, "1"));
+	if (!cfg->allow_remote && !eng_config_is_loopback(cfg->listen_host))
+		return xu_fail(err, XU_EINVAL, 0,
+			       "--listen %s is not a loopback address; add "
+			       "--allow-remote to expose the unauthenticated "
+			       "API",
+			       cfg->listen_host);
+	return XU_OK;
+}
+
+/* --connector-url, --rippled-url, --seed-file and --db. */
+static enum xu_code load_places(struct eng_config *cfg,
+				const struct eng_args *a, struct xu_err *err)
+{
+	const char *v = value_of(a, "connector-url", "XRPSE_CONNECTOR_URL");
+
+	if (parse_url(cfg->connector_url, sizeof(cfg->connector_url),
+		      v ? v : "http://127.0.0.1:7771", "http://", "https://",
+		      "--connector-url", err))
+		return XU_EINVAL;
+	v = value_of(a, "rippled-url", "XRPSE_RIPPLED_URL");
+	if (parse_url(cfg->rippled_url, sizeof(cfg->rippled_url),
+		      v ? v : "ws://127.0.0.1:6006", "ws://", "wss://",
+		      "--rippled-url", err))
+		return XU_EINVAL;
+	v = value_of(a, "seed-file", "XRPSE_SEED_FILE");
+	if (!v)
+		return xu_fail(err, XU_EINVAL, 0, "missing --seed-file");
+	if (copy_str(cfg->seed_file, sizeof(cfg->seed_file), v, "--seed-file",
+		     err))
+		return XU_EINVAL;
+	v = value_of(a, "db", "XRPSE_DB");
+	if (!v)
+		return xu_fail(err, XU_EINVAL, 0, "missing --db");
+	return copy_str(cfg->db_path, sizeof(cfg->db_path), v, "--db", err)
+		   ? XU_EINVAL
+		   : XU_OK;
+}
+
+/* --key-type, --network-id and --log-level. */
+static enum xu_code load_identity(struct eng_config *cfg,
+				  const struct eng_args *a, struct xu_err *err)
+{
+	const char *v = value_of(a, "key-type", "XRPSE_KEY_TYPE");
+	uint64_t n;
+
+	if (v) {
+		enum cr_key_type t;
+
+		if (!cr_key_type_parse(&t, v))
+			return xu_fail(
+			    err, XU_EINVAL, 0,
+			    "--key-type: expected secp256k1 or ed25519");
+		cfg->key_type = (int)t;
+	}
+	v = value_of(a, "network-id", "XRPSE_NETWORK_ID");
+	if (v) {
+		if (parse_uint(&n, v, UINT32_MAX, "--network-id", err))
+			return XU_EINVAL;
+		cfg->network_id = (uint32_t)n;
+	}
+	v = value_of(a, "log-level", "XRPSE_LOG_LEVEL");
+	if (v && !xu_log_level_parse(&cfg->log_level, v))
+		return xu_fail(err, XU_EINVAL, 0,
+			       "--log-level: expected trace, debug, info, "
+			       "unusual or broken");
+	return XU_OK;
+}
+
+/* The test-only --dev-retry-base-ms, --dev-cron-ms and --dev-api. */
+static enum xu_code load_dev(struct eng_config *cfg, const struct eng_args *a,
+			     struct xu_err *err)
+{
+	const char *v = eng_args_get(a, "dev-retry-base-ms");
+	uint64_t n;
+
+	if (v) {
+		if (parse_uint(&n, v, 3600000, "--dev-retry-base-ms", err))
+			return XU_EINVAL;
+		cfg->dev_retry_base_ms = (uint32_t)n;
+	}
+	v = eng_args_get(a, "dev-cron-ms");
+	if (v) {
+		if (parse_uint(&n, v, 60000, "--dev-cron-ms", err))
+			return XU_EINVAL;
+		if (n == 0)
+			return xu_fail(err, XU_EINVAL, 0,
+				       "--dev-cron-ms: must be > 0");
+		cfg->dev_cron_ms = (uint32_t)n;
+	}
+	cfg->dev_api = eng_args_has(a, "dev-api");
+	return XU_OK;
+}
+
 enum eng_config_result eng_config_load(struct eng_config *cfg, int argc,
 				       char **argv, FILE *out,
 				       struct xu_err *err)
 {
 	struct eng_args a;
-	const char *v;
-	uint64_t n;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = XU_LOG_INFO;
@@ -606,92 +708,9 @@ enum eng_config_result eng_config_load(struct eng_config *cfg, int argc,
 		eng_args_print_help(out, run_opts, NOPTS);
 		return ENG_CONFIG_HELP;
 	}
-
-	v = value_of(&a, "listen", "XRPSE_LISTEN");
-	if (parse_listen(cfg, v ? v : "127.0.0.1:3000", err))
-		return ENG_CONFIG_BAD;
-	v = getenv("XRPSE_ALLOW_REMOTE");
-	cfg->allow_remote =
-	    eng_args_has(&a, "allow-remote") || (v && !strcmp(v, "1"));
-	if (!cfg->allow_remote && !eng_config_is_loopback(cfg->listen_host)) {
-		xu_fail(err, XU_EINVAL, 0,
-			"--listen %s is not a loopback address; add "
-			"--allow-remote to expose the unauthenticated API",
-			cfg->listen_host);
-		return ENG_CONFIG_BAD;
-	}
-
-	v = value_of(&a, "connector-url", "XRPSE_CONNECTOR_URL");
-	if (parse_url(cfg->connector_url, sizeof(cfg->connector_url),
-		      v ? v : "http://127.0.0.1:7771", "http://", "https://",
-		      "--connector-url", err))
-		return ENG_CONFIG_BAD;
-	v = value_of(&a, "rippled-url", "XRPSE_RIPPLED_URL");
-	if (parse_url(cfg->rippled_url, sizeof(cfg->rippled_url),
-		      v ? v : "ws://127.0.0.1:6006", "ws://", "wss://",
-		      "--rippled-url", err))
-		return ENG_CONFIG_BAD;
-
-	v = value_of(&a, "seed-file", "XRPSE_SEED_FILE");
-	if (!v) {
-		xu_fail(err, XU_EINVAL, 0, "missing --seed-file");
-		return ENG_CONFIG_BAD;
-	}
-	if (copy_str(cfg->seed_file, sizeof(cfg->seed_file), v, "--seed-file",
-		     err))
-		return ENG_CONFIG_BAD;
-	v = value_of(&a, "db", "XRPSE_DB");
-	if (!v) {
-		xu_fail(err, XU_EINVAL, 0, "missing --db");
-		return ENG_CONFIG_BAD;
-	}
-	if (copy_str(cfg->db_path, sizeof(cfg->db_path), v, "--db", err))
-		return ENG_CONFIG_BAD;
-
-	v = value_of(&a, "key-type", "XRPSE_KEY_TYPE");
-	if (v) {
-		enum cr_key_type t;
-
-		if (!cr_key_type_parse(&t, v)) {
-			xu_fail(err, XU_EINVAL, 0,
-				"--key-type: expected secp256k1 or ed25519");
-			return ENG_CONFIG_BAD;
-		}
-		cfg->key_type = (int)t;
-	}
-	v = value_of(&a, "network-id", "XRPSE_NETWORK_ID");
-	if (v) {
-		if (parse_uint(&n, v, UINT32_MAX, "--network-id", err))
-			return ENG_CONFIG_BAD;
-		cfg->network_id = (uint32_t)n;
-	}
-	v = value_of(&a, "log-level", "XRPSE_LOG_LEVEL");
-	if (v && !xu_log_level_parse(&cfg->log_level, v)) {
-		xu_fail(err, XU_EINVAL, 0,
-			"--log-level: expected trace, debug, info, unusual "
-			"or broken");
-		return ENG_CONFIG_BAD;
-	}
-
-	v = eng_args_get(&a, "dev-retry-base-ms");
-	if (v) {
-		if (parse_uint(&n, v, 3600000, "--dev-retry-base-ms", err))
-			return ENG_CONFIG_BAD;
-		cfg->dev_retry_base_ms = (uint32_t)n;
-	}
-	v = eng_args_get(&a, "dev-cron-ms");
-	if (v) {
-		if (parse_uint(&n, v, 60000, "--dev-cron-ms", err))
-			return ENG_CONFIG_BAD;
-		if (n == 0) {
-			xu_fail(err, XU_EINVAL, 0,
-				"--dev-cron-ms: must be > 0");
-			return ENG_CONFIG_BAD;
-		}
-		cfg->dev_cron_ms = (uint32_t)n;
-	}
-	cfg->dev_api = eng_args_has(&a, "dev-api");
-	if (load_channel(cfg, &a, err))
+	if (load_listen(cfg, &a, err) || load_places(cfg, &a, err) ||
+	    load_identity(cfg, &a, err) || load_dev(cfg, &a, err) ||
+	    load_channel(cfg, &a, err))
 		return ENG_CONFIG_BAD;
 	return ENG_CONFIG_OK;
 }
