@@ -474,12 +474,15 @@ static enum xu_code lib_load(struct eng_curlw *w, struct xu_err *err)
 	return XU_OK;
 }
 
-static void *worker(void *arg)
+/* Loads libcurl and makes the multi handle; NULL when either fails (then
+ * every queued job has failed this attempt, and submits from now on start
+ * a new worker). */
+static CURLM *worker_start(struct eng_curlw *w)
 {
-	struct eng_curlw *w = arg;
 	const struct curl_api *c = &w->api;
 	struct xu_err e;
 	CURLM *multi = NULL;
+
 	if (lib_load(w, &e) == XU_OK) {
 		multi = c->multi_init();
 		if (!multi) {
@@ -493,8 +496,6 @@ static void *worker(void *arg)
 		}
 	}
 	if (!multi) {
-		/* Every job queued fails this attempt; submits from now on
-		 * start a new worker. */
 		pthread_mutex_lock(&w->mu);
 		struct sub *s = w->sub_head;
 		w->sub_head = NULL;
@@ -517,7 +518,60 @@ static void *worker(void *arg)
 	w->stats.loads++;
 	pthread_mutex_unlock(&w->mu);
 	xu_debug("curlw", "libcurl loaded, worker started");
+	return multi;
+}
 
+/* Finishes the transfers curl reports done; true when any did (or a
+ * start() failed), so the loop thread must be woken. */
+static bool worker_collect(struct eng_curlw *w, CURLM *multi)
+{
+	const struct curl_api *c = &w->api;
+	bool any = false;
+	CURLMsg *m;
+	int left;
+
+	while ((m = c->multi_info_read(multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct xfer *x = NULL;
+		c->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		CURLcode cc = m->data.result;
+		c->multi_remove_handle(multi, m->easy_handle);
+		finish(w, x, cc);
+		any = true;
+	}
+	pthread_mutex_lock(&w->mu);
+	any = any || w->done_head; /* also start() failures */
+	pthread_mutex_unlock(&w->mu);
+	return any;
+}
+
+/* Aborts what is still running (stop only: a retiring worker has nothing
+ * running) and lets libcurl go. */
+static void worker_end(struct eng_curlw *w, CURLM *multi)
+{
+	const struct curl_api *c = &w->api;
+
+	while (w->active) {
+		struct xfer *x = w->active;
+		w->active = x->next;
+		c->multi_remove_handle(multi, x->easy);
+		xfer_free(c, x);
+	}
+	c->multi_cleanup(multi);
+	pthread_mutex_lock(&lib_mu);
+	c->global_cleanup();
+	pthread_mutex_unlock(&lib_mu);
+}
+
+static void *worker(void *arg)
+{
+	struct eng_curlw *w = arg;
+	const struct curl_api *c = &w->api;
+	CURLM *multi = worker_start(w);
+
+	if (!multi)
+		return NULL;
 	int64_t busy_at = eng_mono_ms();
 	bool retire = false;
 	for (;;) {
@@ -551,24 +605,7 @@ static void *worker(void *arg)
 		}
 		int running = 0;
 		c->multi_perform(multi, &running);
-		bool any = false;
-		CURLMsg *m;
-		int left;
-		while ((m = c->multi_info_read(multi, &left))) {
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			struct xfer *x = NULL;
-			c->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
-					(char **)&x);
-			CURLcode cc = m->data.result;
-			c->multi_remove_handle(multi, m->easy_handle);
-			finish(w, x, cc);
-			any = true;
-		}
-		pthread_mutex_lock(&w->mu);
-		any = any || w->done_head; /* also start() failures */
-		pthread_mutex_unlock(&w->mu);
-		if (any && w->wake_fn)
+		if (worker_collect(w, multi) && w->wake_fn)
 			w->wake_fn(w->wake_arg);
 		int64_t now = eng_mono_ms();
 		if (busy || w->active)
@@ -581,18 +618,7 @@ static void *worker(void *arg)
 		}
 		c->multi_poll(multi, NULL, 0, timeout, NULL);
 	}
-	/* Abort what is still running (stop only: a retiring worker has
-	 * nothing running). */
-	while (w->active) {
-		struct xfer *x = w->active;
-		w->active = x->next;
-		c->multi_remove_handle(multi, x->easy);
-		xfer_free(c, x);
-	}
-	c->multi_cleanup(multi);
-	pthread_mutex_lock(&lib_mu);
-	c->global_cleanup();
-	pthread_mutex_unlock(&lib_mu);
+	worker_end(w, multi);
 	/* The loop thread reaps us (join, dlclose) at its next drain. */
 	if (retire && w->wake_fn)
 		w->wake_fn(w->wake_arg);
