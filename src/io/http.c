@@ -199,24 +199,17 @@ static size_t find_hdr_end(const uint8_t *in, size_t len)
 
 /* Parses the header block in[0..hdr_len) in place (NUL-terminating the
  * pieces).  Returns PARSE_OK or an error status. */
-static int parse_headers(struct eng_http_conn *c)
+/* The request line "METHOD SP TARGET SP HTTP/1.x" at c->in: NUL
+ * terminates its parts, sets the method, version, keep-alive default and
+ * path, and *next to the first header line.  PARSE_OK or a status. */
+static int parse_request_line(struct eng_http_conn *c, char **next)
 {
-	char *p = (char *)c->in, *end = (char *)c->in + c->hdr_len - 2;
-	char *line, *nl, *sp1, *sp2;
-	bool have_cl = false, have_te = false;
+	char *line = (char *)c->in, *nl, *sp1, *sp2;
 
-	c->ctype_off = c->key_off = -1;
-	c->chunked = c->expect_continue = c->sent_continue = false;
-	c->content_length = 0;
-	c->body_len = 0;
-	c->chunk_pos = c->hdr_len;
-
-	/* Request line: METHOD SP TARGET SP HTTP/1.x */
-	nl = strstr(p, "\r\n");
+	nl = strstr(line, "\r\n");
 	if (!nl)
 		return 400;
 	*nl = '\0';
-	line = p;
 	sp1 = strchr(line, ' ');
 	if (!sp1)
 		return 400;
@@ -240,85 +233,126 @@ static int parse_headers(struct eng_http_conn *c)
 		return 400;
 	c->method = method_of(line);
 	c->keepalive = !c->http10;
-	{
-		char *q = strchr(sp1 + 1, '?');
-
-		if (q)
-			*q = '\0';
-		for (char *t = sp1 + 1; *t; t++)
-			if ((unsigned char)*t <= ' ' ||
-			    (unsigned char)*t >= 0x7f)
-				return 400;
-	}
+	char *q = strchr(sp1 + 1, '?');
+	if (q)
+		*q = '\0';
+	for (char *t = sp1 + 1; *t; t++)
+		if ((unsigned char)*t <= ' ' || (unsigned char)*t >= 0x7f)
+			return 400;
 	c->path_off = (size_t)(sp1 + 1 - (char *)c->in);
+	*next = nl + 2;
+	return PARSE_OK;
+}
 
-	for (p = nl + 2; p < end; p = nl + 2) {
-		char *colon, *v, *ve;
+/* Splits the header line p ("Name: value", NUL terminated) in place into
+ * *name and *value (surrounding blanks removed).  PARSE_OK or 400. */
+static int split_header(char *p, char **name, char **value)
+{
+	char *colon, *v, *ve;
+
+	if (*p == ' ' || *p == '\t')
+		return 400; /* obsolete line folding */
+	colon = strchr(p, ':');
+	if (!colon || colon == p)
+		return 400;
+	*colon = '\0';
+	for (char *n = p; *n; n++)
+		if (!is_tchar((unsigned char)*n))
+			return 400;
+	v = colon + 1;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	ve = v + strlen(v);
+	while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+		*--ve = '\0';
+	for (char *t = v; *t; t++)
+		if ((unsigned char)*t < ' ' && *t != '\t')
+			return 400;
+	*name = p;
+	*value = v;
+	return PARSE_OK;
+}
+
+/* A Content-Length value: digits only, the same when given twice.
+ * PARSE_OK, 400, or 413 for a number too large to hold. */
+static int content_length(struct eng_http_conn *c, const char *v, bool *have_cl)
+{
+	uint64_t n = 0;
+
+	if (!*v)
+		return 400;
+	for (const char *d = v; *d; d++) {
+		if (*d < '0' || *d > '9')
+			return 400;
+		if (n > (UINT64_MAX - 9) / 10)
+			return 413;
+		n = n * 10 + (uint64_t)(*d - '0');
+	}
+	if (*have_cl && n != c->content_length)
+		return 400;
+	*have_cl = true;
+	c->content_length = n;
+	return PARSE_OK;
+}
+
+/* Applies one header to c.  PARSE_OK or a status. */
+static int apply_header(struct eng_http_conn *c, const char *name, char *v,
+			bool *have_cl, bool *have_te)
+{
+	if (ieq(name, "content-length"))
+		return content_length(c, v, have_cl);
+	if (ieq(name, "transfer-encoding")) {
+		if (!ieq(v, "chunked"))
+			return 501;
+		*have_te = true;
+		c->chunked = true;
+	} else if (ieq(name, "content-type")) {
+		if (c->ctype_off >= 0)
+			return 400;
+		c->ctype_off = v - (char *)c->in;
+	} else if (ieq(name, "idempotency-key")) {
+		if (c->key_off >= 0)
+			return 400;
+		c->key_off = v - (char *)c->in;
+	} else if (ieq(name, "connection")) {
+		if (has_token(v, "close"))
+			c->keepalive = false;
+		else if (has_token(v, "keep-alive"))
+			c->keepalive = true;
+	} else if (ieq(name, "expect")) {
+		if (!ieq(v, "100-continue"))
+			return 400; /* RFC 9110 allows 417 */
+		/* RFC 9110 10.1.1: ignored from HTTP/1.0 */
+		c->expect_continue = !c->http10;
+	}
+	return PARSE_OK;
+}
+
+static int parse_headers(struct eng_http_conn *c)
+{
+	char *p, *nl, *end = (char *)c->in + c->hdr_len - 2;
+	bool have_cl = false, have_te = false;
+	int st;
+
+	c->ctype_off = c->key_off = -1;
+	c->chunked = c->expect_continue = c->sent_continue = false;
+	c->content_length = 0;
+	c->body_len = 0;
+	c->chunk_pos = c->hdr_len;
+	st = parse_request_line(c, &p);
+	for (; st == PARSE_OK && p < end; p = nl + 2) {
+		char *name, *v;
 
 		nl = strstr(p, "\r\n");
 		if (!nl)
 			return 400;
 		*nl = '\0';
-		if (*p == ' ' || *p == '\t')
-			return 400; /* obsolete line folding */
-		colon = strchr(p, ':');
-		if (!colon || colon == p)
-			return 400;
-		*colon = '\0';
-		for (char *n = p; *n; n++)
-			if (!is_tchar((unsigned char)*n))
-				return 400;
-		v = colon + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		ve = v + strlen(v);
-		while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
-			*--ve = '\0';
-		for (char *t = v; *t; t++)
-			if ((unsigned char)*t < ' ' && *t != '\t')
-				return 400;
-
-		if (ieq(p, "content-length")) {
-			uint64_t n = 0;
-
-			if (!*v)
-				return 400;
-			for (char *d = v; *d; d++) {
-				if (*d < '0' || *d > '9')
-					return 400;
-				if (n > (UINT64_MAX - 9) / 10)
-					return 413;
-				n = n * 10 + (uint64_t)(*d - '0');
-			}
-			if (have_cl && n != c->content_length)
-				return 400;
-			have_cl = true;
-			c->content_length = n;
-		} else if (ieq(p, "transfer-encoding")) {
-			if (!ieq(v, "chunked"))
-				return 501;
-			have_te = true;
-			c->chunked = true;
-		} else if (ieq(p, "content-type")) {
-			if (c->ctype_off >= 0)
-				return 400;
-			c->ctype_off = v - (char *)c->in;
-		} else if (ieq(p, "idempotency-key")) {
-			if (c->key_off >= 0)
-				return 400;
-			c->key_off = v - (char *)c->in;
-		} else if (ieq(p, "connection")) {
-			if (has_token(v, "close"))
-				c->keepalive = false;
-			else if (has_token(v, "keep-alive"))
-				c->keepalive = true;
-		} else if (ieq(p, "expect")) {
-			if (!ieq(v, "100-continue"))
-				return 400; /* RFC 9110 allows 417 */
-			/* RFC 9110 10.1.1: ignored from HTTP/1.0 */
-			c->expect_continue = !c->http10;
-		}
+		st = split_header(p, &name, &v);
+		if (st == PARSE_OK)
+			st = apply_header(c, name, v, &have_cl, &have_te);
 	}
+	if (st != PARSE_OK)
+		return st;
 	if (have_cl && have_te)
 		return 400;
 	/* RFC 9112 6.1: HTTP/1.0 has no Transfer-Encoding; the framing is
