@@ -47,13 +47,14 @@
  *
  *   CLOSE (deletion) from OPEN/FUNDING: CLOSING, SEND_CLOSE_REQUEST, and no
  *   owner close for close_wait_s: the peer redeems and closes as
- *   destination (peers.md R19).  Owner closes go out only on a LEDGER view
- *   (a fresh lookup: the channel is still there), after the wait, and not
- *   while an Expiration is set and not yet passed.  A CLOSE_RESULT with
- *   `gone` (tecNO_TARGET: the peer closed it first) is CLOSED, no alert.
+ *   destination (docs/risks.md#our-owner-close-before-the-peer-redeems).
+ *   Owner closes go out only on a LEDGER view (a fresh lookup: the channel
+ *   is still there), after the wait, and not while an Expiration is set
+ *   and not yet passed.  A CLOSE_RESULT with `gone` (tecNO_TARGET: the
+ *   peer closed it first) is CLOSED, no alert.
  *
- *   Recovery (channel.h, peers.md R7): after pc_out_restart, a
- *   PEER_BEST above signed_total or a LEDGER Balance above it, the channel
+ *   Recovery (channel.h): after pc_out_restart, a PEER_BEST above
+ *   signed_total or a LEDGER Balance above it, the channel
  *   is `recovering` (ASK_LAST_CLAIM; no claim signed, no top-up) until
  *   LAST_CLAIM: verified with our key, at most Amount; when above
  *   signed_total, ADOPT_CLAIM and owed reduced by what it paid of

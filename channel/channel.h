@@ -56,8 +56,9 @@ enum pc_in_state {
 };
 #define PC_IN_NSTATES 4
 
-/* Why a claim was rejected, in the order the checks run (issue 7).  Sent
- * to the peer and logged.  Persisted in logs and replies: don't renumber. */
+/* Why a claim was rejected, in the order the checks run
+ * (docs/design.md#incoming-channel).  Sent to the peer and logged.
+ * Persisted in logs and replies: don't renumber. */
 enum pc_reject {
 	PC_REJ_NONE = 0,
 	PC_REJ_NO_CHANNEL = 1,	   /* not on the validated ledger */
@@ -90,7 +91,8 @@ enum pc_alert {
 					 drops are not credited again */
 };
 
-/* Recovery of lost outgoing claim state (peers.md R7).  A store restored
+/* Recovery of lost outgoing claim state
+ * (docs/design.md#recovering-lost-outgoing-claims).  A store restored
  * from a backup holds an older last signed claim than the peer: claims
  * signed from it would be ignored (not above what the peer holds) and the
  * books diverge.  So after every start (pc_out_restart), and whenever the
@@ -135,7 +137,8 @@ struct pc_cfg {
 	uint32_t redeem_fee_min_interval_s; /* ...and last redeem >= 3600 s */
 	uint32_t retry_s; /* wait after a failed/unconfirmed tx: 30 s */
 	/* After a close_request, how long the peer has to close our channel
-	 * as destination before we close it as owner (peers.md R19): 600 s. */
+	 * as destination before we close it as owner: 600 s
+	 * (docs/risks.md#our-owner-close-before-the-peer-redeems). */
 	uint32_t close_wait_s;
 };
 

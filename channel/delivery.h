@@ -26,7 +26,7 @@
  * are the daemon's own doings, so an event that cannot happen in the
  * current state (an answer to an attempt that is not out) aborts.
  *
- * Recovery (channel.h, peers.md R7) is not a delivery state: pc_out signs
+ * Recovery (channel.h) is not a delivery state: pc_out signs
  * no new claim while recovering, so no MADE comes from settlements then
  * (a NACK's RESEND_CLAIM of the stored claim still can, as today).
  *

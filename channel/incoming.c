@@ -1,8 +1,9 @@
 /* The incoming channel's state machine: a channel the peer pays us through
  * (diagram in channel.c).  A claim is checked against the last validated
- * ledger view in the order issue 7 fixes (xrpl.md §5.5, peers.md R1-R3),
- * and an accepted one is persisted before the connector is credited with
- * the increase under a deterministic Idempotency-Key (R5).  Redeeming on
+ * ledger view in a fixed order (docs/design.md#incoming-channel), and an
+ * accepted one is persisted before the connector is credited with the
+ * increase under a deterministic Idempotency-Key
+ * (docs/risks.md#credit-without-a-durable-claim).  Redeeming on
  * the ledger follows pc_redeem_due(): at once when the channel is closing,
  * otherwise by thresholds, and again until the ledger shows the Balance.
  */
@@ -102,11 +103,12 @@ static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
 			      "channel is not from the peer to us");
 	/* A NONE record with a view that is ours was linked on LEDGER. */
 	XU_ASSERT(ch->state != PC_IN_NONE);
-	/* 2. No CancelAfter (peers.md §5: reject by default). */
+	/* 2. No CancelAfter (docs/risks.md#cancelafter-on-an-incoming-channel). */
 	if (v->has_cancel_after)
 		return reject(err, XU_EINVAL, PC_REJ_CANCEL_AFTER, why,
 			      "channel has a CancelAfter");
-	/* 3. No close in progress, or enough time left to redeem (R1). */
+	/* 3. No close in progress, or enough time left to redeem
+	 * (docs/risks.md#channel-expiring-with-unredeemed-claims). */
 	if (ch->deleting)
 		return reject(err, XU_EINVAL, PC_REJ_CLOSING, why,
 			      "account is being deleted");
@@ -115,8 +117,9 @@ static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
 				      pc_close_margin(cfg, v->settle_delay)))
 		return reject(err, XU_EINVAL, PC_REJ_CLOSING, why,
 			      "channel closes too soon to redeem");
-	/* 4. Settle delay at or above our minimum (R2), at or below our
-	 * maximum, and not wrapping the ledger's time: rippled sets an owner
+	/* 4. Settle delay at or above our minimum
+	 * (docs/risks.md#settle-delay-too-short), at or below our maximum,
+	 * and not wrapping the ledger's time: rippled sets an owner
 	 * close's Expiration to parentCloseTime + SettleDelay as a uint32,
 	 * so a sum past 2^32 closes the channel at once with nothing
 	 * redeemed (channel.h, PC_WRAP_HEADROOM_S). */
@@ -136,7 +139,8 @@ static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
 			     xl_drops_u64(c->amount), c->sig, c->siglen))
 		return reject(err, XU_EBADSIG, PC_REJ_BAD_SIGNATURE, why,
 			      "signature does not verify with the channel key");
-	/* 6. Within the validated Amount (R8 from the payee's side). */
+	/* 6. Within the validated Amount, the payee's side of
+	 * docs/risks.md#claim-above-channel-amount. */
 	if (xl_drops_cmp(c->amount, v->amount) > 0)
 		return reject(err, XU_ERANGE, PC_REJ_ABOVE_CAPACITY, why,
 			      "amount above the channel's validated Amount");

@@ -22,7 +22,8 @@
  *                  (please redeem and close it as destination)
  *   last_claim     {"type":"last_claim","channel":"<64 hex>"}
  *                  (which claim of ours on this channel do you hold?
- *                  peers.md R7: recovery of lost outgoing claim state)
+ *                  recovery of lost outgoing claim state,
+ *                  docs/design.md#recovering-lost-outgoing-claims)
  *   last_claim_reply {"type":"last_claim_reply","channel":"<64 hex>",
  *                  "amount":"<best held, drops>","signature":"<hex>"}
  *                  (amount "0" and no signature when none is held; the

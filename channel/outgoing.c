@@ -1,13 +1,15 @@
 /* The outgoing channel's state machine: the channel we pay the peer
  * through (diagram in channel.c).  Settlements accumulate in `owed`; what
  * fits under the channel's validated Amount becomes the new cumulative
- * claim, never more (peers.md R8); the rest waits for a top-up, which is
- * one funding transaction at a time after a reserve check (R11, R12).
+ * claim, never more (docs/risks.md#claim-above-channel-amount); the rest
+ * waits for a top-up, which is one funding transaction at a time after a
+ * reserve check (docs/risks.md#funding-storms-and-reserve-exhaustion).
  * While `recovering` (channel.h: a start, or the peer or the ledger showing
  * more than we signed) nothing is signed until the peer's last claim is
- * known (R7).  Closing on deletion asks the peer to close as destination
- * first and closes as owner only after close_wait_s, from a fresh ledger
- * view (R19).
+ * known (docs/design.md#recovering-lost-outgoing-claims).  Closing on
+ * deletion asks the peer to close as destination first and closes as owner
+ * only after close_wait_s, from a fresh ledger view
+ * (docs/risks.md#our-owner-close-before-the-peer-redeems).
  */
 #include <string.h>
 
@@ -331,7 +333,7 @@ static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 		return XU_OK;
 	}
 	/* The peer redeemed more than we think we signed: our store lost
-	 * claims (R7). */
+	 * claims. */
 	if (xl_drops_cmp(v->balance, ch->signed_total) > 0 && !ch->recovering &&
 	    signing(ch))
 		start_recovery(ch, xl_drops_zero(), fx);
@@ -406,7 +408,7 @@ static void on_close(struct pc_out *ch, const struct pc_cfg *cfg,
 	case PC_OUT_FUNDING:
 		pc_out_set_state(ch, ch->state, PC_OUT_CLOSING,
 				 "close requested");
-		/* peers.md R19: the peer redeems and closes as destination
+		/* The peer redeems and closes as destination
 		 * at once; we close as owner (Expiration = now + SettleDelay)
 		 * only if the channel is still there close_wait_s later. */
 		pc_fx_push(fx, PC_FX_SEND_CLOSE_REQUEST, ch->id);
@@ -495,7 +497,7 @@ static enum xu_code on_last_claim(struct pc_out *ch, const struct pc_cfg *cfg,
 }
 
 /* A claim_reply says the peer holds `amount`: above what we signed, our
- * store lost claims (R7): recover before signing again. */
+ * store lost claims: recover before signing again. */
 static void on_peer_best(struct pc_out *ch, const struct pc_event *ev,
 			 struct pc_effects *fx)
 {
