@@ -1,4 +1,4 @@
-# Warning flags (docs/style.md §13).  Warnings are errors everywhere.
+# Warning flags.  Warnings are errors everywhere.
 set(XRPSE_WARNINGS
   -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
   -Wundef -Wcast-align -Wvla -Wformat=2 -Wimplicit-fallthrough -fno-common)

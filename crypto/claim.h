@@ -18,7 +18,8 @@
 #define CR_CHANNEL_ID_BYTES 32
 #define CR_CLAIM_MSG_BYTES 44
 
-/* The channel id (the PayChannel ledger key, xrpl.md §5.1):
+/* The channel id (the PayChannel ledger key,
+ * docs/design.md#ledger-rules-the-engine-relies-on):
  *
  *   SHA512Half(00 78 || src AccountID(20) || dst AccountID(20) || seq u32 BE)
  *

@@ -1,4 +1,4 @@
-/* Seeds and key derivation (see keys.h and xrpl.md §2).
+/* Seeds and key derivation (see keys.h).
  *
  *   secp256k1:  root  = SHA512Half(entropy || u32be(seq)), first valid seq
  *               G     = compress(root·G)

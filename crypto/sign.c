@@ -1,4 +1,4 @@
-/* Signing and verification as rippled does it (see sign.h, xrpl.md §3).
+/* Signing and verification as rippled does it (see sign.h).
  *
  * The signing context is created once by cr_init(), randomized against
  * side channels; verification needs no precomputed tables beyond what

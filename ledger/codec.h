@@ -1,6 +1,6 @@
-/* The XRPL binary codec (docs/xrpl.md §4): cursors over caller buffers,
- * and a generic object tree that decodes any canonical serialization of
- * the fields in ledger/fields.h and encodes it back byte for byte.
+/* The XRPL binary codec: cursors over caller buffers, and a generic
+ * object tree that decodes any canonical serialization of the fields in
+ * ledger/fields.h and encodes it back byte for byte.
  *
  * Wire layout of one field:
  *

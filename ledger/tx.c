@@ -183,7 +183,8 @@ enum xu_code xl_tx_paychan_claim(struct xl_tx *tx, const struct xl_tx_common *c,
 	if (rc)
 		return fail_zero(tx, rc);
 	tx->flags |= flags;
-	/* XRPL PaymentChannelClaim preflight (docs/xrpl.md §5.3). */
+	/* XRPL PaymentChannelClaim preflight
+	 * (docs/design.md#ledger-rules-the-engine-relies-on). */
 	if ((tx->flags &
 	     ~(XL_TF_FULLY_CANONICAL_SIG | XL_TF_RENEW | XL_TF_CLOSE)) != 0)
 		return fail_zero(tx, xu_fail(err, XU_EINVAL, 0,

@@ -6,7 +6,7 @@
  * A struct xl_tx is a plain value (no pointers, no heap): build it with one
  * of the xl_tx_<type>() builders, sign it with xl_tx_sign() and submit
  * signed->blob (hex-encode it for rippled's `submit`).  Every byte follows
- * rippled's canonical serialization (docs/xrpl.md §3-4):
+ * rippled's canonical serialization:
  *
  *   signing data = "STX\0" || fields with is-signing (TxnSignature and the
  *                  claim Signature left out), sorted by (type, field code)
@@ -154,7 +154,8 @@ struct xl_tx_common {
 };
 
 /* Builders.  Each one zeroes *tx, fills the common fields and its own, and
- * checks what rippled's preflight would reject (docs/xrpl.md §5):
+ * checks what rippled's preflight would reject
+ * (docs/design.md#ledger-rules-the-engine-relies-on):
  * XU_EINVAL with a message for a zero amount where one must be positive,
  * Destination == Account, a malformed public key, tfRenew with tfClose, a
  * claim Signature without PublicKey and Balance, Balance > Amount, a

@@ -1,7 +1,8 @@
 /* The transaction submission queue of one signing account.
  *
- * Reliable submission as xrpl.org describes it, with the peers' mistakes
- * (docs/peers.md R9, R10) designed out:
+ * Reliable submission as xrpl.org describes it, designed against
+ * docs/risks.md#trusting-a-tentative-transaction-result and
+ * docs/risks.md#sequence-collisions-and-a-second-sender:
  *  - one queue per account, Sequence tracked locally (initialised from
  *    account_info after every resync), so two transactions never race for
  *    one number; priority intents (deadline claims) jump the queue;
