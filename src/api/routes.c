@@ -2,7 +2,8 @@
  * requests become jobs applied in the engine's group commit (apply.c,
  * see api.h).
  *
- * Choices where the RFC is silent (settlement-api.md appendix):
+ * Choices where the RFC is silent (all of them in
+ * docs/api.md#decisions-where-rfc-0038-is-silent-or-ambiguous):
  *  - Idempotency keys are global; the fingerprint is the exact (account,
  *    amount without leading zeros, scale) triple, so {"1",0} and {"100",2}
  *    conflict (409) and "007" equals "7".  A missing or empty key is 400.

@@ -1,4 +1,5 @@
-/* xrpse claim: sign and verify payment-channel claims (xrpl.md §5.2).
+/* xrpse claim: sign and verify payment-channel claims
+ * (docs/design.md#ledger-rules-the-engine-relies-on).
  *
  *   xrpse claim sign (--seed SEED | --seed-file PATH) --channel HEX64
  *                    --amount DROPS [--key-type T]

@@ -74,7 +74,7 @@ static const char SQL_ACC_INSERT[] =
     "INSERT INTO accounts (id, created_at) VALUES (?1, ?2)";
 static const char SQL_ACC_REOPEN[] =
     "UPDATE accounts SET closed_at = NULL WHERE id = ?1";
-/* Closing clears the sub-drop leftover (settlement-api.md f10: a
+/* Closing clears the sub-drop leftover (docs/api.md#accounts: a
  * re-created account starts without it); owed drops are money the
  * connector already settled and stay until paid. */
 static const char SQL_ACC_CLOSE[] =

@@ -136,7 +136,8 @@ static const char *const migrations[] = {
     " redeem_close INTEGER NOT NULL, updated_at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
     "CREATE INDEX pc_in_account ON pc_in(account);",
-    /* 3: recovery of lost outgoing claim state (channel.h, peers.md R7). */
+    /* 3: recovery of lost outgoing claim state (channel.h,
+     * docs/design.md#recovering-lost-outgoing-claims). */
     "ALTER TABLE pc_out ADD COLUMN recovering INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE pc_out ADD COLUMN recover_owed INTEGER NOT NULL DEFAULT 0;",
 };

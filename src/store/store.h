@@ -109,14 +109,14 @@ enum xu_code eng_store_account_create(struct eng_store *s, const char *id,
 bool eng_store_account_exists(struct eng_store *s, const char *id);
 
 /* Closes account id and clears its sub-drop leftover in the same
- * statement (settlement-api.md f10).  The row is kept (marked closed)
+ * statement (docs/api.md#accounts).  The row is kept (marked closed)
  * because outbox rows, owed drops and channels may still refer to it; a
  * closed account is unknown to the API until created again.  Returns
  * XU_OK, XU_ENOTFOUND (unknown or already closed) or XU_ESTORE. */
 enum xu_code eng_store_account_delete(struct eng_store *s, const char *id,
 				      struct xu_err *err) XU_WARN_UNUSED;
 
-/* ---- settlement requests (E3), inside a transaction ---- */
+/* ---- settlement requests, inside a transaction ---- */
 
 enum eng_settle_kind {
 	ENG_SETTLE_NEW = 1,	 /* recorded now; drops added to owed */
