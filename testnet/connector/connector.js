@@ -7,9 +7,8 @@
  * keeps a balance per account and asks its engine to settle (with an
  * Idempotency-Key) when the balance passes a threshold.  Two flavours copy
  * what interledger-rs ("rs") and the Java ilpv4-connector ("java") do on the
- * wire; see ../../shared/docs/settlement-api.md sections a, b, d, e and
- * README.md next to this file.  Everything binds to 127.0.0.1.  Amounts are
- * BigInt; there is no floating point anywhere near an amount.
+ * wire; see README.md next to this file.  Everything binds to 127.0.0.1.
+ * Amounts are BigInt; there is no floating point anywhere near an amount.
  */
 
 const http = require('http');
@@ -426,7 +425,7 @@ class Connector {
 			    JSON.stringify(p), entry);
 	}
 
-	/* ---------- A1: POST /accounts/:id/settlements (engine credits us) */
+	/* ---------- POST /accounts/:id/settlements (engine credits us) ---- */
 
 	async _incomingSettlement(req, res, id, body, entry) {
 		const key = req.headers['idempotency-key'];
@@ -447,7 +446,7 @@ class Connector {
 			if (key === undefined) {
 				/* The real node unwraps the missing key in its
 				 * Redis store and the request dies with the
-				 * connection (settlement-api.md a.2). */
+				 * connection. */
 				entry.fault = 'missing Idempotency-Key: connection dropped like the rs node';
 				entry.status = 0;
 				req.socket.destroy();
@@ -551,7 +550,7 @@ class Connector {
 		return units;
 	}
 
-	/* ---------- A2: POST /accounts/:id/messages (engine -> peer) ---- */
+	/* ---------- POST /accounts/:id/messages (engine -> peer) -------- */
 
 	async _outgoingMessage(req, res, id, data, entry) {
 		if (this.flavor === 'rs' && !UUID_RE.test(id))
@@ -686,9 +685,10 @@ class Connector {
 			      `Settlement engine unreachable: ${er.error}`);
 	}
 
-	/* E4 to our engine.  rs: 5 s per attempt, a random Idempotency-Key
-	 * per attempt, retries only transport errors (up to 10) while the
-	 * Prepare lives; java: one attempt, no key.  Resolves {status, body}
+	/* A peer message to our engine (POST /accounts/:id/messages).  rs:
+	 * 5 s per attempt, a random Idempotency-Key per attempt, retries only
+	 * transport errors (up to 10) while the Prepare lives; java: one
+	 * attempt, no key.  Resolves {status, body}
 	 * or {status: 0, error}. */
 	async _callEngineMessage(acct, data, leftMs) {
 		const deadline = Date.now() + leftMs;
@@ -729,7 +729,7 @@ class Connector {
 		return last;
 	}
 
-	/* ---------- accounts and E1 ---------- */
+	/* ---------- accounts and their creation on the engine ---------- */
 
 	_accountJSON(a) {
 		return {
@@ -757,9 +757,9 @@ class Connector {
 	}
 
 	/*
-	 * Adds an account and creates it on the engine (E1) the way the
-	 * flavour does.  spec: {name, id?, peer?, threshold?, settleTo?,
-	 * scale?, createOnEngine? (default true)}.  Resolves the account;
+	 * Adds an account and creates it on the engine (POST /accounts) the
+	 * way the flavour does.  spec: {name, id?, peer?, threshold?,
+	 * settleTo?, scale?, createOnEngine? (default true)}.  Resolves the account;
 	 * throws HttpError when the java engine call fails (the java
 	 * connector aborts account creation then).
 	 */
@@ -856,7 +856,8 @@ class Connector {
 		}
 	}
 
-	/* ---------- balances and outgoing settlement (E3) ---------- */
+	/* ---------- balances and outgoing settlement (POST to the engine's
+	 * /accounts/:id/settlements) ---------- */
 
 	/* Records packets through `a`: direction 'out' means the peer
 	 * fulfilled packets we sent (we owe it, balance up, which may trigger

@@ -9,12 +9,12 @@
  * engine alice, whose claims reach engine bob, which credits connector B;
  * and the other way round.  It shows a live progress line and ends with a
  * summary: settlements per second, latency percentiles from a connector's
- * settlement request (E3) to the peer connector's credit (A1), measured on
- * the connectors' request logs; the redemption transactions and channels
- * seen on the ledger; and the checks "credits == settlements to the drop"
- * on the connectors' books and "channel balance on the ledger == credits"
- * after the final redemption.  Exit status: 0 all OK, 1 a MISMATCH or a
- * failed settlement, 2 usage, 3 the engines never paired, 130 interrupted.
+ * settlement request to its engine to the peer connector's credit, measured
+ * on the connectors' request logs; the redemption transactions and channels
+ * seen on the ledger; and the checks "credits == settlements to the drop" on
+ * the connectors' books and "channel balance on the ledger == credits" after
+ * the final redemption.  Exit status: 0 all OK, 1 a MISMATCH or a failed
+ * settlement, 2 usage, 3 the engines never paired, 130 interrupted.
  *
  * usage: node testnet/driver/driver.js [--settlements N] [--bench]
  *        [--duration S] [--concurrency C] [--batch K] [--window W] [--rate R] [--warmup S]
@@ -287,12 +287,13 @@ class LogReader {
 		this.creditSum = 0n; /* common scale */
 	}
 
-	/* Reads new entries of the E3 (out) and A1 (in) routes, or of A1
-	 * alone with creditsOnly (cheap enough to run every 20 ms under load:
-	 * E3 entries stay in progress until the engine answers, and each poll
-	 * reads everything from the oldest one in progress again); entries
-	 * still in progress are read again next time.  Each route set has its
-	 * own position in the log. */
+	/* Reads new entries of the engine-settlements (out) and settlements
+	 * (in) log routes, or of settlements alone with creditsOnly (cheap
+	 * enough to run every 20 ms under load: engine-settlements entries
+	 * stay in progress until the engine answers, and each poll reads
+	 * everything from the oldest one in progress again); entries still in
+	 * progress are read again next time.  Each route set has its own
+	 * position in the log. */
 	async poll(creditsOnly = false) {
 		const routes = creditsOnly ? 'settlements' : 'engine-settlements,settlements';
 		const since = this.sinceOf[routes] || 0;

@@ -38,7 +38,7 @@ test('rs creates engine accounts with an explicit UUID and no key', async (t) =>
 	assert.equal(e1.headers['idempotency-key'], undefined);
 });
 
-test('rs keeps the account when the engine fails E1', async (t) => {
+test('rs keeps the account when the engine fails to create it', async (t) => {
 	const { engine, c } = await setup(t);
 	engine.on.accounts = () => ({ status: 500, body: 'boom' });
 	const r = await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
@@ -307,7 +307,7 @@ test('engine down: transport errors are retried with the same key', async (t) =>
 	assert.deepEqual(seen, [keys[0]]);
 });
 
-test('java E3: scale-first body, charset, needs a Quantity back', async (t) => {
+test('java settlement request: scale-first body, charset, needs a Quantity back', async (t) => {
 	const { engine, c } = await setup(t, { flavor: 'java', threshold: '1' });
 	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
 	let r = await call(`${c.controlUrl}/accounts/a/packets`, 'POST',

@@ -10,11 +10,12 @@ const crypto = require('crypto');
 const { httpRequest } = require('../connector');
 
 /*
- * Starts a fake engine on 127.0.0.1.  Default answers follow the settlement
- * API reference's recommendation: E1 201 {"id"} (minting a UUID for null),
- * E3 201 echoing the Quantity, E4 201 echoing "reply:" + body.  Override
- * per route with engine.on.accounts / settlements / messages =
- * (req, body) => ({status, headers?, body?}) or a Promise of it.
+ * Starts a fake engine on 127.0.0.1.  Default answers are what a plain
+ * engine gives: POST /accounts 201 {"id"} (minting a UUID for null),
+ * .../settlements 201 echoing the Quantity, .../messages 201 echoing
+ * "reply:" + body.  Override per route with engine.on.accounts /
+ * settlements / messages = (req, body) => ({status, headers?, body?}) or a
+ * Promise of it.
  */
 async function fakeEngine() {
 	const e = { requests: [], on: {} };

@@ -7,8 +7,9 @@
 // ripple-keypairs, and applies the rippled pipeline (preflight, preclaim,
 // doApply, tec reset, hold/retry of ter/tel/tef) plus the Payment (XRP),
 // AccountSet, DepositPreauth and PaymentChannelCreate/Fund/Claim transactors
-// of rippled-subset.md sections 4-6. close() closes the open ledger and
-// emits a 'close' event with the ledger and its transaction records.
+// (README.md lists what is covered and the gaps). close() closes the open
+// ledger and emits a 'close' event with the ledger and its transaction
+// records.
 
 const EventEmitter = require('events');
 const codec = require('ripple-binary-codec');
@@ -337,7 +338,7 @@ class Engine extends EventEmitter {
   }
 
   // ---------------------------------------------------------------------
-  // The transaction pipeline (rippled-subset.md section 4). Applies tx to
+  // The transaction pipeline. Applies tx to
   // state (a Map, mutated only if the tx is applied).
   // With opts.retry (a non-final pass of a ledger build) a tec result is not
   // applied but reported as {retry: true}.
@@ -617,7 +618,8 @@ class Engine extends EventEmitter {
   }
 
   // ---------------------------------------------------------------------
-  // Payment channels (rippled-subset.md section 5).
+  // Payment channels (the rules xrpse relies on are in
+  // docs/design.md#ledger-rules-the-engine-relies-on).
 
   isExpired(chan, parentCloseTime) {
     if (chan.CancelAfter !== undefined && parentCloseTime >= chan.CancelAfter) return true;

@@ -1,9 +1,9 @@
 'use strict';
-// rippled WebSocket API handlers of the stand-in (rippled-subset.md section 3):
-// each handler takes (ctx, params) where ctx = {engine, conn, server} and
-// returns the `result` object, or throws RpcError whose fields are flattened
-// into rippled's error envelope. Also formats transactions for `tx` and the
-// transaction stream, and the ledgerClosed message.
+// rippled WebSocket API handlers of the stand-in: each handler takes (ctx,
+// params) where ctx = {engine, conn, server} and returns the `result` object,
+// or throws RpcError whose fields are flattened into rippled's error envelope.
+// Also formats transactions for `tx` and the transaction stream, and the
+// ledgerClosed message.
 
 const codec = require('ripple-binary-codec');
 const addr = require('ripple-address-codec');

@@ -1,8 +1,7 @@
 'use strict';
-// The faucet look-alike (POST /accounts, rippled-subset.md section 7) and every
-// test control: testnet_advance_time, testnet_drop_next_tx,
-// testnet_disconnect_all, testnet_too_busy, testnet_close_timer,
-// testnet_status.
+// The faucet look-alike (POST /accounts) and every test control:
+// testnet_advance_time, testnet_drop_next_tx, testnet_disconnect_all,
+// testnet_too_busy, testnet_close_timer, testnet_status.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');

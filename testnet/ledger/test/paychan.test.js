@@ -1,9 +1,10 @@
 'use strict';
 // Payment-channel conformance tests, ported from the scenarios of rippled's
-// src/test/app/PayChan_test.cpp (rippled-subset.md 8.2 item 13): every
+// src/test/app/PayChan_test.cpp: every
 // transaction is signed here with ripple-keypairs + ripple-binary-codec and
-// applied by the stand-in, and results/ledger state are checked against the
-// rules of rippled-subset.md section 5.
+// applied by the stand-in, and results/ledger state are checked against
+// rippled's rules (docs/design.md#ledger-rules-the-engine-relies-on lists the
+// ones xrpse relies on).
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -630,7 +631,7 @@ test('channel_verify checks claim signatures (hex and base58 keys), errors', asy
   assert.equal(e.error, 'invalidParams');
 });
 
-test('test vector of rippled-subset.md 8.1 decodes and hashes as documented', async () => {
+test('a PaymentChannelCreate vector signed by the XRPL libraries decodes and hashes as they do', async () => {
   const blob = '12000D22000000002400000005201B0000006420270001518061400000000098968068400000000000000A71210330E7FC9D56BB25D6893BA3F317AE5BCF33B3291BD63DB32654A313222F7FD02073210330E7FC9D56BB25D6893BA3F317AE5BCF33B3291BD63DB32654A313222F7FD02074463044022063E847409DC611C330BF561FCB4FAC892A1A10154CC6BF9B1049743C8C198F5A022049BF3F483EA64985A873E39FA4F652294F1B19E833DE892205AB4791768A32498114B5F762798A53D543A014CAF8B297CFF8F2F937E88314A6070B8A1822E3322676A99F0C804EE2D15B8270';
   const r = await c.call({ command: 'submit', tx_blob: blob, api_version: 2 });
   assert.equal(r.tx_json.hash, 'A9B5C5B737E10242955C1D7EF3C7C0A5DA1271482F8705B57E3C9777EFF7E427');

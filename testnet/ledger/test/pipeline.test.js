@@ -1,9 +1,9 @@
 'use strict';
-// The common transaction pipeline (rippled-subset.md section 4) and the XRP
-// Payment / AccountSet transactors: sequence (tefPAST_SEQ, terPRE_SEQ held
-// and applied when the gap fills), fee (telINSUF_FEE_P, terINSUF_FEE_B),
-// LastLedgerSequence (tefMAX_LEDGER, expiry of held txs), balances and
-// reserves, submit-time signature checks and the submit result flags.
+// The common transaction pipeline and the XRP Payment / AccountSet
+// transactors: sequence (tefPAST_SEQ, terPRE_SEQ held and applied when the gap
+// fills), fee (telINSUF_FEE_P, terINSUF_FEE_B), LastLedgerSequence
+// (tefMAX_LEDGER, expiry of held txs), balances and reserves, submit-time
+// signature checks and the submit result flags.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');

@@ -1,8 +1,8 @@
 'use strict';
-// WebSocket API surface of the stand-in: rippled's envelopes and error shapes
-// (rippled-subset.md 2.1), server_info/server_state/fee, ledger selection,
-// account_info, ledger_entry, ledger_current/closed/accept, ledger, ping,
-// and the command-line handling of server.js.
+// WebSocket API surface of the stand-in: rippled's envelopes and error shapes,
+// server_info/server_state/fee, ledger selection, account_info, ledger_entry,
+// ledger_current/closed/accept, ledger, ping, and the command-line handling
+// of server.js.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');

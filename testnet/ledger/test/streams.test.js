@@ -1,8 +1,8 @@
 'use strict';
-// subscribe/unsubscribe and the stream messages (rippled-subset.md 3.9):
-// ledgerClosed before the transaction messages of that ledger, API v1/v2
-// transaction shapes with metadata, the accounts stream (every affected
-// account), the timer-driven close, and the subscription errors.
+// subscribe/unsubscribe and the stream messages: ledgerClosed before the
+// transaction messages of that ledger, API v1/v2 transaction shapes with
+// metadata, the accounts stream (every affected account), the timer-driven
+// close, and the subscription errors.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');

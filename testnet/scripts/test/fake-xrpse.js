@@ -4,8 +4,9 @@
  * A stand-in for `xrpse run` used by local-net.test.js to exercise
  * local-net.sh's engine branch before the real daemon exists: it accepts
  * the flags setup-testnet.js writes, checks the seed file is readable,
- * listens on --listen and answers E1/E3/E4 like a minimal engine.  Without
- * the `run` argument (e.g. when picked up by `node --test DIR`) it exits 0.
+ * listens on --listen and answers POST /accounts, .../settlements and
+ * .../messages like a minimal engine.  Without the `run` argument (e.g.
+ * when picked up by `node --test DIR`) it exits 0.
  */
 const fs = require('fs');
 const http = require('http');
