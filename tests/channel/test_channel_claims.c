@@ -1,10 +1,10 @@
 /* Incoming claims and the policies: every rejection reason alone and in
- * every pair (the first in issue 7's order must win), both key types, the
- * published claim vectors, boundaries of the closing margin, settle delay
- * (minimum, maximum and the 32-bit Expiration wrap), capacity and 10^17
- * edge; the redeem policy and top-up boundaries; and
- * multi-event flows through both machines (opening, top-up, closing,
- * redeem retries, deletion). */
+ * every pair (the first in the order of docs/design.md#incoming-channel
+ * must win), both key types, the published claim vectors, boundaries of
+ * the closing margin, settle delay (minimum, maximum and the 32-bit
+ * Expiration wrap), capacity and 10^17 edge; the redeem policy and top-up
+ * boundaries; and multi-event flows through both machines (opening,
+ * top-up, closing, redeem retries, deletion). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -812,7 +812,8 @@ static void test_channel_out_close_flow(void **state)
 
 	(void)state;
 	fx_setup();
-	/* peers.md R19, the event orders of a deletion.
+	/* The event orders of a deletion
+	 * (docs/risks.md#our-owner-close-before-the-peer-redeems).
 	 * 1. The peer closes as destination at once (our close_request, or
 	 * its own deletion): no owner close ever goes out. */
 	ch = open_out(XRP(10), XRP(3));
@@ -964,9 +965,10 @@ static struct pc_event last_claim(int k, uint64_t amount)
 	return ev;
 }
 
-/* peers.md R7: a store restored from a backup (3 XRP signed) while the
- * peer holds more.  Nothing is signed until its last claim is known; a
- * verified higher one is adopted and cancels the owed drops it paid. */
+/* A store restored from a backup (3 XRP signed) while the peer holds more
+ * (docs/risks.md#restore-from-backup-paying-twice).  Nothing is signed
+ * until its last claim is known; a verified higher one is adopted and
+ * cancels the owed drops it paid. */
 static void test_channel_out_recovery(void **state)
 {
 	struct pc_out ch, saved;

@@ -171,10 +171,10 @@ static const struct row out_rows[] = {
     {PC_OUT_OPEN, PC_EV_LEDGER, XU_OK, PC_OUT_OPEN, F0},
     {PC_OUT_OPEN, PC_EV_GONE, XU_OK, PC_OUT_CLOSED, F(PC_FX_ALERT)},
     {PC_OUT_OPEN, PC_EV_TIMER, XU_OK, PC_OUT_OPEN, F0},
-    /* R19: the peer is asked to close first; no owner close yet */
+    /* the peer is asked to close first; no owner close yet */
     {PC_OUT_OPEN, PC_EV_CLOSE, XU_OK, PC_OUT_CLOSING,
      F(PC_FX_SEND_CLOSE_REQUEST)},
-    /* R7: the peer holds 3 XRP signed by us, above our 2: adopted */
+    /* the peer holds 3 XRP signed by us, above our 2: adopted */
     {PC_OUT_OPEN, PC_EV_LAST_CLAIM, XU_OK, PC_OUT_OPEN, F(PC_FX_ADOPT_CLAIM)},
     {PC_OUT_OPEN, PC_EV_PEER_BEST, XU_OK, PC_OUT_OPEN, F(PC_FX_ASK_LAST_CLAIM)},
     /* FUNDING: Amount 10 XRP, 6 XRP signed, a fund in flight */

@@ -47,7 +47,7 @@ static void test_crypto_claim_channel_id(void **state)
 	uint8_t id[32], id2[32], pre[46], h[32];
 	char hex[65];
 
-	/* The real mainnet channel (xrpl.md §5.1). */
+	/* The real mainnet channel. */
 	assert_int_equal(
 	    cr_address_decode(&a, "rN7n7otQDd6FczFgLdSqtcsAUxDkw6fzRH", NULL),
 	    XU_OK);

@@ -95,7 +95,7 @@ static void check_member(json_t *obj, const char *key, json_t *v)
 		check(got == (o == 1), "xl_json_u32 accepts differently");
 	if (got && o == 1)
 		check(u32 == want, "xl_json_u32 value");
-	if (!got) /* style.md 9.4: untouched (or zeroed) on failure */
+	if (!got) /* untouched (or zeroed) on failure */
 		check(u32 == 0xdeadbeef || u32 == 0,
 		      "xl_json_u32 wrote on failure");
 

@@ -223,7 +223,8 @@ static void check_same_requests(struct fx *f, size_t from, size_t n,
 
 static const char CREDIT1[] = "{\"amount\":\"1\",\"scale\":6}";
 
-/* settlement-api.md §f case 55: 500 twice, then 201 RECEIVED. */
+/* 500 twice, then 201 RECEIVED
+ * (docs/api.md#retries-parking-and-the-operator). */
 static void test_eng_outbox_retry_then_delivered(void **state)
 {
 	struct fx *f = *state;

@@ -1,8 +1,9 @@
-/* Unit tests for src/store/quantity.c: the worked examples of settlement-api.md
- * §c.2, the strict JSON grammar (a table of bad inputs and their messages),
- * and randomized checks against an exact model: unsigned __int128 where it
- * can represent the values, string-level identities beyond (2^64 and up,
- * scale 255).  The random seed is printed and may be given as argv[1]. */
+/* Unit tests for src/store/quantity.c: the worked example of
+ * docs/api.md#quantities-and-leftovers, the strict JSON grammar (a table
+ * of bad inputs and their messages), and randomized checks against an
+ * exact model: unsigned __int128 where it can represent the values,
+ * string-level identities beyond (2^64 and up, scale 255).  The random
+ * seed is printed and may be given as argv[1]. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,7 +64,7 @@ static void test_eng_quantity_example1(void **state)
 	(void)state;
 	struct eng_quantity left;
 	eng_quantity_zero(&left);
-	/* settlement-api.md §c.2 example 1, and cases 42-44 of §f. */
+	/* The worked example of docs/api.md#quantities-and-leftovers. */
 	assert_int_equal(settle(&left, "{\"amount\":\"1234567\",\"scale\":9}"),
 			 1234);
 	assert_string_equal(left.digits, "567");

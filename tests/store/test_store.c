@@ -236,8 +236,9 @@ static void test_eng_store_accounts(void **state)
 	assert_int_equal(eng_store_owed_get(s, "bob", &owed, &e), XU_OK);
 	assert_int_equal(xl_drops_u64(owed), 5);
 
-	/* f10: the delete clears the leftover (not the owed drops), so
-	 * 1@9, DELETE, re-create, 999@9 pays nothing and leaves 999@9. */
+	/* The delete clears the leftover, not the owed drops
+	 * (docs/api.md#accounts), so 1@9, DELETE, re-create, 999@9 pays
+	 * nothing and leaves 999@9. */
 	struct eng_quantity left;
 	assert_int_equal(settle(s, "bob", "k-bob3", "1", 9, 1000, &r, &e),
 			 XU_OK);
@@ -411,7 +412,7 @@ static void test_eng_store_leftovers_reopen(void **state)
 	struct xl_drops owed;
 	struct xu_err e;
 	account(s, "alice");
-	/* settlement-api.md §c.2 example 1. */
+	/* The worked example of docs/api.md#quantities-and-leftovers. */
 	assert_int_equal(settle(s, "alice", "a", "1234567", 9, 1, &r, &e),
 			 XU_OK);
 	assert_int_equal(xl_drops_u64(r.drops), 1234);
@@ -431,7 +432,7 @@ static void test_eng_store_leftovers_reopen(void **state)
 	assert_int_equal(eng_store_owed_get(s, "alice", &owed, &e), XU_OK);
 	assert_int_equal(xl_drops_u64(owed), 1234 + 1 + 50000);
 
-	/* Case 46: 999@9, restart, 1@9 -> one drop. */
+	/* The leftover survives a restart: 999@9, restart, 1@9 -> one drop. */
 	account(s, "dave");
 	assert_int_equal(settle(s, "dave", "d1", "999", 9, 1, &r, &e), XU_OK);
 	assert_true(xl_drops_is_zero(r.drops));
