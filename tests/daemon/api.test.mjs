@@ -1,8 +1,9 @@
-// Black-box suite of the RFC 0038 settlement API: the cases of
-// settlement-api.md section (f) that need no ledger, each asserting the
-// status, the body and the side effect (owed drops and leftovers read
-// through the --dev-api debug route).  "Payment" here means drops added to
-// the account's owed total, which the channel logic (issue 7) pays later.
+// Black-box suite of the RFC 0038 settlement API: the routes and decisions
+// of docs/api.md that need no ledger, each asserting the status, the body
+// and the side effect (owed drops and leftovers read through the --dev-api
+// debug route).  "Payment" here means drops added to the account's owed
+// total, which the channel logic pays later
+// (docs/design.md#one-settlement-end-to-end).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Daemon, ADDRESS } from './lib/harness.mjs';
@@ -31,7 +32,7 @@ async function fresh(id) {
   return id;
 }
 
-test('f1 create an account: 201 {"id"} and it is usable', async () => {
+test('create an account: 201 {"id"} and it is usable', async () => {
   const r = await d.createAccount('alice');
   assert.equal(r.status, 201);
   assert.match(r.headers.get('content-type'), /^application\/json/);
@@ -40,7 +41,7 @@ test('f1 create an account: 201 {"id"} and it is usable', async () => {
   assert.equal(s.status, 201);
 });
 
-test('f2 creating an existing account again changes nothing', async () => {
+test('creating an existing account again changes nothing', async () => {
   await fresh('f2');
   assert.equal((await d.settle('f2', { amount: '1234567', scale: 9 }, key())).status, 201);
   const before = (await d.account('f2')).body;
@@ -52,7 +53,7 @@ test('f2 creating an existing account again changes nothing', async () => {
   assert.deepEqual(before.leftover, { amount: '567', scale: 9 });
 });
 
-test('f3 a null or absent id gets a fresh URL-safe id', async () => {
+test('a null or absent id gets a fresh URL-safe id', async () => {
   const ids = [];
   for (const body of [{ id: null }, {}]) {
     const r = await d.req('POST', '/accounts', { body });
@@ -69,7 +70,7 @@ test('f3 a null or absent id gets a fresh URL-safe id', async () => {
   assert.match(e.body.id, /^[0-9a-f-]{36}$/);
 });
 
-test('f4 ids outside the unreserved characters are 400 and create nothing', async () => {
+test('ids outside the unreserved characters are 400 and create nothing', async () => {
   const n = d.sql('SELECT count(*) FROM accounts');
   for (const id of ['a:b', 'a/b', 'a b', '', 'x'.repeat(129), 'é', 'a%20b']) {
     const r = await d.createAccount(id);
@@ -83,17 +84,17 @@ test('f4 ids outside the unreserved characters are 400 and create nothing', asyn
   assertProblem(await d.settle('x'.repeat(129), { amount: '1', scale: 0 }, key()), 400, /longer than 128/);
 });
 
-test('f5 truncated JSON is 400', async () => {
+test('truncated JSON is 400', async () => {
   assertProblem(await d.req('POST', '/accounts', { body: '{"id":' }), 400, /malformed JSON/);
 });
 
-test('f6 a non-string id is 400', async () => {
+test('a non-string id is 400', async () => {
   for (const id of [123, true, ['a'], { a: 1 }])
     assertProblem(await d.req('POST', '/accounts', { body: { id } }), 400, /id must be/);
   assertProblem(await d.req('POST', '/accounts', { body: '[]' }), 400, /JSON object/);
 });
 
-test('f7 media-type parameters are ignored; a missing Content-Type is accepted', async () => {
+test('media-type parameters are ignored; a missing Content-Type is accepted', async () => {
   const r = await d.req('POST', '/accounts', { body: '{"id":"f7"}', headers: { 'Content-Type': 'application/json; charset=utf-8' } });
   assert.equal(r.status, 201);
   const m = await d.req('POST', '/accounts', { body: new TextEncoder().encode('{"id":"f7b"}'), json: false });
@@ -101,7 +102,7 @@ test('f7 media-type parameters are ignored; a missing Content-Type is accepted',
   assert.deepEqual(m.body, { id: 'f7b' });
 });
 
-test('f8 DELETE an account: 204 empty, then its settlements are 404', async () => {
+test('DELETE an account: 204 empty, then its settlements are 404', async () => {
   await fresh('f8');
   const r = await d.req('DELETE', '/accounts/f8');
   assert.equal(r.status, 204);
@@ -110,13 +111,13 @@ test('f8 DELETE an account: 204 empty, then its settlements are 404', async () =
   assertProblem(await d.req('DELETE', '/accounts/f8'), 404);
 });
 
-test('f9 DELETE an unknown account is 404', async () => {
+test('DELETE an unknown account is 404', async () => {
   assertProblem(await d.req('DELETE', '/accounts/nobody'), 404, /not found/);
 });
 
-test('f10 delete then re-create: the leftover is gone, owed drops stay', async () => {
-  // settlement-api.md f10 (as ETH): DELETE clears the sub-drop leftover in
-  // the same transaction, so 1@9, DELETE, re-create, 999@9 pays nothing.
+test('delete then re-create: the leftover is gone, owed drops stay', async () => {
+  // DELETE clears the sub-drop leftover in the same transaction
+  // (docs/api.md#accounts), so 1@9, DELETE, re-create, 999@9 pays nothing.
   await fresh('f10');
   assert.equal((await d.settle('f10', { amount: '1', scale: 9 }, key())).status, 201);
   assert.deepEqual((await d.account('f10')).body.leftover, { amount: '1', scale: 9 });
@@ -138,7 +139,7 @@ test('f10 delete then re-create: the leftover is gone, owed drops stay', async (
   assert.equal(a.leftover.amount, '0');
 });
 
-test('f11 deleting "alice" leaves "alice2" intact', async () => {
+test('deleting "alice" leaves "alice2" intact', async () => {
   await fresh('f11');
   await fresh('f112');
   assert.equal((await d.settle('f112', { amount: '1500', scale: 9 }, key())).status, 201);
@@ -150,7 +151,7 @@ test('f11 deleting "alice" leaves "alice2" intact', async () => {
   assert.equal(await d.owed('f112'), 2n);
 });
 
-test('f12-f16 idempotency: replay, conflicts, global keys', async () => {
+test('idempotency: replay, conflicts, global keys', async () => {
   await fresh('f12');
   await fresh('f12bob');
   const K1 = key();
@@ -179,7 +180,7 @@ test('f12-f16 idempotency: replay, conflicts, global keys', async () => {
   assert.equal(await d.owed('f12'), 4682000n);
 });
 
-test('f17-f18 a missing or empty Idempotency-Key is 400', async () => {
+test('a missing or empty Idempotency-Key is 400', async () => {
   await fresh('f17');
   assertProblem(await d.settle('f17', { amount: '1', scale: 0 }), 400, /missing Idempotency-Key/);
   assertProblem(await d.settle('f17', { amount: '1', scale: 0 }, ''), 400, /Idempotency-Key/);
@@ -188,7 +189,7 @@ test('f17-f18 a missing or empty Idempotency-Key is 400', async () => {
   assert.equal(await d.owed('f17'), 1000000n);
 });
 
-test('f19 ten parallel identical requests settle once', async () => {
+test('ten parallel identical requests settle once', async () => {
   await fresh('f19');
   const K3 = key();
   const rs = await Promise.all(Array.from({ length: 10 }, () => d.settle('f19', { amount: '1', scale: 0 }, K3)));
@@ -199,21 +200,21 @@ test('f19 ten parallel identical requests settle once', async () => {
   assert.equal(await d.owed('f19'), 1000000n);
 });
 
-test('f20 a hundred parallel distinct requests all count', async () => {
+test('a hundred parallel distinct requests all count', async () => {
   await fresh('f20');
   const rs = await Promise.all(Array.from({ length: 100 }, () => d.settle('f20', { amount: '1', scale: 0 }, key())));
   assert.deepEqual(rs.map((r) => r.status), Array(100).fill(201));
   assert.equal(await d.owed('f20'), 100000000n);
 });
 
-test('f21-f22 keys live 7 days from their last use', async () => {
+test('keys live 7 days from their last use', async () => {
   await fresh('f21');
   const K = key();
   const q = { amount: '5', scale: 0 };
   assert.equal((await d.settle('f21', q, K)).status, 201);
   const adv = (s) => d.req('POST', '/dev/clock', { body: { advance_s: s } });
   await adv(23 * 3600 + 59 * 60);
-  assert.equal((await d.settle('f21', q, K)).status, 201);          // f21
+  assert.equal((await d.settle('f21', q, K)).status, 201);          // t0+23h59m
   await adv(20 * 3600);
   assert.equal((await d.settle('f21', q, K)).status, 201);          // t0+~44h
   await adv(6 * 24 * 3600);                                          // 6 days after last use
@@ -230,7 +231,7 @@ test('f21-f22 keys live 7 days from their last use', async () => {
   assert.equal(await d.owed('f21'), 11000000n);
 });
 
-test('f23 settlements are accepted while rippled is unreachable', async () => {
+test('settlements are accepted while rippled is unreachable', async () => {
   await fresh('f23');
   const r = await d.settle('f23', { amount: '5', scale: 0 }, key());
   assert.equal(r.status, 201);
@@ -239,7 +240,7 @@ test('f23 settlements are accepted while rippled is unreachable', async () => {
   assert.equal(await d.owed('f23'), 5000000n);
 });
 
-test('f26-f33 bad quantities are 400 and settle nothing', async () => {
+test('bad quantities are 400 and settle nothing', async () => {
   await fresh('f26');
   const bad = [
     '{"amount":"100","scale":2',
@@ -262,7 +263,7 @@ test('f26-f33 bad quantities are 400 and settle nothing', async () => {
   assert.equal(d.sql("SELECT count(*) FROM idempotency WHERE account = 'f26'"), '0');
 });
 
-test('f31 leading zeros: "007" equals "7"', async () => {
+test('leading zeros: "007" equals "7"', async () => {
   await fresh('f31');
   const K = key();
   assert.equal((await d.settle('f31', { amount: '007', scale: 0 }, K)).status, 201);
@@ -271,7 +272,7 @@ test('f31 leading zeros: "007" equals "7"', async () => {
   assert.equal(await d.owed('f31'), 7000000n);
 });
 
-test('f34 a zero amount is a 201 no-op', async () => {
+test('a zero amount is a 201 no-op', async () => {
   await fresh('f34');
   const r = await d.settle('f34', { amount: '0', scale: 0 }, key());
   assert.equal(r.status, 201);
@@ -279,7 +280,7 @@ test('f34 a zero amount is a 201 no-op', async () => {
   assert.equal(await d.owed('f34'), 0n);
 });
 
-test('f35 2^64 units at scale 0 is a clean 400 (above 10^17 drops), never wrapped', async () => {
+test('2^64 units at scale 0 is a clean 400 (above 10^17 drops), never wrapped', async () => {
   await fresh('f35');
   assertProblem(await d.settle('f35', { amount: '18446744073709551616', scale: 0 }, key()), 400);
   assert.equal(await d.owed('f35'), 0n);
@@ -290,7 +291,7 @@ test('f35 2^64 units at scale 0 is a clean 400 (above 10^17 drops), never wrappe
   assert.deepEqual(a.leftover, { amount: '551616', scale: 12 });
 });
 
-test('f36 {"1",255} is kept as an exact leftover', async () => {
+test('{"1",255} is kept as an exact leftover', async () => {
   await fresh('f36');
   assert.equal((await d.settle('f36', { amount: '1', scale: 255 }, key())).status, 201);
   const a = (await d.account('f36')).body;
@@ -298,17 +299,17 @@ test('f36 {"1",255} is kept as an exact leftover', async () => {
   assert.deepEqual(a.leftover, { amount: '1', scale: 255 });
 });
 
-test('f37 a 10,000-digit amount is 400 and the daemon stays up', async () => {
+test('a 10,000-digit amount is 400 and the daemon stays up', async () => {
   await fresh('f37');
   assertProblem(await d.settle('f37', { amount: '9'.repeat(10000), scale: 0 }, key()), 400, /digits|long/);
   assert.equal((await d.req('GET', '/health')).status, 200);
 });
 
-test('f38 an unknown account is 404', async () => {
+test('an unknown account is 404', async () => {
   assertProblem(await d.settle('ghost', { amount: '1', scale: 0 }, key()), 404, /not found/);
 });
 
-test('f39 a non-JSON Content-Type is 415', async () => {
+test('a non-JSON Content-Type is 415', async () => {
   await fresh('f39');
   for (const ct of ['text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream'])
     assertProblem(await d.settle('f39', { amount: '1', scale: 0 }, key(), { 'Content-Type': ct }), 415);
@@ -316,7 +317,7 @@ test('f39 a non-JSON Content-Type is 415', async () => {
   assertProblem(await d.req('POST', '/accounts', { body: '{}', headers: { 'Content-Type': 'text/plain' } }), 415);
 });
 
-test('f40 a body over the cap is 413', async () => {
+test('a body over the cap is 413', async () => {
   await fresh('f40');
   const big = JSON.stringify({ amount: '1', scale: 0, pad: 'x'.repeat(1 << 20) });
   assertProblem(await d.settle('f40', big, key()), 413);
@@ -328,14 +329,14 @@ test('f40 a body over the cap is 413', async () => {
   assert.equal((await d.settle('f40', ok, key())).status, 201);
 });
 
-test('f41 unknown members are ignored', async () => {
+test('unknown members are ignored', async () => {
   await fresh('f41');
   const r = await d.settle('f41', { amount: '1', scale: 0, foo: 1 }, key());
   assert.equal(r.status, 201);
   assert.equal(await d.owed('f41'), 1000000n);
 });
 
-test('f42-f44 scale conversion and leftovers', async () => {
+test('scale conversion and leftovers', async () => {
   await fresh('f42');
   await d.settle('f42', { amount: '1234567', scale: 9 }, key());
   assert.equal(await d.owed('f42'), 1234n);
@@ -358,7 +359,7 @@ test('f42-f44 scale conversion and leftovers', async () => {
   assert.deepEqual((await d.account('f44')).body.leftover, { amount: '997', scale: 9 });
 });
 
-test('f47-f53 messages: ping, no key needed, errors', async () => {
+test('messages: ping, no key needed, errors', async () => {
   await fresh('f47');
   const send = (body, headers = {}) => d.req('POST', '/accounts/f47/messages', {
     body, json: false, headers: { 'Content-Type': 'application/octet-stream', Accept: 'application/octet-stream', ...headers },

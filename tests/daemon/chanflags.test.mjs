@@ -1,8 +1,8 @@
-// The channel settings of `xrpse run` (issue 7) against the real daemon:
-// a flag and its XRPSE_* variable reach the
-// running service (the start-up log line, and the minimum settle delay
-// the engine announces to its peer in its hello), and bad values are
-// refused with exit 2 and one line naming the flag.
+// The channel settings of `xrpse run` against the real daemon: a flag and
+// its XRPSE_* variable reach the running service (the start-up log line,
+// and the minimum settle delay the engine announces to its peer in its
+// hello), and bad values are refused with exit 2 and one line naming the
+// flag.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';

@@ -1,13 +1,13 @@
 // Crash safety: kill -9 between acknowledging a settlement and acting on
 // it, and between a credit's first try and its acknowledgement; after a
 // restart the work is there exactly once.  Also: restarts keep leftovers
-// and idempotency records (f24, f25, f46).
+// and idempotency records.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Daemon, sleep } from './lib/harness.mjs';
 import { Connector } from './lib/connector.mjs';
 
-test('f24/f25 kill -9 right after a 201: owed once, replay after restart', async () => {
+test('kill -9 right after a 201: owed once, replay after restart', async () => {
   const d = await new Daemon().start();
   assert.equal((await d.createAccount('alice')).status, 201);
   const q = { amount: '468200000', scale: 8 };
@@ -51,7 +51,7 @@ test('kill -9 under load: every acknowledged settlement survives', async () => {
   await d.close();
 });
 
-test('f46 leftovers survive a restart', async () => {
+test('leftovers survive a restart', async () => {
   const d = await new Daemon().start();
   assert.equal((await d.createAccount('f46')).status, 201);
   assert.equal((await d.settle('f46', { amount: '999', scale: 9 }, 'a')).status, 201);

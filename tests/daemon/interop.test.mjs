@@ -43,8 +43,9 @@ for (const flavor of ['rs', 'java']) {
     d.connectorUrl = c.url;
     // A hello that reaches the connector before it stored the account
     // gets a 404: the message is parked quietly (unusual) and the channel
-    // logic sends a new hello later (settlement-api.md f62).  No BROKEN
-    // line is allowed here.
+    // logic sends a new hello later
+    // (docs/api.md#retries-parking-and-the-operator).  No BROKEN line is
+    // allowed here.
     await d.start();
     try {
       const acc = await c.ctl('POST', '/accounts', { name: 'alice' });

@@ -1,8 +1,9 @@
-// The engine as a client of the connector (section (f) 54-62), through
-// the outbox: credits and messages are persisted, retried with the same
-// key and body on 5xx/409/connection errors, delivered on any 2xx, parked
-// (and logged BROKEN) on other 4xx.  Credits are injected with the
-// --dev-api route /dev/credit until the ledger watcher exists.
+// The engine as a client of the connector
+// (docs/api.md#calls-to-the-connector), through the outbox: credits and
+// messages are persisted, retried with the same key and body on
+// 5xx/409/connection errors, delivered on any 2xx, parked (and logged BROKEN)
+// on other 4xx.  Credits are injected with the --dev-api route /dev/credit
+// until the ledger watcher exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Daemon, sleep } from './lib/harness.mjs';
@@ -25,7 +26,7 @@ async function teardown({ c, d }) {
   await c.close();
 }
 
-test('f54 a credit is POSTed as a scale-6 Quantity with a key', async () => {
+test('a credit is POSTed as a scale-6 Quantity with a key', async () => {
   const t = await setup();
   await t.credit('1', 'k54');
   await t.c.waitFor(() => t.c.settlements().length === 1);
@@ -42,7 +43,7 @@ test('f54 a credit is POSTed as a scale-6 Quantity with a key', async () => {
   await teardown(t);
 });
 
-test('f55 500, 500, then 201: three attempts, same key and bytes, then none', async () => {
+test('500, 500, then 201: three attempts, same key and bytes, then none', async () => {
   const t = await setup();
   t.c.next(500, 503, { status: 201, body: 'RECEIVED' });
   await t.credit('77', 'k55');
@@ -56,7 +57,7 @@ test('f55 500, 500, then 201: three attempts, same key and bytes, then none', as
   await teardown(t);
 });
 
-test('f56 connection errors and 409 are retried until delivered', async () => {
+test('connection errors and 409 are retried until delivered', async () => {
   const t = await setup();
   t.c.next('reset', 'reset', 409, 200);
   await t.credit('5', 'k56');
@@ -67,7 +68,7 @@ test('f56 connection errors and 409 are retried until delivered', async () => {
   await teardown(t);
 });
 
-test('f57 a JAVA-style 200 with a Quantity counts as delivered', async () => {
+test('a JAVA-style 200 with a Quantity counts as delivered', async () => {
   const t = await setup();
   t.c.next({ status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"amount":"1","scale":6}' });
   await t.credit('1', 'k57');
@@ -77,7 +78,7 @@ test('f57 a JAVA-style 200 with a Quantity counts as delivered', async () => {
   await teardown(t);
 });
 
-test('f59 a 404 parks the credit: kept, no tight loop, logged', async () => {
+test('a 404 parks the credit: kept, no tight loop, logged', async () => {
   const t = await setup();
   t.d.allowBroken = true;
   t.c.next(404);
@@ -92,7 +93,7 @@ test('f59 a 404 parks the credit: kept, no tight loop, logged', async () => {
   await teardown(t);
 });
 
-test('f60 two credits carry different keys; a repeated key is one row', async () => {
+test('two credits carry different keys; a repeated key is one row', async () => {
   const t = await setup();
   const a = await t.credit('1', 'tx-1');
   await t.credit('2', 'tx-2');
@@ -103,7 +104,7 @@ test('f60 two credits carry different keys; a repeated key is one row', async ()
   await teardown(t);
 });
 
-test('f61 messages go out as octet-stream; a 502 is retried', async () => {
+test('messages go out as octet-stream; a 502 is retried', async () => {
   const t = await setup();
   // Other modules (the channel logic) may talk to the connector too:
   // look only at this test's message.
@@ -122,7 +123,7 @@ test('f61 messages go out as octet-stream; a 502 is retried', async () => {
   await teardown(t);
 });
 
-test('f62 the API answers while the connector is down', async () => {
+test('the API answers while the connector is down', async () => {
   const c = await new Connector().start();
   const url = c.url;
   await c.close();

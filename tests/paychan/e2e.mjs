@@ -1,4 +1,4 @@
-// End-to-end test of the payment-channel service (issue 7), run by
+// End-to-end test of the payment-channel service, run by
 // tests/paychan/run-e2e.sh inside testnet/scripts/local-net.sh: the ledger
 // stand-in, two connector stand-ins and two real xrpse daemons.
 //
@@ -378,7 +378,8 @@ test('kill -9 of an engine loses no claim and credits nothing twice',
 				      creditedB + sumAB, creditedA + sumBA, 2500);
 	});
 
-// ---- a sender's store restored from a backup (peers.md R7) ------------
+// ---- a sender's store restored from a backup --------------------------
+// (docs/risks.md#restore-from-backup-paying-twice)
 
 function alive(pid) {
 	try {
@@ -554,8 +555,9 @@ test('DELETE /accounts on both engines at once: both channels closed, all redeem
 		// As the demo closes the link: both at the same moment.  Each
 		// engine redeems what it holds with tfClose (closing the peer's
 		// channel as destination) and asks the peer to close its own;
-		// neither closes its own as owner (close_wait_s, peers.md R19), so
-		// no close can fail with tecNO_TARGET.
+		// neither closes its own as owner (close_wait_s,
+		// docs/risks.md#our-owner-close-before-the-peer-redeems), so no
+		// close can fail with tecNO_TARGET.
 		const del = (url, id) => fetch(`${url}/accounts/${id}`,
 					       { method: 'DELETE' });
 		const [ra, rb] = await Promise.all([
