@@ -823,7 +823,8 @@ class Connector {
 		this.accounts.set(name, a);
 		if (a.engineId)
 			this.byEngineId.set(a.engineId, a);
-		/* rs prefunds at creation when settle_to < 0 (PR #622). */
+		/* rs prefunds at creation when settle_to < 0
+		 * (interledger/interledger-rs#622). */
 		if (this.flavor === 'rs' && a.settleTo < 0n && a.engineId)
 			this._maybeSettle(a);
 		return a;
