@@ -15,6 +15,7 @@ class View {
   constructor(base) {
     this.base = base;
     this.changes = new Map(); // key -> object | null (erased)
+    this.erased = new Map(); // key -> the object as it was erased
   }
 
   // Returns a private copy of the object at key, or undefined.
@@ -34,10 +35,15 @@ class View {
   put(key, obj) {
     obj.index = key;
     this.changes.set(key, clone(obj));
+    this.erased.delete(key);
   }
 
+  // Erases the object at key, remembering it with this transaction's
+  // changes for the metadata (a DeletedNode's FinalFields, as rippled).
   erase(key) {
+    const last = this.read(key);
     this.changes.set(key, null);
+    if (last !== undefined) this.erased.set(key, last);
   }
 
   commit() {
@@ -46,6 +52,7 @@ class View {
       else this.base.set(k, v);
     }
     this.changes.clear();
+    this.erased.clear();
   }
 
   // Builds {AffectedNodes, TransactionIndex, TransactionResult}, threading
@@ -105,12 +112,23 @@ class View {
         }
         nodes.push({ CreatedNode: { LedgerEntryType: after.LedgerEntryType, LedgerIndex: k, NewFields: nf } });
       } else {
-        const fin = {};
+        // rippled: FinalFields from the object as erased (the state this
+        // transaction left, thread fields included); PreviousFields the
+        // original values of the fields it changed before erasing it.
+        const last = this.erased.get(k) || before;
+        const prev = {};
         for (const f of Object.keys(before)) {
-          if (NEVER_IN_META.has(f)) continue;
-          fin[f] = before[f];
+          if (NEVER_IN_META.has(f) || THREAD_FIELDS.has(f)) continue;
+          if (JSON.stringify(before[f]) !== JSON.stringify(last[f])) prev[f] = before[f];
         }
-        nodes.push({ DeletedNode: { FinalFields: fin, LedgerEntryType: before.LedgerEntryType, LedgerIndex: k } });
+        const fin = {};
+        for (const f of Object.keys(last)) {
+          if (NEVER_IN_META.has(f)) continue;
+          fin[f] = last[f];
+        }
+        const node = { FinalFields: fin, LedgerEntryType: before.LedgerEntryType, LedgerIndex: k };
+        if (Object.keys(prev).length) node.PreviousFields = prev;
+        nodes.push({ DeletedNode: node });
       }
     }
     nodes.sort((a, b) => {

@@ -434,6 +434,39 @@ test('settleDelay: destination can claim until Expiration, then the channel clos
   assert.equal(await L.balance(alice.address), aliceBal + 90000000n);
 });
 
+test('DeletedNode meta: FinalFields as the transaction left the channel, PreviousFields what it changed', async () => {
+  // rippled (ApplyStateTable::generateTxMeta): a deleted node's FinalFields
+  // come from the object as erased, after the transaction's own changes;
+  // PreviousFields hold the original values of the fields it changed.
+  const alice = await funded();
+  const bob = await funded();
+  const { id } = await create(alice, bob, H.XRP(100), { SettleDelay: 500 });
+  // The destination redeems 10 XRP and closes in one claim: paid, then deleted.
+  let sig = H.claimSignature(id, H.XRP(10), alice);
+  let r = await L.apply(claim(id, { Balance: H.XRP(10), Signature: sig, PublicKey: alice.publicKey }, TF_CLOSE), bob);
+  assert.equal(r.result, 'tesSUCCESS');
+  let dn = r.tx.meta.AffectedNodes.find((n) => n.DeletedNode && n.DeletedNode.LedgerEntryType === 'PayChannel').DeletedNode;
+  assert.equal(dn.FinalFields.Balance, H.XRP(10));
+  assert.equal(dn.FinalFields.Amount, H.XRP(100));
+  assert.deepEqual(dn.PreviousFields, { Balance: '0' });
+  // A claim meeting an expired channel only deletes it: the old Balance,
+  // no PreviousFields (nothing changed before the deletion).
+  const c2 = await create(alice, bob, H.XRP(100), { SettleDelay: 500 });
+  sig = H.claimSignature(c2.id, H.XRP(5), alice);
+  assert.equal((await L.apply(claim(c2.id, { Balance: H.XRP(5), Signature: sig, PublicKey: alice.publicKey }), bob)).result,
+    'tesSUCCESS');
+  await L.apply(claim(c2.id, {}, TF_CLOSE), alice);
+  await c.call({ command: 'testnet_advance_time', seconds: 600 });
+  await L.accept();
+  sig = H.claimSignature(c2.id, H.XRP(20), alice);
+  r = await L.apply(claim(c2.id, { Balance: H.XRP(20), Signature: sig, PublicKey: alice.publicKey }, TF_CLOSE), bob);
+  assert.equal(r.result, 'tesSUCCESS');
+  dn = r.tx.meta.AffectedNodes.find((n) => n.DeletedNode && n.DeletedNode.LedgerEntryType === 'PayChannel').DeletedNode;
+  assert.equal(dn.FinalFields.Balance, H.XRP(5));
+  assert.equal(dn.PreviousFields, undefined);
+  assert.equal(await L.entry(c2.id), null);
+});
+
 test('settle delay 0: owner close with funds left closes on the next touch', async () => {
   const alice = await funded();
   const bob = await funded();
