@@ -63,6 +63,9 @@ struct build {
 	struct eng_paychan *pc;
 	enum build_kind kind;
 	bool queued; /* given to xl_submit_enqueue (else: awaiting commit) */
+	/* Its transaction committed: builds_flush queues it, and a rollback
+	 * of another transaction meanwhile does not drop it. */
+	bool committed;
 	char intent[XL_INTENT_MAX];
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 	uint32_t n; /* the record's counter this intent carries */
@@ -231,9 +234,12 @@ struct build *build_add(struct eng_paychan *pc, enum build_kind k,
 			const char *account, uint32_t n,
 			const uint8_t *channel);
 /* After a commit: hands every build awaiting commit to the queue (one it
- * refuses is dropped). */
+ * refuses is dropped).  Safe when the queue delivers an outcome from inside
+ * xl_submit_enqueue (the outcome frees that build and may run, commit and
+ * flush transactions of its own). */
 void builds_flush(struct eng_paychan *pc);
-/* After a rollback: drops the builds that never reached the queue. */
+/* After a rollback: drops the builds of the rolled-back transaction (not
+ * queued, not committed). */
 void builds_drop_unqueued(struct eng_paychan *pc);
 
 /* ---- watch.c: the ledger ----------------------------------------------- */

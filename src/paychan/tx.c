@@ -139,46 +139,75 @@ static struct xl_submit *submitq(struct eng_paychan *pc)
 	return r ? xl_rippled_submit(r) : NULL;
 }
 
-/* Hands every build awaiting commit to the queue. */
+/* The first build of a committed transaction not yet given to the queue,
+ * or NULL. */
+static struct build *build_next_unqueued(struct eng_paychan *pc)
+{
+	for (struct build *b = pc->builds; b; b = b->next)
+		if (!b->queued && b->committed)
+			return b;
+	return NULL;
+}
+
+/* Hands every build awaiting commit to the queue.
+ *
+ * The queue delivers the outcome of an intent whose journal row is final
+ * already (FAILED) from inside xl_submit_enqueue: eng_paychan_outcome
+ * then frees that build and runs a transaction of its own, whose commit
+ * flushes again (queueing, and maybe freeing, other builds) and whose
+ * rollback drops the builds awaiting commit.  So the builds of the
+ * committed transaction are marked first (no such rollback drops them),
+ * no pointer into the list is kept across xl_submit_enqueue (the scan
+ * starts again after each call), and `queued`, set before the call,
+ * hands each intent to the queue once. */
 void builds_flush(struct eng_paychan *pc)
 {
 	struct xl_submit *q = submitq(pc);
-	struct build *b, *next;
+	struct build *b;
 	struct xu_err err;
 
-	for (b = pc->builds; b; b = next) {
-		next = b->next;
-		if (b->queued)
-			continue;
+	for (b = pc->builds; b; b = b->next)
+		if (!b->queued)
+			b->committed = true;
+	while ((b = build_next_unqueued(pc)) != NULL) {
+		char intent[XL_INTENT_MAX];
+		char account[ENG_STORE_ACCOUNT_MAX + 1];
+		enum xu_code rc;
+
 		if (!q) {
 			xu_broken(SUB, "no submission queue for %s", b->intent);
 			build_unlink(pc, b);
 			continue;
 		}
 		b->queued = true;
-		enum xu_code rc = xl_submit_enqueue(q, b->intent, b->priority,
-						    build_fn, b, &err);
+		snprintf(intent, sizeof(intent), "%s", b->intent);
+		snprintf(account, sizeof(account), "%s", b->account);
+		rc = xl_submit_enqueue(q, intent, b->priority, build_fn, b,
+				       &err);
+		/* b may be gone: its outcome may have come already. */
 		if (rc == XU_OK) {
 			pc->stats.txs_submitted++;
-			xu_info(SUB, "%s: queued %s", b->account, b->intent);
+			xu_info(SUB, "%s: queued %s", account, intent);
 			continue;
 		}
 		if (rc != XU_EEXIST)
-			xu_broken(SUB, "%s: cannot queue %s: %s", b->account,
-				  b->intent, err.msg);
-		build_unlink(pc, b);
+			xu_broken(SUB, "%s: cannot queue %s: %s", account,
+				  intent, err.msg);
+		b = build_find(pc, intent);
+		if (b && b->queued)
+			build_unlink(pc, b);
 	}
 }
 
 /* Drops builds that never reached the queue (their transaction rolled
- * back). */
+ * back); those of a committed transaction stay for builds_flush. */
 void builds_drop_unqueued(struct eng_paychan *pc)
 {
 	struct build *b, *next;
 
 	for (b = pc->builds; b; b = next) {
 		next = b->next;
-		if (!b->queued)
+		if (!b->queued && !b->committed)
 			build_unlink(pc, b);
 	}
 }

@@ -117,6 +117,10 @@ enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
 	return XU_OK;
 }
 
+/* The next g_fail_n messages tagged g_fail_tag fail to be written. */
+static const char *g_fail_tag;
+static int g_fail_n;
+
 enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 					const char *account, const void *bytes,
 					size_t len, const char *tag,
@@ -125,8 +129,11 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 	struct eng_engine *e = by_store(s);
 	struct sent *m;
 
-	(void)err;
 	assert_true(eng_store_in_tx(s));
+	if (g_fail_tag && tag && !strcmp(tag, g_fail_tag) && g_fail_n > 0) {
+		g_fail_n--;
+		return xu_fail(err, XU_ESTORE, 0, "test: the outbox fails");
+	}
 	assert_true(e->nmsgs < MAX_MSGS);
 	assert_true(len <= PC_MSG_MAX_BYTES);
 	m = &e->msgs[e->nmsgs++];
@@ -246,6 +253,18 @@ const char *xl_json_str(json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
 }
+/* Outcomes the fake queue delivers from inside xl_submit_enqueue, as the
+ * real one does for an intent its journal holds as FAILED already. */
+struct sync_outcome {
+	char intent[XL_INTENT_MAX];
+	enum xl_outcome_kind kind;
+	json_t *meta;	   /* borrowed; SUCCESS only */
+	uint32_t sequence; /* 0: 9 */
+};
+
+static struct sync_outcome g_sync[4];
+static size_t g_nsync;
+
 enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 			       bool priority, xl_build_fn build,
 			       void *build_arg, struct xu_err *err)
@@ -259,6 +278,21 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 	e->intents[e->nintents].build = build;
 	e->intents[e->nintents].arg = build_arg;
 	e->nintents++;
+	for (size_t i = 0; i < g_nsync; i++) {
+		struct xl_outcome o;
+
+		if (strcmp(g_sync[i].intent, intent) != 0)
+			continue;
+		memset(&o, 0, sizeof(o));
+		o.intent = g_sync[i].intent;
+		o.kind = g_sync[i].kind;
+		o.result =
+		    o.kind == XL_OUT_SUCCESS ? "tesSUCCESS" : "tefMAX_LEDGER";
+		o.sequence = g_sync[i].sequence ? g_sync[i].sequence : 9;
+		o.ledger_index = 99;
+		o.meta = g_sync[i].meta;
+		eng_paychan_outcome(e->pc, &o);
+	}
 	return XU_OK;
 }
 const char *xl_outcome_kind_name(enum xl_outcome_kind k)
@@ -331,6 +365,8 @@ static int setup(void **state)
 		return -1;
 	g_engines[0] = &alice;
 	g_engines[1] = &bob;
+	g_nsync = 0;
+	g_fail_n = 0;
 	/* alice's account for bob is "b", bob's for alice is "a". */
 	open_engine(&alice, "alice", "snoPBrXtMeMyMHUVTgbuqAfg1SUTb", "b");
 	open_engine(&bob, "bob", "sEdTM1uX8pu2do5XvTnutH6HsouMaM2", "a");
@@ -1059,6 +1095,244 @@ static void test_paychan_last_claim(void **state)
 	assert_int_equal(xl_drops_u64(bob.credits[nc].drops), 500000);
 }
 
+/* Metadata of a claim on channel hex: its PayChannel node of kind
+ * ("ModifiedNode" or "DeletedNode") with FinalFields Balance final and,
+ * when prev is not NULL, PreviousFields Balance prev. */
+static json_t *claim_meta(const char *kind, const char *hex, const char *final,
+			  const char *prev)
+{
+	json_t *node =
+	    json_pack("{s:s,s:s,s:{s:s,s:s}}", "LedgerEntryType", "PayChannel",
+		      "LedgerIndex", hex, "FinalFields", "Amount", "10000000",
+		      "Balance", final);
+
+	assert_non_null(node);
+	if (prev)
+		json_object_set_new(node, "PreviousFields",
+				    json_pack("{s:s}", "Balance", prev));
+	return json_pack("{s:[{s:o}],s:s}", "AffectedNodes", kind, node,
+			 "TransactionResult", "tesSUCCESS");
+}
+
+/* Reports e's intent as validated with meta. */
+static void tx_lands(struct eng_engine *e, const char *intent, json_t *meta)
+{
+	struct xl_outcome o;
+
+	memset(&o, 0, sizeof(o));
+	o.intent = intent;
+	o.kind = XL_OUT_SUCCESS;
+	o.result = "tesSUCCESS";
+	o.sequence = 8;
+	o.ledger_index = 101;
+	o.meta = meta;
+	eng_paychan_outcome(e->pc, &o);
+}
+
+static struct eng_chan_in in_rec(struct eng_engine *e, const uint8_t *id)
+{
+	struct eng_chan_in r;
+	struct xu_err err;
+	bool have;
+
+	assert_int_equal(eng_chan_in_get(e->store, id, &r, &have, &err), XU_OK);
+	assert_true(have);
+	return r;
+}
+
+/* Writes bob an incoming record of alice's channel id (account "a"):
+ * open, or closing with an Expiration far ahead when closing; a view of
+ * 10 XRP with nothing redeemed; alice's claim of best drops held and a
+ * redeem of redeem drops in flight (intent counter 1). */
+static void bob_redeeming(const uint8_t id[CR_CHANNEL_ID_BYTES], uint64_t best,
+			  uint64_t redeem, bool closing)
+{
+	struct eng_chan_in r;
+	struct xu_err err;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.account, sizeof(r.account), "a");
+	pc_in_init(&r.ch, &bob_id, &alice_id, id);
+	r.ch.state = closing ? PC_IN_CLOSING : PC_IN_OPEN;
+	r.ch.reason = "test";
+	r.ch.has_view = true;
+	memcpy(r.ch.view.id, id, CR_CHANNEL_ID_BYTES);
+	r.ch.view.source = alice_id;
+	r.ch.view.dest = bob_id;
+	r.ch.view.amount = d(10000000);
+	r.ch.view.balance = xl_drops_zero();
+	r.ch.view.settle_delay = 7 * 24 * 3600;
+	r.ch.view.has_expiration = closing;
+	r.ch.view.expiration = closing ? 4000000000u : 0;
+	memcpy(r.ch.view.pubkey, alice.kp.pub.b, CR_PUBKEY_BYTES);
+	r.ch.best = d(best);
+	assert_int_equal(cr_claim_sign(r.ch.best_sig, &r.ch.best_siglen,
+				       &alice.kp, id, best, &err),
+			 XU_OK);
+	r.ch.redeem_inflight = true;
+	r.ch.redeem_amount = d(redeem);
+	r.redeem_n = 1;
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+}
+
+static size_t count_intent(const struct eng_engine *e, size_t from,
+			   const char *intent)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < e->nintents; i++)
+		n += !strcmp(e->intents[i].intent, intent);
+	return n;
+}
+
+/* docs/risks.md#crash-at-every-start-from-a-final-journal-row: a start
+ * with redeems in flight: the tick re-queues them, and the queue
+ * delivers the outcome of some at once, from inside xl_submit_enqueue (its
+ * journal holds them as final: FAILED, or SUCCESS).  The outcome frees
+ * its build and flushes again from inside the flush: every intent is
+ * queued once, and nothing freed is touched (run under ASan). */
+static void test_paychan_sync_outcomes_in_flush(void **state)
+{
+	uint8_t id[4][CR_CHANNEL_ID_BYTES];
+	char hex[4][65], intent[4][XL_INTENT_MAX];
+	struct xl_tx_common c;
+	struct xl_tx tx;
+	struct xu_err err;
+	json_t *meta;
+	struct eng_chan_in r;
+	size_t ni, z = SIZE_MAX;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		cr_channel_id(id[i], &alice_id, &bob_id, 20 + (uint32_t)i);
+		xu_hex_encode(hex[i], 65, id[i], CR_CHANNEL_ID_BYTES);
+		snprintf(intent[i], sizeof(intent[i]), "redeem:%.64s:1",
+			 hex[i]);
+		bob_redeeming(id[i], 1000000 * (uint64_t)(i + 1),
+			      1000000 * (uint64_t)(i + 1), false);
+	}
+	/* 0 and 2 failed, 1 landed; 3 is followed as usual. */
+	meta = claim_meta("ModifiedNode", hex[1], "2000000", "0");
+	g_sync[0] = (struct sync_outcome){.kind = XL_OUT_FAILED};
+	memcpy(g_sync[0].intent, intent[0], XL_INTENT_MAX);
+	g_sync[1] = (struct sync_outcome){.kind = XL_OUT_SUCCESS, .meta = meta};
+	memcpy(g_sync[1].intent, intent[1], XL_INTENT_MAX);
+	g_sync[2] = (struct sync_outcome){.kind = XL_OUT_FAILED};
+	memcpy(g_sync[2].intent, intent[2], XL_INTENT_MAX);
+	g_nsync = 3;
+
+	eng_paychan_free(bob.pc);
+	start_service(&bob);
+	ni = bob.nintents;
+	tick(&bob);
+	g_nsync = 0;
+	json_decref(meta);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(count_intent(&bob, ni, intent[i]), 1);
+	assert_int_equal(bob.nintents, ni + 4);
+	r = in_rec(&bob, id[0]);
+	assert_false(r.ch.redeem_inflight);
+	assert_true(xl_drops_is_zero(r.ch.view.balance));
+	r = in_rec(&bob, id[1]);
+	assert_false(r.ch.redeem_inflight);
+	assert_int_equal(xl_drops_u64(r.ch.view.balance), 2000000);
+	assert_false(in_rec(&bob, id[2]).ch.redeem_inflight);
+	assert_true(in_rec(&bob, id[3]).ch.redeem_inflight);
+
+	/* The followed one's build is intact, and its outcome lands. */
+	for (size_t i = ni; i < bob.nintents; i++)
+		if (!strcmp(bob.intents[i].intent, intent[3]))
+			z = i;
+	assert_true(z != SIZE_MAX);
+	memset(&c, 0, sizeof(c));
+	c.account = bob_id;
+	c.fee = d(12);
+	c.sequence = 8;
+	assert_int_equal(
+	    bob.intents[z].build(bob.intents[z].arg, &tx, &c, &err), XU_OK);
+	assert_int_equal(xl_drops_u64(tx.balance), 4000000);
+	meta = claim_meta("ModifiedNode", hex[3], "4000000", "0");
+	tx_lands(&bob, intent[3], meta);
+	json_decref(meta);
+	r = in_rec(&bob, id[3]);
+	assert_false(r.ch.redeem_inflight);
+	assert_int_equal(xl_drops_u64(r.ch.view.balance), 4000000);
+}
+
+/* A synchronous outcome whose transaction rolls back (the outbox cannot
+ * take its channel_update) drops only the builds of that transaction: the
+ * other create the start re-queued, committed already, still reaches the
+ * queue. */
+static void test_paychan_sync_outcome_rolled_back(void **state)
+{
+	const char *acct[2] = {"b", "c"};
+	uint8_t id[2][CR_CHANNEL_ID_BYTES];
+	char hex[2][65];
+	json_t *meta[2];
+	struct eng_chan_out o;
+	struct xu_err err;
+	size_t ni, open = 0;
+	bool created, have;
+
+	(void)state;
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(
+	    eng_store_account_create(alice.store, "c", &created, &err), XU_OK);
+	for (int i = 0; i < 2; i++) {
+		memset(&o, 0, sizeof(o));
+		snprintf(o.account, sizeof(o.account), "%s", acct[i]);
+		pc_out_init(&o.ch, &alice_id, &bob_id);
+		o.ch.state = PC_OUT_OPENING;
+		o.ch.reason = "test";
+		o.ch.settle_delay = 7 * 24 * 3600;
+		o.tx_amount = d(10000000);
+		o.create_n = 1;
+		assert_int_equal(eng_chan_out_put(alice.store, &o, &err),
+				 XU_OK);
+		cr_channel_id(id[i], &alice_id, &bob_id, 40 + (uint32_t)i);
+		xu_hex_encode(hex[i], 65, id[i], CR_CHANNEL_ID_BYTES);
+		meta[i] = json_pack(
+		    "{s:[{s:{s:s,s:s,s:{s:s}}}],s:s}", "AffectedNodes",
+		    "CreatedNode", "LedgerEntryType", "PayChannel",
+		    "LedgerIndex", hex[i], "NewFields", "Amount", "10000000",
+		    "TransactionResult", "tesSUCCESS");
+		g_sync[i] = (struct sync_outcome){
+		    .kind = XL_OUT_SUCCESS,
+		    .meta = meta[i],
+		    .sequence = 40 + (uint32_t)i,
+		};
+		snprintf(g_sync[i].intent, XL_INTENT_MAX, "create:%s:1",
+			 acct[i]);
+	}
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	g_nsync = 2;
+	g_fail_tag = "channel_update";
+	g_fail_n = 1;
+
+	eng_paychan_free(alice.pc);
+	start_service(&alice);
+	ni = alice.nintents;
+	tick(&alice);
+	assert_int_equal(g_fail_n, 0);
+	g_nsync = 0;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(count_intent(&alice, ni, g_sync[i].intent), 1);
+		json_decref(meta[i]);
+		assert_int_equal(
+		    eng_chan_out_get(alice.store, acct[i], &o, &have, &err),
+		    XU_OK);
+		/* The rolled-back one stays in flight: the next start
+		 * re-queues it. */
+		if (o.ch.state == PC_OUT_OPEN)
+			open++;
+		else
+			assert_int_equal(o.ch.state, PC_OUT_OPENING);
+	}
+	assert_int_equal(open, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1074,6 +1348,10 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_sync_outcomes_in_flush,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_sync_outcome_rolled_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
