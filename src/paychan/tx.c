@@ -276,7 +276,7 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 	struct eng_chan_out rec;
 	struct pc_event ev;
 	struct xu_err err = {0};
-	bool have, ok = o->kind == XL_OUT_SUCCESS;
+	bool have, ok = o->kind == XL_OUT_SUCCESS, look = false;
 	const char *how = NULL;
 	enum xu_code rc;
 
@@ -326,7 +326,7 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 		break;
 	}
 	case B_FUND: {
-		bool deleted;
+		bool deleted = false;
 
 		if (!rec.ch.fund_inflight || b->n != rec.fund_n)
 			goto done;
@@ -336,6 +336,17 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 			xu_unusual(SUB, "%s: no channel Amount in the metadata",
 				   o->intent);
 			ev.u.result.amount = rec.ch.amount;
+		}
+		if (deleted) {
+			/* A fund meeting an expired channel closes it with
+			 * tesSUCCESS and adds nothing: not funded (the
+			 * lookup below shows it gone). */
+			xu_unusual(SUB,
+				   "%s: the channel was deleted, not "
+				   "funded (expired?)",
+				   o->intent);
+			ok = ev.u.result.ok = false;
+			look = true;
 		}
 		break;
 	}
@@ -361,7 +372,8 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 		tx_failed(pc, o);
 	}
 	rc = out_event(pc, &rec, &ev, &err);
-	if (rc == XU_OK && ok && b->kind != B_CLOSE && rec.ch.has_id)
+	if (rc == XU_OK && (look || (ok && b->kind != B_CLOSE)) &&
+	    rec.ch.has_id)
 		lookup_want(pc, rec.ch.id, rec.account, false);
 done:
 	tx_end(pc, rc, &err, o->intent);
@@ -391,11 +403,20 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 		    found = meta_final_drops(o->meta, b->channel, "Balance",
 					     &bal, &deleted);
 
-		/* Deleted (tfClose): paid out in full; else the Balance must
-		 * show the claim. */
-		if (!deleted &&
-		    (!found || xl_drops_cmp(bal, rec.ch.redeem_amount) < 0))
+		/* The final Balance must show the claim, also when the channel
+		 * was deleted: a DeletedNode's FinalFields hold the channel
+		 * as the transaction left it, the claim's Balance after our
+		 * tfClose redeem, the old one when the redeem met an expired
+		 * channel (closed with tesSUCCESS, nothing paid). */
+		if (!found || xl_drops_cmp(bal, rec.ch.redeem_amount) < 0) {
 			ok = false;
+			xu_unusual(
+			    SUB,
+			    "%s: the channel%s shows Balance %llu, below "
+			    "the %llu claimed: not redeemed",
+			    o->intent, deleted ? " (deleted, expired?)" : "",
+			    found ? u(bal) : 0ULL, u(rec.ch.redeem_amount));
+		}
 	}
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = PC_EV_REDEEM_RESULT;

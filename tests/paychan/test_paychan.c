@@ -1129,6 +1129,34 @@ static void tx_lands(struct eng_engine *e, const char *intent, json_t *meta)
 	eng_paychan_outcome(e->pc, &o);
 }
 
+/* Answers e's pending ledger_entry requests for channel hex: not found
+ * (the channel is gone). */
+static void channel_gone(struct eng_engine *e, const char *hex)
+{
+	struct xu_err err = {0};
+
+	snprintf(err.msg, sizeof(err.msg), "entryNotFound");
+	for (size_t i = 0; i < e->nreqs; i++) {
+		struct request *r = &e->reqs[i];
+		const char *pc = json_string_value(
+		    json_object_get(r->req, "payment_channel"));
+		xl_ws_reply_fn cb = r->cb;
+
+		if (!cb || !pc || strcmp(pc, hex) != 0)
+			continue;
+		r->cb = NULL;
+		cb(r->arg, XU_ENOTFOUND, NULL, &err);
+	}
+}
+
+static uint64_t alerts(struct eng_engine *e)
+{
+	struct eng_paychan_stats st;
+
+	eng_paychan_stats(e->pc, &st);
+	return st.alerts;
+}
+
 static struct eng_chan_in in_rec(struct eng_engine *e, const uint8_t *id)
 {
 	struct eng_chan_in r;
@@ -1138,6 +1166,130 @@ static struct eng_chan_in in_rec(struct eng_engine *e, const uint8_t *id)
 	assert_int_equal(eng_chan_in_get(e->store, id, &r, &have, &err), XU_OK);
 	assert_true(have);
 	return r;
+}
+
+/* Alice's 2 XRP claim reaches bob, then bob's account "a" is deleted: he
+ * redeems the claim with tfClose.  Returns the redeem intent. */
+static const char *bob_redeems_closing(uint8_t id[CR_CHANNEL_ID_BYTES],
+				       char hex[65])
+{
+	struct xl_tx_common c;
+	struct xl_tx tx;
+	struct intent *in;
+	struct xu_err err;
+	size_t ni;
+
+	open_link(id, hex, "2000000");
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+	ni = bob.nintents;
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	assert_int_equal(eng_store_account_delete(bob.store, "a", &err), XU_OK);
+	assert_int_equal(eng_paychan_account_deleted(bob.pc, "a", &err), XU_OK);
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	eng_paychan_batch_done(bob.pc, true);
+	assert_int_equal(bob.nintents, ni + 1);
+	in = &bob.intents[ni];
+	assert_non_null(strstr(in->intent, "redeem:"));
+	memset(&c, 0, sizeof(c));
+	c.account = bob_id;
+	c.fee = d(12);
+	c.sequence = 8;
+	assert_int_equal(in->build(in->arg, &tx, &c, &err), XU_OK);
+	assert_int_equal(tx.type, XL_TX_PAYCHAN_CLAIM);
+	assert_int_equal(xl_drops_u64(tx.balance), 2000000);
+	assert_true(tx.flags & XL_TF_CLOSE);
+	assert_true(in_rec(&bob, id).ch.redeem_inflight);
+	return in->intent;
+}
+
+/* bob_redeems_closing, then the redeem lands with a DeletedNode of
+ * FinalFields Balance final (PreviousFields Balance prev, or none), and
+ * the lookup finds the channel gone.  Checked: the redeem is over, the
+ * view's Balance is balance, the outcome raised at_outcome alerts and
+ * the whole at_end. */
+static void redeem_meets_deletion(const char *final, const char *prev,
+				  uint64_t balance, uint64_t at_outcome,
+				  uint64_t at_end)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	const char *intent;
+	struct eng_chan_in r;
+	json_t *meta;
+	uint64_t a0;
+
+	intent = bob_redeems_closing(id, hex);
+	a0 = alerts(&bob);
+	meta = claim_meta("DeletedNode", hex, final, prev);
+	tx_lands(&bob, intent, meta);
+	json_decref(meta);
+	r = in_rec(&bob, id);
+	assert_false(r.ch.redeem_inflight);
+	assert_int_equal(xl_drops_u64(r.ch.view.balance), balance);
+	assert_int_equal(alerts(&bob), a0 + at_outcome);
+	channel_gone(&bob, hex);
+	assert_int_equal(in_rec(&bob, id).ch.state, PC_IN_CLOSED);
+	assert_int_equal(alerts(&bob), a0 + at_end);
+}
+
+/* A redeem that meets an expired channel closes it with tesSUCCESS and
+ * pays nothing: the DeletedNode's FinalFields show the old Balance.  Not
+ * redeemed: a failed redeem (tx_failed), and when the channel is gone
+ * channel_gone and lost_unredeemed (2 XRP)
+ * (docs/risks.md#deletednode-in-redeem-metadata-counted-as-paid). */
+static void test_paychan_redeem_deleted_unpaid(void **state)
+{
+	(void)state;
+	redeem_meets_deletion("0", NULL, 0, 1, 3);
+}
+
+/* Our own tfClose redeem: the claim is paid, then the channel deleted;
+ * the DeletedNode's FinalFields show the claim's Balance.  Redeemed; gone
+ * with everything redeemed, as we asked: no alert. */
+static void test_paychan_redeem_deleted_paid(void **state)
+{
+	(void)state;
+	redeem_meets_deletion("2000000", "0", 2000000, 0, 0);
+}
+
+/* A top-up that meets an expired channel closes it with tesSUCCESS and
+ * adds nothing (a DeletedNode): not funded. */
+static void test_paychan_fund_deleted(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], want[XL_INTENT_MAX];
+	struct eng_paychan_stats st0, st;
+	struct eng_chan_out o;
+	struct xu_err err;
+	json_t *meta;
+	size_t ni;
+	bool have;
+
+	(void)state;
+	open_link(id, hex, "6000000"); /* 4 XRP left of 10: a top-up */
+	snprintf(want, sizeof(want), "fund:%s:1", hex);
+	assert_string_equal(alice.intents[alice.nintents - 1].intent, want);
+	eng_paychan_stats(alice.pc, &st0);
+	ni = alice.nintents;
+	meta =
+	    json_pack("{s:[{s:{s:s,s:s,s:{s:s,s:s}}}],s:s}", "AffectedNodes",
+		      "DeletedNode", "LedgerEntryType", "PayChannel",
+		      "LedgerIndex", hex, "FinalFields", "Amount", "10000000",
+		      "Balance", "0", "TransactionResult", "tesSUCCESS");
+	tx_lands(&alice, want, meta);
+	json_decref(meta);
+	eng_paychan_stats(alice.pc, &st);
+	assert_int_equal(st.tx_failures, st0.tx_failures + 1);
+	assert_int_equal(st.alerts, st0.alerts + 1);
+	assert_int_equal(eng_chan_out_get(alice.store, "b", &o, &have, &err),
+			 XU_OK);
+	assert_false(o.ch.fund_inflight);
+	assert_int_equal(xl_drops_u64(o.ch.amount), 10000000);
+	/* No second top-up on the gone channel before the retry time. */
+	assert_int_equal(alice.nintents, ni);
 }
 
 /* Writes bob an incoming record of alice's channel id (account "a"):
@@ -1347,6 +1499,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_resend_and_close,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_redeem_deleted_unpaid,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_redeem_deleted_paid,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_fund_deleted, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_sync_outcomes_in_flush,
 					    setup, teardown),
