@@ -79,6 +79,10 @@ static void requeue(struct eng_paychan *pc, struct eng_chan_out *ov, size_t on,
 		b = build_add(pc, B_REDEEM, iv[i].account, iv[i].redeem_n,
 			      c->id);
 		if (b) {
+			/* The best claim held: the only one signed we have,
+			 * at least redeem_amount (a rebuild after expiry may
+			 * so carry more than the first build of the intent:
+			 * outcome_in records the Balance that landed). */
 			b->amount = c->best;
 			memcpy(b->sig, c->best_sig, c->best_siglen);
 			b->siglen = c->best_siglen;

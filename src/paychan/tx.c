@@ -416,6 +416,11 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 			    "the %llu claimed: not redeemed",
 			    o->intent, deleted ? " (deleted, expired?)" : "",
 			    found ? u(bal) : 0ULL, u(rec.ch.redeem_amount));
+		} else {
+			/* What landed: after a restart the intent may carry
+			 * a better claim than the record's (requeue in
+			 * tick.c rebuilds it from the best claim held). */
+			rec.ch.redeem_amount = bal;
 		}
 	}
 	memset(&ev, 0, sizeof(ev));

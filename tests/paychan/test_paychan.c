@@ -1168,12 +1168,26 @@ static struct eng_chan_in in_rec(struct eng_engine *e, const uint8_t *id)
 	return r;
 }
 
+/* Builds bob's queued intent in (Account bob, Fee 12, Sequence 8). */
+static struct xl_tx bob_builds(const struct intent *in)
+{
+	struct xl_tx_common c;
+	struct xl_tx tx;
+	struct xu_err err;
+
+	memset(&c, 0, sizeof(c));
+	c.account = bob_id;
+	c.fee = d(12);
+	c.sequence = 8;
+	assert_int_equal(in->build(in->arg, &tx, &c, &err), XU_OK);
+	return tx;
+}
+
 /* Alice's 2 XRP claim reaches bob, then bob's account "a" is deleted: he
  * redeems the claim with tfClose.  Returns the redeem intent. */
 static const char *bob_redeems_closing(uint8_t id[CR_CHANNEL_ID_BYTES],
 				       char hex[65])
 {
-	struct xl_tx_common c;
 	struct xl_tx tx;
 	struct intent *in;
 	struct xu_err err;
@@ -1193,11 +1207,7 @@ static const char *bob_redeems_closing(uint8_t id[CR_CHANNEL_ID_BYTES],
 	assert_int_equal(bob.nintents, ni + 1);
 	in = &bob.intents[ni];
 	assert_non_null(strstr(in->intent, "redeem:"));
-	memset(&c, 0, sizeof(c));
-	c.account = bob_id;
-	c.fee = d(12);
-	c.sequence = 8;
-	assert_int_equal(in->build(in->arg, &tx, &c, &err), XU_OK);
+	tx = bob_builds(in);
 	assert_int_equal(tx.type, XL_TX_PAYCHAN_CLAIM);
 	assert_int_equal(xl_drops_u64(tx.balance), 2000000);
 	assert_true(tx.flags & XL_TF_CLOSE);
@@ -1349,9 +1359,7 @@ static void test_paychan_sync_outcomes_in_flush(void **state)
 {
 	uint8_t id[4][CR_CHANNEL_ID_BYTES];
 	char hex[4][65], intent[4][XL_INTENT_MAX];
-	struct xl_tx_common c;
 	struct xl_tx tx;
-	struct xu_err err;
 	json_t *meta;
 	struct eng_chan_in r;
 	size_t ni, z = SIZE_MAX;
@@ -1398,12 +1406,7 @@ static void test_paychan_sync_outcomes_in_flush(void **state)
 		if (!strcmp(bob.intents[i].intent, intent[3]))
 			z = i;
 	assert_true(z != SIZE_MAX);
-	memset(&c, 0, sizeof(c));
-	c.account = bob_id;
-	c.fee = d(12);
-	c.sequence = 8;
-	assert_int_equal(
-	    bob.intents[z].build(bob.intents[z].arg, &tx, &c, &err), XU_OK);
+	tx = bob_builds(&bob.intents[z]);
 	assert_int_equal(xl_drops_u64(tx.balance), 4000000);
 	meta = claim_meta("ModifiedNode", hex[3], "4000000", "0");
 	tx_lands(&bob, intent[3], meta);
@@ -1485,6 +1488,46 @@ static void test_paychan_sync_outcome_rolled_back(void **state)
 	assert_int_equal(open, 1);
 }
 
+/* After a start, an in-flight redeem is rebuilt from the best claim held,
+ * which may be better than the one the record says is in flight: the
+ * outcome takes the Balance that landed, and a closing channel does not
+ * redeem the same claim again (a tecUNFUNDED_PAYMENT and a fee). */
+static void test_paychan_requeued_redeem_better_claim(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], intent[XL_INTENT_MAX];
+	struct xl_tx tx;
+	struct eng_chan_in r;
+	json_t *meta;
+	size_t ni;
+	uint64_t a0;
+
+	(void)state;
+	cr_channel_id(id, &alice_id, &bob_id, 30);
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	snprintf(intent, sizeof(intent), "redeem:%s:1", hex);
+	bob_redeeming(id, 1500000, 1000000, true);
+	eng_paychan_free(bob.pc);
+	start_service(&bob);
+	ni = bob.nintents;
+	tick(&bob);
+	assert_int_equal(bob.nintents, ni + 1);
+	assert_string_equal(bob.intents[ni].intent, intent);
+	assert_true(bob.intents[ni].priority);
+	tx = bob_builds(&bob.intents[ni]);
+	assert_int_equal(xl_drops_u64(tx.balance), 1500000);
+
+	a0 = alerts(&bob);
+	meta = claim_meta("ModifiedNode", hex, "1500000", "0");
+	tx_lands(&bob, intent, meta);
+	json_decref(meta);
+	r = in_rec(&bob, id);
+	assert_false(r.ch.redeem_inflight);
+	assert_int_equal(xl_drops_u64(r.ch.view.balance), 1500000);
+	assert_int_equal(bob.nintents, ni + 1); /* nothing more to redeem */
+	assert_int_equal(alerts(&bob), a0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1510,6 +1553,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_sync_outcome_rolled_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_requeued_redeem_better_claim, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
