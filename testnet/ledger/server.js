@@ -275,6 +275,21 @@ class StandIn {
         this.engine.forced = { result: r, count };
         return ok({ result: r, count });
       }
+      case 'testnet_history_gap': {
+        // The server lacks closed ledgers [min, max], as a rippled with a
+        // gap in its history (after downtime or online deletion); without
+        // min and max the gap is removed.
+        const e = this.engine;
+        if (req.min === undefined && req.max === undefined) {
+          e.gap = null;
+        } else {
+          if (!Number.isInteger(req.min) || req.min < 1) return bad("Invalid field 'min'.");
+          if (!Number.isInteger(req.max) || req.max < req.min) return bad("Invalid field 'max'.");
+          if (req.max >= e.closed.seq) return bad('The last closed ledger cannot be missing.');
+          e.gap = { min: req.min, max: req.max };
+        }
+        return ok({ gap: e.gap ? { ...e.gap } : null, complete_ledgers: e.completeLedgers() });
+      }
       case 'testnet_status':
         return ok({
           now: this.engine.now(), offset: this.engine.timeOffset, drop_count: this.dropCount,

@@ -71,6 +71,7 @@ class Engine extends EventEmitter {
     this.closeOrder = opts.closeOrder ?? 'canonical'; // or 'submit'
     this.loadFactor = 1; // open-ledger fee multiplier (test control)
     this.forced = { result: null, count: 0 }; // forced submit results (test control)
+    this.gap = null; // {min, max}: closed ledgers the server lacks (test control)
     this.wallNow = opts.now || (() => Date.now());
     this.timeOffset = 0; // seconds added by the test control
     this.ledgers = new Map(); // seq -> closed ledger
@@ -125,8 +126,29 @@ class Engine extends EventEmitter {
     return this.ledgers.keys().next().value;
   }
 
+  // True when the server has closed ledger seq: kept, and not in the
+  // history gap set by testnet_history_gap.
+  hasLedger(seq) {
+    if (this.gap && seq >= this.gap.min && seq <= this.gap.max) return false;
+    return this.ledgers.has(seq);
+  }
+
+  // The closed ledger seq, or undefined when the server lacks it.
+  ledgerAt(seq) {
+    return this.hasLedger(seq) ? this.ledgers.get(seq) : undefined;
+  }
+
+  // "2-40", or with a history gap "2-9,16-40".
   completeLedgers() {
-    return `${this.minLedger()}-${this.closed.seq}`;
+    const lo = this.minLedger();
+    const hi = this.closed.seq;
+    const g = this.gap;
+    const text = (a, b) => `${a}-${b}`;
+    if (!g || g.max < lo || g.min > hi) return text(lo, hi);
+    const parts = [];
+    if (g.min > lo) parts.push(text(lo, g.min - 1));
+    if (g.max < hi) parts.push(text(g.max + 1, hi));
+    return parts.length ? parts.join(',') : 'empty';
   }
 
   readAccount(state, account) {
@@ -326,11 +348,12 @@ class Engine extends EventEmitter {
     return { state, recs: out, leftovers: pending.filter((r) => !this.txs.has(r.hash)) };
   }
 
-  // Finds a tx: {closed: record} or {open: record} or null.
+  // Finds a tx: {closed: record} or {open: record} or null. A tx in a
+  // ledger the server lacks (history gap) is not found.
   findTx(hash) {
     const h = String(hash).toUpperCase();
     const c = this.txs.get(h);
-    if (c) return { closed: c };
+    if (c) return this.hasLedger(c.ledgerIndex) ? { closed: c } : null;
     if (this.open.hashes.has(h)) return { open: this.open.txs.find((r) => r.hash === h) };
     const held = this.held.find((r) => r.hash === h);
     if (held) return { open: held };

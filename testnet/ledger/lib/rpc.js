@@ -64,7 +64,9 @@ function selectLedger(engine, p) {
     if (typeof p.ledger_hash !== 'string' || !/^[0-9A-Fa-f]{64}$/.test(p.ledger_hash)) {
       throw rpcErr('invalidParams', 'ledgerHashMalformed');
     }
-    for (const l of engine.ledgers.values()) if (l.hash === p.ledger_hash.toUpperCase()) return closedSel(l);
+    for (const l of engine.ledgers.values()) {
+      if (l.hash === p.ledger_hash.toUpperCase() && engine.hasLedger(l.seq)) return closedSel(l);
+    }
     throw rpcErr('lgrNotFound', 'ledgerNotFound');
   }
   let li = p.ledger_index;
@@ -73,7 +75,7 @@ function selectLedger(engine, p) {
   if (typeof li === 'string' && /^\d+$/.test(li)) li = Number(li);
   if (!Number.isInteger(li) || li < 0) throw rpcErr('invalidParams', 'ledgerIndexMalformed');
   if (li === engine.open.seq) return openSel();
-  const l = engine.ledgers.get(li);
+  const l = engine.ledgerAt(li);
   if (!l) throw rpcErr('lgrNotFound', 'ledgerNotFound');
   return closedSel(l);
 }
@@ -407,7 +409,7 @@ const handlers = {
       if (m === null) throw rpcErr('invalidParams', 'Invalid field ctid.');
       const seq = Number((m >> 32n) & 0x0fffffffn);
       const idx = Number((m >> 16n) & 0xffffn);
-      const l = engine.ledgers.get(seq);
+      const l = engine.ledgerAt(seq);
       const r = l && l.txs[idx];
       if (r) rec = { closed: r };
     } else {
@@ -429,7 +431,7 @@ const handlers = {
     }
     if (hasRange) {
       let all = true;
-      for (let s = p.min_ledger; s <= p.max_ledger; s++) if (!engine.ledgers.has(s)) { all = false; break; }
+      for (let s = p.min_ledger; s <= p.max_ledger; s++) if (!engine.hasLedger(s)) { all = false; break; }
       throw rpcErr('txnNotFound', undefined, { searched_all: all });
     }
     throw rpcErr('txnNotFound');

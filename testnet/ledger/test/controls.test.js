@@ -1,7 +1,8 @@
 'use strict';
 // The faucet look-alike (POST /accounts) and every test control:
 // testnet_advance_time, testnet_drop_next_tx, testnet_disconnect_all,
-// testnet_too_busy, testnet_close_timer, testnet_status.
+// testnet_too_busy, testnet_close_timer, testnet_history_gap,
+// testnet_status.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -264,6 +265,52 @@ test('testnet_force_result: forced terQUEUED is queued and applied at a later cl
   assert.equal(e.error, 'invalidParams');
   e = await c.request({ command: 'testnet_force_result', result: 'terNOPE' });
   assert.equal(e.error, 'invalidParams');
+});
+
+test('testnet_history_gap: ledgers the server lacks, as rippled with a gap in its history', async () => {
+  const a = H.newWallet();
+  await L.fund(a.address, 100);
+  const p = await L.apply({ TransactionType: 'Payment', Destination: H.GENESIS.address, Amount: H.XRP(1) }, a);
+  assert.equal(p.result, 'tesSUCCESS');
+  const li = p.tx.ledger_index;
+  await L.accept();
+  await L.accept();
+  const closed = (await c.call({ command: 'ledger_closed' })).ledger_index;
+  const lo = (await c.call({ command: 'server_info' })).info.complete_ledgers.split('-')[0];
+  const g = await c.call({ command: 'testnet_history_gap', min: li, max: li });
+  assert.deepEqual(g.gap, { min: li, max: li });
+  assert.equal(g.complete_ledgers, `${lo}-${li - 1},${li + 1}-${closed}`);
+  assert.equal((await c.call({ command: 'server_info' })).info.complete_ledgers, g.complete_ledgers);
+  // The transaction is gone from this server's point of view...
+  let t = await c.request({ command: 'tx', transaction: p.submit.hash });
+  assert.equal(t.error, 'txnNotFound');
+  assert.equal(t.searched_all, undefined);
+  t = await c.request({ command: 'tx', transaction: p.submit.hash, min_ledger: li - 1, max_ledger: li + 1 });
+  assert.equal(t.error, 'txnNotFound');
+  assert.equal(t.searched_all, false);
+  t = await c.request({ command: 'tx', ctid: p.tx.ctid });
+  assert.equal(t.error, 'txnNotFound');
+  t = await c.request({ command: 'tx', transaction: p.submit.hash, min_ledger: li + 1, max_ledger: closed });
+  assert.equal(t.searched_all, true);
+  let r = await c.request({ command: 'account_info', account: a.address, ledger_index: li });
+  assert.equal(r.error, 'lgrNotFound');
+  r = await c.request({ command: 'ledger', ledger_hash: p.tx.ledger_hash });
+  assert.equal(r.error, 'lgrNotFound');
+  // ...but the state moved on: the account's Sequence is past it.
+  r = await c.call({ command: 'account_info', account: a.address, ledger_index: 'validated' });
+  assert.equal(r.account_data.Sequence, p.submit.tx.Sequence + 1);
+  // Bad ranges; the last closed ledger is always there.
+  for (const bad of [{ min: 0, max: 1 }, { min: 5, max: 4 }, { min: 3, max: closed }, { min: 3 }, { min: 'x', max: 4 }]) {
+    const e = await c.request({ command: 'testnet_history_gap', ...bad });
+    assert.equal(e.error, 'invalidParams', JSON.stringify(bad));
+  }
+  // Removed: found again, as from a server with the full history.
+  const n = await c.call({ command: 'testnet_history_gap' });
+  assert.equal(n.gap, null);
+  assert.equal(n.complete_ledgers, `${lo}-${closed}`);
+  t = await c.call({ command: 'tx', transaction: p.submit.hash, min_ledger: li - 1, max_ledger: li + 1, api_version: 2 });
+  assert.equal(t.validated, true);
+  assert.equal(t.meta.TransactionResult, 'tesSUCCESS');
 });
 
 test('testnet_disconnect_all drops every connection after answering', async () => {
