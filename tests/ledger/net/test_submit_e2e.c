@@ -4,8 +4,9 @@
  * metadata (the created PayChannel id equals our computed id), a tec, an
  * intent enqueued twice, the priority lane, the fee cap, a disconnect with
  * transactions in flight, a dropped transaction (LastLedgerSequence expiry
- * and rebuild, with terPRE_SEQ behind it), tooBusy, and the network-id
- * check. */
+ * and rebuild, with terPRE_SEQ behind it), tooBusy, the network-id
+ * check, and the proofs that a transaction missing from the server's
+ * history did not apply (searched_all, or the account Sequence). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -790,6 +791,147 @@ static void test_submit_load_fee_above_cap(void **state)
 	expect(w, "pay:load:2", XL_OUT_SUCCESS, "tesSUCCESS");
 }
 
+/* Runs until obs saw validated ledger index. */
+static void wait_validated(struct world *obs, uint32_t index)
+{
+	long long end = th_now_ms() + 20000;
+
+	while (xl_client_validated_index(obs->c) < index && th_now_ms() < end)
+		th_run_for(obs->ctx, 20);
+	assert_true(xl_client_validated_index(obs->c) >= index);
+}
+
+static void gap(struct world *obs, uint32_t min, uint32_t max)
+{
+	assert_int_equal(
+	    w_control(obs, "testnet_history_gap",
+		      json_pack("{s:i,s:i}", "min", (int)min, "max", (int)max)),
+	    XU_OK);
+}
+
+/* A payment of xrp XRP to the destination account. */
+static void payment(struct w_build *b, uint64_t xrp)
+{
+	memset(b, 0, sizeof(*b));
+	b->kind = W_PAYMENT;
+	b->dst = addr_id(DEST_ADDR);
+	b->amount = xrp * XRP;
+}
+
+/* Enqueues a payment under intent, runs until rippled answered its
+ * submit, then stops w's client: w sees nothing of what validates next
+ * (downtime).  *je: its journal row. */
+static void submit_then_stop(struct world *w, const char *intent,
+			     struct w_build *b, struct xl_jentry *je)
+{
+	struct inflight_ctx ic = {w, 1};
+	struct xu_err err;
+
+	payment(b, 100);
+	w_enqueue(w, intent, false, b);
+	assert_true(th_run_until(w->ctx, all_submitted, &ic, 15000));
+	th_run_for(w->ctx, 300); /* the submit reply */
+	xl_client_stop(w->c);
+	assert_int_equal(w->j.get(w->j.ctx, intent, je, &err), XU_OK);
+	assert_int_equal(je->state, XL_JSTATE_PENDING);
+}
+
+static struct world *fresh_world(struct fx *f)
+{
+	struct w_opts o;
+	struct world *w;
+
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	w = w_new(&o);
+	assert_true(w_ready(w, 15000));
+	return w;
+}
+
+/* A payment of a fresh world that the server drops (it never applies),
+ * submitted just before the world goes away; *je: its journal row. */
+static struct world *dropped_while_away(struct fx *f, const char *intent,
+					struct w_build *a,
+					struct xl_jentry **je)
+{
+	struct world *w = fresh_world(f);
+
+	*je = calloc(1, sizeof(**je));
+	assert_non_null(*je);
+	assert_int_equal(w_control(f->w, "testnet_drop_next_tx",
+				   json_pack("{s:i}", "count", 1)),
+			 XU_OK);
+	submit_then_stop(w, intent, a, *je);
+	return w;
+}
+
+/* w comes back: its dropped payment is retired once and rebuilt with
+ * Sequence seq, and succeeds. */
+static void expect_rebuilt(struct world *w, const char *intent,
+			   const struct w_build *a, const struct xl_jentry *je,
+			   uint32_t seq)
+{
+	struct xl_submit_stats st;
+	const struct w_out *r;
+	char like[XL_INTENT_MAX + 2];
+
+	xl_client_start(w->c);
+	r = expect(w, intent, XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_string_not_equal(r->hash, je->hash);
+	assert_int_equal(r->sequence, seq);
+	assert_int_equal(a->builds, 2);
+	xl_submit_stats(w->s, &st);
+	assert_int_equal(st.expired, 1);
+	snprintf(like, sizeof(like), "%s#%%", intent);
+	assert_int_equal(journal_rows(w, like), 1);
+}
+
+/* A gap over every ledger a dropped transaction could be in: no
+ * searched_all, but the validated account Sequence is not past it, which
+ * proves it did not apply: expired, retired and rebuilt (same number). */
+static void test_submit_gap_sequence_proves_expiry(void **state)
+{
+	struct fx *f = *state;
+	uint32_t before = account_seq(f->w, GENESIS_ADDR);
+	struct xl_jentry *je;
+	struct w_build a;
+	struct world *w = dropped_while_away(f, "pay:gap:lost", &a, &je);
+
+	wait_validated(f->w, je->lls + 2);
+	gap(f->w, je->lls - 19, je->lls);
+	assert_int_equal(account_seq(f->w, GENESIS_ADDR), before);
+	expect_rebuilt(w, "pay:gap:lost", &a, je, je->sequence);
+	assert_int_equal(account_seq(f->w, GENESIS_ADDR), before + 1);
+	w_free(w);
+	free(je);
+}
+
+/* A second sender used our number while we were away: the account's
+ * Sequence is past ours, and only txnNotFound with searched_all:true over
+ * its whole range proves ours did not apply: still expired and rebuilt
+ * with a fresh Sequence, as for any genuinely lost transaction. */
+static void test_submit_searched_all_proves_expiry(void **state)
+{
+	struct fx *f = *state;
+	uint32_t before = account_seq(f->w, GENESIS_ADDR);
+	struct xl_jentry *je;
+	struct w_build a, b;
+	struct world *w = dropped_while_away(f, "pay:taken", &a, &je);
+	struct world *w2 = fresh_world(f);
+
+	payment(&b, 20);
+	w_enqueue(w2, "pay:other", false, &b);
+	expect(w2, "pay:other", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_int_equal(b.built_sequence, je->sequence);
+	wait_validated(f->w, je->lls + 2);
+	expect_rebuilt(w, "pay:taken", &a, je, je->sequence + 1);
+	assert_int_equal(account_seq(f->w, GENESIS_ADDR), before + 2);
+	w_free(w2);
+	w_free(w);
+	free(je);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -819,6 +961,10 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_load_fee_above_cap,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_submit_gap_sequence_proves_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_submit_searched_all_proves_expiry, setup, teardown),
 	};
 	if (!getenv("XRPSE_TEST_VERBOSE"))
 		xu_log_set_level(XU_LOG_BROKEN);
