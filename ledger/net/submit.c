@@ -16,7 +16,27 @@
  * a gap the later in-flight ones cannot cross; then seq_dirty is set, no
  * new transaction is built until nothing is in flight, and seq_next is
  * re-read from account_info (the open ledger).  Later in-flight ones expire
- * on their LastLedgerSequence and are rebuilt. */
+ * on their LastLedgerSequence and are rebuilt.
+ *
+ * Expiry needs proof, or an intent could apply twice (see
+ * docs/risks.md#transaction-applied-twice-after-a-missing-tx).  Once the
+ * validated index passed a transaction's LastLedgerSequence (LLS) without
+ * a validated result, it is taken as not applied, and retired (then
+ * rebuilt or reported), only when
+ *  (a) `tx` with min_ledger = LLS - lls_offset (the validated index when it
+ *      was built: it cannot be in an earlier ledger) and max_ledger = LLS
+ *      answers txnNotFound with searched_all:true: the server has every
+ *      ledger it could be in, and it is in none; or
+ *  (b) account_info of a validated ledger >= LLS shows the account's
+ *      Sequence <= the transaction's: it did not apply up to LLS, and
+ *      it can never apply after.
+ * Otherwise (a server with a gap in its history, or whose history ends
+ * after our downtime, and the Sequence moved past ours) its fate is
+ * unknown: it stays pending, the lookup is repeated with backoff (another
+ * server, or this one later, may have the ledgers), and after
+ * cfg.unknown_alarm_ms one BROKEN line names it for an operator.  Such an
+ * entry is "sealed": it can no longer apply, and it holds no Sequence
+ * that later ones wait for, so it does not stop the queue. */
 #include "ledger/net/submit.h"
 
 #include <inttypes.h>
@@ -24,12 +44,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "src/util/hex.h"
 #include "src/util/log.h"
 
 #define SUB "submit"
 #define LOOKUP_EVERY 4 /* ledgers between `tx` polls of an in-flight tx */
+/* Backoff of the lookups of a transaction whose fate is unknown. */
+#define UNKNOWN_BACKOFF_MIN_MS 1000u
+#define UNKNOWN_BACKOFF_MAX_MS 60000u
+#define UNKNOWN_ALARM_MS (10u * 60u * 1000u)
 
 enum entry_kind {
 	E_QUEUED = 0,
@@ -58,6 +83,14 @@ struct entry {
 	 * it in a validated ledger (a held tx may still apply before). */
 	char fail_code[XL_RESULT_MAX];
 	struct xu_err fail_why;
+	/* LLS passed, no validated result and no proof it did not apply. */
+	struct {
+		uint64_t since_ms; /* first inconclusive answer; 0 = none */
+		uint64_t next_ms;  /* the next lookup, not before */
+		unsigned tries;
+		bool sealed;  /* the validated Sequence moved past it */
+		bool alarmed; /* the BROKEN line was written */
+	} unknown;
 };
 
 struct rq {
@@ -65,6 +98,7 @@ struct rq {
 	struct xl_submit *s;
 	uint64_t eid;
 	bool reconcile; /* a lookup the reconciliation waits for */
+	bool ranged;	/* a `tx` with min_ledger/max_ledger */
 };
 
 struct xl_submit {
@@ -217,6 +251,25 @@ static unsigned count(const struct entry *l)
 	for (; l; l = l->next)
 		n++;
 	return n;
+}
+
+/* In-flight entries that may still apply or hold a Sequence open. */
+static unsigned count_live(const struct entry *l)
+{
+	unsigned n = 0;
+
+	for (; l; l = l->next)
+		if (!l->unknown.sealed)
+			n++;
+	return n;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void entry_free(struct entry *e)
@@ -386,6 +439,8 @@ static void finish_expired(struct xl_submit *s, struct entry *e,
 		e->submitted_before = false;
 		e->need_submit = false;
 		e->prelim[0] = 0;
+		e->fail_code[0] = 0;
+		memset(&e->unknown, 0, sizeof(e->unknown));
 		queue_insert(s, e, true);
 	} else {
 		deliver(s, e, XL_OUT_EXPIRED, "expired", 0, NULL, &err);
@@ -432,22 +487,41 @@ static bool validated_result(json_t *obj, const char **result, json_t **meta,
 static void lookup_reply(void *arg, enum xu_code code, json_t *msg,
 			 const struct xu_err *err);
 
-/* Asks `tx` for an entry's hash.  reconcile: the reconciliation counts
- * this lookup (its reply, whatever happens, ends one step). */
+/* The lowest ledger e can be in: the validated index when it was built.
+ * The journal keeps only the LLS, which build_one set to that index plus
+ * cfg.lls_offset.  FIXME: should lls_offset ever be configurable, journal
+ * the build index instead (a restart with another offset breaks this). */
+static uint32_t min_ledger(const struct xl_submit *s, const struct entry *e)
+{
+	return e->j->lls > s->cfg.lls_offset ? e->j->lls - s->cfg.lls_offset
+					     : 1;
+}
+
+/* Asks `tx` for an entry's hash; once its LLS passed, with the ledger
+ * range it can be in, so that rippled says whether it searched all of it.
+ * reconcile: the reconciliation counts this lookup (its reply, whatever
+ * happens, ends one step). */
 static void lookup_ex(struct xl_submit *s, struct entry *e, bool reconcile)
 {
 	struct rq *r;
 	struct xu_err err;
+	json_t *req;
 
 	if (e->lookup_busy)
 		return;
 	r = rq_new(s, e->eid);
 	r->reconcile = reconcile;
+	req =
+	    json_pack("{s:s,s:s}", "command", "tx", "transaction", e->j->hash);
+	if (e->kind == E_INFLIGHT &&
+	    xl_client_validated_index(s->c) > e->j->lls) {
+		json_object_set_new(req, "min_ledger",
+				    json_integer(min_ledger(s, e)));
+		json_object_set_new(req, "max_ledger", json_integer(e->j->lls));
+		r->ranged = true;
+	}
 	e->lookup_busy = true;
-	if (xl_client_request(s->c,
-			      json_pack("{s:s,s:s}", "command", "tx",
-					"transaction", e->j->hash),
-			      0, lookup_reply, r, &err) != XU_OK) {
+	if (xl_client_request(s->c, req, 0, lookup_reply, r, &err) != XU_OK) {
 		uint64_t eid;
 		rq_take(r, &eid);
 		e->lookup_busy = false;
@@ -457,6 +531,129 @@ static void lookup_ex(struct xl_submit *s, struct entry *e, bool reconcile)
 static void lookup(struct xl_submit *s, struct entry *e)
 {
 	lookup_ex(s, e, false);
+}
+
+/* Proven not applied, and past its LLS so never to apply: reported with
+ * the tef of its first submit, or expired (and rebuilt). */
+static void not_applied(struct xl_submit *s, struct entry *e,
+			uint32_t validated, const char *proof)
+{
+	xu_debug(SUB, "%s: %s not applied: %s", e->intent, e->j->hash, proof);
+	if (e->unknown.since_ms)
+		xu_info(SUB, "%s: the fate of %s is known after all: %s",
+			e->intent, e->j->hash, proof);
+	if (e->fail_code[0] && strcmp(e->fail_code, "tefMAX_LEDGER") != 0) {
+		struct xu_err why = e->fail_why;
+		char code[XL_RESULT_MAX];
+		snprintf(code, sizeof(code), "%s", e->fail_code);
+		finish_failed(s, e, code, &why);
+	} else {
+		finish_expired(s, e, validated);
+	}
+}
+
+/* One BROKEN line once an entry's fate stayed unknown for the bound. */
+static void unknown_alarm(struct xl_submit *s, struct entry *e, uint64_t now)
+{
+	if (!e->unknown.since_ms || e->unknown.alarmed ||
+	    now - e->unknown.since_ms < s->cfg.unknown_alarm_ms)
+		return;
+	e->unknown.alarmed = true;
+	s->st.unknown_alarms++;
+	xu_broken(SUB,
+		  "%s: transaction %s (Sequence %" PRIu32
+		  ", LastLedgerSequence %" PRIu32
+		  ") may have applied: its fate has been unknown for %" PRIu64
+		  " s (%s).  Not rebuilt, still asking; look it up on a "
+		  "full-history server",
+		  e->intent, e->j->hash, e->j->sequence, e->j->lls,
+		  (now - e->unknown.since_ms) / 1000u,
+		  e->unknown.sealed
+		      ? "the server lacks ledgers it could be in, and the "
+			"account's Sequence is past it"
+		      : "no answer proved that it did not apply");
+}
+
+/* No validated result and no proof that e did not apply: it stays
+ * pending and is asked about again after a backoff. */
+static void undetermined(struct xl_submit *s, struct entry *e, const char *why)
+{
+	uint64_t now = now_ms();
+	unsigned shift = e->unknown.tries < 6 ? e->unknown.tries : 6;
+	uint64_t wait = (uint64_t)UNKNOWN_BACKOFF_MIN_MS << shift;
+
+	if (!e->unknown.since_ms) {
+		e->unknown.since_ms = now;
+		xu_unusual(
+		    SUB,
+		    "%s: %s (Sequence %" PRIu32 ", LastLedgerSequence %" PRIu32
+		    "): %s: fate unknown, not rebuilt; asking again",
+		    e->intent, e->j->hash, e->j->sequence, e->j->lls, why);
+	}
+	e->unknown.tries++;
+	e->unknown.next_ms =
+	    now +
+	    (wait < UNKNOWN_BACKOFF_MAX_MS ? wait : UNKNOWN_BACKOFF_MAX_MS);
+	unknown_alarm(s, e, now);
+}
+
+static void proof_reply(void *arg, enum xu_code code, json_t *msg,
+			const struct xu_err *err)
+{
+	uint64_t eid;
+	struct xl_submit *s = rq_take(arg, &eid);
+	struct entry *e = find_eid(s->inflight, eid);
+	json_t *res = xl_ws_result(msg);
+	uint32_t seq, at;
+
+	if (!e) /* finished meanwhile (by the stream) */
+		return;
+	e->lookup_busy = false;
+	if (code == XU_EUNAVAIL || code == XU_ETIMEOUT)
+		return; /* asked again at the next ledger */
+	if (code != XU_OK || !json_is_true(json_object_get(res, "validated")) ||
+	    !xl_json_u32(res, "ledger_index", &at) ||
+	    !xl_json_u32(json_object_get(res, "account_data"), "Sequence",
+			 &seq)) {
+		undetermined(s, e, err ? err->msg : "malformed account_info");
+		return;
+	}
+	if (at < e->j->lls) {
+		undetermined(s, e,
+			     "the server's validated ledger is before its "
+			     "LastLedgerSequence");
+		return;
+	}
+	if (seq <= e->j->sequence) {
+		/* Sequences only grow: had it applied in a ledger up to
+		 * at >= LLS, the account's Sequence would be past it. */
+		not_applied(s, e, xl_client_validated_index(s->c),
+			    "the validated account Sequence is not past it");
+		return;
+	}
+	e->unknown.sealed = true; /* holds no Sequence open: let others go */
+	undetermined(s, e,
+		     "not in the server's history, and the account's "
+		     "Sequence moved past it");
+	schedule_pump(s);
+}
+
+/* The second proof: account_info of a validated ledger >= LLS. */
+static void prove_by_sequence(struct xl_submit *s, struct entry *e)
+{
+	struct rq *r = rq_new(s, e->eid);
+	struct xu_err err;
+
+	e->lookup_busy = true; /* one question about e at a time */
+	if (xl_client_request(s->c,
+			      json_pack("{s:s,s:s,s:s}", "command",
+					"account_info", "account", s->account,
+					"ledger_index", "validated"),
+			      0, proof_reply, r, &err) != XU_OK) {
+		uint64_t eid;
+		rq_take(r, &eid);
+		e->lookup_busy = false; /* asked again at the next ledger */
+	}
 }
 
 static void reconcile_step_done(struct xl_submit *s)
@@ -480,6 +677,7 @@ static void lookup_reply(void *arg, enum xu_code code, json_t *msg,
 {
 	uint64_t eid;
 	bool rec = ((struct rq *)arg)->reconcile;
+	bool ranged = ((struct rq *)arg)->ranged;
 	struct xl_submit *s = rq_take(arg, &eid);
 	struct entry *e = find_eid(s->inflight, eid);
 	struct entry *st = e ? NULL : find_eid(s->stored, eid);
@@ -515,18 +713,24 @@ static void lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	e->lookup_busy = false;
 	if (code == XU_OK &&
 	    validated_result(xl_ws_result(msg), &result, &meta, &ledger)) {
+		if (e->unknown.since_ms)
+			xu_info(SUB, "%s: %s found after all", e->intent,
+				e->j->hash);
 		finish_validated(s, e, result, ledger, meta);
+	} else if ((code == XU_OK || code == XU_ENOTFOUND) &&
+		   validated > e->j->lls) {
+		/* rippled: txnNotFound with searched_all only for a range
+		 * of which it has every ledger. */
+		const char *tok = xl_json_str(msg, "error");
+		if (code == XU_ENOTFOUND && ranged && tok &&
+		    strcmp(tok, "txnNotFound") == 0 &&
+		    json_is_true(json_object_get(msg, "searched_all")))
+			not_applied(s, e, validated,
+				    "not in any ledger it could be in");
+		else
+			prove_by_sequence(s, e);
 	} else if (code == XU_OK || code == XU_ENOTFOUND) {
-		if (validated > e->j->lls && e->fail_code[0] &&
-		    strcmp(e->fail_code, "tefMAX_LEDGER") != 0) {
-			struct xu_err why = e->fail_why;
-			char code_copy[XL_RESULT_MAX];
-			snprintf(code_copy, sizeof(code_copy), "%s",
-				 e->fail_code);
-			finish_failed(s, e, code_copy, &why);
-		} else if (validated > e->j->lls) {
-			finish_expired(s, e, validated);
-		} else if (rec)
+		if (rec)
 			e->need_submit = true; /* make sure rippled has it */
 	} else {
 		/* Transient (timeout, busy, disconnect): asked again. */
@@ -775,11 +979,11 @@ static void pump(struct xl_submit *s)
 		return;
 	if (!s->queue || s->building)
 		return;
-	if (count(s->inflight) >= s->cfg.max_inflight)
+	if (count_live(s->inflight) >= s->cfg.max_inflight)
 		return;
 	if (!s->seq_known || s->seq_dirty) {
 		struct rq *r;
-		if (s->inflight || s->seq_busy)
+		if (count_live(s->inflight) || s->seq_busy)
 			return; /* let the gap close first */
 		r = rq_new(s, 0);
 		s->seq_busy = true;
@@ -882,6 +1086,7 @@ static void on_ledger(void *arg, uint32_t index, json_t *msg)
 {
 	struct xl_submit *s = arg;
 	struct entry *e, *next;
+	uint64_t now = now_ms();
 
 	(void)msg;
 	if (!s->reconciled)
@@ -889,7 +1094,9 @@ static void on_ledger(void *arg, uint32_t index, json_t *msg)
 	for (e = s->inflight; e; e = next) {
 		next = e->next;
 		if (index > e->j->lls) {
-			lookup(s, e);
+			unknown_alarm(s, e, now);
+			if (now >= e->unknown.next_ms)
+				lookup(s, e);
 		} else if (e->need_submit && e->last_submit_at != index) {
 			submit_blob(s, e);
 		} else if (index > e->built_at &&
@@ -1001,6 +1208,8 @@ struct xl_submit *xl_submit_new(struct xl_client *c, const struct xl_journal *j,
 		s->cfg.max_inflight = 8;
 	if (!s->cfg.max_attempts)
 		s->cfg.max_attempts = 3;
+	if (!s->cfg.unknown_alarm_ms)
+		s->cfg.unknown_alarm_ms = UNKNOWN_ALARM_MS;
 	s->fn = fn;
 	s->arg = arg;
 	cr_account_id_of(&s->account_id, &cfg->kp->pub);
@@ -1155,5 +1364,9 @@ void xl_submit_stats(const struct xl_submit *s, struct xl_submit_stats *st)
 	st->queued = count(s->queue);
 	st->inflight = count(s->inflight);
 	st->next_sequence = s->seq_known ? s->seq_next : 0;
+	st->unknown = 0;
+	for (const struct entry *e = s->inflight; e; e = e->next)
+		if (e->unknown.since_ms)
+			st->unknown++;
 	st->reconciled = s->reconciled;
 }

@@ -19,10 +19,16 @@
  *    once the LastLedgerSequence passed without the tx (rippled may hold
  *    and still apply it before); ter/tel, tooBusy/slowDown and connection
  *    loss are retried with the same blob; a transaction whose
- *    LastLedgerSequence passed (validated index > LLS and `tx` says not
- *    found) is definitively failed: its journal row is retired and, while
- *    attempts remain, the intent is rebuilt with a fresh Sequence
- *    (re-read from account_info);
+ *    LastLedgerSequence passed (validated index > LLS) without a validated
+ *    result is definitively failed only with proof that it did not apply:
+ *    `tx` over the ledgers it could be in answers txnNotFound with
+ *    searched_all:true, or the validated account Sequence (at a ledger >=
+ *    LLS) is not past its Sequence.  Then its journal row is retired and,
+ *    while attempts remain, the intent is rebuilt with a fresh Sequence
+ *    (re-read from account_info).  Without proof (a server with a gap in
+ *    its history) its fate is unknown: it stays pending, is looked up
+ *    again with backoff, is never reported expired, and after
+ *    unknown_alarm_ms a BROKEN line names it;
  *  - at start every unfinished journal entry of the account is reconciled
  *    against the ledger before any new transaction is built.
  *
@@ -83,6 +89,9 @@ struct xl_submit_cfg {
 	uint32_t lls_offset;   /* 0 = 20 */
 	unsigned max_inflight; /* submitted, not final; 0 = 8 */
 	unsigned max_attempts; /* builds per intent; 0 = 3 */
+	/* A transaction whose fate stays unknown this long gets one BROKEN
+	 * line; 0 = 10 minutes. */
+	unsigned unknown_alarm_ms;
 };
 
 struct xl_submit;
@@ -116,6 +125,8 @@ struct xl_submit_stats {
 	uint64_t resubmits; /* the same blob again (ter/tel/busy/reconnect) */
 	uint32_t next_sequence; /* 0 while unknown */
 	bool reconciled;
+	unsigned unknown;	 /* in flight, LLS passed, fate unknown */
+	uint64_t unknown_alarms; /* BROKEN lines written for those */
 };
 void xl_submit_stats(const struct xl_submit *s, struct xl_submit_stats *st);
 

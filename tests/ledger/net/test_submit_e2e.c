@@ -5,8 +5,8 @@
  * intent enqueued twice, the priority lane, the fee cap, a disconnect with
  * transactions in flight, a dropped transaction (LastLedgerSequence expiry
  * and rebuild, with terPRE_SEQ behind it), tooBusy, the network-id
- * check, and the proofs that a transaction missing from the server's
- * history did not apply (searched_all, or the account Sequence). */
+ * check, and a transaction missing from the server's history: expired
+ * only with proof (searched_all, or the account Sequence), else kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -801,6 +801,24 @@ static void wait_validated(struct world *obs, uint32_t index)
 	assert_true(xl_client_validated_index(obs->c) >= index);
 }
 
+/* The validated ledger of a transaction, read by w. */
+static uint32_t tx_ledger(struct world *w, const char *hash)
+{
+	json_t *r = NULL;
+	uint32_t in = 0;
+
+	assert_int_equal(
+	    w_call(w,
+		   json_pack("{s:s,s:s}", "command", "tx", "transaction", hash),
+		   &r),
+	    XU_OK);
+	assert_true(
+	    json_is_true(json_object_get(xl_ws_result(r), "validated")));
+	assert_true(xl_json_u32(xl_ws_result(r), "ledger_index", &in));
+	json_decref(r);
+	return in;
+}
+
 static void gap(struct world *obs, uint32_t min, uint32_t max)
 {
 	assert_int_equal(
@@ -836,7 +854,9 @@ static void submit_then_stop(struct world *w, const char *intent,
 	assert_int_equal(je->state, XL_JSTATE_PENDING);
 }
 
-static struct world *fresh_world(struct fx *f)
+/* A world of its own on the fixture's server; unknown_alarm_ms 0: the
+ * queue's default. */
+static struct world *fresh_world(struct fx *f, unsigned unknown_alarm_ms)
 {
 	struct w_opts o;
 	struct world *w;
@@ -844,9 +864,80 @@ static struct world *fresh_world(struct fx *f)
 	memset(&o, 0, sizeof(o));
 	o.port = f->srv.port;
 	o.network_id = 1;
+	o.unknown_alarm_ms = unknown_alarm_ms;
 	w = w_new(&o);
 	assert_true(w_ready(w, 15000));
 	return w;
+}
+
+/* intent was built (and submitted) once, never taken as expired, and has
+ * `outcomes` outcomes; `unknown` transactions of w have an unknown fate,
+ * and one alarm was raised. */
+static void expect_built_once(struct world *w, const char *intent,
+			      const struct w_build *a, int outcomes,
+			      unsigned unknown)
+{
+	struct xl_submit_stats st;
+
+	assert_int_equal(w_count(w, intent), outcomes);
+	assert_int_equal(a->builds, 1);
+	xl_submit_stats(w->s, &st);
+	assert_int_equal(st.submitted, 1);
+	assert_int_equal(st.expired, 0);
+	assert_int_equal(st.unknown, unknown);
+	assert_int_equal(st.unknown_alarms, 1);
+}
+
+/* The money bug (docs/risks.md#transaction-applied-twice-after-a-missing-tx):
+ * a payment validates while we are away, its ledger is missing from the
+ * server's history, and the LastLedgerSequence passed.  `tx` answers
+ * txnNotFound with searched_all:false and the account's Sequence is past
+ * it: its fate is unknown.  It must not be rebuilt (that would pay twice)
+ * nor reported expired; one BROKEN line after the bound.  Once a server
+ * with the history answers, the true outcome comes, once. */
+static void test_submit_gap_applied_not_rebuilt(void **state)
+{
+	struct fx *f = *state;
+	struct world *obs = f->w, *w = fresh_world(f, 500);
+	struct xl_jentry *je = calloc(1, sizeof(*je));
+	struct w_build a;
+	const struct w_out *r;
+	uint32_t before = account_seq(obs, GENESIS_ADDR), in;
+
+	assert_non_null(je);
+	/* Nothing validates until w has stopped listening. */
+	assert_int_equal(
+	    w_control(obs, "testnet_close_timer", json_pack("{s:i}", "ms", 0)),
+	    XU_OK);
+	submit_then_stop(w, "pay:gap", &a, je);
+	assert_int_equal(w_control(obs, "ledger_accept", NULL), XU_OK);
+	in = tx_ledger(obs, je->hash);
+	assert_int_equal(account_seq(obs, GENESIS_ADDR), before + 1);
+	assert_int_equal(w_control(obs, "testnet_close_timer",
+				   json_pack("{s:i}", "ms", 100)),
+			 XU_OK);
+	wait_validated(obs, je->lls + 2);
+	gap(obs, in, in);
+	xl_client_start(w->c);
+	assert_true(w_ready(w, 15000));
+	th_run_for(w->ctx, 1500);
+	expect_built_once(w, "pay:gap", &a, 0, 1);
+	assert_int_equal(account_seq(obs, GENESIS_ADDR), before + 1);
+	assert_int_equal(journal_rows(w, "pay:gap%"), 1);
+	assert_int_equal(eng_txjournal_count(&w->tj, XL_JSTATE_PENDING), 1);
+
+	/* The gap removed: another server with the full history. */
+	assert_int_equal(w_control(obs, "testnet_history_gap", NULL), XU_OK);
+	r = expect(w, "pay:gap", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_string_equal(r->hash, je->hash);
+	assert_int_equal(r->ledger, in);
+	assert_non_null(r->meta);
+	th_run_for(w->ctx, 1000);
+	expect_built_once(w, "pay:gap", &a, 1, 0);
+	assert_int_equal(eng_txjournal_count(&w->tj, XL_JSTATE_VALIDATED), 1);
+	assert_int_equal(account_seq(obs, GENESIS_ADDR), before + 1);
+	w_free(w);
+	free(je);
 }
 
 /* A payment of a fresh world that the server drops (it never applies),
@@ -855,7 +946,7 @@ static struct world *dropped_while_away(struct fx *f, const char *intent,
 					struct w_build *a,
 					struct xl_jentry **je)
 {
-	struct world *w = fresh_world(f);
+	struct world *w = fresh_world(f, 0);
 
 	*je = calloc(1, sizeof(**je));
 	assert_non_null(*je);
@@ -883,6 +974,7 @@ static void expect_rebuilt(struct world *w, const char *intent,
 	assert_int_equal(a->builds, 2);
 	xl_submit_stats(w->s, &st);
 	assert_int_equal(st.expired, 1);
+	assert_int_equal(st.unknown_alarms, 0);
 	snprintf(like, sizeof(like), "%s#%%", intent);
 	assert_int_equal(journal_rows(w, like), 1);
 }
@@ -918,7 +1010,7 @@ static void test_submit_searched_all_proves_expiry(void **state)
 	struct xl_jentry *je;
 	struct w_build a, b;
 	struct world *w = dropped_while_away(f, "pay:taken", &a, &je);
-	struct world *w2 = fresh_world(f);
+	struct world *w2 = fresh_world(f, 0);
 
 	payment(&b, 20);
 	w_enqueue(w2, "pay:other", false, &b);
@@ -960,6 +1052,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_submit_provisional_results,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_load_fee_above_cap,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_gap_applied_not_rebuilt,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_submit_gap_sequence_proves_expiry, setup, teardown),

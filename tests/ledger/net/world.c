@@ -128,6 +128,7 @@ struct world *w_new(const struct w_opts *o)
 	sc.network_id = o->network_id;
 	sc.max_inflight = o->max_inflight;
 	sc.max_attempts = o->max_attempts;
+	sc.unknown_alarm_ms = o->unknown_alarm_ms;
 	w->s = xl_submit_new(w->c, &w->j, &sc, on_outcome, w, &err);
 	if (!w->s)
 		fprintf(stderr, "xl_submit_new: %s\n", err.msg);

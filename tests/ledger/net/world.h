@@ -58,7 +58,8 @@ struct w_opts {
 	unsigned max_attempts; /* default 3 */
 	const char *db_path;   /* default: a fresh temp file */
 	unsigned request_timeout_ms;
-	const char *peer; /* a peer whose channels to us are synced */
+	const char *peer;	   /* a peer whose channels to us are synced */
+	unsigned unknown_alarm_ms; /* default: the queue's (10 min) */
 };
 
 /* Creates and starts everything (the client starts connecting).  Aborts
