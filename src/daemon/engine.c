@@ -442,7 +442,7 @@ static enum xu_code start_channels(struct eng_engine *e,
 		return err ? err->code : XU_EINVAL;
 	/* Channel settings: parsed and checked by eng_config_load. */
 	eng_config_log_channels(cfg);
-	memset(&pcenv, 0, sizeof(pcenv));
+	memset(&pcenv, 0, sizeof(pcenv)); /* default clocks */
 	pcenv.store = e->store;
 	pcenv.outbox = e->outbox;
 	pcenv.rippled = e->rippled;

@@ -50,7 +50,7 @@ static void on_hello_answer(struct eng_paychan *pc, const char *account,
 				d *= 2;
 			if (d > HELLO_RETRY_MAX_MS)
 				d = HELLO_RETRY_MAX_MS;
-			p.hello_next_ms = eng_wall_ms() + (int64_t)d;
+			p.hello_next_ms = wall_ms(pc) + (int64_t)d;
 			rc = eng_chan_peer_put(pc->st, &p, &err);
 			xu_unusual(SUB,
 				   "%s: no hello_reply from the peer (HTTP "
@@ -114,7 +114,7 @@ static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 	enum xu_code rc;
 
 	if (a)
-		a->ask_ms = eng_wall_ms();
+		a->ask_ms = wall_ms(pc);
 	ok = status >= 200 && status < 300 &&
 	     pc_msg_decode(&m, body, len, &derr) == XU_OK &&
 	     m.type == PC_MSG_LAST_CLAIM_REPLY;
@@ -175,7 +175,7 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 		send_claim(pc, a);
 		if (pc->enqueued) {
 			pc->enqueued = false;
-			eng_outbox_tick(pc->ob, eng_wall_ms());
+			eng_outbox_tick(pc->ob, wall_ms(pc));
 		}
 	}
 	if (status < 200 || status >= 300 || len == 0 ||

@@ -205,7 +205,7 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 	}
 	/* Without a fresh validated view: look it up, let the peer retry. */
 	stale = !l || !l->seen_ms ||
-		eng_wall_ms() - l->seen_ms > (int64_t)pc->cfg.lookup_fresh_ms;
+		wall_ms(pc) - l->seen_ms > (int64_t)pc->cfg.lookup_fresh_ms;
 	if (stale && (!have || !r.ch.has_view ||
 		      xl_drops_cmp(m.u.claim.amount, r.ch.view.amount) > 0)) {
 		lookup_want(pc, m.u.claim.channel, account, true);

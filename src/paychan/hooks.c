@@ -32,7 +32,7 @@ enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
 	}
 	/* Not at once: the connector that is creating the account may not
 	 * know it yet (it would answer 404); the cron sends it when due. */
-	p.hello_next_ms = eng_wall_ms() + (int64_t)pc->cfg.hello_retry_ms;
+	p.hello_next_ms = wall_ms(pc) + (int64_t)pc->cfg.hello_retry_ms;
 	return eng_chan_peer_put(pc->st, &p, err);
 }
 

@@ -58,6 +58,14 @@ struct eng_paychan_env {
 	struct xl_rippled *rippled;
 	const struct cr_keypair *kp;
 	struct eng_msgs *msgs; /* where the peer message types go */
+	/* The service's clocks (milliseconds; NULL: src/io/clock.h's
+	 * eng_mono_ms and eng_wall_ms), called with clock_arg.  mono_ms
+	 * times the channel core's timers (struct pc_clock now); wall_ms
+	 * what is kept across restarts (the hello schedule) and in-memory
+	 * waits. */
+	int64_t (*mono_ms)(void *clock_arg);
+	int64_t (*wall_ms)(void *clock_arg);
+	void *clock_arg;
 };
 
 /* Creates the service on the services of env (copied; what it points to

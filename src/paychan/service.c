@@ -67,11 +67,23 @@ void after_commit(struct eng_paychan *pc)
 	send_due_claims(pc);
 	if (pc->enqueued) {
 		pc->enqueued = false;
-		eng_outbox_tick(pc->ob, eng_wall_ms());
+		eng_outbox_tick(pc->ob, wall_ms(pc));
 	}
 }
 
 /* ---- setup ------------------------------------------------------------ */
+
+static int64_t default_mono_ms(void *arg)
+{
+	(void)arg;
+	return eng_mono_ms();
+}
+
+static int64_t default_wall_ms(void *arg)
+{
+	(void)arg;
+	return eng_wall_ms();
+}
 
 void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 {
@@ -132,6 +144,9 @@ enum xu_code eng_paychan_new(struct eng_paychan **out,
 	pc->ob = env->outbox;
 	pc->kp = env->kp;
 	pc->cfg = *cfg;
+	pc->mono = env->mono_ms ? env->mono_ms : default_mono_ms;
+	pc->wall = env->wall_ms ? env->wall_ms : default_wall_ms;
+	pc->clock_arg = env->clock_arg;
 	cr_account_id_of(&pc->self, &pc->kp->pub);
 	cr_address_encode(pc->address, &pc->self);
 	if (!xl_drops_from_u64(&pc->fee, 10))

@@ -122,6 +122,9 @@ struct eng_paychan {
 	struct cr_account_id self;
 	char address[CR_ADDRESS_STRLEN];
 	struct eng_paychan_cfg cfg;
+	int64_t (*mono)(void *); /* the clocks of struct eng_paychan_env */
+	int64_t (*wall)(void *);
+	void *clock_arg;
 	struct build *builds;
 	struct lookup *lookups;
 	struct acct *accts;
@@ -145,9 +148,23 @@ struct eng_paychan {
 
 /* ---- small helpers ---------------------------------------------------- */
 
+/* The service's monotonic and wall clocks, in milliseconds. */
+static inline int64_t mono_ms(const struct eng_paychan *pc)
+{
+	return pc->mono(pc->clock_arg);
+}
+
+static inline int64_t wall_ms(const struct eng_paychan *pc)
+{
+	return pc->wall(pc->clock_arg);
+}
+
+/* The channel core's clock: monotonic seconds (valid in this process
+ * only) and the last validated ledger's close time. */
 static inline struct pc_clock clock_now(const struct eng_paychan *pc)
 {
-	struct pc_clock c = {.now = (uint64_t)(eng_mono_ms() / 1000),
+	int64_t ms = mono_ms(pc);
+	struct pc_clock c = {.now = ms > 0 ? (uint64_t)(ms / 1000) : 0,
 			     .ledger_time = pc->ledger_time};
 
 	return c;

@@ -383,7 +383,7 @@ static void lookups_prune(struct eng_paychan *pc, int64_t now)
 
 void eng_paychan_tick(struct eng_paychan *pc)
 {
-	int64_t now = eng_wall_ms();
+	int64_t now = wall_ms(pc);
 	struct xu_err err = {0};
 	enum xu_code rc;
 	bool timer;

@@ -143,7 +143,7 @@ void send_claim(struct eng_paychan *pc, struct acct *a)
 		xu_broken(SUB, "%s: queuing a claim: %s", a->account, err.msg);
 		return;
 	}
-	a->claim_sent_ms = eng_wall_ms();
+	a->claim_sent_ms = wall_ms(pc);
 	a->claim_out = true;
 	memcpy(a->claim_channel, o.ch.id, CR_CHANNEL_ID_BYTES);
 	pc->enqueued = true;
@@ -153,7 +153,7 @@ void send_claim(struct eng_paychan *pc, struct acct *a)
  * the account is still unanswered (then on_claim_answer sends them). */
 void send_due_claims(struct eng_paychan *pc)
 {
-	int64_t now = eng_wall_ms();
+	int64_t now = wall_ms(pc);
 
 	for (struct acct *a = pc->accts; a; a = a->next) {
 		if (pc->claims_new && a->claim_new) {

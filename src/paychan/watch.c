@@ -167,7 +167,7 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 		return;
 	}
 	l->found = found;
-	l->seen_ms = eng_wall_ms();
+	l->seen_ms = wall_ms(pc);
 	rc = tx_begin(pc, &err);
 	if (rc != XU_OK) {
 		xu_broken(SUB, "ledger_entry %s: %s", id, err.msg);

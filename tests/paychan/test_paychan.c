@@ -24,6 +24,7 @@
 
 #include "channel/msg.h"
 #include "ledger/net/rippled.h"
+#include "src/io/clock.h"
 #include "src/io/msgs.h"
 #include "src/outbox/outbox.h"
 #include "src/paychan/paychan.h"
@@ -77,6 +78,8 @@ struct eng_engine {
 	size_t nintents;
 	struct request reqs[MAX_MSGS];
 	size_t nreqs;
+	int64_t mono_off_ms; /* the service's monotonic clock: the real one
+				plus this (a test sets it before a start) */
 };
 
 /* The fake outbox and rippled pointers are the engine itself. */
@@ -306,6 +309,14 @@ static char dir[64];
 static struct eng_engine alice, bob;
 static struct cr_account_id alice_id, bob_id;
 
+/* e's monotonic clock (e->mono_off_ms from the real one). */
+static int64_t test_mono_ms(void *arg)
+{
+	const struct eng_engine *e = arg;
+
+	return eng_mono_ms() + e->mono_off_ms;
+}
+
 /* Starts e's payment-channel service (again: a new process). */
 static void start_service(struct eng_engine *e)
 {
@@ -318,6 +329,8 @@ static void start_service(struct eng_engine *e)
 	    .rippled = (struct xl_rippled *)(void *)e,
 	    .kp = &e->kp,
 	    .msgs = &e->types,
+	    .mono_ms = test_mono_ms,
+	    .clock_arg = e,
 	};
 
 	memset(&e->types, 0, sizeof(e->types));
