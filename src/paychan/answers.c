@@ -61,11 +61,32 @@ static void on_hello_answer(struct eng_paychan *pc, const char *account,
 	tx_end(pc, rc, &err, "recording a hello answer");
 }
 
-/* A claim_reply showing the peer holds more than we signed: our store
- * lost claims (PC_EV_PEER_BEST starts a recovery).  Checked without a
- * transaction first: the common case changes nothing. */
-static void peer_best(struct eng_paychan *pc, const char *account,
-		      const struct pc_msg_claim_reply *r)
+struct xl_drops peer_acked(const struct acct *a, const struct eng_chan_out *o)
+{
+	if (!o->ch.has_id)
+		return xl_drops_zero();
+	if (a && a->has_best &&
+	    !memcmp(a->best_channel, o->ch.id, CR_CHANNEL_ID_BYTES) &&
+	    xl_drops_cmp(a->peer_best, o->peer_best) > 0)
+		return a->peer_best;
+	return o->peer_best;
+}
+
+void peer_best_sync(struct acct *a, const struct eng_chan_out *o)
+{
+	a->peer_best = o->ch.has_id ? o->peer_best : xl_drops_zero();
+	a->has_best = o->ch.has_id;
+	memcpy(a->best_channel, o->ch.id, CR_CHANNEL_ID_BYTES);
+}
+
+/* What a claim_reply says the peer holds (accepted or refused, it is the
+ * best claim the peer credited): acknowledged on the record's channel, if
+ * the reply is about that channel, and nothing otherwise (a late answer
+ * about a channel the record no longer pays on).  Above what we signed,
+ * our store lost claims (PC_EV_PEER_BEST starts a recovery).  Checked
+ * without a transaction first: the common case changes nothing. */
+static void peer_best(struct eng_paychan *pc, struct acct *a,
+		      const char *account, const struct pc_msg_claim_reply *r)
 {
 	struct eng_chan_out o;
 	struct pc_event ev;
@@ -75,8 +96,14 @@ static void peer_best(struct eng_paychan *pc, const char *account,
 
 	if (eng_chan_out_get(pc->st, account, &o, &have, &err) != XU_OK ||
 	    !have || !o.ch.has_id ||
-	    memcmp(o.ch.id, r->channel, CR_CHANNEL_ID_BYTES) != 0 ||
-	    xl_drops_cmp(r->amount, o.ch.signed_total) <= 0 || o.ch.recovering)
+	    memcmp(o.ch.id, r->channel, CR_CHANNEL_ID_BYTES) != 0)
+		return;
+	if (xl_drops_cmp(r->amount, peer_acked(a, &o)) > 0) {
+		a->peer_best = r->amount;
+		a->has_best = true;
+		memcpy(a->best_channel, o.ch.id, CR_CHANNEL_ID_BYTES);
+	}
+	if (xl_drops_cmp(r->amount, o.ch.signed_total) <= 0 || o.ch.recovering)
 		return;
 	xu_unusual(SUB,
 		   "%s: the peer holds a claim of %llu drops, above the "
@@ -188,16 +215,11 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 				   account, status);
 		return;
 	}
-	/* What the peer holds on the channel we pay on now (a late answer
-	 * about an older channel says nothing about this one). */
-	if (!memcmp(m.u.reply.channel, a->claim_channel, CR_CHANNEL_ID_BYTES) &&
-	    xl_drops_cmp(m.u.reply.amount, a->peer_best) > 0)
-		a->peer_best = m.u.reply.amount;
 	if (!m.u.reply.accepted && m.u.reply.code != PC_REJ_NOT_INCREASING)
 		xu_unusual(SUB, "%s: the peer refused our claim: %s (%s)",
 			   account, pc_reject_name(m.u.reply.code),
 			   m.u.reply.message);
-	peer_best(pc, account, &m.u.reply);
+	peer_best(pc, a, account, &m.u.reply);
 }
 
 static void on_outbox_reply(void *arg, enum eng_outbox_kind kind, int64_t id,

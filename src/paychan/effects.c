@@ -63,7 +63,6 @@ static void adopt_claim(struct eng_paychan *pc, struct eng_chan_out *o,
 			const struct pc_effect *f)
 {
 	struct xl_drops lost, unknown;
-	struct acct *a = acct_of(pc, o->account);
 	char id[HEXID];
 
 	if (!xl_drops_sub(&lost, f->amount, before->ch.signed_total))
@@ -73,8 +72,9 @@ static void adopt_claim(struct eng_paychan *pc, struct eng_chan_out *o,
 	o->claim_amount = f->amount;
 	memcpy(o->claim_sig, f->sig, f->siglen);
 	o->claim_siglen = f->siglen;
-	if (a && xl_drops_cmp(f->amount, a->peer_best) > 0)
-		a->peer_best = f->amount;
+	/* The peer holds it (f->channel is o's channel). */
+	if (xl_drops_cmp(f->amount, o->peer_best) > 0)
+		o->peer_best = f->amount;
 	pc->stats.recovered_drops += xl_drops_u64(lost);
 	pc->stats.alerts++;
 	hexid(id, f->channel);
@@ -122,15 +122,12 @@ static void submit_create(struct eng_paychan *pc, struct eng_chan_out *o,
 			  const struct pc_effect *f)
 {
 	struct build *b;
-	struct acct *a;
 
-	/* A new channel: the last claim was on the old one. */
+	/* A new channel: the last claim and what the peer acknowledged were
+	 * on the old one (out_event makes the account's memory follow). */
 	o->claim_amount = xl_drops_zero();
 	o->claim_siglen = 0;
 	memset(o->claim_sig, 0, sizeof(o->claim_sig));
-	a = acct_of(pc, o->account);
-	if (a)
-		a->peer_best = xl_drops_zero();
 	o->peer_best = xl_drops_zero();
 	o->create_n++;
 	o->tx_amount = f->amount;
@@ -233,13 +230,15 @@ enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 		xu_info(SUB, "%s: outgoing %s -> %s (%s)", o->account,
 			pc_out_state_name(before.ch.state),
 			pc_out_state_name(o->ch.state), o->ch.reason);
-	/* The best the peer acknowledged: the record keeps it across
-	 * restarts (it goes out as "acked" with every claim). */
+	/* The best the peer acknowledged on the record's channel: the
+	 * record keeps it across restarts (it goes out as "acked" with every
+	 * claim); what the account's memory holds about another channel (an
+	 * old one, or none) is dropped. */
 	a = acct_of(pc, o->account);
-	if (a && xl_drops_cmp(a->peer_best, o->peer_best) > 0)
-		o->peer_best = a->peer_best;
-	else if (a)
-		a->peer_best = o->peer_best;
+	if (a) {
+		o->peer_best = peer_acked(a, o);
+		peer_best_sync(a, o);
+	}
 	before.ch.reason = o->ch.reason;
 	if (fx.n == 0 && !memcmp(&before, o, sizeof(before)))
 		return XU_OK;

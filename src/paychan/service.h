@@ -29,8 +29,9 @@
  * per account the last claim sent, whether one is with the outbox
  * unanswered (claims are in-memory outbox messages made from the record
  * after each commit: see send_claim) and the best amount the peer
- * acknowledged (a claim the peer did not acknowledge is sent again after
- * claim_resend_ms; a lost acknowledgement costs one repeat, never money).
+ * acknowledged on the record's channel (a claim the peer did not
+ * acknowledge is sent again after claim_resend_ms; a lost acknowledgement
+ * costs one repeat, never money).
  */
 #ifndef XRPSE_SRC_PAYCHAN_SERVICE_H
 #define XRPSE_SRC_PAYCHAN_SERVICE_H
@@ -102,9 +103,13 @@ struct acct {
 	 * transaction; claim_due, committed and not yet sent; claim_out,
 	 * one is with the outbox, unanswered. */
 	bool claim_new, claim_due, claim_out;
-	uint8_t claim_channel[CR_CHANNEL_ID_BYTES]; /* of the last one sent */
-	bool claim_resend_new, claim_resend;	    /* ... and it is a resend */
-	struct xl_drops peer_best; /* best the peer acknowledged */
+	bool claim_resend_new, claim_resend; /* ... and it is a resend */
+	/* The best amount the peer acknowledged on channel best_channel
+	 * (has_best), not yet in the record (out_event merges it): it counts
+	 * only while that is the record's channel (peer_acked). */
+	struct xl_drops peer_best;
+	bool has_best;
+	uint8_t best_channel[CR_CHANNEL_ID_BYTES];
 	/* last_claim: 0 not asked in this process, ASK_PENDING with the
 	 * outbox, else when the last unusable answer came. */
 	int64_t ask_ms;
@@ -323,5 +328,14 @@ void register_handlers(struct eng_paychan *pc, struct eng_msgs *msgs);
 /* Registers for the outbox's answers to our hello, claim and last_claim
  * messages. */
 void register_answers(struct eng_paychan *pc);
+/* The best amount the peer acknowledged on o's channel (zero when o has
+ * none): o's persisted peer_best, or a's when a (may be NULL) holds a
+ * higher one about that same channel.  An answer about any other channel
+ * never counts: see docs/risks.md
+ * #late-claim_reply-raising-peer_best-of-a-new-channel. */
+struct xl_drops peer_acked(const struct acct *a, const struct eng_chan_out *o);
+/* Makes a's in-memory acknowledged amount o's (after o changed): the
+ * record's channel and its peer_best. */
+void peer_best_sync(struct acct *a, const struct eng_chan_out *o);
 
 #endif /* XRPSE_SRC_PAYCHAN_SERVICE_H */

@@ -208,7 +208,7 @@ static enum xu_code tick_resend_claims(struct eng_paychan *pc,
 		struct acct *a = acct_of(pc, o->account);
 
 		if (!a || xl_drops_is_zero(o->claim_amount) ||
-		    xl_drops_cmp(a->peer_best, o->claim_amount) >= 0 ||
+		    xl_drops_cmp(peer_acked(a, o), o->claim_amount) >= 0 ||
 		    now_ms - a->claim_sent_ms <
 			(int64_t)pc->cfg.claim_resend_ms)
 			continue;

@@ -131,12 +131,9 @@ void send_claim(struct eng_paychan *pc, struct acct *a)
 	m.u.claim.siglen = o.claim_siglen;
 	m.u.claim.has_pubkey = true;
 	memcpy(m.u.claim.pubkey, pc->kp->pub.b, CR_PUBKEY_BYTES);
-	/* What the peer acknowledged: a peer whose store lost claims it had
-	 * credited learns not to credit them again. */
-	m.u.claim.acked = xl_drops_min(
-	    xl_drops_cmp(a->peer_best, o.peer_best) > 0 ? a->peer_best
-							: o.peer_best,
-	    o.claim_amount);
+	/* What the peer acknowledged on this channel: a peer whose store
+	 * lost claims it had credited learns not to credit them again. */
+	m.u.claim.acked = xl_drops_min(peer_acked(a, &o), o.claim_amount);
 	if (pc_msg_encode(&m, buf, sizeof(buf), &len, &err) != XU_OK ||
 	    eng_outbox_send_latest(pc->ob, a->account, buf, len, &err) !=
 		XU_OK) {
@@ -145,7 +142,6 @@ void send_claim(struct eng_paychan *pc, struct acct *a)
 	}
 	a->claim_sent_ms = wall_ms(pc);
 	a->claim_out = true;
-	memcpy(a->claim_channel, o.ch.id, CR_CHANNEL_ID_BYTES);
 	pc->enqueued = true;
 }
 

@@ -550,8 +550,10 @@ static void settle(struct eng_engine *e, const char *account, const char *key,
 	eng_paychan_batch_done(e->pc, true);
 }
 
-/* Reports the create intent as validated, with its metadata. */
-static void create_lands(uint8_t id_out[CR_CHANNEL_ID_BYTES])
+/* Reports alice's last intent, her create `intent` with Sequence seq, as
+ * validated, with its metadata; id_out gets the channel id. */
+static void create_lands_seq(uint8_t id_out[CR_CHANNEL_ID_BYTES],
+			     const char *intent, uint32_t seq)
 {
 	struct intent *in = &alice.intents[alice.nintents - 1];
 	struct xl_tx_common c;
@@ -561,16 +563,16 @@ static void create_lands(uint8_t id_out[CR_CHANNEL_ID_BYTES])
 	char hex[65];
 	uint8_t txid[CR_CHANNEL_ID_BYTES];
 
-	assert_string_equal(in->intent, "create:b:1");
+	assert_string_equal(in->intent, intent);
 	memset(&c, 0, sizeof(c));
 	c.account = alice_id;
 	c.fee = d(12);
-	c.sequence = 7;
+	c.sequence = seq;
 	assert_int_equal(in->build(in->arg, &tx, &c, &err), XU_OK);
 	assert_int_equal(tx.type, XL_TX_PAYCHAN_CREATE);
 	assert_int_equal(tx.settle_delay, 7 * 24 * 3600);
 	assert_int_equal(xl_tx_channel_id(txid, &tx, &err), XU_OK);
-	cr_channel_id(id_out, &alice_id, &bob_id, 7);
+	cr_channel_id(id_out, &alice_id, &bob_id, seq);
 	assert_memory_equal(txid, id_out, CR_CHANNEL_ID_BYTES);
 	xu_hex_encode(hex, sizeof(hex), id_out, CR_CHANNEL_ID_BYTES);
 	json_t *meta = json_pack(
@@ -581,11 +583,54 @@ static void create_lands(uint8_t id_out[CR_CHANNEL_ID_BYTES])
 	o.intent = in->intent;
 	o.kind = XL_OUT_SUCCESS;
 	o.result = "tesSUCCESS";
-	o.sequence = 7;
+	o.sequence = seq;
 	o.ledger_index = 100;
 	o.meta = meta;
 	eng_paychan_outcome(alice.pc, &o);
 	json_decref(meta);
+}
+
+/* Alice's first channel (intent create:b:1, Sequence 7) lands. */
+static void create_lands(uint8_t id_out[CR_CHANNEL_ID_BYTES])
+{
+	create_lands_seq(id_out, "create:b:1", 7);
+}
+
+/* Answers e's pending ledger_entry requests for channel hex with alice's
+ * channel to bob (amount, balance), or entryNotFound when amount is NULL;
+ * other requests wait.  Returns how many were answered. */
+static size_t answer_lookups(struct eng_engine *e, const char *hex,
+			     const char *amount, const char *balance)
+{
+	char src[CR_ADDRESS_STRLEN], dst[CR_ADDRESS_STRLEN], pk[67];
+	struct xu_err nf = {.code = XU_ENOTFOUND, .msg = "entryNotFound"};
+	size_t n = e->nreqs, done = 0;
+
+	cr_address_encode(src, &alice_id);
+	cr_address_encode(dst, &bob_id);
+	xu_hex_encode(pk, sizeof(pk), alice.kp.pub.b, CR_PUBKEY_BYTES);
+	for (size_t i = 0; i < n; i++) {
+		struct request *r = &e->reqs[i];
+		const char *ch = json_string_value(
+		    json_object_get(r->req, "payment_channel"));
+		json_t *msg = NULL;
+
+		if (!r->cb || !ch || strcmp(ch, hex) != 0)
+			continue;
+		if (amount)
+			msg = json_pack("{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i}}}",
+					"result", "node", "Account", src,
+					"Destination", dst, "Amount", amount,
+					"Balance", balance, "PublicKey", pk,
+					"SettleDelay", 7 * 24 * 3600);
+		xl_ws_reply_fn cb = r->cb;
+		r->cb = NULL;
+		cb(r->arg, amount ? XU_OK : XU_ENOTFOUND, msg,
+		   amount ? NULL : &nf);
+		json_decref(msg);
+		done++;
+	}
+	return done;
 }
 
 /* Answers bob's pending ledger_entry requests with alice's channel. */
@@ -1541,6 +1586,65 @@ static void test_paychan_requeued_redeem_better_claim(void **state)
 	assert_int_equal(alerts(&bob), a0);
 }
 
+/* A late claim_reply about a channel that is gone says nothing about the
+ * next one (docs/risks.md#late-claim_reply-raising-peer_best-of-a-new-channel):
+ * alice pays 6 XRP on channel A, bob's reply is held back, A leaves the
+ * ledger, a settlement of 7 XRP opens channel B, and only then does the
+ * old reply arrive.  Bob credits exactly the 7 XRP paid on B, with no
+ * credits_lost alert: alice's claim on B acknowledges nothing. */
+static void test_paychan_late_reply_new_channel(void **state)
+{
+	uint8_t a_id[CR_CHANNEL_ID_BYTES], b_id[CR_CHANNEL_ID_BYTES];
+	char a_hex[65], b_hex[65], *stale, *reply;
+	struct eng_paychan_stats st0, st;
+	struct sent *claim;
+	struct pc_msg m;
+
+	(void)state;
+	open_link(a_id, a_hex, "6000000");
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(deliver(&bob, "a", claim->body, &stale), 201);
+	assert_true(msg_of(stale).u.reply.accepted);
+	assert_int_equal(bob.ncredits, 1);
+	assert_int_equal(xl_drops_u64(bob.credits[0].drops), 6000000);
+
+	/* Channel A is gone (bob redeemed and closed it); a settlement opens
+	 * channel B. */
+	assert_true(answer_lookups(&alice, a_hex, NULL, NULL) >= 1);
+	settle(&alice, "b", "k2", "7000000");
+	assert_string_equal(alice.intents[alice.nintents - 1].intent,
+			    "create:b:2");
+	/* The reply about A, held back so far, comes now. */
+	alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE,
+		       (int64_t)msg_index(&alice, claim), "claim", "b", 201,
+		       (const uint8_t *)stale, strlen(stale));
+	free(stale);
+	create_lands_seq(b_id, "create:b:2", 8);
+	xu_hex_encode(b_hex, sizeof(b_hex), b_id, CR_CHANNEL_ID_BYTES);
+	claim = last_msg(&alice, "claim");
+	m = msg_of(claim->body);
+	assert_memory_equal(m.u.claim.channel, b_id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 7000000);
+	assert_true(xl_drops_is_zero(m.u.claim.acked));
+
+	/* Bob learns of B and takes the claim: 7 XRP credited. */
+	assert_int_equal(deliver(&bob, "a",
+				 last_msg(&alice, "channel_update")->body,
+				 &reply),
+			 201);
+	free(reply);
+	assert_true(answer_lookups(&bob, b_hex, "10000000", "0") >= 1);
+	eng_paychan_stats(bob.pc, &st0);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", &reply), 201);
+	assert_true(msg_of(reply).u.reply.accepted);
+	free(reply);
+	assert_int_equal(bob.ncredits, 2);
+	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 7000000);
+	eng_paychan_stats(bob.pc, &st);
+	assert_int_equal(st.alerts, st0.alerts); /* no credits_lost */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1568,6 +1672,8 @@ int main(void)
 		test_paychan_sync_outcome_rolled_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_requeued_redeem_better_claim, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_late_reply_new_channel,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
