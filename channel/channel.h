@@ -153,7 +153,11 @@ enum xu_code pc_cfg_check(const struct pc_cfg *cfg, bool allow_dangerous,
 
 /* The clock, always an input: a monotonic second counter for our own
  * timers and the close time of the last validated ledger (seconds since
- * the Ripple epoch) for everything compared with Expiration. */
+ * the Ripple epoch) for everything compared with Expiration.  The
+ * monotonic count means nothing in another process: every field kept in
+ * it (pc_out retry_at; pc_in retry_at, next_check, last_redeem) must be
+ * cleared with pc_out_restart / pc_in_restart before a record loaded in
+ * a new process sees an event. */
 struct pc_clock {
 	uint64_t now;
 	uint32_t ledger_time;

@@ -60,9 +60,9 @@ struct eng_paychan_env {
 	struct eng_msgs *msgs; /* where the peer message types go */
 	/* The service's clocks (milliseconds; NULL: src/io/clock.h's
 	 * eng_mono_ms and eng_wall_ms), called with clock_arg.  mono_ms
-	 * times the channel core's timers (struct pc_clock now); wall_ms
-	 * what is kept across restarts (the hello schedule) and in-memory
-	 * waits. */
+	 * times the channel core's timers (struct pc_clock now), which a
+	 * restart voids (docs/design.md#timers); wall_ms what is kept
+	 * across restarts (the hello schedule) and in-memory waits. */
 	int64_t (*mono_ms)(void *clock_arg);
 	int64_t (*wall_ms)(void *clock_arg);
 	void *clock_arg;
@@ -71,9 +71,11 @@ struct eng_paychan_env {
 /* Creates the service on the services of env (copied; what it points to
  * is borrowed), registers the message types hello,
  * claim, channel_update, close_request and last_claim, the outbox reply
- * callback and a rippled client listener, and starts a recovery on every open
- * outgoing channel (pc_out_restart: the store may be a restored backup; the
- * peer is asked "last_claim" before another claim is signed).  cfg is copied.
+ * callback and a rippled client listener, clears the timers every record
+ * kept in the previous process's monotonic clock (pc_out_restart,
+ * pc_in_restart), and starts a recovery on every open outgoing channel
+ * (pc_out_restart: the store may be a restored backup; the peer is asked
+ * "last_claim" before another claim is signed).  cfg is copied.
  * Returns XU_OK and *out (owned; eng_paychan_free), or XU_EINVAL / XU_ENOMEM.
  */
 enum xu_code eng_paychan_new(struct eng_paychan **out,

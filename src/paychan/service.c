@@ -99,13 +99,18 @@ void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 	cfg->allow_dangerous = false;
 }
 
-/* A new process: every outgoing record's old monotonic timers are void,
- * and its last signed claim may be older than the peer's (a restored
+/* A new process: the timers every record keeps in the old process's
+ * monotonic seconds (pc_out retry_at; pc_in retry_at, next_check,
+ * last_redeem) mean nothing on this clock (after a reboot it restarts
+ * near zero), so all are cleared before the first event: what they
+ * delayed is due now (docs/design.md#timers).  And an outgoing
+ * record's last signed claim may be older than the peer's (a restored
  * store): pc_out_restart starts a recovery, which the first tick asks. */
 static enum xu_code restart_records(struct eng_paychan *pc, struct xu_err *err)
 {
 	struct eng_chan_out *ov = NULL;
-	size_t on = 0;
+	struct eng_chan_in *iv = NULL;
+	size_t on = 0, in = 0;
 	enum xu_code rc;
 
 	rc = tx_begin(pc, err);
@@ -117,6 +122,13 @@ static enum xu_code restart_records(struct eng_paychan *pc, struct xu_err *err)
 		rc = eng_chan_out_put(pc->st, &ov[i], err);
 	}
 	free(ov);
+	if (rc == XU_OK)
+		rc = eng_chan_in_all(pc->st, NULL, &iv, &in, err);
+	for (size_t i = 0; rc == XU_OK && i < in; i++) {
+		pc_in_restart(&iv[i].ch);
+		rc = eng_chan_in_put(pc->st, &iv[i], err);
+	}
+	free(iv);
 	if (rc == XU_OK)
 		return eng_store_commit(pc->st, err);
 	eng_store_rollback(pc->st);

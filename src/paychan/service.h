@@ -32,6 +32,12 @@
  * acknowledged on the record's channel (a claim the peer did not
  * acknowledge is sent again after claim_resend_ms; a lost acknowledgement
  * costs one repeat, never money).
+ *
+ * Clocks: the service reads time only through its clock (struct
+ * eng_paychan_env, mono_ms/wall_ms).  The channel core's timers are in
+ * monotonic seconds (clock_now) and mean nothing in another process:
+ * restart_records clears them in every record at start
+ * (docs/design.md#timers).
  */
 #ifndef XRPSE_SRC_PAYCHAN_SERVICE_H
 #define XRPSE_SRC_PAYCHAN_SERVICE_H

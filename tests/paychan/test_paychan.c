@@ -1645,6 +1645,74 @@ static void test_paychan_late_reply_new_channel(void **state)
 	assert_int_equal(st.alerts, st0.alerts); /* no credits_lost */
 }
 
+/* Reports e's intent i as failed on the ledger (tec: fee spent). */
+static void intent_fails(struct eng_engine *e, size_t i)
+{
+	struct xl_outcome o;
+
+	memset(&o, 0, sizeof(o));
+	o.intent = e->intents[i].intent;
+	o.kind = XL_OUT_TEC;
+	o.result = "tecNO_PERMISSION";
+	o.sequence = 3;
+	o.ledger_index = 200;
+	eng_paychan_outcome(e->pc, &o);
+}
+
+/* Incoming timers are kept in the monotonic seconds of the process that
+ * set them (docs/risks.md#incoming-timers-not-reset-after-restart).  Bob,
+ * closing alice's channel, fails one redeem (the next waits retry_s), then
+ * reboots: his new process's clock starts far below the deadline kept in
+ * the record, and the urgent redeem must go out at once anyway. */
+static void test_paychan_restart_clears_in_timers(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], want[XL_INTENT_MAX], buf[PC_MSG_MAX_BYTES], *reply;
+	struct pc_msg c;
+	struct xu_err err;
+	size_t len, ni;
+
+	(void)state;
+	/* Bob's first process: a host up for 11 days (10^6 s). */
+	eng_paychan_free(bob.pc);
+	bob.mono_off_ms = INT64_C(1000000000);
+	start_service(&bob);
+	open_link(id, hex, "2000000");
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+
+	/* Alice asks bob to close her channel: he redeems at once. */
+	memset(&c, 0, sizeof(c));
+	c.type = PC_MSG_CLOSE_REQUEST;
+	memcpy(c.u.channel, id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(pc_msg_encode(&c, buf, sizeof(buf), &len, &err),
+			 XU_OK);
+	ni = bob.nintents;
+	assert_int_equal(deliver(&bob, "a", buf, &reply), 201);
+	free(reply);
+	assert_int_equal(bob.nintents, ni + 1);
+	snprintf(want, sizeof(want), "redeem:%s:1", hex);
+	assert_string_equal(bob.intents[ni].intent, want);
+	assert_true(bob.intents[ni].priority);
+	/* It fails; the next attempt waits retry_s (30 s) on this clock. */
+	intent_fails(&bob, ni);
+	assert_true(answer_lookups(&bob, hex, "10000000", "0") >= 1);
+	assert_int_equal(bob.nintents, ni + 1);
+
+	/* A reboot: the new process's monotonic clock reads 1 s. */
+	eng_paychan_free(bob.pc);
+	bob.mono_off_ms = 1000 - eng_mono_ms();
+	start_service(&bob);
+	tick(&bob); /* a view of the channel, seen by this process */
+	assert_true(answer_lookups(&bob, hex, "10000000", "0") >= 1);
+	assert_int_equal(bob.nintents, ni + 2);
+	snprintf(want, sizeof(want), "redeem:%s:2", hex);
+	assert_string_equal(bob.intents[ni + 1].intent, want);
+	assert_true(bob.intents[ni + 1].priority);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1674,6 +1742,8 @@ int main(void)
 		test_paychan_requeued_redeem_better_claim, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_late_reply_new_channel,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_restart_clears_in_timers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
