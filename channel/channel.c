@@ -41,7 +41,8 @@
  *   Settlement adds to `owed`; in OPEN and FUNDING as much as fits under
  *   the validated Amount moves to `signed_total` and one
  *   SIGN_AND_SEND_CLAIM(channel, signed_total) goes out.  A CLAIM_NACK from
- *   the peer gives RESEND_CLAIM(channel, signed_total).  One funding
+ *   the peer gives RESEND_CLAIM(channel, signed_total), except while
+ *   recovering (the LAST_CLAIM answer resends it then).  One funding
  *   transaction at a time (fund_inflight), a reserve check before every
  *   create and fund, and `retry_at` spacing out retries of failed ones.
  *
@@ -53,11 +54,11 @@
  *   and not yet passed.  A CLOSE_RESULT with `gone` (tecNO_TARGET: the
  *   peer closed it first) is CLOSED, no alert.
  *
- *   Recovery (channel.h): after pc_out_restart, a PEER_BEST above
- *   signed_total or a LEDGER Balance above it, the channel
- *   is `recovering` (ASK_LAST_CLAIM; no claim signed, no top-up) until
- *   LAST_CLAIM: verified with our key, at most Amount; when above
- *   signed_total, ADOPT_CLAIM and owed reduced by what it paid of
+ *   Recovery (channel.h): after pc_out_restart, a
+ *   PEER_BEST above signed_total or a LEDGER Balance above it, the channel
+ *   is `recovering` (ASK_LAST_CLAIM; no claim signed or resent, no
+ *   top-up) until LAST_CLAIM: verified with our key, at most Amount; when
+ *   above signed_total, ADOPT_CLAIM and owed reduced by what it paid of
  *   recover_owed; then what waits is signed.
  *
  * INCOMING (the peer pays us; one record per channel id)

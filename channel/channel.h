@@ -97,12 +97,13 @@ enum pc_alert {
  * signed from it would be ignored (not above what the peer holds) and the
  * books diverge.  So after every start (pc_out_restart), and whenever the
  * peer or the ledger shows more than signed_total, the outgoing channel is
- * `recovering`: no claim is signed, settlements wait in `owed`, and the
- * daemon asks the peer for the best claim it holds ("last_claim",
- * PC_FX_ASK_LAST_CLAIM).  The answer (PC_EV_LAST_CLAIM) is verified with
- * our own key; a higher one is adopted (PC_FX_ADOPT_CLAIM) and the drops
- * it paid beyond our record first cancel `recover_owed`, the part of owed
- * that was waiting when recovery began (so nothing is paid twice). */
+ * `recovering`: no claim is signed or resent (CLAIM_NACK gives nothing),
+ * settlements wait in `owed`, and the daemon asks the peer for the best
+ * claim it holds ("last_claim", PC_FX_ASK_LAST_CLAIM).  The answer
+ * (PC_EV_LAST_CLAIM) is verified with our own key; a higher one is adopted
+ * (PC_FX_ADOPT_CLAIM) and the drops it paid beyond our record first cancel
+ * `recover_owed`, the part of owed that was waiting when recovery began
+ * (so nothing is paid twice). */
 
 /* rippled sets an owner close's Expiration to parentCloseTime +
  * SettleDelay in 32-bit unsigned arithmetic (PayChanClaim::doApply with

@@ -27,8 +27,9 @@
  * current state (an answer to an attempt that is not out) aborts.
  *
  * Recovery (channel.h) is not a delivery state: pc_out signs
- * no new claim while recovering, so no MADE comes from settlements then
- * (a NACK's RESEND_CLAIM of the stored claim still can, as today).
+ * no new claim while recovering, so no MADE comes from settlements then,
+ * and a NACK gives no RESEND_CLAIM either (the answer to last_claim
+ * resends the stored claim when the peer holds less).
  *
  * The states, as the two attempt slots (diagram and every edge at the top
  * of channel/delivery.c):

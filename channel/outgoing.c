@@ -417,9 +417,12 @@ static void on_close(struct pc_out *ch, const struct pc_cfg *cfg,
 	}
 }
 
+/* The peer has not acknowledged our claim: the same one again.  Not while
+ * recovering: nothing leaves until the peer said what it holds, and its
+ * answer sends our claim again when it holds less (on_last_claim). */
 static void on_nack(struct pc_out *ch, struct pc_effects *fx)
 {
-	if (!ch->has_id || xl_drops_is_zero(ch->signed_total))
+	if (!ch->has_id || xl_drops_is_zero(ch->signed_total) || ch->recovering)
 		return;
 	switch (ch->state) {
 	case PC_OUT_OPEN:

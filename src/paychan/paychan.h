@@ -75,7 +75,7 @@ struct eng_paychan_env {
  * kept in the previous process's monotonic clock (pc_out_restart,
  * pc_in_restart), and starts a recovery on every open outgoing channel
  * (pc_out_restart: the store may be a restored backup; the peer is asked
- * "last_claim" before another claim is signed).  cfg is copied.
+ * "last_claim" before another claim is signed or sent).  cfg is copied.
  * Returns XU_OK and *out (owned; eng_paychan_free), or XU_EINVAL / XU_ENOMEM.
  */
 enum xu_code eng_paychan_new(struct eng_paychan **out,

@@ -1063,10 +1063,22 @@ static void test_channel_out_recovery(void **state)
 	FX_EXPECT(&fx, PC_FX_SIGN_AND_SEND_CLAIM);
 	assert_false(ch.recovering);
 	/* Nothing waited: our record's claim goes again at once (the peer
-	 * never got it); not when the peer holds it already. */
+	 * never got it); not when the peer holds it already.  Before the
+	 * answer, a NACK (the claim unacknowledged) resends nothing, in every
+	 * state that signs or resends. */
 	ch = open_out(XRP(20), XRP(3));
 	pc_out_restart(&ch);
+	ev = ev_make(PC_EV_CLAIM_NACK);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
 	saved = ch;
+	ch.state = PC_OUT_FUNDING;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ch.state = PC_OUT_CLOSING; /* closed while recovering */
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ch = saved;
 	ev = last_claim(0, XRP(2));
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_RESEND_CLAIM);
