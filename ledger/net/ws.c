@@ -618,10 +618,13 @@ static void send_ping(lws_sorted_usec_list_t *sul)
 
 static enum xu_code map_error(const char *tok)
 {
+	/* lgrNotFound says the server lacks the ledger, nothing about
+	 * what is in it: transient, as a lagging server is. */
 	static const char *const notfound[] = {"txnNotFound", "actNotFound",
-					       "entryNotFound", "lgrNotFound"};
-	static const char *const unavail[] = {
-	    "tooBusy", "slowDown", "noNetwork", "noCurrent", "noClosed"};
+					       "entryNotFound"};
+	static const char *const unavail[] = {"tooBusy",   "slowDown",
+					      "noNetwork", "noCurrent",
+					      "noClosed",  "lgrNotFound"};
 
 	for (size_t i = 0; i < sizeof(notfound) / sizeof(notfound[0]); i++)
 		if (strcmp(tok, notfound[i]) == 0)

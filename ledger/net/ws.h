@@ -77,8 +77,9 @@ struct xl_ws;
 
 /* Reply to one request, called once, on the loop thread.  code is XU_OK
  * for a "success" response; for an error response it is XU_ENOTFOUND
- * (txnNotFound, actNotFound, entryNotFound, lgrNotFound), XU_EUNAVAIL
- * (tooBusy, slowDown, noNetwork, noCurrent, noClosed) or XU_EINVAL (any
+ * (txnNotFound, actNotFound, entryNotFound), XU_EUNAVAIL (tooBusy,
+ * slowDown, noNetwork, noCurrent, noClosed, and lgrNotFound: the server
+ * lacks the ledger, not the entry) or XU_EINVAL (any
  * other error token; err->msg names it); XU_ETIMEOUT when no reply came in
  * time; XU_EUNAVAIL when the connection dropped.  msg is the whole response
  * envelope (borrowed for the call; NULL when there was no reply). */

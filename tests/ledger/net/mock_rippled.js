@@ -144,6 +144,8 @@ function control(ws, req) {
       ws.send(JSON.stringify({ id: 'x', status: 'success', type: 'response', result: {} }));
       return ok();
     case 'mock_drop_all': ok(); for (const c of clients) c.terminate(); return;
+    case 'mock_lgr_not_found': // a server that lacks the ledger asked for
+      return error(ws, req, 'lgrNotFound', { error_code: 21 });
     case 'mock_reply_bad': // a reply with our id but no result object
       ws.send(JSON.stringify({ id: req.id, status: 'success', type: 'response', result: 5 }));
       return;

@@ -319,6 +319,10 @@ static void test_ws_bad_frames_are_dropped(void **state)
 		 json_pack("{s:s,s:s}", "command", "tx", "transaction", "00"),
 		 0),
 	    XU_ENOTFOUND);
+	/* lgrNotFound: the server lacks the ledger, not the entry. */
+	assert_int_equal(
+	    call(f, json_pack("{s:s}", "command", "mock_lgr_not_found"), 0),
+	    XU_EUNAVAIL);
 	fx_free(f);
 }
 
