@@ -173,6 +173,10 @@ struct pc_view {
 	bool has_expiration, has_cancel_after;
 	uint32_t expiration, cancel_after; /* Ripple epoch seconds */
 	uint8_t pubkey[CR_PUBKEY_BYTES];
+	/* The validated ledger that showed it (0: unknown).  Servers behind
+	 * a load balancer lag one another: a view older than the newest one
+	 * a record holds is ignored, and so is a GONE older than it. */
+	uint32_t ledger_index;
 };
 
 /* A claim from the peer. */
@@ -196,7 +200,9 @@ enum pc_ev_kind {
 	PC_EV_CLAIM = 7,	 /* in: a claim from the peer */
 	PC_EV_REDEEM_RESULT = 8, /* in: our redeeming claim, validated */
 	PC_EV_LEDGER = 9,	 /* both: validated view of the channel */
-	PC_EV_GONE = 10,	 /* both: channel absent from the ledger */
+	PC_EV_GONE = 10,	 /* both: channel absent from a validated
+				    ledger at least as new as the newest
+				    that showed it (else ignored) */
 	PC_EV_TIMER = 11,	 /* both: periodic tick */
 	PC_EV_CLOSE = 12,	 /* both: account deletion / operator close */
 	PC_EV_LAST_CLAIM = 13,	 /* out: the peer's last_claim_reply */
@@ -223,6 +229,9 @@ struct pc_event {
 			bool gone;
 			uint8_t channel[CR_CHANNEL_ID_BYTES]; /* create */
 			struct xl_drops amount; /* create/fund: new Amount */
+			/* ok: the validated ledger that holds it, so it
+			 * showed the channel (0: unknown) */
+			uint32_t ledger;
 		} result;
 		struct pc_claim claim; /* PC_EV_CLAIM; PC_EV_PEER_BEST (channel,
 					  amount: what the peer holds) */
@@ -233,6 +242,10 @@ struct pc_event {
 		} last;
 		struct pc_view view; /* PC_EV_LEDGER */
 		struct xl_drops fee; /* PC_EV_TIMER: current fee */
+		/* PC_EV_GONE: the validated ledger that lacks the channel
+		 * (0: unknown, which proves nothing once a ledger showed
+		 * it) */
+		uint32_t gone_ledger;
 	} u;
 };
 
@@ -302,6 +315,9 @@ struct pc_out {
 			      CLOSING: before which we do not close as owner) */
 	bool recovering;   /* see "Recovery" above */
 	struct xl_drops recover_owed; /* owed when recovery began */
+	/* The newest validated ledger that showed the channel: a LEDGER
+	 * view, or one holding our create, fund or close (0: none). */
+	uint32_t seen_ledger;
 };
 
 /* A channel the peer pays us through. */
@@ -311,7 +327,10 @@ struct pc_in {
 	struct cr_account_id self, peer;
 	uint8_t id[CR_CHANNEL_ID_BYTES];
 	bool has_view;
-	struct pc_view view;  /* last validated view */
+	/* The newest validated view; view.ledger_index is the newest
+	 * validated ledger that showed the channel (a view, or one holding
+	 * our redeem). */
+	struct pc_view view;
 	struct xl_drops best; /* best claim held (persisted) */
 	uint8_t best_sig[CR_SIG_MAX_BYTES];
 	size_t best_siglen;

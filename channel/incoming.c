@@ -197,6 +197,10 @@ static enum xu_code on_ledger(struct pc_in *ch, const struct pc_cfg *cfg,
 	if (memcmp(v->id, ch->id, CR_CHANNEL_ID_BYTES) != 0)
 		return xu_fail(err, XU_EINVAL, 0,
 			       "ledger view of another channel");
+	/* Older than the newest ledger that showed the channel (a lagging
+	 * server): it would take the record back in time. */
+	if (ch->has_view && v->ledger_index < ch->view.ledger_index)
+		return XU_OK;
 	switch (ch->state) {
 	case PC_IN_CLOSED:
 		return XU_OK; /* a stale poll after the channel went */
@@ -244,10 +248,16 @@ static enum xu_code on_ledger(struct pc_in *ch, const struct pc_cfg *cfg,
 	return XU_OK;
 }
 
-static void on_gone(struct pc_in *ch, struct pc_effects *fx)
+static void on_gone(struct pc_in *ch, const struct pc_event *ev,
+		    struct pc_effects *fx)
 {
 	struct xl_drops lost;
 
+	/* Only a validated ledger at least as new as the newest that showed
+	 * the channel proves it gone: an older one (a lagging server) says
+	 * nothing about it now, and CLOSED is final. */
+	if (ev->u.gone_ledger < ch->view.ledger_index)
+		return;
 	switch (ch->state) {
 	case PC_IN_CLOSED:
 		return;
@@ -282,6 +292,8 @@ static void on_redeem_result(struct pc_in *ch, const struct pc_cfg *cfg,
 	/* ok means the validated metadata shows Balance = redeem_amount. */
 	if (xl_drops_cmp(ch->redeem_amount, ch->view.balance) > 0)
 		ch->view.balance = ch->redeem_amount;
+	if (ev->u.result.ledger > ch->view.ledger_index)
+		ch->view.ledger_index = ev->u.result.ledger;
 	ch->last_redeem = ev->clk.now;
 	/* A better claim may have arrived meanwhile. */
 	if (ch->state == PC_IN_CLOSING)
@@ -348,7 +360,7 @@ enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
 		rc = on_ledger(ch, cfg, ev, fx, err);
 		break;
 	case PC_EV_GONE:
-		on_gone(ch, fx);
+		on_gone(ch, ev, fx);
 		break;
 	case PC_EV_REDEEM_RESULT:
 		on_redeem_result(ch, cfg, ev, fx);

@@ -16,6 +16,13 @@
 #include "channel/channel.h"
 #include "channel/internal.h"
 
+/* A validated ledger at index showed the channel (index 0: unknown). */
+static void seen_at(struct pc_out *ch, uint32_t index)
+{
+	if (index > ch->seen_ledger)
+		ch->seen_ledger = index;
+}
+
 /* Moves what fits from owed to signed_total and emits one claim. */
 static void try_sign(struct pc_out *ch, struct pc_effects *fx)
 {
@@ -242,6 +249,7 @@ static void on_create_result(struct pc_out *ch, const struct pc_cfg *cfg,
 	ch->has_id = true;
 	memcpy(ch->id, ev->u.result.channel, CR_CHANNEL_ID_BYTES);
 	ch->amount = ev->u.result.amount;
+	seen_at(ch, ev->u.result.ledger);
 	if (ch->deleting) {
 		pc_out_set_state(ch, PC_OUT_OPENING, PC_OUT_CLOSING,
 				 "created while deleting");
@@ -267,6 +275,7 @@ static void on_fund_result(struct pc_out *ch, const struct pc_cfg *cfg,
 		ch->retry_at = ev->clk.now + cfg->retry_s;
 		return;
 	}
+	seen_at(ch, ev->u.result.ledger);
 	if (ch->state != PC_OUT_OPEN)
 		return;
 	if (xl_drops_cmp(ev->u.result.amount, ch->amount) > 0)
@@ -283,8 +292,10 @@ static void on_close_result(struct pc_out *ch, const struct pc_cfg *cfg,
 	ch->close_inflight = false;
 	/* Success or not, wait for the ledger to show it before another. */
 	ch->retry_at = ev->clk.now + cfg->retry_s;
-	if (ev->u.result.ok)
+	if (ev->u.result.ok) {
+		seen_at(ch, ev->u.result.ledger);
 		return;
+	}
 	if (ev->u.result.gone) {
 		/* tecNO_TARGET: the peer closed it first; what we meant. */
 		if (ch->state == PC_OUT_CLOSING)
@@ -318,6 +329,12 @@ static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 	case PC_OUT_CLOSING:
 		break;
 	}
+	/* Older than the newest ledger that showed the channel (a lagging
+	 * server): an old Amount would fund it again, an old Expiration
+	 * hide a close. */
+	if (v->ledger_index < ch->seen_ledger)
+		return XU_OK;
+	ch->seen_ledger = v->ledger_index;
 	if (xl_drops_cmp(v->amount, ch->signed_total) < 0)
 		pc_fx_alert(fx, PC_ALERT_LEDGER_MISMATCH, ch->id, v->amount);
 	ch->amount = v->amount;
@@ -347,8 +364,15 @@ static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 	return XU_OK;
 }
 
-static void on_gone(struct pc_out *ch, struct pc_effects *fx)
+static void on_gone(struct pc_out *ch, const struct pc_event *ev,
+		    struct pc_effects *fx)
 {
+	/* As incoming.c: only a validated ledger at least as new as the
+	 * newest that showed the channel proves it gone.  An older one (a
+	 * lagging server) would close a live channel and open a second
+	 * one beside it, the first keeping its funds. */
+	if (ev->u.gone_ledger < ch->seen_ledger)
+		return;
 	switch (ch->state) {
 	case PC_OUT_NONE:
 	case PC_OUT_OPENING:
@@ -547,7 +571,7 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
 		rc = on_ledger(ch, cfg, ev, fx, err);
 		break;
 	case PC_EV_GONE:
-		on_gone(ch, fx);
+		on_gone(ch, ev, fx);
 		break;
 	case PC_EV_TIMER:
 		on_timer(ch, cfg, ev, fx);

@@ -1294,6 +1294,113 @@ static void test_channel_in_flow(void **state)
 	assert_int_equal(ch.state, PC_IN_CLOSED);
 }
 
+/* A lagging server (docs/risks.md#one-lgrnotfound-closing-an-incoming-record-forever):
+ * views and GONE older than the newest validated ledger that showed the
+ * channel change nothing; from that ledger on, they count. */
+static void test_channel_ledger_order(void **state)
+{
+	struct pc_in in;
+	struct pc_out out;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	/* Incoming: linked by a view of ledger 50, holding 1 XRP. */
+	pc_in_init(&in, &fx_self, &fx_peer, fx_in_id);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(1, XRP(10), 0);
+	ev.u.view.ledger_index = 50;
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	assert_int_equal(in.state, PC_IN_OPEN);
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(1, fx_in_id, XRP(1));
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	/* An older view showing a close, older GONEs (0: unknown). */
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(1, XRP(10), 0);
+	ev.u.view.has_expiration = true;
+	ev.u.view.expiration = T_LEDGER + 518400;
+	ev.u.view.ledger_index = 49;
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(in.state, PC_IN_OPEN);
+	ev = ev_make(PC_EV_GONE);
+	ev.u.gone_ledger = 49;
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev.u.gone_ledger = 0;
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(in.state, PC_IN_OPEN);
+	/* A landed redeem (ledger 60) showed it too. */
+	ev = ev_make(PC_EV_TIMER);
+	ev.u.fee = D(1);
+	ev.clk.now = T_NOW + fx_cfg.redeem_check_s;
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	ev = ev_make(PC_EV_REDEEM_RESULT);
+	ev.u.result.ok = true;
+	ev.u.result.ledger = 60;
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	assert_int_equal(in.view.ledger_index, 60);
+	ev = ev_make(PC_EV_GONE);
+	ev.u.gone_ledger = 59;
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	assert_int_equal(in.state, PC_IN_OPEN);
+	/* Gone in ledger 60 or later: closed, as before. */
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(1, fx_in_id, XRP(2));
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_GONE);
+	ev.u.gone_ledger = 60;
+	assert_int_equal(in_do(&in, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_ALERT);
+	assert_int_equal(fx.v[1].alert, PC_ALERT_LOST_UNREDEEMED);
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(1));
+	assert_int_equal(in.state, PC_IN_CLOSED);
+
+	/* Outgoing: created in ledger 100, then a view of 120. */
+	out = open_out(XRP(10), XRP(1));
+	out.state = PC_OUT_OPENING;
+	out.has_id = false;
+	ev = ev_make(PC_EV_CREATE_RESULT);
+	ev.u.result.ok = true;
+	memcpy(ev.u.result.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+	ev.u.result.amount = D(XRP(10));
+	ev.u.result.ledger = 100;
+	assert_int_equal(out_do(&out, &ev, &fx), XU_OK);
+	assert_int_equal(out.state, PC_OUT_OPEN);
+	assert_int_equal(out.seen_ledger, 100);
+	ev = ev_make(PC_EV_GONE);
+	ev.u.gone_ledger = 99; /* a server without the create */
+	assert_int_equal(out_do(&out, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(out.state, PC_OUT_OPEN);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(30), 0);
+	ev.u.view.ledger_index = 120;
+	assert_int_equal(out_do(&out, &ev, &fx), XU_OK);
+	assert_int_equal(out.seen_ledger, 120);
+	assert_int_equal(xl_drops_u64(out.amount), XRP(30));
+	/* An older view (the Amount before a fund) is not taken. */
+	ev.u.view = view_out(XRP(10), 0);
+	ev.u.view.has_expiration = true;
+	ev.u.view.expiration = T_LEDGER + 100;
+	ev.u.view.ledger_index = 110;
+	assert_int_equal(out_do(&out, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(xl_drops_u64(out.amount), XRP(30));
+	assert_int_equal(out.state, PC_OUT_OPEN);
+	ev = ev_make(PC_EV_GONE);
+	ev.u.gone_ledger = 119;
+	assert_int_equal(out_do(&out, &ev, &fx), XU_OK);
+	assert_int_equal(out.state, PC_OUT_OPEN);
+	ev.u.gone_ledger = 120;
+	assert_int_equal(out_do(&out, &ev, &fx), XU_OK);
+	assert_int_equal(out.state, PC_OUT_CLOSED);
+}
+
 static void test_channel_in_delete_and_renew(void **state)
 {
 	struct pc_in ch;
@@ -1468,6 +1575,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_out_recovery),
 	    cmocka_unit_test(test_channel_in_flow),
 	    cmocka_unit_test(test_channel_in_delete_and_renew),
+	    cmocka_unit_test(test_channel_ledger_order),
 	    cmocka_unit_test(test_channel_restart_clears_timers),
 	    cmocka_unit_test(test_channel_cfg),
 	};
