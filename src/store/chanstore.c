@@ -341,7 +341,7 @@ enum xu_code eng_chan_peer_missing(struct eng_store *s,
 	"fund_inflight, close_inflight, deleting, has_account, "               \
 	"acct_balance, acct_reserve, acct_reserve_inc, fee, retry_at, "        \
 	"claim_amount, claim_sig, peer_best, create_n, fund_n, close_n, "      \
-	"tx_amount, recovering, recover_owed"
+	"tx_amount, recovering, recover_owed, seen_ledger"
 
 static bool out_row(sqlite3_stmt *st, void *out)
 {
@@ -388,6 +388,7 @@ static bool out_row(sqlite3_stmt *st, void *out)
 	o->tx_amount = col_drops(st, 28, &ok);
 	c->recovering = col_bool(st, 29);
 	c->recover_owed = col_drops(st, 30, &ok);
+	c->seen_ledger = col_u32(st, 31, &ok);
 	return ok;
 }
 
@@ -403,6 +404,27 @@ enum xu_code eng_chan_out_get(struct eng_store *s, const char *account,
 			  "reading pc_out", err);
 }
 
+enum xu_code eng_chan_out_by_id(struct eng_store *s,
+				const uint8_t id[CR_CHANNEL_ID_BYTES],
+				struct eng_chan_out *o, bool *found,
+				struct xu_err *err)
+{
+	static const char sql[] =
+	    "SELECT " OUT_COLS " FROM pc_out WHERE has_id = 1 AND id = ?1 "
+	    "ORDER BY account LIMIT 1";
+	sqlite3_stmt *st;
+	enum xu_code rc;
+
+	memset(o, 0, sizeof(*o));
+	*found = false;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_id(st, 1, id);
+	return one_row(s, st, out_row, o, found, "pc_out", "(by id)",
+		       "reading pc_out", err);
+}
+
 enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 			      struct xu_err *err)
 {
@@ -410,7 +432,7 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	    "INSERT OR REPLACE INTO pc_out (" OUT_COLS ", updated_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-	    "?28, ?29, ?30, ?31, ?32)";
+	    "?28, ?29, ?30, ?31, ?32, ?33)";
 	const struct pc_out *c = &o->ch;
 	sqlite3_stmt *st;
 	enum xu_code rc;
@@ -452,7 +474,8 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	bind_drops(st, 29, o->tx_amount);
 	bind_bool(st, 30, c->recovering);
 	bind_drops(st, 31, c->recover_owed);
-	sqlite3_bind_int64(st, 32, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 32, c->seen_ledger);
+	sqlite3_bind_int64(st, 33, (sqlite3_int64)time(NULL));
 	return step_done(s, st, "writing pc_out", err);
 }
 
@@ -538,7 +561,7 @@ enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
 	"v_expiration, v_has_cancel_after, v_cancel_after, v_pubkey, best, "   \
 	"best_sig, redeem_inflight, deleting, expired_alerted, "               \
 	"redeem_amount, next_check, retry_at, last_redeem, redeem_n, "         \
-	"redeem_close"
+	"redeem_close, v_ledger_index"
 
 static bool in_row(sqlite3_stmt *st, void *out)
 {
@@ -587,6 +610,7 @@ static bool in_row(sqlite3_stmt *st, void *out)
 	c->last_redeem = col_u64(st, 24, &ok);
 	r->redeem_n = col_u32(st, 25, &ok);
 	r->redeem_close = col_bool(st, 26);
+	v->ledger_index = col_u32(st, 27, &ok);
 	return ok;
 }
 
@@ -616,7 +640,7 @@ enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 	    "INSERT OR REPLACE INTO pc_in (" IN_COLS ", updated_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-	    "?28)";
+	    "?28, ?29)";
 	const struct pc_in *c = &r->ch;
 	const struct pc_view *v = &c->view;
 	sqlite3_stmt *st;
@@ -657,7 +681,8 @@ enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 	bind_u64(st, 25, c->last_redeem);
 	sqlite3_bind_int64(st, 26, r->redeem_n);
 	bind_bool(st, 27, r->redeem_close);
-	sqlite3_bind_int64(st, 28, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 28, v->ledger_index);
+	sqlite3_bind_int64(st, 29, (sqlite3_int64)time(NULL));
 	return step_done(s, st, "writing pc_in", err);
 }
 

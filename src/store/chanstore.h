@@ -86,6 +86,12 @@ enum xu_code eng_chan_peer_missing(struct eng_store *s,
 enum xu_code eng_chan_out_get(struct eng_store *s, const char *account,
 			      struct eng_chan_out *o, bool *found,
 			      struct xu_err *err) XU_WARN_UNUSED;
+/* Reads the outgoing record whose channel is id (of any account); *found
+ * as above.  XU_OK/XU_ESTORE. */
+enum xu_code eng_chan_out_by_id(struct eng_store *s,
+				const uint8_t id[CR_CHANNEL_ID_BYTES],
+				struct eng_chan_out *o, bool *found,
+				struct xu_err *err) XU_WARN_UNUSED;
 /* Inserts or replaces o (inside a transaction).  XU_OK or XU_ESTORE. */
 enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 			      struct xu_err *err) XU_WARN_UNUSED;

@@ -140,6 +140,10 @@ static const char *const migrations[] = {
      * docs/design.md#recovering-lost-outgoing-claims). */
     "ALTER TABLE pc_out ADD COLUMN recovering INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE pc_out ADD COLUMN recover_owed INTEGER NOT NULL DEFAULT 0;",
+    /* 4: the newest validated ledger that showed each channel: an older
+     * answer (a lagging server) neither closes nor rewinds it. */
+    "ALTER TABLE pc_out ADD COLUMN seen_ledger INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pc_in ADD COLUMN v_ledger_index INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

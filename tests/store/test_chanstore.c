@@ -78,6 +78,7 @@ static void sample_out(struct eng_chan_out *o)
 	o->fund_n = 3;
 	o->close_n = 4;
 	o->tx_amount = d(10000000);
+	o->ch.seen_ledger = 4000000000u;
 }
 
 static void sample_in(struct eng_chan_in *r)
@@ -104,6 +105,7 @@ static void sample_in(struct eng_chan_in *r)
 	r->ch.view.has_cancel_after = true;
 	r->ch.view.cancel_after = 710000000;
 	memset(r->ch.view.pubkey, 0x02, sizeof(r->ch.view.pubkey));
+	r->ch.view.ledger_index = 4100000000u;
 	r->ch.best = d(4242);
 	r->ch.best_siglen = 64;
 	memset(r->ch.best_sig, 0x77, r->ch.best_siglen);
@@ -160,6 +162,19 @@ static void test_chanstore_out_roundtrip(void **state)
 	assert_true(found);
 	assert_string_equal(got.ch.reason, "restored");
 	out_equal(&o, &got);
+	/* By channel id: the record of whichever account has it. */
+	assert_int_equal(eng_chan_out_by_id(s, o.ch.id, &got, &found, &e),
+			 XU_OK);
+	assert_true(found);
+	out_equal(&o, &got);
+	{
+		uint8_t other[CR_CHANNEL_ID_BYTES];
+
+		memset(other, 0xAC, sizeof(other));
+		assert_int_equal(eng_chan_out_by_id(s, other, &got, &found, &e),
+				 XU_OK);
+		assert_false(found);
+	}
 	/* Replace, then list. */
 	o.ch.state = PC_OUT_OPEN;
 	o.ch.has_id = false;
@@ -176,6 +191,11 @@ static void test_chanstore_out_roundtrip(void **state)
 	assert_string_equal(all[0].account, "acct-out");
 	out_equal(&o, &all[1]);
 	free(all);
+	/* Without an id, no longer found by the old one. */
+	memset(o.ch.id, 0xAB, sizeof(o.ch.id));
+	assert_int_equal(eng_chan_out_by_id(s, o.ch.id, &got, &found, &e),
+			 XU_OK);
+	assert_false(found);
 	eng_store_close(s);
 }
 
