@@ -98,6 +98,9 @@ struct lookup {
 	bool inflight;	 /* a request is out */
 	bool found;	 /* the last answer showed the channel */
 	int64_t seen_ms; /* when the last answer came (0: never) */
+	uint32_t ledger; /* validated ledger of the last answer applied */
+	uint32_t
+	    asked_at; /* the ledger the request out names (0: "validated") */
 };
 
 /* Per account, in memory. */

@@ -291,6 +291,7 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 	memset(&ev, 0, sizeof(ev));
 	ev.clk = clock_now(pc);
 	ev.u.result.ok = ok;
+	ev.u.result.ledger = ok ? o->ledger_index : 0;
 	switch (b->kind) {
 	case B_CREATE: {
 		json_t *x = ok ? meta_channel(o->meta, NULL, &how) : NULL;
@@ -427,6 +428,7 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 	ev.kind = PC_EV_REDEEM_RESULT;
 	ev.clk = clock_now(pc);
 	ev.u.result.ok = ok;
+	ev.u.result.ledger = ok ? o->ledger_index : 0;
 	if (!ok) {
 		tx_failed(pc, o);
 	} else {

@@ -88,10 +88,11 @@ static bool view_from_json(struct pc_view *v, json_t *node,
 	return true;
 }
 
-/* Applies a validated view (or its absence) to the record it concerns. */
+/* Applies a validated view (or the channel's absence from the validated
+ * ledger `ledger`) to the record it concerns. */
 static enum xu_code apply_view(struct eng_paychan *pc, struct lookup *l,
 			       bool found, const struct pc_view *v,
-			       struct xu_err *err)
+			       uint32_t ledger, struct xu_err *err)
 {
 	struct pc_event ev;
 	struct eng_chan_out o;
@@ -107,6 +108,7 @@ static enum xu_code apply_view(struct eng_paychan *pc, struct lookup *l,
 		ev.u.view = *v;
 	} else {
 		ev.kind = PC_EV_GONE;
+		ev.u.gone_ledger = ledger;
 	}
 	/* Ours (outgoing)? */
 	if (!l->incoming && l->account[0]) {
@@ -141,6 +143,31 @@ static enum xu_code apply_view(struct eng_paychan *pc, struct lookup *l,
 	return in_event(pc, &r, &ev, NULL, err);
 }
 
+/* The validated ledger an answer is from, into *index: the ledger_index
+ * obj gives (rippled puts it in the result of a success and beside the
+ * error token of an error) with validated true, or, when obj has no
+ * ledger fields (some rippled versions answer entryNotFound bare), the
+ * validated ledger the request named (asked; 0: "validated", which says
+ * nothing then).  False when it cannot be told. */
+static bool validated_at(json_t *obj, uint32_t asked, uint32_t *index)
+{
+	json_t *val = json_object_get(obj, "validated");
+	uint32_t i;
+
+	if (!obj || (val && !json_is_true(val)))
+		return false;
+	if (xl_json_u32(obj, "ledger_index", &i) && i > 0) {
+		if (asked && i != asked)
+			return false;
+		*index = i;
+		return true;
+	}
+	if (!asked || json_object_get(obj, "ledger_index"))
+		return false;
+	*index = asked;
+	return true;
+}
+
 static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 			    const struct xu_err *rerr)
 {
@@ -148,24 +175,49 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	struct eng_paychan *pc = l->pc;
 	json_t *res = msg ? xl_ws_result(msg) : NULL;
 	json_t *node = res ? json_object_get(res, "node") : NULL;
+	const char *tok = msg ? xl_json_str(msg, "error") : NULL;
 	struct pc_view v;
 	struct xu_err err = {0};
 	enum xu_code rc;
 	char id[HEXID];
+	uint32_t ledger = 0;
 	bool found;
 
 	l->inflight = false;
 	hexid(id, l->id);
-	if (code == XU_OK && node && view_from_json(&v, node, l->id))
+	memset(&v, 0, sizeof(v));
+	/* Only a view from a validated ledger, or a definite "no such entry
+	 * in validated ledger N", is news about the channel.  lgrNotFound
+	 * (the server lacks the ledger), a busy server or an answer that
+	 * does not say which validated ledger it is from: ask again
+	 * (docs/risks.md#one-lgrnotfound-closing-an-incoming-record-forever). */
+	if (code == XU_OK && node && view_from_json(&v, node, l->id) &&
+	    validated_at(res, l->asked_at, &ledger)) {
 		found = true;
-	else if (code == XU_ENOTFOUND)
+		v.ledger_index = ledger;
+	} else if (code == XU_ENOTFOUND && tok &&
+		   !strcmp(tok, "entryNotFound") &&
+		   validated_at(msg, l->asked_at, &ledger)) {
 		found = false;
-	else {
+	} else {
 		xu_unusual(SUB, "ledger_entry %s: %s", id,
-			   rerr ? rerr->msg : "malformed answer");
+			   rerr ? rerr->msg
+				: "no validated view in the answer");
 		l->wanted = true; /* again at the next tick */
 		return;
 	}
+	/* A server behind the one that answered last (a load balancer):
+	 * its answer is older than what we know.  The records check it too
+	 * (their index survives a restart); this keeps found and seen_ms. */
+	if (ledger < l->ledger) {
+		xu_info(SUB,
+			"ledger_entry %s: an answer from ledger %u, older "
+			"than %u: ignored, asked again",
+			id, (unsigned)ledger, (unsigned)l->ledger);
+		l->wanted = true;
+		return;
+	}
+	l->ledger = ledger;
 	l->found = found;
 	l->seen_ms = wall_ms(pc);
 	rc = tx_begin(pc, &err);
@@ -173,7 +225,7 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 		xu_broken(SUB, "ledger_entry %s: %s", id, err.msg);
 		return;
 	}
-	rc = apply_view(pc, l, found, &v, &err);
+	rc = apply_view(pc, l, found, &v, ledger, &err);
 	tx_end(pc, rc, &err, "applying a ledger view");
 }
 
@@ -200,16 +252,24 @@ void lookups_flush(struct eng_paychan *pc)
 	struct xl_client *c = client(pc);
 	struct xu_err err;
 	char id[HEXID];
+	uint32_t v;
 
 	if (!rippled_ready(pc))
 		return;
+	/* Named by number (the newest validated ledger the stream showed),
+	 * so that every answer says which validated ledger it is about: a
+	 * server without that ledger answers lgrNotFound, asked again. */
+	v = xl_client_validated_index(c);
 	for (struct lookup *l = pc->lookups; l; l = l->next) {
 		if (!l->wanted || l->inflight)
 			continue;
 		hexid(id, l->id);
-		json_t *req = json_pack("{s:s,s:s,s:s}", "command",
-					"ledger_entry", "payment_channel", id,
-					"ledger_index", "validated");
+		json_t *req = v ? json_pack("{s:s,s:s,s:I}", "command",
+					    "ledger_entry", "payment_channel",
+					    id, "ledger_index", (json_int_t)v)
+				: json_pack("{s:s,s:s,s:s}", "command",
+					    "ledger_entry", "payment_channel",
+					    id, "ledger_index", "validated");
 		if (!req)
 			return;
 		if (xl_client_request(c, req, LOOKUP_TIMEOUT_MS,
@@ -220,6 +280,7 @@ void lookups_flush(struct eng_paychan *pc)
 		}
 		l->wanted = false;
 		l->inflight = true;
+		l->asked_at = v;
 		pc->stats.lookups++;
 	}
 	if (pc->want_acct && !pc->acct_inflight) {

@@ -11,6 +11,7 @@
  * claim the payee did not acknowledge is sent again; deletion asks the
  * peer to close. */
 #define _DEFAULT_SOURCE
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +78,7 @@ struct eng_engine {
 	struct intent intents[MAX_MSGS];
 	size_t nintents;
 	struct request reqs[MAX_MSGS];
+	uint32_t validated; /* the stream's newest validated ledger (0: none) */
 	size_t nreqs;
 	int64_t mono_off_ms; /* the service's monotonic clock: the real one
 				plus this (a test sets it before a start) */
@@ -202,6 +204,10 @@ enum xl_client_state xl_client_state(const struct xl_client *c)
 	(void)c;
 	return XL_CLIENT_READY;
 }
+uint32_t xl_client_validated_index(const struct xl_client *c)
+{
+	return by_ptr(c)->validated;
+}
 enum xu_code xl_client_listen(struct xl_client *c,
 			      const struct xl_client_listener *l,
 			      struct xu_err *err)
@@ -308,6 +314,8 @@ const char *xl_outcome_kind_name(enum xl_outcome_kind k)
 static char dir[64];
 static struct eng_engine alice, bob;
 static struct cr_account_id alice_id, bob_id;
+/* The validated ledger of the fake rippled's last answer. */
+static uint32_t ledger_now;
 
 /* e's monotonic clock (e->mono_off_ms from the real one). */
 static int64_t test_mono_ms(void *arg)
@@ -378,6 +386,7 @@ static int setup(void **state)
 		return -1;
 	g_engines[0] = &alice;
 	g_engines[1] = &bob;
+	ledger_now = 1000;
 	g_nsync = 0;
 	g_fail_n = 0;
 	/* alice's account for bob is "b", bob's for alice is "a". */
@@ -617,12 +626,22 @@ static size_t answer_lookups(struct eng_engine *e, const char *hex,
 
 		if (!r->cb || !ch || strcmp(ch, hex) != 0)
 			continue;
+		/* As a validated ledger answers: its index with the view,
+		 * or with the entryNotFound error. */
 		if (amount)
-			msg = json_pack("{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i}}}",
-					"result", "node", "Account", src,
-					"Destination", dst, "Amount", amount,
-					"Balance", balance, "PublicKey", pk,
-					"SettleDelay", 7 * 24 * 3600);
+			msg = json_pack(
+			    "{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i},s:i,s:b}}",
+			    "result", "node", "Account", src, "Destination",
+			    dst, "Amount", amount, "Balance", balance,
+			    "PublicKey", pk, "SettleDelay", 7 * 24 * 3600,
+			    "ledger_index", (json_int_t)++ledger_now,
+			    "validated", 1);
+		else
+			msg =
+			    json_pack("{s:s,s:s,s:s,s:i,s:b}", "type",
+				      "response", "status", "error", "error",
+				      "entryNotFound", "ledger_index",
+				      (json_int_t)++ledger_now, "validated", 1);
 		xl_ws_reply_fn cb = r->cb;
 		r->cb = NULL;
 		cb(r->arg, amount ? XU_OK : XU_ENOTFOUND, msg,
@@ -654,11 +673,12 @@ static void bob_sees_channel(const char *hex, const char *amount,
 		assert_string_equal(json_string_value(json_object_get(
 					r->req, "payment_channel")),
 				    hex);
-		json_t *msg =
-		    json_pack("{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i}}}", "result",
-			      "node", "Account", src, "Destination", dst,
-			      "Amount", amount, "Balance", balance, "PublicKey",
-			      pk, "SettleDelay", 7 * 24 * 3600);
+		json_t *msg = json_pack(
+		    "{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i},s:i,s:b}}", "result",
+		    "node", "Account", src, "Destination", dst, "Amount",
+		    amount, "Balance", balance, "PublicKey", pk, "SettleDelay",
+		    7 * 24 * 3600, "ledger_index", (json_int_t)++ledger_now,
+		    "validated", 1);
 		xl_ws_reply_fn cb = r->cb;
 		r->cb = NULL;
 		cb(r->arg, XU_OK, msg, NULL);
@@ -1185,6 +1205,10 @@ static void tx_lands(struct eng_engine *e, const char *intent, json_t *meta)
 static void channel_gone(struct eng_engine *e, const char *hex)
 {
 	struct xu_err err = {0};
+	json_t *msg =
+	    json_pack("{s:s,s:s,s:s,s:i,s:b}", "type", "response", "status",
+		      "error", "error", "entryNotFound", "ledger_index",
+		      (json_int_t)++ledger_now, "validated", 1);
 
 	snprintf(err.msg, sizeof(err.msg), "entryNotFound");
 	for (size_t i = 0; i < e->nreqs; i++) {
@@ -1196,8 +1220,9 @@ static void channel_gone(struct eng_engine *e, const char *hex)
 		if (!cb || !pc || strcmp(pc, hex) != 0)
 			continue;
 		r->cb = NULL;
-		cb(r->arg, XU_ENOTFOUND, NULL, &err);
+		cb(r->arg, XU_ENOTFOUND, msg, &err);
 	}
+	json_decref(msg);
 }
 
 static uint64_t alerts(struct eng_engine *e)
@@ -1706,6 +1731,219 @@ static void test_paychan_restart_clears_in_timers(void **state)
 	assert_true(bob.intents[ni + 1].priority);
 }
 
+/* ---- the ledger's answers about one channel --------------------------- */
+
+/* Answers e's pending ledger_entry requests for channel hex with (code,
+ * msg); returns how many there were. */
+static size_t answer(struct eng_engine *e, const char *hex, enum xu_code code,
+		     json_t *msg)
+{
+	size_t n = e->nreqs, done = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct request *r = &e->reqs[i];
+		const char *ch = json_string_value(
+		    json_object_get(r->req, "payment_channel"));
+
+		if (!r->cb || !ch || strcmp(ch, hex) != 0)
+			continue;
+		xl_ws_reply_fn cb = r->cb;
+		r->cb = NULL;
+		cb(r->arg, code, msg, NULL);
+		done++;
+	}
+	json_decref(msg);
+	return done;
+}
+
+/* rippled's error envelope: the token, and the validated ledger it is
+ * about when index > 0 (ws.c flattens errors: no "result"). */
+static json_t *error_at(const char *token, uint32_t index)
+{
+	json_t *msg = json_pack("{s:s,s:s,s:s}", "type", "response", "status",
+				"error", "error", token);
+
+	if (index) {
+		json_object_set_new(msg, "ledger_index", json_integer(index));
+		json_object_set_new(msg, "validated", json_true());
+	}
+	return msg;
+}
+
+static enum pc_out_state out_state(struct eng_engine *e, const char *account)
+{
+	struct eng_chan_out o;
+	struct xu_err err;
+	bool have;
+
+	assert_int_equal(eng_chan_out_get(e->store, account, &o, &have, &err),
+			 XU_OK);
+	assert_true(have);
+	return o.ch.state;
+}
+
+static enum pc_in_state in_state(struct eng_engine *e,
+				 const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	struct eng_chan_in r;
+	struct xu_err err;
+	bool have;
+
+	assert_int_equal(eng_chan_in_get(e->store, id, &r, &have, &err), XU_OK);
+	assert_true(have);
+	return r.ch.state;
+}
+
+/* Runs fn with stderr sent to a file; returns what was written
+ * (malloc'd). */
+static char *stderr_of(void (*fn)(void *), void *arg)
+{
+	char path[96];
+	int fd, saved;
+	FILE *f;
+	char *out;
+	long n;
+
+	snprintf(path, sizeof(path), "%s/stderr.log", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	saved = dup(STDERR_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fd, STDERR_FILENO) >= 0);
+	fn(arg);
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	close(fd);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	out = calloc(1, (size_t)n + 1);
+	assert_non_null(out);
+	assert_int_equal(fread(out, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return out;
+}
+
+struct gone_at {
+	const char *hex;
+	uint32_t index;
+	size_t answered;
+};
+
+/* (No assertion while stderr is redirected: cmocka reports there.) */
+static void bob_answers_gone(void *arg)
+{
+	struct gone_at *g = arg;
+
+	g->answered = answer(&bob, g->hex, XU_ENOTFOUND,
+			     error_at("entryNotFound", g->index));
+}
+
+/* Bob's lookup of channel id goes out again at his next tick; answered
+ * with the not-found msg, his record stays open. */
+static void bob_asks_again(const char *hex,
+			   const uint8_t id[CR_CHANNEL_ID_BYTES], json_t *msg)
+{
+	size_t n = bob.nreqs;
+
+	tick(&bob);
+	assert_true(bob.nreqs > n);
+	assert_int_equal(answer(&bob, hex, XU_ENOTFOUND, msg), 1);
+	assert_int_equal(in_state(&bob, id), PC_IN_OPEN);
+}
+
+/* docs/risks.md#one-lgrnotfound-closing-an-incoming-record-forever: a
+ * server that lacks the ledger (lgrNotFound) or lags behind the last
+ * view (entryNotFound from an older validated ledger) says nothing about
+ * the channel: both records stay, the lookup is asked again, and the
+ * index that proves it survives a restart.  Only entryNotFound from a
+ * validated ledger at least as new closes them (bob holding an
+ * unredeemed claim: lost_unredeemed, as before). */
+static void test_paychan_lagging_ledger(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *reply, *log;
+	struct eng_paychan_stats st0, st;
+	struct gone_at g;
+	uint32_t shown;
+	size_t n;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	shown = ledger_now; /* bob's view of the channel */
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+	assert_int_equal(in_state(&bob, id), PC_IN_OPEN);
+	eng_paychan_stats(bob.pc, &st0);
+
+	/* Bob looks again (alice's channel_update): lgrNotFound, with the
+	 * code a not-found entry has. */
+	assert_int_equal(deliver(&bob, "a",
+				 last_msg(&alice, "channel_update")->body,
+				 &reply),
+			 201);
+	free(reply);
+	assert_int_equal(
+	    answer(&bob, hex, XU_ENOTFOUND, error_at("lgrNotFound", 0)), 1);
+	assert_int_equal(in_state(&bob, id), PC_IN_OPEN);
+	/* Asked again at the next tick: entryNotFound without saying of
+	 * which ledger (asked for "validated"): nothing either. */
+	bob_asks_again(hex, id, error_at("entryNotFound", 0));
+	/* A lagging server answers from a ledger older than the view. */
+	bob_asks_again(hex, id, error_at("entryNotFound", shown - 1));
+	/* A new process (no lookup in memory): the record's own index. */
+	eng_paychan_free(bob.pc);
+	start_service(&bob);
+	ready(&bob);
+	tick(&bob);
+	assert_int_equal(answer(&bob, hex, XU_ENOTFOUND,
+				error_at("entryNotFound", shown - 1)),
+			 1);
+	assert_int_equal(in_state(&bob, id), PC_IN_OPEN);
+	eng_paychan_stats(bob.pc, &st);
+	assert_int_equal(st.alerts, 0);
+
+	/* Alice's channel, just created (ledger 100): a server that has
+	 * not seen the create says nothing either. */
+	assert_int_equal(
+	    answer(&alice, hex, XU_ENOTFOUND, error_at("lgrNotFound", 0)), 1);
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_OPEN);
+	tick(&alice);
+	assert_int_equal(
+	    answer(&alice, hex, XU_ENOTFOUND, error_at("entryNotFound", 99)),
+	    1);
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_OPEN);
+
+	/* Gone in a newer validated ledger: both records close. */
+	ready(&bob);
+	tick(&bob);
+	g.hex = hex;
+	g.index = ++ledger_now;
+	log = stderr_of(bob_answers_gone, &g);
+	assert_int_equal(g.answered, 1);
+	assert_int_equal(in_state(&bob, id), PC_IN_CLOSED);
+	assert_non_null(strstr(log, "channel_gone"));
+	assert_non_null(strstr(log, "lost_unredeemed"));
+	free(log);
+	/* Alice asks of the newest validated ledger her stream showed, by
+	 * number: a bare entryNotFound is about that ledger. */
+	alice.validated = ++ledger_now;
+	ready(&alice);
+	n = alice.nreqs;
+	tick(&alice);
+	assert_true(alice.nreqs > n);
+	assert_int_equal(json_integer_value(json_object_get(alice.reqs[n].req,
+							    "ledger_index")),
+			 ledger_now);
+	assert_int_equal(
+	    answer(&alice, hex, XU_ENOTFOUND, error_at("entryNotFound", 0)), 1);
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_CLOSED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1720,6 +1958,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_resend_and_close,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_lagging_ledger, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_deleted_unpaid,
 					    setup, teardown),
