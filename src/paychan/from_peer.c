@@ -125,8 +125,13 @@ enum xu_code store_hello(struct eng_paychan *pc, const char *account,
 	rc = out_load(pc, account, &o, &have, err);
 	if (rc != XU_OK)
 		return rc;
-	if (h->has_channel)
-		lookup_want(pc, h->channel, account, true);
+	if (h->has_channel) {
+		bool refused;
+
+		rc = lookup_peer(pc, h->channel, account, &refused, err);
+		if (rc != XU_OK)
+			return rc;
+	}
 	/* Settlements that waited for the pairing. */
 	return feed_owed(pc, account, err);
 }
@@ -184,7 +189,7 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 	struct xu_err why_err = {0};
 	enum pc_reject why = PC_REJ_NONE;
 	char id[HEXID];
-	bool have, stale;
+	bool have, stale, refused;
 	enum xu_code rc;
 
 	rc = decode_as(&m, msg, PC_MSG_CLAIM, err);
@@ -208,7 +213,17 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 		wall_ms(pc) - l->seen_ms > (int64_t)pc->cfg.lookup_fresh_ms;
 	if (stale && (!have || !r.ch.has_view ||
 		      xl_drops_cmp(m.u.claim.amount, r.ch.view.amount) > 0)) {
-		lookup_want(pc, m.u.claim.channel, account, true);
+		rc = lookup_peer(pc, m.u.claim.channel, account, &refused, err);
+		if (rc != XU_OK)
+			return rc;
+		/* Ours (outgoing): never the peer's channel to us. */
+		if (refused) {
+			pc->stats.claims_rejected++;
+			return claim_reply(reply, m.u.claim.channel, false,
+					   xl_drops_zero(), PC_REJ_NOT_OURS,
+					   "channel is not from the peer to us",
+					   err);
+		}
 		return xu_fail(err, XU_EUNAVAIL, 0,
 			       "channel %s: looking it up on the validated "
 			       "ledger; retry",
@@ -272,12 +287,15 @@ static enum xu_code msg_channel_update(void *arg, const char *account,
 {
 	struct eng_paychan *pc = arg;
 	struct pc_msg m;
+	bool refused;
 	enum xu_code rc;
 
 	rc = decode_as(&m, msg, PC_MSG_CHANNEL_UPDATE, err);
 	if (rc != XU_OK)
 		return rc;
-	lookup_want(pc, m.u.channel, account, true);
+	rc = lookup_peer(pc, m.u.channel, account, &refused, err);
+	if (rc != XU_OK)
+		return rc;
 	reply->status = 201;
 	return XU_OK;
 }

@@ -87,13 +87,17 @@ struct build {
 	bool priority; /* jumps the queue: a redeem racing an Expiration */
 };
 
-/* A channel the service watches or looks up. */
+/* A channel the service watches or looks up.  Its account and direction
+ * come from our records (lookup_want); a peer's message only refreshes
+ * its own incoming channel or names an id no record of ours has
+ * (lookup_peer: then `owned` is false and account is the peer asking). */
 struct lookup {
 	struct lookup *next;
 	struct eng_paychan *pc;
 	uint8_t id[CR_CHANNEL_ID_BYTES];
-	char account[ENG_STORE_ACCOUNT_MAX + 1]; /* who asked (incoming) */
+	char account[ENG_STORE_ACCOUNT_MAX + 1]; /* the record's account */
 	bool incoming;
+	bool owned;	 /* account and direction are from our records */
 	bool wanted;	 /* a request should go out */
 	bool inflight;	 /* a request is out */
 	bool found;	 /* the last answer showed the channel */
@@ -279,11 +283,27 @@ void builds_drop_unqueued(struct eng_paychan *pc);
 struct lookup *lookup_of(struct eng_paychan *pc,
 			 const uint8_t id[CR_CHANNEL_ID_BYTES]);
 /* Asks for a look at channel id (sent by lookups_flush, outside
- * transactions) for account's record (may be NULL; incoming: the peer's
- * channel to us).  Returns the lookup, or NULL when out of memory. */
+ * transactions) for account's record (incoming: the peer's channel to
+ * us), which sets the lookup's account and direction: for our records
+ * only, never for a peer's message (lookup_peer).  Returns the lookup,
+ * or NULL when out of memory. */
 struct lookup *lookup_want(struct eng_paychan *pc,
 			   const uint8_t id[CR_CHANNEL_ID_BYTES],
 			   const char *account, bool incoming);
+/* Inside a transaction: the peer of account names channel id in a
+ * message (hello, claim, channel_update) and wants it looked at.  Our
+ * records decide, never the message: an incoming record of account's is
+ * looked up again; our outgoing channel (or a lookup of our records),
+ * and another account's incoming record, are left alone (*refused); an
+ * id none of our records has gets a lookup bound to account (a record
+ * is linked only on a view showing the channel from account's peer to
+ * us), unless a lookup bound to another account awaits its answer (then
+ * nothing is done, and the peer may ask again).  Returns XU_OK or the
+ * store's code. */
+enum xu_code lookup_peer(struct eng_paychan *pc,
+			 const uint8_t id[CR_CHANNEL_ID_BYTES],
+			 const char *account, bool *refused,
+			 struct xu_err *err);
 /* Outside transactions: sends the wanted lookups (and account_info) when
  * the rippled client is ready. */
 void lookups_flush(struct eng_paychan *pc);

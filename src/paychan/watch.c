@@ -26,28 +26,96 @@ struct lookup *lookup_of(struct eng_paychan *pc,
 	return NULL;
 }
 
-/* Asks for a look at channel id (sent outside transactions). */
+/* The lookup of channel id, made (unbound) when there is none; NULL
+ * when out of memory. */
+static struct lookup *lookup_get(struct eng_paychan *pc,
+				 const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	struct lookup *l = lookup_of(pc, id);
+
+	if (l)
+		return l;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->pc = pc;
+	memcpy(l->id, id, CR_CHANNEL_ID_BYTES);
+	l->next = pc->lookups;
+	pc->lookups = l;
+	return l;
+}
+
+/* Asks for a look at channel id for one of our records (sent outside
+ * transactions): the records say whose it is and which way it goes. */
 struct lookup *lookup_want(struct eng_paychan *pc,
 			   const uint8_t id[CR_CHANNEL_ID_BYTES],
 			   const char *account, bool incoming)
 {
-	struct lookup *l = lookup_of(pc, id);
+	struct lookup *l = lookup_get(pc, id);
 
-	if (!l) {
-		l = calloc(1, sizeof(*l));
-		if (!l)
-			return NULL;
-		l->pc = pc;
-		memcpy(l->id, id, CR_CHANNEL_ID_BYTES);
-		l->next = pc->lookups;
-		pc->lookups = l;
-	}
-	if (account && (!l->account[0] || incoming)) {
+	if (!l)
+		return NULL;
+	if (account) {
 		snprintf(l->account, sizeof(l->account), "%s", account);
 		l->incoming = incoming;
+		l->owned = true;
 	}
 	l->wanted = true;
 	return l;
+}
+
+/* A peer's message names channel id: never rebinds a lookup our records
+ * own (docs/risks.md#peer-message-turning-an-outgoing-lookup-into-an-incoming-one). */
+enum xu_code lookup_peer(struct eng_paychan *pc,
+			 const uint8_t id[CR_CHANNEL_ID_BYTES],
+			 const char *account, bool *refused, struct xu_err *err)
+{
+	struct lookup *l = lookup_of(pc, id);
+	struct eng_chan_out o;
+	struct eng_chan_in r;
+	char hex[HEXID];
+	bool have;
+	enum xu_code rc;
+
+	*refused = false;
+	hexid(hex, id);
+	rc = eng_chan_in_get(pc->st, id, &r, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	if (have) {
+		if (strcmp(r.account, account) != 0) {
+			*refused = true;
+			xu_unusual(SUB,
+				   "%s names channel %s of account %s: not "
+				   "looked up for it",
+				   account, hex, r.account);
+			return XU_OK;
+		}
+		lookup_want(pc, id, r.account, true);
+		return XU_OK;
+	}
+	rc = eng_chan_out_by_id(pc->st, id, &o, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	if (have || (l && l->owned)) {
+		*refused = true;
+		xu_unusual(SUB, "%s names our channel %s: not looked up for it",
+			   account, hex);
+		return XU_OK;
+	}
+	/* Bound to another account and not answered yet: its answer first
+	 * (a view links a record only to the account whose peer owns the
+	 * channel; answered without one, the binding proved nothing). */
+	if (l && strcmp(l->account, account) != 0 &&
+	    (l->wanted || l->inflight || !l->seen_ms))
+		return XU_OK;
+	l = lookup_get(pc, id);
+	if (!l)
+		return XU_OK; /* out of memory: the peer asks again */
+	snprintf(l->account, sizeof(l->account), "%s", account);
+	l->incoming = true;
+	l->wanted = true;
+	return XU_OK;
 }
 
 /* Reads a PayChannel ledger object into *v; false when malformed. */

@@ -1756,6 +1756,29 @@ static size_t answer(struct eng_engine *e, const char *hex, enum xu_code code,
 	return done;
 }
 
+/* A validated view of alice's channel to bob in ledger index
+ * (expiration 0: none). */
+static json_t *view_at(uint32_t index, const char *amount, const char *balance,
+		       uint32_t expiration)
+{
+	char src[CR_ADDRESS_STRLEN], dst[CR_ADDRESS_STRLEN], pk[67];
+	json_t *msg;
+
+	cr_address_encode(src, &alice_id);
+	cr_address_encode(dst, &bob_id);
+	xu_hex_encode(pk, sizeof(pk), alice.kp.pub.b, CR_PUBKEY_BYTES);
+	msg = json_pack("{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i},s:i,s:b}}", "result",
+			"node", "Account", src, "Destination", dst, "Amount",
+			amount, "Balance", balance, "PublicKey", pk,
+			"SettleDelay", 7 * 24 * 3600, "ledger_index",
+			(json_int_t)index, "validated", 1);
+	if (expiration)
+		json_object_set_new(
+		    json_object_get(json_object_get(msg, "result"), "node"),
+		    "Expiration", json_integer(expiration));
+	return msg;
+}
+
 /* rippled's error envelope: the token, and the validated ledger it is
  * about when index > 0 (ws.c flattens errors: no "result"). */
 static json_t *error_at(const char *token, uint32_t index)
@@ -1792,6 +1815,94 @@ static enum pc_in_state in_state(struct eng_engine *e,
 	assert_int_equal(eng_chan_in_get(e->store, id, &r, &have, &err), XU_OK);
 	assert_true(have);
 	return r.ch.state;
+}
+
+/* A message of type t (channel_update, claim) naming channel id, as
+ * bob's engine would send it (a claim signed with bob's own key). */
+static void msg_naming(char buf[PC_MSG_MAX_BYTES], enum pc_msg_type t,
+		       const uint8_t id[CR_CHANNEL_ID_BYTES], uint64_t amount)
+{
+	struct pc_msg m;
+	struct xu_err err;
+	size_t len;
+
+	memset(&m, 0, sizeof(m));
+	m.type = t;
+	if (t == PC_MSG_CLAIM) {
+		memcpy(m.u.claim.channel, id, CR_CHANNEL_ID_BYTES);
+		m.u.claim.amount = d(amount);
+		assert_int_equal(cr_claim_sign(m.u.claim.sig, &m.u.claim.siglen,
+					       &bob.kp, id, amount, &err),
+				 XU_OK);
+	} else {
+		memcpy(m.u.channel, id, CR_CHANNEL_ID_BYTES);
+	}
+	assert_int_equal(pc_msg_encode(&m, buf, PC_MSG_MAX_BYTES, &len, &err),
+			 XU_OK);
+}
+
+/* Whether e sent a claim on channel id among its messages from index
+ * from on. */
+static bool claim_on_since(struct eng_engine *e, size_t from,
+			   const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	for (size_t i = from; i < e->nmsgs; i++) {
+		if (strcmp(e->msgs[i].tag, "claim") != 0)
+			continue;
+		struct pc_msg m = msg_of(e->msgs[i].body);
+		if (!memcmp(m.u.claim.channel, id, CR_CHANNEL_ID_BYTES))
+			return true;
+	}
+	return false;
+}
+
+/* docs/risks.md#peer-message-turning-an-outgoing-lookup-into-an-incoming-one:
+ * bob names alice's own outgoing channel (public on the ledger) in a
+ * channel_update and a claim.  Alice's lookup of it stays hers: when the
+ * ledger shows the channel closing and then gone, her record follows
+ * (CLOSING, CLOSED), bob's claim is refused, and nothing more is signed
+ * into the channel. */
+static void test_paychan_peer_names_our_channel(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], buf[PC_MSG_MAX_BYTES], *reply;
+	size_t from;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_OPEN);
+
+	msg_naming(buf, PC_MSG_CHANNEL_UPDATE, id, 0);
+	assert_int_equal(deliver(&alice, "b", buf, &reply), 201);
+	free(reply);
+	msg_naming(buf, PC_MSG_CLAIM, id, 500000);
+	int claim_status = deliver(&alice, "b", buf, &reply);
+
+	/* The ledger: the channel closing (Expiration far ahead). */
+	assert_int_equal(
+	    answer(&alice, hex, XU_OK,
+		   view_at(++ledger_now, "10000000", "0", 900000000u)),
+	    1);
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_CLOSING);
+	from = alice.nmsgs;
+	settle(&alice, "b", "k2", "100000");
+	/* Then gone, seen by the next poll. */
+	ready(&alice);
+	tick(&alice);
+	assert_int_equal(answer(&alice, hex, XU_ENOTFOUND,
+				error_at("entryNotFound", ++ledger_now)),
+			 1);
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_CLOSED);
+	settle(&alice, "b", "k3", "100000");
+	tick(&alice);
+	assert_false(claim_on_since(&alice, from, id));
+	/* Bob's claim on alice's channel: not his channel to her. */
+	assert_int_equal(claim_status, 201);
+	assert_non_null(reply);
+	assert_non_null(strstr(reply, "not_ours"));
+	assert_non_null(strstr(reply, "\"accepted\":false"));
+	free(reply);
+	assert_int_equal(alice.ncredits, 0);
 }
 
 /* Runs fn with stderr sent to a file; returns what was written
@@ -1959,6 +2070,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_peer_names_our_channel,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_lagging_ledger, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_deleted_unpaid,
