@@ -486,6 +486,48 @@ test('a payee store restored from a backup credits nothing twice',
 		assert.doesNotMatch(text, /tecUNFUNDED_PAYMENT/);
 	});
 
+// ---- a server without the ledger ----------------------------------------
+
+test('lgrNotFound from a server without the ledger closes no channel',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'),
+		      B = env('CONNECTOR_B_CONTROL');
+		const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
+		const ws = env('LEDGER_WS_URL');
+		const engines = [env('ENGINE_A_URL'), env('ENGINE_B_URL')];
+		const closed = async () => Promise.all(engines.map(async (u) => {
+			const h = (await get(`${u}/health`)).channels;
+			return [h.outgoing.closed || 0, h.incoming.closed || 0];
+		}));
+		const before = await closed();
+		const ab = await channels(alice, bob), ba = await channels(bob, alice);
+		assert.equal(ab.length, 1);
+		assert.equal(ba.length, 1);
+		// The engines' next 40 requests (their lookups every second
+		// among them) are answered lgrNotFound.
+		await rpc(ws, { command: 'testnet_too_busy', count: 40,
+				error: 'lgrNotFound' });
+		await until('the lgrNotFound answers given', async () => {
+			const st = (await rpc(ws, { command: 'testnet_status' }))
+				.result;
+			return { ok: st.too_busy === 0, st };
+		});
+		await sleep(1500); /* the next polls, answered */
+		assert.deepEqual(await closed(), before);
+		// Both channels still pay: no new channel either way.
+		const a0 = BigInt((await get(`${A}/accounts/b`)).credited);
+		const b0 = BigInt((await get(`${B}/accounts/a`)).credited);
+		await settleMany(A, 'b', [777771n * UNIT]);
+		await settleMany(B, 'a', [777772n * UNIT]);
+		await creditedExactly('paid after the lgrNotFound answers',
+				      b0 + 777771n * UNIT,
+				      a0 + 777772n * UNIT, 500);
+		assert.deepEqual((await channels(alice, bob)).map((c) => c.channel_id),
+				 ab.map((c) => c.channel_id));
+		assert.deepEqual((await channels(bob, alice)).map((c) => c.channel_id),
+				 ba.map((c) => c.channel_id));
+	});
+
 // ---- the peer closes its channel behind our back -----------------------
 
 test('a close by the peer is answered by a redemption before expiry',

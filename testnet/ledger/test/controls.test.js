@@ -150,6 +150,10 @@ test('testnet_too_busy answers the next N requests with tooBusy (or another erro
   r = await c.request({ command: 'ping' });
   assert.equal(r.error, 'noNetwork');
   assert.equal(r.error_code, 17);
+  await c.call({ command: 'testnet_too_busy', count: 1, error: 'lgrNotFound' });
+  r = await c.request({ command: 'ledger_entry', index: '00'.repeat(32), ledger_index: 'validated' });
+  assert.equal(r.error, 'lgrNotFound');
+  assert.equal(r.error_code, 21);
   r = await c.request({ command: 'testnet_too_busy', count: 1, error: 'whatever' });
   assert.equal(r.error, 'invalidParams');
   r = await c.request({ command: 'testnet_nope' });
