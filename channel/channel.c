@@ -35,8 +35,9 @@
  *   +--------+  or CLOSING)
  *   | CLOSED | <------------------------------------------------------
  *   +--------+  <-- OPENING: CREATE_RESULT(fail) while deleting
- *      |  settle / timer with owed > 0 and not deleting: SUBMIT_CREATE
- *      +--> OPENING (a new channel, after the peer closed the old one)
+ *      |  settle / timer / REOPEN with owed > 0 and not deleting:
+ *      |  SUBMIT_CREATE
+ *      +--> OPENING (a new channel, once the old one is gone)
  *
  *   Settlement adds to `owed`; in OPEN and FUNDING as much as fits under
  *   the validated Amount moves to `signed_total` and one
@@ -53,6 +54,17 @@
  *   is still there), after the wait, and not while an Expiration is set
  *   and not yet passed.  A CLOSE_RESULT with `gone` (tecNO_TARGET: the
  *   peer closed it first) is CLOSED, no alert.
+ *
+ *   REOPEN (the account created again after a CLOSE) clears `deleting`;
+ *   on a record not deleting it does nothing.  No edge of its own:
+ *   OPENING stays OPENING and the create lands as OPEN (nothing was
+ *   announced to the peer yet); CLOSING stays CLOSING and the old channel
+ *   is closed as above, never signed on again (the peer was asked to
+ *   close it and refuses claims on it); once GONE, CLOSED opens a new
+ *   channel for what is owed.  From CLOSED with owed > 0: SUBMIT_CREATE
+ *   at once.  A new channel starts with no fund or close in flight: late
+ *   results about the old one are stale
+ *   (docs/risks.md#delete-then-recreate-pays-nothing).
  *
  *   Recovery (channel.h): after pc_out_restart, a
  *   PEER_BEST above signed_total or a LEDGER Balance above it, the channel
@@ -467,6 +479,8 @@ const char *pc_ev_name(enum pc_ev_kind k)
 		return "last_claim";
 	case PC_EV_PEER_BEST:
 		return "peer_best";
+	case PC_EV_REOPEN:
+		return "reopen";
 	}
 	return "?";
 }

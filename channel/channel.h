@@ -5,10 +5,11 @@
  * Pure, in the Core Lightning full_channel.c sense: the daemon feeds an
  * event (a settlement request, a claim from the peer, a validated ledger
  * view of the channel, the result of one of its own transactions, a timer
- * tick, an account deletion) together with the clock, and gets back the new
- * state in the struct it passed plus a list of effects to carry out, in
- * order.  Nothing here does I/O, reads a clock, draws randomness or
- * allocates; signatures are checked with crypto/claim.h (pure).
+ * tick, an account deletion or re-creation) together with the clock, and
+ * gets back the new state in the struct it passed plus a list of effects
+ * to carry out, in order.  Nothing here does I/O, reads a clock, draws
+ * randomness or allocates; signatures are checked with crypto/claim.h
+ * (pure).
  *
  * The two rules that keep money safe:
  *  - events the daemon reports about its own doings (transaction results)
@@ -207,9 +208,10 @@ enum pc_ev_kind {
 	PC_EV_CLOSE = 12,	 /* both: account deletion / operator close */
 	PC_EV_LAST_CLAIM = 13,	 /* out: the peer's last_claim_reply */
 	PC_EV_PEER_BEST = 14,	 /* out: a claim_reply's best amount */
+	PC_EV_REOPEN = 15,	 /* out: the account created again */
 };
 #define PC_EV_FIRST PC_EV_SETTLE
-#define PC_EV_LAST PC_EV_PEER_BEST
+#define PC_EV_LAST PC_EV_REOPEN
 
 struct pc_event {
 	enum pc_ev_kind kind;

@@ -107,6 +107,11 @@ static void try_open(struct pc_out *ch, const struct pc_cfg *cfg,
 	ch->settle_delay = cfg->settle_delay;
 	ch->recovering = false; /* a new channel: nothing signed on it yet */
 	ch->recover_owed = xl_drops_zero();
+	/* Nothing in flight on it either: a fund or close of the old channel
+	 * that reports late is stale (the daemon drops it), and must never
+	 * be re-queued against the new channel's id after a restart. */
+	ch->fund_inflight = false;
+	ch->close_inflight = false;
 	e = pc_fx_push(fx, PC_FX_SUBMIT_CREATE, NULL);
 	e->amount = cfg->channel_amount;
 	e->settle_delay = cfg->settle_delay;
@@ -385,6 +390,9 @@ static void on_gone(struct pc_out *ch, const struct pc_event *ev,
 				 "gone from the ledger");
 		ch->recovering = false;
 		ch->recover_owed = xl_drops_zero();
+		/* What waited on this channel (the close-wait, a failed
+		 * fund's retry) does not hold up the next one. */
+		ch->retry_at = 0;
 		/* Our own deletion with nothing owed: what we asked for. */
 		if (!ch->deleting || !xl_drops_is_zero(ch->owed))
 			pc_fx_alert(fx, PC_ALERT_CHANNEL_GONE, ch->id,
@@ -437,6 +445,32 @@ static void on_close(struct pc_out *ch, const struct pc_cfg *cfg,
 		 * only if the channel is still there close_wait_s later. */
 		pc_fx_push(fx, PC_FX_SEND_CLOSE_REQUEST, ch->id);
 		ch->retry_at = ev->clk.now + cfg->close_wait_s;
+		return;
+	}
+}
+
+/* The account was created again after a deletion: payments resume
+ * (docs/risks.md#delete-then-recreate-pays-nothing).  A channel the peer was
+ * asked to close is never signed on again: it refuses claims on it and
+ * closes it as destination, and ours may be closing it as owner already.
+ * So CLOSING goes on closing it, and a new channel opens from CLOSED once
+ * it is gone.  A create still in flight was never announced: it lands as
+ * OPEN.  Idempotent: nothing happens unless the record is deleting. */
+static void on_reopen(struct pc_out *ch, const struct pc_cfg *cfg,
+		      const struct pc_event *ev, struct pc_effects *fx)
+{
+	if (!ch->deleting)
+		return;
+	ch->deleting = false;
+	switch (ch->state) {
+	case PC_OUT_NONE:
+	case PC_OUT_CLOSED:
+		try_open(ch, cfg, &ev->clk, fx);
+		return;
+	case PC_OUT_OPENING: /* CREATE_RESULT: OPEN, not CLOSING */
+	case PC_OUT_OPEN:    /* cannot be deleting: CLOSE made it CLOSING */
+	case PC_OUT_FUNDING: /* likewise */
+	case PC_OUT_CLOSING: /* closes the old channel; GONE, then CLOSED */
 		return;
 	}
 }
@@ -584,6 +618,9 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
 		break;
 	case PC_EV_PEER_BEST:
 		on_peer_best(ch, ev, fx);
+		break;
+	case PC_EV_REOPEN:
+		on_reopen(ch, cfg, ev, fx);
 		break;
 	case PC_EV_CLAIM:
 	case PC_EV_REDEEM_RESULT:

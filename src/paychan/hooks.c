@@ -11,6 +11,31 @@
 #include "src/store/store.h"
 #include "src/util/log.h"
 
+/* Created again after a deletion: the outgoing record stops deleting
+ * (PC_EV_REOPEN: a new channel when the old one was asked to close) and
+ * the drops owed before and since are fed to it. */
+static enum xu_code reopen(struct eng_paychan *pc, const char *account,
+			   struct xu_err *err)
+{
+	struct eng_chan_out o;
+	struct pc_event ev;
+	bool have;
+	enum xu_code rc;
+
+	rc = eng_chan_out_get(pc->st, account, &o, &have, err);
+	if (rc != XU_OK || !have || !o.ch.deleting)
+		return rc;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_REOPEN;
+	ev.clk = clock_now(pc);
+	rc = out_event(pc, &o, &ev, err);
+	if (rc != XU_OK)
+		return rc;
+	xu_info(SUB, "%s: created again: payments resume (outgoing %s)",
+		account, pc_out_state_name(o.ch.state));
+	return feed_owed(pc, account, err);
+}
+
 enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
 					 const char *account,
 					 struct xu_err *err)
@@ -21,6 +46,9 @@ enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
 
 	if (!pc)
 		return XU_OK;
+	rc = reopen(pc, account, err);
+	if (rc != XU_OK)
+		return rc;
 	rc = eng_chan_peer_get(pc->st, account, &p, &have, err);
 	if (rc != XU_OK)
 		return rc;

@@ -89,9 +89,12 @@ void eng_paychan_free(struct eng_paychan *pc);
 /* ---- hooks, called by the engine and the API ---- */
 
 /* Inside the batch transaction, after POST /accounts (new or existing):
- * starts pairing: unless paired or already waiting for an answer, a hello
- * goes out hello_retry_ms later (the connector creating the account may
- * not know it yet).  XU_OK or a 300s code. */
+ * an account created again after a deletion resumes its payments
+ * (PC_EV_REOPEN on its outgoing record, then its owed drops are fed to
+ * it: a new channel when the old one was asked to close); starts pairing:
+ * unless paired or already waiting for an answer, a hello goes out
+ * hello_retry_ms later (the connector creating the account may not know
+ * it yet).  XU_OK or a 300s code. */
 enum xu_code eng_paychan_account_created(struct eng_paychan *pc,
 					 const char *account,
 					 struct xu_err *err) XU_WARN_UNUSED;

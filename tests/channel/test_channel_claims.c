@@ -952,6 +952,138 @@ static void test_channel_out_close_flow(void **state)
 	assert_true(xl_drops_is_zero(ch.signed_total));
 }
 
+/* Applies a bare event of kind k at T_NOW: XU_OK, and no effect. */
+static void out_quiet(struct pc_out *ch, enum pc_ev_kind k)
+{
+	struct pc_event ev = ev_make(k);
+	struct pc_effects fx;
+
+	assert_int_equal(out_do(ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+}
+
+/* CREATE_RESULT: channel id landed with 10 XRP; the notice and the claim
+ * for what is owed follow (in *fx). */
+static void out_created(struct pc_out *ch, const uint8_t *id,
+			struct pc_effects *fx)
+{
+	struct pc_event ev = ev_make(PC_EV_CREATE_RESULT);
+
+	ev.u.result.ok = true;
+	memcpy(ev.u.result.channel, id, CR_CHANNEL_ID_BYTES);
+	ev.u.result.amount = D(XRP(10));
+	assert_int_equal(out_do(ch, &ev, fx), XU_OK);
+	FX_EXPECT(fx, PC_FX_SEND_CHANNEL_NOTICE, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_int_equal(ch->state, PC_OUT_OPEN);
+	assert_memory_equal(fx->v[1].channel, id, CR_CHANNEL_ID_BYTES);
+}
+
+/* docs/risks.md#delete-then-recreate-pays-nothing: REOPEN (the account
+ * created again) in every place a deletion leaves the outgoing record.
+ * The channel the peer was asked to close is never signed on again; it
+ * still closes, and a new one, with nothing in flight, pays what is owed. */
+static void test_channel_out_reopen(void **state)
+{
+	struct pc_out ch, before;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	/* 1. Not deleting (POST /accounts again): nothing happens. */
+	ch = open_out(XRP(10), XRP(3));
+	before = ch;
+	out_quiet(&ch, PC_EV_REOPEN);
+	assert_memory_equal(&ch, &before, sizeof(ch));
+
+	/* 2. Deleted while the create was in flight: nothing was announced;
+	 * it lands as OPEN and pays what was owed before and after. */
+	ch = open_out(0, 0);
+	ch.state = PC_OUT_OPENING;
+	ch.has_id = false;
+	memset(ch.id, 0, sizeof(ch.id));
+	ch.owed = D(XRP(1));
+	out_quiet(&ch, PC_EV_CLOSE);
+	assert_true(ch.deleting);
+	out_quiet(&ch, PC_EV_REOPEN);
+	assert_false(ch.deleting);
+	assert_int_equal(ch.state, PC_OUT_OPENING);
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(1) / 2);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	out_created(&ch, fx_out_id, &fx);
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(3) / 2);
+
+	/* 3. Deleted while open (close_request sent), created again, deleted
+	 * and created once more: no second request, no claim on the channel,
+	 * whose close goes on; once gone, a new channel for what is owed. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_CLOSE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SEND_CLOSE_REQUEST);
+	out_quiet(&ch, PC_EV_REOPEN);
+	assert_false(ch.deleting);
+	assert_int_equal(ch.state, PC_OUT_CLOSING);
+	out_quiet(&ch, PC_EV_CLOSE);
+	out_quiet(&ch, PC_EV_REOPEN);
+	assert_false(ch.deleting);
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_OWED_UNPAYABLE);
+	assert_int_equal(xl_drops_u64(ch.signed_total), XRP(3));
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(2));
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = T_NOW + fx_cfg.close_wait_s;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	/* Still there after the wait: the owner close, as without REOPEN. */
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(10), XRP(3));
+	ev.clk.now = T_NOW + fx_cfg.close_wait_s;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	/* The peer closed it first; our close's result has not come. */
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_CHANNEL_GONE);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+	assert_true(ch.close_inflight);
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = T_NOW + fx_cfg.close_wait_s;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
+	assert_int_equal(ch.state, PC_OUT_OPENING);
+	assert_false(ch.has_id);
+	assert_false(ch.close_inflight); /* the old channel's */
+	assert_false(ch.fund_inflight);
+	assert_true(xl_drops_is_zero(ch.signed_total));
+	out_created(&ch, fx_other_id, &fx);
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(2));
+	assert_true(xl_drops_is_zero(ch.owed));
+
+	/* 4. Deleted, the channel gone, drops still owed: nothing opens
+	 * while deleted; created again, a new channel at once. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_CLOSE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	out_quiet(&ch, PC_EV_GONE);
+	ch.owed = D(XRP(1)); /* settled with the deletion, in one batch */
+	ev = ev_make(PC_EV_TIMER);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_OWED_UNPAYABLE);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+	ev = ev_make(PC_EV_REOPEN);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
+	assert_int_equal(ch.state, PC_OUT_OPENING);
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(1));
+}
+
 /* A PC_EV_LAST_CLAIM for fx_out_id of amount signed by key k. */
 static struct pc_event last_claim(int k, uint64_t amount)
 {
@@ -1571,6 +1703,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_topup_boundaries),
 	    cmocka_unit_test(test_channel_out_flow),
 	    cmocka_unit_test(test_channel_out_close_flow),
+	    cmocka_unit_test(test_channel_out_reopen),
 	    cmocka_unit_test(test_channel_out_topup_refused),
 	    cmocka_unit_test(test_channel_out_recovery),
 	    cmocka_unit_test(test_channel_in_flow),

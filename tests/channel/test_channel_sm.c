@@ -92,6 +92,7 @@ static struct pc_event canonical_event(enum pc_ev_kind k, bool outgoing)
 	case PC_EV_CLAIM_NACK:
 	case PC_EV_GONE:
 	case PC_EV_CLOSE:
+	case PC_EV_REOPEN:
 		break;
 	case PC_EV_CLAIM:
 		ev.u.claim = claim_make(0, fx_in_id, XRP(4));
@@ -142,6 +143,8 @@ static const struct row out_rows[] = {
     {PC_OUT_NONE, PC_EV_CLOSE, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_NONE, PC_EV_LAST_CLAIM, XU_EINVAL, PC_OUT_NONE, F0},
     {PC_OUT_NONE, PC_EV_PEER_BEST, XU_OK, PC_OUT_NONE, F0},
+    /* not deleting: nothing to undo */
+    {PC_OUT_NONE, PC_EV_REOPEN, XU_OK, PC_OUT_NONE, F0},
     /* OPENING */
     {PC_OUT_OPENING, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_ACCOUNT, XU_OK, PC_OUT_OPENING, F0},
@@ -158,6 +161,7 @@ static const struct row out_rows[] = {
     {PC_OUT_OPENING, PC_EV_CLOSE, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_LAST_CLAIM, XU_EINVAL, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_PEER_BEST, XU_OK, PC_OUT_OPENING, F0},
+    {PC_OUT_OPENING, PC_EV_REOPEN, XU_OK, PC_OUT_OPENING, F0},
     /* OPEN: Amount 10 XRP, 2 XRP signed */
     {PC_OUT_OPEN, PC_EV_SETTLE, XU_OK, PC_OUT_OPEN,
      F(PC_FX_SIGN_AND_SEND_CLAIM)},
@@ -177,6 +181,7 @@ static const struct row out_rows[] = {
     /* the peer holds 3 XRP signed by us, above our 2: adopted */
     {PC_OUT_OPEN, PC_EV_LAST_CLAIM, XU_OK, PC_OUT_OPEN, F(PC_FX_ADOPT_CLAIM)},
     {PC_OUT_OPEN, PC_EV_PEER_BEST, XU_OK, PC_OUT_OPEN, F(PC_FX_ASK_LAST_CLAIM)},
+    {PC_OUT_OPEN, PC_EV_REOPEN, XU_OK, PC_OUT_OPEN, F0},
     /* FUNDING: Amount 10 XRP, 6 XRP signed, a fund in flight */
     {PC_OUT_FUNDING, PC_EV_SETTLE, XU_OK, PC_OUT_FUNDING,
      F(PC_FX_SIGN_AND_SEND_CLAIM)},
@@ -197,6 +202,7 @@ static const struct row out_rows[] = {
     /* 6 XRP signed: a last claim of 3 is old news */
     {PC_OUT_FUNDING, PC_EV_LAST_CLAIM, XU_OK, PC_OUT_FUNDING, F0},
     {PC_OUT_FUNDING, PC_EV_PEER_BEST, XU_OK, PC_OUT_FUNDING, F0},
+    {PC_OUT_FUNDING, PC_EV_REOPEN, XU_OK, PC_OUT_FUNDING, F0},
     /* CLOSING: deleting, our close in flight */
     {PC_OUT_CLOSING, PC_EV_SETTLE, XU_OK, PC_OUT_CLOSING, F(PC_FX_ALERT)},
     {PC_OUT_CLOSING, PC_EV_ACCOUNT, XU_OK, PC_OUT_CLOSING, F0},
@@ -216,6 +222,8 @@ static const struct row out_rows[] = {
      F(PC_FX_ADOPT_CLAIM)},
     /* closing: no more claims are signed, nothing to recover */
     {PC_OUT_CLOSING, PC_EV_PEER_BEST, XU_OK, PC_OUT_CLOSING, F0},
+    /* deleting undone; the channel asked to close still closes */
+    {PC_OUT_CLOSING, PC_EV_REOPEN, XU_OK, PC_OUT_CLOSING, F0},
     /* CLOSED (not deleting: a settlement opens a new channel) */
     {PC_OUT_CLOSED, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING,
      F(PC_FX_SUBMIT_CREATE)},
@@ -232,6 +240,7 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSED, PC_EV_CLOSE, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_LAST_CLAIM, XU_EINVAL, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_PEER_BEST, XU_OK, PC_OUT_CLOSED, F0},
+    {PC_OUT_CLOSED, PC_EV_REOPEN, XU_OK, PC_OUT_CLOSED, F0},
 };
 
 struct call {
@@ -354,6 +363,7 @@ static const struct row in_rows[] = {
     {PC_IN_NONE, PC_EV_CLOSE, XU_OK, PC_IN_CLOSED, F0},
     {PC_IN_NONE, PC_EV_LAST_CLAIM, ABORT, 0, F0},
     {PC_IN_NONE, PC_EV_PEER_BEST, ABORT, 0, F0},
+    {PC_IN_NONE, PC_EV_REOPEN, ABORT, 0, F0},
     /* OPEN: Amount 10, Balance 1, best 3 XRP: the 1% fee rule is due */
     {PC_IN_OPEN, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -370,6 +380,7 @@ static const struct row in_rows[] = {
     {PC_IN_OPEN, PC_EV_CLOSE, XU_OK, PC_IN_CLOSING, F(PC_FX_SUBMIT_REDEEM)},
     {PC_IN_OPEN, PC_EV_LAST_CLAIM, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_PEER_BEST, ABORT, 0, F0},
+    {PC_IN_OPEN, PC_EV_REOPEN, ABORT, 0, F0},
     /* CLOSING: Expiration 10 days away, a redeem of 3 XRP in flight */
     {PC_IN_CLOSING, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -387,6 +398,7 @@ static const struct row in_rows[] = {
     {PC_IN_CLOSING, PC_EV_CLOSE, XU_OK, PC_IN_CLOSING, F0},
     {PC_IN_CLOSING, PC_EV_LAST_CLAIM, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_PEER_BEST, ABORT, 0, F0},
+    {PC_IN_CLOSING, PC_EV_REOPEN, ABORT, 0, F0},
     /* CLOSED */
     {PC_IN_CLOSED, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -402,6 +414,7 @@ static const struct row in_rows[] = {
     {PC_IN_CLOSED, PC_EV_CLOSE, XU_OK, PC_IN_CLOSED, F0},
     {PC_IN_CLOSED, PC_EV_LAST_CLAIM, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_PEER_BEST, ABORT, 0, F0},
+    {PC_IN_CLOSED, PC_EV_REOPEN, ABORT, 0, F0},
 };
 
 static void in_fix(struct call *c, int s)

@@ -621,6 +621,30 @@ test('DELETE /accounts on both engines at once: both channels closed, all redeem
 		assert.equal((await get(`${B}/accounts/a`)).credited, creditedB);
 	});
 
+// risks.md#delete-then-recreate-pays-nothing, black box: after the
+// deletions above (both channels gone), the accounts are created again on
+// both engines; every later settlement is paid, through a new channel.
+test('accounts deleted and created again pay again, through a new channel',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'),
+		      B = env('CONNECTOR_B_CONTROL');
+		const alice = env('ALICE_ADDRESS'), bob = env('BOB_ADDRESS');
+		await post(`${env('ENGINE_A_URL')}/accounts`,
+			   { id: env('ENGINE_A_ACCOUNT') });
+		await post(`${env('ENGINE_B_URL')}/accounts`,
+			   { id: env('ENGINE_B_ACCOUNT') });
+		const a0 = BigInt((await get(`${A}/accounts/b`)).credited);
+		const b0 = BigInt((await get(`${B}/accounts/a`)).credited);
+		const [ab, ba] = await Promise.all([
+			settleMany(A, 'b', [1000003n * UNIT, 2000005n * UNIT]),
+			settleMany(B, 'a', [300007n * UNIT]),
+		]);
+		await creditedExactly('credited after the re-creation',
+				      b0 + ab, a0 + ba, 1000);
+		assert.equal((await channels(alice, bob)).length, 1);
+		assert.equal((await channels(bob, alice)).length, 1);
+	});
+
 test('no transaction of either engine failed during the run', async () => {
 	await sleep(1000); // the last validated ledgers reach the stream
 	assert.ok(txs.length > 0);

@@ -9,7 +9,7 @@
  * increase with the deterministic key in the same transaction; a repeated
  * claim credits nothing; bad claims are refused with their reason; a
  * claim the payee did not acknowledge is sent again; deletion asks the
- * peer to close. */
+ * peer to close; an account deleted and created again pays again. */
 #define _DEFAULT_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -2055,6 +2055,258 @@ static void test_paychan_lagging_ledger(void **state)
 	assert_int_equal(out_state(&alice, "b"), PC_OUT_CLOSED);
 }
 
+/* ---- deletion, re-creation, a peer's new address ---------------------- */
+
+/* DELETE /accounts/:id on e, as the API's batch does it. */
+static void account_delete(struct eng_engine *e, const char *account)
+{
+	struct xu_err err;
+
+	assert_int_equal(eng_store_begin(e->store, &err), XU_OK);
+	assert_int_equal(eng_store_account_delete(e->store, account, &err),
+			 XU_OK);
+	assert_int_equal(eng_paychan_account_deleted(e->pc, account, &err),
+			 XU_OK);
+	assert_int_equal(eng_store_commit(e->store, &err), XU_OK);
+	eng_paychan_batch_done(e->pc, true);
+}
+
+/* POST /accounts on e, as the API's batch does it. */
+static void account_create(struct eng_engine *e, const char *account)
+{
+	struct xu_err err;
+	bool created;
+
+	assert_int_equal(eng_store_begin(e->store, &err), XU_OK);
+	assert_int_equal(
+	    eng_store_account_create(e->store, account, &created, &err), XU_OK);
+	assert_int_equal(eng_paychan_account_created(e->pc, account, &err),
+			 XU_OK);
+	assert_int_equal(eng_store_commit(e->store, &err), XU_OK);
+	eng_paychan_batch_done(e->pc, true);
+}
+
+/* A new process for e's service over the same store; the requests of the
+ * old one die with it.  The ledger is ready (a poll follows). */
+static void restart(struct eng_engine *e)
+{
+	for (size_t i = 0; i < e->nreqs; i++)
+		e->reqs[i].cb = NULL;
+	eng_paychan_free(e->pc);
+	start_service(e);
+	ready(e);
+}
+
+/* Carries alice's last claim to bob; returns bob's status. */
+static int carry_last_claim(void)
+{
+	return carry(&alice, msg_index(&alice, last_msg(&alice, "claim")), &bob,
+		     "a", NULL);
+}
+
+/* Answers alice's pending ledger_entry requests for channel hex: the
+ * channel (alice to bob, 10 XRP, balance) when found, else
+ * entryNotFound.  At least one must be pending. */
+static void alice_sees_channel(const char *hex, bool found, const char *balance)
+{
+	char src[CR_ADDRESS_STRLEN], dst[CR_ADDRESS_STRLEN], pk[67];
+	size_t n = alice.nreqs, seen = 0;
+
+	cr_address_encode(src, &alice_id);
+	cr_address_encode(dst, &bob_id);
+	xu_hex_encode(pk, sizeof(pk), alice.kp.pub.b, CR_PUBKEY_BYTES);
+	for (size_t i = 0; i < n; i++) {
+		struct request *r = &alice.reqs[i];
+		const char *cmd, *pch;
+
+		if (!r->cb)
+			continue;
+		cmd = json_string_value(json_object_get(r->req, "command"));
+		pch = json_string_value(
+		    json_object_get(r->req, "payment_channel"));
+		if (strcmp(cmd, "ledger_entry") || !pch || strcmp(pch, hex))
+			continue;
+		xl_ws_reply_fn cb = r->cb;
+		r->cb = NULL;
+		seen++;
+		/* As a validated ledger answers: with its index. */
+		if (!found) {
+			struct xu_err e = {.code = XU_ENOTFOUND};
+			json_t *nf =
+			    json_pack("{s:s,s:s,s:s,s:i,s:b}", "type",
+				      "response", "status", "error", "error",
+				      "entryNotFound", "ledger_index",
+				      (json_int_t)++ledger_now, "validated", 1);
+
+			snprintf(e.msg, sizeof(e.msg), "entryNotFound");
+			cb(r->arg, XU_ENOTFOUND, nf, &e);
+			json_decref(nf);
+			continue;
+		}
+		json_t *msg = json_pack(
+		    "{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i},s:i,s:b}}", "result",
+		    "node", "Account", src, "Destination", dst, "Amount",
+		    "10000000", "Balance", balance, "PublicKey", pk,
+		    "SettleDelay", 7 * 24 * 3600, "ledger_index",
+		    (json_int_t)++ledger_now, "validated", 1);
+		cb(r->arg, XU_OK, msg, NULL);
+		json_decref(msg);
+	}
+	assert_true(seen > 0);
+}
+
+static struct eng_chan_out out_of(struct eng_engine *e, const char *account)
+{
+	struct eng_chan_out o;
+	struct xu_err err;
+	bool have;
+
+	assert_int_equal(eng_chan_out_get(e->store, account, &o, &have, &err),
+			 XU_OK);
+	assert_true(have);
+	return o;
+}
+
+/* risks.md#delete-then-recreate-pays-nothing through the daemon: an
+ * account deleted (the peer asked to close its channel), the daemon
+ * restarted, the account created again (twice): the old channel still
+ * closes and is never signed on again; once it is gone a new channel
+ * opens and pays what was settled after the re-creation, and the old
+ * close's result, arriving late, changes nothing. */
+static void test_paychan_recreate_pays_again(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES], id2[CR_CHANNEL_ID_BYTES];
+	char hex[65], hex2[65], close_intent[XL_INTENT_MAX], *reply;
+	char key[PC_KEY_STRLEN];
+	struct eng_chan_out o, before;
+	struct xl_drops owed;
+	struct xl_outcome out;
+	struct pc_msg m;
+	struct xu_err err;
+	size_t n, ni;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 1);
+
+	/* Deleted: the peer is asked to close (it redeems with tfClose). */
+	account_delete(&alice, "b");
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, last_msg(&alice, "close_request")),
+		  &bob, "a", NULL),
+	    201);
+	/* A restart, and a view of the channel still there: the owner
+	 * close goes out. */
+	restart(&alice);
+	tick(&alice);
+	ni = alice.nintents;
+	alice_sees_channel(hex, true, "0");
+	assert_int_equal(alice.nintents, ni + 1);
+	snprintf(close_intent, sizeof(close_intent), "close:%s:1", hex);
+	assert_string_equal(alice.intents[ni].intent, close_intent);
+
+	/* Created again (deleted and created once more on the way): the
+	 * channel being closed is not reused, nothing goes out on it. */
+	n = alice.nmsgs;
+	account_create(&alice, "b");
+	o = out_of(&alice, "b");
+	assert_false(o.ch.deleting);
+	assert_int_equal(o.ch.state, PC_OUT_CLOSING);
+	account_delete(&alice, "b");
+	account_create(&alice, "b");
+	settle(&alice, "b", "k2", "500000");
+	assert_int_equal(alice.nmsgs, n);
+	o = out_of(&alice, "b");
+	assert_false(o.ch.deleting);
+	assert_int_equal(o.ch.state, PC_OUT_CLOSING);
+	assert_int_equal(xl_drops_u64(o.ch.owed), 500000);
+	assert_int_equal(xl_drops_u64(o.ch.signed_total), 1000000);
+	assert_int_equal(eng_store_owed_get(alice.store, "b", &owed, &err),
+			 XU_OK);
+	assert_true(xl_drops_is_zero(owed));
+
+	/* The peer closed it: gone; a new channel for what is owed. */
+	ready(&alice);
+	tick(&alice);
+	alice_sees_channel(hex, false, NULL);
+	assert_int_equal(out_of(&alice, "b").ch.state, PC_OUT_CLOSED);
+	tick(&alice);
+	create_lands_seq(id2, "create:b:2", 8);
+	assert_memory_not_equal(id, id2, CR_CHANNEL_ID_BYTES);
+	xu_hex_encode(hex2, sizeof(hex2), id2, CR_CHANNEL_ID_BYTES);
+	o = out_of(&alice, "b");
+	assert_int_equal(o.ch.state, PC_OUT_OPEN);
+	assert_memory_equal(o.ch.id, id2, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(xl_drops_u64(o.ch.signed_total), 500000);
+	assert_true(xl_drops_is_zero(o.ch.owed));
+	assert_false(o.ch.close_inflight); /* that close was the old one's */
+	m = msg_of(last_msg(&alice, "claim")->body);
+	assert_memory_equal(m.u.claim.channel, id2, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 500000);
+	assert_true(cr_claim_verify(alice.kp.pub.b, CR_PUBKEY_BYTES, id2,
+				    500000, m.u.claim.sig, m.u.claim.siglen));
+
+	/* The old close's result comes late: stale, nothing changes. */
+	before = o;
+	memset(&out, 0, sizeof(out));
+	out.intent = close_intent;
+	out.kind = XL_OUT_TEC;
+	out.result = "tecNO_TARGET";
+	out.ledger_index = 101;
+	eng_paychan_outcome(alice.pc, &out);
+	o = out_of(&alice, "b");
+	assert_memory_equal(&o, &before, sizeof(o));
+
+	/* Bob links the new channel and credits the new claim, once. */
+	(void)deliver(&bob, "a", last_msg(&alice, "channel_update")->body,
+		      &reply);
+	free(reply);
+	bob_sees_channel(hex2, "10000000", "0");
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 2);
+	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 500000);
+	pc_credit_key(key, id2, d(500000));
+	assert_string_equal(bob.credits[1].key, key);
+
+	/* Another start: nothing closes the new channel. */
+	ni = alice.nintents;
+	restart(&alice);
+	tick(&alice);
+	for (size_t i = ni; i < alice.nintents; i++)
+		assert_null(strstr(alice.intents[i].intent, "close:"));
+	assert_int_equal(out_of(&alice, "b").ch.state, PC_OUT_OPEN);
+}
+
+/* Deleted and created again while the create is in flight: nothing was
+ * sent to the peer yet, so the channel opens as if nothing happened and
+ * pays what was owed before the deletion and what came after. */
+static void test_paychan_recreate_while_opening(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	struct eng_chan_out o;
+	struct pc_msg m;
+
+	(void)state;
+	pair();
+	settle(&alice, "b", "k1", "1000000");
+	assert_int_equal(alice.nintents, 1);
+	account_delete(&alice, "b");
+	account_create(&alice, "b");
+	settle(&alice, "b", "k2", "200000");
+	create_lands(id);
+	o = out_of(&alice, "b");
+	assert_int_equal(o.ch.state, PC_OUT_OPEN);
+	assert_false(o.ch.deleting);
+	assert_int_equal(xl_drops_u64(o.ch.signed_total), 1200000);
+	assert_true(xl_drops_is_zero(o.ch.owed));
+	assert_int_equal(alice.nintents, 1); /* no owner close */
+	assert_null(last_msg(&alice, "close_request"));
+	m = msg_of(last_msg(&alice, "claim")->body);
+	assert_memory_equal(m.u.claim.channel, id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 1200000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2070,6 +2322,10 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_recreate_pays_again,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_recreate_while_opening,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_peer_names_our_channel,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_lagging_ledger, setup,
