@@ -286,6 +286,23 @@ void pc_out_init(struct pc_out *ch, const struct cr_account_id *self,
 	ch->peer = *peer;
 }
 
+bool pc_out_set_peer(struct pc_out *ch, const struct cr_account_id *peer)
+{
+	XU_ASSERT(ch != NULL && peer != NULL);
+	switch (ch->state) {
+	case PC_OUT_NONE:
+	case PC_OUT_CLOSED:
+		ch->peer = *peer;
+		return true;
+	case PC_OUT_OPENING:
+	case PC_OUT_OPEN:
+	case PC_OUT_FUNDING:
+	case PC_OUT_CLOSING:
+		return false;
+	}
+	return false;
+}
+
 void pc_in_init(struct pc_in *ch, const struct cr_account_id *self,
 		const struct cr_account_id *peer,
 		const uint8_t id[CR_CHANNEL_ID_BYTES])

@@ -358,6 +358,15 @@ void pc_in_restart(struct pc_in *ch);
  * address) with peer (the address from the peer's hello). */
 void pc_out_init(struct pc_out *ch, const struct cr_account_id *self,
 		 const struct cr_account_id *peer);
+/* The peer's hello announced a new address (outside input: anyone on the
+ * message route can send one).  When no channel is live (NONE or CLOSED)
+ * it is taken for the next channel and true is returned; only `peer`
+ * changes: owed drops, recover_owed, `deleting`, the account info and the
+ * timers stay (settlements waiting for a channel are still owed).  Else
+ * (a channel is opening, open, funding or closing: claims and closes are
+ * bound to the old address) false, and nothing changes. */
+bool pc_out_set_peer(struct pc_out *ch,
+		     const struct cr_account_id *peer) XU_WARN_UNUSED;
 /* Starts an incoming record for channel id, in state NONE. */
 void pc_in_init(struct pc_in *ch, const struct cr_account_id *self,
 		const struct cr_account_id *peer,

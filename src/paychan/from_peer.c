@@ -82,18 +82,25 @@ enum xu_code store_hello(struct eng_paychan *pc, const char *account,
 		snprintf(p.account, sizeof(p.account), "%s", account);
 	}
 	cr_address_encode(addr, &h->address);
+	/* A new address (docs/risks.md#peer-address-change): refused while
+	 * our channel is live, else only the next channel goes to it; the
+	 * drops waiting in the record stay owed. */
 	if (p.paired && memcmp(&p.address, &h->address, sizeof(p.address))) {
 		rc = eng_chan_out_get(pc->st, account, &o, &have, err);
 		if (rc != XU_OK)
 			return rc;
-		if (have && o.ch.state != PC_OUT_NONE &&
-		    o.ch.state != PC_OUT_CLOSED)
+		if (have && !pc_out_set_peer(&o.ch, &h->address))
 			return xu_fail(err, XU_ECONFLICT, 0,
 				       "the peer's address changed to %s "
 				       "while our channel is %s",
 				       addr, pc_out_state_name(o.ch.state));
 		if (have) {
-			pc_out_init(&o.ch, &pc->self, &h->address);
+			xu_unusual(SUB,
+				   "%s: the peer's address changed to %s "
+				   "(outgoing %s, %llu drops owed): the next "
+				   "channel goes to it",
+				   account, addr, pc_out_state_name(o.ch.state),
+				   u(o.ch.owed));
 			rc = eng_chan_out_put(pc->st, &o, err);
 			if (rc != XU_OK)
 				return rc;

@@ -1084,6 +1084,53 @@ static void test_channel_out_reopen(void **state)
 	assert_int_equal(xl_drops_u64(ch.owed), XRP(1));
 }
 
+/* docs/risks.md#hello-from-a-new-address-zeroing-owed: the peer's new
+ * address is taken only while no channel is live, and nothing else moves
+ * (owed drops, recovery, deletion, timers, account info stay). */
+static void test_channel_out_set_peer(void **state)
+{
+	struct pc_out ch, before;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	for (int s = 0; s < PC_OUT_NSTATES; s++) {
+		bool ok, live = s != PC_OUT_NONE && s != PC_OUT_CLOSED;
+
+		ch = open_out(XRP(10), XRP(3));
+		ch.state = (enum pc_out_state)s;
+		ch.owed = D(XRP(2));
+		ch.recover_owed = D(XRP(1));
+		ch.deleting = s == PC_OUT_CLOSED;
+		ch.retry_at = T_NOW + 5;
+		before = ch;
+		ok = pc_out_set_peer(&ch, &fx_other);
+		assert_int_equal(ok, !live);
+		if (ok) {
+			assert_memory_equal(&ch.peer, &fx_other,
+					    sizeof(fx_other));
+			ch.peer = before.peer;
+		}
+		assert_memory_equal(&ch, &before, sizeof(ch));
+	}
+	/* NONE with settlements waiting: they go into the new channel. */
+	pc_out_init(&ch, &fx_self, &fx_peer);
+	ch.has_account = true;
+	ch.acct_balance = D(XRP(1000));
+	ch.acct_reserve = D(XRP(10));
+	ch.acct_reserve_inc = D(XRP(2));
+	ch.owed = D(XRP(2));
+	ch.retry_at = T_NOW + fx_cfg.retry_s;
+	assert_true(pc_out_set_peer(&ch, &fx_other));
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = T_NOW + fx_cfg.retry_s;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(2));
+	assert_memory_equal(&ch.peer, &fx_other, sizeof(fx_other));
+}
+
 /* A PC_EV_LAST_CLAIM for fx_out_id of amount signed by key k. */
 static struct pc_event last_claim(int k, uint64_t amount)
 {
@@ -1704,6 +1751,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_out_flow),
 	    cmocka_unit_test(test_channel_out_close_flow),
 	    cmocka_unit_test(test_channel_out_reopen),
+	    cmocka_unit_test(test_channel_out_set_peer),
 	    cmocka_unit_test(test_channel_out_topup_refused),
 	    cmocka_unit_test(test_channel_out_recovery),
 	    cmocka_unit_test(test_channel_in_flow),

@@ -9,7 +9,8 @@
  * increase with the deterministic key in the same transaction; a repeated
  * claim credits nothing; bad claims are refused with their reason; a
  * claim the payee did not acknowledge is sent again; deletion asks the
- * peer to close; an account deleted and created again pays again. */
+ * peer to close; an account deleted and created again pays again; a
+ * peer's new address never costs the drops owed. */
 #define _DEFAULT_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -559,13 +560,25 @@ static void settle(struct eng_engine *e, const char *account, const char *key,
 	eng_paychan_batch_done(e->pc, true);
 }
 
+/* Builds alice's intent `in` into *tx, with Sequence seq. */
+static void build_intent(struct intent *in, uint32_t seq, struct xl_tx *tx)
+{
+	struct xl_tx_common c;
+	struct xu_err err;
+
+	memset(&c, 0, sizeof(c));
+	c.account = alice_id;
+	c.fee = d(12);
+	c.sequence = seq;
+	assert_int_equal(in->build(in->arg, tx, &c, &err), XU_OK);
+}
+
 /* Reports alice's last intent, her create `intent` with Sequence seq, as
  * validated, with its metadata; id_out gets the channel id. */
 static void create_lands_seq(uint8_t id_out[CR_CHANNEL_ID_BYTES],
 			     const char *intent, uint32_t seq)
 {
 	struct intent *in = &alice.intents[alice.nintents - 1];
-	struct xl_tx_common c;
 	struct xl_tx tx;
 	struct xl_outcome o;
 	struct xu_err err;
@@ -573,11 +586,7 @@ static void create_lands_seq(uint8_t id_out[CR_CHANNEL_ID_BYTES],
 	uint8_t txid[CR_CHANNEL_ID_BYTES];
 
 	assert_string_equal(in->intent, intent);
-	memset(&c, 0, sizeof(c));
-	c.account = alice_id;
-	c.fee = d(12);
-	c.sequence = seq;
-	assert_int_equal(in->build(in->arg, &tx, &c, &err), XU_OK);
+	build_intent(in, seq, &tx);
 	assert_int_equal(tx.type, XL_TX_PAYCHAN_CREATE);
 	assert_int_equal(tx.settle_delay, 7 * 24 * 3600);
 	assert_int_equal(xl_tx_channel_id(txid, &tx, &err), XU_OK);
@@ -2307,6 +2316,111 @@ static void test_paychan_recreate_while_opening(void **state)
 	assert_int_equal(xl_drops_u64(m.u.claim.amount), 1200000);
 }
 
+/* Encodes a hello from the peer naming address (min settle delay 7 or
+ * 30 days) into body. */
+static void hello_body(char *body, size_t cap,
+		       const struct cr_account_id *address, uint32_t days)
+{
+	struct pc_msg h;
+	struct xu_err err;
+	size_t len;
+
+	memset(&h, 0, sizeof(h));
+	h.type = PC_MSG_HELLO;
+	h.u.hello.address = *address;
+	h.u.hello.key_type = bob.kp.type;
+	h.u.hello.min_settle_delay = days * 24 * 3600;
+	assert_int_equal(pc_msg_encode(&h, body, cap, &len, &err), XU_OK);
+}
+
+/* risks.md#peer-address-change and
+ * risks.md#hello-from-a-new-address-zeroing-owed: a hello naming another
+ * address while our channel is open is refused and changes nothing that
+ * moves money; once no channel is live it is taken for the next channel,
+ * and the settlements waiting in the record stay owed and are paid. */
+static void test_paychan_hello_new_address(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], body[PC_MSG_MAX_BYTES + 1], *reply;
+	struct cr_account_id other;
+	struct eng_chan_peer p0, p;
+	struct eng_chan_out o0, o;
+	struct xl_outcome out;
+	struct xl_tx tx;
+	struct intent *in;
+	struct xu_err err;
+	size_t ni, n;
+	bool have;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	assert_int_equal(carry_last_claim(), 201);
+	memset(&other, 0x5a, sizeof(other));
+
+	/* OPEN: refused, and neither the pairing nor the record moves. */
+	assert_int_equal(eng_chan_peer_get(alice.store, "b", &p0, &have, &err),
+			 XU_OK);
+	o0 = out_of(&alice, "b");
+	ni = alice.nintents;
+	n = alice.nmsgs;
+	hello_body(body, sizeof(body), &other, 30);
+	assert_int_equal(deliver(&alice, "b", body, &reply), 400);
+	assert_int_equal(eng_chan_peer_get(alice.store, "b", &p, &have, &err),
+			 XU_OK);
+	assert_memory_equal(&p, &p0, sizeof(p));
+	o = out_of(&alice, "b");
+	assert_memory_equal(&o, &o0, sizeof(o));
+	assert_int_equal(alice.nintents, ni);
+	assert_int_equal(alice.nmsgs, n);
+	/* ... and the channel still pays bob. */
+	settle(&alice, "b", "k2", "300000");
+	struct pc_msg m = msg_of(last_msg(&alice, "claim")->body);
+	assert_memory_equal(m.u.claim.channel, id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 1300000);
+
+	/* The channel leaves the ledger and a new one fails to open: the
+	 * next settlement waits in the record. */
+	alice_sees_channel(hex, false, NULL);
+	settle(&alice, "b", "k3", "500000");
+	assert_string_equal(alice.intents[alice.nintents - 1].intent,
+			    "create:b:2");
+	memset(&out, 0, sizeof(out));
+	out.intent = "create:b:2";
+	out.kind = XL_OUT_TEC;
+	out.result = "tecUNFUNDED";
+	eng_paychan_outcome(alice.pc, &out);
+	o = out_of(&alice, "b");
+	assert_int_equal(o.ch.state, PC_OUT_NONE);
+	assert_int_equal(xl_drops_u64(o.ch.owed), 500000);
+
+	/* The peer's hello from a new address: taken for the next channel;
+	 * the drops waiting stay owed. */
+	hello_body(body, sizeof(body), &other, 7);
+	assert_int_equal(deliver(&alice, "b", body, &reply), 201);
+	free(reply);
+	assert_int_equal(eng_chan_peer_get(alice.store, "b", &p, &have, &err),
+			 XU_OK);
+	assert_memory_equal(&p.address, &other, sizeof(other));
+	o = out_of(&alice, "b");
+	assert_int_equal(o.ch.state, PC_OUT_NONE);
+	assert_memory_equal(&o.ch.peer, &other, sizeof(other));
+	assert_int_equal(xl_drops_u64(o.ch.owed), 500000);
+	assert_true(o.ch.has_account);
+	assert_int_equal(o.create_n, 2);
+
+	/* The retry opens the channel to that address, for what is owed. */
+	o.ch.retry_at = 0;
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(eng_chan_out_put(alice.store, &o, &err), XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	tick(&alice);
+	in = &alice.intents[alice.nintents - 1];
+	assert_string_equal(in->intent, "create:b:3");
+	build_intent(in, 9, &tx);
+	assert_memory_equal(&tx.destination, &other, sizeof(other));
+	assert_int_equal(xl_drops_u64(tx.amount), 10000000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2325,6 +2439,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_recreate_pays_again,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_recreate_while_opening,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_hello_new_address,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_peer_names_our_channel,
 					    setup, teardown),
