@@ -12,18 +12,14 @@
  * the worker writes nothing (a crash before its result leaves it
  * 'pending': it is sent again, same key and bytes), a late or foreign
  * result (an id not in the set) is ignored, and a row is never sent twice
- * at the same time.  The result is recorded with attempts + 1.  Older
- * versions marked rows 'inflight' in the table; such rows are reset to
- * 'pending' at start and treated as pending meanwhile.
+ * at the same time.  The result is recorded with attempts + 1.
  *
- * Latest-wins messages (cfg.latest_wins_tag, "claim"): each carries
+ * Latest-wins messages (ENG_OUTBOX_LATEST_TAG, "claim"): each carries
  * everything the earlier ones did (a cumulative claim).  The channel logic
  * sends them in memory only (eng_outbox_send_latest, struct lw_msg: no
  * row; their job ids have LW_ID_BIT set): per account the newest, one
  * attempt in flight, retried with the rows' backoff unless a newer one
- * comes.  Rows with the tag (enqueued by older versions) still go one per
- * account at a time, the newest pending one only; the older ones are
- * closed as 'delivered' with last_error "superseded by call N". */
+ * comes.  No row ever carries their tag. */
 #include "src/outbox/outbox.h"
 
 #include <sodium.h>
@@ -75,11 +71,9 @@ struct eng_outbox {
 		void *arg;
 	} replies[ENG_OUTBOX_REPLY_MAX];
 	unsigned nreplies;
-	int64_t *inflight; /* row ids, cfg.max_inflight slots */
-	/* per slot: the account of a latest-wins row, else "" */
-	char (*lw_account)[ENG_STORE_ACCOUNT_MAX + 1];
+	int64_t *inflight; /* job ids, cfg.max_inflight slots */
 	unsigned ninflight;
-	bool lw_done; /* a latest-wins row finished: tick after the drain */
+	bool lw_done; /* a latest-wins message waits: tick after the drain */
 	struct lw_msg *lw_msgs; /* latest-wins messages in memory */
 	uint64_t lw_seq;	/* their job ids: LW_ID_BIT | seq */
 	int64_t last_success_ms, last_failure_ms;
@@ -106,7 +100,6 @@ void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg)
 	cfg->timeout_ms = 30000;
 	cfg->connect_timeout_ms = 5000;
 	cfg->max_inflight = 64;
-	cfg->latest_wins_tag = "claim";
 	cfg->latest_wins_stall_ms = 2000;
 	cfg->clock = NULL;
 }
@@ -129,7 +122,7 @@ static enum xu_code tx_leave(struct eng_store *s, bool own, enum xu_code rc,
 	return rc;
 }
 
-/* The outbox's own bookkeeping (a row's result, older claims closed) may
+/* The outbox's own bookkeeping (a row's result) may
  * be lost by a crash without harm: the row is then sent again, byte for
  * byte with the same Idempotency-Key, which the connector answers as a
  * duplicate.  So when the outbox opens the transaction itself, it is a
@@ -183,29 +176,9 @@ enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 	if (ob->cfg.cap_ms < ob->cfg.base_ms)
 		ob->cfg.cap_ms = ob->cfg.base_ms;
 	ob->inflight = calloc(ob->cfg.max_inflight, sizeof(*ob->inflight));
-	ob->lw_account = calloc(ob->cfg.max_inflight, sizeof(*ob->lw_account));
-	if (!ob->inflight || !ob->lw_account) {
-		free(ob->inflight);
-		free(ob->lw_account);
+	if (!ob->inflight) {
 		free(ob);
 		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
-	}
-	/* A crash may have left rows in flight: at-least-once, same key. */
-	bool own;
-	unsigned long n = 0;
-	enum xu_code rc = tx_enter(store, &own, err);
-	if (rc == XU_OK) {
-		rc = eng_obrows_reset_inflight(store, &n, err);
-		rc = tx_leave(store, own, rc, err);
-		if (rc == XU_OK && n > 0)
-			xu_info("outbox",
-				"%lu call(s) interrupted by a restart will be "
-				"retried",
-				n);
-	}
-	if (rc != XU_OK) {
-		eng_outbox_free(ob);
-		return rc;
 	}
 	*out = ob;
 	return XU_OK;
@@ -216,7 +189,6 @@ void eng_outbox_free(struct eng_outbox *ob)
 	if (!ob)
 		return;
 	free(ob->inflight);
-	free(ob->lw_account);
 	while (ob->lw_msgs) {
 		struct lw_msg *m = ob->lw_msgs;
 		ob->lw_msgs = m->next;
@@ -349,6 +321,8 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 			       ENG_OUTBOX_MSG_MAX);
 	if (tag && strlen(tag) >= ENG_OUTBOX_TAG_MAX)
 		return xu_fail(err, XU_EINVAL, 0, "message tag too long");
+	/* Latest-wins messages are never rows (eng_outbox_send_latest). */
+	XU_ASSERT(!tag || strcmp(tag, ENG_OUTBOX_LATEST_TAG) != 0);
 	char path[URL_MAX / 2];
 	enum xu_code rc =
 	    make_path(path, sizeof(path), account, "messages", err);
@@ -372,13 +346,8 @@ static bool take_inflight(struct eng_outbox *ob, int64_t id)
 {
 	for (unsigned i = 0; i < ob->ninflight; i++) {
 		if (ob->inflight[i] == id) {
-			if (ob->lw_account[i][0])
-				ob->lw_done = true;
 			ob->ninflight--;
 			ob->inflight[i] = ob->inflight[ob->ninflight];
-			memcpy(ob->lw_account[i], ob->lw_account[ob->ninflight],
-			       sizeof(ob->lw_account[i]));
-			ob->lw_account[ob->ninflight][0] = '\0';
 			return true;
 		}
 	}
@@ -419,28 +388,11 @@ static struct eng_curlw_job *make_job(struct eng_outbox *ob,
 		       row->body, row->body_len);
 }
 
-/* The jobs of one tick: what goes to the worker, with the account of each
- * latest-wins row ("" for the others). */
+/* The jobs of one tick: what goes to the worker. */
 struct picks {
 	struct eng_curlw_job **jobs;
-	char (*lw_account)[ENG_STORE_ACCOUNT_MAX + 1];
 	unsigned n, room;
 };
-
-/* A latest-wins row to send: the newest of its account. */
-struct lw_pick {
-	int64_t id;
-	bool older; /* older rows of the account wait: superseded */
-	char account[ENG_STORE_ACCOUNT_MAX + 1];
-};
-
-static bool lw_in_flight(const struct eng_outbox *ob, const char *account)
-{
-	for (unsigned i = 0; i < ob->ninflight; i++)
-		if (strcmp(ob->lw_account[i], account) == 0)
-			return true;
-	return false;
-}
 
 /* A tick's picking of rows: where the jobs go, and its error. */
 struct pick {
@@ -462,14 +414,11 @@ static bool pick_due_row(void *arg, const struct eng_obrows_send *row)
 		k->rc = xu_fail(k->e, XU_ENOMEM, 0, "out of memory");
 		return false;
 	}
-	p->lw_account[p->n][0] = '\0';
 	p->n++;
 	return p->n < p->room;
 }
 
-/* The ordinary due rows (latest-wins ones apart), oldest due first.
- * 'inflight' rows come from older versions or a crash: they are due like
- * pending ones. */
+/* The due rows, oldest due first. */
 static enum xu_code pick_due(struct eng_outbox *ob, int64_t now,
 			     struct picks *p, struct xu_err *e)
 {
@@ -480,106 +429,8 @@ static enum xu_code pick_due(struct eng_outbox *ob, int64_t now,
 	/* Rows in flight stay 'pending': ask for that many more. */
 	enum xu_code rc =
 	    eng_obrows_due(ob->store, now, (int64_t)p->room + ob->ninflight,
-			   ob->cfg.latest_wins_tag, pick_due_row, &k, e);
+			   pick_due_row, &k, e);
 	return k.rc != XU_OK ? k.rc : rc;
-}
-
-/* Where pick_latest puts the latest-wins rows it picks. */
-struct lw_picks {
-	struct eng_outbox *ob;
-	int64_t now;
-	struct lw_pick *lw;
-	unsigned *nlw, room;
-};
-
-static bool pick_latest_row(void *arg, const struct eng_obrows_newest *n)
-{
-	struct lw_picks *k = arg;
-	struct lw_pick *lw = &k->lw[*k->nlw];
-
-	if (n->next_ms > k->now || is_inflight(k->ob, n->id) ||
-	    lw_in_flight(k->ob, n->account))
-		return true;
-	lw->id = n->id;
-	lw->older = n->count > 1;
-	snprintf(lw->account, sizeof(lw->account), "%s", n->account);
-	(*k->nlw)++;
-	return *k->nlw < k->room;
-}
-
-/* The newest latest-wins row of each account with none in flight, if
- * due; at most room - n of them, into lw[] (*nlw). */
-static enum xu_code pick_latest(struct eng_outbox *ob, int64_t now,
-				unsigned room, struct lw_pick *lw,
-				unsigned *nlw, struct xu_err *e)
-{
-	struct lw_picks k = {
-	    .ob = ob, .now = now, .lw = lw, .nlw = nlw, .room = room};
-
-	if (*nlw >= room)
-		return XU_OK;
-	return eng_obrows_newest(ob->store, ob->cfg.latest_wins_tag,
-				 pick_latest_row, &k, e);
-}
-
-/* Closes the rows older than each picked latest-wins row, in the open
- * transaction or a relaxed one of our own (losing that to a power cut only
- * means sending them again: harmless, each carries less). */
-static enum xu_code supersede(struct eng_outbox *ob, int64_t now,
-			      const struct lw_pick *lw, unsigned nlw,
-			      struct xu_err *e)
-{
-	bool own, any = false;
-	enum xu_code rc = XU_OK;
-
-	for (unsigned i = 0; i < nlw; i++)
-		any |= lw[i].older;
-	if (!any)
-		return XU_OK;
-	rc = relaxed_enter(ob->store, &own, e);
-	for (unsigned i = 0; rc == XU_OK && i < nlw; i++) {
-		unsigned long n = 0;
-		if (!lw[i].older)
-			continue;
-		rc = eng_obrows_supersede(ob->store, lw[i].account,
-					  ob->cfg.latest_wins_tag, lw[i].id,
-					  now, &n, e);
-		xu_debug("outbox",
-			 "%lu older claim(s) to %s superseded by %lld", n,
-			 lw[i].account, (long long)lw[i].id);
-	}
-	return relaxed_leave(ob->store, own, rc, e);
-}
-
-static bool lw_job_row(void *arg, const struct eng_obrows_send *row)
-{
-	struct pick *k = arg;
-
-	k->p->jobs[k->p->n] = make_job(k->ob, row);
-	if (!k->p->jobs[k->p->n])
-		k->rc = xu_fail(k->e, XU_ENOMEM, 0, "out of memory");
-	return false;
-}
-
-/* Jobs for the picked latest-wins rows. */
-static enum xu_code lw_jobs(struct eng_outbox *ob, const struct lw_pick *lw,
-			    unsigned nlw, struct picks *p, struct xu_err *e)
-{
-	struct pick k = {.ob = ob, .p = p, .rc = XU_OK, .e = e};
-	enum xu_code rc = XU_OK;
-
-	for (unsigned i = 0; rc == XU_OK && i < nlw && p->n < p->room; i++) {
-		rc =
-		    eng_obrows_get_send(ob->store, lw[i].id, lw_job_row, &k, e);
-		if (rc == XU_OK)
-			rc = k.rc;
-		if (rc != XU_OK)
-			break;
-		memcpy(p->lw_account[p->n], lw[i].account,
-		       sizeof(p->lw_account[p->n]));
-		p->n++;
-	}
-	return rc;
 }
 
 static struct lw_msg *lw_msg_of(struct eng_outbox *ob, const char *account)
@@ -594,7 +445,6 @@ enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
 				    const void *bytes, size_t len,
 				    struct xu_err *err)
 {
-	XU_ASSERT(ob->cfg.latest_wins_tag);
 	if (len > ENG_OUTBOX_MSG_MAX)
 		return xu_fail(err, XU_EINVAL, 0,
 			       "message of %zu bytes, more than %d", len,
@@ -652,7 +502,7 @@ static unsigned lw_msgs_tick(struct eng_outbox *ob, int64_t now, unsigned room)
 			xu_unusual("outbox",
 				   "%s to %s unanswered after %lld ms: the "
 				   "newer one goes beside it",
-				   ob->cfg.latest_wins_tag, m->account,
+				   ENG_OUTBOX_LATEST_TAG, m->account,
 				   (long long)(now - m->job_ms));
 			m->stalled = m->job;
 			m->job = 0;
@@ -674,9 +524,7 @@ static unsigned lw_msgs_tick(struct eng_outbox *ob, int64_t now, unsigned room)
 		m->job = id;
 		m->job_gen = m->gen;
 		m->job_ms = now;
-		ob->inflight[ob->ninflight] = id;
-		ob->lw_account[ob->ninflight][0] = '\0';
-		ob->ninflight++;
+		ob->inflight[ob->ninflight++] = id;
 		sent++;
 	}
 	return sent;
@@ -691,10 +539,7 @@ static void lw_msg_complete(struct eng_outbox *ob,
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
 	struct picks p = {.room = ob->cfg.max_inflight - ob->ninflight};
-	struct lw_pick *lw = NULL;
-	unsigned nlw = 0;
 	struct xu_err e;
-	enum xu_code rc;
 
 	if (p.room == 0)
 		return 0;
@@ -705,32 +550,14 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 	if (p.room == 0)
 		return (int)nmem;
 	p.jobs = calloc(p.room, sizeof(*p.jobs));
-	p.lw_account = calloc(p.room, sizeof(*p.lw_account));
-	if (ob->cfg.latest_wins_tag)
-		lw = calloc(p.room, sizeof(*lw));
-	if (!p.jobs || !p.lw_account || (ob->cfg.latest_wins_tag && !lw)) {
-		free(p.jobs);
-		free(p.lw_account);
-		free(lw);
+	if (!p.jobs)
 		return -1;
-	}
-	/* Reads only (handing a row to the worker writes nothing), but for
-	 * closing claims a newer one supersedes.  Claims first: they are
-	 * one per account and carry the money. */
-	rc = lw ? pick_latest(ob, now, p.room, lw, &nlw, &e) : XU_OK;
-	if (rc == XU_OK && nlw)
-		rc = supersede(ob, now, lw, nlw, &e);
-	if (rc == XU_OK && nlw)
-		rc = lw_jobs(ob, lw, nlw, &p, &e);
-	if (rc == XU_OK)
-		rc = pick_due(ob, now, &p, &e);
-	free(lw);
-	if (rc != XU_OK) {
+	/* Reads only: handing a row to the worker writes nothing. */
+	if (pick_due(ob, now, &p, &e) != XU_OK) {
 		xu_broken("outbox", "cannot hand out due calls: %s", e.msg);
 		for (unsigned i = 0; i < p.n; i++)
 			eng_curlw_job_free(p.jobs[i]);
 		free(p.jobs);
-		free(p.lw_account);
 		return -1;
 	}
 	int sent = 0;
@@ -744,14 +571,10 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 				   (long long)id, e.msg);
 			continue;
 		}
-		ob->inflight[ob->ninflight] = id;
-		memcpy(ob->lw_account[ob->ninflight], p.lw_account[i],
-		       sizeof(p.lw_account[i]));
-		ob->ninflight++;
+		ob->inflight[ob->ninflight++] = id;
 		sent++;
 	}
 	free(p.jobs);
-	free(p.lw_account);
 	return sent + (int)nmem;
 }
 
@@ -863,12 +686,7 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 			   "in %lld ms",
 			   kind, (long long)id, account, (long long)attempts,
 			   errtxt, (long long)(next - now));
-		/* The sender of a latest-wins message learns of the failure
-		 * too: a newer message of its may go at once. */
-		if (!h.has_tag || !ob->cfg.latest_wins_tag ||
-		    strcmp(h.tag, ob->cfg.latest_wins_tag) != 0)
-			return;
-		break;
+		return; /* the sender hears of the final state only */
 	case PARKED:
 		/* An undelivered credit is money the connector has not
 		 * counted: an operator must look.  A message's sender (the
@@ -931,7 +749,7 @@ static void lw_msg_complete(struct eng_outbox *ob,
 				   "%s to %s failed (attempt %lld: %s); "
 				   "retrying in %lld ms unless a newer one "
 				   "comes",
-				   ob->cfg.latest_wins_tag, account,
+				   ENG_OUTBOX_LATEST_TAG, account,
 				   (long long)m->attempts, errtxt,
 				   (long long)(m->next_ms - now));
 		} else {
@@ -940,7 +758,7 @@ static void lw_msg_complete(struct eng_outbox *ob,
 					   "%s to %s refused by the connector "
 					   "(%s); its sender decides whether "
 					   "to send again",
-					   ob->cfg.latest_wins_tag, account,
+					   ENG_OUTBOX_LATEST_TAG, account,
 					   errtxt);
 			m->queued = false;
 		}
@@ -955,7 +773,7 @@ static void lw_msg_complete(struct eng_outbox *ob,
 		free(m->body);
 		free(m);
 	}
-	reply_to_sender(ob, ENG_OUTBOX_MESSAGE, id, ob->cfg.latest_wins_tag,
+	reply_to_sender(ob, ENG_OUTBOX_MESSAGE, id, ENG_OUTBOX_LATEST_TAG,
 			account, r->code == XU_OK ? r->status : 0, r->body,
 			r->body_len);
 }
@@ -1006,8 +824,7 @@ enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 	enum xu_code rc = eng_obrows_count(ob->store, &c, err);
 	if (rc != XU_OK)
 		return rc;
-	/* 'inflight' only in a table an older version wrote */
-	st.pending = c.pending + c.inflight;
+	st.pending = c.pending;
 	st.delivered = c.delivered;
 	st.parked = c.parked;
 	/* In flight: in memory, table rows still 'pending' in the table;

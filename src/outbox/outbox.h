@@ -22,15 +22,10 @@
  *       jitter_pct percent (libsodium randombytes); forever
  *   any other 4xx                           -> 'parked', logged as BROKEN,
  *       kept for the operator (eng_outbox_unpark re-queues it)
- * Messages tagged cfg.latest_wins_tag are cumulative: one in flight per
- * account; a newer one supersedes older pending ones ('delivered', with
- * last_error "superseded by call N"), which are then never sent.  The
- * channel logic sends its claims without a row, in memory
- * (eng_outbox_send_latest), with the same rules.
- * Every attempt of a row sends the same key and byte-identical body.  At
- * start, rows left 'inflight' by a crash go back to 'pending'; a row whose
- * result could not be recorded is sent again by the next tick.  Runs on
- * the loop thread. */
+ * Every attempt of a row sends the same key and byte-identical body; a row
+ * whose result could not be recorded is sent again by the next tick.
+ * Claims are not rows: the channel logic hands them over in memory
+ * (eng_outbox_send_latest), latest wins.  Runs on the loop thread. */
 #ifndef XRPSE_SRC_OUTBOX_H
 #define XRPSE_SRC_OUTBOX_H
 
@@ -65,10 +60,6 @@ struct eng_outbox_cfg {
 	uint32_t timeout_ms;	     /* per attempt; default 30000 */
 	uint32_t connect_timeout_ms; /* default 5000 */
 	unsigned max_inflight;	     /* default 64 */
-	/* Messages with this tag are cumulative (latest wins): one in
-	 * flight per account, older pending ones superseded; default
-	 * "claim" (the channel logic's tag); NULL: none. */
-	const char *latest_wins_tag;
 	/* An in-memory latest-wins message out this long while a newer
 	 * one waits: the newer one goes beside it (at most two out per
 	 * account); default 2000, 0: never. */
@@ -82,8 +73,8 @@ void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg);
 
 /* Called on the loop thread after a row reached a final state: delivered
  * (status 2xx, reply = the response body, may be empty) or parked (status
- * 4xx); for a latest-wins row also after an attempt that failed and will
- * be retried (status 5xx or other, or 0 when there was no HTTP answer).
+ * 4xx); for a latest-wins message also after an attempt that failed and
+ * will be retried (status 5xx or other, or 0 when there was no HTTP answer).
  * tag is NULL for credits.  All pointers borrowed. */
 typedef void (*eng_outbox_reply_fn)(void *arg, enum eng_outbox_kind kind,
 				    int64_t id, const char *tag,
@@ -93,10 +84,9 @@ typedef void (*eng_outbox_reply_fn)(void *arg, enum eng_outbox_kind kind,
 struct eng_outbox;
 
 /* Creates the outbox over store and worker (both borrowed, must outlive
- * it), posting to connector_base_url (copied; no trailing '/'), and resets
- * 'inflight' rows to 'pending' (in its own transaction; no transaction
- * may be open).  cfg (nullable: defaults) is copied.  Returns XU_OK and
- * *out (owned; eng_outbox_free), XU_EINVAL, XU_ENOMEM or XU_ESTORE. */
+ * it), posting to connector_base_url (copied; no trailing '/').  Writes
+ * nothing.  cfg (nullable: defaults) is copied.  Returns XU_OK and *out
+ * (owned; eng_outbox_free), XU_EINVAL or XU_ENOMEM. */
 enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 			    struct eng_curlw *curlw,
 			    const char *connector_base_url,
@@ -104,9 +94,10 @@ enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 			    struct xu_err *err) XU_WARN_UNUSED;
 
 /* Frees the outbox (free the curl worker first, so that no result of
- * ours is drained into a freed outbox); rows still in flight stay
- * 'inflight' and go back to 'pending' at the next start.  NULL is a
- * no-op. */
+ * ours is drained into a freed outbox); rows still in flight are
+ * 'pending' in the table and go again after the next start; latest-wins
+ * messages not yet delivered are lost (their sender makes them again).
+ * NULL is a no-op. */
 void eng_outbox_free(struct eng_outbox *ob);
 
 /* Most reply callbacks one outbox holds. */
@@ -134,16 +125,22 @@ enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
 
 /* Inside the caller's transaction: queues a message (bytes copied, at most
  * ENG_OUTBOX_MSG_MAX) to account; tag (nullable, < ENG_OUTBOX_TAG_MAX) is
- * handed back with the reply.  Returns XU_OK, XU_EINVAL or XU_ESTORE. */
+ * handed back with the reply.  ENG_OUTBOX_LATEST_TAG as tag is a
+ * programmer error (such messages go through eng_outbox_send_latest).
+ * Returns XU_OK, XU_EINVAL or XU_ESTORE. */
 enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 					const char *account, const void *bytes,
 					size_t len, const char *tag,
 					int64_t *id,
 					struct xu_err *err) XU_WARN_UNUSED;
 
+/* The tag of the latest-wins messages (the channel logic's claims), handed
+ * to reply_fn with their results; no row carries it. */
+#define ENG_OUTBOX_LATEST_TAG "claim"
+
 /* Keeps bytes (copied, at most ENG_OUTBOX_MSG_MAX) in memory as account's
- * latest-wins message (cfg.latest_wins_tag must be set), replacing one
- * not yet sent: for messages whose newest carries everything the earlier
+ * latest-wins message (tagged ENG_OUTBOX_LATEST_TAG), replacing one not
+ * yet sent: for messages whose newest carries everything the earlier
  * ones did, and whose loss in a crash the sender repairs itself (a claim,
  * made again from the channel record).  No row is written.  At most one
  * attempt per account is in flight (two when one has been out for
@@ -156,12 +153,11 @@ enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
 				    const void *bytes, size_t len,
 				    struct xu_err *err) XU_WARN_UNUSED;
 
-/* Hands rows due at now_ms to the worker, up to max_inflight in flight;
- * writes nothing, except closing superseded latest-wins rows (in the open
- * transaction, or a relaxed one of its own).  Call it from the cron and
- * after commits that enqueued rows, never before: what it hands out is
- * sent at once.  Returns the number submitted, or a negative value on a
- * store error (logged). */
+/* Hands the latest-wins messages and the rows due at now_ms to the
+ * worker, up to max_inflight in flight; writes nothing.  Call it from the
+ * cron and after commits that enqueued rows, never before: what it hands
+ * out is sent at once.  Returns the number submitted, or a negative value
+ * on a store error (logged). */
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms);
 
 /* An eng_curlw_done_fn (arg = the outbox): applies one result; a result

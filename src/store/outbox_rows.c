@@ -132,16 +132,12 @@ enum xu_code eng_obrows_insert(struct eng_store *s,
 	return XU_OK;
 }
 
-/* Due rows (but those tagged ?3, when it is not NULL). */
 static const char SQL_DUE[] =
     "SELECT id, path, idem_key, content_type, body FROM outbox"
-    " WHERE state IN ('pending', 'inflight') AND next_attempt_at_ms <= ?1"
-    " AND (?3 IS NULL OR tag IS NULL OR tag <> ?3)"
+    " WHERE state = 'pending' AND next_attempt_at_ms <= ?1"
     " ORDER BY next_attempt_at_ms, id LIMIT ?2";
-static const char SQL_ONE[] =
-    "SELECT id, path, idem_key, content_type, body FROM outbox WHERE id = ?1";
 
-/* The row st stands on (the columns of SQL_DUE and SQL_ONE). */
+/* The row st stands on (the columns of SQL_DUE). */
 static void read_send(sqlite3_stmt *st, struct eng_obrows_send *r)
 {
 	r->id = sqlite3_column_int64(st, 0);
@@ -153,8 +149,8 @@ static void read_send(sqlite3_stmt *st, struct eng_obrows_send *r)
 }
 
 enum xu_code eng_obrows_due(struct eng_store *s, int64_t now_ms, int64_t limit,
-			    const char *skip_tag, eng_obrows_send_fn fn,
-			    void *arg, struct xu_err *err)
+			    eng_obrows_send_fn fn, void *arg,
+			    struct xu_err *err)
 {
 	sqlite3_stmt *st = NULL;
 	struct eng_obrows_send row;
@@ -164,8 +160,6 @@ enum xu_code eng_obrows_due(struct eng_store *s, int64_t now_ms, int64_t limit,
 		return rc;
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, limit);
-	if (skip_tag) /* else NULL: every row */
-		sqlite3_bind_text(st, 3, skip_tag, -1, SQLITE_STATIC);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		read_send(st, &row);
 		if (!fn(arg, &row))
@@ -175,78 +169,6 @@ enum xu_code eng_obrows_due(struct eng_store *s, int64_t now_ms, int64_t limit,
 		rc = eng_store_fail(s, err, "reading due rows");
 	sqlite3_reset(st);
 	return rc;
-}
-
-enum xu_code eng_obrows_get_send(struct eng_store *s, int64_t id,
-				 eng_obrows_send_fn fn, void *arg,
-				 struct xu_err *err)
-{
-	sqlite3_stmt *st;
-	struct eng_obrows_send row;
-	enum xu_code rc = row_by_id(s, SQL_ONE, id, &st, err);
-	if (rc == XU_OK) {
-		read_send(st, &row);
-		(void)fn(arg, &row);
-	}
-	sqlite3_reset(st);
-	return rc;
-}
-
-/* Per account, the newest pending row with the tag (SQLite takes the bare
- * columns from the max(id) row), and how many there are.  ('inflight'
- * rows of older versions are made 'pending' when the outbox starts.) */
-static const char SQL_NEWEST[] =
-    "SELECT account, max(id), next_attempt_at_ms, count(*) FROM outbox"
-    " WHERE state = 'pending' AND tag = ?1 GROUP BY account";
-
-enum xu_code eng_obrows_newest(struct eng_store *s, const char *tag,
-			       eng_obrows_newest_fn fn, void *arg,
-			       struct xu_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	struct eng_obrows_newest n;
-	int r;
-	enum xu_code rc = eng_store_prepare(s, SQL_NEWEST, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, tag, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		n.account = (const char *)sqlite3_column_text(st, 0);
-		if (!n.account)
-			continue;
-		n.id = sqlite3_column_int64(st, 1);
-		n.next_ms = sqlite3_column_int64(st, 2);
-		n.count = sqlite3_column_int64(st, 3);
-		if (!fn(arg, &n))
-			break;
-	}
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = eng_store_fail(s, err, "reading latest-wins rows");
-	sqlite3_reset(st);
-	return rc;
-}
-
-static const char SQL_SUPERSEDE[] =
-    "UPDATE outbox SET state = 'delivered', last_status = NULL,"
-    " last_error = 'superseded by call ' || ?2, reply = NULL,"
-    " updated_at = ?3 WHERE account = ?1 AND tag = ?4 AND id < ?2"
-    " AND state IN ('pending', 'inflight')";
-
-enum xu_code eng_obrows_supersede(struct eng_store *s, const char *account,
-				  const char *tag, int64_t newest_id,
-				  int64_t now_ms, unsigned long *closed,
-				  struct xu_err *err)
-{
-	XU_ASSERT(eng_store_in_tx(s));
-	sqlite3_stmt *st = NULL;
-	enum xu_code rc = eng_store_prepare(s, SQL_SUPERSEDE, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, newest_id);
-	sqlite3_bind_int64(st, 3, now_ms);
-	sqlite3_bind_text(st, 4, tag, -1, SQLITE_STATIC);
-	return step_changes(s, st, "superseding rows", closed, err);
 }
 
 static const char SQL_HEAD[] =
@@ -365,20 +287,6 @@ enum xu_code eng_obrows_unpark(struct eng_store *s, int64_t id,
 	return rc;
 }
 
-static const char SQL_RESET_INFLIGHT[] =
-    "UPDATE outbox SET state = 'pending' WHERE state = 'inflight'";
-
-enum xu_code eng_obrows_reset_inflight(struct eng_store *s, unsigned long *n,
-				       struct xu_err *err)
-{
-	XU_ASSERT(eng_store_in_tx(s));
-	sqlite3_stmt *st = NULL;
-	enum xu_code rc = eng_store_prepare(s, SQL_RESET_INFLIGHT, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	return step_changes(s, st, "resetting inflight rows", n, err);
-}
-
 static const char SQL_GC[] =
     "DELETE FROM outbox WHERE state = 'delivered' AND updated_at < ?1";
 
@@ -411,8 +319,6 @@ enum xu_code eng_obrows_count(struct eng_store *s, struct eng_obrows_counts *c,
 		uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
 		if (strcmp(state, "pending") == 0)
 			v.pending = n;
-		else if (strcmp(state, "inflight") == 0)
-			v.inflight = n;
 		else if (strcmp(state, "delivered") == 0)
 			v.delivered = n;
 		else if (strcmp(state, "parked") == 0)

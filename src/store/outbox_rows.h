@@ -1,5 +1,5 @@
-/* The outbox table of the store: the rows src/outbox/outbox.c keeps, one
- * per call to the connector, and every statement run on them.
+/* The outbox table of the store: the rows src/outbox/ keeps, one per call
+ * to the connector, and every statement run on them.
  *
  *   outbox(id INTEGER PRIMARY KEY, kind 'credit' | 'message', account,
  *          method 'POST', path, idem_key UNIQUE, content_type, body BLOB,
@@ -7,9 +7,10 @@
  *          last_error, created_at, updated_at, reply BLOB)
  *
  * state is 'pending' (due at next_attempt_at_ms), 'delivered' (final: a
- * 2xx, or closed as superseded), 'parked' (a 4xx: waits for the operator)
- * or 'inflight', found only in tables older versions wrote and due like
- * 'pending'.  Times are wall-clock milliseconds given by the caller.
+ * 2xx) or 'parked' (refused: waits for the operator); the table's CHECK
+ * (migration 1) also admits 'inflight', which nothing writes (in flight is
+ * kept in memory).  Times are wall-clock milliseconds given by the
+ * caller.
  *
  * Nothing here opens, commits or rolls back a transaction: which one a
  * write joins (the caller's, or one the outbox opens, relaxed or not) is
@@ -69,47 +70,12 @@ struct eng_obrows_send {
 typedef bool (*eng_obrows_send_fn)(void *arg,
 				   const struct eng_obrows_send *row);
 
-/* Runs fn over the rows due at now_ms ('pending' or 'inflight' with
- * next_attempt_at_ms <= now_ms), earliest due first (then by id), at most
- * limit of them; rows tagged skip_tag (nullable: none skipped) are left
- * out.  Returns XU_OK (also when fn stopped it) or XU_ESTORE. */
+/* Runs fn over the 'pending' rows due at now_ms (next_attempt_at_ms <=
+ * now_ms), earliest due first (then by id), at most limit of them.
+ * Returns XU_OK (also when fn stopped it) or XU_ESTORE. */
 enum xu_code eng_obrows_due(struct eng_store *s, int64_t now_ms, int64_t limit,
-			    const char *skip_tag, eng_obrows_send_fn fn,
-			    void *arg, struct xu_err *err) XU_WARN_UNUSED;
-
-/* Runs fn once over row id, whatever its state.  Returns XU_OK,
- * XU_ENOTFOUND (no row id; fn not called) or XU_ESTORE. */
-enum xu_code eng_obrows_get_send(struct eng_store *s, int64_t id,
-				 eng_obrows_send_fn fn, void *arg,
-				 struct xu_err *err) XU_WARN_UNUSED;
-
-/* Per account, the newest 'pending' row tagged tag (borrowed view). */
-struct eng_obrows_newest {
-	const char *account; /* never NULL */
-	int64_t id;	     /* the newest row's */
-	int64_t next_ms;     /* when it is due */
-	int64_t count;	     /* pending rows of the account with the tag */
-};
-/* Called for each account; returns false to stop. */
-typedef bool (*eng_obrows_newest_fn)(void *arg,
-				     const struct eng_obrows_newest *n);
-
-/* Runs fn over the accounts that have 'pending' rows tagged tag (in no
- * promised order).  Returns XU_OK (also when fn stopped it) or
- * XU_ESTORE. */
-enum xu_code eng_obrows_newest(struct eng_store *s, const char *tag,
-			       eng_obrows_newest_fn fn, void *arg,
-			       struct xu_err *err) XU_WARN_UNUSED;
-
-/* Inside a transaction: closes account's rows tagged tag older than
- * newest_id that are 'pending' or 'inflight' as 'delivered', with
- * last_error "superseded by call <newest_id>" and neither status nor
- * reply, updated at now_ms.  *closed (nullable) gets their number.
- * Returns XU_OK or XU_ESTORE. */
-enum xu_code eng_obrows_supersede(struct eng_store *s, const char *account,
-				  const char *tag, int64_t newest_id,
-				  int64_t now_ms, unsigned long *closed,
-				  struct xu_err *err) XU_WARN_UNUSED;
+			    eng_obrows_send_fn fn, void *arg,
+			    struct xu_err *err) XU_WARN_UNUSED;
 
 /* What the outbox reads of a row when its attempt ends. */
 struct eng_obrows_head {
@@ -154,12 +120,6 @@ enum xu_code eng_obrows_retry(struct eng_store *s, int64_t id, int status,
 enum xu_code eng_obrows_unpark(struct eng_store *s, int64_t id,
 			       struct xu_err *err) XU_WARN_UNUSED;
 
-/* Inside a transaction: makes every 'inflight' row 'pending' (a crash of
- * an older version left them).  *n (nullable) gets their number.
- * Returns XU_OK or XU_ESTORE. */
-enum xu_code eng_obrows_reset_inflight(struct eng_store *s, unsigned long *n,
-				       struct xu_err *err) XU_WARN_UNUSED;
-
 /* Inside a transaction: deletes the 'delivered' rows last updated before
  * before_ms; *deleted (nullable) gets their number.  Returns XU_OK or
  * XU_ESTORE. */
@@ -169,7 +129,7 @@ enum xu_code eng_obrows_gc(struct eng_store *s, int64_t before_ms,
 
 /* The number of rows in each state. */
 struct eng_obrows_counts {
-	uint64_t pending, inflight, delivered, parked;
+	uint64_t pending, delivered, parked;
 };
 /* Fills *c.  Returns XU_OK or XU_ESTORE (*c untouched). */
 enum xu_code eng_obrows_count(struct eng_store *s, struct eng_obrows_counts *c,

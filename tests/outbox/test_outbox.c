@@ -6,19 +6,23 @@
  * Covered: retries on 5xx / 409 / timeout / refused connections with the
  * same key and byte-identical body, any 2xx delivered (RECEIVED, a JSON
  * Quantity, empty), parking on another 4xx and unparking, messages and
- * their reply callback, the in-flight bound, stale results, rows left
- * 'inflight' by a crash going back to 'pending' on restart, and the
- * outbox's own commits being relaxed (synchronous=NORMAL) and FULL again
- * afterwards, and latest-wins (claim) messages. */
+ * their reply callback, the in-flight bound, stale results, rows in
+ * flight at a crash sent again after the restart, the outbox's own
+ * commits being relaxed (synchronous=NORMAL) and FULL again afterwards,
+ * and latest-wins (claim) messages, which are never rows. */
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -571,27 +575,6 @@ static void test_eng_outbox_inflight_bound(void **state)
 	assert_int_equal(st.pending, 2);
 }
 
-/* A row left 'inflight' without being in flight (its result could not be
- * recorded) is sent again by the next tick, with the same key. */
-static void test_eng_outbox_orphan_resent(void **state)
-{
-	struct fx *f = *state;
-	int64_t id = credit(f, "gina", 2, "k-orphan");
-	char sql[128];
-	snprintf(sql, sizeof(sql),
-		 "UPDATE outbox SET state = 'inflight', attempts = 1"
-		 " WHERE id = %lld",
-		 (long long)id);
-	assert_int_equal(
-	    sqlite3_exec(eng_store_db(f->store), sql, NULL, NULL, NULL),
-	    SQLITE_OK);
-	attempt(f);
-	struct row r = get_row(f, id);
-	assert_string_equal(r.state, "delivered");
-	assert_int_equal(r.attempts, 2);
-	assert_string_equal(th_get(f->srv, 0).key, "k-orphan");
-}
-
 /* A crash with a call in flight: on restart the row is pending again and
  * goes out with the same key and body. */
 static void test_eng_outbox_inflight_after_restart(void **state)
@@ -700,143 +683,6 @@ static uint64_t in_flight(struct fx *f)
 	struct eng_outbox_stats st;
 	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
 	return st.inflight;
-}
-
-static void assert_superseded(struct fx *f, int64_t id, int64_t by)
-{
-	char want[64];
-	struct row r = get_row(f, id);
-	assert_string_equal(r.state, "delivered");
-	snprintf(want, sizeof(want), "superseded by call %lld", (long long)by);
-	assert_string_equal(r.last_error, want);
-	assert_int_equal(r.attempts, 0);
-}
-
-/* Claims (the latest-wins tag) are cumulative: only the newest pending
- * one of an account is sent, one at a time per account, and the older
- * ones are closed when it goes; other messages, other accounts and
- * credits are not held back. */
-static void test_eng_outbox_latest_wins(void **state)
-{
-	struct fx *f = *state;
-	int64_t c1 = message(f, "alice", "c1", "claim");
-	int64_t c2 = message(f, "alice", "c2", "claim");
-	int64_t h1 = message(f, "alice", "h1", "hello");
-	int64_t c3 = message(f, "alice", "c3", "claim");
-	int64_t d1 = message(f, "bob", "d1", "claim");
-	int64_t k1 = credit(f, "alice", 5, "lw-credit");
-
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 4);
-	settle_n(f, 4);
-	assert_superseded(f, c1, c3);
-	assert_superseded(f, c2, c3);
-	assert_string_equal(get_row(f, c3).state, "delivered");
-	assert_string_equal(get_row(f, h1).state, "delivered");
-	assert_string_equal(get_row(f, d1).state, "delivered");
-	assert_string_equal(get_row(f, k1).state, "delivered");
-	assert_int_equal(th_count(f->srv), 4);
-	for (size_t i = 0; i < 4; i++) {
-		struct th_req rq = th_get(f->srv, i);
-		assert_false(rq.body_len == 2 && !memcmp(rq.body, "c1", 2));
-		assert_false(rq.body_len == 2 && !memcmp(rq.body, "c2", 2));
-	}
-	assert_int_equal(f->rep.n, 4); /* superseded rows get no reply */
-
-	/* One claim in flight per account: later ones wait, and only the
-	 * newest goes when it is answered. */
-	th_default(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
-	int64_t c4 = message(f, "alice", "c4", "claim");
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
-	int64_t c5 = message(f, "alice", "c5", "claim");
-	int64_t c6 = message(f, "alice", "c6", "claim");
-	int64_t d2 = message(f, "bob", "d2", "claim");
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1); /* bob's */
-	assert_int_equal(in_flight(f), 2);		       /* c4, d2 */
-	assert_string_equal(get_row(f, d2).state, "pending");
-	/* Waiting rows are left alone until one of them can go. */
-	assert_string_equal(get_row(f, c5).state, "pending");
-	assert_string_equal(get_row(f, c6).state, "pending");
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
-	/* c4 answered (by hand: the real attempt hangs): the drain sends
-	 * c6 at once, without waiting for the cron. */
-	struct eng_curlw_result done = {
-	    .id = (uint64_t)c4, .code = XU_OK, .status = 201};
-	eng_outbox_complete(f->ob, &done);
-	assert_string_equal(get_row(f, c4).state, "delivered");
-	assert_string_equal(get_row(f, c6).state, "pending");
-	assert_int_equal(in_flight(f), 1); /* d2 */
-	eng_outbox_drain(f->ob);
-	assert_int_equal(in_flight(f), 2); /* d2, c6 */
-	assert_superseded(f, c5, c6);
-	assert_string_equal(get_row(f, c6).state, "pending");
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
-
-	/* With no latest-wins tag, claims are ordinary messages. */
-	fx_close(f);
-	f->cfg.latest_wins_tag = NULL;
-	fx_open(f);
-	int64_t e1 = message(f, "carol", "e1", "claim");
-	int64_t e2 = message(f, "carol", "e2", "claim");
-	/* + c6 and d2, back to pending after the restart */
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 4);
-	assert_int_equal(in_flight(f), 4);
-	assert_string_equal(get_row(f, e1).state, "pending");
-	assert_string_equal(get_row(f, e2).state, "pending");
-}
-
-/* A failed claim waits out its backoff and is not overtaken by an older
- * one; claims waiting behind a busy account never hold back other calls,
- * however many there are. */
-static void test_eng_outbox_latest_wins_backoff(void **state)
-{
-	struct fx *f = *state;
-	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
-	int64_t c1 = message(f, "alice", "c1", "claim");
-	attempt(f);
-	assert_int_equal(get_row(f, c1).next_ms, fake_now + 50);
-	/* The failed attempt is reported to the claim's sender (a newer
-	 * claim of its may go at once); the row itself is retried. */
-	assert_int_equal(f->rep.n, 1);
-	assert_int_equal(f->rep.id, c1);
-	assert_int_equal(f->rep.status, 503);
-	assert_string_equal(get_row(f, c1).state, "pending");
-
-	/* An older row made due by hand: still only the newest counts. */
-	sqlite3_stmt *ins;
-	assert_int_equal(
-	    sqlite3_prepare_v2(
-		eng_store_db(f->store),
-		"INSERT INTO outbox (id, kind, account, method, path, idem_key,"
-		" content_type, body, tag, created_at, updated_at)"
-		" VALUES (?1, 'message', 'alice', 'POST', '/x', 'old', 'a/b',"
-		" 'c0', 'claim', 0, 0)",
-		-1, &ins, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_int64(ins, 1, c1 - 1000);
-	assert_int_equal(sqlite3_step(ins), SQLITE_DONE);
-	sqlite3_finalize(ins);
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
-	fake_now += 50;
-	attempt(f); /* c1 again: default 201 */
-	assert_string_equal(get_row(f, c1).state, "delivered");
-	assert_int_equal(get_row(f, c1).attempts, 2);
-	assert_int_equal(th_count(f->srv), 2);
-	assert_superseded(f, c1 - 1000, c1); /* closed when c1 went */
-
-	/* 100 claims queue behind one in flight; a credit still goes. */
-	th_default(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
-	fx_close(f);
-	f->cfg.max_inflight = 4;
-	fx_open(f);
-	(void)message(f, "bob", "first", "claim");
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
-	for (int i = 0; i < 100; i++)
-		(void)message(f, "bob", "more", "claim");
-	int64_t k = credit(f, "bob", 7, "behind-claims");
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
-	assert_int_equal(in_flight(f), 2);
-	assert_string_equal(get_row(f, k).state, "pending");
-	(void)k;
 }
 
 /* Other messages are reported in their final state only. */
@@ -1004,6 +850,62 @@ static void test_eng_outbox_send_latest_stall(void **state)
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now + 100000), 0);
 }
 
+/* Latest-wins messages queue behind one in flight without holding back
+ * other calls, however many there are. */
+static void test_eng_outbox_send_latest_not_blocking(void **state)
+{
+	struct fx *f = *state;
+	th_default(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	fx_close(f);
+	f->cfg.max_inflight = 4;
+	fx_open(f);
+	send_latest(f, "bob", "first");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	for (int i = 0; i < 100; i++)
+		send_latest(f, "bob", "more");
+	int64_t k = credit(f, "bob", 7, "behind-claims");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_int_equal(in_flight(f), 2);
+	assert_string_equal(get_row(f, k).state, "pending");
+}
+
+static void enqueue_claim(void *arg)
+{
+	struct fx *f = arg;
+	if (eng_outbox_enqueue_message(f->store, "alice", "c1", 2,
+				       ENG_OUTBOX_LATEST_TAG, NULL,
+				       NULL) != XU_OK)
+		return;
+}
+
+/* Runs fn(arg) in a forked child (stderr silenced); true when it died of
+ * SIGABRT. */
+static bool aborts(void (*fn)(void *), void *arg)
+{
+	int st;
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0)
+			dup2(fd, 2);
+		fn(arg);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+}
+
+/* Claims go through eng_outbox_send_latest only: a row with their tag is
+ * a programmer error, and no row is written. */
+static void test_eng_outbox_latest_tag_not_a_row(void **state)
+{
+	struct fx *f = *state;
+	assert_true(aborts(enqueue_claim, f));
+	assert_int_equal(outbox_rows(f), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1016,14 +918,13 @@ int main(void)
 	    T(test_eng_outbox_timeout_and_refused),
 	    T(test_eng_outbox_message_reply),
 	    T(test_eng_outbox_inflight_bound),
-	    T(test_eng_outbox_orphan_resent),
 	    T(test_eng_outbox_inflight_after_restart),
 	    T(test_eng_outbox_relaxed_commits),
-	    T(test_eng_outbox_latest_wins),
-	    T(test_eng_outbox_latest_wins_backoff),
+	    T(test_eng_outbox_latest_tag_not_a_row),
 	    T(test_eng_outbox_retry_not_reported),
 	    T(test_eng_outbox_send_latest),
 	    T(test_eng_outbox_send_latest_stall),
+	    T(test_eng_outbox_send_latest_not_blocking),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
