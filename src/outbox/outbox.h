@@ -1,7 +1,8 @@
-/* The outbox: persisted calls to the connector (RFC 0038 accounting-system
- * API), delivered at least once, retried forever.
+/* The outbox: the engine's calls to the connector (RFC 0038
+ * accounting-system API), in two kinds.
  *
- * A row is written in the caller's store transaction BEFORE the first try:
+ * Rows (rows.c), delivered at least once and retried forever.  A row is
+ * written in the caller's store transaction BEFORE the first try:
  *   credit:  POST {connector}/accounts/:id/settlements, JSON Quantity at
  *            scale 6, Idempotency-Key chosen by the caller (the channel
  *            logic derives it from the channel and cumulative amount, so a
@@ -9,7 +10,6 @@
  *   message: POST {connector}/accounts/:id/messages, octet-stream bytes for
  *            the peer engine, a generated Idempotency-Key, and a tag the
  *            engine uses to route the reply.
- *
  * eng_outbox_tick() hands due rows to the curl worker (in flight is kept
  * in memory: the row stays 'pending' in the table, so a crash just sends
  * it again); completions come back on the loop thread (eng_outbox_drain)
@@ -20,12 +20,18 @@
  *   timeout, connection error, 5xx, 409 (and 1xx/3xx) -> 'pending', next at
  *       now + min(base * 2^(attempts-1), cap), jittered down by up to
  *       jitter_pct percent (libsodium randombytes); forever
- *   any other 4xx                           -> 'parked', logged as BROKEN,
- *       kept for the operator (eng_outbox_unpark re-queues it)
+ *   any other 4xx                           -> 'parked', kept for the
+ *       operator (eng_outbox_unpark re-queues it); a credit is logged as
+ *       BROKEN
  * Every attempt of a row sends the same key and byte-identical body; a row
  * whose result could not be recorded is sent again by the next tick.
- * Claims are not rows: the channel logic hands them over in memory
- * (eng_outbox_send_latest), latest wins.  Runs on the loop thread. */
+ *
+ * Latest-wins messages (latest.c): the channel logic's claims, kept in
+ * memory only (eng_outbox_send_latest), the newest per account, one
+ * attempt in flight; lost in a crash, made again by their sender.
+ *
+ * Both share the worker, max_inflight and the reply callbacks.  Runs on
+ * the loop thread. */
 #ifndef XRPSE_SRC_OUTBOX_H
 #define XRPSE_SRC_OUTBOX_H
 

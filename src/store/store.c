@@ -11,7 +11,7 @@
  *   idempotency  settlement requests by Idempotency-Key (global): the
  *                fingerprint (account, amount, scale) and the reply.
  *   outbox       calls to the connector (src/store/outbox_rows.c, for
- *                src/outbox/outbox.c).
+ *                src/outbox/rows.c).
  *   tx_journal   the rippled client's transaction journal
  *                (src/store/txjournal.c).
  *   pc_peers, pc_out, pc_in  the payment channels: pairing with each

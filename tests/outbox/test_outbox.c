@@ -1,7 +1,8 @@
-/* Unit tests for src/outbox/outbox.c with the real store and curl worker
- * against the scripted server on 127.0.0.1.  Time is an injected clock: the
- * tests read each row's next_attempt_at_ms and move the clock there, so backoff
- * growth, cap and jitter are checked exactly, never by sleeping.
+/* Unit tests for src/outbox/ (rows.c, latest.c) with the real store and
+ * curl worker against the scripted server on 127.0.0.1.  Time is an
+ * injected clock: the tests read each row's next_attempt_at_ms and move the
+ * clock there, so backoff growth, cap and jitter are checked exactly, never
+ * by sleeping.
  *
  * Covered: retries on 5xx / 409 / timeout / refused connections with the
  * same key and byte-identical body, any 2xx delivered (RECEIVED, a JSON

@@ -1,4 +1,9 @@
-/* The persisted outbox of calls to the connector (see outbox.h).
+/* The outbox itself and its persisted rows (see outbox.h): credits and
+ * peer messages as rows of the store's outbox table
+ * (src/store/outbox_rows.c), their ticks, results, parking and garbage
+ * collection, and what the latest-wins messages of latest.c share with
+ * them (the worker, the bound and set of ids in flight, the backoff, the
+ * reply callbacks, the stats).
  *
  * Row life cycle (outbox.state; "in flight" lives in memory only):
  *
@@ -12,73 +17,20 @@
  * the worker writes nothing (a crash before its result leaves it
  * 'pending': it is sent again, same key and bytes), a late or foreign
  * result (an id not in the set) is ignored, and a row is never sent twice
- * at the same time.  The result is recorded with attempts + 1.
- *
- * Latest-wins messages (ENG_OUTBOX_LATEST_TAG, "claim"): each carries
- * everything the earlier ones did (a cumulative claim).  The channel logic
- * sends them in memory only (eng_outbox_send_latest, struct lw_msg: no
- * row; their job ids have LW_ID_BIT set): per account the newest, one
- * attempt in flight, retried with the rows' backoff unless a newer one
- * comes.  No row ever carries their tag. */
-#include "src/outbox/outbox.h"
+ * at the same time.  The result is recorded with attempts + 1. */
+#include "src/outbox/internal.h"
 
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "src/io/clock.h"
 #include "src/io/uuid.h"
 #include "src/store/outbox_rows.h"
 #include "src/util/log.h"
 
-#define URL_MAX 2048
 _Static_assert(ENG_OUTBOX_TAG_MAX == ENG_OBROWS_TAG_MAX, "tag sizes differ");
-/* Job ids of in-memory latest-wins messages; table rows have ids below. */
-#define LW_ID_BIT ((int64_t)1 << 62)
-
-/* An account's latest-wins message kept in memory (eng_outbox_send_latest):
- * the newest one only; one attempt in flight at a time.  'gen' counts the
- * bodies given, so a result tells whether it was for the newest. */
-struct lw_msg {
-	struct lw_msg *next;
-	char account[ENG_STORE_ACCOUNT_MAX + 1];
-	char path[URL_MAX / 2];
-	char key[ENG_UUID_STRLEN]; /* Idempotency-Key of the newest body */
-	uint8_t *body;		   /* the newest, owned */
-	size_t len;
-	uint64_t gen;	  /* of the newest body */
-	bool queued;	  /* the newest body is not yet answered */
-	int64_t job;	  /* the attempt in flight, 0: none */
-	uint64_t job_gen; /* the body it carries */
-	int64_t job_ms;	  /* when it left */
-	/* An older attempt given up waiting for (stalled): its answer
-	 * still reaches its sender, nothing else waits for it. */
-	int64_t stalled;
-	int64_t attempts; /* of the newest body */
-	int64_t next_ms;  /* its next attempt is due */
-};
-
-struct eng_outbox {
-	struct eng_store *store;
-	struct eng_curlw *curlw;
-	char base[URL_MAX];
-	struct eng_outbox_cfg cfg;
-	struct {
-		const char *tag; /* NULL: credits */
-		eng_outbox_reply_fn fn;
-		void *arg;
-	} replies[ENG_OUTBOX_REPLY_MAX];
-	unsigned nreplies;
-	int64_t *inflight; /* job ids, cfg.max_inflight slots */
-	unsigned ninflight;
-	bool lw_done; /* a latest-wins message waits: tick after the drain */
-	struct lw_msg *lw_msgs; /* latest-wins messages in memory */
-	uint64_t lw_seq;	/* their job ids: LW_ID_BIT | seq */
-	int64_t last_success_ms, last_failure_ms;
-	bool reachable;
-};
 
 static int64_t realtime_ms(void *arg)
 {
@@ -86,7 +38,7 @@ static int64_t realtime_ms(void *arg)
 	return eng_wall_ms();
 }
 
-static int64_t now_ms(const struct eng_outbox *ob)
+int64_t eng_ob_now(const struct eng_outbox *ob)
 {
 	return ob->cfg.clock(ob->cfg.clock_arg);
 }
@@ -122,13 +74,13 @@ static enum xu_code tx_leave(struct eng_store *s, bool own, enum xu_code rc,
 	return rc;
 }
 
-/* The outbox's own bookkeeping (a row's result) may
- * be lost by a crash without harm: the row is then sent again, byte for
- * byte with the same Idempotency-Key, which the connector answers as a
- * duplicate.  So when the outbox opens the transaction itself, it is a
- * relaxed one (eng_store_begin_relaxed: no fsync), and the loop thread
- * does not wait for the disk twice more per call.  Inside a caller's
- * transaction nothing changes (the caller's commit decides). */
+/* The outbox's own bookkeeping (a row's result) may be lost by a crash
+ * without harm: the row is then sent again, byte for byte with the same
+ * Idempotency-Key, which the connector answers as a duplicate.  So when
+ * the outbox opens the transaction itself, it is a relaxed one
+ * (eng_store_begin_relaxed: no fsync), and the loop thread does not wait
+ * for the disk twice more per call.  Inside a caller's transaction nothing
+ * changes (the caller's commit decides). */
 static enum xu_code relaxed_enter(struct eng_store *s, bool *own,
 				  struct xu_err *err)
 {
@@ -151,7 +103,7 @@ enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 	size_t blen = strlen(connector_base_url);
 	while (blen > 0 && connector_base_url[blen - 1] == '/')
 		blen--;
-	if (blen == 0 || blen >= URL_MAX - 512)
+	if (blen == 0 || blen >= ENG_OB_URL_MAX - 512)
 		return xu_fail(err, XU_EINVAL, 0,
 			       "connector URL empty or too long");
 	struct eng_outbox *ob = calloc(1, sizeof(*ob));
@@ -189,12 +141,7 @@ void eng_outbox_free(struct eng_outbox *ob)
 	if (!ob)
 		return;
 	free(ob->inflight);
-	while (ob->lw_msgs) {
-		struct lw_msg *m = ob->lw_msgs;
-		ob->lw_msgs = m->next;
-		free(m->body);
-		free(m);
-	}
+	eng_ob_lw_free(ob);
 	free(ob);
 }
 
@@ -215,10 +162,9 @@ void eng_outbox_on_reply(struct eng_outbox *ob, const char *tag,
 	ob->nreplies++;
 }
 
-/* Hands a row's final state to the callback of its tag, if any. */
-static void reply_to_sender(struct eng_outbox *ob, enum eng_outbox_kind k,
-			    int64_t id, const char *tag, const char *account,
-			    int status, const uint8_t *body, size_t len)
+void eng_ob_reply(struct eng_outbox *ob, enum eng_outbox_kind k, int64_t id,
+		  const char *tag, const char *account, int status,
+		  const uint8_t *body, size_t len)
 {
 	xu_debug("outbox", "%lld (%s%s%s) for %s: HTTP %d, %zu bytes",
 		 (long long)id, k == ENG_OUTBOX_CREDIT ? "credit" : "message",
@@ -240,8 +186,7 @@ static void reply_to_sender(struct eng_outbox *ob, enum eng_outbox_kind k,
 				    status, body, len);
 }
 
-/* "/accounts/<id percent-encoded>/<what>" */
-static enum xu_code make_path(char *buf, size_t cap, const char *account,
+enum xu_code eng_ob_make_path(char *buf, size_t cap, const char *account,
 			      const char *what, struct xu_err *err)
 {
 	size_t alen = strlen(account);
@@ -297,9 +242,9 @@ enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
 		return xu_fail(err, XU_EINVAL, 0,
 			       "credit key must be 1 to %d bytes",
 			       ENG_STORE_IDEM_KEY_MAX);
-	char path[URL_MAX / 2];
+	char path[ENG_OB_URL_MAX / 2];
 	enum xu_code rc =
-	    make_path(path, sizeof(path), account, "settlements", err);
+	    eng_ob_make_path(path, sizeof(path), account, "settlements", err);
 	if (rc != XU_OK)
 		return rc;
 	struct eng_quantity q;
@@ -323,9 +268,9 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 		return xu_fail(err, XU_EINVAL, 0, "message tag too long");
 	/* Latest-wins messages are never rows (eng_outbox_send_latest). */
 	XU_ASSERT(!tag || strcmp(tag, ENG_OUTBOX_LATEST_TAG) != 0);
-	char path[URL_MAX / 2];
+	char path[ENG_OB_URL_MAX / 2];
 	enum xu_code rc =
-	    make_path(path, sizeof(path), account, "messages", err);
+	    eng_ob_make_path(path, sizeof(path), account, "messages", err);
 	if (rc != XU_OK)
 		return rc;
 	char key[ENG_UUID_STRLEN];
@@ -354,12 +299,12 @@ static bool take_inflight(struct eng_outbox *ob, int64_t id)
 	return false;
 }
 
-static struct eng_curlw_job *new_job(struct eng_outbox *ob, int64_t id,
+struct eng_curlw_job *eng_ob_new_job(const struct eng_outbox *ob, int64_t id,
 				     const char *path, const char *key,
 				     const char *ctype, const void *body,
 				     size_t blen)
 {
-	char url[URL_MAX], h[ENG_STORE_IDEM_KEY_MAX + 64];
+	char url[ENG_OB_URL_MAX], h[ENG_STORE_IDEM_KEY_MAX + 64];
 	snprintf(url, sizeof(url), "%s%s", ob->base, path ? path : "");
 	struct eng_curlw_job *j = eng_curlw_job_new(
 	    (uint64_t)id, "POST", url, body, blen, ob->cfg.timeout_ms);
@@ -384,8 +329,8 @@ static struct eng_curlw_job *new_job(struct eng_outbox *ob, int64_t id,
 static struct eng_curlw_job *make_job(struct eng_outbox *ob,
 				      const struct eng_obrows_send *row)
 {
-	return new_job(ob, row->id, row->path, row->idem_key, row->content_type,
-		       row->body, row->body_len);
+	return eng_ob_new_job(ob, row->id, row->path, row->idem_key,
+			      row->content_type, row->body, row->body_len);
 }
 
 /* The jobs of one tick: what goes to the worker. */
@@ -433,109 +378,6 @@ static enum xu_code pick_due(struct eng_outbox *ob, int64_t now,
 	return k.rc != XU_OK ? k.rc : rc;
 }
 
-static struct lw_msg *lw_msg_of(struct eng_outbox *ob, const char *account)
-{
-	for (struct lw_msg *m = ob->lw_msgs; m; m = m->next)
-		if (strcmp(m->account, account) == 0)
-			return m;
-	return NULL;
-}
-
-enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
-				    const void *bytes, size_t len,
-				    struct xu_err *err)
-{
-	if (len > ENG_OUTBOX_MSG_MAX)
-		return xu_fail(err, XU_EINVAL, 0,
-			       "message of %zu bytes, more than %d", len,
-			       ENG_OUTBOX_MSG_MAX);
-	struct lw_msg *m = lw_msg_of(ob, account);
-	bool fresh = m == NULL;
-	if (fresh) {
-		m = calloc(1, sizeof(*m));
-		if (!m)
-			return xu_fail(err, XU_ENOMEM, 0, "out of memory");
-		snprintf(m->account, sizeof(m->account), "%s", account);
-		enum xu_code rc = make_path(m->path, sizeof(m->path), account,
-					    "messages", err);
-		if (rc != XU_OK) {
-			free(m);
-			return rc;
-		}
-	}
-	uint8_t *b = malloc(len ? len : 1);
-	if (!b) {
-		if (fresh)
-			free(m);
-		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
-	}
-	memcpy(b, bytes, len);
-	free(m->body);
-	m->body = b;
-	m->len = len;
-	m->gen++;
-	m->queued = true;
-	m->attempts = 0;
-	m->next_ms = 0;
-	eng_uuid4(m->key);
-	if (fresh) {
-		m->next = ob->lw_msgs;
-		ob->lw_msgs = m;
-	}
-	return XU_OK;
-}
-
-/* Hands the due in-memory latest-wins messages to the worker, at most
- * room of them; returns how many went. */
-static unsigned lw_msgs_tick(struct eng_outbox *ob, int64_t now, unsigned room)
-{
-	unsigned sent = 0;
-	struct xu_err e;
-
-	for (struct lw_msg *m = ob->lw_msgs; m && sent < room; m = m->next) {
-		/* A newer body waits behind an attempt out for longer than
-		 * latest_wins_stall_ms (a connector that does not answer):
-		 * that one is let be, and the newest goes beside it. */
-		if (m->queued && m->job && m->job_gen != m->gen &&
-		    !m->stalled && ob->cfg.latest_wins_stall_ms &&
-		    now - m->job_ms >= (int64_t)ob->cfg.latest_wins_stall_ms) {
-			xu_unusual("outbox",
-				   "%s to %s unanswered after %lld ms: the "
-				   "newer one goes beside it",
-				   ENG_OUTBOX_LATEST_TAG, m->account,
-				   (long long)(now - m->job_ms));
-			m->stalled = m->job;
-			m->job = 0;
-		}
-		if (!m->queued || m->job || m->next_ms > now)
-			continue;
-		int64_t id = LW_ID_BIT | (int64_t)++ob->lw_seq;
-		struct eng_curlw_job *j =
-		    new_job(ob, id, m->path, m->key, "application/octet-stream",
-			    m->body, m->len);
-		if (!j || eng_curlw_submit(ob->curlw, j, &e) != XU_OK) {
-			/* Not sent: the next tick tries again. */
-			xu_unusual("outbox", "message to %s not sent: %s",
-				   m->account, j ? e.msg : "out of memory");
-			if (j)
-				eng_curlw_job_free(j);
-			continue;
-		}
-		m->job = id;
-		m->job_gen = m->gen;
-		m->job_ms = now;
-		ob->inflight[ob->ninflight++] = id;
-		sent++;
-	}
-	return sent;
-}
-
-/* The result of an in-memory latest-wins message (ids with LW_ID_BIT,
- * already taken out of the in-flight set). */
-static void lw_msg_complete(struct eng_outbox *ob,
-			    const struct eng_curlw_result *r, int outcome,
-			    const char *errtxt, int64_t now);
-
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
 	struct picks p = {.room = ob->cfg.max_inflight - ob->ninflight};
@@ -545,7 +387,7 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 		return 0;
 	/* In-memory latest-wins messages (claims) first: they carry the
 	 * money and cost no query. */
-	unsigned nmem = ob->lw_msgs ? lw_msgs_tick(ob, now, p.room) : 0;
+	unsigned nmem = ob->lw ? eng_ob_lw_tick(ob, now, p.room) : 0;
 	p.room -= nmem;
 	if (p.room == 0)
 		return (int)nmem;
@@ -578,8 +420,7 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 	return sent + (int)nmem;
 }
 
-/* The delay before attempt attempts+1, jittered. */
-static int64_t backoff_ms(const struct eng_outbox *ob, int64_t attempts)
+int64_t eng_ob_backoff_ms(const struct eng_outbox *ob, int64_t attempts)
 {
 	uint64_t d = ob->cfg.base_ms;
 	for (int64_t i = 1; i < attempts && d < ob->cfg.cap_ms; i++)
@@ -592,102 +433,94 @@ static int64_t backoff_ms(const struct eng_outbox *ob, int64_t attempts)
 	return (int64_t)d;
 }
 
-enum outcome { DELIVERED, RETRY, PARKED };
-
-static enum outcome classify(const struct eng_curlw_result *r)
+static enum eng_ob_outcome classify(const struct eng_curlw_result *r)
 {
 	if (r->code != XU_OK)
-		return RETRY; /* timeout, connection error */
+		return ENG_OB_RETRY; /* timeout, connection error */
 	if (r->status >= 200 && r->status <= 299)
-		return DELIVERED;
+		return ENG_OB_DELIVERED;
 	if (r->status >= 400 && r->status <= 499 && r->status != 409)
-		return PARKED;
-	return RETRY; /* 5xx, 409, and anything unexpected */
+		return ENG_OB_PARKED;
+	return ENG_OB_RETRY; /* 5xx, 409, and anything unexpected */
 }
 
-void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
+void eng_ob_seen(struct eng_outbox *ob, const struct eng_curlw_result *r,
+		 enum eng_ob_outcome oc, int64_t now)
 {
-	struct eng_outbox *ob = arg;
-	int64_t id = (int64_t)r->id;
-	if (!take_inflight(ob, id)) {
-		xu_debug("outbox", "ignoring result of unknown call %lld",
-			 (long long)id);
-		return;
-	}
-	int64_t now = now_ms(ob);
-	enum outcome oc = classify(r);
-	char errtxt[200];
-	if (r->code != XU_OK)
-		snprintf(errtxt, sizeof(errtxt), "%s", r->error);
-	else
-		snprintf(errtxt, sizeof(errtxt), "HTTP %d: %.*s", r->status,
-			 (int)(r->body_len > 120 ? 120 : r->body_len),
-			 r->body ? (const char *)r->body : "");
-	if (id & LW_ID_BIT) {
-		lw_msg_complete(ob, r, (int)oc, errtxt, now);
-		return;
-	}
-
-	struct xu_err e;
-	bool own;
-	struct eng_obrows_head h;
-	int64_t attempts = 0, next = 0;
-	int status = r->code == XU_OK ? r->status : -1; /* -1: NULL */
-	enum xu_code rc = relaxed_enter(ob->store, &own, &e);
-	if (rc == XU_OK)
-		rc = eng_obrows_head(ob->store, id, &h, &e);
-	if (rc == XU_OK) {
-		attempts = h.attempts + 1; /* this attempt included */
-		switch (oc) {
-		case DELIVERED:
-			rc =
-			    eng_obrows_delivered(ob->store, id, status, r->body,
-						 r->body_len, now, &e);
-			break;
-		case PARKED:
-			rc = eng_obrows_parked(ob->store, id, status, r->body,
-					       r->body_len, errtxt, now, &e);
-			break;
-		case RETRY:
-			next = now + backoff_ms(ob, attempts);
-			rc = eng_obrows_retry(ob->store, id, status, errtxt,
-					      next, now, &e);
-			break;
-		}
-	}
-	rc = relaxed_leave(ob->store, own, rc, &e);
-	if (rc != XU_OK) {
-		/* The row stays as it was, due: the next tick sends it
-		 * again (same key: at most a duplicate the connector
-		 * recognises). */
-		xu_broken("outbox", "call %lld: cannot record its result: %s",
-			  (long long)id, e.msg);
-		return;
-	}
-
 	ob->reachable = r->code == XU_OK; /* it answered, whatever it said */
-	if (oc == DELIVERED)
+	if (oc == ENG_OB_DELIVERED)
 		ob->last_success_ms = now;
 	else
 		ob->last_failure_ms = now;
-	enum eng_outbox_kind k = h.kind == ENG_OBROWS_CREDIT
+}
+
+/* What row_record read and wrote of a row. */
+struct row_result {
+	struct eng_obrows_head h;
+	int64_t attempts; /* this one included */
+	int64_t next;	  /* when retried: due then */
+};
+
+/* Records result r (outcome oc) of row id in the open transaction or a
+ * relaxed one of its own; fills *rr.  Returns XU_OK or XU_ESTORE. */
+static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
+			       const struct eng_curlw_result *r,
+			       enum eng_ob_outcome oc, const char *errtxt,
+			       int64_t now, struct row_result *rr,
+			       struct xu_err *e)
+{
+	bool own;
+	int status = r->code == XU_OK ? r->status : -1; /* -1: NULL */
+	enum xu_code rc = relaxed_enter(ob->store, &own, e);
+	if (rc == XU_OK)
+		rc = eng_obrows_head(ob->store, id, &rr->h, e);
+	if (rc == XU_OK) {
+		rr->attempts = rr->h.attempts + 1;
+		switch (oc) {
+		case ENG_OB_DELIVERED:
+			rc = eng_obrows_delivered(ob->store, id, status,
+						  r->body, r->body_len, now, e);
+			break;
+		case ENG_OB_PARKED:
+			rc = eng_obrows_parked(ob->store, id, status, r->body,
+					       r->body_len, errtxt, now, e);
+			break;
+		case ENG_OB_RETRY:
+			rr->next = now + eng_ob_backoff_ms(ob, rr->attempts);
+			rc = eng_obrows_retry(ob->store, id, status, errtxt,
+					      rr->next, now, e);
+			break;
+		}
+	}
+	return relaxed_leave(ob->store, own, rc, e);
+}
+
+/* Logs the recorded result of row id and hands a final state to its
+ * sender. */
+static void row_report(struct eng_outbox *ob, int64_t id,
+		       const struct eng_curlw_result *r, enum eng_ob_outcome oc,
+		       const char *errtxt, int64_t now,
+		       const struct row_result *rr)
+{
+	enum eng_outbox_kind k = rr->h.kind == ENG_OBROWS_CREDIT
 				     ? ENG_OUTBOX_CREDIT
 				     : ENG_OUTBOX_MESSAGE;
 	const char *kind = k == ENG_OUTBOX_CREDIT ? "credit" : "message";
-	const char *account = h.account;
+	const char *account = rr->h.account;
 	switch (oc) {
-	case DELIVERED:
+	case ENG_OB_DELIVERED:
 		xu_debug("outbox", "%s %lld to %s delivered (HTTP %d)", kind,
 			 (long long)id, account, r->status);
 		break;
-	case RETRY:
+	case ENG_OB_RETRY:
 		xu_unusual("outbox",
 			   "%s %lld to %s failed (attempt %lld: %s); retrying "
 			   "in %lld ms",
-			   kind, (long long)id, account, (long long)attempts,
-			   errtxt, (long long)(next - now));
+			   kind, (long long)id, account,
+			   (long long)rr->attempts, errtxt,
+			   (long long)(rr->next - now));
 		return; /* the sender hears of the final state only */
-	case PARKED:
+	case ENG_OB_PARKED:
 		/* An undelivered credit is money the connector has not
 		 * counted: an operator must look.  A message's sender (the
 		 * channel logic) sees the refusal through its reply callback
@@ -700,8 +533,8 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 			    "%s %lld to %s PARKED after attempt %lld: the "
 			    "connector refused it (%s); kept undelivered "
 			    "for the operator",
-			    kind, (long long)id, account, (long long)attempts,
-			    errtxt);
+			    kind, (long long)id, account,
+			    (long long)rr->attempts, errtxt);
 		else
 			xu_unusual("outbox",
 				   "%s %lld to %s refused by the connector "
@@ -710,72 +543,44 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 				   kind, (long long)id, account, errtxt);
 		break;
 	}
-	reply_to_sender(ob, k, id, h.has_tag ? h.tag : NULL, account, r->status,
-			r->body, r->body_len);
+	eng_ob_reply(ob, k, id, rr->h.has_tag ? rr->h.tag : NULL, account,
+		     r->status, r->body, r->body_len);
 }
 
-static void lw_msg_complete(struct eng_outbox *ob,
-			    const struct eng_curlw_result *r, int outcome,
-			    const char *errtxt, int64_t now)
+void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 {
-	enum outcome oc = (enum outcome)outcome;
+	struct eng_outbox *ob = arg;
 	int64_t id = (int64_t)r->id;
-	struct lw_msg *m = ob->lw_msgs, **pp = &ob->lw_msgs;
-
-	while (m && m->job != id && m->stalled != id) {
-		pp = &m->next;
-		m = m->next;
+	if (!take_inflight(ob, id)) {
+		xu_debug("outbox", "ignoring result of unknown call %lld",
+			 (long long)id);
+		return;
 	}
-	if (!m)
-		return; /* cannot happen: the in-flight set had it */
-	/* The stalled attempt carried an older body by definition. */
-	bool newest = m->job == id && m->job_gen == m->gen;
-	char account[ENG_STORE_ACCOUNT_MAX + 1];
-	snprintf(account, sizeof(account), "%s", m->account);
-	if (m->stalled == id)
-		m->stalled = 0;
+	int64_t now = eng_ob_now(ob);
+	enum eng_ob_outcome oc = classify(r);
+	char errtxt[200];
+	if (r->code != XU_OK)
+		snprintf(errtxt, sizeof(errtxt), "%s", r->error);
 	else
-		m->job = 0;
-	ob->reachable = r->code == XU_OK;
-	if (oc == DELIVERED)
-		ob->last_success_ms = now;
-	else
-		ob->last_failure_ms = now;
-	if (newest) {
-		if (oc == RETRY) {
-			m->attempts++;
-			m->next_ms = now + backoff_ms(ob, m->attempts);
-			xu_unusual("outbox",
-				   "%s to %s failed (attempt %lld: %s); "
-				   "retrying in %lld ms unless a newer one "
-				   "comes",
-				   ENG_OUTBOX_LATEST_TAG, account,
-				   (long long)m->attempts, errtxt,
-				   (long long)(m->next_ms - now));
-		} else {
-			if (oc == PARKED)
-				xu_unusual("outbox",
-					   "%s to %s refused by the connector "
-					   "(%s); its sender decides whether "
-					   "to send again",
-					   ENG_OUTBOX_LATEST_TAG, account,
-					   errtxt);
-			m->queued = false;
-		}
+		snprintf(errtxt, sizeof(errtxt), "HTTP %d: %.*s", r->status,
+			 (int)(r->body_len > 120 ? 120 : r->body_len),
+			 r->body ? (const char *)r->body : "");
+	if (id & ENG_OB_LW_ID_BIT) {
+		eng_ob_lw_complete(ob, r, oc, errtxt, now);
+		return;
 	}
-	/* A newer body waits: it goes at the next tick (the drain's). */
-	if (m->queued)
-		ob->lw_done = true;
-	else if (m->job || m->stalled) {
-		/* an attempt is still out: the slot stays for its answer */
-	} else {
-		*pp = m->next;
-		free(m->body);
-		free(m);
+	struct row_result rr = {.attempts = 0};
+	struct xu_err e;
+	if (row_record(ob, id, r, oc, errtxt, now, &rr, &e) != XU_OK) {
+		/* The row stays as it was, due: the next tick sends it
+		 * again (same key: at most a duplicate the connector
+		 * recognises). */
+		xu_broken("outbox", "call %lld: cannot record its result: %s",
+			  (long long)id, e.msg);
+		return;
 	}
-	reply_to_sender(ob, ENG_OUTBOX_MESSAGE, id, ENG_OUTBOX_LATEST_TAG,
-			account, r->code == XU_OK ? r->status : 0, r->body,
-			r->body_len);
+	eng_ob_seen(ob, r, oc, now);
+	row_report(ob, id, r, oc, errtxt, now, &rr);
 }
 
 size_t eng_outbox_drain(struct eng_outbox *ob)
@@ -785,7 +590,7 @@ size_t eng_outbox_drain(struct eng_outbox *ob)
 	/* The next latest-wins message of that account may go now. */
 	if (ob->lw_done) {
 		ob->lw_done = false;
-		eng_outbox_tick(ob, now_ms(ob));
+		eng_outbox_tick(ob, eng_ob_now(ob));
 	}
 	return n;
 }
@@ -830,11 +635,7 @@ enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 	/* In flight: in memory, table rows still 'pending' in the table;
 	 * in-memory messages (claims) count as pending or in flight. */
 	uint64_t mem_inflight = 0, mem_pending = 0;
-	for (struct lw_msg *m = ob->lw_msgs; m; m = m->next) {
-		mem_inflight += (m->job != 0) + (m->stalled != 0);
-		/* the newest waiting, the attempt out is an older one's */
-		mem_pending += m->queued && (!m->job || m->job_gen != m->gen);
-	}
+	eng_ob_lw_count(ob, &mem_inflight, &mem_pending);
 	st.inflight = ob->ninflight;
 	uint64_t rows_inflight = st.inflight - mem_inflight;
 	st.pending =
