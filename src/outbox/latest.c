@@ -128,12 +128,11 @@ unsigned eng_ob_lw_tick(struct eng_outbox *ob, int64_t now, unsigned room)
 		struct eng_curlw_job *j =
 		    eng_ob_new_job(ob, id, m->path, m->key,
 				   "application/octet-stream", m->body, m->len);
+		/* (eng_curlw_submit takes j, also when it fails.) */
 		if (!j || eng_curlw_submit(ob->curlw, j, &e) != XU_OK) {
 			/* Not sent: the next tick tries again. */
 			xu_unusual("outbox", "message to %s not sent: %s",
 				   m->account, j ? e.msg : "out of memory");
-			if (j)
-				eng_curlw_job_free(j);
 			continue;
 		}
 		m->job = id;

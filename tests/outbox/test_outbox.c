@@ -34,6 +34,25 @@
 static char dir[64], path[128];
 static int64_t fake_now = 1700000000000;
 
+/* The worker's submit, wrapped (-Wl,--wrap): while refuse_submit is set it
+ * refuses every job, taking it as the real one does on failure. */
+static bool refuse_submit;
+enum xu_code __real_eng_curlw_submit(struct eng_curlw *w,
+				     struct eng_curlw_job *job,
+				     struct xu_err *err);
+enum xu_code __wrap_eng_curlw_submit(struct eng_curlw *w,
+				     struct eng_curlw_job *job,
+				     struct xu_err *err);
+enum xu_code __wrap_eng_curlw_submit(struct eng_curlw *w,
+				     struct eng_curlw_job *job,
+				     struct xu_err *err)
+{
+	if (!refuse_submit)
+		return __real_eng_curlw_submit(w, job, err);
+	eng_curlw_job_free(job);
+	return xu_fail(err, XU_EIO, 0, "refused by the test");
+}
+
 static int64_t test_clock(void *arg)
 {
 	(void)arg;
@@ -103,6 +122,7 @@ static void fx_close(struct fx *f)
 
 static int setup(void **state)
 {
+	refuse_submit = false;
 	snprintf(dir, sizeof(dir), "/tmp/xrpse-outbox-XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
@@ -907,6 +927,24 @@ static void test_eng_outbox_latest_tag_not_a_row(void **state)
 	assert_int_equal(outbox_rows(f), 0);
 }
 
+/* A job the worker refuses (eng_curlw_submit TAKES it, also on failure)
+ * is not sent, and the next tick sends it: a row and a latest-wins
+ * message alike. */
+static void test_eng_outbox_submit_refused(void **state)
+{
+	struct fx *f = *state;
+	int64_t id = credit(f, "alice", 1, "k-refused");
+	send_latest(f, "bob", "b1");
+	refuse_submit = true;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	assert_int_equal(in_flight(f), 0);
+	refuse_submit = false;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 2);
+	settle_n(f, 2);
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_int_equal(th_count(f->srv), 2);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -926,6 +964,7 @@ int main(void)
 	    T(test_eng_outbox_send_latest),
 	    T(test_eng_outbox_send_latest_stall),
 	    T(test_eng_outbox_send_latest_not_blocking),
+	    T(test_eng_outbox_submit_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
