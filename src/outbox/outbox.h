@@ -17,12 +17,14 @@
  * commits without fsync (losing it to a power cut means one more send of
  * the same bytes and key):
  *   any 2xx (whatever the body)             -> 'delivered' (reply kept)
- *   timeout, connection error, 5xx, 409 (and 1xx/3xx) -> 'pending', next at
+ *   timeout, connection error, 5xx, a message's 409 (and 1xx/3xx)
+ *                                           -> 'pending', next at
  *       now + min(base * 2^(attempts-1), cap), jittered down by up to
  *       jitter_pct percent (libsodium randombytes); forever
- *   any other 4xx                           -> 'parked', kept for the
+ *   any other 4xx, a credit's 409 included  -> 'parked', kept for the
  *       operator (eng_outbox_unpark re-queues it); a credit is logged as
- *       BROKEN
+ *       BROKEN (a credit's 409: the connector holds its key for another
+ *       request, so the same key and body can never succeed)
  * Every attempt of a row sends the same key and byte-identical body; a row
  * whose result could not be recorded is sent again by the next tick.
  *

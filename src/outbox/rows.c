@@ -7,10 +7,15 @@
  *
  * Row life cycle (outbox.state; "in flight" lives in memory only):
  *
- *   enqueue --> pending --tick--> (in flight) --2xx---------> delivered
- *                  ^                 |  \--4xx but 409-------> parked
- *                  |                 |                          |
- *                  +-- timeout, I/O, 5xx, 409, other (backoff) -+ unpark
+ *   enqueue --> pending --tick--> (in flight) --2xx-----------------> delivered
+ *                  ^                 |  \--4xx but a message's 409--> parked
+ *                  |                 |                                |
+ *                  +-- timeout, I/O, 5xx, a message's 409, other -----+ unpark
+ *                      (backoff)
+ *
+ * A credit answered 409 is parked: the connector holds its key for another
+ * request, and the same key and body can never succeed.  A message's 409
+ * may come from a busy peer engine: retried.
  *
  * The worker (src/io/curlw.c) performs one attempt per job; the job id is the
  * row id.  The set of ids in flight is kept in memory, so handing a row to
@@ -433,15 +438,19 @@ int64_t eng_ob_backoff_ms(const struct eng_outbox *ob, int64_t attempts)
 	return (int64_t)d;
 }
 
-static enum eng_ob_outcome classify(const struct eng_curlw_result *r)
+/* What result r of a call of kind k means (a credit's 409: see the top). */
+static enum eng_ob_outcome classify(const struct eng_curlw_result *r,
+				    enum eng_outbox_kind k)
 {
 	if (r->code != XU_OK)
 		return ENG_OB_RETRY; /* timeout, connection error */
 	if (r->status >= 200 && r->status <= 299)
 		return ENG_OB_DELIVERED;
-	if (r->status >= 400 && r->status <= 499 && r->status != 409)
+	if (r->status == 409)
+		return k == ENG_OUTBOX_CREDIT ? ENG_OB_PARKED : ENG_OB_RETRY;
+	if (r->status >= 400 && r->status <= 499)
 		return ENG_OB_PARKED;
-	return ENG_OB_RETRY; /* 5xx, 409, and anything unexpected */
+	return ENG_OB_RETRY; /* 5xx, and anything unexpected */
 }
 
 void eng_ob_seen(struct eng_outbox *ob, const struct eng_curlw_result *r,
@@ -457,17 +466,18 @@ void eng_ob_seen(struct eng_outbox *ob, const struct eng_curlw_result *r,
 /* What row_record read and wrote of a row. */
 struct row_result {
 	struct eng_obrows_head h;
+	enum eng_outbox_kind kind;
+	enum eng_ob_outcome oc;
 	int64_t attempts; /* this one included */
 	int64_t next;	  /* when retried: due then */
 };
 
-/* Records result r (outcome oc) of row id in the open transaction or a
- * relaxed one of its own; fills *rr.  Returns XU_OK or XU_ESTORE. */
+/* Records result r of row id in the open transaction or a relaxed one of
+ * its own; fills *rr.  Returns XU_OK or XU_ESTORE. */
 static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
 			       const struct eng_curlw_result *r,
-			       enum eng_ob_outcome oc, const char *errtxt,
-			       int64_t now, struct row_result *rr,
-			       struct xu_err *e)
+			       const char *errtxt, int64_t now,
+			       struct row_result *rr, struct xu_err *e)
 {
 	bool own;
 	int status = r->code == XU_OK ? r->status : -1; /* -1: NULL */
@@ -475,8 +485,11 @@ static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
 	if (rc == XU_OK)
 		rc = eng_obrows_head(ob->store, id, &rr->h, e);
 	if (rc == XU_OK) {
+		rr->kind = rr->h.kind == ENG_OBROWS_CREDIT ? ENG_OUTBOX_CREDIT
+							   : ENG_OUTBOX_MESSAGE;
+		rr->oc = classify(r, rr->kind);
 		rr->attempts = rr->h.attempts + 1;
-		switch (oc) {
+		switch (rr->oc) {
 		case ENG_OB_DELIVERED:
 			rc = eng_obrows_delivered(ob->store, id, status,
 						  r->body, r->body_len, now, e);
@@ -498,16 +511,13 @@ static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
 /* Logs the recorded result of row id and hands a final state to its
  * sender. */
 static void row_report(struct eng_outbox *ob, int64_t id,
-		       const struct eng_curlw_result *r, enum eng_ob_outcome oc,
-		       const char *errtxt, int64_t now,
-		       const struct row_result *rr)
+		       const struct eng_curlw_result *r, const char *errtxt,
+		       int64_t now, const struct row_result *rr)
 {
-	enum eng_outbox_kind k = rr->h.kind == ENG_OBROWS_CREDIT
-				     ? ENG_OUTBOX_CREDIT
-				     : ENG_OUTBOX_MESSAGE;
+	enum eng_outbox_kind k = rr->kind;
 	const char *kind = k == ENG_OUTBOX_CREDIT ? "credit" : "message";
 	const char *account = rr->h.account;
-	switch (oc) {
+	switch (rr->oc) {
 	case ENG_OB_DELIVERED:
 		xu_debug("outbox", "%s %lld to %s delivered (HTTP %d)", kind,
 			 (long long)id, account, r->status);
@@ -557,7 +567,6 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 		return;
 	}
 	int64_t now = eng_ob_now(ob);
-	enum eng_ob_outcome oc = classify(r);
 	char errtxt[200];
 	if (r->code != XU_OK)
 		snprintf(errtxt, sizeof(errtxt), "%s", r->error);
@@ -566,12 +575,13 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 			 (int)(r->body_len > 120 ? 120 : r->body_len),
 			 r->body ? (const char *)r->body : "");
 	if (id & ENG_OB_LW_ID_BIT) {
-		eng_ob_lw_complete(ob, r, oc, errtxt, now);
+		eng_ob_lw_complete(ob, r, classify(r, ENG_OUTBOX_MESSAGE),
+				   errtxt, now);
 		return;
 	}
 	struct row_result rr = {.attempts = 0};
 	struct xu_err e;
-	if (row_record(ob, id, r, oc, errtxt, now, &rr, &e) != XU_OK) {
+	if (row_record(ob, id, r, errtxt, now, &rr, &e) != XU_OK) {
 		/* The row stays as it was, due: the next tick sends it
 		 * again (same key: at most a duplicate the connector
 		 * recognises). */
@@ -579,8 +589,8 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 			  (long long)id, e.msg);
 		return;
 	}
-	eng_ob_seen(ob, r, oc, now);
-	row_report(ob, id, r, oc, errtxt, now, &rr);
+	eng_ob_seen(ob, r, rr.oc, now);
+	row_report(ob, id, r, errtxt, now, &rr);
 }
 
 size_t eng_outbox_drain(struct eng_outbox *ob)

@@ -1,9 +1,10 @@
 // The engine as a client of the connector
 // (docs/api.md#calls-to-the-connector), through the outbox: credits and
-// messages are persisted, retried with the same key and body on
-// 5xx/409/connection errors, delivered on any 2xx, parked (and logged BROKEN)
-// on other 4xx.  Credits are injected with the --dev-api route /dev/credit
-// until the ledger watcher exists.
+// messages are persisted, retried with the same key and body on 5xx and
+// connection errors (and a message's 409), delivered on any 2xx, parked
+// (and a credit logged BROKEN) on a 4xx, a credit's 409 included.
+// Credits are injected with the --dev-api route /dev/credit until the
+// ledger watcher exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Daemon, sleep } from './lib/harness.mjs';
@@ -57,9 +58,9 @@ test('500, 500, then 201: three attempts, same key and bytes, then none', async 
   await teardown(t);
 });
 
-test('connection errors and 409 are retried until delivered', async () => {
+test('connection errors and 5xx are retried until delivered', async () => {
   const t = await setup();
-  t.c.next('reset', 'reset', 409, 200);
+  t.c.next('reset', 'reset', 503, 200);
   await t.credit('5', 'k56');
   await t.c.waitFor(() => t.c.settlements().length === 4);
   await sleep(300);
@@ -90,6 +91,24 @@ test('a 404 parks the credit: kept, no tight loop, logged', async () => {
   const h = await t.d.req('GET', '/health');
   assert.equal(h.body.connector.parked, 1);
   assert.match(t.d.log, /BROKEN/);
+  await teardown(t);
+});
+
+test('a 409 parks the credit: its key is tied to other input, never retried', async () => {
+  const t = await setup();
+  t.d.allowBroken = true;
+  t.c.next({
+    status: 409,
+    headers: { 'Content-Type': 'application/problem+json' },
+    body: '{"title":"Idempotency Error","detail":"Provided idempotency key is tied to other input"}',
+  });
+  await t.credit('8', 'k59b');
+  await t.c.waitFor(() => t.c.settlements().length === 1);
+  await sleep(500);
+  assert.equal(t.c.settlements().length, 1);
+  assert.equal(t.d.sql("SELECT state FROM outbox WHERE idem_key = 'k59b'"), 'parked');
+  assert.equal(t.d.sql("SELECT last_status FROM outbox WHERE idem_key = 'k59b'"), '409');
+  assert.match(t.d.log, /BROKEN.*PARKED.*HTTP 409/);
   await teardown(t);
 });
 

@@ -4,9 +4,10 @@
  * clock there, so backoff growth, cap and jitter are checked exactly, never
  * by sleeping.
  *
- * Covered: retries on 5xx / 409 / timeout / refused connections with the
- * same key and byte-identical body, any 2xx delivered (RECEIVED, a JSON
- * Quantity, empty), parking on another 4xx and unparking, messages and
+ * Covered: retries on 5xx / timeout / refused connections (and 409 for
+ * messages) with the same key and byte-identical body, any 2xx delivered
+ * (RECEIVED, a JSON Quantity, empty), parking on a 4xx (a credit's 409
+ * too, with a BROKEN line) and unparking, messages and
  * their reply callback, the in-flight bound, stale results, rows in
  * flight at a crash sent again after the restart, the outbox's own
  * commits being relaxed (synchronous=NORMAL) and FULL again afterwards,
@@ -369,14 +370,14 @@ static void test_eng_outbox_enqueue_rules(void **state)
 	assert_int_equal(st.delivered, 2); /* 204: delivered */
 }
 
-/* 409 retries, delays double up to the cap; 200 + JSON Quantity is a
+/* 503 retries, delays double up to the cap; 200 + JSON Quantity is a
  * success (the Java connector's answer). */
 static void test_eng_outbox_backoff_cap(void **state)
 {
 	struct fx *f = *state;
 	for (int i = 0; i < 6; i++)
 		th_script(f->srv,
-			  (struct th_resp){TH_REPLY, 409, NULL, NULL, 0});
+			  (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
 	th_script(f->srv, (struct th_resp){TH_REPLY, 200, "application/json",
 					   CREDIT1, 0});
 	int64_t id = credit(f, "bob", 1, "k-cap");
@@ -386,7 +387,7 @@ static void test_eng_outbox_backoff_cap(void **state)
 		struct row r = get_row(f, id);
 		assert_string_equal(r.state, "pending");
 		assert_int_equal(r.attempts, i + 1);
-		assert_int_equal(r.last_status, 409);
+		assert_int_equal(r.last_status, 503);
 		assert_int_equal(r.next_ms - fake_now, want[i]);
 		fake_now = r.next_ms;
 	}
@@ -434,7 +435,7 @@ static void test_eng_outbox_jitter(void **state)
 	assert_int_equal(def.max_inflight, 64);
 }
 
-/* A 4xx other than 409 parks the row: kept, not retried, reported. */
+/* A 4xx parks the row: kept, not retried, reported. */
 static void test_eng_outbox_park_unpark(void **state)
 {
 	struct fx *f = *state;
@@ -945,6 +946,85 @@ static void test_eng_outbox_submit_refused(void **state)
 	assert_int_equal(th_count(f->srv), 2);
 }
 
+/* What stderr gets between capture_start and capture_end. */
+static char cap_path[160];
+static int cap_saved = -1;
+
+static void capture_start(void)
+{
+	snprintf(cap_path, sizeof(cap_path), "%s/stderr.txt", dir);
+	fflush(stderr);
+	cap_saved = dup(2);
+	int fd = open(cap_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(cap_saved >= 0 && fd >= 0);
+	assert_true(dup2(fd, 2) == 2);
+	close(fd);
+}
+
+/* Ends the capture; true when a line has both needles. */
+static bool capture_end(const char *a, const char *b)
+{
+	char line[1100];
+	bool found = false;
+	fflush(stderr);
+	assert_true(dup2(cap_saved, 2) == 2);
+	close(cap_saved);
+	FILE *fp = fopen(cap_path, "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp))
+		found |= strstr(line, a) && strstr(line, b);
+	fclose(fp);
+	return found;
+}
+
+/* A credit answered 409 (the connector says the key was used for another
+ * request) is parked with a BROKEN line: the same key and body can never
+ * succeed.  A message answered 409 is retried (the peer engine may answer
+ * it while busy), a row and a latest-wins message alike. */
+static void test_eng_outbox_409(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv,
+		  (struct th_resp){TH_REPLY, 409, "application/problem+json",
+				   "{\"title\":\"Idempotency Error\"}", 0});
+	int64_t id = credit(f, "alice", 4, "k-409");
+	capture_start();
+	attempt(f);
+	assert_true(capture_end("BROKEN", "PARKED"));
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "parked");
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(r.last_status, 409);
+	assert_non_null(strstr(r.last_error, "Idempotency Error"));
+	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(f->rep.id, id);
+	assert_int_equal(f->rep.status, 409);
+	fake_now += 100000000;
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	assert_int_equal(th_count(f->srv), 1);
+
+	th_script(f->srv, (struct th_resp){TH_REPLY, 409, NULL, NULL, 0});
+	int64_t h1 = message(f, "alice", "h1", "hello");
+	attempt(f);
+	r = get_row(f, h1);
+	assert_string_equal(r.state, "pending");
+	assert_int_equal(r.last_status, 409);
+	assert_int_equal(r.next_ms, fake_now + 50);
+	fake_now += 50;
+	attempt(f); /* default 201 */
+	assert_string_equal(get_row(f, h1).state, "delivered");
+
+	th_script(f->srv, (struct th_resp){TH_REPLY, 409, NULL, NULL, 0});
+	send_latest(f, "bob", "c1");
+	attempt(f);
+	assert_int_equal(f->rep.status, 409);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	fake_now += 50;
+	attempt(f);
+	assert_int_equal(f->rep.status, 201);
+	assert_int_equal(th_count(f->srv), 5);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -954,6 +1034,7 @@ int main(void)
 	    T(test_eng_outbox_backoff_cap),
 	    T(test_eng_outbox_jitter),
 	    T(test_eng_outbox_park_unpark),
+	    T(test_eng_outbox_409),
 	    T(test_eng_outbox_timeout_and_refused),
 	    T(test_eng_outbox_message_reply),
 	    T(test_eng_outbox_inflight_bound),
