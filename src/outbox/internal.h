@@ -22,6 +22,8 @@
 
 /* An account's latest-wins message (latest.c). */
 struct eng_ob_lw;
+/* A row whose result could not be recorded (rows.c). */
+struct eng_ob_held;
 
 struct eng_outbox {
 	struct eng_store *store;
@@ -36,6 +38,8 @@ struct eng_outbox {
 	unsigned nreplies;
 	int64_t *inflight; /* job ids, cfg.max_inflight slots */
 	unsigned ninflight;
+	struct eng_ob_held *held; /* nheld of them, room for cheld */
+	unsigned nheld, cheld;
 	struct eng_ob_lw *lw; /* latest-wins messages in memory */
 	uint64_t lw_seq;      /* their job ids: ENG_OB_LW_ID_BIT | seq */
 	bool lw_done; /* a latest-wins message waits: tick after the drain */

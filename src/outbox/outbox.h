@@ -26,7 +26,8 @@
  *       BROKEN (a credit's 409: the connector holds its key for another
  *       request, so the same key and body can never succeed)
  * Every attempt of a row sends the same key and byte-identical body; a row
- * whose result could not be recorded is sent again by the next tick.
+ * whose result could not be recorded (the store failed) is sent again
+ * after the backoff that result would have set, kept in memory only.
  *
  * Latest-wins messages (latest.c): the channel logic's claims, kept in
  * memory only (eng_outbox_send_latest), the newest per account, one

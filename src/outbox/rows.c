@@ -22,7 +22,11 @@
  * the worker writes nothing (a crash before its result leaves it
  * 'pending': it is sent again, same key and bytes), a late or foreign
  * result (an id not in the set) is ignored, and a row is never sent twice
- * at the same time.  The result is recorded with attempts + 1. */
+ * at the same time.  The result is recorded with attempts + 1.  When the
+ * store cannot record it, the row stays as it was, due, and only memory
+ * knows when to send it again (struct eng_ob_held): after the backoff the
+ * recorded result would have set, growing while the store keeps failing,
+ * so that a failing store does not make us hammer the connector. */
 #include "src/outbox/internal.h"
 
 #include <sodium.h>
@@ -36,6 +40,12 @@
 #include "src/util/log.h"
 
 _Static_assert(ENG_OUTBOX_TAG_MAX == ENG_OBROWS_TAG_MAX, "tag sizes differ");
+
+struct eng_ob_held {
+	int64_t id;
+	int64_t after; /* not sent again before (wall-clock ms) */
+	int64_t fails; /* results not recorded in a row */
+};
 
 static int64_t realtime_ms(void *arg)
 {
@@ -146,6 +156,7 @@ void eng_outbox_free(struct eng_outbox *ob)
 	if (!ob)
 		return;
 	free(ob->inflight);
+	free(ob->held);
 	eng_ob_lw_free(ob);
 	free(ob);
 }
@@ -330,6 +341,61 @@ struct eng_curlw_job *eng_ob_new_job(const struct eng_outbox *ob, int64_t id,
 	return j;
 }
 
+static struct eng_ob_held *held_of(const struct eng_outbox *ob, int64_t id)
+{
+	for (unsigned i = 0; i < ob->nheld; i++)
+		if (ob->held[i].id == id)
+			return &ob->held[i];
+	return NULL;
+}
+
+/* Row id, whose result could not be recorded, is not sent again before
+ * the backoff of its attempts (recorded, as far as known, and
+ * unrecorded); returns the delay, or 0 when out of memory (then the next
+ * tick sends it). */
+static int64_t hold(struct eng_outbox *ob, int64_t id, int64_t attempts,
+		    int64_t now)
+{
+	struct eng_ob_held *h = held_of(ob, id);
+	if (!h) {
+		if (ob->nheld == ob->cheld) {
+			unsigned c = ob->cheld ? 2 * ob->cheld : 8;
+			void *p = realloc(ob->held, c * sizeof(*ob->held));
+			if (!p)
+				return 0;
+			ob->held = p;
+			ob->cheld = c;
+		}
+		h = &ob->held[ob->nheld++];
+		*h = (struct eng_ob_held){.id = id};
+	}
+	h->fails++;
+	int64_t d = eng_ob_backoff_ms(ob, attempts + h->fails - 1);
+	h->after = now + d;
+	return d;
+}
+
+static void unhold(struct eng_outbox *ob, int64_t id)
+{
+	struct eng_ob_held *h = held_of(ob, id);
+	if (h)
+		*h = ob->held[--ob->nheld];
+}
+
+/* Forgets rows held long past their time and not in flight: they are no
+ * longer pending (their row was sent again otherwise). */
+static void prune_held(struct eng_outbox *ob, int64_t now)
+{
+	for (unsigned i = 0; i < ob->nheld;) {
+		struct eng_ob_held *h = &ob->held[i];
+		if (h->after + (int64_t)ob->cfg.cap_ms < now &&
+		    !is_inflight(ob, h->id))
+			*h = ob->held[--ob->nheld];
+		else
+			i++;
+	}
+}
+
 /* The job for a row. */
 static struct eng_curlw_job *make_job(struct eng_outbox *ob,
 				      const struct eng_obrows_send *row)
@@ -347,6 +413,7 @@ struct picks {
 /* A tick's picking of rows: where the jobs go, and its error. */
 struct pick {
 	struct eng_outbox *ob;
+	int64_t now;
 	struct picks *p;
 	enum xu_code rc;
 	struct xu_err *e;
@@ -357,7 +424,8 @@ static bool pick_due_row(void *arg, const struct eng_obrows_send *row)
 	struct pick *k = arg;
 	struct picks *p = k->p;
 
-	if (is_inflight(k->ob, row->id))
+	const struct eng_ob_held *h = held_of(k->ob, row->id);
+	if (is_inflight(k->ob, row->id) || (h && h->after > k->now))
 		return true;
 	p->jobs[p->n] = make_job(k->ob, row);
 	if (!p->jobs[p->n]) {
@@ -372,14 +440,14 @@ static bool pick_due_row(void *arg, const struct eng_obrows_send *row)
 static enum xu_code pick_due(struct eng_outbox *ob, int64_t now,
 			     struct picks *p, struct xu_err *e)
 {
-	struct pick k = {.ob = ob, .p = p, .rc = XU_OK, .e = e};
+	struct pick k = {.ob = ob, .now = now, .p = p, .rc = XU_OK, .e = e};
 
 	if (p->n >= p->room)
 		return XU_OK;
-	/* Rows in flight stay 'pending': ask for that many more. */
+	/* Rows in flight or held stay 'pending': ask for that many more. */
+	int64_t limit = (int64_t)p->room + ob->ninflight + ob->nheld;
 	enum xu_code rc =
-	    eng_obrows_due(ob->store, now, (int64_t)p->room + ob->ninflight,
-			   pick_due_row, &k, e);
+	    eng_obrows_due(ob->store, now, limit, pick_due_row, &k, e);
 	return k.rc != XU_OK ? k.rc : rc;
 }
 
@@ -388,6 +456,7 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 	struct picks p = {.room = ob->cfg.max_inflight - ob->ninflight};
 	struct xu_err e;
 
+	prune_held(ob, now);
 	if (p.room == 0)
 		return 0;
 	/* In-memory latest-wins messages (claims) first: they carry the
@@ -582,13 +651,16 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 	struct row_result rr = {.attempts = 0};
 	struct xu_err e;
 	if (row_record(ob, id, r, errtxt, now, &rr, &e) != XU_OK) {
-		/* The row stays as it was, due: the next tick sends it
-		 * again (same key: at most a duplicate the connector
-		 * recognises). */
-		xu_broken("outbox", "call %lld: cannot record its result: %s",
-			  (long long)id, e.msg);
+		/* The row stays as it was, due: sent again (same key: at
+		 * most a duplicate the connector recognises) once held. */
+		int64_t d = hold(ob, id, rr.attempts ? rr.attempts : 1, now);
+		xu_broken("outbox",
+			  "call %lld: cannot record its result: %s; sent "
+			  "again in %lld ms",
+			  (long long)id, e.msg, (long long)d);
 		return;
 	}
+	unhold(ob, id);
 	eng_ob_seen(ob, r, rr.oc, now);
 	row_report(ob, id, r, errtxt, now, &rr);
 }

@@ -1025,6 +1025,62 @@ static void test_eng_outbox_409(void **state)
 	assert_int_equal(th_count(f->srv), 5);
 }
 
+/* While on, the store cannot record a result: a trigger fails every
+ * UPDATE of the outbox table. */
+static void results_fail(struct fx *f, bool on)
+{
+	assert_int_equal(
+	    sqlite3_exec(eng_store_db(f->store),
+			 on ? "CREATE TEMP TRIGGER no_results BEFORE UPDATE"
+			      " ON outbox BEGIN SELECT RAISE(ABORT,"
+			      " 'disk on fire'); END"
+			    : "DROP TRIGGER temp.no_results",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+}
+
+/* A result the store cannot record leaves the row pending in the table;
+ * it is not sent again before the backoff (which grows while the store
+ * keeps failing), and meanwhile it holds back no other row. */
+static void test_eng_outbox_unrecorded_result_waits(void **state)
+{
+	struct fx *f = *state;
+	fx_close(f);
+	f->cfg.max_inflight = 1;
+	fx_open(f);
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	th_script(f->srv, (struct th_resp){TH_REPLY, 201, NULL, NULL, 0});
+	int64_t id = credit(f, "alice", 1, "k-unrecorded");
+	results_fail(f, true);
+	attempt(f); /* 503: not recorded */
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "pending");
+	assert_int_equal(r.attempts, 0);
+	assert_int_equal(r.next_ms, 0);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now + 49), 0);
+	fake_now += 50;
+	attempt(f); /* 201: not recorded either; the delay doubles */
+	assert_int_equal(get_row(f, id).attempts, 0);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now + 99), 0);
+	/* Another row due later still goes while this one waits. */
+	int64_t other = credit(f, "bob", 2, "k-other");
+	results_fail(f, false);
+	attempt(f); /* default 201 */
+	assert_string_equal(get_row(f, other).state, "delivered");
+	assert_string_equal(get_row(f, id).state, "pending");
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now + 99), 0);
+	fake_now += 100;
+	attempt(f);
+	r = get_row(f, id);
+	assert_string_equal(r.state, "delivered");
+	assert_int_equal(r.attempts, 1);
+	assert_int_equal(th_count(f->srv), 4);
+	check_same_requests(f, 0, 2, "/accounts/alice/settlements",
+			    "application/json", CREDIT1, strlen(CREDIT1));
+	assert_string_equal(th_get(f->srv, 3).key, "k-unrecorded");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -1046,6 +1102,7 @@ int main(void)
 	    T(test_eng_outbox_send_latest_stall),
 	    T(test_eng_outbox_send_latest_not_blocking),
 	    T(test_eng_outbox_submit_refused),
+	    T(test_eng_outbox_unrecorded_result_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
