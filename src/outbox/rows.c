@@ -604,7 +604,7 @@ static void row_report(struct eng_outbox *ob, int64_t id,
 		 * counted: an operator must look.  A message's sender (the
 		 * channel logic) sees the refusal through its reply callback
 		 * and sends again on its own schedule (a hello to a connector
-		 * that does not know the account yet, f62), so it is only
+		 * that does not know the account yet), so it is only
 		 * unusual. */
 		if (k == ENG_OUTBOX_CREDIT)
 			xu_broken(

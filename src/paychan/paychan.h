@@ -1,4 +1,4 @@
-/* The daemon's payment-channel service (issue 7): the glue between the
+/* The daemon's payment-channel service: the glue between the
  * pure channel core (channel/), the store (src/store/chanstore.h), the outbox
  * (peer messages and connector credits), the rippled client and its
  * submission queue (ledger/net/).
@@ -133,7 +133,8 @@ struct eng_paychan_stats {
 	uint64_t paid_drops;	/* sum of drops moved into claims */
 	uint64_t hellos_sent, lookups, alerts;
 	uint64_t txs_submitted, tx_failures;
-	uint64_t recovered_drops; /* claims adopted from the peer (R7) */
+	uint64_t
+	    recovered_drops; /* claims adopted from the peer (docs/design.md#recovering-lost-outgoing-claims) */
 };
 void eng_paychan_stats(const struct eng_paychan *pc,
 		       struct eng_paychan_stats *st);

@@ -1008,7 +1008,8 @@ static void test_paychan_resend_and_close(void **state)
 	assert_int_equal(alice.nmsgs, n);
 
 	/* Deleting the account: a close request to the peer; no owner
-	 * close before close_wait_s (peers.md R19). */
+	 * close before close_wait_s
+	 * (docs/risks.md#our-owner-close-before-the-peer-redeems). */
 	size_t ni = alice.nintents;
 	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
 	assert_int_equal(eng_store_account_delete(alice.store, "b", &err),
@@ -1044,7 +1045,8 @@ static struct pc_msg msg_of(const char *body)
 	return m;
 }
 
-/* peers.md R7 through the daemon: bob answers "last_claim" with the best
+/* Recovery (docs/design.md#recovering-lost-outgoing-claims) through the
+ * daemon: bob answers "last_claim" with the best
  * claim of alice's he holds (only to her account); alice, restarted over a
  * store set back to an older claim (a restored backup), signs nothing
  * until his answer, adopts it, and pays the next settlement on top. */
