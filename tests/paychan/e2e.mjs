@@ -14,6 +14,7 @@
 // failed transaction on the ledger during the whole run.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sleep, until as untilEvery } from './wait.mjs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -48,21 +49,9 @@ async function get(url) {
 }
 
 // Account units per drop: 1 at scale 6 (rs), 1000 at scale 9 (java).
+const until = (what, fn, ms = 40000) => untilEvery(what, fn, ms, 200);
 const UNIT = BigInt(process.env.XRPSE_E2E_UNIT || '1');
 
-const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
-
-async function until(what, fn, ms = 40000) {
-	const end = Date.now() + ms;
-	let last;
-	while (Date.now() < end) {
-		last = await fn();
-		if (last.ok)
-			return last;
-		await sleep(200);
-	}
-	throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
-}
 
 function rpc(url, req) {
 	return new Promise((resolve, reject) => {

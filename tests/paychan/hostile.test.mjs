@@ -18,6 +18,9 @@
 // (settle_delay) and credit nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sleep, until as untilEvery } from './wait.mjs';
+
+const until = (what, fn, ms = 30000) => untilEvery(what, fn, ms, 100);
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,19 +39,6 @@ const env = (k) => {
 	return v;
 };
 
-const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
-
-async function until(what, fn, ms = 30000) {
-	const end = Date.now() + ms;
-	let last;
-	while (Date.now() < end) {
-		last = await fn();
-		if (last.ok)
-			return last;
-		await sleep(100);
-	}
-	throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)}`);
-}
 
 function rpc(req) {
 	return new Promise((resolve, reject) => {

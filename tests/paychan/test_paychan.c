@@ -1804,7 +1804,7 @@ static json_t *error_at(const char *token, uint32_t index)
 	return msg;
 }
 
-static enum pc_out_state out_state(struct eng_engine *e, const char *account)
+static struct eng_chan_out out_of(struct eng_engine *e, const char *account)
 {
 	struct eng_chan_out o;
 	struct xu_err err;
@@ -1813,7 +1813,12 @@ static enum pc_out_state out_state(struct eng_engine *e, const char *account)
 	assert_int_equal(eng_chan_out_get(e->store, account, &o, &have, &err),
 			 XU_OK);
 	assert_true(have);
-	return o.ch.state;
+	return o;
+}
+
+static enum pc_out_state out_state(struct eng_engine *e, const char *account)
+{
+	return out_of(e, account).ch.state;
 }
 
 static enum pc_in_state in_state(struct eng_engine *e,
@@ -2164,18 +2169,6 @@ static void alice_sees_channel(const char *hex, bool found, const char *balance)
 		json_decref(msg);
 	}
 	assert_true(seen > 0);
-}
-
-static struct eng_chan_out out_of(struct eng_engine *e, const char *account)
-{
-	struct eng_chan_out o;
-	struct xu_err err;
-	bool have;
-
-	assert_int_equal(eng_chan_out_get(e->store, account, &o, &have, &err),
-			 XU_OK);
-	assert_true(have);
-	return o;
 }
 
 /* risks.md#delete-then-recreate-pays-nothing through the daemon: an
