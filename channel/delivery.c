@@ -59,19 +59,22 @@
  */
 /* clang-format on */
 /*
- * The current behaviour this keeps (src/paychan.c with src/outbox.c's
- * latest-wins messages), with the rules that were implicit there made
- * explicit (marked "explicit:" in the code below):
+ * The behaviour this keeps (the service's former per-account claim
+ * booleans with the outbox's former latest-wins scheduling, both replaced
+ * by this machine), with the rules that were implicit there made explicit
+ * (marked "explicit:" in the code below):
  *  - claims made in a transaction become due at its commit, are dropped by
- *    its rollback, and the last one made wins (claim_new, claim_due,
- *    send_due_claims, drop_new_claims);
- *  - one attempt out, the newest next (claim_out; the outbox's m->job);
- *  - after stall_ms the newest goes beside, never a third (claim_stall_ms;
- *    the outbox's m->stalled);
- *  - every end of an attempt lets the waiting claim go (on_claim_answer);
- *  - only the newest claim's failed attempt is retried, after the caller's
- *    backoff, unless a newer claim comes (lw_msg_complete's `newest`);
- *  - a NACK every resend_ms while unacknowledged (tick_tx).
+ *    its rollback, and the last one made wins (src/paychan/to_peer.c
+ *    dlv_made, dlv_tx_ended);
+ *  - one attempt out, the newest next;
+ *  - after stall_ms the newest goes beside, never a third (the service's
+ *    claim_stall_ms);
+ *  - every end of an attempt lets the waiting claim go
+ *    (src/paychan/answers.c on_claim_answer);
+ *  - only the newest claim's failed attempt is retried, after the outbox's
+ *    backoff (eng_outbox_backoff_ms), unless a newer claim comes;
+ *  - a NACK every resend_ms while unacknowledged (src/paychan/tick.c
+ *    tick_resend_claims).
  */
 #include "channel/delivery.h"
 
@@ -193,7 +196,7 @@ static void go(struct pc_dlv *d, struct pc_dlv_claim c, enum pc_dlv_fx_kind k,
 }
 
 /* The current attempt left stall_ms ago.  Explicit: the stall clock runs
- * from the attempt's departure (SENT; the outbox's job_ms), never from the
+ * from the attempt's departure (SENT), never from the
  * hand-over, and an attempt that has not left cannot stall. */
 static bool stalled_now(const struct pc_dlv *d, int64_t now)
 {
@@ -203,9 +206,8 @@ static bool stalled_now(const struct pc_dlv *d, int64_t now)
 
 /* The stall rule: in OUT_WAITING, once the current attempt has stalled,
  * it is let be and the waiting claim goes beside it.  Explicit: looked at
- * on every COMMITTED (send_due_claims ran at every commit), TIMER (the
- * outbox's tick) and end of an attempt (the outbox's tick after a drain);
- * never with two out. */
+ * on every COMMITTED (every commit of the service's), TIMER (its tick)
+ * and end of an attempt (an answer); never with two out. */
 static void look(struct pc_dlv *d, int64_t now, struct pc_dlv_effects *fx)
 {
 	if (d->state != PC_DLV_OUT_WAITING || !stalled_now(d, now))
@@ -233,13 +235,13 @@ static void on_committed(struct pc_dlv *d, int64_t now,
 		return;
 	case PC_DLV_RETRY:
 		/* A failure lets the newest go at once: the backoff was for
-		 * the failed claim (send_latest reset next_ms). */
+		 * the failed claim only. */
 		set_state(d, PC_DLV_RETRY, PC_DLV_OUT);
 		go(d, c, PC_DLV_FX_SEND, fx);
 		return;
 	case PC_DLV_STALLED:
 		/* Explicit: the stalled attempt holds its own slot; the
-		 * current one is free (the outbox gated on m->job only). */
+		 * current one is free. */
 		set_state(d, PC_DLV_STALLED, PC_DLV_BESIDE);
 		go(d, c, PC_DLV_FX_SEND, fx);
 		return;
@@ -285,8 +287,8 @@ static void on_sent(struct pc_dlv *d, const struct pc_dlv_event *ev)
 	XU_ASSERT(ev->seq == d->out.seq);
 	XU_ASSERT(d->out_ms == 0); /* once per attempt */
 	d->out_ms = ev->now_ms;
-	/* A claim's first attempt restarts the resend clock (send_claim set
-	 * claim_sent_ms); the outbox's retries did not touch it. */
+	/* A claim's first attempt restarts the resend clock; its retries
+	 * leave it. */
 	if (d->fails == 0)
 		d->sent_ms = ev->now_ms;
 }

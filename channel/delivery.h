@@ -3,9 +3,11 @@
  * messages), one attempt at a time.
  *
  * Claims are cumulative: the newest carries everything the earlier ones
- * did, so only the newest is ever worth sending.  The rules (today spread
- * over src/paychan.c's claim_* booleans and src/outbox.c's in-memory
- * latest-wins messages, which this machine replaces):
+ * did, so only the newest is ever worth sending.  One machine per account
+ * of the payment-channel service (src/paychan/service.h struct acct; fed
+ * and carried out in src/paychan/to_peer.c, answers.c and tick.c), whose
+ * attempts the outbox carries out (src/outbox/latest.c: eng_outbox_send_now,
+ * eng_outbox_retry_now).  The rules:
  *  - a claim made inside an open store transaction is nothing until that
  *    transaction commits (then it is due), and is forgotten when it rolls
  *    back;
@@ -52,8 +54,8 @@
 
 #include "ledger/amount.h"
 
-/* Defaults of src/paychan.c's claim_stall_ms (and src/outbox.c's
- * latest_wins_stall_ms) and claim_resend_ms. */
+/* Defaults of the service's claim_stall_ms (the only stall setting) and
+ * claim_resend_ms (src/paychan/settings.h). */
 #define PC_DLV_STALL_MS 2000
 #define PC_DLV_RESEND_MS 10000
 
@@ -105,7 +107,7 @@ struct pc_dlv_event {
 	 * newer. */
 	struct xl_drops amount;
 	/* FAILED: the wait before the claim goes again, from the caller's
-	 * backoff for attempt d->fails + 1 (src/outbox.c backoff_ms). */
+	 * backoff for attempt d->fails + 1 (eng_outbox_backoff_ms). */
 	uint32_t retry_ms;
 	/* TIMER: the record holds a claim (claim_amount > 0) above the best
 	 * the peer acknowledged. */
@@ -166,7 +168,7 @@ struct pc_dlv {
 	int64_t out_ms;		     /* when `out` left (SENT); 0: not yet */
 	int64_t retry_at_ms;	     /* RETRY*: when `out` goes again */
 	uint32_t fails;		     /* failed attempts of `out` in a row */
-	/* The resend clock (paychan's claim_sent_ms): when the first attempt
+	/* The resend clock: when the first attempt
 	 * of a claim last left (SENT with fails 0; retries leave it), or a
 	 * NACK was last asked; 0 (never) at start, so the first TIMER with
 	 * unacked asks at once. */

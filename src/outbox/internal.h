@@ -42,7 +42,6 @@ struct eng_outbox {
 	unsigned nheld, cheld;
 	struct eng_ob_lw *lw; /* latest-wins messages in memory */
 	uint64_t lw_seq;      /* their job ids: ENG_OB_LW_ID_BIT | seq */
-	bool lw_done; /* a latest-wins message waits: tick after the drain */
 	int64_t last_success_ms, last_failure_ms;
 	bool reachable;
 };
@@ -74,9 +73,6 @@ struct eng_curlw_job *eng_ob_new_job(const struct eng_outbox *ob, int64_t id,
 				     const char *ctype, const void *body,
 				     size_t blen);
 
-/* The delay before attempt attempts + 1, jittered. */
-int64_t eng_ob_backoff_ms(const struct eng_outbox *ob, int64_t attempts);
-
 /* Notes result r (outcome oc, at now) for eng_outbox_stats. */
 void eng_ob_seen(struct eng_outbox *ob, const struct eng_curlw_result *r,
 		 enum eng_ob_outcome oc, int64_t now);
@@ -88,10 +84,6 @@ void eng_ob_reply(struct eng_outbox *ob, enum eng_outbox_kind k, int64_t id,
 
 /* ---- latest.c, for rows.c ---------------------------------------------- */
 
-/* Hands the due latest-wins messages to the worker (adding their ids to
- * the set in flight), at most room of them; returns how many went. */
-unsigned eng_ob_lw_tick(struct eng_outbox *ob, int64_t now, unsigned room);
-
 /* Applies result r (outcome oc, errtxt for the log) of a latest-wins
  * message: r->id has ENG_OB_LW_ID_BIT and is already out of the set in
  * flight. */
@@ -99,8 +91,8 @@ void eng_ob_lw_complete(struct eng_outbox *ob, const struct eng_curlw_result *r,
 			enum eng_ob_outcome oc, const char *errtxt,
 			int64_t now);
 
-/* Adds the latest-wins messages' attempts out to *inflight, and their
- * newest bodies not yet out to *pending. */
+/* Adds the latest-wins messages' attempts out to *inflight (nothing
+ * waits in the outbox: *pending is left). */
 void eng_ob_lw_count(const struct eng_outbox *ob, uint64_t *inflight,
 		     uint64_t *pending);
 

@@ -30,8 +30,12 @@
  * after the backoff that result would have set, kept in memory only.
  *
  * Latest-wins messages (latest.c): the channel logic's claims, kept in
- * memory only (eng_outbox_send_latest), the newest per account, one
- * attempt in flight; lost in a crash, made again by their sender.
+ * memory only, the newest per account.  The outbox only carries out
+ * attempts (eng_outbox_send_now, eng_outbox_retry_now) and routes each
+ * result back with the sender's token; when an attempt goes, whether a
+ * newer one goes beside a stalled one and when a failed one is retried is
+ * the sender's (src/paychan/ with channel/delivery.h).  Lost in a crash,
+ * made again by their sender.
  *
  * Both share the worker, max_inflight and the reply callbacks.  Runs on
  * the loop thread. */
@@ -69,11 +73,7 @@ struct eng_outbox_cfg {
 	uint32_t timeout_ms;	     /* per attempt; default 30000 */
 	uint32_t connect_timeout_ms; /* default 5000 */
 	unsigned max_inflight;	     /* default 64 */
-	/* An in-memory latest-wins message out this long while a newer
-	 * one waits: the newer one goes beside it (at most two out per
-	 * account); default 2000, 0: never. */
-	uint32_t latest_wins_stall_ms;
-	eng_outbox_clock_fn clock; /* NULL: CLOCK_REALTIME */
+	eng_outbox_clock_fn clock;   /* NULL: CLOCK_REALTIME */
 	void *clock_arg;
 };
 
@@ -82,9 +82,10 @@ void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg);
 
 /* Called on the loop thread after a row reached a final state: delivered
  * (status 2xx, reply = the response body, may be empty) or parked (status
- * 4xx); for a latest-wins message also after an attempt that failed and
- * will be retried (status 5xx or other, or 0 when there was no HTTP answer).
- * tag is NULL for credits.  All pointers borrowed. */
+ * 4xx); for a latest-wins message after every attempt, id being the
+ * sender's token (status 0 when there was no HTTP answer; see
+ * eng_outbox_classify).  tag is NULL for credits.  All pointers
+ * borrowed. */
 typedef void (*eng_outbox_reply_fn)(void *arg, enum eng_outbox_kind kind,
 				    int64_t id, const char *tag,
 				    const char *account, int status,
@@ -135,7 +136,7 @@ enum xu_code eng_outbox_enqueue_credit(struct eng_store *s, const char *account,
 /* Inside the caller's transaction: queues a message (bytes copied, at most
  * ENG_OUTBOX_MSG_MAX) to account; tag (nullable, < ENG_OUTBOX_TAG_MAX) is
  * handed back with the reply.  ENG_OUTBOX_LATEST_TAG as tag is a
- * programmer error (such messages go through eng_outbox_send_latest).
+ * programmer error (such messages go through eng_outbox_send_now).
  * Returns XU_OK, XU_EINVAL or XU_ESTORE. */
 enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 					const char *account, const void *bytes,
@@ -148,35 +149,66 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 #define ENG_OUTBOX_LATEST_TAG "claim"
 
 /* Keeps bytes (copied, at most ENG_OUTBOX_MSG_MAX) in memory as account's
- * latest-wins message (tagged ENG_OUTBOX_LATEST_TAG), replacing one not
- * yet sent: for messages whose newest carries everything the earlier
- * ones did, and whose loss in a crash the sender repairs itself (a claim,
- * made again from the channel record).  No row is written.  At most one
- * attempt per account is in flight (two when one has been out for
- * cfg.latest_wins_stall_ms while a newer message waits: the newer one goes
- * beside it); a failed attempt is retried with the rows' backoff unless a
- * newer message comes, which goes when the attempt in flight ends.  reply_fn
- * gets every result (delivered, refused, failed and retried) with the tag. Sent
- * at the next eng_outbox_tick.  Returns XU_OK, XU_EINVAL or XU_ENOMEM. */
-enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
-				    const void *bytes, size_t len,
-				    struct xu_err *err) XU_WARN_UNUSED;
+ * latest-wins message (tagged ENG_OUTBOX_LATEST_TAG) with a new
+ * Idempotency-Key, replacing the one before, and hands one attempt of it
+ * to the worker now: for messages whose newest carries everything the
+ * earlier ones did, and whose loss in a crash the sender repairs itself (a
+ * claim, made again from the channel record).  No row is written.  The
+ * attempt's result reaches reply_fn with the tag and token as id, whatever
+ * it is (nothing is retried here).  At most two attempts per account may
+ * be out (the sender's rule; a third is a programmer error).  Returns
+ * XU_OK (it left), XU_EUNAVAIL (max_inflight attempts out, or the worker
+ * refused it: the message is kept, eng_outbox_retry_now may send it
+ * later), XU_EINVAL or XU_ENOMEM. */
+enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
+				 const void *bytes, size_t len, uint64_t token,
+				 struct xu_err *err) XU_WARN_UNUSED;
 
-/* Hands the latest-wins messages and the rows due at now_ms to the
- * worker, up to max_inflight in flight; writes nothing.  Call it from the
- * cron and after commits that enqueued rows, never before: what it hands
- * out is sent at once.  Returns the number submitted, or a negative value
- * on a store error (logged). */
+/* Another attempt of account's latest-wins message, the same bytes and
+ * Idempotency-Key, now, its result routed with token.  Returns as
+ * eng_outbox_send_now; XU_ENOTFOUND when account has none. */
+enum xu_code eng_outbox_retry_now(struct eng_outbox *ob, const char *account,
+				  uint64_t token,
+				  struct xu_err *err) XU_WARN_UNUSED;
+
+/* What a message's attempt came to, by its HTTP status. */
+enum eng_outbox_outcome {
+	ENG_OUTBOX_DELIVERED = 1, /* any 2xx, whatever the body */
+	ENG_OUTBOX_RETRY = 2,	  /* no answer (0), 5xx, 409, 1xx, 3xx */
+	ENG_OUTBOX_PARKED = 3,	  /* any other 4xx */
+};
+
+/* The outbox's rule for a message's status (0: no HTTP answer); a
+ * credit's 409 is parked instead (see the top). */
+static inline enum eng_outbox_outcome eng_outbox_classify(int status)
+{
+	if (status >= 200 && status <= 299)
+		return ENG_OUTBOX_DELIVERED;
+	if (status != 409 && status >= 400 && status <= 499)
+		return ENG_OUTBOX_PARKED;
+	return ENG_OUTBOX_RETRY;
+}
+
+/* The outbox's delay before attempt attempts + 1 (attempts >= 1 failed):
+ * min(base_ms * 2^(attempts-1), cap_ms), jittered down by up to
+ * jitter_pct percent.  Also the delay a latest-wins message's sender
+ * waits before eng_outbox_retry_now. */
+int64_t eng_outbox_backoff_ms(const struct eng_outbox *ob, int64_t attempts);
+
+/* Hands the rows due at now_ms to the worker, up to max_inflight in
+ * flight; writes nothing.  Call it from the cron and after commits that
+ * enqueued rows, never before: what it hands out is sent at once.
+ * Returns the number submitted, or a negative value on a store error
+ * (logged). */
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms);
 
 /* An eng_curlw_done_fn (arg = the outbox): applies one result; a result
  * whose id is not one of ours in flight is ignored. */
 void eng_outbox_complete(void *arg, const struct eng_curlw_result *r);
 
-/* Drains the worker's completions into eng_outbox_complete, then, if a
- * latest-wins message finished, ticks (the account's next one may go);
- * returns how many results.  Call from the loop's wake handler, outside
- * a transaction. */
+/* Drains the worker's completions into eng_outbox_complete; returns how
+ * many results.  Call from the loop's wake handler, outside a
+ * transaction. */
 size_t eng_outbox_drain(struct eng_outbox *ob);
 
 /* Moves a parked row back to 'pending', due now (the operator fixed the

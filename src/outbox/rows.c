@@ -67,7 +67,6 @@ void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg)
 	cfg->timeout_ms = 30000;
 	cfg->connect_timeout_ms = 5000;
 	cfg->max_inflight = 64;
-	cfg->latest_wins_stall_ms = 2000;
 	cfg->clock = NULL;
 }
 
@@ -282,7 +281,7 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 			       ENG_OUTBOX_MSG_MAX);
 	if (tag && strlen(tag) >= ENG_OUTBOX_TAG_MAX)
 		return xu_fail(err, XU_EINVAL, 0, "message tag too long");
-	/* Latest-wins messages are never rows (eng_outbox_send_latest). */
+	/* Latest-wins messages are never rows (eng_outbox_send_now). */
 	XU_ASSERT(!tag || strcmp(tag, ENG_OUTBOX_LATEST_TAG) != 0);
 	char path[ENG_OB_URL_MAX / 2];
 	enum xu_code rc =
@@ -370,7 +369,7 @@ static int64_t hold(struct eng_outbox *ob, int64_t id, int64_t attempts,
 		*h = (struct eng_ob_held){.id = id};
 	}
 	h->fails++;
-	int64_t d = eng_ob_backoff_ms(ob, attempts + h->fails - 1);
+	int64_t d = eng_outbox_backoff_ms(ob, attempts + h->fails - 1);
 	h->after = now + d;
 	return d;
 }
@@ -459,12 +458,6 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 	prune_held(ob, now);
 	if (p.room == 0)
 		return 0;
-	/* In-memory latest-wins messages (claims) first: they carry the
-	 * money and cost no query. */
-	unsigned nmem = ob->lw ? eng_ob_lw_tick(ob, now, p.room) : 0;
-	p.room -= nmem;
-	if (p.room == 0)
-		return (int)nmem;
 	p.jobs = calloc(p.room, sizeof(*p.jobs));
 	if (!p.jobs)
 		return -1;
@@ -491,10 +484,10 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 		sent++;
 	}
 	free(p.jobs);
-	return sent + (int)nmem;
+	return sent;
 }
 
-int64_t eng_ob_backoff_ms(const struct eng_outbox *ob, int64_t attempts)
+int64_t eng_outbox_backoff_ms(const struct eng_outbox *ob, int64_t attempts)
 {
 	uint64_t d = ob->cfg.base_ms;
 	for (int64_t i = 1; i < attempts && d < ob->cfg.cap_ms; i++)
@@ -513,13 +506,17 @@ static enum eng_ob_outcome classify(const struct eng_curlw_result *r,
 {
 	if (r->code != XU_OK)
 		return ENG_OB_RETRY; /* timeout, connection error */
-	if (r->status >= 200 && r->status <= 299)
-		return ENG_OB_DELIVERED;
-	if (r->status == 409)
-		return k == ENG_OUTBOX_CREDIT ? ENG_OB_PARKED : ENG_OB_RETRY;
-	if (r->status >= 400 && r->status <= 499)
+	if (r->status == 409 && k == ENG_OUTBOX_CREDIT)
 		return ENG_OB_PARKED;
-	return ENG_OB_RETRY; /* 5xx, and anything unexpected */
+	switch (eng_outbox_classify(r->status)) {
+	case ENG_OUTBOX_DELIVERED:
+		return ENG_OB_DELIVERED;
+	case ENG_OUTBOX_PARKED:
+		return ENG_OB_PARKED;
+	case ENG_OUTBOX_RETRY:
+		break;
+	}
+	return ENG_OB_RETRY;
 }
 
 void eng_ob_seen(struct eng_outbox *ob, const struct eng_curlw_result *r,
@@ -568,7 +565,8 @@ static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
 					       r->body_len, errtxt, now, e);
 			break;
 		case ENG_OB_RETRY:
-			rr->next = now + eng_ob_backoff_ms(ob, rr->attempts);
+			rr->next =
+			    now + eng_outbox_backoff_ms(ob, rr->attempts);
 			rc = eng_obrows_retry(ob->store, id, status, errtxt,
 					      rr->next, now, e);
 			break;
@@ -667,14 +665,7 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 
 size_t eng_outbox_drain(struct eng_outbox *ob)
 {
-	size_t n = eng_curlw_drain(ob->curlw, eng_outbox_complete, ob);
-
-	/* The next latest-wins message of that account may go now. */
-	if (ob->lw_done) {
-		ob->lw_done = false;
-		eng_outbox_tick(ob, eng_ob_now(ob));
-	}
-	return n;
+	return eng_curlw_drain(ob->curlw, eng_outbox_complete, ob);
 }
 
 enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,

@@ -185,11 +185,44 @@ done:
 	tx_end(pc, rc, &err, "recording a last_claim answer");
 }
 
-/* An answer to a claim message: delivered (the peer's reply), refused
- * by the connector (4xx, parked), or an attempt that failed and will be
- * retried.  Either way a newer claim waiting for it may go now. */
+/* What the end of claim attempt seq (status 0: no HTTP answer) is to
+ * a's delivery: answered, refused (parked), or failed, to be retried
+ * after the outbox's backoff.  Either way a newer claim waiting for it
+ * may go now. */
+static void claim_attempt_ended(struct eng_paychan *pc, struct acct *a,
+				uint64_t seq, int status)
+{
+	struct pc_dlv_event ev = {.now_ms = wall_ms(pc), .seq = seq};
+
+	if (!dlv_is_out(a, seq)) {
+		/* Not an attempt of this process's (a result after a
+		 * restart of the service): only its body counts. */
+		xu_unusual(SUB, "%s: answer to claim attempt %llu, not out",
+			   a->account, (unsigned long long)seq);
+		return;
+	}
+	switch (eng_outbox_classify(status)) {
+	case ENG_OUTBOX_DELIVERED:
+		ev.kind = PC_DLV_EV_ANSWERED;
+		break;
+	case ENG_OUTBOX_PARKED:
+		ev.kind = PC_DLV_EV_REFUSED;
+		break;
+	case ENG_OUTBOX_RETRY:
+		ev.kind = PC_DLV_EV_FAILED;
+		ev.retry_ms = (uint32_t)eng_outbox_backoff_ms(
+		    pc->ob, (int64_t)a->dlv.fails + 1);
+		break;
+	}
+	dlv_step(pc, a, &ev); /* may send the waiting claim */
+}
+
+/* An answer to claim attempt seq (the outbox's token): it ends the
+ * attempt (claim_attempt_ended), and the peer's reply tells what it
+ * holds. */
 static void on_claim_answer(struct eng_paychan *pc, const char *account,
-			    int status, const uint8_t *body, size_t len)
+			    uint64_t seq, int status, const uint8_t *body,
+			    size_t len)
 {
 	struct pc_msg m;
 	struct xu_err derr;
@@ -197,14 +230,7 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 
 	if (!a)
 		return;
-	a->claim_out = false;
-	if (a->claim_due) {
-		send_claim(pc, a);
-		if (pc->enqueued) {
-			pc->enqueued = false;
-			eng_outbox_tick(pc->ob, wall_ms(pc));
-		}
-	}
+	claim_attempt_ended(pc, a, seq, status);
 	if (status < 200 || status >= 300 || len == 0 ||
 	    pc_msg_decode(&m, body, len, &derr) != XU_OK ||
 	    m.type != PC_MSG_CLAIM_REPLY) {
@@ -228,13 +254,13 @@ static void on_outbox_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
 {
 	struct eng_paychan *pc = arg;
 
-	(void)id;
 	if (kind != ENG_OUTBOX_MESSAGE || !tag)
 		return;
 	if (!strcmp(tag, "hello"))
 		on_hello_answer(pc, account, status, reply, reply_len);
 	else if (!strcmp(tag, "claim"))
-		on_claim_answer(pc, account, status, reply, reply_len);
+		on_claim_answer(pc, account, (uint64_t)id, status, reply,
+				reply_len);
 	else if (!strcmp(tag, "last_claim"))
 		on_last_claim_answer(pc, account, status, reply, reply_len);
 }

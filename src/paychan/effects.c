@@ -177,7 +177,7 @@ static enum xu_code out_effect(struct eng_paychan *pc, struct eng_chan_out *o,
 		if (xl_drops_is_zero(o->claim_amount) ||
 		    !xl_drops_eq(o->claim_amount, f->amount))
 			break;
-		claim_after_commit(pc, o->account, true);
+		dlv_made(pc, o); /* an ordinary claim to deliver */
 		break;
 	case PC_FX_SEND_CHANNEL_NOTICE:
 		return send_channel_msg(pc, o->account, PC_MSG_CHANNEL_UPDATE,

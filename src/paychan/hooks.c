@@ -136,9 +136,9 @@ void eng_paychan_batch_done(struct eng_paychan *pc, bool committed)
 		return;
 	if (!committed) {
 		builds_drop_unqueued(pc);
-		drop_new_claims(pc);
 		pc->enqueued = false;
 		pc->ndirty = 0;
+		dlv_tx_ended(pc, false);
 		return;
 	}
 	if (pc->ndirty && !eng_store_in_tx(pc->st)) {

@@ -27,6 +27,7 @@ struct acct *acct_of(struct eng_paychan *pc, const char *account)
 		return NULL;
 	snprintf(a->account, sizeof(a->account), "%s", account);
 	a->peer_best = xl_drops_zero();
+	pc_dlv_init(&a->dlv, pc->cfg.claim_stall_ms, pc->cfg.claim_resend_ms);
 	a->next = pc->accts;
 	pc->accts = a;
 	return a;
@@ -52,9 +53,9 @@ void tx_end(struct eng_paychan *pc, enum xu_code rc, struct xu_err *err,
 	if (rc != XU_OK) {
 		eng_store_rollback(pc->st);
 		builds_drop_unqueued(pc);
-		drop_new_claims(pc);
 		pc->enqueued = false;
 		xu_broken(SUB, "%s failed, rolled back: %s", what, err->msg);
+		dlv_tx_ended(pc, false);
 		return;
 	}
 	after_commit(pc);
@@ -64,7 +65,7 @@ void after_commit(struct eng_paychan *pc)
 {
 	builds_flush(pc);
 	lookups_flush(pc);
-	send_due_claims(pc);
+	dlv_tx_ended(pc, true);
 	if (pc->enqueued) {
 		pc->enqueued = false;
 		eng_outbox_tick(pc->ob, wall_ms(pc));

@@ -26,12 +26,12 @@
  * In-memory state (rebuilt after a restart): the builders handed to the
  * submission queue, the ledger lookups and when each channel was last
  * seen, the latest ledger (close time, fee, reserves, our balance), and
- * per account the last claim sent, whether one is with the outbox
- * unanswered (claims are in-memory outbox messages made from the record
- * after each commit: see send_claim) and the best amount the peer
- * acknowledged on the record's channel (a claim the peer did not
- * acknowledge is sent again after claim_resend_ms; a lost acknowledgement
- * costs one repeat, never money).
+ * per account the claim delivery (struct pc_dlv, channel/delivery.h:
+ * which claim attempts are out, which claim waits; claims are in-memory
+ * outbox messages made from the record after each commit: see to_peer.c)
+ * and the best amount the peer acknowledged on the record's channel (a
+ * claim the peer did not acknowledge is sent again after claim_resend_ms;
+ * a lost acknowledgement costs one repeat, never money).
  *
  * Clocks: the service reads time only through its clock (struct
  * eng_paychan_env, mono_ms/wall_ms).  The channel core's timers are in
@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "channel/delivery.h"
 #include "channel/msg.h"
 #include "src/io/clock.h"
 #include "src/paychan/paychan.h"
@@ -111,12 +112,12 @@ struct lookup {
 struct acct {
 	struct acct *next;
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
-	int64_t claim_sent_ms; /* last claim message enqueued */
-	/* Claims (see send_claim): claim_new, made in the open
-	 * transaction; claim_due, committed and not yet sent; claim_out,
-	 * one is with the outbox, unanswered. */
-	bool claim_new, claim_due, claim_out;
-	bool claim_resend_new, claim_resend; /* ... and it is a resend */
+	/* The claim delivery (to_peer.c): fed in the open transaction
+	 * (MADE), at its end, by the outbox's answers and by the tick. */
+	struct pc_dlv dlv;
+	/* Effects of the tick's TIMER (no NACK), carried out when the
+	 * tick's transaction ends. */
+	struct pc_dlv_effects later;
 	/* The best amount the peer acknowledged on channel best_channel
 	 * (has_best), not yet in the record (out_event merges it): it counts
 	 * only while that is the record's channel (peer_acked). */
@@ -146,8 +147,7 @@ struct eng_paychan {
 	struct build *builds;
 	struct lookup *lookups;
 	struct acct *accts;
-	bool claims_new; /* some acct has claim_new */
-	bool enqueued;	 /* outbox rows written: tick the outbox after commit */
+	bool enqueued; /* outbox rows written: tick the outbox after commit */
 	/* The latest validated ledger. */
 	uint32_t ledger_time;
 	struct xl_drops fee, reserve_base, reserve_inc;
@@ -228,24 +228,28 @@ void hello_of(struct eng_paychan *pc, struct pc_msg *m, enum pc_msg_type type,
  * Returns XU_OK or a 300s code. */
 enum xu_code queue_hello(struct eng_paychan *pc, struct eng_chan_peer *p,
 			 struct xu_err *err);
-/* In the open transaction: account's record claim is to be sent once it
- * commits (resend: again, though the peer may hold it); dropped with a
- * rollback (drop_new_claims). */
-void claim_after_commit(struct eng_paychan *pc, const char *account,
-			bool resend);
+/* In the open transaction: o's claim (o->claim_amount) is to be sent
+ * once the transaction commits (dropped when it rolls back): PC_DLV_EV_MADE
+ * of o's account. */
+void dlv_made(struct eng_paychan *pc, const struct eng_chan_out *o);
 /* PC_FX_SIGN_AND_SEND_CLAIM: o->claim_amount is new; clears o's signature
  * (made when the claim is sent) and sends it after the commit. */
 void new_claim(struct eng_paychan *pc, struct eng_chan_out *o);
-/* Outside any transaction: hands a's committed claim to the outbox, signed
- * first when the record holds no signature.  Failures are logged BROKEN
- * (the resend timer sends it again). */
-void send_claim(struct eng_paychan *pc, struct acct *a);
-/* After a commit: sends the claims it made due, unless the account's
- * previous claim is with the outbox unanswered (on_claim_answer sends it
- * then) and neither resent nor stalled. */
-void send_due_claims(struct eng_paychan *pc);
-/* After a rollback: forgets the claims of the transaction. */
-void drop_new_claims(struct eng_paychan *pc);
+/* Outside any transaction: steps a's delivery with ev and carries out its
+ * effects (the claim sends; never a NACK). */
+void dlv_step(struct eng_paychan *pc, struct acct *a,
+	      const struct pc_dlv_event *ev);
+/* After our transaction or the engine's batch ended (committed or rolled
+ * back), outside it: every account's delivery hears of it, after the
+ * effects its tick's TIMER left in a->later went. */
+void dlv_tx_ended(struct eng_paychan *pc, bool committed);
+/* Inside the tick's transaction: PC_DLV_EV_TIMER of a (unacked: the record
+ * holds a claim above what the peer acknowledged).  Keeps the sends for
+ * dlv_tx_ended; returns whether the channel core is to hear
+ * PC_EV_CLAIM_NACK now. */
+bool dlv_timer(struct acct *a, bool unacked, int64_t now_ms);
+/* Whether attempt seq of a's claims is out (its answer is awaited). */
+bool dlv_is_out(const struct acct *a, uint64_t seq);
 /* Inside a transaction: a message of type t naming channel id
  * (channel_update, close_request, last_claim) to account as an outbox
  * row.  Returns XU_OK or a 300s code. */

@@ -20,8 +20,8 @@ struct eng_paychan_cfg {
 	uint32_t lookup_fresh_ms;  /* a view younger than this is fresh */
 	uint32_t recover_alert_ms; /* a recovery this old: BROKEN, once */
 	uint32_t claim_stall_ms;   /* a claim unanswered this long: a newer
-				      one goes beside it (the outbox's
-				      latest_wins_stall_ms) */
+				      one goes beside it (the delivery's
+				      stall_ms; the only such setting) */
 	bool allow_dangerous;	   /* min settle delay below 1 day */
 };
 

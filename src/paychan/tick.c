@@ -195,7 +195,8 @@ static enum xu_code tick_timers(struct eng_paychan *pc, struct records *r,
 	return rc;
 }
 
-/* Claims the peer has not acknowledged: send again. */
+/* Every account's claim delivery hears the clock (channel/delivery.h):
+ * claims the peer has not acknowledged are sent again. */
 static enum xu_code tick_resend_claims(struct eng_paychan *pc,
 				       struct records *r, int64_t now_ms,
 				       struct xu_err *err)
@@ -206,17 +207,21 @@ static enum xu_code tick_resend_claims(struct eng_paychan *pc,
 	for (size_t i = 0; rc == XU_OK && i < r->on; i++) {
 		struct eng_chan_out *o = &r->ov[i];
 		struct acct *a = acct_of(pc, o->account);
+		bool unacked;
 
-		if (!a || xl_drops_is_zero(o->claim_amount) ||
-		    xl_drops_cmp(peer_acked(a, o), o->claim_amount) >= 0 ||
-		    now_ms - a->claim_sent_ms <
-			(int64_t)pc->cfg.claim_resend_ms)
+		if (!a)
+			continue;
+		unacked = !xl_drops_is_zero(o->claim_amount) &&
+			  xl_drops_cmp(peer_acked(a, o), o->claim_amount) < 0;
+		/* The delivery's clock: a stall or a retry goes after this
+		 * transaction; a NACK every claim_resend_ms while unacked
+		 * (its clock restarts also when nothing is sent). */
+		if (!dlv_timer(a, unacked, now_ms))
 			continue;
 		memset(&ev, 0, sizeof(ev));
 		ev.kind = PC_EV_CLAIM_NACK;
 		ev.clk = clock_now(pc);
-		a->claim_sent_ms = now_ms; /* also when nothing is sent */
-		rc = out_event(pc, o, &ev, err);
+		rc = out_event(pc, o, &ev, err); /* RESEND_CLAIM: MADE */
 	}
 	return rc;
 }

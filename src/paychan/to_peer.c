@@ -62,40 +62,63 @@ enum xu_code queue_hello(struct eng_paychan *pc, struct eng_chan_peer *p,
  * rows: the record's claim_amount, committed with the settlements it pays,
  * is the intent; the message is made from it after the commit, signed
  * then (claim signatures are deterministic: signing late or twice gives
- * the same bytes), at most one per account with the outbox at a time.
- * While one is unanswered, newer settlements only raise the record's
- * amount, and the answer sends one claim carrying them all: under load,
- * one claim per round trip, and the claims nobody would see are never
- * signed.  A crash loses nothing: a restart sends the record's claim
- * (after asking the peer what it holds), and an unacknowledged claim is
- * sent again after claim_resend_ms. */
+ * the same bytes).  When a claim goes is the per-account delivery machine's
+ * (struct pc_dlv, channel/delivery.h; docs/design.md#claim-delivery-per-account):
+ * one attempt out at a time, the newest next; an attempt unanswered for
+ * claim_stall_ms lets the newest go beside it (never a third); a failed
+ * attempt of the newest is retried after the outbox's backoff.  While one
+ * is unanswered, newer settlements only raise the record's amount, and
+ * the answer sends one claim carrying them all: under load, one claim per
+ * round trip, and the claims nobody would see are never signed.  A crash
+ * loses nothing: a restart sends the record's claim (after asking the
+ * peer what it holds), and an unacknowledged claim is sent again after
+ * claim_resend_ms (the machine's NACK).
+ *
+ * The machine is fed MADE in the open transaction, COMMITTED or
+ * ROLLED_BACK after it (dlv_tx_ended), the attempts' departures and ends
+ * (send_claim, retry_claim, on_claim_answer) and the tick's TIMER; its
+ * sends are carried out outside transactions only. */
 
-/* In the open transaction: the record's claim is to be sent once it
- * commits (after_commit; dropped with a rollback). */
-void claim_after_commit(struct eng_paychan *pc, const char *account,
-			bool resend)
+void dlv_made(struct eng_paychan *pc, const struct eng_chan_out *o)
 {
-	struct acct *a = acct_of(pc, account);
+	struct acct *a = acct_of(pc, o->account);
+	struct pc_dlv_event ev = {.kind = PC_DLV_EV_MADE,
+				  .amount = o->claim_amount};
+	struct pc_dlv_effects fx;
 
-	if (a) {
-		a->claim_new = true;
-		a->claim_resend_new |= resend;
-		pc->claims_new = true;
-	}
+	XU_ASSERT(eng_store_in_tx(pc->st));
+	if (!a)
+		return;
+	pc_dlv_step(&a->dlv, &ev, &fx);
+	XU_ASSERT(fx.n == 0); /* MADE has no effects */
 }
 
-/* PC_FX_SIGN_AND_SEND_CLAIM: o->claim_amount is new, its signature is
- * made when it is sent. */
 void new_claim(struct eng_paychan *pc, struct eng_chan_out *o)
 {
 	o->claim_siglen = 0;
 	memset(o->claim_sig, 0, sizeof(o->claim_sig));
-	claim_after_commit(pc, o->account, false);
+	dlv_made(pc, o);
 }
 
-/* Outside any transaction: hands account's committed claim to the outbox
- * (signed first when the record holds no signature). */
-void send_claim(struct eng_paychan *pc, struct acct *a)
+/* An attempt's departure or end, reported from inside dlv_do: never has
+ * effects (channel/delivery.h), so sends that fail at once cannot loop. */
+static void dlv_report(struct eng_paychan *pc, struct acct *a,
+		       enum pc_dlv_ev_kind k, uint64_t seq)
+{
+	struct pc_dlv_event ev = {.kind = k, .now_ms = wall_ms(pc), .seq = seq};
+	struct pc_dlv_effects fx;
+
+	pc_dlv_step(&a->dlv, &ev, &fx);
+	XU_ASSERT(fx.n == 0);
+}
+
+/* PC_DLV_FX_SEND(_BESIDE): hands account's committed claim to the outbox
+ * now, as attempt f->seq (signed first when the record holds no
+ * signature).  A claim that cannot be made is REFUSED (the resend sends
+ * it again); one the outbox has no room for FAILED (retried at the next
+ * tick). */
+static void send_claim(struct eng_paychan *pc, struct acct *a,
+		       const struct pc_dlv_effect *f)
 {
 	struct eng_chan_out o;
 	struct pc_msg m;
@@ -103,22 +126,26 @@ void send_claim(struct eng_paychan *pc, struct acct *a)
 	char buf[PC_MSG_MAX_BYTES];
 	size_t len;
 	bool have;
+	enum xu_code rc;
 
-	a->claim_due = false;
-	a->claim_resend = false;
+	XU_ASSERT(!eng_store_in_tx(pc->st));
 	if (eng_chan_out_get(pc->st, a->account, &o, &have, &err) != XU_OK) {
 		xu_broken(SUB, "%s: reading its claim: %s", a->account,
 			  err.msg);
+		dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
 		return;
 	}
-	if (!have || !o.ch.has_id || xl_drops_is_zero(o.claim_amount))
+	if (!have || !o.ch.has_id || xl_drops_is_zero(o.claim_amount)) {
+		dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
 		return;
+	}
 	if (o.claim_siglen == 0) {
 		if (cr_claim_sign(o.claim_sig, &o.claim_siglen, pc->kp, o.ch.id,
 				  xl_drops_u64(o.claim_amount),
 				  &err) != XU_OK) {
 			xu_broken(SUB, "%s: signing a claim: %s", a->account,
 				  err.msg);
+			dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
 			return;
 		}
 		pc->stats.claims_signed++;
@@ -134,52 +161,140 @@ void send_claim(struct eng_paychan *pc, struct acct *a)
 	/* What the peer acknowledged on this channel: a peer whose store
 	 * lost claims it had credited learns not to credit them again. */
 	m.u.claim.acked = xl_drops_min(peer_acked(a, &o), o.claim_amount);
-	if (pc_msg_encode(&m, buf, sizeof(buf), &len, &err) != XU_OK ||
-	    eng_outbox_send_latest(pc->ob, a->account, buf, len, &err) !=
-		XU_OK) {
-		xu_broken(SUB, "%s: queuing a claim: %s", a->account, err.msg);
+	rc = pc_msg_encode(&m, buf, sizeof(buf), &len, &err);
+	if (rc == XU_OK)
+		rc = eng_outbox_send_now(pc->ob, a->account, buf, len, f->seq,
+					 &err);
+	if (rc == XU_EUNAVAIL) {
+		xu_unusual(SUB, "%s: claim not sent now: %s", a->account,
+			   err.msg);
+		dlv_report(pc, a, PC_DLV_EV_FAILED, f->seq);
 		return;
 	}
-	a->claim_sent_ms = wall_ms(pc);
-	a->claim_out = true;
-	pc->enqueued = true;
+	if (rc != XU_OK) {
+		xu_broken(SUB, "%s: queuing a claim: %s", a->account, err.msg);
+		dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
+		return;
+	}
+	dlv_report(pc, a, PC_DLV_EV_SENT, f->seq);
 }
 
-/* After a commit: the claims it made due go, unless an earlier one of
- * the account is still unanswered (then on_claim_answer sends them). */
-void send_due_claims(struct eng_paychan *pc)
+/* PC_DLV_FX_RETRY: the failed attempt's claim again, same bytes and
+ * Idempotency-Key, as attempt f->seq. */
+static void retry_claim(struct eng_paychan *pc, struct acct *a,
+			const struct pc_dlv_effect *f)
 {
-	int64_t now = wall_ms(pc);
+	struct xu_err err = {0};
+	enum xu_code rc =
+	    eng_outbox_retry_now(pc->ob, a->account, f->seq, &err);
+
+	if (rc == XU_OK) {
+		dlv_report(pc, a, PC_DLV_EV_SENT, f->seq);
+		return;
+	}
+	if (rc == XU_EUNAVAIL) {
+		xu_unusual(SUB, "%s: claim not sent again now: %s", a->account,
+			   err.msg);
+		dlv_report(pc, a, PC_DLV_EV_FAILED, f->seq);
+		return;
+	}
+	xu_broken(SUB, "%s: sending a claim again: %s", a->account, err.msg);
+	dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
+}
+
+static void dlv_do(struct eng_paychan *pc, struct acct *a,
+		   const struct pc_dlv_effect *f)
+{
+	switch (f->kind) {
+	case PC_DLV_FX_SEND_BESIDE:
+		xu_unusual(SUB,
+			   "%s: claim attempt %llu unanswered for %u ms: the "
+			   "newer one goes beside it",
+			   a->account, (unsigned long long)f->stalled,
+			   (unsigned)a->dlv.stall_ms);
+		send_claim(pc, a, f);
+		return;
+	case PC_DLV_FX_SEND:
+		send_claim(pc, a, f);
+		return;
+	case PC_DLV_FX_RETRY:
+		retry_claim(pc, a, f);
+		return;
+	case PC_DLV_FX_NACK:
+		break;
+	}
+	XU_ASSERT(!"a claim NACK outside the tick's transaction");
+}
+
+void dlv_step(struct eng_paychan *pc, struct acct *a,
+	      const struct pc_dlv_event *ev)
+{
+	struct pc_dlv_effects fx;
+
+	pc_dlv_step(&a->dlv, ev, &fx);
+	for (size_t i = 0; i < fx.n; i++)
+		dlv_do(pc, a, &fx.v[i]);
+}
+
+void dlv_tx_ended(struct eng_paychan *pc, bool committed)
+{
+	struct pc_dlv_event ev = {.kind = committed ? PC_DLV_EV_COMMITTED
+						    : PC_DLV_EV_ROLLED_BACK,
+				  .now_ms = wall_ms(pc)};
 
 	for (struct acct *a = pc->accts; a; a = a->next) {
-		if (pc->claims_new && a->claim_new) {
-			a->claim_new = false;
-			a->claim_due = true;
-			a->claim_resend |= a->claim_resend_new;
-			a->claim_resend_new = false;
-		}
-		/* A resend (claim_resend_ms without an acknowledgement) goes
-		 * even with one outstanding, and so does a claim behind one
-		 * unanswered for claim_stall_ms (a connector that does not
-		 * answer): the outbox sends it when that one ends, or beside
-		 * it once it stalls. */
-		if (a->claim_due && (!a->claim_out || a->claim_resend ||
-				     (pc->cfg.claim_stall_ms &&
-				      now - a->claim_sent_ms >=
-					  (int64_t)pc->cfg.claim_stall_ms)))
-			send_claim(pc, a);
+		struct pc_dlv_effects later = a->later;
+
+		a->later.n = 0;
+		for (size_t i = 0; i < later.n; i++)
+			dlv_do(pc, a, &later.v[i]);
+		dlv_step(pc, a, &ev);
 	}
-	pc->claims_new = false;
 }
 
-/* A rollback: the claims of the transaction were never committed. */
-void drop_new_claims(struct eng_paychan *pc)
+bool dlv_timer(struct acct *a, bool unacked, int64_t now_ms)
 {
-	if (!pc->claims_new)
-		return;
-	for (struct acct *a = pc->accts; a; a = a->next)
-		a->claim_new = a->claim_resend_new = false;
-	pc->claims_new = false;
+	struct pc_dlv_event ev = {
+	    .kind = PC_DLV_EV_TIMER, .now_ms = now_ms, .unacked = unacked};
+	struct pc_dlv_effects fx;
+	bool nack = false;
+
+	pc_dlv_step(&a->dlv, &ev, &fx);
+	for (size_t i = 0; i < fx.n; i++) {
+		if (fx.v[i].kind == PC_DLV_FX_NACK) {
+			nack = true;
+			continue;
+		}
+		/* A stall or a retry: sent once the transaction ended. */
+		XU_ASSERT(a->later.n < PC_DLV_MAX_EFFECTS);
+		a->later.v[a->later.n++] = fx.v[i];
+	}
+	return nack;
+}
+
+bool dlv_is_out(const struct acct *a, uint64_t seq)
+{
+	const struct pc_dlv *d = &a->dlv;
+
+	if (seq == 0)
+		return false;
+	if (seq == d->stalled.seq)
+		return true;
+	if (seq != d->out.seq)
+		return false;
+	switch (d->state) {
+	case PC_DLV_OUT:
+	case PC_DLV_OUT_WAITING:
+	case PC_DLV_BESIDE:
+	case PC_DLV_BESIDE_WAITING:
+		return d->out_ms != 0;
+	case PC_DLV_IDLE:
+	case PC_DLV_STALLED:
+	case PC_DLV_RETRY:
+	case PC_DLV_STALLED_RETRY:
+		break;
+	}
+	return false;
 }
 
 enum xu_code send_channel_msg(struct eng_paychan *pc, const char *account,

@@ -69,6 +69,7 @@ struct reply {
 	char account[64];
 	int status;
 	char body[256];
+	int status_of[32]; /* by small ids (tokens): the last status + 1 */
 };
 
 static void on_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
@@ -83,6 +84,8 @@ static void on_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
 	snprintf(r->tag, sizeof(r->tag), "%s", tag ? tag : "");
 	snprintf(r->account, sizeof(r->account), "%s", account);
 	r->status = status;
+	if (id >= 0 && id < 32)
+		r->status_of[id] = status + 1;
 	assert_true(len < sizeof(r->body));
 	memcpy(r->body, reply ? (const char *)reply : "", len);
 	r->body[len] = '\0';
@@ -723,10 +726,11 @@ static void test_eng_outbox_retry_not_reported(void **state)
 	assert_int_equal(f->rep.status, 201);
 }
 
-static void send_latest(struct fx *f, const char *acc, const char *body)
+static void send_now(struct fx *f, const char *acc, const char *body,
+		     uint64_t token)
 {
 	assert_int_equal(
-	    eng_outbox_send_latest(f->ob, acc, body, strlen(body), NULL),
+	    eng_outbox_send_now(f->ob, acc, body, strlen(body), token, NULL),
 	    XU_OK);
 }
 
@@ -743,152 +747,157 @@ static int64_t outbox_rows(struct fx *f)
 	return n;
 }
 
-/* In-memory latest-wins messages (claims): no row; one attempt per
- * account in flight; a newer message replaces one not yet sent; every
- * result reaches reply_fn with the tag; failures are retried with the
- * backoff unless a newer message comes; a 4xx drops it. */
-static void test_eng_outbox_send_latest(void **state)
+/* In-memory latest-wins messages (claims): no row; send_now hands one
+ * attempt to the worker at once, and its result, whatever it is, reaches
+ * reply_fn with the tag and the sender's token as id; the outbox retries
+ * nothing itself (when is the sender's: channel/delivery.h). */
+static void test_eng_outbox_send_now(void **state)
 {
 	struct fx *f = *state;
 	struct eng_outbox_stats st;
 
-	send_latest(f, "alice", "a1");
-	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
-	assert_int_equal(st.pending, 1);
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
-	/* While a1 is out: a2, then a3 in its place; bob's goes. */
-	send_latest(f, "alice", "a2");
-	send_latest(f, "alice", "a3");
-	send_latest(f, "bob", "b1");
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	send_now(f, "alice", "a1", 7);
+	send_now(f, "bob", "b1", 9);
 	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
 	assert_int_equal(st.inflight, 2);
-	assert_int_equal(st.pending, 1);
-	/* a1 and b1 answered; a3 leaves at the drain of a1's answer */
-	settle_n(f, 3);
-	assert_int_equal(f->rep.n, 3);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0); /* left */
+	settle_n(f, 2);
+	assert_int_equal(f->rep.n, 2);
 	assert_true(f->rep.has_tag);
 	assert_string_equal(f->rep.tag, "claim");
 	assert_int_equal(f->rep.status, 201);
-	assert_int_equal(th_count(f->srv), 3);
-	char seen[3][300];
-	for (size_t i = 0; i < 3; i++) {
+	assert_true(f->rep.id == 7 || f->rep.id == 9);
+	assert_string_equal(f->rep.account, f->rep.id == 7 ? "alice" : "bob");
+	assert_int_equal(th_count(f->srv), 2);
+	char seen[2][300];
+	for (size_t i = 0; i < 2; i++) {
 		struct th_req rq = th_get(f->srv, i);
 		snprintf(seen[i], sizeof(seen[i]), "%s %.*s", rq.path,
 			 (int)rq.body_len, (const char *)rq.body);
 		assert_string_equal(rq.ctype, "application/octet-stream");
 		assert_int_equal(strlen(rq.key), 36);
 	}
-	/* a1 and b1 in either order, then a3; a2 never went */
 	assert_true((!strcmp(seen[0], "/accounts/alice/messages a1") &&
 		     !strcmp(seen[1], "/accounts/bob/messages b1")) ||
 		    (!strcmp(seen[1], "/accounts/alice/messages a1") &&
 		     !strcmp(seen[0], "/accounts/bob/messages b1")));
-	assert_string_equal(seen[2], "/accounts/alice/messages a3");
 	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
 	assert_int_equal(st.inflight + st.pending, 0);
 	assert_int_equal(outbox_rows(f), 0);
 
-	/* A failure: reported, retried after the backoff with the same
-	 * key... */
+	/* A failure: reported with its token, never retried by the
+	 * outbox... */
 	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
-	send_latest(f, "carol", "c1");
-	attempt(f);
-	assert_int_equal(f->rep.n, 4);
+	send_now(f, "carol", "c1", 11);
+	settle_n(f, 1);
+	assert_int_equal(f->rep.n, 3);
+	assert_int_equal(f->rep.id, 11);
 	assert_int_equal(f->rep.status, 503);
+	assert_int_equal(eng_outbox_classify(f->rep.status), ENG_OUTBOX_RETRY);
+	fake_now += 100000;
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
-	fake_now += 50;
-	attempt(f);
+	assert_int_equal(th_count(f->srv), 3);
+	/* ... but again on retry_now: same key and bytes, its new token. */
+	assert_int_equal(eng_outbox_retry_now(f->ob, "carol", 12, NULL), XU_OK);
+	settle_n(f, 1);
+	assert_int_equal(f->rep.id, 12);
 	assert_int_equal(f->rep.status, 201);
-	assert_string_equal(th_get(f->srv, 3).key, th_get(f->srv, 4).key);
-	/* ... unless a newer one comes: that goes at once. */
-	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
-	send_latest(f, "carol", "c2");
-	attempt(f);
-	send_latest(f, "carol", "c3");
-	attempt(f);
-	assert_int_equal(th_get(f->srv, 6).body_len, 2);
-	assert_memory_equal(th_get(f->srv, 6).body, "c3", 2);
+	check_same_requests(f, 2, 2, "/accounts/carol/messages",
+			    "application/octet-stream", "c1", 2);
+	/* A newer message: its own key. */
+	send_now(f, "carol", "c2", 13);
+	settle_n(f, 1);
+	assert_int_equal(f->rep.id, 13);
+	assert_memory_equal(th_get(f->srv, 4).body, "c2", 2);
+	assert_string_not_equal(th_get(f->srv, 4).key, th_get(f->srv, 3).key);
+	/* Nothing to retry for an account without a message. */
+	assert_int_equal(eng_outbox_retry_now(f->ob, "zed", 1, NULL),
+			 XU_ENOTFOUND);
 	/* No HTTP answer at all: status 0. */
 	fx_close(f);
 	f->cfg.timeout_ms = 200;
 	fx_open(f);
 	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
-	send_latest(f, "dave", "d1");
-	attempt(f);
+	send_now(f, "dave", "d1", 21);
+	settle_n(f, 1);
+	assert_int_equal(f->rep.id, 21);
 	assert_int_equal(f->rep.status, 0);
 	assert_string_equal(f->rep.account, "dave");
-	/* A refusal (4xx): reported, dropped, never sent again. */
+	assert_int_equal(eng_outbox_classify(0), ENG_OUTBOX_RETRY);
+	/* A refusal (4xx): reported, never sent again by the outbox. */
 	th_script(f->srv, (struct th_resp){TH_REPLY, 404, NULL, NULL, 0});
-	send_latest(f, "erin", "e1");
-	attempt(f);
-	assert_int_equal(f->rep.status, 404);
-	fake_now += 100000;
-	size_t n = th_count(f->srv);
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1); /* dave's */
+	send_now(f, "erin", "e1", 22);
 	settle_n(f, 1);
-	assert_int_equal(th_count(f->srv), n + 1);
-	assert_memory_equal(th_get(f->srv, n).body, "d1", 2);
+	assert_int_equal(f->rep.id, 22);
+	assert_int_equal(f->rep.status, 404);
+	assert_int_equal(eng_outbox_classify(404), ENG_OUTBOX_PARKED);
+	assert_int_equal(eng_outbox_classify(299), ENG_OUTBOX_DELIVERED);
+	size_t n = th_count(f->srv);
+	fake_now += 100000;
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	assert_int_equal(th_count(f->srv), n);
 	assert_int_equal(outbox_rows(f), 0);
 }
 
-/* An in-memory message the connector does not answer: after
- * latest_wins_stall_ms a newer one goes beside it (never a third); the
- * stalled one's answer, when it comes, still reaches reply_fn. */
-static void test_eng_outbox_send_latest_stall(void **state)
+/* Two attempts of one account out at once (a stalled one and the newest
+ * beside it: the sender's stall rule), each result routed by its own
+ * token, the older's included; the backoff the sender waits is the
+ * rows' (base_ms 50, no jitter here). */
+static void test_eng_outbox_send_now_beside(void **state)
 {
 	struct fx *f = *state;
 	struct eng_outbox_stats st;
 
 	fx_close(f);
 	f->cfg.timeout_ms = 600;
-	f->cfg.latest_wins_stall_ms = 100;
 	fx_open(f);
 	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
-	send_latest(f, "alice", "a1");
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
-	send_latest(f, "alice", "a2");
-	fake_now += 99;
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
-	fake_now += 1;
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1); /* a2 */
+	send_now(f, "alice", "a1", 1);
+	/* a1 reached the connector (which hangs it) before a2 leaves. */
+	time_t deadline = time(NULL) + 20;
+	while (th_count(f->srv) == 0) {
+		assert_true(time(NULL) < deadline);
+		struct timespec ts = {0, 2 * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	send_now(f, "alice", "a2", 2);
 	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
 	assert_int_equal(st.inflight, 2);
 	assert_int_equal(st.pending, 0);
-	/* a3 waits: two are out already, however long. */
-	send_latest(f, "alice", "a3");
-	fake_now += 1000;
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
-	/* a2 is answered (201): a3 goes at the drain; a1 times out
-	 * (status 0) later, reported too; then nothing is left. */
-	settle_n(f, 3);
-	assert_int_equal(f->rep.n, 3);
-	assert_int_equal(th_count(f->srv), 3);
-	assert_memory_equal(th_get(f->srv, 1).body, "a2", 2);
-	assert_memory_equal(th_get(f->srv, 2).body, "a3", 2);
+	/* a1 times out (status 0); a2, behind it at the (serial) test
+	 * server, ends too; each result carries its own token. */
+	settle_n(f, 2);
+	assert_int_equal(f->rep.n, 2);
+	assert_int_equal(f->rep.status_of[1], 0 + 1);
+	assert_int_not_equal(f->rep.status_of[2], 0);
 	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
 	assert_int_equal(st.inflight + st.pending, 0);
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now + 100000), 0);
+	assert_int_equal(eng_outbox_backoff_ms(f->ob, 1), 50);
+	assert_int_equal(eng_outbox_backoff_ms(f->ob, 3), 200);
 }
 
-/* Latest-wins messages queue behind one in flight without holding back
- * other calls, however many there are. */
-static void test_eng_outbox_send_latest_not_blocking(void **state)
+/* Without room (max_inflight out) an attempt does not leave: XU_EUNAVAIL,
+ * the message kept for retry_now; and latest-wins messages hold back no
+ * row beyond their own attempts. */
+static void test_eng_outbox_send_now_no_room(void **state)
 {
 	struct fx *f = *state;
 	th_default(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
 	fx_close(f);
-	f->cfg.max_inflight = 4;
+	f->cfg.max_inflight = 2;
 	fx_open(f);
-	send_latest(f, "bob", "first");
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
-	for (int i = 0; i < 100; i++)
-		send_latest(f, "bob", "more");
+	send_now(f, "bob", "first", 1);
 	int64_t k = credit(f, "bob", 7, "behind-claims");
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
 	assert_int_equal(in_flight(f), 2);
 	assert_string_equal(get_row(f, k).state, "pending");
+	assert_int_equal(eng_outbox_send_now(f->ob, "carol", "c1", 2, 3, NULL),
+			 XU_EUNAVAIL);
+	assert_int_equal(eng_outbox_retry_now(f->ob, "carol", 4, NULL),
+			 XU_EUNAVAIL);
+	assert_int_equal(in_flight(f), 2);
 }
 
 static void enqueue_claim(void *arg)
@@ -919,7 +928,7 @@ static bool aborts(void (*fn)(void *), void *arg)
 	return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
 }
 
-/* Claims go through eng_outbox_send_latest only: a row with their tag is
+/* Claims go through eng_outbox_send_now only: a row with their tag is
  * a programmer error, and no row is written. */
 static void test_eng_outbox_latest_tag_not_a_row(void **state)
 {
@@ -929,18 +938,20 @@ static void test_eng_outbox_latest_tag_not_a_row(void **state)
 }
 
 /* A job the worker refuses (eng_curlw_submit TAKES it, also on failure)
- * is not sent, and the next tick sends it: a row and a latest-wins
- * message alike. */
+ * is not sent: a row goes at the next tick, a latest-wins message at
+ * retry_now (send_now said XU_EUNAVAIL and kept it). */
 static void test_eng_outbox_submit_refused(void **state)
 {
 	struct fx *f = *state;
 	int64_t id = credit(f, "alice", 1, "k-refused");
-	send_latest(f, "bob", "b1");
 	refuse_submit = true;
+	assert_int_equal(eng_outbox_send_now(f->ob, "bob", "b1", 2, 5, NULL),
+			 XU_EUNAVAIL);
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
 	assert_int_equal(in_flight(f), 0);
 	refuse_submit = false;
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 2);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_int_equal(eng_outbox_retry_now(f->ob, "bob", 6, NULL), XU_OK);
 	settle_n(f, 2);
 	assert_string_equal(get_row(f, id).state, "delivered");
 	assert_int_equal(th_count(f->srv), 2);
@@ -1015,12 +1026,12 @@ static void test_eng_outbox_409(void **state)
 	assert_string_equal(get_row(f, h1).state, "delivered");
 
 	th_script(f->srv, (struct th_resp){TH_REPLY, 409, NULL, NULL, 0});
-	send_latest(f, "bob", "c1");
-	attempt(f);
+	send_now(f, "bob", "c1", 1);
+	settle_n(f, 1);
 	assert_int_equal(f->rep.status, 409);
-	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
-	fake_now += 50;
-	attempt(f);
+	assert_int_equal(eng_outbox_classify(409), ENG_OUTBOX_RETRY);
+	assert_int_equal(eng_outbox_retry_now(f->ob, "bob", 2, NULL), XU_OK);
+	settle_n(f, 1);
 	assert_int_equal(f->rep.status, 201);
 	assert_int_equal(th_count(f->srv), 5);
 }
@@ -1098,9 +1109,9 @@ int main(void)
 	    T(test_eng_outbox_relaxed_commits),
 	    T(test_eng_outbox_latest_tag_not_a_row),
 	    T(test_eng_outbox_retry_not_reported),
-	    T(test_eng_outbox_send_latest),
-	    T(test_eng_outbox_send_latest_stall),
-	    T(test_eng_outbox_send_latest_not_blocking),
+	    T(test_eng_outbox_send_now),
+	    T(test_eng_outbox_send_now_beside),
+	    T(test_eng_outbox_send_now_no_room),
 	    T(test_eng_outbox_submit_refused),
 	    T(test_eng_outbox_unrecorded_result_waits),
 	};

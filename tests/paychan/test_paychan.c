@@ -42,6 +42,7 @@ struct sent {
 	char tag[32];
 	char body[PC_MSG_MAX_BYTES + 1];
 	size_t len;
+	uint64_t token; /* a claim attempt's: its reply's id */
 };
 
 struct credit {
@@ -154,25 +155,61 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 }
 
 /* Claims: only ever after the commit of what they pay (never inside a
- * transaction that may still roll back). */
-enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
-				    const void *bytes, size_t len,
-				    struct xu_err *err)
+ * transaction that may still roll back), one attempt each, recorded with
+ * its token (carry hands it back as the reply's id). */
+static struct sent *claim_attempt(struct eng_engine *e, const char *account,
+				  const void *bytes, size_t len, uint64_t token)
 {
-	struct eng_engine *e = by_ptr(ob);
 	struct sent *m;
 
-	(void)err;
 	assert_false(eng_store_in_tx(e->store));
 	assert_true(e->nmsgs < MAX_MSGS);
 	assert_true(len <= PC_MSG_MAX_BYTES);
 	m = &e->msgs[e->nmsgs++];
 	snprintf(m->account, sizeof(m->account), "%s", account);
 	snprintf(m->tag, sizeof(m->tag), "claim");
-	memcpy(m->body, bytes, len);
+	memmove(m->body, bytes, len);
 	m->body[len] = '\0';
 	m->len = len;
+	m->token = token;
+	return m;
+}
+
+enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
+				 const void *bytes, size_t len, uint64_t token,
+				 struct xu_err *err)
+{
+	(void)err;
+	claim_attempt(by_ptr(ob), account, bytes, len, token);
 	return XU_OK;
+}
+
+/* The account's last claim again, byte for byte. */
+enum xu_code eng_outbox_retry_now(struct eng_outbox *ob, const char *account,
+				  uint64_t token, struct xu_err *err)
+{
+	struct eng_engine *e = by_ptr(ob);
+
+	for (size_t i = e->nmsgs; i > 0; i--) {
+		struct sent *m = &e->msgs[i - 1];
+
+		if (!strcmp(m->tag, "claim") && !strcmp(m->account, account)) {
+			claim_attempt(e, account, m->body, m->len, token);
+			return XU_OK;
+		}
+	}
+	return xu_fail(err, XU_ENOTFOUND, 0, "no claim to %s", account);
+}
+
+/* The outbox's backoff before a failed claim goes again: an hour unless
+ * a test says otherwise (nothing retried meanwhile). */
+static int64_t g_backoff_ms = 3600000;
+
+int64_t eng_outbox_backoff_ms(const struct eng_outbox *ob, int64_t attempts)
+{
+	(void)ob;
+	(void)attempts;
+	return g_backoff_ms;
 }
 
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms)
@@ -390,6 +427,7 @@ static int setup(void **state)
 	ledger_now = 1000;
 	g_nsync = 0;
 	g_fail_n = 0;
+	g_backoff_ms = 3600000;
 	/* alice's account for bob is "b", bob's for alice is "a". */
 	open_engine(&alice, "alice", "snoPBrXtMeMyMHUVTgbuqAfg1SUTb", "b");
 	open_engine(&bob, "bob", "sEdTM1uX8pu2do5XvTnutH6HsouMaM2", "a");
@@ -471,7 +509,9 @@ static int carry(struct eng_engine *from, size_t i, struct eng_engine *to,
 	/* A 5xx is retried by the outbox: no reply callback then, but
 	 * for a claim (latest-wins). */
 	if (st < 500 || !strcmp(m->tag, "claim"))
-		from->reply_fn(from->reply_arg, ENG_OUTBOX_MESSAGE, (int64_t)i,
+		from->reply_fn(from->reply_arg, ENG_OUTBOX_MESSAGE,
+			       !strcmp(m->tag, "claim") ? (int64_t)m->token
+							: (int64_t)i,
 			       m->tag, m->account, st,
 			       (const uint8_t *)(reply ? reply : ""),
 			       reply ? strlen(reply) : 0);
@@ -868,7 +908,7 @@ static void test_paychan_claims_coalesce(void **state)
 	/* The first claim fails (bob's connector answers 502, retried):
 	 * the newest claim goes at once, signed once. */
 	alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE,
-		       (int64_t)msg_index(&alice, claim), "claim", "b", 502,
+		       (int64_t)claim->token, "claim", "b", 502,
 		       (const uint8_t *)"", 0);
 	assert_int_equal(alice.nmsgs, n + 1);
 	claim = last_msg(&alice, "claim");
@@ -975,6 +1015,37 @@ static void test_paychan_claim_stall(void **state)
 	    1200000);
 }
 
+/* A claim attempt that failed (the connector answered 503) with nothing
+ * newer to send: the same claim goes again, byte for byte, at the first
+ * tick after the outbox's backoff, never from inside the answer. */
+static void test_paychan_claim_retry(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct sent *claim, *again;
+	size_t n;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	claim = last_msg(&alice, "claim");
+	n = alice.nmsgs;
+	g_backoff_ms = 0;
+	alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE,
+		       (int64_t)claim->token, "claim", "b", 503,
+		       (const uint8_t *)"", 0);
+	assert_int_equal(alice.nmsgs, n);
+	tick(&alice);
+	assert_int_equal(alice.nmsgs, n + 1);
+	again = last_msg(&alice, "claim");
+	assert_string_equal(again->body, claim->body);
+	assert_int_equal(again->token, claim->token);
+	/* Bob accepts it: credited once. */
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, again), &bob, "a", NULL), 201);
+	assert_int_equal(bob.ncredits, 1);
+	assert_int_equal(xl_drops_u64(bob.credits[0].drops), 1000000);
+}
+
 static void test_paychan_resend_and_close(void **state)
 {
 	(void)state;
@@ -986,10 +1057,11 @@ static void test_paychan_resend_and_close(void **state)
 	settle(&alice, "b", "k1", "2000000");
 	create_lands(id);
 	/* The claim was never acknowledged: sent again after the resend
-	 * period, byte for byte. */
+	 * period, byte for byte (its first attempt still out, unanswered:
+	 * beside it once that one stalled, claim_stall_ms). */
 	struct sent first = *last_msg(&alice, "claim");
 	n = alice.nmsgs;
-	usleep(120000);
+	usleep(2100000);
 	tick(&alice);
 	assert_true(alice.nmsgs > n);
 	assert_string_equal(last_msg(&alice, "claim")->body, first.body);
@@ -1645,7 +1717,7 @@ static void test_paychan_late_reply_new_channel(void **state)
 			    "create:b:2");
 	/* The reply about A, held back so far, comes now. */
 	alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE,
-		       (int64_t)msg_index(&alice, claim), "claim", "b", 201,
+		       (int64_t)claim->token, "claim", "b", 201,
 		       (const uint8_t *)stale, strlen(stale));
 	free(stale);
 	create_lands_seq(b_id, "create:b:2", 8);
@@ -2424,6 +2496,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_claims_coalesce, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_payee_restored, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_claim_retry, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_stall, setup,
 					    teardown),
