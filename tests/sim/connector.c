@@ -767,6 +767,8 @@ static void on_arrive(struct sim *w, void *arg)
 	struct sim_attempt *a = v->a;
 	struct sim_engine *to;
 
+	if (w->ending)
+		goto out;
 	if (a->kind == K_CREDIT) {
 		/* The engine's own connector books it. */
 		if (!w->quiet && sim_rng_ppm(&w->rng, w->k.connector_5xx_ppm)) {

@@ -727,6 +727,11 @@ static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
 			}
 			stale = true;
 		}
+		if (c && stale && !c->prev_exists)
+			sim_trace("rippled(%s): lagging server: entryNotFound "
+				  "for channel %.8s (created after the ledger "
+				  "it serves)",
+				  e->name, c->hex);
 		if (!c || !(stale ? c->prev_exists : c->exists)) {
 			*out = error_msg("entryNotFound", "entryNotFound");
 			return xu_fail(err, XU_ENOTFOUND, 0,
@@ -1281,6 +1286,8 @@ void sim_ledger_close(struct sim *w, void *arg)
 	uint32_t ntx = 0;
 
 	(void)arg;
+	if (w->ending)
+		return;
 	L->index++;
 	L->parent_close = L->close_time;
 	L->close_time = sim_ledger_now(w);

@@ -67,6 +67,7 @@
 #define STRETCH_MS (10 * 60 * 1000) /* a payee's chance to redeem */
 
 static int report_fd = -1;
+static uint64_t abort_at_step; /* --abort-at-step: tests the abort path */
 static struct sim_account *faucet;
 
 /* ---- helpers ------------------------------------------------------------------*/
@@ -279,7 +280,7 @@ static void restart_ev(struct sim *w, void *arg)
 {
 	struct restart *r = arg;
 
-	if (!r->e->up && r->e->inc == r->inc && !w->failed)
+	if (!r->e->up && r->e->inc == r->inc && !w->failed && !w->ending)
 		sim_engine_start(w, r->e);
 	free(r);
 }
@@ -1225,6 +1226,8 @@ static void run_ops(struct sim *w, uint64_t steps)
 		unsigned x = (unsigned)sim_rng_below(&w->rng, total);
 		int64_t dt;
 
+		XU_ASSERT(w->step != abort_at_step);
+
 		if (x < wt.settle)
 			op_settle(w);
 		else if ((x -= wt.settle) < wt.idle)
@@ -1407,8 +1410,8 @@ static int run_seed(uint64_t seed, uint64_t steps, const char *tmp, int fd,
 	}
 	for (int i = 0; i < SIM_NENG; i++)
 		sim_engine_destroy(w, &w->e[i]);
-	sim_ledger_free(w);
 	sim_heap_free(w);
+	sim_ledger_free(w);
 	rm_dir(w->dir);
 	return w->failed ? 1 : 0;
 }
@@ -1420,14 +1423,36 @@ struct child {
 	uint64_t seed;
 };
 
+/* The invariant named in a report's first line ("" when it passed). */
+static void report_invariant(const char *path, char *inv, size_t cap)
+{
+	char buf[1024];
+	FILE *f = fopen(path, "r");
+	const char *p;
+
+	inv[0] = '\0';
+	if (!f)
+		return;
+	if (fgets(buf, sizeof(buf), f) && (p = strstr(buf, "INVARIANT "))) {
+		size_t n = strcspn(p + 10, ": \n");
+
+		snprintf(inv, cap, "%.*s", (int)n, p + 10);
+	}
+	fclose(f);
+}
+
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: xrpse_sim [--seeds N] [--first-seed S] [--steps M] "
-		"[--jobs J]\n"
-		"       xrpse_sim --seed S [--steps M] [-v|-vv]\n"
-		"       xrpse_sim --seed-list S1,S2,... [--steps M] "
-		"[--keep-going]\n");
+	fprintf(
+	    stderr,
+	    "usage: xrpse_sim [--seeds N] [--first-seed S] [--steps M] "
+	    "[--jobs J]\n"
+	    "       xrpse_sim --seed S [--steps M] [-v|-vv]\n"
+	    "       xrpse_sim --seed-list S1[:INVARIANT],S2,... [--steps M] "
+	    "[--keep-going]\n"
+	    "  S:INVARIANT: the seed is a known defect's; the run exits 1 "
+	    "while\n  any such seed still fails with its invariant, 0 once "
+	    "none does\n");
 	exit(2);
 }
 
@@ -1439,37 +1464,78 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void print_first_line(const char *path)
+/* Output of a seed, printed in seed order once every earlier one is done.
+ */
+static char **outs;
+static bool *ready;
+static size_t flushed;
+
+static void out_add(size_t idx, const char *text, size_t len)
+{
+	size_t old = outs[idx] ? strlen(outs[idx]) : 0;
+	char *n = realloc(outs[idx], old + len + 1);
+
+	if (!n)
+		abort();
+	memcpy(n + old, text, len);
+	n[old + len] = '\0';
+	outs[idx] = n;
+}
+
+static void out_printf(size_t idx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void out_printf(size_t idx, const char *fmt, ...)
 {
 	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		out_add(idx, buf,
+			(size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+/* The report at path (its first line only, or all of it). */
+static void out_file(size_t idx, const char *path, bool first_line)
+{
+	char buf[8192];
+	size_t n;
 	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return;
-	if (fgets(buf, sizeof(buf), f))
-		fputs(buf, stdout);
+	if (first_line) {
+		if (fgets(buf, sizeof(buf), f))
+			out_add(idx, buf, strlen(buf));
+	} else {
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			out_add(idx, buf, n);
+	}
 	fclose(f);
 }
 
-static void print_file(const char *path)
+static void out_flush(size_t nlist)
 {
-	char buf[8192];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0)
-		return;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (write(STDOUT_FILENO, buf, (size_t)n) < 0)
-			break;
-	close(fd);
+	while (flushed < nlist && ready[flushed]) {
+		if (outs[flushed])
+			fputs(outs[flushed], stdout);
+		free(outs[flushed]);
+		outs[flushed] = NULL;
+		flushed++;
+	}
+	fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
 	uint64_t nseeds = 100, first = 1, steps = DEFAULT_STEPS, one = 0;
-	uint64_t *list = NULL;
-	size_t nlist = 0;
+	static uint64_t *list;
+	static char(*expect)[48];
+	size_t nlist = 0, nexpect = 0, nrepro = 0;
 	bool single = false, keep_going = false;
 	int verbose = 0;
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -1497,15 +1563,30 @@ int main(int argc, char **argv)
 			while (*s) {
 				list =
 				    realloc(list, (nlist + 1) * sizeof(*list));
-				if (!list)
+				expect = realloc(expect,
+						 (nlist + 1) * sizeof(*expect));
+				if (!list || !expect)
 					abort();
-				list[nlist++] = strtoull(s, &end, 10);
+				expect[nlist][0] = '\0';
+				list[nlist] = strtoull(s, &end, 10);
 				if (end == s)
 					usage();
+				if (*end == ':') {
+					size_t n = strcspn(end + 1, ",");
+
+					snprintf(expect[nlist],
+						 sizeof(expect[0]), "%.*s",
+						 (int)n, end + 1);
+					end += 1 + n;
+					nexpect++;
+				}
+				nlist++;
 				s = *end == ',' ? end + 1 : end;
 			}
 		} else if (!strcmp(a, "--keep-going"))
 			keep_going = true;
+		else if (!strcmp(a, "--abort-at-step") && v)
+			abort_at_step = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(a, "-v"))
 			verbose = 1;
 		else if (!strcmp(a, "-vv"))
@@ -1515,6 +1596,8 @@ int main(int argc, char **argv)
 	}
 	if (jobs < 1)
 		jobs = 1;
+	if (nexpect)
+		keep_going = true;
 	signal(SIGPIPE, SIG_IGN);
 	if (cr_init(&err) != XU_OK) {
 		fprintf(stderr, "sim: %s\n", err.msg);
@@ -1541,7 +1624,13 @@ int main(int argc, char **argv)
 		nlist = (size_t)nseeds;
 	}
 
-	struct child *kids = calloc((size_t)jobs, sizeof(*kids));
+	static struct child *kids;
+
+	kids = calloc((size_t)jobs, sizeof(*kids));
+	outs = calloc(nlist ? nlist : 1, sizeof(*outs));
+	ready = calloc(nlist ? nlist : 1, sizeof(*ready));
+	if (!outs || !ready)
+		abort();
 	size_t next = 0, done = 0, running = 0, nfail = 0;
 	uint64_t first_fail = UINT64_MAX;
 	size_t first_fail_idx = SIZE_MAX;
@@ -1574,7 +1663,7 @@ int main(int argc, char **argv)
 				signal(SIGSEGV, abort_handler);
 				signal(SIGBUS, abort_handler);
 				signal(SIGFPE, abort_handler);
-				_exit(run_seed(seed, steps, tmp, fd, verbose));
+				exit(run_seed(seed, steps, tmp, fd, verbose));
 			}
 			for (long k = 0; k < jobs; k++)
 				if (!kids[k].pid) {
@@ -1610,40 +1699,95 @@ int main(int argc, char **argv)
 			failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
 			snprintf(path, sizeof(path), "%s/seed-%" PRIu64 ".out",
 				 tmp, seed);
-			if (failed) {
+			if (idx < nlist && expect && expect[idx][0]) {
+				char inv[64];
+
+				report_invariant(path, inv, sizeof(inv));
+				if (!WIFEXITED(status))
+					snprintf(inv, sizeof(inv),
+						 "engine-aborted");
+				if (!strcmp(inv, expect[idx])) {
+					nrepro++;
+					out_printf(idx,
+						   "seed %" PRIu64
+						   ": still fails with %s "
+						   "(known defect)\n",
+						   seed, inv);
+				} else {
+					out_printf(
+					    idx,
+					    "seed %" PRIu64
+					    ": no longer fails with %s "
+					    "(now: %s): flip its WILL_FAIL\n",
+					    seed, expect[idx],
+					    inv[0] ? inv : "pass");
+				}
+			} else if (failed) {
 				nfail++;
 				if (!WIFEXITED(status))
-					printf("seed %" PRIu64
-					       ": killed by signal %d\n",
-					       seed, WTERMSIG(status));
-				else if (keep_going && !verbose)
-					print_first_line(path);
+					out_printf(idx,
+						   "seed %" PRIu64
+						   ": killed by signal %d\n",
+						   seed, WTERMSIG(status));
+				else if (WEXITSTATUS(status) != 1)
+					out_printf(idx,
+						   "seed %" PRIu64
+						   ": exit status %d (a "
+						   "sanitizer? see stderr)\n",
+						   seed, WEXITSTATUS(status));
+				if (single || verbose)
+					out_file(idx, path, false);
+				else if (keep_going)
+					out_file(idx, path, true);
 				if (idx < first_fail_idx) {
 					first_fail_idx = idx;
 					first_fail = seed;
 				}
+			} else if (single || verbose) {
+				out_file(idx, path, false);
 			}
-			if (single || verbose)
-				print_file(path);
-			if (!failed || keep_going || single || verbose)
+			if (!failed || keep_going || single || verbose ||
+			    (expect && expect[idx][0]))
 				unlink(path);
 			snprintf(path, sizeof(path), "%s/seed-%" PRIu64, tmp,
 				 seed);
 			rm_dir(path);
+			ready[idx] = true;
+			out_flush(nlist);
 		}
 	}
 	double secs = (double)(mono_ms() - t0) / 1000.0;
 
-	if (first_fail != UINT64_MAX && !single && !verbose) {
+	for (size_t i = flushed; i < nlist; i++)
+		if (ready[i] && outs[i]) {
+			fputs(outs[i], stdout);
+			free(outs[i]);
+			outs[i] = NULL;
+		}
+	if (first_fail != UINT64_MAX && !single && !verbose && !keep_going) {
 		snprintf(path, sizeof(path), "%s/seed-%" PRIu64 ".out", tmp,
 			 first_fail);
-		if (!keep_going)
-			print_file(path);
+		out_file(first_fail_idx, path, false);
+		if (outs[first_fail_idx])
+			fputs(outs[first_fail_idx], stdout);
+		free(outs[first_fail_idx]);
+		outs[first_fail_idx] = NULL;
 	}
-	printf("%zu seeds, %zu failed, %.1f s, %.2f seeds/s\n", done, nfail,
-	       secs, secs > 0 ? (double)done / secs : 0.0);
+	if (nexpect)
+		printf("%zu seeds, %zu still fail with their known defect's "
+		       "invariant, %.1f s, %.2f seeds/s\n",
+		       done, nrepro, secs,
+		       secs > 0 ? (double)done / secs : 0.0);
+	else
+		printf("%zu seeds, %zu failed, %.1f s, %.2f seeds/s\n", done,
+		       nfail, secs, secs > 0 ? (double)done / secs : 0.0);
 	rm_dir(tmp);
 	free(kids);
 	free(list);
+	free(expect);
+	free(outs);
+	free(ready);
+	if (nexpect)
+		return nrepro ? 1 : 0;
 	return nfail ? 1 : 0;
 }

@@ -309,6 +309,7 @@ struct sim {
 	uint64_t evseq;
 	bool coarse; /* a time warp: slow cadence for ticks and closes */
 	bool quiet;  /* the end: no faults */
+	bool ending; /* the run is over: events only free their arguments */
 	struct sim_engine e[SIM_NENG];
 	struct sim_engine *cur; /* whose code runs (its clocks) */
 	struct sim_ledger L;

@@ -148,8 +148,14 @@ void sim_run_until(struct sim *w, int64_t t)
 
 void sim_heap_free(struct sim *w)
 {
-	/* Event arguments are plain malloc'd structs or engine pointers;
-	 * the process ends right after, so they are not walked. */
+	/* Every event runs once more with w->ending set: it frees its
+	 * argument and does nothing else. */
+	w->ending = true;
+	while (w->nheap) {
+		struct sim_heap_item it = pop(w);
+
+		it.fn(w, it.arg);
+	}
 	free(w->heap);
 	w->heap = NULL;
 	w->nheap = w->capheap = 0;
