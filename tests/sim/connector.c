@@ -242,9 +242,12 @@ int sim_outbox_pending(struct sim_engine *e)
 
 /* ---- the in-memory latest-wins claims ----------------------------------------*/
 
-enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
-				    const void *bytes, size_t len,
-				    struct xu_err *err)
+static void lw_attempt(struct sim *w, struct sim_engine *e,
+		       const struct sim_lw *m, uint64_t token);
+
+enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
+				 const void *bytes, size_t len, uint64_t token,
+				 struct xu_err *err)
 {
 	struct sim_engine *e = eng_of(ob);
 	struct sim_lw *m;
@@ -268,11 +271,27 @@ enum xu_code eng_outbox_send_latest(struct eng_outbox *ob, const char *account,
 		abort();
 	memcpy(m->body, bytes, len);
 	m->len = len;
-	m->gen++;
-	m->queued = true;
-	m->attempts = 0;
-	m->next_ms = 0;
+	lw_attempt(g_sim, e, m, token);
 	return XU_OK;
+}
+
+enum xu_code eng_outbox_retry_now(struct eng_outbox *ob, const char *account,
+				  uint64_t token, struct xu_err *err)
+{
+	struct sim_engine *e = eng_of(ob);
+
+	for (struct sim_lw *m = e->lw; m; m = m->next)
+		if (!strcmp(m->account, account)) {
+			lw_attempt(g_sim, e, m, token);
+			return XU_OK;
+		}
+	return xu_fail(err, XU_ENOTFOUND, 0, "no claim for %s", account);
+}
+
+int64_t eng_outbox_backoff_ms(const struct eng_outbox *ob, int64_t attempts)
+{
+	(void)ob;
+	return sim_backoff(g_sim, attempts < 1 ? 1 : (uint32_t)attempts);
 }
 
 void eng_outbox_on_reply(struct eng_outbox *ob, const char *tag,
@@ -311,7 +330,7 @@ void sim_outbox_crash(struct sim *w, struct sim_engine *e)
 
 /* ---- attempts -------------------------------------------------------------------*/
 
-static int64_t backoff(struct sim *w, uint32_t attempts)
+int64_t sim_backoff(struct sim *w, uint32_t attempts)
 {
 	int64_t d = BACKOFF_BASE_MS;
 
@@ -525,43 +544,17 @@ static void finish(struct sim *w, struct sim_attempt *a, int status,
 					a->account, status, body, len);
 		} else {
 			uint32_t n = row_attempts(e, a->row) + 1;
-			int64_t next = w->now + backoff(w, n);
+			int64_t next = w->now + sim_backoff(w, n);
 
 			row_update(e, a->row, 0, next);
 			sim_at(w, next, pump_at, pump_ref(e));
 		}
 		return;
 	}
-	struct sim_lw *m, **pp = &e->lw;
-
-	for (m = e->lw; m && m->job != a->job && m->stalled != a->job;
-	     m = m->next)
-		pp = &m->next;
-	if (!m)
-		return;
-	bool newest = m->job == a->job && m->job_gen == m->gen;
-
-	if (m->stalled == a->job)
-		m->stalled = 0;
-	else
-		m->job = 0;
-	if (newest) {
-		if (!ok && !parked) {
-			m->attempts++;
-			m->next_ms = w->now + backoff(w, m->attempts);
-			sim_at(w, m->next_ms, pump_at, pump_ref(e));
-		} else {
-			m->queued = false;
-		}
-	}
-	if (!m->queued && !m->job && !m->stalled) {
-		*pp = m->next;
-		free(m->body);
-		free(m);
-	}
+	/* A claim attempt: its result goes back with the sender's token;
+	 * when to try again is the sender's (channel/delivery.h). */
 	reply_to_sender(w, e, K_MESSAGE, (int64_t)a->job, "claim", a->account,
 			status, body, len);
-	sim_outbox_kick(w, e);
 }
 
 struct resp {
@@ -912,34 +905,25 @@ void sim_outbox_pump(struct sim *w, struct sim_engine *e)
 		e->rows_inflight[e->nrows_inflight++] = batch[i]->row;
 		start(w, e, batch[i]);
 	}
-	/* Claims: the newest per account, one attempt at a time (two when
-	 * the first stalled). */
-	for (struct sim_lw *m = e->lw; m; m = m->next) {
-		struct sim_attempt *a;
+}
 
-		if (m->queued && m->job && m->job_gen != m->gen &&
-		    !m->stalled && w->now - m->job_ms >= 2000) {
-			m->stalled = m->job;
-			m->job = 0;
-		}
-		if (!m->queued || m->job || m->next_ms > w->now)
-			continue;
-		a = calloc(1, sizeof(*a));
-		if (!a)
-			abort();
-		a->kind = K_MESSAGE;
-		a->lw = true;
-		a->job = ++e->lw_seq;
-		snprintf(a->account, sizeof(a->account), "%s", m->account);
-		snprintf(a->tag, sizeof(a->tag), "claim");
-		a->body = malloc(m->len ? m->len : 1);
-		if (!a->body)
-			abort();
-		memcpy(a->body, m->body, m->len);
-		a->len = m->len;
-		m->job = a->job;
-		m->job_gen = m->gen;
-		m->job_ms = w->now;
-		start(w, e, a);
-	}
+/* One attempt of the account's latest claim, now, routed with token. */
+static void lw_attempt(struct sim *w, struct sim_engine *e,
+		       const struct sim_lw *m, uint64_t token)
+{
+	struct sim_attempt *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		abort();
+	a->kind = K_MESSAGE;
+	a->lw = true;
+	a->job = token;
+	snprintf(a->account, sizeof(a->account), "%s", m->account);
+	snprintf(a->tag, sizeof(a->tag), "claim");
+	a->body = malloc(m->len ? m->len : 1);
+	if (!a->body)
+		abort();
+	memcpy(a->body, m->body, m->len);
+	a->len = m->len;
+	start(w, e, a);
 }

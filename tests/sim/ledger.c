@@ -579,6 +579,12 @@ enum xl_client_state xl_client_state(const struct xl_client *c)
 	return eng_of(c)->cstate;
 }
 
+uint32_t xl_client_validated_index(const struct xl_client *c)
+{
+	(void)c;
+	return g_sim->L.index;
+}
+
 enum xu_code xl_client_listen(struct xl_client *c,
 			      const struct xl_client_listener *l,
 			      struct xu_err *err)
@@ -692,6 +698,16 @@ static json_t *error_msg(const char *tok, const char *text)
 			 "error", "error", tok, "error_message", text);
 }
 
+/* An error as a validated ledger gives it: with that ledger's index. */
+static json_t *error_at(const char *tok, uint32_t index)
+{
+	json_t *m = error_msg(tok, tok);
+
+	json_object_set_new(m, "ledger_index", json_integer(index));
+	json_object_set_new(m, "validated", json_true());
+	return m;
+}
+
 /* The server's answer to req, from the last validated ledger (or a lagging
  * one).  Returns the code the client would report. */
 static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
@@ -711,21 +727,43 @@ static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
 		if (c && c->exists && !w->quiet &&
 		    sim_rng_ppm(&w->rng, w->k.lag_ppm)) {
 			if (sim_rng_below(&w->rng, 2)) {
-				bool lgr = sim_rng_below(&w->rng, 2);
+				/* Asked for a ledger by number, a server
+				 * that lacks it says so (lgrNotFound): it
+				 * cannot claim the entry is absent there. */
+				bool lgr = sim_rng_below(&w->rng, 2) ||
+					   json_is_integer(json_object_get(
+					       req, "ledger_index"));
 
 				sim_trace("rippled(%s): lagging server: %s "
 					  "for channel %.8s",
 					  e->name,
 					  lgr ? "lgrNotFound" : "entryNotFound",
 					  c->hex);
+				/* As rippled: lgrNotFound is a server
+				 * without the ledger (a transient error);
+				 * a lagging entryNotFound names no ledger
+				 * it could be checked against. */
 				*out = error_msg(
 				    lgr ? "lgrNotFound" : "entryNotFound",
 				    lgr ? "ledgerNotFound" : "entryNotFound");
 				return xu_fail(
-				    err, XU_ENOTFOUND, 0, "rippled error %s",
+				    err, lgr ? XU_EUNAVAIL : XU_ENOTFOUND, 0,
+				    "rippled error %s",
 				    lgr ? "lgrNotFound" : "entryNotFound");
 			}
 			stale = true;
+		}
+		/* A lagging server serves the ledger before the validated
+		 * one: asked for a newer ledger by number, it lacks it. */
+		json_t *want = json_object_get(req, "ledger_index");
+		if (stale && json_is_integer(want) &&
+		    json_integer_value(want) >= (json_int_t)L->index) {
+			sim_trace("rippled(%s): lagging server: lgrNotFound "
+				  "for ledger %lld",
+				  e->name, (long long)json_integer_value(want));
+			*out = error_msg("lgrNotFound", "ledgerNotFound");
+			return xu_fail(err, XU_EUNAVAIL, 0,
+				       "rippled error lgrNotFound");
 		}
 		if (c && stale && !c->prev_exists)
 			sim_trace("rippled(%s): lagging server: entryNotFound "
@@ -733,7 +771,9 @@ static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
 				  "it serves)",
 				  e->name, c->hex);
 		if (!c || !(stale ? c->prev_exists : c->exists)) {
-			*out = error_msg("entryNotFound", "entryNotFound");
+			*out = stale
+				   ? error_msg("entryNotFound", "entryNotFound")
+				   : error_at("entryNotFound", L->index);
 			return xu_fail(err, XU_ENOTFOUND, 0,
 				       "rippled error entryNotFound");
 		}
@@ -746,10 +786,12 @@ static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
 		json_object_set_new(node, "LedgerEntryType",
 				    json_string("PayChannel"));
 		json_object_set_new(node, "index", json_string(c->hex));
-		*out = json_pack("{s:s,s:s,s:{s:s,s:i,s:o,s:b}}", "type",
-				 "response", "status", "success", "result",
-				 "index", c->hex, "ledger_index", L->index,
-				 "node", node, "validated", 1);
+		*out =
+		    json_pack("{s:s,s:s,s:{s:s,s:i,s:o,s:b}}", "type",
+			      "response", "status", "success", "result",
+			      "index", c->hex, "ledger_index",
+			      stale && L->index > 1 ? L->index - 1 : L->index,
+			      "node", node, "validated", 1);
 		return XU_OK;
 	}
 	if (cmd && !strcmp(cmd, "account_info")) {

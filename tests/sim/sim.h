@@ -190,15 +190,8 @@ struct sim_req {
 struct sim_lw {
 	struct sim_lw *next;
 	char account[8];
-	uint8_t *body;
+	uint8_t *body; /* the latest claim, sent again by a retry */
 	size_t len;
-	uint64_t gen;
-	bool queued;
-	uint64_t job, job_gen; /* attempt in flight (0: none) */
-	int64_t job_ms;
-	uint64_t stalled;
-	uint32_t attempts;
-	int64_t next_ms;
 };
 
 /* A job of an engine's API batch. */
@@ -408,6 +401,9 @@ void sim_observe_acceptance(struct sim *w, struct sim_engine *payee,
 			    const char *body, size_t len);
 /* Counts a pending credit or message row of e (for quiescence). */
 int sim_outbox_pending(struct sim_engine *e);
+/* The outbox's retry delay after attempts failures, jittered from the
+ * simulation's generator (eng_outbox_backoff_ms for the service). */
+int64_t sim_backoff(struct sim *w, uint32_t attempts);
 /* The sum over e's channels of the largest signed_total its outgoing
  * record ever committed (kept by triggers in its store). */
 uint64_t sim_signed_total(struct sim_engine *e);
