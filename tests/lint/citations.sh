@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The citations lint: outside docs/, the project may cite only what a clone
 # holds.  A tracked file that names a note kept outside the repository
-# (peers.md, xrpl.md, settlement-api.md, rippled-subset.md, style.md, or a
-# path under a shared/ folder) or an issue number ("issue 7") fails it:
+# (the five notes matched by $pattern below, or a path under a shared/
+# folder) or an issue number fails it:
 # a maintainer cannot follow such a reference.  Cite
 # docs/<file>.md#<anchor> instead, or say the thing in the comment.
 #
