@@ -597,81 +597,8 @@ enum xu_code xl_client_listen(struct xl_client *c,
 	return XU_OK;
 }
 
-json_t *xl_ws_result(json_t *msg)
-{
-	json_t *r;
-
-	if (!json_is_object(msg) ||
-	    !json_is_string(json_object_get(msg, "status")) ||
-	    strcmp(json_string_value(json_object_get(msg, "status")),
-		   "success") != 0)
-		return NULL;
-	r = json_object_get(msg, "result");
-	return json_is_object(r) ? r : NULL;
-}
-
-static bool parse_uint(const char *s, uint64_t max, uint64_t *out)
-{
-	uint64_t v = 0;
-
-	if (!s || !*s || (s[0] == '0' && s[1]))
-		return false;
-	for (; *s; s++) {
-		uint64_t d;
-
-		if (*s < '0' || *s > '9')
-			return false;
-		d = (uint64_t)(*s - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	if (v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool json_uint(json_t *obj, const char *key, uint64_t max, uint64_t *out)
-{
-	json_t *v =
-	    obj && json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	if (json_is_integer(v)) {
-		json_int_t i = json_integer_value(v);
-
-		if (i < 0 || (uint64_t)i > max)
-			return false;
-		*out = (uint64_t)i;
-		return true;
-	}
-	if (json_is_string(v))
-		return parse_uint(json_string_value(v), max, out);
-	return false;
-}
-
-bool xl_json_u32(json_t *obj, const char *key, uint32_t *out)
-{
-	uint64_t v;
-
-	if (!json_uint(obj, key, UINT32_MAX, &v))
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-bool xl_json_u64(json_t *obj, const char *key, uint64_t *out)
-{
-	return json_uint(obj, key, UINT64_MAX, out);
-}
-
-const char *xl_json_str(json_t *obj, const char *key)
-{
-	json_t *v =
-	    obj && json_is_object(obj) ? json_object_get(obj, key) : NULL;
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
+/* xl_ws_result and the xl_json_* readers are ledger/net/ws.c's own
+ * (linked): the simulated server answers in rippled's shapes. */
 
 const char *xl_outcome_kind_name(enum xl_outcome_kind k)
 {
