@@ -426,6 +426,8 @@ const char *pc_alert_name(enum pc_alert a)
 		return "ledger_mismatch";
 	case PC_ALERT_NO_ACCOUNT_INFO:
 		return "no_account_info";
+	case PC_ALERT_OWED_AGAIN:
+		return "owed_again";
 	case PC_ALERT_CREDITS_LOST:
 		return "credits_lost";
 	}
@@ -488,6 +490,8 @@ const char *pc_ev_name(enum pc_ev_kind k)
 		return "ledger";
 	case PC_EV_GONE:
 		return "gone";
+	case PC_EV_FINAL:
+		return "final";
 	case PC_EV_TIMER:
 		return "timer";
 	case PC_EV_CLOSE:

@@ -90,6 +90,8 @@ enum pc_alert {
 	PC_ALERT_CREDITS_LOST = 10,   /* in: we acknowledged more than our
 					 store holds (a restored store): those
 					 drops are not credited again */
+	PC_ALERT_OWED_AGAIN = 11,     /* out: claims a gone channel never paid
+					 are owed again (amount) */
 };
 
 /* Recovery of lost outgoing claim state
@@ -209,13 +211,20 @@ enum pc_ev_kind {
 	PC_EV_LAST_CLAIM = 13,	 /* out: the peer's last_claim_reply */
 	PC_EV_PEER_BEST = 14,	 /* out: a claim_reply's best amount */
 	PC_EV_REOPEN = 15,	 /* out: the account created again */
+	PC_EV_FINAL = 16,	 /* out: what an ended channel paid, from
+				    the ledger's history */
 };
 #define PC_EV_FIRST PC_EV_SETTLE
-#define PC_EV_LAST PC_EV_REOPEN
+#define PC_EV_LAST PC_EV_FINAL
 
 struct pc_event {
 	enum pc_ev_kind kind;
 	struct pc_clock clk;
+	/* Outgoing events: the best amount the peer acknowledged on the
+	 * record's channel (its claim_replies), which it says it credited.
+	 * The daemon fills it on every outgoing event; GONE, CLOSE_RESULT
+	 * and FINAL use it (docs/design.md#claims-a-gone-channel-never-paid). */
+	struct xl_drops acked;
 	union {
 		struct xl_drops settle; /* PC_EV_SETTLE: drops, > 0 */
 		struct {		/* PC_EV_ACCOUNT */
@@ -248,6 +257,12 @@ struct pc_event {
 		 * (0: unknown, which proves nothing once a ledger showed
 		 * it) */
 		uint32_t gone_ledger;
+		struct { /* PC_EV_FINAL: from the validated transaction
+			    that deleted the channel (its DeletedNode's
+			    FinalFields) */
+			uint8_t channel[CR_CHANNEL_ID_BYTES];
+			struct xl_drops balance; /* what it paid in all */
+		} final;
 	} u;
 };
 
@@ -320,6 +335,26 @@ struct pc_out {
 	/* The newest validated ledger that showed the channel: a LEDGER
 	 * view, or one holding our create, fund or close (0: none). */
 	uint32_t seen_ledger;
+	/* A channel that left the ledger while claims signed on it were
+	 * neither acknowledged by the peer nor redeemed (the peer refused
+	 * them, or their answers were lost): how much of them it paid is
+	 * known only from the transaction that deleted it, and how much the
+	 * peer credited only from the peer (its last_claim answer).  Until
+	 * both are known (PC_EV_FINAL, PC_EV_LAST_CLAIM), no new channel
+	 * opens; then what the ledger did not pay and the peer did not
+	 * credit is owed again
+	 * (docs/design.md#claims-a-gone-channel-never-paid). */
+	bool has_ended;
+	uint8_t ended_id[CR_CHANNEL_ID_BYTES];
+	struct xl_drops ended_signed; /* the last claim signed on it */
+	struct xl_drops ended_paid;   /* known paid: acknowledged/redeemed */
+	uint32_t ended_from;	      /* newest ledger that showed it (0: ?) */
+	uint32_t ended_to;	      /* a ledger without it (0: unknown) */
+	bool ended_has_final;	      /* PC_EV_FINAL came: */
+	struct xl_drops ended_final;  /* the Balance it left */
+	bool ended_has_held;	      /* the peer's last_claim answer came: */
+	struct xl_drops ended_held;   /* the best claim it holds (credited) */
+	struct xl_drops reowed;	      /* drops owed again so far, in all */
 };
 
 /* A channel the peer pays us through. */

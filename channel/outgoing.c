@@ -9,7 +9,10 @@
  * known (docs/design.md#recovering-lost-outgoing-claims).  Closing on
  * deletion asks the peer to close as destination first and closes as owner
  * only after close_wait_s, from a fresh ledger view
- * (docs/risks.md#our-owner-close-before-the-peer-redeems).
+ * (docs/risks.md#our-owner-close-before-the-peer-redeems).  A channel
+ * that ends holding claims the peer neither acknowledged nor redeemed
+ * waits for the ledger's word on what it paid (PC_EV_FINAL); the rest is
+ * owed again (docs/design.md#claims-a-gone-channel-never-paid).
  */
 #include <string.h>
 
@@ -86,7 +89,8 @@ static void try_open(struct pc_out *ch, const struct pc_cfg *cfg,
 		pc_fx_alert(fx, PC_ALERT_OWED_UNPAYABLE, NULL, ch->owed);
 		return;
 	}
-	if (clk->now < ch->retry_at)
+	/* The ended channel's id and counters must stay until FINAL. */
+	if (ch->has_ended || clk->now < ch->retry_at)
 		return;
 	if (!pc_reserve_ok(ch, cfg->channel_amount, true)) {
 		pc_fx_alert(fx,
@@ -115,6 +119,27 @@ static void try_open(struct pc_out *ch, const struct pc_cfg *cfg,
 	e = pc_fx_push(fx, PC_FX_SUBMIT_CREATE, NULL);
 	e->amount = cfg->channel_amount;
 	e->settle_delay = cfg->settle_delay;
+}
+
+/* The channel left the ledger (seen gone in validated ledger `to`, 0:
+ * unknown).  What the peer acknowledged (it credited that much) or the
+ * ledger showed redeemed is paid; claims signed above it may have been
+ * redeemed by the transaction that deleted the channel (a destination's
+ * close carries its best claim) or never (the peer refused them): only
+ * that transaction tells, so the record keeps the channel as `ended`
+ * until PC_EV_FINAL (docs/design.md#claims-a-gone-channel-never-paid). */
+static void ended(struct pc_out *ch, struct xl_drops acked, uint32_t to)
+{
+	struct xl_drops paid = xl_drops_max(acked, ch->redeemed);
+
+	if (!ch->has_id || xl_drops_cmp(ch->signed_total, paid) <= 0)
+		return;
+	ch->has_ended = true;
+	memcpy(ch->ended_id, ch->id, CR_CHANNEL_ID_BYTES);
+	ch->ended_signed = ch->signed_total;
+	ch->ended_paid = paid;
+	ch->ended_from = ch->seen_ledger;
+	ch->ended_to = to;
 }
 
 static void submit_close(struct pc_out *ch, struct pc_effects *fx)
@@ -303,9 +328,11 @@ static void on_close_result(struct pc_out *ch, const struct pc_cfg *cfg,
 	}
 	if (ev->u.result.gone) {
 		/* tecNO_TARGET: the peer closed it first; what we meant. */
-		if (ch->state == PC_OUT_CLOSING)
+		if (ch->state == PC_OUT_CLOSING) {
 			pc_out_set_state(ch, PC_OUT_CLOSING, PC_OUT_CLOSED,
 					 "already gone (closed by the peer)");
+			ended(ch, ev->acked, ev->u.result.ledger);
+		}
 		return;
 	}
 	pc_fx_alert(fx, PC_ALERT_TX_FAILED, ch->id, xl_drops_zero());
@@ -369,6 +396,66 @@ static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 	return XU_OK;
 }
 
+/* Both answers about the ended channel are in: what the ledger paid
+ * (ended_final) and what the peer holds (ended_held, which it credited).
+ * What was signed above the most of those and of what the peer ever
+ * acknowledged (ended_paid, acked) is owed again, once.  The ledger paying
+ * more than we signed means our store lost claims: nothing is owed again.
+ * A peer that lies low (says it holds less) gains nothing: the ledger
+ * paid it ended_final and the new channel pays the rest of what we
+ * signed, no more; one that lies high only forgoes drops. */
+static void ended_resolve(struct pc_out *ch, const struct pc_cfg *cfg,
+			  const struct pc_event *ev, struct pc_effects *fx)
+{
+	struct xl_drops paid, again, owed, reowed;
+
+	if (!ch->ended_has_final || !ch->ended_has_held)
+		return;
+	paid = xl_drops_max(ch->ended_paid, ch->ended_final);
+	paid = xl_drops_max(paid, ch->ended_held);
+	paid = xl_drops_max(paid, ev->acked);
+	if (xl_drops_cmp(ch->ended_final, ch->ended_signed) > 0)
+		pc_fx_alert(fx, PC_ALERT_LEDGER_MISMATCH, ch->ended_id,
+			    ch->ended_final);
+	if (!xl_drops_sub(&again, ch->ended_signed, paid))
+		again = xl_drops_zero();
+	if (!xl_drops_is_zero(again)) {
+		/* Bounded by drops once settled: cannot overflow unless the
+		 * records are corrupt, and then nothing changes. */
+		if (!xl_drops_add(&owed, ch->owed, again) ||
+		    !xl_drops_add(&reowed, ch->reowed, again))
+			return;
+		ch->owed = owed;
+		ch->reowed = reowed;
+		pc_fx_alert(fx, PC_ALERT_OWED_AGAIN, ch->ended_id, again);
+	}
+	ch->has_ended = false;
+	memset(ch->ended_id, 0, sizeof(ch->ended_id));
+	ch->ended_signed = xl_drops_zero();
+	ch->ended_paid = xl_drops_zero();
+	ch->ended_from = 0;
+	ch->ended_to = 0;
+	ch->ended_has_final = false;
+	ch->ended_final = xl_drops_zero();
+	ch->ended_has_held = false;
+	ch->ended_held = xl_drops_zero();
+	if (ch->state == PC_OUT_NONE || ch->state == PC_OUT_CLOSED)
+		try_open(ch, cfg, &ev->clk, fx);
+}
+
+/* PC_EV_FINAL: the deleting transaction says the channel paid `balance`
+ * in all. */
+static void on_final(struct pc_out *ch, const struct pc_cfg *cfg,
+		     const struct pc_event *ev, struct pc_effects *fx)
+{
+	if (!ch->has_ended ||
+	    memcmp(ev->u.final.channel, ch->ended_id, CR_CHANNEL_ID_BYTES) != 0)
+		return;
+	ch->ended_has_final = true;
+	ch->ended_final = ev->u.final.balance;
+	ended_resolve(ch, cfg, ev, fx);
+}
+
 static void on_gone(struct pc_out *ch, const struct pc_event *ev,
 		    struct pc_effects *fx)
 {
@@ -388,6 +475,7 @@ static void on_gone(struct pc_out *ch, const struct pc_event *ev,
 	case PC_OUT_CLOSING:
 		pc_out_set_state(ch, ch->state, PC_OUT_CLOSED,
 				 "gone from the ledger");
+		ended(ch, ev->acked, ev->u.gone_ledger);
 		ch->recovering = false;
 		ch->recover_owed = xl_drops_zero();
 		/* What waited on this channel (the close-wait, a failed
@@ -501,32 +589,67 @@ static void on_nack(struct pc_out *ch, struct pc_effects *fx)
  * else; a higher one than our record becomes signed_total, and the drops
  * it paid beyond our record cancel recover_owed first (they were paid by
  * the claims the store lost: never pay them twice). */
+/* The peer's last_claim answer about channel id: zero (none held), or a
+ * claim our key signed, at most the channel's Amount.  XU_OK, XU_EBADSIG
+ * or XU_ERANGE. */
+static enum xu_code last_claim_check(const struct pc_out *ch,
+				     const uint8_t id[CR_CHANNEL_ID_BYTES],
+				     const struct pc_event *ev,
+				     struct xu_err *err)
+{
+	const struct pc_claim *c = &ev->u.last.claim;
+
+	if (xl_drops_is_zero(c->amount))
+		return XU_OK;
+	if (c->siglen > CR_SIG_MAX_BYTES ||
+	    !cr_claim_verify(ev->u.last.pubkey, CR_PUBKEY_BYTES, id,
+			     xl_drops_u64(c->amount), c->sig, c->siglen))
+		return xu_fail(err, XU_EBADSIG, 0,
+			       "last claim does not verify with our key");
+	if (xl_drops_cmp(c->amount, ch->amount) > 0)
+		return xu_fail(err, XU_ERANGE, 0,
+			       "last claim above the channel's Amount");
+	return XU_OK;
+}
+
+/* PC_EV_LAST_CLAIM about the ended channel: the best claim of ours the
+ * peer holds on it (verified with our key, at most its Amount; zero: none
+ * held), which it credited. */
+static enum xu_code on_ended_held(struct pc_out *ch, const struct pc_cfg *cfg,
+				  const struct pc_event *ev,
+				  struct pc_effects *fx, struct xu_err *err)
+{
+	const struct pc_claim *c = &ev->u.last.claim;
+	enum xu_code rc = last_claim_check(ch, ch->ended_id, ev, err);
+
+	if (rc != XU_OK)
+		return rc;
+	ch->ended_has_held = true;
+	ch->ended_held = c->amount;
+	ended_resolve(ch, cfg, ev, fx);
+	return XU_OK;
+}
+
 static enum xu_code on_last_claim(struct pc_out *ch, const struct pc_cfg *cfg,
 				  const struct pc_event *ev,
 				  struct pc_effects *fx, struct xu_err *err)
 {
 	const struct pc_claim *c = &ev->u.last.claim;
 	struct xl_drops excess, cancel;
+	enum xu_code rc;
 	struct pc_effect *e;
 
+	if (ch->has_ended &&
+	    !memcmp(c->channel, ch->ended_id, CR_CHANNEL_ID_BYTES))
+		return on_ended_held(ch, cfg, ev, fx, err);
 	if (!claims_live(ch) ||
 	    memcmp(c->channel, ch->id, CR_CHANNEL_ID_BYTES) != 0)
 		return xu_fail(err, XU_EINVAL, 0,
 			       "last claim for a channel that is not our "
 			       "open one");
-	if (!xl_drops_is_zero(c->amount)) {
-		if (c->siglen > CR_SIG_MAX_BYTES ||
-		    !cr_claim_verify(ev->u.last.pubkey, CR_PUBKEY_BYTES, ch->id,
-				     xl_drops_u64(c->amount), c->sig,
-				     c->siglen))
-			return xu_fail(err, XU_EBADSIG, 0,
-				       "last claim does not verify with our "
-				       "key");
-		if (xl_drops_cmp(c->amount, ch->amount) > 0)
-			return xu_fail(err, XU_ERANGE, 0,
-				       "last claim above the channel's "
-				       "Amount");
-	}
+	rc = last_claim_check(ch, ch->id, ev, err);
+	if (rc != XU_OK)
+		return rc;
 	if (xl_drops_sub(&excess, c->amount, ch->signed_total) &&
 	    !xl_drops_is_zero(excess)) {
 		cancel = xl_drops_min(xl_drops_min(excess, ch->recover_owed),
@@ -621,6 +744,9 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
 		break;
 	case PC_EV_REOPEN:
 		on_reopen(ch, cfg, ev, fx);
+		break;
+	case PC_EV_FINAL:
+		on_final(ch, cfg, ev, fx);
 		break;
 	case PC_EV_CLAIM:
 	case PC_EV_REDEEM_RESULT:

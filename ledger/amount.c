@@ -87,6 +87,11 @@ struct xl_drops xl_drops_min(struct xl_drops a, struct xl_drops b)
 	return a.drops <= b.drops ? a : b;
 }
 
+struct xl_drops xl_drops_max(struct xl_drops a, struct xl_drops b)
+{
+	return a.drops >= b.drops ? a : b;
+}
+
 enum xu_code xl_drops_parse(struct xl_drops *out, const char *s,
 			    struct xu_err *err)
 {

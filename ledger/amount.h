@@ -48,6 +48,7 @@ int xl_drops_cmp(struct xl_drops a, struct xl_drops b);
 bool xl_drops_eq(struct xl_drops a, struct xl_drops b);
 bool xl_drops_is_zero(struct xl_drops a);
 struct xl_drops xl_drops_min(struct xl_drops a, struct xl_drops b);
+struct xl_drops xl_drops_max(struct xl_drops a, struct xl_drops b);
 
 /* Parses a decimal string of digits only (no sign, no spaces, no leading
  * '+', leading zeros allowed) of at most XL_DROPS_MAX.

@@ -137,7 +137,7 @@ static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 	struct pc_msg m;
 	struct xu_err err = {0}, derr = {0};
 	struct acct *a = acct_of(pc, account);
-	bool have, ok;
+	bool have, ok, ended;
 	enum xu_code rc;
 
 	if (a)
@@ -177,8 +177,14 @@ static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 		memcpy(ev.u.last.claim.channel, o.ch.id, CR_CHANNEL_ID_BYTES);
 		ev.u.last.claim.amount = xl_drops_zero();
 	}
+	ended = o.ch.has_ended;
 	rc = out_event(pc, &o, &ev, &err);
-	if (rc == XU_OK && !o.ch.recovering)
+	if (rc == XU_OK && ended)
+		xu_info(SUB,
+			"%s: the peer holds %llu drops of our claims on the "
+			"channel that ended",
+			account, u(ev.u.last.claim.amount));
+	else if (rc == XU_OK && !o.ch.recovering)
 		xu_info(SUB, "%s: last claim checked with the peer: %llu drops",
 			account, u(o.ch.signed_total));
 done:

@@ -27,6 +27,13 @@ static void log_alert(const char *account, const struct pc_effect *fx)
 			  "(restored from a backup?); they were credited "
 			  "before and are not credited again",
 			  account, id, u(fx->amount));
+	else if (fx->alert == PC_ALERT_OWED_AGAIN)
+		xu_unusual(SUB,
+			   "%s: alert owed_again channel %s: it left the "
+			   "ledger without paying %llu drops of the claims "
+			   "signed on it (the peer refused or never "
+			   "redeemed them); they are owed again",
+			   account, id, u(fx->amount));
 	else if (fx->alert == PC_ALERT_LOST_UNREDEEMED ||
 		 fx->alert == PC_ALERT_LEDGER_MISMATCH)
 		xu_broken(SUB, "%s: ALERT %s channel %s amount %llu", account,
@@ -208,14 +215,18 @@ enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 {
 	struct pc_effects fx;
 	struct eng_chan_out before = *o;
+	struct pc_event e = *ev;
 	struct pc_cfg cfg;
-	struct acct *a;
+	struct acct *a = acct_of(pc, o->account);
 	enum xu_code rc;
 
 	rc = out_cfg(pc, o, &cfg, err);
 	if (rc != XU_OK)
 		return rc;
-	rc = pc_out_apply(&o->ch, &cfg, ev, &fx, err);
+	/* What the peer acknowledged on the record's channel: the core
+	 * counts it as paid when the channel ends. */
+	e.acked = peer_acked(a, o);
+	rc = pc_out_apply(&o->ch, &cfg, &e, &fx, err);
 	if (rc != XU_OK) {
 		xu_unusual(SUB, "%s: %s refused: %s", o->account,
 			   pc_ev_name(ev->kind), err ? err->msg : "");
@@ -234,7 +245,6 @@ enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 	 * record keeps it across restarts (it goes out as "acked" with every
 	 * claim); what the account's memory holds about another channel (an
 	 * old one, or none) is dropped. */
-	a = acct_of(pc, o->account);
 	if (a) {
 		o->peer_best = peer_acked(a, o);
 		peer_best_sync(a, o);

@@ -65,6 +65,7 @@ void after_commit(struct eng_paychan *pc)
 {
 	builds_flush(pc);
 	lookups_flush(pc);
+	hist_flush(pc);
 	dlv_tx_ended(pc, true);
 	if (pc->enqueued) {
 		pc->enqueued = false;
@@ -202,6 +203,7 @@ void eng_paychan_free(struct eng_paychan *pc)
 		pc->lookups = l->next;
 		free(l);
 	}
+	hist_free_all(pc);
 	free(pc->dirty);
 	while (pc->accts) {
 		struct acct *a = pc->accts;

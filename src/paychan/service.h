@@ -146,6 +146,7 @@ struct eng_paychan {
 	void *clock_arg;
 	struct build *builds;
 	struct lookup *lookups;
+	struct hist *hists; /* history.c: searches for ended channels */
 	struct acct *accts;
 	bool enqueued; /* outbox rows written: tick the outbox after commit */
 	/* The latest validated ledger. */
@@ -311,6 +312,18 @@ enum xu_code lookup_peer(struct eng_paychan *pc,
 /* Outside transactions: sends the wanted lookups (and account_info) when
  * the rippled client is ready. */
 void lookups_flush(struct eng_paychan *pc);
+
+/* ---- history.c: what an ended channel paid ----------------------------- */
+
+/* o's record keeps an ended channel (o->ch.has_ended): starts searching
+ * the ledger's history for its deletion, unless a search for it is under
+ * way.  Nothing is sent before hist_flush. */
+void hist_want(struct eng_paychan *pc, const struct eng_chan_out *o);
+/* Outside transactions: sends the searches due (account_tx pages) when
+ * the rippled client is ready, and forgets the finished ones. */
+void hist_flush(struct eng_paychan *pc);
+/* Frees every search (at the service's end: callbacks are dropped). */
+void hist_free_all(struct eng_paychan *pc);
 /* Whether there is a rippled client and it is READY. */
 bool rippled_ready(struct eng_paychan *pc);
 /* Registers the rippled client listener (pc->rippled not NULL): the

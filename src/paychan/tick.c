@@ -262,7 +262,11 @@ static enum xu_code tick_recoveries(struct eng_paychan *pc, struct records *r,
 		struct eng_chan_out *o = &r->ov[i];
 		struct acct *a = acct_of(pc, o->account);
 
-		if (!o->ch.recovering || !o->ch.has_id) {
+		/* An ended channel waits for the peer's answer too
+		 * (docs/design.md#claims-a-gone-channel-never-paid). */
+		bool ended = o->ch.has_ended && !o->ch.ended_has_held;
+
+		if ((!o->ch.recovering && !ended) || !o->ch.has_id) {
 			if (a)
 				a->recover_since_ms = 0;
 			continue;
@@ -276,6 +280,15 @@ static enum xu_code tick_recoveries(struct eng_paychan *pc, struct records *r,
 		rc = send_last_claim(pc, o, err);
 	}
 	return rc;
+}
+
+/* Ended channels (gone with claims the peer did not acknowledge): find
+ * what they paid in the ledger's history (history.c). */
+static void tick_finals(struct eng_paychan *pc, struct records *r)
+{
+	for (size_t i = 0; i < r->on; i++)
+		if (r->ov[i].ch.has_ended)
+			hist_want(pc, &r->ov[i]);
 }
 
 /* Accounts older than this service: start their pairing (MAX_DUE_HELLOS
@@ -355,6 +368,8 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		rc = tick_resend_claims(pc, &r, now_ms, err);
 	if (rc == XU_OK)
 		rc = tick_recoveries(pc, &r, now_ms, err);
+	if (rc == XU_OK)
+		tick_finals(pc, &r);
 	if (rc == XU_OK)
 		rc = tick_missing_pairings(pc, err);
 	if (rc == XU_OK)

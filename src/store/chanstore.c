@@ -341,7 +341,9 @@ enum xu_code eng_chan_peer_missing(struct eng_store *s,
 	"fund_inflight, close_inflight, deleting, has_account, "               \
 	"acct_balance, acct_reserve, acct_reserve_inc, fee, retry_at, "        \
 	"claim_amount, claim_sig, peer_best, create_n, fund_n, close_n, "      \
-	"tx_amount, recovering, recover_owed, seen_ledger"
+	"tx_amount, recovering, recover_owed, seen_ledger, has_ended, "        \
+	"ended_id, ended_signed, ended_paid, ended_from, ended_to, reowed, "   \
+	"ended_has_final, ended_final, ended_has_held, ended_held"
 
 static bool out_row(sqlite3_stmt *st, void *out)
 {
@@ -389,6 +391,18 @@ static bool out_row(sqlite3_stmt *st, void *out)
 	c->recovering = col_bool(st, 29);
 	c->recover_owed = col_drops(st, 30, &ok);
 	c->seen_ledger = col_u32(st, 31, &ok);
+	c->has_ended = col_bool(st, 32);
+	if (c->has_ended)
+		col_id(st, 33, c->ended_id, &ok);
+	c->ended_signed = col_drops(st, 34, &ok);
+	c->ended_paid = col_drops(st, 35, &ok);
+	c->ended_from = col_u32(st, 36, &ok);
+	c->ended_to = col_u32(st, 37, &ok);
+	c->reowed = col_drops(st, 38, &ok);
+	c->ended_has_final = col_bool(st, 39);
+	c->ended_final = col_drops(st, 40, &ok);
+	c->ended_has_held = col_bool(st, 41);
+	c->ended_held = col_drops(st, 42, &ok);
 	return ok;
 }
 
@@ -432,7 +446,8 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	    "INSERT OR REPLACE INTO pc_out (" OUT_COLS ", updated_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-	    "?28, ?29, ?30, ?31, ?32, ?33)";
+	    "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
+	    "?40, ?41, ?42, ?43, ?44)";
 	const struct pc_out *c = &o->ch;
 	sqlite3_stmt *st;
 	enum xu_code rc;
@@ -475,7 +490,19 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	bind_bool(st, 30, c->recovering);
 	bind_drops(st, 31, c->recover_owed);
 	sqlite3_bind_int64(st, 32, c->seen_ledger);
-	sqlite3_bind_int64(st, 33, (sqlite3_int64)time(NULL));
+	bind_bool(st, 33, c->has_ended);
+	if (c->has_ended)
+		bind_id(st, 34, c->ended_id);
+	bind_drops(st, 35, c->ended_signed);
+	bind_drops(st, 36, c->ended_paid);
+	sqlite3_bind_int64(st, 37, c->ended_from);
+	sqlite3_bind_int64(st, 38, c->ended_to);
+	bind_drops(st, 39, c->reowed);
+	bind_bool(st, 40, c->ended_has_final);
+	bind_drops(st, 41, c->ended_final);
+	bind_bool(st, 42, c->ended_has_held);
+	bind_drops(st, 43, c->ended_held);
+	sqlite3_bind_int64(st, 44, (sqlite3_int64)time(NULL));
 	return step_done(s, st, "writing pc_out", err);
 }
 

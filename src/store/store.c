@@ -144,6 +144,21 @@ static const char *const migrations[] = {
      * answer (a lagging server) neither closes nor rewinds it. */
     "ALTER TABLE pc_out ADD COLUMN seen_ledger INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE pc_in ADD COLUMN v_ledger_index INTEGER NOT NULL DEFAULT 0;",
+    /* 5: a gone channel whose unacknowledged claims wait for the ledger's
+     * history (docs/design.md#claims-a-gone-channel-never-paid). */
+    "ALTER TABLE pc_out ADD COLUMN has_ended INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN ended_id TEXT;"
+    "ALTER TABLE pc_out ADD COLUMN ended_signed INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN ended_paid INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN ended_from INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN ended_to INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN ended_has_final INTEGER NOT NULL "
+    "DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN ended_final INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN ended_has_held INTEGER NOT NULL "
+    "DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN ended_held INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN reowed INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -940,10 +940,13 @@ static void test_channel_out_close_flow(void **state)
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_ALERT);
 	assert_int_equal(ch.state, PC_OUT_CLOSING);
-	/* Gone: reopened for settlements still owed (not deleting). */
+	/* Gone, every claim acknowledged: reopened for settlements still
+	 * owed (not deleting). */
 	ch.owed = D(XRP(1));
 	ev = ev_make(PC_EV_GONE);
+	ev.acked = D(XRP(3));
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_false(ch.has_ended);
 	ev = ev_make(PC_EV_TIMER);
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
@@ -1045,8 +1048,10 @@ static void test_channel_out_reopen(void **state)
 	ev.clk.now = T_NOW + fx_cfg.close_wait_s;
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
-	/* The peer closed it first; our close's result has not come. */
+	/* The peer closed it first (having acknowledged every claim); our
+	 * close's result has not come. */
 	ev = ev_make(PC_EV_GONE);
+	ev.acked = D(XRP(3));
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_ALERT);
 	assert_int_equal(fx.v[0].alert, PC_ALERT_CHANNEL_GONE);
@@ -1070,7 +1075,10 @@ static void test_channel_out_reopen(void **state)
 	ch = open_out(XRP(10), XRP(3));
 	ev = ev_make(PC_EV_CLOSE);
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	out_quiet(&ch, PC_EV_GONE);
+	ev = ev_make(PC_EV_GONE); /* every claim was acknowledged */
+	ev.acked = D(XRP(3));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
 	ch.owed = D(XRP(1)); /* settled with the deletion, in one batch */
 	ev = ev_make(PC_EV_TIMER);
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
@@ -1082,6 +1090,178 @@ static void test_channel_out_reopen(void **state)
 	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
 	assert_int_equal(ch.state, PC_OUT_OPENING);
 	assert_int_equal(xl_drops_u64(ch.owed), XRP(1));
+}
+
+/* PC_EV_FINAL for fx_out_id: the channel's Balance when deleted. */
+static struct pc_event final_ev(uint64_t balance)
+{
+	struct pc_event ev = ev_make(PC_EV_FINAL);
+
+	memcpy(ev.u.final.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+	ev.u.final.balance = D(balance);
+	return ev;
+}
+
+/* PC_EV_LAST_CLAIM: the peer holds our claim of `held` on fx_out_id (0:
+ * none), signed with key 0. */
+static struct pc_event held_ev(uint64_t held)
+{
+	struct pc_event ev = ev_make(PC_EV_LAST_CLAIM);
+
+	if (held)
+		ev.u.last.claim = claim_make(0, fx_out_id, held);
+	else
+		memcpy(ev.u.last.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+	memcpy(ev.u.last.pubkey, fx_keys[0].pub.b, CR_PUBKEY_BYTES);
+	return ev;
+}
+
+/* docs/design.md#claims-a-gone-channel-never-paid: a channel that leaves
+ * the ledger holding claims the peer neither acknowledged nor redeemed
+ * keeps them as `ended`; no new channel opens until both PC_EV_FINAL (the
+ * Balance the deleting transaction left) and the peer's last_claim answer
+ * (what it holds, so credited) are in; what was signed above the most of
+ * those and of what it acknowledged is owed again, once.  Simulation seed
+ * 1071 found the loss this prevents (the payee refused the claims: never
+ * paid); seed 1022 the double payment a rule without the peer's answer
+ * makes (claims credited, whose answers were lost, never redeemed). */
+static void test_channel_out_gone_unacked(void **state)
+{
+	struct pc_out ch, before;
+	struct pc_event ev;
+	struct pc_effects fx;
+	struct xu_err e;
+
+	(void)state;
+	fx_setup();
+	/* 1. Acknowledged in full (or redeemed in full): nothing waits. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_GONE);
+	ev.acked = D(XRP(3));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_false(ch.has_ended);
+	ch = open_out(XRP(10), XRP(3));
+	ch.redeemed = D(XRP(3));
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_false(ch.has_ended);
+
+	/* 2. 3 XRP signed, 1 acknowledged, seen at ledger 50, gone at 70. */
+	ch = open_out(XRP(10), XRP(3));
+	ch.seen_ledger = 50;
+	ev = ev_make(PC_EV_GONE);
+	ev.acked = D(XRP(1));
+	ev.u.gone_ledger = 70;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+	assert_true(ch.has_ended);
+	assert_memory_equal(ch.ended_id, fx_out_id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(xl_drops_u64(ch.ended_signed), XRP(3));
+	assert_int_equal(xl_drops_u64(ch.ended_paid), XRP(1));
+	assert_int_equal(ch.ended_from, 50);
+	assert_int_equal(ch.ended_to, 70);
+	/* A restart keeps it. */
+	pc_out_restart(&ch);
+	assert_true(ch.has_ended);
+	/* Settlements wait: no new channel before both answers. */
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	out_quiet(&ch, PC_EV_TIMER);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+	/* FINAL about another channel: nothing. */
+	before = ch;
+	ev = final_ev(0);
+	memcpy(ev.u.final.channel, fx_other_id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_memory_equal(&ch, &before, sizeof(ch));
+	/* The peer's close redeemed 2 XRP; still waiting for the peer. */
+	ev = final_ev(XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_true(ch.has_ended);
+	/* A forged answer changes nothing. */
+	before = ch;
+	ev = held_ev(XRP(3));
+	ev.u.last.claim.sig[5] ^= 1;
+	assert_int_equal(pc_out_apply(&ch, &fx_cfg, &ev, &fx, &e), XU_EBADSIG);
+	assert_memory_equal(&ch, &before, sizeof(ch));
+	/* It holds the 2 XRP it redeemed: 1 XRP is owed again and a new
+	 * channel opens for 2 + 1. */
+	ev = held_ev(XRP(2));
+	ev.acked = D(XRP(1));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_SUBMIT_CREATE);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_OWED_AGAIN);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(1));
+	assert_false(ch.has_ended);
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(3));
+	assert_int_equal(xl_drops_u64(ch.reowed), XRP(1));
+	assert_int_equal(ch.state, PC_OUT_OPENING);
+	/* The same answers again (late duplicates): nothing more. */
+	ev = final_ev(XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(3));
+
+	/* 3. The peer credited all 3 XRP (answers lost) and redeemed none
+	 * (its operator closed it): nothing owed again, in either order. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = held_ev(XRP(3));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev = final_ev(0);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_false(ch.has_ended);
+	assert_true(xl_drops_is_zero(ch.owed));
+
+	/* 4. Nothing redeemed, none held, but a late acknowledgement of 2.5
+	 * XRP: 0.5 XRP owed again. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = final_ev(0);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = held_ev(0);
+	ev.acked = D(XRP(5) / 2);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_SUBMIT_CREATE);
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(1) / 2);
+
+	/* 5. The ledger paid more than we signed (our store lost claims):
+	 * LEDGER_MISMATCH, nothing owed again. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = held_ev(0);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = final_ev(XRP(4));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_LEDGER_MISMATCH);
+	assert_false(ch.has_ended);
+	assert_true(xl_drops_is_zero(ch.owed));
+	assert_true(xl_drops_is_zero(ch.reowed));
+
+	/* 6. Our owner close finds the channel gone (tecNO_TARGET): the
+	 * same wait, up to the ledger of that answer. */
+	ch = open_out(XRP(10), XRP(3));
+	ch.state = PC_OUT_CLOSING;
+	ch.close_inflight = true;
+	ev = ev_make(PC_EV_CLOSE_RESULT);
+	ev.u.result.ok = false;
+	ev.u.result.gone = true;
+	ev.u.result.ledger = 90;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(ch.state, PC_OUT_CLOSED);
+	assert_true(ch.has_ended);
+	assert_int_equal(ch.ended_to, 90);
 }
 
 /* docs/risks.md#hello-from-a-new-address-zeroing-owed: the peer's new
@@ -1751,6 +1931,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_out_flow),
 	    cmocka_unit_test(test_channel_out_close_flow),
 	    cmocka_unit_test(test_channel_out_reopen),
+	    cmocka_unit_test(test_channel_out_gone_unacked),
 	    cmocka_unit_test(test_channel_out_set_peer),
 	    cmocka_unit_test(test_channel_out_topup_refused),
 	    cmocka_unit_test(test_channel_out_recovery),

@@ -112,6 +112,10 @@ static struct pc_event canonical_event(enum pc_ev_kind k, bool outgoing)
 		memcpy(ev.u.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
 		ev.u.claim.amount = D(XRP(3));
 		break;
+	case PC_EV_FINAL: /* no canonical record waits for one: no-op */
+		memcpy(ev.u.final.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+		ev.u.final.balance = D(XRP(1));
+		break;
 	}
 	return ev;
 }
@@ -145,6 +149,7 @@ static const struct row out_rows[] = {
     {PC_OUT_NONE, PC_EV_PEER_BEST, XU_OK, PC_OUT_NONE, F0},
     /* not deleting: nothing to undo */
     {PC_OUT_NONE, PC_EV_REOPEN, XU_OK, PC_OUT_NONE, F0},
+    {PC_OUT_NONE, PC_EV_FINAL, XU_OK, PC_OUT_NONE, F0},
     /* OPENING */
     {PC_OUT_OPENING, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_ACCOUNT, XU_OK, PC_OUT_OPENING, F0},
@@ -162,6 +167,7 @@ static const struct row out_rows[] = {
     {PC_OUT_OPENING, PC_EV_LAST_CLAIM, XU_EINVAL, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_PEER_BEST, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_REOPEN, XU_OK, PC_OUT_OPENING, F0},
+    {PC_OUT_OPENING, PC_EV_FINAL, XU_OK, PC_OUT_OPENING, F0},
     /* OPEN: Amount 10 XRP, 2 XRP signed */
     {PC_OUT_OPEN, PC_EV_SETTLE, XU_OK, PC_OUT_OPEN,
      F(PC_FX_SIGN_AND_SEND_CLAIM)},
@@ -182,6 +188,7 @@ static const struct row out_rows[] = {
     {PC_OUT_OPEN, PC_EV_LAST_CLAIM, XU_OK, PC_OUT_OPEN, F(PC_FX_ADOPT_CLAIM)},
     {PC_OUT_OPEN, PC_EV_PEER_BEST, XU_OK, PC_OUT_OPEN, F(PC_FX_ASK_LAST_CLAIM)},
     {PC_OUT_OPEN, PC_EV_REOPEN, XU_OK, PC_OUT_OPEN, F0},
+    {PC_OUT_OPEN, PC_EV_FINAL, XU_OK, PC_OUT_OPEN, F0},
     /* FUNDING: Amount 10 XRP, 6 XRP signed, a fund in flight */
     {PC_OUT_FUNDING, PC_EV_SETTLE, XU_OK, PC_OUT_FUNDING,
      F(PC_FX_SIGN_AND_SEND_CLAIM)},
@@ -203,6 +210,7 @@ static const struct row out_rows[] = {
     {PC_OUT_FUNDING, PC_EV_LAST_CLAIM, XU_OK, PC_OUT_FUNDING, F0},
     {PC_OUT_FUNDING, PC_EV_PEER_BEST, XU_OK, PC_OUT_FUNDING, F0},
     {PC_OUT_FUNDING, PC_EV_REOPEN, XU_OK, PC_OUT_FUNDING, F0},
+    {PC_OUT_FUNDING, PC_EV_FINAL, XU_OK, PC_OUT_FUNDING, F0},
     /* CLOSING: deleting, our close in flight */
     {PC_OUT_CLOSING, PC_EV_SETTLE, XU_OK, PC_OUT_CLOSING, F(PC_FX_ALERT)},
     {PC_OUT_CLOSING, PC_EV_ACCOUNT, XU_OK, PC_OUT_CLOSING, F0},
@@ -224,6 +232,7 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSING, PC_EV_PEER_BEST, XU_OK, PC_OUT_CLOSING, F0},
     /* deleting undone; the channel asked to close still closes */
     {PC_OUT_CLOSING, PC_EV_REOPEN, XU_OK, PC_OUT_CLOSING, F0},
+    {PC_OUT_CLOSING, PC_EV_FINAL, XU_OK, PC_OUT_CLOSING, F0},
     /* CLOSED (not deleting: a settlement opens a new channel) */
     {PC_OUT_CLOSED, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING,
      F(PC_FX_SUBMIT_CREATE)},
@@ -241,6 +250,7 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSED, PC_EV_LAST_CLAIM, XU_EINVAL, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_PEER_BEST, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_REOPEN, XU_OK, PC_OUT_CLOSED, F0},
+    {PC_OUT_CLOSED, PC_EV_FINAL, XU_OK, PC_OUT_CLOSED, F0},
 };
 
 struct call {
@@ -364,6 +374,7 @@ static const struct row in_rows[] = {
     {PC_IN_NONE, PC_EV_LAST_CLAIM, ABORT, 0, F0},
     {PC_IN_NONE, PC_EV_PEER_BEST, ABORT, 0, F0},
     {PC_IN_NONE, PC_EV_REOPEN, ABORT, 0, F0},
+    {PC_IN_NONE, PC_EV_FINAL, ABORT, 0, F0},
     /* OPEN: Amount 10, Balance 1, best 3 XRP: the 1% fee rule is due */
     {PC_IN_OPEN, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -381,6 +392,7 @@ static const struct row in_rows[] = {
     {PC_IN_OPEN, PC_EV_LAST_CLAIM, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_PEER_BEST, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_REOPEN, ABORT, 0, F0},
+    {PC_IN_OPEN, PC_EV_FINAL, ABORT, 0, F0},
     /* CLOSING: Expiration 10 days away, a redeem of 3 XRP in flight */
     {PC_IN_CLOSING, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -399,6 +411,7 @@ static const struct row in_rows[] = {
     {PC_IN_CLOSING, PC_EV_LAST_CLAIM, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_PEER_BEST, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_REOPEN, ABORT, 0, F0},
+    {PC_IN_CLOSING, PC_EV_FINAL, ABORT, 0, F0},
     /* CLOSED */
     {PC_IN_CLOSED, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -415,6 +428,7 @@ static const struct row in_rows[] = {
     {PC_IN_CLOSED, PC_EV_LAST_CLAIM, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_PEER_BEST, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_REOPEN, ABORT, 0, F0},
+    {PC_IN_CLOSED, PC_EV_FINAL, ABORT, 0, F0},
 };
 
 static void in_fix(struct call *c, int s)

@@ -41,6 +41,8 @@ test_ledger_amount_bounds(void **state)
 	assert_int_equal(xl_drops_cmp(D(1), D(2)), -1);
 	assert_int_equal(xl_drops_cmp(D(2), D(2)), 0);
 	assert_int_equal(xl_drops_u64(xl_drops_min(D(7), D(3))), 3);
+	assert_int_equal(xl_drops_u64(xl_drops_max(D(7), D(3))), 7);
+	assert_int_equal(xl_drops_u64(xl_drops_max(D(3), D(7))), 7);
 }
 
 static void test_ledger_amount_parse_fmt(void **state)

@@ -1687,6 +1687,48 @@ static void test_paychan_requeued_redeem_better_claim(void **state)
 	assert_int_equal(alerts(&bob), a0);
 }
 
+static struct eng_chan_out out_of(struct eng_engine *e, const char *account);
+
+/* Answers e's pending account_tx requests: one validated transaction in
+ * ledger `index` deleting channel hex with FinalFields Balance `balance`
+ * (NULL: a page without it).  Returns how many were answered. */
+static size_t history_answers(struct eng_engine *e, const char *hex,
+			      uint32_t index, const char *balance)
+{
+	size_t n = e->nreqs, done = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct request *r = &e->reqs[i];
+		const char *cmd =
+		    json_string_value(json_object_get(r->req, "command"));
+		json_t *txs = json_array(), *msg;
+
+		if (!r->cb || !cmd || strcmp(cmd, "account_tx") != 0) {
+			json_decref(txs);
+			continue;
+		}
+		if (balance)
+			json_array_append_new(
+			    txs,
+			    json_pack("{s:{s:[{s:{s:s,s:s,s:{s:s}}}],s:s},"
+				      "s:i,s:b}",
+				      "meta", "AffectedNodes", "DeletedNode",
+				      "LedgerEntryType", "PayChannel",
+				      "LedgerIndex", hex, "FinalFields",
+				      "Balance", balance, "TransactionResult",
+				      "tesSUCCESS", "ledger_index",
+				      (json_int_t)index, "validated", 1));
+		msg = json_pack("{s:{s:o,s:b}}", "result", "transactions", txs,
+				"validated", 1);
+		xl_ws_reply_fn cb = r->cb;
+		r->cb = NULL;
+		cb(r->arg, XU_OK, msg, NULL);
+		json_decref(msg);
+		done++;
+	}
+	return done;
+}
+
 /* A late claim_reply about a channel that is gone says nothing about the
  * next one (docs/risks.md#late-claim_reply-raising-peer_best-of-a-new-channel):
  * alice pays 6 XRP on channel A, bob's reply is held back, A leaves the
@@ -1709,9 +1751,18 @@ static void test_paychan_late_reply_new_channel(void **state)
 	assert_int_equal(bob.ncredits, 1);
 	assert_int_equal(xl_drops_u64(bob.credits[0].drops), 6000000);
 
-	/* Channel A is gone (bob redeemed and closed it); a settlement opens
-	 * channel B. */
+	/* Channel A is gone (bob redeemed and closed it); what it paid and
+	 * what bob holds (6 XRP: nothing owed again) are asked first; then a
+	 * settlement opens channel B. */
 	assert_true(answer_lookups(&alice, a_hex, NULL, NULL) >= 1);
+	tick(&alice);
+	assert_int_equal(
+	    history_answers(&alice, a_hex, (uint32_t)ledger_now, "6000000"), 1);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, last_msg(&alice, "last_claim")),
+		  &bob, "a", NULL),
+	    201);
+	assert_false(out_of(&alice, "b").ch.has_ended);
 	settle(&alice, "b", "k2", "7000000");
 	assert_string_equal(alice.intents[alice.nintents - 1].intent,
 			    "create:b:2");
@@ -2243,6 +2294,102 @@ static void alice_sees_channel(const char *hex, bool found, const char *balance)
 	assert_true(seen > 0);
 }
 
+/* docs/design.md#claims-a-gone-channel-never-paid through the service:
+ * alice signs 6 XRP (bob credits them; his answer is lost); bob closes
+ * the channel as destination redeeming his 6; alice, not knowing, signs 8
+ * XRP, which bob refuses (no_channel).  Alice's record waits: it asks
+ * rippled's history what the channel paid and bob what he holds, and only
+ * then owes the 2 XRP again, on a new channel, where bob credits exactly
+ * them.  Before the fix they were counted as paid (simulation seed 1071:
+ * the payee's connector short by the claims it refused). */
+static void test_paychan_gone_unacked_owed_again(void **state)
+{
+	uint8_t a_id[CR_CHANNEL_ID_BYTES], b_id[CR_CHANNEL_ID_BYTES];
+	char a_hex[65], b_hex[65], *reply;
+	struct eng_chan_out o;
+	struct sent *claim;
+	struct pc_msg m;
+	uint32_t gone_at;
+	size_t n;
+
+	(void)state;
+	open_link(a_id, a_hex, "6000000");
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(deliver(&bob, "a", claim->body, &reply), 201);
+	free(reply); /* the answer never reaches alice */
+	assert_int_equal(bob.ncredits, 1);
+	/* Bob's close: redeemed 6 XRP, the channel deleted; his record
+	 * learns it (a restart polls every channel). */
+	restart(&bob);
+	tick(&bob);
+	assert_true(answer_lookups(&bob, a_hex, NULL, NULL) >= 1);
+	assert_int_equal(in_state(&bob, a_id), PC_IN_CLOSED);
+	/* Alice's 8 XRP claim beside the unanswered one: refused. */
+	settle(&alice, "b", "k2", "2000000");
+	usleep(2100 * 1000); /* claim_stall_ms: the newer goes beside */
+	n = alice.nmsgs;
+	tick(&alice);
+	assert_true(alice.nmsgs > n);
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(xl_drops_u64(msg_of(claim->body).u.claim.amount),
+			 8000000);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", &reply), 201);
+	assert_false(msg_of(reply).u.reply.accepted);
+	free(reply);
+	assert_int_equal(bob.ncredits, 1);
+	/* Alice sees the channel gone: 8 signed, nothing acknowledged. */
+	alice_sees_channel(a_hex, false, NULL);
+	gone_at = (uint32_t)ledger_now;
+	o = out_of(&alice, "b");
+	assert_int_equal(o.ch.state, PC_OUT_CLOSED);
+	assert_true(o.ch.has_ended);
+	assert_int_equal(xl_drops_u64(o.ch.ended_signed), 8000000);
+	assert_int_equal(o.ch.ended_to, gone_at);
+	/* Settlements wait for both answers: no new channel. */
+	settle(&alice, "b", "k3", "1000000");
+	tick(&alice);
+	assert_int_equal(count_intent(&alice, 0, "create:b:2"), 0);
+	/* The history shows the deletion: bob's answer still to wait for. */
+	assert_int_equal(history_answers(&alice, a_hex, gone_at, "6000000"), 1);
+	assert_true(out_of(&alice, "b").ch.has_ended);
+	/* Bob holds 6 XRP: 2 XRP owed again, with the 1 XRP settled since. */
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, last_msg(&alice, "last_claim")),
+		  &bob, "a", NULL),
+	    201);
+	o = out_of(&alice, "b");
+	assert_false(o.ch.has_ended);
+	assert_int_equal(xl_drops_u64(o.ch.reowed), 2000000);
+	assert_int_equal(count_intent(&alice, 0, "create:b:2"), 1);
+	create_lands_seq(b_id, "create:b:2", 8);
+	xu_hex_encode(b_hex, sizeof(b_hex), b_id, CR_CHANNEL_ID_BYTES);
+	/* The refused claim's resend meets the same answer; the claim on the
+	 * new channel goes beside the 6 XRP attempt still unanswered. */
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(xl_drops_u64(msg_of(claim->body).u.claim.amount),
+			 8000000);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	usleep(2100 * 1000);
+	tick(&alice);
+	claim = last_msg(&alice, "claim");
+	m = msg_of(claim->body);
+	assert_memory_equal(m.u.claim.channel, b_id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 3000000);
+	assert_int_equal(deliver(&bob, "a",
+				 last_msg(&alice, "channel_update")->body,
+				 &reply),
+			 201);
+	free(reply);
+	assert_true(answer_lookups(&bob, b_hex, "10000000", "0") >= 1);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	/* 6 + 3 = the 9 XRP alice's connector settled, once. */
+	assert_int_equal(bob.ncredits, 2);
+	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 3000000);
+}
+
 /* risks.md#delete-then-recreate-pays-nothing through the daemon: an
  * account deleted (the peer asked to close its channel), the daemon
  * restarted, the account created again (twice): the old channel still
@@ -2444,6 +2591,7 @@ static void test_paychan_hello_new_address(void **state)
 	struct pc_msg m = msg_of(last_msg(&alice, "claim")->body);
 	assert_memory_equal(m.u.claim.channel, id, CR_CHANNEL_ID_BYTES);
 	assert_int_equal(xl_drops_u64(m.u.claim.amount), 1300000);
+	assert_int_equal(carry_last_claim(), 201); /* acknowledged */
 
 	/* The channel leaves the ledger and a new one fails to open: the
 	 * next settlement waits in the record. */
@@ -2505,6 +2653,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_gone_unacked_owed_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_recreate_pays_again,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_recreate_while_opening,

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "channel/msg.h"
+#include "src/store/chanstore.h"
 #include "src/store/db.h"
 #include "src/store/store.h"
 #include "tests/sim/sim.h"
@@ -218,6 +219,17 @@ uint64_t sim_signed_total(struct sim_engine *e)
 		n = (uint64_t)sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
 	return n + e->signed_carry;
+}
+
+uint64_t sim_reowed(struct sim_engine *e)
+{
+	struct eng_chan_out o;
+	struct xu_err err;
+	bool have;
+
+	if (eng_chan_out_get(e->store, e->acct, &o, &have, &err) != XU_OK)
+		abort();
+	return have ? xl_drops_u64(o.ch.reowed) : 0;
 }
 
 int sim_outbox_pending(struct sim_engine *e)

@@ -211,7 +211,7 @@ void sim_engine_rekey(struct sim *w, struct sim_engine *e)
 {
 	char wal[300];
 
-	e->signed_carry = sim_signed_total(e);
+	e->signed_carry = sim_signed_total(e) - sim_reowed(e);
 	sim_engine_crash(w, e, false);
 	sim_journal_free(e);
 	unlink(e->path);

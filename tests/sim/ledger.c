@@ -244,8 +244,9 @@ static bool expired(const struct sim_chan *c, uint32_t parent_close)
 	       (c->has_exp && parent_close >= c->exp);
 }
 
-static void remember_prev(struct sim_chan *c)
+static void remember_prev(struct sim *w, struct sim_chan *c)
 {
+	c->changed_index = w->L.index;
 	c->prev_exists = c->exists;
 	c->prev_amount = c->amount;
 	c->prev_balance = c->balance;
@@ -259,7 +260,7 @@ static void close_chan(struct sim *w, struct sim_chan *c, json_t *nodes,
 {
 	struct sim_account *src = sim_account_of(w, &c->src);
 
-	remember_prev(c);
+	remember_prev(w, c);
 	if (src) {
 		uint64_t old = src->balance;
 
@@ -270,6 +271,8 @@ static void close_chan(struct sim *w, struct sim_chan *c, json_t *nodes,
 	}
 	c->exists = false;
 	c->deleted_ms = w->now;
+	c->deleted_index = w->L.index;
+	c->final_balance = c->balance;
 	c->expired_deleted = expiry;
 	meta_node(nodes, "DeletedNode", "PayChannel", c->hex, NULL,
 		  chan_fields(w, c, false), NULL);
@@ -323,6 +326,7 @@ static const char *apply_create(struct sim *w, const struct xl_tx *tx,
 	}
 	c->exists = true;
 	c->prev_exists = false;
+	c->changed_index = w->L.index;
 	c->src_eng = sim_engine_of_account(w, &c->src);
 	c->dst_eng = sim_engine_of_account(w, &c->dst);
 	src->balance -= amount;
@@ -358,7 +362,7 @@ static const char *apply_fund(struct sim *w, const struct xl_tx *tx,
 		return "tecINSUFFICIENT_RESERVE";
 	if (src->balance < reserve(&w->L, src->owners) + amount)
 		return "tecUNFUNDED";
-	remember_prev(c);
+	remember_prev(w, c);
 	pf = json_object();
 	json_object_set_new(pf, "Amount", jdrops(c->amount));
 	c->amount += amount;
@@ -400,7 +404,7 @@ static const char *apply_claim(struct sim *w, const struct xl_tx *tx,
 	}
 	if ((tx->flags & XL_TF_RENEW) && !by_src)
 		return "tecNO_PERMISSION";
-	remember_prev(c);
+	remember_prev(w, c);
 	pf = json_object();
 	if (has_bal) {
 		struct sim_account *dst = sim_account_of(w, &c->dst);
@@ -635,6 +639,93 @@ static json_t *error_at(const char *tok, uint32_t index)
 	return m;
 }
 
+/* account_tx: the transactions that deleted a channel of the account, in
+ * the ledgers asked (-1: the server's first or last), oldest first, one
+ * per page with a marker, as rippled may page.  The simulated ledger keeps
+ * no other history: every other transaction of the account is left out,
+ * which a reader of the deletions cannot tell.  A lagging server answers
+ * lgrIdxMalformed when asked for a ledger it lacks (API v2) or serves the
+ * ledger before the validated one. */
+static enum xu_code account_tx(struct sim *w, struct sim_engine *e, json_t *req,
+			       json_t **out, struct xu_err *err)
+{
+	struct sim_ledger *L = &w->L;
+	const char *acct = xl_json_str(req, "account");
+	json_t *jmin = json_object_get(req, "ledger_index_min");
+	json_t *jmax = json_object_get(req, "ledger_index_max");
+	json_t *mk = json_object_get(req, "marker");
+	json_int_t lo = json_is_integer(jmin) ? json_integer_value(jmin) : -1;
+	json_int_t hi = json_is_integer(jmax) ? json_integer_value(jmax) : -1;
+	json_int_t top = L->index, after = -1;
+	json_t *txs, *res;
+	struct cr_account_id id;
+	size_t found = 0;
+
+	if (!acct || cr_address_decode(&id, acct, NULL) != XU_OK) {
+		*out = error_msg("actMalformed", "Account malformed.");
+		return xu_fail(err, XU_EINVAL, 0, "rippled error actMalformed");
+	}
+	if (!w->quiet && sim_rng_ppm(&w->rng, w->k.lag_ppm)) {
+		if (sim_rng_below(&w->rng, 2) && hi >= (json_int_t)L->index) {
+			sim_trace("rippled(%s): lagging server: "
+				  "lgrIdxMalformed for account_tx",
+				  e->name);
+			*out = error_msg("lgrIdxMalformed",
+					 "Ledger indexes invalid.");
+			return xu_fail(err, XU_EUNAVAIL, 0,
+				       "rippled error lgrIdxMalformed");
+		}
+		top = L->index - 1;
+	}
+	if (lo < 0)
+		lo = 1;
+	if (hi < 0 || hi > top)
+		hi = top;
+	if (json_is_integer(mk))
+		after = json_integer_value(mk);
+	txs = json_array();
+	res = json_pack("{s:s,s:I,s:I,s:o,s:b}", "account", acct,
+			"ledger_index_min", lo, "ledger_index_max", hi,
+			"transactions", txs, "validated", 1);
+	for (size_t i = 0; i < L->nchans; i++) {
+		struct sim_chan *c = &L->chans[i];
+		json_t *nodes, *t;
+
+		if (c->exists || !c->deleted_index ||
+		    (json_int_t)c->deleted_index < lo ||
+		    (json_int_t)c->deleted_index > hi ||
+		    (json_int_t)i <= after ||
+		    (memcmp(&c->src, &id, sizeof(id)) &&
+		     memcmp(&c->dst, &id, sizeof(id))))
+			continue;
+		if (found == 1) {
+			json_object_set_new(res, "marker",
+					    json_integer((json_int_t)i - 1));
+			break;
+		}
+		found++;
+		nodes = json_array();
+		{
+			json_t *ff = chan_fields(w, c, false);
+
+			json_object_set_new(ff, "Balance",
+					    jdrops(c->final_balance));
+			meta_node(nodes, "DeletedNode", "PayChannel", c->hex,
+				  NULL, ff, NULL);
+		}
+		t = json_pack("{s:{s:o,s:s},s:{s:s,s:s},s:I,s:b}", "meta",
+			      "AffectedNodes", nodes, "TransactionResult",
+			      "tesSUCCESS", "tx_json", "TransactionType",
+			      "PaymentChannelClaim", "Account", acct,
+			      "ledger_index", (json_int_t)c->deleted_index,
+			      "validated", 1);
+		json_array_append_new(txs, t);
+	}
+	*out = json_pack("{s:s,s:s,s:o}", "type", "response", "status",
+			 "success", "result", res);
+	return XU_OK;
+}
+
 /* The server's answer to req, from the last validated ledger (or a lagging
  * one).  Returns the code the client would report. */
 static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
@@ -647,7 +738,7 @@ static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
 		const char *hex = xl_json_str(req, "payment_channel");
 		uint8_t id[32];
 		struct sim_chan *c = NULL;
-		bool stale = false;
+		bool stale = false, lagged = false;
 
 		if (hex && xu_hex_decode_exact(id, 32, hex, NULL) == XU_OK)
 			c = sim_chan_of(w, id);
@@ -681,16 +772,40 @@ static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
 			stale = true;
 		}
 		/* A lagging server serves the ledger before the validated
-		 * one: asked for a newer ledger by number, it lacks it. */
+		 * one (or an older one asked by number): asked for a newer
+		 * ledger by number, it lacks it.  What it shows is what
+		 * that ledger holds: the channel as it is when its last
+		 * change is not newer, as it was before that change when
+		 * the change came in the next ledger; for an older ledger
+		 * the simulation keeps no state, so that server lacks it. */
 		json_t *want = json_object_get(req, "ledger_index");
-		if (stale && json_is_integer(want) &&
-		    json_integer_value(want) >= (json_int_t)L->index) {
+		uint32_t served = L->index > 1 ? L->index - 1 : L->index;
+		bool lacks = false;
+
+		if (stale && json_is_integer(want)) {
+			json_int_t n = json_integer_value(want);
+
+			if (n >= (json_int_t)L->index || n < 1)
+				lacks = true;
+			else
+				served = (uint32_t)n;
+		}
+		if (stale && !lacks && c->changed_index > served + 1)
+			lacks = true;
+		if (stale && lacks) {
 			sim_trace("rippled(%s): lagging server: lgrNotFound "
 				  "for ledger %lld",
-				  e->name, (long long)json_integer_value(want));
+				  e->name,
+				  json_is_integer(want)
+				      ? (long long)json_integer_value(want)
+				      : (long long)served);
 			*out = error_msg("lgrNotFound", "ledgerNotFound");
 			return xu_fail(err, XU_EUNAVAIL, 0,
 				       "rippled error lgrNotFound");
+		}
+		if (stale && c->changed_index <= served) {
+			stale = false; /* it held the channel as it is */
+			lagged = true;
 		}
 		if (c && stale && !c->prev_exists)
 			sim_trace("rippled(%s): lagging server: entryNotFound "
@@ -713,14 +828,15 @@ static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
 		json_object_set_new(node, "LedgerEntryType",
 				    json_string("PayChannel"));
 		json_object_set_new(node, "index", json_string(c->hex));
-		*out =
-		    json_pack("{s:s,s:s,s:{s:s,s:i,s:o,s:b}}", "type",
-			      "response", "status", "success", "result",
-			      "index", c->hex, "ledger_index",
-			      stale && L->index > 1 ? L->index - 1 : L->index,
-			      "node", node, "validated", 1);
+		*out = json_pack("{s:s,s:s,s:{s:s,s:i,s:o,s:b}}", "type",
+				 "response", "status", "success", "result",
+				 "index", c->hex, "ledger_index",
+				 stale || lagged ? served : L->index, "node",
+				 node, "validated", 1);
 		return XU_OK;
 	}
+	if (cmd && !strcmp(cmd, "account_tx"))
+		return account_tx(w, e, req, out, err);
 	if (cmd && !strcmp(cmd, "account_info")) {
 		struct sim_account *a = sim_account_of(w, &e->id);
 

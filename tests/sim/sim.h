@@ -120,6 +120,7 @@ struct sim_chan {
 	uint64_t prev_amount, prev_balance;
 	bool prev_has_exp;
 	uint32_t prev_exp;
+	uint32_t changed_index; /* the ledger of its last change */
 	/* Invariant bookkeeping. */
 	uint64_t max_claim;	  /* largest claim seen on the wire */
 	uint64_t max_acked;	  /* largest amount the payee's answers
@@ -131,6 +132,8 @@ struct sim_chan {
 	int64_t exp_set_ms;	  /* sim time the Expiration appeared */
 	int64_t last_claim_ms;	  /* last claim delivered to the payee */
 	int64_t deleted_ms;	  /* 0: not deleted */
+	uint32_t deleted_index;	  /* the ledger that deleted it */
+	uint64_t final_balance;	  /* its Balance then (FinalFields) */
 	bool loss_checked;
 	bool expired_deleted; /* deleted by a tx that found it expired */
 };
@@ -407,6 +410,9 @@ int64_t sim_backoff(struct sim *w, uint32_t attempts);
 /* The sum over e's channels of the largest signed_total its outgoing
  * record ever committed (kept by triggers in its store). */
 uint64_t sim_signed_total(struct sim_engine *e);
+/* The drops e's outgoing record owes again after channels that ended
+ * without paying every claim signed on them (pc_out.reowed). */
+uint64_t sim_reowed(struct sim_engine *e);
 /* Injects a message into e's handler as if the peer had sent it. */
 void sim_inject_message(struct sim *w, struct sim_engine *to, const char *body);
 

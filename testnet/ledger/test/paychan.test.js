@@ -136,6 +136,32 @@ test('simple: create, fund, claims, errors, destination close', async () => {
   assert.equal(await L.entry(id), null);
   assert.equal(await L.balance(alice.address), aliceBefore + BigInt(chBefore.Amount) - BigInt(chBefore.Balance));
   assert.equal((await L.info(alice.address)).OwnerCount, 0);
+
+  // account_tx of the owner holds the deletion: its DeletedNode's
+  // FinalFields.Balance is what the channel paid (xrpse reads it when a
+  // channel ends with unacknowledged claims). Paged one by one, forward.
+  const found = [];
+  let marker;
+  for (let page = 0; page < 50; page++) {
+    const r = await c.call({ command: 'account_tx', account: alice.address, ledger_index_min: -1, ledger_index_max: -1,
+      forward: true, limit: 1, api_version: 2, ...(marker ? { marker } : {}) });
+    assert.ok(r.transactions.length <= 1);
+    for (const t of r.transactions) {
+      assert.equal(t.validated, true);
+      for (const n of t.meta.AffectedNodes) {
+        if (n.DeletedNode && n.DeletedNode.LedgerIndex === id) found.push(n.DeletedNode);
+      }
+    }
+    marker = r.marker;
+    if (!marker) break;
+  }
+  assert.equal(found.length, 1);
+  assert.equal(found[0].LedgerEntryType, 'PayChannel');
+  assert.equal(found[0].FinalFields.Balance, chBefore.Balance);
+  // API v2: a range beyond the validated ledger is malformed.
+  const bad = await c.request({ command: 'account_tx', account: alice.address, ledger_index_min: -1,
+    ledger_index_max: 1e9, api_version: 2 });
+  assert.equal(bad.error, 'lgrIdxMalformed');
 });
 
 test('tem results are not applied and charge nothing; tec charges the fee only', async () => {
