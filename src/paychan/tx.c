@@ -438,6 +438,11 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 	rc = in_event(pc, &rec, &ev, NULL, &err);
 	if (rc == XU_OK)
 		lookup_want(pc, rec.ch.id, rec.account, true);
+	/* The account was deleted while this redeem, without tfClose, was in
+	 * flight: with nothing better to redeem, nothing else would close
+	 * the channel (docs/risks.md#deleted-accounts-channel-left-open). */
+	if (rc == XU_OK && ok && !rec.redeem_close && rec.ch.deleting)
+		maybe_dclose(pc, &rec);
 done:
 	tx_end(pc, rc, &err, o->intent);
 }

@@ -1687,6 +1687,44 @@ static void test_paychan_requeued_redeem_better_claim(void **state)
 	assert_int_equal(alerts(&bob), a0);
 }
 
+static void account_delete(struct eng_engine *e, const char *account);
+
+/* docs/risks.md#deleted-accounts-channel-left-open: the account is deleted
+ * while a redeem without tfClose is in flight; once it lands with nothing
+ * better to redeem, the channel is closed as destination (before the fix
+ * nothing closed it, and after the account came back every claim was
+ * refused as "account is being deleted": simulation seed 259). */
+static void test_paychan_delete_during_redeem(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], intent[XL_INTENT_MAX], dclose[XL_INTENT_MAX];
+	struct eng_chan_in r;
+	json_t *meta;
+	size_t ni;
+
+	(void)state;
+	cr_channel_id(id, &alice_id, &bob_id, 31);
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	snprintf(intent, sizeof(intent), "redeem:%s:1", hex);
+	snprintf(dclose, sizeof(dclose), "dclose:%s:1", hex);
+	bob_redeeming(id, 1500000, 1500000, false);
+	eng_paychan_free(bob.pc);
+	start_service(&bob);
+	ni = bob.nintents;
+	tick(&bob);
+	assert_int_equal(bob.nintents, ni + 1);
+	assert_string_equal(bob.intents[ni].intent, intent);
+	account_delete(&bob, "a");
+	r = in_rec(&bob, id);
+	assert_int_equal(r.ch.state, PC_IN_CLOSING);
+	assert_true(r.ch.deleting);
+	assert_int_equal(count_intent(&bob, ni, dclose), 0);
+	meta = claim_meta("ModifiedNode", hex, "1500000", "0");
+	tx_lands(&bob, intent, meta);
+	json_decref(meta);
+	assert_int_equal(count_intent(&bob, ni, dclose), 1);
+}
+
 static struct eng_chan_out out_of(struct eng_engine *e, const char *account);
 
 /* Answers e's pending account_tx requests: one validated transaction in
@@ -2653,6 +2691,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_delete_during_redeem,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_gone_unacked_owed_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_recreate_pays_again,
