@@ -213,9 +213,11 @@ enum pc_ev_kind {
 	PC_EV_REOPEN = 15,	 /* out: the account created again */
 	PC_EV_FINAL = 16,	 /* out: what an ended channel paid, from
 				    the ledger's history */
+	PC_EV_MOVED = 17,	 /* out: the peer's hello names a new
+				    address: the live channel closes */
 };
 #define PC_EV_FIRST PC_EV_SETTLE
-#define PC_EV_LAST PC_EV_FINAL
+#define PC_EV_LAST PC_EV_MOVED
 
 struct pc_event {
 	enum pc_ev_kind kind;

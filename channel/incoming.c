@@ -381,6 +381,7 @@ enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
 	case PC_EV_PEER_BEST:
 	case PC_EV_REOPEN:
 	case PC_EV_FINAL:
+	case PC_EV_MOVED:
 		XU_ASSERT(!"outgoing event given to an incoming channel");
 		break;
 	default:

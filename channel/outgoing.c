@@ -537,6 +537,24 @@ static void on_close(struct pc_out *ch, const struct pc_cfg *cfg,
 	}
 }
 
+/* The peer moved to a new address (its hello says so; its engine no
+ * longer holds the key of this channel's destination, so it refuses our
+ * claims on it).  A live channel closes as on deletion, but payments go
+ * on: what it leaves unpaid is owed again once it is gone
+ * (docs/design.md#claims-a-gone-channel-never-paid), and the next channel
+ * goes to the new address (the daemon sets it once the record is CLOSED,
+ * pc_out_set_peer).  Other states: nothing (the daemon refuses the hello
+ * while a create is in flight; a closing channel goes on closing). */
+static void on_moved(struct pc_out *ch, const struct pc_cfg *cfg,
+		     const struct pc_event *ev, struct pc_effects *fx)
+{
+	if (ch->state != PC_OUT_OPEN && ch->state != PC_OUT_FUNDING)
+		return;
+	pc_out_set_state(ch, ch->state, PC_OUT_CLOSING, "the peer moved");
+	pc_fx_push(fx, PC_FX_SEND_CLOSE_REQUEST, ch->id);
+	ch->retry_at = ev->clk.now + cfg->close_wait_s;
+}
+
 /* The account was created again after a deletion: payments resume
  * (docs/risks.md#delete-then-recreate-pays-nothing).  A channel the peer was
  * asked to close is never signed on again: it refuses claims on it and
@@ -747,6 +765,9 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
 		break;
 	case PC_EV_FINAL:
 		on_final(ch, cfg, ev, fx);
+		break;
+	case PC_EV_MOVED:
+		on_moved(ch, cfg, ev, fx);
 		break;
 	case PC_EV_CLAIM:
 	case PC_EV_REDEEM_RESULT:

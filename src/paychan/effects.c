@@ -97,10 +97,10 @@ static void adopt_claim(struct eng_paychan *pc, struct eng_chan_out *o,
 
 /* The core's settings for an event on o, into *cfg.  A channel may be
  * created: with at least the settle delay the peer said it requires (else
- * it refuses every claim), up to a cap.  Returns XU_OK or XU_ESTORE. */
-static enum xu_code out_cfg(struct eng_paychan *pc,
-			    const struct eng_chan_out *o, struct pc_cfg *cfg,
-			    struct xu_err *err)
+ * it refuses every claim), up to a cap, to the address it gave last (set
+ * in o).  Returns XU_OK or XU_ESTORE. */
+static enum xu_code out_cfg(struct eng_paychan *pc, struct eng_chan_out *o,
+			    struct pc_cfg *cfg, struct xu_err *err)
 {
 	struct eng_chan_peer peer;
 	bool have;
@@ -112,6 +112,17 @@ static enum xu_code out_cfg(struct eng_paychan *pc,
 	rc = eng_chan_peer_get(pc->st, o->account, &peer, &have, err);
 	if (rc != XU_OK)
 		return rc;
+	/* The peer moved while a channel to its old address was live
+	 * (store_hello): the next one goes to the address it gave last. */
+	if (have && peer.paired &&
+	    memcmp(&peer.address, &o->ch.peer, sizeof(peer.address)) &&
+	    pc_out_set_peer(&o->ch, &peer.address)) {
+		char addr[CR_ADDRESS_STRLEN];
+
+		cr_address_encode(addr, &peer.address);
+		xu_info(SUB, "%s: the next channel goes to %s", o->account,
+			addr);
+	}
 	if (have && peer.paired && peer.min_settle_delay > cfg->settle_delay) {
 		cfg->settle_delay =
 		    peer.min_settle_delay < PEER_SETTLE_DELAY_CAP
@@ -210,6 +221,30 @@ static enum xu_code out_effect(struct eng_paychan *pc, struct eng_chan_out *o,
 	return XU_OK;
 }
 
+/* After our create landed: a peer that moved to a new address while it
+ * was in flight (store_hello) gets the channel closed at once
+ * (PC_EV_MOVED), as when it moves later. */
+static enum xu_code moved_while_opening(struct eng_paychan *pc,
+					struct eng_chan_out *o,
+					struct xu_err *err)
+{
+	struct eng_chan_peer peer;
+	struct pc_event ev;
+	bool have;
+	enum xu_code rc;
+
+	if (o->ch.state != PC_OUT_OPEN && o->ch.state != PC_OUT_FUNDING)
+		return XU_OK;
+	rc = eng_chan_peer_get(pc->st, o->account, &peer, &have, err);
+	if (rc != XU_OK || !have || !peer.paired ||
+	    !memcmp(&peer.address, &o->ch.peer, sizeof(peer.address)))
+		return rc;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_MOVED;
+	ev.clk = clock_now(pc);
+	return out_event(pc, o, &ev, err);
+}
+
 enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 		       const struct pc_event *ev, struct xu_err *err)
 {
@@ -241,6 +276,11 @@ enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 		xu_info(SUB, "%s: outgoing %s -> %s (%s)", o->account,
 			pc_out_state_name(before.ch.state),
 			pc_out_state_name(o->ch.state), o->ch.reason);
+	if (ev->kind == PC_EV_CREATE_RESULT) {
+		rc = moved_while_opening(pc, o, err);
+		if (rc != XU_OK)
+			return rc;
+	}
 	/* The best the peer acknowledged on the record's channel: the
 	 * record keeps it across restarts (it goes out as "acked" with every
 	 * claim); what the account's memory holds about another channel (an

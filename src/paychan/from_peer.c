@@ -82,19 +82,40 @@ enum xu_code store_hello(struct eng_paychan *pc, const char *account,
 		snprintf(p.account, sizeof(p.account), "%s", account);
 	}
 	cr_address_encode(addr, &h->address);
-	/* A new address (docs/risks.md#peer-address-change): refused while
-	 * our channel is live, else only the next channel goes to it; the
-	 * drops waiting in the record stay owed. */
+	/* A new address (docs/risks.md#peer-address-change): the next
+	 * channel goes to it; the drops waiting in the record stay owed.  A
+	 * live channel to the old one closes first (PC_EV_MOVED): the peer's
+	 * engine no longer takes claims on it, and what it leaves unpaid is
+	 * owed again once it is gone; so does one whose create is in flight,
+	 * once it lands. */
 	if (p.paired && memcmp(&p.address, &h->address, sizeof(p.address))) {
 		rc = eng_chan_out_get(pc->st, account, &o, &have, err);
 		if (rc != XU_OK)
 			return rc;
-		if (have && !pc_out_set_peer(&o.ch, &h->address))
-			return xu_fail(err, XU_ECONFLICT, 0,
-				       "the peer's address changed to %s "
-				       "while our channel is %s",
-				       addr, pc_out_state_name(o.ch.state));
-		if (have) {
+		if (have && o.ch.state == PC_OUT_OPENING) {
+			/* The create lands to the old address and is
+			 * closed at once (out_event). */
+			xu_unusual(SUB,
+				   "%s: the peer's address changed to %s "
+				   "while our channel is being created: it "
+				   "closes once created",
+				   account, addr);
+		} else if (have && !pc_out_set_peer(&o.ch, &h->address)) {
+			struct pc_event ev;
+
+			xu_unusual(SUB,
+				   "%s: the peer's address changed to %s "
+				   "while our channel is %s: it closes, and "
+				   "the next channel goes to the new address",
+				   account, addr,
+				   pc_out_state_name(o.ch.state));
+			memset(&ev, 0, sizeof(ev));
+			ev.kind = PC_EV_MOVED;
+			ev.clk = clock_now(pc);
+			rc = out_event(pc, &o, &ev, err);
+			if (rc != XU_OK)
+				return rc;
+		} else if (have) {
 			xu_unusual(SUB,
 				   "%s: the peer's address changed to %s "
 				   "(outgoing %s, %llu drops owed): the next "

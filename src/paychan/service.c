@@ -108,6 +108,26 @@ void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
  * delayed is due now (docs/design.md#timers).  And an outgoing
  * record's last signed claim may be older than the peer's (a restored
  * store): pc_out_restart starts a recovery, which the first tick asks. */
+/* A recovery that starts now: the drops the store still owes the
+ * account (settled, not yet fed to the record) may have been paid by the
+ * claims a restored store lost, like the record's own owed drops: they
+ * join recover_owed (docs/risks.md#restore-from-backup-paying-twice). */
+static enum xu_code recover_store_owed(struct eng_paychan *pc,
+				       struct eng_chan_out *o,
+				       struct xu_err *err)
+{
+	struct xl_drops owed, sum;
+	enum xu_code rc = eng_store_owed_get(pc->st, o->account, &owed, err);
+
+	if (rc == XU_ENOTFOUND)
+		return XU_OK;
+	if (rc != XU_OK)
+		return rc;
+	if (xl_drops_add(&sum, o->ch.recover_owed, owed))
+		o->ch.recover_owed = sum;
+	return XU_OK;
+}
+
 static enum xu_code restart_records(struct eng_paychan *pc, struct xu_err *err)
 {
 	struct eng_chan_out *ov = NULL;
@@ -120,9 +140,18 @@ static enum xu_code restart_records(struct eng_paychan *pc, struct xu_err *err)
 		return rc;
 	rc = eng_chan_out_all(pc->st, &ov, &on, err);
 	for (size_t i = 0; rc == XU_OK && i < on; i++) {
+		bool was = ov[i].ch.recovering;
+
 		pc_out_restart(&ov[i].ch);
-		rc = eng_chan_out_put(pc->st, &ov[i], err);
+		if (!was && ov[i].ch.recovering)
+			rc = recover_store_owed(pc, &ov[i], err);
+		if (rc == XU_OK)
+			rc = eng_chan_out_put(pc->st, &ov[i], err);
 	}
+	/* ... and are in the record before any answer can cancel them. */
+	for (size_t i = 0; rc == XU_OK && i < on; i++)
+		if (ov[i].ch.recovering && !ov[i].ch.deleting)
+			rc = feed_owed(pc, ov[i].account, err);
 	free(ov);
 	if (rc == XU_OK)
 		rc = eng_chan_in_all(pc->st, NULL, &iv, &in, err);

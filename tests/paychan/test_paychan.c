@@ -1726,6 +1726,63 @@ static void test_paychan_delete_during_redeem(void **state)
 }
 
 static struct eng_chan_out out_of(struct eng_engine *e, const char *account);
+static void restart(struct eng_engine *e);
+static int carry_last_claim(void);
+
+/* docs/risks.md#restore-from-backup-paying-twice, drops the store still
+ * owed: alice's store is restored from a copy taken after a 2 XRP
+ * settlement was committed but before it was fed to the record (the
+ * record signed 1 XRP; bob holds her later claim of 3 XRP).  The recovery
+ * at the start counts those 2 XRP as possibly paid: bob's last claim
+ * cancels them and nothing is signed again (before, only the record's own
+ * owed drops counted, and the 2 XRP were paid twice). */
+static void test_paychan_restore_owed_in_store(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct eng_chan_out o1, o;
+	struct eng_quantity q;
+	struct eng_settle_result res;
+	struct xl_drops owed;
+	struct xu_err err;
+	size_t n;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	assert_int_equal(carry_last_claim(), 201);
+	o1 = out_of(&alice, "b");
+	settle(&alice, "b", "k2", "2000000");
+	assert_int_equal(carry_last_claim(), 201); /* bob holds 3 XRP */
+	/* The backup: the record as it was, 2 XRP owed in the store. */
+	memset(&q, 0, sizeof(q));
+	snprintf(q.digits, sizeof(q.digits), "2000000");
+	q.scale = 6;
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(eng_chan_out_put(alice.store, &o1, &err), XU_OK);
+	assert_int_equal(
+	    eng_store_settle(alice.store, "b", "k2-backup", &q, 0, &res, &err),
+	    XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	restart(&alice);
+	o = out_of(&alice, "b");
+	assert_true(o.ch.recovering);
+	assert_int_equal(xl_drops_u64(o.ch.recover_owed), 2000000);
+	assert_int_equal(xl_drops_u64(o.ch.owed), 2000000);
+	assert_int_equal(eng_store_owed_get(alice.store, "b", &owed, &err),
+			 XU_OK);
+	assert_true(xl_drops_is_zero(owed));
+	tick(&alice);
+	n = alice.nmsgs;
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, last_msg(&alice, "last_claim")),
+		  &bob, "a", NULL),
+	    201);
+	o = out_of(&alice, "b");
+	assert_false(o.ch.recovering);
+	assert_int_equal(xl_drops_u64(o.ch.signed_total), 3000000);
+	assert_true(xl_drops_is_zero(o.ch.owed));
+	assert_int_equal(alice.nmsgs, n); /* no claim above 3 XRP */
+}
 
 /* Answers e's pending account_tx requests: one validated transaction in
  * ledger `index` deleting channel hex with FinalFields Balance `balance`
@@ -2609,34 +2666,43 @@ static void test_paychan_hello_new_address(void **state)
 	assert_int_equal(carry_last_claim(), 201);
 	memset(&other, 0x5a, sizeof(other));
 
-	/* OPEN: refused, and neither the pairing nor the record moves. */
+	/* OPEN: the peer moved (a new key and store: its engine no longer
+	 * takes claims on this channel).  Taken: the channel closes (the
+	 * peer is asked first), settlements wait for the next channel. */
 	assert_int_equal(eng_chan_peer_get(alice.store, "b", &p0, &have, &err),
 			 XU_OK);
 	o0 = out_of(&alice, "b");
 	ni = alice.nintents;
 	n = alice.nmsgs;
 	hello_body(body, sizeof(body), &other, 30);
-	assert_int_equal(deliver(&alice, "b", body, &reply), 400);
+	assert_int_equal(deliver(&alice, "b", body, &reply), 201);
+	free(reply);
 	assert_int_equal(eng_chan_peer_get(alice.store, "b", &p, &have, &err),
 			 XU_OK);
-	assert_memory_equal(&p, &p0, sizeof(p));
+	assert_memory_equal(&p.address, &other, sizeof(other));
 	o = out_of(&alice, "b");
-	assert_memory_equal(&o, &o0, sizeof(o));
+	assert_int_equal(o.ch.state, PC_OUT_CLOSING);
+	assert_false(o.ch.deleting);
+	assert_memory_equal(&o.ch.peer, &o0.ch.peer, sizeof(o.ch.peer));
 	assert_int_equal(alice.nintents, ni);
-	assert_int_equal(alice.nmsgs, n);
-	/* ... and the channel still pays bob. */
+	assert_true(alice.nmsgs > n);
+	assert_non_null(last_msg(&alice, "close_request"));
 	settle(&alice, "b", "k2", "300000");
-	struct pc_msg m = msg_of(last_msg(&alice, "claim")->body);
-	assert_memory_equal(m.u.claim.channel, id, CR_CHANNEL_ID_BYTES);
-	assert_int_equal(xl_drops_u64(m.u.claim.amount), 1300000);
-	assert_int_equal(carry_last_claim(), 201); /* acknowledged */
+	assert_int_equal(xl_drops_u64(out_of(&alice, "b").ch.owed), 300000);
 
-	/* The channel leaves the ledger and a new one fails to open: the
-	 * next settlement waits in the record. */
+	/* Gone (every claim acknowledged): the next channel goes to the new
+	 * address, for what waited. */
 	alice_sees_channel(hex, false, NULL);
-	settle(&alice, "b", "k3", "500000");
-	assert_string_equal(alice.intents[alice.nintents - 1].intent,
-			    "create:b:2");
+	tick(&alice);
+	in = &alice.intents[alice.nintents - 1];
+	assert_string_equal(in->intent, "create:b:2");
+	build_intent(in, 9, &tx);
+	assert_memory_equal(&tx.destination, &other, sizeof(other));
+	o = out_of(&alice, "b");
+	assert_memory_equal(&o.ch.peer, &other, sizeof(other));
+
+	/* It fails: the record waits in NONE; another address from the peer
+	 * then is taken for the next channel at once, the drops stay owed. */
 	memset(&out, 0, sizeof(out));
 	out.intent = "create:b:2";
 	out.kind = XL_OUT_TEC;
@@ -2644,10 +2710,8 @@ static void test_paychan_hello_new_address(void **state)
 	eng_paychan_outcome(alice.pc, &out);
 	o = out_of(&alice, "b");
 	assert_int_equal(o.ch.state, PC_OUT_NONE);
-	assert_int_equal(xl_drops_u64(o.ch.owed), 500000);
-
-	/* The peer's hello from a new address: taken for the next channel;
-	 * the drops waiting stay owed. */
+	assert_int_equal(xl_drops_u64(o.ch.owed), 300000);
+	memset(&other, 0x5b, sizeof(other));
 	hello_body(body, sizeof(body), &other, 7);
 	assert_int_equal(deliver(&alice, "b", body, &reply), 201);
 	free(reply);
@@ -2657,7 +2721,7 @@ static void test_paychan_hello_new_address(void **state)
 	o = out_of(&alice, "b");
 	assert_int_equal(o.ch.state, PC_OUT_NONE);
 	assert_memory_equal(&o.ch.peer, &other, sizeof(other));
-	assert_int_equal(xl_drops_u64(o.ch.owed), 500000);
+	assert_int_equal(xl_drops_u64(o.ch.owed), 300000);
 	assert_true(o.ch.has_account);
 	assert_int_equal(o.create_n, 2);
 
@@ -2691,6 +2755,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_restore_owed_in_store,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_delete_during_redeem,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
