@@ -53,6 +53,7 @@
 #include "src/paychan/paychan.h"
 #include "src/store/chanstore.h"
 #include "src/util/hex.h"
+#include "src/util/rlimit.h"
 #define SUB "paychan"
 #define HELLO_PENDING INT64_MAX /* a hello is with the outbox */
 #define ASK_PENDING INT64_MAX	/* a last_claim is with the outbox */
@@ -131,6 +132,12 @@ struct acct {
 	 * recovering), and whether the operator was told it lasts. */
 	int64_t recover_since_ms;
 	bool recover_alerted;
+	/* Lookups of ids no record of ours has that this account's messages
+	 * named (not `owned`), and the rate of new ones: bounded, so that a
+	 * peer naming random ids cannot make us ask rippled without end
+	 * (docs/risks.md#random-channel-id-lookup-storms). */
+	uint32_t unknown;
+	struct xu_rlimit unknown_rate;
 };
 
 struct eng_paychan {
@@ -146,7 +153,8 @@ struct eng_paychan {
 	void *clock_arg;
 	struct build *builds;
 	struct lookup *lookups;
-	struct hist *hists; /* history.c: searches for ended channels */
+	uint32_t lookups_inflight; /* ledger_entry requests out */
+	struct hist *hists;	   /* history.c: searches for ended channels */
 	struct acct *accts;
 	bool enqueued; /* outbox rows written: tick the outbox after commit */
 	/* The latest validated ledger. */
@@ -310,8 +318,11 @@ enum xu_code lookup_peer(struct eng_paychan *pc,
 			 const char *account, bool *refused,
 			 struct xu_err *err);
 /* Outside transactions: sends the wanted lookups (and account_info) when
- * the rippled client is ready. */
+ * the rippled client is ready, those of our records first, at most
+ * LOOKUPS_INFLIGHT_MAX out at a time. */
 void lookups_flush(struct eng_paychan *pc);
+/* Forgets idle lookups (answered long enough ago) at wall time now. */
+void lookups_prune(struct eng_paychan *pc, int64_t now);
 
 /* ---- history.c: what an ended channel paid ----------------------------- */
 

@@ -14,7 +14,6 @@
 #include "src/util/log.h"
 
 #define MAX_DUE_HELLOS 32
-#define LOOKUP_FORGET_MS (10 * 60 * 1000)
 
 /* ---- cron ------------------------------------------------------------- */
 
@@ -379,26 +378,6 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 	free(r.ov);
 	free(r.iv);
 	return rc;
-}
-
-/* Forgets lookups idle for LOOKUP_FORGET_MS (a peer naming random
- * channels must not grow the list; known channels come back with the
- * next poll). */
-static void lookups_prune(struct eng_paychan *pc, int64_t now)
-{
-	struct lookup **p = &pc->lookups;
-
-	while (*p) {
-		struct lookup *l = *p;
-
-		if (!l->inflight && !l->wanted && l->seen_ms &&
-		    now - l->seen_ms > LOOKUP_FORGET_MS) {
-			*p = l->next;
-			free(l);
-			continue;
-		}
-		p = &l->next;
-	}
 }
 
 void eng_paychan_tick(struct eng_paychan *pc)

@@ -14,6 +14,18 @@
 #include "src/util/log.h"
 
 #define LOOKUP_TIMEOUT_MS 10000
+/* Requests out at a time; our records' lookups go first. */
+#define LOOKUPS_INFLIGHT_MAX 32
+/* Per account: lookups of ids no record of ours has (held until
+ * forgotten), and how many new ones per window
+ * (docs/risks.md#random-channel-id-lookup-storms). */
+#define PEER_UNKNOWN_MAX 16
+#define PEER_UNKNOWN_BURST 8
+#define PEER_UNKNOWN_WINDOW_MS 10000
+/* Answered lookups are forgotten after this (ours come back with the
+ * next poll); ids only a peer named, sooner. */
+#define LOOKUP_FORGET_MS (10 * 60 * 1000)
+#define UNKNOWN_FORGET_MS (60 * 1000)
 
 /* ---- lookups (ledger_entry of a channel) ------------------------------ */
 
@@ -24,6 +36,32 @@ struct lookup *lookup_of(struct eng_paychan *pc,
 		if (!memcmp(l->id, id, CR_CHANNEL_ID_BYTES))
 			return l;
 	return NULL;
+}
+
+/* A lookup only a peer's message asked for stops counting against that
+ * account (it becomes ours, or is forgotten). */
+static void unknown_release(struct eng_paychan *pc, struct lookup *l)
+{
+	struct acct *a;
+
+	if (l->owned || !l->account[0])
+		return;
+	a = acct_of(pc, l->account);
+	if (a && a->unknown > 0)
+		a->unknown--;
+	l->account[0] = '\0';
+}
+
+/* Unlinks and frees l (not in flight). */
+static void lookup_free(struct eng_paychan *pc, struct lookup *l)
+{
+	for (struct lookup **p = &pc->lookups; *p; p = &(*p)->next)
+		if (*p == l) {
+			*p = l->next;
+			break;
+		}
+	unknown_release(pc, l);
+	free(l);
 }
 
 /* The lookup of channel id, made (unbound) when there is none; NULL
@@ -56,6 +94,7 @@ struct lookup *lookup_want(struct eng_paychan *pc,
 	if (!l)
 		return NULL;
 	if (account) {
+		unknown_release(pc, l);
 		snprintf(l->account, sizeof(l->account), "%s", account);
 		l->incoming = incoming;
 		l->owned = true;
@@ -109,10 +148,34 @@ enum xu_code lookup_peer(struct eng_paychan *pc,
 	if (l && strcmp(l->account, account) != 0 &&
 	    (l->wanted || l->inflight || !l->seen_ms))
 		return XU_OK;
-	l = lookup_get(pc, id);
-	if (!l)
-		return XU_OK; /* out of memory: the peer asks again */
-	snprintf(l->account, sizeof(l->account), "%s", account);
+	/* Asked again for the same id by the same account: nothing new
+	 * while it is out or freshly answered. */
+	if (l && !strcmp(l->account, account) &&
+	    (l->wanted || l->inflight ||
+	     (l->seen_ms &&
+	      wall_ms(pc) - l->seen_ms < (int64_t)pc->cfg.lookup_fresh_ms)))
+		return XU_OK;
+	if (!l || strcmp(l->account, account) != 0) {
+		struct acct *a = acct_of(pc, account);
+		uint32_t held;
+
+		if (!a)
+			return XU_OK; /* out of memory: the peer asks again */
+		if (a->unknown >= PEER_UNKNOWN_MAX ||
+		    !xu_rlimit_allow(&a->unknown_rate, wall_ms(pc),
+				     PEER_UNKNOWN_BURST, PEER_UNKNOWN_WINDOW_MS,
+				     &held))
+			return xu_fail(err, XU_EUNAVAIL, 0,
+				       "%s names too many channels we do not "
+				       "know; %s not looked up, retry later",
+				       account, hex);
+		l = lookup_get(pc, id);
+		if (!l)
+			return XU_OK;
+		unknown_release(pc, l);
+		snprintf(l->account, sizeof(l->account), "%s", account);
+		a->unknown++;
+	}
 	l->incoming = true;
 	l->wanted = true;
 	return XU_OK;
@@ -252,6 +315,8 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	bool found;
 
 	l->inflight = false;
+	if (pc->lookups_inflight > 0)
+		pc->lookups_inflight--;
 	hexid(id, l->id);
 	memset(&v, 0, sizeof(v));
 	/* Only a view from a validated ledger, or a definite "no such entry
@@ -271,7 +336,13 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 		xu_unusual(SUB, "ledger_entry %s: %s", id,
 			   rerr ? rerr->msg
 				: "no validated view in the answer");
-		l->wanted = true; /* again at the next tick */
+		/* Ours: again at the next tick.  An id only a peer named:
+		 * forgotten (the peer asks again, within its budget), so a
+		 * storm of them cannot feed itself. */
+		if (l->owned || l->seen_ms)
+			l->wanted = true;
+		else
+			lookup_free(pc, l);
 		return;
 	}
 	/* A server behind the one that answered last (a load balancer):
@@ -328,29 +399,36 @@ void lookups_flush(struct eng_paychan *pc)
 	 * so that every answer says which validated ledger it is about: a
 	 * server without that ledger answers lgrNotFound, asked again. */
 	v = xl_client_validated_index(c);
-	for (struct lookup *l = pc->lookups; l; l = l->next) {
-		if (!l->wanted || l->inflight)
-			continue;
-		hexid(id, l->id);
-		json_t *req = v ? json_pack("{s:s,s:s,s:I}", "command",
-					    "ledger_entry", "payment_channel",
-					    id, "ledger_index", (json_int_t)v)
-				: json_pack("{s:s,s:s,s:s}", "command",
-					    "ledger_entry", "payment_channel",
-					    id, "ledger_index", "validated");
-		if (!req)
-			return;
-		if (xl_client_request(c, req, LOOKUP_TIMEOUT_MS,
-				      on_lookup_reply, l, &err) != XU_OK) {
-			xu_debug(SUB, "ledger_entry %s not sent: %s", id,
-				 err.msg);
-			return;
+	for (int pass = 0; pass < 2; pass++)
+		for (struct lookup *l = pc->lookups; l; l = l->next) {
+			if (!l->wanted || l->inflight ||
+			    l->owned != (pass == 0))
+				continue;
+			if (pc->lookups_inflight >= LOOKUPS_INFLIGHT_MAX)
+				break;
+			hexid(id, l->id);
+			json_t *req =
+			    v ? json_pack("{s:s,s:s,s:I}", "command",
+					  "ledger_entry", "payment_channel", id,
+					  "ledger_index", (json_int_t)v)
+			      : json_pack("{s:s,s:s,s:s}", "command",
+					  "ledger_entry", "payment_channel", id,
+					  "ledger_index", "validated");
+			if (!req)
+				return;
+			if (xl_client_request(c, req, LOOKUP_TIMEOUT_MS,
+					      on_lookup_reply, l,
+					      &err) != XU_OK) {
+				xu_debug(SUB, "ledger_entry %s not sent: %s",
+					 id, err.msg);
+				return;
+			}
+			l->wanted = false;
+			l->inflight = true;
+			l->asked_at = v;
+			pc->lookups_inflight++;
+			pc->stats.lookups++;
 		}
-		l->wanted = false;
-		l->inflight = true;
-		l->asked_at = v;
-		pc->stats.lookups++;
-	}
 	if (pc->want_acct && !pc->acct_inflight) {
 		json_t *req = json_pack("{s:s,s:s,s:s}", "command",
 					"account_info", "account", pc->address,
@@ -361,6 +439,20 @@ void lookups_flush(struct eng_paychan *pc)
 			pc->want_acct = false;
 			pc->acct_inflight = true;
 		}
+	}
+}
+
+void lookups_prune(struct eng_paychan *pc, int64_t now)
+{
+	struct lookup *l = pc->lookups, *next;
+
+	for (; l; l = next) {
+		int64_t keep = l->owned ? LOOKUP_FORGET_MS : UNKNOWN_FORGET_MS;
+
+		next = l->next;
+		if (!l->inflight && !l->wanted && l->seen_ms &&
+		    now - l->seen_ms > keep)
+			lookup_free(pc, l);
 	}
 }
 

@@ -1726,6 +1726,8 @@ static void test_paychan_delete_during_redeem(void **state)
 }
 
 static struct eng_chan_out out_of(struct eng_engine *e, const char *account);
+static void msg_naming(char buf[PC_MSG_MAX_BYTES], enum pc_msg_type t,
+		       const uint8_t id[CR_CHANNEL_ID_BYTES], uint64_t amount);
 static void restart(struct eng_engine *e);
 static int carry_last_claim(void);
 
@@ -2642,6 +2644,46 @@ static void hello_body(char *body, size_t cap,
 	assert_int_equal(pc_msg_encode(&h, body, cap, &len, &err), XU_OK);
 }
 
+/* docs/risks.md#random-channel-id-lookup-storms: bob's messages name 200
+ * random channel ids.  Alice looks up at most PEER_UNKNOWN_BURST of them
+ * (the rest get a retryable 503, nothing stored, nothing asked of
+ * rippled), and bob's honest claim on his real channel is still taken at
+ * once. */
+static void test_paychan_unknown_id_flood(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES], rnd[CR_CHANNEL_ID_BYTES];
+	char hex[65], body[PC_MSG_MAX_BYTES + 1], *reply;
+	size_t n0, asked = 0, refused = 0;
+	int st;
+
+	(void)state;
+	open_link(id, hex, "1000000"); /* alice pays bob */
+	/* Bob opens his channel to alice: her record of it exists. */
+	settle(&bob, "a", "kb1", "1000000");
+	n0 = alice.nreqs;
+	for (int i = 0; i < 200; i++) {
+		memset(rnd, 0, sizeof(rnd));
+		rnd[0] = (uint8_t)i;
+		rnd[1] = 0x77;
+		msg_naming(body, PC_MSG_CHANNEL_UPDATE, rnd, 0);
+		st = deliver(&alice, "b", body, &reply);
+		free(reply);
+		if (st == 201)
+			asked++;
+		else if (st == 503)
+			refused++;
+	}
+	assert_int_equal(asked, 8);
+	assert_int_equal(refused, 192);
+	tick(&alice);
+	assert_true(alice.nreqs - n0 <= 8 + 1); /* + account_info */
+	/* Alice's claim to bob (her channel) is unaffected; so is a claim of
+	 * bob's on a channel alice knows. */
+	settle(&alice, "b", "k2", "500000");
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 1);
+}
+
 /* risks.md#peer-address-change and
  * risks.md#hello-from-a-new-address-zeroing-owed: a hello naming another
  * address while our channel is open is refused and changes nothing that
@@ -2755,6 +2797,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_unknown_id_flood,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_restore_owed_in_store,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_delete_during_redeem,
