@@ -144,7 +144,7 @@ static void uses(enum pc_dlv_state s, bool *out, bool *waiting, bool *stalled)
 		*stalled = true;
 		return;
 	}
-	XU_ASSERT(!"bad delivery state");
+	XU_UNREACHABLE("bad delivery state");
 }
 
 /* The invariants, before and after every step: the fields match the
@@ -281,7 +281,7 @@ static void on_sent(struct pc_dlv *d, const struct pc_dlv_event *ev)
 	case PC_DLV_STALLED:
 	case PC_DLV_RETRY:
 	case PC_DLV_STALLED_RETRY:
-		XU_ASSERT(!"SENT with no attempt to send");
+		XU_UNREACHABLE("SENT with no attempt to send");
 		return;
 	}
 	XU_ASSERT(ev->seq == d->out.seq);
@@ -319,7 +319,7 @@ static void stalled_ended(struct pc_dlv *d, int64_t now,
 	case PC_DLV_RETRY:
 		break;
 	}
-	XU_ASSERT(!"no stalled attempt");
+	XU_UNREACHABLE("no stalled attempt");
 }
 
 /* The current attempt ended: answered or refused (failed false), or
@@ -346,7 +346,7 @@ static void current_ended(struct pc_dlv *d, bool failed, int64_t now,
 	case PC_DLV_STALLED:
 	case PC_DLV_RETRY:
 	case PC_DLV_STALLED_RETRY:
-		XU_ASSERT(!"no current attempt");
+		XU_UNREACHABLE("no current attempt");
 		return;
 	}
 	if (!failed) {
@@ -451,7 +451,7 @@ static void apply(struct pc_dlv *d, const struct pc_dlv_event *ev,
 		on_timer(d, ev, fx);
 		return;
 	}
-	XU_ASSERT(!"unknown delivery event");
+	XU_UNREACHABLE("unknown delivery event");
 }
 
 void pc_dlv_step(struct pc_dlv *d, const struct pc_dlv_event *ev,

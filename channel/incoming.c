@@ -382,10 +382,10 @@ enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
 	case PC_EV_REOPEN:
 	case PC_EV_FINAL:
 	case PC_EV_MOVED:
-		XU_ASSERT(!"outgoing event given to an incoming channel");
+		XU_UNREACHABLE("outgoing event given to an incoming channel");
 		break;
 	default:
-		XU_ASSERT(!"unknown event kind");
+		XU_UNREACHABLE("unknown event kind");
 		break;
 	}
 	if (rc != XU_OK) {

@@ -236,7 +236,7 @@ static enum xu_code on_settle(struct pc_out *ch, const struct pc_cfg *cfg,
 		pc_fx_alert(fx, PC_ALERT_OWED_UNPAYABLE, ch->id, ch->owed);
 		return XU_OK;
 	}
-	XU_ASSERT(!"bad outgoing state");
+	XU_UNREACHABLE("bad outgoing state");
 	return XU_EINTERNAL;
 }
 
@@ -771,10 +771,10 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
 		break;
 	case PC_EV_CLAIM:
 	case PC_EV_REDEEM_RESULT:
-		XU_ASSERT(!"incoming event given to an outgoing channel");
+		XU_UNREACHABLE("incoming event given to an outgoing channel");
 		break;
 	default:
-		XU_ASSERT(!"unknown event kind");
+		XU_UNREACHABLE("unknown event kind");
 		break;
 	}
 	if (rc != XU_OK) {

@@ -215,7 +215,7 @@ static enum xu_code out_effect(struct eng_paychan *pc, struct eng_chan_out *o,
 	case PC_FX_PERSIST_CLAIM:
 	case PC_FX_CREDIT:
 	case PC_FX_SUBMIT_REDEEM:
-		XU_ASSERT(!"incoming effect from the outgoing channel");
+		XU_UNREACHABLE("incoming effect from the outgoing channel");
 		break;
 	}
 	return XU_OK;
@@ -342,7 +342,8 @@ enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 			log_alert(r->account, f);
 			break;
 		default:
-			XU_ASSERT(!"outgoing effect from an incoming channel");
+			XU_UNREACHABLE(
+			    "outgoing effect from an incoming channel");
 			break;
 		}
 	}

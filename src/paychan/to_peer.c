@@ -223,7 +223,7 @@ static void dlv_do(struct eng_paychan *pc, struct acct *a,
 	case PC_DLV_FX_NACK:
 		break;
 	}
-	XU_ASSERT(!"a claim NACK outside the tick's transaction");
+	XU_UNREACHABLE("a claim NACK outside the tick's transaction");
 }
 
 void dlv_step(struct eng_paychan *pc, struct acct *a,

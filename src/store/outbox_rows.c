@@ -37,7 +37,7 @@ static const char *kind_text(enum eng_obrows_kind k)
 	case ENG_OBROWS_MESSAGE:
 		return "message";
 	}
-	XU_ASSERT(!"unknown outbox kind");
+	XU_UNREACHABLE("unknown outbox kind");
 	return NULL;
 }
 

@@ -74,5 +74,7 @@ XU_NORETURN void xu_abort(const char *file, int line, const char *what);
 		if (!(cond))                                                   \
 			xu_abort(__FILE__, __LINE__, #cond);                   \
 	} while (0)
+/* A place the code never reaches (a programmer error): aborts with msg. */
+#define XU_UNREACHABLE(msg) xu_abort(__FILE__, __LINE__, msg)
 
 #endif /* XRPSE_UTIL_ERR_H */
