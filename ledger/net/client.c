@@ -278,6 +278,10 @@ static void subscribe_reply(void *arg, enum xu_code code, json_t *msg,
 	if (xl_json_u32(res, "ledger_index", &idx) &&
 	    idx > c->sync.validated_index)
 		c->sync.validated_index = idx;
+	/* The ledger stream's answer describes the latest validated ledger,
+	 * its close time included. */
+	if (!xl_json_u32(res, "ledger_time", &c->sync.ledger_time))
+		c->sync.ledger_time = 0;
 	(void)(xl_json_u64(res, "fee_base", &c->sync.fee_base) &&
 	       xl_json_u64(res, "reserve_base", &c->sync.reserve_base) &&
 	       xl_json_u64(res, "reserve_inc", &c->sync.reserve_inc));

@@ -50,6 +50,9 @@ struct xl_client_cfg {
 /* The state read at the end of a resync (borrowed for on_ready). */
 struct xl_sync_info {
 	uint32_t validated_index;
+	/* Close time of that validated ledger (Ripple epoch seconds, from
+	 * the subscribe answer; 0: unknown). */
+	uint32_t ledger_time;
 	uint32_t network_id;
 	uint64_t fee_base, reserve_base, reserve_inc; /* drops */
 	bool account_found;

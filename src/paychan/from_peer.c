@@ -286,6 +286,15 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 					 "ledger",
 				   err);
 	}
+	/* The claim checks compare the Expiration with the ledger time: not
+	 * with one that is unknown or old (a start, an outage), which would
+	 * accept and credit claims on expired channels
+	 * (docs/risks.md#stale-ledger-time-after-a-restart-or-an-outage). */
+	if (!ledger_fresh(pc))
+		return xu_fail(err, XU_EUNAVAIL, 0,
+			       "channel %s: no recent validated ledger from "
+			       "rippled; retry",
+			       id);
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = PC_EV_CLAIM;
 	ev.clk = clock_now(pc);

@@ -157,8 +157,10 @@ struct eng_paychan {
 	struct hist *hists;	   /* history.c: searches for ended channels */
 	struct acct *accts;
 	bool enqueued; /* outbox rows written: tick the outbox after commit */
-	/* The latest validated ledger. */
+	/* The latest validated ledger: its close time, and when (mono_ms)
+	 * rippled last told us one (0: not in this process). */
 	uint32_t ledger_time;
+	int64_t ledger_seen_ms;
 	struct xl_drops fee, reserve_base, reserve_inc;
 	bool have_acct;
 	struct xl_drops balance;
@@ -195,6 +197,20 @@ static inline struct pc_clock clock_now(const struct eng_paychan *pc)
 			     .ledger_time = pc->ledger_time};
 
 	return c;
+}
+
+/* Whether ledger_time can be trusted for a deadline (a claim's "closes
+ * too soon", a redeem's "expired"): rippled told it in this process, at
+ * most LEDGER_FRESH_MS ago.  After a start it is unknown, after an outage
+ * it is the ledger from before it
+ * (docs/risks.md#stale-ledger-time-after-a-restart-or-an-outage). */
+#define LEDGER_FRESH_MS 120000
+static inline bool ledger_fresh(const struct eng_paychan *pc)
+{
+	int64_t age = mono_ms(pc) - pc->ledger_seen_ms;
+
+	return pc->ledger_time != 0 && pc->ledger_seen_ms != 0 && age >= 0 &&
+	       age <= LEDGER_FRESH_MS;
 }
 
 static inline void hexid(char out[HEXID], const uint8_t id[CR_CHANNEL_ID_BYTES])

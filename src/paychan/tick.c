@@ -189,6 +189,11 @@ static enum xu_code tick_timers(struct eng_paychan *pc, struct records *r,
 			lookup_want(pc, c->ch.id, c->account, true);
 			continue;
 		}
+		/* Nor with a ledger time that is unknown or old: an expired
+		 * channel would look open (docs/risks.md
+		 * #stale-ledger-time-after-a-restart-or-an-outage). */
+		if (!ledger_fresh(pc))
+			continue;
 		rc = in_event(pc, c, &ev, NULL, err);
 	}
 	return rc;

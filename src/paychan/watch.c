@@ -501,10 +501,22 @@ static void set_drops(struct xl_drops *d, uint64_t v)
 		*d = x;
 }
 
+/* rippled showed a validated ledger closed at t (0: it did not say):
+ * the ledger time moves forward only, and is fresh from now on. */
+static void set_ledger_time(struct eng_paychan *pc, uint32_t t)
+{
+	if (!t)
+		return;
+	if (t > pc->ledger_time)
+		pc->ledger_time = t;
+	pc->ledger_seen_ms = mono_ms(pc);
+}
+
 static void on_ready(void *arg, const struct xl_sync_info *s)
 {
 	struct eng_paychan *pc = arg;
 
+	set_ledger_time(pc, s->ledger_time);
 	set_drops(&pc->fee, s->fee_base);
 	set_drops(&pc->reserve_base, s->reserve_base);
 	set_drops(&pc->reserve_inc, s->reserve_inc);
@@ -522,7 +534,7 @@ static void on_ledger(void *arg, uint32_t index, json_t *msg)
 
 	(void)index;
 	if (xl_json_u32(msg, "ledger_time", &t))
-		pc->ledger_time = t;
+		set_ledger_time(pc, t);
 	if (xl_json_u64(msg, "fee_base", &v))
 		set_drops(&pc->fee, v);
 	if (xl_json_u64(msg, "reserve_base", &v))

@@ -354,6 +354,8 @@ static struct eng_engine alice, bob;
 static struct cr_account_id alice_id, bob_id;
 /* The validated ledger of the fake rippled's last answer. */
 static uint32_t ledger_now;
+/* The close time of the validated ledger a resync (ready) reports. */
+static uint32_t g_ledger_time;
 
 /* e's monotonic clock (e->mono_off_ms from the real one). */
 static int64_t test_mono_ms(void *arg)
@@ -425,6 +427,7 @@ static int setup(void **state)
 	g_engines[0] = &alice;
 	g_engines[1] = &bob;
 	ledger_now = 1000;
+	g_ledger_time = 1000;
 	g_nsync = 0;
 	g_fail_n = 0;
 	g_backoff_ms = 3600000;
@@ -546,6 +549,7 @@ static void ready(struct eng_engine *e)
 	struct xl_sync_info s;
 
 	memset(&s, 0, sizeof(s));
+	s.ledger_time = g_ledger_time;
 	s.fee_base = 10;
 	s.reserve_base = 10000000;
 	s.reserve_inc = 2000000;
@@ -2780,6 +2784,83 @@ static void test_paychan_hello_new_address(void **state)
 	assert_int_equal(xl_drops_u64(tx.amount), 10000000);
 }
 
+/* ---- the ledger time a claim is checked with -------------------------- */
+
+/* Bob holds alice's first claim on her channel (id, hex); the channel's
+ * view says alice's owner close set Expiration at (closing) or none. */
+static void bob_holds_claim(uint8_t id[CR_CHANNEL_ID_BYTES], char hex[65],
+			    uint32_t expiration)
+{
+	char *reply;
+
+	open_link(id, hex, "2000000");
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 1);
+	if (!expiration)
+		return;
+	(void)deliver(&bob, "a", last_msg(&alice, "channel_update")->body,
+		      &reply);
+	free(reply);
+	assert_int_equal(
+	    answer(&bob, hex, XU_OK,
+		   view_at(++ledger_now, "10000000", "0", expiration)),
+	    1);
+}
+
+/* docs/risks.md#stale-ledger-time-after-a-restart-or-an-outage: bob is cut
+ * off from rippled while alice's owner close runs out; at reconnection
+ * the resync's ledger is past the Expiration, and a claim arriving before
+ * the next ledgerClosed is refused, not credited with the ledger time
+ * from before the outage. */
+static void test_paychan_claim_after_outage_expired(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *reply;
+	uint32_t expiration = g_ledger_time + 7 * 24 * 3600;
+
+	(void)state;
+	bob_holds_claim(id, hex, expiration);
+	/* Eight days without rippled, then a resync past the Expiration. */
+	bob.mono_off_ms += INT64_C(8) * 24 * 3600 * 1000;
+	g_ledger_time = expiration + 24 * 3600;
+	ready(&bob);
+	settle(&alice, "b", "k2", "1000000");
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", &reply),
+			 201);
+	assert_non_null(reply);
+	assert_non_null(strstr(reply, "\"accepted\":false"));
+	assert_non_null(strstr(reply, "closing"));
+	free(reply);
+	assert_int_equal(bob.ncredits, 1);
+}
+
+/* Same doc: while rippled has said nothing for longer than the ledger
+ * time stays fresh, a claim gets a retryable answer (503) and nothing is
+ * credited; once a ledger comes, the retry is accepted. */
+static void test_paychan_claim_ledger_stale(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	json_t *lc;
+
+	(void)state;
+	bob_holds_claim(id, hex, 0);
+	bob.mono_off_ms += 10 * 60 * 1000; /* ten minutes without a ledger */
+	settle(&alice, "b", "k2", "1000000");
+	assert_int_equal(carry_last_claim(), 503);
+	assert_int_equal(bob.ncredits, 1);
+	lc = json_pack("{s:s,s:i,s:i}", "type", "ledgerClosed", "ledger_index",
+		       (json_int_t)++ledger_now, "ledger_time",
+		       (json_int_t)g_ledger_time + 600);
+	bob.listener.on_ledger(bob.listener.arg, ledger_now, lc);
+	json_decref(lc);
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 2);
+	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 1000000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2831,6 +2912,10 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_restart_clears_in_timers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_claim_after_outage_expired, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_claim_ledger_stale,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -970,6 +970,7 @@ static void client_ready(struct sim *w, void *arg)
 		e->next_seq = hi;
 	memset(&s, 0, sizeof(s));
 	s.validated_index = w->L.index;
+	s.ledger_time = w->L.close_time;
 	s.fee_base = w->L.fee_base;
 	s.reserve_base = w->L.reserve_base;
 	s.reserve_inc = w->L.reserve_inc;

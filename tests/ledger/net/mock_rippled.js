@@ -96,7 +96,7 @@ wss.on('connection', (ws) => {
       }
       case 'subscribe':
         if ((req.streams || []).includes('ledger')) ws.subLedger = true;
-        return reply(ws, req, { ledger_index: ledger, fee_base: 10,
+        return reply(ws, req, { ledger_index: ledger, ledger_time: 1, fee_base: 10,
           reserve_base: 1000000, reserve_inc: 200000 });
       case 'account_info':
         return reply(ws, req, { account_data: { Account: req.account,

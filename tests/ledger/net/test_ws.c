@@ -30,6 +30,7 @@ struct fx {
 	struct xl_client *c;
 	int ready, fatal, ledgers, states;
 	uint32_t last_ledger;
+	uint32_t ledger_time; /* the last resync's */
 	size_t out, in;
 	struct xu_err fatal_err;
 	/* last reply */
@@ -64,6 +65,7 @@ static void on_ready(void *arg, const struct xl_sync_info *s)
 	struct fx *f = arg;
 
 	f->ready++;
+	f->ledger_time = s->ledger_time;
 	f->out = json_array_size(s->channels_out);
 	f->in = json_array_size(s->channels_in);
 }
@@ -208,6 +210,8 @@ static void test_ws_resync_pages_channels(void **state)
 	assert_int_equal(f->out, 5); /* three pages of 2, 2, 1 */
 	assert_int_equal(f->in, 1);  /* PEER has one, GONE has no account */
 	assert_true(xl_client_validated_index(f->c) >= 10);
+	/* The validated ledger's close time, from the subscribe answer. */
+	assert_int_equal(f->ledger_time, 1);
 	/* A peer added later is synced from the next resync on. */
 	{
 		struct xu_err err;
