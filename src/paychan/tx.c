@@ -288,6 +288,23 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 	rc = eng_chan_out_get(pc->st, b->account, &rec, &have, &err);
 	if (rc != XU_OK || !have)
 		goto done;
+	/* A fund or close of a channel the record no longer names changes
+	 * nothing: its Amount is not the new channel's, its flags are not
+	 * the new channel's (docs/risks.md
+	 * #fund-outcome-applied-to-the-next-channel). */
+	if (b->kind != B_CREATE &&
+	    (!rec.ch.has_id ||
+	     memcmp(b->channel, rec.ch.id, CR_CHANNEL_ID_BYTES) != 0)) {
+		char now[HEXID] = "none";
+
+		if (rec.ch.has_id)
+			hexid(now, rec.ch.id);
+		xu_unusual(SUB,
+			   "%s: %s: the record is on channel %s now: "
+			   "ignored",
+			   b->account, o->intent, now);
+		goto done;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.clk = clock_now(pc);
 	ev.u.result.ok = ok;

@@ -2861,6 +2861,97 @@ static void test_paychan_claim_ledger_stale(void **state)
 	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 1000000);
 }
 
+/* ---- outcomes of an old channel --------------------------------------- */
+
+/* Alice's top-up of channel x (intent fund, "fund:<x>:1") is in flight
+ * when a lagging server says x is gone; her next settlement opens y. */
+static void fund_then_next_channel(uint8_t x[CR_CHANNEL_ID_BYTES],
+				   uint8_t y[CR_CHANNEL_ID_BYTES],
+				   char xhex[65], char fund[XL_INTENT_MAX])
+{
+	struct eng_chan_out o;
+
+	open_link(x, xhex, "6000000"); /* 4 XRP left of 10: a top-up */
+	snprintf(fund, XL_INTENT_MAX, "fund:%s:1", xhex);
+	assert_string_equal(alice.intents[alice.nintents - 1].intent, fund);
+	assert_true(out_of(&alice, "b").ch.fund_inflight);
+	tick(&alice);
+	channel_gone(&alice, xhex);
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_CLOSED);
+	settle(&alice, "b", "k2", "1000000");
+	assert_false(out_of(&alice, "b").ch.fund_inflight);
+	create_lands_seq(y, "create:b:2", 8);
+	o = out_of(&alice, "b");
+	assert_int_equal(o.ch.state, PC_OUT_OPEN);
+	assert_memory_equal(o.ch.id, y, CR_CHANNEL_ID_BYTES);
+}
+
+/* The top-up of x lands (tesSUCCESS, x's Amount 20 XRP in its metadata);
+ * alice's record stays on y (10 XRP, in state st, a fund in flight or
+ * not as it was).  Returns the record. */
+static struct eng_chan_out old_fund_lands(const char *xhex, const char *fund,
+					  const uint8_t y[CR_CHANNEL_ID_BYTES],
+					  enum pc_out_state st, bool inflight)
+{
+	json_t *meta = claim_meta("ModifiedNode", xhex, "0", NULL);
+	json_t *node = json_object_get(
+	    json_array_get(json_object_get(meta, "AffectedNodes"), 0),
+	    "ModifiedNode");
+	struct eng_chan_out o;
+
+	json_object_set_new(json_object_get(node, "FinalFields"), "Amount",
+			    json_string("20000000"));
+	tx_lands(&alice, fund, meta);
+	json_decref(meta);
+	o = out_of(&alice, "b");
+	assert_memory_equal(o.ch.id, y, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(o.ch.state, st);
+	assert_int_equal(o.ch.fund_inflight, inflight);
+	assert_int_equal(xl_drops_u64(o.ch.amount), 10000000);
+	return o;
+}
+
+/* docs/risks.md#fund-outcome-applied-to-the-next-channel: the old top-up's
+ * outcome lands on the record now on y: y keeps its 10 XRP, no fund is in
+ * flight on it, and no claim on y goes above 10 XRP. */
+static void test_paychan_fund_outcome_old_channel(void **state)
+{
+	uint8_t x[CR_CHANNEL_ID_BYTES], y[CR_CHANNEL_ID_BYTES];
+	char xhex[65], fund[XL_INTENT_MAX];
+	struct eng_chan_out o;
+
+	(void)state;
+	fund_then_next_channel(x, y, xhex, fund);
+	(void)old_fund_lands(xhex, fund, y, PC_OUT_OPEN, false);
+	settle(&alice, "b", "k3", "9500000");
+	o = out_of(&alice, "b");
+	assert_true(xl_drops_u64(o.claim_amount) <= 10000000);
+	assert_true(xl_drops_u64(o.ch.signed_total) <= 10000000);
+}
+
+/* Same doc: the outcome is matched by channel id, not by the counters.  A
+ * record on y whose fund flag and counter equal x's top-up (as a store
+ * written before new channels started with no fund in flight holds them)
+ * takes nothing from x's outcome: not its Amount, not its flag. */
+static void test_paychan_fund_outcome_matched_by_channel(void **state)
+{
+	uint8_t x[CR_CHANNEL_ID_BYTES], y[CR_CHANNEL_ID_BYTES];
+	char xhex[65], fund[XL_INTENT_MAX];
+	struct eng_chan_out o;
+	struct xu_err err;
+
+	(void)state;
+	fund_then_next_channel(x, y, xhex, fund);
+	o = out_of(&alice, "b");
+	o.ch.state = PC_OUT_FUNDING;
+	o.ch.fund_inflight = true;
+	o.fund_n = 1;
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(eng_chan_out_put(alice.store, &o, &err), XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	(void)old_fund_lands(xhex, fund, y, PC_OUT_FUNDING, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2916,6 +3007,10 @@ int main(void)
 		test_paychan_claim_after_outage_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_ledger_stale,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_fund_outcome_old_channel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_fund_outcome_matched_by_channel, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
