@@ -338,6 +338,19 @@ static void on_close_result(struct pc_out *ch, const struct pc_cfg *cfg,
 	pc_fx_alert(fx, PC_ALERT_TX_FAILED, ch->id, xl_drops_zero());
 }
 
+/* Whether the channel's PublicKey on the ledger is ours: the key our
+ * account signs with (the daemon's account is its key's, so the key's
+ * account id is `self`; docs/risks.md#our-channel-with-another-key). */
+static bool key_ours(const struct pc_out *ch, const struct pc_view *v)
+{
+	struct cr_pubkey pk;
+	struct cr_account_id id;
+
+	memcpy(pk.b, v->pubkey, CR_PUBKEY_BYTES);
+	cr_account_id_of(&id, &pk);
+	return memcmp(&id, &ch->self, sizeof(id)) == 0;
+}
+
 static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 			      const struct pc_event *ev, struct pc_effects *fx,
 			      struct xu_err *err)
@@ -374,6 +387,21 @@ static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 	ch->settle_delay = v->settle_delay;
 	ch->has_expiration = v->has_expiration;
 	ch->expiration = v->expiration;
+	if (!key_ours(ch, v)) {
+		/* Claims signed with our key are worthless on it, and
+		 * whoever holds its key can pay our XRP away: nothing more
+		 * is signed; closed as owner at once (owed drops wait for
+		 * the next channel). */
+		if (ch->state != PC_OUT_CLOSING) {
+			pc_out_set_state(ch, ch->state, PC_OUT_CLOSING,
+					 "the channel's key is not ours");
+			pc_fx_alert(fx, PC_ALERT_LEDGER_MISMATCH, ch->id,
+				    ch->owed);
+			ch->retry_at = 0;
+		}
+		try_close(ch, &ev->clk, fx);
+		return XU_OK;
+	}
 	if ((v->has_expiration || v->has_cancel_after) &&
 	    ch->state != PC_OUT_CLOSING) {
 		pc_out_set_state(ch, ch->state, PC_OUT_CLOSING,

@@ -150,6 +150,20 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 		}
 		pc->stats.claims_signed++;
 	}
+	/* Our own claim must verify with the key we sign with (the
+	 * channel's PublicKey) before it leaves: a wrong key or a broken
+	 * signer would pay the peer with claims it cannot redeem
+	 * (docs/risks.md#our-channel-with-another-key). */
+	if (!cr_claim_verify(pc->kp->pub.b, CR_PUBKEY_BYTES, o.ch.id,
+			     xl_drops_u64(o.claim_amount), o.claim_sig,
+			     o.claim_siglen)) {
+		xu_broken(SUB,
+			  "%s: our claim of %llu drops does not verify with "
+			  "our key: not sent",
+			  a->account, u(o.claim_amount));
+		dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
+		return;
+	}
 	memset(&m, 0, sizeof(m));
 	m.type = PC_MSG_CLAIM;
 	memcpy(m.u.claim.channel, o.ch.id, CR_CHANNEL_ID_BYTES);

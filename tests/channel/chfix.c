@@ -42,7 +42,9 @@ void fx_setup(void)
 	    XU_OK);
 	assert_int_equal(fx_keys[0].type, CR_KEY_ED25519);
 	assert_int_equal(fx_keys[1].type, CR_KEY_SECP256K1);
-	memset(&fx_self, 0x11, sizeof(fx_self));
+	/* We sign with key 0: our account is its account (the channel key
+	 * check of outgoing views). */
+	cr_account_id_of(&fx_self, &fx_keys[0].pub);
 	memset(&fx_peer, 0x22, sizeof(fx_peer));
 	memset(&fx_other, 0x33, sizeof(fx_other));
 	cr_channel_id(fx_out_id, &fx_self, &fx_peer, 7);
@@ -96,6 +98,7 @@ struct pc_view view_out(uint64_t amount, uint64_t balance)
 	v.amount = D(amount);
 	v.balance = D(balance);
 	v.settle_delay = 518400;
+	memcpy(v.pubkey, fx_keys[0].pub.b, CR_PUBKEY_BYTES);
 	return v;
 }
 

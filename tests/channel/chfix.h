@@ -15,6 +15,7 @@
 #define T_NOW 100000u
 #define T_LEDGER 800000000u
 
+/* fx_self: the account of fx_keys[0]. */
 extern struct cr_account_id fx_self, fx_peer, fx_other;
 extern uint8_t fx_out_id[CR_CHANNEL_ID_BYTES], fx_in_id[CR_CHANNEL_ID_BYTES],
     fx_other_id[CR_CHANNEL_ID_BYTES];
@@ -29,7 +30,7 @@ struct xl_drops D(uint64_t v);
 struct pc_event ev_make(enum pc_ev_kind k);
 /* A validated view of fx_in_id from the peer to us (key k). */
 struct pc_view view_in(int k, uint64_t amount, uint64_t balance);
-/* A view of our outgoing channel. */
+/* A view of our outgoing channel (its key: fx_keys[0], ours). */
 struct pc_view view_out(uint64_t amount, uint64_t balance);
 /* A claim on channel ch for amount, signed by key k (valid). */
 struct pc_claim claim_make(int k, const uint8_t *ch, uint64_t amount);

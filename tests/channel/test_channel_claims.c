@@ -1328,6 +1328,50 @@ static struct pc_event last_claim(int k, uint64_t amount)
  * (docs/risks.md#restore-from-backup-paying-twice).  Nothing is signed
  * until its last claim is known; a verified higher one is adopted and
  * cancels the owed drops it paid. */
+/* docs/risks.md#our-channel-with-another-key: a validated view of our
+ * channel whose PublicKey is not ours (key 1, not key 0 we sign with):
+ * alert ledger_mismatch, CLOSING, an owner close at once; a settlement
+ * then signs nothing (it waits, owed, for the next channel). */
+static void test_channel_out_foreign_key(void **state)
+{
+	struct pc_out ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	ch = open_out(XRP(20), XRP(3));
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(20), 0);
+	ev.u.view.ledger_index = 5;
+	/* Ours: nothing to do. */
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(ch.state, PC_OUT_OPEN);
+	memcpy(ev.u.view.pubkey, fx_keys[1].pub.b, CR_PUBKEY_BYTES);
+	ev.u.view.ledger_index = 6;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_SUBMIT_CLOSE);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_LEDGER_MISMATCH);
+	assert_int_equal(ch.state, PC_OUT_CLOSING);
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(1));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_OWED_UNPAYABLE);
+	assert_int_equal(xl_drops_u64(ch.signed_total), XRP(3));
+	assert_int_equal(xl_drops_u64(ch.owed), XRP(1));
+	/* The next view (still not ours) alerts no more. */
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(20), 0);
+	memcpy(ev.u.view.pubkey, fx_keys[1].pub.b, CR_PUBKEY_BYTES);
+	ev.u.view.ledger_index = 7;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	for (size_t i = 0; i < fx.n; i++)
+		assert_int_not_equal(fx.v[i].kind, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_int_equal(ch.state, PC_OUT_CLOSING);
+}
+
 static void test_channel_out_recovery(void **state)
 {
 	struct pc_out ch, saved;
@@ -1934,6 +1978,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_out_gone_unacked),
 	    cmocka_unit_test(test_channel_out_set_peer),
 	    cmocka_unit_test(test_channel_out_topup_refused),
+	    cmocka_unit_test(test_channel_out_foreign_key),
 	    cmocka_unit_test(test_channel_out_recovery),
 	    cmocka_unit_test(test_channel_in_flow),
 	    cmocka_unit_test(test_channel_in_delete_and_renew),

@@ -2952,6 +2952,58 @@ static void test_paychan_fund_outcome_matched_by_channel(void **state)
 	(void)old_fund_lands(xhex, fund, y, PC_OUT_FUNDING, true);
 }
 
+/* ---- our key ----------------------------------------------------------- */
+
+/* docs/risks.md#our-channel-with-another-key: a claim that does not verify
+ * with the key we sign with (here a key pair whose public half is not its
+ * secret's) never leaves. */
+static void test_paychan_claim_self_verified(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	struct cr_pubkey ours = alice.kp.pub;
+
+	(void)state;
+	pair();
+	alice.kp.pub = bob.kp.pub;
+	settle(&alice, "b", "k1", "1000000");
+	create_lands(id);
+	alice.kp.pub = ours;
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_OPEN);
+	assert_null(last_msg(&alice, "claim"));
+}
+
+/* Same doc: a validated view of alice's channel whose PublicKey is not
+ * her key: alert, closed as owner, and nothing more is signed on it. */
+static void test_paychan_channel_key_not_ours(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], pk[67], want[XL_INTENT_MAX];
+	struct eng_paychan_stats st0, st;
+	json_t *view;
+	size_t from;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_OPEN);
+	eng_paychan_stats(alice.pc, &st0);
+	xu_hex_encode(pk, sizeof(pk), bob.kp.pub.b, CR_PUBKEY_BYTES);
+	view = view_at(++ledger_now, "10000000", "0", 0);
+	json_object_set_new(
+	    json_object_get(json_object_get(view, "result"), "node"),
+	    "PublicKey", json_string(pk));
+	assert_true(answer(&alice, hex, XU_OK, view) >= 1);
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_CLOSING);
+	snprintf(want, sizeof(want), "close:%s:1", hex);
+	assert_string_equal(alice.intents[alice.nintents - 1].intent, want);
+	from = alice.nmsgs;
+	settle(&alice, "b", "k2", "1000000");
+	tick(&alice);
+	assert_false(claim_on_since(&alice, from, id));
+	eng_paychan_stats(alice.pc, &st);
+	assert_int_equal(st.claims_signed, st0.claims_signed);
+	assert_true(st.alerts > st0.alerts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3011,6 +3063,10 @@ int main(void)
 		test_paychan_fund_outcome_old_channel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_fund_outcome_matched_by_channel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_claim_self_verified,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_channel_key_not_ours,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
