@@ -60,6 +60,9 @@ struct xl_rippled *xl_rippled_new(struct lws_context *ctx,
 	sc.kp = cfg->kp;
 	sc.fee_max_drops = cfg->fee_max_drops ? cfg->fee_max_drops
 					      : XL_RIPPLED_DEFAULT_FEE_MAX;
+	sc.deadline_fee_max_drops = cfg->deadline_fee_max_drops
+					? cfg->deadline_fee_max_drops
+					: XL_RIPPLED_DEFAULT_DEADLINE_FEE_MAX;
 	sc.network_id = cfg->network_id;
 	r->s = xl_submit_new(r->c, j, &sc, cfg->on_outcome, cfg->arg, err);
 	if (!r->s)

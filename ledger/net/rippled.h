@@ -20,13 +20,18 @@
 #include "src/util/err.h"
 
 #define XL_RIPPLED_DEFAULT_FEE_MAX 1000 /* drops (100 x the base fee) */
+/* drops: a claim racing a channel's Expiration (1000 x the base fee) */
+#define XL_RIPPLED_DEFAULT_DEADLINE_FEE_MAX 10000
 
 struct xl_rippled_cfg {
 	const char *url;
 	uint32_t network_id;	     /* expected; 0 = mainnet */
 	const struct cr_keypair *kp; /* borrowed; the engine's account */
 	uint64_t fee_max_drops;	     /* 0 = XL_RIPPLED_DEFAULT_FEE_MAX */
-	const char *const *peers;    /* accounts whose channels to us */
+	/* Deadline intents' cap (submit.h); 0 =
+	 * XL_RIPPLED_DEFAULT_DEADLINE_FEE_MAX. */
+	uint64_t deadline_fee_max_drops;
+	const char *const *peers; /* accounts whose channels to us */
 	size_t npeers;
 	/* Called once on a network-id mismatch (err says both ids). */
 	void (*on_fatal)(void *arg, const struct xu_err *err);

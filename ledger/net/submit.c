@@ -68,6 +68,7 @@ struct entry {
 	enum entry_kind kind;
 	char intent[XL_INTENT_MAX];
 	bool priority;
+	bool deadline; /* fee up to deadline_fee_max_drops */
 	xl_build_fn build;
 	void *barg;
 	unsigned attempts;
@@ -969,6 +970,16 @@ static void seq_reply(void *arg, enum xu_code code, json_t *msg,
 	schedule_pump(s);
 }
 
+/* The highest fee e may pay: the deadline maximum for a deadline intent
+ * (docs/risks.md#fee-spikes-blocking-deadline-redeems), else the
+ * configured maximum. */
+static uint64_t fee_max(const struct xl_submit *s, const struct entry *e)
+{
+	if (e->deadline && s->cfg.deadline_fee_max_drops > s->cfg.fee_max_drops)
+		return s->cfg.deadline_fee_max_drops;
+	return s->cfg.fee_max_drops;
+}
+
 static void pump(struct xl_submit *s)
 {
 	struct xu_err err;
@@ -1016,12 +1027,12 @@ static void pump(struct xl_submit *s)
 		return;
 	}
 	e = s->queue;
-	if (s->fee > s->cfg.fee_max_drops) {
+	if (s->fee > fee_max(s, e)) {
 		xu_fail(&err, XU_ERANGE, 0,
 			"fee %" PRIu64
 			" drops is above the configured maximum of %" PRIu64
 			" drops: not submitting",
-			s->fee, s->cfg.fee_max_drops);
+			s->fee, fee_max(s, e));
 		refuse(s, e, &err);
 		schedule_pump(s);
 		return;
@@ -1290,9 +1301,11 @@ static bool valid_intent(const char *intent)
 }
 
 enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
-			       bool priority, xl_build_fn build,
+			       unsigned flags, xl_build_fn build,
 			       void *build_arg, struct xu_err *err)
 {
+	bool priority = (flags & XL_SUBMIT_PRIORITY) != 0;
+	bool deadline = (flags & XL_SUBMIT_DEADLINE) != 0;
 	struct entry *e;
 	struct xl_jentry *je;
 	enum xu_code rc;
@@ -1314,6 +1327,7 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 		e->build = build; /* a reconciled row: keep for a rebuild */
 		e->barg = build_arg;
 		e->priority = priority;
+		e->deadline = deadline;
 		return XU_OK;
 	}
 	je = calloc(1, sizeof(*je));
@@ -1351,6 +1365,7 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 	e = entry_new(s, intent);
 	e->kind = E_QUEUED;
 	e->priority = priority;
+	e->deadline = deadline;
 	e->build = build;
 	e->barg = build_arg;
 	queue_insert(s, e, false);

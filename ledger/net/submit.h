@@ -7,7 +7,8 @@
  *    account_info after every resync), so two transactions never race for
  *    one number; priority intents (deadline claims) jump the queue;
  *  - Fee = max(base_fee, open_ledger_fee) from `fee`, refused (the intent
- *    fails with XL_OUT_REFUSED, saying so) above the configured maximum;
+ *    fails with XL_OUT_REFUSED, saying so) above the configured maximum
+ *    (a deadline intent's: the higher deadline maximum);
  *    LastLedgerSequence = validated index + lls_offset (20);
  *  - the caller's builder fills the type-specific fields from the common
  *    ones; the queue signs, computes the hash and WRITES THE JOURNAL ENTRY
@@ -85,6 +86,9 @@ typedef enum xu_code (*xl_build_fn)(void *arg, struct xl_tx *tx,
 struct xl_submit_cfg {
 	const struct cr_keypair *kp; /* borrowed: outlives the queue */
 	uint64_t fee_max_drops;	     /* required, > 0 */
+	/* The cap for XL_SUBMIT_DEADLINE intents (a claim racing a channel's
+	 * Expiration); 0 or below fee_max_drops: fee_max_drops. */
+	uint64_t deadline_fee_max_drops;
 	uint32_t network_id;
 	uint32_t lls_offset;   /* 0 = 20 */
 	unsigned max_inflight; /* submitted, not final; 0 = 8 */
@@ -108,14 +112,19 @@ struct xl_submit *xl_submit_new(struct xl_client *c, const struct xl_journal *j,
  * freed after (or stopped before) the queue. */
 void xl_submit_free(struct xl_submit *s);
 
-/* Queues an intent.  build/build_arg must stay valid until the intent's
+/* xl_submit_enqueue flags. */
+#define XL_SUBMIT_PRIORITY 1u /* jumps the queue (a deadline claim) */
+#define XL_SUBMIT_DEADLINE 2u /* may pay up to deadline_fee_max_drops */
+
+/* Queues an intent (flags: XL_SUBMIT_*).  build/build_arg must stay valid
+ * until the intent's
  * outcome is delivered.  Returns XU_OK, XU_EINVAL for a bad intent string,
  * XU_EEXIST when the intent is already queued with a builder, or a journal
  * error.  When the journal already holds the intent, nothing new is built:
  * a pending row is followed (its builder is kept for a rebuild after
  * expiry) and a final row's outcome is delivered asynchronously. */
 enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
-			       bool priority, xl_build_fn build,
+			       unsigned flags, xl_build_fn build,
 			       void *build_arg,
 			       struct xu_err *err) XU_WARN_UNUSED;
 

@@ -15,6 +15,7 @@
 
 #include "crypto/keys.h"
 #include "ledger/amount.h"
+#include "ledger/net/rippled.h"
 #include "src/daemon/args.h"
 #include "src/util/log.h"
 
@@ -65,6 +66,10 @@ static const struct eng_opt run_opts[] = {
     {"tx-retry", "TIME",
      "wait after a failed channel transaction (default 30s) "
      "[XRPSE_TX_RETRY]"},
+    {"deadline-fee-cap", "AMT",
+     "a redeem whose channel expires within its close margin may pay up to "
+     "this fee, above the 1000 drops every other transaction may pay "
+     "(default 10000 drops, at most 1xrp) [XRPSE_DEADLINE_FEE_CAP]"},
     {"close-wait", "TIME",
      "on DELETE, let the peer close our channel this long before we "
      "close it as owner (default 10m) [XRPSE_CLOSE_WAIT]"},
@@ -513,6 +518,8 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	     &p->retry_s},
 	    {"close-wait", "XRPSE_CLOSE_WAIT", CK_SECONDS, 0, 30 * 86400, NULL,
 	     &p->close_wait_s},
+	    {"deadline-fee-cap", "XRPSE_DEADLINE_FEE_CAP", CK_DROPS,
+	     XL_RIPPLED_DEFAULT_FEE_MAX, 1000000, &cfg->deadline_fee_cap, NULL},
 	    {"dev-poll-ms", "XRPSE_DEV_POLL_MS", CK_MS, 100, 3600000, NULL,
 	     &c->poll_ms},
 	    {"dev-tick-ms", "XRPSE_DEV_TICK_MS", CK_MS, 10, 60000, NULL,
@@ -528,6 +535,10 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	enum { AMOUNT, MAX_AMOUNT, SETTLE, MIN_SETTLE, MAX_SETTLE };
 
 	eng_paychan_cfg_default(c);
+	if (!xl_drops_from_u64(&cfg->deadline_fee_cap,
+			       XL_RIPPLED_DEFAULT_DEADLINE_FEE_MAX))
+		return xu_fail(err, XU_EINTERNAL, 0,
+			       "bad default deadline fee cap");
 	if (parse_dangerous(&c->allow_dangerous, a, err))
 		return XU_EINVAL;
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
@@ -720,20 +731,21 @@ void eng_config_log_channels(const struct eng_config *cfg)
 	const struct eng_paychan_cfg *c = &cfg->paychan;
 	const struct pc_cfg *p = &c->pc;
 	char amt[XL_DROPS_STRLEN + 1], max[XL_DROPS_STRLEN + 1],
-	    thr[XL_DROPS_STRLEN + 1];
+	    thr[XL_DROPS_STRLEN + 1], dfee[XL_DROPS_STRLEN + 1];
 
 	xl_drops_fmt(amt, sizeof(amt), p->channel_amount);
 	xl_drops_fmt(max, sizeof(max), p->max_channel_amount);
 	xl_drops_fmt(thr, sizeof(thr), p->redeem_abs);
+	xl_drops_fmt(dfee, sizeof(dfee), cfg->deadline_fee_cap);
 	xu_info("config",
 		"channels: amount %s drops (max %s), settle delay %u s, min "
 		"settle delay %u s, max settle delay %u s, redeem at %s drops "
 		"or fee <= %u ppm, checked every %u s, tx retry %u s, close "
-		"wait %u s",
+		"wait %u s, deadline fee cap %s drops",
 		amt, max, (unsigned)p->settle_delay,
 		(unsigned)p->min_settle_delay, (unsigned)p->max_settle_delay,
 		thr, (unsigned)p->redeem_fee_ppm, (unsigned)p->redeem_check_s,
-		(unsigned)p->retry_s, (unsigned)p->close_wait_s);
+		(unsigned)p->retry_s, (unsigned)p->close_wait_s, dfee);
 	if (c->allow_dangerous && (p->settle_delay < SETTLE_DELAY_FLOOR ||
 				   p->min_settle_delay < SETTLE_DELAY_FLOOR))
 		xu_unusual("config",

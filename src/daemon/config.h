@@ -41,6 +41,9 @@ struct eng_config {
 	 * --dev-tick-ms, --dev-hello-retry-ms and --dev-claim-resend-ms
 	 * knobs land here too. */
 	struct eng_paychan_cfg paychan;
+	/* The highest fee a redeem racing its channel's Expiration may pay
+	 * (--deadline-fee-cap; every other transaction: 1000 drops). */
+	struct xl_drops deadline_fee_cap;
 	/* Test-only knobs (--dev-*). */
 	uint32_t dev_retry_base_ms; /* outbox backoff base; 0: default */
 	uint32_t dev_cron_ms;	    /* cron period; 0: default */

@@ -434,6 +434,7 @@ static enum xu_code start_channels(struct eng_engine *e,
 	rcfg.url = cfg->rippled_url;
 	rcfg.network_id = cfg->network_id;
 	rcfg.kp = e->kp;
+	rcfg.deadline_fee_max_drops = xl_drops_u64(cfg->deadline_fee_cap);
 	rcfg.on_fatal = on_rippled_fatal;
 	rcfg.on_outcome = on_outcome;
 	rcfg.arg = e;

@@ -335,6 +335,7 @@ enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 				/* Closing: the redeem must land before the
 				 * Expiration. */
 				b->priority = r->ch.state == PC_IN_CLOSING;
+				b->deadline = redeem_deadline(pc, &r->ch);
 			}
 			break;
 		case PC_FX_ALERT:

@@ -87,6 +87,7 @@ struct build {
 	uint8_t pubkey[CR_PUBKEY_BYTES];
 	bool close;
 	bool priority; /* jumps the queue: a redeem racing an Expiration */
+	bool deadline; /* inside its close margin: the deadline fee cap */
 };
 
 /* A channel the service watches or looks up.  Its account and direction
@@ -305,6 +306,11 @@ void builds_flush(struct eng_paychan *pc);
 /* After a rollback: drops the builds of the rolled-back transaction (not
  * queued, not committed). */
 void builds_drop_unqueued(struct eng_paychan *pc);
+/* Whether a redeem of ch races its end: an Expiration or CancelAfter
+ * within the close margin of the ledger time (or past it), when the
+ * queue may pay up to the deadline fee cap
+ * (docs/risks.md#fee-spikes-blocking-deadline-redeems). */
+bool redeem_deadline(const struct eng_paychan *pc, const struct pc_in *ch);
 
 /* ---- watch.c: the ledger ----------------------------------------------- */
 

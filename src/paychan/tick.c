@@ -88,6 +88,7 @@ static void requeue(struct eng_paychan *pc, struct eng_chan_out *ov, size_t on,
 			memcpy(b->pubkey, c->view.pubkey, CR_PUBKEY_BYTES);
 			b->close = iv[i].redeem_close;
 			b->priority = c->state == PC_IN_CLOSING;
+			b->deadline = redeem_deadline(pc, c);
 		}
 	}
 }

@@ -182,8 +182,11 @@ void builds_flush(struct eng_paychan *pc)
 		b->queued = true;
 		snprintf(intent, sizeof(intent), "%s", b->intent);
 		snprintf(account, sizeof(account), "%s", b->account);
-		rc = xl_submit_enqueue(q, intent, b->priority, build_fn, b,
-				       &err);
+		rc = xl_submit_enqueue(
+		    q, intent,
+		    (b->priority ? XL_SUBMIT_PRIORITY : 0u) |
+			(b->deadline ? XL_SUBMIT_DEADLINE : 0u),
+		    build_fn, b, &err);
 		/* b may be gone: its outcome may have come already. */
 		if (rc == XU_OK) {
 			pc->stats.txs_submitted++;
@@ -210,6 +213,21 @@ void builds_drop_unqueued(struct eng_paychan *pc)
 		if (!b->queued && !b->committed)
 			build_unlink(pc, b);
 	}
+}
+
+bool redeem_deadline(const struct eng_paychan *pc, const struct pc_in *ch)
+{
+	const struct pc_view *v = &ch->view;
+	uint64_t end, by;
+
+	if (!ch->has_view || (!v->has_expiration && !v->has_cancel_after))
+		return false;
+	end = v->has_expiration ? v->expiration : UINT32_MAX;
+	if (v->has_cancel_after && v->cancel_after < end)
+		end = v->cancel_after;
+	by = (uint64_t)pc->ledger_time +
+	     pc_close_margin(&pc->cfg.pc, v->settle_delay);
+	return by >= end;
 }
 
 /* ---- transaction outcomes ---------------------------------------------*/

@@ -36,6 +36,7 @@ static const char *const env_names[] = {
     "XRPSE_REDEEM_CHECK",
     "XRPSE_TX_RETRY",
     "XRPSE_CLOSE_WAIT",
+    "XRPSE_DEADLINE_FEE_CAP",
     "XRPSE_ALLOW_DANGEROUS",
     "XRPSE_DEV_POLL_MS",
     "XRPSE_DEV_TICK_MS",
@@ -234,6 +235,10 @@ static uint64_t get_close_wait(const struct eng_config *c)
 {
 	return c->paychan.pc.close_wait_s;
 }
+static uint64_t get_deadline_fee(const struct eng_config *c)
+{
+	return xl_drops_u64(c->deadline_fee_cap);
+}
 static uint64_t get_poll(const struct eng_config *c)
 {
 	return c->paychan.poll_ms;
@@ -283,6 +288,8 @@ static const struct chan_case chan_cases[] = {
     {"--tx-retry", "XRPSE_TX_RETRY", "2", 2, "1h", 3600, 30, get_retry},
     {"--close-wait", "XRPSE_CLOSE_WAIT", "0", 0, "1h", 3600, 600,
      get_close_wait},
+    {"--deadline-fee-cap", "XRPSE_DEADLINE_FEE_CAP", "1000", 1000, "1xrp",
+     1000000, 10000, get_deadline_fee},
     {"--dev-poll-ms", "XRPSE_DEV_POLL_MS", "1000", 1000, "100", 100, 60000,
      get_poll},
     {"--dev-tick-ms", "XRPSE_DEV_TICK_MS", "200", 200, "60000", 60000, 1000,
@@ -499,6 +506,10 @@ static void test_config_channel_rejects(void **state)
 	    {"--tx-retry", "25h", "--tx-retry: above the 86400 s maximum"},
 	    {"--close-wait", "31d",
 	     "--close-wait: above the 2592000 s maximum"},
+	    {"--deadline-fee-cap", "999",
+	     "--deadline-fee-cap: must be from 1000 to 1000000 drops"},
+	    {"--deadline-fee-cap", "1.000001xrp",
+	     "--deadline-fee-cap: must be from 1000 to 1000000 drops"},
 	    /* plain numbers */
 	    {"--redeem-fee-ppm", "1000001",
 	     "--redeem-fee-ppm: must be from 0 to 1000000"},
@@ -697,6 +708,8 @@ static void test_config_channel_help(void **state)
 	    "XRPSE_TX_RETRY",
 	    "--close-wait TIME",
 	    "XRPSE_CLOSE_WAIT",
+	    "--deadline-fee-cap AMT",
+	    "XRPSE_DEADLINE_FEE_CAP",
 	    "--allow-dangerous",
 	    "XRPSE_ALLOW_DANGEROUS=1",
 	    "--dev-poll-ms MS",

@@ -54,6 +54,7 @@ struct credit {
 struct intent {
 	char intent[XL_INTENT_MAX];
 	bool priority;
+	bool deadline;
 	xl_build_fn build;
 	void *arg;
 };
@@ -313,7 +314,7 @@ static struct sync_outcome g_sync[4];
 static size_t g_nsync;
 
 enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
-			       bool priority, xl_build_fn build,
+			       unsigned flags, xl_build_fn build,
 			       void *build_arg, struct xu_err *err)
 {
 	struct eng_engine *e = by_ptr(s);
@@ -321,7 +322,8 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 	(void)err;
 	assert_true(e->nintents < MAX_MSGS);
 	snprintf(e->intents[e->nintents].intent, XL_INTENT_MAX, "%s", intent);
-	e->intents[e->nintents].priority = priority;
+	e->intents[e->nintents].priority = (flags & XL_SUBMIT_PRIORITY) != 0;
+	e->intents[e->nintents].deadline = (flags & XL_SUBMIT_DEADLINE) != 0;
 	e->intents[e->nintents].build = build;
 	e->intents[e->nintents].arg = build_arg;
 	e->nintents++;
@@ -3004,6 +3006,40 @@ static void test_paychan_channel_key_not_ours(void **state)
 	assert_true(st.alerts > st0.alerts);
 }
 
+/* ---- the deadline fee cap --------------------------------------------- */
+
+/* Bob holds alice's claim when her owner close shows an Expiration
+ * expires_in seconds after the ledger time: he redeems at once, ahead of
+ * the queue; with the deadline fee cap (deadline) only when the
+ * Expiration is within the close margin (7 days x 10%: 60480 s). */
+static void redeem_flags(uint32_t expires_in, bool deadline)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], want[XL_INTENT_MAX];
+	struct intent *in;
+
+	bob_holds_claim(id, hex, g_ledger_time + expires_in);
+	in = &bob.intents[bob.nintents - 1];
+	snprintf(want, sizeof(want), "redeem:%s:1", hex);
+	assert_string_equal(in->intent, want);
+	assert_true(in->priority);
+	assert_int_equal(in->deadline, deadline);
+}
+
+/* docs/risks.md#fee-spikes-blocking-deadline-redeems */
+static void test_paychan_redeem_deadline_fee(void **state)
+{
+	(void)state;
+	redeem_flags(60480 - 60, true);
+}
+
+/* Same doc: a close far away waits out a fee spike under the normal cap. */
+static void test_paychan_redeem_no_deadline_fee(void **state)
+{
+	(void)state;
+	redeem_flags(6 * 24 * 3600, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3066,6 +3102,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_self_verified,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_channel_key_not_ours,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_redeem_deadline_fee,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_redeem_no_deadline_fee,
 					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,7 @@
  *
  * The submission queue follows src: one queue per account, Sequence
  * tracked locally, priority intents first, Fee = base x load refused above
- * SIM_FEE_MAX, LastLedgerSequence = validated + 20; an intent's journal
+ * SIM_FEE_MAX (a deadline intent's: SIM_DEADLINE_FEE_MAX), LastLedgerSequence = validated + 20; an intent's journal
  * row (kept across crashes) is written when it is submitted, so that a
  * repeated intent is followed or answered from the journal instead of being
  * built again; a transaction lost on its way is rebuilt with a fresh
@@ -1060,7 +1060,7 @@ void sim_queue_kick(struct sim *w, struct sim_engine *e)
 }
 
 enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
-			       bool priority, xl_build_fn build,
+			       unsigned flags, xl_build_fn build,
 			       void *build_arg, struct xu_err *err)
 {
 	struct sim_engine *e = eng_of(s);
@@ -1076,7 +1076,8 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 	if (!q)
 		abort();
 	snprintf(q->intent, sizeof(q->intent), "%s", intent);
-	q->priority = priority;
+	q->priority = (flags & XL_SUBMIT_PRIORITY) != 0;
+	q->deadline = (flags & XL_SUBMIT_DEADLINE) != 0;
 	q->build = build;
 	q->arg = build_arg;
 	for (p = &e->queue; *p; p = &(*p)->next)
@@ -1150,14 +1151,15 @@ static bool submit(struct sim *w, struct sim_engine *e, struct sim_qitem *q,
 	enum xu_code rc;
 	const char *tem;
 	uint64_t fee = fee_now(w);
+	int cap = q->deadline ? SIM_DEADLINE_FEE_MAX : SIM_FEE_MAX;
 
-	if (fee > SIM_FEE_MAX) {
+	if (fee > (uint64_t)cap) {
 		char why[64];
 
 		snprintf(why, sizeof(why), "refused");
 		sim_trace("queue(%s): %s refused: fee %" PRIu64
 			  " above the cap %d",
-			  e->name, q->intent, fee, SIM_FEE_MAX);
+			  e->name, q->intent, fee, cap);
 		if (r) {
 			jrow_final(r, XL_OUT_EXPIRED, "expired", NULL, 0);
 			r->undelivered = false;

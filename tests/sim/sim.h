@@ -36,6 +36,8 @@
 #define SIM_BOB 1
 #define SIM_TRACE_STEPS 200
 #define SIM_FEE_MAX 1000 /* the queue's fee cap (XL_RIPPLED_DEFAULT_FEE_MAX) */
+/* A deadline intent's cap (XL_RIPPLED_DEFAULT_DEADLINE_FEE_MAX). */
+#define SIM_DEADLINE_FEE_MAX 10000
 #define SIM_LLS_OFFSET 20
 #define SIM_MAX_ATTEMPTS 3
 #define SIM_RIPPLE_EPOCH 946684800LL
@@ -174,6 +176,7 @@ struct sim_qitem {
 	struct sim_qitem *next;
 	char intent[XL_INTENT_MAX];
 	bool priority;
+	bool deadline; /* its fee cap is SIM_DEADLINE_FEE_MAX */
 	xl_build_fn build;
 	void *arg;
 	bool submitted; /* its journal row exists */

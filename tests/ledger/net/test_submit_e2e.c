@@ -340,29 +340,67 @@ static void test_submit_priority_jumps_queue(void **state)
 
 /* A fee above the configured maximum: refused, said so, nothing
  * journaled or submitted. */
-static void test_submit_fee_above_cap(void **state)
+/* A world whose queue refuses fees above fee_max (deadline intents:
+ * above deadline_max); *p is a payment of 20 XRP to enqueue. */
+static struct world *capped_world(struct fx *f, uint64_t fee_max,
+				  uint64_t deadline_max, struct w_build *p)
 {
-	struct fx *f = *state;
 	struct w_opts o;
 	struct world *w;
-	struct w_build p;
-	const struct w_out *r;
 
 	memset(&o, 0, sizeof(o));
 	o.port = f->srv.port;
 	o.network_id = 1;
-	o.fee_max = 5; /* below the 10-drop base fee */
+	o.fee_max = fee_max;
+	o.deadline_fee_max = deadline_max;
 	w = w_new(&o);
 	assert_true(w_ready(w, 15000));
-	memset(&p, 0, sizeof(p));
-	p.kind = W_PAYMENT;
-	p.dst = addr_id(DEST_ADDR);
-	p.amount = 20 * XRP;
+	memset(p, 0, sizeof(*p));
+	p->kind = W_PAYMENT;
+	p->dst = addr_id(DEST_ADDR);
+	p->amount = 20 * XRP;
+	return w;
+}
+
+static void test_submit_fee_above_cap(void **state)
+{
+	struct fx *f = *state;
+	struct world *w;
+	struct w_build p;
+	const struct w_out *r;
+
+	w = capped_world(f, 5, 0, &p); /* below the 10-drop base fee */
 	w_enqueue(w, "pay:fee", false, &p);
 	r = expect(w, "pay:fee", XL_OUT_REFUSED, "refused");
 	assert_non_null(strstr(r->err, "above the configured maximum"));
 	assert_int_equal(p.builds, 0);
 	assert_int_equal(journal_rows(w, "%"), 0);
+	w_free(w);
+}
+
+/* docs/risks.md#fee-spikes-blocking-deadline-redeems: above the normal
+ * cap (5 drops, below the 10-drop base fee) a deadline intent still goes,
+ * up to its own cap (20 drops); above that it is refused too. */
+static void test_submit_deadline_fee_cap(void **state)
+{
+	struct fx *f = *state;
+	struct world *w;
+	struct w_build p, q, r;
+	const struct w_out *out;
+
+	w = capped_world(f, 5, 20, &p);
+	q = p;
+	w_enqueue(w, "pay:plain", 0, &p);
+	expect(w, "pay:plain", XL_OUT_REFUSED, "refused");
+	w_enqueue(w, "pay:deadline", XL_SUBMIT_PRIORITY | XL_SUBMIT_DEADLINE,
+		  &q);
+	expect(w, "pay:deadline", XL_OUT_SUCCESS, "tesSUCCESS");
+	w_free(w);
+	/* A deadline cap below the normal one changes nothing. */
+	w = capped_world(f, 5, 3, &r);
+	w_enqueue(w, "pay:deadline:low", XL_SUBMIT_DEADLINE, &r);
+	out = expect(w, "pay:deadline:low", XL_OUT_REFUSED, "refused");
+	assert_non_null(strstr(out->err, "maximum of 5 drops"));
 	w_free(w);
 }
 
@@ -1032,6 +1070,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_submit_priority_jumps_queue,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_fee_above_cap, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_deadline_fee_cap, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_disconnect_in_flight,
 					    setup, teardown),

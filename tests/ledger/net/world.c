@@ -125,6 +125,7 @@ struct world *w_new(const struct w_opts *o)
 	memset(&sc, 0, sizeof(sc));
 	sc.kp = &w->kp;
 	sc.fee_max_drops = o->fee_max ? o->fee_max : 1000;
+	sc.deadline_fee_max_drops = o->deadline_fee_max;
 	sc.network_id = o->network_id;
 	sc.max_inflight = o->max_inflight;
 	sc.max_attempts = o->max_attempts;
@@ -286,12 +287,12 @@ enum xu_code w_build_fn(void *arg, struct xl_tx *tx,
 	return xu_fail(err, XU_EINVAL, 0, "kind");
 }
 
-void w_enqueue(struct world *w, const char *intent, bool priority,
+void w_enqueue(struct world *w, const char *intent, unsigned flags,
 	       struct w_build *b)
 {
 	struct xu_err err;
 
-	if (xl_submit_enqueue(w->s, intent, priority, w_build_fn, b, &err) !=
+	if (xl_submit_enqueue(w->s, intent, flags, w_build_fn, b, &err) !=
 	    XU_OK) {
 		fprintf(stderr, "enqueue %s: %s\n", intent, err.msg);
 		abort();

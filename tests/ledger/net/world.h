@@ -50,13 +50,14 @@ struct world {
 };
 
 struct w_opts {
-	const char *seed;      /* signing account; default genesis */
-	int port;	       /* ledger stand-in port */
-	uint32_t network_id;   /* expected */
-	uint64_t fee_max;      /* default 1000 */
-	unsigned max_inflight; /* default 8 */
-	unsigned max_attempts; /* default 3 */
-	const char *db_path;   /* default: a fresh temp file */
+	const char *seed;	   /* signing account; default genesis */
+	int port;		   /* ledger stand-in port */
+	uint32_t network_id;	   /* expected */
+	uint64_t fee_max;	   /* default 1000 */
+	uint64_t deadline_fee_max; /* XL_SUBMIT_DEADLINE intents; 0: none */
+	unsigned max_inflight;	   /* default 8 */
+	unsigned max_attempts;	   /* default 3 */
+	const char *db_path;	   /* default: a fresh temp file */
 	unsigned request_timeout_ms;
 	const char *peer;	   /* a peer whose channels to us are synced */
 	unsigned unknown_alarm_ms; /* default: the queue's (10 min) */
@@ -103,8 +104,8 @@ struct w_build {
 enum xu_code w_build_fn(void *arg, struct xl_tx *tx,
 			const struct xl_tx_common *c, struct xu_err *err);
 
-/* Enqueues b under intent (aborts on failure). */
-void w_enqueue(struct world *w, const char *intent, bool priority,
+/* Enqueues b under intent with flags XL_SUBMIT_* (aborts on failure). */
+void w_enqueue(struct world *w, const char *intent, unsigned flags,
 	       struct w_build *b);
 
 /* Sends a ledger-stand-in control command {"command": cmd, ...extra}
