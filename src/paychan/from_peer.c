@@ -210,6 +210,17 @@ static enum xu_code claim_reply(struct eng_msg_reply *reply,
 	return reply_msg(reply, &r, err);
 }
 
+/* The newest view of the channel is older than a credit may rely on:
+ * three polls (VIEW_MAX_AGE_POLLS), so that an honest peer's claims find
+ * one young enough nearly always. */
+#define VIEW_MAX_AGE_POLLS 3
+static bool view_too_old(const struct eng_paychan *pc, const struct lookup *l)
+{
+	return !l || !l->seen_ms ||
+	       wall_ms(pc) - l->seen_ms >
+		   (int64_t)pc->cfg.poll_ms * VIEW_MAX_AGE_POLLS;
+}
+
 static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 			      struct eng_msg_reply *reply, struct xu_err *err)
 {
@@ -240,10 +251,13 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 				   xl_drops_zero(), PC_REJ_WRONG_CHANNEL,
 				   "channel belongs to another account", err);
 	}
-	/* Without a fresh validated view: look it up, let the peer retry. */
+	/* Without a fresh validated view: look it up, let the peer retry.
+	 * A claim within the view's Amount may rely on an older view, but
+	 * not on one of any age: the channel may have left the ledger since
+	 * (docs/risks.md#crediting-on-a-stale-or-unvalidated-view). */
 	stale = !l || !l->seen_ms ||
 		wall_ms(pc) - l->seen_ms > (int64_t)pc->cfg.lookup_fresh_ms;
-	if (stale && (!have || !r.ch.has_view ||
+	if (stale && (!have || !r.ch.has_view || view_too_old(pc, l) ||
 		      xl_drops_cmp(m.u.claim.amount, r.ch.view.amount) > 0)) {
 		rc = lookup_peer(pc, m.u.claim.channel, account, &refused, err);
 		if (rc != XU_OK)

@@ -83,6 +83,7 @@ struct eng_engine {
 	struct request reqs[MAX_MSGS];
 	uint32_t validated; /* the stream's newest validated ledger (0: none) */
 	size_t nreqs;
+	int64_t wall_off_ms; /* the service's wall clock: the real one plus */
 	int64_t mono_off_ms; /* the service's monotonic clock: the real one
 				plus this (a test sets it before a start) */
 };
@@ -367,6 +368,14 @@ static int64_t test_mono_ms(void *arg)
 	return eng_mono_ms() + e->mono_off_ms;
 }
 
+/* e's wall clock (e->wall_off_ms from the real one). */
+static int64_t test_wall_ms(void *arg)
+{
+	const struct eng_engine *e = arg;
+
+	return eng_wall_ms() + e->wall_off_ms;
+}
+
 /* Starts e's payment-channel service (again: a new process). */
 static void start_service(struct eng_engine *e)
 {
@@ -380,6 +389,7 @@ static void start_service(struct eng_engine *e)
 	    .kp = &e->kp,
 	    .msgs = &e->types,
 	    .mono_ms = test_mono_ms,
+	    .wall_ms = test_wall_ms,
 	    .clock_arg = e,
 	};
 
@@ -2863,6 +2873,36 @@ static void test_paychan_claim_ledger_stale(void **state)
 	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 1000000);
 }
 
+/* docs/risks.md#crediting-on-a-stale-or-unvalidated-view: a claim within
+ * the Amount of bob's view is credited on that view only while it is
+ * younger than three polls; after that bob asks the ledger again and the
+ * peer gets a retryable answer (simulation seed 206: a claim credited on
+ * a channel deleted since the view). */
+static void test_paychan_claim_view_too_old(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	size_t n;
+
+	(void)state;
+	bob_holds_claim(id, hex, 0);
+	/* A young view: the next claim within the Amount is taken. */
+	settle(&alice, "b", "k2", "1000000");
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 2);
+	/* Four polls later (the clock of the ledger moves along). */
+	bob.wall_off_ms += 4 * INT64_C(3600000);
+	settle(&alice, "b", "k3", "1000000");
+	n = bob.nreqs;
+	assert_int_equal(carry_last_claim(), 503);
+	assert_int_equal(bob.ncredits, 2);
+	tick(&bob);
+	assert_true(bob.nreqs > n);
+	assert_true(answer_lookups(&bob, hex, "10000000", "0") >= 1);
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 3);
+}
+
 /* ---- outcomes of an old channel --------------------------------------- */
 
 /* Alice's top-up of channel x (intent fund, "fund:<x>:1") is in flight
@@ -2874,6 +2914,7 @@ static void fund_then_next_channel(uint8_t x[CR_CHANNEL_ID_BYTES],
 	struct eng_chan_out o;
 
 	open_link(x, xhex, "6000000"); /* 4 XRP left of 10: a top-up */
+	assert_int_equal(carry_last_claim(), 201); /* acknowledged */
 	snprintf(fund, XL_INTENT_MAX, "fund:%s:1", xhex);
 	assert_string_equal(alice.intents[alice.nintents - 1].intent, fund);
 	assert_true(out_of(&alice, "b").ch.fund_inflight);
@@ -3057,6 +3098,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_claim_view_too_old,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_unknown_id_flood,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_restore_owed_in_store,
