@@ -358,23 +358,41 @@ enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 	return eng_chan_in_put(pc->st, r, err);
 }
 
-/* After PC_EV_CLOSE on an incoming channel: when nothing is left to
- * redeem (else the redeem carries tfClose), close it as destination so
- * the peer gets its XRP back at once.  One attempt per channel.  Not when
- * the ledger shows the owner closing it already (Expiration/CancelAfter):
- * the owner finalizes it, and a close racing that one fails with
- * tecNO_TARGET for nothing. */
-void maybe_dclose(struct eng_paychan *pc, const struct eng_chan_in *r)
+/* A record being deleted is closed as destination when nothing is left
+ * to redeem (else the redeem carries tfClose), so that the peer gets its
+ * XRP back at once.  Not when the ledger shows the owner closing it
+ * already (Expiration/CancelAfter): the owner finalizes it, and a close
+ * racing that one fails with tecNO_TARGET for nothing.  A failed close
+ * (refused in a fee spike, say) is tried again retry_s later, with the
+ * next number (the journal keeps the failed one final)
+ * (docs/risks.md#deleted-accounts-channel-left-open). */
+enum xu_code maybe_dclose(struct eng_paychan *pc, struct eng_chan_in *r,
+			  struct xu_err *err)
 {
 	const struct pc_in *c = &r->ch;
+	struct acct *a = acct_of(pc, r->account);
+	enum xu_code rc;
 
-	if (c->state != PC_IN_CLOSING || c->redeem_inflight || !c->has_view ||
-	    c->view.has_expiration || c->view.has_cancel_after ||
+	if (c->state != PC_IN_CLOSING || !c->deleting || c->redeem_inflight ||
+	    !c->has_view || c->view.has_expiration ||
+	    c->view.has_cancel_after ||
 	    xl_drops_cmp(c->best, c->view.balance) > 0)
-		return;
-	if (build_add(pc, B_DCLOSE, r->account, 1, c->id))
+		return XU_OK;
+	for (const struct build *b = pc->builds; b; b = b->next)
+		if (b->kind == B_DCLOSE &&
+		    !memcmp(b->channel, c->id, CR_CHANNEL_ID_BYTES))
+			return XU_OK; /* one in flight */
+	r->redeem_n++;
+	rc = eng_chan_in_put(pc->st, r, err);
+	if (rc != XU_OK)
+		return rc;
+	if (build_add(pc, B_DCLOSE, r->account, r->redeem_n, c->id)) {
+		if (a)
+			a->dclose_ms = wall_ms(pc);
 		xu_info(SUB, "%s: closing the peer's channel (all redeemed)",
 			r->account);
+	}
+	return XU_OK;
 }
 
 /* Loads (or starts, for a paired account) the outgoing record. */

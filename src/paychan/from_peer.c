@@ -379,9 +379,10 @@ static enum xu_code msg_close_request(void *arg, const char *account,
 	ev.kind = PC_EV_CLOSE;
 	ev.clk = clock_now(pc);
 	rc = in_event(pc, &r, &ev, NULL, err);
+	if (rc == XU_OK)
+		rc = maybe_dclose(pc, &r, err);
 	if (rc != XU_OK)
 		return rc;
-	maybe_dclose(pc, &r);
 	xu_info(SUB, "%s: the peer asked us to close its channel", account);
 	reply->status = 201;
 	return XU_OK;

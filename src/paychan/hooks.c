@@ -87,7 +87,7 @@ enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,
 		rc = eng_chan_in_all(pc->st, account, &v, &n, err);
 	for (size_t i = 0; rc == XU_OK && i < n; i++)
 		if ((rc = in_event(pc, &v[i], &ev, NULL, err)) == XU_OK)
-			maybe_dclose(pc, &v[i]);
+			rc = maybe_dclose(pc, &v[i], err);
 	free(v);
 	if (rc == XU_OK)
 		xu_info(SUB, "%s: closing its channels", account);

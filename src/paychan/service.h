@@ -139,6 +139,9 @@ struct acct {
 	 * (docs/risks.md#random-channel-id-lookup-storms). */
 	uint32_t unknown;
 	struct xu_rlimit unknown_rate;
+	/* When a channel of this account was last closed as destination
+	 * (maybe_dclose): the next attempt waits retry_s. */
+	int64_t dclose_ms;
 };
 
 struct eng_paychan {
@@ -380,10 +383,14 @@ enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 		      const struct pc_event *ev, enum pc_reject *why,
 		      struct xu_err *err);
-/* After PC_EV_CLOSE on r: when nothing is left to redeem and the owner is
+/* Inside a transaction, on a record being deleted (CLOSING, deleting):
+ * when nothing is left to redeem, nothing is in flight and the owner is
  * not closing the channel already, a build closing it as its destination
- * (B_DCLOSE, one attempt per channel). */
-void maybe_dclose(struct eng_paychan *pc, const struct eng_chan_in *r);
+ * (B_DCLOSE, numbered with the record's redeem counter, which r counts
+ * and is written back with).  Again after a failure, retry_s later (the
+ * tick).  Returns XU_OK or the store's code. */
+enum xu_code maybe_dclose(struct eng_paychan *pc, struct eng_chan_in *r,
+			  struct xu_err *err);
 /* Loads account's outgoing record into *o, starting (and writing) one
  * for a paired account; *have tells whether there is one.  Returns XU_OK
  * or a 300s code. */

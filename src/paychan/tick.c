@@ -200,6 +200,28 @@ static enum xu_code tick_timers(struct eng_paychan *pc, struct records *r,
 	return rc;
 }
 
+/* Records being deleted whose close as destination failed (or never
+ * went): again, retry_s after the last attempt of their account. */
+static enum xu_code tick_dcloses(struct eng_paychan *pc, struct records *r,
+				 int64_t now_ms, struct xu_err *err)
+{
+	enum xu_code rc = XU_OK;
+
+	for (size_t i = 0; rc == XU_OK && i < r->in; i++) {
+		struct eng_chan_in *c = &r->iv[i];
+		struct acct *a;
+
+		if (c->ch.state != PC_IN_CLOSING || !c->ch.deleting)
+			continue;
+		a = acct_of(pc, c->account);
+		if (a && a->dclose_ms &&
+		    now_ms - a->dclose_ms < (int64_t)pc->cfg.pc.retry_s * 1000)
+			continue;
+		rc = maybe_dclose(pc, c, err);
+	}
+	return rc;
+}
+
 /* Every account's claim delivery hears the clock (channel/delivery.h):
  * claims the peer has not acknowledged are sent again. */
 static enum xu_code tick_resend_claims(struct eng_paychan *pc,
@@ -369,6 +391,8 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 	}
 	if (rc == XU_OK && timer)
 		rc = tick_timers(pc, &r, err);
+	if (rc == XU_OK && timer)
+		rc = tick_dcloses(pc, &r, now_ms, err);
 	if (rc == XU_OK)
 		rc = tick_resend_claims(pc, &r, now_ms, err);
 	if (rc == XU_OK)

@@ -477,7 +477,7 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 	 * flight: with nothing better to redeem, nothing else would close
 	 * the channel (docs/risks.md#deleted-accounts-channel-left-open). */
 	if (rc == XU_OK && ok && !rec.redeem_close && rec.ch.deleting)
-		maybe_dclose(pc, &rec);
+		rc = maybe_dclose(pc, &rec, &err);
 done:
 	tx_end(pc, rc, &err, o->intent);
 }

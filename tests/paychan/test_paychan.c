@@ -1715,6 +1715,7 @@ static void test_paychan_delete_during_redeem(void **state)
 	uint8_t id[CR_CHANNEL_ID_BYTES];
 	char hex[65], intent[XL_INTENT_MAX], dclose[XL_INTENT_MAX];
 	struct eng_chan_in r;
+	struct xl_outcome out;
 	json_t *meta;
 	size_t ni;
 
@@ -1722,7 +1723,7 @@ static void test_paychan_delete_during_redeem(void **state)
 	cr_channel_id(id, &alice_id, &bob_id, 31);
 	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
 	snprintf(intent, sizeof(intent), "redeem:%s:1", hex);
-	snprintf(dclose, sizeof(dclose), "dclose:%s:1", hex);
+	snprintf(dclose, sizeof(dclose), "dclose:%s:2", hex);
 	bob_redeeming(id, 1500000, 1500000, false);
 	eng_paychan_free(bob.pc);
 	start_service(&bob);
@@ -1738,6 +1739,19 @@ static void test_paychan_delete_during_redeem(void **state)
 	meta = claim_meta("ModifiedNode", hex, "1500000", "0");
 	tx_lands(&bob, intent, meta);
 	json_decref(meta);
+	assert_int_equal(count_intent(&bob, ni, dclose), 1);
+	/* It is refused (a fee spike): again retry_s later, not before
+	 * (simulation seed 11: one refused close left the channel open). */
+	memset(&out, 0, sizeof(out));
+	out.intent = dclose;
+	out.kind = XL_OUT_REFUSED;
+	out.result = "refused";
+	eng_paychan_outcome(bob.pc, &out);
+	snprintf(dclose, sizeof(dclose), "dclose:%s:3", hex);
+	tick(&bob);
+	assert_int_equal(count_intent(&bob, ni, dclose), 0);
+	bob.wall_off_ms += 31 * 1000;
+	tick(&bob);
 	assert_int_equal(count_intent(&bob, ni, dclose), 1);
 }
 

@@ -299,6 +299,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < w->nsettles; i++)
 		free(w->settles[i]);
 	free(w->settles);
+	for (int i = 0; i < SIM_NENG; i++)
+		free(w->credits[i]);
 	{
 		char cmd[300];
 
