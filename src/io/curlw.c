@@ -347,8 +347,13 @@ static void finish(struct eng_curlw *w, struct xfer *x, CURLcode cc)
 		d->r.body_len = x->len;
 		x->buf = NULL;
 	} else {
+		long sent = 0;
 		d->r.code =
 		    cc == CURLE_OPERATION_TIMEDOUT ? XU_ETIMEOUT : XU_EIO;
+		if (c->easy_getinfo(x->easy, CURLINFO_REQUEST_SIZE, &sent) ==
+			CURLE_OK &&
+		    sent == 0)
+			d->r.unsent = true;
 		/* Copied: libcurl's strings go away with the library. */
 		if (x->too_long)
 			snprintf(d->r.error, sizeof(d->r.error),

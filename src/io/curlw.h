@@ -56,6 +56,9 @@ struct eng_curlw_result {
 	 * XU_EIO (connection refused, reset, reply too long...) otherwise. */
 	enum xu_code code;
 	int status; /* HTTP status, 0 without a response */
+	/* Without a response: true when not one byte of the request was
+	 * sent (no connection), so the server cannot have acted on it. */
+	bool unsent;
 	char error[160];
 	const uint8_t *body;
 	size_t body_len;

@@ -30,7 +30,7 @@ struct eng_ob_lw {
 	struct eng_ob_lw *next;
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 	char path[ENG_OB_URL_MAX / 2];
-	char key[ENG_UUID_STRLEN]; /* Idempotency-Key of the newest body */
+	char key[ENG_UUID_STRLEN]; /* Idempotency-Key of the last attempt */
 	uint8_t *body;		   /* the newest, owned; kept for a retry */
 	size_t len;
 	int64_t job[LW_SLOTS];	  /* attempts out (job ids), 0: free */
@@ -45,7 +45,8 @@ static struct eng_ob_lw *lw_of(struct eng_outbox *ob, const char *account)
 	return NULL;
 }
 
-/* Hands one attempt of m's newest body to the worker now. */
+/* Hands one attempt of m's newest body to the worker now, under a key of
+ * its own (docs/api.md#messages-and-the-connectors-answer-caches). */
 static enum xu_code lw_go(struct eng_outbox *ob, struct eng_ob_lw *m,
 			  uint64_t token, struct xu_err *err)
 {
@@ -58,6 +59,7 @@ static enum xu_code lw_go(struct eng_outbox *ob, struct eng_ob_lw *m,
 		return xu_fail(err, XU_EUNAVAIL, 0,
 			       "%u calls in flight already", ob->ninflight);
 	int64_t id = ENG_OB_LW_ID_BIT | (int64_t)++ob->lw_seq;
+	eng_uuid4(m->key);
 	struct eng_curlw_job *j =
 	    eng_ob_new_job(ob, id, m->path, m->key, "application/octet-stream",
 			   m->body, m->len);
@@ -104,7 +106,6 @@ enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
 	free(m->body);
 	m->body = b;
 	m->len = len;
-	eng_uuid4(m->key);
 	if (fresh) {
 		m->next = ob->lw;
 		ob->lw = m;

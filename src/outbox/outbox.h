@@ -8,26 +8,32 @@
  *            logic derives it from the channel and cumulative amount, so a
  *            repeat of the same credit is a no-op: the key is UNIQUE);
  *   message: POST {connector}/accounts/:id/messages, octet-stream bytes for
- *            the peer engine, a generated Idempotency-Key, and a tag the
- *            engine uses to route the reply.
+ *            the peer engine, a new Idempotency-Key on every attempt, and
+ *            a tag the engine uses to route the reply.
  * eng_outbox_tick() hands due rows to the curl worker (in flight is kept
  * in memory: the row stays 'pending' in the table, so a crash just sends
  * it again); completions come back on the loop thread (eng_outbox_drain)
  * and update the row (attempts + 1) in a transaction of their own, which
- * commits without fsync (losing it to a power cut means one more send of
- * the same bytes and key):
+ * for a message commits without fsync (losing it to a power cut means one
+ * more send of the same bytes) and for a credit with it (a delivered
+ * credit never goes again):
  *   any 2xx (whatever the body)             -> 'delivered' (reply kept)
  *   timeout, connection error, 5xx, a message's 409 (and 1xx/3xx)
  *                                           -> 'pending', next at
  *       now + min(base * 2^(attempts-1), cap), jittered down by up to
- *       jitter_pct percent (libsodium randombytes); forever
+ *       jitter_pct percent (libsodium randombytes); forever, but a credit
+ *       sent and unanswered goes again within unknown_window_ms or is
+ *       parked (BROKEN)
  *   any other 4xx, a credit's 409 included  -> 'parked', kept for the
  *       operator (eng_outbox_unpark re-queues it); a credit is logged as
  *       BROKEN (a credit's 409: the connector holds its key for another
  *       request, so the same key and body can never succeed)
- * Every attempt of a row sends the same key and byte-identical body; a row
- * whose result could not be recorded (the store failed) is sent again
- * after the backoff that result would have set, kept in memory only.
+ * Every attempt of a row sends a byte-identical body.  A credit keeps its
+ * key while the connector may have applied it, and takes a new one after
+ * a definite refusal (docs/api.md#credits-and-the-connectors-answer-caches);
+ * a message takes a new key on every attempt.  A row whose result could
+ * not be recorded (the store failed) is sent again after the backoff that
+ * result would have set, kept in memory only.
  *
  * Latest-wins messages (latest.c): the channel logic's claims, kept in
  * memory only, the newest per account.  The outbox only carries out
@@ -73,7 +79,12 @@ struct eng_outbox_cfg {
 	uint32_t timeout_ms;	     /* per attempt; default 30000 */
 	uint32_t connect_timeout_ms; /* default 5000 */
 	unsigned max_inflight;	     /* default 64 */
-	eng_outbox_clock_fn clock;   /* NULL: CLOCK_REALTIME */
+	/* A credit sent but unanswered is retried under its key within
+	 * this long, then parked (docs/api.md#credits-and-the-connectors-
+	 * answer-caches); default 240000, under the Java connector's 5
+	 * minutes less one 30 s attempt. */
+	uint32_t unknown_window_ms;
+	eng_outbox_clock_fn clock; /* NULL: CLOCK_REALTIME */
 	void *clock_arg;
 };
 
@@ -164,8 +175,8 @@ enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
 				 const void *bytes, size_t len, uint64_t token,
 				 struct xu_err *err) XU_WARN_UNUSED;
 
-/* Another attempt of account's latest-wins message, the same bytes and
- * Idempotency-Key, now, its result routed with token.  Returns as
+/* Another attempt of account's latest-wins message, the same bytes under
+ * a new Idempotency-Key, now, its result routed with token.  Returns as
  * eng_outbox_send_now; XU_ENOTFOUND when account has none. */
 enum xu_code eng_outbox_retry_now(struct eng_outbox *ob, const char *account,
 				  uint64_t token,
@@ -212,8 +223,11 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r);
 size_t eng_outbox_drain(struct eng_outbox *ob);
 
 /* Moves a parked row back to 'pending', due now (the operator fixed the
- * cause).  Returns XU_OK, XU_ENOTFOUND (no parked row id), XU_ESTORE. */
-enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,
+ * cause), under a new Idempotency-Key when new_key (the operator checked
+ * the connector's books: the credit was not applied, yet the connector
+ * keeps its key for a 409 or an answer).  Returns XU_OK, XU_ENOTFOUND (no
+ * parked row id), XU_ESTORE. */
+enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id, bool new_key,
 			       struct xu_err *err) XU_WARN_UNUSED;
 
 /* Deletes 'delivered' rows last updated before before_ms (wall-clock ms),

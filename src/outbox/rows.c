@@ -20,7 +20,7 @@
  * The worker (src/io/curlw.c) performs one attempt per job; the job id is the
  * row id.  The set of ids in flight is kept in memory, so handing a row to
  * the worker writes nothing (a crash before its result leaves it
- * 'pending': it is sent again, same key and bytes), a late or foreign
+ * 'pending': it is sent again, the same bytes), a late or foreign
  * result (an id not in the set) is ignored, and a row is never sent twice
  * at the same time.  The result is recorded with attempts + 1.  When the
  * store cannot record it, the row stays as it was, due, and only memory
@@ -67,6 +67,7 @@ void eng_outbox_cfg_default(struct eng_outbox_cfg *cfg)
 	cfg->timeout_ms = 30000;
 	cfg->connect_timeout_ms = 5000;
 	cfg->max_inflight = 64;
+	cfg->unknown_window_ms = 240 * 1000;
 	cfg->clock = NULL;
 }
 
@@ -141,6 +142,8 @@ enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 		ob->cfg.base_ms = 1;
 	if (ob->cfg.cap_ms < ob->cfg.base_ms)
 		ob->cfg.cap_ms = ob->cfg.base_ms;
+	if (ob->cfg.unknown_window_ms == 0)
+		ob->cfg.unknown_window_ms = 240 * 1000;
 	ob->inflight = calloc(ob->cfg.max_inflight, sizeof(*ob->inflight));
 	if (!ob->inflight) {
 		free(ob);
@@ -395,12 +398,24 @@ static void prune_held(struct eng_outbox *ob, int64_t now)
 	}
 }
 
-/* The job for a row. */
+/* The job for a row.  A message's every attempt carries a key of its
+ * own: the peer engine takes a message again without harm, and a
+ * connector that keeps each answer per key (interledger-rs: a day, errors
+ * included) would otherwise replay a failure to every retry
+ * (docs/api.md#messages-and-the-connectors-answer-caches).  A credit
+ * carries its key of the moment (see credit_rule). */
 static struct eng_curlw_job *make_job(struct eng_outbox *ob,
 				      const struct eng_obrows_send *row)
 {
-	return eng_ob_new_job(ob, row->id, row->path, row->idem_key,
-			      row->content_type, row->body, row->body_len);
+	char fresh[ENG_UUID_STRLEN];
+	const char *key = row->idem_key;
+
+	if (row->kind == ENG_OBROWS_MESSAGE) {
+		eng_uuid4(fresh);
+		key = fresh;
+	}
+	return eng_ob_new_job(ob, row->id, row->path, key, row->content_type,
+			      row->body, row->body_len);
 }
 
 /* The jobs of one tick: what goes to the worker. */
@@ -536,18 +551,66 @@ struct row_result {
 	enum eng_ob_outcome oc;
 	int64_t attempts; /* this one included */
 	int64_t next;	  /* when retried: due then */
+	/* Credits only (credit_rule): */
+	bool renew;		   /* next attempts carry key */
+	char key[ENG_UUID_STRLEN]; /* the new key */
+	int64_t unknown_since;	   /* 0: nothing under the key unanswered */
+	bool unknown;		   /* parked: may have been applied */
 };
 
-/* Records result r of row id in the open transaction or a relaxed one of
- * its own; fills *rr.  Returns XU_OK or XU_ESTORE. */
+/* The rule for a credit's key (docs/api.md#credits-and-the-connectors-
+ * answer-caches), applied to rr (outcome, next attempt) for result r:
+ *   - a definite answer other than 2xx and 409: the connector applied
+ *     nothing under the key (and, had an earlier attempt under it been
+ *     applied, would have replayed that success), so the next attempts
+ *     carry a new key: a connector that keeps the refusal per key
+ *     (interledger-rs, a day) answers the new key afresh;
+ *   - no byte of the request sent: nothing applied, the key stays;
+ *   - sent but unanswered (timeout, dropped): it may have been applied,
+ *     so the key stays, and every later attempt under it must go while
+ *     the connector still remembers the key (the Java connector, 5
+ *     minutes): retried within unknown_window_ms of the first unanswered
+ *     one, then parked as BROKEN for the operator. */
+static void credit_rule(const struct eng_outbox *ob,
+			const struct eng_curlw_result *r, int64_t now,
+			struct row_result *rr)
+{
+	int64_t win = ob->cfg.unknown_window_ms;
+
+	rr->unknown_since = rr->h.unknown_since_ms;
+	if (r->code == XU_OK) {
+		if (r->status == 409)
+			return;
+		rr->unknown_since = 0;
+		if (rr->oc != ENG_OB_DELIVERED) {
+			eng_uuid4(rr->key);
+			rr->renew = true;
+		}
+		return;
+	}
+	if (r->unsent)
+		return;
+	if (rr->unknown_since == 0)
+		rr->unknown_since = now;
+	if (rr->next - now > win / 4)
+		rr->next = now + win / 4;
+	if (rr->next - rr->unknown_since >= win) {
+		rr->oc = ENG_OB_PARKED;
+		rr->unknown = true;
+	}
+}
+
+/* Records result r of row id in the open transaction or one of its own,
+ * relaxed unless durable; fills *rr.  Returns XU_OK or XU_ESTORE. */
 static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
 			       const struct eng_curlw_result *r,
-			       const char *errtxt, int64_t now,
+			       const char *errtxt, int64_t now, bool durable,
 			       struct row_result *rr, struct xu_err *e)
 {
 	bool own;
 	int status = r->code == XU_OK ? r->status : -1; /* -1: NULL */
-	enum xu_code rc = relaxed_enter(ob->store, &own, e);
+	enum xu_code rc = durable ? tx_enter(ob->store, &own, e)
+				  : relaxed_enter(ob->store, &own, e);
 	if (rc == XU_OK)
 		rc = eng_obrows_head(ob->store, id, &rr->h, e);
 	if (rc == XU_OK) {
@@ -555,6 +618,9 @@ static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
 							   : ENG_OUTBOX_MESSAGE;
 		rr->oc = classify(r, rr->kind);
 		rr->attempts = rr->h.attempts + 1;
+		rr->next = now + eng_outbox_backoff_ms(ob, rr->attempts);
+		if (rr->kind == ENG_OUTBOX_CREDIT)
+			credit_rule(ob, r, now, rr);
 		switch (rr->oc) {
 		case ENG_OB_DELIVERED:
 			rc = eng_obrows_delivered(ob->store, id, status,
@@ -565,13 +631,14 @@ static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
 					       r->body_len, errtxt, now, e);
 			break;
 		case ENG_OB_RETRY:
-			rr->next =
-			    now + eng_outbox_backoff_ms(ob, rr->attempts);
 			rc = eng_obrows_retry(ob->store, id, status, errtxt,
 					      rr->next, now, e);
 			break;
 		}
 	}
+	if (rc == XU_OK && rr->kind == ENG_OUTBOX_CREDIT)
+		rc = eng_obrows_key(ob->store, id, rr->renew ? rr->key : NULL,
+				    rr->unknown_since, e);
 	return relaxed_leave(ob->store, own, rc, e);
 }
 
@@ -590,12 +657,13 @@ static void row_report(struct eng_outbox *ob, int64_t id,
 			 (long long)id, account, r->status);
 		break;
 	case ENG_OB_RETRY:
-		xu_unusual("outbox",
-			   "%s %lld to %s failed (attempt %lld: %s); retrying "
-			   "in %lld ms",
-			   kind, (long long)id, account,
-			   (long long)rr->attempts, errtxt,
-			   (long long)(rr->next - now));
+		xu_unusual(
+		    "outbox",
+		    "%s %lld to %s failed (attempt %lld: %s); retrying "
+		    "in %lld ms%s",
+		    kind, (long long)id, account, (long long)rr->attempts,
+		    errtxt, (long long)(rr->next - now),
+		    rr->renew ? " under a new key (nothing was applied)" : "");
 		return; /* the sender hears of the final state only */
 	case ENG_OB_PARKED:
 		/* An undelivered credit is money the connector has not
@@ -604,7 +672,18 @@ static void row_report(struct eng_outbox *ob, int64_t id,
 		 * and sends again on its own schedule (a hello to a connector
 		 * that does not know the account yet), so it is only
 		 * unusual. */
-		if (k == ENG_OUTBOX_CREDIT)
+		if (k == ENG_OUTBOX_CREDIT && rr->unknown)
+			xu_broken("outbox",
+				  "credit %lld to %s PARKED after attempt "
+				  "%lld: unanswered since %lld ms ago (%s), "
+				  "it may have been applied, and the "
+				  "connector may have forgotten its key: "
+				  "check its books, then unpark it under a "
+				  "new key (not applied) or leave it",
+				  (long long)id, account,
+				  (long long)rr->attempts,
+				  (long long)(now - rr->unknown_since), errtxt);
+		else if (k == ENG_OUTBOX_CREDIT)
 			xu_broken(
 			    "outbox",
 			    "%s %lld to %s PARKED after attempt %lld: the "
@@ -648,7 +727,13 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 	}
 	struct row_result rr = {.attempts = 0};
 	struct xu_err e;
-	if (row_record(ob, id, r, errtxt, now, &rr, &e) != XU_OK) {
+	/* A credit's result is durable before the credit stops going: a
+	 * power cut must not send a delivered one again after the
+	 * connector forgot its key; a message's may be lost. */
+	struct eng_obrows_head h;
+	bool durable = eng_obrows_head(ob->store, id, &h, NULL) != XU_OK ||
+		       h.kind == ENG_OBROWS_CREDIT;
+	if (row_record(ob, id, r, errtxt, now, durable, &rr, &e) != XU_OK) {
 		/* The row stays as it was, due: sent again (same key: at
 		 * most a duplicate the connector recognises) once held. */
 		int64_t d = hold(ob, id, rr.attempts ? rr.attempts : 1, now);
@@ -668,14 +753,17 @@ size_t eng_outbox_drain(struct eng_outbox *ob)
 	return eng_curlw_drain(ob->curlw, eng_outbox_complete, ob);
 }
 
-enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id,
+enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id, bool new_key,
 			       struct xu_err *err)
 {
 	bool own;
+	char key[ENG_UUID_STRLEN];
 	enum xu_code rc = tx_enter(s, &own, err);
 	if (rc != XU_OK)
 		return rc;
-	rc = eng_obrows_unpark(s, id, err);
+	if (new_key)
+		eng_uuid4(key);
+	rc = eng_obrows_unpark(s, id, new_key ? key : NULL, err);
 	return tx_leave(s, own, rc, err);
 }
 

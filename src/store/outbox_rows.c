@@ -133,7 +133,8 @@ enum xu_code eng_obrows_insert(struct eng_store *s,
 }
 
 static const char SQL_DUE[] =
-    "SELECT id, path, idem_key, content_type, body FROM outbox"
+    "SELECT id, path, COALESCE(attempt_key, idem_key), content_type, body,"
+    " kind, COALESCE(unknown_since_ms, 0) FROM outbox"
     " WHERE state = 'pending' AND next_attempt_at_ms <= ?1"
     " ORDER BY next_attempt_at_ms, id LIMIT ?2";
 
@@ -146,6 +147,9 @@ static void read_send(sqlite3_stmt *st, struct eng_obrows_send *r)
 	r->content_type = text(st, 3);
 	r->body = sqlite3_column_blob(st, 4);
 	r->body_len = (size_t)sqlite3_column_bytes(st, 4);
+	r->kind = strcmp(text(st, 5), "credit") == 0 ? ENG_OBROWS_CREDIT
+						     : ENG_OBROWS_MESSAGE;
+	r->unknown_since_ms = sqlite3_column_int64(st, 6);
 }
 
 enum xu_code eng_obrows_due(struct eng_store *s, int64_t now_ms, int64_t limit,
@@ -172,7 +176,8 @@ enum xu_code eng_obrows_due(struct eng_store *s, int64_t now_ms, int64_t limit,
 }
 
 static const char SQL_HEAD[] =
-    "SELECT kind, account, tag, attempts FROM outbox WHERE id = ?1";
+    "SELECT kind, account, tag, attempts, COALESCE(unknown_since_ms, 0)"
+    " FROM outbox WHERE id = ?1";
 
 enum xu_code eng_obrows_head(struct eng_store *s, int64_t id,
 			     struct eng_obrows_head *h, struct xu_err *err)
@@ -188,6 +193,7 @@ enum xu_code eng_obrows_head(struct eng_store *s, int64_t id,
 		h->has_tag = t != NULL;
 		snprintf(h->tag, sizeof(h->tag), "%s", t ? t : "");
 		h->attempts = sqlite3_column_int64(st, 3);
+		h->unknown_since_ms = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_reset(st);
 	return rc;
@@ -267,11 +273,13 @@ enum xu_code eng_obrows_retry(struct eng_store *s, int64_t id, int status,
 }
 
 static const char SQL_UNPARK[] =
-    "UPDATE outbox SET state = 'pending', next_attempt_at_ms = 0"
+    "UPDATE outbox SET state = 'pending', next_attempt_at_ms = 0,"
+    " attempt_key = COALESCE(?2, attempt_key),"
+    " unknown_since_ms = CASE WHEN ?2 IS NULL THEN unknown_since_ms END"
     " WHERE id = ?1 AND state = 'parked'";
 
 enum xu_code eng_obrows_unpark(struct eng_store *s, int64_t id,
-			       struct xu_err *err)
+			       const char *new_key, struct xu_err *err)
 {
 	XU_ASSERT(eng_store_in_tx(s));
 	sqlite3_stmt *st = NULL;
@@ -280,11 +288,34 @@ enum xu_code eng_obrows_unpark(struct eng_store *s, int64_t id,
 	if (rc != XU_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
+	if (new_key) /* else NULL */
+		sqlite3_bind_text(st, 2, new_key, -1, SQLITE_STATIC);
 	rc = step_changes(s, st, "unparking", &n, err);
 	if (rc == XU_OK && n == 0)
 		rc = xu_fail(err, XU_ENOTFOUND, 0, "no parked call %lld",
 			     (long long)id);
 	return rc;
+}
+
+static const char SQL_KEY[] =
+    "UPDATE outbox SET attempt_key = COALESCE(?2, attempt_key),"
+    " unknown_since_ms = ?3 WHERE id = ?1";
+
+enum xu_code eng_obrows_key(struct eng_store *s, int64_t id,
+			    const char *new_key, int64_t unknown_since_ms,
+			    struct xu_err *err)
+{
+	XU_ASSERT(eng_store_in_tx(s));
+	sqlite3_stmt *st = NULL;
+	enum xu_code rc = eng_store_prepare(s, SQL_KEY, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if (new_key) /* else NULL */
+		sqlite3_bind_text(st, 2, new_key, -1, SQLITE_STATIC);
+	if (unknown_since_ms > 0) /* else NULL */
+		sqlite3_bind_int64(st, 3, unknown_since_ms);
+	return step_done(s, st, "updating outbox key", err);
 }
 
 static const char SQL_GC[] =

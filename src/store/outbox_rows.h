@@ -4,7 +4,13 @@
  *   outbox(id INTEGER PRIMARY KEY, kind 'credit' | 'message', account,
  *          method 'POST', path, idem_key UNIQUE, content_type, body BLOB,
  *          tag, attempts, next_attempt_at_ms, state, last_status,
- *          last_error, created_at, updated_at, reply BLOB)
+ *          last_error, created_at, updated_at, reply BLOB,
+ *          attempt_key, unknown_since_ms)
+ *
+ * attempt_key is the Idempotency-Key a credit's next attempt carries
+ * (NULL: idem_key, which stays the row's identity for enqueueing), and
+ * unknown_since_ms when an attempt under it first went unanswered (NULL:
+ * none did); see docs/api.md#credits-and-the-connectors-answer-caches.
  *
  * state is 'pending' (due at next_attempt_at_ms), 'delivered' (final: a
  * 2xx) or 'parked' (refused: waits for the operator); the table's CHECK
@@ -62,9 +68,12 @@ enum xu_code eng_obrows_insert(struct eng_store *s,
 /* A row as it goes to the connector, borrowed for the callback. */
 struct eng_obrows_send {
 	int64_t id;
+	enum eng_obrows_kind kind;
+	/* idem_key: the key of the moment (attempt_key, else idem_key) */
 	const char *path, *idem_key, *content_type; /* never NULL */
 	const void *body; /* may be NULL when body_len is 0 */
 	size_t body_len;
+	int64_t unknown_since_ms; /* 0: no attempt under the key unanswered */
 };
 /* Called for each row; returns false to stop. */
 typedef bool (*eng_obrows_send_fn)(void *arg,
@@ -83,7 +92,8 @@ struct eng_obrows_head {
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 	char tag[ENG_OBROWS_TAG_MAX]; /* "" when it has none (truncated) */
 	bool has_tag;
-	int64_t attempts; /* recorded so far, this one not included */
+	int64_t attempts;	  /* recorded so far, this one not included */
+	int64_t unknown_since_ms; /* 0: no attempt under the key unanswered */
 };
 
 /* Reads row id into *h.  Returns XU_OK, XU_ENOTFOUND or XU_ESTORE (*h
@@ -115,10 +125,20 @@ enum xu_code eng_obrows_retry(struct eng_store *s, int64_t id, int status,
 			      struct xu_err *err) XU_WARN_UNUSED;
 
 /* Inside a transaction: makes the 'parked' row id 'pending', due at once
- * (attempts and last_error stay).  Returns XU_OK, XU_ENOTFOUND (no parked
- * row id) or XU_ESTORE. */
+ * (attempts and last_error stay), under new_key (copied) as its attempt
+ * key when not NULL (then no attempt under it is unanswered).  Returns
+ * XU_OK, XU_ENOTFOUND (no parked row id) or XU_ESTORE. */
 enum xu_code eng_obrows_unpark(struct eng_store *s, int64_t id,
+			       const char *new_key,
 			       struct xu_err *err) XU_WARN_UNUSED;
+
+/* Inside a transaction: row id's next attempts carry new_key (NULL: the
+ * key stays), and unknown_since_ms (0: none) is when one under it first
+ * went unanswered.  A row that is gone is no error.  Returns XU_OK or
+ * XU_ESTORE. */
+enum xu_code eng_obrows_key(struct eng_store *s, int64_t id,
+			    const char *new_key, int64_t unknown_since_ms,
+			    struct xu_err *err) XU_WARN_UNUSED;
 
 /* Inside a transaction: deletes the 'delivered' rows last updated before
  * before_ms; *deleted (nullable) gets their number.  Returns XU_OK or

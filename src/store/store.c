@@ -159,6 +159,11 @@ static const char *const migrations[] = {
     "DEFAULT 0;"
     "ALTER TABLE pc_out ADD COLUMN ended_held INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE pc_out ADD COLUMN reowed INTEGER NOT NULL DEFAULT 0;",
+    /* 6: a credit's Idempotency-Key of the moment (NULL: idem_key) and
+     * since when an attempt under it went unanswered
+     * (docs/api.md#credits-and-the-connectors-answer-caches). */
+    "ALTER TABLE outbox ADD COLUMN attempt_key TEXT;"
+    "ALTER TABLE outbox ADD COLUMN unknown_since_ms INTEGER;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1,7 +1,9 @@
 // The engine as a client of the connector
 // (docs/api.md#calls-to-the-connector), through the outbox: credits and
-// messages are persisted, retried with the same key and body on 5xx and
-// connection errors (and a message's 409), delivered on any 2xx, parked
+// messages are persisted, retried with the same body on 5xx and
+// connection errors (and a message's 409), a credit under a new key after
+// a definite refusal, a message under a new key every time, delivered on
+// any 2xx, parked
 // (and a credit logged BROKEN) on a 4xx, a credit's 409 included.
 // Credits are injected with the --dev-api route /dev/credit until the
 // ledger watcher exists.
@@ -44,7 +46,10 @@ test('a credit is POSTed as a scale-6 Quantity with a key', async () => {
   await teardown(t);
 });
 
-test('500, 500, then 201: three attempts, same key and bytes, then none', async () => {
+// docs/api.md#credits-and-the-connectors-answer-caches: a definite
+// refusal applied nothing, and a connector may keep it per key (a day for
+// interledger-rs): the next attempt carries a new key.
+test('500, 503, then 201: three attempts, same bytes, a new key after each refusal, then none', async () => {
   const t = await setup();
   t.c.next(500, 503, { status: 201, body: 'RECEIVED' });
   await t.credit('77', 'k55');
@@ -52,9 +57,12 @@ test('500, 500, then 201: three attempts, same key and bytes, then none', async 
   await sleep(400);
   const s = t.c.settlements();
   assert.equal(s.length, 3);
-  assert.ok(s.every((x) => x.headers['idempotency-key'] === 'k55' && x.body === s[0].body));
+  assert.equal(s[0].headers['idempotency-key'], 'k55');
+  const keys = new Set(s.map((x) => x.headers['idempotency-key']));
+  assert.equal(keys.size, 3);
+  assert.ok(s.every((x) => x.body === s[0].body));
   assert.ok(s[2].at - s[1].at >= 1, 'retries are spaced');
-  assert.deepEqual([...t.c.credited.entries()], [['k55', '77']]);
+  assert.deepEqual([...t.c.credited.entries()], [[s[2].headers['idempotency-key'], '77']]);
   await teardown(t);
 });
 

@@ -24,6 +24,7 @@ struct th_server {
 	struct th_resp script[MAX_SCRIPT];
 	size_t head, tail;
 	struct th_resp def;
+	bool cache;
 	struct th_req *reqs;
 	size_t nreqs;
 };
@@ -162,6 +163,23 @@ static void answer(int fd, const struct th_resp *r)
 	free(big);
 }
 
+/* Under the lock: the answer already given to rq's key, if caching. */
+static bool cached(struct th_server *s, struct th_req *rq, struct th_resp *r)
+{
+	if (!s->cache || !rq->has_key)
+		return false;
+	for (size_t i = 0; i < s->nreqs; i++) {
+		const struct th_req *p = &s->reqs[i];
+		if (p->has_key && !strcmp(p->key, rq->key) &&
+		    p->answer.action == TH_REPLY) {
+			*r = p->answer;
+			rq->replayed = true;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void *serve(void *arg)
 {
 	struct th_server *s = arg;
@@ -173,12 +191,15 @@ static void *serve(void *arg)
 		if (read_req(s, fd, &rq)) {
 			struct th_resp r;
 			pthread_mutex_lock(&s->mu);
+			if (!cached(s, &rq, &r)) {
+				if (s->head != s->tail)
+					r = s->script[s->head++ % MAX_SCRIPT];
+				else
+					r = s->def;
+			}
+			rq.answer = r;
 			if (s->nreqs < MAX_REQS)
 				s->reqs[s->nreqs++] = rq;
-			if (s->head != s->tail)
-				r = s->script[s->head++ % MAX_SCRIPT];
-			else
-				r = s->def;
 			pthread_mutex_unlock(&s->mu);
 			if (r.action == TH_HANG) {
 				/* Until the client closes (or we stop). */
@@ -232,6 +253,13 @@ void th_script(struct th_server *s, struct th_resp r)
 	if (s->tail - s->head >= MAX_SCRIPT)
 		abort();
 	s->script[s->tail++ % MAX_SCRIPT] = r;
+	pthread_mutex_unlock(&s->mu);
+}
+
+void th_cache(struct th_server *s, bool on)
+{
+	pthread_mutex_lock(&s->mu);
+	s->cache = on;
 	pthread_mutex_unlock(&s->mu);
 }
 

@@ -4,7 +4,8 @@
  * it reads a request (headers and a Content-Length body), records it, and
  * answers with the next scripted response (Connection: close), or with the
  * default response when the script is empty.  A HANG response never
- * answers: the connection is held until the client gives up. */
+ * answers: the connection is held until the client gives up.  With
+ * th_cache on it replays answers per Idempotency-Key. */
 #ifndef XRPSE_TESTS_STORE_HTTPD_H
 #define XRPSE_TESTS_STORE_HTTPD_H
 
@@ -33,6 +34,8 @@ struct th_req {
 	bool has_key;
 	uint8_t body[8192];
 	size_t body_len;
+	struct th_resp answer; /* what it was answered */
+	bool replayed;	       /* from the cache (th_cache) */
 };
 
 /* Starts the server; aborts the test on failure. */
@@ -40,6 +43,10 @@ struct th_server *th_start(void);
 int th_port(struct th_server *s);
 /* Appends a response to the script. */
 void th_script(struct th_server *s, struct th_resp r);
+/* While on, a request whose Idempotency-Key was answered before gets that
+ * answer again, errors included, without taking from the script (the
+ * answer cache of interledger-rs). */
+void th_cache(struct th_server *s, bool on);
 /* The answer when the script is empty (initially 201 "RECEIVED"). */
 void th_default(struct th_server *s, struct th_resp r);
 /* Requests recorded so far, and a copy of the i-th. */

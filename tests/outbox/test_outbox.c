@@ -54,6 +54,19 @@ enum xu_code __wrap_eng_curlw_submit(struct eng_curlw *w,
 	return xu_fail(err, XU_EIO, 0, "refused by the test");
 }
 
+/* The store's relaxed transactions, counted (-Wl,--wrap). */
+static unsigned relaxed_begins;
+enum xu_code __real_eng_store_begin_relaxed(struct eng_store *s,
+					    struct xu_err *err);
+enum xu_code __wrap_eng_store_begin_relaxed(struct eng_store *s,
+					    struct xu_err *err);
+enum xu_code __wrap_eng_store_begin_relaxed(struct eng_store *s,
+					    struct xu_err *err)
+{
+	relaxed_begins++;
+	return __real_eng_store_begin_relaxed(s, err);
+}
+
 static int64_t test_clock(void *arg)
 {
 	(void)arg;
@@ -231,9 +244,13 @@ static void attempt(struct fx *f)
 	settle_n(f, 1);
 }
 
+/* How the keys of the requests compared go. */
+enum keys { SAME_KEY, NEW_KEYS };
+
 static void check_same_requests(struct fx *f, size_t from, size_t n,
-				const char *path_, const char *ctype,
-				const char *body, size_t blen)
+				enum keys keys, const char *path_,
+				const char *ctype, const char *body,
+				size_t blen)
 {
 	struct th_req first = th_get(f->srv, from);
 	assert_true(first.has_key);
@@ -244,10 +261,27 @@ static void check_same_requests(struct fx *f, size_t from, size_t n,
 		assert_string_equal(rq.path, path_);
 		assert_string_equal(rq.ctype, ctype);
 		assert_string_equal(rq.accept, ctype);
-		assert_string_equal(rq.key, first.key);
+		assert_true(rq.has_key && strlen(rq.key) > 0);
+		if (keys == SAME_KEY)
+			assert_string_equal(rq.key, first.key);
+		for (size_t j = from; keys == NEW_KEYS && j < i; j++)
+			assert_string_not_equal(rq.key, th_get(f->srv, j).key);
 		assert_int_equal(rq.body_len, blen);
 		assert_memory_equal(rq.body, body, blen);
 	}
+}
+
+/* Message row id: its first attempt fails (pending, not reported), the
+ * second, after the first backoff, is delivered and reported. */
+static void refused_then_delivered(struct fx *f, int64_t id)
+{
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "pending");
+	assert_int_equal(f->rep.n, 0);
+	fake_now += 50;
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_int_equal(f->rep.n, 1);
 }
 
 static const char CREDIT1[] = "{\"amount\":\"1\",\"scale\":6}";
@@ -294,9 +328,10 @@ static void test_eng_outbox_retry_then_delivered(void **state)
 	assert_string_equal(f->rep.account, "alice");
 	assert_string_equal(f->rep.body, "RECEIVED");
 
-	/* Three requests, same key, byte-identical body; none after. */
+	/* Three requests, byte-identical body, a new key after each
+	 * refusal; none after. */
 	assert_int_equal(th_count(f->srv), 3);
-	check_same_requests(f, 0, 3, "/accounts/alice/settlements",
+	check_same_requests(f, 0, 3, NEW_KEYS, "/accounts/alice/settlements",
 			    "application/json", CREDIT1, strlen(CREDIT1));
 	assert_string_equal(th_get(f->srv, 0).key, "chan-1:1");
 	fake_now += 10000000;
@@ -397,7 +432,7 @@ static void test_eng_outbox_backoff_cap(void **state)
 	attempt(f);
 	assert_string_equal(get_row(f, id).state, "delivered");
 	assert_int_equal(th_count(f->srv), 7);
-	check_same_requests(f, 0, 7, "/accounts/bob/settlements",
+	check_same_requests(f, 0, 7, NEW_KEYS, "/accounts/bob/settlements",
 			    "application/json", CREDIT1, strlen(CREDIT1));
 }
 
@@ -461,13 +496,14 @@ static void test_eng_outbox_park_unpark(void **state)
 	assert_int_equal(st.parked, 1);
 	assert_true(st.reachable);
 
-	assert_int_equal(eng_outbox_unpark(f->store, id + 100, NULL),
+	assert_int_equal(eng_outbox_unpark(f->store, id + 100, false, NULL),
 			 XU_ENOTFOUND);
-	assert_int_equal(eng_outbox_unpark(f->store, id, NULL), XU_OK);
-	assert_int_equal(eng_outbox_unpark(f->store, id, NULL), XU_ENOTFOUND);
+	assert_int_equal(eng_outbox_unpark(f->store, id, false, NULL), XU_OK);
+	assert_int_equal(eng_outbox_unpark(f->store, id, false, NULL),
+			 XU_ENOTFOUND);
 	attempt(f);
 	assert_string_equal(get_row(f, id).state, "delivered");
-	check_same_requests(f, 0, 2, "/accounts/ghost/settlements",
+	check_same_requests(f, 0, 2, NEW_KEYS, "/accounts/ghost/settlements",
 			    "application/json",
 			    "{\"amount\":\"3\",\"scale\":6}", 24);
 }
@@ -526,20 +562,14 @@ static void test_eng_outbox_message_reply(void **state)
 						    NULL),
 			 XU_OK);
 	assert_int_equal(eng_store_commit(f->store, NULL), XU_OK);
-	attempt(f);
-	assert_string_equal(get_row(f, id).state, "pending");
-	assert_int_equal(f->rep.n, 0);
-	fake_now += 50;
-	attempt(f);
-	assert_string_equal(get_row(f, id).state, "delivered");
-	assert_int_equal(f->rep.n, 1);
+	refused_then_delivered(f, id);
 	assert_int_equal(f->rep.kind, ENG_OUTBOX_MESSAGE);
 	assert_true(f->rep.has_tag);
 	assert_string_equal(f->rep.tag, "hello#7");
 	assert_string_equal(f->rep.account, "alice");
 	assert_int_equal(f->rep.status, 201);
 	assert_string_equal(f->rep.body, "{\"type\":\"pong\"}");
-	check_same_requests(f, 0, 2, "/accounts/alice/messages",
+	check_same_requests(f, 0, 2, NEW_KEYS, "/accounts/alice/messages",
 			    "application/octet-stream", (const char *)msg,
 			    sizeof(msg));
 	/* A UUIDv4 key. */
@@ -632,7 +662,7 @@ static void test_eng_outbox_inflight_after_restart(void **state)
 	attempt(f); /* default 201 */
 	assert_string_equal(get_row(f, id).state, "delivered");
 	assert_int_equal(get_row(f, id).attempts, 1);
-	check_same_requests(f, 0, 2, "/accounts/frank/settlements",
+	check_same_requests(f, 0, 2, SAME_KEY, "/accounts/frank/settlements",
 			    "application/json",
 			    "{\"amount\":\"42\",\"scale\":6}", 25);
 }
@@ -798,12 +828,13 @@ static void test_eng_outbox_send_now(void **state)
 	fake_now += 100000;
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
 	assert_int_equal(th_count(f->srv), 3);
-	/* ... but again on retry_now: same key and bytes, its new token. */
+	/* ... but again on retry_now: same bytes, a new key, its new
+	 * token. */
 	assert_int_equal(eng_outbox_retry_now(f->ob, "carol", 12, NULL), XU_OK);
 	settle_n(f, 1);
 	assert_int_equal(f->rep.id, 12);
 	assert_int_equal(f->rep.status, 201);
-	check_same_requests(f, 2, 2, "/accounts/carol/messages",
+	check_same_requests(f, 2, 2, NEW_KEYS, "/accounts/carol/messages",
 			    "application/octet-stream", "c1", 2);
 	/* A newer message: its own key. */
 	send_now(f, "carol", "c2", 13);
@@ -1087,13 +1118,165 @@ static void test_eng_outbox_unrecorded_result_waits(void **state)
 	assert_string_equal(r.state, "delivered");
 	assert_int_equal(r.attempts, 1);
 	assert_int_equal(th_count(f->srv), 4);
-	check_same_requests(f, 0, 2, "/accounts/alice/settlements",
+	check_same_requests(f, 0, 2, SAME_KEY, "/accounts/alice/settlements",
 			    "application/json", CREDIT1, strlen(CREDIT1));
 	assert_string_equal(th_get(f->srv, 3).key, "k-unrecorded");
 }
 
+/* A connector that keeps every answer per key, errors included
+ * (interledger-rs): a message row refused once (the peer was down: 502)
+ * is answered once the peer is back, because every attempt carries a new
+ * key; the answer reaches the sender
+ * (docs/api.md#messages-and-the-connectors-answer-caches). */
+static void test_eng_outbox_message_new_key_each_attempt(void **state)
+{
+	struct fx *f = *state;
+	th_cache(f->srv, true);
+	th_script(f->srv,
+		  (struct th_resp){TH_REPLY, 502, "application/problem+json",
+				   "{\"title\":\"Error sending message\"}", 0});
+	th_script(f->srv,
+		  (struct th_resp){TH_REPLY, 201, "application/octet-stream",
+				   "last-answer", 0});
+	int64_t id = message(f, "alice", "last?", "last_claim");
+	refused_then_delivered(f, id);
+	assert_string_equal(f->rep.tag, "last_claim");
+	assert_int_equal(f->rep.status, 201);
+	assert_string_equal(f->rep.body, "last-answer");
+	assert_false(th_get(f->srv, 1).replayed);
+	check_same_requests(f, 0, 2, NEW_KEYS, "/accounts/alice/messages",
+			    "application/octet-stream", "last?", 5);
+
+	/* A claim's retry (latest-wins) too. */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 502, NULL, "down", 0});
+	th_script(f->srv, (struct th_resp){TH_REPLY, 201, NULL, "ack", 0});
+	send_now(f, "alice", "c1", 5);
+	settle_n(f, 1);
+	assert_int_equal(f->rep.status, 502);
+	assert_int_equal(eng_outbox_retry_now(f->ob, "alice", 6, NULL), XU_OK);
+	settle_n(f, 1);
+	assert_int_equal(f->rep.id, 6);
+	assert_int_equal(f->rep.status, 201);
+	assert_string_equal(f->rep.body, "ack");
+	check_same_requests(f, 2, 2, NEW_KEYS, "/accounts/alice/messages",
+			    "application/octet-stream", "c1", 2);
+}
+
+/* A credit refused with a definite answer goes again under a new key, so
+ * a connector that keeps the refusal per key (interledger-rs) credits it;
+ * a 4xx parks it with its new key ready for the operator's unpark. */
+static void test_eng_outbox_credit_refused_new_key(void **state)
+{
+	struct fx *f = *state;
+	th_cache(f->srv, true);
+	th_script(f->srv, (struct th_resp){TH_REPLY, 500, NULL, "redis", 0});
+	th_script(f->srv, (struct th_resp){TH_REPLY, 201, NULL, "RECEIVED", 0});
+	int64_t id = credit(f, "alice", 1, "chan-9:1");
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "pending");
+	fake_now = get_row(f, id).next_ms;
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_int_equal(th_count(f->srv), 2);
+	assert_string_equal(th_get(f->srv, 0).key, "chan-9:1");
+	assert_false(th_get(f->srv, 1).replayed);
+	check_same_requests(f, 0, 2, NEW_KEYS, "/accounts/alice/settlements",
+			    "application/json", CREDIT1, strlen(CREDIT1));
+	/* The row keeps its identity: the same credit again is no new row. */
+	assert_int_equal(credit(f, "alice", 1, "chan-9:1"), id);
+
+	/* 404 (the connector lacks the account): parked; unparked, it goes
+	 * under the new key and is credited. */
+	th_script(f->srv, (struct th_resp){TH_REPLY, 404, NULL, "who?", 0});
+	int64_t id2 = credit(f, "carol", 1, "chan-9:2");
+	attempt(f);
+	assert_string_equal(get_row(f, id2).state, "parked");
+	assert_int_equal(eng_outbox_unpark(f->store, id2, false, NULL), XU_OK);
+	attempt(f);
+	assert_string_equal(get_row(f, id2).state, "delivered");
+	assert_false(th_get(f->srv, 3).replayed);
+	assert_string_not_equal(th_get(f->srv, 3).key, "chan-9:2");
+}
+
+/* A credit sent but unanswered may have been applied: it goes again under
+ * the same key (a connector that remembers the key replays its success),
+ * and only while the connector may still remember it: retried within
+ * unknown_window_ms of the first unanswered attempt, then parked; the
+ * operator's unpark --new-key gives it a new key.  A connection refused
+ * (nothing sent) keeps the key and starts no window. */
+static void test_eng_outbox_credit_unanswered_same_key(void **state)
+{
+	struct fx *f = *state;
+	fx_close(f);
+	f->cfg.timeout_ms = 300;
+	f->cfg.cap_ms = 100000;
+	f->cfg.unknown_window_ms = 1000;
+	fx_open(f);
+	th_cache(f->srv, true);
+	th_default(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	int64_t id = credit(f, "dave", 1, "chan-7:1");
+	int64_t t0 = fake_now;
+	for (int i = 0; i < 8 && !strcmp(get_row(f, id).state, "pending");
+	     i++) {
+		attempt(f);
+		struct row r = get_row(f, id);
+		if (!strcmp(r.state, "pending")) {
+			/* Never later than the window allows. */
+			assert_true(r.next_ms - t0 < 1000);
+			assert_true(r.next_ms - fake_now <= 250);
+			fake_now = r.next_ms;
+		}
+	}
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "parked");
+	size_t n = th_count(f->srv);
+	assert_true(n >= 3);
+	check_same_requests(f, 0, n, SAME_KEY, "/accounts/dave/settlements",
+			    "application/json", CREDIT1, strlen(CREDIT1));
+	assert_string_equal(th_get(f->srv, 0).key, "chan-7:1");
+
+	th_default(f->srv,
+		   (struct th_resp){TH_REPLY, 201, NULL, "RECEIVED", 0});
+	assert_int_equal(eng_outbox_unpark(f->store, id, true, NULL), XU_OK);
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_string_not_equal(th_get(f->srv, n).key, "chan-7:1");
+
+	/* Refused connections: no window; the key stays. */
+	th_stop(f->srv);
+	f->srv = NULL;
+	int64_t id2 = credit(f, "erin", 1, "chan-7:2");
+	for (int i = 0; i < 12; i++) {
+		attempt(f);
+		r = get_row(f, id2);
+		assert_string_equal(r.state, "pending");
+		fake_now = r.next_ms;
+	}
+}
+
+/* A credit's result is recorded durably (a FULL commit, not a relaxed
+ * one): a delivered credit is never sent again after a power cut, when
+ * the connector may have forgotten its key; a message's result stays
+ * relaxed. */
+static void test_eng_outbox_credit_results_durable(void **state)
+{
+	struct fx *f = *state;
+	th_script(f->srv, (struct th_resp){TH_REPLY, 503, NULL, NULL, 0});
+	int64_t id = credit(f, "alice", 1, "durable-1");
+	relaxed_begins = 0;
+	attempt(f);
+	fake_now = get_row(f, id).next_ms;
+	attempt(f);
+	assert_string_equal(get_row(f, id).state, "delivered");
+	assert_int_equal(relaxed_begins, 0);
+	message(f, "alice", "m", "hello");
+	attempt(f);
+	assert_int_equal(relaxed_begins, 1);
+}
+
 int main(void)
 {
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_eng_outbox_retry_then_delivered),
@@ -1101,6 +1284,10 @@ int main(void)
 	    T(test_eng_outbox_backoff_cap),
 	    T(test_eng_outbox_jitter),
 	    T(test_eng_outbox_park_unpark),
+	    T(test_eng_outbox_message_new_key_each_attempt),
+	    T(test_eng_outbox_credit_refused_new_key),
+	    T(test_eng_outbox_credit_unanswered_same_key),
+	    T(test_eng_outbox_credit_results_durable),
 	    T(test_eng_outbox_409),
 	    T(test_eng_outbox_timeout_and_refused),
 	    T(test_eng_outbox_message_reply),
