@@ -24,14 +24,33 @@ const UUID_RE =
 const MAX_BODY = 1 << 20;
 const LOG_MAX = 5000;
 const JAVA_IDEM_TTL_MS = 5 * 60 * 1000;
+/* interledger-rs keeps every answer to the engine's calls per key a day
+ * (idempotency.rs), errors included. */
+const RS_IDEM_TTL_MS = 24 * 3600 * 1000;
 const FLAVORS = {
 	/* interledger-rs: engine client timeout 5 s; the account scale is
 	 * per account, 6 in its examples/xrp-settlement. */
-	rs: { engineTimeoutMs: 5000, scale: 6 },
+	rs: { engineTimeoutMs: 5000, scale: 6, retries: 10, retryKey: 'fresh' },
 	/* ilpv4-connector: OkHttp read timeout 30 s; XRP accounts at scale 9
 	 * as in the JavaScript/Java connector configurations. */
-	java: { engineTimeoutMs: 30000, scale: 9 },
+	java: { engineTimeoutMs: 30000, scale: 9, retries: 0, retryKey: 'same' },
 };
+
+/* Spring's content negotiation: an Accept that admits none of what the
+ * route produces is a 406 (no Accept admits anything). */
+function javaAccepts(req, produces) {
+	const h = req.headers.accept;
+	if (!h)
+		return;
+	const [type] = produces.split('/');
+	const ok = h.split(',').some((x) => {
+		const t = mediaType(x);
+		return t === produces || t === '*/*' || t === `${type}/*`;
+	});
+	if (!ok)
+		throw new HttpError(406, 'Not Acceptable',
+				    `cannot produce ${produces} for Accept: ${h}`);
+}
 
 class HttpError extends Error {
 	constructor(status, title, detail) {
@@ -148,7 +167,9 @@ class Connector {
 	 * controlPort (undefined = control API under /control on the main
 	 * port), expiryMs (Prepare expiry, 30000), retries (extra attempts for
 	 * a failed settlement, default 10 rs / 0 java), retryDelayMs (1000),
-	 * retryKey 'same' | 'fresh', engineTimeoutMs, name (for logs).
+	 * retryKey 'same' | 'fresh' (default fresh rs / same java),
+	 * engineTimeoutMs, errorCache (rs: keep error answers and message
+	 * answers per key too, default true), name (for logs).
 	 */
 	constructor(opts = {}) {
 		this.flavor = opts.flavor || 'rs';
@@ -164,10 +185,13 @@ class Connector {
 			scale: opts.scale === undefined ? fl.scale : opts.scale,
 			controlPort: opts.controlPort,
 			expiryMs: opts.expiryMs || 30000,
-			retries: opts.retries === undefined ? 10 : opts.retries,
+			retries: opts.retries === undefined ? fl.retries :
+				 opts.retries,
 			retryDelayMs: opts.retryDelayMs === undefined ? 1000 :
 				      opts.retryDelayMs,
-			retryKey: opts.retryKey || 'same',
+			retryKey: opts.retryKey || fl.retryKey,
+			errorCache: opts.errorCache === undefined ? true :
+				    !!opts.errorCache,
 			engineTimeoutMs: opts.engineTimeoutMs ||
 					 fl.engineTimeoutMs,
 			name: opts.name || `${this.flavor}-connector`,
@@ -179,6 +203,7 @@ class Connector {
 		this.accounts = new Map(); /* name -> account */
 		this.byEngineId = new Map(); /* engine account id -> account */
 		this.idem = new Map(); /* Idempotency-Key -> stored reply */
+		this.answers = new Map(); /* rs: Idempotency-Key -> any answer */
 		this.log = [];
 		this.droppedThrough = 0; /* seq of the newest entry dropped */
 		this.seq = 0;
@@ -336,6 +361,27 @@ class Connector {
 					     `no route for ${req.method} ${path}`,
 					     entry);
 
+		/* rs: every answer is kept per key, errors included, and
+		 * replayed (idempotency.rs wraps both engine routes); the same
+		 * key with another input is a 409. */
+		const key = req.headers['idempotency-key'];
+		if (this.flavor === 'rs' && this.opts.errorCache && key &&
+		    route !== 'peer') {
+			const fp = `${route}|${m[1]}|` + crypto.createHash('sha256')
+				.update(body).digest('hex');
+			const prev = this.answers.get(key);
+			if (prev && Date.now() - prev.time < RS_IDEM_TTL_MS) {
+				entry.replay = true;
+				if (prev.fp !== fp)
+					return this._problem(res, 409, 'Idempotency Error',
+						'Provided idempotency key is tied to other input',
+						entry);
+				return this._reply(res, prev.status, prev.headers,
+						   prev.body, entry);
+			}
+			entry.keep = { key, fp };
+		}
+
 		/* Fault injection: delay, then hang or fail. */
 		const f = this._takeFault(route);
 		if (f.delayMs)
@@ -401,6 +447,11 @@ class Connector {
 	_reply(res, status, headers, body, entry) {
 		const buf = body === undefined || body === null ? Buffer.alloc(0) :
 			    Buffer.isBuffer(body) ? body : Buffer.from(body);
+		if (entry && entry.keep && !entry.replay)
+			this.answers.set(entry.keep.key, {
+				fp: entry.keep.fp, status, headers, body: buf,
+				time: Date.now(),
+			});
 		if (entry) {
 			entry.status = status;
 			entry.response = bodyForLog(buf).body;
@@ -470,11 +521,13 @@ class Connector {
 			return this._reply(res, 201, rep.headers, rep.body, entry);
 		}
 
-		/* java: SettlementController consumes application/json and
-		 * requires the key; replays the cached answer for any body. */
+		/* java: SettlementController consumes and produces
+		 * application/json and requires the key; replays the cached
+		 * answer for any body. */
 		if (ct !== 'application/json')
 			throw new HttpError(415, 'Unsupported Media Type',
 					    `expected application/json, got ${ct || 'none'}`);
+		javaAccepts(req, 'application/json');
 		if (!key)
 			throw new HttpError(400, 'Bad Request',
 					    'Idempotency-Key header is required');
@@ -556,6 +609,14 @@ class Connector {
 		if (this.flavor === 'rs' && !UUID_RE.test(id))
 			throw new HttpError(400, 'Bad Request',
 					    `${id} is an invalid account ID`);
+		if (this.flavor === 'java') {
+			/* consumes and produces application/octet-stream */
+			const ct = mediaType(req.headers['content-type']);
+			if (ct !== 'application/octet-stream')
+				throw new HttpError(415, 'Unsupported Media Type',
+						    `expected application/octet-stream, got ${ct || 'none'}`);
+			javaAccepts(req, 'application/octet-stream');
+		}
 		const acct = this.byEngineId.get(id);
 		if (!acct)
 			throw new HttpError(404, 'Account Not Found',

@@ -20,7 +20,8 @@ const USAGE = `usage: node testnet/connector/server.js --port PORT --engine-url 
        [--peer-url URL] [--flavor rs|java] [--threshold UNITS] [--settle-to UNITS]
        [--scale N] [--control-port PORT] [--expiry-ms MS] [--retries N]
        [--retry-delay-ms MS] [--retry-key same|fresh] [--engine-timeout-ms MS]
-       [--name NAME] [--account NAME[:ID[:PEER]]]... [--log-max N] [--verbose]`;
+       [--name NAME] [--account NAME[:ID[:PEER]]]... [--log-max N] [--verbose]
+       [--no-error-cache]`;
 
 function parseArgs(argv) {
 	const o = { accounts: [] };
@@ -34,6 +35,10 @@ function parseArgs(argv) {
 		const a = argv[i];
 		if (a === '--verbose') {
 			o.verbose = true;
+			continue;
+		}
+		if (a === '--no-error-cache') {
+			o['no-error-cache'] = true;
 			continue;
 		}
 		if (a === '-h' || a === '--help') {
@@ -82,6 +87,7 @@ async function main() {
 		retryDelayMs: o['retry-delay-ms'], retryKey: o['retry-key'],
 		engineTimeoutMs: o['engine-timeout-ms'], name: o.name,
 		verbose: o.verbose, logMax: o['log-max'],
+		errorCache: !o['no-error-cache'],
 	});
 	await c.start();
 	/* Accounts given on the command line are added without calling the

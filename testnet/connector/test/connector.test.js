@@ -97,7 +97,8 @@ test('rs credit: 201 RECEIVED, no content type, errors like the node', async (t)
 	for (const bad of [{ amount: 5, scale: 9 }, { amount: '-5', scale: 9 },
 			   { amount: '5', scale: 256 }, { amount: '1.5', scale: 1 },
 			   '{"amount":']) {
-		r = await credit(c, a.id, bad, 'kb');
+		/* a key each: rs keeps every answer per key */
+		r = await credit(c, a.id, bad, `kb${JSON.stringify(bad)}`);
 		assert.equal(r.status, 400, JSON.stringify(bad));
 	}
 	/* missing key: the real node drops the connection */
@@ -234,8 +235,8 @@ test('per-account threshold and config; no threshold never settles', async (t) =
 			 { amount: '10001', scale: 9 });
 });
 
-test('failed settlements are retried with the same key and body', async (t) => {
-	const { engine, c } = await setup(t, { threshold: '1' });
+test('retry-key same: failed settlements are retried with the same key and body', async (t) => {
+	const { engine, c } = await setup(t, { threshold: '1', retryKey: 'same' });
 	let n = 0;
 	engine.on.settlements = (r, body) => (++n <= 2 ?
 		{ status: 500, body: 'no' } :
@@ -251,8 +252,8 @@ test('failed settlements are retried with the same key and body', async (t) => {
 	assert.equal(r.json.account.balance, '0');
 });
 
-test('retry-key fresh imitates the rs node: a new key per attempt', async (t) => {
-	const { engine, c } = await setup(t, { threshold: '1', retryKey: 'fresh' });
+test('rs by default: a new key per settlement attempt, like the node', async (t) => {
+	const { engine, c } = await setup(t, { threshold: '1' });
 	let n = 0;
 	engine.on.settlements = () => (++n <= 1 ? { status: 503 } : { status: 201 });
 	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
@@ -281,9 +282,9 @@ test('4xx is not retried and refunds; exhausted retries refund too', async (t) =
 	assert.equal(engine.of('settlements').length, 1 + 3);
 });
 
-test('engine down: transport errors are retried with the same key', async (t) => {
+test('retry-key same, engine down: transport errors are retried with the same key', async (t) => {
 	const { engine, c } = await setup(t, { threshold: '1', retries: 50,
-					       retryDelayMs: 20 });
+					       retryDelayMs: 20, retryKey: 'same' });
 	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' });
 	const port = new URL(engine.url).port;
 	await engine.close();
@@ -351,8 +352,11 @@ test('faults: fail N, hang N, delay, per route, reset', async (t) => {
 			   { route: 'settlements', fail: 2, status: 503 });
 	assert.equal(r.status, 200);
 	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'f')).status, 503);
+	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'f2')).status, 503);
+	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'f3')).status, 201);
+	assert.equal(c.accounts.get('a').credited, 1n);
+	/* rs keeps every answer per key, errors included (a day) */
 	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'f')).status, 503);
-	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'f')).status, 201);
 	assert.equal(c.accounts.get('a').credited, 1n);
 	/* faults on another route do not apply */
 	await call(`${c.controlUrl}/faults`, 'POST', { route: 'messages', fail: 5 });
@@ -376,7 +380,8 @@ test('faults: fail N, hang N, delay, per route, reset', async (t) => {
 	assert.deepEqual((await call(`${c.controlUrl}/faults`)).json, {});
 	const log = (await call(`${c.controlUrl}/log?route=settlements`)).json;
 	assert.deepEqual(log.map((e) => e.fault || e.status),
-			 ['fail 503', 'fail 503', 201, 201, 'hang', 201, 201]);
+			 ['fail 503', 'fail 503', 201, 503, 201, 'hang', 201, 201]);
+	assert.equal(log[3].replay, true);
 	assert.equal(log[0].headers['idempotency-key'], 'f');
 	assert.equal(log[0].body, '{"amount":"1","scale":9}');
 });

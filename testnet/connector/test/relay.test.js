@@ -135,6 +135,48 @@ test('messages: unknown account 404, rs non-UUID 400, peer fault', async (t) => 
 	assert.equal((await send(ca, idA, 'x')).status, 201);
 });
 
+test('rs keeps every message answer per key, a Reject\'s 502 included', async (t) => {
+	const { eb, ca, idA } = await pair(t, 'rs');
+	eb.on.messages = () => ({ status: 503 });
+	const k = { 'idempotency-key': 'm-1' };
+	assert.equal((await send(ca, idA, 'x', k)).status, 502);
+	eb.on.messages = null;
+	/* the peer is back: the same key still gets its 502 (a day), a new
+	 * key goes through; another body under the key is a 409 */
+	let r = await send(ca, idA, 'x', k);
+	assert.equal(r.status, 502);
+	assert.equal((await send(ca, idA, 'y', k)).status, 409);
+	assert.equal(eb.of('messages').length, 1);
+	r = await send(ca, idA, 'x', { 'idempotency-key': 'm-2' });
+	assert.equal(r.status, 201);
+	assert.equal((await send(ca, idA, 'x', { 'idempotency-key': 'm-2' })).status, 201);
+	assert.equal(eb.of('messages').length, 2);
+});
+
+test('rs with errorCache off (a focused test): errors and messages are not kept', async (t) => {
+	const { eb, ca, idA } = await pair(t, 'rs', { errorCache: false });
+	eb.on.messages = () => ({ status: 503 });
+	const k = { 'idempotency-key': 'm-1' };
+	assert.equal((await send(ca, idA, 'x', k)).status, 502);
+	eb.on.messages = null;
+	assert.equal((await send(ca, idA, 'x', k)).status, 201);
+});
+
+test('java refuses a wrong Content-Type (415) or Accept (406), messages and credits', async (t) => {
+	const { ca, idA } = await pair(t, 'java');
+	assert.equal((await send(ca, idA, 'x', { 'content-type': 'text/plain' })).status, 415);
+	assert.equal((await send(ca, idA, 'x', { accept: 'application/json' })).status, 406);
+	assert.equal((await send(ca, idA, 'x', { accept: '*/*' })).status, 200);
+	const credit = (headers) => call(`${ca.url}/accounts/${idA}/settlements`, 'POST',
+		'{"amount":"1","scale":9}', Object.assign({
+			'content-type': 'application/json', 'idempotency-key': `c${Math.random()}`,
+		}, headers));
+	assert.equal((await credit({ accept: 'text/plain' })).status, 406);
+	assert.equal((await credit({ 'content-type': 'text/plain' })).status, 415);
+	assert.equal((await credit({ accept: 'application/json' })).status, 200);
+	assert.equal(ca.opts.retries, 0);
+});
+
 test('the peer hop rejects a malformed Prepare', async (t) => {
 	const { cb } = await pair(t, 'rs');
 	const r = await call(`${cb.url}/peer/accounts/a/settle`, 'POST',
