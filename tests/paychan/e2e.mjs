@@ -634,6 +634,53 @@ test('accounts deleted and created again pay again, through a new channel',
 		assert.equal((await channels(bob, alice)).length, 1);
 	});
 
+// docs/api.md#messages-and-the-connectors-answer-caches: the rs connector
+// keeps every answer per Idempotency-Key for a day, a Reject's 502
+// included.  Alice restarts while the hop to bob fails: her first
+// last_claim questions are answered 502 (kept by connector A), and she
+// holds every claim until one is answered.  Each attempt carries a new
+// key, so once the hop is back she is answered and pays.
+let aliceLast = null; // alice's engine started by this test
+after(() => {
+	if (aliceLast)
+		aliceLast.kill('SIGTERM');
+});
+test('a restart that first meets the peer down pays once the peer is back',
+	async () => {
+		const A = env('CONNECTOR_A_CONTROL'),
+		      B = env('CONNECTOR_B_CONTROL');
+		const dir = env('XRPSE_NET_DIR');
+		const cfg = path.join(dir, 'config');
+		const pid = Number(fs.readFileSync(path.join(cfg, 'alice.db.lock'),
+						   'utf8').trim());
+		const port = Number(new URL(env('ENGINE_A_URL')).port);
+		const b0 = BigInt((await get(`${B}/accounts/a`)).credited);
+		const seq = (await get(`${A}/log`)).at(-1)?.seq || 0;
+		process.kill(pid, 'SIGTERM');
+		await until('alice stopped', async () => ({ ok: !alive(pid) }));
+		await post(`${B}/faults`, { route: 'peer', fail: 3, status: 503 });
+		const args = fs.readFileSync(path.join(cfg, 'alice.args'), 'utf8')
+			.split(/\s+/).filter((x) => x);
+		const log = fs.openSync(path.join(dir, 'engine-alice-last.log'),
+					'a');
+		aliceLast = spawn(process.env.XRPSE_BIN, ['run', ...args],
+				  { stdio: ['ignore', log, log] });
+		aliceLast.unref();
+		await until('alice up again', async () => ({ ok: await portOpen(port) }));
+		const sum = await settleMany(A, 'b', [888881n * UNIT]);
+		await creditedExactly('paid after the peer came back', b0 + sum,
+				      BigInt((await get(`${A}/accounts/b`)).credited),
+				      500);
+		const msgs = (await get(`${A}/log?since=${seq}&route=messages`))
+			.filter((e) => e.dir === 'in');
+		// rs answers a Reject 502; java 200 with the Reject's empty data
+		const refused = (e) => (process.env.FLAVOR_A === 'java' ?
+			e.status === 200 && !e.response : e.status === 502);
+		assert.ok(msgs.some(refused), 'the peer was down');
+		assert.ok(!msgs.some((e) => e.replay), 'no answer replayed');
+		await fetch(`${B}/faults`, { method: 'DELETE' });
+	});
+
 test('no transaction of either engine failed during the run', async () => {
 	await sleep(1000); // the last validated ledgers reach the stream
 	assert.ok(txs.length > 0);
