@@ -33,8 +33,15 @@ struct xl_rippled;
 struct eng_api_stats {
 	uint64_t requests, batches, batched_jobs, commit_failures;
 	uint64_t batch_us_total, batch_us_max; /* apply + commit time */
+	/* Settlements answered more than ENG_API_LATE_MS after their
+	 * request was read (docs/risks.md#late-settlement-answers). */
+	uint64_t late_settlements;
 	unsigned conns;
 };
+
+/* A settlement answered later than this is logged UNUSUAL and counted:
+ * interledger-rs gives up after 5 s and sends it again under a new key. */
+#define ENG_API_LATE_MS 1000
 
 #define ENG_ACCOUNT_ID_MAX 128
 #define ENG_IDEM_KEY_MAX 255
@@ -61,7 +68,8 @@ struct eng_job {
 	json_t *msg;	       /* ENG_JOB_MESSAGE: the parsed message (owned) */
 	uint8_t *raw;	       /* ENG_JOB_DEV_MESSAGE: bytes to send (owned) */
 	size_t raw_len;
-	bool enqueued; /* wrote an outbox row: tick the outbox */
+	bool enqueued;	 /* wrote an outbox row: tick the outbox */
+	int64_t born_us; /* monotonic: when the request was read */
 	/* The answer, filled by eng_api_apply. */
 	int status;
 	const char *ctype;
@@ -88,9 +96,10 @@ struct eng_api_host {
 	void (*submit)(void *arg, struct eng_job *job);
 	/* Wall-clock seconds (moved by /dev/clock). */
 	int64_t (*now)(void *arg);
-	/* Test-only (/dev/): moves the clock; fails the next n commits. */
+	/* Test-only (/dev/): moves the clock; fails the next n commits
+	 * and holds the next one stall_ms before it commits. */
 	void (*advance_clock)(void *arg, int64_t secs);
-	void (*fail_commits)(void *arg, unsigned n);
+	void (*fail_commits)(void *arg, unsigned n, uint32_t stall_ms);
 	void (*stats)(void *arg, struct eng_api_stats *st);
 };
 

@@ -45,18 +45,24 @@ void eng_api_on_dev_account(const struct eng_api_host *h,
 				     eng_quantity_to_json(&left)));
 }
 
-/* POST /dev/fail-commits {"count": n}. */
+/* POST /dev/fail-commits {"count": n, "stall_ms": ms (optional)}. */
 static void dev_fail(const struct eng_api_host *h, struct eng_http_conn *c,
 		     json_t *body)
 {
 	json_t *v = json_object_get(body, "count");
+	json_t *st = json_object_get(body, "stall_ms");
 
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		eng_api_problem(c, 400, NULL, "count must be an integer >= 0",
+	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+	    (st && (!json_is_integer(st) || json_integer_value(st) < 0 ||
+		    json_integer_value(st) > 60000))) {
+		eng_api_problem(c, 400, NULL,
+				"count must be an integer >= 0, stall_ms "
+				"0 to 60000",
 				NULL);
 		return;
 	}
-	h->fail_commits(h->arg, (unsigned)json_integer_value(v));
+	h->fail_commits(h->arg, (unsigned)json_integer_value(v),
+			st ? (uint32_t)json_integer_value(st) : 0);
 	eng_api_reply_json(c, 200, json_pack("{s:b}", "ok", 1));
 }
 

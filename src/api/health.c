@@ -51,8 +51,8 @@ void eng_api_on_health(const struct eng_api_host *h, struct eng_http_conn *c)
 	    (json_int_t)st.requests, "batches", (json_int_t)st.batches,
 	    "batched_jobs", (json_int_t)st.batched_jobs, "batch_us_avg",
 	    (json_int_t)(st.batches ? st.batch_us_total / st.batches : 0),
-	    "batch_us_max", (json_int_t)st.batch_us_max, "connections",
-	    (int)st.conns);
+	    "batch_us_max", (json_int_t)st.batch_us_max, "late_settlements",
+	    (json_int_t)st.late_settlements, "connections", (int)st.conns);
 	if (v && h->paychan)
 		json_object_set_new(v, "channels",
 				    eng_paychan_health(h->paychan));

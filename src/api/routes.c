@@ -28,6 +28,7 @@
 
 #include "ledger/net/rippled.h"
 #include "src/api/routes.h"
+#include "src/io/clock.h"
 #include "src/io/msgs.h"
 #include "src/io/uuid.h"
 #include "src/outbox/outbox.h"
@@ -201,6 +202,7 @@ struct eng_job *eng_api_job_new(struct eng_http_conn *c, enum eng_job_kind k,
 	}
 	job->conn = c;
 	job->kind = k;
+	job->born_us = eng_mono_us();
 	if (account)
 		snprintf(job->account, sizeof(job->account), "%s", account);
 	return job;

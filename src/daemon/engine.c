@@ -58,6 +58,7 @@ struct eng_engine {
 	int64_t clock_offset;
 	int64_t last_gc;
 	unsigned fail_commits;	  /* test-only: commits still to fail */
+	uint32_t stall_ms;	  /* test-only: the next commit waits */
 	struct eng_walckpt *ckpt; /* background WAL checkpoints */
 	bool stopping;
 	struct eng_api_stats stats;
@@ -89,6 +90,11 @@ void eng_engine_advance_clock(struct eng_engine *e, int64_t secs)
 	xu_info("engine", "dev clock moved by %lld s", (long long)secs);
 }
 
+void eng_engine_stall_commit(struct eng_engine *e, uint32_t stall_ms)
+{
+	e->stall_ms = stall_ms;
+}
+
 void eng_engine_fail_commits(struct eng_engine *e, unsigned n)
 {
 	e->fail_commits = n;
@@ -107,14 +113,31 @@ void eng_engine_stats(struct eng_engine *e, struct eng_api_stats *s)
 }
 
 /* Answers and frees a list of jobs. */
-static void answer_jobs(struct eng_job *j)
+/* A settlement answered after ENG_API_LATE_MS: the connector may have
+ * given up on it (docs/risks.md#late-settlement-answers). */
+static void note_late(struct eng_engine *e, const struct eng_job *j)
+{
+	int64_t ms = (eng_mono_us() - j->born_us) / 1000;
+
+	if (j->kind != ENG_JOB_SETTLE || ms <= ENG_API_LATE_MS)
+		return;
+	e->stats.late_settlements++;
+	xu_unusual("engine",
+		   "settlement for %s answered %lld ms after its request "
+		   "(HTTP %d): the connector may have given up on it",
+		   j->account, (long long)ms, j->status);
+}
+
+static void answer_jobs(struct eng_engine *e, struct eng_job *j)
 {
 	while (j) {
 		struct eng_job *next = j->next;
 
-		if (j->conn)
+		if (j->conn) {
+			note_late(e, j);
 			eng_http_reply(j->conn, j->status, j->ctype, NULL,
 				       j->body, j->body_len);
+		}
 		eng_job_free(j);
 		j = next;
 	}
@@ -149,6 +172,12 @@ static void run_batch(struct eng_engine *e)
 			     "commit failed (--dev-api "
 			     "fail-commits)");
 	}
+	if (rc == XU_OK && e->stall_ms) {
+		struct timespec ts = {e->stall_ms / 1000,
+				      (long)(e->stall_ms % 1000) * 1000000};
+		e->stall_ms = 0;
+		nanosleep(&ts, NULL);
+	}
 	if (rc == XU_OK)
 		rc = eng_store_commit(e->store, &err);
 	if (rc != XU_OK) {
@@ -169,7 +198,7 @@ static void run_batch(struct eng_engine *e)
 	e->stats.batch_us_total += (uint64_t)t0;
 	if ((uint64_t)t0 > e->stats.batch_us_max)
 		e->stats.batch_us_max = (uint64_t)t0;
-	answer_jobs(list);
+	answer_jobs(e, list);
 	if (enqueued)
 		eng_outbox_tick(e->outbox, eng_wall_ms());
 }
@@ -321,9 +350,10 @@ static void api_advance_clock(void *arg, int64_t secs)
 	eng_engine_advance_clock(arg, secs);
 }
 
-static void api_fail_commits(void *arg, unsigned n)
+static void api_fail_commits(void *arg, unsigned n, uint32_t stall_ms)
 {
 	eng_engine_fail_commits(arg, n);
+	eng_engine_stall_commit(arg, stall_ms);
 }
 
 static void api_stats(void *arg, struct eng_api_stats *st)

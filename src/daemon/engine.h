@@ -67,6 +67,9 @@ void eng_engine_advance_clock(struct eng_engine *e, int64_t secs);
 /* Makes the next n group commits fail (rolled back, answered 500) as if
  * the disk had failed (test-only, /dev/fail-commits). */
 void eng_engine_fail_commits(struct eng_engine *e, unsigned n);
+/* The next commit waits stall_ms first, as a stalled disk would
+ * (test-only, /dev/fail-commits). */
+void eng_engine_stall_commit(struct eng_engine *e, uint32_t stall_ms);
 
 /* The counters shown by /health. */
 void eng_engine_stats(struct eng_engine *e, struct eng_api_stats *s);

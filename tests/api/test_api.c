@@ -67,10 +67,11 @@ static void host_advance_clock(void *arg, int64_t secs)
 	e->clock_offset += secs;
 }
 
-static void host_fail_commits(void *arg, unsigned n)
+static void host_fail_commits(void *arg, unsigned n, uint32_t stall_ms)
 {
 	struct eng_engine *e = arg;
 
+	(void)stall_ms;
 	e->fail_commits = n;
 }
 

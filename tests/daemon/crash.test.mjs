@@ -136,3 +136,26 @@ test('SIGTERM under load: exit 0, nothing acknowledged is lost, late requests ge
   assert.ok(owed >= acked && owed <= acked + 8n, `owed ${owed}, acknowledged ${acked}`);
   await d.close();
 });
+
+// docs/risks.md#late-settlement-answers: a settlement answered after 1 s
+// (here a commit held 1.5 s, as a stalled disk would) is counted and
+// logged UNUSUAL; one answered at once is not.
+test('a settlement answered after 1 s is counted and logged UNUSUAL', async () => {
+  const d = await new Daemon().start();
+  assert.equal((await d.createAccount('late')).status, 201);
+  const q = { amount: '2', scale: 0 };
+  assert.equal((await d.settle('late', q, 'L0')).status, 201);
+  let h = await d.req('GET', '/health');
+  assert.equal(h.body.api.late_settlements, 0);
+  assert.equal((await d.req('POST', '/dev/fail-commits', { body: { count: 0, stall_ms: 1500 } })).status, 200);
+  const t0 = Date.now();
+  assert.equal((await d.settle('late', q, 'L1')).status, 201);
+  assert.ok(Date.now() - t0 >= 1400);
+  h = await d.req('GET', '/health');
+  assert.equal(h.body.api.late_settlements, 1);
+  assert.match(d.log, /UNUSUAL.*settlement for late answered \d+ ms after its request/);
+  assert.equal((await d.settle('late', q, 'L2')).status, 201);
+  h = await d.req('GET', '/health');
+  assert.equal(h.body.api.late_settlements, 1);
+  await d.close();
+});
