@@ -21,6 +21,8 @@ int eng_cli_key(int argc, char **argv);
 int eng_cli_claim(int argc, char **argv);
 /* xrpse tx ... (src/cli/cli_tx.c) */
 int eng_cli_tx(int argc, char **argv);
+/* xrpse outbox ... (src/cli/cli_outbox.c) */
+int eng_cli_outbox(int argc, char **argv);
 /* xrpse run ... (src/cli/cli_run.c) */
 int eng_cli_run(int argc, char **argv);
 

@@ -5,6 +5,7 @@
  *   xrpse claim verify  verify a payment-channel claim
  *   xrpse tx sign       sign a transaction given as XRPL JSON
  *   xrpse tx decode     decode a transaction blob to XRPL JSON
+ *   xrpse outbox retry  send a parked call to the connector again
  *   xrpse run           the settlement-engine daemon
  */
 #include <stdio.h>
@@ -22,6 +23,7 @@ static const struct command commands[] = {
     {"key", eng_cli_key, "key info: address and public key of a seed"},
     {"claim", eng_cli_claim, "claim sign|verify: payment-channel claims"},
     {"tx", eng_cli_tx, "tx sign|decode: XRPL transactions"},
+    {"outbox", eng_cli_outbox, "outbox retry: a parked call sent again"},
     {"run", eng_cli_run, "run the settlement-engine daemon"},
 };
 

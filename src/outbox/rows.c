@@ -678,11 +678,12 @@ static void row_report(struct eng_outbox *ob, int64_t id,
 				  "%lld: unanswered since %lld ms ago (%s), "
 				  "it may have been applied, and the "
 				  "connector may have forgotten its key: "
-				  "check its books, then unpark it under a "
-				  "new key (not applied) or leave it",
+				  "check its books, then `xrpse outbox retry "
+				  "%lld --new-key` (not applied) or leave it",
 				  (long long)id, account,
 				  (long long)rr->attempts,
-				  (long long)(now - rr->unknown_since), errtxt);
+				  (long long)(now - rr->unknown_since), errtxt,
+				  (long long)id);
 		else if (k == ENG_OUTBOX_CREDIT)
 			xu_broken(
 			    "outbox",

@@ -9,7 +9,7 @@
 // ledger watcher exists.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Daemon, sleep } from './lib/harness.mjs';
+import { Daemon, sleep, runXrpse } from './lib/harness.mjs';
 import { Connector } from './lib/connector.mjs';
 
 async function setup() {
@@ -165,4 +165,35 @@ test('the API answers while the connector is down', async () => {
   assert.ok(h.body.connector.pending + h.body.connector.inflight >= 1 || h.body.connector.pending >= 1);
   assert.equal((await d.createAccount('down2')).status, 201);
   await d.close();
+});
+
+// docs/api.md#credits-and-the-connectors-answer-caches: a credit parked on
+// a 409 keeps its key (the connector holds it); once the operator has
+// checked the connector's books, `xrpse outbox retry ID --new-key` (the
+// daemon stopped) sends it under a new key, credited once.
+test('xrpse outbox retry --new-key: a parked credit goes again under a new key', async () => {
+  const t = await setup();
+  t.d.allowBroken = true;
+  t.c.next({ status: 409, body: '{"title":"Idempotency Error"}' });
+  const id = await t.credit('6', 'k409');
+  await t.c.waitFor(() => t.c.settlements().length === 1);
+  await sleep(300);
+  assert.equal(t.d.sql(`SELECT state FROM outbox WHERE id = ${id}`), 'parked');
+  let r = await runXrpse(['outbox', 'retry', String(id), '--new-key', '--db', t.d.db]);
+  assert.equal(r.code, 1, 'refused while the daemon holds the store');
+  await t.d.stop();
+  r = await runXrpse(['outbox', 'retry', String(id), '--new-key', '--db', t.d.db]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /pending again, under a new key/);
+  r = await runXrpse(['outbox', 'retry', String(id), '--db', t.d.db]);
+  assert.equal(r.code, 1, 'only a parked call');
+  await t.d.start();
+  await t.c.waitFor(() => t.c.settlements().length === 2);
+  await sleep(300);
+  const s = t.c.settlements();
+  assert.equal(s[0].headers['idempotency-key'], 'k409');
+  assert.notEqual(s[1].headers['idempotency-key'], 'k409');
+  assert.equal(s[1].body, s[0].body);
+  assert.equal(t.d.sql(`SELECT state FROM outbox WHERE id = ${id}`), 'delivered');
+  await teardown(t);
 });
