@@ -208,7 +208,7 @@ class Connector {
 		this.droppedThrough = 0; /* seq of the newest entry dropped */
 		this.seq = 0;
 		this.settleSeq = 0;
-		this.faults = new Map(); /* route -> {fail, status, hang, delayMs} */
+		this.faults = new Map(); /* route -> {fail, status, hang, lose, delayMs} */
 		this.hung = new Set();
 		this.jobs = new Set();
 		this.closed = false;
@@ -398,6 +398,11 @@ class Connector {
 					     'fault injected by test control',
 					     entry);
 		}
+		/* lose: handled as usual, its answer lost (the connection
+		 * drops instead): the engine cannot tell whether it was
+		 * applied. */
+		if (f.lose)
+			entry.lose = true;
 
 		let id;
 		try {
@@ -426,7 +431,8 @@ class Connector {
 	}
 
 	_takeFault(route) {
-		const out = { delayMs: 0, hang: false, fail: false, status: 500 };
+		const out = { delayMs: 0, hang: false, fail: false, lose: false,
+			      status: 500 };
 		for (const r of [route, 'all']) {
 			const f = this.faults.get(r);
 			if (!f)
@@ -439,6 +445,10 @@ class Connector {
 				f.fail--;
 				out.fail = true;
 				out.status = f.status || 500;
+			} else if (!out.hang && !out.fail && !out.lose &&
+				   f.lose > 0) {
+				f.lose--;
+				out.lose = true;
 			}
 		}
 		return out;
@@ -452,6 +462,12 @@ class Connector {
 				fp: entry.keep.fp, status, headers, body: buf,
 				time: Date.now(),
 			});
+		if (entry && entry.lose) {
+			entry.fault = `answer ${status} lost`;
+			entry.status = 0;
+			res.socket.destroy();
+			return;
+		}
 		if (entry) {
 			entry.status = status;
 			entry.response = bodyForLog(buf).body;
@@ -1210,6 +1226,13 @@ class Connector {
 						a.threshold = bigOrNull(j.threshold, 'threshold');
 					if (j.settleTo !== undefined)
 						a.settleTo = bigOrNull(j.settleTo, 'settleTo') || 0n;
+					/* rs: every account update creates it on
+					 * the engine again (routes/accounts.rs) */
+					if (this.flavor === 'rs' && a.engineId)
+						a.engineCreate = await this._engineCall(
+							'accounts', '/accounts',
+							{ 'content-type': 'application/json' },
+							JSON.stringify({ id: a.engineId }));
 					return send(200, this._accountJSON(a));
 				}
 			}
@@ -1234,8 +1257,10 @@ class Connector {
 					throw new HttpError(400, 'Bad Request',
 							    'route is all|settlements|messages|peer');
 				const f = this.faults.get(route) ||
-					  { fail: 0, status: 500, hang: 0, delayMs: 0 };
-				for (const k of ['fail', 'hang', 'delayMs', 'status']) {
+					  { fail: 0, status: 500, hang: 0, lose: 0,
+					    delayMs: 0 };
+				for (const k of ['fail', 'hang', 'lose', 'delayMs',
+						 'status']) {
 					if (j[k] === undefined)
 						continue;
 					if (!Number.isInteger(j[k]) || j[k] < 0)

@@ -76,3 +76,49 @@ for (const flavor of ['rs', 'java']) {
     }
   });
 }
+
+// docs/api.md#credits-and-the-connectors-answer-caches, against each
+// flavour as it keeps answers (rs: every answer per key a day; java: 5
+// minutes): a credit refused once (500) is delivered under a new key, and
+// one whose answer was lost (applied, the connection dropped) goes again
+// under its key and gets the kept success: each credited exactly once.
+for (const flavor of ['rs', 'java']) {
+  test(`${flavor} connector: a credit refused once, a credit whose answer was lost, each credited once`, async () => {
+    const d = new Daemon();
+    d.fixedPort = await freePort();
+    const c = await startConnector(flavor, `http://127.0.0.1:${d.fixedPort}`);
+    d.connectorUrl = c.url;
+    await d.start();
+    try {
+      const acc = await c.ctl('POST', '/accounts', { name: 'alice' });
+      assert.equal(acc.status, 201, JSON.stringify(acc.body));
+      const id = acc.body.id;
+      const delivered = async (key) => {
+        const deadline = Date.now() + 5000;
+        let state;
+        do {
+          await sleep(50);
+          state = d.sql(`SELECT state FROM outbox WHERE idem_key = '${key}'`);
+        } while (state !== 'delivered' && Date.now() < deadline);
+        assert.equal(state, 'delivered', key);
+      };
+      assert.equal((await c.ctl('POST', '/faults', { route: 'settlements', fail: 1, status: 500 })).status, 200);
+      let r = await d.req('POST', '/dev/credit', { body: { account: id, drops: '1000000', key: 'refused-once' } });
+      assert.equal(r.status, 201);
+      await delivered('refused-once');
+      assert.equal((await c.ctl('POST', '/faults', { route: 'settlements', lose: 1 })).status, 200);
+      r = await d.req('POST', '/dev/credit', { body: { account: id, drops: '2000000', key: 'answer-lost' } });
+      assert.equal(r.status, 201);
+      await delivered('answer-lost');
+      await sleep(300);
+      const a = await c.ctl('GET', '/accounts/alice');
+      assert.equal(a.body.credits.length, 2, JSON.stringify(a.body.credits));
+      const keys = a.body.credits.map((x) => x.key);
+      assert.notEqual(keys[0], 'refused-once', 'credited under a new key');
+      assert.equal(keys[1], 'answer-lost', 'credited under its own key');
+    } finally {
+      await d.close();
+      c.proc.kill('SIGTERM');
+    }
+  });
+}

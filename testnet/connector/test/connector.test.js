@@ -375,7 +375,7 @@ test('faults: fail N, hang N, delay, per route, reset', async (t) => {
 	await call(`${c.controlUrl}/faults`, 'POST', { route: 'all', delayMs: 50 });
 	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'd')).status, 201);
 	assert.deepEqual((await call(`${c.controlUrl}/faults`)).json.all,
-			 { fail: 0, status: 500, hang: 0, delayMs: 50 });
+			 { fail: 0, status: 500, hang: 0, lose: 0, delayMs: 50 });
 	await call(`${c.controlUrl}/faults`, 'DELETE');
 	assert.deepEqual((await call(`${c.controlUrl}/faults`)).json, {});
 	const log = (await call(`${c.controlUrl}/log?route=settlements`)).json;
@@ -384,6 +384,31 @@ test('faults: fail N, hang N, delay, per route, reset', async (t) => {
 	assert.equal(log[3].replay, true);
 	assert.equal(log[0].headers['idempotency-key'], 'f');
 	assert.equal(log[0].body, '{"amount":"1","scale":9}');
+});
+
+test('faults: lose N handles the request and drops its answer', async (t) => {
+	for (const flavor of ['rs', 'java']) {
+		const { c } = await setup(t, { flavor });
+		const a = (await call(`${c.controlUrl}/accounts`, 'POST',
+				      { name: 'a', createOnEngine: false,
+					id: flavor === 'rs' ? undefined : 'ja' })).json;
+		await call(`${c.controlUrl}/faults`, 'POST', { route: 'settlements', lose: 1 });
+		await assert.rejects(credit(c, a.id, { amount: '1', scale: 9 }, 'L'));
+		assert.equal(c.accounts.get('a').credits.length, 1);
+		/* the same key again: the kept answer, credited once */
+		const r = await credit(c, a.id, { amount: '1', scale: 9 }, 'L');
+		assert.equal(r.status, flavor === 'rs' ? 201 : 200);
+		assert.equal(c.accounts.get('a').credits.length, 1);
+	}
+});
+
+test('rs re-creates the account on the engine at every account update', async (t) => {
+	const { engine, c } = await setup(t);
+	const a = (await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a' })).json;
+	await call(`${c.controlUrl}/accounts/a/config`, 'POST', { threshold: '5' });
+	const creates = engine.of('accounts');
+	assert.equal(creates.length, 2);
+	assert.equal(JSON.parse(creates[1].body.toString()).id, a.id);
 });
 
 test('control API: log paging, bad input, unknown routes', async (t) => {
