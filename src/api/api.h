@@ -36,6 +36,7 @@ struct eng_api_stats {
 	/* Settlements answered more than ENG_API_LATE_MS after their
 	 * request was read (docs/risks.md#late-settlement-answers). */
 	uint64_t late_settlements;
+	uint64_t stalled_refusals; /* settlements answered 503 meanwhile */
 	unsigned conns;
 };
 
@@ -101,6 +102,10 @@ struct eng_api_host {
 	void (*advance_clock)(void *arg, int64_t secs);
 	void (*fail_commits)(void *arg, unsigned n, uint32_t stall_ms);
 	void (*stats)(void *arg, struct eng_api_stats *st);
+	/* Nullable: true for ENG_API_LATE_MS after a commit that took
+	 * longer; settlements are then answered 503 at once, not applied
+	 * (docs/risks.md#late-settlement-answers). */
+	bool (*store_stalled)(void *arg);
 };
 
 /* The http request handler (struct eng_http_server.on_request); arg is the

@@ -36,7 +36,7 @@ void eng_api_on_health(const struct eng_api_host *h, struct eng_http_conn *c)
 		store_ok = false;
 	v = json_pack(
 	    "{s:s,s:s,s:{s:b},s:{s:s,s:o,s:I,s:I,s:I,s:o,s:o},"
-	    "s:o,s:{s:I,s:I,s:I,s:I,s:I,s:i}}",
+	    "s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}}",
 	    "status", store_ok ? "ok" : "degraded", "address", h->address,
 	    "store", "ok", store_ok, "connector", "url", h->connector_url,
 	    "reachable",
@@ -52,7 +52,8 @@ void eng_api_on_health(const struct eng_api_host *h, struct eng_http_conn *c)
 	    "batched_jobs", (json_int_t)st.batched_jobs, "batch_us_avg",
 	    (json_int_t)(st.batches ? st.batch_us_total / st.batches : 0),
 	    "batch_us_max", (json_int_t)st.batch_us_max, "late_settlements",
-	    (json_int_t)st.late_settlements, "connections", (int)st.conns);
+	    (json_int_t)st.late_settlements, "stalled_refusals",
+	    (json_int_t)st.stalled_refusals, "connections", (int)st.conns);
 	if (v && h->paychan)
 		json_object_set_new(v, "channels",
 				    eng_paychan_health(h->paychan));

@@ -307,6 +307,15 @@ static void on_settle(const struct eng_api_host *h, struct eng_http_conn *c,
 		eng_api_problem(c, 400, NULL, bad, NULL);
 		return;
 	}
+	/* Read behind a stalled commit, it may have waited past the
+	 * connector's timeout: refused, never applied late. */
+	if (h->store_stalled && h->store_stalled(h->arg)) {
+		eng_api_problem(c, 503, NULL,
+				"the store was stalled; nothing was done, "
+				"retry",
+				NULL);
+		return;
+	}
 	job = eng_api_job_new(c, ENG_JOB_SETTLE, account);
 	if (!job)
 		return;

@@ -59,6 +59,7 @@ struct eng_engine {
 	int64_t last_gc;
 	unsigned fail_commits;	  /* test-only: commits still to fail */
 	uint32_t stall_ms;	  /* test-only: the next commit waits */
+	int64_t stalled_until_us; /* monotonic: settlements get 503 */
 	struct eng_walckpt *ckpt; /* background WAL checkpoints */
 	bool stopping;
 	struct eng_api_stats stats;
@@ -128,6 +129,31 @@ static void note_late(struct eng_engine *e, const struct eng_job *j)
 		   j->account, (long long)ms, j->status);
 }
 
+/* A commit that took us microseconds, more than ENG_API_LATE_MS: the
+ * requests read behind it may have waited past the connector's timeout;
+ * settlements are answered 503 at once for ENG_API_LATE_MS
+ * (docs/risks.md#late-settlement-answers). */
+static void note_stall(struct eng_engine *e, int64_t us)
+{
+	if (us <= (int64_t)ENG_API_LATE_MS * 1000)
+		return;
+	e->stalled_until_us = eng_mono_us() + (int64_t)ENG_API_LATE_MS * 1000;
+	xu_unusual("engine",
+		   "a commit took %lld ms: settlements are answered 503 for "
+		   "the next %d ms",
+		   (long long)(us / 1000), ENG_API_LATE_MS);
+}
+
+static bool api_store_stalled(void *arg)
+{
+	struct eng_engine *e = arg;
+	bool stalled = eng_mono_us() < e->stalled_until_us;
+
+	if (stalled)
+		e->stats.stalled_refusals++;
+	return stalled;
+}
+
 static void answer_jobs(struct eng_engine *e, struct eng_job *j)
 {
 	while (j) {
@@ -151,7 +177,7 @@ static void run_batch(struct eng_engine *e)
 	enum xu_code rc;
 	bool enqueued = false;
 	size_t n = 0;
-	int64_t t0;
+	int64_t t0, tc;
 
 	e->head = NULL;
 	e->tail = &e->head;
@@ -172,6 +198,7 @@ static void run_batch(struct eng_engine *e)
 			     "commit failed (--dev-api "
 			     "fail-commits)");
 	}
+	tc = eng_mono_us();
 	if (rc == XU_OK && e->stall_ms) {
 		struct timespec ts = {e->stall_ms / 1000,
 				      (long)(e->stall_ms % 1000) * 1000000};
@@ -180,6 +207,7 @@ static void run_batch(struct eng_engine *e)
 	}
 	if (rc == XU_OK)
 		rc = eng_store_commit(e->store, &err);
+	note_stall(e, eng_mono_us() - tc);
 	if (rc != XU_OK) {
 		xu_broken("engine", "batch of %zu failed, rolled back: %s", n,
 			  err.msg);
@@ -380,6 +408,7 @@ static void api_host(struct eng_engine *e)
 	h->advance_clock = api_advance_clock;
 	h->fail_commits = api_fail_commits;
 	h->stats = api_stats;
+	h->store_stalled = api_store_stalled;
 }
 
 /* The lws context and the API's listener (vhost) on cfg's address. */

@@ -147,6 +147,7 @@ test('a settlement answered after 1 s is counted and logged UNUSUAL', async () =
   assert.equal((await d.settle('late', q, 'L0')).status, 201);
   let h = await d.req('GET', '/health');
   assert.equal(h.body.api.late_settlements, 0);
+  assert.equal(typeof h.body.api.connections, 'number');
   assert.equal((await d.req('POST', '/dev/fail-commits', { body: { count: 0, stall_ms: 1500 } })).status, 200);
   const t0 = Date.now();
   assert.equal((await d.settle('late', q, 'L1')).status, 201);
@@ -154,8 +155,37 @@ test('a settlement answered after 1 s is counted and logged UNUSUAL', async () =
   h = await d.req('GET', '/health');
   assert.equal(h.body.api.late_settlements, 1);
   assert.match(d.log, /UNUSUAL.*settlement for late answered \d+ ms after its request/);
+  await sleep(1100); // past the refusals that follow a stalled commit
   assert.equal((await d.settle('late', q, 'L2')).status, 201);
   h = await d.req('GET', '/health');
   assert.equal(h.body.api.late_settlements, 1);
+  await d.close();
+});
+
+// A settlement read behind a stalled commit may have waited past the
+// connector's timeout (interledger-rs 5 s, then a new key): it is answered
+// 503 at once, never applied late; once commits are quick again, the same
+// key is applied once.
+test('a settlement read behind a stalled commit is answered 503 and not applied', async () => {
+  const d = await new Daemon().start();
+  assert.equal((await d.createAccount('st')).status, 201);
+  const q = { amount: '1', scale: 0 };
+  assert.equal((await d.req('POST', '/dev/fail-commits', { body: { count: 0, stall_ms: 1500 } })).status, 200);
+  const first = d.settle('st', q, 'S1');
+  await sleep(300);
+  const t0 = Date.now();
+  const second = d.settle('st', q, 'S2'); // read once the stall is over
+  assert.equal((await first).status, 201);
+  const r = await second;
+  assert.equal(r.status, 503, r.text);
+  assert.ok(Date.now() - t0 < 2500);
+  assert.equal(await d.owed('st'), 1000000n);
+  assert.match(d.log, /UNUSUAL.*a commit took \d+ ms: settlements are answered 503/);
+  const h = await d.req('GET', '/health');
+  assert.equal(h.body.api.stalled_refusals, 1);
+  await sleep(1100);
+  assert.equal((await d.settle('st', q, 'S2')).status, 201);
+  assert.equal((await d.settle('st', q, 'S2')).status, 201);
+  assert.equal(await d.owed('st'), 2000000n);
   await d.close();
 });
