@@ -622,9 +622,11 @@ static enum xu_code map_error(const char *tok)
 	 * what is in it: transient, as a lagging server is. */
 	static const char *const notfound[] = {"txnNotFound", "actNotFound",
 					       "entryNotFound"};
-	static const char *const unavail[] = {"tooBusy",   "slowDown",
-					      "noNetwork", "noCurrent",
-					      "noClosed",  "lgrNotFound"};
+	/* notSynced: API v2's token for noNetwork, noCurrent and
+	 * noClosed. */
+	static const char *const unavail[] = {
+	    "tooBusy",	"slowDown",  "noNetwork",  "noCurrent",
+	    "noClosed", "notSynced", "lgrNotFound"};
 
 	for (size_t i = 0; i < sizeof(notfound) / sizeof(notfound[0]); i++)
 		if (strcmp(tok, notfound[i]) == 0)

@@ -223,7 +223,7 @@ class StandIn {
       case 'testnet_too_busy': {
         if (!Number.isInteger(count) || count < 0) return bad("Invalid field 'count'.");
         const error = req.error === undefined ? 'tooBusy' : req.error;
-        if (!['tooBusy', 'noNetwork', 'noCurrent', 'noClosed', 'slowDown', 'amendmentBlocked', 'lgrNotFound'].includes(error)) {
+        if (!['tooBusy', 'noNetwork', 'noCurrent', 'noClosed', 'notSynced', 'slowDown', 'amendmentBlocked', 'lgrNotFound'].includes(error)) {
           return bad("Invalid field 'error'.");
         }
         this.busy = { count, error };

@@ -29,6 +29,8 @@ const ERRORS = {
   noCurrent: [16, 'Current ledger is unavailable.'],
   noNetwork: [17, 'Not synced to the network.'],
   notImpl: [74, 'Not implemented.'],
+  // API v2's one token for noNetwork, noCurrent and noClosed
+  notSynced: [55, 'Not synced to the network.'],
   notSupported: [75, 'Operation not supported.'],
   slowDown: [10, 'You are placing too much load on the server.'],
   tooBusy: [9, 'The server is too busy to help you now.'],

@@ -146,6 +146,8 @@ function control(ws, req) {
     case 'mock_drop_all': ok(); for (const c of clients) c.terminate(); return;
     case 'mock_lgr_not_found': // a server that lacks the ledger asked for
       return error(ws, req, 'lgrNotFound', { error_code: 21 });
+    case 'mock_not_synced': // API v2: a server not synced to the network
+      return error(ws, req, 'notSynced', { error_code: 55 });
     case 'mock_reply_bad': // a reply with our id but no result object
       ws.send(JSON.stringify({ id: req.id, status: 'success', type: 'response', result: 5 }));
       return;

@@ -573,11 +573,11 @@ static void test_submit_expiry_reported(void **state)
 	w_free(w);
 }
 
-/* tooBusy on the fee request and on submit: retried, one transaction. */
-static void test_submit_too_busy(void **state)
+/* The next 3 requests (the fee, then the submit...) answered with error:
+ * retried, one transaction, paid. */
+static void refused_then_paid(struct world *w, const char *error,
+			      const char *key)
 {
-	struct fx *f = *state;
-	struct world *w = f->w;
 	struct w_build a;
 	struct xl_submit_stats st;
 
@@ -585,16 +585,33 @@ static void test_submit_too_busy(void **state)
 	a.kind = W_PAYMENT;
 	a.dst = addr_id(DEST_ADDR);
 	a.amount = 20 * XRP;
-	/* The next 3 requests (the fee, then the submit...) are refused. */
 	assert_int_equal(
-	    w_control(w, "testnet_too_busy", json_pack("{s:i}", "count", 3)),
+	    w_control(w, "testnet_too_busy",
+		      json_pack("{s:i,s:s}", "count", 3, "error", error)),
 	    XU_OK);
-	w_enqueue(w, "pay:busy", false, &a);
-	expect(w, "pay:busy", XL_OUT_SUCCESS, "tesSUCCESS");
+	w_enqueue(w, key, false, &a);
+	expect(w, key, XL_OUT_SUCCESS, "tesSUCCESS");
 	assert_int_equal(a.builds, 1);
-	assert_int_equal(journal_rows(w, "pay:busy%"), 1);
+	assert_int_equal(journal_rows(w, key), 1);
 	xl_submit_stats(w->s, &st);
 	assert_int_equal(st.failed + st.refused + st.expired, 0);
+}
+
+/* tooBusy on the fee request and on submit: retried, one transaction. */
+static void test_submit_too_busy(void **state)
+{
+	struct fx *f = *state;
+
+	refused_then_paid(f->w, "tooBusy", "pay:busy");
+}
+
+/* notSynced (API v2, for noNetwork/noCurrent/noClosed) on the fee request
+ * and on submit: a server not synced yet, retried like tooBusy. */
+static void test_submit_not_synced(void **state)
+{
+	struct fx *f = *state;
+
+	refused_then_paid(f->w, "notSynced", "pay:not-synced");
 }
 
 /* While the store has a transaction open, the journal entry cannot be
@@ -1082,6 +1099,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_submit_expiry_reported, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_too_busy, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_not_synced, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_submit_waits_for_store_transaction, setup, teardown),

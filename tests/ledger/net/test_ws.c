@@ -327,6 +327,10 @@ static void test_ws_bad_frames_are_dropped(void **state)
 	assert_int_equal(
 	    call(f, json_pack("{s:s}", "command", "mock_lgr_not_found"), 0),
 	    XU_EUNAVAIL);
+	/* notSynced (API v2's noNetwork/noCurrent/noClosed): transient. */
+	assert_int_equal(
+	    call(f, json_pack("{s:s}", "command", "mock_not_synced"), 0),
+	    XU_EUNAVAIL);
 	fx_free(f);
 }
 
