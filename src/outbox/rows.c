@@ -565,7 +565,8 @@ struct row_result {
  *     applied, would have replayed that success), so the next attempts
  *     carry a new key: a connector that keeps the refusal per key
  *     (interledger-rs, a day) answers the new key afresh;
- *   - no byte of the request sent: nothing applied, the key stays;
+ *   - no byte of the request sent: nothing applied, the key stays (and
+ *     an earlier unanswered attempt's window still runs);
  *   - sent but unanswered (timeout, dropped): it may have been applied,
  *     so the key stays, and every later attempt under it must go while
  *     the connector still remembers the key (the Java connector, 5
@@ -588,10 +589,10 @@ static void credit_rule(const struct eng_outbox *ob,
 		}
 		return;
 	}
-	if (r->unsent)
-		return;
-	if (rr->unknown_since == 0)
+	if (!r->unsent && rr->unknown_since == 0)
 		rr->unknown_since = now;
+	if (rr->unknown_since == 0)
+		return; /* nothing sent under the key ever went unanswered */
 	if (rr->next - now > win / 4)
 		rr->next = now + win / 4;
 	if (rr->next - rr->unknown_since >= win) {

@@ -1254,6 +1254,36 @@ static void test_eng_outbox_credit_unanswered_same_key(void **state)
 	}
 }
 
+/* An unanswered credit whose connector then refuses connections: the
+ * window of the unanswered attempt still runs, so the key never goes
+ * again after it (the backoff alone would wait longer). */
+static void test_eng_outbox_credit_unanswered_then_refused(void **state)
+{
+	struct fx *f = *state;
+	fx_close(f);
+	f->cfg.timeout_ms = 300;
+	f->cfg.base_ms = 10000;
+	f->cfg.cap_ms = 100000;
+	f->cfg.unknown_window_ms = 1000;
+	fx_open(f);
+	th_script(f->srv, (struct th_resp){TH_HANG, 0, NULL, NULL, 0});
+	int64_t id = credit(f, "dave", 1, "chan-8:1");
+	int64_t t0 = fake_now;
+	attempt(f);
+	struct row r = get_row(f, id);
+	assert_string_equal(r.state, "pending");
+	assert_true(r.next_ms - fake_now <= 250);
+	th_stop(f->srv);
+	f->srv = NULL;
+	for (int i = 0; i < 8 && !strcmp(r.state, "pending"); i++) {
+		assert_true(r.next_ms - t0 < 1000);
+		fake_now = r.next_ms;
+		attempt(f);
+		r = get_row(f, id);
+	}
+	assert_string_equal(r.state, "parked");
+}
+
 /* A credit's result is recorded durably (a FULL commit, not a relaxed
  * one): a delivered credit is never sent again after a power cut, when
  * the connector may have forgotten its key; a message's result stays
@@ -1287,6 +1317,7 @@ int main(void)
 	    T(test_eng_outbox_message_new_key_each_attempt),
 	    T(test_eng_outbox_credit_refused_new_key),
 	    T(test_eng_outbox_credit_unanswered_same_key),
+	    T(test_eng_outbox_credit_unanswered_then_refused),
 	    T(test_eng_outbox_credit_results_durable),
 	    T(test_eng_outbox_409),
 	    T(test_eng_outbox_timeout_and_refused),
