@@ -444,7 +444,10 @@ bool pc_in_edge_ok(enum pc_in_state old, enum pc_in_state new_state);
 /* Redeem policy (pure).  Returns true when the best claim held should be
  * submitted now; *urgent tells whether the close rule fired.  Rules: only
  * when best > ledger Balance; at once when the channel is closing
- * (Expiration, CancelAfter or deletion) and not yet expired; otherwise at
+ * (Expiration, CancelAfter or deletion) and not yet expired, provided the
+ * fee is at most redeem_fee_ppm of the unclaimed drops (a zero fee,
+ * unknown, waits for the timer) unless we are deleting or the deadline is
+ * within twice pc_close_margin(); otherwise at
  * most every redeem_check_s: unclaimed >= redeem_abs, or >= the fraction
  * of Amount, or (fee <= redeem_fee_ppm of unclaimed and the last redeem
  * is at least redeem_fee_min_interval_s old). */

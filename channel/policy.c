@@ -52,6 +52,34 @@ static bool in_expired(const struct pc_in *ch, uint32_t ledger_time)
 	return false;
 }
 
+/* A closing channel's redeem goes out at once only when it pays for its
+ * fee (fee <= redeem_fee_ppm of the unclaimed drops; an unknown fee, 0,
+ * waits for the timer event that carries it), or when the deadline is
+ * near (within twice the close margin), or when we are deleting the
+ * account: a payer closing as owner and paying one drop at a time must
+ * not make us pay a fee per drop
+ * (docs/risks.md#one-drop-redeem-storms). */
+static bool urgent_worth(const struct pc_in *ch, const struct pc_cfg *cfg,
+			 const struct pc_clock *clk, struct xl_drops fee,
+			 uint64_t unclaimed)
+{
+	const struct pc_view *v = &ch->view;
+	uint64_t margin = 2 * (uint64_t)pc_close_margin(cfg, v->settle_delay);
+
+	if (ch->deleting)
+		return true;
+	if (v->has_expiration &&
+	    (uint64_t)v->expiration - clk->ledger_time <= margin)
+		return true;
+	if (v->has_cancel_after &&
+	    (uint64_t)v->cancel_after - clk->ledger_time <= margin)
+		return true;
+	if (xl_drops_is_zero(fee))
+		return false;
+	return prod_ge(unclaimed, cfg->redeem_fee_ppm, xl_drops_u64(fee),
+		       1000000);
+}
+
 bool pc_redeem_due(const struct pc_in *ch, const struct pc_cfg *cfg,
 		   const struct pc_clock *clk, struct xl_drops fee,
 		   bool *urgent)
@@ -72,6 +100,8 @@ bool pc_redeem_due(const struct pc_in *ch, const struct pc_cfg *cfg,
 		return false;
 	if (in_closing(ch)) {
 		if (in_expired(ch, clk->ledger_time))
+			return false;
+		if (!urgent_worth(ch, cfg, clk, fee, xl_drops_u64(unclaimed)))
 			return false;
 		*urgent = true;
 		return true;

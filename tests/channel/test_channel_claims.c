@@ -1674,10 +1674,16 @@ static void test_channel_in_flow(void **state)
 	ev.u.view.has_expiration = true;
 	ev.u.view.expiration = T_LEDGER + 518400;
 	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
-	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_SUBMIT_REDEEM);
+	FX_EXPECT(&fx, PC_FX_ALERT);
 	assert_int_equal(fx.v[0].alert, PC_ALERT_PEER_CLOSING);
-	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(6));
 	assert_int_equal(ch.state, PC_IN_CLOSING);
+	/* The redeem goes with the next timer, which knows the fee. */
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = T_NOW + 5001;
+	ev.u.fee = D(12);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(6));
 	/* That redeem fails and the Expiration passes: lost, alerted once,
 	 * no pointless redeem afterwards. */
 	ev = ev_make(PC_EV_REDEEM_RESULT);
@@ -1819,11 +1825,12 @@ static void test_channel_in_delete_and_renew(void **state)
 	ev = ev_make(PC_EV_CLAIM);
 	ev.u.claim = claim_make(0, fx_in_id, 700);
 	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
-	/* Expiration set, then cleared by tfRenew: open again. */
+	/* Expiration set (near: 700 drops are redeemed whatever the fee),
+	 * then cleared by tfRenew: open again. */
 	ev = ev_make(PC_EV_LEDGER);
 	ev.u.view = view_in(0, XRP(10), 0);
 	ev.u.view.has_expiration = true;
-	ev.u.view.expiration = T_LEDGER + 518400;
+	ev.u.view.expiration = T_LEDGER + 600;
 	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_SUBMIT_REDEEM);
 	ev = ev_make(PC_EV_REDEEM_RESULT);
@@ -1960,6 +1967,87 @@ static void test_channel_cfg(void **state)
 	}
 }
 
+/* docs/risks.md#one-drop-redeem-storms: a payer closing as owner with the
+ * deadline far away and paying one drop at a time gets one redeem only
+ * once the unclaimed drops pay for its fee (or the deadline is near), and
+ * one redeem per channel at a time, carrying the newest claim. */
+static void test_channel_in_closing_redeem_worth_fee(void **state)
+{
+	struct pc_in ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	pc_in_init(&ch, &fx_self, &fx_peer, fx_in_id);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_in(0, XRP(10), 0);
+	ev.u.view.has_expiration = true;
+	ev.u.view.expiration = T_LEDGER + 518400;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(ch.state, PC_IN_CLOSING);
+	/* 1,199 one-drop claims: no redeem (12 drops of fee > 1 %). */
+	for (uint64_t a = 1; a < 1200; a++) {
+		ev = ev_make(PC_EV_CLAIM);
+		ev.u.claim = claim_make(0, fx_in_id, a);
+		assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+		FX_EXPECT(&fx, PC_FX_PERSIST_CLAIM, PC_FX_CREDIT);
+		ev = ev_make(PC_EV_TIMER);
+		ev.u.fee = D(12);
+		assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+		FX_NONE(&fx);
+	}
+	/* 1,200 unclaimed: worth it, at the next timer (the claim's own
+	 * event does not know the fee). */
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(0, fx_in_id, 1200);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_PERSIST_CLAIM, PC_FX_CREDIT);
+	ev = ev_make(PC_EV_TIMER);
+	ev.u.fee = D(12);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), 1200);
+	/* In flight: further claims (even worth it) wait for its result. */
+	for (uint64_t a = 2400; a <= 4800; a += 1200) {
+		ev = ev_make(PC_EV_CLAIM);
+		ev.u.claim = claim_make(0, fx_in_id, a);
+		assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+		ev = ev_make(PC_EV_TIMER);
+		ev.u.fee = D(12);
+		assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+		FX_NONE(&fx);
+	}
+	/* It lands: the next redeem carries the newest claim only. */
+	ev = ev_make(PC_EV_REDEEM_RESULT);
+	ev.u.result.ok = true;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev = ev_make(PC_EV_TIMER);
+	ev.u.fee = D(12);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), 4800);
+	ev = ev_make(PC_EV_REDEEM_RESULT);
+	ev.u.result.ok = true;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	/* One drop more, deadline far: nothing.  Near (within twice the
+	 * close margin): redeemed whatever the fee. */
+	ev = ev_make(PC_EV_CLAIM);
+	ev.u.claim = claim_make(0, fx_in_id, 4801);
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_TIMER);
+	ev.u.fee = D(12);
+	ev.clk.ledger_time =
+	    T_LEDGER + 518400 - 2 * pc_close_margin(&fx_cfg, 518400) - 1;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	ev.clk.ledger_time++;
+	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), 4801);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1982,6 +2070,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_out_recovery),
 	    cmocka_unit_test(test_channel_in_flow),
 	    cmocka_unit_test(test_channel_in_delete_and_renew),
+	    cmocka_unit_test(test_channel_in_closing_redeem_worth_fee),
 	    cmocka_unit_test(test_channel_ledger_order),
 	    cmocka_unit_test(test_channel_restart_clears_timers),
 	    cmocka_unit_test(test_channel_cfg),

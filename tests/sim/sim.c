@@ -666,6 +666,20 @@ static void check_out_record(struct sim *w, struct sim_engine *e,
  *   closing-claim-redeemed a closing channel's unredeemed claim is
  *                          submitted within REDEEM_WITHIN_MS of reachable
  *                          time. */
+/* The redeem policy's rule for a closing channel (pc_redeem_due): the
+ * unclaimed drops pay for the fee at the ledger's base fee, or the
+ * Expiration is within twice the close margin. */
+static bool redeem_worth(const struct sim_engine *e, const struct sim_chan *c,
+			 uint64_t unclaimed, const struct sim *w)
+{
+	uint64_t margin = pc_close_margin(&e->cfg.pc, c->settle_delay);
+
+	if ((uint64_t)c->exp <= (uint64_t)w->L.close_time + 2 * margin)
+		return true;
+	return (unsigned __int128)unclaimed * e->cfg.pc.redeem_fee_ppm >=
+	       (unsigned __int128)w->L.fee_base * w->L.load * 1000000;
+}
+
 static void check_in_records(struct sim *w, struct sim_engine *e)
 {
 	struct eng_chan_in *v = NULL;
@@ -715,10 +729,13 @@ static void check_in_records(struct sim *w, struct sim_engine *e)
 				 (long long)((w->now - c->exp_set_ms) / 1000));
 			break;
 		}
-		/* closing-claim-redeemed */
+		/* closing-claim-redeemed, for a claim worth its fee or a
+		 * deadline near (docs/risks.md#one-drop-redeem-storms) */
 		if (live && c->exists && c->has_exp &&
 		    c->exp > w->L.close_time + 60 &&
 		    xl_drops_u64(ch->best) > c->balance &&
+		    redeem_worth(e, c, xl_drops_u64(ch->best) - c->balance,
+				 w) &&
 		    !ch->redeem_inflight && e->unreach == 0) {
 			if (!c->unredeemed_since ||
 			    sim_gap_overlaps(e, c->unredeemed_since, w->now))
