@@ -68,7 +68,8 @@ struct entry {
 	enum entry_kind kind;
 	char intent[XL_INTENT_MAX];
 	bool priority;
-	bool deadline; /* fee up to deadline_fee_max_drops */
+	bool deadline;		  /* fee up to deadline_fee_max_drops */
+	char owner[XL_OWNER_MAX]; /* whose share of the priority lane */
 	xl_build_fn build;
 	void *barg;
 	unsigned attempts;
@@ -111,7 +112,16 @@ struct xl_submit {
 	char account[CR_ADDRESS_STRLEN];
 	struct cr_account_id account_id;
 
-	struct entry *queue;	/* priority entries first */
+	struct entry *queue; /* priority entries first */
+	/* The priority lane's shares: when each owner was last served
+	 * (a stamp of served_clock; the least recently served go first). */
+	struct {
+		char owner[XL_OWNER_MAX];
+		uint64_t served;
+	} shares[XL_SHARES];
+	uint64_t served_clock;
+	/* Priority builds in a row while a normal entry waited. */
+	unsigned prio_run;
 	struct entry *inflight; /* in submission order */
 	struct entry *stored;
 	uint64_t next_eid;
@@ -243,6 +253,66 @@ static void queue_insert(struct xl_submit *s, struct entry *e, bool at_head)
 		pp = &(*pp)->next;
 	e->next = *pp;
 	*pp = e;
+}
+
+/* ---- the priority lane's fair shares --------------------------------- */
+
+static uint64_t share_served(const struct xl_submit *s, const char *owner)
+{
+	for (size_t i = 0; i < XL_SHARES; i++)
+		if (s->shares[i].served &&
+		    strcmp(s->shares[i].owner, owner) == 0)
+			return s->shares[i].served;
+	return 0;
+}
+
+/* Stamps owner as served now; the least recently served slot makes room. */
+static void share_mark(struct xl_submit *s, const char *owner)
+{
+	size_t slot = 0;
+
+	for (size_t i = 0; i < XL_SHARES; i++) {
+		if (s->shares[i].served &&
+		    strcmp(s->shares[i].owner, owner) == 0) {
+			slot = i;
+			break;
+		}
+		if (s->shares[i].served < s->shares[slot].served)
+			slot = i;
+	}
+	snprintf(s->shares[slot].owner, sizeof(s->shares[slot].owner), "%s",
+		 owner);
+	s->shares[slot].served = ++s->served_clock;
+}
+
+/* The entry to build next.  Priority entries go first, but the lane is
+ * shared: the oldest entry of the least recently served owner, so a
+ * peer with many closing channels takes turns with the others; and after
+ * XL_PRIO_RUN_MAX priority builds in a row while a normal entry waits,
+ * the oldest normal entry goes (docs/risks.md#one-drop-redeem-storms). */
+static struct entry *pick(const struct xl_submit *s)
+{
+	struct entry *e, *best = NULL;
+	uint64_t bs = UINT64_MAX;
+
+	for (e = s->queue; e && e->priority; e = e->next) {
+		uint64_t t = share_served(s, e->owner);
+		if (t < bs) {
+			bs = t;
+			best = e;
+		}
+	}
+	if (!best || (e && s->prio_run >= XL_PRIO_RUN_MAX))
+		return e;
+	return best;
+}
+
+static bool normal_waiting(const struct entry *q)
+{
+	for (; q; q = q->next)
+		if (!q->priority)
+			return true;
+	return false;
 }
 
 static unsigned count(const struct entry *l)
@@ -1026,7 +1096,7 @@ static void pump(struct xl_submit *s)
 		}
 		return;
 	}
-	e = s->queue;
+	e = pick(s);
 	if (s->fee > fee_max(s, e)) {
 		xu_fail(&err, XU_ERANGE, 0,
 			"fee %" PRIu64
@@ -1054,6 +1124,13 @@ static void pump(struct xl_submit *s)
 	}
 	s->building = false;
 	unlink_entry(&s->queue, e);
+	if (!e->priority) {
+		s->prio_run = 0;
+	} else {
+		share_mark(s, e->owner);
+		if (normal_waiting(s->queue))
+			s->prio_run++;
+	}
 	e->kind = E_INFLIGHT;
 	append(&s->inflight, e);
 	xu_debug(SUB, "%s: seq %" PRIu32 " lls %" PRIu32 " hash %s", e->intent,
@@ -1304,6 +1381,15 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 			       unsigned flags, xl_build_fn build,
 			       void *build_arg, struct xu_err *err)
 {
+	return xl_submit_enqueue_as(s, intent, flags, NULL, build, build_arg,
+				    err);
+}
+
+enum xu_code xl_submit_enqueue_as(struct xl_submit *s, const char *intent,
+				  unsigned flags, const char *owner,
+				  xl_build_fn build, void *build_arg,
+				  struct xu_err *err)
+{
 	bool priority = (flags & XL_SUBMIT_PRIORITY) != 0;
 	bool deadline = (flags & XL_SUBMIT_DEADLINE) != 0;
 	struct entry *e;
@@ -1328,6 +1414,7 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 		e->barg = build_arg;
 		e->priority = priority;
 		e->deadline = deadline;
+		snprintf(e->owner, sizeof(e->owner), "%s", owner ? owner : "");
 		return XU_OK;
 	}
 	je = calloc(1, sizeof(*je));
@@ -1366,6 +1453,7 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 	e->kind = E_QUEUED;
 	e->priority = priority;
 	e->deadline = deadline;
+	snprintf(e->owner, sizeof(e->owner), "%s", owner ? owner : "");
 	e->build = build;
 	e->barg = build_arg;
 	queue_insert(s, e, false);

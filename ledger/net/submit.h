@@ -5,7 +5,10 @@
  * docs/risks.md#sequence-collisions-and-a-second-sender:
  *  - one queue per account, Sequence tracked locally (initialised from
  *    account_info after every resync), so two transactions never race for
- *    one number; priority intents (deadline claims) jump the queue;
+ *    one number; priority intents (deadline claims) jump the queue, but
+ *    the priority lane is shared fairly between owners (the least recently
+ *    served owner's oldest intent first) and, while a normal intent waits,
+ *    at most XL_PRIO_RUN_MAX priority intents are built in a row;
  *  - Fee = max(base_fee, open_ledger_fee) from `fee`, refused (the intent
  *    fails with XL_OUT_REFUSED, saying so) above the configured maximum
  *    (a deadline intent's: the higher deadline maximum);
@@ -100,6 +103,12 @@ struct xl_submit_cfg {
 
 struct xl_submit;
 
+/* An owner (e.g. the peer account a redeem is for) names a share of the
+ * priority lane; up to XL_OWNER_MAX - 1 bytes count. */
+#define XL_OWNER_MAX 64
+#define XL_SHARES 64	  /* owners remembered; the oldest is forgotten */
+#define XL_PRIO_RUN_MAX 4 /* priority builds in a row while normal waits */
+
 /* Creates the queue for cfg->kp's account on client c (whose account must
  * be the same) and loads the journal's pending rows of that account for
  * reconciliation at the next READY.  Outcomes go to fn.  Returns NULL with
@@ -127,6 +136,12 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 			       unsigned flags, xl_build_fn build,
 			       void *build_arg,
 			       struct xu_err *err) XU_WARN_UNUSED;
+/* The same, for a priority intent that takes its turn in owner's share
+ * of the priority lane (NULL or "": the share of owners not named). */
+enum xu_code xl_submit_enqueue_as(struct xl_submit *s, const char *intent,
+				  unsigned flags, const char *owner,
+				  xl_build_fn build, void *build_arg,
+				  struct xu_err *err) XU_WARN_UNUSED;
 
 struct xl_submit_stats {
 	unsigned queued, inflight;

@@ -182,11 +182,12 @@ void builds_flush(struct eng_paychan *pc)
 		b->queued = true;
 		snprintf(intent, sizeof(intent), "%s", b->intent);
 		snprintf(account, sizeof(account), "%s", b->account);
-		rc = xl_submit_enqueue(
+		/* Deadline redeems share the priority lane per peer. */
+		rc = xl_submit_enqueue_as(
 		    q, intent,
 		    (b->priority ? XL_SUBMIT_PRIORITY : 0u) |
 			(b->deadline ? XL_SUBMIT_DEADLINE : 0u),
-		    build_fn, b, &err);
+		    account, build_fn, b, &err);
 		/* b may be gone: its outcome may have come already. */
 		if (rc == XU_OK) {
 			pc->stats.txs_submitted++;

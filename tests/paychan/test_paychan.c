@@ -345,6 +345,16 @@ enum xu_code xl_submit_enqueue(struct xl_submit *s, const char *intent,
 	}
 	return XU_OK;
 }
+
+enum xu_code xl_submit_enqueue_as(struct xl_submit *s, const char *intent,
+				  unsigned flags, const char *owner,
+				  xl_build_fn build, void *build_arg,
+				  struct xu_err *err)
+{
+	(void)owner;
+	return xl_submit_enqueue(s, intent, flags, build, build_arg, err);
+}
+
 const char *xl_outcome_kind_name(enum xl_outcome_kind k)
 {
 	return k == XL_OUT_SUCCESS ? "success" : "failure";

@@ -338,6 +338,55 @@ static void test_submit_priority_jumps_queue(void **state)
 	w_free(w);
 }
 
+/* docs/risks.md#one-drop-redeem-storms: the priority lane is shared
+ * between owners (one with many deadline redeems takes turns with the
+ * others), and a normal intent (say a PaymentChannelCreate) waits for at
+ * most XL_PRIO_RUN_MAX priority builds. */
+static void test_submit_priority_shared_fairly(void **state)
+{
+	struct fx *f = *state;
+	struct w_opts o;
+	struct world *w;
+	struct w_build evil[8], honest, normal;
+	char intent[32];
+
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	o.max_inflight = 1;
+	w = w_new(&o);
+	memset(&normal, 0, sizeof(normal));
+	normal.kind = W_PAYMENT;
+	normal.dst = addr_id(DEST_ADDR);
+	normal.amount = 20 * XRP;
+	w_enqueue(w, "pay:normal", false, &normal);
+	for (int i = 0; i < 8; i++) {
+		memset(&evil[i], 0, sizeof(evil[i]));
+		evil[i].kind = W_PAYMENT;
+		evil[i].dst = addr_id(DEST_ADDR);
+		evil[i].amount = 20 * XRP;
+		snprintf(intent, sizeof(intent), "redeem:evil:%d", i);
+		w_enqueue_as(w, intent, XL_SUBMIT_PRIORITY, "evil", &evil[i]);
+	}
+	honest = normal;
+	w_enqueue_as(w, "redeem:honest", XL_SUBMIT_PRIORITY, "honest", &honest);
+	expect(w, "pay:normal", XL_OUT_SUCCESS, "tesSUCCESS");
+	expect(w, "redeem:honest", XL_OUT_SUCCESS, "tesSUCCESS");
+	for (int i = 0; i < 8; i++) {
+		snprintf(intent, sizeof(intent), "redeem:evil:%d", i);
+		expect(w, intent, XL_OUT_SUCCESS, "tesSUCCESS");
+	}
+	/* evil 0, honest, evil 1, evil 2, then the normal one. */
+	assert_true(evil[0].built_sequence < honest.built_sequence);
+	assert_true(honest.built_sequence < evil[1].built_sequence);
+	assert_true(evil[2].built_sequence < normal.built_sequence);
+	assert_true(normal.built_sequence < evil[3].built_sequence);
+	for (int i = 1; i < 8; i++)
+		assert_true(evil[i - 1].built_sequence <
+			    evil[i].built_sequence);
+	w_free(w);
+}
+
 /* A fee above the configured maximum: refused, said so, nothing
  * journaled or submitted. */
 /* A world whose queue refuses fees above fee_max (deadline intents:
@@ -1085,6 +1134,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_submit_every_type, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_priority_jumps_queue,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_priority_shared_fairly,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_fee_above_cap, setup,
 					    teardown),

@@ -290,10 +290,16 @@ enum xu_code w_build_fn(void *arg, struct xl_tx *tx,
 void w_enqueue(struct world *w, const char *intent, unsigned flags,
 	       struct w_build *b)
 {
+	w_enqueue_as(w, intent, flags, NULL, b);
+}
+
+void w_enqueue_as(struct world *w, const char *intent, unsigned flags,
+		  const char *owner, struct w_build *b)
+{
 	struct xu_err err;
 
-	if (xl_submit_enqueue(w->s, intent, flags, w_build_fn, b, &err) !=
-	    XU_OK) {
+	if (xl_submit_enqueue_as(w->s, intent, flags, owner, w_build_fn, b,
+				 &err) != XU_OK) {
 		fprintf(stderr, "enqueue %s: %s\n", intent, err.msg);
 		abort();
 	}

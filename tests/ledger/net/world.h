@@ -107,6 +107,9 @@ enum xu_code w_build_fn(void *arg, struct xl_tx *tx,
 /* Enqueues b under intent with flags XL_SUBMIT_* (aborts on failure). */
 void w_enqueue(struct world *w, const char *intent, unsigned flags,
 	       struct w_build *b);
+/* The same, in owner's share of the priority lane. */
+void w_enqueue_as(struct world *w, const char *intent, unsigned flags,
+		  const char *owner, struct w_build *b);
 
 /* Sends a ledger-stand-in control command {"command": cmd, ...extra}
  * and returns its reply code. */
