@@ -13,6 +13,59 @@
 #include "src/io/msgs.h"
 #include "src/util/log.h"
 
+/* ---- lines a peer can cause at will (docs/risks.md#log-floods) ---------*/
+
+static const char *const line_names[PEER_LINE_KINDS] = {
+    [LINE_LAST_CLAIM] = "last_claim",
+    [LINE_CLOSE_REQUEST] = "close_request",
+    [LINE_REFUSED] = "claim refusal",
+};
+
+/* Counts a line of kind for account: true when it may be logged, with
+ * note set to "" or to how many like it were not logged before it. */
+static bool peer_line(struct eng_paychan *pc, const char *account,
+		      enum peer_line kind, char *note, size_t cap)
+{
+	struct acct *a = acct_of(pc, account);
+	uint32_t held = 0;
+
+	note[0] = '\0';
+	if (!a)
+		return true;
+	if (!xu_rlimit_allow(&a->lines[kind], mono_ms(pc), PEER_LINE_BURST,
+			     PEER_LINE_WINDOW_MS, &held))
+		return false;
+	if (held)
+		snprintf(note, cap, " (%lu %s lines before it not logged)",
+			 (unsigned long)held, line_names[kind]);
+	return true;
+}
+
+void peer_lines_flush(struct eng_paychan *pc)
+{
+	for (struct acct *a = pc->accts; a; a = a->next) {
+		for (int k = 0; k < PEER_LINE_KINDS; k++) {
+			uint32_t held;
+
+			if (!xu_rlimit_flush(&a->lines[k], mono_ms(pc),
+					     PEER_LINE_WINDOW_MS, &held))
+				continue;
+			if (k == LINE_REFUSED)
+				xu_unusual(SUB,
+					   "%s: %lu %s lines not logged "
+					   "(rate limit)",
+					   a->account, (unsigned long)held,
+					   line_names[k]);
+			else
+				xu_info(SUB,
+					"%s: %lu %s lines not logged (rate "
+					"limit)",
+					a->account, (unsigned long)held,
+					line_names[k]);
+		}
+	}
+}
+
 /* ---- message handlers (inside the batch transaction) -------------------*/
 
 static enum xu_code decode_json(struct pc_msg *m, json_t *msg,
@@ -231,7 +284,7 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 	struct lookup *l;
 	struct xu_err why_err = {0};
 	enum pc_reject why = PC_REJ_NONE;
-	char id[HEXID];
+	char id[HEXID], note[80];
 	bool have, stale, refused;
 	enum xu_code rc;
 
@@ -245,8 +298,11 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 	l = lookup_of(pc, m.u.claim.channel);
 	if (have && strcmp(r.account, account) != 0) {
 		pc->stats.claims_rejected++;
-		xu_unusual(SUB, "%s: claim on channel %s of account %s refused",
-			   account, id, r.account);
+		if (peer_line(pc, account, LINE_REFUSED, note, sizeof(note)))
+			xu_unusual(SUB,
+				   "%s: claim on channel %s of account %s "
+				   "refused%s",
+				   account, id, r.account, note);
 		return claim_reply(reply, m.u.claim.channel, false,
 				   xl_drops_zero(), PC_REJ_WRONG_CHANNEL,
 				   "channel belongs to another account", err);
@@ -290,8 +346,9 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 		 * channel to us (then no record was made). */
 		pc->stats.claims_rejected++;
 		why = l && l->found ? PC_REJ_NOT_OURS : PC_REJ_NO_CHANNEL;
-		xu_unusual(SUB, "%s: claim on channel %s refused: %s", account,
-			   id, pc_reject_name(why));
+		if (peer_line(pc, account, LINE_REFUSED, note, sizeof(note)))
+			xu_unusual(SUB, "%s: claim on channel %s refused: %s%s",
+				   account, id, pc_reject_name(why), note);
 		return claim_reply(reply, m.u.claim.channel, false,
 				   xl_drops_zero(), why,
 				   why == PC_REJ_NOT_OURS
@@ -320,10 +377,12 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 		if (why == PC_REJ_NOT_INCREASING)
 			xu_debug(SUB, "%s: claim %llu on channel %s: %s",
 				 account, u(m.u.claim.amount), id, why_err.msg);
-		else
-			xu_unusual(
-			    SUB, "%s: claim %llu on channel %s refused: %s",
-			    account, u(m.u.claim.amount), id, why_err.msg);
+		else if (peer_line(pc, account, LINE_REFUSED, note,
+				   sizeof(note)))
+			xu_unusual(SUB,
+				   "%s: claim %llu on channel %s refused: %s%s",
+				   account, u(m.u.claim.amount), id,
+				   why_err.msg, note);
 		return claim_reply(reply, m.u.claim.channel, false, r.ch.best,
 				   why, why_err.msg, err);
 	}
@@ -363,6 +422,7 @@ static enum xu_code msg_close_request(void *arg, const char *account,
 	struct eng_chan_in r;
 	struct pc_event ev;
 	struct pc_msg m;
+	char note[80];
 	bool have;
 	enum xu_code rc;
 
@@ -383,7 +443,9 @@ static enum xu_code msg_close_request(void *arg, const char *account,
 		rc = maybe_dclose(pc, &r, err);
 	if (rc != XU_OK)
 		return rc;
-	xu_info(SUB, "%s: the peer asked us to close its channel", account);
+	if (peer_line(pc, account, LINE_CLOSE_REQUEST, note, sizeof(note)))
+		xu_info(SUB, "%s: the peer asked us to close its channel%s",
+			account, note);
 	reply->status = 201;
 	return XU_OK;
 }
@@ -397,6 +459,7 @@ static enum xu_code msg_last_claim(void *arg, const char *account, json_t *msg,
 	struct eng_paychan *pc = arg;
 	struct eng_chan_in r;
 	struct pc_msg m, out;
+	char note[80];
 	bool have;
 	enum xu_code rc;
 
@@ -417,8 +480,10 @@ static enum xu_code msg_last_claim(void *arg, const char *account, json_t *msg,
 		memcpy(out.u.last.sig, r.ch.best_sig, r.ch.best_siglen);
 		out.u.last.siglen = r.ch.best_siglen;
 	}
-	xu_info(SUB, "%s: the peer asked for its last claim: %llu drops",
-		account, u(out.u.last.amount));
+	if (peer_line(pc, account, LINE_LAST_CLAIM, note, sizeof(note)))
+		xu_info(SUB,
+			"%s: the peer asked for its last claim: %llu drops%s",
+			account, u(out.u.last.amount), note);
 	return reply_msg(reply, &out, err);
 }
 

@@ -110,6 +110,17 @@ struct lookup {
 	    asked_at; /* the ledger the request out names (0: "validated") */
 };
 
+/* Log lines a peer can cause at will, one per message: rate-limited per
+ * account and kind (docs/risks.md#log-floods). */
+enum peer_line {
+	LINE_LAST_CLAIM,    /* INFO: the peer asked for its last claim */
+	LINE_CLOSE_REQUEST, /* INFO: the peer asked us to close */
+	LINE_REFUSED,	    /* UNUSUAL: a claim refused */
+	PEER_LINE_KINDS
+};
+#define PEER_LINE_BURST 5	  /* lines per kind and window */
+#define PEER_LINE_WINDOW_MS 10000 /* ...of 10 s */
+
 /* Per account, in memory. */
 struct acct {
 	struct acct *next;
@@ -142,6 +153,7 @@ struct acct {
 	/* When a channel of this account was last closed as destination
 	 * (maybe_dclose): the next attempt waits retry_s. */
 	int64_t dclose_ms;
+	struct xu_rlimit lines[PEER_LINE_KINDS];
 };
 
 struct eng_paychan {
@@ -411,6 +423,9 @@ enum xu_code store_hello(struct eng_paychan *pc, const char *account,
 			 const struct pc_msg *m, struct xu_err *err);
 /* Registers the handlers of the peer's message types with msgs. */
 void register_handlers(struct eng_paychan *pc, struct eng_msgs *msgs);
+/* From the tick: for each account and kind of peer_line whose limit has
+ * lifted, one line with the count of lines not logged. */
+void peer_lines_flush(struct eng_paychan *pc);
 /* Registers for the outbox's answers to our hello, claim and last_claim
  * messages. */
 void register_answers(struct eng_paychan *pc);

@@ -19,3 +19,16 @@ bool xu_rlimit_allow(struct xu_rlimit *r, int64_t now_ms, uint32_t burst,
 	r->suppressed = 0;
 	return true;
 }
+
+bool xu_rlimit_flush(struct xu_rlimit *r, int64_t now_ms, int64_t window_ms,
+		     uint32_t *suppressed)
+{
+	if (!r->suppressed || (now_ms - r->window_start_ms < window_ms &&
+			       now_ms >= r->window_start_ms))
+		return false;
+	*suppressed = r->suppressed;
+	r->suppressed = 0;
+	r->window_start_ms = now_ms;
+	r->in_window = 0;
+	return true;
+}

@@ -23,4 +23,11 @@ struct xu_rlimit {
 bool xu_rlimit_allow(struct xu_rlimit *r, int64_t now_ms, uint32_t burst,
 		     int64_t window_ms, uint32_t *suppressed);
 
+/* When the limit has lifted (the window of the last event let through is
+ * over) and events were held back since: returns true with *suppressed
+ * set to their count, and the count restarts, so the caller can say how
+ * many went unlogged even when no further event comes.  Else false. */
+bool xu_rlimit_flush(struct xu_rlimit *r, int64_t now_ms, int64_t window_ms,
+		     uint32_t *suppressed);
+
 #endif /* XRPSE_UTIL_RLIMIT_H */

@@ -42,11 +42,31 @@ static void test_rlimit_clock_back(void **state)
 	assert_int_equal(sup, 1);
 }
 
+/* The count of lines held back is reported once the window is over, even
+ * when no further event comes; then nothing more until new ones are held. */
+static void test_rlimit_flush_when_lifted(void **state)
+{
+	struct xu_rlimit r = {0};
+	uint32_t sup = 0;
+
+	(void)state;
+	assert_false(xu_rlimit_flush(&r, 1000, 60000, &sup));
+	for (int i = 0; i < 10; i++)
+		(void)xu_rlimit_allow(&r, i, 2, 60000, &sup);
+	assert_false(xu_rlimit_flush(&r, 59999, 60000, &sup));
+	assert_true(xu_rlimit_flush(&r, 60000, 60000, &sup));
+	assert_int_equal(sup, 8);
+	assert_false(xu_rlimit_flush(&r, 200000, 60000, &sup));
+	assert_true(xu_rlimit_allow(&r, 200001, 2, 60000, &sup));
+	assert_int_equal(sup, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rlimit_burst_then_count),
 	    cmocka_unit_test(test_rlimit_clock_back),
+	    cmocka_unit_test(test_rlimit_flush_when_lifted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
