@@ -9,8 +9,8 @@
 // not log (in the next line let through, or once the limit lifts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bobLog, channels, claim, env, keypairs, pairedAttacker, submit,
-	 toEngine, until } from './peer.mjs';
+import { bobLog, claim, keypairs, openChannel, pairedAttacker, toEngine,
+	 until } from './peer.mjs';
 
 const N = 100;
 
@@ -38,21 +38,8 @@ function tally(id, what, kind) {
 
 test('a peer\'s message loops are logged a few lines at a time, with counts',
 	async () => {
-		const bob = env('BOB_ADDRESS');
 		const { evil, id } = await pairedAttacker('noisy');
-		await submit(evil, {
-			TransactionType: 'PaymentChannelCreate',
-			Destination: bob, Amount: '10000000',
-			SettleDelay: 7 * 86400, PublicKey: evil.publicKey,
-		});
-		const chan = (await until('the channel on the ledger',
-			async () => {
-				const c = await channels(evil.address, bob);
-				return { ok: c.length === 1, c };
-			})).c[0].channel_id;
-		const up = await toEngine(id, { type: 'channel_update',
-						channel: chan });
-		assert.equal(up.status, 201, up.body);
+		const chan = await openChannel(evil, id, 7 * 86400);
 
 		// Claims signed by another key: refused (UNUSUAL).
 		const other = keypairs.deriveKeypair(keypairs.generateSeed({
