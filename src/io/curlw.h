@@ -26,8 +26,11 @@
 
 /* Most request headers per job. */
 #define ENG_CURLW_MAX_HEADERS 8
-/* Largest response body kept; a longer one fails the attempt (XU_EIO). */
-#define ENG_CURLW_MAX_REPLY (1024 * 1024)
+/* Largest response body read; a longer one fails the attempt (XU_EIO).
+ * A connector's answers and the peer's replies relayed by it are small
+ * (a claim_reply is under 1 KB); a peer sending megabytes must not make
+ * us hold or store them (docs/risks.md#endless-recovery-loop). */
+#define ENG_CURLW_MAX_REPLY (64 * 1024)
 
 struct eng_curlw;
 

@@ -123,6 +123,9 @@ void eng_outbox_free(struct eng_outbox *ob);
 
 /* Most reply callbacks one outbox holds. */
 #define ENG_OUTBOX_REPLY_MAX 8
+/* Bytes of a credit's reply its row keeps for the operator; a message's
+ * row keeps none (its sender's callback had it). */
+#define ENG_OUTBOX_REPLY_KEEP 1024
 /* The tag that catches every message whose own tag has no callback. */
 #define ENG_OUTBOX_ANY_TAG "*"
 

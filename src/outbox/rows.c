@@ -558,6 +558,17 @@ struct row_result {
 	bool unknown;		   /* parked: may have been applied */
 };
 
+/* How much of a reply the row keeps: a message's reply (the peer's
+ * answer, relayed) is handed to its sender's callback at once and never
+ * read again, so none of it; a credit's, for the operator, up to
+ * ENG_OUTBOX_REPLY_KEEP bytes (docs/risks.md#endless-recovery-loop). */
+static size_t kept_reply(enum eng_outbox_kind kind, size_t len)
+{
+	if (kind == ENG_OUTBOX_MESSAGE)
+		return 0;
+	return len < ENG_OUTBOX_REPLY_KEEP ? len : ENG_OUTBOX_REPLY_KEEP;
+}
+
 /* The rule for a credit's key (docs/api.md#credits-and-the-connectors-
  * answer-caches), applied to rr (outcome, next attempt) for result r:
  *   - a definite answer other than 2xx and 409: the connector applied
@@ -609,6 +620,7 @@ static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
 			       struct row_result *rr, struct xu_err *e)
 {
 	bool own;
+	size_t keep;
 	int status = r->code == XU_OK ? r->status : -1; /* -1: NULL */
 	enum xu_code rc = durable ? tx_enter(ob->store, &own, e)
 				  : relaxed_enter(ob->store, &own, e);
@@ -622,14 +634,15 @@ static enum xu_code row_record(struct eng_outbox *ob, int64_t id,
 		rr->next = now + eng_outbox_backoff_ms(ob, rr->attempts);
 		if (rr->kind == ENG_OUTBOX_CREDIT)
 			credit_rule(ob, r, now, rr);
+		keep = kept_reply(rr->kind, r->body_len);
 		switch (rr->oc) {
 		case ENG_OB_DELIVERED:
 			rc = eng_obrows_delivered(ob->store, id, status,
-						  r->body, r->body_len, now, e);
+						  r->body, keep, now, e);
 			break;
 		case ENG_OB_PARKED:
 			rc = eng_obrows_parked(ob->store, id, status, r->body,
-					       r->body_len, errtxt, now, e);
+					       keep, errtxt, now, e);
 			break;
 		case ENG_OB_RETRY:
 			rc = eng_obrows_retry(ob->store, id, status, errtxt,

@@ -222,6 +222,23 @@ static struct row get_row(struct fx *f, int64_t id)
 	return r;
 }
 
+/* Bytes of the reply row id keeps. */
+static int64_t reply_len(struct fx *f, int64_t id)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(f->store),
+					    "SELECT length(reply) FROM outbox"
+					    " WHERE id = ?1",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* Drains until n results were applied (safety deadline 20 s). */
 static void settle_n(struct fx *f, size_t n)
 {
@@ -569,6 +586,9 @@ static void test_eng_outbox_message_reply(void **state)
 	assert_string_equal(f->rep.account, "alice");
 	assert_int_equal(f->rep.status, 201);
 	assert_string_equal(f->rep.body, "{\"type\":\"pong\"}");
+	/* The reply went to its sender; the row keeps none of it
+	 * (docs/risks.md#endless-recovery-loop). */
+	assert_int_equal(reply_len(f, id), 0);
 	check_same_requests(f, 0, 2, NEW_KEYS, "/accounts/alice/messages",
 			    "application/octet-stream", (const char *)msg,
 			    sizeof(msg));
