@@ -85,6 +85,9 @@ static const struct eng_opt run_opts[] = {
      "TEST ONLY: first pairing retry (default 1000)"},
     {"dev-claim-resend-ms", "MS",
      "TEST ONLY: re-send an unanswered claim (default 10000)"},
+    {"dev-recover-alert-ms", "MS",
+     "TEST ONLY: a recovery unanswered this long alerts and stops asking "
+     "(default 600000)"},
 };
 #define NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
 _Static_assert(NOPTS <= ENG_ARGS_MAX, "too many run options");
@@ -528,6 +531,8 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	     NULL, &c->hello_retry_ms},
 	    {"dev-claim-resend-ms", "XRPSE_DEV_CLAIM_RESEND_MS", CK_MS, 100,
 	     3600000, NULL, &c->claim_resend_ms},
+	    {"dev-recover-alert-ms", "XRPSE_DEV_RECOVER_ALERT_MS", CK_MS, 100,
+	     86400000, NULL, &c->recover_alert_ms},
 	};
 	/* Where each value came from (table order: the first five are
 	 * named again by the checks across settings below). */

@@ -128,7 +128,8 @@ static void peer_best(struct eng_paychan *pc, struct acct *a,
 /* The answer to our "last_claim": PC_EV_LAST_CLAIM.  A peer that cannot
  * answer (a 4xx: the outbox parked the question) holds nothing we can
  * use: our store's claim stands.  An unusable answer is asked again
- * claim_resend_ms later. */
+ * later, twice as late after each one in a row (tick_recoveries,
+ * docs/risks.md#endless-recovery-loop). */
 static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 				 int status, const uint8_t *body, size_t len)
 {
@@ -146,10 +147,14 @@ static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 	     pc_msg_decode(&m, body, len, &derr) == XU_OK &&
 	     m.type == PC_MSG_LAST_CLAIM_REPLY;
 	if (!ok && status >= 200 && status < 300) {
+		if (a)
+			a->ask_fails++;
 		xu_unusual(SUB, "%s: unusable last_claim answer: %s", account,
 			   derr.msg[0] ? derr.msg : "not a last_claim_reply");
 		return;
 	}
+	if (a)
+		a->ask_fails = 0;
 	if (tx_begin(pc, &err) != XU_OK) {
 		xu_broken(SUB, "last_claim answer: %s", err.msg);
 		return;

@@ -140,6 +140,7 @@ struct acct {
 	/* last_claim: 0 not asked in this process, ASK_PENDING with the
 	 * outbox, else when the last unusable answer came. */
 	int64_t ask_ms;
+	unsigned ask_fails; /* unusable answers in a row: the wait doubles */
 	/* When this process first saw the channel recovering (0: not
 	 * recovering), and whether the operator was told it lasts. */
 	int64_t recover_since_ms;

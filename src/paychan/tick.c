@@ -14,6 +14,7 @@
 #include "src/util/log.h"
 
 #define MAX_DUE_HELLOS 32
+#define ASK_WAIT_MAX_MS (10 * 60 * 1000)
 
 /* ---- cron ------------------------------------------------------------- */
 
@@ -255,7 +256,9 @@ static enum xu_code tick_resend_claims(struct eng_paychan *pc,
 
 /* Payments to the peer wait for its answer to a recovery's question: an
  * operator must learn when it does not come (BROKEN, once per recovery,
- * after recover_alert_ms). */
+ * after recover_alert_ms); from then on we stop asking
+ * (docs/risks.md#endless-recovery-loop): a question still with the
+ * outbox may yet be answered, and a restart asks again. */
 static void recovery_alert(struct eng_paychan *pc, const struct eng_chan_out *o,
 			   struct acct *a, int64_t now_ms)
 {
@@ -270,16 +273,29 @@ static void recovery_alert(struct eng_paychan *pc, const struct eng_chan_out *o,
 		xu_broken(SUB,
 			  "%s: payments held for %lld s: the peer has "
 			  "not answered our last_claim question "
-			  "(nothing is signed until it does; check "
-			  "the peer engine and the connectors' "
-			  "message route)",
+			  "usably (nothing is signed until it does; "
+			  "no longer asking: check the peer engine "
+			  "and the connectors' message route, then "
+			  "restart to ask again)",
 			  o->account,
 			  (long long)((now_ms - a->recover_since_ms) / 1000));
 	}
 }
 
+/* The wait before asking again after n unusable answers in a row:
+ * claim_resend_ms, doubled each time, at most ASK_WAIT_MAX_MS. */
+static int64_t ask_wait_ms(const struct eng_paychan *pc, unsigned n)
+{
+	int64_t d = pc->cfg.claim_resend_ms;
+
+	for (unsigned i = 1; i < n && d < ASK_WAIT_MAX_MS; i++)
+		d *= 2;
+	return d < ASK_WAIT_MAX_MS ? d : ASK_WAIT_MAX_MS;
+}
+
 /* Recoveries (a start, or evidence of lost claims): ask the peer for its
- * last claim; again after an unusable answer. */
+ * last claim; again after an unusable answer, with backoff, until the
+ * recovery alerts. */
 static enum xu_code tick_recoveries(struct eng_paychan *pc, struct records *r,
 				    int64_t now_ms, struct xu_err *err)
 {
@@ -300,9 +316,11 @@ static enum xu_code tick_recoveries(struct eng_paychan *pc, struct records *r,
 		}
 		if (a)
 			recovery_alert(pc, o, a, now_ms);
+		if (a && a->recover_alerted)
+			continue;
 		if (a && a->ask_ms != 0 &&
 		    (a->ask_ms == ASK_PENDING ||
-		     now_ms - a->ask_ms < (int64_t)pc->cfg.claim_resend_ms))
+		     now_ms - a->ask_ms < ask_wait_ms(pc, a->ask_fails)))
 			continue;
 		rc = send_last_claim(pc, o, err);
 	}

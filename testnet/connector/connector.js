@@ -392,6 +392,12 @@ class Connector {
 			res.on('close', () => this.hung.delete(res));
 			return;
 		}
+		if (f.fail && f.body !== undefined) {
+			entry.fault = `fail ${f.status} with a scripted body`;
+			return this._reply(res, f.status,
+					   { 'content-type': 'application/octet-stream' },
+					   f.body, entry);
+		}
 		if (f.fail) {
 			entry.fault = `fail ${f.status}`;
 			return this._problem(res, f.status, 'Injected Fault',
@@ -445,6 +451,7 @@ class Connector {
 				f.fail--;
 				out.fail = true;
 				out.status = f.status || 500;
+				out.body = f.body;
 			} else if (!out.hang && !out.fail && !out.lose &&
 				   f.lose > 0) {
 				f.lose--;
@@ -1267,6 +1274,12 @@ class Connector {
 						throw new HttpError(400, 'Bad Request',
 								    `${k} must be a non-negative integer`);
 					f[k] = j[k];
+				}
+				if (j.body !== undefined) {
+					if (typeof j.body !== 'string')
+						throw new HttpError(400, 'Bad Request',
+								    'body must be a string');
+					f.body = j.body;
 				}
 				this.faults.set(route, f);
 				return send(200, Object.fromEntries(this.faults));
