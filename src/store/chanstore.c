@@ -713,6 +713,28 @@ enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 	return step_done(s, st, "writing pc_in", err);
 }
 
+/* Runs sql (bound to account when not NULL) into a malloc'd array. */
+static enum xu_code in_query(struct eng_store *s, const char *sql,
+			     const char *account, struct eng_chan_in **v,
+			     size_t *n, struct xu_err *err)
+{
+	sqlite3_stmt *st;
+	void *arr = NULL;
+	enum xu_code rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	if (account)
+		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	rc = all_rows(s, st, in_row, sizeof(**v), &arr, n, "pc_in",
+		      "reading pc_in", err);
+	*v = arr;
+	return rc;
+}
+
 enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
 			     struct eng_chan_in **v, size_t *n,
 			     struct xu_err *err)
@@ -721,20 +743,54 @@ enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
 	    "SELECT " IN_COLS " FROM pc_in ORDER BY id";
 	static const char sql_acct[] =
 	    "SELECT " IN_COLS " FROM pc_in WHERE account = ?1 ORDER BY id";
+
+	return in_query(s, account ? sql_acct : sql_all, account, v, n, err);
+}
+
+enum xu_code eng_chan_in_live(struct eng_store *s, struct eng_chan_in **v,
+			      size_t *n, struct xu_err *err)
+{
+	/* The WHERE of the partial index pc_in_live, word for word. */
+	static const char sql[] = "SELECT " IN_COLS " FROM pc_in"
+				  " WHERE state <> 3 OR redeem_inflight <> 0"
+				  " ORDER BY id";
+
+	return in_query(s, sql, NULL, v, n, err);
+}
+
+enum xu_code eng_chan_in_prune(struct eng_store *s, uint32_t keep_s,
+			       uint64_t *n, struct xu_err *err)
+{
+	/* updated_at is written on this clock (eng_chan_in_put). */
+	int64_t before_unix = (int64_t)time(NULL) - keep_s;
+	/* The WHERE of the partial index pc_in_done, plus the age. */
+	static const char keep[] =
+	    "INSERT OR REPLACE INTO pc_in_closed"
+	    " SELECT id, account, v_amount, v_balance, best, updated_at"
+	    " FROM pc_in WHERE state = 3 AND redeem_inflight = 0"
+	    " AND updated_at < ?1";
+	static const char drop[] =
+	    "DELETE FROM pc_in WHERE state = 3 AND redeem_inflight = 0"
+	    " AND updated_at < ?1";
 	sqlite3_stmt *st;
-	void *arr = NULL;
 	enum xu_code rc;
 
-	*v = NULL;
+	XU_ASSERT(eng_store_in_tx(s));
 	*n = 0;
-	rc = eng_store_prepare(s, account ? sql_acct : sql_all, &st, err);
+	rc = eng_store_prepare(s, keep, &st, err);
 	if (rc != XU_OK)
 		return rc;
-	if (account)
-		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
-	rc = all_rows(s, st, in_row, sizeof(**v), &arr, n, "pc_in",
-		      "reading pc_in", err);
-	*v = arr;
+	sqlite3_bind_int64(st, 1, before_unix);
+	rc = step_done(s, st, "keeping closed pc_in", err);
+	if (rc != XU_OK)
+		return rc;
+	rc = eng_store_prepare(s, drop, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, before_unix);
+	rc = step_done(s, st, "pruning pc_in", err);
+	if (rc == XU_OK)
+		*n = (uint64_t)sqlite3_changes(eng_store_db(s));
 	return rc;
 }
 
@@ -846,8 +902,12 @@ enum xu_code eng_chan_in_count_states(struct eng_store *s,
 				      uint64_t n[PC_IN_NSTATES],
 				      struct xu_err *err)
 {
+	/* Pruned records count as closed (state 3). */
 	static const char sql[] =
-	    "SELECT state, count(*) FROM pc_in GROUP BY state";
+	    "SELECT state, sum(c) FROM ("
+	    " SELECT state, count(*) AS c FROM pc_in GROUP BY state"
+	    " UNION ALL SELECT 3, count(*) FROM pc_in_closed)"
+	    " GROUP BY state";
 
 	return count_states(s, sql, n, PC_IN_NSTATES, "pc_in", err);
 }

@@ -114,6 +114,22 @@ enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
 			     struct eng_chan_in **v, size_t *n,
 			     struct xu_err *err) XU_WARN_UNUSED;
 
+/* The incoming records the periodic work needs: not CLOSED, or with a
+ * redeem in flight (its outcome is still to come), as eng_chan_in_all.
+ * Read through an index of those alone: the cost does not grow with the
+ * closed records. */
+enum xu_code eng_chan_in_live(struct eng_store *s, struct eng_chan_in **v,
+			      size_t *n, struct xu_err *err) XU_WARN_UNUSED;
+/* Inside a transaction: every CLOSED incoming record without a redeem in
+ * flight (its last redemption is final) last written more than keep_s
+ * seconds ago moves to the summary table pc_in_closed (channel, account,
+ * Amount, Balance redeemed, best claim credited, when it closed), which is
+ * what the books need, and leaves pc_in.  *n gets how many.  Afterwards
+ * eng_chan_in_get finds none of them (a claim on such a channel is
+ * looked up, found gone, refused).  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_in_prune(struct eng_store *s, uint32_t keep_s,
+			       uint64_t *n, struct xu_err *err) XU_WARN_UNUSED;
+
 /* ---- upkeep and counts, for the service's start and /health ---- */
 
 /* A new process: the hellos that were with the outbox when the last one
@@ -138,7 +154,8 @@ enum xu_code eng_chan_out_count_states(struct eng_store *s,
 enum xu_code eng_chan_out_count_recovering(struct eng_store *s, uint64_t *n,
 					   struct xu_err *err) XU_WARN_UNUSED;
 /* The number of incoming records in each state, as
- * eng_chan_out_count_states. */
+ * eng_chan_out_count_states; pruned ones (eng_chan_in_prune) count as
+ * CLOSED. */
 enum xu_code eng_chan_in_count_states(struct eng_store *s,
 				      uint64_t n[PC_IN_NSTATES],
 				      struct xu_err *err) XU_WARN_UNUSED;

@@ -164,6 +164,18 @@ static const char *const migrations[] = {
      * (docs/api.md#credits-and-the-connectors-answer-caches). */
     "ALTER TABLE outbox ADD COLUMN attempt_key TEXT;"
     "ALTER TABLE outbox ADD COLUMN unknown_since_ms INTEGER;",
+    /* 7: closed incoming records are pruned into a summary for the books,
+     * and the tick reads only the live ones (state 3 is PC_IN_CLOSED;
+     * docs/risks.md#closed-records-never-pruned). */
+    "CREATE TABLE pc_in_closed ("
+    " id TEXT PRIMARY KEY, account TEXT NOT NULL, amount INTEGER NOT NULL,"
+    " redeemed INTEGER NOT NULL, best INTEGER NOT NULL,"
+    " closed_at INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX pc_in_live ON pc_in(id)"
+    " WHERE state <> 3 OR redeem_inflight <> 0;"
+    "CREATE INDEX pc_in_done ON pc_in(updated_at)"
+    " WHERE state = 3 AND redeem_inflight = 0;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

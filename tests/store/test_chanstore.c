@@ -452,6 +452,73 @@ static void test_chanstore_rearm_and_counts(void **state)
 	eng_store_close(s);
 }
 
+/* docs/risks.md#closed-records-never-pruned: the live records are read
+ * without the closed ones; a closed record whose last redeem is final is
+ * pruned into its summary once old enough (one still redeeming is not),
+ * and still counts as closed. */
+static void test_chanstore_in_live_and_prune(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	struct eng_chan_in r, got, *v;
+	uint64_t nin[PC_IN_NSTATES], n;
+	struct xu_err e;
+	size_t nv;
+	bool found;
+
+	sample_in(&r);
+	tdb_begin(s);
+	/* id 0x10: CLOSING; 0x11..0x13: CLOSED; 0x13 with a redeem out. */
+	for (int k = 0; k < 4; k++) {
+		memset(r.ch.id, 0x10 + k, sizeof(r.ch.id));
+		r.ch.state = k == 0 ? PC_IN_CLOSING : PC_IN_CLOSED;
+		r.ch.redeem_inflight = k == 3;
+		assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
+	}
+	tdb_commit(s);
+	assert_int_equal(eng_chan_in_live(s, &v, &nv, &e), XU_OK);
+	assert_int_equal(nv, 2);
+	assert_int_equal(v[0].ch.id[0], 0x10);
+	assert_int_equal(v[1].ch.id[0], 0x13);
+	free(v);
+	/* Too young for a day's keep: nothing goes. */
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_prune(s, 86400, &n, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(n, 0);
+	/* Written before now (updated_at is in seconds). */
+	sleep(1);
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_prune(s, 0, &n, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(n, 2);
+	memset(r.ch.id, 0x11, sizeof(r.ch.id));
+	assert_int_equal(eng_chan_in_get(s, r.ch.id, &got, &found, &e), XU_OK);
+	assert_false(found);
+	memset(r.ch.id, 0x13, sizeof(r.ch.id));
+	assert_int_equal(eng_chan_in_get(s, r.ch.id, &got, &found, &e), XU_OK);
+	assert_true(found);
+	assert_int_equal(eng_chan_in_count_states(s, nin, &e), XU_OK);
+	assert_int_equal(nin[PC_IN_CLOSING], 1);
+	assert_int_equal(nin[PC_IN_CLOSED], 3);
+	{
+		sqlite3_stmt *st;
+
+		assert_int_equal(
+		    sqlite3_prepare_v2(eng_store_db(s),
+				       "SELECT count(*), sum(best) FROM "
+				       "pc_in_closed",
+				       -1, &st, NULL),
+		    SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int64(st, 0), 2);
+		assert_int_equal(sqlite3_column_int64(st, 1),
+				 2 * (int64_t)xl_drops_u64(r.ch.best));
+		sqlite3_finalize(st);
+	}
+	eng_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +531,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_chanstore_corrupt_rows, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_chanstore_rearm_and_counts,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chanstore_in_live_and_prune,
 					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
