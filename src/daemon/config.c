@@ -85,6 +85,9 @@ static const struct eng_opt run_opts[] = {
      "TEST ONLY: first pairing retry (default 1000)"},
     {"dev-claim-resend-ms", "MS",
      "TEST ONLY: re-send an unanswered claim (default 10000)"},
+    {"dev-closed-keep", "TIME",
+     "TEST ONLY: prune a closed incoming channel record this long after it "
+     "closed (default 1d)"},
     {"dev-recover-alert-ms", "MS",
      "TEST ONLY: a recovery unanswered this long alerts and stops asking "
      "(default 600000)"},
@@ -533,6 +536,8 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	     3600000, NULL, &c->claim_resend_ms},
 	    {"dev-recover-alert-ms", "XRPSE_DEV_RECOVER_ALERT_MS", CK_MS, 100,
 	     86400000, NULL, &c->recover_alert_ms},
+	    {"dev-closed-keep", "XRPSE_DEV_CLOSED_KEEP", CK_SECONDS, 0,
+	     366 * 86400, NULL, &c->closed_keep_s},
 	};
 	/* Where each value came from (table order: the first five are
 	 * named again by the checks across settings below). */

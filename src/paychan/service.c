@@ -96,6 +96,7 @@ void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 	cfg->hello_retry_ms = 1000;
 	cfg->claim_resend_ms = 10000;
 	cfg->recover_alert_ms = 600000;
+	cfg->closed_keep_s = 86400;
 	cfg->claim_stall_ms = 2000;
 	cfg->lookup_fresh_ms = 5000;
 	cfg->allow_dangerous = false;
@@ -153,8 +154,8 @@ static enum xu_code restart_records(struct eng_paychan *pc, struct xu_err *err)
 		if (ov[i].ch.recovering && !ov[i].ch.deleting)
 			rc = feed_owed(pc, ov[i].account, err);
 	free(ov);
-	if (rc == XU_OK)
-		rc = eng_chan_in_all(pc->st, NULL, &iv, &in, err);
+	if (rc == XU_OK) /* a closed record has no timer to clear */
+		rc = eng_chan_in_live(pc->st, &iv, &in, err);
 	for (size_t i = 0; rc == XU_OK && i < in; i++) {
 		pc_in_restart(&iv[i].ch);
 		rc = eng_chan_in_put(pc->st, &iv[i], err);

@@ -183,7 +183,7 @@ struct eng_paychan {
 	struct xl_drops balance;
 	uint32_t owner_count;
 	bool acct_dirty, acct_inflight, want_acct;
-	int64_t last_tick_ms, last_poll_ms;
+	int64_t last_tick_ms, last_poll_ms, last_prune_ms;
 	bool requeued;	      /* in-flight intents re-queued after start */
 	bool missing_checked; /* every open account has a pairing record */
 	/* Accounts settled in the open batch, paid at its end. */

@@ -22,12 +22,15 @@ struct eng_paychan_cfg {
 	uint32_t claim_stall_ms;   /* a claim unanswered this long: a newer
 				      one goes beside it (the delivery's
 				      stall_ms; the only such setting) */
+	uint32_t closed_keep_s;	   /* a closed incoming record is pruned
+				      this long after it closed */
 	bool allow_dangerous;	   /* min settle delay below 1 day */
 };
 
 /* Fills *cfg with the defaults: pc_cfg_default and the timers above
  * (poll 60 s, tick 1 s, hello retry 1 s, claim resend 10 s, a view fresh
- * for 5 s, a recovery alert after 10 min, a claim stalled after 2 s).  The
+ * for 5 s, a recovery alert after 10 min, a claim stalled after 2 s,
+ * closed incoming records kept 1 day).  The
  * operator's settings come from `xrpse run` flags and their variables
  * (src/daemon/config.c). */
 void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg);

@@ -15,6 +15,7 @@
 
 #define MAX_DUE_HELLOS 32
 #define ASK_WAIT_MAX_MS (10 * 60 * 1000)
+#define PRUNE_EVERY_MS (60 * 1000)
 
 /* ---- cron ------------------------------------------------------------- */
 
@@ -28,7 +29,7 @@ static enum xu_code poll_all(struct eng_paychan *pc, struct xu_err *err)
 
 	rc = eng_chan_out_all(pc->st, &ov, &on, err);
 	if (rc == XU_OK)
-		rc = eng_chan_in_all(pc->st, NULL, &iv, &in, err);
+		rc = eng_chan_in_live(pc->st, &iv, &in, err);
 	for (size_t i = 0; rc == XU_OK && i < on; i++)
 		if (ov[i].ch.has_id && ov[i].ch.state != PC_OUT_CLOSED &&
 		    ov[i].ch.state != PC_OUT_OPENING)
@@ -117,8 +118,11 @@ static bool collect_owed(void *arg, const char *account, struct xl_drops d)
 	return true;
 }
 
-/* The records the tick works on, loaded once: every outgoing and incoming
- * record, changed in place by the steps that apply events to them. */
+/* The records the tick works on, loaded once: every outgoing record (one
+ * per account) and the live incoming ones (eng_chan_in_live: not the
+ * closed ones, which grow with every channel a peer ever opened,
+ * docs/risks.md#closed-records-never-pruned), changed in place by the
+ * steps that apply events to them. */
 struct records {
 	struct eng_chan_out *ov;
 	size_t on;
@@ -135,7 +139,7 @@ static enum xu_code records_load(struct eng_paychan *pc, struct records *r,
 
 	rc = eng_chan_out_all(pc->st, &r->ov, &r->on, err);
 	if (rc == XU_OK)
-		rc = eng_chan_in_all(pc->st, NULL, &r->iv, &r->in, err);
+		rc = eng_chan_in_live(pc->st, &r->iv, &r->in, err);
 	return rc;
 }
 
@@ -393,6 +397,31 @@ static enum xu_code tick_owed(struct eng_paychan *pc, struct xu_err *err)
 	return rc;
 }
 
+/* Closed incoming records whose last redemption is final go, after
+ * closed_keep_s, to their summary (eng_chan_in_prune), at most every
+ * PRUNE_EVERY_MS: through an index of those alone, so the work is what
+ * is due (docs/risks.md#closed-records-never-pruned). */
+static enum xu_code tick_prune(struct eng_paychan *pc, int64_t now_ms,
+			       struct xu_err *err)
+{
+	int64_t every = PRUNE_EVERY_MS;
+	uint64_t n = 0;
+	enum xu_code rc;
+
+	if ((int64_t)pc->cfg.closed_keep_s * 1000 < every)
+		every = (int64_t)pc->cfg.closed_keep_s * 1000;
+	if (pc->last_prune_ms && now_ms - pc->last_prune_ms < every)
+		return XU_OK;
+	pc->last_prune_ms = now_ms;
+	rc = eng_chan_in_prune(pc->st, pc->cfg.closed_keep_s, &n, err);
+	if (rc == XU_OK && n)
+		xu_info(SUB,
+			"pruned %llu closed incoming channel records "
+			"(their summaries stay in pc_in_closed)",
+			(unsigned long long)n);
+	return rc;
+}
+
 /* The tick's work, in order, in the open transaction; the first failure
  * ends it (the caller rolls the transaction back).  timer: PC_EV_TIMER
  * is due. */
@@ -423,6 +452,8 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		rc = tick_hellos(pc, now_ms, err);
 	if (rc == XU_OK)
 		rc = tick_owed(pc, err);
+	if (rc == XU_OK)
+		rc = tick_prune(pc, now_ms, err);
 	free(r.ov);
 	free(r.iv);
 	return rc;
