@@ -16,6 +16,7 @@
 #define MAX_DUE_HELLOS 32
 #define ASK_WAIT_MAX_MS (10 * 60 * 1000)
 #define PRUNE_EVERY_MS (60 * 1000)
+#define PRUNE_BATCH 256
 
 /* ---- cron ------------------------------------------------------------- */
 
@@ -398,9 +399,10 @@ static enum xu_code tick_owed(struct eng_paychan *pc, struct xu_err *err)
 }
 
 /* Closed incoming records whose last redemption is final go, after
- * closed_keep_s, to their summary (eng_chan_in_prune), at most every
- * PRUNE_EVERY_MS: through an index of those alone, so the work is what
- * is due (docs/risks.md#closed-records-never-pruned). */
+ * closed_keep_s, to their summary (eng_chan_in_prune), PRUNE_BATCH at a
+ * time, every PRUNE_EVERY_MS (the next tick while a backlog remains):
+ * through an index of those alone, so the work is what is due
+ * (docs/risks.md#closed-records-never-pruned). */
 static enum xu_code tick_prune(struct eng_paychan *pc, int64_t now_ms,
 			       struct xu_err *err)
 {
@@ -413,7 +415,10 @@ static enum xu_code tick_prune(struct eng_paychan *pc, int64_t now_ms,
 	if (pc->last_prune_ms && now_ms - pc->last_prune_ms < every)
 		return XU_OK;
 	pc->last_prune_ms = now_ms;
-	rc = eng_chan_in_prune(pc->st, pc->cfg.closed_keep_s, &n, err);
+	rc = eng_chan_in_prune(pc->st, pc->cfg.closed_keep_s, PRUNE_BATCH, &n,
+			       err);
+	if (rc == XU_OK && n == PRUNE_BATCH)
+		pc->last_prune_ms = 0; /* more are due: the next tick */
 	if (rc == XU_OK && n)
 		xu_info(SUB,
 			"pruned %llu closed incoming channel records "

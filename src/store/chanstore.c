@@ -759,19 +759,21 @@ enum xu_code eng_chan_in_live(struct eng_store *s, struct eng_chan_in **v,
 }
 
 enum xu_code eng_chan_in_prune(struct eng_store *s, uint32_t keep_s,
-			       uint64_t *n, struct xu_err *err)
+			       uint32_t max, uint64_t *n, struct xu_err *err)
 {
 	/* updated_at is written on this clock (eng_chan_in_put). */
 	int64_t before_unix = (int64_t)time(NULL) - keep_s;
 	/* The WHERE of the partial index pc_in_done, plus the age. */
+	/* The oldest max, the same rows in both statements. */
 	static const char keep[] =
 	    "INSERT OR REPLACE INTO pc_in_closed"
 	    " SELECT id, account, v_amount, v_balance, best, updated_at"
 	    " FROM pc_in WHERE state = 3 AND redeem_inflight = 0"
-	    " AND updated_at < ?1";
+	    " AND updated_at < ?1 ORDER BY updated_at, id LIMIT ?2";
 	static const char drop[] =
-	    "DELETE FROM pc_in WHERE state = 3 AND redeem_inflight = 0"
-	    " AND updated_at < ?1";
+	    "DELETE FROM pc_in WHERE id IN (SELECT id FROM pc_in"
+	    " WHERE state = 3 AND redeem_inflight = 0 AND updated_at < ?1"
+	    " ORDER BY updated_at, id LIMIT ?2)";
 	sqlite3_stmt *st;
 	enum xu_code rc;
 
@@ -781,6 +783,7 @@ enum xu_code eng_chan_in_prune(struct eng_store *s, uint32_t keep_s,
 	if (rc != XU_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, before_unix);
+	sqlite3_bind_int64(st, 2, max);
 	rc = step_done(s, st, "keeping closed pc_in", err);
 	if (rc != XU_OK)
 		return rc;
@@ -788,6 +791,7 @@ enum xu_code eng_chan_in_prune(struct eng_store *s, uint32_t keep_s,
 	if (rc != XU_OK)
 		return rc;
 	sqlite3_bind_int64(st, 1, before_unix);
+	sqlite3_bind_int64(st, 2, max);
 	rc = step_done(s, st, "pruning pc_in", err);
 	if (rc == XU_OK)
 		*n = (uint64_t)sqlite3_changes(eng_store_db(s));

@@ -122,13 +122,14 @@ enum xu_code eng_chan_in_live(struct eng_store *s, struct eng_chan_in **v,
 			      size_t *n, struct xu_err *err) XU_WARN_UNUSED;
 /* Inside a transaction: every CLOSED incoming record without a redeem in
  * flight (its last redemption is final) last written more than keep_s
- * seconds ago moves to the summary table pc_in_closed (channel, account,
+ * seconds ago (the oldest max of them) moves to the summary table pc_in_closed (channel, account,
  * Amount, Balance redeemed, best claim credited, when it closed), which is
  * what the books need, and leaves pc_in.  *n gets how many.  Afterwards
  * eng_chan_in_get finds none of them (a claim on such a channel is
  * looked up, found gone, refused).  Returns XU_OK or XU_ESTORE. */
 enum xu_code eng_chan_in_prune(struct eng_store *s, uint32_t keep_s,
-			       uint64_t *n, struct xu_err *err) XU_WARN_UNUSED;
+			       uint32_t max, uint64_t *n,
+			       struct xu_err *err) XU_WARN_UNUSED;
 
 /* ---- upkeep and counts, for the service's start and /health ---- */
 
