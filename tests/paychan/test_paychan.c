@@ -387,6 +387,9 @@ static int64_t test_wall_ms(void *arg)
 }
 
 /* Starts e's payment-channel service (again: a new process). */
+/* recover_alert_ms of the next services started (0: 50 ms). */
+static uint32_t g_recover_alert_ms;
+
 static void start_service(struct eng_engine *e)
 {
 	struct xu_err err;
@@ -408,7 +411,7 @@ static void start_service(struct eng_engine *e)
 	cfg.tick_ms = 10;
 	cfg.hello_retry_ms = 10;
 	cfg.claim_resend_ms = 100;
-	cfg.recover_alert_ms = 50;
+	cfg.recover_alert_ms = g_recover_alert_ms ? g_recover_alert_ms : 50;
 	cfg.poll_ms = 3600000;
 	/* bob asks for more than alice's 6 days: her channel uses 7. */
 	if (!strcmp(e->name, "bob"))
@@ -1141,6 +1144,73 @@ static struct pc_msg msg_of(const char *body)
 	    pc_msg_decode(&m, (const uint8_t *)body, strlen(body), &err),
 	    XU_OK);
 	return m;
+}
+
+static size_t count_tag(const struct eng_engine *e, const char *tag)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < e->nmsgs; i++)
+		n += !strcmp(e->msgs[i].tag, tag);
+	return n;
+}
+
+/* docs/risks.md#endless-recovery-loop: a peer answering last_claim with
+ * 2xx junk is asked again later each time (claim_resend_ms, doubling), and
+ * not at all once the recovery has alerted. */
+static void test_paychan_last_claim_junk_backoff(void **state)
+{
+	static const char junk[] = "{\"type\":\"claim_reply\"}";
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct eng_paychan_stats st;
+	size_t asks;
+
+	(void)state;
+	open_link(id, hex, "2000000");
+	/* A start: the recovery asks bob (alert far away for now). */
+	g_recover_alert_ms = 600000;
+	eng_paychan_free(alice.pc);
+	start_service(&alice);
+	g_recover_alert_ms = 0;
+	tick(&alice);
+	asks = count_tag(&alice, "last_claim");
+	assert_int_equal(asks, 1);
+	/* Junk answers: asked again after 100, 200, 400 ms. */
+	for (unsigned k = 0; k < 3; k++) {
+		unsigned wait = 100u << k;
+
+		alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE, 0,
+			       "last_claim", "b", 201, (const uint8_t *)junk,
+			       sizeof(junk) - 1);
+		tick(&alice);
+		assert_int_equal(count_tag(&alice, "last_claim"), asks);
+		if (k == 2) { /* not before 400 ms, with a wide margin */
+			usleep(150000);
+			tick(&alice);
+			assert_int_equal(count_tag(&alice, "last_claim"), asks);
+		}
+		usleep((wait + 50) * 1000);
+		tick(&alice);
+		assert_int_equal(count_tag(&alice, "last_claim"), ++asks);
+	}
+	/* A start with the alert after 50 ms: asked once more, then one
+	 * BROKEN line, and no more asking. */
+	eng_paychan_free(alice.pc);
+	start_service(&alice);
+	eng_paychan_stats(alice.pc, &st);
+	uint64_t alerts = st.alerts;
+	tick(&alice);
+	assert_int_equal(count_tag(&alice, "last_claim"), ++asks);
+	alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE, 0, "last_claim",
+		       "b", 201, (const uint8_t *)junk, sizeof(junk) - 1);
+	for (int i = 0; i < 5; i++) {
+		usleep(300000);
+		tick(&alice);
+	}
+	eng_paychan_stats(alice.pc, &st);
+	assert_int_equal(st.alerts, alerts + 1);
+	assert_int_equal(count_tag(&alice, "last_claim"), asks);
 }
 
 /* Recovery (docs/design.md#recovering-lost-outgoing-claims) through the
@@ -3120,6 +3190,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_resend_and_close,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_last_claim_junk_backoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_last_claim, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_view_too_old,
