@@ -144,17 +144,21 @@ export async function pairedAttacker(name) {
 	return { evil, id: acct.id };
 }
 
-// The attacker's channel to bob (Amount 10 XRP, SettleDelay delay s), on
-// the ledger and announced with channel_update: returns its id.
-export async function openChannel(evil, id, delay) {
+// A new channel of the attacker's to bob (Amount `amount` drops,
+// SettleDelay delay s), on the ledger and announced with channel_update:
+// returns its id.
+export async function openChannel(evil, id, delay, amount = '10000000') {
 	const bob = env('BOB_ADDRESS');
+	const before = new Set((await channels(evil.address, bob))
+		.map((c) => c.channel_id));
 	await submit(evil, {
 		TransactionType: 'PaymentChannelCreate',
-		Destination: bob, Amount: '10000000',
+		Destination: bob, Amount: amount,
 		SettleDelay: delay, PublicKey: evil.publicKey,
 	});
 	const chan = (await until('the channel on the ledger', async () => {
-		const c = await channels(evil.address, bob);
+		const c = (await channels(evil.address, bob))
+			.filter((x) => !before.has(x.channel_id));
 		return { ok: c.length === 1, c };
 	})).c[0].channel_id;
 	const up = await toEngine(id, { type: 'channel_update', channel: chan });
