@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crypto/keys.h"
@@ -39,10 +40,27 @@ static enum xu_code load_seed(struct cr_keypair *kp,
 	enum xu_code rc;
 	int fd = open(cfg->seed_file, O_RDONLY | O_CLOEXEC);
 
+	struct stat sb;
+
 	if (fd < 0)
 		return xu_fail(err, XU_EIO, errno,
 			       "cannot read seed file %s: %s", cfg->seed_file,
 			       strerror(errno));
+	/* The seed is the account: a copy readable by another user is a
+	 * copy of the money (docs/design.md#safe-files). */
+	if (fstat(fd, &sb) != 0) {
+		close(fd);
+		return xu_fail(err, XU_EIO, errno, "cannot stat seed file %s",
+			       cfg->seed_file);
+	}
+	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
+		close(fd);
+		return xu_fail(err, XU_EINVAL, 0,
+			       "seed file %s has mode %04o: group or others "
+			       "may read or write it; run chmod 600 %s",
+			       cfg->seed_file, (unsigned)(sb.st_mode & 07777),
+			       cfg->seed_file);
+	}
 	while (len < SEED_FILE_MAX &&
 	       (n = read(fd, buf + len, SEED_FILE_MAX - len)) > 0)
 		len += (size_t)n;
@@ -82,6 +100,11 @@ int eng_cli_run(int argc, char **argv)
 	enum xu_code rc;
 	int status;
 
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--version")) {
+			printf("xrpse %s\n", XRPSE_VERSION);
+			return ENG_EXIT_OK;
+		}
 	switch (eng_config_load(&cfg, argc, argv, stdout, &err)) {
 	case ENG_CONFIG_OK:
 		break;
@@ -113,10 +136,10 @@ int eng_cli_run(int argc, char **argv)
 	if (rc != XU_OK)
 		return refuse(err.msg);
 	xu_info("run",
-		"xrpse %s started: connector %s, rippled %s (not "
+		"xrpse %s (version %s) started: connector %s, rippled %s (not "
 		"connected yet), db %s",
-		eng_engine_address(e), cfg.connector_url, cfg.rippled_url,
-		cfg.db_path);
+		eng_engine_address(e), XRPSE_VERSION, cfg.connector_url,
+		cfg.rippled_url, cfg.db_path);
 	status = eng_engine_run(e);
 	eng_engine_free(e);
 	xu_info("run", "stopped cleanly");

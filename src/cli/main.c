@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		return ENG_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("xrpse 0.1.0\n");
+		printf("xrpse %s\n", XRPSE_VERSION);
 		return ENG_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

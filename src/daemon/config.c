@@ -75,6 +75,7 @@ static const struct eng_opt run_opts[] = {
      "close it as owner (default 10m) [XRPSE_CLOSE_WAIT]"},
     {"allow-dangerous", NULL,
      "allow settle delays below 1 day [XRPSE_ALLOW_DANGEROUS=1]"},
+    {"version", NULL, "print the version and exit"},
     {"dev-retry-base-ms", "MS", "TEST ONLY: outbox backoff base"},
     {"dev-cron-ms", "MS", "TEST ONLY: cron period (default 100)"},
     {"dev-api", NULL, "TEST ONLY: enable the /dev/ debug routes"},

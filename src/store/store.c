@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -345,8 +346,8 @@ static enum xu_code migrate(struct eng_store *s, struct xu_err *err)
 	return XU_OK;
 }
 
-enum xu_code eng_store_open(struct eng_store **out, const char *path,
-			    struct xu_err *err)
+static enum xu_code open_store(struct eng_store **out, const char *path,
+			       struct xu_err *err)
 {
 	struct eng_store *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -402,6 +403,20 @@ enum xu_code eng_store_open(struct eng_store **out, const char *path,
 	return XU_OK;
 fail:
 	eng_store_close(s);
+	return rc;
+}
+
+/* The database, its -wal and -shm (SQLite gives them the database's
+ * mode) and the lock file are created 0600: they hold the claims we can
+ * redeem (docs/design.md#safe-files).  The process is single-threaded
+ * when it opens its store, so no other file sees the umask. */
+enum xu_code eng_store_open(struct eng_store **out, const char *path,
+			    struct xu_err *err)
+{
+	mode_t um = umask(077);
+	enum xu_code rc = open_store(out, path, err);
+
+	umask(um);
 	return rc;
 }
 

@@ -83,7 +83,7 @@ test('--allow-dangerous lets a short settle delay through, with a warning', asyn
 async function refused(args, re, env = {}) {
   const dir = tmpdir();
   const seed = path.join(dir, 'seed');
-  writeFileSync(seed, SEED);
+  writeFileSync(seed, SEED, { mode: 0o600 });
   const r = await runXrpse(['run', '--listen', '127.0.0.1:1', '--seed-file', seed,
     '--db', path.join(dir, 'db'), ...args], { env });
   rmSync(dir, { recursive: true, force: true });

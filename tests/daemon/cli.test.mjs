@@ -2,13 +2,13 @@
 // refusals (exit 2 with one clear line), the database lock, SIGTERM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdirSync, chmodSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdirSync, chmodSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Daemon, runXrpse, tmpdir, freePort, SEED, ADDRESS } from './lib/harness.mjs';
 
 function base(dir, port = 1) {
   const seed = path.join(dir, 'seed');
-  writeFileSync(seed, SEED);
+  writeFileSync(seed, SEED, { mode: 0o600 });
   return ['run', '--listen', `127.0.0.1:${port}`, '--seed-file', seed, '--db', path.join(dir, 'db')];
 }
 
@@ -67,11 +67,45 @@ test('seed problems are refused and the seed never printed', async () => {
   const i = b.indexOf('--seed-file') + 1;
   const args = (p) => { const a = [...b]; a[i] = p; return a; };
   await refused(args(path.join(dir, 'missing')), /cannot read seed file/);
-  writeFileSync(path.join(dir, 'empty'), '\n');
+  writeFileSync(path.join(dir, 'empty'), '\n', { mode: 0o600 });
   await refused(args(path.join(dir, 'empty')), /empty/);
-  writeFileSync(path.join(dir, 'bad'), 'sNotAValidSeedAtAll123\n');
+  writeFileSync(path.join(dir, 'bad'), 'sNotAValidSeedAtAll123\n', { mode: 0o600 });
   await refused(args(path.join(dir, 'bad')), /no valid seed/);
   rmSync(dir, { recursive: true });
+});
+
+test('a seed file group or others may read or write is refused', async () => {
+  const dir = tmpdir();
+  const b = base(dir);
+  const seed = b[b.indexOf('--seed-file') + 1];
+  for (const mode of [0o644, 0o640, 0o604, 0o620, 0o602]) {
+    chmodSync(seed, mode);
+    const r = await refused(b, /seed file .*seed has mode/);
+    assert.match(r.stderr, new RegExp(`0${mode.toString(8)}.*chmod 600 ${seed}`));
+  }
+  rmSync(dir, { recursive: true });
+});
+
+test('--version works on its own and after run; the start line shows it', async () => {
+  const top = await runXrpse(['--version']);
+  assert.equal(top.code, 0);
+  const m = top.stdout.match(/^xrpse (\d+\.\d+\.\d+)\n$/);
+  assert.ok(m, top.stdout);
+  const run = await runXrpse(['run', '--version']);
+  assert.equal(run.code, 0);
+  assert.equal(run.stdout, top.stdout);
+  const d = await new Daemon().start();
+  assert.match(d.log, new RegExp(`version ${m[1]}\\) started`));
+  await d.close();
+});
+
+test('the database, its -wal and -shm are created 0600', async () => {
+  const d = await new Daemon().start();
+  assert.equal((await d.createAccount('m')).status, 201);
+  const db = d.args()[d.args().indexOf('--db') + 1];
+  for (const f of [db, `${db}-wal`, `${db}-shm`])
+    assert.equal(statSync(f).mode & 0o777, 0o600, f);
+  await d.close();
 });
 
 test('an unwritable database is refused', async () => {
@@ -100,7 +134,7 @@ test('a second daemon on the same database is refused', async () => {
 test('environment variables work and flags win over them', async () => {
   const dir = tmpdir();
   const seed = path.join(dir, 'seed');
-  writeFileSync(seed, SEED);
+  writeFileSync(seed, SEED, { mode: 0o600 });
   const port = await freePort();
   const d = new Daemon({ dir });
   d.args = () => ['run', '--dev-api'];
