@@ -73,6 +73,9 @@ static const struct eng_opt run_opts[] = {
     {"close-wait", "TIME",
      "on DELETE, let the peer close our channel this long before we "
      "close it as owner (default 10m) [XRPSE_CLOSE_WAIT]"},
+    {"owed-alert", "TIME",
+     "log BROKEN and fail /health when drops acknowledged to the "
+     "connector stay unpaid this long (default 5m) [XRPSE_OWED_ALERT]"},
     {"allow-dangerous", NULL,
      "allow settle delays below 1 day [XRPSE_ALLOW_DANGEROUS=1]"},
     {"version", NULL, "print the version and exit"},
@@ -504,6 +507,7 @@ static enum xu_code load_channel(struct eng_config *cfg,
 {
 	struct eng_paychan_cfg *c = &cfg->paychan;
 	struct pc_cfg *p = &c->pc;
+	uint32_t owed_alert_s;
 	const struct chan_opt opts[] = {
 	    {"channel-amount", "XRPSE_CHANNEL_AMOUNT", CK_DROPS, 1,
 	     XL_DROPS_MAX, &p->channel_amount, NULL},
@@ -539,6 +543,8 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	     86400000, NULL, &c->recover_alert_ms},
 	    {"dev-closed-keep", "XRPSE_DEV_CLOSED_KEEP", CK_SECONDS, 0,
 	     366 * 86400, NULL, &c->closed_keep_s},
+	    {"owed-alert", "XRPSE_OWED_ALERT", CK_SECONDS, 1, 7 * 86400, NULL,
+	     &owed_alert_s},
 	};
 	/* Where each value came from (table order: the first five are
 	 * named again by the checks across settings below). */
@@ -550,6 +556,7 @@ static enum xu_code load_channel(struct eng_config *cfg,
 			       XL_RIPPLED_DEFAULT_DEADLINE_FEE_MAX))
 		return xu_fail(err, XU_EINTERNAL, 0,
 			       "bad default deadline fee cap");
+	owed_alert_s = c->owed_alert_ms / 1000;
 	if (parse_dangerous(&c->allow_dangerous, a, err))
 		return XU_EINVAL;
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
@@ -557,6 +564,7 @@ static enum xu_code load_channel(struct eng_config *cfg,
 		if (got[i].v && parse_chan_opt(&opts[i], &got[i], err))
 			return XU_EINVAL;
 	}
+	c->owed_alert_ms = owed_alert_s * 1000; /* at most 7 days */
 
 	XU_ASSERT(opts[MIN_SETTLE].u32 == &p->min_settle_delay);
 	XU_ASSERT(opts[MAX_SETTLE].u32 == &p->max_settle_delay);

@@ -148,4 +148,40 @@ void eng_paychan_stats(const struct eng_paychan *pc,
  * Counters count since the start; the states come from the store. */
 json_t *eng_paychan_health(struct eng_paychan *pc);
 
+/* What the operator sees of the service, for /health, /metrics and any
+ * other view (eng_paychan_status). */
+struct eng_paychan_status {
+	struct eng_paychan_stats stats;
+	uint64_t out_states[PC_OUT_NSTATES], in_states[PC_IN_NSTATES];
+	uint64_t unpaired, recovering;
+	/* The wall ms when the last validated ledger arrived (0: none). */
+	int64_t ledger_seen_ms;
+	bool have_account; /* our account_info arrived: */
+	struct xl_drops balance,
+	    reserve;		   /* its Balance; base + owner reserve */
+	struct xl_drops locked;	   /* our open channels: Amount - Balance */
+	struct xl_drops claimable; /* incoming: best claim held - Balance */
+	/* Drops acknowledged to the connector that no claim the peer
+	 * acknowledged covers yet, over every account; the longest any of
+	 * them waited; the accounts past owed_alert_ms and their drops. */
+	struct xl_drops unpaid;
+	int64_t unpaid_oldest_ms;
+	uint64_t owed_alerts;
+	struct xl_drops owed_alert_drops;
+};
+/* Fills *st: counters from memory, the rest from the store.  Returns
+ * XU_OK, or the store's code (then *st holds what was read). */
+enum xu_code eng_paychan_status(struct eng_paychan *pc,
+				struct eng_paychan_status *st,
+				struct xu_err *err) XU_WARN_UNUSED;
+
+/* Called for every account with unpaid drops (see struct
+ * eng_paychan_status): how many, how long the oldest waited, and whether
+ * its owed alert is on.  account is borrowed for the call. */
+typedef void (*eng_paychan_owed_fn)(void *arg, const char *account,
+				    struct xl_drops unpaid, int64_t waited_ms,
+				    bool alerted);
+void eng_paychan_owed_each(const struct eng_paychan *pc, eng_paychan_owed_fn fn,
+			   void *arg);
+
 #endif /* XRPSE_SRC_PAYCHAN_H */

@@ -99,6 +99,7 @@ void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 	cfg->closed_keep_s = 86400;
 	cfg->claim_stall_ms = 2000;
 	cfg->lookup_fresh_ms = 5000;
+	cfg->owed_alert_ms = 300000;
 	cfg->allow_dangerous = false;
 }
 
@@ -235,6 +236,7 @@ void eng_paychan_free(struct eng_paychan *pc)
 	}
 	hist_free_all(pc);
 	free(pc->dirty);
+	owed_free(pc);
 	while (pc->accts) {
 		struct acct *a = pc->accts;
 

@@ -120,6 +120,7 @@ enum peer_line {
 };
 #define PEER_LINE_BURST 5	  /* lines per kind and window */
 #define PEER_LINE_WINDOW_MS 10000 /* ...of 10 s */
+struct owed_watch;		  /* owed.c */
 
 /* Per account, in memory. */
 struct acct {
@@ -190,6 +191,8 @@ struct eng_paychan {
 	char (*dirty)[ENG_STORE_ACCOUNT_MAX + 1];
 	size_t ndirty, capdirty;
 	struct eng_paychan_stats stats;
+	struct owed_watch *owed; /* owed.c: per account with unpaid drops */
+	int64_t ledger_wall_ms;	 /* wall ms of the last validated ledger */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -439,5 +442,13 @@ struct xl_drops peer_acked(const struct acct *a, const struct eng_chan_out *o);
 /* Makes a's in-memory acknowledged amount o's (after o changed): the
  * record's channel and its peer_best. */
 void peer_best_sync(struct acct *a, const struct eng_chan_out *o);
+
+/* ---- owed.c: the owed alert ------------------------------------------- */
+
+/* Outside transactions, every tick: reads every account's unpaid drops,
+ * ages them and logs an owed alert starting or ending. */
+void owed_tick(struct eng_paychan *pc);
+/* Frees the per-account state of owed_tick. */
+void owed_free(struct eng_paychan *pc);
 
 #endif /* XRPSE_SRC_PAYCHAN_SERVICE_H */

@@ -24,13 +24,15 @@ struct eng_paychan_cfg {
 				      stall_ms; the only such setting) */
 	uint32_t closed_keep_s;	   /* a closed incoming record is pruned
 				      this long after it closed */
+	uint32_t owed_alert_ms;	   /* drops unpaid this long: BROKEN,
+				      once (docs/design.md#the-owed-alert) */
 	bool allow_dangerous;	   /* min settle delay below 1 day */
 };
 
 /* Fills *cfg with the defaults: pc_cfg_default and the timers above
  * (poll 60 s, tick 1 s, hello retry 1 s, claim resend 10 s, a view fresh
  * for 5 s, a recovery alert after 10 min, a claim stalled after 2 s,
- * closed incoming records kept 1 day).  The
+ * closed incoming records kept 1 day, the owed alert after 5 min).  The
  * operator's settings come from `xrpse run` flags and their variables
  * (src/daemon/config.c). */
 void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg);

@@ -492,4 +492,6 @@ void eng_paychan_tick(struct eng_paychan *pc)
 		rc = poll_all(pc, &err);
 	}
 	tx_end(pc, rc, &err, "the channel timer");
+	if (timer)
+		owed_tick(pc);
 }

@@ -522,6 +522,7 @@ static void on_ready(void *arg, const struct xl_sync_info *s)
 	set_drops(&pc->reserve_inc, s->reserve_inc);
 	if (s->account_found)
 		set_account(pc, s->balance, s->owner_count);
+	pc->ledger_wall_ms = wall_ms(pc);
 	pc->acct_dirty = true;
 	pc->last_poll_ms = 0; /* poll every channel now */
 }
@@ -533,6 +534,7 @@ static void on_ledger(void *arg, uint32_t index, json_t *msg)
 	uint64_t v;
 
 	(void)index;
+	pc->ledger_wall_ms = wall_ms(pc);
 	if (xl_json_u32(msg, "ledger_time", &t))
 		set_ledger_time(pc, t);
 	if (xl_json_u64(msg, "fee_base", &v))

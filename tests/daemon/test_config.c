@@ -37,6 +37,7 @@ static const char *const env_names[] = {
     "XRPSE_TX_RETRY",
     "XRPSE_CLOSE_WAIT",
     "XRPSE_DEADLINE_FEE_CAP",
+    "XRPSE_OWED_ALERT",
     "XRPSE_ALLOW_DANGEROUS",
     "XRPSE_DEV_POLL_MS",
     "XRPSE_DEV_TICK_MS",
@@ -239,6 +240,10 @@ static uint64_t get_deadline_fee(const struct eng_config *c)
 {
 	return xl_drops_u64(c->deadline_fee_cap);
 }
+static uint64_t get_owed_alert(const struct eng_config *c)
+{
+	return c->paychan.owed_alert_ms;
+}
 static uint64_t get_poll(const struct eng_config *c)
 {
 	return c->paychan.poll_ms;
@@ -290,6 +295,8 @@ static const struct chan_case chan_cases[] = {
      get_close_wait},
     {"--deadline-fee-cap", "XRPSE_DEADLINE_FEE_CAP", "1000", 1000, "1xrp",
      1000000, 10000, get_deadline_fee},
+    {"--owed-alert", "XRPSE_OWED_ALERT", "1", 1000, "1h", 3600000, 300000,
+     get_owed_alert},
     {"--dev-poll-ms", "XRPSE_DEV_POLL_MS", "1000", 1000, "100", 100, 60000,
      get_poll},
     {"--dev-tick-ms", "XRPSE_DEV_TICK_MS", "200", 200, "60000", 60000, 1000,
@@ -510,6 +517,9 @@ static void test_config_channel_rejects(void **state)
 	     "--deadline-fee-cap: must be from 1000 to 1000000 drops"},
 	    {"--deadline-fee-cap", "1.000001xrp",
 	     "--deadline-fee-cap: must be from 1000 to 1000000 drops"},
+	    {"--owed-alert", "8d", "--owed-alert: above the 604800 s maximum"},
+	    {"--owed-alert", "0",
+	     "--owed-alert: must be from 1 to 604800 seconds"},
 	    /* plain numbers */
 	    {"--redeem-fee-ppm", "1000001",
 	     "--redeem-fee-ppm: must be from 0 to 1000000"},
@@ -710,6 +720,8 @@ static void test_config_channel_help(void **state)
 	    "XRPSE_CLOSE_WAIT",
 	    "--deadline-fee-cap AMT",
 	    "XRPSE_DEADLINE_FEE_CAP",
+	    "--owed-alert TIME",
+	    "XRPSE_OWED_ALERT",
 	    "--allow-dangerous",
 	    "XRPSE_ALLOW_DANGEROUS=1",
 	    "--dev-poll-ms MS",

@@ -3175,6 +3175,92 @@ static void test_paychan_redeem_no_deadline_fee(void **state)
 	redeem_flags(6 * 24 * 3600, false);
 }
 
+/* ---- the owed alert ---------------------------------------------------- */
+
+static void tick_alice(void *arg)
+{
+	(void)arg;
+	tick(&alice);
+}
+
+static struct eng_paychan_status alice_status(void)
+{
+	struct eng_paychan_status st;
+	struct xu_err err;
+
+	assert_int_equal(eng_paychan_status(alice.pc, &st, &err), XU_OK);
+	return st;
+}
+
+/* Drops settled with a 201 and not covered by a claim the peer
+ * acknowledged: once the oldest waited owed_alert_ms, one BROKEN line
+ * names the account and the drops and the status counts the alert (a
+ * steady flow of newer settlements that get paid does not age them); one
+ * INFO line clears it when the peer acknowledges the claim
+ * (docs/design.md#the-owed-alert). */
+static void test_paychan_owed_alert(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *log;
+	struct eng_paychan_status st;
+	struct sent *claim;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	tick(&alice);
+	st = alice_status();
+	assert_int_equal(xl_drops_u64(st.unpaid), 1000000);
+	assert_int_equal(st.owed_alerts, 0);
+
+	/* Just under the delay: nothing. */
+	alice.mono_off_ms += 299000;
+	log = stderr_of(tick_alice, NULL);
+	assert_null(strstr(log, "unpaid"));
+	free(log);
+	assert_int_equal(alice_status().owed_alerts, 0);
+
+	/* Past it: one BROKEN line, once. */
+	alice.mono_off_ms += 2000;
+	log = stderr_of(tick_alice, NULL);
+	assert_non_null(strstr(log, "BROKEN"));
+	assert_non_null(strstr(log, "account b: 1000000 drops"));
+	free(log);
+	st = alice_status();
+	assert_int_equal(st.owed_alerts, 1);
+	assert_int_equal(xl_drops_u64(st.owed_alert_drops), 1000000);
+	assert_true(st.unpaid_oldest_ms >= 300000);
+	log = stderr_of(tick_alice, NULL);
+	assert_null(strstr(log, "unpaid"));
+	free(log);
+
+	/* Bob acknowledges the claim: one INFO line, the alert is gone. */
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	log = stderr_of(tick_alice, NULL);
+	assert_non_null(strstr(log, "INFO"));
+	assert_non_null(strstr(log, "are paid"));
+	free(log);
+	st = alice_status();
+	assert_int_equal(st.owed_alerts, 0);
+	assert_int_equal(xl_drops_u64(st.unpaid), 0);
+
+	/* A new settlement paid within the delay never alerts, even after
+	 * a long quiet time before it. */
+	alice.mono_off_ms += 3600000;
+	settle(&alice, "b", "k2", "500000");
+	tick(&alice);
+	assert_int_equal(xl_drops_u64(alice_status().unpaid), 500000);
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	alice.mono_off_ms += 301000;
+	log = stderr_of(tick_alice, NULL);
+	assert_null(strstr(log, "unpaid"));
+	free(log);
+	assert_int_equal(alice_status().owed_alerts, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3246,6 +3332,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_no_deadline_fee,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_owed_alert, setup,
+					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
