@@ -52,6 +52,8 @@ struct xl_ws {
 	bool running;
 	unsigned attempts;
 	unsigned connects;
+	unsigned failures;    /* connection attempts failed in a row */
+	lws_usec_t warned_us; /* when the last of them was logged UNUSUAL */
 	uint64_t next_id;
 	struct ws_req *reqs; /* pending, in send order */
 
@@ -468,6 +470,31 @@ static void schedule_retry(struct xl_ws *ws)
 			 (lws_usec_t)d * LWS_US_PER_MS);
 }
 
+#define WARN_EVERY_US (300 * LWS_US_PER_SEC)
+
+/* An attempt to connect failed: UNUSUAL for the first of a run, then
+ * once every 5 minutes while they go on; the others at debug. */
+static void connect_failed(struct xl_ws *ws, const char *why)
+{
+	lws_usec_t now = lws_now_usecs();
+
+	ws->failures++;
+	if (ws->failures == 1) {
+		ws->warned_us = now;
+		xu_unusual(SUB,
+			   "cannot connect to %s: %s; retrying (logged again "
+			   "every 5 minutes while it lasts)",
+			   ws->url, why);
+	} else if (now - ws->warned_us >= WARN_EVERY_US) {
+		ws->warned_us = now;
+		xu_unusual(SUB,
+			   "still cannot connect to %s after %u attempts: %s",
+			   ws->url, ws->failures, why);
+	} else {
+		xu_debug(SUB, "cannot connect to %s: %s", ws->url, why);
+	}
+}
+
 /* The wsi is gone (closed or never connected). */
 static void on_closed(struct xl_ws *ws, struct lws *wsi, const char *why)
 {
@@ -479,8 +506,10 @@ static void on_closed(struct xl_ws *ws, struct lws *wsi, const char *why)
 	lws_sul_cancel(&ws->sul_connect);
 	ws->rx_len = 0;
 	ws->rx_discard = false;
-	if (ws->state != XL_WS_DISCONNECTED)
-		xu_info(SUB, "connection to %s closed: %s", ws->url, why);
+	if (ws->state == XL_WS_OPEN)
+		xu_unusual(SUB, "connection to %s lost: %s", ws->url, why);
+	else if (ws->state == XL_WS_CONNECTING)
+		connect_failed(ws, why);
 	fail_all(ws, XU_EUNAVAIL, "connection to rippled lost");
 	set_state(ws, XL_WS_DISCONNECTED);
 	schedule_retry(ws);
@@ -794,7 +823,12 @@ int xl_ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		ws->wsi = wsi;
 		ws->connects++;
 		lws_sul_cancel(&ws->sul_connect);
-		xu_info(SUB, "connected to %s", ws->url);
+		if (ws->failures)
+			xu_info(SUB, "connected to %s after %u failed attempts",
+				ws->url, ws->failures);
+		else
+			xu_info(SUB, "connected to %s", ws->url);
+		ws->failures = 0;
 		lws_sul_schedule(ws->ctx, 0, &ws->sul_ping, send_ping,
 				 (lws_usec_t)ws->cfg.ping_interval_ms *
 				     LWS_US_PER_MS);
