@@ -54,6 +54,7 @@
 
 #include "ledger/amount.h"
 #include "src/io/curlw.h"
+#include "src/store/outbox_rows.h"
 #include "src/store/store.h"
 #include "src/util/err.h"
 
@@ -244,9 +245,11 @@ enum xu_code eng_outbox_gc(struct eng_store *s, int64_t before_ms,
 /* For /health. */
 struct eng_outbox_stats {
 	uint64_t pending, inflight, delivered, parked;
-	int64_t last_success_ms; /* 0: never */
-	int64_t last_failure_ms; /* 0: never */
-	bool reachable;		 /* last attempt got an HTTP response */
+	struct eng_obrows_counts rows; /* the table, per state and kind (rows
+					  in flight count as pending) */
+	int64_t last_success_ms;       /* 0: never */
+	int64_t last_failure_ms;       /* 0: never */
+	bool reachable;		       /* last attempt got an HTTP response */
 };
 /* Fills *st (counts from the store; inflight from memory, not counted in
  * pending).  Returns XU_OK or XU_ESTORE. */

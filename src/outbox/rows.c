@@ -805,6 +805,7 @@ enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 	enum xu_code rc = eng_obrows_count(ob->store, &c, err);
 	if (rc != XU_OK)
 		return rc;
+	st.rows = c;
 	st.pending = c.pending;
 	st.delivered = c.delivered;
 	st.parked = c.parked;

@@ -298,6 +298,7 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 	l = lookup_of(pc, m.u.claim.channel);
 	if (have && strcmp(r.account, account) != 0) {
 		pc->stats.claims_rejected++;
+		pc->stats.claims_refused[PC_REJ_WRONG_CHANNEL]++;
 		if (peer_line(pc, account, LINE_REFUSED, note, sizeof(note)))
 			xu_unusual(SUB,
 				   "%s: claim on channel %s of account %s "
@@ -321,6 +322,7 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 		/* Ours (outgoing): never the peer's channel to us. */
 		if (refused) {
 			pc->stats.claims_rejected++;
+			pc->stats.claims_refused[PC_REJ_NOT_OURS]++;
 			return claim_reply(reply, m.u.claim.channel, false,
 					   xl_drops_zero(), PC_REJ_NOT_OURS,
 					   "channel is not from the peer to us",
@@ -346,6 +348,7 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 		 * channel to us (then no record was made). */
 		pc->stats.claims_rejected++;
 		why = l && l->found ? PC_REJ_NOT_OURS : PC_REJ_NO_CHANNEL;
+		pc->stats.claims_refused[why]++;
 		if (peer_line(pc, account, LINE_REFUSED, note, sizeof(note)))
 			xu_unusual(SUB, "%s: claim on channel %s refused: %s%s",
 				   account, id, pc_reject_name(why), note);
@@ -373,6 +376,8 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 	rc = in_event(pc, &r, &ev, &why, &why_err);
 	if (rc != XU_OK && why != PC_REJ_NONE) {
 		pc->stats.claims_rejected++;
+		if ((unsigned)why < PC_REJ_COUNT)
+			pc->stats.claims_refused[why]++;
 		/* Older claims overtaken by newer ones are routine. */
 		if (why == PC_REJ_NOT_INCREASING)
 			xu_debug(SUB, "%s: claim %llu on channel %s: %s",

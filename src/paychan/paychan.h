@@ -129,10 +129,15 @@ void eng_paychan_outcome(struct eng_paychan *pc, const struct xl_outcome *o);
 /* Counters for /health and the tests. */
 struct eng_paychan_stats {
 	uint64_t claims_signed, claims_accepted, claims_rejected;
-	uint64_t credits_drops; /* sum of credits enqueued */
-	uint64_t paid_drops;	/* sum of drops moved into claims */
+	uint64_t claims_sent; /* attempts handed to the outbox */
+	uint64_t claims_refused[PC_REJ_COUNT]; /* claims_rejected by reason */
+	uint64_t credits_drops;		       /* sum of credits enqueued */
+	uint64_t paid_drops; /* sum of drops moved into claims */
 	uint64_t hellos_sent, lookups, alerts;
 	uint64_t txs_submitted, tx_failures;
+	/* Redeems of incoming claims: queued, and their final outcomes
+	 * (tesSUCCESS, or anything else). */
+	uint64_t redeems_submitted, redeems_succeeded, redeems_failed;
 	uint64_t
 	    recovered_drops; /* claims adopted from the peer (docs/design.md#recovering-lost-outgoing-claims) */
 };

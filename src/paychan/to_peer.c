@@ -190,6 +190,7 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 		dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
 		return;
 	}
+	pc->stats.claims_sent++;
 	dlv_report(pc, a, PC_DLV_EV_SENT, f->seq);
 }
 
@@ -203,6 +204,7 @@ static void retry_claim(struct eng_paychan *pc, struct acct *a,
 	    eng_outbox_retry_now(pc->ob, a->account, f->seq, &err);
 
 	if (rc == XU_OK) {
+		pc->stats.claims_sent++;
 		dlv_report(pc, a, PC_DLV_EV_SENT, f->seq);
 		return;
 	}

@@ -173,6 +173,7 @@ void builds_flush(struct eng_paychan *pc)
 		char intent[XL_INTENT_MAX];
 		char account[ENG_STORE_ACCOUNT_MAX + 1];
 		enum xu_code rc;
+		bool redeem = b->kind == B_REDEEM;
 
 		if (!q) {
 			xu_broken(SUB, "no submission queue for %s", b->intent);
@@ -191,6 +192,7 @@ void builds_flush(struct eng_paychan *pc)
 		/* b may be gone: its outcome may have come already. */
 		if (rc == XU_OK) {
 			pc->stats.txs_submitted++;
+			pc->stats.redeems_submitted += redeem;
 			xu_info(SUB, "%s: queued %s", account, intent);
 			continue;
 		}
@@ -508,6 +510,10 @@ void eng_paychan_outcome(struct eng_paychan *pc, const struct xl_outcome *o)
 		pc->requeued = false;
 		return;
 	}
+	if (b->kind == B_REDEEM && o->kind == XL_OUT_SUCCESS)
+		pc->stats.redeems_succeeded++;
+	else if (b->kind == B_REDEEM)
+		pc->stats.redeems_failed++;
 	if (b->kind == B_DCLOSE)
 		lookup_want(pc, b->channel, b->account, true); /* gone? */
 	else if (b->kind == B_REDEEM)

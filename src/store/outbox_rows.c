@@ -334,7 +334,7 @@ enum xu_code eng_obrows_gc(struct eng_store *s, int64_t before_ms,
 }
 
 static const char SQL_COUNTS[] =
-    "SELECT state, count(*) FROM outbox GROUP BY state";
+    "SELECT state, kind, count(*) FROM outbox GROUP BY state, kind";
 
 enum xu_code eng_obrows_count(struct eng_store *s, struct eng_obrows_counts *c,
 			      struct xu_err *err)
@@ -347,13 +347,20 @@ enum xu_code eng_obrows_count(struct eng_store *s, struct eng_obrows_counts *c,
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *state = text(st, 0);
-		uint64_t n = (uint64_t)sqlite3_column_int64(st, 1);
-		if (strcmp(state, "pending") == 0)
-			v.pending = n;
-		else if (strcmp(state, "delivered") == 0)
-			v.delivered = n;
-		else if (strcmp(state, "parked") == 0)
-			v.parked = n;
+		int k = strcmp(text(st, 1), "credit") == 0
+			    ? ENG_OBROWS_CREDIT - 1
+			    : ENG_OBROWS_MESSAGE - 1;
+		uint64_t n = (uint64_t)sqlite3_column_int64(st, 2);
+		if (strcmp(state, "pending") == 0) {
+			v.pending += n;
+			v.kind[k].pending = n;
+		} else if (strcmp(state, "delivered") == 0) {
+			v.delivered += n;
+			v.kind[k].delivered = n;
+		} else if (strcmp(state, "parked") == 0) {
+			v.parked += n;
+			v.kind[k].parked = n;
+		}
 	}
 	if (r != SQLITE_DONE)
 		rc = eng_store_fail(s, err, "counting outbox rows");

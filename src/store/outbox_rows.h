@@ -147,9 +147,15 @@ enum xu_code eng_obrows_gc(struct eng_store *s, int64_t before_ms,
 			   unsigned long *deleted,
 			   struct xu_err *err) XU_WARN_UNUSED;
 
-/* The number of rows in each state. */
+/* The number of rows in each state, in all and per kind (kind[k - 1] for
+ * enum eng_obrows_kind k). */
+#define ENG_OBROWS_NKINDS 2
+struct eng_obrows_state_counts {
+	uint64_t pending, delivered, parked;
+};
 struct eng_obrows_counts {
 	uint64_t pending, delivered, parked;
+	struct eng_obrows_state_counts kind[ENG_OBROWS_NKINDS];
 };
 /* Fills *c.  Returns XU_OK or XU_ESTORE (*c untouched). */
 enum xu_code eng_obrows_count(struct eng_store *s, struct eng_obrows_counts *c,
