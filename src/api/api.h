@@ -4,7 +4,8 @@
  *   DELETE /accounts/:id                -> 204 | 404
  *   POST   /accounts/:id/settlements    Quantity + Idempotency-Key -> 201
  *   POST   /accounts/:id/messages       octet-stream -> 201 octet-stream
- *   GET    /health                      -> 200 | 503 JSON
+ *   GET    /health                      -> 200 | 503 JSON (status.c)
+ *   GET    /metrics                     -> 200 Prometheus text (metrics.c)
  *
  * plus the /dev/ routes enabled by --dev-api (tests only).  Requests are
  * validated here at once (404/405/415/400 answered immediately); valid
@@ -19,7 +20,10 @@
 #include <stdint.h>
 
 #include "ledger/amount.h"
+#include "ledger/net/submit.h"
 #include "src/io/http.h"
+#include "src/outbox/outbox.h"
+#include "src/paychan/paychan.h"
 #include "src/store/quantity.h"
 #include "src/util/err.h"
 
@@ -29,7 +33,18 @@ struct eng_paychan;
 struct eng_msgs;
 struct xl_rippled;
 
-/* The daemon's counters shown by /health. */
+/* A latency histogram: le[i] counts the observations at most
+ * eng_hist_bounds_us[i] (cumulative, as Prometheus has them). */
+#define ENG_HIST_N 12
+extern const uint64_t eng_hist_bounds_us[ENG_HIST_N];
+struct eng_hist {
+	uint64_t le[ENG_HIST_N];
+	uint64_t count, sum_us;
+};
+/* Counts one observation of us microseconds in h. */
+void eng_hist_observe(struct eng_hist *h, uint64_t us);
+
+/* The daemon's counters shown by /health and /metrics. */
 struct eng_api_stats {
 	uint64_t requests, batches, batched_jobs, commit_failures;
 	uint64_t batch_us_total, batch_us_max; /* apply + commit time */
@@ -38,6 +53,10 @@ struct eng_api_stats {
 	uint64_t late_settlements;
 	uint64_t stalled_refusals; /* settlements answered 503 meanwhile */
 	unsigned conns;
+	/* Settlement requests answered (any status), answered 201, and the
+	 * drops the new ones (not replays) added to what we owe. */
+	uint64_t settlements, settlements_acked, settled_drops;
+	struct eng_hist settle_us; /* request read -> answer queued */
 };
 
 /* A settlement answered later than this is logged UNUSUAL and counted:
@@ -70,6 +89,7 @@ struct eng_job {
 	uint8_t *raw;	       /* ENG_JOB_DEV_MESSAGE: bytes to send (owned) */
 	size_t raw_len;
 	bool enqueued;	 /* wrote an outbox row: tick the outbox */
+	bool fresh;	 /* ENG_JOB_SETTLE: a new settlement of `drops` */
 	int64_t born_us; /* monotonic: when the request was read */
 	/* The answer, filled by eng_api_apply. */
 	int status;
@@ -91,6 +111,7 @@ struct eng_api_host {
 	struct eng_msgs *msgs;
 	const char *address;	   /* our XRP address */
 	const char *connector_url; /* shown by /health */
+	int64_t started_ms;	   /* wall ms of the daemon's start */
 	bool dev_api;		   /* the /dev/ routes are served */
 	void *arg;
 	/* Queues a job (taken) for the next group commit. */
@@ -107,6 +128,50 @@ struct eng_api_host {
 	 * (docs/risks.md#late-settlement-answers). */
 	bool (*store_stalled)(void *arg);
 };
+
+/* ---- status: what /health and /metrics render (status.c) ---- */
+
+/* The checks /health makes (docs/design.md#health-and-metrics). */
+enum eng_check {
+	ENG_CHECK_STORE,     /* the store answers */
+	ENG_CHECK_RIPPLED,   /* rippled is connected */
+	ENG_CHECK_LEDGER,    /* a validated ledger came in the last minute */
+	ENG_CHECK_CONNECTOR, /* the connector answered in the last minute,
+				or nothing was sent to it */
+	ENG_CHECK_OWED,	     /* no drops unpaid past --owed-alert */
+};
+#define ENG_NCHECKS 5
+#define ENG_LEDGER_MAX_AGE_MS 60000
+#define ENG_CONNECTOR_MAX_DOWN_MS 60000
+
+/* A snapshot of everything an operator watches, filled by
+ * eng_api_status(); /health and /metrics render it, and so can any other
+ * view.  Strings are borrowed from the host and live as long as it. */
+struct eng_status {
+	const char *version, *address, *connector_url;
+	int64_t now_ms; /* wall clock of the snapshot */
+	struct eng_api_stats api;
+	struct eng_outbox_stats outbox;
+	bool has_rippled; /* a ledger client is configured: */
+	bool rippled_connected;
+	const char *rippled_state; /* "disconnected", "ready"... */
+	const char *rippled_url;
+	uint32_t validated_ledger; /* 0: none yet */
+	int64_t ledger_age_ms;	   /* -1: no validated ledger seen */
+	struct xl_submit_stats txs;
+	bool has_paychan; /* the payment-channel service runs: */
+	struct eng_paychan_status pc;
+	/* The checks: failed[c] and why (empty when it passed). */
+	bool ok; /* every check passed */
+	bool failed[ENG_NCHECKS];
+	char why[ENG_NCHECKS][160];
+};
+
+/* Fills *st from the host's services (a failing store fails the store
+ * check; nothing else is left out). */
+void eng_api_status(const struct eng_api_host *h, struct eng_status *st);
+/* "store", "rippled", "ledger", "connector", "owed". */
+const char *eng_check_name(enum eng_check c);
 
 /* The http request handler (struct eng_http_server.on_request); arg is the
  * struct eng_api_host. */

@@ -80,7 +80,11 @@ static enum xu_code apply_settle(const struct eng_api_host *h,
 		memcpy(job->body, res.body, job->body_len);
 		job->body[job->body_len] = '\0';
 		if (res.kind == ENG_SETTLE_NEW) {
-			enum xu_code prc =
+			enum xu_code prc;
+
+			job->fresh = true;
+			job->drops = res.drops;
+			prc =
 			    eng_paychan_settled(h->paychan, job->account, err);
 
 			if (prc != XU_OK)

@@ -123,6 +123,8 @@ static enum route route_of(const char *path, bool dev, char *id, size_t *id_len)
 		return R_ACCOUNTS;
 	if (!strcmp(path, "/health"))
 		return R_HEALTH;
+	if (!strcmp(path, "/metrics"))
+		return R_METRICS;
 	if (dev && !strcmp(path, "/dev/clock"))
 		return R_DEV_CLOCK;
 	if (dev && !strcmp(path, "/dev/credit"))
@@ -403,6 +405,7 @@ void eng_api_on_request(void *arg, struct eng_http_conn *c,
 		allow = "Allow: DELETE\r\n";
 		break;
 	case R_HEALTH:
+	case R_METRICS:
 	case R_DEV_ACCOUNT:
 		want = ENG_HTTP_GET;
 		allow = "Allow: GET\r\n";
@@ -444,6 +447,9 @@ void eng_api_on_request(void *arg, struct eng_http_conn *c,
 		return;
 	case R_HEALTH:
 		eng_api_on_health(h, c);
+		return;
+	case R_METRICS:
+		eng_api_on_metrics(h, c);
 		return;
 	case R_DEV_ACCOUNT:
 		eng_api_on_dev_account(h, c, id);

@@ -1,5 +1,6 @@
 /* The API's own header, shared by its files only (routes.c: routing and
- * validation; apply.c: the group-commit side; health.c; dev.c: the
+ * validation; apply.c: the group-commit side; status.c, health.c and
+ * metrics.c: the operator's views; dev.c: the
  * test-only routes).  Everything else uses src/api/api.h. */
 #ifndef XRPSE_SRC_API_ROUTES_H
 #define XRPSE_SRC_API_ROUTES_H
@@ -22,6 +23,7 @@ enum route {
 	R_SETTLE,
 	R_MESSAGES,
 	R_HEALTH,
+	R_METRICS,
 	R_DEV_ACCOUNT,
 	R_DEV_CLOCK,
 	R_DEV_CREDIT,
@@ -52,6 +54,8 @@ const char *eng_api_idem_key_problem(const char *k);
 
 /* GET /health (health.c). */
 void eng_api_on_health(const struct eng_api_host *h, struct eng_http_conn *c);
+/* GET /metrics (metrics.c). */
+void eng_api_on_metrics(const struct eng_api_host *h, struct eng_http_conn *c);
 /* The --dev-api routes (dev.c). */
 void eng_api_on_dev_account(const struct eng_api_host *h,
 			    struct eng_http_conn *c, const char *account);

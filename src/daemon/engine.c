@@ -169,6 +169,26 @@ static void answer_jobs(struct eng_engine *e, struct eng_job *j)
 	}
 }
 
+/* Counts the settlement requests of a batch about to be answered. */
+static void count_settlements(struct eng_engine *e, const struct eng_job *j)
+{
+	int64_t now = eng_mono_us();
+
+	for (; j; j = j->next) {
+		if (j->kind != ENG_JOB_SETTLE)
+			continue;
+		e->stats.settlements++;
+		eng_hist_observe(&e->stats.settle_us,
+				 now > j->born_us ? (uint64_t)(now - j->born_us)
+						  : 0);
+		if (j->status != 201)
+			continue;
+		e->stats.settlements_acked++;
+		if (j->fresh)
+			e->stats.settled_drops += xl_drops_u64(j->drops);
+	}
+}
+
 /* Applies every queued job in one transaction, commits, then answers. */
 static void run_batch(struct eng_engine *e)
 {
@@ -226,6 +246,7 @@ static void run_batch(struct eng_engine *e)
 	e->stats.batch_us_total += (uint64_t)t0;
 	if ((uint64_t)t0 > e->stats.batch_us_max)
 		e->stats.batch_us_max = (uint64_t)t0;
+	count_settlements(e, list);
 	answer_jobs(e, list);
 	if (enqueued)
 		eng_outbox_tick(e->outbox, eng_wall_ms());
@@ -401,6 +422,7 @@ static void api_host(struct eng_engine *e)
 	h->msgs = &e->msgs;
 	h->address = e->address;
 	h->connector_url = e->cfg.connector_url;
+	h->started_ms = eng_wall_ms();
 	h->dev_api = e->cfg.dev_api;
 	h->arg = e;
 	h->submit = api_submit;

@@ -25,8 +25,11 @@
 
 #include <jansson.h>
 
+#include "ledger/net/client.h"
 #include "ledger/net/rippled.h"
+#include "ledger/net/ws.h"
 #include "src/api/api.h"
+#include "src/io/clock.h"
 #include "src/io/msgs.h"
 #include "src/outbox/outbox.h"
 #include "src/paychan/paychan.h"
@@ -48,6 +51,11 @@ struct eng_engine {
 	size_t created, deleted, settled, credits, messages;
 	enum xu_code paychan_rc; /* returned by the paychan hooks */
 	uint64_t batches;
+	/* What /health's checks see. */
+	enum xl_client_state rippled_state;
+	int64_t ledger_age_ms; /* -1: no validated ledger seen */
+	struct eng_outbox_stats ob;
+	uint64_t owed_alerts;
 };
 
 static struct eng_engine E;
@@ -142,12 +150,66 @@ json_t *xl_rippled_health(struct xl_rippled *r)
 	return json_pack("{s:b}", "connected", 0);
 }
 
+enum xu_code eng_paychan_status(struct eng_paychan *pc,
+				struct eng_paychan_status *st,
+				struct xu_err *err)
+{
+	(void)err;
+	memset(st, 0, sizeof(*st));
+	if (eng_of(pc)->ledger_age_ms >= 0)
+		st->ledger_seen_ms = eng_wall_ms() - eng_of(pc)->ledger_age_ms;
+	st->owed_alerts = eng_of(pc)->owed_alerts;
+	return XU_OK;
+}
+
+void eng_paychan_owed_each(const struct eng_paychan *pc, eng_paychan_owed_fn fn,
+			   void *arg)
+{
+	if (((const struct eng_engine *)(const void *)pc)->owed_alerts)
+		fn(arg, "late", xl_drops_zero(), 600000, true);
+}
+
+struct xl_client *xl_rippled_client(struct xl_rippled *r)
+{
+	return (struct xl_client *)(void *)r;
+}
+struct xl_submit *xl_rippled_submit(struct xl_rippled *r)
+{
+	return (struct xl_submit *)(void *)r;
+}
+enum xl_client_state xl_client_state(const struct xl_client *c)
+{
+	return ((const struct eng_engine *)(const void *)c)->rippled_state;
+}
+const char *xl_client_state_name(enum xl_client_state st)
+{
+	return st == XL_CLIENT_READY ? "ready" : "disconnected";
+}
+uint32_t xl_client_validated_index(const struct xl_client *c)
+{
+	(void)c;
+	return 7;
+}
+struct xl_ws *xl_client_ws(struct xl_client *c)
+{
+	return (struct xl_ws *)(void *)c;
+}
+const char *xl_ws_url(const struct xl_ws *ws)
+{
+	(void)ws;
+	return "ws://127.0.0.1:6006";
+}
+void xl_submit_stats(const struct xl_submit *s, struct xl_submit_stats *st)
+{
+	(void)s;
+	memset(st, 0, sizeof(*st));
+}
+
 enum xu_code eng_outbox_stats(struct eng_outbox *ob,
 			      struct eng_outbox_stats *st, struct xu_err *err)
 {
-	(void)ob;
 	(void)err;
-	memset(st, 0, sizeof(*st));
+	*st = ((struct eng_engine *)(void *)ob)->ob;
 	return XU_OK;
 }
 
@@ -393,6 +455,8 @@ static int setup(void **state)
 	(void)state;
 	memset(&E, 0, sizeof(E));
 	E.tail = &E.head;
+	E.rippled_state = XL_CLIENT_READY;
+	E.ledger_age_ms = 1000;
 	if (tdb_setup("api"))
 		return -1;
 	E.store = tdb_open();
@@ -1059,8 +1123,84 @@ static void test_api_health(void **state)
 	assert_true(json_is_true(
 	    json_object_get(json_object_get(r.json, "store"), "ok")));
 	assert_non_null(json_object_get(r.json, "channels"));
+	assert_string_equal(
+	    json_string_value(json_object_get(r.json, "version")),
+	    XRPSE_VERSION);
+	assert_int_equal(json_array_size(json_object_get(r.json, "problems")),
+			 0);
 	resp_clear(&r);
 	assert_int_equal(E.batches, 0);
+}
+
+static int req_status(const char *method, const char *path)
+{
+	struct resp r = req(method, path, NULL, NULL);
+	int st = r.status;
+
+	resp_clear(&r);
+	return st;
+}
+
+/* Answers GET /health and checks it is 503 naming exactly check `name`
+ * with a detail containing `detail`. */
+static void expect_degraded(const char *name, const char *detail)
+{
+	struct resp r = req("GET", "/health", NULL, NULL);
+	json_t *p = json_object_get(r.json, "problems");
+	json_t *one = json_array_get(p, 0);
+
+	assert_int_equal(r.status, 503);
+	assert_string_equal(
+	    json_string_value(json_object_get(r.json, "status")), "degraded");
+	assert_int_equal(json_array_size(p), 1);
+	assert_string_equal(json_string_value(json_object_get(one, "check")),
+			    name);
+	assert_non_null(
+	    strstr(json_string_value(json_object_get(one, "detail")), detail));
+	assert_string_equal(json_string_value(json_object_get(
+				json_object_get(r.json, "checks"), name)),
+			    "failed");
+	resp_clear(&r);
+}
+
+/* Each check fails /health alone, and passes again when it clears:
+ * rippled disconnected, an old or missing validated ledger, a connector
+ * unreachable past the bound since its last success, drops unpaid past
+ * --owed-alert.  A connector that failed briefly, or never was needed,
+ * passes. */
+static void test_api_health_checks(void **state)
+{
+	int64_t now = eng_wall_ms();
+
+	(void)state;
+	E.rippled_state = XL_CLIENT_CONNECTING;
+	expect_degraded("rippled", "ws://127.0.0.1:6006 is disconnected");
+	E.rippled_state = XL_CLIENT_READY;
+	E.ledger_age_ms = ENG_LEDGER_MAX_AGE_MS + 5000;
+	expect_degraded("ledger", "came 65 s ago");
+	E.ledger_age_ms = -1;
+	expect_degraded("ledger", "no validated ledger");
+	E.ledger_age_ms = 0;
+
+	H.started_ms = now - 3600000;
+	E.ob.reachable = false;
+	E.ob.last_success_ms = now - 10000;
+	E.ob.last_failure_ms = now - 1000;
+	assert_int_equal(req_status("GET", "/health"), 200);
+	E.ob.last_success_ms = now - ENG_CONNECTOR_MAX_DOWN_MS - 2000;
+	expect_degraded("connector", "unreachable");
+	E.ob.last_success_ms = 0; /* never, since a start long ago */
+	expect_degraded("connector", "never");
+	H.started_ms = now - 1000; /* never, since a start just now */
+	assert_int_equal(req_status("GET", "/health"), 200);
+	H.started_ms = now - 3600000;
+	E.ob.reachable = true;
+	assert_int_equal(req_status("GET", "/health"), 200);
+
+	E.owed_alerts = 1;
+	expect_degraded("owed", "unpaid past --owed-alert");
+	E.owed_alerts = 0;
+	assert_int_equal(req_status("GET", "/health"), 200);
 }
 
 /* ---- the code -> status table -----------------------------------------*/
@@ -1204,6 +1344,7 @@ int main(void)
 	    T(test_api_batch),
 	    T(test_api_messages),
 	    T(test_api_health),
+	    T(test_api_health_checks),
 	    T(test_api_code_to_status),
 	    T(test_api_store_codes),
 	};

@@ -76,7 +76,7 @@ test('libcurl is mapped only while calls are made, and every call is delivered',
   assert.deepEqual([...c.credited.entries()], [['k-first', '1'], ['k-reload', '42']]);
   await waitFor(() => !curlMapped(pid), IDLE_MS + 15000, 'the second unload');
   assert.equal(c.settlements().length, 2);
-  assert.equal((await d.req('GET', '/health')).status, 200);
+  assert.ok(await d.answers());
   await d.close();
   await c.close();
 });

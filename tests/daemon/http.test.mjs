@@ -17,7 +17,7 @@ const settleReq = (key, body = '{"amount":"1","scale":0}', extra = '') =>
   `Idempotency-Key: ${key}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
 test('keep-alive: several requests on one connection, and pipelined', async () => {
-  const raw = await rawExchange(d.port, [settleReq('ka1'), 50, settleReq('ka2'), 50, settleReq('ka3') + settleReq('ka4') + 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n']);
+  const raw = await rawExchange(d.port, [settleReq('ka1'), 50, settleReq('ka2'), 50, settleReq('ka3') + settleReq('ka4') + 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n']);
   const rs = parseResponses(raw);
   assert.deepEqual(rs.map((r) => r.status), [201, 201, 201, 201, 200]);
   assert.equal(rs[0].body, '{"amount":"1","scale":0}');
@@ -80,11 +80,11 @@ test('malformed requests: 400, 431, 505; the server stays up', async () => {
     assert.equal(rs[0].status, status, req.slice(0, 40));
     assert.equal(rs[0].headers['content-type'], 'application/problem+json');
   }
-  assert.equal((await d.req('GET', '/health')).status, 200);
+  assert.ok(await d.answers());
 });
 
 test('HTTP/1.0 and Connection: close end the connection after the answer', async () => {
-  const raw10 = await rawExchange(d.port, ['GET /health HTTP/1.0\r\n\r\n'], { quietMs: 2000 });
+  const raw10 = await rawExchange(d.port, ['GET /metrics HTTP/1.0\r\n\r\n'], { quietMs: 2000 });
   assert.match(raw10, /^HTTP\/1\.1 200 OK\r\n/);
   assert.match(raw10, /Connection: close/);
   const rawc = await rawExchange(d.port, ['GET /health HTTP/1.1\r\nConnection: close\r\n\r\nGET /health HTTP/1.1\r\n\r\n'], { quietMs: 2000 });
@@ -95,7 +95,7 @@ test('a client that disconnects before its answer does not disturb others', asyn
   await rawExchange(d.port, [settleReq('gone1')], { quietMs: 1, totalMs: 1 }).catch(() => {});
   const r = await d.settle('h', { amount: '1', scale: 0 }, 'gone1');
   assert.equal(r.status, 201);
-  assert.equal((await d.req('GET', '/health')).status, 200);
+  assert.ok(await d.answers());
 });
 
 test('random and mutated requests never crash the server', async () => {
@@ -121,5 +121,5 @@ test('random and mutated requests never crash the server', async () => {
     if (jobs.length >= 20) await Promise.all(jobs.splice(0));
   }
   await Promise.all(jobs);
-  assert.equal((await d.req('GET', '/health')).status, 200);
+  assert.ok(await d.answers());
 });

@@ -1,0 +1,130 @@
+// GET /metrics and /health against the ledger stand-in
+// (testnet/ledger/server.js): the exposition passes Debian's
+// `promtool check metrics`, the values move after a settlement, and drops
+// left unpaid past --owed-alert make one BROKEN line, a failed "owed"
+// check (503) and xrpse_alerts{kind="owed"} 1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { Daemon, sleep } from './lib/harness.mjs';
+
+const STANDIN = path.resolve(new URL('.', import.meta.url).pathname, '../../testnet/ledger/server.js');
+
+function startLedger() {
+  const p = spawn(process.execPath, [STANDIN, '--port', '0', '--close-ms', '200', '--network-id', '1'],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+  p.unref();
+  return new Promise((resolve, reject) => {
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/ws=(\d+)/);
+      if (m) resolve({ proc: p, url: `ws://127.0.0.1:${m[1]}` });
+    });
+    p.on('exit', (code) => reject(new Error(`ledger stand-in exited ${code}`)));
+  });
+}
+
+// The samples of an exposition: "name{labels}" -> number.
+function samples(text) {
+  const m = new Map();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    m.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return m;
+}
+
+function promtool(text) {
+  const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(r.error, undefined, 'promtool missing: run scripts/install-deps');
+  assert.equal(r.status, 0, `promtool check metrics:\n${r.stdout}${r.stderr}`);
+}
+
+async function until(what, fn, ms = 15000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+test('metrics pass promtool, move after a settlement; health turns on rippled and owed drops', async () => {
+  const ledger = await startLedger();
+  const d = new Daemon({ args: ['--network-id', '1', '--owed-alert', '2s'] });
+  const args = d.args.bind(d);
+  d.args = () => { const a = args(); a[a.indexOf('--rippled-url') + 1] = ledger.url; return a; };
+  d.allowBroken = true; // the owed alert below
+  try {
+    await d.start();
+    // rippled connected, a fresh validated ledger, the connector never
+    // needed, nothing owed: 200.
+    const ok = await until('a healthy daemon', async () => {
+      const h = await d.req('GET', '/health');
+      return h.status === 200 && h;
+    });
+    assert.equal(ok.body.status, 'ok');
+    assert.deepEqual(ok.body.problems, []);
+
+    let r = await d.req('GET', '/metrics', { json: false });
+    assert.equal(r.status, 200);
+    assert.match(r.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    promtool(r.text);
+    let s = samples(r.text);
+    assert.equal(s.get('xrpse_build_info{version="' + ok.body.version + '"}'), 1);
+    assert.equal(s.get('xrpse_rippled_connected'), 1);
+    assert.ok(s.get('xrpse_validated_ledger_index') > 0);
+    assert.ok(s.get('xrpse_validated_ledger_age_seconds') <= 5);
+    assert.ok(s.get('xrpse_account_balance_drops') > 0);
+    assert.ok(s.get('xrpse_account_reserve_drops') > 0);
+    assert.equal(s.get('xrpse_settlements_received_total'), 0);
+    assert.equal(s.get('xrpse_alerts{kind="rippled"}'), 0);
+    for (const k of ['credit', 'message'])
+      for (const st of ['pending', 'parked', 'delivered'])
+        assert.ok(s.has(`xrpse_outbox_calls{kind="${k}",state="${st}"}`), `${k} ${st}`);
+    for (const res of ['accepted', 'no_channel', 'wrong_channel', 'not_ours', 'cancel_after', 'closing',
+      'settle_delay', 'bad_signature', 'above_capacity', 'not_increasing'])
+      assert.equal(s.get(`xrpse_claims_received_total{result="${res}"}`), 0, res);
+
+    // A settlement: the counters, the histogram and the owed drops move
+    // (no peer answers: the account stays unpaired, its drops unpaid).
+    assert.equal((await d.createAccount('m1')).status, 201);
+    assert.equal((await d.settle('m1', { amount: '5', scale: 0 }, 'mk1')).status, 201);
+    assert.equal((await d.settle('m1', { amount: '5', scale: 0 }, 'mk1')).status, 201); // a replay
+    s = await until('the owed drops', async () => {
+      const m = samples((await d.req('GET', '/metrics', { json: false })).text);
+      return m.get('xrpse_owed_unpaid_drops') === 5000000 && m;
+    });
+    assert.equal(s.get('xrpse_settlements_received_total'), 2);
+    assert.equal(s.get('xrpse_settlements_acknowledged_total'), 2);
+    assert.equal(s.get('xrpse_settled_drops_total'), 5000000);
+    assert.equal(s.get('xrpse_settlement_answer_seconds_count'), 2);
+    assert.equal(s.get('xrpse_settlement_answer_seconds_bucket{le="+Inf"}'), 2);
+
+    // Past --owed-alert: one BROKEN line naming the account and the
+    // drops, the "owed" check fails, the alert metric says so.
+    const bad = await until('the owed alert', async () => {
+      const h = await d.req('GET', '/health');
+      return h.status === 503 && h;
+    });
+    assert.deepEqual(bad.body.problems.map((p) => p.check), ['owed']);
+    assert.deepEqual(bad.body.owed.map((o) => [o.account, o.unpaid_drops, o.alert]), [['m1', '5000000', true]]);
+    r = await d.req('GET', '/metrics', { json: false });
+    promtool(r.text);
+    s = samples(r.text);
+    assert.equal(s.get('xrpse_alerts{kind="owed"}'), 1);
+    assert.ok(s.get('xrpse_owed_unpaid_oldest_seconds') >= 2);
+    await sleep(300);
+    const lines = d.log.split('\n').filter((l) => /BROKEN/.test(l));
+    assert.equal(lines.length, 1, d.log);
+    assert.match(lines[0], /account m1: 5000000 drops/);
+    assert.doesNotMatch(d.log, /INFO \[rippled\] connection to .* closed/);
+  } finally {
+    await d.close();
+    ledger.proc.kill();
+  }
+});
