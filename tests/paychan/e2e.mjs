@@ -48,6 +48,15 @@ async function get(url) {
 	return r.json();
 }
 
+// GET /health's body: 200, or 503 while one of its checks fails (a
+// stopped rippled or connector, drops unpaid past --owed-alert).
+async function health(url) {
+	const r = await fetch(`${url}/health`);
+	if (r.status !== 200 && r.status !== 503)
+		throw new Error(`${url}/health: ${r.status}`);
+	return r.json();
+}
+
 // Account units per drop: 1 at scale 6 (rs), 1000 at scale 9 (java).
 const until = (what, fn, ms = 40000) => untilEvery(what, fn, ms, 200);
 const UNIT = BigInt(process.env.XRPSE_E2E_UNIT || '1');
@@ -188,8 +197,8 @@ test('two engines settle both ways through payment channels', async () => {
 	assert.ok(BigInt(ba1.c[0].amount) >= 10000000n);
 
 	// /health reports the channels.
-	const ha = (await get(`${env('ENGINE_A_URL')}/health`)).channels;
-	const hb = (await get(`${env('ENGINE_B_URL')}/health`)).channels;
+	const ha = (await health(env('ENGINE_A_URL'))).channels;
+	const hb = (await health(env('ENGINE_B_URL'))).channels;
 	assert.equal(ha.outgoing.open, 1, JSON.stringify(ha));
 	assert.equal(ha.incoming.open, 1, JSON.stringify(ha));
 	assert.equal(ha.unpaired, 0);
@@ -448,7 +457,7 @@ test('a restored store recovers the claims it lost: no divergence, no double pay
 		assert.ok(m, 'the log names the recovery');
 		assert.equal(BigInt(m[1]) * UNIT, lost);
 		assert.match(text, /0 of them paid settlements still owed here/);
-		const h = (await get(`${env('ENGINE_A_URL')}/health`)).channels;
+		const h = (await health(env('ENGINE_A_URL'))).channels;
 		assert.equal(BigInt(h.recovered_drops) * UNIT, lost);
 		assert.equal(h.recovering, 0);
 		assert.doesNotMatch(text, /\*\*BROKEN\*\*/);
@@ -485,7 +494,7 @@ test('lgrNotFound from a server without the ledger closes no channel',
 		const ws = env('LEDGER_WS_URL');
 		const engines = [env('ENGINE_A_URL'), env('ENGINE_B_URL')];
 		const closed = async () => Promise.all(engines.map(async (u) => {
-			const h = (await get(`${u}/health`)).channels;
+			const h = (await health(u)).channels;
 			return [h.outgoing.closed || 0, h.incoming.closed || 0];
 		}));
 		const before = await closed();
