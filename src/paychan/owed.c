@@ -56,13 +56,22 @@ struct owed_watch {
 	bool alerted;
 };
 
-static struct owed_watch *watch_of(struct eng_paychan *pc, const char *account)
+static struct owed_watch *watch_find(struct eng_paychan *pc,
+				     const char *account)
 {
-	struct owed_watch *w;
-
-	for (w = pc->owed; w; w = w->next)
+	for (struct owed_watch *w = pc->owed; w; w = w->next)
 		if (!strcmp(w->account, account))
 			return w;
+	return NULL;
+}
+
+/* account's watch, made when it has none (NULL when out of memory). */
+static struct owed_watch *watch_of(struct eng_paychan *pc, const char *account)
+{
+	struct owed_watch *w = watch_find(pc, account);
+
+	if (w)
+		return w;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
@@ -214,9 +223,12 @@ void owed_tick(struct eng_paychan *pc)
 		if (xl_drops_cmp(o->claim_amount, acked) > 0)
 			unpaid +=
 			    xl_drops_u64(o->claim_amount) - xl_drops_u64(acked);
-		w = watch_of(pc, o->account);
+		/* Accounts with nothing unpaid get no watch (a watch made
+		 * later starts from an empty queue, which is exact). */
+		w = unpaid ? watch_of(pc, o->account)
+			   : watch_find(pc, o->account);
 		if (!w)
-			break;
+			continue;
 		w->seen = true;
 		w->pending += unpaid;
 		w->rec_chan = o->ch.has_id;
@@ -230,7 +242,7 @@ void owed_tick(struct eng_paychan *pc)
 		     w->seen && w->rec_chan ? w->rec_id : NULL, w->rec_acked,
 		     now);
 		alert_edge(pc, w, now);
-		if (!w->seen && !w->n && !w->alerted) {
+		if (!w->unpaid && !w->alerted) {
 			*pw = w->next;
 			free(w);
 			continue;
