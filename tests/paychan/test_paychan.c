@@ -3259,6 +3259,34 @@ static void test_paychan_owed_alert(void **state)
 	assert_null(strstr(log, "unpaid"));
 	free(log);
 	assert_int_equal(alice_status().owed_alerts, 0);
+
+	/* Never paid up, yet every drop paid in time: 0.5 XRP waits 200 s,
+	 * 0.1 XRP comes, the claim covering the 0.5 XRP is acknowledged;
+	 * 200 s later the 0.1 XRP has waited 200 s, not the 400 s since
+	 * something was last unpaid: no alert until its own delay. */
+	settle(&alice, "b", "k3", "500000");
+	tick(&alice);
+	alice.mono_off_ms += 200000;
+	tick(&alice);
+	settle(&alice, "b", "k4", "100000");
+	tick(&alice);
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(xl_drops_u64(msg_of(claim->body).u.claim.amount),
+			 2000000);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	tick(&alice);
+	st = alice_status();
+	assert_int_equal(xl_drops_u64(st.unpaid), 100000);
+	alice.mono_off_ms += 200000;
+	log = stderr_of(tick_alice, NULL);
+	assert_null(strstr(log, "unpaid"));
+	free(log);
+	alice.mono_off_ms += 101000;
+	log = stderr_of(tick_alice, NULL);
+	assert_non_null(strstr(log, "account b: 100000 drops"));
+	free(log);
+	assert_int_equal(alice_status().owed_alerts, 1);
 }
 
 int main(void)
