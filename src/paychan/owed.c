@@ -17,11 +17,11 @@
  * newest entries (the merged drops keep the older time: the age can only
  * be overstated, by the gap between two ticks' arrivals).
  *
- * The queue lives in memory: after a start, the drops unpaid count as
- * arrived at the first tick (the store does not say when they were
- * settled), so a restart delays the alert by at most its own time.
- * FIXME: persist the front's time with the owed total if restarts
- * turn out to hide alerts. */
+ * The queue lives in memory.  After a start, the drops unpaid at the
+ * first tick count as arrived when the account's newest settlement still
+ * on record was answered 201 (or at that tick when there is none): all
+ * of them came at or before it, so the age is never overstated, and an
+ * account stuck before a restart alerts again at once. */
 #include "src/paychan/service.h"
 
 #include <stdlib.h>
@@ -194,6 +194,24 @@ static void alert_edge(struct eng_paychan *pc, struct owed_watch *w,
 	}
 }
 
+struct seed_ctx {
+	struct eng_paychan *pc;
+	int64_t mono, wall; /* now on both clocks */
+};
+
+/* The first tick after a start: account's unpaid drops (one arrival)
+ * came at or before its newest settlement, at_unix. */
+static bool seed_arrival(void *arg, const char *account, int64_t at_unix)
+{
+	struct seed_ctx *sc = arg;
+	struct owed_watch *w = watch_find(sc->pc, account);
+	int64_t age = sc->wall - at_unix * 1000;
+
+	if (w && w->n && age > 0 && sc->mono - age < w->q[0].ms)
+		w->q[0].ms = sc->mono - age;
+	return true;
+}
+
 void owed_tick(struct eng_paychan *pc)
 {
 	struct eng_chan_out *ov = NULL;
@@ -237,10 +255,19 @@ void owed_tick(struct eng_paychan *pc)
 		w->rec_acked = xl_drops_u64(acked);
 	}
 	free(ov);
-	for (pw = &pc->owed; (w = *pw);) {
+	for (w = pc->owed; w; w = w->next)
 		step(w, w->seen ? w->pending : 0,
 		     w->seen && w->rec_chan ? w->rec_id : NULL, w->rec_acked,
 		     now);
+	if (!pc->owed_seeded) {
+		struct seed_ctx sc = {pc, now, wall_ms(pc)};
+
+		pc->owed_seeded = true;
+		if (eng_store_last_settled_each(pc->st, seed_arrival, &sc,
+						&err) != XU_OK)
+			xu_unusual(SUB, "owed alert: %s", err.msg);
+	}
+	for (pw = &pc->owed; (w = *pw);) {
 		alert_edge(pc, w, now);
 		if (!w->unpaid && !w->alerted) {
 			*pw = w->next;

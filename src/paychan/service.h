@@ -192,6 +192,7 @@ struct eng_paychan {
 	size_t ndirty, capdirty;
 	struct eng_paychan_stats stats;
 	struct owed_watch *owed; /* owed.c: per account with unpaid drops */
+	bool owed_seeded;	 /* owed.c: the first tick's ages were read */
 	int64_t ledger_wall_ms;	 /* wall ms of the last validated ledger */
 };
 

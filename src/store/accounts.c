@@ -425,3 +425,30 @@ enum xu_code eng_store_leftover_get(struct eng_store *s, const char *account,
 		*out = a.leftover;
 	return rc;
 }
+
+static const char SQL_LAST_SETTLED[] =
+    "SELECT account, max(created_at) FROM idempotency WHERE status = 201"
+    " GROUP BY account";
+
+enum xu_code eng_store_last_settled_each(struct eng_store *s,
+					 eng_store_last_settled_fn fn,
+					 void *arg, struct xu_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum xu_code rc = eng_store_prepare(s, SQL_LAST_SETTLED, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+
+		if (id && !fn(arg, id, sqlite3_column_int64(st, 1))) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	if (r != SQLITE_DONE)
+		rc = eng_store_fail(s, err, "reading the last settlements");
+	sqlite3_reset(st);
+	return rc;
+}

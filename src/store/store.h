@@ -181,6 +181,20 @@ typedef bool (*eng_store_owed_fn)(void *arg, const char *account,
 enum xu_code eng_store_owed_each(struct eng_store *s, eng_store_owed_fn fn,
 				 void *arg, struct xu_err *err) XU_WARN_UNUSED;
 
+/* Called for each account with the unix time of its newest settlement
+ * answered 201 still on record (idempotency records live 7 days after
+ * their last use); returns false to stop.  account is borrowed for the
+ * call; the callback must not use the store. */
+typedef bool (*eng_store_last_settled_fn)(void *arg, const char *account,
+					  int64_t at_unix);
+/* Runs fn over the accounts that have such a settlement (one read of
+ * every idempotency record: for a start, not for a loop).  Returns XU_OK
+ * or XU_ESTORE. */
+enum xu_code eng_store_last_settled_each(struct eng_store *s,
+					 eng_store_last_settled_fn fn,
+					 void *arg,
+					 struct xu_err *err) XU_WARN_UNUSED;
+
 /* The account's leftover (below one drop, at full precision).  Returns
  * XU_OK, XU_ENOTFOUND or XU_ESTORE. */
 enum xu_code eng_store_leftover_get(struct eng_store *s, const char *account,

@@ -207,6 +207,9 @@ enum xu_code eng_outbox_retry_now(struct eng_outbox *ob, const char *account,
  * a test says otherwise (nothing retried meanwhile). */
 static int64_t g_backoff_ms = 3600000;
 
+/* The unix time settle() records its settlements at. */
+static int64_t g_settle_unix;
+
 int64_t eng_outbox_backoff_ms(const struct eng_outbox *ob, int64_t attempts)
 {
 	(void)ob;
@@ -456,6 +459,7 @@ static int setup(void **state)
 	g_nsync = 0;
 	g_fail_n = 0;
 	g_backoff_ms = 3600000;
+	g_settle_unix = 0;
 	/* alice's account for bob is "b", bob's for alice is "a". */
 	open_engine(&alice, "alice", "snoPBrXtMeMyMHUVTgbuqAfg1SUTb", "b");
 	open_engine(&bob, "bob", "sEdTM1uX8pu2do5XvTnutH6HsouMaM2", "a");
@@ -622,8 +626,9 @@ static void settle(struct eng_engine *e, const char *account, const char *key,
 	snprintf(q.digits, sizeof(q.digits), "%s", drops);
 	q.scale = 6;
 	assert_int_equal(eng_store_begin(e->store, &err), XU_OK);
-	assert_int_equal(
-	    eng_store_settle(e->store, account, key, &q, 0, &res, &err), XU_OK);
+	assert_int_equal(eng_store_settle(e->store, account, key, &q,
+					  g_settle_unix, &res, &err),
+			 XU_OK);
 	assert_int_equal(eng_paychan_settled(e->pc, account, &err), XU_OK);
 	assert_int_equal(eng_store_commit(e->store, &err), XU_OK);
 	eng_paychan_batch_done(e->pc, true);
@@ -3289,6 +3294,26 @@ static void test_paychan_owed_alert(void **state)
 	assert_int_equal(alice_status().owed_alerts, 1);
 }
 
+/* After a restart, drops unpaid for an hour alert at the first tick: they
+ * came at or before the account's newest settlement on record, not when
+ * the new process first saw them. */
+static void test_paychan_owed_alert_restart(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *log;
+
+	(void)state;
+	g_settle_unix = eng_wall_ms() / 1000 - 3600;
+	open_link(id, hex, "1000000");
+	eng_paychan_free(alice.pc);
+	start_service(&alice);
+	log = stderr_of(tick_alice, NULL);
+	assert_non_null(strstr(log, "account b: 1000000 drops"));
+	assert_non_null(strstr(log, "waited 3"));
+	free(log);
+	assert_int_equal(alice_status().owed_alerts, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3362,6 +3387,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_owed_alert, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_owed_alert_restart,
+					    setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
