@@ -215,9 +215,11 @@ enum pc_ev_kind {
 				    the ledger's history */
 	PC_EV_MOVED = 17,	 /* out: the peer's hello names a new
 				    address: the live channel closes */
+	PC_EV_FREEZE = 18,	 /* in: the payer says the channel left
+				    the ledger: no more claims on it */
 };
 #define PC_EV_FIRST PC_EV_SETTLE
-#define PC_EV_LAST PC_EV_MOVED
+#define PC_EV_LAST PC_EV_FREEZE
 
 struct pc_event {
 	enum pc_ev_kind kind;
@@ -374,6 +376,11 @@ struct pc_in {
 	uint8_t best_sig[CR_SIG_MAX_BYTES];
 	size_t best_siglen;
 	bool redeem_inflight, deleting, expired_alerted;
+	/* The payer asked what we hold on the channel because it left the
+	 * ledger (its last_claim with "final"): from our answer on, no claim
+	 * on it is credited; redeeming goes on as before (the payer's word
+	 * never stops us collecting; docs/design.md#claims-a-gone-channel-never-paid). */
+	bool frozen;
 	struct xl_drops redeem_amount; /* the in-flight or last redeem */
 	uint64_t next_check;	       /* next non-urgent policy check */
 	uint64_t retry_at;	       /* no redeem before this */

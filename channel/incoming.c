@@ -112,6 +112,9 @@ static enum xu_code on_claim(struct pc_in *ch, const struct pc_cfg *cfg,
 	if (ch->deleting)
 		return reject(err, XU_EINVAL, PC_REJ_CLOSING, why,
 			      "account is being deleted");
+	if (ch->frozen)
+		return reject(err, XU_EINVAL, PC_REJ_CLOSING, why,
+			      "the payer said the channel left the ledger");
 	if (v->has_expiration && (v->expiration <= ev->clk.ledger_time ||
 				  v->expiration - ev->clk.ledger_time <=
 				      pc_close_margin(cfg, v->settle_delay)))
@@ -370,6 +373,9 @@ enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
 		break;
 	case PC_EV_CLOSE:
 		on_close(ch, cfg, ev, fx);
+		break;
+	case PC_EV_FREEZE:
+		ch->frozen = true;
 		break;
 	case PC_EV_SETTLE:
 	case PC_EV_ACCOUNT:

@@ -86,6 +86,20 @@ static enum xu_code get_channel(const json_t *obj, uint8_t *out, bool required,
 		       CR_CHANNEL_ID_BYTES, CR_CHANNEL_ID_BYTES, &n, err);
 }
 
+/* LAST_CLAIM's optional "final": absent (false) or a JSON boolean. */
+static enum xu_code get_final(const json_t *obj, bool *out, struct xu_err *err)
+{
+	const json_t *v = json_object_get(obj, "final");
+
+	*out = false;
+	if (!v)
+		return XU_OK;
+	if (!json_is_boolean(v))
+		return field_fail(err, "final", "not a boolean");
+	*out = json_is_true(v);
+	return XU_OK;
+}
+
 /* Canonical decimal drops: digits only, no leading zero, <= 10^17. */
 static enum xu_code get_drops(const json_t *obj, const char *key,
 			      struct xl_drops *out, struct xu_err *err)
@@ -331,9 +345,14 @@ enum xu_code pc_msg_decode(struct pc_msg *out, const uint8_t *buf, size_t len,
 			break;
 		case PC_MSG_CHANNEL_UPDATE:
 		case PC_MSG_CLOSE_REQUEST:
+			rc = get_channel(root, out->u.channel, true, &present,
+					 err);
+			break;
 		case PC_MSG_LAST_CLAIM:
 			rc = get_channel(root, out->u.channel, true, &present,
 					 err);
+			if (rc == XU_OK)
+				rc = get_final(root, &out->final, err);
 			break;
 		}
 	}
@@ -445,6 +464,8 @@ static enum xu_code enc_body(json_t *o, const struct pc_msg *m,
 	case PC_MSG_CLOSE_REQUEST:
 	case PC_MSG_LAST_CLAIM:
 		ok = set_hex(o, "channel", m->u.channel, CR_CHANNEL_ID_BYTES);
+		if (ok && m->type == PC_MSG_LAST_CLAIM && m->final)
+			ok = json_object_set_new(o, "final", json_true()) == 0;
 		break;
 	default:
 		return xu_fail(err, XU_EINVAL, 0, "unknown message type %d",

@@ -122,6 +122,10 @@ struct pc_msg_last_claim_reply {
 struct pc_msg {
 	enum pc_msg_type type;
 	uint32_t version; /* as received (0 when absent); encode writes 1 */
+	/* LAST_CLAIM: asked because the channel left the ledger (optional
+	 * "final": true): the answer is the last word, the payee takes no
+	 * more claims on it. */
+	bool final;
 	union {
 		struct pc_msg_hello hello;	      /* HELLO, HELLO_REPLY */
 		struct pc_msg_claim claim;	      /* CLAIM */

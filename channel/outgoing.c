@@ -799,6 +799,7 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
 		break;
 	case PC_EV_CLAIM:
 	case PC_EV_REDEEM_RESULT:
+	case PC_EV_FREEZE:
 		XU_UNREACHABLE("incoming event given to an outgoing channel");
 		break;
 	default:

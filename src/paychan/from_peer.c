@@ -474,6 +474,19 @@ static enum xu_code msg_last_claim(void *arg, const char *account, json_t *msg,
 	rc = eng_chan_in_get(pc->st, m.u.channel, &r, &have, err);
 	if (rc != XU_OK)
 		return rc;
+	/* The payer asks because the channel left the ledger: what we answer
+	 * is final, nothing later is credited on it (a claim still on its
+	 * way would be credited after the payer counted it unpaid). */
+	if (m.final && have && !strcmp(r.account, account) && !r.ch.frozen) {
+		struct pc_event ev;
+
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = PC_EV_FREEZE;
+		ev.clk = clock_now(pc);
+		rc = in_event(pc, &r, &ev, NULL, err);
+		if (rc != XU_OK)
+			return rc;
+	}
 	memset(&out, 0, sizeof(out));
 	out.type = PC_MSG_LAST_CLAIM_REPLY;
 	memcpy(out.u.last.channel, m.u.channel, CR_CHANNEL_ID_BYTES);

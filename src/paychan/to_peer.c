@@ -332,12 +332,20 @@ enum xu_code send_last_claim(struct eng_paychan *pc,
 			     const struct eng_chan_out *o, struct xu_err *err)
 {
 	struct acct *a = acct_of(pc, o->account);
+	struct pc_msg m;
 	char id[HEXID];
 	enum xu_code rc;
 
 	if (a && a->ask_ms == ASK_PENDING)
 		return XU_OK;
-	rc = send_channel_msg(pc, o->account, PC_MSG_LAST_CLAIM, o->ch.id, err);
+	/* About a channel that ended: the payee's answer is final
+	 * (docs/design.md#claims-a-gone-channel-never-paid). */
+	memset(&m, 0, sizeof(m));
+	m.type = PC_MSG_LAST_CLAIM;
+	memcpy(m.u.channel, o->ch.id, CR_CHANNEL_ID_BYTES);
+	m.final = o->ch.has_ended &&
+		  !memcmp(o->ch.ended_id, o->ch.id, CR_CHANNEL_ID_BYTES);
+	rc = send_msg(pc, o->account, &m, "last_claim", err);
 	if (rc != XU_OK)
 		return rc;
 	if (a)

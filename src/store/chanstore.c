@@ -588,7 +588,7 @@ enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
 	"v_expiration, v_has_cancel_after, v_cancel_after, v_pubkey, best, "   \
 	"best_sig, redeem_inflight, deleting, expired_alerted, "               \
 	"redeem_amount, next_check, retry_at, last_redeem, redeem_n, "         \
-	"redeem_close, v_ledger_index"
+	"redeem_close, v_ledger_index, frozen"
 
 static bool in_row(sqlite3_stmt *st, void *out)
 {
@@ -638,6 +638,7 @@ static bool in_row(sqlite3_stmt *st, void *out)
 	r->redeem_n = col_u32(st, 25, &ok);
 	r->redeem_close = col_bool(st, 26);
 	v->ledger_index = col_u32(st, 27, &ok);
+	c->frozen = col_bool(st, 28);
 	return ok;
 }
 
@@ -667,7 +668,7 @@ enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 	    "INSERT OR REPLACE INTO pc_in (" IN_COLS ", updated_at) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-	    "?28, ?29)";
+	    "?28, ?29, ?30)";
 	const struct pc_in *c = &r->ch;
 	const struct pc_view *v = &c->view;
 	sqlite3_stmt *st;
@@ -709,7 +710,8 @@ enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 	sqlite3_bind_int64(st, 26, r->redeem_n);
 	bind_bool(st, 27, r->redeem_close);
 	sqlite3_bind_int64(st, 28, v->ledger_index);
-	sqlite3_bind_int64(st, 29, (sqlite3_int64)time(NULL));
+	bind_bool(st, 29, c->frozen);
+	sqlite3_bind_int64(st, 30, (sqlite3_int64)time(NULL));
 	return step_done(s, st, "writing pc_in", err);
 }
 

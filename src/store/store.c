@@ -177,6 +177,9 @@ static const char *const migrations[] = {
     " WHERE state <> 3 OR redeem_inflight <> 0;"
     "CREATE INDEX pc_in_done ON pc_in(updated_at)"
     " WHERE state = 3 AND redeem_inflight = 0;",
+    /* 8: an incoming channel its payer said left the ledger takes no more
+     * claims (docs/design.md#claims-a-gone-channel-never-paid). */
+    "ALTER TABLE pc_in ADD COLUMN frozen INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

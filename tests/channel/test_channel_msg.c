@@ -118,6 +118,13 @@ static void test_channel_msg_roundtrip(void **state)
 		memcpy(m.u.channel, fx_out_id, 32);
 		roundtrip(&m);
 	}
+	/* last_claim about a channel that left the ledger ("final"). */
+	memset(&m, 0, sizeof(m));
+	m.type = PC_MSG_LAST_CLAIM;
+	m.version = PC_MSG_VERSION;
+	m.final = true;
+	memcpy(m.u.channel, fx_out_id, 32);
+	roundtrip(&m);
 	/* last_claim_reply: none held, and held (both key types). */
 	memset(&m, 0, sizeof(m));
 	m.type = PC_MSG_LAST_CLAIM_REPLY;
@@ -364,6 +371,8 @@ static const struct bad bads[] = {
     {"{\"type\":\"close_request\",\"channel\":null}", XU_EINVAL, PC_MSGF_FIELD},
     /* last_claim, last_claim_reply */
     {"{\"type\":\"last_claim\"}", XU_EINVAL, PC_MSGF_FIELD},
+    {"{\"type\":\"last_claim\",\"channel\":\"" CH64 "\",\"final\":1}",
+     XU_EINVAL, PC_MSGF_FIELD},
     {"{\"type\":\"last_claim\",\"channel\":\"" CH64 "\",\"version\":0}",
      XU_EINVAL, PC_MSGF_VERSION},
     {"{\"type\":\"last_claim_reply\",\"channel\":\"" CH64 "\"}", XU_EINVAL,

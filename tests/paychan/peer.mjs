@@ -161,7 +161,15 @@ export async function openChannel(evil, id, delay, amount = '10000000') {
 			.filter((x) => !before.has(x.channel_id));
 		return { ok: c.length === 1, c };
 	})).c[0].channel_id;
-	const up = await toEngine(id, { type: 'channel_update', channel: chan });
+	// A peer naming many new channels at once meets the engine's lookup
+	// budget (a retryable 503); an honest engine's outbox retries.
+	let up;
+	for (let i = 0; i < 60; i++) {
+		up = await toEngine(id, { type: 'channel_update', channel: chan });
+		if (up.status !== 503)
+			break;
+		await new Promise((r) => setTimeout(r, 500));
+	}
 	assert.equal(up.status, 201, up.body);
 	return chan;
 }

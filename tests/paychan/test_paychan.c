@@ -2799,6 +2799,48 @@ static void test_paychan_unknown_id_flood(void **state)
 	assert_int_equal(bob.ncredits, 1);
 }
 
+/* docs/design.md#claims-a-gone-channel-never-paid: a last_claim with
+ * "final" (the payer's channel left the ledger) freezes bob's record as
+ * he answers: a claim still on its way is refused, not credited on top of
+ * what alice then owes again (simulation seed 372).  Without "final" (a
+ * recovery) nothing changes. */
+static void test_paychan_last_claim_final_freezes(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], body[PC_MSG_MAX_BYTES + 1], *reply;
+	struct pc_msg m;
+	struct xu_err err;
+	size_t len;
+
+	(void)state;
+	open_link(id, hex, "2000000");
+	assert_int_equal(carry_last_claim(), 201);
+	memset(&m, 0, sizeof(m));
+	m.type = PC_MSG_LAST_CLAIM;
+	memcpy(m.u.channel, id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(pc_msg_encode(&m, body, sizeof(body), &len, &err),
+			 XU_OK);
+	assert_int_equal(deliver(&bob, "a", body, &reply), 201);
+	assert_int_equal(xl_drops_u64(msg_of(reply).u.last.amount), 2000000);
+	free(reply);
+	assert_false(in_rec(&bob, id).ch.frozen);
+	m.final = true;
+	assert_int_equal(pc_msg_encode(&m, body, sizeof(body), &len, &err),
+			 XU_OK);
+	assert_int_equal(deliver(&bob, "a", body, &reply), 201);
+	assert_int_equal(xl_drops_u64(msg_of(reply).u.last.amount), 2000000);
+	free(reply);
+	assert_true(in_rec(&bob, id).ch.frozen);
+	settle(&alice, "b", "k2", "1000000");
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", &reply),
+			 201);
+	assert_false(msg_of(reply).u.reply.accepted);
+	free(reply);
+	assert_int_equal(bob.ncredits, 1);
+}
+
 /* risks.md#peer-address-change and
  * risks.md#hello-from-a-new-address-zeroing-owed: a hello naming another
  * address while our channel is open is refused and changes nothing that
@@ -3159,6 +3201,7 @@ static void redeem_flags(uint32_t expires_in, bool deadline)
 	struct intent *in;
 
 	bob_holds_claim(id, hex, g_ledger_time + expires_in);
+	tick(&bob); /* a redeem not near its deadline waits for the fee */
 	in = &bob.intents[bob.nintents - 1];
 	snprintf(want, sizeof(want), "redeem:%s:1", hex);
 	assert_string_equal(in->intent, want);
@@ -3335,6 +3378,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_view_too_old,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_last_claim_final_freezes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_unknown_id_flood,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_restore_owed_in_store,

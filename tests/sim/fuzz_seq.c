@@ -173,8 +173,8 @@ static void hostile(struct sim *w, struct input *in)
 	case 4:
 		snprintf(body, sizeof(body),
 			 "{\"type\":\"last_claim\",\"version\":1,"
-			 "\"channel\":\"%s\"}",
-			 hex);
+			 "\"channel\":\"%s\"%s}",
+			 hex, next(in) & 1 ? ",\"final\":true" : "");
 		break;
 	case 5: /* bytes of the input as they come */
 	{
