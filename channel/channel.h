@@ -123,6 +123,11 @@ enum pc_alert {
 #define PC_WRAP_HEADROOM_S (3660u * 86400u)	 /* ten years of 366 days */
 #define PC_SETTLE_DELAY_CEILING (3660u * 86400u) /* 316224000 s */
 #define PC_MAX_SETTLE_DELAY_DEFAULT (30u * 86400u)
+/* A closing channel's redeem goes whatever its fee once the Expiration
+ * (or CancelAfter) is within this many close margins: room for several
+ * attempts of a redeem that fails or is lost before the deadline
+ * (docs/risks.md#one-drop-redeem-storms). */
+#define PC_DEADLINE_MARGINS 4u
 
 /* Configuration; pc_cfg_default() gives the documented defaults. */
 struct pc_cfg {

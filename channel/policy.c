@@ -55,7 +55,7 @@ static bool in_expired(const struct pc_in *ch, uint32_t ledger_time)
 /* A closing channel's redeem goes out at once only when it pays for its
  * fee (fee <= redeem_fee_ppm of the unclaimed drops; an unknown fee, 0,
  * waits for the timer event that carries it), or when the deadline is
- * near (within twice the close margin), or when we are deleting the
+ * near (within PC_DEADLINE_MARGINS close margins), or when we are deleting the
  * account: a payer closing as owner and paying one drop at a time must
  * not make us pay a fee per drop
  * (docs/risks.md#one-drop-redeem-storms). */
@@ -64,7 +64,8 @@ static bool urgent_worth(const struct pc_in *ch, const struct pc_cfg *cfg,
 			 uint64_t unclaimed)
 {
 	const struct pc_view *v = &ch->view;
-	uint64_t margin = 2 * (uint64_t)pc_close_margin(cfg, v->settle_delay);
+	uint64_t margin = PC_DEADLINE_MARGINS *
+			  (uint64_t)pc_close_margin(cfg, v->settle_delay);
 
 	if (ch->deleting)
 		return true;

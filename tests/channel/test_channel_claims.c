@@ -2031,15 +2031,16 @@ static void test_channel_in_closing_redeem_worth_fee(void **state)
 	ev = ev_make(PC_EV_REDEEM_RESULT);
 	ev.u.result.ok = true;
 	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
-	/* One drop more, deadline far: nothing.  Near (within twice the
-	 * close margin): redeemed whatever the fee. */
+	/* One drop more, deadline far: nothing.  Near (within
+	 * PC_DEADLINE_MARGINS close margins): redeemed whatever the fee. */
 	ev = ev_make(PC_EV_CLAIM);
 	ev.u.claim = claim_make(0, fx_in_id, 4801);
 	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
 	ev = ev_make(PC_EV_TIMER);
 	ev.u.fee = D(12);
 	ev.clk.ledger_time =
-	    T_LEDGER + 518400 - 2 * pc_close_margin(&fx_cfg, 518400) - 1;
+	    T_LEDGER + 518400 -
+	    PC_DEADLINE_MARGINS * pc_close_margin(&fx_cfg, 518400) - 1;
 	assert_int_equal(in_do(&ch, &ev, &fx), XU_OK);
 	FX_NONE(&fx);
 	ev.clk.ledger_time++;

@@ -668,13 +668,14 @@ static void check_out_record(struct sim *w, struct sim_engine *e,
  *                          time. */
 /* The redeem policy's rule for a closing channel (pc_redeem_due): the
  * unclaimed drops pay for the fee at the ledger's base fee, or the
- * Expiration is within twice the close margin. */
+ * Expiration is within PC_DEADLINE_MARGINS close margins. */
 static bool redeem_worth(const struct sim_engine *e, const struct sim_chan *c,
 			 uint64_t unclaimed, const struct sim *w)
 {
 	uint64_t margin = pc_close_margin(&e->cfg.pc, c->settle_delay);
 
-	if ((uint64_t)c->exp <= (uint64_t)w->L.close_time + 2 * margin)
+	if ((uint64_t)c->exp <=
+	    (uint64_t)w->L.close_time + PC_DEADLINE_MARGINS * margin)
 		return true;
 	return (unsigned __int128)unclaimed * e->cfg.pc.redeem_fee_ppm >=
 	       (unsigned __int128)w->L.fee_base * w->L.load * 1000000;
