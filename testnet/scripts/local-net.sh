@@ -207,6 +207,7 @@ start_engine() {
 	mapfile -t args < <(tr ' ' '\n' <"$dir/config/$name.args")
 	setsid "$xrpse" run "${args[@]}" "${engine_args[@]}" >"$dir/engine-$name.log" 2>&1 &
 	pids+=($!)
+	printf -v "engine_pid_$name" '%s' "$!"
 	if ! wait_port "$port" "${pids[-1]}"; then
 		say "engine $name did not start; its log:"
 		sed 's/^/  /' "$dir/engine-$name.log" >&2 || true
@@ -254,6 +255,7 @@ export ENGINE_B_URL=http://127.0.0.1:$port_eb
 export ENGINE_A_ACCOUNT=$acct_a
 export ENGINE_B_ACCOUNT=$acct_b
 export ENGINES_RUNNING=$engines_running
+export ENGINE_A_PID=${engine_pid_alice:-} ENGINE_B_PID=${engine_pid_bob:-}
 export ALICE_ADDRESS=$alice
 export BOB_ADDRESS=$bob
 export FLAVOR_A=$flavor_a
