@@ -415,6 +415,44 @@ enum xu_code eng_store_owed_each(struct eng_store *s, eng_store_owed_fn fn,
 	return rc;
 }
 
+static const char SQL_ACCOUNT_EACH[] =
+    "SELECT id, closed_at IS NOT NULL, created_at, owed_drops FROM accounts"
+    " ORDER BY id";
+
+enum xu_code eng_store_account_each(struct eng_store *s,
+				    eng_store_account_fn fn, void *arg,
+				    struct xu_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	enum xu_code rc = eng_store_prepare(s, SQL_ACCOUNT_EACH, &st, err);
+	struct eng_store_account a;
+	int r;
+
+	if (rc != XU_OK)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		sqlite3_int64 v = sqlite3_column_int64(st, 3);
+
+		a.id = (const char *)sqlite3_column_text(st, 0);
+		a.closed = sqlite3_column_int(st, 1) != 0;
+		a.created_at = sqlite3_column_int64(st, 2);
+		if (!a.id || v < 0 ||
+		    !xl_drops_from_u64(&a.owed, (uint64_t)v)) {
+			sqlite3_reset(st);
+			return xu_fail(err, XU_ESTORE, 0,
+				       "corrupt account row");
+		}
+		if (!fn(arg, &a)) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	if (r != SQLITE_DONE)
+		rc = eng_store_fail(s, err, "listing accounts");
+	sqlite3_reset(st);
+	return rc;
+}
+
 enum xu_code eng_store_leftover_get(struct eng_store *s, const char *account,
 				    struct eng_quantity *out,
 				    struct xu_err *err)

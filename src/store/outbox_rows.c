@@ -175,6 +175,50 @@ enum xu_code eng_obrows_due(struct eng_store *s, int64_t now_ms, int64_t limit,
 	return rc;
 }
 
+static const char SQL_EACH[] =
+    "SELECT id, kind, account, path, state, COALESCE(attempt_key, idem_key),"
+    " tag, attempts, next_attempt_at_ms, COALESCE(last_status, 0),"
+    " last_error, created_at, updated_at FROM ("
+    "  SELECT * FROM outbox WHERE ?1 = 0 OR state = 'parked'"
+    "  ORDER BY id DESC LIMIT ?2) ORDER BY id";
+
+enum xu_code eng_obrows_each(struct eng_store *s, bool parked_only,
+			     int64_t limit, eng_obrows_row_fn fn, void *arg,
+			     struct xu_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	struct eng_obrows_row row;
+	int r;
+	enum xu_code rc = eng_store_prepare(s, SQL_EACH, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_int(st, 1, parked_only);
+	sqlite3_bind_int64(st, 2, limit);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		row.id = sqlite3_column_int64(st, 0);
+		row.kind = strcmp(text(st, 1), "credit") == 0
+			       ? ENG_OBROWS_CREDIT
+			       : ENG_OBROWS_MESSAGE;
+		row.account = text(st, 2);
+		row.path = text(st, 3);
+		row.state = text(st, 4);
+		row.key = text(st, 5);
+		row.tag = (const char *)sqlite3_column_text(st, 6);
+		row.attempts = sqlite3_column_int64(st, 7);
+		row.next_attempt_at_ms = sqlite3_column_int64(st, 8);
+		row.last_status = sqlite3_column_int(st, 9);
+		row.last_error = (const char *)sqlite3_column_text(st, 10);
+		row.created_at = sqlite3_column_int64(st, 11);
+		row.updated_at = sqlite3_column_int64(st, 12);
+		if (!fn(arg, &row))
+			break;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = eng_store_fail(s, err, "listing the outbox");
+	sqlite3_reset(st);
+	return rc;
+}
+
 static const char SQL_HEAD[] =
     "SELECT kind, account, tag, attempts, COALESCE(unknown_since_ms, 0)"
     " FROM outbox WHERE id = ?1";

@@ -161,4 +161,26 @@ struct eng_obrows_counts {
 enum xu_code eng_obrows_count(struct eng_store *s, struct eng_obrows_counts *c,
 			      struct xu_err *err) XU_WARN_UNUSED;
 
+/* A row as the operator sees it; strings borrowed for the callback ("" or
+ * NULL when absent, as noted). */
+struct eng_obrows_row {
+	int64_t id;
+	enum eng_obrows_kind kind;
+	const char *account, *path, *state;
+	const char *key; /* the key of the next attempt */
+	const char *tag; /* NULL: none */
+	int64_t attempts;
+	int64_t next_attempt_at_ms;
+	int last_status;	/* 0: none */
+	const char *last_error; /* NULL: none */
+	int64_t created_at, updated_at;
+};
+typedef bool (*eng_obrows_row_fn)(void *arg, const struct eng_obrows_row *r);
+/* Runs fn over the rows by id, the 'parked' ones only when parked_only,
+ * at most limit of them (newest ids last).  Returns XU_OK (also when fn
+ * stopped it) or XU_ESTORE. */
+enum xu_code eng_obrows_each(struct eng_store *s, bool parked_only,
+			     int64_t limit, eng_obrows_row_fn fn, void *arg,
+			     struct xu_err *err) XU_WARN_UNUSED;
+
 #endif /* XRPSE_SRC_STORE_OUTBOX_ROWS_H */

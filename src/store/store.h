@@ -181,6 +181,22 @@ typedef bool (*eng_store_owed_fn)(void *arg, const char *account,
 enum xu_code eng_store_owed_each(struct eng_store *s, eng_store_owed_fn fn,
 				 void *arg, struct xu_err *err) XU_WARN_UNUSED;
 
+/* An account as the operator sees it (struct eng_store_account_fn). */
+struct eng_store_account {
+	const char *id; /* borrowed for the call */
+	bool closed;	/* deleted (kept for its history) */
+	int64_t created_at;
+	struct xl_drops owed;
+};
+/* Called for each account, open or closed, in id order; returns false to
+ * stop.  The callback must not use the store. */
+typedef bool (*eng_store_account_fn)(void *arg,
+				     const struct eng_store_account *a);
+/* Runs fn over every account.  Returns XU_OK or XU_ESTORE. */
+enum xu_code eng_store_account_each(struct eng_store *s,
+				    eng_store_account_fn fn, void *arg,
+				    struct xu_err *err) XU_WARN_UNUSED;
+
 /* Called for each account with the unix time of its newest settlement
  * answered 201 still on record (idempotency records live 7 days after
  * their last use); returns false to stop.  account is borrowed for the
