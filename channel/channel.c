@@ -496,6 +496,8 @@ const char *pc_ev_name(enum pc_ev_kind k)
 		return "moved";
 	case PC_EV_FREEZE:
 		return "freeze";
+	case PC_EV_SHUT:
+		return "shut";
 	case PC_EV_TIMER:
 		return "timer";
 	case PC_EV_CLOSE:

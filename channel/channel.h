@@ -222,9 +222,11 @@ enum pc_ev_kind {
 				    address: the live channel closes */
 	PC_EV_FREEZE = 18,	 /* in: the payer says the channel left
 				    the ledger: no more claims on it */
+	PC_EV_SHUT = 19,	 /* out: the operator closes the live
+				    channel; the account stays */
 };
 #define PC_EV_FIRST PC_EV_SETTLE
-#define PC_EV_LAST PC_EV_FREEZE
+#define PC_EV_LAST PC_EV_SHUT
 
 struct pc_event {
 	enum pc_ev_kind kind;

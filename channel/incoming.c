@@ -388,6 +388,7 @@ enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
 	case PC_EV_REOPEN:
 	case PC_EV_FINAL:
 	case PC_EV_MOVED:
+	case PC_EV_SHUT:
 		XU_UNREACHABLE("outgoing event given to an incoming channel");
 		break;
 	default:

@@ -565,6 +565,22 @@ static void on_close(struct pc_out *ch, const struct pc_cfg *cfg,
 	}
 }
 
+/* A live channel closes as on deletion, but payments go on: what it
+ * leaves unpaid is owed again once it is gone
+ * (docs/design.md#claims-a-gone-channel-never-paid), and the next
+ * settlement opens a new channel.  Other states: nothing (a create in
+ * flight lands as OPEN; a closing channel goes on closing). */
+static void close_live(struct pc_out *ch, const struct pc_cfg *cfg,
+		       const struct pc_event *ev, struct pc_effects *fx,
+		       const char *reason)
+{
+	if (ch->state != PC_OUT_OPEN && ch->state != PC_OUT_FUNDING)
+		return;
+	pc_out_set_state(ch, ch->state, PC_OUT_CLOSING, reason);
+	pc_fx_push(fx, PC_FX_SEND_CLOSE_REQUEST, ch->id);
+	ch->retry_at = ev->clk.now + cfg->close_wait_s;
+}
+
 /* The peer moved to a new address (its hello says so; its engine no
  * longer holds the key of this channel's destination, so it refuses our
  * claims on it).  A live channel closes as on deletion, but payments go
@@ -576,11 +592,7 @@ static void on_close(struct pc_out *ch, const struct pc_cfg *cfg,
 static void on_moved(struct pc_out *ch, const struct pc_cfg *cfg,
 		     const struct pc_event *ev, struct pc_effects *fx)
 {
-	if (ch->state != PC_OUT_OPEN && ch->state != PC_OUT_FUNDING)
-		return;
-	pc_out_set_state(ch, ch->state, PC_OUT_CLOSING, "the peer moved");
-	pc_fx_push(fx, PC_FX_SEND_CLOSE_REQUEST, ch->id);
-	ch->retry_at = ev->clk.now + cfg->close_wait_s;
+	close_live(ch, cfg, ev, fx, "the peer moved");
 }
 
 /* The account was created again after a deletion: payments resume
@@ -796,6 +808,9 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
 		break;
 	case PC_EV_MOVED:
 		on_moved(ch, cfg, ev, fx);
+		break;
+	case PC_EV_SHUT: /* the operator's close (xrpse close) */
+		close_live(ch, cfg, ev, fx, "closed by the operator");
 		break;
 	case PC_EV_CLAIM:
 	case PC_EV_REDEEM_RESULT:

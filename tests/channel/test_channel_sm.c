@@ -114,6 +114,7 @@ static struct pc_event canonical_event(enum pc_ev_kind k, bool outgoing)
 		break;
 	case PC_EV_MOVED:
 	case PC_EV_FREEZE:
+	case PC_EV_SHUT:
 		break;
 	case PC_EV_FINAL: /* no canonical record waits for one: no-op */
 		memcpy(ev.u.final.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
@@ -154,6 +155,7 @@ static const struct row out_rows[] = {
     {PC_OUT_NONE, PC_EV_REOPEN, XU_OK, PC_OUT_NONE, F0},
     {PC_OUT_NONE, PC_EV_FINAL, XU_OK, PC_OUT_NONE, F0},
     {PC_OUT_NONE, PC_EV_MOVED, XU_OK, PC_OUT_NONE, F0},
+    {PC_OUT_NONE, PC_EV_SHUT, XU_OK, PC_OUT_NONE, F0},
     {PC_OUT_NONE, PC_EV_FREEZE, ABORT, 0, F0},
     /* OPENING */
     {PC_OUT_OPENING, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING, F0},
@@ -174,6 +176,7 @@ static const struct row out_rows[] = {
     {PC_OUT_OPENING, PC_EV_REOPEN, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_FINAL, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_MOVED, XU_OK, PC_OUT_OPENING, F0},
+    {PC_OUT_OPENING, PC_EV_SHUT, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_FREEZE, ABORT, 0, F0},
     /* OPEN: Amount 10 XRP, 2 XRP signed */
     {PC_OUT_OPEN, PC_EV_SETTLE, XU_OK, PC_OUT_OPEN,
@@ -197,6 +200,8 @@ static const struct row out_rows[] = {
     {PC_OUT_OPEN, PC_EV_REOPEN, XU_OK, PC_OUT_OPEN, F0},
     {PC_OUT_OPEN, PC_EV_FINAL, XU_OK, PC_OUT_OPEN, F0},
     {PC_OUT_OPEN, PC_EV_MOVED, XU_OK, PC_OUT_CLOSING,
+     F(PC_FX_SEND_CLOSE_REQUEST)},
+    {PC_OUT_OPEN, PC_EV_SHUT, XU_OK, PC_OUT_CLOSING,
      F(PC_FX_SEND_CLOSE_REQUEST)},
     {PC_OUT_OPEN, PC_EV_FREEZE, ABORT, 0, F0},
     /* FUNDING: Amount 10 XRP, 6 XRP signed, a fund in flight */
@@ -223,6 +228,8 @@ static const struct row out_rows[] = {
     {PC_OUT_FUNDING, PC_EV_FINAL, XU_OK, PC_OUT_FUNDING, F0},
     {PC_OUT_FUNDING, PC_EV_MOVED, XU_OK, PC_OUT_CLOSING,
      F(PC_FX_SEND_CLOSE_REQUEST)},
+    {PC_OUT_FUNDING, PC_EV_SHUT, XU_OK, PC_OUT_CLOSING,
+     F(PC_FX_SEND_CLOSE_REQUEST)},
     {PC_OUT_FUNDING, PC_EV_FREEZE, ABORT, 0, F0},
     /* CLOSING: deleting, our close in flight */
     {PC_OUT_CLOSING, PC_EV_SETTLE, XU_OK, PC_OUT_CLOSING, F(PC_FX_ALERT)},
@@ -247,6 +254,7 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSING, PC_EV_REOPEN, XU_OK, PC_OUT_CLOSING, F0},
     {PC_OUT_CLOSING, PC_EV_FINAL, XU_OK, PC_OUT_CLOSING, F0},
     {PC_OUT_CLOSING, PC_EV_MOVED, XU_OK, PC_OUT_CLOSING, F0},
+    {PC_OUT_CLOSING, PC_EV_SHUT, XU_OK, PC_OUT_CLOSING, F0},
     {PC_OUT_CLOSING, PC_EV_FREEZE, ABORT, 0, F0},
     /* CLOSED (not deleting: a settlement opens a new channel) */
     {PC_OUT_CLOSED, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING,
@@ -267,6 +275,7 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSED, PC_EV_REOPEN, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_FINAL, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_MOVED, XU_OK, PC_OUT_CLOSED, F0},
+    {PC_OUT_CLOSED, PC_EV_SHUT, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_FREEZE, ABORT, 0, F0},
 };
 
@@ -393,6 +402,7 @@ static const struct row in_rows[] = {
     {PC_IN_NONE, PC_EV_REOPEN, ABORT, 0, F0},
     {PC_IN_NONE, PC_EV_FINAL, ABORT, 0, F0},
     {PC_IN_NONE, PC_EV_MOVED, ABORT, 0, F0},
+    {PC_IN_NONE, PC_EV_SHUT, ABORT, 0, F0},
     {PC_IN_NONE, PC_EV_FREEZE, XU_OK, PC_IN_NONE, F0},
     /* OPEN: Amount 10, Balance 1, best 3 XRP: the 1% fee rule is due */
     {PC_IN_OPEN, PC_EV_SETTLE, ABORT, 0, F0},
@@ -413,6 +423,7 @@ static const struct row in_rows[] = {
     {PC_IN_OPEN, PC_EV_REOPEN, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_FINAL, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_MOVED, ABORT, 0, F0},
+    {PC_IN_OPEN, PC_EV_SHUT, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_FREEZE, XU_OK, PC_IN_OPEN, F0},
     /* CLOSING: Expiration 10 days away, a redeem of 3 XRP in flight */
     {PC_IN_CLOSING, PC_EV_SETTLE, ABORT, 0, F0},
@@ -434,6 +445,7 @@ static const struct row in_rows[] = {
     {PC_IN_CLOSING, PC_EV_REOPEN, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_FINAL, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_MOVED, ABORT, 0, F0},
+    {PC_IN_CLOSING, PC_EV_SHUT, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_FREEZE, XU_OK, PC_IN_CLOSING, F0},
     /* CLOSED */
     {PC_IN_CLOSED, PC_EV_SETTLE, ABORT, 0, F0},
@@ -453,6 +465,7 @@ static const struct row in_rows[] = {
     {PC_IN_CLOSED, PC_EV_REOPEN, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_FINAL, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_MOVED, ABORT, 0, F0},
+    {PC_IN_CLOSED, PC_EV_SHUT, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_FREEZE, XU_OK, PC_IN_CLOSED, F0},
 };
 
