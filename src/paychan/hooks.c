@@ -94,6 +94,33 @@ enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,
 	return rc;
 }
 
+enum xu_code eng_paychan_close_outgoing(struct eng_paychan *pc,
+					const char *account, struct xu_err *err)
+{
+	struct eng_chan_out o;
+	struct pc_event ev;
+	bool have;
+	enum xu_code rc = eng_chan_out_get(pc->st, account, &o, &have, err);
+
+	if (rc != XU_OK)
+		return rc;
+	if (!have)
+		return xu_fail(err, XU_ENOTFOUND, 0,
+			       "%s has no outgoing channel", account);
+	if (o.ch.state != PC_OUT_OPEN && o.ch.state != PC_OUT_FUNDING)
+		return xu_fail(err, XU_ECONFLICT, 0,
+			       "%s: the outgoing channel is %s, not open",
+			       account, pc_out_state_name(o.ch.state));
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_SHUT;
+	ev.clk = clock_now(pc);
+	rc = out_event(pc, &o, &ev, err);
+	if (rc == XU_OK)
+		xu_info(SUB, "%s: the operator closes its outgoing channel",
+			account);
+	return rc;
+}
+
 enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
 				 struct xu_err *err)
 {

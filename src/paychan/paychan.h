@@ -107,6 +107,15 @@ enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,
  * eng_paychan_batch_end() then moves its owed drops into its outgoing
  * channel (PC_EV_SETTLE), so that many settlements of one account in one
  * batch make one claim.  Returns XU_OK or XU_ENOMEM. */
+/* Outside a batch, in a transaction of the caller's: the operator closes
+ * account's outgoing channel as a deletion would (the peer is asked to
+ * close, then we close as owner), but the account stays: later
+ * settlements open a new channel (PC_EV_SHUT).  Returns XU_OK,
+ * XU_ENOTFOUND (no outgoing record), XU_ECONFLICT (the channel is not
+ * open or funding: nothing to close now) or a 300s code. */
+enum xu_code eng_paychan_close_outgoing(struct eng_paychan *pc,
+					const char *account,
+					struct xu_err *err) XU_WARN_UNUSED;
 enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
 				 struct xu_err *err) XU_WARN_UNUSED;
 /* Inside the batch transaction, after its last job: pays the accounts
