@@ -173,6 +173,14 @@ void eng_api_status(const struct eng_api_host *h, struct eng_status *st);
 /* "store", "rippled", "ledger", "connector", "owed". */
 const char *eng_check_name(enum eng_check c);
 
+/* ---- admin: the operator's commands on the unix socket (admin.c) ---- */
+
+/* Answers one request line (len bytes of JSON, see admin.c): a new object
+ * {"ok":true,"result":...} or {"ok":false,"error":"..."} (the caller owns
+ * it; NULL when out of memory).  Loop thread, outside a transaction. */
+json_t *eng_admin_handle(const struct eng_api_host *h, const char *line,
+			 size_t len);
+
 /* The http request handler (struct eng_http_server.on_request); arg is the
  * struct eng_api_host. */
 void eng_api_on_request(void *arg, struct eng_http_conn *c,

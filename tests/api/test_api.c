@@ -56,6 +56,10 @@ struct eng_engine {
 	int64_t ledger_age_ms; /* -1: no validated ledger seen */
 	struct eng_outbox_stats ob;
 	uint64_t owed_alerts;
+	/* The admin commands' calls (admin.c). */
+	int64_t unparked;
+	bool unpark_new_key;
+	size_t closes, ticks, batch_ends, batch_dones;
 };
 
 static struct eng_engine E;
@@ -238,6 +242,47 @@ enum xu_code eng_outbox_enqueue_message(struct eng_store *s,
 	(void)tag;
 	(void)err;
 	*id = (int64_t)++E.messages;
+	return XU_OK;
+}
+
+enum xu_code eng_paychan_batch_end(struct eng_paychan *pc, struct xu_err *err)
+{
+	(void)err;
+	eng_of(pc)->batch_ends++;
+	return XU_OK;
+}
+
+void eng_paychan_batch_done(struct eng_paychan *pc, bool committed)
+{
+	(void)committed;
+	eng_of(pc)->batch_dones++;
+}
+
+enum xu_code eng_paychan_close_outgoing(struct eng_paychan *pc,
+					const char *account, struct xu_err *err)
+{
+	(void)account;
+	(void)err;
+	eng_of(pc)->closes++;
+	return eng_of(pc)->paychan_rc;
+}
+
+int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms)
+{
+	(void)now_ms;
+	((struct eng_engine *)(void *)ob)->ticks++;
+	return 0;
+}
+
+enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id, bool new_key,
+			       struct xu_err *err)
+{
+	(void)s;
+	if (id != 7)
+		return xu_fail(err, XU_ENOTFOUND, 0, "no parked call %lld",
+			       (long long)id);
+	E.unparked = id;
+	E.unpark_new_key = new_key;
 	return XU_OK;
 }
 
@@ -1323,6 +1368,129 @@ static void test_api_store_codes(void **state)
 	resp_clear(&r);
 }
 
+/* ---- the admin commands (admin.c) ---- */
+
+/* Sends line to eng_admin_handle; returns the answer (owned) after
+ * checking its "ok". */
+static json_t *admin(const char *line, bool ok)
+{
+	json_t *v = eng_admin_handle(&H, line, strlen(line));
+
+	assert_non_null(v);
+	assert_int_equal(json_is_true(json_object_get(v, "ok")), ok);
+	if (!ok)
+		assert_true(json_is_string(json_object_get(v, "error")));
+	return v;
+}
+
+/* Malformed and unknown requests are refused with a message. */
+static void test_api_admin_refusals(void **state)
+{
+	(void)state;
+	json_decref(admin("", false));
+	json_decref(admin("not json", false));
+	json_decref(admin("[1]", false));
+	json_decref(admin("{\"cmd\":1}", false));
+	json_decref(admin("{\"cmd\":\"stop\"}", false));
+	json_decref(admin("{\"cmd\":\"status\",\"cmd\":\"x\"}", false));
+	json_decref(admin("{\"cmd\":\"outbox_retry\"}", false));
+	json_decref(admin("{\"cmd\":\"outbox_retry\",\"id\":-1}", false));
+	json_decref(admin("{\"cmd\":\"close\"}", false));
+	assert_int_equal(E.closes, 0);
+	assert_int_equal(E.unparked, 0);
+}
+
+/* status renders eng_api_status: version, address, checks, outbox. */
+static void test_api_admin_status(void **state)
+{
+	json_t *v, *r;
+
+	(void)state;
+	E.ob.parked = 2;
+	v = admin("{\"cmd\":\"status\"}", true);
+	r = json_object_get(v, "result");
+	assert_string_equal(json_string_value(json_object_get(r, "version")),
+			    XRPSE_VERSION);
+	assert_string_equal(json_string_value(json_object_get(r, "address")),
+			    H.address);
+	assert_string_equal(json_string_value(json_object_get(r, "status")),
+			    "ok");
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(r, "outbox"), "parked")),
+			 2);
+	assert_true(json_is_true(
+	    json_object_get(json_object_get(r, "rippled"), "connected")));
+	assert_string_equal(
+	    json_string_value(json_object_get(r, "balance_drops")), "0");
+	json_decref(v);
+	E.owed_alerts = 1;
+	v = admin("{\"cmd\":\"status\"}", true);
+	r = json_object_get(v, "result");
+	assert_string_equal(json_string_value(json_object_get(r, "status")),
+			    "degraded");
+	assert_int_equal(json_array_size(json_object_get(r, "problems")), 1);
+	json_decref(v);
+}
+
+/* accounts and channels read the store: every account, open or closed,
+ * with its owed drops; no channel records yet. */
+static void test_api_admin_accounts(void **state)
+{
+	json_t *v, *a;
+
+	(void)state;
+	create("bob");
+	create("alice");
+	struct resp r = settle("alice", "k", "{\"amount\":\"5\",\"scale\":0}");
+	assert_int_equal(r.status, 201);
+	resp_clear(&r);
+	v = admin("{\"cmd\":\"accounts\"}", true);
+	a = json_object_get(v, "result");
+	assert_int_equal(json_array_size(a), 2);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(a, 0), "account")),
+	    "alice");
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(a, 0), "owed_drops")),
+			    "5000000");
+	assert_true(
+	    json_is_null(json_object_get(json_array_get(a, 1), "outgoing")));
+	assert_false(
+	    json_is_true(json_object_get(json_array_get(a, 1), "paired")));
+	json_decref(v);
+	v = admin("{\"cmd\":\"channels\"}", true);
+	assert_int_equal(json_array_size(json_object_get(v, "result")), 0);
+	json_decref(v);
+	v = admin("{\"cmd\":\"outbox\",\"parked\":true}", true);
+	assert_int_equal(json_array_size(json_object_get(v, "result")), 0);
+	json_decref(v);
+}
+
+/* outbox_retry unparks in a transaction of its own and wakes the outbox;
+ * close refuses an unknown account and asks the service otherwise. */
+static void test_api_admin_writes(void **state)
+{
+	(void)state;
+	json_decref(admin("{\"cmd\":\"outbox_retry\",\"id\":8}", false));
+	assert_int_equal(E.ticks, 0);
+	json_decref(admin(
+	    "{\"cmd\":\"outbox_retry\",\"id\":7,\"new_key\":true}", true));
+	assert_int_equal(E.unparked, 7);
+	assert_true(E.unpark_new_key);
+	assert_int_equal(E.ticks, 1);
+	assert_false(eng_store_in_tx(E.store));
+	json_decref(admin("{\"cmd\":\"close\",\"account\":\"ghost\"}", false));
+	assert_int_equal(E.closes, 0);
+	create("alice");
+	json_decref(admin("{\"cmd\":\"close\",\"account\":\"alice\"}", true));
+	assert_int_equal(E.closes, 1);
+	E.paychan_rc = XU_ECONFLICT;
+	json_decref(admin("{\"cmd\":\"close\",\"account\":\"alice\"}", false));
+	assert_int_equal(E.closes, 2);
+	assert_int_equal(E.batch_dones, 5);
+	assert_false(eng_store_in_tx(E.store));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1347,6 +1515,10 @@ int main(void)
 	    T(test_api_health_checks),
 	    T(test_api_code_to_status),
 	    T(test_api_store_codes),
+	    T(test_api_admin_refusals),
+	    T(test_api_admin_status),
+	    T(test_api_admin_accounts),
+	    T(test_api_admin_writes),
 	};
 
 	xu_log_set_level(XU_LOG_UNUSUAL);
