@@ -28,7 +28,7 @@
 #include "src/util/err.h"
 
 /* Most options one table may have, and most positional arguments. */
-#define ENG_ARGS_MAX 32
+#define ENG_ARGS_MAX 40
 #define ENG_ARGS_MAX_POS 8
 
 /* One option.  name is without the leading "--".  value_name is the

@@ -32,6 +32,9 @@ static const struct eng_opt run_opts[] = {
     {"seed-file", "PATH",
      "file holding the family seed (required) [XRPSE_SEED_FILE]"},
     {"db", "PATH", "SQLite database file (required) [XRPSE_DB]"},
+    {"rpc-socket", "PATH",
+     "admin unix socket, mode 0600 (default: the --db path + \".sock\") "
+     "[XRPSE_RPC_SOCKET]"},
     {"key-type", "T",
      "secp256k1 or ed25519 (default: implied by the seed) "
      "[XRPSE_KEY_TYPE]"},
@@ -654,9 +657,18 @@ static enum xu_code load_places(struct eng_config *cfg,
 	v = value_of(a, "db", "XRPSE_DB");
 	if (!v)
 		return xu_fail(err, XU_EINVAL, 0, "missing --db");
-	return copy_str(cfg->db_path, sizeof(cfg->db_path), v, "--db", err)
-		   ? XU_EINVAL
-		   : XU_OK;
+	if (copy_str(cfg->db_path, sizeof(cfg->db_path), v, "--db", err))
+		return XU_EINVAL;
+	v = value_of(a, "rpc-socket", "XRPSE_RPC_SOCKET");
+	if (v)
+		return copy_str(cfg->rpc_socket, sizeof(cfg->rpc_socket), v,
+				"--rpc-socket", err)
+			   ? XU_EINVAL
+			   : XU_OK;
+	if (snprintf(cfg->rpc_socket, sizeof(cfg->rpc_socket), "%s.sock",
+		     cfg->db_path) >= (int)sizeof(cfg->rpc_socket))
+		return xu_fail(err, XU_EINVAL, 0, "--db path too long");
+	return XU_OK;
 }
 
 /* --key-type, --network-id and --log-level. */

@@ -33,6 +33,7 @@ struct eng_config {
 	char rippled_url[ENG_CONFIG_URL_MAX];
 	char seed_file[ENG_CONFIG_PATH_MAX];
 	char db_path[ENG_CONFIG_PATH_MAX];
+	char rpc_socket[ENG_CONFIG_PATH_MAX]; /* the admin socket */
 	int key_type;	     /* 0: implied by the seed, else enum cr_key_type */
 	uint32_t network_id; /* 0: none */
 	enum xu_log_level log_level;

@@ -23,6 +23,7 @@
 #include "crypto/keys.h"
 #include "ledger/net/rippled.h"
 #include "src/api/api.h"
+#include "src/daemon/rpc.h"
 #include "src/io/clock.h"
 #include "src/io/curlw.h"
 #include "src/io/http.h"
@@ -66,6 +67,7 @@ struct eng_engine {
 	struct eng_txjournal tj;     /* the rippled client's journal */
 	struct xl_rippled *rippled;  /* ledger/net: client + tx queue */
 	struct eng_paychan *paychan; /* payment channels (src/paychan/) */
+	struct eng_rpc *rpc;	     /* the admin socket (rpc.h) */
 	int exit_code;		     /* 1: rippled serves another network */
 };
 
@@ -345,8 +347,20 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 }
 
+/* The admin socket's connections (rpc.c). */
+static int rpc_protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
+			   void *user, void *in, size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct eng_engine *e = ctx ? lws_context_user(ctx) : NULL;
+
+	return eng_rpc_callback(e ? e->rpc : NULL, wsi, (int)reason, user, in,
+				len);
+}
+
 static const struct lws_protocols protocols[] = {
     {"xrpse-http", protocol_cb, 0, 4096, 0, NULL, 0},
+    {ENG_RPC_PROTOCOL, rpc_protocol_cb, 0, 4096, 0, NULL, 0},
     XL_WS_PROTOCOL, /* the rippled client (ledger/net/ws.h) */
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -438,7 +452,7 @@ static enum xu_code start_listener(struct eng_engine *e,
 				   const struct eng_config *cfg,
 				   struct xu_err *err)
 {
-	static struct lws_protocols protos[3];
+	static struct lws_protocols protos[4];
 	struct lws_context_creation_info info;
 
 	memset(&info, 0, sizeof(info));
@@ -456,6 +470,7 @@ static enum xu_code start_listener(struct eng_engine *e,
 		return xu_fail(err, XU_EIO, 0, "cannot create the lws context");
 	memcpy(protos, protocols, sizeof(protos));
 	protos[0].per_session_data_size = eng_http_session_size();
+	protos[1].per_session_data_size = eng_rpc_session_size();
 	memset(&info, 0, sizeof(info));
 	info.port =
 	    cfg->listen_port ? cfg->listen_port : CONTEXT_PORT_NO_LISTEN;
@@ -572,6 +587,11 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 		return rc;
 	}
 	api_host(e);
+	rc = eng_rpc_new(&e->rpc, e->vh, cfg->rpc_socket, &e->api, err);
+	if (rc != XU_OK) {
+		eng_engine_free(e);
+		return rc;
+	}
 	xl_rippled_start(e->rippled);
 	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb, 1000);
 	e->last_gc = 0;
@@ -633,6 +653,9 @@ void eng_engine_free(struct eng_engine *e)
 		lws_sul_cancel(&e->sul_batch);
 		lws_sul_cancel(&e->sul_cron);
 	}
+	/* The socket file goes; its connections close with the context. */
+	eng_rpc_free(e->rpc);
+	e->rpc = NULL;
 	xl_rippled_free(e->rippled);
 	eng_paychan_free(e->paychan);
 	eng_outbox_free(e->outbox);
