@@ -6,6 +6,7 @@
 #define XRPSE_SRC_CLI_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "crypto/keys.h"
 #include "src/daemon/args.h"
@@ -14,6 +15,7 @@
 #define ENG_EXIT_OK 0
 #define ENG_EXIT_FAIL 1
 #define ENG_EXIT_USAGE 2
+#define ENG_EXIT_NOANSWER 3 /* no daemon answers on the admin socket */
 
 /* xrpse key ... (src/cli/cli_key.c) */
 int eng_cli_key(int argc, char **argv);
@@ -25,6 +27,44 @@ int eng_cli_tx(int argc, char **argv);
 int eng_cli_outbox(int argc, char **argv);
 /* xrpse run ... (src/cli/cli_run.c) */
 int eng_cli_run(int argc, char **argv);
+
+/* xrpse status / accounts / channels / close (src/cli/cli_admin.c): the
+ * operator's commands against a running daemon's admin socket. */
+int eng_cli_status(int argc, char **argv);
+int eng_cli_accounts(int argc, char **argv);
+int eng_cli_channels(int argc, char **argv);
+int eng_cli_close(int argc, char **argv);
+
+/* The options of the admin commands; pointers borrowed from argv or the
+ * environment (path holds a socket path derived from db). */
+#define ENG_ADMIN_POS_MAX 4
+struct eng_admin_opts {
+	const char *socket, *db;
+	bool human, parked, new_key, help;
+	const char *pos[ENG_ADMIN_POS_MAX];
+	size_t npos;
+	char path[1024];
+};
+/* Parses --rpc-socket, --db, -H/--human, --parked, --new-key, -h/--help
+ * and positional arguments; the socket defaults to XRPSE_RPC_SOCKET, then
+ * the --db (or XRPSE_DB) path + ".sock".  Returns ENG_EXIT_OK or
+ * ENG_EXIT_USAGE (said on stderr). */
+int eng_cli_admin_opts(struct eng_admin_opts *o, const char *cmd, int argc,
+		       char **argv);
+/* Sends req (TAKEN) to the daemon on o->socket and returns its result in
+ * *result (owned): ENG_EXIT_OK; ENG_EXIT_FAIL when the daemon refused
+ * (its reason on stderr); ENG_EXIT_USAGE without a socket path;
+ * ENG_EXIT_NOANSWER when no daemon answers. */
+int eng_cli_admin_call(const char *cmd, const struct eng_admin_opts *o,
+		       json_t *req, json_t **result);
+/* True when a daemon accepts a connection on path. */
+bool eng_cli_admin_answers(const char *path);
+/* xrpse outbox [--parked] against the running daemon. */
+int eng_cli_outbox_list(const struct eng_admin_opts *o);
+/* Prints the array rows as an aligned table: one column per heads[i],
+ * its cells the members at paths[i] ("a.b" reaches into an object). */
+void eng_cli_print_table(const json_t *rows, const char *const *heads,
+			 const char *const *paths, size_t ncols);
 
 /* The key pair of a command's --seed / --seed-file and --key-type options
  * (already parsed into a).  Returns ENG_EXIT_OK with *kp filled (the

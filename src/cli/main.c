@@ -5,7 +5,11 @@
  *   xrpse claim verify  verify a payment-channel claim
  *   xrpse tx sign       sign a transaction given as XRPL JSON
  *   xrpse tx decode     decode a transaction blob to XRPL JSON
- *   xrpse outbox retry  send a parked call to the connector again
+ *   xrpse status        the running daemon's state (admin socket)
+ *   xrpse accounts      its accounts and their channels
+ *   xrpse channels      its channel records
+ *   xrpse close         close an account's outgoing channel
+ *   xrpse outbox        list calls to the connector; retry a parked one
  *   xrpse run           the settlement-engine daemon
  */
 #include <stdio.h>
@@ -23,7 +27,12 @@ static const struct command commands[] = {
     {"key", eng_cli_key, "key info: address and public key of a seed"},
     {"claim", eng_cli_claim, "claim sign|verify: payment-channel claims"},
     {"tx", eng_cli_tx, "tx sign|decode: XRPL transactions"},
-    {"outbox", eng_cli_outbox, "outbox retry: a parked call sent again"},
+    {"status", eng_cli_status, "the running daemon's state"},
+    {"accounts", eng_cli_accounts, "accounts, pairing and their channels"},
+    {"channels", eng_cli_channels, "every channel record, both ways"},
+    {"close", eng_cli_close, "close ACCOUNT: its outgoing channel closes"},
+    {"outbox", eng_cli_outbox,
+     "outbox [--parked] | retry ID: calls to the connector"},
     {"run", eng_cli_run, "run the settlement-engine daemon"},
 };
 
