@@ -360,6 +360,36 @@ static void test_channel_out_every_state_event(void **state)
 		   out_fix);
 }
 
+/* The operator's close (PC_EV_SHUT) moves a live channel to CLOSING as a
+ * deletion does, but leaves the record able to pay: not deleting, so owed
+ * drops open the next channel; from NONE it changes nothing. */
+static void test_channel_out_shut_is_not_a_deletion(void **state)
+{
+	struct pc_out shut, del;
+	struct pc_effects fx;
+	struct pc_event ev;
+	struct xu_err e;
+
+	(void)state;
+	fx_setup();
+	out_fixture(&shut, PC_OUT_OPEN);
+	del = shut;
+	ev = canonical_event(PC_EV_SHUT, true);
+	assert_int_equal(pc_out_apply(&shut, &fx_cfg, &ev, &fx, &e), XU_OK);
+	assert_int_equal(shut.state, PC_OUT_CLOSING);
+	assert_false(shut.deleting);
+	assert_string_equal(shut.reason, "closed by the operator");
+	ev = canonical_event(PC_EV_CLOSE, true);
+	assert_int_equal(pc_out_apply(&del, &fx_cfg, &ev, &fx, &e), XU_OK);
+	assert_int_equal(del.state, PC_OUT_CLOSING);
+	assert_true(del.deleting);
+	out_fixture(&shut, PC_OUT_NONE);
+	ev = canonical_event(PC_EV_SHUT, true);
+	assert_int_equal(pc_out_apply(&shut, &fx_cfg, &ev, &fx, &e), XU_OK);
+	assert_int_equal(shut.state, PC_OUT_NONE);
+	assert_false(shut.deleting);
+}
+
 /* --- incoming ---------------------------------------------------------- */
 
 static void in_fixture(struct pc_in *ch, enum pc_in_state s)
@@ -572,6 +602,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_channel_out_every_state_event),
+	    cmocka_unit_test(test_channel_out_shut_is_not_a_deletion),
 	    cmocka_unit_test(test_channel_in_every_state_event),
 	    cmocka_unit_test(test_channel_set_state_edges),
 	};
