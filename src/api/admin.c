@@ -423,6 +423,7 @@ static json_t *close_channel(const struct eng_api_host *h, const json_t *req)
 		return refuse("%s", "no payment-channel service runs");
 	if (in_tx(h, close_out, req, &err) != XU_OK)
 		return refuse("%s", err.msg);
+	eng_outbox_tick(h->outbox, eng_wall_ms()); /* the close_request */
 	if (eng_chan_out_get(h->store, account, &o, &have, &err) != XU_OK)
 		return refuse("store: %s", err.msg);
 	return success(json_pack("{s:s,s:o}", "account", account, "outgoing",
