@@ -399,8 +399,8 @@ struct pc_in {
  * next_check, last_redeem), so the first ticks re-evaluate everything.
  * In-flight flags stay: the transaction journal reports their results.
  * pc_out_restart also starts a recovery (ch->recovering, recover_owed =
- * owed unless one was already running) when the channel is OPEN or
- * FUNDING (claims are still signed on it): the store may be a restored
+ * owed unless one was already running) when the channel is OPEN, FUNDING
+ * or CLOSING (claims were signed on it): the store may be a restored
  * backup; the daemon then asks the peer for its last claim. */
 void pc_out_restart(struct pc_out *ch);
 void pc_in_restart(struct pc_in *ch);

@@ -342,6 +342,8 @@ enum xu_code pc_msg_decode(struct pc_msg *out, const uint8_t *buf, size_t len,
 			break;
 		case PC_MSG_LAST_CLAIM_REPLY:
 			rc = dec_last(&out->u.last, root, err);
+			if (rc == XU_OK)
+				rc = get_final(root, &out->final, err);
 			break;
 		case PC_MSG_CHANNEL_UPDATE:
 		case PC_MSG_CLOSE_REQUEST:
@@ -459,6 +461,8 @@ static enum xu_code enc_body(json_t *o, const struct pc_msg *m,
 		if (ok && m->u.last.siglen)
 			ok = set_hex(o, "signature", m->u.last.sig,
 				     m->u.last.siglen);
+		if (ok && m->final)
+			ok = json_object_set_new(o, "final", json_true()) == 0;
 		break;
 	case PC_MSG_CHANNEL_UPDATE:
 	case PC_MSG_CLOSE_REQUEST:

@@ -124,7 +124,8 @@ struct pc_msg {
 	uint32_t version; /* as received (0 when absent); encode writes 1 */
 	/* LAST_CLAIM: asked because the channel left the ledger (optional
 	 * "final": true): the answer is the last word, the payee takes no
-	 * more claims on it. */
+	 * more claims on it.  LAST_CLAIM_REPLY: the answer to such a
+	 * question (the payee froze its record). */
 	bool final;
 	union {
 		struct pc_msg_hello hello;	      /* HELLO, HELLO_REPLY */

@@ -132,7 +132,10 @@ static void ended(struct pc_out *ch, struct xl_drops acked, uint32_t to)
 {
 	struct xl_drops paid = xl_drops_max(acked, ch->redeemed);
 
-	if (!ch->has_id || xl_drops_cmp(ch->signed_total, paid) <= 0)
+	/* A recovering record (a restored store) ends this way too: the
+	 * answers may show claims it lost, which paid owed drops. */
+	if (!ch->has_id ||
+	    (!ch->recovering && xl_drops_cmp(ch->signed_total, paid) <= 0))
 		return;
 	ch->has_ended = true;
 	memcpy(ch->ended_id, ch->id, CR_CHANNEL_ID_BYTES);
@@ -204,7 +207,9 @@ void pc_out_restart(struct pc_out *ch)
 	XU_ASSERT(ch != NULL);
 	ch->retry_at = 0;
 	ch->reason = "restarted";
-	if (signing(ch))
+	/* A closing channel too: its answer (or, once it is gone, the ended
+	 * path) tells which owed drops claims a restored store lost paid. */
+	if (claims_live(ch))
 		start_recovery(ch, ch->owed, NULL);
 }
 
@@ -332,6 +337,9 @@ static void on_close_result(struct pc_out *ch, const struct pc_cfg *cfg,
 			pc_out_set_state(ch, PC_OUT_CLOSING, PC_OUT_CLOSED,
 					 "already gone (closed by the peer)");
 			ended(ch, ev->acked, ev->u.result.ledger);
+			ch->recovering = false;
+			if (!ch->has_ended)
+				ch->recover_owed = xl_drops_zero();
 		}
 		return;
 	}
@@ -445,6 +453,18 @@ static void ended_resolve(struct pc_out *ch, const struct pc_cfg *cfg,
 	if (xl_drops_cmp(ch->ended_final, ch->ended_signed) > 0)
 		pc_fx_alert(fx, PC_ALERT_LEDGER_MISMATCH, ch->ended_id,
 			    ch->ended_final);
+	/* More paid than we signed: claims our store lost (a restored
+	 * backup) paid owed drops that were waiting when the recovery began;
+	 * those are not paid again (as on_last_claim does). */
+	if (xl_drops_sub(&again, xl_drops_max(ch->ended_final, ch->ended_held),
+			 ch->ended_signed) &&
+	    !xl_drops_is_zero(again)) {
+		struct xl_drops cancel = xl_drops_min(
+		    xl_drops_min(again, ch->recover_owed), ch->owed);
+
+		XU_ASSERT(xl_drops_sub(&ch->owed, ch->owed, cancel));
+	}
+	ch->recover_owed = xl_drops_zero();
 	if (!xl_drops_sub(&again, ch->ended_signed, paid))
 		again = xl_drops_zero();
 	if (!xl_drops_is_zero(again)) {
@@ -505,7 +525,9 @@ static void on_gone(struct pc_out *ch, const struct pc_event *ev,
 				 "gone from the ledger");
 		ended(ch, ev->acked, ev->u.gone_ledger);
 		ch->recovering = false;
-		ch->recover_owed = xl_drops_zero();
+		/* Kept for ended_resolve: the answers settle it. */
+		if (!ch->has_ended)
+			ch->recover_owed = xl_drops_zero();
 		/* What waited on this channel (the close-wait, a failed
 		 * fund's retry) does not hold up the next one. */
 		ch->retry_at = 0;
@@ -682,8 +704,12 @@ static enum xu_code on_ended_held(struct pc_out *ch, const struct pc_cfg *cfg,
 
 	if (rc != XU_OK)
 		return rc;
+	/* The highest answer counts: a payee's best only grows, and a lie
+	 * upwards only costs the liar. */
+	ch->ended_held = ch->ended_has_held
+			     ? xl_drops_max(ch->ended_held, c->amount)
+			     : c->amount;
 	ch->ended_has_held = true;
-	ch->ended_held = c->amount;
 	ended_resolve(ch, cfg, ev, fx);
 	return XU_OK;
 }

@@ -162,6 +162,20 @@ static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 	rc = eng_chan_out_get(pc->st, account, &o, &have, &err);
 	if (rc != XU_OK || !have || !o.ch.has_id)
 		goto done;
+	/* An ended channel is settled only by an answer to a question sent
+	 * as final (the payee echoes "final" once it froze its record): an
+	 * older question's answer, or a refusal, tells nothing about claims
+	 * still on their way; ask again
+	 * (docs/design.md#claims-a-gone-channel-never-paid). */
+	if (o.ch.has_ended && (!ok || !m.final)) {
+		if (a)
+			a->ask_fails++;
+		xu_unusual(SUB,
+			   "%s: last_claim answer about the channel that ended "
+			   "is not final (HTTP %d): asked again",
+			   account, status);
+		goto done;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = PC_EV_LAST_CLAIM;
 	ev.clk = clock_now(pc);

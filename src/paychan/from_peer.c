@@ -489,6 +489,7 @@ static enum xu_code msg_last_claim(void *arg, const char *account, json_t *msg,
 	}
 	memset(&out, 0, sizeof(out));
 	out.type = PC_MSG_LAST_CLAIM_REPLY;
+	out.final = m.final; /* frozen (or nothing held to freeze) */
 	memcpy(out.u.last.channel, m.u.channel, CR_CHANNEL_ID_BYTES);
 	out.u.last.amount = xl_drops_zero();
 	/* Only this account's channels: never another peer's claims. */

@@ -53,8 +53,8 @@ void hist_want(struct eng_paychan *pc, const struct eng_chan_out *o)
 {
 	struct hist *h;
 
-	if (!o->ch.has_ended)
-		return;
+	if (!o->ch.has_ended || o->ch.ended_has_final)
+		return; /* nothing to find, or found already */
 	h = hist_of(pc, o->account);
 	if (h && !h->done &&
 	    !memcmp(h->id, o->ch.ended_id, CR_CHANNEL_ID_BYTES))

@@ -321,7 +321,10 @@ static enum xu_code tick_recoveries(struct eng_paychan *pc, struct records *r,
 		}
 		if (a)
 			recovery_alert(pc, o, a, now_ms);
-		if (a && a->recover_alerted)
+		/* A recovery stops asking after its alert; an ended channel
+		 * keeps asking, backing off, since payments to the peer wait
+		 * for its answer. */
+		if (a && a->recover_alerted && !ended)
 			continue;
 		if (a && a->ask_ms != 0 &&
 		    (a->ask_ms == ASK_PENDING ||

@@ -1249,7 +1249,41 @@ static void test_channel_out_gone_unacked(void **state)
 	assert_true(xl_drops_is_zero(ch.owed));
 	assert_true(xl_drops_is_zero(ch.reowed));
 
-	/* 6. Our owner close finds the channel gone (tecNO_TARGET): the
+	/* 6. A restored store (recovering: 0.5 XRP owed may have been paid
+	 * by claims it lost) whose channel ends before the peer answered:
+	 * the ended path settles it; the ledger and the peer show 1.5 XRP
+	 * paid, so the 0.5 XRP owed is cancelled, not paid twice. */
+	ch = open_out(XRP(10), XRP(1));
+	ch.owed = D(XRP(1) / 2);
+	pc_out_restart(&ch);
+	assert_true(ch.recovering);
+	ev = ev_make(PC_EV_GONE);
+	ev.acked = D(XRP(1));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_true(ch.has_ended);
+	assert_false(ch.recovering);
+	assert_int_equal(xl_drops_u64(ch.recover_owed), XRP(1) / 2);
+	ev = final_ev(XRP(3) / 2);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = held_ev(XRP(3) / 2);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_LEDGER_MISMATCH);
+	assert_false(ch.has_ended);
+	assert_true(xl_drops_is_zero(ch.owed));
+	assert_true(xl_drops_is_zero(ch.recover_owed));
+	assert_true(xl_drops_is_zero(ch.reowed));
+	/* A later, lower answer cannot lower what the peer holds. */
+	ch = open_out(XRP(10), XRP(3));
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = held_ev(XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = held_ev(XRP(1));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(xl_drops_u64(ch.ended_held), XRP(2));
+
+	/* 7. Our owner close finds the channel gone (tecNO_TARGET): the
 	 * same wait, up to the ledger of that answer. */
 	ch = open_out(XRP(10), XRP(3));
 	ch.state = PC_OUT_CLOSING;
@@ -1525,9 +1559,10 @@ static void test_channel_out_recovery(void **state)
 	ch.state = PC_OUT_OPENING;
 	pc_out_restart(&ch);
 	assert_false(ch.recovering);
-	ch.state = PC_OUT_CLOSING; /* nothing more is signed on it */
+	ch.state = PC_OUT_CLOSING; /* claims were signed on it */
 	pc_out_restart(&ch);
-	assert_false(ch.recovering);
+	assert_true(ch.recovering);
+	ch.recovering = false;
 	ch.state = PC_OUT_FUNDING;
 	pc_out_restart(&ch);
 	assert_true(ch.recovering);

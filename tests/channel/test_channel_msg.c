@@ -131,6 +131,9 @@ static void test_channel_msg_roundtrip(void **state)
 	m.version = PC_MSG_VERSION;
 	memcpy(m.u.last.channel, fx_out_id, 32);
 	roundtrip(&m);
+	m.final = true; /* the answer to a final question */
+	roundtrip(&m);
+	m.final = false;
 	for (int k = 0; k < 2; k++) {
 		struct pc_claim c = claim_make(k, fx_out_id, XL_DROPS_MAX);
 

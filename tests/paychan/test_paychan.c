@@ -2661,11 +2661,32 @@ static void test_paychan_recreate_pays_again(void **state)
 			 XU_OK);
 	assert_true(xl_drops_is_zero(owed));
 
-	/* The peer closed it: gone; a new channel for what is owed. */
+	/* The peer closed it: gone; after a restart (the store might be a
+	 * restored copy) what it paid and what the peer holds are asked
+	 * first; then a new channel for what is owed. */
 	ready(&alice);
 	tick(&alice);
 	alice_sees_channel(hex, false, NULL);
 	assert_int_equal(out_of(&alice, "b").ch.state, PC_OUT_CLOSED);
+	assert_true(out_of(&alice, "b").ch.has_ended);
+	tick(&alice);
+	assert_int_equal(
+	    history_answers(&alice, hex, (uint32_t)ledger_now, "1000000"), 1);
+	/* The question out was the restart's recovery (not final): its
+	 * answer does not settle the ended channel; the final one does. */
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, last_msg(&alice, "last_claim")),
+		  &bob, "a", NULL),
+	    201);
+	assert_true(out_of(&alice, "b").ch.has_ended);
+	usleep(300 * 1000);
+	tick(&alice);
+	assert_true(msg_of(last_msg(&alice, "last_claim")->body).final);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, last_msg(&alice, "last_claim")),
+		  &bob, "a", NULL),
+	    201);
+	assert_false(out_of(&alice, "b").ch.has_ended);
 	tick(&alice);
 	create_lands_seq(id2, "create:b:2", 8);
 	assert_memory_not_equal(id, id2, CR_CHANNEL_ID_BYTES);
