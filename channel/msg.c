@@ -185,6 +185,14 @@ static enum xu_code dec_hello(struct pc_msg_hello *h, const json_t *o,
 	rc = get_u32(o, "min_settle_delay", &h->min_settle_delay, err);
 	if (rc != XU_OK)
 		return rc;
+	{
+		const json_t *v = json_object_get(o, "sent_ms");
+
+		if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
+			return field_fail(err, "sent_ms",
+					  "not a non-negative integer");
+		h->sent_ms = v ? (uint64_t)json_integer_value(v) : 0;
+	}
 	return get_channel(o, h->channel, false, &h->has_channel, err);
 }
 
@@ -406,6 +414,12 @@ static enum xu_code enc_body(json_t *o, const struct pc_msg *m,
 		if (ok && m->u.hello.has_channel)
 			ok = set_hex(o, "channel", m->u.hello.channel,
 				     CR_CHANNEL_ID_BYTES);
+		if (ok && m->u.hello.sent_ms)
+			ok =
+			    json_object_set_new(
+				o, "sent_ms",
+				json_integer((json_int_t)m->u.hello.sent_ms)) ==
+			    0;
 		break;
 	case PC_MSG_CLAIM:
 		if (m->u.claim.siglen < PC_MSG_SIG_MIN_BYTES ||

@@ -89,6 +89,11 @@ struct pc_msg_hello {
 	uint32_t min_settle_delay;
 	bool has_channel;
 	uint8_t channel[CR_CHANNEL_ID_BYTES];
+	/* The sender's wall clock (ms) when it built the hello (optional
+	 * "sent_ms"; 0: absent): a hello older than the last one taken from
+	 * the peer (a delayed copy from an engine it replaced) changes
+	 * nothing. */
+	uint64_t sent_ms;
 };
 
 struct pc_msg_claim {

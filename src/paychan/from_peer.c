@@ -141,6 +141,18 @@ enum xu_code store_hello(struct eng_paychan *pc, const char *account,
 	 * engine no longer takes claims on it, and what it leaves unpaid is
 	 * owed again once it is gone; so does one whose create is in flight,
 	 * once it lands. */
+	/* A hello built before the one we took (a delayed copy from an
+	 * engine the peer replaced: simulation seed 3063) must not move us
+	 * back to an address the peer left: it changes nothing, and without
+	 * a send time no live channel is moved either. */
+	if (p.paired && memcmp(&p.address, &h->address, sizeof(p.address)) &&
+	    (int64_t)h->sent_ms <= p.peer_sent_ms) {
+		xu_unusual(SUB,
+			   "%s: a hello naming %s, older than the one we took: "
+			   "ignored",
+			   account, addr);
+		return XU_OK;
+	}
 	if (p.paired && memcmp(&p.address, &h->address, sizeof(p.address))) {
 		rc = eng_chan_out_get(pc->st, account, &o, &have, err);
 		if (rc != XU_OK)
@@ -195,6 +207,8 @@ enum xu_code store_hello(struct eng_paychan *pc, const char *account,
 				   ? h->min_settle_delay
 				   : PEER_SETTLE_DELAY_CAP));
 	p.paired = true;
+	if ((int64_t)h->sent_ms > p.peer_sent_ms)
+		p.peer_sent_ms = (int64_t)h->sent_ms;
 	p.address = h->address;
 	p.key_type = h->key_type;
 	p.min_settle_delay = h->min_settle_delay;

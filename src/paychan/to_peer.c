@@ -36,6 +36,11 @@ void hello_of(struct eng_paychan *pc, struct pc_msg *m, enum pc_msg_type type,
 	m->u.hello.address = pc->self;
 	m->u.hello.key_type = pc->kp->type;
 	m->u.hello.min_settle_delay = pc->cfg.pc.min_settle_delay;
+	{
+		int64_t now = wall_ms(pc);
+
+		m->u.hello.sent_ms = now > 0 ? (uint64_t)now : 0;
+	}
 	if (o && o->ch.has_id) {
 		m->u.hello.has_channel = true;
 		memcpy(m->u.hello.channel, o->ch.id, CR_CHANNEL_ID_BYTES);

@@ -202,7 +202,7 @@ static enum xu_code by_account(struct eng_store *s, const char *sql,
 
 #define PEER_COLS                                                              \
 	"account, address, key_type, min_settle_delay, version, "              \
-	"hello_next_ms, hello_attempts"
+	"hello_next_ms, hello_attempts, peer_sent_ms"
 
 static bool peer_row(sqlite3_stmt *st, void *out)
 {
@@ -223,6 +223,7 @@ static bool peer_row(sqlite3_stmt *st, void *out)
 	}
 	p->hello_next_ms = sqlite3_column_int64(st, 5);
 	p->hello_attempts = col_u32(st, 6, &ok);
+	p->peer_sent_ms = sqlite3_column_int64(st, 7);
 	return ok;
 }
 
@@ -244,7 +245,7 @@ enum xu_code eng_chan_peer_put(struct eng_store *s,
 {
 	static const char sql[] =
 	    "INSERT OR REPLACE INTO pc_peers (" PEER_COLS ", updated_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 	sqlite3_stmt *st;
 	enum xu_code rc;
 
@@ -261,7 +262,8 @@ enum xu_code eng_chan_peer_put(struct eng_store *s,
 	}
 	sqlite3_bind_int64(st, 6, p->hello_next_ms);
 	sqlite3_bind_int64(st, 7, p->hello_attempts);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 8, p->peer_sent_ms);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)time(NULL));
 	return step_done(s, st, "writing pc_peers", err);
 }
 
@@ -271,7 +273,8 @@ enum xu_code eng_chan_peer_due(struct eng_store *s, int64_t now_ms,
 {
 	static const char sql[] =
 	    "SELECT p.account, p.address, p.key_type, p.min_settle_delay, "
-	    "p.version, p.hello_next_ms, p.hello_attempts FROM pc_peers p "
+	    "p.version, p.hello_next_ms, p.hello_attempts, p.peer_sent_ms "
+	    "FROM pc_peers p "
 	    "JOIN accounts a ON a.id = p.account AND a.closed_at IS NULL "
 	    "WHERE p.address IS NULL AND p.hello_next_ms <= ?1 "
 	    "ORDER BY p.hello_next_ms LIMIT ?2";

@@ -36,6 +36,7 @@ struct eng_chan_peer {
 	uint32_t version;
 	int64_t hello_next_ms;	 /* wall ms of our next hello (unpaired) */
 	uint32_t hello_attempts; /* hellos sent so far */
+	int64_t peer_sent_ms;	 /* the peer's sent_ms of the hello taken */
 };
 
 /* An account's outgoing channel and what goes with it. */

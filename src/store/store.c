@@ -180,6 +180,10 @@ static const char *const migrations[] = {
     /* 8: an incoming channel its payer said left the ledger takes no more
      * claims (docs/design.md#claims-a-gone-channel-never-paid). */
     "ALTER TABLE pc_in ADD COLUMN frozen INTEGER NOT NULL DEFAULT 0;",
+    /* 9: when the peer built the hello we took (its clock), so that a
+     * delayed older one changes nothing (docs/risks.md#peer-address-change). */
+    "ALTER TABLE pc_peers ADD COLUMN peer_sent_ms INTEGER NOT NULL "
+    "DEFAULT 0;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -2777,6 +2777,8 @@ static void hello_body(char *body, size_t cap,
 	h.u.hello.address = *address;
 	h.u.hello.key_type = bob.kp.type;
 	h.u.hello.min_settle_delay = days * 24 * 3600;
+	/* Built now (a newer engine's hello than any before). */
+	h.u.hello.sent_ms = (uint64_t)eng_wall_ms() + 1000 * 1000;
 	assert_int_equal(pc_msg_encode(&h, body, cap, &len, &err), XU_OK);
 }
 
@@ -2920,6 +2922,29 @@ static void test_paychan_hello_new_address(void **state)
 	assert_memory_equal(&tx.destination, &other, sizeof(other));
 	o = out_of(&alice, "b");
 	assert_memory_equal(&o.ch.peer, &other, sizeof(other));
+
+	/* A delayed hello from the engine the peer replaced (built before
+	 * the one we took) names the old address: ignored (simulation seed
+	 * 3063). */
+	{
+		struct pc_msg h;
+		size_t len;
+
+		memset(&h, 0, sizeof(h));
+		h.type = PC_MSG_HELLO;
+		h.u.hello.address = bob_id;
+		h.u.hello.key_type = bob.kp.type;
+		h.u.hello.min_settle_delay = 7 * 24 * 3600;
+		h.u.hello.sent_ms = 1000;
+		assert_int_equal(
+		    pc_msg_encode(&h, body, sizeof(body), &len, &err), XU_OK);
+		assert_int_equal(deliver(&alice, "b", body, &reply), 201);
+		free(reply);
+		assert_int_equal(
+		    eng_chan_peer_get(alice.store, "b", &p, &have, &err),
+		    XU_OK);
+		assert_memory_equal(&p.address, &other, sizeof(other));
+	}
 
 	/* It fails: the record waits in NONE; another address from the peer
 	 * then is taken for the next channel at once, the drops stay owed. */

@@ -794,8 +794,11 @@ static void check_conservation(struct sim *w, struct sim_engine *e)
 		check_out_record(w, e, &o);
 	/* owed-paid: settled drops do not wait, with no channel to pay them
 	 * on, for OWED_WAIT_MS of reachable time while the account is open
-	 * and the engine's XRP is not withdrawn. */
-	if (have && e->account_open && !e->drained &&
+	 * (on both sides: a channel that ended waits for the payee's answer,
+	 * which a deleted account cannot give) and the engine's XRP is not
+	 * withdrawn. */
+	if (have && e->account_open && sim_engine_peer(e)->account_open &&
+	    !e->drained &&
 	    (o.ch.state == PC_OUT_NONE || o.ch.state == PC_OUT_CLOSED) &&
 	    !xl_drops_is_zero(owed) + !xl_drops_is_zero(o.ch.owed) &&
 	    e->unreach == 0) {

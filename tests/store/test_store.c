@@ -77,7 +77,7 @@ static void test_eng_store_open_migrate_reopen(void **state)
 {
 	(void)state;
 	struct eng_store *s = tdb_open();
-	assert_int_equal(eng_store_schema_version(s), 8);
+	assert_int_equal(eng_store_schema_version(s), 9);
 	assert_int_equal(pragma_int(s, "PRAGMA synchronous"), 2); /* FULL */
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
 	sqlite3_stmt *st;
@@ -98,9 +98,9 @@ static void test_eng_store_open_migrate_reopen(void **state)
 	eng_store_close(s);
 
 	s = tdb_open();
-	assert_int_equal(eng_store_schema_version(s), 8);
+	assert_int_equal(eng_store_schema_version(s), 9);
 	assert_int_equal(pragma_int(s, "SELECT version FROM schema_version"),
-			 8);
+			 9);
 	assert_true(eng_store_account_exists(s, "alice"));
 	eng_store_close(s);
 	eng_store_close(NULL);
