@@ -327,8 +327,8 @@ void builds_flush(struct eng_paychan *pc);
  * queued, not committed). */
 void builds_drop_unqueued(struct eng_paychan *pc);
 /* Whether a redeem of ch races its end: an Expiration or CancelAfter
- * within the close margin of the ledger time (or past it), when the
- * queue may pay up to the deadline fee cap
+ * within PC_DEADLINE_MARGINS close margins of the ledger time (or past
+ * it), when the queue may pay up to the deadline fee cap
  * (docs/risks.md#fee-spikes-blocking-deadline-redeems). */
 bool redeem_deadline(const struct eng_paychan *pc, const struct pc_in *ch);
 

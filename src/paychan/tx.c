@@ -228,8 +228,13 @@ bool redeem_deadline(const struct eng_paychan *pc, const struct pc_in *ch)
 	end = v->has_expiration ? v->expiration : UINT32_MAX;
 	if (v->has_cancel_after && v->cancel_after < end)
 		end = v->cancel_after;
+	/* The same window in which the redeem goes whatever its fee
+	 * (PC_DEADLINE_MARGINS close margins): a fee spike must not push it
+	 * into the last margin, where a lost attempt or two leave no time
+	 * (simulation seed 7356). */
 	by = (uint64_t)pc->ledger_time +
-	     pc_close_margin(&pc->cfg.pc, v->settle_delay);
+	     (uint64_t)PC_DEADLINE_MARGINS *
+		 pc_close_margin(&pc->cfg.pc, v->settle_delay);
 	return by >= end;
 }
 
