@@ -138,22 +138,11 @@ wait_port() {
 	return 1
 }
 
-# Free loopback ports for the engines and connectors (picked by binding
-# port 0; they are used within the next seconds).
-read -r port_ea port_eb port_ca port_cb < <(node -e '
-const net = require("net");
-(async () => {
-	const ports = [];
-	const srvs = [];
-	for (let i = 0; i < 4; i++) {
-		const s = net.createServer();
-		await new Promise((r) => s.listen(0, "127.0.0.1", r));
-		ports.push(s.address().port);
-		srvs.push(s);
-	}
-	for (const s of srvs) s.close();
-	console.log(ports.join(" "));
-})();')
+# Free loopback ports for the engines and connectors, drawn from below the
+# ephemeral range so that no server binding port 0 (the ledger here, any
+# test beside us) can take one before its owner binds it.
+read -r port_ea port_eb port_ca port_cb < <(node "$here/free-ports.js" 4)
+[[ -n ${port_cb:-} ]] || { say "no free ports"; exit 1; }
 
 # 1. the ledger
 setsid node "$testnet/ledger/server.js" --port 0 --faucet-port 0 --network-id 1 \

@@ -8,6 +8,9 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import freePortsModule from '../../../testnet/scripts/free-ports.js';
+
+const { freePorts } = freePortsModule;
 
 export const XRPSE = process.env.XRPSE_BIN ||
   path.resolve(new URL('.', import.meta.url).pathname, '../../../build/xrpse');
@@ -21,15 +24,11 @@ export function tmpdir() {
   return d;
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
+// A free loopback port from below the ephemeral range (see
+// testnet/scripts/free-ports.js for why not port 0).
+export async function freePort() {
+  const [port] = await freePorts(1);
+  return port;
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
