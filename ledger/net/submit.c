@@ -51,6 +51,14 @@
 
 #define SUB "submit"
 #define LOOKUP_EVERY 4 /* ledgers between `tx` polls of an in-flight tx */
+/* Ledgers after which an in-flight blob not yet validated is sent again:
+ * a submit can be answered and still never reach a ledger (dropped by a
+ * server, lost in relay), and waiting for its LastLedgerSequence before
+ * trying again costs lls_offset ledgers a loss, which a closing channel's
+ * redeem may not have (docs/risks.md#a-lost-redeem-waits-for-its-lastledgersequence).
+ * The same signed blob has the same hash and Sequence: it applies at most
+ * once however often it is sent. */
+#define RESUBMIT_EVERY 3
 /* Backoff of the lookups of a transaction whose fate is unknown. */
 #define UNKNOWN_BACKOFF_MIN_MS 1000u
 #define UNKNOWN_BACKOFF_MAX_MS 60000u
@@ -1187,9 +1195,16 @@ static void on_ledger(void *arg, uint32_t index, json_t *msg)
 				lookup(s, e);
 		} else if (e->need_submit && e->last_submit_at != index) {
 			submit_blob(s, e);
-		} else if (index > e->built_at &&
-			   (index - e->built_at) % LOOKUP_EVERY == 0) {
-			lookup(s, e); /* backstop for a missed stream msg */
+		} else {
+			/* Lost on its way?  (Not after a tef: rippled said it
+			 * cannot apply now; its LLS decides.) */
+			if (!e->fail_code[0] &&
+			    index >= e->last_submit_at + RESUBMIT_EVERY)
+				submit_blob(s, e);
+			if (index > e->built_at &&
+			    (index - e->built_at) % LOOKUP_EVERY == 0)
+				lookup(s, e); /* backstop for a missed stream
+					       * msg */
 		}
 	}
 	pump(s);

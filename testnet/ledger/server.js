@@ -36,6 +36,8 @@ class StandIn {
     this.conns = new Set();
     this.badSigs = new Set();
     this.dropCount = 0;
+    this.dropSticky = false;
+    this.dropHashes = new Set(); // sticky drops: every submit of these blobs
     this.busy = { count: 0, error: 'tooBusy' };
     this.startedAt = Date.now();
     this.nodePublic = addr.encodeNodePublic(Buffer.from(kp.deriveKeypair('sn3nxiW7v8KXzPzAqzyHXbSSKNuN9').publicKey, 'hex'));
@@ -89,9 +91,15 @@ class StandIn {
     return this.engine.close();
   }
 
-  takeDrop() {
+  // Whether to drop this submit (answered, never included): the next
+  // dropCount submits are; with dropSticky, so is every later submit of
+  // the same blob (a transaction that never reaches the network however
+  // often it is sent, so that only a rebuild gets it in).
+  takeDrop(hash) {
+    if (this.dropHashes.has(hash)) return true;
     if (this.dropCount > 0) {
       this.dropCount -= 1;
+      if (this.dropSticky) this.dropHashes.add(hash);
       return true;
     }
     return false;
@@ -218,8 +226,10 @@ class StandIn {
       }
       case 'testnet_drop_next_tx':
         if (!Number.isInteger(count) || count < 0) return bad("Invalid field 'count'.");
+        if (req.sticky !== undefined && typeof req.sticky !== 'boolean') return bad("Invalid field 'sticky'.");
         this.dropCount = count;
-        return ok({ drop_count: this.dropCount });
+        this.dropSticky = req.sticky === true;
+        return ok({ drop_count: this.dropCount, sticky: this.dropSticky });
       case 'testnet_too_busy': {
         if (!Number.isInteger(count) || count < 0) return bad("Invalid field 'count'.");
         const error = req.error === undefined ? 'tooBusy' : req.error;

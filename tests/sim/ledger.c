@@ -1150,6 +1150,38 @@ static bool in_pool(struct sim *w, int engine, const char *intent)
 	return false;
 }
 
+/* Sends row r's signed transaction to the server: lost on its way now and
+ * then (answered, never in a ledger), else into the pool of the next
+ * ledger.  again: the same blob sent once more (ledger/net/submit.c sends
+ * an in-flight blob again every few ledgers until its LastLedgerSequence). */
+static void send_tx(struct sim *w, struct sim_engine *e, struct sim_jrow *r,
+		    bool again)
+{
+	const struct xl_tx *tx = &r->tx;
+	struct sim_pooltx *p, **pp;
+
+	r->sent_at = w->L.index;
+	if (!w->quiet && sim_rng_ppm(&w->rng, w->k.tx_lost_ppm)) {
+		sim_trace("queue(%s): %s (%s, seq %u) lost on its way%s",
+			  e->name, r->intent, tx_type_name(tx->type),
+			  tx->sequence, again ? " again" : "");
+		return;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		abort();
+	p->engine = e->idx;
+	snprintf(p->intent, sizeof(p->intent), "%s", r->intent);
+	p->tx = *tx;
+	for (pp = &w->L.pool; *pp; pp = &(*pp)->next)
+		;
+	*pp = p;
+	sim_trace("queue(%s): %s %s (%s, seq %u, fee %" PRIu64 ", lls %u)",
+		  e->name, again ? "sent again" : "submitted", r->intent,
+		  tx_type_name(tx->type), tx->sequence, xl_drops_u64(tx->fee),
+		  tx->last_ledger_sequence);
+}
+
 /* Builds q's transaction with the next Sequence and submits it.  Returns
  * false when it was refused (the outcome is then delivered). */
 static bool submit(struct sim *w, struct sim_engine *e, struct sim_qitem *q,
@@ -1216,25 +1248,7 @@ static bool submit(struct sim *w, struct sim_engine *e, struct sim_qitem *q,
 		return false;
 	}
 	e->next_seq++;
-	if (!w->quiet && sim_rng_ppm(&w->rng, w->k.tx_lost_ppm)) {
-		sim_trace("queue(%s): %s (%s, seq %u) lost on its way", e->name,
-			  q->intent, tx_type_name(tx.type), tx.sequence);
-		return true;
-	}
-	struct sim_pooltx *p = calloc(1, sizeof(*p)), **pp;
-
-	if (!p)
-		abort();
-	p->engine = e->idx;
-	snprintf(p->intent, sizeof(p->intent), "%s", q->intent);
-	p->tx = tx;
-	for (pp = &w->L.pool; *pp; pp = &(*pp)->next)
-		;
-	*pp = p;
-	sim_trace("queue(%s): submitted %s (%s, seq %u, fee %" PRIu64
-		  ", lls %u)",
-		  e->name, q->intent, tx_type_name(tx.type), tx.sequence, fee,
-		  tx.last_ledger_sequence);
+	send_tx(w, e, r, false);
 	return true;
 }
 
@@ -1251,9 +1265,13 @@ static void queue_pump(struct sim *w, void *arg)
 	for (struct sim_jrow *r = e->journal; r; r = r->next) {
 		struct sim_qitem *q;
 
-		if (r->final || w->L.index <= r->tx.last_ledger_sequence ||
-		    in_pool(w, e->idx, r->intent))
+		if (r->final || in_pool(w, e->idx, r->intent))
 			continue;
+		if (w->L.index <= r->tx.last_ledger_sequence) {
+			if (w->L.index >= r->sent_at + SIM_RESUBMIT_EVERY)
+				send_tx(w, e, r, true);
+			continue;
+		}
 		q = qitem_of(e, r->intent);
 		if (q && r->attempts < SIM_MAX_ATTEMPTS) {
 			struct sim_account *a = sim_account_of(w, &e->id);

@@ -40,6 +40,7 @@
 #define SIM_DEADLINE_FEE_MAX 10000
 #define SIM_LLS_OFFSET 20
 #define SIM_MAX_ATTEMPTS 3
+#define SIM_RESUBMIT_EVERY 3 /* ledger/net/submit.c's RESUBMIT_EVERY */
 #define SIM_RIPPLE_EPOCH 946684800LL
 #define SIM_HTTP_TIMEOUT_MS 30000
 #define SIM_XRP 1000000ULL
@@ -164,6 +165,7 @@ struct sim_jrow {
 	bool undelivered; /* final, not yet handed to the service */
 	struct xl_tx tx;
 	uint32_t attempts;
+	uint32_t sent_at; /* ledger index when tx was last sent */
 	/* final outcome */
 	enum xl_outcome_kind kind;
 	char result[40];

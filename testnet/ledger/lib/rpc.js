@@ -387,7 +387,7 @@ const handlers = {
         error_exception: seen ? 'fails local checks: Transaction has bad signature.' : 'fails local checks: Invalid signature.' };
       throw e;
     }
-    const drop = server.takeDrop();
+    const drop = server.takeDrop(dec.hash);
     const out = engine.submitDecoded(dec, { failHard: p.fail_hard === true, drop });
     if (out.applied && !drop) server.publishProposed(dec, out.result);
     const r = {

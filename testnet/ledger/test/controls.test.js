@@ -111,7 +111,7 @@ test('testnet_drop_next_tx: submit looks fine, tx never reaches a ledger', async
   const b = H.newWallet();
   await L.fund(a.address, 100);
   await L.fund(b.address, 100);
-  assert.deepEqual(await c.call({ command: 'testnet_drop_next_tx' }), { drop_count: 1 });
+  assert.deepEqual(await c.call({ command: 'testnet_drop_next_tx' }), { drop_count: 1, sticky: false });
   const cur = (await c.call({ command: 'ledger_current' })).ledger_current_index;
   const seq = await L.seq(a.address);
   const r = await L.submit({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(1), LastLedgerSequence: cur + 1 }, a);
@@ -129,6 +129,36 @@ test('testnet_drop_next_tx: submit looks fine, tx never reaches a ledger', async
   // Only the next one was dropped.
   const ok = await L.apply({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(1) }, a);
   assert.equal(ok.result, 'tesSUCCESS');
+  assert.equal((await c.call({ command: 'testnet_drop_next_tx', count: 0 })).drop_count, 0);
+});
+
+test('testnet_drop_next_tx: a dropped blob sent again gets in; a sticky one never does', async () => {
+  const a = H.newWallet();
+  const b = H.newWallet();
+  await L.fund(a.address, 100);
+  await L.fund(b.address, 100);
+  const cur = (await c.call({ command: 'ledger_current' })).ledger_current_index;
+  // Not sticky: the same blob, sent again, applies.
+  await c.call({ command: 'testnet_drop_next_tx', count: 1 });
+  const r = await L.submit({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(1), LastLedgerSequence: cur + 10 }, a);
+  assert.equal(r.engine_result, 'tesSUCCESS');
+  await L.accept();
+  assert.equal((await c.request({ command: 'tx', transaction: r.hash })).error, 'txnNotFound');
+  const again = await c.call({ command: 'submit', tx_blob: r.blob });
+  assert.equal(again.engine_result, 'tesSUCCESS');
+  await L.accept();
+  assert.equal((await c.call({ command: 'tx', transaction: r.hash })).validated, true);
+  // Sticky: every submit of that blob is dropped; a new blob is not.
+  assert.deepEqual(await c.call({ command: 'testnet_drop_next_tx', count: 1, sticky: true }), { drop_count: 1, sticky: true });
+  const s = await L.submit({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(2), LastLedgerSequence: cur + 20 }, a);
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await c.call({ command: 'submit', tx_blob: s.blob })).engine_result, 'tesSUCCESS');
+    await L.accept();
+  }
+  assert.equal((await c.request({ command: 'tx', transaction: s.hash })).error, 'txnNotFound');
+  const ok = await L.apply({ TransactionType: 'Payment', Destination: b.address, Amount: H.XRP(3) }, a);
+  assert.equal(ok.result, 'tesSUCCESS');
+  assert.equal((await c.request({ command: 'testnet_drop_next_tx', sticky: 1 })).error, 'invalidParams');
   assert.equal((await c.call({ command: 'testnet_drop_next_tx', count: 0 })).drop_count, 0);
 });
 

@@ -188,9 +188,10 @@ static void run_case(enum restart_case rc)
 	assert_true(w_ready(obs, 15000));
 	before = account_seq(obs);
 	if (rc == EXPIRED_WHILE_DOWN)
-		assert_int_equal(w_control(obs, "testnet_drop_next_tx",
-					   json_pack("{s:i}", "count", 1)),
-				 XU_OK);
+		assert_int_equal(
+		    w_control(obs, "testnet_drop_next_tx",
+			      json_pack("{s:i,s:b}", "count", 1, "sticky", 1)),
+		    XU_OK);
 
 	{
 		char *argv[] = {CRASHTEST, port, db, "submit", intent, NULL};

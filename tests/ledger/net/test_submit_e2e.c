@@ -559,9 +559,10 @@ static void test_submit_dropped_tx_rebuilt(void **state)
 	o.max_inflight = 2;
 	w = w_new(&o);
 	assert_true(w_ready(w, 15000));
-	assert_int_equal(w_control(w, "testnet_drop_next_tx",
-				   json_pack("{s:i}", "count", 1)),
-			 XU_OK);
+	assert_int_equal(
+	    w_control(w, "testnet_drop_next_tx",
+		      json_pack("{s:i,s:b}", "count", 1, "sticky", 1)),
+	    XU_OK);
 	memset(&ab[0], 0, sizeof(ab[0]));
 	ab[0].kind = W_PAYMENT;
 	ab[0].dst = addr_id(DEST_ADDR);
@@ -591,6 +592,47 @@ static void test_submit_dropped_tx_rebuilt(void **state)
 	w_free(w);
 }
 
+/* The stand-in drops one submit of a transaction (answered tesSUCCESS,
+ * never included) and takes the next submit of the same blob.  The queue
+ * sends the blob again a few ledgers later, long before its
+ * LastLedgerSequence: it succeeds as built, with no rebuild and nothing
+ * retired (docs/risks.md#a-lost-redeem-waits-for-its-lastledgersequence). */
+static void test_submit_lost_blob_sent_again(void **state)
+{
+	struct fx *f = *state;
+	struct w_opts o;
+	struct world *w;
+	struct w_build a;
+	const struct w_out *r;
+	struct xl_submit_stats st;
+
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	o.max_attempts = 1; /* a rebuild would be reported as expired */
+	w = w_new(&o);
+	assert_true(w_ready(w, 15000));
+	assert_int_equal(w_control(w, "testnet_drop_next_tx",
+				   json_pack("{s:i}", "count", 1)),
+			 XU_OK);
+	memset(&a, 0, sizeof(a));
+	a.kind = W_PAYMENT;
+	a.dst = addr_id(DEST_ADDR);
+	a.amount = 20 * XRP;
+	w_enqueue(w, "pay:lost-once", false, &a);
+	r = expect(w, "pay:lost-once", XL_OUT_SUCCESS, "tesSUCCESS");
+	assert_int_equal(a.builds, 1);
+	assert_int_equal(r->sequence, a.built_sequence);
+	/* Validated well before the LastLedgerSequence (validated + 20). */
+	assert_true(r->ledger + 10 <= a.built_lls);
+	xl_submit_stats(w->s, &st);
+	assert_true(st.resubmits >= 1);
+	assert_int_equal(st.expired, 0);
+	assert_int_equal(journal_rows(w, "pay:lost-once"), 1);
+	assert_int_equal(journal_rows(w, "pay:lost-once#%"), 0);
+	w_free(w);
+}
+
 /* Without attempts left, an expired transaction is reported as such. */
 static void test_submit_expiry_reported(void **state)
 {
@@ -606,9 +648,10 @@ static void test_submit_expiry_reported(void **state)
 	o.max_attempts = 1;
 	w = w_new(&o);
 	assert_true(w_ready(w, 15000));
-	assert_int_equal(w_control(w, "testnet_drop_next_tx",
-				   json_pack("{s:i}", "count", 1)),
-			 XU_OK);
+	assert_int_equal(
+	    w_control(w, "testnet_drop_next_tx",
+		      json_pack("{s:i,s:b}", "count", 1, "sticky", 1)),
+	    XU_OK);
 	memset(&a, 0, sizeof(a));
 	a.kind = W_PAYMENT;
 	a.dst = addr_id(DEST_ADDR);
@@ -1054,9 +1097,10 @@ static struct world *dropped_while_away(struct fx *f, const char *intent,
 
 	*je = calloc(1, sizeof(**je));
 	assert_non_null(*je);
-	assert_int_equal(w_control(f->w, "testnet_drop_next_tx",
-				   json_pack("{s:i}", "count", 1)),
-			 XU_OK);
+	assert_int_equal(
+	    w_control(f->w, "testnet_drop_next_tx",
+		      json_pack("{s:i,s:b}", "count", 1, "sticky", 1)),
+	    XU_OK);
 	submit_then_stop(w, intent, a, *je);
 	return w;
 }
@@ -1146,6 +1190,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_submit_network_mismatch, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_dropped_tx_rebuilt,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_lost_blob_sent_again,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_expiry_reported, setup,
 					    teardown),

@@ -265,6 +265,7 @@ enum xu_code w_build_fn(void *arg, struct xl_tx *tx,
 
 	b->builds++;
 	b->built_sequence = c->sequence;
+	b->built_lls = c->last_ledger_sequence;
 	if (!xl_drops_from_u64(&amount, b->amount) ||
 	    !xl_drops_from_u64(&balance, b->balance))
 		return xu_fail(err, XU_ERANGE, 0, "amount");

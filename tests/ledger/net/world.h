@@ -97,6 +97,7 @@ struct w_build {
 	size_t siglen;
 	uint32_t flags;
 	uint32_t built_sequence; /* out: Sequence of the last build */
+	uint32_t built_lls;	 /* out: its LastLedgerSequence */
 	unsigned builds;	 /* out: times built */
 };
 
