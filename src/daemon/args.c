@@ -26,7 +26,7 @@ static int find_opt(const struct eng_opt *opts, size_t nopts, const char *s,
 
 /* Only names of lower-case letters, digits and '-' are echoed in errors:
  * anything else might be a mistyped secret. */
-static bool looks_like_name(const char *s, size_t len)
+bool eng_args_is_name(const char *s, size_t len)
 {
 	if (len == 0 || len > 32)
 		return false;
@@ -82,7 +82,7 @@ enum xu_code eng_args_parse(struct eng_args *a, const struct eng_opt *opts,
 		const char *eq = strchr(name, '=');
 		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
 		int k = find_opt(opts, nopts, name, nlen);
-		if (k < 0 && looks_like_name(name, nlen))
+		if (k < 0 && eng_args_is_name(name, nlen))
 			return xu_fail(err, XU_EINVAL, 0,
 				       "unknown option '--%.*s'", (int)nlen,
 				       name);

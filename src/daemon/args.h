@@ -87,6 +87,11 @@ enum xu_code eng_args_secret(const struct eng_args *a, const char *name,
 			     const char *file_name, char *buf, size_t cap,
 			     struct xu_err *err) XU_WARN_UNUSED;
 
+/* True when s[0..len) may be echoed in a message as an option name: 1 to
+ * 32 lower-case letters, digits and '-' (anything else might be a value,
+ * even a secret, on the wrong side). */
+bool eng_args_is_name(const char *s, size_t len);
+
 /* Writes one line per option ("  --seed SEED   family seed ...") to f. */
 void eng_args_print_help(FILE *f, const struct eng_opt *opts, size_t nopts);
 

@@ -1,6 +1,13 @@
-/* `xrpse run` configuration: flags, XRPSE_* environment variables and their
- * validation (see config.h).  Values are copied into fixed buffers; nothing
- * here opens a file.
+/* `xrpse run` configuration: flags, XRPSE_* environment variables, the
+ * --config file (conffile.c) and their validation (see config.h).  Values
+ * are copied into fixed buffers; the configuration file is the only file
+ * opened here.
+ *
+ * The file's settings are merged under the flags: a setting fills the
+ * option's slot only when neither the flag nor its XRPSE_* variable is
+ * given, so every reader below sees flag > variable > file > default
+ * without knowing about the file.  A value from the file that fails its
+ * check is reported with the file and line (locate_error).
  *
  * Channel settings are described by one table (chan_opts below): flag,
  * variable, kind (drops, seconds, milliseconds, plain number) and accepted
@@ -17,9 +24,14 @@
 #include "ledger/amount.h"
 #include "ledger/net/rippled.h"
 #include "src/daemon/args.h"
+#include "src/daemon/conffile.h"
 #include "src/util/log.h"
 
 static const struct eng_opt run_opts[] = {
+    {"config", "FILE",
+     "read settings from FILE, one `name = value` a line, names being "
+     "these options without -- (flags and variables win over it) "
+     "[XRPSE_CONFIG]"},
     {"listen", "HOST:PORT",
      "REST API address (default 127.0.0.1:3000) [XRPSE_LISTEN]"},
     {"allow-remote", NULL,
@@ -726,11 +738,97 @@ static enum xu_code load_dev(struct eng_config *cfg, const struct eng_args *a,
 	return XU_OK;
 }
 
+/* XRPSE_<NAME>: the variable of option `name` (the dev-* knobs, which
+ * the file refuses, are the only options without one). */
+static bool env_given(const char *name)
+{
+	char env[64] = "XRPSE_";
+	size_t n = strlen(env);
+
+	for (const char *p = name; *p && n + 1 < sizeof(env); p++)
+		env[n++] = *p == '-'		      ? '_'
+			   : (*p >= 'a' && *p <= 'z') ? (char)(*p - 'a' + 'A')
+						      : *p;
+	env[n] = '\0';
+	return getenv(env) != NULL;
+}
+
+/* Puts the file's settings in the slots no flag or variable filled;
+ * from[i] is the file line of what val[i] now holds (0: not the file). */
+static void merge_file(struct eng_args *a, const struct eng_conffile *cf,
+		       unsigned *from)
+{
+	for (size_t i = 0; i < a->nopts; i++) {
+		from[i] = 0;
+		if (!cf->line[i] || a->val[i] || env_given(a->opts[i].name))
+			continue;
+		a->val[i] = cf->val[i]; /* NULL for a flag set to false */
+		from[i] = cf->line[i];
+	}
+}
+
+/* When err names first ("--name") an option whose value came from the
+ * file, prefixes its message with "FILE:LINE: ". */
+static void locate_error(struct xu_err *err, const struct eng_args *a,
+			 const unsigned *from, const char *path)
+{
+	char msg[sizeof(err->msg)];
+	const char *p;
+
+	if (!err || !(p = strstr(err->msg, "--")))
+		return;
+	p += 2;
+	for (size_t i = 0; i < a->nopts; i++) {
+		size_t n = strlen(a->opts[i].name);
+		char next = p[n];
+
+		if (strncmp(p, a->opts[i].name, n) ||
+		    (next >= 'a' && next <= 'z') || next == '-')
+			continue;
+		if (!from[i])
+			return;
+		int k = snprintf(msg, sizeof(msg), "%s:%u: ", path, from[i]);
+		size_t at = k < 0 ? 0 : (size_t)k, len = strlen(err->msg);
+
+		if (at >= sizeof(msg))
+			return; /* an absurd path: the message alone */
+		if (len > sizeof(msg) - 1 - at)
+			len = sizeof(msg) - 1 - at;
+		memcpy(msg + at, err->msg, len);
+		msg[at + len] = '\0';
+		memcpy(err->msg, msg, sizeof(msg));
+		return;
+	}
+}
+
+/* The path of the configuration file (--config, else XRPSE_CONFIG), or
+ * NULL. */
+static const char *config_path(const struct eng_args *a)
+{
+	const char *v = value_of(a, "config", "XRPSE_CONFIG");
+
+	return v && *v ? v : NULL;
+}
+
+static enum eng_config_result
+load_all(struct eng_config *cfg, const struct eng_args *a, struct xu_err *err)
+{
+	if (load_listen(cfg, a, err) || load_places(cfg, a, err) ||
+	    load_identity(cfg, a, err) || load_dev(cfg, a, err) ||
+	    load_channel(cfg, a, err))
+		return ENG_CONFIG_BAD;
+	return ENG_CONFIG_OK;
+}
+
 enum eng_config_result eng_config_load(struct eng_config *cfg, int argc,
 				       char **argv, FILE *out,
 				       struct xu_err *err)
 {
+	struct eng_conffile cf;
 	struct eng_args a;
+	unsigned from[ENG_ARGS_MAX] = {0};
+	enum eng_config_result r;
+	const char *path;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->log_level = XU_LOG_INFO;
@@ -742,19 +840,28 @@ enum eng_config_result eng_config_load(struct eng_config *cfg, int argc,
 			"[options]\n\n"
 			"Runs the settlement-engine daemon (RFC 0038 API).\n"
 			"Every option can also be given as the environment "
-			"variable in brackets;\nthe flag wins.  --dev-* "
-			"options are for tests only.\n"
+			"variable in brackets,\nor as `name = value` in the "
+			"--config file (names without --, flags\ntaking true "
+			"or false).  A flag wins over its variable, which "
+			"wins over\nthe file.  --dev-* options are for tests "
+			"only.\n"
 			"AMT is drops (10000000) or XRP with an xrp suffix "
 			"(10xrp, 0.5xrp);\nTIME is seconds (300) or a number "
 			"with a unit s, m, h or d (5m, 6d).\n\noptions:\n");
 		eng_args_print_help(out, run_opts, NOPTS);
 		return ENG_CONFIG_HELP;
 	}
-	if (load_listen(cfg, &a, err) || load_places(cfg, &a, err) ||
-	    load_identity(cfg, &a, err) || load_dev(cfg, &a, err) ||
-	    load_channel(cfg, &a, err))
+	path = config_path(&a);
+	if (!path)
+		return load_all(cfg, &a, err);
+	if (eng_conffile_read(&cf, path, run_opts, NOPTS, err))
 		return ENG_CONFIG_BAD;
-	return ENG_CONFIG_OK;
+	merge_file(&a, &cf, from);
+	r = load_all(cfg, &a, err);
+	if (r == ENG_CONFIG_BAD)
+		locate_error(err, &a, from, path);
+	eng_conffile_clear(&cf);
+	return r;
 }
 
 void eng_config_log_channels(const struct eng_config *cfg)

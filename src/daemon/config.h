@@ -1,15 +1,16 @@
 /* The daemon's configuration: `xrpse run` flags, each with an XRPSE_*
- * environment variable (a flag wins over its variable).  eng_config_load
- * validates every value and reads nothing but the command line and the
- * environment; opening the seed file and the database is the caller's job.
+ * environment variable, and an optional configuration file (--config FILE
+ * or XRPSE_CONFIG; its format is in conffile.h).  Precedence: flag >
+ * XRPSE_<NAME> > file > default.  eng_config_load validates every value;
+ * it reads the command line, the environment and the configuration file;
+ * opening the seed file and the database is the caller's job.
  *
  * The payment-channel settings (channel amount, settle delays, redeem
- * thresholds...) are flags too (--channel-amount, --settle-delay...):
- * flag > XRPSE_<NAME> > default.
+ * thresholds...) are flags too (--channel-amount, --settle-delay...).
  *
  * Test-only knobs start with --dev- and are meant for the test suites: they
  * shorten timers, move the clock and expose a debug API.  Never use them in
- * production. */
+ * production (the configuration file refuses them). */
 #ifndef XRPSE_SRC_CONFIG_H
 #define XRPSE_SRC_CONFIG_H
 
@@ -58,8 +59,9 @@ enum eng_config_result {
 	ENG_CONFIG_BAD,	 /* err says what is wrong */
 };
 
-/* Fills *cfg from argv[0..argc) (the arguments after "run") and the
- * environment.  Prints help to `out` on --help. */
+/* Fills *cfg from argv[0..argc) (the arguments after "run"), the
+ * environment and the configuration file.  Prints help to `out` on
+ * --help.  A bad value from the file is reported as "FILE:LINE: ...". */
 enum eng_config_result eng_config_load(struct eng_config *cfg, int argc,
 				       char **argv, FILE *out,
 				       struct xu_err *err);

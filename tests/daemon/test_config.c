@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -43,6 +45,8 @@ static const char *const env_names[] = {
     "XRPSE_DEV_TICK_MS",
     "XRPSE_DEV_HELLO_RETRY_MS",
     "XRPSE_DEV_CLAIM_RESEND_MS",
+    "XRPSE_CONFIG",
+    "XRPSE_RPC_SOCKET",
 };
 
 static int clear_env(void **state)
@@ -744,6 +748,172 @@ static void test_config_channel_help(void **state)
 			fail_msg("help lacks %s", want[i]);
 }
 
+/* ---- the configuration file (--config, XRPSE_CONFIG) --------------- */
+
+static char conf_path[64];
+
+/* Writes text to a fresh temporary file of the given mode; its path is
+ * conf_path. */
+static const char *write_conf(const char *text, mode_t mode)
+{
+	int fd;
+
+	snprintf(conf_path, sizeof(conf_path), "/tmp/xrpse-conf-XXXXXX");
+	fd = mkstemp(conf_path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+	return conf_path;
+}
+
+static void test_config_file_precedence(void **state)
+{
+	struct eng_config c;
+	struct xu_err e;
+	const char *path = write_conf(
+	    "# xrpse.conf\n"
+	    "\n"
+	    "  seed-file = /var/lib/xrpse/seed   # the seed's own file\n"
+	    "db=/var/lib/xrpse/xrpse.db\r\n"
+	    "listen = 127.0.0.1:4000\n"
+	    "settle-delay = 7d\n"
+	    "channel-amount = 20xrp\n"
+	    "connector-url = http://127.0.0.1:7771/#frag\n"
+	    "allow-dangerous = false\n"
+	    "\t# indented comment\n",
+	    0600);
+
+	(void)state;
+	/* file only */
+	assert_int_equal(load(&c, &e, "--config", path, NULL), ENG_CONFIG_OK);
+	assert_string_equal(c.seed_file, "/var/lib/xrpse/seed");
+	assert_string_equal(c.db_path, "/var/lib/xrpse/xrpse.db");
+	assert_int_equal(c.listen_port, 4000);
+	assert_int_equal(c.paychan.pc.settle_delay, 7 * 86400);
+	assert_int_equal(xl_drops_u64(c.paychan.pc.channel_amount), 20000000);
+	/* a '#' inside a value is kept */
+	assert_string_equal(c.connector_url, "http://127.0.0.1:7771/#frag");
+	/* defaults stay for what the file does not name */
+	assert_int_equal(c.paychan.pc.min_settle_delay, 3 * 86400);
+	/* variable > file, flag > variable > file */
+	setenv("XRPSE_SETTLE_DELAY", "8d", 1);
+	setenv("XRPSE_CHANNEL_AMOUNT", "25xrp", 1);
+	assert_int_equal(
+	    load(&c, &e, "--config", path, "--channel-amount", "30xrp", NULL),
+	    ENG_CONFIG_OK);
+	assert_int_equal(c.paychan.pc.settle_delay, 8 * 86400);
+	assert_int_equal(xl_drops_u64(c.paychan.pc.channel_amount), 30000000);
+	assert_int_equal(c.listen_port, 4000);
+	/* XRPSE_CONFIG names the file; --config wins over it */
+	clear_env(NULL);
+	setenv("XRPSE_CONFIG", path, 1);
+	assert_int_equal(load(&c, &e, NULL), ENG_CONFIG_OK);
+	assert_int_equal(c.listen_port, 4000);
+	assert_int_equal(
+	    load(&c, &e, "--config", "/nonexistent/xrpse.conf", NULL),
+	    ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "/nonexistent/xrpse.conf"));
+	clear_env(NULL);
+	unlink(path);
+}
+
+static void test_config_file_flags(void **state)
+{
+	struct eng_config c;
+	struct xu_err e;
+	const char *path =
+	    write_conf("seed-file = s\ndb = d\nlisten = 10.1.2.3:80\n"
+		       "allow-remote = true\nsettle-delay = 2h\n"
+		       "min-settle-delay = 1h\nallow-dangerous = yes\n",
+		       0644);
+
+	(void)state;
+	assert_int_equal(load(&c, &e, "--config", path, NULL), ENG_CONFIG_OK);
+	assert_true(c.allow_remote);
+	assert_true(c.paychan.allow_dangerous);
+	assert_int_equal(c.paychan.pc.settle_delay, 7200);
+	/* a variable set to 0 wins over the file's true */
+	setenv("XRPSE_ALLOW_DANGEROUS", "0", 1);
+	assert_int_equal(load(&c, &e, "--config", path, NULL), ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "1 day floor"));
+	clear_env(NULL);
+	unlink(path);
+	path = write_conf("seed-file = s\ndb = d\nlisten = 10.1.2.3:80\n"
+			  "allow-remote = false\n",
+			  0600);
+	assert_int_equal(load(&c, &e, "--config", path, NULL), ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, ":3: --listen"));
+	assert_int_equal(load(&c, &e, "--config", path, "--allow-remote", NULL),
+			 ENG_CONFIG_OK);
+	unlink(path);
+}
+
+static void test_config_file_rejects(void **state)
+{
+	/* file text, what the message must hold after "PATH:" */
+	static const char *const bad[][2] = {
+	    {"settle-delay = 6x\n", ":1: --settle-delay: expected seconds"},
+	    {"\n\nchannel-amount = 2000xrp\n", ":3: --channel-amount"},
+	    {"# c\nlisten = 127.0.0.1:99999\n", ":2: --listen port"},
+	    {"log-level = chatty\n", ":1: --log-level"},
+	    {"settle-dealy = 6d\n", ":1: unknown setting settle-dealy"},
+	    {"help = true\n", ":1: help is a command-line flag"},
+	    {"version = true\n", ":1: version is a command-line flag"},
+	    {"config = /etc/other.conf\n", ":1: config is a command-line flag"},
+	    {"dev-api = true\n", ":1: dev-api is a test-only knob"},
+	    {"db = a\ndb = b\n", ":2: db given twice (first on line 1)"},
+	    {"settle-delay 6d\n", ":1: expected name = value"},
+	    {"settle-delay =\n", ":1: settle-delay has no value"},
+	    {"--settle-delay = 6d\n", ":1: write names without the leading"},
+	    {"Settle_Delay = 6d\n", ":1: bad setting name"},
+	    {"allow-remote = maybe\n", ":1: allow-remote takes true or false"},
+	    {"seed = snoPBrXtMeMyMHUVTgbuqAfg1SUTb\n", ":1: a seed never"},
+	    {"seed-file = snoPBrXtMeMyMHUVTgbuqAfg1SUTb\n", ":1: a seed never"},
+	};
+	struct eng_config c;
+	struct xu_err e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *path = write_conf(bad[i][0], 0600);
+		char want[256];
+
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(load(&c, &e, "--config", path, "--seed-file",
+				      "s", "--db", "d", NULL),
+				 ENG_CONFIG_BAD);
+		snprintf(want, sizeof(want), "%s%s", path, bad[i][1]);
+		if (!strstr(e.msg, want))
+			fail_msg("%s: got '%s', want '%s'", bad[i][0], e.msg,
+				 want);
+		/* never a value, least of all a seed */
+		assert_null(strstr(e.msg, "snoPB"));
+		assert_null(strstr(e.msg, "6x"));
+		unlink(path);
+	}
+}
+
+static void test_config_file_mode(void **state)
+{
+	struct eng_config c;
+	struct xu_err e;
+	const char *path = write_conf("seed-file = s\ndb = d\n", 0620);
+
+	(void)state;
+	assert_int_equal(load(&c, &e, "--config", path, NULL), ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "group or others may write it"));
+	assert_int_equal(chmod(path, 0602), 0);
+	assert_int_equal(load(&c, &e, "--config", path, NULL), ENG_CONFIG_BAD);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(load(&c, &e, "--config", path, NULL), ENG_CONFIG_OK);
+	unlink(path);
+	/* not a regular file */
+	assert_int_equal(load(&c, &e, "--config", "/tmp", NULL),
+			 ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "not a regular file"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -760,6 +930,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_config_channel_max_settle_delay,
 				   clear_env),
 	    cmocka_unit_test_setup(test_config_channel_help, clear_env),
+	    cmocka_unit_test_setup(test_config_file_precedence, clear_env),
+	    cmocka_unit_test_setup(test_config_file_flags, clear_env),
+	    cmocka_unit_test_setup(test_config_file_rejects, clear_env),
+	    cmocka_unit_test_setup(test_config_file_mode, clear_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
