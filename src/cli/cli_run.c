@@ -116,6 +116,7 @@ int eng_cli_run(int argc, char **argv)
 		return ENG_EXIT_USAGE;
 	}
 	xu_log_set_level(cfg.log_level);
+	xu_log_set_format(cfg.log_format);
 	if (cr_init(&err) != XU_OK)
 		return refuse(err.msg);
 	if (load_seed(&kp, &cfg, &err) != XU_OK)

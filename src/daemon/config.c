@@ -53,6 +53,9 @@ static const struct eng_opt run_opts[] = {
     {"network-id", "N", "XRPL NetworkID, 0 for none [XRPSE_NETWORK_ID]"},
     {"log-level", "L",
      "trace|debug|info|unusual|broken (default info) [XRPSE_LOG_LEVEL]"},
+    {"log-format", "F",
+     "text or json: one JSON object a line, with account, channel and "
+     "drops where known (default text) [XRPSE_LOG_FORMAT]"},
     {"channel-amount", "AMT",
      "fund each new channel and each top-up with this (default 10xrp) "
      "[XRPSE_CHANNEL_AMOUNT]"},
@@ -683,7 +686,7 @@ static enum xu_code load_places(struct eng_config *cfg,
 	return XU_OK;
 }
 
-/* --key-type, --network-id and --log-level. */
+/* --key-type, --network-id, --log-level and --log-format. */
 static enum xu_code load_identity(struct eng_config *cfg,
 				  const struct eng_args *a, struct xu_err *err)
 {
@@ -710,6 +713,10 @@ static enum xu_code load_identity(struct eng_config *cfg,
 		return xu_fail(err, XU_EINVAL, 0,
 			       "--log-level: expected trace, debug, info, "
 			       "unusual or broken");
+	v = value_of(a, "log-format", "XRPSE_LOG_FORMAT");
+	if (v && !xu_log_format_parse(&cfg->log_format, v))
+		return xu_fail(err, XU_EINVAL, 0,
+			       "--log-format: expected text or json");
 	return XU_OK;
 }
 

@@ -38,6 +38,7 @@ struct eng_config {
 	int key_type;	     /* 0: implied by the seed, else enum cr_key_type */
 	uint32_t network_id; /* 0: none */
 	enum xu_log_level log_level;
+	enum xu_log_format log_format; /* text (default) or json */
 	/* Channel settings: pc_cfg_default() and the service's timers, then
 	 * the flags; already checked with pc_cfg_check.  The --dev-poll-ms,
 	 * --dev-tick-ms, --dev-hello-retry-ms and --dev-claim-resend-ms

@@ -665,19 +665,22 @@ static void row_report(struct eng_outbox *ob, int64_t id,
 	enum eng_outbox_kind k = rr->kind;
 	const char *kind = k == ENG_OUTBOX_CREDIT ? "credit" : "message";
 	const char *account = rr->h.account;
+	const struct xu_log_fields f = {.account = account};
+
 	switch (rr->oc) {
 	case ENG_OB_DELIVERED:
-		xu_debug("outbox", "%s %lld to %s delivered (HTTP %d)", kind,
-			 (long long)id, account, r->status);
+		xu_logf(XU_LOG_DEBUG, "outbox", &f,
+			"%s %lld to %s delivered (HTTP %d)", kind,
+			(long long)id, account, r->status);
 		break;
 	case ENG_OB_RETRY:
-		xu_unusual(
-		    "outbox",
-		    "%s %lld to %s failed (attempt %lld: %s); retrying "
-		    "in %lld ms%s",
-		    kind, (long long)id, account, (long long)rr->attempts,
-		    errtxt, (long long)(rr->next - now),
-		    rr->renew ? " under a new key (nothing was applied)" : "");
+		xu_logf(XU_LOG_UNUSUAL, "outbox", &f,
+			"%s %lld to %s failed (attempt %lld: %s); retrying "
+			"in %lld ms%s",
+			kind, (long long)id, account, (long long)rr->attempts,
+			errtxt, (long long)(rr->next - now),
+			rr->renew ? " under a new key (nothing was applied)"
+				  : "");
 		return; /* the sender hears of the final state only */
 	case ENG_OB_PARKED:
 		/* An undelivered credit is money the connector has not
@@ -687,31 +690,29 @@ static void row_report(struct eng_outbox *ob, int64_t id,
 		 * that does not know the account yet), so it is only
 		 * unusual. */
 		if (k == ENG_OUTBOX_CREDIT && rr->unknown)
-			xu_broken("outbox",
-				  "credit %lld to %s PARKED after attempt "
-				  "%lld: unanswered since %lld ms ago (%s), "
-				  "it may have been applied, and the "
-				  "connector may have forgotten its key: "
-				  "check its books, then `xrpse outbox retry "
-				  "%lld --new-key` (not applied) or leave it",
-				  (long long)id, account,
-				  (long long)rr->attempts,
-				  (long long)(now - rr->unknown_since), errtxt,
-				  (long long)id);
+			xu_logf(XU_LOG_BROKEN, "outbox", &f,
+				"credit %lld to %s PARKED after attempt "
+				"%lld: unanswered since %lld ms ago (%s), "
+				"it may have been applied, and the "
+				"connector may have forgotten its key: "
+				"check its books, then `xrpse outbox retry "
+				"%lld --new-key` (not applied) or leave it",
+				(long long)id, account, (long long)rr->attempts,
+				(long long)(now - rr->unknown_since), errtxt,
+				(long long)id);
 		else if (k == ENG_OUTBOX_CREDIT)
-			xu_broken(
-			    "outbox",
-			    "%s %lld to %s PARKED after attempt %lld: the "
-			    "connector refused it (%s); kept undelivered "
-			    "for the operator",
-			    kind, (long long)id, account,
-			    (long long)rr->attempts, errtxt);
+			xu_logf(XU_LOG_BROKEN, "outbox", &f,
+				"%s %lld to %s PARKED after attempt %lld: the "
+				"connector refused it (%s); kept undelivered "
+				"for the operator",
+				kind, (long long)id, account,
+				(long long)rr->attempts, errtxt);
 		else
-			xu_unusual("outbox",
-				   "%s %lld to %s refused by the connector "
-				   "(%s); parked, its sender decides whether "
-				   "to send again",
-				   kind, (long long)id, account, errtxt);
+			xu_logf(XU_LOG_UNUSUAL, "outbox", &f,
+				"%s %lld to %s refused by the connector "
+				"(%s); parked, its sender decides whether "
+				"to send again",
+				kind, (long long)id, account, errtxt);
 		break;
 	}
 	eng_ob_reply(ob, k, id, rr->h.has_tag ? rr->h.tag : NULL, account,

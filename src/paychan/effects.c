@@ -273,7 +273,12 @@ enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 			return rc;
 	}
 	if (o->ch.state != before.ch.state)
-		xu_info(SUB, "%s: outgoing %s -> %s (%s)", o->account,
+		xu_logf(XU_LOG_INFO, SUB,
+			&(struct xu_log_fields){
+			    .account = o->account,
+			    .channel = o->ch.has_id ? o->ch.id : NULL,
+			},
+			"%s: outgoing %s -> %s (%s)", o->account,
 			pc_out_state_name(before.ch.state),
 			pc_out_state_name(o->ch.state), o->ch.reason);
 	if (ev->kind == PC_EV_CREATE_RESULT) {
@@ -349,7 +354,10 @@ enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 		}
 	}
 	if (r->ch.state != before.ch.state)
-		xu_info(SUB, "%s: incoming %s -> %s (%s)", r->account,
+		xu_logf(XU_LOG_INFO, SUB,
+			&(struct xu_log_fields){.account = r->account,
+						.channel = r->ch.id},
+			"%s: incoming %s -> %s (%s)", r->account,
 			pc_in_state_name(before.ch.state),
 			pc_in_state_name(r->ch.state), r->ch.reason);
 	before.ch.reason = r->ch.reason;

@@ -177,14 +177,17 @@ static void alert_edge(struct eng_paychan *pc, struct owed_watch *w,
 
 	if (late && !w->alerted) {
 		w->alerted = true;
-		xu_broken(SUB,
-			  "account %s: %llu drops acknowledged to the "
-			  "connector are unpaid; the oldest waited %lld s "
-			  "(--owed-alert %u s): no claim the peer acknowledged "
-			  "covers them",
-			  w->account, (unsigned long long)w->unpaid,
-			  (long long)((now - w->q[0].ms) / 1000),
-			  (unsigned)(pc->cfg.owed_alert_ms / 1000));
+		xu_logf(XU_LOG_BROKEN, SUB,
+			&(struct xu_log_fields){.account = w->account,
+						.drops = w->unpaid,
+						.has_drops = true},
+			"account %s: %llu drops acknowledged to the "
+			"connector are unpaid; the oldest waited %lld s "
+			"(--owed-alert %u s): no claim the peer acknowledged "
+			"covers them",
+			w->account, (unsigned long long)w->unpaid,
+			(long long)((now - w->q[0].ms) / 1000),
+			(unsigned)(pc->cfg.owed_alert_ms / 1000));
 	} else if (!late && w->alerted) {
 		w->alerted = false;
 		xu_info(SUB,

@@ -162,10 +162,16 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 	if (!cr_claim_verify(pc->kp->pub.b, CR_PUBKEY_BYTES, o.ch.id,
 			     xl_drops_u64(o.claim_amount), o.claim_sig,
 			     o.claim_siglen)) {
-		xu_broken(SUB,
-			  "%s: our claim of %llu drops does not verify with "
-			  "our key: not sent",
-			  a->account, u(o.claim_amount));
+		xu_logf(XU_LOG_BROKEN, SUB,
+			&(struct xu_log_fields){
+			    .account = a->account,
+			    .channel = o.ch.id,
+			    .drops = u(o.claim_amount),
+			    .has_drops = true,
+			},
+			"%s: our claim of %llu drops does not verify with "
+			"our key: not sent",
+			a->account, u(o.claim_amount));
 		dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
 		return;
 	}

@@ -475,7 +475,14 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 	if (!ok) {
 		tx_failed(pc, o);
 	} else {
-		xu_info(SUB, "%s: redeemed %llu drops", rec.account,
+		xu_logf(XU_LOG_INFO, SUB,
+			&(struct xu_log_fields){
+			    .account = rec.account,
+			    .channel = rec.ch.id,
+			    .drops = u(rec.ch.redeem_amount),
+			    .has_drops = true,
+			},
+			"%s: redeemed %llu drops", rec.account,
 			u(rec.ch.redeem_amount));
 	}
 	rc = in_event(pc, &rec, &ev, NULL, &err);
@@ -503,7 +510,9 @@ void eng_paychan_outcome(struct eng_paychan *pc, const struct xl_outcome *o)
 			 o->intent);
 		return;
 	}
-	xu_info(SUB, "%s: %s %s (ledger %u)", b->account, o->intent,
+	xu_logf(XU_LOG_INFO, SUB,
+		&(struct xu_log_fields){.account = b->account},
+		"%s: %s %s (ledger %u)", b->account, o->intent,
 		o->result ? o->result : xl_outcome_kind_name(o->kind),
 		(unsigned)o->ledger_index);
 	if (eng_store_in_tx(pc->st)) {

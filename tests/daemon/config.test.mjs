@@ -83,3 +83,36 @@ test('a bad line, a writable file or a seed exits 2 naming file and line', async
   assert.match(r.stderr, /group or others may write it/);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('log-format = json: every line of a daemon is one JSON object', async () => {
+  const d = confDaemon(['log-format = json', 'log-level = debug'],
+    { flags: ['--dev-retry-base-ms', '50'] });
+  const port = await freePort();
+  d.write(port);
+  d.fixedPort = port;
+  await d.start();
+  assert.equal((await d.createAccount('alice')).status, 201);
+  // A peer's message with quotes, control characters and bytes that are
+  // not UTF-8 (the daemon refuses it; whatever it logs must parse).
+  const junk = Buffer.concat([Buffer.from('{"type":"x\n\u0001\\"'), Buffer.from([0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80]), Buffer.from('"}')]);
+  await d.req('POST', '/accounts/alice/messages', { body: junk, headers: { 'Content-Type': 'application/octet-stream' } });
+  // Calls to the dead connector fail and are retried: outbox lines.
+  const deadline = Date.now() + 10000;
+  while (!/"subsystem":"outbox"[^\n]*"account":"alice"/.test(d.log) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  await d.stop();
+  const lines = d.log.split('\n').filter((l) => l !== '');
+  assert.ok(lines.length > 5);
+  for (const l of lines) {
+    let o;
+    assert.doesNotThrow(() => { o = JSON.parse(l); }, `not JSON: ${l}`);
+    for (const k of ['time', 'level', 'subsystem', 'message'])
+      assert.equal(typeof o[k], 'string', `${k} missing: ${l}`);
+    assert.match(o.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(['trace', 'debug', 'info', 'unusual', 'broken'].includes(o.level), l);
+    assert.notEqual(o.level, 'broken', l);
+  }
+  assert.ok(lines.some((l) => JSON.parse(l).account === 'alice' && JSON.parse(l).subsystem === 'outbox'),
+    'no outbox line with its account');
+  rmSync(d.dir, { recursive: true, force: true });
+});
