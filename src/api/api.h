@@ -186,6 +186,12 @@ json_t *eng_admin_handle(const struct eng_api_host *h, const char *line,
 void eng_api_on_request(void *arg, struct eng_http_conn *c,
 			const struct eng_http_req *r);
 
+/* The request handler of the --metrics-listen listener: GET /metrics as
+ * on the API listener, 405 for another method, 404 for any other path;
+ * arg is the struct eng_api_host (metrics.c). */
+void eng_api_on_metrics_request(void *arg, struct eng_http_conn *c,
+				const struct eng_http_req *r);
+
 /* Applies job inside the open batch transaction and fills its answer.
  * Returns XU_OK (also for answered input errors such as 404/409) or a
  * 300s code when the store failed: the engine then rolls the batch back

@@ -2,11 +2,14 @@
  * text exposition format 0.0.4, every name prefixed xrpse_, each family
  * with its HELP and TYPE lines.  Labels take a few fixed values only
  * (no account or channel ids), so the series stay bounded.  The list,
- * with what each one means, is in README.md ("Metrics"). */
+ * with what each one means, is in README.md ("Metrics").  The same page
+ * is served alone on the --metrics-listen listener, when there is one
+ * (eng_api_on_metrics_request). */
 #include "src/api/routes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "channel/channel.h"
 
@@ -252,4 +255,20 @@ void eng_api_on_metrics(const struct eng_api_host *h, struct eng_http_conn *c)
 	}
 	eng_http_reply(c, 200, METRICS_CT, NULL, buf, len);
 	free(buf);
+}
+
+void eng_api_on_metrics_request(void *arg, struct eng_http_conn *c,
+				const struct eng_http_req *r)
+{
+	const struct eng_api_host *h = arg;
+
+	if (strcmp(r->path, "/metrics"))
+		eng_api_problem(c, 404, NULL,
+				"this listener serves GET /metrics only", NULL);
+	else if (r->method != ENG_HTTP_GET)
+		eng_api_problem(c, 405, NULL,
+				"method not allowed on this route",
+				"Allow: GET\r\n");
+	else
+		eng_api_on_metrics(h, c);
 }

@@ -35,7 +35,11 @@ static const struct eng_opt run_opts[] = {
     {"listen", "HOST:PORT",
      "REST API address (default 127.0.0.1:3000) [XRPSE_LISTEN]"},
     {"allow-remote", NULL,
-     "allow a non-loopback --listen address [XRPSE_ALLOW_REMOTE=1]"},
+     "allow a non-loopback --listen or --metrics-listen address "
+     "[XRPSE_ALLOW_REMOTE=1]"},
+    {"metrics-listen", "HOST:PORT",
+     "serve GET /metrics on this address too, alone (default: none; "
+     "/metrics is always on the API address) [XRPSE_METRICS_LISTEN]"},
     {"connector-url", "URL",
      "connector's settlement API (default http://127.0.0.1:7771) "
      "[XRPSE_CONNECTOR_URL]"},
@@ -169,11 +173,13 @@ bool eng_config_is_loopback(const char *host)
 	       !strcmp(host, "localhost");
 }
 
-/* "HOST:PORT" or "[V6]:PORT". */
-static enum xu_code parse_listen(struct eng_config *cfg, const char *s,
-				 struct xu_err *err)
+/* "HOST:PORT" or "[V6]:PORT" into host (ENG_CONFIG_HOST_MAX bytes) and
+ * *port; `what` names the option in messages ("--listen"). */
+static enum xu_code parse_hostport(char *hostbuf, int *port_out, const char *s,
+				   const char *what, struct xu_err *err)
 {
 	const char *host = s, *colon;
+	char pwhat[64];
 	size_t hlen;
 	uint64_t port;
 
@@ -182,7 +188,7 @@ static enum xu_code parse_listen(struct eng_config *cfg, const char *s,
 
 		if (!end || end[1] != ':')
 			return xu_fail(err, XU_EINVAL, 0,
-				       "--listen: expected [ADDR]:PORT");
+				       "%s: expected [ADDR]:PORT", what);
 		host = s + 1;
 		hlen = (size_t)(end - host);
 		colon = end + 1;
@@ -190,24 +196,25 @@ static enum xu_code parse_listen(struct eng_config *cfg, const char *s,
 		colon = strrchr(s, ':');
 		if (!colon)
 			return xu_fail(err, XU_EINVAL, 0,
-				       "--listen: expected HOST:PORT");
+				       "%s: expected HOST:PORT", what);
 		hlen = (size_t)(colon - s);
 	}
-	if (hlen == 0 || hlen >= sizeof(cfg->listen_host))
-		return xu_fail(err, XU_EINVAL, 0, "--listen: bad host");
+	if (hlen == 0 || hlen >= ENG_CONFIG_HOST_MAX)
+		return xu_fail(err, XU_EINVAL, 0, "%s: bad host", what);
 	for (size_t i = 0; i < hlen; i++) {
 		char c = host[i];
 
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
 		      (c >= 'A' && c <= 'Z') || c == '.' || c == ':' ||
 		      c == '-'))
-			return xu_fail(err, XU_EINVAL, 0, "--listen: bad host");
+			return xu_fail(err, XU_EINVAL, 0, "%s: bad host", what);
 	}
-	memcpy(cfg->listen_host, host, hlen);
-	cfg->listen_host[hlen] = '\0';
-	if (parse_uint(&port, colon + 1, 65535, "--listen port", err))
+	memcpy(hostbuf, host, hlen);
+	hostbuf[hlen] = '\0';
+	snprintf(pwhat, sizeof(pwhat), "%s port", what);
+	if (parse_uint(&port, colon + 1, 65535, pwhat, err))
 		return XU_EINVAL;
-	cfg->listen_port = (int)port;
+	*port_out = (int)port;
 	return XU_OK;
 }
 
@@ -628,13 +635,18 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	return XU_OK;
 }
 
-/* --listen, --allow-remote and the loopback rule. */
+/* --listen, --metrics-listen, --allow-remote and the loopback rule. */
 static enum xu_code load_listen(struct eng_config *cfg,
 				const struct eng_args *a, struct xu_err *err)
 {
 	const char *v = value_of(a, "listen", "XRPSE_LISTEN");
 
-	if (parse_listen(cfg, v ? v : "127.0.0.1:3000", err))
+	if (parse_hostport(cfg->listen_host, &cfg->listen_port,
+			   v ? v : "127.0.0.1:3000", "--listen", err))
+		return XU_EINVAL;
+	v = value_of(a, "metrics-listen", "XRPSE_METRICS_LISTEN");
+	if (v && parse_hostport(cfg->metrics_host, &cfg->metrics_port, v,
+				"--metrics-listen", err))
 		return XU_EINVAL;
 	v = getenv("XRPSE_ALLOW_REMOTE");
 	cfg->allow_remote =
@@ -645,6 +657,13 @@ static enum xu_code load_listen(struct eng_config *cfg,
 			       "--allow-remote to expose the unauthenticated "
 			       "API",
 			       cfg->listen_host);
+	if (cfg->metrics_host[0] && !cfg->allow_remote &&
+	    !eng_config_is_loopback(cfg->metrics_host))
+		return xu_fail(err, XU_EINVAL, 0,
+			       "--metrics-listen %s is not a loopback "
+			       "address; add --allow-remote to expose the "
+			       "metrics",
+			       cfg->metrics_host);
 	return XU_OK;
 }
 

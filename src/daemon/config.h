@@ -30,6 +30,10 @@ struct eng_config {
 	char listen_host[ENG_CONFIG_HOST_MAX]; /* "127.0.0.1", "::1" ... */
 	int listen_port;		       /* 0: any free port */
 	bool allow_remote;		       /* non-loopback listen allowed */
+	/* --metrics-listen: a second listener serving GET /metrics only;
+	 * metrics_host "" when there is none. */
+	char metrics_host[ENG_CONFIG_HOST_MAX];
+	int metrics_port;
 	char connector_url[ENG_CONFIG_URL_MAX]; /* no trailing '/' */
 	char rippled_url[ENG_CONFIG_URL_MAX];
 	char seed_file[ENG_CONFIG_PATH_MAX];

@@ -48,6 +48,8 @@ struct eng_engine {
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
 	struct eng_http_server http;
+	struct lws_vhost *mvh;	      /* --metrics-listen; NULL: none */
+	struct eng_http_server mhttp; /* its server: GET /metrics only */
 	struct eng_store *store;
 	struct eng_curlw *curlw;
 	struct eng_outbox *outbox;
@@ -347,6 +349,26 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	}
 }
 
+/* The --metrics-listen listener's connections. */
+static int metrics_protocol_cb(struct lws *wsi,
+			       enum lws_callback_reasons reason, void *user,
+			       void *in, size_t len)
+{
+	struct lws_context *ctx = lws_get_context(wsi);
+	struct eng_engine *e = ctx ? lws_context_user(ctx) : NULL;
+
+	switch (reason) {
+	case LWS_CALLBACK_RAW_ADOPT:
+	case LWS_CALLBACK_RAW_RX:
+	case LWS_CALLBACK_RAW_WRITEABLE:
+	case LWS_CALLBACK_RAW_CLOSE:
+		return eng_http_callback(&e->mhttp, wsi, (int)reason, user, in,
+					 len);
+	default:
+		return 0;
+	}
+}
+
 /* The admin socket's connections (rpc.c). */
 static int rpc_protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
 			   void *user, void *in, size_t len)
@@ -361,6 +383,7 @@ static int rpc_protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
 static const struct lws_protocols protocols[] = {
     {"xrpse-http", protocol_cb, 0, 4096, 0, NULL, 0},
     {ENG_RPC_PROTOCOL, rpc_protocol_cb, 0, 4096, 0, NULL, 0},
+    {"xrpse-metrics", metrics_protocol_cb, 0, 4096, 0, NULL, 0},
     XL_WS_PROTOCOL, /* the rippled client (ledger/net/ws.h) */
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -452,13 +475,13 @@ static enum xu_code start_listener(struct eng_engine *e,
 				   const struct eng_config *cfg,
 				   struct xu_err *err)
 {
-	static struct lws_protocols protos[4];
+	static struct lws_protocols protos[5];
 	struct lws_context_creation_info info;
 
 	memset(&info, 0, sizeof(info));
 	info.options =
 	    LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_IPV6;
-	if (strchr(cfg->listen_host, ':'))
+	if (strchr(cfg->listen_host, ':') || strchr(cfg->metrics_host, ':'))
 		info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.user = e;
@@ -471,6 +494,7 @@ static enum xu_code start_listener(struct eng_engine *e,
 	memcpy(protos, protocols, sizeof(protos));
 	protos[0].per_session_data_size = eng_http_session_size();
 	protos[1].per_session_data_size = eng_rpc_session_size();
+	protos[2].per_session_data_size = eng_http_session_size();
 	memset(&info, 0, sizeof(info));
 	info.port =
 	    cfg->listen_port ? cfg->listen_port : CONTEXT_PORT_NO_LISTEN;
@@ -491,6 +515,25 @@ static enum xu_code start_listener(struct eng_engine *e,
 	if (!e->vh)
 		return xu_fail(err, XU_EIO, 0, "cannot listen on %s:%d",
 			       cfg->listen_host, cfg->listen_port);
+	if (!cfg->metrics_host[0])
+		return XU_OK;
+	/* --metrics-listen: a vhost of its own, whose server knows one
+	 * route; its replies are immediate, so no close hook. */
+	info.port =
+	    cfg->metrics_port ? cfg->metrics_port : CONTEXT_PORT_NO_LISTEN;
+	info.iface = cfg->metrics_host;
+	info.vhost_name = "xrpse-metrics";
+	info.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
+	if (!strchr(cfg->metrics_host, ':'))
+		info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+	info.listen_accept_protocol = "xrpse-metrics";
+	e->mhttp.on_request = eng_api_on_metrics_request;
+	e->mhttp.arg = &e->api;
+	e->mvh = lws_create_vhost(e->ctx, &info);
+	if (!e->mvh)
+		return xu_fail(err, XU_EIO, 0,
+			       "cannot listen on %s:%d (--metrics-listen)",
+			       cfg->metrics_host, cfg->metrics_port);
 	return XU_OK;
 }
 
@@ -619,6 +662,9 @@ int eng_engine_run(struct eng_engine *e)
 
 	xu_info("engine", "listening on %s:%d, address %s", e->cfg.listen_host,
 		lws_get_vhost_listen_port(e->vh), e->address);
+	if (e->mvh)
+		xu_info("engine", "metrics on %s:%d (GET /metrics)",
+			e->cfg.metrics_host, lws_get_vhost_listen_port(e->mvh));
 	while (!g_stop)
 		if (lws_service(e->ctx, 0) < 0)
 			break;
@@ -627,6 +673,7 @@ int eng_engine_run(struct eng_engine *e)
 	xu_info("engine", "stopping");
 	e->stopping = true;
 	e->http.stopping = true;
+	e->mhttp.stopping = true;
 	if (e->batch_armed) {
 		lws_sul_cancel(&e->sul_batch);
 		e->batch_armed = false;

@@ -116,3 +116,28 @@ test('log-format = json: every line of a daemon is one JSON object', async () =>
     'no outbox line with its account');
   rmSync(d.dir, { recursive: true, force: true });
 });
+
+test('--metrics-listen serves GET /metrics alone, on loopback unless --allow-remote', async () => {
+  const mport = await freePort();
+  const d = new Daemon({ args: ['--metrics-listen', `127.0.0.1:${mport}`] });
+  await d.start();
+  const m = await fetch(`http://127.0.0.1:${mport}/metrics`);
+  assert.equal(m.status, 200);
+  assert.match(m.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  const text = await m.text();
+  assert.match(text, /^xrpse_build_info\{version="[^"]+"\} 1$/m);
+  // The same families as on the API listener.
+  const api = await (await fetch(d.base + '/metrics')).text();
+  const names = (t) => [...t.matchAll(/^# TYPE (\S+)/gm)].map((x) => x[1]).join(',');
+  assert.equal(names(text), names(api));
+  // Nothing else there: no settlement API, no health, no dev routes.
+  for (const p of ['/health', '/accounts', '/dev/clock', '/'])
+    assert.equal((await fetch(`http://127.0.0.1:${mport}${p}`)).status, 404, p);
+  assert.equal((await fetch(`http://127.0.0.1:${mport}/metrics`, { method: 'POST', body: '{}' })).status, 405);
+  assert.match(d.log, new RegExp(`metrics on 127\\.0\\.0\\.1:${mport}`));
+  await d.close();
+
+  const r = await runXrpse(['run', '--seed-file', 'x', '--db', 'y', '--metrics-listen', '0.0.0.0:9464']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--metrics-listen 0\.0\.0\.0 is not a loopback address; add --allow-remote/);
+});

@@ -46,6 +46,8 @@ static const char *const env_names[] = {
     "XRPSE_DEV_HELLO_RETRY_MS",
     "XRPSE_DEV_CLAIM_RESEND_MS",
     "XRPSE_CONFIG",
+    "XRPSE_METRICS_LISTEN",
+    "XRPSE_LOG_FORMAT",
     "XRPSE_RPC_SOCKET",
 };
 
@@ -914,6 +916,69 @@ static void test_config_file_mode(void **state)
 	assert_non_null(strstr(e.msg, "not a regular file"));
 }
 
+static void test_config_metrics_listen(void **state)
+{
+	struct eng_config c;
+	struct xu_err e;
+
+	(void)state;
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d", NULL),
+			 ENG_CONFIG_OK);
+	assert_string_equal(c.metrics_host, "");
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d",
+			      "--metrics-listen", "127.0.0.1:9464", NULL),
+			 ENG_CONFIG_OK);
+	assert_string_equal(c.metrics_host, "127.0.0.1");
+	assert_int_equal(c.metrics_port, 9464);
+	setenv("XRPSE_METRICS_LISTEN", "[::1]:9465", 1);
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d", NULL),
+			 ENG_CONFIG_OK);
+	assert_string_equal(c.metrics_host, "::1");
+	assert_int_equal(c.metrics_port, 9465);
+	clear_env(NULL);
+	/* loopback unless --allow-remote */
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d",
+			      "--metrics-listen", "0.0.0.0:9464", NULL),
+			 ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "--metrics-listen 0.0.0.0 is not a "
+				      "loopback address"));
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d",
+			      "--metrics-listen", "0.0.0.0:9464",
+			      "--allow-remote", NULL),
+			 ENG_CONFIG_OK);
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d",
+			      "--metrics-listen", "127.0.0.1:70000", NULL),
+			 ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "--metrics-listen port"));
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d",
+			      "--metrics-listen", "9464", NULL),
+			 ENG_CONFIG_BAD);
+}
+
+static void test_config_log_format(void **state)
+{
+	struct eng_config c;
+	struct xu_err e;
+
+	(void)state;
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d", NULL),
+			 ENG_CONFIG_OK);
+	assert_int_equal(c.log_format, XU_LOG_FORMAT_TEXT);
+	setenv("XRPSE_LOG_FORMAT", "json", 1);
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d", NULL),
+			 ENG_CONFIG_OK);
+	assert_int_equal(c.log_format, XU_LOG_FORMAT_JSON);
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d",
+			      "--log-format", "text", NULL),
+			 ENG_CONFIG_OK);
+	assert_int_equal(c.log_format, XU_LOG_FORMAT_TEXT);
+	assert_int_equal(load(&c, &e, "--seed-file", "s", "--db", "d",
+			      "--log-format", "xml", NULL),
+			 ENG_CONFIG_BAD);
+	assert_non_null(strstr(e.msg, "--log-format"));
+	clear_env(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -934,6 +999,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_config_file_flags, clear_env),
 	    cmocka_unit_test_setup(test_config_file_rejects, clear_env),
 	    cmocka_unit_test_setup(test_config_file_mode, clear_env),
+	    cmocka_unit_test_setup(test_config_metrics_listen, clear_env),
+	    cmocka_unit_test_setup(test_config_log_format, clear_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
