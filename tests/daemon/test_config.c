@@ -979,6 +979,48 @@ static void test_config_log_format(void **state)
 	clear_env(NULL);
 }
 
+/* contrib/xrpse.conf.example: each commented `# name = value` line shows
+ * the default, so the file with those lines uncommented must load into
+ * exactly the defaults (key-type and metrics-listen have none: their lines
+ * are examples). */
+static void test_config_example_is_the_defaults(void **state)
+{
+	char line[512], out[16384];
+	size_t n = 0;
+	unsigned taken = 0;
+	struct eng_config ex, def;
+	struct xu_err e;
+	FILE *f = fopen(XRPSE_SOURCE_DIR "/contrib/xrpse.conf.example", "r");
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		const char *l = line;
+		char name[64];
+
+		if (sscanf(line, "# %63[a-z-] =", name) == 1 &&
+		    strstr(line, " = ") && strcmp(name, "key-type") &&
+		    strcmp(name, "metrics-listen")) {
+			l = line + 2;
+			taken++;
+		}
+		assert_true(n + strlen(l) < sizeof(out));
+		memcpy(out + n, l, strlen(l));
+		n += strlen(l);
+	}
+	fclose(f);
+	out[n] = '\0';
+	assert_true(taken >= 20);
+	write_conf(out, 0600);
+	assert_int_equal(load(&ex, &e, "--config", conf_path, NULL),
+			 ENG_CONFIG_OK);
+	unlink(conf_path);
+	assert_int_equal(load(&def, &e, "--seed-file", "/var/lib/xrpse/seed",
+			      "--db", "/var/lib/xrpse/xrpse.db", NULL),
+			 ENG_CONFIG_OK);
+	assert_memory_equal(&ex, &def, sizeof(ex));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1001,6 +1043,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_config_file_mode, clear_env),
 	    cmocka_unit_test_setup(test_config_metrics_listen, clear_env),
 	    cmocka_unit_test_setup(test_config_log_format, clear_env),
+	    cmocka_unit_test_setup(test_config_example_is_the_defaults,
+				   clear_env),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
