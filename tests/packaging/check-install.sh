@@ -28,6 +28,9 @@ out=$(MANWIDTH=80 man -l "$man" 2>&1 >/dev/null) || fail "man -l failed: $out"
 [ -z "$out" ] || fail "man -l warns: $out"
 MANWIDTH=80 man -l "$man" 2>/dev/null | grep -q 'OPTIONS OF xrpse run' ||
 	fail "man -l renders no options section"
+version=$("$bin" --version | sed -n 's/^xrpse //p')
+grep -q "^\.TH XRPSE 1 .* \"xrpse $version\"" "$man" ||
+	fail "the man page's .TH does not say xrpse $version"
 
 # Every option of `xrpse run` but the test knobs is in the man page, and
 # every setting is in the example configuration.
