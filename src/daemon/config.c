@@ -98,6 +98,10 @@ static const struct eng_opt run_opts[] = {
     {"owed-alert", "TIME",
      "log BROKEN and fail /health when drops acknowledged to the "
      "connector stay unpaid this long (default 5m) [XRPSE_OWED_ALERT]"},
+    {"outbox-keep", "TIME",
+     "keep delivered calls to the connector this long, for `xrpse outbox` "
+     "(default 30d, at least 1h; about 400 bytes a credit) "
+     "[XRPSE_OUTBOX_KEEP]"},
     {"allow-dangerous", NULL,
      "allow settle delays below 1 day [XRPSE_ALLOW_DANGEROUS=1]"},
     {"version", NULL, "print the version and exit"},
@@ -570,6 +574,8 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	     366 * 86400, NULL, &c->closed_keep_s},
 	    {"owed-alert", "XRPSE_OWED_ALERT", CK_SECONDS, 1, 7 * 86400, NULL,
 	     &owed_alert_s},
+	    {"outbox-keep", "XRPSE_OUTBOX_KEEP", CK_SECONDS, 3600, 3660 * 86400,
+	     NULL, &cfg->outbox_keep_s},
 	};
 	/* Where each value came from (table order: the first five are
 	 * named again by the checks across settings below). */
@@ -582,6 +588,7 @@ static enum xu_code load_channel(struct eng_config *cfg,
 		return xu_fail(err, XU_EINTERNAL, 0,
 			       "bad default deadline fee cap");
 	owed_alert_s = c->owed_alert_ms / 1000;
+	cfg->outbox_keep_s = ENG_CONFIG_OUTBOX_KEEP_S;
 	if (parse_dangerous(&c->allow_dangerous, a, err))
 		return XU_EINVAL;
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {

@@ -51,11 +51,18 @@ struct eng_config {
 	/* The highest fee a redeem racing its channel's Expiration may pay
 	 * (--deadline-fee-cap; every other transaction: 1000 drops). */
 	struct xl_drops deadline_fee_cap;
+	/* How long delivered outbox rows are kept (--outbox-keep): they are
+	 * the operator's record only; what was credited is in the channel
+	 * records. */
+	uint32_t outbox_keep_s;
 	/* Test-only knobs (--dev-*). */
 	uint32_t dev_retry_base_ms; /* outbox backoff base; 0: default */
 	uint32_t dev_cron_ms;	    /* cron period; 0: default */
 	bool dev_api;		    /* enables the /dev/ routes */
 };
+
+/* Delivered outbox rows are kept this long by default (--outbox-keep). */
+#define ENG_CONFIG_OUTBOX_KEEP_S (30u * 86400u)
 
 /* Outcome of eng_config_load. */
 enum eng_config_result {

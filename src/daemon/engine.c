@@ -287,14 +287,16 @@ static void on_conn_closed(void *arg, struct eng_http_conn *c)
 			j->conn = NULL;
 }
 
-#define OUTBOX_KEEP_MS (30LL * 24 * 3600 * 1000)
-
 static void cron_cb(lws_sorted_usec_list_t *sul)
 {
 	struct eng_engine *e =
 	    lws_container_of(sul, struct eng_engine, sul_cron);
 	int64_t now = eng_engine_now(e);
 	uint32_t ms = e->cfg.dev_cron_ms ? e->cfg.dev_cron_ms : CRON_MS_DEFAULT;
+	int64_t keep_ms =
+	    (int64_t)(e->cfg.outbox_keep_s ? e->cfg.outbox_keep_s
+					   : ENG_CONFIG_OUTBOX_KEEP_S) *
+	    1000;
 	struct xu_err err;
 
 	eng_outbox_tick(e->outbox, eng_wall_ms());
@@ -306,10 +308,11 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 		if (eng_store_begin(e->store, &err) != XU_OK ||
 		    eng_store_idem_gc(e->store, now, IDEM_TTL_S, NULL, &err) !=
 			XU_OK ||
-		    /* Delivered outbox rows are kept 30 days, for the
-		     * operator; pending and parked rows are never deleted. */
-		    eng_outbox_gc(e->store, eng_wall_ms() - OUTBOX_KEEP_MS,
-				  NULL, &err) != XU_OK ||
+		    /* Delivered outbox rows are kept --outbox-keep (30
+		     * days), for the operator; pending and parked rows are
+		     * never deleted. */
+		    eng_outbox_gc(e->store, eng_wall_ms() - keep_ms, NULL,
+				  &err) != XU_OK ||
 		    eng_store_commit(e->store, &err) != XU_OK) {
 			eng_store_rollback(e->store);
 			xu_broken("engine", "gc failed: %s", err.msg);

@@ -199,3 +199,32 @@ test('xrpse outbox retry --new-key: a parked credit goes again under a new key',
   assert.equal(t.d.sql(`SELECT state FROM outbox WHERE id = ${id}`), 'delivered');
   await teardown(t);
 });
+
+// Delivered rows are the operator's record only (what was credited is in
+// the channel records) and are deleted once older than --outbox-keep, by
+// the clean-up that runs at start and then hourly; pending and parked
+// rows never are.
+test('--outbox-keep: delivered rows older than it are deleted, newer ones and parked ones kept', async () => {
+  const c = await new Connector().start();
+  const d = await new Daemon({ connectorUrl: c.url, args: ['--outbox-keep', '1h'] }).start();
+  d.allowBroken = true; // the parked credit
+  assert.equal((await d.createAccount('alice')).status, 201);
+  c.next(404); // the first credit is parked
+  for (const [drops, key] of [['1', 'p'], ['2', 'old'], ['3', 'new']]) {
+    const r = await d.req('POST', '/dev/credit', { body: { account: 'alice', drops, key } });
+    assert.equal(r.status, 201, r.text);
+    await c.waitFor(() => d.sql(`SELECT state FROM outbox WHERE idem_key = '${key}'`) !== 'pending');
+  }
+  assert.equal(d.sql("SELECT group_concat(idem_key || ':' || state, ' ') FROM outbox WHERE kind = 'credit' ORDER BY id"),
+    'p:parked old:delivered new:delivered');
+  await d.stop();
+  const now = Date.now();
+  d.sql(`UPDATE outbox SET updated_at = ${now - 2 * 3600 * 1000} WHERE idem_key IN ('p', 'old')`);
+  d.sql(`UPDATE outbox SET updated_at = ${now - 1800 * 1000} WHERE idem_key = 'new'`);
+  await d.start();
+  await c.waitFor(() => d.sql("SELECT COUNT(*) FROM outbox WHERE idem_key = 'old'") === '0');
+  assert.equal(d.sql("SELECT group_concat(idem_key || ':' || state, ' ') FROM outbox WHERE kind = 'credit' ORDER BY id"),
+    'p:parked new:delivered');
+  await d.close();
+  await c.close();
+});

@@ -40,6 +40,7 @@ static const char *const env_names[] = {
     "XRPSE_CLOSE_WAIT",
     "XRPSE_DEADLINE_FEE_CAP",
     "XRPSE_OWED_ALERT",
+    "XRPSE_OUTBOX_KEEP",
     "XRPSE_ALLOW_DANGEROUS",
     "XRPSE_DEV_POLL_MS",
     "XRPSE_DEV_TICK_MS",
@@ -250,6 +251,10 @@ static uint64_t get_owed_alert(const struct eng_config *c)
 {
 	return c->paychan.owed_alert_ms;
 }
+static uint64_t get_outbox_keep(const struct eng_config *c)
+{
+	return c->outbox_keep_s;
+}
 static uint64_t get_poll(const struct eng_config *c)
 {
 	return c->paychan.poll_ms;
@@ -303,6 +308,8 @@ static const struct chan_case chan_cases[] = {
      1000000, 10000, get_deadline_fee},
     {"--owed-alert", "XRPSE_OWED_ALERT", "1", 1000, "1h", 3600000, 300000,
      get_owed_alert},
+    {"--outbox-keep", "XRPSE_OUTBOX_KEEP", "1h", 3600, "2d", 172800, 2592000,
+     get_outbox_keep},
     {"--dev-poll-ms", "XRPSE_DEV_POLL_MS", "1000", 1000, "100", 100, 60000,
      get_poll},
     {"--dev-tick-ms", "XRPSE_DEV_TICK_MS", "200", 200, "60000", 60000, 1000,
@@ -526,6 +533,8 @@ static void test_config_channel_rejects(void **state)
 	    {"--owed-alert", "8d", "--owed-alert: above the 604800 s maximum"},
 	    {"--owed-alert", "0",
 	     "--owed-alert: must be from 1 to 604800 seconds"},
+	    {"--outbox-keep", "59m",
+	     "--outbox-keep: must be from 3600 to 316224000 seconds"},
 	    /* plain numbers */
 	    {"--redeem-fee-ppm", "1000001",
 	     "--redeem-fee-ppm: must be from 0 to 1000000"},
@@ -728,6 +737,8 @@ static void test_config_channel_help(void **state)
 	    "XRPSE_DEADLINE_FEE_CAP",
 	    "--owed-alert TIME",
 	    "XRPSE_OWED_ALERT",
+	    "--outbox-keep TIME",
+	    "XRPSE_OUTBOX_KEEP",
 	    "--allow-dangerous",
 	    "XRPSE_ALLOW_DANGEROUS=1",
 	    "--dev-poll-ms MS",
