@@ -52,6 +52,10 @@ struct eng_api_stats {
 	 * request was read (docs/risks.md#late-settlement-answers). */
 	uint64_t late_settlements;
 	uint64_t stalled_refusals; /* settlements answered 503 meanwhile */
+	/* Batches answered 503 because another process held the store's
+	 * write lock past ENG_API_BUSY_MS, and loop blocks (a callback that
+	 * held the loop thread past ENG_API_LATE_MS, seen by the cron). */
+	uint64_t store_busy, loop_blocks;
 	unsigned conns;
 	/* Settlement requests answered (any status), answered 201, and the
 	 * drops the new ones (not replays) added to what we owe. */
@@ -62,6 +66,10 @@ struct eng_api_stats {
 /* A settlement answered later than this is logged UNUSUAL and counted:
  * interledger-rs gives up after 5 s and sends it again under a new key. */
 #define ENG_API_LATE_MS 1000
+/* The group commit waits at most this long for a write lock another
+ * process holds on the database; then its jobs are answered 503, nothing
+ * applied (docs/risks.md#late-settlement-answers). */
+#define ENG_API_BUSY_MS 250
 
 #define ENG_ACCOUNT_ID_MAX 128
 #define ENG_IDEM_KEY_MAX 255
@@ -124,7 +132,8 @@ struct eng_api_host {
 	void (*fail_commits)(void *arg, unsigned n, uint32_t stall_ms);
 	void (*stats)(void *arg, struct eng_api_stats *st);
 	/* Nullable: true for ENG_API_LATE_MS after a commit that took
-	 * longer; settlements are then answered 503 at once, not applied
+	 * longer, a batch that found the store locked, or a blocked loop;
+	 * settlements are then answered 503 at once, not applied
 	 * (docs/risks.md#late-settlement-answers). */
 	bool (*store_stalled)(void *arg);
 };

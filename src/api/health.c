@@ -49,7 +49,7 @@ void eng_api_on_health(const struct eng_api_host *h, struct eng_http_conn *c)
 	}
 	v = json_pack(
 	    "{s:s,s:s,s:s,s:o*,s:o*,s:{s:b},s:{s:s,s:o,s:I,s:I,s:I,s:o,s:o},"
-	    "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}}",
+	    "s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:i}}",
 	    "status", st.ok ? "ok" : "degraded", "version", st.version,
 	    "address", h->address, "checks", checks, "problems", problems,
 	    "store", "ok", !st.failed[ENG_CHECK_STORE], "connector", "url",
@@ -68,8 +68,9 @@ void eng_api_on_health(const struct eng_api_host *h, struct eng_http_conn *c)
 					: 0),
 	    "batch_us_max", (json_int_t)st.api.batch_us_max, "late_settlements",
 	    (json_int_t)st.api.late_settlements, "stalled_refusals",
-	    (json_int_t)st.api.stalled_refusals, "connections",
-	    (int)st.api.conns);
+	    (json_int_t)st.api.stalled_refusals, "store_busy",
+	    (json_int_t)st.api.store_busy, "loop_blocks",
+	    (json_int_t)st.api.loop_blocks, "connections", (int)st.api.conns);
 	if (v && h->rippled) {
 		json_t *r = xl_rippled_health(h->rippled);
 

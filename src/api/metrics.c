@@ -78,6 +78,30 @@ static void api_metrics(FILE *f, const struct eng_status *st)
 		  "From reading a settlement request to queuing its answer "
 		  "(after the commit).",
 		  &a->settle_us);
+	const struct {
+		const char *name, *help;
+		uint64_t v;
+	} stalls[] = {
+	    {"settlements_late_total",
+	     "Settlements answered more than 1 s after their request was "
+	     "read (the connector may have given up on them).",
+	     a->late_settlements},
+	    {"settlements_refused_stalled_total",
+	     "Settlements answered 503 at once, nothing applied, because the "
+	     "store or the loop was stalled.",
+	     a->stalled_refusals},
+	    {"store_busy_total",
+	     "Batches answered 503 because another process held the store's "
+	     "write lock.",
+	     a->store_busy},
+	    {"loop_blocks_total",
+	     "Times the loop thread was held more than 1 s outside the group "
+	     "commit.",
+	     a->loop_blocks},
+	};
+
+	for (size_t i = 0; i < sizeof(stalls) / sizeof(stalls[0]); i++)
+		one(f, stalls[i].name, "counter", stalls[i].help, stalls[i].v);
 	one(f, "api_requests_total", "counter", "HTTP requests read.",
 	    a->requests);
 	one(f, "store_commit_failures_total", "counter",

@@ -63,6 +63,7 @@ struct eng_engine {
 	unsigned fail_commits;	  /* test-only: commits still to fail */
 	uint32_t stall_ms;	  /* test-only: the next commit waits */
 	int64_t stalled_until_us; /* monotonic: settlements get 503 */
+	int64_t cron_due_us;	  /* monotonic: when the cron is due */
 	struct eng_walckpt *ckpt; /* background WAL checkpoints */
 	bool stopping;
 	struct eng_api_stats stats;
@@ -148,6 +149,60 @@ static void note_stall(struct eng_engine *e, int64_t us)
 		   (long long)(us / 1000), ENG_API_LATE_MS);
 }
 
+/* The batch found the store's write lock held by another process past
+ * ENG_API_BUSY_MS: nothing was applied; its jobs are answered 503 and
+ * settlements refused at once for ENG_API_LATE_MS, after which the next
+ * batch tries again. */
+static void note_busy(struct eng_engine *e, const struct xu_err *err)
+{
+	int64_t now = eng_mono_us();
+
+	e->stats.store_busy++;
+	if (now >= e->stalled_until_us)
+		xu_unusual("engine",
+			   "%s: requests are answered 503 until it is free",
+			   err->msg);
+	e->stalled_until_us = now + (int64_t)ENG_API_LATE_MS * 1000;
+}
+
+/* The loop thread was held us microseconds by something else than the
+ * group commit (a store wait in a ledger or outbox callback, the cron's
+ * own work): the requests read next may have waited that long in their
+ * sockets, so settlements are refused at once as after a stalled
+ * commit. */
+static void note_blocked(struct eng_engine *e, int64_t us, const char *what)
+{
+	if (us <= (int64_t)ENG_API_LATE_MS * 1000)
+		return;
+	e->stats.loop_blocks++;
+	e->stalled_until_us = eng_mono_us() + (int64_t)ENG_API_LATE_MS * 1000;
+	xu_unusual("engine",
+		   "the loop was blocked %lld ms (%s): settlements are "
+		   "answered 503 for the next %d ms",
+		   (long long)(us / 1000), what, ENG_API_LATE_MS);
+}
+
+/* Whether another process leaves the store's write lock free now: the
+ * cron's writers (outbox, payment channels, gc) would else wait for it up
+ * to the store's busy timeout, holding the loop and every settlement
+ * behind them.  While it is held they wait for the next cron. */
+static bool store_free(struct eng_engine *e)
+{
+	struct xu_err err;
+	enum xu_code rc;
+
+	if (eng_store_in_tx(e->store))
+		return true;
+	rc = eng_store_begin_within(e->store, 0, &err);
+	if (rc == XU_EUNAVAIL) {
+		note_busy(e, &err);
+		return false;
+	}
+	if (rc == XU_OK)
+		eng_store_rollback(e->store);
+	return true;
+}
+
 static bool api_store_stalled(void *arg)
 {
 	struct eng_engine *e = arg;
@@ -208,7 +263,18 @@ static void run_batch(struct eng_engine *e)
 	if (!list)
 		return;
 	t0 = eng_mono_us();
-	rc = eng_store_begin(e->store, &err);
+	rc = eng_store_begin_within(e->store, ENG_API_BUSY_MS, &err);
+	if (rc == XU_EUNAVAIL) {
+		note_busy(e, &err);
+		for (j = list; j; j = j->next)
+			eng_api_job_problem(j, 503, NULL,
+					    "the store is busy; nothing was "
+					    "done, retry");
+		eng_paychan_batch_done(e->paychan, false);
+		count_settlements(e, list);
+		answer_jobs(e, list);
+		return;
+	}
 	for (j = list; rc == XU_OK && j; j = j->next) {
 		rc = eng_api_apply(&e->api, j, &err);
 		enqueued |= j->enqueued;
@@ -298,7 +364,14 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 					   : ENG_CONFIG_OUTBOX_KEEP_S) *
 	    1000;
 	struct xu_err err;
+	int64_t t0 = eng_mono_us();
 
+	/* Due long ago: a callback held the loop (lws runs ripe timers
+	 * before it reads the sockets). */
+	if (e->cron_due_us)
+		note_blocked(e, t0 - e->cron_due_us, "before the cron");
+	if (!store_free(e))
+		goto next;
 	eng_outbox_tick(e->outbox, eng_wall_ms());
 	eng_paychan_tick(e->paychan);
 	if (!eng_store_in_tx(e->store))
@@ -318,6 +391,9 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 			xu_broken("engine", "gc failed: %s", err.msg);
 		}
 	}
+next:
+	note_blocked(e, eng_mono_us() - t0, "in the cron");
+	e->cron_due_us = eng_mono_us() + (int64_t)ms * 1000;
 	lws_sul_schedule(e->ctx, 0, &e->sul_cron, cron_cb,
 			 (lws_usec_t)ms * 1000);
 }

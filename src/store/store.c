@@ -37,6 +37,9 @@
 #include "src/store/db.h"
 #include "src/util/log.h"
 
+/* How long a statement waits for another connection's lock. */
+#define BUSY_MS 5000u
+
 /* The schema, one entry per version.  NEVER reorder or edit an entry that
  * has shipped: append a new one.  Every pending entry runs at open, all of
  * them in ONE transaction with the bump of schema_version (migrate()), so
@@ -374,7 +377,7 @@ static enum xu_code open_store(struct eng_store **out, const char *path,
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, BUSY_MS);
 	/* journal_mode answers the mode actually set. */
 	sqlite3_stmt *st = NULL;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st,
@@ -486,6 +489,24 @@ enum xu_code eng_store_begin(struct eng_store *s, struct xu_err *err)
 		rc = eng_store_step_done(s, st, "begin", err);
 	if (rc == XU_OK)
 		s->in_tx = true;
+	return rc;
+}
+
+enum xu_code eng_store_begin_within(struct eng_store *s, uint32_t ms,
+				    struct xu_err *err)
+{
+	enum xu_code rc;
+
+	sqlite3_busy_timeout(s->db, (int)(ms < BUSY_MS ? ms : BUSY_MS));
+	rc = eng_store_begin(s, err);
+	sqlite3_busy_timeout(s->db, BUSY_MS);
+	if (rc == XU_ESTORE &&
+	    (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_BUSY)
+		return xu_fail(err, XU_EUNAVAIL,
+			       sqlite3_extended_errcode(s->db),
+			       "the store is locked by another connection "
+			       "(waited %u ms)",
+			       ms);
 	return rc;
 }
 

@@ -60,6 +60,12 @@ int eng_store_schema_version(struct eng_store *s);
 /* Opens a transaction (BEGIN IMMEDIATE); asserts none is open. */
 enum xu_code eng_store_begin(struct eng_store *s,
 			     struct xu_err *err) XU_WARN_UNUSED;
+/* Like eng_store_begin, but waits at most ms for another connection's
+ * write lock (every other wait is the store's 5 s busy timeout).  Returns
+ * XU_EUNAVAIL when the lock is still held then (nothing was begun: the
+ * caller answers "retry"), else as eng_store_begin. */
+enum xu_code eng_store_begin_within(struct eng_store *s, uint32_t ms,
+				    struct xu_err *err) XU_WARN_UNUSED;
 /* Commits (and fsyncs) the open transaction.  On failure the transaction
  * is rolled back and XU_ESTORE returned: nothing of it may be
  * acknowledged. */

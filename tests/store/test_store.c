@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -526,6 +527,40 @@ static void test_eng_store_prepare_cache(void **state)
 	eng_store_close(s);
 }
 
+/* docs/risks.md#late-settlement-answers: a write lock held by another
+ * connection (here a second one, as the sqlite3 shell would) is waited for
+ * at most the bound given, then XU_EUNAVAIL with nothing begun; once it is
+ * released the same call begins. */
+static void test_eng_store_begin_within(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	sqlite3 *other;
+	struct xu_err e;
+	struct timespec t0, t1;
+	long ms;
+
+	assert_int_equal(sqlite3_open(tdb_path, &other), SQLITE_OK);
+	assert_int_equal(
+	    sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(eng_store_begin_within(s, 100, &e), XU_EUNAVAIL);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 90 && ms < 1000);
+	assert_non_null(strstr(e.msg, "locked by another connection"));
+	assert_false(eng_store_in_tx(s));
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(eng_store_begin_within(s, 100, &e), XU_OK);
+	assert_true(eng_store_in_tx(s));
+	tdb_commit(s);
+	sqlite3_close(other);
+	eng_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -546,6 +581,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_eng_store_owed_each, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_eng_store_prepare_cache, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_begin_within, setup,
 					    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
