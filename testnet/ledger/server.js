@@ -32,6 +32,7 @@ class StandIn {
     this.engine = new Engine({
       networkId: opts.networkId, closeResolution: opts.closeResolution, closeOrder: opts.closeOrder,
       baseFee: opts.baseFee, reserveBase: opts.reserveBase, reserveInc: opts.reserveInc, maxHistory: opts.history,
+      txqTarget: opts.txqTarget, txqMax: opts.txqMax,
     });
     this.conns = new Set();
     this.badSigs = new Set();
@@ -43,7 +44,12 @@ class StandIn {
     this.nodePublic = addr.encodeNodePublic(Buffer.from(kp.deriveKeypair('sn3nxiW7v8KXzPzAqzyHXbSSKNuN9').publicKey, 'hex'));
     this.closeMs = opts.closeMs ?? 1000;
     this.timer = null;
-    this.engine.on('close', (l) => this.publish(l));
+    this.engine.on('close', (l) => {
+      this.publish(l);
+      this.fill(opts.txqLoad || 0);
+    });
+    // The fee queue's decisions, one line each (tests grep them).
+    this.engine.on('txq', (r, hash, fee, open) => this.log(`txq ${r} ${hash} fee ${fee} open_ledger_fee ${open}`));
   }
 
   async start() {
@@ -103,6 +109,28 @@ class StandIn {
       return true;
     }
     return false;
+  }
+
+  // Load: n no-op AccountSets from the genesis account, each paying the
+  // open-ledger fee, put into every new open ledger (--txq-load), so that
+  // with --txq-target below n the fee is escalated when others submit.
+  fill(n) {
+    const e = this.engine;
+    for (let i = 0; i < n; i++) {
+      const g = e.readAccount(e.open.state, GENESIS_ACCOUNT);
+      const tx = {
+        TransactionType: 'AccountSet', Account: GENESIS_ACCOUNT, Fee: String(e.openLedgerFee()), Flags: 0,
+        Sequence: g.Sequence, LastLedgerSequence: e.open.seq + 5, SigningPubKey: e.genesisKeys.publicKey,
+      };
+      if (e.networkId !== undefined && e.networkId > 1024) tx.NetworkID = e.networkId;
+      tx.TxnSignature = kp.sign(codec.encodeForSigning(tx), e.genesisKeys.privateKey);
+      const dec = e.decodeBlob(codec.encode(tx));
+      const out = e.submitDecoded(dec, { noForce: true });
+      if (!out.applied) {
+        this.log('load transaction not applied', out.result);
+        return;
+      }
+    }
   }
 
   log(...a) {
@@ -307,6 +335,7 @@ class StandIn {
           load_factor: this.engine.loadFactor, forced: { ...this.engine.forced },
           open_ledger_index: this.engine.open.seq, open_tx_count: this.engine.open.txs.length,
           held: this.engine.held.map((h) => h.hash),
+          txq: { size: this.engine.txq.length, ...this.engine.txqStats },
         });
       default:
         return { body: errorBody(rpc.rpcErr('unknownCmd').fields) };
@@ -465,6 +494,9 @@ function parseArgs(argv) {
       case '--network-id': opts.networkId = num(a, v); i++; break;
       case '--close-resolution': opts.closeResolution = Math.max(1, num(a, v)); i++; break;
       case '--history': opts.history = num(a, v); i++; break;
+      case '--txq-target': opts.txqTarget = num(a, v); i++; break;
+      case '--txq-size': opts.txqMax = Math.max(1, num(a, v)); i++; break;
+      case '--txq-load': opts.txqLoad = num(a, v); i++; break;
       case '--base-fee': opts.baseFee = Math.max(1, num(a, v)); i++; break;
       case '--reserve-base': opts.reserveBase = num(a, v); i++; break;
       case '--reserve-inc': opts.reserveInc = num(a, v); i++; break;

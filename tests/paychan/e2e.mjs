@@ -549,9 +549,14 @@ test('a close by the peer is answered by a redemption before expiry',
 		// ledger sets Expiration = now + SettleDelay.
 		const info = await rpc(ws, { command: 'account_info', account: bob,
 					     ledger_index: 'current' });
+		// Above the open-ledger fee, escalated or not (a queued close
+		// would wait while the ledger under load fills).
+		const fee = await rpc(ws, { command: 'fee' });
 		const tx = {
 			TransactionType: 'PaymentChannelClaim', Account: bob,
-			Channel: ch.channel_id, Flags: 0x00020000, Fee: '12',
+			Channel: ch.channel_id, Flags: 0x00020000,
+			Fee: String(Math.max(12,
+				4 * Number(fee.result.drops.open_ledger_fee))),
 			Sequence: info.result.account_data.Sequence,
 			LastLedgerSequence: info.result.ledger_current_index + 20,
 		};

@@ -58,7 +58,9 @@ class Engine extends EventEmitter {
   // (drops), closeResolution (s), fixPayChanCancelAfter (bool), now()
   // (Unix ms, for tests), maxHistory (closed ledgers kept), closeOrder
   // ('canonical' = rebuild at close like rippled, 'submit' = keep the
-  // provisional results in submission order).
+  // provisional results in submission order), txqTarget (transactions
+  // per open ledger before its fee escalates; 0 = never, as a stand-alone
+  // rippled's 1000 nearly is), txqMax (queue size), txqPerAccount.
   constructor(opts = {}) {
     super();
     this.networkId = opts.networkId;
@@ -70,6 +72,11 @@ class Engine extends EventEmitter {
     this.maxHistory = Math.max(2, opts.maxHistory ?? 1000);
     this.closeOrder = opts.closeOrder ?? 'canonical'; // or 'submit'
     this.loadFactor = 1; // open-ledger fee multiplier (test control)
+    this.txqTarget = opts.txqTarget ?? 0;
+    this.txqMax = opts.txqMax ?? 2000;
+    this.txqPerAccount = opts.txqPerAccount ?? 10;
+    this.txq = []; // {tx, blob, hash, heldSince, level}: the fee queue
+    this.txqStats = { queued: 0, refused: 0, accepted: 0, expired: 0 };
     this.forced = { result: null, count: 0 }; // forced submit results (test control)
     this.gap = null; // {min, max}: closed ledgers the server lacks (test control)
     this.wallNow = opts.now || (() => Date.now());
@@ -106,9 +113,25 @@ class Engine extends EventEmitter {
     return this.now();
   }
 
-  // Fee (drops) a tx needs to get into the open ledger: base fee x load.
-  openLedgerFee() {
+  // Fee (drops) a tx needs to get into the open ledger: base fee x load,
+  // escalated once the open ledger holds more than txqTarget transactions
+  // (rippled's TxQ: level = base level x count^2 / target^2, rounded up).
+  openLedgerFee(count = this.open.txs.length) {
+    const base = this.minimumFee();
+    const t = BigInt(this.txqTarget);
+    const n = BigInt(count);
+    if (t === 0n || n <= t) return base;
+    return (base * n * n + t * t - 1n) / (t * t);
+  }
+
+  // The least fee a tx may pay to be applied or queued: base fee x load.
+  minimumFee() {
     return this.baseFee * BigInt(this.loadFactor);
+  }
+
+  // Fee level of a tx (256 = the base fee).
+  feeLevel(tx) {
+    return (drops(tx.Fee) * 256n) / this.baseFee;
   }
 
   reserve(ownerCount) {
@@ -203,7 +226,8 @@ class Engine extends EventEmitter {
     const state = opts.dryRun ? new Map(this.open.state) : this.open.state;
     if (!opts.dryRun && this.open.hashes.has(rec.hash)) return { result: 'tefALREADY', applied: false };
     const txIndex = this.open.txs.length;
-    const out = this.applyTx(state, rec.tx, rec.hash, this.open.seq, txIndex, this.closed.closeTime);
+    const out = this.applyTx(state, rec.tx, rec.hash, this.open.seq, txIndex, this.closed.closeTime,
+      { minFee: opts.minFee });
     if (out.applied && !opts.dryRun) {
       this.open.txs.push({ hash: rec.hash, tx: rec.tx, blob: rec.blob, meta: out.meta, result: out.result });
       this.open.hashes.add(rec.hash);
@@ -219,6 +243,15 @@ class Engine extends EventEmitter {
       return { result: 'temBAD_SIGNATURE', applied: false, broadcast: false, kept: false, queued: false };
     }
     if (this.forced.count > 0 && !opts.noForce) return this.submitForced(rec, opts);
+    if (!opts.drop && this.wantsQueue(rec)) {
+      const q = this.tryQueue(rec);
+      if (q) this.emit('txq', q, rec.hash, String(rec.tx.Fee), String(this.openLedgerFee()));
+      if (q === 'terQUEUED') this.txqStats.queued++;
+      else if (q) this.txqStats.refused++;
+      if (q) return q === 'terQUEUED' ?
+        { result: q, applied: false, broadcast: true, kept: true, queued: true } :
+        { result: q, applied: false, broadcast: false, kept: !opts.failHard, queued: false };
+    }
     const out = this.applyToOpen(rec, { dryRun: !!opts.drop });
     const r = out.result;
     const kept = !(opts.failHard && !U.isTes(r));
@@ -246,6 +279,82 @@ class Engine extends EventEmitter {
       this.held.push({ ...rec, heldSince: this.open.seq });
     }
     return { result: r, applied: false, broadcast: queued, kept: !opts.failHard || U.isTes(r), queued };
+  }
+
+  // Whether rec goes to the fee queue rather than the open ledger: it pays
+  // at least the minimum fee but less than the escalated open-ledger fee,
+  // or its account already has queued transactions (they go first).
+  wantsQueue(rec) {
+    if (this.txqTarget === 0 || !/^[0-9]+$/.test(String(rec.tx.Fee ?? ''))) return false;
+    const fee = drops(rec.tx.Fee);
+    if (fee < this.minimumFee()) return false; // telINSUF_FEE_P
+    return fee < this.openLedgerFee() || this.txq.some((q) => q.tx.Account === rec.tx.Account);
+  }
+
+  // rippled's TxQ::apply, simplified: returns terQUEUED (queued), a tel
+  // code (refused), or null (not for the queue: apply it as usual).
+  tryQueue(rec) {
+    const tx = rec.tx;
+    const acct = this.readAccount(this.open.state, tx.Account);
+    if (!acct || typeof tx.Sequence !== 'number' || tx.Sequence < acct.Sequence) return null;
+    const mine = this.txq.filter((q) => q.tx.Account === tx.Account);
+    const level = this.feeLevel(tx);
+    const same = mine.find((q) => q.tx.Sequence === tx.Sequence);
+    if (same) {
+      // A replacement must pay 25 % more (the same blob again too).
+      if (level * 4n < same.level * 5n) return 'telCAN_NOT_QUEUE_FEE';
+      this.txq.splice(this.txq.indexOf(same), 1);
+      this.txq.push({ ...rec, heldSince: this.open.seq, level });
+      return 'terQUEUED';
+    }
+    if (tx.Sequence > acct.Sequence + mine.length) return null; // terPRE_SEQ: held
+    // A LastLedgerSequence that leaves no later ledger to apply it in.
+    if (tx.LastLedgerSequence !== undefined && tx.LastLedgerSequence < this.open.seq + 1) return 'telCAN_NOT_QUEUE';
+    if (mine.length >= this.txqPerAccount) return 'telCAN_NOT_QUEUE_FULL';
+    if (tx.Sequence === acct.Sequence) {
+      // Must be valid now, but for the fee.
+      const out = this.applyTx(new Map(this.open.state), tx, rec.hash, this.open.seq, 0,
+        this.closed.closeTime, { minFee: this.minimumFee() });
+      if (!out.applied) return out.result === 'terPRE_SEQ' ? null : out.result;
+    }
+    if (this.txq.length >= this.txqMax) {
+      // Full: only a higher fee level than the cheapest other account's
+      // last entry gets in, evicting it.
+      let low = null;
+      for (const q of this.txq) {
+        if (q.tx.Account === tx.Account) continue;
+        const last = !this.txq.some((o) => o.tx.Account === q.tx.Account && o.tx.Sequence > q.tx.Sequence);
+        if (last && (!low || q.level < low.level)) low = q;
+      }
+      if (!low || low.level >= level) return 'telCAN_NOT_QUEUE_FULL';
+      this.txq.splice(this.txq.indexOf(low), 1);
+    }
+    this.txq.push({ ...rec, heldSince: this.open.seq, level });
+    return 'terQUEUED';
+  }
+
+  // At a close: queued transactions go into the new open ledger, highest
+  // fee level first (each account in Sequence order), while each pays the
+  // open-ledger fee the ledger has grown to; expired ones are dropped.
+  acceptQueue() {
+    const live = this.txq.filter((q) => q.tx.LastLedgerSequence === undefined ||
+      q.tx.LastLedgerSequence >= this.open.seq);
+    this.txqStats.expired += this.txq.length - live.length;
+    this.txq = live;
+    for (;;) {
+      const heads = this.txq.filter((q) => !this.txq.some((o) =>
+        o.tx.Account === q.tx.Account && o.tx.Sequence < q.tx.Sequence));
+      if (!heads.length) return;
+      heads.sort((a, b) => (a.level === b.level ? 0 : a.level > b.level ? -1 : 1));
+      const q = heads[0];
+      if (drops(q.tx.Fee) < this.openLedgerFee()) return;
+      this.txq.splice(this.txq.indexOf(q), 1);
+      const out = this.applyToOpen(q, { minFee: this.minimumFee() });
+      if (out.applied) this.txqStats.accepted++;
+      if (!out.applied && (out.result.startsWith('ter') || out.result.startsWith('tel')) &&
+          !this.held.some((h) => h.hash === q.hash))
+        this.held.push({ ...q, heldSince: this.open.seq });
+    }
   }
 
   // Re-applies held transactions (all, or those of one account) to the open
@@ -308,6 +417,7 @@ class Engine extends EventEmitter {
     this.closed = l;
     this.open = { seq: l.seq + 1, state: new Map(l.state), txs: [], hashes: new Set() };
     for (const r of leftovers) if (!this.held.some((h) => h.hash === r.hash)) this.held.push({ ...r, heldSince: seq });
+    this.acceptQueue();
     this.retryHeld();
     this.emit('close', l);
     return l;
@@ -355,7 +465,7 @@ class Engine extends EventEmitter {
     const c = this.txs.get(h);
     if (c) return this.hasLedger(c.ledgerIndex) ? { closed: c } : null;
     if (this.open.hashes.has(h)) return { open: this.open.txs.find((r) => r.hash === h) };
-    const held = this.held.find((r) => r.hash === h);
+    const held = this.held.find((r) => r.hash === h) || this.txq.find((r) => r.hash === h);
     if (held) return { open: held };
     return null;
   }
@@ -372,7 +482,7 @@ class Engine extends EventEmitter {
     const r = opts.preflight ?? this.preflight(tx);
     if (r !== 'tesSUCCESS') return { result: r, applied: false };
     const view = new View(state);
-    const ctx = { view, tx, hash, engine: this, parentCloseTime, ledgerSeq, closed: !!opts.closed };
+    const ctx = { view, tx, hash, engine: this, parentCloseTime, ledgerSeq, closed: !!opts.closed, minFee: opts.minFee };
     const pc = this.preclaim(ctx);
     if (pc !== 'tesSUCCESS' && !U.isTec(pc)) return { result: pc, applied: false };
 
@@ -455,7 +565,8 @@ class Engine extends EventEmitter {
     if (acct.Flags & U.LSF.disableMasterKey) return 'tefMASTER_DISABLED';
     // checkFee: the open ledger scales the base fee by the load factor; a
     // ledger being built at close only needs the base fee.
-    if (drops(tx.Fee) < (ctx.closed ? this.baseFee : this.openLedgerFee())) return 'telINSUF_FEE_P';
+    const need = ctx.closed ? this.baseFee : (ctx.minFee ?? this.openLedgerFee());
+    if (drops(tx.Fee) < need) return 'telINSUF_FEE_P';
     if (drops(acct.Balance) < drops(tx.Fee)) return 'terINSUF_FEE_B';
     switch (tx.TransactionType) {
       case 'Payment': return this.preclaimPayment(ctx);

@@ -268,13 +268,15 @@ const handlers = {
 
   fee: ({ engine }) => {
     const level = String(256 * engine.loadFactor);
+    const open = engine.openLedgerFee();
     return {
-      current_ledger_size: String(engine.open.txs.length), current_queue_size: '0',
-      drops: { base_fee: String(engine.baseFee), median_fee: '5000', minimum_fee: String(engine.openLedgerFee()),
-        open_ledger_fee: String(engine.openLedgerFee()) },
-      expected_ledger_size: '1000', ledger_current_index: engine.open.seq,
-      levels: { median_level: '128000', minimum_level: level, open_ledger_level: level, reference_level: '256' },
-      max_queue_size: '20000',
+      current_ledger_size: String(engine.open.txs.length), current_queue_size: String(engine.txq.length),
+      drops: { base_fee: String(engine.baseFee), median_fee: '5000', minimum_fee: String(engine.minimumFee()),
+        open_ledger_fee: String(open) },
+      expected_ledger_size: String(engine.txqTarget || 1000), ledger_current_index: engine.open.seq,
+      levels: { median_level: '128000', minimum_level: level,
+        open_ledger_level: String((open * 256n) / engine.baseFee), reference_level: '256' },
+      max_queue_size: String(engine.txqMax),
     };
   },
 
@@ -286,7 +288,7 @@ const handlers = {
     const a = engine.readAccount(sel.state, p.account);
     if (!a) throw rpcErr('actNotFound', undefined, { account: p.account, ...sel.fields });
     const r = { account_data: U.sortKeys(a), account_flags: accountFlags(a.Flags), ...sel.fields };
-    if (p.queue === true) r.queue_data = { txn_count: 0 };
+    if (p.queue === true) r.queue_data = { txn_count: engine.txq.filter((q) => q.tx.Account === p.account).length };
     return r;
   },
 
