@@ -32,7 +32,7 @@ class StandIn {
     this.engine = new Engine({
       networkId: opts.networkId, closeResolution: opts.closeResolution, closeOrder: opts.closeOrder,
       baseFee: opts.baseFee, reserveBase: opts.reserveBase, reserveInc: opts.reserveInc, maxHistory: opts.history,
-      txqTarget: opts.txqTarget, txqMax: opts.txqMax,
+      txqTarget: opts.txqTarget, txqMax: opts.txqMax, validationLag: opts.validationLag,
     });
     this.conns = new Set();
     this.badSigs = new Set();
@@ -44,10 +44,9 @@ class StandIn {
     this.nodePublic = addr.encodeNodePublic(Buffer.from(kp.deriveKeypair('sn3nxiW7v8KXzPzAqzyHXbSSKNuN9').publicKey, 'hex'));
     this.closeMs = opts.closeMs ?? 1000;
     this.timer = null;
-    this.engine.on('close', (l) => {
-      this.publish(l);
-      this.fill(opts.txqLoad || 0);
-    });
+    // The ledger and transaction streams publish validated ledgers.
+    this.engine.on('validated', (l) => this.publish(l));
+    this.engine.on('close', () => this.fill(opts.txqLoad || 0));
     // The fee queue's decisions, one line each (tests grep them).
     this.engine.on('txq', (r, hash, fee, open) => this.log(`txq ${r} ${hash} fee ${fee} open_ledger_fee ${open}`));
   }
@@ -333,6 +332,7 @@ class StandIn {
           now: this.engine.now(), offset: this.engine.timeOffset, drop_count: this.dropCount,
           too_busy: this.busy.count, close_ms: this.closeMs, connections: this.conns.size,
           load_factor: this.engine.loadFactor, forced: { ...this.engine.forced },
+          validated_ledger_index: this.engine.validated.seq, closed_ledger_index: this.engine.closed.seq,
           open_ledger_index: this.engine.open.seq, open_tx_count: this.engine.open.txs.length,
           held: this.engine.held.map((h) => h.hash),
           txq: { size: this.engine.txq.length, ...this.engine.txqStats },
@@ -497,6 +497,7 @@ function parseArgs(argv) {
       case '--txq-target': opts.txqTarget = num(a, v); i++; break;
       case '--txq-size': opts.txqMax = Math.max(1, num(a, v)); i++; break;
       case '--txq-load': opts.txqLoad = num(a, v); i++; break;
+      case '--validation-lag': opts.validationLag = Math.min(2, num(a, v)); i++; break;
       case '--base-fee': opts.baseFee = Math.max(1, num(a, v)); i++; break;
       case '--reserve-base': opts.reserveBase = num(a, v); i++; break;
       case '--reserve-inc': opts.reserveInc = num(a, v); i++; break;

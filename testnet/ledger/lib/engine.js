@@ -73,6 +73,10 @@ class Engine extends EventEmitter {
     this.closeOrder = opts.closeOrder ?? 'canonical'; // or 'submit'
     this.loadFactor = 1; // open-ledger fee multiplier (test control)
     this.txqTarget = opts.txqTarget ?? 0;
+    // Closed ledgers not yet validated: the validated ledger is this many
+    // behind the last closed one (a network's validations arrive after the
+    // close; 0 = every closed ledger counts as validated, stand-alone).
+    this.validationLag = opts.validationLag ?? 0;
     this.txqMax = opts.txqMax ?? 2000;
     this.txqPerAccount = opts.txqPerAccount ?? 10;
     this.txq = []; // {tx, blob, hash, heldSince, level}: the fee queue
@@ -100,6 +104,7 @@ class Engine extends EventEmitter {
     l2.hash = this.ledgerHash(l2);
     this.ledgers.set(2, l2);
     this.closed = l2;
+    this.validated = l2;
     this.open = { seq: 3, state: new Map(state), txs: [], hashes: new Set() };
   }
 
@@ -164,7 +169,7 @@ class Engine extends EventEmitter {
   // "2-40", or with a history gap "2-9,16-40".
   completeLedgers() {
     const lo = this.minLedger();
-    const hi = this.closed.seq;
+    const hi = this.validated.seq;
     const g = this.gap;
     const text = (a, b) => `${a}-${b}`;
     if (!g || g.max < lo || g.min > hi) return text(lo, hi);
@@ -419,6 +424,11 @@ class Engine extends EventEmitter {
     for (const r of leftovers) if (!this.held.some((h) => h.hash === r.hash)) this.held.push({ ...r, heldSince: seq });
     this.acceptQueue();
     this.retryHeld();
+    const v = this.ledgers.get(l.seq - this.validationLag);
+    if (v && v.seq > this.validated.seq) {
+      this.validated = v;
+      this.emit('validated', v);
+    }
     this.emit('close', l);
     return l;
   }

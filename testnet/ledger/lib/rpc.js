@@ -62,7 +62,7 @@ function selectLedger(engine, p) {
   const openSel = () => ({ state: engine.open.state, open: true, seq: engine.open.seq,
     fields: { ledger_current_index: engine.open.seq, validated: false } });
   const closedSel = (l) => ({ state: l.state, open: false, ledger: l, seq: l.seq,
-    fields: { ledger_hash: l.hash, ledger_index: l.seq, validated: true } });
+    fields: { ledger_hash: l.hash, ledger_index: l.seq, validated: l.seq <= engine.validated.seq } });
   if (p.ledger_hash !== undefined) {
     if (typeof p.ledger_hash !== 'string' || !/^[0-9A-Fa-f]{64}$/.test(p.ledger_hash)) {
       throw rpcErr('invalidParams', 'ledgerHashMalformed');
@@ -74,7 +74,8 @@ function selectLedger(engine, p) {
   }
   let li = p.ledger_index;
   if (li === undefined || li === 'current') return openSel();
-  if (li === 'closed' || li === 'validated') return closedSel(engine.closed);
+  if (li === 'closed') return closedSel(engine.closed);
+  if (li === 'validated') return closedSel(engine.validated);
   if (typeof li === 'string' && /^\d+$/.test(li)) li = Number(li);
   if (!Number.isInteger(li) || li < 0) throw rpcErr('invalidParams', 'ledgerIndexMalformed');
   if (li === engine.open.seq) return openSel();
@@ -148,6 +149,7 @@ function txResultFields(token) {
 // `tx` answer for a validated transaction record, per API version.
 function formatClosedTx(engine, rec, apiVersion, binary) {
   const ctid = ctidOf(engine, rec.ledgerIndex, rec.txIndex);
+  const validated = rec.ledgerIndex <= engine.validated.seq;
   if (binary) {
     let metaBlob;
     try {
@@ -159,20 +161,20 @@ function formatClosedTx(engine, rec, apiVersion, binary) {
     }
     if (apiVersion >= 2) {
       return { tx_blob: rec.blob, meta_blob: metaBlob, hash: rec.hash, ledger_index: rec.ledgerIndex, ledger_hash: rec.ledgerHash,
-        close_time_iso: U.isoTime(rec.date), validated: true, ...(ctid ? { ctid } : {}) };
+        close_time_iso: U.isoTime(rec.date), validated, ...(ctid ? { ctid } : {}) };
     }
     return { tx: rec.blob, meta: metaBlob, hash: rec.hash, inLedger: rec.ledgerIndex, ledger_index: rec.ledgerIndex,
-      date: rec.date, validated: true, ...(ctid ? { ctid } : {}) };
+      date: rec.date, validated, ...(ctid ? { ctid } : {}) };
   }
   if (apiVersion >= 2) {
     return {
       tx_json: { ...rec.tx, ...(ctid ? { ctid } : {}), date: rec.date, ledger_index: rec.ledgerIndex },
       hash: rec.hash, ledger_hash: rec.ledgerHash, ledger_index: rec.ledgerIndex,
-      close_time_iso: U.isoTime(rec.date), meta: rec.meta, validated: true, ...(ctid ? { ctid } : {}),
+      close_time_iso: U.isoTime(rec.date), meta: rec.meta, validated, ...(ctid ? { ctid } : {}),
     };
   }
   return { ...rec.tx, hash: rec.hash, inLedger: rec.ledgerIndex, ledger_index: rec.ledgerIndex, date: rec.date,
-    ...(ctid ? { ctid } : {}), meta: rec.meta, validated: true };
+    ...(ctid ? { ctid } : {}), meta: rec.meta, validated };
 }
 
 // `transaction` stream message for a validated transaction.
@@ -231,7 +233,7 @@ const handlers = {
   ping: () => ({}),
 
   server_info: ({ engine, server }) => {
-    const l = engine.closed;
+    const l = engine.validated;
     const info = {
       build_version: '3.2.0-standin', complete_ledgers: engine.completeLedgers(), hostid: 'STANDIN',
       io_latency_ms: 1, jq_trans_overflow: '0', last_close: { converge_time_s: 0.1, proposers: 0 },
@@ -250,7 +252,7 @@ const handlers = {
   },
 
   server_state: ({ engine, server }) => {
-    const l = engine.closed;
+    const l = engine.validated;
     const state = {
       build_version: '3.2.0-standin', complete_ledgers: engine.completeLedgers(), io_latency_ms: 1,
       jq_trans_overflow: '0', last_close: { converge_time: 100, proposers: 0 },
@@ -396,7 +398,7 @@ const handlers = {
       accepted: out.applied || out.broadcast || out.queued || out.kept,
       applied: out.applied, broadcast: out.broadcast, kept: out.kept, queued: out.queued,
       ...txResultFields(out.result), open_ledger_cost: String(engine.openLedgerFee()),
-      tx_blob: dec.blob, tx_json: { ...dec.tx, hash: dec.hash }, validated_ledger_index: engine.closed.seq,
+      tx_blob: dec.blob, tx_json: { ...dec.tx, hash: dec.hash }, validated_ledger_index: engine.validated.seq,
     };
     const acct = engine.readAccount(engine.open.state, dec.tx.Account);
     if (acct) {
@@ -414,7 +416,7 @@ const handlers = {
   account_tx: ({ engine }, p, apiVersion) => {
     requireAccountField(p);
     if (!U.isValidClassic(p.account)) throw rpcErr('actMalformed');
-    const hi0 = engine.closed.seq;
+    const hi0 = engine.validated.seq;
     let lo0 = engine.minLedger();
     if (engine.gap && engine.gap.max >= lo0 && engine.gap.max < hi0) lo0 = Math.max(lo0, engine.gap.max + 1);
     const bound = (v, dflt) => {
@@ -578,7 +580,7 @@ const handlers = {
     for (const a of accounts.accounts) conn.accounts.add(a);
     for (const a of accounts.proposed) conn.accountsProposed.add(a);
     conn.apiVersion = apiVersion;
-    if (streams.includes('ledger')) return ledgerStreamFields(engine, engine.closed);
+    if (streams.includes('ledger')) return ledgerStreamFields(engine, engine.validated);
     return {};
   },
 
