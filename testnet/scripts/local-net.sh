@@ -17,6 +17,7 @@
 #          [--key-type-a secp256k1|ed25519] [--key-type-b secp256k1|ed25519]
 #          [--threshold UNITS (default 1 XRP)] [--close-ms MS] [--engines auto|yes|no]
 #          [--xrpse PATH] [--engine-arg ARG]... [--ledger-arg ARG]... [--xrp-amount XRP]
+#          [--validation-lag N (default 2: validated two behind closed)]
 #          [--log-max N] [--quiet] [--run CMD [ARGS...]]
 #
 # Environment given to --run (and written to DIR/env.sh): XRPSE_NET_DIR,
@@ -33,7 +34,7 @@ root=$(dirname "$testnet")
 dir='' flavor_a=rs flavor_b=rs threshold='' close_ms=1000 engines=auto
 key_a=secp256k1 key_b=secp256k1 log_max=5000 verbose=--verbose
 xrpse="$root/build/xrpse" xrp_amount=1000
-run=() engine_args=() ledger_args=()
+run=() engine_args=() ledger_args=() lag=2
 while (($#)); do
 	case $1 in
 	--dir) dir=$2; shift 2 ;;
@@ -44,6 +45,7 @@ while (($#)); do
 	--key-type-b) key_b=$2; shift 2 ;;
 	--engine-arg) engine_args+=("$2"); shift 2 ;;
 	--ledger-arg) ledger_args+=("$2"); shift 2 ;;
+	--validation-lag) lag=$2; shift 2 ;;
 	--log-max) log_max=$2; shift 2 ;;
 	--quiet) verbose=''; shift ;;
 	--threshold) threshold=$2; shift 2 ;;
@@ -52,7 +54,7 @@ while (($#)); do
 	--xrpse) xrpse=$2; shift 2 ;;
 	--xrp-amount) xrp_amount=$2; shift 2 ;;
 	--run) shift; run=("$@"); break ;;
-	-h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "local-net: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -147,7 +149,7 @@ read -r port_ea port_eb port_ca port_cb < <(node "$here/free-ports.js" 4)
 
 # 1. the ledger
 setsid node "$testnet/ledger/server.js" --port 0 --faucet-port 0 --network-id 1 \
-	--close-ms "$close_ms" "${ledger_args[@]}" >"$dir/ledger.log" 2>&1 &
+	--close-ms "$close_ms" --validation-lag "$lag" "${ledger_args[@]}" >"$dir/ledger.log" 2>&1 &
 pids+=($!)
 line=$(wait_line "$dir/ledger.log" 'listening ws=[0-9]+ faucet=[0-9]+' "${pids[-1]}")
 ws_port=$(sed -E 's/.*ws=([0-9]+).*/\1/' <<<"$line")
