@@ -155,6 +155,8 @@ test('a settlement answered after 1 s is counted and logged UNUSUAL', async () =
   h = await d.req('GET', '/health');
   assert.equal(h.body.api.late_settlements, 1);
   assert.match(d.log, /UNUSUAL.*settlement for late answered \d+ ms after its request/);
+  const m = await d.req('GET', '/metrics', { json: false });
+  assert.match(m.text, /^xrpse_settlements_late_total 1$/m);
   await sleep(1100); // past the refusals that follow a stalled commit
   assert.equal((await d.settle('late', q, 'L2')).status, 201);
   h = await d.req('GET', '/health');
