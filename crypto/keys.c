@@ -234,6 +234,39 @@ enum xu_code cr_keypair_derive(struct cr_keypair *kp,
 	return rc;
 }
 
+enum xu_code cr_kava_channel_keypair(struct cr_keypair *kp,
+				     const char *secret_text, const char *name,
+				     struct xu_err *err)
+{
+	static const char tag[] = "ilp-plugin-xrp-paychan-channel";
+	crypto_auth_hmacsha256_state st;
+	uint8_t sk32[crypto_auth_hmacsha256_BYTES];
+	uint8_t pk32[crypto_sign_PUBLICKEYBYTES];
+	int bad;
+
+	sodium_memzero(kp, sizeof(*kp));
+	bad = crypto_auth_hmacsha256_init(&st, (const uint8_t *)secret_text,
+					  strlen(secret_text));
+	bad |= crypto_auth_hmacsha256_update(&st, (const uint8_t *)tag,
+					     sizeof(tag) - 1);
+	bad |= crypto_auth_hmacsha256_update(&st, (const uint8_t *)name,
+					     strlen(name));
+	bad |= crypto_auth_hmacsha256_final(&st, sk32);
+	sodium_memzero(&st, sizeof(st));
+	if (!bad)
+		bad = crypto_sign_seed_keypair(pk32, kp->secret, sk32);
+	sodium_memzero(sk32, sizeof(sk32));
+	if (bad) {
+		sodium_memzero(kp, sizeof(*kp));
+		return xu_fail(err, XU_EINTERNAL, 0,
+			       "ed25519: channel key derivation failed");
+	}
+	kp->type = CR_KEY_ED25519;
+	kp->pub.b[0] = 0xED;
+	memcpy(kp->pub.b + 1, pk32, sizeof(pk32));
+	return XU_OK;
+}
+
 enum xu_code cr_keypair_from_seed_text(struct cr_keypair *kp,
 				       const char *seed_text, int override,
 				       struct xu_err *err)

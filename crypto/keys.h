@@ -71,6 +71,18 @@ enum xu_code cr_keypair_derive(struct cr_keypair *kp,
 enum xu_code cr_keypair_from_seed_text(struct cr_keypair *kp,
 				       const char *seed_text, int override,
 				       struct xu_err *err) XU_WARN_UNUSED;
+/* The ed25519 key pair Kava's ilp-plugin-xrp-paychan (0.4.5) created the
+ * outgoing channel of its account `name` with: its 32-byte ed25519 seed is
+ * HMAC-SHA256(key = the bytes of the family seed text the plugin was given
+ * as xrpSecret, message = "ilp-plugin-xrp-paychan-channel" || name), and
+ * the channel's PublicKey is ED || the public key
+ * (docs/design.md#moving-from-kavas-plugin).  secret_text is the seed
+ * exactly as the plugin had it ("s..."; cr_seed_encode gives it back from
+ * a parsed seed).  Returns XU_OK, or XU_EINTERNAL when libsodium fails;
+ * *kp is zeroed on failure.  The caller wipes *kp with cr_keypair_clear. */
+enum xu_code cr_kava_channel_keypair(struct cr_keypair *kp,
+				     const char *secret_text, const char *name,
+				     struct xu_err *err) XU_WARN_UNUSED;
 /* Wipes the secret. */
 void cr_keypair_clear(struct cr_keypair *kp);
 

@@ -10,8 +10,10 @@
 
 #include <cmocka.h>
 
+#include "crypto/claim.h"
 #include "crypto/keys.c"
 #include "crypto/sign.h"
+#include "src/util/hex.h"
 #include "tests/crypto/vec.h"
 
 static int setup(void **state)
@@ -211,6 +213,62 @@ static void test_crypto_keys_pubkey_type(void **state)
 	assert_false(cr_key_type_parse(&t, "ecdsa-secp256k1"));
 }
 
+/* Kava's ilp-plugin-xrp-paychan 0.4.5 channel keys: the expected values
+ * were computed by the plugin's own code (its HMAC derivation line of
+ * build/account.js and createClaimDigest of build/utils/channel.js, with
+ * libsodium-wrappers' crypto_sign_seed_keypair and crypto_sign_detached)
+ * for the xrpSecret below and accounts "alice" and "peer.bob". */
+static void test_crypto_keys_kava_channel(void **state)
+{
+	static const struct {
+		const char *name, *pub, *sig;
+	} v[] = {
+	    {"alice",
+	     "ED786AECF4A4248BC3DB5CFC7A69FE09B8669421E32EE24CBCDF372CB70E9D3A7"
+	     "D",
+	     "dc3a02fb82147ad2b207e09f0d1471c17213b9b5b2156c1618b409bf69046d63"
+	     "f0d022a65b1fe124b20c1506fe3c6b2ceb5a752a24307b1c50987d09b91c0e0"
+	     "7"},
+	    {"peer.bob",
+	     "EDD42CEA306F8C03FBBF59C55182A4E2FA02D139D52C28C9CB568A3C5D0CF4CC9"
+	     "C",
+	     "ece37f7b75c6d76eb9a66f0c59bcbe568ac3971bb1033823e7f960332d446886"
+	     "a6ecc0c97b281f91c11e984363b0f5a15be40876e97ab2935cd901811853850"
+	     "1"},
+	};
+	static const char chan[] =
+	    "C1AE6DDDEEC05CF2978C0BAD6FE302948E9533691DC749DCDD3B9E5992CA6198";
+	uint8_t id[CR_CHANNEL_ID_BYTES], pub[CR_PUBKEY_BYTES];
+	uint8_t want[64], sig[CR_SIG_MAX_BYTES];
+	struct cr_keypair kp;
+	size_t siglen;
+
+	(void)state;
+	assert_int_equal(xu_hex_decode_exact(id, sizeof(id), chan, NULL),
+			 XU_OK);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		assert_int_equal(
+		    cr_kava_channel_keypair(
+			&kp, "snoPBrXtMeMyMHUVTgbuqAfg1SUTb", v[i].name, NULL),
+		    XU_OK);
+		assert_int_equal(
+		    xu_hex_decode_exact(pub, sizeof(pub), v[i].pub, NULL),
+		    XU_OK);
+		assert_memory_equal(kp.pub.b, pub, CR_PUBKEY_BYTES);
+		assert_int_equal(kp.type, CR_KEY_ED25519);
+		assert_int_equal(
+		    cr_claim_sign(sig, &siglen, &kp, id, 1000001, NULL), XU_OK);
+		assert_int_equal(
+		    xu_hex_decode_exact(want, sizeof(want), v[i].sig, NULL),
+		    XU_OK);
+		assert_int_equal(siglen, 64);
+		assert_memory_equal(sig, want, 64);
+		assert_true(cr_claim_verify(pub, CR_PUBKEY_BYTES, id, 1000001,
+					    want, 64));
+		cr_keypair_clear(&kp);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -218,6 +276,7 @@ int main(void)
 	    cmocka_unit_test(test_crypto_keys_seed_errors),
 	    cmocka_unit_test(test_crypto_keys_override),
 	    cmocka_unit_test(test_crypto_keys_pubkey_type),
+	    cmocka_unit_test(test_crypto_keys_kava_channel),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
