@@ -329,6 +329,13 @@ struct pc_out {
 	struct cr_account_id self, peer;
 	bool has_id;
 	uint8_t id[CR_CHANNEL_ID_BYTES];
+	/* The channel's own key (its PublicKey on the ledger) when it is not
+	 * our account key: a channel adopted from another payer engine
+	 * (docs/design.md#moving-from-kavas-plugin).  Claims on it are
+	 * signed with that key; a view with any other PublicKey closes it.
+	 * Cleared when a new channel is created (false: the account key). */
+	bool has_key;
+	uint8_t key[CR_PUBKEY_BYTES];
 	struct xl_drops amount;	  /* validated channel Amount */
 	struct xl_drops redeemed; /* validated channel Balance */
 	uint32_t settle_delay;

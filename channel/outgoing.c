@@ -103,6 +103,8 @@ static void try_open(struct pc_out *ch, const struct pc_cfg *cfg,
 	pc_out_set_state(ch, ch->state, PC_OUT_OPENING, "create submitted");
 	ch->has_id = false;
 	memset(ch->id, 0, sizeof(ch->id));
+	ch->has_key = false; /* a channel of ours: the account key */
+	memset(ch->key, 0, sizeof(ch->key));
 	ch->amount = xl_drops_zero();
 	ch->redeemed = xl_drops_zero();
 	ch->signed_total = xl_drops_zero();
@@ -346,14 +348,17 @@ static void on_close_result(struct pc_out *ch, const struct pc_cfg *cfg,
 	pc_fx_alert(fx, PC_ALERT_TX_FAILED, ch->id, xl_drops_zero());
 }
 
-/* Whether the channel's PublicKey on the ledger is ours: the key our
- * account signs with (the daemon's account is its key's, so the key's
- * account id is `self`; docs/risks.md#our-channel-with-another-key). */
+/* Whether the channel's PublicKey on the ledger is ours: the record's own
+ * key for an adopted channel (exactly that key), else the key our account
+ * signs with (the daemon's account is its key's, so the key's account id
+ * is `self`; docs/risks.md#our-channel-with-another-key). */
 static bool key_ours(const struct pc_out *ch, const struct pc_view *v)
 {
 	struct cr_pubkey pk;
 	struct cr_account_id id;
 
+	if (ch->has_key)
+		return memcmp(v->pubkey, ch->key, CR_PUBKEY_BYTES) == 0;
 	memcpy(pk.b, v->pubkey, CR_PUBKEY_BYTES);
 	cr_account_id_of(&id, &pk);
 	return memcmp(&id, &ch->self, sizeof(id)) == 0;

@@ -25,6 +25,8 @@ int eng_cli_claim(int argc, char **argv);
 int eng_cli_tx(int argc, char **argv);
 /* xrpse outbox ... (src/cli/cli_outbox.c) */
 int eng_cli_outbox(int argc, char **argv);
+/* xrpse import kava ... (src/cli/cli_import.c) */
+int eng_cli_import(int argc, char **argv);
 /* xrpse run ... (src/cli/cli_run.c) */
 int eng_cli_run(int argc, char **argv);
 
@@ -75,6 +77,15 @@ void eng_cli_print_table(const json_t *rows, const char *const *heads,
  * never contains the seed, whose text is wiped before this returns. */
 int eng_cli_keypair(const struct eng_args *a, struct cr_keypair *kp,
 		    struct xu_err *err);
+
+/* Reads the seed file at path (refused when group or others may read or
+ * write it) into kp (derived with its implied key type, or key_type when
+ * not 0) and seed.  Returns XU_OK or an error whose message names the
+ * file but never its content.  The caller wipes both (cr_keypair_clear,
+ * cr_seed_clear). */
+enum xu_code eng_cli_load_seed(struct cr_keypair *kp, struct cr_seed *seed,
+			       const char *path, int key_type,
+			       struct xu_err *err) XU_WARN_UNUSED;
 
 /* Prints obj compactly (member order kept) and a newline on stdout, and
  * TAKES obj (decref'd; NULL means out of memory).  Returns `status`, or 1

@@ -29,37 +29,35 @@ static int refuse(const char *msg)
 	return ENG_EXIT_USAGE;
 }
 
-/* Reads the seed file into kp.  Returns XU_OK or an error whose message
- * names the file but never its content. */
-static enum xu_code load_seed(struct cr_keypair *kp,
-			      const struct eng_config *cfg, struct xu_err *err)
+enum xu_code eng_cli_load_seed(struct cr_keypair *kp, struct cr_seed *seed,
+			       const char *path, int key_type,
+			       struct xu_err *err)
 {
 	char buf[SEED_FILE_MAX + 1];
 	size_t len = 0, start = 0;
 	ssize_t n;
 	enum xu_code rc;
-	int fd = open(cfg->seed_file, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	struct stat sb;
 
 	if (fd < 0)
 		return xu_fail(err, XU_EIO, errno,
-			       "cannot read seed file %s: %s", cfg->seed_file,
+			       "cannot read seed file %s: %s", path,
 			       strerror(errno));
 	/* The seed is the account: a copy readable by another user is a
 	 * copy of the money (docs/design.md#safe-files). */
 	if (fstat(fd, &sb) != 0) {
 		close(fd);
 		return xu_fail(err, XU_EIO, errno, "cannot stat seed file %s",
-			       cfg->seed_file);
+			       path);
 	}
 	if (sb.st_mode & (S_IRWXG | S_IRWXO)) {
 		close(fd);
 		return xu_fail(err, XU_EINVAL, 0,
 			       "seed file %s has mode %04o: group or others "
 			       "may read or write it; run chmod 600 %s",
-			       cfg->seed_file, (unsigned)(sb.st_mode & 07777),
-			       cfg->seed_file);
+			       path, (unsigned)(sb.st_mode & 07777), path);
 	}
 	while (len < SEED_FILE_MAX &&
 	       (n = read(fd, buf + len, SEED_FILE_MAX - len)) > 0)
@@ -68,7 +66,7 @@ static enum xu_code load_seed(struct cr_keypair *kp,
 		close(fd);
 		sodium_memzero(buf, sizeof(buf));
 		return xu_fail(err, XU_EINVAL, 0, "seed file %s is too large",
-			       cfg->seed_file);
+			       path);
 	}
 	close(fd);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' ||
@@ -81,13 +79,17 @@ static enum xu_code load_seed(struct cr_keypair *kp,
 	if (!buf[start]) {
 		sodium_memzero(buf, sizeof(buf));
 		return xu_fail(err, XU_EINVAL, 0, "seed file %s is empty",
-			       cfg->seed_file);
+			       path);
 	}
-	rc = cr_keypair_from_seed_text(kp, buf + start, cfg->key_type, err);
+	rc = cr_keypair_from_seed_text(kp, buf + start, key_type, err);
+	if (rc == XU_OK)
+		rc = cr_seed_parse(seed, buf + start, err);
 	sodium_memzero(buf, sizeof(buf));
 	if (rc != XU_OK)
+		cr_keypair_clear(kp);
+	if (rc != XU_OK)
 		return xu_fail(err, rc, 0, "seed file %s holds no valid seed",
-			       cfg->seed_file);
+			       path);
 	return XU_OK;
 }
 
@@ -96,6 +98,7 @@ int eng_cli_run(int argc, char **argv)
 	struct eng_config cfg;
 	struct xu_err err = {0};
 	struct cr_keypair kp;
+	struct cr_seed seed;
 	struct eng_engine *e = NULL;
 	enum xu_code rc;
 	int status;
@@ -119,7 +122,8 @@ int eng_cli_run(int argc, char **argv)
 	xu_log_set_format(cfg.log_format);
 	if (cr_init(&err) != XU_OK)
 		return refuse(err.msg);
-	if (load_seed(&kp, &cfg, &err) != XU_OK)
+	if (eng_cli_load_seed(&kp, &seed, cfg.seed_file, cfg.key_type, &err) !=
+	    XU_OK)
 		return refuse(err.msg);
 	xu_debug("run",
 		 "config: listen %s:%d, connector %s, rippled %s, db %s, "
@@ -132,8 +136,9 @@ int eng_cli_run(int argc, char **argv)
 			   "listening on non-loopback %s: the settlement API "
 			   "has no authentication",
 			   cfg.listen_host);
-	rc = eng_engine_new(&e, &cfg, &kp, &err);
+	rc = eng_engine_new(&e, &cfg, &kp, &seed, &err);
 	cr_keypair_clear(&kp);
+	cr_seed_clear(&seed);
 	if (rc != XU_OK)
 		return refuse(err.msg);
 	xu_info("run",

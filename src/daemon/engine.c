@@ -44,6 +44,7 @@
 struct eng_engine {
 	struct eng_config cfg;
 	struct cr_keypair *kp; /* sodium_malloc'd */
+	struct cr_seed *seed;  /* sodium_malloc'd */
 	char address[CR_ADDRESS_STRLEN];
 	struct lws_context *ctx;
 	struct lws_vhost *vh;
@@ -666,13 +667,15 @@ static enum xu_code start_channels(struct eng_engine *e,
 	pcenv.outbox = e->outbox;
 	pcenv.rippled = e->rippled;
 	pcenv.kp = e->kp;
+	pcenv.seed = e->seed;
 	pcenv.msgs = &e->msgs;
 	return eng_paychan_new(&e->paychan, &pcenv, &cfg->paychan, err);
 }
 
 enum xu_code eng_engine_new(struct eng_engine **out,
 			    const struct eng_config *cfg,
-			    const struct cr_keypair *kp, struct xu_err *err)
+			    const struct cr_keypair *kp,
+			    const struct cr_seed *seed, struct xu_err *err)
 {
 	struct cr_account_id acct;
 	struct eng_engine *e;
@@ -690,6 +693,12 @@ enum xu_code eng_engine_new(struct eng_engine **out,
 		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
 	}
 	*e->kp = *kp;
+	e->seed = sodium_malloc(sizeof(*e->seed));
+	if (!e->seed) {
+		eng_engine_free(e);
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	}
+	*e->seed = *seed;
 	cr_account_id_of(&acct, &kp->pub);
 	cr_address_encode(e->address, &acct);
 	eng_api_register_builtin(&e->msgs);
@@ -796,6 +805,10 @@ void eng_engine_free(struct eng_engine *e)
 	if (e->kp) {
 		cr_keypair_clear(e->kp);
 		sodium_free(e->kp);
+	}
+	if (e->seed) {
+		cr_seed_clear(e->seed);
+		sodium_free(e->seed);
 	}
 	free(e);
 }

@@ -29,17 +29,20 @@ struct eng_store;
 struct eng_outbox;
 struct eng_job; /* src/api/api.h */
 struct cr_keypair;
+struct cr_seed;
 struct xl_rippled;
 
 /* Opens the store (taking its lock), starts the curl worker and the
- * outbox, and binds the REST listener.  cfg and kp are copied (the key
- * pair into locked memory, wiped by eng_engine_free).  Returns XU_OK and
+ * outbox, and binds the REST listener.  cfg, kp and seed (the seed kp
+ * comes from, for the keys of adopted channels) are copied (the secrets
+ * into locked memory, wiped by eng_engine_free).  Returns XU_OK and
  * *out (owned, free with eng_engine_free), or an error: XU_EBUSY when
  * another daemon holds the database, XU_EIO/XU_ESTORE for an unusable
  * database, XU_EIO when the address cannot be bound. */
 enum xu_code eng_engine_new(struct eng_engine **out,
 			    const struct eng_config *cfg,
 			    const struct cr_keypair *kp,
+			    const struct cr_seed *seed,
 			    struct xu_err *err) XU_WARN_UNUSED;
 
 /* Runs the loop until SIGTERM/SIGINT (installed here), then finishes the

@@ -179,7 +179,7 @@ static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = PC_EV_LAST_CLAIM;
 	ev.clk = clock_now(pc);
-	memcpy(ev.u.last.pubkey, pc->kp->pub.b, CR_PUBKEY_BYTES);
+	memcpy(ev.u.last.pubkey, chan_pubkey(pc, &o), CR_PUBKEY_BYTES);
 	if (ok) {
 		if (memcmp(m.u.last.channel, o.ch.id, CR_CHANNEL_ID_BYTES))
 			goto done; /* about a channel we left meanwhile */

@@ -47,6 +47,7 @@ struct eng_store;
 struct eng_outbox;
 struct eng_msgs;
 struct cr_keypair;
+struct cr_seed;
 struct xl_rippled;
 
 /* The services the payment-channel service uses, all borrowed and living
@@ -57,6 +58,10 @@ struct eng_paychan_env {
 	struct eng_outbox *outbox;
 	struct xl_rippled *rippled;
 	const struct cr_keypair *kp;
+	/* The seed kp was derived from, for the keys of adopted channels
+	 * (struct pc_out has_key; docs/design.md#moving-from-kavas-plugin).
+	 * NULL: no claim is signed on an adopted channel. */
+	const struct cr_seed *seed;
 	struct eng_msgs *msgs; /* where the peer message types go */
 	/* The service's clocks (milliseconds; NULL: src/io/clock.h's
 	 * eng_mono_ms and eng_wall_ms), called with clock_arg.  mono_ms
@@ -197,5 +202,46 @@ typedef void (*eng_paychan_owed_fn)(void *arg, const char *account,
 				    bool alerted);
 void eng_paychan_owed_each(const struct eng_paychan *pc, eng_paychan_owed_fn fn,
 			   void *arg);
+
+/* Reads a PayChannel ledger object (ledger_entry's "node") into *v, for
+ * channel id; false when malformed.  ledger_index stays 0. */
+bool eng_paychan_view_from_json(struct pc_view *v, json_t *node,
+				const uint8_t id[CR_CHANNEL_ID_BYTES]);
+
+/* ---- adopting another engine's channels (src/paychan/adopt.c) ----
+ * What `xrpse import kava` writes, while no service runs on the store
+ * (docs/design.md#moving-from-kavas-plugin).  Both run inside the
+ * caller's store transaction, check everything against the validated
+ * view v (ledger_time: that ledger's close time) and cfg, and write
+ * nothing when they refuse: XU_EINVAL, XU_EBADSIG or XU_ERANGE with a
+ * message saying why (XU_EEXIST: the channel already has a record). */
+
+/* Adopts channel v, which the peer of `account` pays us through, with
+ * best, the best claim the old engine held (verified with the channel's
+ * PublicKey; zero: none) as the best claim held.  The old engine credited
+ * it: only what later claims add above it is credited.  The checks are
+ * the payee's own (channel/incoming.c, in its order: ours, no
+ * CancelAfter, time to redeem before any Expiration, settle delay,
+ * signature, at most Amount). */
+enum xu_code eng_paychan_adopt_in(struct eng_store *st,
+				  const struct pc_cfg *cfg, const char *account,
+				  const struct cr_account_id *self,
+				  const struct pc_view *v, uint32_t ledger_time,
+				  struct xl_drops best, const uint8_t *sig,
+				  size_t siglen,
+				  struct xu_err *err) XU_WARN_UNUSED;
+
+/* Adopts channel v, ours to the peer of `account`, signed with its own
+ * key `key` (derived by `signer`, e.g. "kava:NAME"), as the account's
+ * outgoing channel with `spent` (signature sig by key; zero: none) as
+ * its last signed claim.  Refused unless the channel is ours, its
+ * PublicKey is key, it is open (no Expiration, no CancelAfter), its
+ * SettleDelay is within [min_settle_delay, max_settle_delay] of cfg, and
+ * Balance <= spent <= Amount.  The account must have no outgoing record. */
+enum xu_code eng_paychan_adopt_out(
+    struct eng_store *st, const struct pc_cfg *cfg, const char *account,
+    const struct cr_account_id *self, const struct pc_view *v,
+    const char *signer, const struct cr_pubkey *key, struct xl_drops spent,
+    const uint8_t *sig, size_t siglen, struct xu_err *err) XU_WARN_UNUSED;
 
 #endif /* XRPSE_SRC_PAYCHAN_H */

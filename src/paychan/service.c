@@ -188,6 +188,7 @@ enum xu_code eng_paychan_new(struct eng_paychan **out,
 	pc->st = env->store;
 	pc->ob = env->outbox;
 	pc->kp = env->kp;
+	pc->seed = env->seed;
 	pc->cfg = *cfg;
 	pc->mono = env->mono_ms ? env->mono_ms : default_mono_ms;
 	pc->wall = env->wall_ms ? env->wall_ms : default_wall_ms;

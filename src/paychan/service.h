@@ -163,6 +163,7 @@ struct eng_paychan {
 	struct eng_store *st;
 	struct eng_outbox *ob;
 	const struct cr_keypair *kp;
+	const struct cr_seed *seed; /* NULL: adopted channels cannot sign */
 	struct cr_account_id self;
 	char address[CR_ADDRESS_STRLEN];
 	struct eng_paychan_cfg cfg;
@@ -299,6 +300,20 @@ bool dlv_is_out(const struct acct *a, uint64_t seq);
 /* Inside a transaction: a message of type t naming channel id
  * (channel_update, close_request, last_claim) to account as an outbox
  * row.  Returns XU_OK or a 300s code. */
+/* The public key claims on o's channel verify with: its own key when it
+ * has one (an adopted channel), else our account key. */
+const uint8_t *chan_pubkey(const struct eng_paychan *pc,
+			   const struct eng_chan_out *o);
+/* The key pair that signs claims on o's channel into *kp (wiped by the
+ * caller with cr_keypair_clear): our account's, or the adopted channel's
+ * own key derived from the seed by o->signer (checked against the
+ * record's key).  Returns XU_OK, or XU_EINVAL (no seed, an unknown
+ * derivation, a derived key that is not the channel's) or XU_EINTERNAL.
+ * The key is never logged. */
+enum xu_code chan_signer(const struct eng_paychan *pc,
+			 const struct eng_chan_out *o, struct cr_keypair *kp,
+			 struct xu_err *err) XU_WARN_UNUSED;
+
 enum xu_code send_channel_msg(struct eng_paychan *pc, const char *account,
 			      enum pc_msg_type t,
 			      const uint8_t id[CR_CHANNEL_ID_BYTES],

@@ -4,6 +4,7 @@
  * transaction; the claims leave after the commit, as described below. */
 #include "src/paychan/service.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "src/outbox/outbox.h"
@@ -117,6 +118,48 @@ static void dlv_report(struct eng_paychan *pc, struct acct *a,
 	XU_ASSERT(fx.n == 0);
 }
 
+const uint8_t *chan_pubkey(const struct eng_paychan *pc,
+			   const struct eng_chan_out *o)
+{
+	return o->ch.has_key ? o->ch.key : pc->kp->pub.b;
+}
+
+enum xu_code chan_signer(const struct eng_paychan *pc,
+			 const struct eng_chan_out *o, struct cr_keypair *kp,
+			 struct xu_err *err)
+{
+	static const char kava[] = "kava:";
+	char text[CR_BASE58_MAX_STRLEN];
+	enum xu_code rc;
+
+	if (!o->ch.has_key) {
+		*kp = *pc->kp;
+		return XU_OK;
+	}
+	memset(kp, 0, sizeof(*kp));
+	if (strncmp(o->signer, kava, sizeof(kava) - 1) != 0)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "unknown key derivation for the channel");
+	if (!pc->seed)
+		return xu_fail(err, XU_EINVAL, 0,
+			       "no seed to derive the channel's key from");
+	rc = cr_seed_encode(text, sizeof(text), pc->seed, pc->seed->implied,
+			    err);
+	if (rc == XU_OK)
+		rc = cr_kava_channel_keypair(kp, text,
+					     o->signer + sizeof(kava) - 1, err);
+	sodium_memzero(text, sizeof(text));
+	if (rc != XU_OK)
+		return rc;
+	if (memcmp(kp->pub.b, o->ch.key, CR_PUBKEY_BYTES) != 0) {
+		cr_keypair_clear(kp);
+		return xu_fail(err, XU_EINVAL, 0,
+			       "the key derived for the channel is not its "
+			       "key (another seed?)");
+	}
+	return XU_OK;
+}
+
 /* PC_DLV_FX_SEND(_BESIDE): hands account's committed claim to the outbox
  * now, as attempt f->seq (signed first when the record holds no
  * signature).  A claim that cannot be made is REFUSED (the resend sends
@@ -145,9 +188,15 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 		return;
 	}
 	if (o.claim_siglen == 0) {
-		if (cr_claim_sign(o.claim_sig, &o.claim_siglen, pc->kp, o.ch.id,
-				  xl_drops_u64(o.claim_amount),
-				  &err) != XU_OK) {
+		struct cr_keypair kp;
+
+		rc = chan_signer(pc, &o, &kp, &err);
+		if (rc == XU_OK)
+			rc = cr_claim_sign(o.claim_sig, &o.claim_siglen, &kp,
+					   o.ch.id,
+					   xl_drops_u64(o.claim_amount), &err);
+		cr_keypair_clear(&kp);
+		if (rc != XU_OK) {
 			xu_broken(SUB, "%s: signing a claim: %s", a->account,
 				  err.msg);
 			dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
@@ -155,11 +204,12 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 		}
 		pc->stats.claims_signed++;
 	}
-	/* Our own claim must verify with the key we sign with (the
-	 * channel's PublicKey) before it leaves: a wrong key or a broken
-	 * signer would pay the peer with claims it cannot redeem
+	/* Our own claim must verify with the channel's key (its PublicKey
+	 * on the ledger, which on_ledger holds to the record's: our account
+	 * key, or an adopted channel's own) before it leaves: a wrong key or
+	 * a broken signer would pay the peer with claims it cannot redeem
 	 * (docs/risks.md#our-channel-with-another-key). */
-	if (!cr_claim_verify(pc->kp->pub.b, CR_PUBKEY_BYTES, o.ch.id,
+	if (!cr_claim_verify(chan_pubkey(pc, &o), CR_PUBKEY_BYTES, o.ch.id,
 			     xl_drops_u64(o.claim_amount), o.claim_sig,
 			     o.claim_siglen)) {
 		xu_logf(XU_LOG_BROKEN, SUB,
@@ -170,7 +220,7 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 			    .has_drops = true,
 			},
 			"%s: our claim of %llu drops does not verify with "
-			"our key: not sent",
+			"the channel's key: not sent",
 			a->account, u(o.claim_amount));
 		dlv_report(pc, a, PC_DLV_EV_REFUSED, f->seq);
 		return;
@@ -182,7 +232,7 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 	memcpy(m.u.claim.sig, o.claim_sig, o.claim_siglen);
 	m.u.claim.siglen = o.claim_siglen;
 	m.u.claim.has_pubkey = true;
-	memcpy(m.u.claim.pubkey, pc->kp->pub.b, CR_PUBKEY_BYTES);
+	memcpy(m.u.claim.pubkey, chan_pubkey(pc, &o), CR_PUBKEY_BYTES);
 	/* What the peer acknowledged on this channel: a peer whose store
 	 * lost claims it had credited learns not to credit them again. */
 	m.u.claim.acked = xl_drops_min(peer_acked(a, &o), o.claim_amount);

@@ -181,9 +181,8 @@ enum xu_code lookup_peer(struct eng_paychan *pc,
 	return XU_OK;
 }
 
-/* Reads a PayChannel ledger object into *v; false when malformed. */
-static bool view_from_json(struct pc_view *v, json_t *node,
-			   const uint8_t id[CR_CHANNEL_ID_BYTES])
+bool eng_paychan_view_from_json(struct pc_view *v, json_t *node,
+				const uint8_t id[CR_CHANNEL_ID_BYTES])
 {
 	const char *src = xl_json_str(node, "Account");
 	const char *dst = xl_json_str(node, "Destination");
@@ -324,7 +323,8 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	 * (the server lacks the ledger), a busy server or an answer that
 	 * does not say which validated ledger it is from: ask again
 	 * (docs/risks.md#one-lgrnotfound-closing-an-incoming-record-forever). */
-	if (code == XU_OK && node && view_from_json(&v, node, l->id) &&
+	if (code == XU_OK && node &&
+	    eng_paychan_view_from_json(&v, node, l->id) &&
 	    validated_at(res, l->asked_at, &ledger)) {
 		found = true;
 		v.ledger_index = ledger;

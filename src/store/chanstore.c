@@ -346,7 +346,8 @@ enum xu_code eng_chan_peer_missing(struct eng_store *s,
 	"claim_amount, claim_sig, peer_best, create_n, fund_n, close_n, "      \
 	"tx_amount, recovering, recover_owed, seen_ledger, has_ended, "        \
 	"ended_id, ended_signed, ended_paid, ended_from, ended_to, reowed, "   \
-	"ended_has_final, ended_final, ended_has_held, ended_held"
+	"ended_has_final, ended_final, ended_has_held, ended_held, signer, "   \
+	"signer_pub"
 
 static bool out_row(sqlite3_stmt *st, void *out)
 {
@@ -406,6 +407,15 @@ static bool out_row(sqlite3_stmt *st, void *out)
 	c->ended_final = col_drops(st, 40, &ok);
 	c->ended_has_held = col_bool(st, 41);
 	c->ended_held = col_drops(st, 42, &ok);
+	if (sqlite3_column_type(st, 44) != SQLITE_NULL) {
+		size_t n;
+
+		col_blob(st, 44, c->key, sizeof(c->key), &n, &ok);
+		col_text(st, 43, o->signer, sizeof(o->signer), &ok);
+		c->has_key = true;
+		if (n != CR_PUBKEY_BYTES || !o->signer[0])
+			ok = false;
+	}
 	return ok;
 }
 
@@ -450,7 +460,7 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
 	    "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
-	    "?40, ?41, ?42, ?43, ?44)";
+	    "?40, ?41, ?42, ?43, ?44, ?45, ?46)";
 	const struct pc_out *c = &o->ch;
 	sqlite3_stmt *st;
 	enum xu_code rc;
@@ -505,7 +515,15 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	bind_drops(st, 41, c->ended_final);
 	bind_bool(st, 42, c->ended_has_held);
 	bind_drops(st, 43, c->ended_held);
-	sqlite3_bind_int64(st, 44, (sqlite3_int64)time(NULL));
+	if (c->has_key) {
+		sqlite3_bind_text(st, 44, o->signer, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 45, c->key, CR_PUBKEY_BYTES,
+				  SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_null(st, 44);
+		sqlite3_bind_null(st, 45);
+	}
+	sqlite3_bind_int64(st, 46, (sqlite3_int64)time(NULL));
 	return step_done(s, st, "writing pc_out", err);
 }
 

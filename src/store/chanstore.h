@@ -39,10 +39,17 @@ struct eng_chan_peer {
 	int64_t peer_sent_ms;	 /* the peer's sent_ms of the hello taken */
 };
 
+/* Longest derivation of a channel's own key ("kava:" + account name). */
+#define ENG_CHAN_SIGNER_MAX (5 + ENG_STORE_ACCOUNT_MAX + 1)
+
 /* An account's outgoing channel and what goes with it. */
 struct eng_chan_out {
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
 	struct pc_out ch;
+	/* With ch.has_key: how the channel's own key is derived from our
+	 * seed ("kava:NAME": Kava's plugin's key of its account NAME,
+	 * cr_kava_channel_keypair).  The key itself is never stored. */
+	char signer[ENG_CHAN_SIGNER_MAX];
 	struct xl_drops claim_amount; /* last signed claim (0: none) */
 	uint8_t claim_sig[CR_SIG_MAX_BYTES];
 	size_t claim_siglen;

@@ -187,6 +187,12 @@ static const char *const migrations[] = {
      * delayed older one changes nothing (docs/risks.md#peer-address-change). */
     "ALTER TABLE pc_peers ADD COLUMN peer_sent_ms INTEGER NOT NULL "
     "DEFAULT 0;",
+    /* 10: an outgoing channel's own key when it is not the account key
+     * (an adopted channel): how to derive it ("kava:NAME") and its public
+     * half; NULL: the account key
+     * (docs/design.md#moving-from-kavas-plugin). */
+    "ALTER TABLE pc_out ADD COLUMN signer TEXT;"
+    "ALTER TABLE pc_out ADD COLUMN signer_pub BLOB;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

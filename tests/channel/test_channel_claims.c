@@ -1406,6 +1406,35 @@ static void test_channel_out_foreign_key(void **state)
 	assert_int_equal(ch.state, PC_OUT_CLOSING);
 }
 
+/* An adopted channel (docs/design.md#moving-from-kavas-plugin) signs with
+ * its own key: a view showing exactly that key is fine, one showing any
+ * other key, our account key included, closes it as above. */
+static void test_channel_out_own_key(void **state)
+{
+	struct pc_out ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	ch = open_out(XRP(20), XRP(3));
+	ch.has_key = true;
+	memcpy(ch.key, fx_keys[1].pub.b, CR_PUBKEY_BYTES);
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(20), 0);
+	memcpy(ev.u.view.pubkey, fx_keys[1].pub.b, CR_PUBKEY_BYTES);
+	ev.u.view.ledger_index = 5;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(ch.state, PC_OUT_OPEN);
+	ev.u.view = view_out(XRP(20), 0); /* our account key */
+	ev.u.view.ledger_index = 6;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_SUBMIT_CLOSE);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_LEDGER_MISMATCH);
+	assert_int_equal(ch.state, PC_OUT_CLOSING);
+}
+
 static void test_channel_out_recovery(void **state)
 {
 	struct pc_out ch, saved;
@@ -2103,6 +2132,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_out_set_peer),
 	    cmocka_unit_test(test_channel_out_topup_refused),
 	    cmocka_unit_test(test_channel_out_foreign_key),
+	    cmocka_unit_test(test_channel_out_own_key),
 	    cmocka_unit_test(test_channel_out_recovery),
 	    cmocka_unit_test(test_channel_in_flow),
 	    cmocka_unit_test(test_channel_in_delete_and_renew),

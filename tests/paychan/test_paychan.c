@@ -69,6 +69,7 @@ struct eng_engine {
 	const char *name;
 	struct eng_store *store;
 	struct cr_keypair kp;
+	struct cr_seed seed; /* kp's, for the keys of adopted channels */
 	struct eng_paychan *pc;
 	struct eng_msgs types;
 	eng_outbox_reply_fn reply_fn;
@@ -372,6 +373,9 @@ static struct cr_account_id alice_id, bob_id;
 static uint32_t ledger_now;
 /* The close time of the validated ledger a resync (ready) reports. */
 static uint32_t g_ledger_time;
+/* The PublicKey of alice's channel in the views the fake rippled answers
+ * (NULL: her account key; an adopted channel's own key otherwise). */
+static const uint8_t *g_chan_pub;
 
 /* e's monotonic clock (e->mono_off_ms from the real one). */
 static int64_t test_mono_ms(void *arg)
@@ -403,6 +407,7 @@ static void start_service(struct eng_engine *e)
 	    .outbox = (struct eng_outbox *)(void *)e,
 	    .rippled = (struct xl_rippled *)(void *)e,
 	    .kp = &e->kp,
+	    .seed = &e->seed,
 	    .msgs = &e->types,
 	    .mono_ms = test_mono_ms,
 	    .wall_ms = test_wall_ms,
@@ -435,6 +440,7 @@ static void open_engine(struct eng_engine *e, const char *name,
 	assert_int_equal(eng_store_open(&e->store, path, &err), XU_OK);
 	assert_int_equal(cr_keypair_from_seed_text(&e->kp, seed, 0, &err),
 			 XU_OK);
+	assert_int_equal(cr_seed_parse(&e->seed, seed, &err), XU_OK);
 	assert_int_equal(eng_store_begin(e->store, &err), XU_OK);
 	assert_int_equal(
 	    eng_store_account_create(e->store, peer_account, &created, &err),
@@ -460,6 +466,7 @@ static int setup(void **state)
 	g_fail_n = 0;
 	g_backoff_ms = 3600000;
 	g_settle_unix = 0;
+	g_chan_pub = NULL;
 	/* alice's account for bob is "b", bob's for alice is "a". */
 	open_engine(&alice, "alice", "snoPBrXtMeMyMHUVTgbuqAfg1SUTb", "b");
 	open_engine(&bob, "bob", "sEdTM1uX8pu2do5XvTnutH6HsouMaM2", "a");
@@ -700,7 +707,8 @@ static size_t answer_lookups(struct eng_engine *e, const char *hex,
 
 	cr_address_encode(src, &alice_id);
 	cr_address_encode(dst, &bob_id);
-	xu_hex_encode(pk, sizeof(pk), alice.kp.pub.b, CR_PUBKEY_BYTES);
+	xu_hex_encode(pk, sizeof(pk), g_chan_pub ? g_chan_pub : alice.kp.pub.b,
+		      CR_PUBKEY_BYTES);
 	for (size_t i = 0; i < n; i++) {
 		struct request *r = &e->reqs[i];
 		const char *ch = json_string_value(
@@ -744,7 +752,8 @@ static void bob_sees_channel(const char *hex, const char *amount,
 
 	cr_address_encode(src, &alice_id);
 	cr_address_encode(dst, &bob_id);
-	xu_hex_encode(pk, sizeof(pk), alice.kp.pub.b, CR_PUBKEY_BYTES);
+	xu_hex_encode(pk, sizeof(pk), g_chan_pub ? g_chan_pub : alice.kp.pub.b,
+		      CR_PUBKEY_BYTES);
 	for (size_t i = 0; i < n; i++) {
 		struct request *r = &bob.reqs[i];
 
@@ -2112,7 +2121,8 @@ static json_t *view_at(uint32_t index, const char *amount, const char *balance,
 
 	cr_address_encode(src, &alice_id);
 	cr_address_encode(dst, &bob_id);
-	xu_hex_encode(pk, sizeof(pk), alice.kp.pub.b, CR_PUBKEY_BYTES);
+	xu_hex_encode(pk, sizeof(pk), g_chan_pub ? g_chan_pub : alice.kp.pub.b,
+		      CR_PUBKEY_BYTES);
 	msg = json_pack("{s:{s:{s:s,s:s,s:s,s:s,s:s,s:i},s:i,s:b}}", "result",
 			"node", "Account", src, "Destination", dst, "Amount",
 			amount, "Balance", balance, "PublicKey", pk,
@@ -2465,7 +2475,8 @@ static void alice_sees_channel(const char *hex, bool found, const char *balance)
 
 	cr_address_encode(src, &alice_id);
 	cr_address_encode(dst, &bob_id);
-	xu_hex_encode(pk, sizeof(pk), alice.kp.pub.b, CR_PUBKEY_BYTES);
+	xu_hex_encode(pk, sizeof(pk), g_chan_pub ? g_chan_pub : alice.kp.pub.b,
+		      CR_PUBKEY_BYTES);
 	for (size_t i = 0; i < n; i++) {
 		struct request *r = &alice.reqs[i];
 		const char *cmd, *pch;
@@ -3403,6 +3414,109 @@ static void test_paychan_owed_alert_restart(void **state)
 	assert_int_equal(alice_status().owed_alerts, 1);
 }
 
+/* Both engines take over the channels Kava's plugin left, as `xrpse
+ * import kava` writes them (eng_paychan_adopt_out / _in): alice's
+ * channel to bob, signed with the plugin's key for her account "b"
+ * (docs/design.md#moving-from-kavas-plugin), on which the plugin signed
+ * 3 XRP, which bob's plugin held and credited.  They pair, alice's
+ * recovery asks bob for his last claim, and the next settlement is paid
+ * on the adopted channel with its own key: no channel is opened, and bob
+ * credits only the 1 XRP above the imported claim. */
+static void test_paychan_adopted_channels(void **state)
+{
+	struct cr_keypair chk;
+	struct pc_cfg cfg;
+	struct pc_view v;
+	struct eng_chan_out o;
+	struct eng_chan_in r;
+	struct xu_err err;
+	struct pc_msg m;
+	struct sent *ask, *claim;
+	uint8_t sig[CR_SIG_MAX_BYTES];
+	size_t siglen;
+	char hex[65], *reply;
+	bool have;
+
+	(void)state;
+	assert_int_equal(cr_kava_channel_keypair(
+			     &chk, "snoPBrXtMeMyMHUVTgbuqAfg1SUTb", "b", &err),
+			 XU_OK);
+	memset(&v, 0, sizeof(v));
+	cr_channel_id(v.id, &alice_id, &bob_id, 3);
+	xu_hex_encode(hex, sizeof(hex), v.id, CR_CHANNEL_ID_BYTES);
+	v.source = alice_id;
+	v.dest = bob_id;
+	v.amount = d(10000000);
+	v.balance = d(0);
+	v.settle_delay = 7 * 24 * 3600;
+	memcpy(v.pubkey, chk.pub.b, CR_PUBKEY_BYTES);
+	v.ledger_index = ++ledger_now;
+	assert_int_equal(cr_claim_sign(sig, &siglen, &chk, v.id, 3000000, &err),
+			 XU_OK);
+	g_chan_pub = chk.pub.b;
+
+	/* The imports, each side's own. */
+	pc_cfg_default(&cfg);
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(eng_paychan_adopt_out(
+			     alice.store, &cfg, "b", &alice_id, &v, "kava:b",
+			     &chk.pub, d(3000000), sig, siglen, &err),
+			 XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	cfg.min_settle_delay = 7 * 24 * 3600;
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	assert_int_equal(eng_paychan_adopt_in(bob.store, &cfg, "a", &bob_id, &v,
+					      g_ledger_time, d(3000000), sig,
+					      siglen, &err),
+			 XU_OK);
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	restart(&alice);
+	restart(&bob);
+	pair();
+
+	/* Recovery: alice asks what bob holds on the adopted channel; his
+	 * answer is the plugin's claim, which verifies with its key. */
+	tick(&alice);
+	ask = last_msg(&alice, "last_claim");
+	assert_non_null(ask);
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, ask), &bob, "a", &reply), 201);
+	m = msg_of(reply);
+	free(reply);
+	assert_int_equal(xl_drops_u64(m.u.last.amount), 3000000);
+	o = out_of(&alice, "b");
+	assert_false(o.ch.recovering);
+	assert_int_equal(o.ch.state, PC_OUT_OPEN);
+
+	/* A settlement: paid on the adopted channel, with its key. */
+	settle(&alice, "b", "k1", "1000000");
+	claim = last_msg(&alice, "claim");
+	assert_non_null(claim);
+	m = msg_of(claim->body);
+	assert_memory_equal(m.u.claim.channel, v.id, CR_CHANNEL_ID_BYTES);
+	assert_int_equal(xl_drops_u64(m.u.claim.amount), 4000000);
+	assert_true(cr_claim_verify(chk.pub.b, CR_PUBKEY_BYTES, v.id, 4000000,
+				    m.u.claim.sig, m.u.claim.siglen));
+	assert_memory_equal(m.u.claim.pubkey, chk.pub.b, CR_PUBKEY_BYTES);
+	(void)answer_lookups(&bob, hex, "10000000", "0");
+	if (carry_last_claim() == 503) {
+		(void)answer_lookups(&bob, hex, "10000000", "0");
+		assert_int_equal(carry_last_claim(), 201);
+	}
+	assert_int_equal(bob.ncredits, 1);
+	assert_int_equal(xl_drops_u64(bob.credits[0].drops), 1000000);
+	assert_int_equal(eng_chan_in_get(bob.store, v.id, &r, &have, &err),
+			 XU_OK);
+	assert_int_equal(xl_drops_u64(r.ch.best), 4000000);
+	/* Alice's view of her channel (its own key) keeps it open. */
+	tick(&alice);
+	(void)answer_lookups(&alice, hex, "10000000", "0");
+	tick(&alice);
+	assert_int_equal(out_state(&alice, "b"), PC_OUT_OPEN);
+	assert_int_equal(alice.nintents, 0); /* no channel opened */
+	cr_keypair_clear(&chk);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3478,6 +3592,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_owed_alert, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_adopted_channels,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_owed_alert_restart,
 					    setup, teardown),
 	};

@@ -79,6 +79,9 @@ static void sample_out(struct eng_chan_out *o)
 	o->close_n = 4;
 	o->tx_amount = d(10000000);
 	o->ch.seen_ledger = 4000000000u;
+	o->ch.has_key = true; /* an adopted channel's own key */
+	memset(o->ch.key, 0xED, sizeof(o->ch.key));
+	snprintf(o->signer, sizeof(o->signer), "kava:acct-out");
 }
 
 static void sample_in(struct eng_chan_in *r)
