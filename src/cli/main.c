@@ -10,6 +10,7 @@
  *   xrpse channels      its channel records
  *   xrpse close         close an account's outgoing channel
  *   xrpse outbox        list calls to the connector; retry a parked one
+ *   xrpse import kava   take over Kava's plugin's channels (daemon stopped)
  *   xrpse run           the settlement-engine daemon
  */
 #include <stdio.h>
@@ -33,6 +34,8 @@ static const struct command commands[] = {
     {"close", eng_cli_close, "close ACCOUNT: its outgoing channel closes"},
     {"outbox", eng_cli_outbox,
      "outbox [--parked] | retry ID: calls to the connector"},
+    {"import", eng_cli_import,
+     "import kava: take over Kava's plugin's channels"},
     {"run", eng_cli_run, "run the settlement-engine daemon"},
 };
 

@@ -36,6 +36,13 @@ enum xu_code eng_paychan_adopt_in(struct eng_store *st,
 	if (memcmp(&v->dest, self, sizeof(*self)) != 0)
 		return xu_fail(err, XU_EINVAL, 0,
 			       "not_ours: the channel does not pay us");
+	/* The ledger paid more than the dump's claim: the old engine took
+	 * (and credited) a better one after the dump; adopting this one
+	 * would credit the difference again. */
+	if (xl_drops_cmp(v->balance, best) > 0)
+		return xu_fail(err, XU_ERANGE, 0,
+			       "stale: the ledger Balance is above the claim "
+			       "(a dump older than the plugin's last claim?)");
 	if (siglen > CR_SIG_MAX_BYTES)
 		return xu_fail(err, XU_EINVAL, 0,
 			       "bad_signature: malformed signature");
@@ -86,6 +93,13 @@ enum xu_code eng_paychan_adopt_in(struct eng_store *st,
 	return eng_chan_in_put(st, &r, err);
 }
 
+bool eng_paychan_out_idle(const struct pc_out *ch)
+{
+	return (ch->state == PC_OUT_NONE || ch->state == PC_OUT_CLOSED) &&
+	       !ch->has_ended && !ch->fund_inflight && !ch->close_inflight &&
+	       !ch->deleting;
+}
+
 enum xu_code
 eng_paychan_adopt_out(struct eng_store *st, const struct pc_cfg *cfg,
 		      const char *account, const struct cr_account_id *self,
@@ -93,18 +107,20 @@ eng_paychan_adopt_out(struct eng_store *st, const struct pc_cfg *cfg,
 		      const struct cr_pubkey *key, struct xl_drops spent,
 		      const uint8_t *sig, size_t siglen, struct xu_err *err)
 {
-	struct eng_chan_out o;
-	bool have;
+	struct eng_chan_out o, old;
+	bool have, had;
 	enum xu_code rc;
 
 	XU_ASSERT(eng_store_in_tx(st));
-	rc = eng_chan_out_get(st, account, &o, &have, err);
+	rc = eng_chan_out_get(st, account, &old, &had, err);
 	if (rc != XU_OK)
 		return rc;
-	if (have)
+	/* A record without a live channel (never opened, or gone and
+	 * settled) is replaced; what it carries on goes into the new one. */
+	if (had && !eng_paychan_out_idle(&old.ch))
 		return xu_fail(err, XU_EEXIST, 0,
 			       "exists: the account already has an outgoing "
-			       "channel record");
+			       "channel");
 	rc = eng_chan_out_by_id(st, v->id, &o, &have, err);
 	if (rc != XU_OK)
 		return rc;
@@ -176,6 +192,15 @@ eng_paychan_adopt_out(struct eng_store *st, const struct pc_cfg *cfg,
 	 * never have reached it: those drops are then credited by the next
 	 * claim, as they should be). */
 	o.peer_best = xl_drops_zero();
+	if (had) {
+		/* Settlements waiting for a channel, and the counters that
+		 * keep our transaction intents unique. */
+		o.ch.owed = old.ch.owed;
+		o.ch.reowed = old.ch.reowed;
+		o.create_n = old.create_n;
+		o.fund_n = old.fund_n;
+		o.close_n = old.close_n;
+	}
 	pc_out_restart(&o.ch);
 	return eng_chan_out_put(st, &o, err);
 }

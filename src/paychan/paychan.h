@@ -231,13 +231,21 @@ enum xu_code eng_paychan_adopt_in(struct eng_store *st,
 				  size_t siglen,
 				  struct xu_err *err) XU_WARN_UNUSED;
 
+/* True when an outgoing record has no live channel and nothing pending:
+ * never opened or gone and settled (NONE or CLOSED, nothing in flight, no
+ * ended channel waiting, not deleting).  Such a record may give way to an
+ * adopted channel. */
+bool eng_paychan_out_idle(const struct pc_out *ch);
+
 /* Adopts channel v, ours to the peer of `account`, signed with its own
  * key `key` (derived by `signer`, e.g. "kava:NAME"), as the account's
  * outgoing channel with `spent` (signature sig by key; zero: none) as
  * its last signed claim.  Refused unless the channel is ours, its
  * PublicKey is key, it is open (no Expiration, no CancelAfter), its
  * SettleDelay is within [min_settle_delay, max_settle_delay] of cfg, and
- * Balance <= spent <= Amount.  The account must have no outgoing record. */
+ * Balance <= spent <= Amount.  The account's outgoing record, if any, must
+ * be idle (eng_paychan_out_idle): its owed drops and intent counters
+ * carry on into the adopted channel's record. */
 enum xu_code eng_paychan_adopt_out(
     struct eng_store *st, const struct pc_cfg *cfg, const char *account,
     const struct cr_account_id *self, const struct pc_view *v,
