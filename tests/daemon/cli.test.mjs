@@ -170,3 +170,36 @@ test('start prints the address; SIGTERM exits 0 cleanly and the db reopens', asy
   assert.equal(r2.code, 0);
   await d.close();
 });
+
+test('xrpse import kava: usage errors exit 2; a running daemon\'s database and a readable seed are refused', async () => {
+  let r = await runXrpse(['import', 'kava', '--account', 'bob']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--account needs NAME=ID/);
+  r = await runXrpse(['import', 'kava', '--db', 'x']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--store, --seed-file and --db are required/);
+  r = await runXrpse(['import', 'other']);
+  assert.equal(r.code, 2, r.stderr);
+
+  const d = await new Daemon().start();
+  const args = d.args();
+  const dir = tmpdir();
+  const store = path.join(dir, 'store.json');
+  writeFileSync(store, JSON.stringify({ accounts: '[]' }));
+  const imp = ['import', 'kava', '--store', store, '--seed-file', args[args.indexOf('--seed-file') + 1],
+    '--db', args[args.indexOf('--db') + 1], '--rippled-url', 'ws://127.0.0.1:1'];
+  r = await runXrpse(imp);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /in use by another xrpse .*stop the daemon first/);
+  assert.ok(!r.stderr.includes(SEED) && !r.stdout.includes(SEED), 'the seed is never printed');
+  assert.ok(await d.answers());
+  await d.close();
+
+  const seed = path.join(dir, 'seed');
+  writeFileSync(seed, SEED, { mode: 0o644 });
+  chmodSync(seed, 0o644);
+  r = await runXrpse(['import', 'kava', '--store', store, '--seed-file', seed, '--db', path.join(dir, 'db')]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /has mode 0644/);
+  rmSync(dir, { recursive: true });
+});
