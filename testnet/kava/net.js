@@ -6,6 +6,7 @@
  */
 const { spawn } = require('child_process');
 const fs = require('fs');
+const os = require('os');
 const path = require('path');
 const { freePorts } = require('../scripts/free-ports');
 
@@ -113,4 +114,42 @@ async function accountChannels(ledger, account) {
 	return r.channels;
 }
 
-module.exports = { testnet, startLedger, startRedis, stop, rpc, fund, accountChannels, waitLine };
+/*
+ * Runs a scenario's BODY(dir, ledger, redis, children) on a fresh ledger
+ * (and redis-server when o.store is "redis") in o.out or a temporary
+ * directory; prints "NAME: OK: <what BODY resolved to>" or the failure,
+ * stops the children BODY pushed, redis and the ledger, runs AFTER(dir)
+ * (a failure message or null), removes a temporary directory on success
+ * unless o.keep, and exits 0 or 1.
+ */
+async function runScenario(name, o, body, after = () => null) {
+	const dir = o.out ? path.resolve(o.out) : fs.mkdtempSync(path.join(os.tmpdir(), `xrpse-${name}.`));
+	fs.mkdirSync(dir, { recursive: true });
+	const children = [];
+	let ledger = null;
+	let redis = null;
+	let ok = false;
+	try {
+		ledger = await startLedger(dir);
+		if (o.store === 'redis') redis = await startRedis(dir);
+		else console.error(`${name}: file store (no redis)`);
+		console.log(`${name}: OK: ${await body(dir, ledger, redis, children)}`);
+		ok = true;
+	} catch (e) {
+		console.error(`${name}: FAILED: ${e.stack || e}`);
+	} finally {
+		for (const c of children.reverse()) await stop(c);
+		await stop(redis && redis.child);
+		await stop(ledger && ledger.child);
+	}
+	const err = ok ? after(dir) : null;
+	if (err) {
+		console.error(`${name}: FAILED: ${err}`);
+		ok = false;
+	}
+	if (ok && !o.out && !o.keep) fs.rmSync(dir, { recursive: true, force: true });
+	else console.error(`${name}: files in ${dir}`);
+	process.exit(ok ? 0 : 1);
+}
+
+module.exports = { testnet, startLedger, startRedis, startLogged, stop, rpc, fund, accountChannels, waitLine, runScenario };

@@ -28,7 +28,6 @@
 const assert = require('node:assert/strict');
 const crypto = require('crypto');
 const fs = require('fs');
-const os = require('os');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const keypairs = require('ripple-keypairs');
@@ -187,28 +186,11 @@ async function main() {
 		console.error('stage1: no redis-server (scripts/install-deps installs it)');
 		process.exit(1);
 	}
-	const dir = o.out ? path.resolve(o.out) : fs.mkdtempSync(path.join(os.tmpdir(), 'xrpse-kava.'));
-	fs.mkdirSync(dir, { recursive: true });
-	let ledger = null;
-	let redis = null;
-	let ok = false;
-	try {
-		ledger = await net.startLedger(dir);
-		if (o.store === 'redis') redis = await net.startRedis(dir);
-		if (o.store === 'file') console.error('stage1: file store (no redis)');
+	await net.runScenario('stage1', o, async (dir, ledger, redis) => {
 		const s = await stage1({ dir, ledger, redis, packets: o.packets, seed: o.seed });
-		console.log(`stage1: OK: ${s.packets} packets (seed ${s.seed}, ${s.store} store) in ${s.ms} ms; ` +
-			`alice sent ${s.sums.alice.sent} drops in ${s.sums.alice.packets}, bob sent ${s.sums.bob.sent} in ${s.sums.bob.packets}`);
-		ok = true;
-	} catch (e) {
-		console.error(`stage1: FAILED: ${e.stack || e}`);
-	} finally {
-		await net.stop(redis && redis.child);
-		await net.stop(ledger && ledger.child);
-	}
-	if (ok && !o.out && !o.keep) fs.rmSync(dir, { recursive: true, force: true });
-	else console.error(`stage1: files in ${dir}`);
-	process.exit(ok ? 0 : 1);
+		return `${s.packets} packets (seed ${s.seed}, ${s.store} store) in ${s.ms} ms; ` +
+			`alice sent ${s.sums.alice.sent} drops in ${s.sums.alice.packets}, bob sent ${s.sums.bob.sent} in ${s.sums.bob.packets}`;
+	});
 }
 
 module.exports = { stage1, check, channelPublicKey, SIDES, haveRedis };
