@@ -56,7 +56,7 @@ function stop(child) {
 }
 
 /* The ledger stand-in, as testnet/scripts/local-net.sh starts it. */
-async function startLedger(dir, { closeMs = 500 } = {}) {
+async function startLedger(dir, { closeMs = 1000 } = {}) {
 	const { child, log } = startLogged(dir, 'ledger', process.execPath, [
 		path.join(testnet, 'ledger', 'server.js'), '--port', '0', '--faucet-port', '0',
 		'--network-id', '1', '--close-ms', String(closeMs)]);
