@@ -168,7 +168,6 @@ async function waitPort(port, child, ms = 20000) {
 async function stage2(o, dir, ledger, redis, children) {
 	const s1 = await stage1({ dir, ledger, redis, packets: o.packets, seed: o.seed });
 	const f = (n) => path.join(dir, n);
-	const seedOf = (n) => fs.readFileSync(f(`${n}.seed`), 'utf8').trim();
 	const stores = { alice: JSON.parse(fs.readFileSync(f('alice-store.json'))), bob: JSON.parse(fs.readFileSync(f('bob-store.json'))) };
 	const acctOf = (n) => JSON.parse(stores[n][`${s1.accounts[n]}:account`]);
 	const plugin = {
@@ -268,15 +267,21 @@ async function stage2(o, dir, ledger, redis, children) {
 	}
 	// every claim redeemed: Balance = the plugin's claims + xrpse's
 	const want = { alice: plugin.alice.claimed + settled.alice, bob: plugin.bob.claimed + settled.bob };
+	const seen = {};
 	await until('each channel redeemed to plugin + xrpse claims', async () => {
 		for (const n of ['alice', 'bob']) {
 			const ch = await ledgerChannel(ledger, plugin[n].channel);
-			if (!ch || BigInt(ch.Balance) !== want[n]) return false;
+			seen[n] = ch ? ch.Balance : 'gone';
 		}
-		return true;
-	}, 60000);
+		return ['alice', 'bob'].every((n) => seen[n] === want[n].toString());
+	}, 60000).catch((e) => {
+		throw new Error(`${e.message}: Balance of alice's channel ${seen.alice}, of bob's ${seen.bob}; ` +
+			`want ${want.alice} (plugin ${plugin.alice.claimed} + xrpse ${settled.alice}) and ` +
+			`${want.bob} (plugin ${plugin.bob.claimed} + xrpse ${settled.bob})`);
+	});
 
-	// 4. refusals, on fresh databases, engines stopped (the import runs with the daemon stopped)
+	// 4. refusals, on fresh databases, with the engines stopped as the import wants
+	for (const ch of children.splice(0).reverse()) await net.stop(ch);
 	const refusals = await refusalCases(o, dir, ledger, s1, stores, common);
 	return { s1, settled, want, refusals };
 }
