@@ -34,6 +34,7 @@ const sodium = fromPlugin('libsodium-wrappers');
 const RedisStore = require('ilp-store-redis').default;
 
 const { freePorts } = require('../scripts/free-ports');
+const { rpc } = require('./net');
 
 const PREFIX = 'test.bob';
 
@@ -193,6 +194,15 @@ async function runPlugins(opts) {
 	}
 	await until('every claim credited', () =>
 		sums.bob.credited === sums.alice.sent && sums.alice.credited === sums.bob.sent, 60000);
+	// and no top-up in flight: each plugin's cached channel value is the ledger's Amount
+	await until('top-ups settled', async () => {
+		for (const [p, name] of [[alice, 'peer'], [bob, 'alice']]) {
+			const out = p._accounts.get(name).account.outgoing.state;
+			const r = await rpc(ledger, 'ledger_entry', { index: out.channelId, ledger_index: 'validated' });
+			if (!r.node || r.node.Amount !== out.value.toString()) return false;
+		}
+		return true;
+	}, 60000);
 
 	await alice.disconnect();
 	await bob.disconnect();
