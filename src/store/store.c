@@ -458,6 +458,93 @@ void eng_store_close(struct eng_store *s)
 	free(s);
 }
 
+/* fsyncs the directory that holds path (its new entry). */
+static bool sync_dir(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd;
+	bool ok;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return false;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+enum xu_code eng_store_backup(struct eng_store *s, const char *path,
+			      struct xu_err *err)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	enum xu_code rc = XU_OK;
+	int fd, r;
+
+	if (s->in_tx)
+		return xu_fail(err, XU_EUNAVAIL, 0, "the store is busy");
+	/* O_EXCL: never over an existing file; 0600 from the start. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST
+			   ? xu_fail(err, XU_EEXIST, 0,
+				     "%s exists: a backup never overwrites",
+				     path)
+			   : xu_fail(err, XU_EIO, errno, "cannot create %s: %s",
+				     path, strerror(errno));
+	if (fchmod(fd, 0600) != 0) {
+		rc = xu_fail(err, XU_EIO, errno, "chmod %s: %s", path,
+			     strerror(errno));
+		goto out;
+	}
+	r = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE, NULL);
+	if (r != SQLITE_OK) {
+		rc = xu_fail(err, XU_ESTORE, r, "opening %s: %s", path,
+			     dst ? sqlite3_errmsg(dst) : sqlite3_errstr(r));
+		goto out;
+	}
+	b = sqlite3_backup_init(dst, "main", s->db, "main");
+	if (!b) {
+		rc = xu_fail(err, XU_ESTORE, sqlite3_extended_errcode(dst),
+			     "backup to %s: %s", path, sqlite3_errmsg(dst));
+		goto out;
+	}
+	r = sqlite3_backup_step(b, -1); /* every page, in one read tx */
+	sqlite3_backup_finish(b);
+	if (r != SQLITE_DONE) {
+		rc = xu_fail(err, XU_ESTORE, r, "backup to %s: %s", path,
+			     sqlite3_errstr(r));
+		goto out;
+	}
+	/* The copy's own WAL, if any, goes into the file before the sync. */
+	r = sqlite3_wal_checkpoint_v2(dst, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+				      NULL, NULL);
+	if (r != SQLITE_OK) {
+		rc = xu_fail(err, XU_ESTORE, r, "checkpoint of %s: %s", path,
+			     sqlite3_errmsg(dst));
+		goto out;
+	}
+out:
+	if (dst && sqlite3_close(dst) != SQLITE_OK && rc == XU_OK)
+		rc = xu_fail(err, XU_ESTORE, 0, "closing %s", path);
+	if (rc == XU_OK && (fsync(fd) != 0 || !sync_dir(path)))
+		rc = xu_fail(err, XU_EIO, errno, "fsync of %s: %s", path,
+			     strerror(errno));
+	close(fd);
+	if (rc != XU_OK)
+		unlink(path);
+	return rc;
+}
+
 sqlite3 *eng_store_db(struct eng_store *s)
 {
 	return s->db;

@@ -93,6 +93,18 @@ enum xu_code eng_store_savepoint_undo(struct eng_store *s,
 /* True when the database answers a trivial read (for /health). */
 bool eng_store_usable(struct eng_store *s);
 
+/* Copies the whole database, online, into a new file at path through
+ * SQLite's backup API (a consistent snapshot: the copy reads inside one
+ * read transaction; the loop thread writes nothing meanwhile).  The file
+ * is created 0600 (it holds the claims we can redeem:
+ * docs/design.md#safe-files), never over an existing one, and fsynced
+ * with its directory before this returns.  Not inside a transaction.
+ * Returns XU_OK; XU_EEXIST when path exists; XU_EIO when it cannot be
+ * created or synced; XU_ESTORE for a database error (a partial file is
+ * removed). */
+enum xu_code eng_store_backup(struct eng_store *s, const char *path,
+			      struct xu_err *err) XU_WARN_UNUSED;
+
 /* Rolls back the open transaction (no-op when none is open). */
 void eng_store_rollback(struct eng_store *s);
 /* True while a transaction is open. */

@@ -558,6 +558,57 @@ static void test_eng_store_begin_within(void **state)
 	assert_true(eng_store_in_tx(s));
 	tdb_commit(s);
 	sqlite3_close(other);
+}
+
+/* The backup: a new 0600 file that opens as a store and holds every row
+ * of every table; an existing file is never overwritten. */
+static int64_t count_rows(struct eng_store *s, const char *table)
+{
+	char sql[128];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	return pragma_int(s, sql);
+}
+
+static void test_eng_store_backup(void **state)
+{
+	(void)state;
+	static const char *const tables[] = {
+	    "accounts",	  "idempotency",  "outbox",
+	    "tx_journal", "pc_peers",	  "pc_out",
+	    "pc_in",	  "pc_in_closed", "schema_version"};
+	struct eng_store *s = tdb_open(), *b;
+	struct eng_settle_result r;
+	struct xu_err e = {0};
+	char path[192];
+	struct stat st;
+
+	account(s, "alice");
+	account(s, "bob");
+	assert_int_equal(settle(s, "alice", "k1", "5", 0, 1000, &r, &e), XU_OK);
+	snprintf(path, sizeof(path), "%s/backup.db", tdb_dir);
+	assert_int_equal(eng_store_backup(s, path, &e), XU_OK);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	/* Never over an existing file, which stays as it was. */
+	assert_int_equal(eng_store_backup(s, path, &e), XU_EEXIST);
+	assert_non_null(strstr(e.msg, "exists"));
+	assert_int_equal(eng_store_backup(s, "/nonexistent-dir/x.db", &e),
+			 XU_EIO);
+	/* Not inside a transaction. */
+	tdb_begin(s);
+	assert_int_equal(eng_store_backup(s, path, &e), XU_EUNAVAIL);
+	eng_store_rollback(s);
+	assert_int_equal(eng_store_open(&b, path, &e), XU_OK);
+	assert_int_equal(eng_store_schema_version(b),
+			 eng_store_schema_version(s));
+	for (size_t i = 0; i < sizeof(tables) / sizeof(*tables); i++)
+		assert_int_equal(count_rows(b, tables[i]),
+				 count_rows(s, tables[i]));
+	assert_int_equal(count_rows(b, "accounts"), 2);
+	assert_int_equal(count_rows(b, "idempotency"), 1);
+	assert_true(eng_store_account_exists(b, "bob"));
+	eng_store_close(b);
 	eng_store_close(s);
 }
 
@@ -566,6 +617,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_eng_store_open_migrate_reopen,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eng_store_backup, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_eng_store_newer_schema_refused,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_eng_store_unwritable, setup,
