@@ -3,10 +3,14 @@
  *
  *   {"cmd":"status"}                         the snapshot of eng_api_status
  *   {"cmd":"accounts"}                       each account, its channels
- *   {"cmd":"channels"}                       every channel record
+ *   {"cmd":"channels","account":"..."?}      every channel record (of one
+ *                                            account)
  *   {"cmd":"outbox","parked":bool}           calls to the connector
  *   {"cmd":"outbox_retry","id":n,"new_key":bool}
+ *   {"cmd":"outbox_retry","all_parked":true} every parked call again
  *   {"cmd":"close","account":"..."}          closes its outgoing channel
+ *   {"cmd":"backup","path":"/abs/path"}      an online copy of the store
+ *   {"cmd":"stop"}                           the clean stop of SIGTERM
  *
  * Every answer is {"ok":true,"result":...} or {"ok":false,"error":"..."}.
  * Drops are decimal strings, as XRPL writes them.  Reads run outside any
@@ -15,6 +19,7 @@
 #include "src/api/api.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,11 +108,12 @@ static json_t *status(const struct eng_api_host *h)
 	    st.ledger_age_ms >= 0 ? json_integer(st.ledger_age_ms / 1000)
 				  : json_null());
 	v = json_pack(
-	    "{s:s,s:s,s:s,s:o*,s:o*,s:{s:s,s:o,s:I,s:I}"
+	    "{s:s,s:s,s:I,s:s,s:o*,s:o*,s:{s:s,s:o,s:I,s:I}"
 	    ",s:{s:I,s:I,s:I,s:I}}",
-	    "version", st.version, "address", st.address, "status",
-	    st.ok ? "ok" : "degraded", "problems", problems, "rippled", rippled,
-	    "connector", "url", st.connector_url, "reachable",
+	    "version", st.version, "address", st.address, "network_id",
+	    (json_int_t)h->network_id, "status", st.ok ? "ok" : "degraded",
+	    "problems", problems, "rippled", rippled, "connector", "url",
+	    st.connector_url, "reachable",
 	    ob->last_success_ms == 0 && ob->last_failure_ms == 0
 		? json_null()
 		: json_boolean(ob->reachable),
@@ -279,22 +285,46 @@ fail:
 	return refuse("store: %s", ids.oom ? "out of memory" : err.msg);
 }
 
-static json_t *channels(const struct eng_api_host *h)
+/* True when the store knows account (open, or deleted with its
+ * records). */
+static bool known_account(const struct eng_api_host *h, const char *account)
 {
+	struct ids ids = {0};
+	struct xu_err err = {0};
+	bool found = false;
+
+	if (eng_store_account_each(h->store, collect, &ids, &err) == XU_OK)
+		for (size_t i = 0; !found && i < ids.n; i++)
+			found = !strcmp(ids.v[i], account);
+	free(ids.v);
+	free(ids.closed);
+	free(ids.owed);
+	return found;
+}
+
+static json_t *channels(const struct eng_api_host *h, const json_t *req)
+{
+	const json_t *jacc = json_object_get(req, "account");
+	const char *account = json_string_value(jacc);
 	struct eng_chan_out *out = NULL;
 	struct eng_chan_in *in = NULL;
 	size_t nout = 0, nin = 0;
 	struct xu_err err = {0};
 	json_t *arr;
 
+	if (jacc && (!account || !*account))
+		return refuse("%s", "account must be a non-empty string");
+	if (account && !known_account(h, account))
+		return refuse("no account %s", account);
 	if (eng_chan_out_all(h->store, &out, &nout, &err) != XU_OK ||
-	    eng_chan_in_all(h->store, NULL, &in, &nin, &err) != XU_OK) {
+	    eng_chan_in_all(h->store, account, &in, &nin, &err) != XU_OK) {
 		free(out);
 		return refuse("store: %s", err.msg);
 	}
 	arr = json_array();
 	for (size_t i = 0; arr && i < nout; i++)
-		json_array_append_new(arr, out_json(&out[i]));
+		if (!account || !strcmp(out[i].account, account))
+			json_array_append_new(arr, out_json(&out[i]));
 	for (size_t i = 0; arr && i < nin; i++)
 		json_array_append_new(arr, in_json(&in[i]));
 	free(out);
@@ -375,11 +405,67 @@ static enum xu_code unpark(const struct eng_api_host *h, const json_t *req,
 	    json_is_true(json_object_get(req, "new_key")), err);
 }
 
+static bool parked_id(void *arg, const struct eng_obrows_row *r)
+{
+	json_t *ids = arg;
+
+	return json_array_append_new(ids, json_integer(r->id)) == 0;
+}
+
+/* Every parked call pending again, under its own key: a new key for all
+ * at once could apply twice a credit the connector did book
+ * (docs/api.md#credits-and-the-connectors-answer-caches), so it is
+ * refused; the ids answered are those unparked. */
+static enum xu_code unpark_all(const struct eng_api_host *h, const json_t *req,
+			       struct xu_err *err)
+{
+	json_t *ids = (json_t *)json_object_get(req, "ids");
+	enum xu_code rc;
+	size_t i;
+	json_t *id;
+
+	rc = eng_obrows_each(h->store, true, INT64_MAX, parked_id, ids, err);
+	json_array_foreach(ids, i, id)
+	{
+		if (rc != XU_OK)
+			break;
+		rc = eng_outbox_unpark(h->store, json_integer_value(id), false,
+				       err);
+	}
+	return rc;
+}
+
+static json_t *outbox_retry_all(const struct eng_api_host *h)
+{
+	struct xu_err err = {0};
+	json_t *req = json_pack("{s:[]}", "ids"), *ids;
+
+	if (!req)
+		return NULL;
+	if (in_tx(h, unpark_all, req, &err) != XU_OK) {
+		json_decref(req);
+		return refuse("%s", err.msg);
+	}
+	ids = json_incref(json_object_get(req, "ids"));
+	json_decref(req);
+	xu_info(SUB, "%zu parked outbox calls pending again",
+		json_array_size(ids));
+	eng_outbox_tick(h->outbox, eng_wall_ms());
+	return success(json_pack("{s:o,s:s}", "ids", ids, "state", "pending"));
+}
+
 static json_t *outbox_retry(const struct eng_api_host *h, const json_t *req)
 {
 	json_t *id = json_object_get(req, "id");
 	struct xu_err err = {0};
 
+	if (json_is_true(json_object_get(req, "all_parked"))) {
+		if (id || json_is_true(json_object_get(req, "new_key")))
+			return refuse("%s", "all_parked takes no id and no "
+					    "new_key (a new key is given "
+					    "one call at a time)");
+		return outbox_retry_all(h);
+	}
 	if (!json_is_integer(id) || json_integer_value(id) <= 0)
 		return refuse("%s", "outbox_retry needs a call id");
 	if (in_tx(h, unpark, req, &err) != XU_OK)
@@ -430,6 +516,29 @@ static json_t *close_channel(const struct eng_api_host *h, const json_t *req)
 				 have ? out_json(&o) : json_null()));
 }
 
+/* ---- backup and stop ---- */
+
+static json_t *backup(const struct eng_api_host *h, const json_t *req)
+{
+	const char *path = json_string_value(json_object_get(req, "path"));
+	struct xu_err err = {0};
+
+	if (!path || path[0] != '/')
+		return refuse("%s", "backup needs an absolute path");
+	if (eng_store_backup(h->store, path, &err) != XU_OK)
+		return refuse("%s", err.msg);
+	xu_info(SUB, "the store backed up to %s", path);
+	return success(json_pack("{s:s}", "path", path));
+}
+
+static json_t *stop(const struct eng_api_host *h)
+{
+	if (!h->stop)
+		return refuse("%s", "this daemon cannot be stopped here");
+	h->stop(h->arg);
+	return success(json_pack("{s:b}", "stopping", 1));
+}
+
 json_t *eng_admin_handle(const struct eng_api_host *h, const char *line,
 			 size_t len)
 {
@@ -445,13 +554,17 @@ json_t *eng_admin_handle(const struct eng_api_host *h, const char *line,
 	else if (!strcmp(cmd, "accounts"))
 		v = accounts(h);
 	else if (!strcmp(cmd, "channels"))
-		v = channels(h);
+		v = channels(h, req);
 	else if (!strcmp(cmd, "outbox"))
 		v = outbox(h, req);
 	else if (!strcmp(cmd, "outbox_retry"))
 		v = outbox_retry(h, req);
 	else if (!strcmp(cmd, "close"))
 		v = close_channel(h, req);
+	else if (!strcmp(cmd, "backup"))
+		v = backup(h, req);
+	else if (!strcmp(cmd, "stop"))
+		v = stop(h);
 	else
 		v = refuse("unknown command '%.64s'", cmd);
 	json_decref(req);

@@ -121,6 +121,7 @@ struct eng_api_host {
 	const char *connector_url; /* shown by /health */
 	int64_t started_ms;	   /* wall ms of the daemon's start */
 	bool dev_api;		   /* the /dev/ routes are served */
+	uint32_t network_id;	   /* XRPL NetworkID configured, 0: none */
 	void *arg;
 	/* Queues a job (taken) for the next group commit. */
 	void (*submit)(void *arg, struct eng_job *job);
@@ -136,6 +137,9 @@ struct eng_api_host {
 	 * settlements are then answered 503 at once, not applied
 	 * (docs/risks.md#late-settlement-answers). */
 	bool (*store_stalled)(void *arg);
+	/* Nullable: the clean stop SIGTERM makes (the loop finishes the
+	 * batch in hand, flushes answers, then exits). */
+	void (*stop)(void *arg);
 };
 
 /* ---- status: what /health and /metrics render (status.c) ---- */

@@ -36,19 +36,23 @@ int eng_cli_status(int argc, char **argv);
 int eng_cli_accounts(int argc, char **argv);
 int eng_cli_channels(int argc, char **argv);
 int eng_cli_close(int argc, char **argv);
+/* xrpse backup PATH / stop (src/cli/cli_admin.c). */
+int eng_cli_backup(int argc, char **argv);
+int eng_cli_stop(int argc, char **argv);
 
 /* The options of the admin commands; pointers borrowed from argv or the
  * environment (path holds a socket path derived from db). */
 #define ENG_ADMIN_POS_MAX 4
 struct eng_admin_opts {
 	const char *socket, *db;
-	bool human, parked, new_key, help;
+	const char *account; /* --account ID */
+	bool human, parked, new_key, help, all_parked, force;
 	const char *pos[ENG_ADMIN_POS_MAX];
 	size_t npos;
 	char path[1024];
 };
-/* Parses --rpc-socket, --db, -H/--human, --parked, --new-key, -h/--help
- * and positional arguments; the socket defaults to XRPSE_RPC_SOCKET, then
+/* Parses --rpc-socket, --db, -H/--human, --parked, --new-key,
+ * --all-parked, --force, --account ID, -h/--help and positional arguments; the socket defaults to XRPSE_RPC_SOCKET, then
  * the --db (or XRPSE_DB) path + ".sock".  Returns ENG_EXIT_OK or
  * ENG_EXIT_USAGE (said on stderr). */
 int eng_cli_admin_opts(struct eng_admin_opts *o, const char *cmd, int argc,

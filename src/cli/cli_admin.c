@@ -3,9 +3,11 @@
  *
  *   xrpse status            the daemon's snapshot (/health's, and more)
  *   xrpse accounts          each account, its pairing and its channels
- *   xrpse channels          every channel record, both directions
+ *   xrpse channels [--account ID]  every channel record, both directions
  *   xrpse close ACCOUNT     closes the account's outgoing channel
- *   xrpse outbox [--parked] and xrpse outbox retry ID (cli_outbox.c)
+ *   xrpse backup PATH       an online copy of the store, in a new file
+ *   xrpse stop              the clean stop of SIGTERM; waits for it
+ *   xrpse outbox [--parked] and xrpse outbox retry (cli_outbox.c)
  *
  * The socket is --rpc-socket, else XRPSE_RPC_SOCKET, else the --db (or
  * XRPSE_DB) path + ".sock", as `xrpse run` makes it.  The answer's result
@@ -20,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -46,6 +49,13 @@ int eng_cli_admin_opts(struct eng_admin_opts *o, const char *cmd, int argc,
 			o->parked = true;
 		else if (!strcmp(a, "--new-key"))
 			o->new_key = true;
+		else if (!strcmp(a, "--all-parked"))
+			o->all_parked = true;
+		else if (!strcmp(a, "--force"))
+			o->force = true;
+		else if (!strcmp(a, "--account") && i + 1 < argc &&
+			 argv[i + 1][0] != '-')
+			o->account = argv[++i];
 		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
 			o->help = true;
 		else if ((!strcmp(a, "--rpc-socket") || !strcmp(a, "--db")) &&
@@ -410,8 +420,9 @@ static const struct simple_cmd {
      "  and its incoming channels.\n",
      human_accounts},
     {"channels",
-     "usage: xrpse channels [options]\n"
-     "  Every channel record, outgoing and incoming.\n",
+     "usage: xrpse channels [--account ID] [options]\n"
+     "  Every channel record, outgoing and incoming; --account: those of\n"
+     "  one account only (refused when the daemon knows no such account).\n",
      human_channels},
 };
 
@@ -426,7 +437,9 @@ static int simple(const struct simple_cmd *c, int argc, char **argv)
 		printf("%s%s", c->usage, COMMON);
 		return ENG_EXIT_OK;
 	}
-	if (rc == ENG_EXIT_OK && (o.npos || o.parked || o.new_key)) {
+	if (rc == ENG_EXIT_OK &&
+	    (o.npos || o.parked || o.new_key || o.all_parked || o.force ||
+	     (o.account && strcmp(c->name, "channels")))) {
 		fprintf(stderr, "xrpse %s: takes no such argument\n", c->name);
 		rc = ENG_EXIT_USAGE;
 	}
@@ -434,8 +447,10 @@ static int simple(const struct simple_cmd *c, int argc, char **argv)
 		fprintf(stderr, "%s%s", c->usage, COMMON);
 		return rc;
 	}
-	rc = eng_cli_admin_call(c->name, &o, json_pack("{s:s}", "cmd", c->name),
-				&res);
+	rc = eng_cli_admin_call(
+	    c->name, &o,
+	    json_pack("{s:s,s:s*}", "cmd", c->name, "account", o.account),
+	    &res);
 	return rc == ENG_EXIT_OK ? show(c->name, &o, res, c->human) : rc;
 }
 
@@ -480,7 +495,8 @@ int eng_cli_close(int argc, char **argv)
 		printf("%s%s", CLOSE_USAGE, COMMON);
 		return ENG_EXIT_OK;
 	}
-	if (rc == ENG_EXIT_OK && (o.npos != 1 || o.parked || o.new_key))
+	if (rc == ENG_EXIT_OK && (o.npos != 1 || o.parked || o.new_key ||
+				  o.all_parked || o.force || o.account))
 		rc = ENG_EXIT_USAGE;
 	if (rc != ENG_EXIT_OK) {
 		fprintf(stderr, "%s%s", CLOSE_USAGE, COMMON);
@@ -495,6 +511,115 @@ int eng_cli_close(int argc, char **argv)
 		return eng_cli_print_json("close", res, ENG_EXIT_OK);
 	printf("%s: outgoing channel %s\n", o.pos[0],
 	       json_string_value(at(res, "outgoing.state")));
+	json_decref(res);
+	return ENG_EXIT_OK;
+}
+
+/* True when o holds nothing but the common options and npos positionals. */
+static bool only_common(const struct eng_admin_opts *o, size_t npos)
+{
+	return o->npos == npos && !o->parked && !o->new_key && !o->all_parked &&
+	       !o->force && !o->account;
+}
+
+static const char BACKUP_USAGE[] =
+    "usage: xrpse backup PATH [options]\n"
+    "  Copies the running daemon's store, online, into the new file PATH\n"
+    "  (SQLite's backup API: one consistent snapshot), mode 0600, fsynced.\n"
+    "  An existing PATH is never overwritten.  The copy is a store that\n"
+    "  `xrpse run --db PATH` opens; a restored store recovers the claims\n"
+    "  signed since from the peer (docs/design.md).\n";
+
+int eng_cli_backup(int argc, char **argv)
+{
+	struct eng_admin_opts o;
+	json_t *res;
+	char abs[4096], cwd[4000];
+	const char *path;
+	int rc = eng_cli_admin_opts(&o, "backup", argc, argv);
+
+	if (rc == ENG_EXIT_OK && o.help) {
+		printf("%s%s", BACKUP_USAGE, COMMON);
+		return ENG_EXIT_OK;
+	}
+	if (rc == ENG_EXIT_OK && (!only_common(&o, 1) || !*o.pos[0]))
+		rc = ENG_EXIT_USAGE;
+	if (rc != ENG_EXIT_OK) {
+		fprintf(stderr, "%s%s", BACKUP_USAGE, COMMON);
+		return rc;
+	}
+	/* The daemon's working directory is not ours: an absolute path. */
+	path = o.pos[0];
+	if (path[0] != '/') {
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >=
+			(int)sizeof(abs)) {
+			fprintf(stderr, "xrpse backup: path too long\n");
+			return ENG_EXIT_USAGE;
+		}
+		path = abs;
+	}
+	rc = eng_cli_admin_call(
+	    "backup", &o, json_pack("{s:s,s:s}", "cmd", "backup", "path", path),
+	    &res);
+	if (rc != ENG_EXIT_OK)
+		return rc;
+	if (!o.human)
+		return eng_cli_print_json("backup", res, ENG_EXIT_OK);
+	printf("backed up to %s\n", path);
+	json_decref(res);
+	return ENG_EXIT_OK;
+}
+
+#define STOP_WAIT_MS 30000
+
+static const char STOP_USAGE[] =
+    "usage: xrpse stop [options]\n"
+    "  Stops the running daemon as SIGTERM does: it finishes the batch in\n"
+    "  hand, answers what it can, and exits.  Waits until the daemon's\n"
+    "  socket is gone (at most 30 s: then exit status 1).\n";
+
+int eng_cli_stop(int argc, char **argv)
+{
+	struct eng_admin_opts o;
+	struct stat st;
+	json_t *res;
+	int rc = eng_cli_admin_opts(&o, "stop", argc, argv);
+
+	if (rc == ENG_EXIT_OK && o.help) {
+		printf("%s%s", STOP_USAGE, COMMON);
+		return ENG_EXIT_OK;
+	}
+	if (rc == ENG_EXIT_OK && !only_common(&o, 0))
+		rc = ENG_EXIT_USAGE;
+	if (rc != ENG_EXIT_OK) {
+		fprintf(stderr, "%s%s", STOP_USAGE, COMMON);
+		return rc;
+	}
+	rc = eng_cli_admin_call("stop", &o, json_pack("{s:s}", "cmd", "stop"),
+				&res);
+	if (rc != ENG_EXIT_OK)
+		return rc;
+	/* The daemon removes its socket last, once its store is closed. */
+	for (int waited = 0; lstat(o.socket, &st) == 0; waited += 50) {
+		if (waited < STOP_WAIT_MS) {
+			poll(NULL, 0, 50);
+			continue;
+		}
+		if (eng_cli_admin_answers(o.socket)) {
+			json_decref(res);
+			fprintf(stderr,
+				"xrpse stop: the daemon still answers\n");
+			return ENG_EXIT_FAIL;
+		}
+		fprintf(stderr, "xrpse stop: nobody answers, but %s stays\n",
+			o.socket);
+		break;
+	}
+	json_object_set_new(res, "stopped", json_true());
+	if (!o.human)
+		return eng_cli_print_json("stop", res, ENG_EXIT_OK);
+	printf("stopped\n");
 	json_decref(res);
 	return ENG_EXIT_OK;
 }

@@ -2,6 +2,7 @@
  *
  *   xrpse outbox [--parked]           the rows, from the running daemon
  *   xrpse outbox retry ID [--new-key] a parked call sent again
+ *   xrpse outbox retry --all-parked   every parked call sent again
  *
  * retry goes through the running daemon's admin socket (cli_admin.c:
  * --rpc-socket or XRPSE_RPC_SOCKET); with --db instead, it opens the store
@@ -25,11 +26,15 @@ static const char USAGE[] =
     "usage: xrpse outbox [--parked] [-H] [--rpc-socket PATH | --db PATH]\n"
     "       xrpse outbox retry ID [--new-key] [--rpc-socket PATH | --db "
     "PATH]\n"
+    "       xrpse outbox retry --all-parked [--rpc-socket PATH | --db "
+    "PATH]\n"
     "  Lists the calls to the connector (the newest 1000; --parked: those\n"
     "  waiting for the operator), or sends the parked call ID again;\n"
     "  --new-key under a new Idempotency-Key, once the connector's books\n"
     "  show it was not applied.  retry with --db opens the database\n"
-    "  itself: the daemon stopped.\n"
+    "  itself: the daemon stopped.  --all-parked sends every parked call\n"
+    "  again through the running daemon, each under its own key (a new\n"
+    "  key is given one call at a time, after checking the books).\n"
     "exit status: 0 done, 1 refused, 2 usage, 3 no daemon\n";
 
 /* The daemon stopped: the store itself. */
@@ -54,6 +59,25 @@ static int retry_stopped(const char *db, long long id, bool new_key)
 	return rc;
 }
 
+/* Every parked call, through the running daemon. */
+static int retry_all(const struct eng_admin_opts *o)
+{
+	json_t *res;
+	int rc = eng_cli_admin_call(
+	    "outbox", o,
+	    json_pack("{s:s,s:b}", "cmd", "outbox_retry", "all_parked", 1),
+	    &res);
+
+	if (rc != ENG_EXIT_OK)
+		return rc;
+	if (!o->human)
+		return eng_cli_print_json("outbox", res, ENG_EXIT_OK);
+	printf("%zu parked calls pending again\n",
+	       json_array_size(json_object_get(res, "ids")));
+	json_decref(res);
+	return ENG_EXIT_OK;
+}
+
 static int retry(int argc, char **argv)
 {
 	struct eng_admin_opts o;
@@ -62,7 +86,11 @@ static int retry(int argc, char **argv)
 	long long id;
 	int rc = eng_cli_admin_opts(&o, "outbox", argc, argv);
 
-	if (rc != ENG_EXIT_OK || o.npos != 1 || o.parked) {
+	if (rc == ENG_EXIT_OK && o.all_parked && !o.npos && !o.new_key &&
+	    !o.parked && !o.force && !o.account)
+		return retry_all(&o);
+	if (rc != ENG_EXIT_OK || o.npos != 1 || o.parked || o.all_parked ||
+	    o.force || o.account) {
 		fputs(USAGE, stderr);
 		return ENG_EXIT_USAGE;
 	}
@@ -110,7 +138,7 @@ int eng_cli_outbox(int argc, char **argv)
 	if (argc >= 1 && !strcmp(argv[0], "retry"))
 		return retry(argc - 1, argv + 1);
 	if (eng_cli_admin_opts(&o, "outbox", argc, argv) != ENG_EXIT_OK ||
-	    o.npos || o.new_key) {
+	    o.npos || o.new_key || o.all_parked || o.force || o.account) {
 		if (o.npos)
 			fprintf(stderr, "xrpse outbox: unknown command '%s'\n",
 				o.pos[0]);

@@ -527,6 +527,16 @@ static void api_stats(void *arg, struct eng_api_stats *st)
 	eng_engine_stats(arg, st);
 }
 
+/* The operator's `xrpse stop`: what SIGTERM does. */
+static void api_stop(void *arg)
+{
+	struct eng_engine *e = arg;
+
+	xu_info("engine", "stop asked on the admin socket");
+	g_stop = 1;
+	lws_cancel_service(e->ctx);
+}
+
 /* Fills what the API works on, once every service exists. */
 static void api_host(struct eng_engine *e)
 {
@@ -548,6 +558,8 @@ static void api_host(struct eng_engine *e)
 	h->fail_commits = api_fail_commits;
 	h->stats = api_stats;
 	h->store_stalled = api_store_stalled;
+	h->stop = api_stop;
+	h->network_id = e->cfg.network_id;
 }
 
 /* The lws context and the API's listener (vhost) on cfg's address. */
@@ -788,9 +800,6 @@ void eng_engine_free(struct eng_engine *e)
 		lws_sul_cancel(&e->sul_batch);
 		lws_sul_cancel(&e->sul_cron);
 	}
-	/* The socket file goes; its connections close with the context. */
-	eng_rpc_free(e->rpc);
-	e->rpc = NULL;
 	xl_rippled_free(e->rippled);
 	eng_paychan_free(e->paychan);
 	eng_outbox_free(e->outbox);
@@ -802,6 +811,11 @@ void eng_engine_free(struct eng_engine *e)
 	eng_walckpt_free(e->ckpt);
 	if (e->store)
 		eng_store_close(e->store);
+	/* The socket file goes last (its connections closed with the
+	 * context): once it is gone the store's lock is free, which is what
+	 * `xrpse stop` waits for. */
+	eng_rpc_free(e->rpc);
+	e->rpc = NULL;
 	if (e->kp) {
 		cr_keypair_clear(e->kp);
 		sodium_free(e->kp);

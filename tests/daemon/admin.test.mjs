@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync, existsSync, writeFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { Daemon, sleep, runXrpse, tmpdir, ADDRESS } from './lib/harness.mjs';
+import { Daemon, sleep, runXrpse, tmpdir, ADDRESS, XRPSE } from './lib/harness.mjs';
 import { Connector } from './lib/connector.mjs';
 
 async function setup(opts = {}) {
@@ -82,6 +82,7 @@ test('status: version, address, rippled, balances, connector, outbox, problems',
   const v = await runXrpse(['--version']);
   assert.equal(`xrpse ${s.version}\n`, v.stdout);
   assert.equal(s.address, ADDRESS);
+  assert.equal(s.network_id, 0); // none configured
   assert.equal(s.status, 'degraded'); // no rippled in this suite
   assert.ok(s.problems.some((p) => p.check === 'rippled'));
   assert.equal(s.rippled.connected, false);
@@ -99,6 +100,17 @@ test('status: version, address, rippled, balances, connector, outbox, problems',
   assert.match(e.stdout, /^outbox\.parked +0$/m);
   const db = await t.x(['status', '--human'], { env: { XRPSE_DB: t.d.db } });
   assert.equal(db.code, 0, db.stderr);
+  assert.match(db.stdout, /^network_id +0$/m);
+  await teardown(t);
+});
+
+test('status: the configured network id', async () => {
+  const t = await setup({ args: ['--network-id', '21337'] });
+  const r = await t.x(['status', '--db', t.d.db]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.network_id, 21337);
+  assert.equal(r.json.address, ADDRESS); // the other fields stay
+  assert.equal(typeof r.json.outbox.pending, 'number');
   await teardown(t);
 });
 
@@ -125,6 +137,17 @@ test('accounts and channels: each account with its pairing and channels', async 
   assert.deepEqual(r.json, []);
   r = await t.x(['channels', '-H', '--db', t.d.db]);
   assert.match(r.stdout, /^DIR +ACCOUNT +ID +STATE/);
+  // --account: a known account's (none here); an unknown one refused.
+  r = await t.x(['channels', '--account', 'bob', '--db', t.d.db]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.json, []);
+  r = await t.x(['channels', '--account', 'ghost', '--db', t.d.db]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no account ghost/);
+  r = await t.x(['channels', '--account', '--db', t.d.db]);
+  assert.equal(r.code, 2);
+  r = await t.x(['accounts', '--account', 'bob', '--db', t.d.db]);
+  assert.equal(r.code, 2);
   await teardown(t);
 });
 
@@ -166,6 +189,126 @@ test('outbox: a parked credit listed, retried through the daemon, delivered', as
   r = await t.x(['outbox', 'retry', String(id), '--rpc-socket', t.sock]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no parked call/);
+  await teardown(t);
+});
+
+test('outbox retry --all-parked: every parked call sent again', async () => {
+  const t = await setup();
+  t.d.allowBroken = true; // parked credits are logged BROKEN
+  assert.equal((await t.d.createAccount('bob')).status, 201);
+  t.c.next(404);
+  t.c.next(404);
+  const ids = [];
+  for (const [account, key] of [['alice', 'kall1'], ['bob', 'kall2']]) {
+    const cr = await t.d.req('POST', '/dev/credit',
+      { body: { account, drops: '7', key } });
+    assert.equal(cr.status, 201, cr.text);
+    ids.push(cr.body.outbox_id);
+    await t.c.waitFor(() => t.c.settlements().length === ids.length);
+  }
+  await sleep(300);
+  let r = await t.x(['outbox', '--parked', '--db', t.d.db]);
+  assert.deepEqual(r.json.map((x) => x.id).sort(), [...ids].sort());
+  // A new key for every call at once is refused (one at a time, after
+  // checking the books), and so is an id beside --all-parked.
+  for (const args of [['outbox', 'retry', '--all-parked', '--new-key'],
+    ['outbox', 'retry', '--all-parked', String(ids[0])]]) {
+    r = await t.x([...args, '--rpc-socket', t.sock]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+  }
+  r = await t.x(['outbox', 'retry', '--all-parked', '--rpc-socket', t.sock]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.json.ids.sort(), [...ids].sort());
+  assert.equal(r.json.state, 'pending');
+  await t.c.waitFor(() => t.c.settlements().length === 4);
+  await sleep(300);
+  r = await t.x(['outbox', '--parked', '--db', t.d.db]);
+  assert.deepEqual(r.json, []);
+  // The same bodies as the first attempts (each call under the key its
+  // own retry gives it: docs/api.md#credits-and-the-connectors-answer-caches).
+  const s = t.c.settlements();
+  assert.deepEqual(s.slice(2).map((x) => x.body).sort(),
+    s.slice(0, 2).map((x) => x.body).sort());
+  // Nothing parked: done, with no ids.
+  r = await t.x(['outbox', 'retry', '--all-parked', '-H', '--rpc-socket', t.sock]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^0 parked calls pending again$/m);
+  await teardown(t);
+});
+
+test('backup: an online copy with every row; never over a file; 0600', async () => {
+  const t = await setup();
+  t.d.allowBroken = true;
+  assert.equal((await t.d.createAccount('bob')).status, 201);
+  t.c.next(404);
+  const cr = await t.d.req('POST', '/dev/credit',
+    { body: { account: 'alice', drops: '3', key: 'kbak' } });
+  assert.equal(cr.status, 201, cr.text);
+  assert.equal((await t.d.settle('bob', { amount: '5', scale: 0 }, 'sbak')).status, 201);
+  const dir = tmpdir();
+  const file = path.join(dir, 'xrpse.db'); // a store a daemon opens
+  let r = await t.x(['backup', file, '--db', t.d.db]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.path, file);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  // A relative path is the caller's, not the daemon's.
+  const rel = spawnSync(XRPSE, ['backup', 'rel.db', '--rpc-socket', t.sock],
+    { cwd: dir, encoding: 'utf8' });
+  assert.equal(rel.status, 0, rel.stderr);
+  assert.equal(JSON.parse(rel.stdout).path, path.join(dir, 'rel.db'));
+  assert.ok(statSync(path.join(dir, 'rel.db')).isFile());
+  r = await t.x(['backup', file, '--db', t.d.db]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /exists: a backup never overwrites/);
+  r = await t.x(['backup', '--db', t.d.db]);
+  assert.equal(r.code, 2);
+  // xrpse stop: the clean stop; then the copy and the store hold the
+  // same rows in every table.
+  r = await t.x(['stop', '--db', t.d.db]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.stopping, true);
+  const ex = await t.d.exited;
+  assert.equal(ex.code, 0, t.d.log);
+  const tables = t.d.sql("SELECT name FROM sqlite_master WHERE type='table' ORDER BY name")
+    .split('\n');
+  assert.ok(tables.includes('pc_out') && tables.includes('outbox'), tables.join());
+  const count = (db, tbl) => execFileSync('sqlite3', ['-bail', db,
+    `SELECT count(*) FROM "${tbl}"`], { encoding: 'utf8' }).trim();
+  for (const tbl of tables)
+    assert.equal(count(file, tbl), count(t.d.db, tbl), tbl);
+  assert.equal(count(file, 'accounts'), '2');
+  assert.equal(count(file, 'outbox'), '1');
+  assert.equal(execFileSync('sqlite3', [file, 'PRAGMA integrity_check'],
+    { encoding: 'utf8' }).trim(), 'ok');
+  // The copy runs as a daemon's store.
+  const d2 = await new Daemon({ dir }).start();
+  const a = await runXrpse(['accounts', '--rpc-socket', d2.db + '.sock']);
+  assert.equal(a.code, 0, a.stderr);
+  assert.deepEqual(JSON.parse(a.stdout).map((x) => x.account), ['alice', 'bob']);
+  await d2.close();
+  await teardown(t);
+});
+
+test('stop: the same clean stop as SIGTERM; the socket and the lock go', async () => {
+  const t = await setup();
+  let r = await t.x(['stop', '--bogus', '--db', t.d.db]);
+  assert.equal(r.code, 2);
+  r = await t.x(['stop', '-H', '--rpc-socket', t.sock]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^stopped$/m);
+  // Gone when stop returns: the socket, and the store's lock (a new
+  // daemon opens the same store at once).
+  assert.equal(existsSync(t.sock), false);
+  const ex = await t.d.exited;
+  assert.equal(ex.code, 0);
+  assert.match(t.d.log, /stop asked on the admin socket/);
+  assert.match(t.d.log, /stopping/);
+  r = await t.x(['stop', '--db', t.d.db]);
+  assert.equal(r.code, 3);
+  await t.d.start();
+  r = await t.x(['accounts', '--db', t.d.db]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json[0].account, 'alice');
   await teardown(t);
 });
 
