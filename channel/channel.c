@@ -498,6 +498,10 @@ const char *pc_ev_name(enum pc_ev_kind k)
 		return "freeze";
 	case PC_EV_SHUT:
 		return "shut";
+	case PC_EV_SHUT_NOW:
+		return "shut_now";
+	case PC_EV_REDEEM_NOW:
+		return "redeem_now";
 	case PC_EV_TIMER:
 		return "timer";
 	case PC_EV_CLOSE:

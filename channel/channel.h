@@ -224,9 +224,15 @@ enum pc_ev_kind {
 				    the ledger: no more claims on it */
 	PC_EV_SHUT = 19,	 /* out: the operator closes the live
 				    channel; the account stays */
+	PC_EV_SHUT_NOW = 20,	 /* out: the operator closes it as owner
+				    without waiting for the peer (a live
+				    channel, or one asked to close whose
+				    owner close has not gone out) */
+	PC_EV_REDEEM_NOW = 21,	 /* in: the operator redeems the best
+				    claim held now, whatever the policy */
 };
 #define PC_EV_FIRST PC_EV_SETTLE
-#define PC_EV_LAST PC_EV_SHUT
+#define PC_EV_LAST PC_EV_REDEEM_NOW
 
 struct pc_event {
 	enum pc_ev_kind kind;

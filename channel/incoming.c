@@ -23,13 +23,27 @@ static bool view_closing(const struct pc_view *v)
 	return v->has_expiration || v->has_cancel_after;
 }
 
+/* The redeem of the best claim held (tfClose when deleting). */
+static void submit_redeem(struct pc_in *ch, struct pc_effects *fx)
+{
+	struct pc_effect *e;
+
+	ch->redeem_inflight = true;
+	ch->redeem_amount = ch->best;
+	e = pc_fx_push(fx, PC_FX_SUBMIT_REDEEM, ch->id);
+	e->amount = ch->best;
+	memcpy(e->sig, ch->best_sig, ch->best_siglen);
+	e->siglen = ch->best_siglen;
+	memcpy(e->pubkey, ch->view.pubkey, CR_PUBKEY_BYTES);
+	e->close = ch->deleting;
+}
+
 /* Submits the best claim when the policy says so (and no redeem is in
  * flight).  Non-urgent checks are spaced by redeem_check_s. */
 static void maybe_redeem(struct pc_in *ch, const struct pc_cfg *cfg,
 			 const struct pc_clock *clk, struct xl_drops fee,
 			 struct pc_effects *fx)
 {
-	struct pc_effect *e;
 	bool urgent;
 
 	if (clk->now < ch->retry_at)
@@ -41,14 +55,37 @@ static void maybe_redeem(struct pc_in *ch, const struct pc_cfg *cfg,
 	}
 	if (!urgent)
 		ch->next_check = clk->now + cfg->redeem_check_s;
-	ch->redeem_inflight = true;
-	ch->redeem_amount = ch->best;
-	e = pc_fx_push(fx, PC_FX_SUBMIT_REDEEM, ch->id);
-	e->amount = ch->best;
-	memcpy(e->sig, ch->best_sig, ch->best_siglen);
-	e->siglen = ch->best_siglen;
-	memcpy(e->pubkey, ch->view.pubkey, CR_PUBKEY_BYTES);
-	e->close = ch->deleting;
+	submit_redeem(ch, fx);
+}
+
+/* Whether the channel's Expiration or CancelAfter has passed: no redeem
+ * can land any more. */
+static bool expired(const struct pc_in *ch, const struct pc_clock *clk)
+{
+	const struct pc_view *v = &ch->view;
+
+	return (v->has_expiration && clk->ledger_time >= v->expiration) ||
+	       (v->has_cancel_after && clk->ledger_time >= v->cancel_after);
+}
+
+/* The operator's redeem (PC_EV_REDEEM_NOW): the best claim held goes now,
+ * whatever the thresholds, the fee or a failed redeem's pause say, by the
+ * same effect as the policy's, when it can do anything: a linked channel
+ * (OPEN or CLOSING), no redeem in flight (its result comes first), more
+ * held than the ledger's Balance, not expired.  Otherwise nothing. */
+static void on_redeem_now(struct pc_in *ch, const struct pc_clock *clk,
+			  struct pc_effects *fx)
+{
+	struct xl_drops unclaimed;
+
+	if (ch->state != PC_IN_OPEN && ch->state != PC_IN_CLOSING)
+		return;
+	if (!ch->has_view || ch->redeem_inflight || expired(ch, clk))
+		return;
+	if (!xl_drops_sub(&unclaimed, ch->best, ch->view.balance) ||
+	    xl_drops_is_zero(unclaimed))
+		return;
+	submit_redeem(ch, fx);
 }
 
 /* A closing channel whose Expiration/CancelAfter has passed while we held
@@ -377,6 +414,9 @@ enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
 	case PC_EV_FREEZE:
 		ch->frozen = true;
 		break;
+	case PC_EV_REDEEM_NOW:
+		on_redeem_now(ch, &ev->clk, fx);
+		break;
 	case PC_EV_SETTLE:
 	case PC_EV_ACCOUNT:
 	case PC_EV_CREATE_RESULT:
@@ -389,6 +429,7 @@ enum xu_code pc_in_apply(struct pc_in *ch, const struct pc_cfg *cfg,
 	case PC_EV_FINAL:
 	case PC_EV_MOVED:
 	case PC_EV_SHUT:
+	case PC_EV_SHUT_NOW:
 		XU_UNREACHABLE("outgoing event given to an incoming channel");
 		break;
 	default:

@@ -608,6 +608,34 @@ static void close_live(struct pc_out *ch, const struct pc_cfg *cfg,
 	ch->retry_at = ev->clk.now + cfg->close_wait_s;
 }
 
+/* The operator's forced close (PC_EV_SHUT_NOW): as PC_EV_SHUT, but we
+ * close as owner on the next fresh ledger view instead of after
+ * close_wait_s (try_close; the close_request still goes to the peer).
+ * The peer keeps the whole SettleDelay after our close to redeem what it
+ * holds (docs/risks.md#our-owner-close-before-the-peer-redeems).  A
+ * channel already CLOSING stops waiting, unless our close is in flight or
+ * an Expiration runs (the close is under way: nothing to hurry).  Other
+ * states: nothing. */
+static void on_shut_now(struct pc_out *ch, const struct pc_cfg *cfg,
+			const struct pc_event *ev, struct pc_effects *fx)
+{
+	switch (ch->state) {
+	case PC_OUT_OPEN:
+	case PC_OUT_FUNDING:
+		close_live(ch, cfg, ev, fx, "closed by the operator, now");
+		ch->retry_at = 0;
+		return;
+	case PC_OUT_CLOSING:
+		if (!ch->close_inflight && !ch->has_expiration)
+			ch->retry_at = 0;
+		return;
+	case PC_OUT_NONE:
+	case PC_OUT_OPENING:
+	case PC_OUT_CLOSED:
+		return;
+	}
+}
+
 /* The peer moved to a new address (its hello says so; its engine no
  * longer holds the key of this channel's destination, so it refuses our
  * claims on it).  A live channel closes as on deletion, but payments go
@@ -843,9 +871,13 @@ enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,
 	case PC_EV_SHUT: /* the operator's close (xrpse close) */
 		close_live(ch, cfg, ev, fx, "closed by the operator");
 		break;
+	case PC_EV_SHUT_NOW: /* xrpse channel close --force */
+		on_shut_now(ch, cfg, ev, fx);
+		break;
 	case PC_EV_CLAIM:
 	case PC_EV_REDEEM_RESULT:
 	case PC_EV_FREEZE:
+	case PC_EV_REDEEM_NOW:
 		XU_UNREACHABLE("incoming event given to an outgoing channel");
 		break;
 	default:

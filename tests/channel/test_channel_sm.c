@@ -115,6 +115,8 @@ static struct pc_event canonical_event(enum pc_ev_kind k, bool outgoing)
 	case PC_EV_MOVED:
 	case PC_EV_FREEZE:
 	case PC_EV_SHUT:
+	case PC_EV_SHUT_NOW:
+	case PC_EV_REDEEM_NOW:
 		break;
 	case PC_EV_FINAL: /* no canonical record waits for one: no-op */
 		memcpy(ev.u.final.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
@@ -157,6 +159,8 @@ static const struct row out_rows[] = {
     {PC_OUT_NONE, PC_EV_MOVED, XU_OK, PC_OUT_NONE, F0},
     {PC_OUT_NONE, PC_EV_SHUT, XU_OK, PC_OUT_NONE, F0},
     {PC_OUT_NONE, PC_EV_FREEZE, ABORT, 0, F0},
+    {PC_OUT_NONE, PC_EV_SHUT_NOW, XU_OK, PC_OUT_NONE, F0},
+    {PC_OUT_NONE, PC_EV_REDEEM_NOW, ABORT, 0, F0},
     /* OPENING */
     {PC_OUT_OPENING, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_ACCOUNT, XU_OK, PC_OUT_OPENING, F0},
@@ -178,6 +182,8 @@ static const struct row out_rows[] = {
     {PC_OUT_OPENING, PC_EV_MOVED, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_SHUT, XU_OK, PC_OUT_OPENING, F0},
     {PC_OUT_OPENING, PC_EV_FREEZE, ABORT, 0, F0},
+    {PC_OUT_OPENING, PC_EV_SHUT_NOW, XU_OK, PC_OUT_OPENING, F0},
+    {PC_OUT_OPENING, PC_EV_REDEEM_NOW, ABORT, 0, F0},
     /* OPEN: Amount 10 XRP, 2 XRP signed */
     {PC_OUT_OPEN, PC_EV_SETTLE, XU_OK, PC_OUT_OPEN,
      F(PC_FX_SIGN_AND_SEND_CLAIM)},
@@ -204,6 +210,10 @@ static const struct row out_rows[] = {
     {PC_OUT_OPEN, PC_EV_SHUT, XU_OK, PC_OUT_CLOSING,
      F(PC_FX_SEND_CLOSE_REQUEST)},
     {PC_OUT_OPEN, PC_EV_FREEZE, ABORT, 0, F0},
+    /* the peer is asked too; our owner close waits only for a view */
+    {PC_OUT_OPEN, PC_EV_SHUT_NOW, XU_OK, PC_OUT_CLOSING,
+     F(PC_FX_SEND_CLOSE_REQUEST)},
+    {PC_OUT_OPEN, PC_EV_REDEEM_NOW, ABORT, 0, F0},
     /* FUNDING: Amount 10 XRP, 6 XRP signed, a fund in flight */
     {PC_OUT_FUNDING, PC_EV_SETTLE, XU_OK, PC_OUT_FUNDING,
      F(PC_FX_SIGN_AND_SEND_CLAIM)},
@@ -231,6 +241,9 @@ static const struct row out_rows[] = {
     {PC_OUT_FUNDING, PC_EV_SHUT, XU_OK, PC_OUT_CLOSING,
      F(PC_FX_SEND_CLOSE_REQUEST)},
     {PC_OUT_FUNDING, PC_EV_FREEZE, ABORT, 0, F0},
+    {PC_OUT_FUNDING, PC_EV_SHUT_NOW, XU_OK, PC_OUT_CLOSING,
+     F(PC_FX_SEND_CLOSE_REQUEST)},
+    {PC_OUT_FUNDING, PC_EV_REDEEM_NOW, ABORT, 0, F0},
     /* CLOSING: deleting, our close in flight */
     {PC_OUT_CLOSING, PC_EV_SETTLE, XU_OK, PC_OUT_CLOSING, F(PC_FX_ALERT)},
     {PC_OUT_CLOSING, PC_EV_ACCOUNT, XU_OK, PC_OUT_CLOSING, F0},
@@ -256,6 +269,9 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSING, PC_EV_MOVED, XU_OK, PC_OUT_CLOSING, F0},
     {PC_OUT_CLOSING, PC_EV_SHUT, XU_OK, PC_OUT_CLOSING, F0},
     {PC_OUT_CLOSING, PC_EV_FREEZE, ABORT, 0, F0},
+    /* our close is in flight already */
+    {PC_OUT_CLOSING, PC_EV_SHUT_NOW, XU_OK, PC_OUT_CLOSING, F0},
+    {PC_OUT_CLOSING, PC_EV_REDEEM_NOW, ABORT, 0, F0},
     /* CLOSED (not deleting: a settlement opens a new channel) */
     {PC_OUT_CLOSED, PC_EV_SETTLE, XU_OK, PC_OUT_OPENING,
      F(PC_FX_SUBMIT_CREATE)},
@@ -277,6 +293,8 @@ static const struct row out_rows[] = {
     {PC_OUT_CLOSED, PC_EV_MOVED, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_SHUT, XU_OK, PC_OUT_CLOSED, F0},
     {PC_OUT_CLOSED, PC_EV_FREEZE, ABORT, 0, F0},
+    {PC_OUT_CLOSED, PC_EV_SHUT_NOW, XU_OK, PC_OUT_CLOSED, F0},
+    {PC_OUT_CLOSED, PC_EV_REDEEM_NOW, ABORT, 0, F0},
 };
 
 struct call {
@@ -390,6 +408,59 @@ static void test_channel_out_shut_is_not_a_deletion(void **state)
 	assert_false(shut.deleting);
 }
 
+/* The operator's forced close (PC_EV_SHUT_NOW): as PC_EV_SHUT (CLOSING,
+ * the close_request, not deleting), but the owner close goes out on the
+ * next ledger view instead of after close_wait_s; a channel already
+ * closing by PC_EV_SHUT stops waiting; twice, or with our close in
+ * flight, nothing more goes out. */
+static void test_channel_out_shut_now(void **state)
+{
+	struct pc_out now, wait;
+	struct pc_effects fx;
+	struct pc_event ev, view;
+	struct xu_err e;
+
+	(void)state;
+	fx_setup();
+	view = canonical_event(PC_EV_LEDGER, true);
+	out_fixture(&now, PC_OUT_OPEN);
+	wait = now;
+	ev = canonical_event(PC_EV_SHUT_NOW, true);
+	assert_int_equal(pc_out_apply(&now, &fx_cfg, &ev, &fx, &e), XU_OK);
+	assert_int_equal(now.state, PC_OUT_CLOSING);
+	assert_false(now.deleting);
+	FX_EXPECT(&fx, PC_FX_SEND_CLOSE_REQUEST);
+	assert_int_equal(pc_out_apply(&now, &fx_cfg, &view, &fx, &e), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	assert_true(now.close_inflight);
+	/* Again: the close is in flight, nothing more. */
+	assert_int_equal(pc_out_apply(&now, &fx_cfg, &ev, &fx, &e), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(pc_out_apply(&now, &fx_cfg, &view, &fx, &e), XU_OK);
+	FX_NONE(&fx);
+	/* The cooperative close waits close_wait_s for the peer... */
+	ev = canonical_event(PC_EV_SHUT, true);
+	assert_int_equal(pc_out_apply(&wait, &fx_cfg, &ev, &fx, &e), XU_OK);
+	assert_int_equal(pc_out_apply(&wait, &fx_cfg, &view, &fx, &e), XU_OK);
+	FX_NONE(&fx);
+	/* ...until the operator forces it: no second close_request. */
+	ev = canonical_event(PC_EV_SHUT_NOW, true);
+	assert_int_equal(pc_out_apply(&wait, &fx_cfg, &ev, &fx, &e), XU_OK);
+	FX_NONE(&fx);
+	assert_int_equal(wait.state, PC_OUT_CLOSING);
+	assert_int_equal(pc_out_apply(&wait, &fx_cfg, &view, &fx, &e), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CLOSE);
+	/* An Expiration running: the close is under way, nothing hurried. */
+	out_fixture(&wait, PC_OUT_OPEN);
+	ev = canonical_event(PC_EV_SHUT, true);
+	assert_int_equal(pc_out_apply(&wait, &fx_cfg, &ev, &fx, &e), XU_OK);
+	wait.has_expiration = true;
+	wait.expiration = T_LEDGER + 86400;
+	ev = canonical_event(PC_EV_SHUT_NOW, true);
+	assert_int_equal(pc_out_apply(&wait, &fx_cfg, &ev, &fx, &e), XU_OK);
+	assert_int_not_equal(wait.retry_at, 0);
+}
+
 /* --- incoming ---------------------------------------------------------- */
 
 static void in_fixture(struct pc_in *ch, enum pc_in_state s)
@@ -434,6 +505,8 @@ static const struct row in_rows[] = {
     {PC_IN_NONE, PC_EV_MOVED, ABORT, 0, F0},
     {PC_IN_NONE, PC_EV_SHUT, ABORT, 0, F0},
     {PC_IN_NONE, PC_EV_FREEZE, XU_OK, PC_IN_NONE, F0},
+    {PC_IN_NONE, PC_EV_SHUT_NOW, ABORT, 0, F0},
+    {PC_IN_NONE, PC_EV_REDEEM_NOW, XU_OK, PC_IN_NONE, F0},
     /* OPEN: Amount 10, Balance 1, best 3 XRP: the 1% fee rule is due */
     {PC_IN_OPEN, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -455,6 +528,8 @@ static const struct row in_rows[] = {
     {PC_IN_OPEN, PC_EV_MOVED, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_SHUT, ABORT, 0, F0},
     {PC_IN_OPEN, PC_EV_FREEZE, XU_OK, PC_IN_OPEN, F0},
+    {PC_IN_OPEN, PC_EV_SHUT_NOW, ABORT, 0, F0},
+    {PC_IN_OPEN, PC_EV_REDEEM_NOW, XU_OK, PC_IN_OPEN, F(PC_FX_SUBMIT_REDEEM)},
     /* CLOSING: Expiration 10 days away, a redeem of 3 XRP in flight */
     {PC_IN_CLOSING, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -477,6 +552,9 @@ static const struct row in_rows[] = {
     {PC_IN_CLOSING, PC_EV_MOVED, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_SHUT, ABORT, 0, F0},
     {PC_IN_CLOSING, PC_EV_FREEZE, XU_OK, PC_IN_CLOSING, F0},
+    {PC_IN_CLOSING, PC_EV_SHUT_NOW, ABORT, 0, F0},
+    /* a redeem in flight: its result comes first */
+    {PC_IN_CLOSING, PC_EV_REDEEM_NOW, XU_OK, PC_IN_CLOSING, F0},
     /* CLOSED */
     {PC_IN_CLOSED, PC_EV_SETTLE, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_ACCOUNT, ABORT, 0, F0},
@@ -497,7 +575,59 @@ static const struct row in_rows[] = {
     {PC_IN_CLOSED, PC_EV_MOVED, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_SHUT, ABORT, 0, F0},
     {PC_IN_CLOSED, PC_EV_FREEZE, XU_OK, PC_IN_CLOSED, F0},
+    {PC_IN_CLOSED, PC_EV_SHUT_NOW, ABORT, 0, F0},
+    {PC_IN_CLOSED, PC_EV_REDEEM_NOW, XU_OK, PC_IN_CLOSED, F0},
 };
+
+/* The operator's redeem (PC_EV_REDEEM_NOW): the best claim goes when the
+ * policy would wait (the same effect, tfClose only when deleting); never
+ * while one is in flight, with nothing above the Balance, or expired. */
+static void test_channel_in_redeem_now(void **state)
+{
+	struct pc_in ch;
+	struct pc_effects fx;
+	struct pc_event ev, tick, res;
+	struct xu_err e;
+
+	(void)state;
+	fx_setup();
+	in_fixture(&ch, PC_IN_OPEN);
+	ch.next_check = T_NOW + 3600; /* the policy waits */
+	ch.retry_at = T_NOW + 60;     /* after a failed redeem */
+	tick = canonical_event(PC_EV_TIMER, false);
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &tick, &fx, NULL, &e),
+			 XU_OK);
+	FX_NONE(&fx);
+	ev = canonical_event(PC_EV_REDEEM_NOW, false);
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, &e), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	assert_true(xl_drops_eq(fx.v[0].amount, D(XRP(3))));
+	assert_false(fx.v[0].close);
+	assert_true(ch.redeem_inflight);
+	/* In flight: a second one waits for its result. */
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, &e), XU_OK);
+	FX_NONE(&fx);
+	res = canonical_event(PC_EV_REDEEM_RESULT, false);
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &res, &fx, NULL, &e), XU_OK);
+	assert_true(xl_drops_eq(ch.view.balance, D(XRP(3))));
+	/* All redeemed: nothing to submit. */
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, &e), XU_OK);
+	FX_NONE(&fx);
+	assert_false(ch.redeem_inflight);
+	/* Deleting: with tfClose, as the policy's. */
+	in_fixture(&ch, PC_IN_OPEN);
+	ch.deleting = true;
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, &e), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_REDEEM);
+	assert_true(fx.v[0].close);
+	/* Expired: no redeem can land. */
+	in_fixture(&ch, PC_IN_CLOSING);
+	ch.redeem_inflight = false;
+	ch.view.expiration = T_LEDGER - 1;
+	assert_int_equal(pc_in_apply(&ch, &fx_cfg, &ev, &fx, NULL, &e), XU_OK);
+	FX_NONE(&fx);
+	assert_false(ch.redeem_inflight);
+}
 
 static void in_fix(struct call *c, int s)
 {
@@ -603,6 +733,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_channel_out_every_state_event),
 	    cmocka_unit_test(test_channel_out_shut_is_not_a_deletion),
+	    cmocka_unit_test(test_channel_out_shut_now),
+	    cmocka_unit_test(test_channel_in_redeem_now),
 	    cmocka_unit_test(test_channel_in_every_state_event),
 	    cmocka_unit_test(test_channel_set_state_edges),
 	};
