@@ -9,6 +9,8 @@
  *   {"cmd":"outbox_retry","id":n,"new_key":bool}
  *   {"cmd":"outbox_retry","all_parked":true} every parked call again
  *   {"cmd":"close","account":"..."}          closes its outgoing channel
+ *   {"cmd":"channel_close","id":"HEX","force":bool}  closes one channel
+ *   {"cmd":"channel_redeem","id":"HEX"}      redeems on an incoming one
  *   {"cmd":"backup","path":"/abs/path"}      an online copy of the store
  *   {"cmd":"stop"}                           the clean stop of SIGTERM
  *
@@ -516,6 +518,105 @@ static json_t *close_channel(const struct eng_api_host *h, const json_t *req)
 				 have ? out_json(&o) : json_null()));
 }
 
+/* ---- one channel, by id ---- */
+
+/* The channel id of req into id; false (with *why) when absent or not 64
+ * hex digits. */
+static bool req_chan_id(const json_t *req, uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	const char *hex = json_string_value(json_object_get(req, "id"));
+	struct xu_err err = {0};
+
+	return hex && strlen(hex) == 2 * CR_CHANNEL_ID_BYTES &&
+	       xu_hex_decode_exact(id, CR_CHANNEL_ID_BYTES, hex, &err) == XU_OK;
+}
+
+/* The record of channel id as the answer: {"direction":..,"channel":..}. */
+static json_t *chan_answer(const struct eng_api_host *h,
+			   const uint8_t id[CR_CHANNEL_ID_BYTES], bool outgoing)
+{
+	struct eng_chan_out o;
+	struct eng_chan_in r;
+	struct xu_err err = {0};
+	bool have = false;
+
+	if ((outgoing
+		 ? eng_chan_out_by_id(h->store, id, &o, &have, &err)
+		 : eng_chan_in_get(h->store, id, &r, &have, &err)) != XU_OK)
+		return refuse("store: %s", err.msg);
+	return success(json_pack("{s:s,s:o}", "direction",
+				 outgoing ? "outgoing" : "incoming", "channel",
+				 !have	    ? json_null()
+				 : outgoing ? out_json(&o)
+					    : in_json(&r)));
+}
+
+static enum xu_code close_one(const struct eng_api_host *h, const json_t *req,
+			      struct xu_err *err)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	bool outgoing = false;
+	enum xu_code rc;
+
+	(void)!req_chan_id(req, id);
+	rc = eng_paychan_close_channel(
+	    h->paychan, id, json_is_true(json_object_get(req, "force")),
+	    &outgoing, err);
+	json_object_set_new((json_t *)req, "outgoing", json_boolean(outgoing));
+	return rc;
+}
+
+static json_t *channel_close(const struct eng_api_host *h, const json_t *req)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	struct xu_err err = {0};
+	json_t *r = json_deep_copy(req), *v;
+
+	if (!req_chan_id(req, id)) {
+		json_decref(r);
+		return refuse("%s", "channel_close needs a channel id (64 hex "
+				    "digits)");
+	}
+	if (!h->paychan) {
+		json_decref(r);
+		return refuse("%s", "no payment-channel service runs");
+	}
+	if (!r)
+		return NULL;
+	if (in_tx(h, close_one, r, &err) != XU_OK) {
+		json_decref(r);
+		return refuse("%s", err.msg);
+	}
+	eng_outbox_tick(h->outbox, eng_wall_ms()); /* the close_request */
+	v = chan_answer(h, id, json_is_true(json_object_get(r, "outgoing")));
+	json_decref(r);
+	return v;
+}
+
+static enum xu_code redeem_one(const struct eng_api_host *h, const json_t *req,
+			       struct xu_err *err)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+
+	(void)!req_chan_id(req, id);
+	return eng_paychan_redeem_channel(h->paychan, id, err);
+}
+
+static json_t *channel_redeem(const struct eng_api_host *h, const json_t *req)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	struct xu_err err = {0};
+
+	if (!req_chan_id(req, id))
+		return refuse("%s", "channel_redeem needs a channel id (64 hex "
+				    "digits)");
+	if (!h->paychan)
+		return refuse("%s", "no payment-channel service runs");
+	if (in_tx(h, redeem_one, req, &err) != XU_OK)
+		return refuse("%s", err.msg);
+	return chan_answer(h, id, false);
+}
+
 /* ---- backup and stop ---- */
 
 static json_t *backup(const struct eng_api_host *h, const json_t *req)
@@ -561,6 +662,10 @@ json_t *eng_admin_handle(const struct eng_api_host *h, const char *line,
 		v = outbox_retry(h, req);
 	else if (!strcmp(cmd, "close"))
 		v = close_channel(h, req);
+	else if (!strcmp(cmd, "channel_close"))
+		v = channel_close(h, req);
+	else if (!strcmp(cmd, "channel_redeem"))
+		v = channel_redeem(h, req);
 	else if (!strcmp(cmd, "backup"))
 		v = backup(h, req);
 	else if (!strcmp(cmd, "stop"))

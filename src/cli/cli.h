@@ -36,7 +36,9 @@ int eng_cli_status(int argc, char **argv);
 int eng_cli_accounts(int argc, char **argv);
 int eng_cli_channels(int argc, char **argv);
 int eng_cli_close(int argc, char **argv);
-/* xrpse backup PATH / stop (src/cli/cli_admin.c). */
+/* xrpse channel close ID [--force] / channel redeem ID, backup PATH,
+ * stop (src/cli/cli_admin.c). */
+int eng_cli_channel(int argc, char **argv);
 int eng_cli_backup(int argc, char **argv);
 int eng_cli_stop(int argc, char **argv);
 

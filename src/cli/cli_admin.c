@@ -5,6 +5,8 @@
  *   xrpse accounts          each account, its pairing and its channels
  *   xrpse channels [--account ID]  every channel record, both directions
  *   xrpse close ACCOUNT     closes the account's outgoing channel
+ *   xrpse channel close ID [--force]   closes one channel, either way
+ *   xrpse channel redeem ID            redeems on an incoming channel now
  *   xrpse backup PATH       an online copy of the store, in a new file
  *   xrpse stop              the clean stop of SIGTERM; waits for it
  *   xrpse outbox [--parked] and xrpse outbox retry (cli_outbox.c)
@@ -483,7 +485,8 @@ static const char CLOSE_USAGE[] =
     "usage: xrpse close ACCOUNT [options]\n"
     "  Closes the account's outgoing channel as deleting the account "
     "would\n  (the peer is asked to close it, then we close as owner); the "
-    "account\n  stays, and its next settlement opens a new channel.\n";
+    "account\n  stays, and its next settlement opens a new channel.\n"
+    "  The same as `xrpse channel close ID` with the channel's id.\n";
 
 int eng_cli_close(int argc, char **argv)
 {
@@ -520,6 +523,82 @@ static bool only_common(const struct eng_admin_opts *o, size_t npos)
 {
 	return o->npos == npos && !o->parked && !o->new_key && !o->all_parked &&
 	       !o->force && !o->account;
+}
+
+static const char CHANNEL_USAGE[] =
+    "usage: xrpse channel close ID [--force] [options]\n"
+    "       xrpse channel redeem ID [options]\n"
+    "  close: closes the one channel ID (64 hex digits, as `xrpse\n"
+    "  channels` shows it); the account stays.  Our outgoing channel: the\n"
+    "  peer is asked to close it, and we close it as owner after\n"
+    "  --close-wait (as `xrpse close ACCOUNT`); --force closes it as owner\n"
+    "  on the next ledger view (also one closing already), the peer keeping\n"
+    "  the whole settle delay to redeem.  An incoming channel: as deleting\n"
+    "  the account would for it: its claims are refused from now on, the\n"
+    "  best one is redeemed with tfClose (or the channel closed as payee\n"
+    "  when all is redeemed); --force changes nothing there.  Refused (1)\n"
+    "  when it is closing already or closed.\n"
+    "  redeem: redeems the best claim held on incoming channel ID now,\n"
+    "  whatever the redeem policy says.  Refused (1) when there is nothing\n"
+    "  to redeem, a redeem is in flight, or the channel is closed.\n";
+
+int eng_cli_channel(int argc, char **argv)
+{
+	struct eng_admin_opts o;
+	json_t *res;
+	const char *sub = argc >= 1 ? argv[0] : "";
+	bool close = !strcmp(sub, "close"), redeem = !strcmp(sub, "redeem");
+	bool force;
+	int rc;
+
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help") ||
+	    !strcmp(sub, "help")) {
+		printf("%s%s", CHANNEL_USAGE, COMMON);
+		return ENG_EXIT_OK;
+	}
+	if (!close && !redeem) {
+		fprintf(stderr, "%s%s", CHANNEL_USAGE, COMMON);
+		return ENG_EXIT_USAGE;
+	}
+	rc = eng_cli_admin_opts(&o, "channel", argc - 1, argv + 1);
+	if (rc == ENG_EXIT_OK && o.help) {
+		printf("%s%s", CHANNEL_USAGE, COMMON);
+		return ENG_EXIT_OK;
+	}
+	force = o.force;
+	o.force = false;
+	if (rc == ENG_EXIT_OK && ((force && !close) || !only_common(&o, 1)))
+		rc = ENG_EXIT_USAGE;
+	if (rc == ENG_EXIT_OK &&
+	    (strlen(o.pos[0]) != 64 ||
+	     strspn(o.pos[0], "0123456789abcdefABCDEF") != 64)) {
+		fprintf(stderr, "xrpse channel: '%s' is not a channel id\n",
+			o.pos[0]);
+		rc = ENG_EXIT_USAGE;
+	}
+	if (rc != ENG_EXIT_OK) {
+		fprintf(stderr, "%s%s", CHANNEL_USAGE, COMMON);
+		return rc;
+	}
+	rc = eng_cli_admin_call(
+	    "channel", &o,
+	    close ? json_pack("{s:s,s:s,s:b}", "cmd", "channel_close", "id",
+			      o.pos[0], "force", force)
+		  : json_pack("{s:s,s:s}", "cmd", "channel_redeem", "id",
+			      o.pos[0]),
+	    &res);
+	if (rc != ENG_EXIT_OK)
+		return rc;
+	if (!o.human)
+		return eng_cli_print_json("channel", res, ENG_EXIT_OK);
+	printf("%s channel %s: %s%s\n",
+	       json_string_value(json_object_get(res, "direction")), o.pos[0],
+	       json_string_value(at(res, "channel.state")),
+	       json_is_true(at(res, "channel.redeem_inflight"))
+		   ? ", redeem in flight"
+		   : "");
+	json_decref(res);
+	return ENG_EXIT_OK;
 }
 
 static const char BACKUP_USAGE[] =

@@ -9,6 +9,7 @@
  *   xrpse accounts      its accounts and their channels
  *   xrpse channels      its channel records
  *   xrpse close         close an account's outgoing channel
+ *   xrpse channel       close one channel, or redeem on it, by id
  *   xrpse backup        an online copy of its store
  *   xrpse stop          stop it cleanly
  *   xrpse outbox        list calls to the connector; retry a parked one
@@ -34,6 +35,8 @@ static const struct command commands[] = {
     {"accounts", eng_cli_accounts, "accounts, pairing and their channels"},
     {"channels", eng_cli_channels, "every channel record, both ways"},
     {"close", eng_cli_close, "close ACCOUNT: its outgoing channel closes"},
+    {"channel", eng_cli_channel,
+     "channel close ID [--force] | redeem ID: one channel"},
     {"backup", eng_cli_backup, "backup PATH: online copy of the store"},
     {"stop", eng_cli_stop, "stop the running daemon (as SIGTERM)"},
     {"outbox", eng_cli_outbox,

@@ -121,6 +121,151 @@ enum xu_code eng_paychan_close_outgoing(struct eng_paychan *pc,
 	return rc;
 }
 
+/* The operator's close of our outgoing channel o. */
+static enum xu_code close_out_rec(struct eng_paychan *pc,
+				  struct eng_chan_out *o, bool force,
+				  struct xu_err *err)
+{
+	struct pc_event ev;
+	enum xu_code rc;
+
+	switch (o->ch.state) {
+	case PC_OUT_OPEN:
+	case PC_OUT_FUNDING:
+		break;
+	case PC_OUT_CLOSING:
+		if (!force)
+			return xu_fail(err, XU_ECONFLICT, 0,
+				       "%s: the outgoing channel is closing "
+				       "already (--force closes it as owner "
+				       "now)",
+				       o->account);
+		if (o->ch.close_inflight || o->ch.has_expiration ||
+		    o->ch.retry_at <= clock_now(pc).now)
+			return xu_fail(err, XU_ECONFLICT, 0,
+				       "%s: our owner close of the outgoing "
+				       "channel is under way already",
+				       o->account);
+		break;
+	case PC_OUT_NONE:
+	case PC_OUT_OPENING:
+	case PC_OUT_CLOSED:
+		return xu_fail(err, XU_ECONFLICT, 0,
+			       "%s: the outgoing channel is %s, not open",
+			       o->account, pc_out_state_name(o->ch.state));
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = force ? PC_EV_SHUT_NOW : PC_EV_SHUT;
+	ev.clk = clock_now(pc);
+	rc = out_event(pc, o, &ev, err);
+	if (rc == XU_OK)
+		xu_info(SUB, "%s: the operator closes its outgoing channel%s",
+			o->account, force ? " as owner, now" : "");
+	return rc;
+}
+
+/* The operator's close of incoming channel r: what a deletion does. */
+static enum xu_code close_in_rec(struct eng_paychan *pc, struct eng_chan_in *r,
+				 struct xu_err *err)
+{
+	struct pc_event ev;
+	enum xu_code rc;
+
+	if (r->ch.state != PC_IN_OPEN && r->ch.state != PC_IN_CLOSING)
+		return xu_fail(err, XU_ECONFLICT, 0,
+			       "%s: the incoming channel is %s", r->account,
+			       r->ch.state == PC_IN_NONE
+				   ? "not linked (never seen on the ledger)"
+				   : "closed");
+	if (r->ch.deleting)
+		return xu_fail(err, XU_ECONFLICT, 0,
+			       "%s: the incoming channel is closing already",
+			       r->account);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_CLOSE;
+	ev.clk = clock_now(pc);
+	rc = in_event(pc, r, &ev, NULL, err);
+	if (rc == XU_OK)
+		rc = maybe_dclose(pc, r, err);
+	if (rc == XU_OK)
+		xu_info(SUB, "%s: the operator closes an incoming channel",
+			r->account);
+	return rc;
+}
+
+enum xu_code eng_paychan_close_channel(struct eng_paychan *pc,
+				       const uint8_t id[CR_CHANNEL_ID_BYTES],
+				       bool force, bool *outgoing,
+				       struct xu_err *err)
+{
+	struct eng_chan_out o;
+	struct eng_chan_in r;
+	bool have = false;
+	enum xu_code rc = eng_chan_out_by_id(pc->st, id, &o, &have, err);
+
+	*outgoing = have;
+	if (rc != XU_OK)
+		return rc;
+	if (have)
+		return close_out_rec(pc, &o, force, err);
+	rc = eng_chan_in_get(pc->st, id, &r, &have, err);
+	if (rc != XU_OK)
+		return rc;
+	if (!have)
+		return xu_fail(err, XU_ENOTFOUND, 0, "no channel of that id");
+	return close_in_rec(pc, &r, err);
+}
+
+enum xu_code eng_paychan_redeem_channel(struct eng_paychan *pc,
+					const uint8_t id[CR_CHANNEL_ID_BYTES],
+					struct xu_err *err)
+{
+	struct eng_chan_in r;
+	struct pc_event ev;
+	struct xl_drops left;
+	bool have = false;
+	enum xu_code rc = eng_chan_in_get(pc->st, id, &r, &have, err);
+	const struct pc_view *v = &r.ch.view;
+
+	if (rc != XU_OK)
+		return rc;
+	if (!have)
+		return xu_fail(err, XU_ENOTFOUND, 0,
+			       "no incoming channel of that id");
+	if (r.ch.state != PC_IN_OPEN && r.ch.state != PC_IN_CLOSING)
+		return xu_fail(err, XU_ECONFLICT, 0,
+			       "%s: the incoming channel is %s: nothing to "
+			       "redeem",
+			       r.account, pc_in_state_name(r.ch.state));
+	if (r.ch.redeem_inflight)
+		return xu_fail(
+		    err, XU_ECONFLICT, 0,
+		    "%s: a redeem of %llu drops is in flight", r.account,
+		    (unsigned long long)xl_drops_u64(r.ch.redeem_amount));
+	if (!r.ch.has_view || !xl_drops_sub(&left, r.ch.best, v->balance) ||
+	    xl_drops_is_zero(left))
+		return xu_fail(err, XU_ECONFLICT, 0,
+			       "%s: nothing to redeem (best claim %llu drops, "
+			       "the ledger's Balance %llu)",
+			       r.account,
+			       (unsigned long long)xl_drops_u64(r.ch.best),
+			       (unsigned long long)xl_drops_u64(v->balance));
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_REDEEM_NOW;
+	ev.clk = clock_now(pc);
+	rc = in_event(pc, &r, &ev, NULL, err);
+	if (rc != XU_OK)
+		return rc;
+	if (!r.ch.redeem_inflight) /* the machine saw it expired */
+		return xu_fail(err, XU_ECONFLICT, 0,
+			       "%s: the channel has expired: no redeem can "
+			       "land",
+			       r.account);
+	xu_info(SUB, "%s: the operator redeems %llu drops", r.account,
+		(unsigned long long)xl_drops_u64(r.ch.best));
+	return XU_OK;
+}
+
 enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
 				 struct xu_err *err)
 {

@@ -121,6 +121,31 @@ enum xu_code eng_paychan_account_deleted(struct eng_paychan *pc,
 enum xu_code eng_paychan_close_outgoing(struct eng_paychan *pc,
 					const char *account,
 					struct xu_err *err) XU_WARN_UNUSED;
+/* Outside a batch, in a transaction of the caller's: the operator closes
+ * the one channel id (xrpse channel close); the account stays.  Our
+ * outgoing channel: as eng_paychan_close_outgoing (PC_EV_SHUT), or with
+ * force as owner without waiting for the peer (PC_EV_SHUT_NOW; also on a
+ * channel already asked to close).  An incoming channel: as a deletion
+ * does for it (PC_EV_CLOSE: its claims are refused from now on, the best
+ * one is redeemed with tfClose, or the channel closed as its destination
+ * when all is redeemed); force changes nothing there, the payee's close
+ * is at once.  *outgoing tells which it was.  Returns XU_OK, XU_ENOTFOUND
+ * (no record of id), XU_ECONFLICT (closing already, or closed: nothing
+ * to do; the message says why) or a 300s code. */
+enum xu_code eng_paychan_close_channel(struct eng_paychan *pc,
+				       const uint8_t id[CR_CHANNEL_ID_BYTES],
+				       bool force, bool *outgoing,
+				       struct xu_err *err) XU_WARN_UNUSED;
+/* Outside a batch, in a transaction of the caller's: the operator redeems
+ * the best claim held on incoming channel id now (xrpse channel redeem),
+ * whatever the redeem policy says (PC_EV_REDEEM_NOW: the record, its
+ * redeem in flight, is written before the transaction is built).  Returns
+ * XU_OK, XU_ENOTFOUND (no incoming record of id), XU_ECONFLICT (nothing
+ * to redeem, a redeem in flight, not linked, closed or expired: the
+ * message says which) or a 300s code. */
+enum xu_code eng_paychan_redeem_channel(struct eng_paychan *pc,
+					const uint8_t id[CR_CHANNEL_ID_BYTES],
+					struct xu_err *err) XU_WARN_UNUSED;
 enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
 				 struct xu_err *err) XU_WARN_UNUSED;
 /* Inside the batch transaction, after its last job: pays the accounts

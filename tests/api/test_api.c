@@ -267,6 +267,31 @@ enum xu_code eng_paychan_close_outgoing(struct eng_paychan *pc,
 	return eng_of(pc)->paychan_rc;
 }
 
+enum xu_code eng_paychan_close_channel(struct eng_paychan *pc,
+				       const uint8_t id[CR_CHANNEL_ID_BYTES],
+				       bool force, bool *outgoing,
+				       struct xu_err *err)
+{
+	(void)id;
+	(void)force;
+	*outgoing = true;
+	eng_of(pc)->closes++;
+	if (eng_of(pc)->paychan_rc)
+		return xu_fail(err, eng_of(pc)->paychan_rc, 0, "paychan");
+	return XU_OK;
+}
+
+enum xu_code eng_paychan_redeem_channel(struct eng_paychan *pc,
+					const uint8_t id[CR_CHANNEL_ID_BYTES],
+					struct xu_err *err)
+{
+	(void)id;
+	eng_of(pc)->closes++;
+	if (eng_of(pc)->paychan_rc)
+		return xu_fail(err, eng_of(pc)->paychan_rc, 0, "paychan");
+	return XU_OK;
+}
+
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms)
 {
 	(void)now_ms;
@@ -1396,6 +1421,14 @@ static void test_api_admin_refusals(void **state)
 	json_decref(admin("{\"cmd\":\"outbox_retry\"}", false));
 	json_decref(admin("{\"cmd\":\"outbox_retry\",\"id\":-1}", false));
 	json_decref(admin("{\"cmd\":\"close\"}", false));
+	json_decref(admin("{\"cmd\":\"channel_close\"}", false));
+	json_decref(admin("{\"cmd\":\"channel_close\",\"id\":\"AB\"}", false));
+	json_decref(admin("{\"cmd\":\"channel_redeem\",\"id\":7}", false));
+	json_decref(admin(
+	    "{\"cmd\":\"channel_redeem\",\"id\":\""
+	    "ZZ0000000000000000000000000000000000000000000000000000000000000"
+	    "0\"}",
+	    false));
 	assert_int_equal(E.closes, 0);
 	assert_int_equal(E.unparked, 0);
 }

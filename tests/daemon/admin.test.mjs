@@ -320,6 +320,19 @@ test('close: refused without a channel; usage errors are 2', async () => {
   r = await t.x(['close', 'ghost', '--db', t.d.db]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no open account ghost/);
+  // One channel by id: none here.
+  const id = 'AB'.repeat(32);
+  r = await t.x(['channel', 'close', id, '--db', t.d.db]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no channel of that id/);
+  r = await t.x(['channel', 'close', id, '--force', '--db', t.d.db]);
+  assert.equal(r.code, 1);
+  r = await t.x(['channel', 'redeem', id.toLowerCase(), '--db', t.d.db]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /no incoming channel of that id/);
+  r = await runXrpse(['channel', '--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /xrpse channel close ID \[--force\]/);
   for (const args of [['close', '--db', t.d.db],
     ['close', 'a', 'b', '--db', t.d.db],
     ['status', '--bogus', '--db', t.d.db],
@@ -327,6 +340,14 @@ test('close: refused without a channel; usage errors are 2', async () => {
     ['outbox', 'retry', 'x1', '--rpc-socket', t.sock],
     ['outbox', 'retry', '--rpc-socket', t.sock],
     ['outbox', 'nope', '--db', t.d.db],
+    ['channel', '--db', t.d.db],
+    ['channel', 'open', 'AB'.repeat(32), '--db', t.d.db],
+    ['channel', 'close', 'AB', '--db', t.d.db],
+    ['channel', 'close', '--db', t.d.db],
+    ['channel', 'redeem', 'AB'.repeat(32), '--force', '--db', t.d.db],
+    ['channel', 'close', 'AB'.repeat(32), 'x', '--db', t.d.db],
+    ['backup', 'a', 'b', '--db', t.d.db],
+    ['stop', 'now', '--db', t.d.db],
     ['status']]) {
     r = await t.x(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -127,3 +127,131 @@ test('accounts, channels, status and close on live channels', async () => {
 		ok: (await credited()) >= before + 1000000n * UNIT,
 	}), 60000);
 });
+
+// The channel on both engines, by id, as the two `channels` list it.
+async function channelOf(dbName, pred, what, ms = 60000) {
+	return (await until(what, async () => {
+		const c = (xrpse('channels', '--db', dbName).json || [])
+			.find(pred);
+		return { ok: !!c, c };
+	}, ms)).c;
+}
+
+test('channel redeem, channel close [--force] by id, both directions', async () => {
+	const alice = dbOf('alice'), bob = dbOf('bob');
+	const acct = env('ENGINE_A_ACCOUNT'), bacct = env('ENGINE_B_ACCOUNT');
+	// The open channel the first test's last settlement opened.
+	const out = await channelOf(alice, (c) => c.direction === 'outgoing'
+		&& c.state === 'open', 'alice\'s open channel');
+	const id = out.id;
+	let inc = await channelOf(bob, (c) => c.direction === 'incoming'
+		&& c.id === id && c.balance_drops !== null
+		&& BigInt(c.best_claim_drops) > BigInt(c.balance_drops),
+		'bob holds an unredeemed claim');
+	// --account lists that account's channels only.
+	let r = xrpse('channels', '--account', acct, '--db', alice);
+	assert.equal(r.code, 0, r.stderr);
+	assert.ok(r.json.length >= 1);
+	assert.ok(r.json.every((c) => c.account === acct));
+
+	// redeem: an outgoing channel has nothing to redeem; bob redeems
+	// his incoming one now (the policy would wait: XRPSE_REDEEM_FEE_PPM=0).
+	r = xrpse('channel', 'redeem', id, '--db', alice);
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, /no incoming channel of that id/);
+	r = xrpse('channel', 'redeem', id, '--db', bob);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.json.direction, 'incoming');
+	assert.equal(r.json.channel.redeem_inflight, true);
+	const best = BigInt(r.json.channel.best_claim_drops);
+	// Again while it is in flight (or once it landed): refused, never a
+	// second transaction.
+	r = xrpse('channel', 'redeem', id, '--db', bob);
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, /in flight|nothing to redeem/);
+	await until('the redeem on the ledger', async () => {
+		const c = (await onLedger(env('ALICE_ADDRESS'), env('BOB_ADDRESS')))
+			.find((x) => x.channel_id === id);
+		return { ok: !!c && BigInt(c.balance) === best };
+	}, 60000);
+	inc = await channelOf(bob, (c) => c.id === id && !c.redeem_inflight
+		&& BigInt(c.balance_drops) === best, 'bob\'s record redeemed');
+	r = xrpse('channel', 'redeem', id, '--db', bob);
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, /nothing to redeem/);
+
+	// close --force (outgoing): the peer is asked, and we close as owner
+	// without the wait; then a close, `close ACCOUNT` or a second
+	// --force is refused (closing already, or, the ledger being fast,
+	// closed): never a second transaction.
+	r = xrpse('channel', 'close', id, '--force', '-H', '--db', alice);
+	assert.equal(r.code, 0, r.stderr);
+	assert.match(r.stdout, new RegExp(`^outgoing channel ${id}: closing`));
+	r = xrpse('channel', 'close', id, '--db', alice);
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, /closing already \(--force|closed, not open/);
+	r = xrpse('close', acct, '--db', alice);
+	assert.equal(r.code, 1);
+	r = xrpse('channel', 'close', id, '--force', '--db', alice);
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, /under way already|closed, not open/);
+	await until('the channel gone from the ledger', async () => ({
+		ok: !(await onLedger(env('ALICE_ADDRESS'), env('BOB_ADDRESS')))
+			.some((c) => c.channel_id === id),
+	}), 60000);
+	await channelOf(alice, (c) => c.id === id && c.state === 'closed',
+		'alice\'s record closed');
+	r = xrpse('channel', 'close', id, '--force', '--db', alice);
+	assert.equal(r.code, 1);
+
+	// close (incoming): bob closes the next channel as its payee,
+	// redeeming what he holds; alice's account stays and pays again.
+	await settle(1000000n);
+	const next = await channelOf(alice, (c) => c.direction === 'outgoing'
+		&& c.state === 'open' && c.id !== id, 'a new channel');
+	const held = await channelOf(bob, (c) => c.id === next.id
+		&& c.balance_drops !== null && BigInt(c.best_claim_drops) > 0n,
+		'bob holds a claim on it');
+	r = xrpse('channel', 'close', next.id, '--db', bob);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.json.direction, 'incoming');
+	assert.equal(r.json.channel.state, 'closing');
+	// Again: closing already (or, the ledger being fast, closed).
+	r = xrpse('channel', 'close', next.id, '--force', '--db', bob);
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, /closing already|incoming channel is closed/);
+	const led = await until('bob\'s close on the ledger', async () => ({
+		ok: !(await onLedger(env('ALICE_ADDRESS'), env('BOB_ADDRESS')))
+			.some((c) => c.channel_id === next.id),
+	}), 60000);
+	assert.ok(led.ok);
+	const gone = await channelOf(bob, (c) => c.id === next.id
+		&& c.state === 'closed', 'bob\'s record closed');
+	assert.equal(gone.balance_drops, held.best_claim_drops);
+	r = xrpse('accounts', '--db', bob);
+	assert.equal(r.json.find((x) => x.account === bacct).closed, false);
+	const before = await credited();
+	await settle(1000000n);
+	await until('paid again on a new channel', async () => ({
+		ok: (await credited()) >= before + 1000000n * UNIT,
+	}), 60000);
+
+	// close (outgoing, by id): as `close ACCOUNT`; the account stays.
+	const third = await channelOf(alice, (c) => c.direction === 'outgoing'
+		&& c.state === 'open' && c.id !== next.id && c.id !== id,
+		'a third channel');
+	r = xrpse('channel', 'close', third.id, '--db', alice);
+	assert.equal(r.code, 0, r.stderr);
+	assert.equal(r.json.direction, 'outgoing');
+	assert.equal(r.json.channel.state, 'closing');
+	assert.equal(r.json.channel.closing_on_delete, false);
+	r = xrpse('channel', 'close', third.id, '--db', alice);
+	assert.equal(r.code, 1);
+	assert.match(r.stderr, /closing already \(--force|closed, not open/);
+	await until('the third channel gone from the ledger', async () => ({
+		ok: !(await onLedger(env('ALICE_ADDRESS'), env('BOB_ADDRESS')))
+			.some((c) => c.channel_id === third.id),
+	}), 60000);
+	r = xrpse('accounts', '--db', alice);
+	assert.equal(r.json.find((x) => x.account === acct).closed, false);
+});
