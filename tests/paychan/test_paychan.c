@@ -2419,6 +2419,103 @@ static void test_paychan_lagging_ledger(void **state)
 /* ---- deletion, re-creation, a peer's new address ---------------------- */
 
 /* DELETE /accounts/:id on e, as the API's batch does it. */
+/* The operator's redeem or close of one channel, as the admin socket
+ * runs it: a transaction of its own, committed (or rolled back) before
+ * anything goes out. */
+static enum xu_code operator(struct eng_engine *e, const uint8_t *id,
+			     bool redeem, bool commit, struct xu_err *err) {
+	struct xu_err e2; bool outgoing; enum xu_code rc;
+
+	assert_int_equal(eng_store_begin(e->store, &e2), XU_OK);
+	rc = redeem
+		 ? eng_paychan_redeem_channel(e->pc, id, err)
+		 : eng_paychan_close_channel(e->pc, id, false, &outgoing, err);
+	if (rc == XU_OK &&
+	    commit){assert_int_equal(eng_store_commit(e->store, &e2), XU_OK);}
+else
+{
+	eng_store_rollback(e->store);
+}
+eng_paychan_batch_done(e->pc, rc == XU_OK && commit);
+return rc;
+}
+
+/* xrpse channel redeem / channel close on an incoming channel
+ * (docs/design.md#closing): a redeem while one is in flight, or with
+ * nothing above the Balance, is refused and builds nothing; one that is
+ * taken is in the store (redeem_n, redeem in flight) before its intent
+ * is queued, and a rolled-back one queues nothing; a second close of a
+ * closing channel is refused. */
+static void test_paychan_operator_redeem_and_close(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], r1[XL_INTENT_MAX], r2[XL_INTENT_MAX], r3[XL_INTENT_MAX];
+	struct eng_chan_in r;
+	struct xu_err err;
+	json_t *meta;
+	size_t ni;
+
+	(void)state;
+	cr_channel_id(id, &alice_id, &bob_id, 37);
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	snprintf(r1, sizeof(r1), "redeem:%s:1", hex);
+	snprintf(r2, sizeof(r2), "redeem:%s:2", hex);
+	snprintf(r3, sizeof(r3), "redeem:%s:3", hex);
+	bob_redeeming(id, 1500000, 1500000, false);
+	eng_paychan_free(bob.pc);
+	start_service(&bob);
+	ni = bob.nintents;
+	tick(&bob);
+	assert_int_equal(count_intent(&bob, ni, r1), 1);
+	/* In flight: refused, nothing more built. */
+	assert_int_equal(operator(&bob, id, true, true, &err), XU_ECONFLICT);
+	assert_non_null(strstr(err.msg, "in flight"));
+	assert_int_equal(count_intent(&bob, ni, r2), 0);
+	meta = claim_meta("ModifiedNode", hex, "1500000", "0");
+	tx_lands(&bob, r1, meta);
+	json_decref(meta);
+	/* All redeemed: nothing to redeem. */
+	assert_int_equal(operator(&bob, id, true, true, &err), XU_ECONFLICT);
+	assert_non_null(strstr(err.msg, "nothing to redeem"));
+	/* A better claim held: the policy would wait (its next check is an
+	 * hour away); the operator's goes now. */
+	r = in_rec(&bob, id);
+	assert_false(r.ch.redeem_inflight);
+	r.ch.best = d(2500000);
+	assert_int_equal(cr_claim_sign(r.ch.best_sig, &r.ch.best_siglen,
+				       &alice.kp, id, 2500000, &err),
+			 XU_OK);
+	r.ch.next_check = UINT64_MAX / 2;
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	tick(&bob);
+	assert_int_equal(count_intent(&bob, ni, r2), 0);
+	/* Rolled back: neither the record nor a transaction. */
+	assert_int_equal(operator(&bob, id, true, false, &err), XU_OK);
+	r = in_rec(&bob, id);
+	assert_false(r.ch.redeem_inflight);
+	assert_int_equal(r.redeem_n, 1);
+	assert_int_equal(count_intent(&bob, ni, r2), 0);
+	/* Committed: the record first, then its one intent. */
+	assert_int_equal(operator(&bob, id, true, true, &err), XU_OK);
+	r = in_rec(&bob, id);
+	assert_true(r.ch.redeem_inflight);
+	assert_int_equal(r.redeem_n, 2);
+	assert_true(xl_drops_eq(r.ch.redeem_amount, d(2500000)));
+	assert_int_equal(count_intent(&bob, ni, r2), 1);
+	assert_int_equal(operator(&bob, id, true, true, &err), XU_ECONFLICT);
+	assert_int_equal(count_intent(&bob, ni, r3), 0);
+	/* Close: as a deletion for this channel; twice refused. */
+	assert_int_equal(operator(&bob, id, false, true, &err), XU_OK);
+	r = in_rec(&bob, id);
+	assert_int_equal(r.ch.state, PC_IN_CLOSING);
+	assert_true(r.ch.deleting);
+	assert_int_equal(operator(&bob, id, false, true, &err), XU_ECONFLICT);
+	assert_non_null(strstr(err.msg, "closing already"));
+	assert_true(eng_store_account_exists(bob.store, "a"));
+}
+
 static void account_delete(struct eng_engine *e, const char *account)
 {
 	struct xu_err err;
@@ -3546,6 +3643,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_delete_during_redeem,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_operator_redeem_and_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_gone_unacked_owed_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_recreate_pays_again,
