@@ -2516,6 +2516,57 @@ static void test_paychan_operator_redeem_and_close(void **state)
 	assert_true(eng_store_account_exists(bob.store, "a"));
 }
 
+static void alice_sees_channel(const char *hex, bool present,
+			       const char *balance);
+
+/* xrpse channel close ID --force on our outgoing channel
+ * (docs/risks.md#our-owner-close-before-the-peer-redeems): the peer is
+ * asked to close, and our owner close goes out on the next ledger view
+ * without waiting --close-wait; once, however often the operator asks;
+ * the account stays. */
+static void test_paychan_operator_force_close(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], close_intent[XL_INTENT_MAX];
+	struct eng_chan_out o;
+	struct xu_err err;
+	bool outgoing = false;
+	size_t ni;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	assert_int_equal(carry_last_claim(), 201);
+	snprintf(close_intent, sizeof(close_intent), "close:%s:1", hex);
+	ni = alice.nintents;
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(
+	    eng_paychan_close_channel(alice.pc, id, true, &outgoing, &err),
+	    XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	eng_paychan_batch_done(alice.pc, true);
+	assert_true(outgoing);
+	assert_non_null(last_msg(&alice, "close_request"));
+	o = out_of(&alice, "b");
+	assert_int_equal(o.ch.state, PC_OUT_CLOSING);
+	assert_false(o.ch.deleting);
+	assert_int_equal(count_intent(&alice, ni, close_intent), 0);
+	/* Asked again before the view: refused, nothing more. */
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(
+	    eng_paychan_close_channel(alice.pc, id, true, &outgoing, &err),
+	    XU_ECONFLICT);
+	eng_store_rollback(alice.store);
+	eng_paychan_batch_done(alice.pc, false);
+	assert_non_null(strstr(err.msg, "under way already"));
+	tick(&alice);
+	alice_sees_channel(hex, true, "0");
+	assert_int_equal(count_intent(&alice, ni, close_intent), 1);
+	tick(&alice);
+	alice_sees_channel(hex, true, "0");
+	assert_int_equal(count_intent(&alice, ni, close_intent), 1);
+	assert_true(eng_store_account_exists(alice.store, "b"));
+}
+
 static void account_delete(struct eng_engine *e, const char *account)
 {
 	struct xu_err err;
@@ -3645,6 +3696,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_operator_redeem_and_close, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_operator_force_close,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_gone_unacked_owed_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_recreate_pays_again,
