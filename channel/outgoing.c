@@ -703,11 +703,12 @@ static void on_nack(struct pc_out *ch, struct pc_effects *fx)
  * it paid beyond our record cancel recover_owed first (they were paid by
  * the claims the store lost: never pay them twice). */
 /* The peer's last_claim answer about channel id: zero (none held), or a
- * claim our key signed, at most the channel's Amount.  XU_OK, XU_EBADSIG
- * or XU_ERANGE. */
+ * claim our key signed, at most the channel's Amount when bounded (our
+ * live channel, whose Amount the record follows).  XU_OK, XU_EBADSIG or
+ * XU_ERANGE. */
 static enum xu_code last_claim_check(const struct pc_out *ch,
 				     const uint8_t id[CR_CHANNEL_ID_BYTES],
-				     const struct pc_event *ev,
+				     const struct pc_event *ev, bool bounded,
 				     struct xu_err *err)
 {
 	const struct pc_claim *c = &ev->u.last.claim;
@@ -719,21 +720,25 @@ static enum xu_code last_claim_check(const struct pc_out *ch,
 			     xl_drops_u64(c->amount), c->sig, c->siglen))
 		return xu_fail(err, XU_EBADSIG, 0,
 			       "last claim does not verify with our key");
-	if (xl_drops_cmp(c->amount, ch->amount) > 0)
+	if (bounded && xl_drops_cmp(c->amount, ch->amount) > 0)
 		return xu_fail(err, XU_ERANGE, 0,
 			       "last claim above the channel's Amount");
 	return XU_OK;
 }
 
 /* PC_EV_LAST_CLAIM about the ended channel: the best claim of ours the
- * peer holds on it (verified with our key, at most its Amount; zero: none
- * held), which it credited. */
+ * peer holds on it (verified with our key; zero: none held), which it
+ * credited.  Not bounded by the record's Amount: a record restored from a
+ * backup may show an Amount from before a fund, and no view of a gone
+ * channel brings it up to date; our signature on this channel's id is
+ * the proof we signed it, and a higher answer only lowers what we owe
+ * again. */
 static enum xu_code on_ended_held(struct pc_out *ch, const struct pc_cfg *cfg,
 				  const struct pc_event *ev,
 				  struct pc_effects *fx, struct xu_err *err)
 {
 	const struct pc_claim *c = &ev->u.last.claim;
-	enum xu_code rc = last_claim_check(ch, ch->ended_id, ev, err);
+	enum xu_code rc = last_claim_check(ch, ch->ended_id, ev, false, err);
 
 	if (rc != XU_OK)
 		return rc;
@@ -764,7 +769,7 @@ static enum xu_code on_last_claim(struct pc_out *ch, const struct pc_cfg *cfg,
 		return xu_fail(err, XU_EINVAL, 0,
 			       "last claim for a channel that is not our "
 			       "open one");
-	rc = last_claim_check(ch, ch->id, ev, err);
+	rc = last_claim_check(ch, ch->id, ev, true, err);
 	if (rc != XU_OK)
 		return rc;
 	if (xl_drops_sub(&excess, c->amount, ch->signed_total) &&

@@ -1116,6 +1116,32 @@ static struct pc_event held_ev(uint64_t held)
 	return ev;
 }
 
+/* A record restored from a backup taken before a fund raised the Amount
+ * from 10 to 20 XRP, whose channel is gone by the time it starts: the
+ * payee's final answer holds 15 XRP of ours, above the record's stale
+ * Amount.  Our signature is the proof (the Amount only bounds claims on a
+ * live channel), so it counts and the ended channel resolves; it used to
+ * be refused as above the Amount, and asked again forever. */
+static void test_channel_out_ended_held_above_stale_amount(void **state)
+{
+	struct pc_out ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+
+	(void)state;
+	fx_setup();
+	ch = open_out(XRP(10), XRP(8));
+	pc_out_restart(&ch); /* recovering */
+	ev = ev_make(PC_EV_GONE);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_true(ch.has_ended);
+	ev = final_ev(XRP(15));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = held_ev(XRP(15));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_false(ch.has_ended);
+}
+
 /* docs/design.md#claims-a-gone-channel-never-paid: a channel that leaves
  * the ledger holding claims the peer neither acknowledged nor redeemed
  * keeps them as `ended`; no new channel opens until both PC_EV_FINAL (the
@@ -2129,6 +2155,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_out_close_flow),
 	    cmocka_unit_test(test_channel_out_reopen),
 	    cmocka_unit_test(test_channel_out_gone_unacked),
+	    cmocka_unit_test(test_channel_out_ended_held_above_stale_amount),
 	    cmocka_unit_test(test_channel_out_set_peer),
 	    cmocka_unit_test(test_channel_out_topup_refused),
 	    cmocka_unit_test(test_channel_out_foreign_key),
