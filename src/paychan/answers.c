@@ -153,8 +153,6 @@ static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 			   derr.msg[0] ? derr.msg : "not a last_claim_reply");
 		return;
 	}
-	if (a)
-		a->ask_fails = 0;
 	if (tx_begin(pc, &err) != XU_OK) {
 		xu_broken(SUB, "last_claim answer: %s", err.msg);
 		return;
@@ -176,6 +174,10 @@ static void on_last_claim_answer(struct eng_paychan *pc, const char *account,
 			   account, status);
 		goto done;
 	}
+	/* An answer that settles the question: the next one (a later
+	 * recovery) starts without backoff. */
+	if (a)
+		a->ask_fails = 0;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = PC_EV_LAST_CLAIM;
 	ev.clk = clock_now(pc);

@@ -2946,6 +2946,48 @@ static void hello_body(char *body, size_t cap,
  * (the rest get a retryable 503, nothing stored, nothing asked of
  * rippled), and bob's honest claim on his real channel is still taken at
  * once. */
+/* docs/design.md#claims-a-gone-channel-never-paid: the final question
+ * about an ended channel refused again and again (a 4xx, as from a peer
+ * that deleted the account) is asked with backoff: claim_resend_ms (100
+ * here), doubled after each refusal.  It used to be asked every
+ * claim_resend_ms for ever (the count of refusals was reset by each
+ * refusal), parking a message row each time. */
+static void test_paychan_ended_question_backs_off(void **state)
+{
+	uint8_t a_id[CR_CHANNEL_ID_BYTES];
+	char a_hex[65], *reply;
+	struct sent *claim, *q;
+	size_t asks = 0;
+
+	(void)state;
+	open_link(a_id, a_hex, "6000000");
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(deliver(&bob, "a", claim->body, &reply), 201);
+	free(reply); /* its answer is lost */
+	settle(&alice, "b", "k2", "2000000");
+	usleep(2100 * 1000);
+	tick(&alice);
+	alice_sees_channel(a_hex, false, NULL);
+	assert_true(out_of(&alice, "b").ch.has_ended);
+	for (int round = 0; round < 10; round++) {
+		size_t before = count_tag(&alice, "last_claim");
+
+		tick(&alice);
+		if (count_tag(&alice, "last_claim") > before) {
+			asks++;
+			q = last_msg(&alice, "last_claim");
+			alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE,
+				       (int64_t)msg_index(&alice, q),
+				       "last_claim", "b", 404,
+				       (const uint8_t *)"", 0);
+		}
+		alice.wall_off_ms += 150;
+	}
+	/* 100, 200, 400, 800 ms apart: 4 asks in 1.5 s (10 before). */
+	assert_true(asks >= 2 && asks <= 5);
+	assert_true(out_of(&alice, "b").ch.has_ended);
+}
+
 static void test_paychan_unknown_id_flood(void **state)
 {
 	uint8_t id[CR_CHANNEL_ID_BYTES], rnd[CR_CHANNEL_ID_BYTES];
@@ -3748,6 +3790,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_owed_alert_restart,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_ended_question_backs_off, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
