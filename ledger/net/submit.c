@@ -857,6 +857,25 @@ static void submit_blob(struct xl_submit *s, struct entry *e)
 	}
 }
 
+/* A resent blob refused as malformed or invalid (tem, invalidTransaction,
+ * invalidParams): the first copy was answered otherwise and may still be
+ * in a ledger (a server on other rules, an amendment between the sends),
+ * so this is no outcome.  Recorded like a first tef: reported with this
+ * code once the LastLedgerSequence passed without it and the proofs say
+ * it did not apply; never sent again. */
+static void resent_refused(struct entry *e, const char *code,
+			   const struct xu_err *why)
+{
+	xu_unusual(SUB, "%s: resent copy refused (%s): its first copy decides",
+		   e->intent, code);
+	snprintf(e->fail_code, sizeof(e->fail_code), "%s", code);
+	if (why)
+		e->fail_why = *why;
+	else
+		xu_fail(&e->fail_why, XU_EINVAL, 0, "%s", code);
+	e->need_submit = false;
+}
+
 static void submit_reply(void *arg, enum xu_code code, json_t *msg,
 			 const struct xu_err *err)
 {
@@ -877,6 +896,10 @@ static void submit_reply(void *arg, enum xu_code code, json_t *msg,
 		const char *tok = xl_json_str(msg, "error");
 		if (tok && (strcmp(tok, "invalidTransaction") == 0 ||
 			    strcmp(tok, "invalidParams") == 0)) {
+			if (e->submitted_before) {
+				resent_refused(e, tok, err);
+				return;
+			}
 			finish_failed(s, e, tok, err);
 			return;
 		}
@@ -908,6 +931,10 @@ static void submit_reply(void *arg, enum xu_code code, json_t *msg,
 		    xl_json_str(xl_ws_result(msg), "engine_result_message");
 		xu_fail(&why, XU_EINVAL, 0, "%s%s%s", r, m ? ": " : "",
 			m ? m : "");
+		if (e->submitted_before) {
+			resent_refused(e, r, &why);
+			return;
+		}
 		finish_failed(s, e, r, &why);
 		return;
 	}
@@ -930,7 +957,14 @@ static void submit_reply(void *arg, enum xu_code code, json_t *msg,
 		e->need_submit = false;
 		return;
 	}
-	if (strncmp(r, "ter", 3) == 0 || strncmp(r, "tel", 3) == 0)
+	if (strcmp(r, "terQUEUED") == 0 ||
+	    (e->submitted_before && strncmp(r, "telCAN_NOT_QUEUE", 16) == 0))
+		/* Held in rippled's fee queue (a resent copy of a queued blob
+		 * is refused as a replacement paying no more): applied at a
+		 * later close, or lost with the queue, which the periodic
+		 * resend (on_ledger) covers. */
+		again = false;
+	else if (strncmp(r, "ter", 3) == 0 || strncmp(r, "tel", 3) == 0)
 		again = true; /* the same blob, at the next ledger */
 	e->submitted_before = true;
 	e->need_submit = again;

@@ -633,6 +633,54 @@ static void test_submit_lost_blob_sent_again(void **state)
 	w_free(w);
 }
 
+static bool one_built(void *arg)
+{
+	return ((struct w_build *)arg)->builds >= 1;
+}
+
+/* A resent copy answered tem is no outcome: the first copy was answered
+ * otherwise and may still apply (a server on other rules).  Here the
+ * first copy is dropped (answered tesSUCCESS, never included) and its
+ * resend is forced to temMALFORMED: the failure is reported with that
+ * code only once the LastLedgerSequence passed and the queue proved the
+ * blob did not apply; it used to be final at once, and the intent built
+ * again beside a first copy that could still land. */
+static void test_submit_resent_tem_waits_for_lls(void **state)
+{
+	struct fx *f = *state;
+	struct w_opts o;
+	struct world *w;
+	struct w_build a;
+	const struct w_out *r;
+
+	memset(&o, 0, sizeof(o));
+	o.port = f->srv.port;
+	o.network_id = 1;
+	o.max_attempts = 1;
+	w = w_new(&o);
+	assert_true(w_ready(w, 15000));
+	assert_int_equal(w_control(w, "testnet_drop_next_tx",
+				   json_pack("{s:i}", "count", 1)),
+			 XU_OK);
+	memset(&a, 0, sizeof(a));
+	a.kind = W_PAYMENT;
+	a.dst = addr_id(DEST_ADDR);
+	a.amount = 20 * XRP;
+	w_enqueue(w, "pay:resent-tem", false, &a);
+	assert_true(th_run_until(w->ctx, one_built, &a, 10000));
+	assert_int_equal(w_control(w, "testnet_force_result",
+				   json_pack("{s:s,s:i}", "result",
+					     "temMALFORMED", "count", 1)),
+			 XU_OK);
+	r = w_wait(w, "pay:resent-tem", 60000);
+	assert_non_null(r);
+	assert_int_equal(r->kind, XL_OUT_FAILED);
+	assert_string_equal(r->result, "temMALFORMED");
+	assert_true(xl_client_validated_index(w->c) > a.built_lls);
+	assert_int_equal(a.builds, 1);
+	w_free(w);
+}
+
 /* Without attempts left, an expired transaction is reported as such. */
 static void test_submit_expiry_reported(void **state)
 {
@@ -1191,6 +1239,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_dropped_tx_rebuilt,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_submit_resent_tem_waits_for_lls, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_lost_blob_sent_again,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_expiry_reported, setup,
