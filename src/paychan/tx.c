@@ -429,7 +429,7 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 	struct eng_chan_in rec;
 	struct pc_event ev;
 	struct xu_err err = {0};
-	bool have, ok = o->kind == XL_OUT_SUCCESS;
+	bool have, ok = o->kind == XL_OUT_SUCCESS, deleted = false;
 	enum xu_code rc;
 
 	rc = tx_begin(pc, &err);
@@ -443,9 +443,8 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 		goto done;
 	if (ok) {
 		struct xl_drops bal;
-		bool deleted,
-		    found = meta_final_drops(o->meta, b->channel, "Balance",
-					     &bal, &deleted);
+		bool found = meta_final_drops(o->meta, b->channel, "Balance",
+					      &bal, &deleted);
 
 		/* The final Balance must show the claim, also when the channel
 		 * was deleted: a DeletedNode's FinalFields hold the channel
@@ -486,6 +485,18 @@ static void outcome_in(struct eng_paychan *pc, struct build *b,
 			u(rec.ch.redeem_amount));
 	}
 	rc = in_event(pc, &rec, &ev, NULL, &err);
+	/* Our validated redeem deleted the channel (tfClose as destination):
+	 * the record closes now, not at the next lookup, which a server
+	 * whose validated ledger lags may answer with the channel still
+	 * there; a close as destination decided meanwhile (the peer's
+	 * close_request) would fail with tecNO_TARGET. */
+	if (rc == XU_OK && ok && deleted) {
+		memset(&ev, 0, sizeof(ev));
+		ev.kind = PC_EV_GONE;
+		ev.clk = clock_now(pc);
+		ev.u.gone_ledger = o->ledger_index;
+		rc = in_event(pc, &rec, &ev, NULL, &err);
+	}
 	if (rc == XU_OK)
 		lookup_want(pc, rec.ch.id, rec.account, true);
 	/* The account was deleted while this redeem, without tfClose, was in

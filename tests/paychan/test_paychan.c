@@ -1534,6 +1534,40 @@ static void test_paychan_redeem_deleted_paid(void **state)
 	redeem_meets_deletion("2000000", "0", 2000000, 0, 0);
 }
 
+/* Our tfClose redeem lands deleting the channel: the record is closed by
+ * the redeem's validated metadata at once, not at the next lookup (which
+ * a server whose validated ledger lags may answer with the channel still
+ * there): a close as destination decided meanwhile, on the peer's
+ * close_request, failed with tecNO_TARGET in the end-to-end suite. */
+static void test_paychan_redeem_deleting_closes_record(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	const char *intent;
+	json_t *meta;
+	size_t ni;
+
+	(void)state;
+	intent = bob_redeems_closing(id, hex);
+	meta = claim_meta("DeletedNode", hex, "2000000", "0");
+	ni = bob.nintents;
+	{
+		struct xl_outcome o;
+
+		memset(&o, 0, sizeof(o));
+		o.intent = intent;
+		o.kind = XL_OUT_SUCCESS;
+		o.result = "tesSUCCESS";
+		o.sequence = 8;
+		o.ledger_index = (uint32_t)++ledger_now; /* after every view */
+		o.meta = meta;
+		eng_paychan_outcome(bob.pc, &o);
+	}
+	json_decref(meta);
+	assert_int_equal(in_rec(&bob, id).ch.state, PC_IN_CLOSED);
+	assert_int_equal(bob.nintents, ni); /* nothing more to send */
+}
+
 /* A top-up that meets an expired channel closes it with tesSUCCESS and
  * adds nothing (a DeletedNode): not funded. */
 static void test_paychan_fund_deleted(void **state)
@@ -3792,6 +3826,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_ended_question_backs_off, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_redeem_deleting_closes_record, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
