@@ -348,6 +348,15 @@ enum xu_code eng_chan_peer_missing(struct eng_store *s,
 	"ended_id, ended_signed, ended_paid, ended_from, ended_to, reowed, "   \
 	"ended_has_final, ended_final, ended_has_held, ended_held, signer, "   \
 	"signer_pub"
+/* What a read returns: the columns and the record's due time. */
+#define OUT_SEL OUT_COLS ", due_ms"
+/* A write makes its record due at once, with a due time below every
+ * other (0 or less, unique in the table): the tick sets a later one only
+ * on a record still holding the due time it read (eng_chan_out_set_due),
+ * so no write in between can be overlooked. */
+#define DUE_NOW(table)                                                         \
+	"(SELECT min(0, coalesce((SELECT min(due_ms) FROM " table "), 0)) - "  \
+	"1)"
 
 static bool out_row(sqlite3_stmt *st, void *out)
 {
@@ -416,6 +425,7 @@ static bool out_row(sqlite3_stmt *st, void *out)
 		if (n != CR_PUBKEY_BYTES || !o->signer[0])
 			ok = false;
 	}
+	o->due_ms = sqlite3_column_int64(st, 45);
 	return ok;
 }
 
@@ -424,7 +434,7 @@ enum xu_code eng_chan_out_get(struct eng_store *s, const char *account,
 			      struct xu_err *err)
 {
 	static const char sql[] =
-	    "SELECT " OUT_COLS " FROM pc_out WHERE account = ?1";
+	    "SELECT " OUT_SEL " FROM pc_out WHERE account = ?1";
 
 	memset(o, 0, sizeof(*o));
 	return by_account(s, sql, account, out_row, o, found, "pc_out",
@@ -437,7 +447,7 @@ enum xu_code eng_chan_out_by_id(struct eng_store *s,
 				struct xu_err *err)
 {
 	static const char sql[] =
-	    "SELECT " OUT_COLS " FROM pc_out WHERE has_id = 1 AND id = ?1 "
+	    "SELECT " OUT_SEL " FROM pc_out WHERE has_id = 1 AND id = ?1 "
 	    "ORDER BY account LIMIT 1";
 	sqlite3_stmt *st;
 	enum xu_code rc;
@@ -456,11 +466,12 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 			      struct xu_err *err)
 {
 	static const char sql[] =
-	    "INSERT OR REPLACE INTO pc_out (" OUT_COLS ", updated_at) VALUES "
+	    "INSERT OR REPLACE INTO pc_out (" OUT_COLS ", updated_at, due_ms) "
+	    "VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
 	    "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
-	    "?40, ?41, ?42, ?43, ?44, ?45, ?46)";
+	    "?40, ?41, ?42, ?43, ?44, ?45, ?46, " DUE_NOW("pc_out") ")";
 	const struct pc_out *c = &o->ch;
 	sqlite3_stmt *st;
 	enum xu_code rc;
@@ -585,7 +596,7 @@ enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
 			      size_t *n, struct xu_err *err)
 {
 	static const char sql[] =
-	    "SELECT " OUT_COLS " FROM pc_out ORDER BY account";
+	    "SELECT " OUT_SEL " FROM pc_out ORDER BY account";
 	sqlite3_stmt *st;
 	void *arr = NULL;
 	enum xu_code rc;
@@ -610,6 +621,7 @@ enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
 	"best_sig, redeem_inflight, deleting, expired_alerted, "               \
 	"redeem_amount, next_check, retry_at, last_redeem, redeem_n, "         \
 	"redeem_close, v_ledger_index, frozen"
+#define IN_SEL IN_COLS ", due_ms"
 
 static bool in_row(sqlite3_stmt *st, void *out)
 {
@@ -660,6 +672,7 @@ static bool in_row(sqlite3_stmt *st, void *out)
 	r->redeem_close = col_bool(st, 26);
 	v->ledger_index = col_u32(st, 27, &ok);
 	c->frozen = col_bool(st, 28);
+	r->due_ms = sqlite3_column_int64(st, 29);
 	return ok;
 }
 
@@ -668,7 +681,7 @@ enum xu_code eng_chan_in_get(struct eng_store *s,
 			     struct eng_chan_in *r, bool *found,
 			     struct xu_err *err)
 {
-	static const char sql[] = "SELECT " IN_COLS " FROM pc_in WHERE id = ?1";
+	static const char sql[] = "SELECT " IN_SEL " FROM pc_in WHERE id = ?1";
 	sqlite3_stmt *st;
 	enum xu_code rc;
 
@@ -686,10 +699,11 @@ enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 			     struct xu_err *err)
 {
 	static const char sql[] =
-	    "INSERT OR REPLACE INTO pc_in (" IN_COLS ", updated_at) VALUES "
+	    "INSERT OR REPLACE INTO pc_in (" IN_COLS ", updated_at, due_ms) "
+	    "VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-	    "?28, ?29, ?30)";
+	    "?28, ?29, ?30, " DUE_NOW("pc_in") ")";
 	const struct pc_in *c = &r->ch;
 	const struct pc_view *v = &c->view;
 	sqlite3_stmt *st;
@@ -763,9 +777,9 @@ enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
 			     struct xu_err *err)
 {
 	static const char sql_all[] =
-	    "SELECT " IN_COLS " FROM pc_in ORDER BY id";
+	    "SELECT " IN_SEL " FROM pc_in ORDER BY id";
 	static const char sql_acct[] =
-	    "SELECT " IN_COLS " FROM pc_in WHERE account = ?1 ORDER BY id";
+	    "SELECT " IN_SEL " FROM pc_in WHERE account = ?1 ORDER BY id";
 
 	return in_query(s, account ? sql_acct : sql_all, account, v, n, err);
 }
@@ -774,11 +788,159 @@ enum xu_code eng_chan_in_live(struct eng_store *s, struct eng_chan_in **v,
 			      size_t *n, struct xu_err *err)
 {
 	/* The WHERE of the partial index pc_in_live, word for word. */
-	static const char sql[] = "SELECT " IN_COLS " FROM pc_in"
+	static const char sql[] = "SELECT " IN_SEL " FROM pc_in"
 				  " WHERE state <> 3 OR redeem_inflight <> 0"
 				  " ORDER BY id";
 
 	return in_query(s, sql, NULL, v, n, err);
+}
+
+/* The records of pc_out (out) or pc_in due at now_ms (sql), into *v. */
+static enum xu_code due_rows(struct eng_store *s, const char *sql,
+			     int64_t now_ms, bool out, void **v, size_t *n,
+			     struct xu_err *err)
+{
+	const char *table = out ? "pc_out" : "pc_in";
+	sqlite3_stmt *st;
+	enum xu_code rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, now_ms);
+	if (out)
+		return all_rows(s, st, out_row, sizeof(struct eng_chan_out), v,
+				n, table, "reading pc_out", err);
+	return all_rows(s, st, in_row, sizeof(struct eng_chan_in), v, n, table,
+			"reading pc_in", err);
+}
+
+enum xu_code eng_chan_out_due(struct eng_store *s, int64_t now_ms,
+			      struct eng_chan_out **v, size_t *n,
+			      struct xu_err *err)
+{
+	static const char sql[] = "SELECT " OUT_SEL " FROM pc_out"
+				  " WHERE due_ms <= ?1 ORDER BY due_ms";
+	void *arr;
+	enum xu_code rc = due_rows(s, sql, now_ms, true, &arr, n, err);
+
+	*v = arr;
+	return rc;
+}
+
+enum xu_code eng_chan_in_due(struct eng_store *s, int64_t now_ms,
+			     struct eng_chan_in **v, size_t *n,
+			     struct xu_err *err)
+{
+	static const char sql[] = "SELECT " IN_SEL " FROM pc_in"
+				  " WHERE due_ms <= ?1 ORDER BY due_ms";
+	void *arr;
+	enum xu_code rc = due_rows(s, sql, now_ms, false, &arr, n, err);
+
+	*v = arr;
+	return rc;
+}
+
+enum xu_code eng_chan_out_page(struct eng_store *s, const char *after,
+			       size_t limit, struct eng_chan_out **v, size_t *n,
+			       struct xu_err *err)
+{
+	static const char sql[] = "SELECT " OUT_SEL " FROM pc_out"
+				  " WHERE account > ?1 ORDER BY account"
+				  " LIMIT ?2";
+	sqlite3_stmt *st;
+	void *arr = NULL;
+	enum xu_code rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	rc = all_rows(s, st, out_row, sizeof(**v), &arr, n, "pc_out",
+		      "reading pc_out", err);
+	*v = arr;
+	return rc;
+}
+
+enum xu_code eng_chan_in_live_page(struct eng_store *s, const uint8_t *after,
+				   size_t limit, struct eng_chan_in **v,
+				   size_t *n, struct xu_err *err)
+{
+	/* The WHERE of the partial index pc_in_live, word for word. */
+	static const char sql[] = "SELECT " IN_SEL " FROM pc_in"
+				  " WHERE (state <> 3 OR redeem_inflight <> 0)"
+				  " AND id > ?1 ORDER BY id LIMIT ?2";
+	sqlite3_stmt *st;
+	void *arr = NULL;
+	enum xu_code rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	if (after)
+		bind_id(st, 1, after);
+	else
+		sqlite3_bind_text(st, 1, "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
+	rc = all_rows(s, st, in_row, sizeof(**v), &arr, n, "pc_in",
+		      "reading pc_in", err);
+	*v = arr;
+	return rc;
+}
+
+/* Runs sql (?1 the key bound by bind, ?2 was, ?3 due); *set tells
+ * whether the row still held was. */
+static enum xu_code set_due(struct eng_store *s, const char *sql,
+			    const char *account, const uint8_t *id, int64_t was,
+			    int64_t due, bool *set, struct xu_err *err)
+{
+	sqlite3_stmt *st;
+	enum xu_code rc;
+
+	XU_ASSERT(eng_store_in_tx(s));
+	if (set)
+		*set = false;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	if (account)
+		sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	else
+		bind_id(st, 1, id);
+	sqlite3_bind_int64(st, 2, was);
+	sqlite3_bind_int64(st, 3, due);
+	rc = step_done(s, st, "writing a due time", err);
+	if (rc == XU_OK && set)
+		*set = sqlite3_changes(eng_store_db(s)) > 0;
+	return rc;
+}
+
+enum xu_code eng_chan_out_set_due(struct eng_store *s, const char *account,
+				  int64_t was, int64_t due, bool *set,
+				  struct xu_err *err)
+{
+	static const char sql[] = "UPDATE pc_out SET due_ms = ?3"
+				  " WHERE account = ?1 AND due_ms = ?2";
+
+	return set_due(s, sql, account, NULL, was, due, set, err);
+}
+
+enum xu_code eng_chan_in_set_due(struct eng_store *s,
+				 const uint8_t id[CR_CHANNEL_ID_BYTES],
+				 int64_t was, int64_t due, bool *set,
+				 struct xu_err *err)
+{
+	static const char sql[] = "UPDATE pc_in SET due_ms = ?3"
+				  " WHERE id = ?1 AND due_ms = ?2";
+
+	return set_due(s, sql, NULL, id, was, due, set, err);
 }
 
 enum xu_code eng_chan_in_prune(struct eng_store *s, uint32_t keep_s,

@@ -56,6 +56,9 @@ struct eng_chan_out {
 	struct xl_drops peer_best;	    /* best the peer acknowledged */
 	uint32_t create_n, fund_n, close_n; /* intents issued */
 	struct xl_drops tx_amount; /* amount of the create/fund in flight */
+	/* When the tick next looks at the record (read only: every
+	 * eng_chan_out_put makes it due at once; eng_chan_out_set_due). */
+	int64_t due_ms;
 };
 
 /* An incoming channel. */
@@ -64,6 +67,7 @@ struct eng_chan_in {
 	struct pc_in ch;
 	uint32_t redeem_n; /* redeem intents issued */
 	bool redeem_close; /* the redeem in flight carries tfClose */
+	int64_t due_ms;	   /* as eng_chan_out's */
 };
 
 /* Reads the pairing record of account.  *found tells whether one exists
@@ -128,6 +132,40 @@ enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
  * closed records. */
 enum xu_code eng_chan_in_live(struct eng_store *s, struct eng_chan_in **v,
 			      size_t *n, struct xu_err *err) XU_WARN_UNUSED;
+/* The due index.  Every record carries a due time, due_ms: wall ms when
+ * the periodic tick is next to look at it.  Every put makes the record
+ * due at once (a due time at or below 0, below every other of its table,
+ * so unique), whatever it held: a write the tick does not know of can
+ * never leave a record waiting.  The tick reads the records due at now_ms
+ * (oldest due first) and, for one whose due time is still `was` (the one
+ * it read: nothing wrote it since), sets the next one: eng_chan_*_set_due
+ * (inside a transaction; *set, may be NULL, tells whether it was still
+ * `was`).  Returns XU_OK, XU_ENOMEM or XU_ESTORE. */
+enum xu_code eng_chan_out_due(struct eng_store *s, int64_t now_ms,
+			      struct eng_chan_out **v, size_t *n,
+			      struct xu_err *err) XU_WARN_UNUSED;
+enum xu_code eng_chan_in_due(struct eng_store *s, int64_t now_ms,
+			     struct eng_chan_in **v, size_t *n,
+			     struct xu_err *err) XU_WARN_UNUSED;
+enum xu_code eng_chan_out_set_due(struct eng_store *s, const char *account,
+				  int64_t was, int64_t due, bool *set,
+				  struct xu_err *err) XU_WARN_UNUSED;
+enum xu_code eng_chan_in_set_due(struct eng_store *s,
+				 const uint8_t id[CR_CHANNEL_ID_BYTES],
+				 int64_t was, int64_t due, bool *set,
+				 struct xu_err *err) XU_WARN_UNUSED;
+/* Pages for a walk over the records (the ledger polls, spread over
+ * their period): at most limit outgoing records with an account after
+ * `after` ("" for the first page), or live incoming records (as
+ * eng_chan_in_live) with an id after `after` (NULL for the first page),
+ * in that order.  Returns XU_OK, XU_ENOMEM or XU_ESTORE. */
+enum xu_code eng_chan_out_page(struct eng_store *s, const char *after,
+			       size_t limit, struct eng_chan_out **v, size_t *n,
+			       struct xu_err *err) XU_WARN_UNUSED;
+enum xu_code eng_chan_in_live_page(struct eng_store *s, const uint8_t *after,
+				   size_t limit, struct eng_chan_in **v,
+				   size_t *n,
+				   struct xu_err *err) XU_WARN_UNUSED;
 /* Inside a transaction: every CLOSED incoming record without a redeem in
  * flight (its last redemption is final) last written more than keep_s
  * seconds ago (the oldest max of them) moves to the summary table pc_in_closed (channel, account,

@@ -193,6 +193,13 @@ static const char *const migrations[] = {
      * (docs/design.md#moving-from-kavas-plugin). */
     "ALTER TABLE pc_out ADD COLUMN signer TEXT;"
     "ALTER TABLE pc_out ADD COLUMN signer_pub BLOB;",
+    /* 11: when the tick next looks at each channel record (wall ms; every
+     * write makes it due at once, chanstore.h), so that the tick reads
+     * only what is due (docs/design.md#timers). */
+    "ALTER TABLE pc_out ADD COLUMN due_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE pc_in ADD COLUMN due_ms INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX pc_out_due ON pc_out(due_ms);"
+    "CREATE INDEX pc_in_due ON pc_in(due_ms);",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

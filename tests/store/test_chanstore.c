@@ -2,7 +2,7 @@
  * and incoming records survives a write, a reopen and a read; absent records
  * are reported as such; corrupt rows are XU_ESTORE errors, not aborts;
  * the due-hello query skips paired, pending and closed accounts; the
- * restart's hello re-arm and the /health counts. */
+ * restart's hello re-arm and the /health counts; the due index. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -130,6 +130,7 @@ static void out_equal(const struct eng_chan_out *a,
 	struct eng_chan_out x = *a, y = *b;
 
 	x.ch.reason = y.ch.reason = NULL;
+	x.due_ms = y.due_ms = 0; /* set by the store */
 	assert_memory_equal(&x, &y, sizeof(x));
 }
 
@@ -138,6 +139,7 @@ static void in_equal(const struct eng_chan_in *a, const struct eng_chan_in *b)
 	struct eng_chan_in x = *a, y = *b;
 
 	x.ch.reason = y.ch.reason = NULL;
+	x.due_ms = y.due_ms = 0; /* set by the store */
 	assert_memory_equal(&x, &y, sizeof(x));
 }
 
@@ -526,10 +528,93 @@ static void test_chanstore_in_live_and_prune(void **state)
 	eng_store_close(s);
 }
 
+/* The due index: a write makes a record due at once, below every other
+ * due time of its table; the tick's later due time holds only on a
+ * record nothing wrote since it was read; the due query returns exactly
+ * the records due, and finds the lowest due time through the index. */
+static void test_chanstore_due_index(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	struct eng_chan_out o, got, *ov;
+	struct eng_chan_in r, rgot, *iv;
+	struct xu_err e;
+	size_t n;
+	bool found, set;
+	int64_t was;
+	sqlite3_stmt *st;
+
+	sample_out(&o);
+	sample_in(&r);
+	tdb_begin(s);
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	snprintf(o.account, sizeof(o.account), "acct-two");
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_out_get(s, "acct-out", &got, &found, &e),
+			 XU_OK);
+	was = got.due_ms;
+	assert_true(was <= 0);
+	assert_int_equal(eng_chan_out_get(s, "acct-two", &got, &found, &e),
+			 XU_OK);
+	assert_true(got.due_ms < was); /* unique: below every other */
+	assert_int_equal(eng_chan_out_due(s, 0, &ov, &n, &e), XU_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(ov[0].account, "acct-two"); /* lowest first */
+	free(ov);
+
+	/* The tick sets a later due time: no longer due before it. */
+	tdb_begin(s);
+	assert_int_equal(
+	    eng_chan_out_set_due(s, "acct-out", was, 5000, &set, &e), XU_OK);
+	assert_true(set);
+	assert_int_equal(eng_chan_in_set_due(s, r.ch.id, 0, 5000, &set, &e),
+			 XU_OK);
+	assert_false(set); /* not the due time it holds */
+	tdb_commit(s);
+	assert_int_equal(eng_chan_out_due(s, 4999, &ov, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(ov[0].account, "acct-two");
+	free(ov);
+	assert_int_equal(eng_chan_out_due(s, 5000, &ov, &n, &e), XU_OK);
+	assert_int_equal(n, 2);
+	free(ov);
+
+	/* A write in between: due again at once, and the due time the tick
+	 * read no longer holds. */
+	assert_int_equal(eng_chan_in_get(s, r.ch.id, &rgot, &found, &e), XU_OK);
+	was = rgot.due_ms;
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_put(s, &rgot, &e), XU_OK);
+	assert_int_equal(eng_chan_in_set_due(s, r.ch.id, was, 9000, &set, &e),
+			 XU_OK);
+	assert_false(set);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_in_due(s, 0, &iv, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	assert_true(iv[0].due_ms < was);
+	free(iv);
+
+	/* The lowest due time comes from the index, not a scan. */
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(s),
+					    "EXPLAIN QUERY PLAN SELECT "
+					    "min(due_ms) FROM pc_in",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_non_null(
+	    strstr((const char *)sqlite3_column_text(st, 3), "pc_in_due"));
+	sqlite3_finalize(st);
+	eng_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_chanstore_out_roundtrip, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_chanstore_due_index, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_chanstore_in_roundtrip, setup,
 					    teardown),
