@@ -179,6 +179,9 @@ struct eng_paychan_stats {
 	uint64_t redeems_submitted, redeems_succeeded, redeems_failed;
 	uint64_t
 	    recovered_drops; /* claims adopted from the peer (docs/design.md#recovering-lost-outgoing-claims) */
+	uint64_t due_skipped;  /* cfg.due_audit: records due but not due */
+	uint64_t tick_records; /* channel records the tick read */
+	uint64_t polled;       /* records the ledger polls walked */
 };
 void eng_paychan_stats(const struct eng_paychan *pc,
 		       struct eng_paychan_stats *st);

@@ -122,6 +122,20 @@ enum peer_line {
 #define PEER_LINE_WINDOW_MS 10000 /* ...of 10 s */
 struct owed_watch;		  /* owed.c */
 
+/* The walk over our records that spreads the ledger polls (tick.c,
+ * poll_tick): outgoing records (phase 0) after account `acct`, then live
+ * incoming ones (phase 1) after `id`; done at phase 2. */
+struct poll_walk {
+	int phase;
+	char acct[ENG_STORE_ACCOUNT_MAX + 1];
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	bool has_id;
+	bool burst; /* everything at once (a resync) */
+	bool done;
+	size_t seen;  /* records walked so far */
+	size_t total; /* ...in the last whole walk: sets each tick's share */
+};
+
 /* Per account, in memory. */
 struct acct {
 	struct acct *next;
@@ -186,8 +200,11 @@ struct eng_paychan {
 	uint32_t owner_count;
 	bool acct_dirty, acct_inflight, want_acct;
 	int64_t last_tick_ms, last_poll_ms, last_prune_ms;
-	bool requeued;	      /* in-flight intents re-queued after start */
-	bool missing_checked; /* every open account has a pairing record */
+	struct poll_walk poll; /* tick.c: the ledger polls' walk */
+	int64_t sweep_ms;      /* tick.c: mono ms of the last full sweep */
+	bool swept;	       /* ...which this process did */
+	bool requeued;	       /* in-flight intents re-queued after start */
+	bool missing_checked;  /* every open account has a pairing record */
 	/* Accounts settled in the open batch, paid at its end. */
 	char (*dirty)[ENG_STORE_ACCOUNT_MAX + 1];
 	size_t ndirty, capdirty;

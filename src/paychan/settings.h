@@ -27,6 +27,8 @@ struct eng_paychan_cfg {
 	uint32_t owed_alert_ms;	   /* drops unpaid this long: BROKEN,
 				      once (docs/design.md#the-owed-alert) */
 	bool allow_dangerous;	   /* min settle delay below 1 day */
+	bool due_audit; /* every tick checks that the due index skipped
+			   nothing (the simulator; costs a full read) */
 };
 
 /* Fills *cfg with the defaults: pc_cfg_default and the timers above

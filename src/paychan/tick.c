@@ -3,7 +3,11 @@
  * start, tells the outgoing channels of account changes, runs the
  * channel timers, resends unacknowledged claims, drives recoveries,
  * starts pairings and sends the hellos due, and feeds the owed drops
- * that waited; every poll_ms it asks for a look at every channel. */
+ * that waited; it asks for a look at every channel once per poll_ms,
+ * spread over it (poll_tick).
+ * The timers touch only the records due (the due index of the store,
+ * chanstore.h; out_next_due, in_next_due), with a full sweep after a
+ * start and every SWEEP_MS. */
 #include "src/paychan/service.h"
 
 #include <stdio.h>
@@ -17,31 +21,118 @@
 #define ASK_WAIT_MAX_MS (10 * 60 * 1000)
 #define PRUNE_EVERY_MS (60 * 1000)
 #define PRUNE_BATCH 256
+#define SWEEP_MS (10 * 60 * 1000)
 
 /* ---- cron ------------------------------------------------------------- */
 
-/* Queues every channel we know for a lookup. */
-static enum xu_code poll_all(struct eng_paychan *pc, struct xu_err *err)
-{
-	struct eng_chan_out *ov = NULL;
-	struct eng_chan_in *iv = NULL;
-	size_t on = 0, in = 0;
-	enum xu_code rc;
+/* The ledger polls: every channel we know is looked up once per poll_ms,
+ * spread evenly over it.  A walk goes over the outgoing records, then the
+ * live incoming ones, in pages; each timer tick takes its share, the
+ * channels of the last walk times tick_ms / poll_ms.  After a resync or
+ * a channel change no lookup names (pc->last_poll_ms = 0, watch.c), a new
+ * walk takes everything at once (the lookups go out LOOKUPS_INFLIGHT_MAX
+ * at a time). */
+#define POLL_PAGE 256
 
-	rc = eng_chan_out_all(pc->st, &ov, &on, err);
-	if (rc == XU_OK)
-		rc = eng_chan_in_live(pc->st, &iv, &in, err);
-	for (size_t i = 0; rc == XU_OK && i < on; i++)
-		if (ov[i].ch.has_id && ov[i].ch.state != PC_OUT_CLOSED &&
-		    ov[i].ch.state != PC_OUT_OPENING)
-			lookup_want(pc, ov[i].ch.id, ov[i].account, false);
-	for (size_t i = 0; rc == XU_OK && i < in; i++)
-		if (iv[i].ch.state != PC_IN_CLOSED)
-			lookup_want(pc, iv[i].ch.id, iv[i].account, true);
-	free(ov);
-	free(iv);
-	pc->want_acct = true;
+/* Queues the lookup of each record of the page that has a channel. */
+static void poll_out(struct eng_paychan *pc, const struct eng_chan_out *v,
+		     size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ch.has_id && v[i].ch.state != PC_OUT_CLOSED &&
+		    v[i].ch.state != PC_OUT_OPENING)
+			lookup_want(pc, v[i].ch.id, v[i].account, false);
+}
+
+static void poll_in(struct eng_paychan *pc, const struct eng_chan_in *v,
+		    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].ch.state != PC_IN_CLOSED)
+			lookup_want(pc, v[i].ch.id, v[i].account, true);
+}
+
+/* The walk's next `quota` records (SIZE_MAX: to its end). */
+static enum xu_code poll_walk(struct eng_paychan *pc, size_t quota,
+			      struct xu_err *err)
+{
+	struct poll_walk *w = &pc->poll;
+	enum xu_code rc = XU_OK;
+
+	while (rc == XU_OK && quota > 0 && w->phase < 2) {
+		size_t lim = quota < POLL_PAGE ? quota : POLL_PAGE, n = 0;
+
+		if (w->phase == 0) {
+			struct eng_chan_out *v = NULL;
+
+			rc = eng_chan_out_page(pc->st, w->acct, lim, &v, &n,
+					       err);
+			if (rc == XU_OK) {
+				poll_out(pc, v, n);
+				if (n)
+					snprintf(w->acct, sizeof(w->acct), "%s",
+						 v[n - 1].account);
+			}
+			free(v);
+		} else {
+			struct eng_chan_in *v = NULL;
+
+			rc = eng_chan_in_live_page(
+			    pc->st, w->has_id ? w->id : NULL, lim, &v, &n, err);
+			if (rc == XU_OK) {
+				poll_in(pc, v, n);
+				if (n) {
+					memcpy(w->id, v[n - 1].ch.id,
+					       CR_CHANNEL_ID_BYTES);
+					w->has_id = true;
+				}
+			}
+			free(v);
+		}
+		if (rc != XU_OK)
+			break;
+		w->seen += n;
+		pc->stats.polled += n;
+		quota = quota == SIZE_MAX ? quota : quota - n;
+		if (n < lim)
+			w->phase++;
+	}
+	if (rc == XU_OK && w->phase == 2 && !w->done) {
+		w->done = true;
+		w->total = w->seen;
+		pc->want_acct = true;
+	}
 	return rc;
+}
+
+/* At each timer tick with rippled ready: starts a walk when one is due
+ * (the last one done and poll_ms since it started, or a resync asked for
+ * one), then takes this tick's share of it. */
+static enum xu_code poll_tick(struct eng_paychan *pc, int64_t now,
+			      struct xu_err *err)
+{
+	struct poll_walk *w = &pc->poll;
+	bool burst = pc->last_poll_ms == 0;
+	size_t quota;
+
+	if (burst ||
+	    (w->done && now - pc->last_poll_ms >= (int64_t)pc->cfg.poll_ms)) {
+		size_t total = burst ? 0 : w->total;
+
+		memset(w, 0, sizeof(*w));
+		w->total = total;
+		w->burst = total == 0;
+		pc->last_poll_ms = now;
+	}
+	if (w->done)
+		return XU_OK;
+	if (w->burst || pc->cfg.poll_ms <= pc->cfg.tick_ms)
+		quota = SIZE_MAX;
+	else
+		quota = (size_t)(((uint64_t)w->total * pc->cfg.tick_ms +
+				  pc->cfg.poll_ms - 1) /
+				 pc->cfg.poll_ms);
+	return poll_walk(pc, quota ? quota : 1, err);
 }
 
 /* After a start: hands the in-flight transactions of the records to the
@@ -131,16 +222,126 @@ struct records {
 	size_t in;
 };
 
-/* Loads every record into *r (freed by the caller, also on failure).
- * Returns XU_OK, XU_ENOMEM or XU_ESTORE. */
+/* Loads into *r (freed by the caller, also on failure) the records due
+ * at wall time now_ms (the due index, eng_chan_out_due), or on a sweep
+ * every one; every outgoing record also when the account changed (they
+ * all hear of it).  Returns XU_OK, XU_ENOMEM or XU_ESTORE. */
 static enum xu_code records_load(struct eng_paychan *pc, struct records *r,
-				 struct xu_err *err)
+				 int64_t now_ms, bool sweep, struct xu_err *err)
 {
 	enum xu_code rc;
 
-	rc = eng_chan_out_all(pc->st, &r->ov, &r->on, err);
-	if (rc == XU_OK)
+	if (sweep || (pc->acct_dirty && pc->have_acct))
+		rc = eng_chan_out_all(pc->st, &r->ov, &r->on, err);
+	else
+		rc = eng_chan_out_due(pc->st, now_ms, &r->ov, &r->on, err);
+	if (rc == XU_OK && sweep)
 		rc = eng_chan_in_live(pc->st, &r->iv, &r->in, err);
+	else if (rc == XU_OK)
+		rc = eng_chan_in_due(pc->st, now_ms, &r->iv, &r->in, err);
+	return rc;
+}
+
+/* ---- the due index ---------------------------------------------------- */
+
+/* Due times (wall ms) the tick gives a record once it looked at it
+ * (chanstore.h: every write makes a record due at once again).  DUE_NOW:
+ * the next tick looks again (the record's due time stays as it was, in
+ * the past); DUE_NEVER: only a write or a sweep brings it back. */
+#define DUE_NOW 0
+#define DUE_NEVER INT64_MAX
+
+/* Wall ms when the channel core's monotonic second t comes (now_ms: the
+ * wall time of the tick). */
+static int64_t due_at(const struct eng_paychan *pc, uint64_t t, int64_t now_ms)
+{
+	int64_t left = (int64_t)t * 1000 - mono_ms(pc);
+
+	return now_ms + (left > 0 ? left : 0);
+}
+
+/* When the tick must next look at o, for what the tick does to outgoing
+ * records: the core's timer (a channel to open, sign on or top up), the
+ * claim delivery's clock (an unacknowledged claim, a stall, a retry), a
+ * recovery's question and an ended channel's search. */
+static int64_t out_next_due(struct eng_paychan *pc,
+			    const struct eng_chan_out *o, int64_t now_ms)
+{
+	const struct pc_out *c = &o->ch;
+	struct acct *a = acct_of(pc, o->account);
+	struct xl_drops add;
+	bool capped;
+
+	if (!a || c->recovering || c->has_ended || !xl_drops_is_zero(c->owed))
+		return DUE_NOW;
+	if (a->dlv.state != PC_DLV_IDLE ||
+	    (!xl_drops_is_zero(o->claim_amount) &&
+	     xl_drops_cmp(peer_acked(a, o), o->claim_amount) < 0))
+		return DUE_NOW;
+	/* OPEN: a top-up, or the cap's alert, at retry_at. */
+	if (c->state == PC_OUT_OPEN &&
+	    (pc_topup_due(c, &pc->cfg.pc, &add, &capped) || capped))
+		return due_at(pc, c->retry_at, now_ms);
+	/* Nothing else moves it but a write: a settlement, a result, a
+	 * ledger view (the records follow the ledger through the polls). */
+	return DUE_NEVER;
+}
+
+/* When the tick must next look at the incoming record c: a closing
+ * channel (redeems race its deadline, the fee decides) or a deletion's
+ * close at every tick, one to look up first until its view is seen,
+ * else the redeem policy's own next check (next_check, retry_at) while
+ * it holds a claim above the ledger's Balance. */
+static int64_t in_next_due(struct eng_paychan *pc, const struct eng_chan_in *r,
+			   int64_t now_ms)
+{
+	const struct pc_in *c = &r->ch;
+	struct lookup *l;
+	struct xl_drops unclaimed;
+	uint64_t t;
+
+	if (c->state == PC_IN_NONE || c->state == PC_IN_CLOSED)
+		return DUE_NEVER;
+	if (c->state == PC_IN_CLOSING || c->deleting ||
+	    c->view.has_expiration || c->view.has_cancel_after)
+		return DUE_NOW;
+	l = lookup_of(pc, c->id);
+	if (!l || !l->seen_ms)
+		return DUE_NOW;
+	if (!c->has_view || c->redeem_inflight ||
+	    !xl_drops_sub(&unclaimed, c->best, c->view.balance) ||
+	    xl_drops_is_zero(unclaimed))
+		return DUE_NEVER;
+	t = c->retry_at > c->next_check ? c->retry_at : c->next_check;
+	return due_at(pc, t, now_ms);
+}
+
+/* After the timers ran: each record looked at gets its next due time,
+ * unless a write since it was read made it due again (then the next
+ * tick looks again).  Incoming records wait while the ledger time is
+ * stale (tick_timers skipped them). */
+static enum xu_code due_set(struct eng_paychan *pc, struct records *r,
+			    int64_t now_ms, struct xu_err *err)
+{
+	enum xu_code rc = XU_OK;
+	int64_t next;
+
+	for (size_t i = 0; rc == XU_OK && i < r->on; i++) {
+		next = out_next_due(pc, &r->ov[i], now_ms);
+		if (next != DUE_NOW && next > now_ms)
+			rc = eng_chan_out_set_due(pc->st, r->ov[i].account,
+						  r->ov[i].due_ms, next, NULL,
+						  err);
+	}
+	if (!ledger_fresh(pc))
+		return rc;
+	for (size_t i = 0; rc == XU_OK && i < r->in; i++) {
+		next = in_next_due(pc, &r->iv[i], now_ms);
+		if (next != DUE_NOW && next > now_ms)
+			rc = eng_chan_in_set_due(pc->st, r->iv[i].ch.id,
+						 r->iv[i].due_ms, next, NULL,
+						 err);
+	}
 	return rc;
 }
 
@@ -430,6 +631,76 @@ static enum xu_code tick_prune(struct eng_paychan *pc, int64_t now_ms,
 	return rc;
 }
 
+/* The due index's check (cfg.due_audit: the simulator): would the tick
+ * act on a record whose due time is still to come?  Worked out apart
+ * from out_next_due and in_next_due, from what the tick's steps look at:
+ * the core's TIMER on a copy (any effect), the claim delivery's clock, a
+ * recovery's question, an ended channel's search, a deletion's close.
+ * Each one found counts in stats.due_skipped and is BROKEN. */
+static enum xu_code due_audit(struct eng_paychan *pc, int64_t now_ms,
+			      struct xu_err *err)
+{
+	struct records r = {0};
+	struct pc_effects fx;
+	struct pc_event ev;
+	enum xu_code rc;
+
+	rc = eng_chan_out_all(pc->st, &r.ov, &r.on, err);
+	if (rc == XU_OK)
+		rc = eng_chan_in_live(pc->st, &r.iv, &r.in, err);
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = PC_EV_TIMER;
+	ev.clk = clock_now(pc);
+	ev.u.fee = pc->fee;
+	for (size_t i = 0; rc == XU_OK && i < r.on; i++) {
+		struct eng_chan_out *o = &r.ov[i];
+		struct acct *a = acct_of(pc, o->account);
+		struct pc_out c = o->ch;
+		bool acts;
+
+		if (o->due_ms <= now_ms || !a)
+			continue;
+		ev.acked = peer_acked(a, o);
+		acts = o->ch.recovering || o->ch.has_ended ||
+		       a->dlv.state != PC_DLV_IDLE ||
+		       xl_drops_cmp(peer_acked(a, o), o->claim_amount) < 0;
+		if (!acts &&
+		    pc_out_apply(&c, &pc->cfg.pc, &ev, &fx, NULL) == XU_OK)
+			acts = fx.n > 0;
+		if (!acts)
+			continue;
+		pc->stats.due_skipped++;
+		xu_broken(SUB,
+			  "%s: the due index skipped the outgoing record "
+			  "(due in %lld ms)",
+			  o->account, (long long)(o->due_ms - now_ms));
+	}
+	for (size_t i = 0; rc == XU_OK && i < r.in; i++) {
+		struct eng_chan_in *ci = &r.iv[i];
+		struct pc_in c = ci->ch;
+		char hex[HEXID];
+		bool acts;
+
+		if (ci->due_ms <= now_ms)
+			continue;
+		acts = c.state == PC_IN_CLOSING && c.deleting;
+		if (!acts && ledger_fresh(pc) &&
+		    pc_in_apply(&c, &pc->cfg.pc, &ev, &fx, NULL, NULL) == XU_OK)
+			acts = fx.n > 0;
+		if (!acts)
+			continue;
+		pc->stats.due_skipped++;
+		hexid(hex, ci->ch.id);
+		xu_broken(SUB,
+			  "%s: the due index skipped incoming channel %s "
+			  "(due in %lld ms)",
+			  ci->account, hex, (long long)(ci->due_ms - now_ms));
+	}
+	free(r.ov);
+	free(r.iv);
+	return rc;
+}
+
 /* The tick's work, in order, in the open transaction; the first failure
  * ends it (the caller rolls the transaction back).  timer: PC_EV_TIMER
  * is due. */
@@ -437,9 +708,24 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 			    struct xu_err *err)
 {
 	struct records r = {0};
+	int64_t mono = mono_ms(pc);
+	bool sweep;
 	enum xu_code rc;
 
-	rc = records_load(pc, &r, err);
+	/* The full sweep: after a start (the records' in-flight work is
+	 * re-queued) and every SWEEP_MS, the safety net of the due index. */
+	sweep = !pc->requeued ||
+		(timer && (!pc->swept || mono - pc->sweep_ms >= SWEEP_MS));
+	if (sweep && timer) {
+		pc->swept = true;
+		pc->sweep_ms = mono;
+	}
+	rc = XU_OK;
+	if (timer && !sweep && pc->cfg.due_audit)
+		rc = due_audit(pc, now_ms, err);
+	if (rc == XU_OK)
+		rc = records_load(pc, &r, now_ms, sweep, err);
+	pc->stats.tick_records += r.on + r.in;
 	if (rc == XU_OK) {
 		tick_requeue(pc, &r);
 		rc = tick_account(pc, &r, err);
@@ -462,6 +748,8 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		rc = tick_owed(pc, err);
 	if (rc == XU_OK)
 		rc = tick_prune(pc, now_ms, err);
+	if (rc == XU_OK && timer)
+		rc = due_set(pc, &r, now_ms, err);
 	free(r.ov);
 	free(r.iv);
 	return rc;
@@ -489,11 +777,8 @@ void eng_paychan_tick(struct eng_paychan *pc)
 		return;
 	}
 	rc = tick_tx(pc, now, timer, &err);
-	if (rc == XU_OK && rippled_ready(pc) &&
-	    now - pc->last_poll_ms >= (int64_t)pc->cfg.poll_ms) {
-		pc->last_poll_ms = now;
-		rc = poll_all(pc, &err);
-	}
+	if (rc == XU_OK && timer && rippled_ready(pc))
+		rc = poll_tick(pc, now, &err);
 	tx_end(pc, rc, &err, "the channel timer");
 	if (timer)
 		owed_tick(pc);

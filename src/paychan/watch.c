@@ -545,18 +545,74 @@ static void on_ledger(void *arg, uint32_t index, json_t *msg)
 		set_drops(&pc->reserve_inc, v);
 }
 
+/* A channel the transaction touched (a PayChannel node of its metadata,
+ * id its LedgerIndex): looked up when one of our records has it.  False
+ * when that cannot be told (the poll of every channel is then asked). */
+static bool touched(struct eng_paychan *pc, json_t *node)
+{
+	const char *type = xl_json_str(node, "LedgerEntryType");
+	const char *hex = xl_json_str(node, "LedgerIndex");
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	struct lookup *l;
+	struct eng_chan_out o;
+	struct eng_chan_in r;
+	struct xu_err err;
+	bool have;
+
+	if (!type || strcmp(type, "PayChannel"))
+		return true;
+	if (!hex ||
+	    xu_hex_decode_exact(id, CR_CHANNEL_ID_BYTES, hex, NULL) != XU_OK)
+		return false;
+	l = lookup_of(pc, id);
+	if (l && l->owned) {
+		l->wanted = true;
+		return true;
+	}
+	/* Not looked at lately: whose is it? */
+	if (eng_chan_in_get(pc->st, id, &r, &have, &err) != XU_OK)
+		return false;
+	if (have) {
+		if (r.ch.state != PC_IN_CLOSED)
+			lookup_want(pc, id, r.account, true);
+		return true;
+	}
+	if (eng_chan_out_by_id(pc->st, id, &o, &have, &err) != XU_OK)
+		return false;
+	if (have && o.ch.state != PC_OUT_CLOSED)
+		lookup_want(pc, id, o.account, false);
+	return true; /* none of ours */
+}
+
 static void on_tx(void *arg, json_t *msg)
 {
 	struct eng_paychan *pc = arg;
 	json_t *tx = json_object_get(msg, "transaction");
+	json_t *nodes =
+	    json_object_get(json_object_get(msg, "meta"), "AffectedNodes");
 	const char *type;
+	size_t i;
+	json_t *n;
+	bool ok = json_is_array(nodes);
 
 	if (!tx)
 		tx = json_object_get(msg, "tx_json");
 	type = tx ? xl_json_str(tx, "TransactionType") : NULL;
 	pc->want_acct = true;
-	if (type && !strncmp(type, "PaymentChannel", 14))
-		pc->last_poll_ms = 0; /* a channel of ours changed */
+	if (!type || strncmp(type, "PaymentChannel", 14))
+		return;
+	/* A channel of ours changed: look up the ones it touched (the
+	 * others did not change), or every one when the metadata does not
+	 * say which. */
+	json_array_foreach(nodes, i, n)
+	{
+		const char *k = json_object_iter_key(json_object_iter(n));
+		json_t *node = k ? json_object_get(n, k) : NULL;
+
+		ok = ok && node && touched(pc, node);
+	}
+	if (!ok)
+		pc->last_poll_ms = 0;
 }
 
 enum xu_code register_listener(struct eng_paychan *pc, struct xu_err *err)

@@ -396,6 +396,7 @@ static int64_t test_wall_ms(void *arg)
 /* Starts e's payment-channel service (again: a new process). */
 /* recover_alert_ms of the next services started (0: 50 ms). */
 static uint32_t g_recover_alert_ms;
+static uint32_t g_poll_ms; /* 0: an hour */
 
 static void start_service(struct eng_engine *e)
 {
@@ -420,7 +421,8 @@ static void start_service(struct eng_engine *e)
 	cfg.hello_retry_ms = 10;
 	cfg.claim_resend_ms = 100;
 	cfg.recover_alert_ms = g_recover_alert_ms ? g_recover_alert_ms : 50;
-	cfg.poll_ms = 3600000;
+	cfg.poll_ms = g_poll_ms ? g_poll_ms : 3600000;
+	cfg.due_audit = true; /* every test checks the due index */
 	/* bob asks for more than alice's 6 days: her channel uses 7. */
 	if (!strcmp(e->name, "bob"))
 		cfg.pc.min_settle_delay = 7 * 24 * 3600;
@@ -2120,6 +2122,187 @@ static void test_paychan_restart_clears_in_timers(void **state)
 	assert_true(bob.intents[ni + 1].priority);
 }
 
+/* The tick reads only the records due: once the channel is open, paid
+ * and acknowledged, ticks with nothing due read no record; a write makes
+ * its record due at the next tick, which reads it once; and the payee's
+ * routine redeem check comes when its next_check does. */
+static void test_paychan_tick_reads_only_due(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct eng_paychan_stats a0, a1, b0, b1;
+
+	(void)state;
+	open_link(id, hex, "500"); /* below the fee rule: kept */
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+	for (int i = 0; i < 3; i++) {
+		tick(&alice);
+		tick(&bob);
+		(void)answer_lookups(&bob, hex, "10000000", "0");
+	}
+	eng_paychan_stats(alice.pc, &a0);
+	eng_paychan_stats(bob.pc, &b0);
+	for (int i = 0; i < 3; i++) {
+		tick(&alice);
+		tick(&bob);
+	}
+	eng_paychan_stats(alice.pc, &a1);
+	eng_paychan_stats(bob.pc, &b1);
+	assert_int_equal(a1.tick_records, a0.tick_records);
+	assert_int_equal(b1.tick_records, b0.tick_records);
+
+	/* A settlement writes alice's record: read at the next tick only. */
+	settle(&alice, "b", "k2", "400");
+	tick(&alice);
+	tick(&alice);
+	eng_paychan_stats(alice.pc, &a0);
+	assert_true(a0.tick_records > a1.tick_records);
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+	tick(&alice);
+	tick(&alice);
+	eng_paychan_stats(alice.pc, &a0);
+	tick(&alice);
+	tick(&alice);
+	eng_paychan_stats(alice.pc, &a1);
+	assert_int_equal(a1.tick_records, a0.tick_records);
+
+	/* Bob's record waits for its next_check (redeem_check_s): then it
+	 * is read again, and nothing was skipped meanwhile. */
+	tick(&bob);
+	eng_paychan_stats(bob.pc, &b0);
+	{
+		struct eng_paychan_cfg c;
+
+		eng_paychan_cfg_default(&c);
+		bob.mono_off_ms += (int64_t)c.pc.redeem_check_s * 1000 + 1000;
+		bob.wall_off_ms += (int64_t)c.pc.redeem_check_s * 1000 + 1000;
+	}
+	tick(&bob);
+	eng_paychan_stats(bob.pc, &b1);
+	assert_true(b1.tick_records > b0.tick_records);
+	assert_int_equal(b1.due_skipped, 0);
+	assert_int_equal(a1.due_skipped, 0);
+}
+
+/* The ledger polls are spread over poll_ms: after the first walk (every
+ * channel at once, as after a resync), each timer tick looks up its
+ * share, the channels of the last walk times tick_ms / poll_ms, until the
+ * walk is done; the next one starts poll_ms after it. */
+static void test_paychan_polls_spread(void **state)
+{
+	struct eng_paychan_stats s0, s1;
+	struct xu_err err;
+	size_t walked;
+
+	(void)state;
+	g_poll_ms = 100; /* tick_ms 10: a tenth of the walk a tick */
+	restart(&bob);
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	for (int i = 0; i < 200; i++) {
+		struct eng_chan_in r;
+		uint8_t id[CR_CHANNEL_ID_BYTES];
+
+		memset(&r, 0, sizeof(r));
+		memset(id, 0, sizeof(id));
+		id[0] = (uint8_t)(i + 1);
+		id[1] = (uint8_t)(i >> 8);
+		snprintf(r.account, sizeof(r.account), "a");
+		pc_in_init(&r.ch, &bob_id, &alice_id, id);
+		r.ch.state = PC_IN_OPEN;
+		assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+	}
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	tick(&bob); /* the first walk: all at once */
+	eng_paychan_stats(bob.pc, &s0);
+	assert_int_equal(s0.polled, 200);
+	tick(&bob); /* not before poll_ms */
+	eng_paychan_stats(bob.pc, &s1);
+	assert_int_equal(s1.polled, 200);
+	bob.wall_off_ms += 100;
+	walked = 0;
+	for (int i = 0; i < 10; i++) {
+		tick(&bob);
+		eng_paychan_stats(bob.pc, &s1);
+		assert_int_equal(s1.polled - s0.polled, 20);
+		s0 = s1;
+		walked += 20;
+	}
+	assert_int_equal(walked, 200);
+	tick(&bob); /* done: nothing until poll_ms after it started */
+	eng_paychan_stats(bob.pc, &s1);
+	assert_int_equal(s1.polled, s0.polled);
+	g_poll_ms = 0;
+}
+
+/* A channel transaction of our account makes the service look up the
+ * channels its metadata touched, not every channel: with 20 more
+ * incoming records, a claim on bob's channel asks the ledger about that
+ * one channel only. */
+static void test_paychan_tx_looks_up_touched(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct xu_err err;
+	json_t *msg;
+	size_t pending = 0;
+
+	(void)state;
+	open_link(id, hex, "500");
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	for (int i = 0; i < 20; i++) {
+		struct eng_chan_in r;
+		uint8_t other[CR_CHANNEL_ID_BYTES];
+
+		memset(&r, 0, sizeof(r));
+		memset(other, 0xEE, sizeof(other));
+		other[0] = (uint8_t)i;
+		snprintf(r.account, sizeof(r.account), "a");
+		pc_in_init(&r.ch, &bob_id, &alice_id, other);
+		r.ch.state = PC_IN_OPEN;
+		assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+	}
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	/* Every lookup asked so far answered, each channel open. */
+	for (int round = 0; round < 3; round++) {
+		tick(&bob);
+		for (size_t i = 0; i < bob.nreqs; i++) {
+			const char *ch = json_string_value(json_object_get(
+			    bob.reqs[i].req, "payment_channel"));
+			char c[65];
+
+			if (!bob.reqs[i].cb || !ch)
+				continue;
+			snprintf(c, sizeof(c), "%s", ch);
+			(void)answer_lookups(&bob, c, "10000000", "0");
+		}
+	}
+	tick(&bob);
+
+	msg = json_pack("{s:{s:s},s:{s:[{s:{s:s,s:s}}]}}", "transaction",
+			"TransactionType", "PaymentChannelClaim", "meta",
+			"AffectedNodes", "ModifiedNode", "LedgerEntryType",
+			"PayChannel", "LedgerIndex", hex);
+	bob.listener.on_tx(bob.listener.arg, msg);
+	json_decref(msg);
+	tick(&bob);
+	for (size_t i = 0; i < bob.nreqs; i++) {
+		const char *ch = json_string_value(
+		    json_object_get(bob.reqs[i].req, "payment_channel"));
+
+		if (!bob.reqs[i].cb || !ch)
+			continue;
+		assert_string_equal(ch, hex);
+		pending++;
+	}
+	assert_int_equal(pending, 1);
+}
+
 /* ---- the ledger's answers about one channel --------------------------- */
 
 /* Answers e's pending ledger_entry requests for channel hex with (code,
@@ -3802,6 +3985,12 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_restart_clears_in_timers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_tick_reads_only_due,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_polls_spread, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_tx_looks_up_touched,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_claim_after_outage_expired, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_ledger_stale,

@@ -71,6 +71,7 @@ void sim_engine_setup(struct sim *w, struct sim_engine *e, int idx)
 			(uint64_t)sim_rng_range(&w->rng, 500, 5000) * SIM_XRP);
 	eng_paychan_cfg_default(&e->cfg);
 	e->cfg.allow_dangerous = true;
+	e->cfg.due_audit = true; /* the due-skipped invariant */
 	e->cfg.pc.settle_delay = delays[sim_rng_below(&w->rng, 3)];
 	e->cfg.pc.min_settle_delay = mins[sim_rng_below(&w->rng, 2)];
 	(void)!xl_drops_from_u64(&e->cfg.pc.channel_amount,

@@ -914,6 +914,20 @@ static void check_lost(struct sim *w)
 	}
 }
 
+/* due-skipped: the tick never left a record it had work for waiting on
+ * its due time (the service's own check, cfg.due_audit). */
+static void check_due(struct sim_engine *e)
+{
+	struct eng_paychan_stats st;
+
+	eng_paychan_stats(e->pc, &st);
+	if (st.due_skipped)
+		sim_fail("due-skipped",
+			 "%s's tick skipped %" PRIu64
+			 " records with work due (their due time was later)",
+			 e->name, st.due_skipped);
+}
+
 static bool check_step(struct sim *w)
 {
 	for (int i = 0; i < SIM_NENG && !w->failed; i++) {
@@ -921,7 +935,9 @@ static bool check_step(struct sim *w)
 
 		if (!e->up)
 			continue;
-		check_conservation(w, e);
+		check_due(e);
+		if (!w->failed)
+			check_conservation(w, e);
 		if (!w->failed)
 			check_in_records(w, e);
 	}
