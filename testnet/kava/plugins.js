@@ -195,11 +195,23 @@ async function runPlugins(opts) {
 	await until('every claim credited', () =>
 		sums.bob.credited === sums.alice.sent && sums.alice.credited === sums.bob.sent, 60000);
 	// and no top-up in flight: each plugin's cached channel value is the ledger's Amount
+	// A top-up the last claims triggered runs as a task of the outgoing
+	// channel's queue, and while it runs the claims go to a fork of the
+	// channel that is written back (and persisted) only when the deposit is
+	// validated: stopping the plugin before then leaves a store with the
+	// old Amount and a stale claim. Wait until each queue is idle.
 	await until('top-ups settled', async () => {
 		for (const [p, name] of [[alice, 'peer'], [bob, 'alice']]) {
-			const out = p._accounts.get(name).account.outgoing.state;
-			const r = await rpc(ledger, 'ledger_entry', { index: out.channelId, ledger_index: 'validated' });
-			if (!r.node || r.node.Amount !== out.value.toString()) return false;
+			const acct = p._accounts.get(name);
+			await acct.account.outgoing.add(async (state) => state);
+			if (acct.depositQueue || acct.account.outgoing.queue.length) return false;
+			// and the peer learnt of it (the channelDeposit message
+			// refreshes its incoming channel): both caches = the ledger
+			for (const dir of ['outgoing', 'incoming']) {
+				const c = acct.account[dir].state;
+				const r = await rpc(ledger, 'ledger_entry', { index: c.channelId, ledger_index: 'validated' });
+				if (!r.node || r.node.Amount !== c.value.toString()) return false;
+			}
 		}
 		return true;
 	}, 60000);
