@@ -159,12 +159,13 @@ static bool look_up(const struct eng_kava_ledger *lg, struct pchan *c,
 }
 
 /* What the store holds for account id against the dump's channels:
- * 0 nothing (no record, or only closed and settled ones), 1 exactly the
- * dump's (imported before, in whatever state the daemon left them), -1
- * something else; -2 on a store error. */
+ * 0 nothing (no record, or only closed and settled ones), 1 the dump's
+ * only (imported before, in whatever state the daemon left them; which of
+ * them in *in_held and *out_held), -1 something else; -2 on a store
+ * error. */
 static int held(struct eng_store *st, const char *id, const char *name,
-		const struct pchan *in, const struct pchan *out,
-		struct xu_err *err)
+		const struct pchan *in, const struct pchan *out, bool *in_held,
+		bool *out_held, struct xu_err *err)
 {
 	struct eng_chan_out o;
 	struct eng_chan_in *v = NULL;
@@ -177,12 +178,15 @@ static int held(struct eng_store *st, const char *id, const char *name,
 	snprintf(signer, sizeof(signer), "%s%s", KAVA_SIGNER, name);
 	ours = have && out->present && o.ch.has_key && o.ch.has_id &&
 	       !memcmp(o.ch.id, out->id, CR_CHANNEL_ID_BYTES);
+	*in_held = *out_held = false;
 	if (have && (ours || !eng_paychan_out_idle(&o.ch))) {
 		any = true;
 		if (!out->present || !o.ch.has_key ||
 		    memcmp(o.ch.id, out->id, CR_CHANNEL_ID_BYTES) != 0 ||
 		    strcmp(o.signer, signer) != 0)
 			other = true;
+		else
+			*out_held = true;
 	}
 	if (eng_chan_in_all(st, id, &v, &n, err) != XU_OK)
 		return -2;
@@ -196,6 +200,8 @@ static int held(struct eng_store *st, const char *id, const char *name,
 		if (!in->present ||
 		    memcmp(v[i].ch.id, in->id, CR_CHANNEL_ID_BYTES) != 0)
 			other = true;
+		else
+			*in_held = true;
 	}
 	free(v);
 	if (!any)
@@ -223,7 +229,8 @@ static json_t *import_one(const struct acct_ctx *x, const char *name,
 	struct xu_err err = {0};
 	char key[ENG_STORE_ACCOUNT_MAX + 32], signer[ENG_CHAN_SIGNER_MAX];
 	const char *addr, *problem;
-	bool have_peer = false, created, in_ok, out_ok, found;
+	bool have_peer = false, created, in_ok, out_ok, found, in_held,
+	     out_held;
 	int h;
 
 	if (!e)
@@ -320,21 +327,28 @@ static json_t *import_one(const struct acct_ctx *x, const char *name,
 		json_object_set_new(e, "outgoing", oe);
 
 	/* What the store holds already. */
-	h = held(x->st, id, name, &in, &out, &err);
+	h = held(x->st, id, name, &in, &out, &in_held, &out_held, &err);
 	if (h == -2) {
 		refuse(e, "store", err.msg);
 		return e;
 	}
 	if (h == 1) {
-		json_object_set_new(e, "status",
-				    json_string("already_imported"));
-		if (ie && !json_object_get(ie, "status"))
+		/* Only what the store holds is already imported; a channel
+		 * of the dump refused by an earlier run (and fit now) is
+		 * adopted below, next to the held one. */
+		if (ie && in_held && !json_object_get(ie, "status"))
 			json_object_set_new(ie, "status",
 					    json_string("already_imported"));
-		if (oe && !json_object_get(oe, "status"))
+		if (oe && out_held && !json_object_get(oe, "status"))
 			json_object_set_new(oe, "status",
 					    json_string("already_imported"));
-		return e;
+		in_ok = in_ok && !in_held;
+		out_ok = out_ok && !out_held;
+		if (!in_ok && !out_ok) {
+			json_object_set_new(e, "status",
+					    json_string("already_imported"));
+			return e;
+		}
 	}
 	if (h == -1) {
 		refuse(e, "has_channels",

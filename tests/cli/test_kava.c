@@ -199,6 +199,21 @@ static json_t *import(struct eng_store *s, json_t *dump,
 	return r;
 }
 
+/* The dump's incoming claim amount set to SPENT (its signature kept). */
+static void tamper_in_spent(json_t *dump, const char *spent)
+{
+	json_t *acct = json_loads(
+	    json_string_value(json_object_get(dump, "bob:account")), 0, NULL);
+	char *text;
+
+	json_object_set_new(json_object_get(acct, "incoming"), "spent",
+			    json_string(spent));
+	text = json_dumps(acct, JSON_COMPACT);
+	json_object_set_new(dump, "bob:account", json_string(text));
+	free(text);
+	json_decref(acct);
+}
+
 static const char *at(json_t *r, const char *side, const char *field)
 {
 	json_t *e = json_array_get(json_object_get(r, "accounts"), 0);
@@ -280,22 +295,14 @@ static void test_kava_refuse_tampered_and_foreign(void **state)
 	struct eng_chan_in r;
 	struct xu_err err;
 	size_t in, out;
-	json_t *dump, *rep, *acct;
-	char *text;
+	json_t *dump, *rep;
 	bool have;
 
 	(void)state;
 	in = add_chan(0xA1, &g_peer_id, &g_us_id, g_in_key.pub.b);
 	out = add_chan(0xB2, &g_us_id, &g_peer_id, g_us.pub.b);
 	dump = dump_of(&g_chans[in], 2500000, &g_chans[out], 1200000);
-	acct = json_loads(
-	    json_string_value(json_object_get(dump, "bob:account")), 0, NULL);
-	json_object_set_new(json_object_get(acct, "incoming"), "spent",
-			    json_string("2600000"));
-	text = json_dumps(acct, JSON_COMPACT);
-	json_object_set_new(dump, "bob:account", json_string(text));
-	free(text);
-	json_decref(acct);
+	tamper_in_spent(dump, "2600000");
 	rep = import(s, dump, NULL, 0);
 	assert_string_equal(at(rep, NULL, "status"), "imported");
 	assert_string_equal(at(rep, "incoming", "status"), "refused");
@@ -308,6 +315,63 @@ static void test_kava_refuse_tampered_and_foreign(void **state)
 	assert_int_equal(eng_chan_in_get(s, g_chans[in].id, &r, &have, &err),
 			 XU_OK);
 	assert_false(have);
+	json_decref(dump);
+	eng_store_close(s);
+}
+
+/* A run that refused one channel (a tampered incoming claim) and adopted
+ * the other: the next run with the store put right adopts the refused one
+ * next to the held one, and reports only what the store held as
+ * already_imported (never a channel it does not hold). */
+static void test_kava_again_adopts_what_was_refused(void **state)
+{
+	struct eng_store *s = tdb_open();
+	struct eng_chan_in r;
+	struct xu_err err;
+	size_t in, out;
+	json_t *dump, *bad, *rep;
+	bool have;
+
+	(void)state;
+	in = add_chan(0xA1, &g_peer_id, &g_us_id, g_in_key.pub.b);
+	out = add_chan(0xB2, &g_us_id, &g_peer_id, g_out_key.pub.b);
+	dump = dump_of(&g_chans[in], 2500000, &g_chans[out], 1200000);
+	bad = json_deep_copy(dump);
+	tamper_in_spent(bad, "2600000");
+	rep = import(s, bad, NULL, 0);
+	assert_string_equal(at(rep, "incoming", "status"), "refused");
+	assert_string_equal(at(rep, "incoming", "reason"), "bad_signature");
+	assert_string_equal(at(rep, "outgoing", "status"), "adopted");
+	json_decref(rep);
+
+	/* The same tampered store again: the incoming channel is still
+	 * refused, not already imported. */
+	rep = import(s, bad, NULL, 0);
+	assert_string_equal(at(rep, "incoming", "status"), "refused");
+	assert_string_equal(at(rep, "outgoing", "status"), "already_imported");
+	json_decref(rep);
+	assert_int_equal(eng_chan_in_get(s, g_chans[in].id, &r, &have, &err),
+			 XU_OK);
+	assert_false(have);
+
+	/* The store put right: the incoming channel is adopted. */
+	rep = import(s, dump, NULL, 0);
+	assert_string_equal(at(rep, NULL, "status"), "imported");
+	assert_string_equal(at(rep, "incoming", "status"), "adopted");
+	assert_string_equal(at(rep, "outgoing", "status"), "already_imported");
+	json_decref(rep);
+	assert_int_equal(eng_chan_in_get(s, g_chans[in].id, &r, &have, &err),
+			 XU_OK);
+	assert_true(have);
+	assert_int_equal(xl_drops_u64(r.ch.best), 2500000);
+
+	/* And once more: nothing changes. */
+	rep = import(s, dump, NULL, 0);
+	assert_string_equal(at(rep, NULL, "status"), "already_imported");
+	assert_string_equal(at(rep, "incoming", "status"), "already_imported");
+	assert_string_equal(at(rep, "outgoing", "status"), "already_imported");
+	json_decref(rep);
+	json_decref(bad);
 	json_decref(dump);
 	eng_store_close(s);
 }
@@ -501,6 +565,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_kava_refuse_tampered_and_foreign, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_kava_again_adopts_what_was_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kava_refuse_closing_too_soon,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kava_refuse_stale_dump, setup,
