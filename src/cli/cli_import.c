@@ -2,7 +2,7 @@
  * (src/cli/kava.h; docs/design.md#moving-from-kavas-plugin).
  *
  *   xrpse import kava --store FILE --seed-file PATH --db PATH
- *       [--account NAME=ID]... [--redeem-now] [--rippled-url URL] [-H]
+ *       [--account NAME=ID]... [--rippled-url URL] [-H]
  *
  * Runs while the daemon is stopped: the store's lock refuses it when a
  * daemon holds the database.  Every ledger question goes to one validated
@@ -40,8 +40,6 @@ static const struct eng_opt import_opts[] = {
      "our minimum SettleDelay (default 259200; as xrpse run)"},
     {"max-settle-delay", "SECONDS",
      "our maximum SettleDelay (default 2592000; as xrpse run)"},
-    {"redeem-now", NULL,
-     "redeem imported incoming claims at the daemon's first check"},
     {"human", NULL, "print a table instead of JSON (also -H)"},
 };
 #define N_IMPORT_OPTS (sizeof(import_opts) / sizeof(import_opts[0]))
@@ -50,7 +48,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: xrpse import kava --store FILE --seed-file PATH "
 		   "--db PATH\n"
-		   "         [--account NAME=ID]... [--redeem-now] "
+		   "         [--account NAME=ID]... "
 		   "[--rippled-url URL] [-H]\n\n"
 		   "Takes over the channels, claims and books of Kava's "
 		   "ilp-plugin-xrp-paychan\n"
@@ -327,8 +325,6 @@ static int run_import(struct eng_args *a, const struct eng_kava_map *map,
 		fprintf(stderr, "xrpse import: %s\n", err.msg);
 		return ENG_EXIT_FAIL;
 	}
-	json_object_set_new(report, "redeem",
-			    json_string(a->val[6] ? "now" : "policy"));
 	status = json_integer_value(json_object_get(
 		     json_object_get(report, "summary"), "refused")) > 0
 		     ? ENG_EXIT_FAIL
@@ -415,7 +411,7 @@ int eng_cli_import(int argc, char **argv)
 		usage(stdout);
 		return ENG_EXIT_OK;
 	}
-	if (a.val[7])
+	if (a.val[6])
 		human = true;
 	xu_log_set_level(XU_LOG_UNUSUAL);
 	return run_import(&a, map, nmap, human);
