@@ -501,6 +501,15 @@ static enum xu_code msg_last_claim(void *arg, const char *account, json_t *msg,
 		if (rc != XU_OK)
 			return rc;
 	}
+	/* No record to freeze: one made later for this account (a lookup
+	 * that finds the channel, a lagging server's) starts frozen
+	 * (docs/risks.md#final-answer-without-a-record). */
+	if (m.final && !have) {
+		rc = eng_chan_in_final_put(pc->st, m.u.channel, account,
+					   wall_ms(pc), err);
+		if (rc != XU_OK)
+			return rc;
+	}
 	memset(&out, 0, sizeof(out));
 	out.type = PC_MSG_LAST_CLAIM_REPLY;
 	out.final = m.final; /* frozen (or nothing held to freeze) */

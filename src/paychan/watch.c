@@ -228,7 +228,7 @@ static enum xu_code apply_view(struct eng_paychan *pc, struct lookup *l,
 	struct eng_chan_out o;
 	struct eng_chan_in r;
 	struct eng_chan_peer peer;
-	bool have;
+	bool have, frozen;
 	enum xu_code rc;
 
 	memset(&ev, 0, sizeof(ev));
@@ -265,10 +265,24 @@ static enum xu_code apply_view(struct eng_paychan *pc, struct lookup *l,
 		    memcmp(&v->source, &peer.address, sizeof(v->source)) ||
 		    memcmp(&v->dest, &pc->self, sizeof(v->dest)))
 			return XU_OK;
+		/* Pruned once closed: gone from the ledger, so any view of it
+		 * is a lagging server's; never linked again. */
+		rc = eng_chan_in_closed_has(pc->st, l->id, &have, err);
+		if (rc != XU_OK || have)
+			return rc;
+		rc = eng_chan_in_final_take(pc->st, l->id, l->account, &frozen,
+					    err);
+		if (rc != XU_OK)
+			return rc;
 		memset(&r, 0, sizeof(r));
 		snprintf(r.account, sizeof(r.account), "%s", l->account);
 		pc_in_init(&r.ch, &pc->self, &peer.address, l->id);
-		xu_info(SUB, "%s: incoming channel linked", l->account);
+		/* Its payer already had our final word on it: no claim on it
+		 * is credited (docs/risks.md#final-answer-without-a-record). */
+		r.ch.frozen = frozen;
+		xu_info(SUB, "%s: incoming channel linked%s", l->account,
+			frozen ? " (frozen: the peer had our final answer)"
+			       : "");
 	}
 	return in_event(pc, &r, &ev, NULL, err);
 }

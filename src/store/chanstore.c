@@ -983,6 +983,95 @@ enum xu_code eng_chan_in_prune(struct eng_store *s, uint32_t keep_s,
 	return rc;
 }
 
+/* ---- pc_in_closed, pc_in_final ---------------------------------------- */
+
+static bool any_row(sqlite3_stmt *st, void *out)
+{
+	(void)st;
+	(void)out;
+	return true;
+}
+
+enum xu_code eng_chan_in_closed_has(struct eng_store *s,
+				    const uint8_t id[CR_CHANNEL_ID_BYTES],
+				    bool *found, struct xu_err *err)
+{
+	static const char sql[] = "SELECT 1 FROM pc_in_closed WHERE id = ?1";
+	sqlite3_stmt *st;
+	enum xu_code rc;
+
+	*found = false;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_id(st, 1, id);
+	return one_row(s, st, any_row, NULL, found, "pc_in_closed", "(by id)",
+		       "reading pc_in_closed", err);
+}
+
+enum xu_code eng_chan_in_final_put(struct eng_store *s,
+				   const uint8_t id[CR_CHANNEL_ID_BYTES],
+				   const char *account, int64_t at_ms,
+				   struct xu_err *err)
+{
+	static const char put[] = "INSERT OR REPLACE INTO pc_in_final"
+				  " (id, account, at) VALUES (?1, ?2, ?3)";
+	static const char trim[] =
+	    "DELETE FROM pc_in_final WHERE account = ?1 AND id NOT IN"
+	    " (SELECT id FROM pc_in_final WHERE account = ?1"
+	    " ORDER BY at DESC, id LIMIT ?2)";
+	sqlite3_stmt *st;
+	enum xu_code rc;
+
+	XU_ASSERT(eng_store_in_tx(s));
+	rc = eng_store_prepare(s, put, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_id(st, 1, id);
+	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, at_ms);
+	rc = step_done(s, st, "writing pc_in_final", err);
+	if (rc != XU_OK)
+		return rc;
+	rc = eng_store_prepare(s, trim, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ENG_CHAN_IN_FINAL_KEEP);
+	return step_done(s, st, "trimming pc_in_final", err);
+}
+
+enum xu_code eng_chan_in_final_take(struct eng_store *s,
+				    const uint8_t id[CR_CHANNEL_ID_BYTES],
+				    const char *account, bool *found,
+				    struct xu_err *err)
+{
+	static const char get[] =
+	    "SELECT 1 FROM pc_in_final WHERE id = ?1 AND account = ?2";
+	static const char del[] =
+	    "DELETE FROM pc_in_final WHERE id = ?1 AND account = ?2";
+	sqlite3_stmt *st;
+	enum xu_code rc;
+
+	XU_ASSERT(eng_store_in_tx(s));
+	*found = false;
+	rc = eng_store_prepare(s, get, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_id(st, 1, id);
+	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+	rc = one_row(s, st, any_row, NULL, found, "pc_in_final", "(by id)",
+		     "reading pc_in_final", err);
+	if (rc != XU_OK || !*found)
+		return rc;
+	rc = eng_store_prepare(s, del, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_id(st, 1, id);
+	sqlite3_bind_text(st, 2, account, -1, SQLITE_STATIC);
+	return step_done(s, st, "deleting pc_in_final", err);
+}
+
 /* ---- upkeep and counts ----------------------------------------------- */
 
 enum xu_code eng_chan_peer_rearm_hellos(struct eng_store *s, struct xu_err *err)

@@ -177,6 +177,31 @@ enum xu_code eng_chan_in_prune(struct eng_store *s, uint32_t keep_s,
 			       uint32_t max, uint64_t *n,
 			       struct xu_err *err) XU_WARN_UNUSED;
 
+/* Whether channel id was pruned into pc_in_closed (a channel gone from
+ * the ledger: never linked again).  XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_in_closed_has(struct eng_store *s,
+				    const uint8_t id[CR_CHANNEL_ID_BYTES],
+				    bool *found,
+				    struct xu_err *err) XU_WARN_UNUSED;
+/* The newest markers kept per account (older ones are dropped: an honest
+ * payer has one ended channel at a time). */
+#define ENG_CHAN_IN_FINAL_KEEP 8
+/* Inside a transaction: account asked about channel id as final while we
+ * had no record of it (docs/risks.md#final-answer-without-a-record);
+ * at_ms orders the markers, of which each account keeps the newest
+ * ENG_CHAN_IN_FINAL_KEEP.  XU_OK or XU_ESTORE. */
+enum xu_code eng_chan_in_final_put(struct eng_store *s,
+				   const uint8_t id[CR_CHANNEL_ID_BYTES],
+				   const char *account, int64_t at_ms,
+				   struct xu_err *err) XU_WARN_UNUSED;
+/* Inside a transaction: whether account's marker for channel id is there
+ * (*found), deleting it (its record is being made).  XU_OK or
+ * XU_ESTORE. */
+enum xu_code eng_chan_in_final_take(struct eng_store *s,
+				    const uint8_t id[CR_CHANNEL_ID_BYTES],
+				    const char *account, bool *found,
+				    struct xu_err *err) XU_WARN_UNUSED;
+
 /* ---- upkeep and counts, for the service's start and /health ---- */
 
 /* A new process: the hellos that were with the outbox when the last one

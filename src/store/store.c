@@ -16,7 +16,9 @@
  *                (src/store/txjournal.c).
  *   pc_peers, pc_out, pc_in  the payment channels: pairing with each
  *                peer, our outgoing channel per account, the incoming
- *                channels (src/store/chanstore.c).
+ *                channels (src/store/chanstore.c); pc_in_closed the
+ *                pruned closed ones, pc_in_final the ids a payer asked
+ *                about as final before we had their record.
  *
  * Statements are prepared once (SQLITE_PREPARE_PERSISTENT) and cached by
  * the address of their SQL text, so the hot path never re-parses SQL.
@@ -200,6 +202,14 @@ static const char *const migrations[] = {
     "ALTER TABLE pc_in ADD COLUMN due_ms INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX pc_out_due ON pc_out(due_ms);"
     "CREATE INDEX pc_in_due ON pc_in(due_ms);",
+    /* 12: the channels a payer asked about as final while we had no
+     * record of them, per asking account: a record made later for that
+     * account starts frozen (docs/risks.md#final-answer-without-a-record). */
+    "CREATE TABLE pc_in_final ("
+    " id TEXT NOT NULL, account TEXT NOT NULL, at INTEGER NOT NULL,"
+    " PRIMARY KEY (id, account)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX pc_in_final_account ON pc_in_final(account, at);",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

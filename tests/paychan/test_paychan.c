@@ -3240,6 +3240,37 @@ static void test_paychan_unknown_id_flood(void **state)
 	assert_int_equal(bob.ncredits, 1);
 }
 
+/* Delivers alice's last_claim about channel id (final or not) to bob;
+ * returns bob's status, with his reply in *reply. */
+static int ask_last_claim(const uint8_t *id, bool final, char **reply)
+{
+	char body[PC_MSG_MAX_BYTES + 1];
+	struct pc_msg m;
+	struct xu_err err;
+	size_t len;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PC_MSG_LAST_CLAIM;
+	memcpy(m.u.channel, id, CR_CHANNEL_ID_BYTES);
+	m.final = final;
+	assert_int_equal(pc_msg_encode(&m, body, sizeof(body), &len, &err),
+			 XU_OK);
+	return deliver(&bob, "a", body, reply);
+}
+
+/* Carries alice's last claim to bob, who answers it refused. */
+static void last_claim_refused(void)
+{
+	char *reply;
+
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", &reply),
+			 201);
+	assert_false(msg_of(reply).u.reply.accepted);
+	free(reply);
+}
+
 /* docs/design.md#claims-a-gone-channel-never-paid: a last_claim with
  * "final" (the payer's channel left the ledger) freezes bob's record as
  * he answers: a claim still on its way is refused, not credited on top of
@@ -3273,13 +3304,38 @@ static void test_paychan_last_claim_final_freezes(void **state)
 	free(reply);
 	assert_true(in_rec(&bob, id).ch.frozen);
 	settle(&alice, "b", "k2", "1000000");
-	assert_int_equal(carry(&alice,
-			       msg_index(&alice, last_msg(&alice, "claim")),
-			       &bob, "a", &reply),
-			 201);
-	assert_false(msg_of(reply).u.reply.accepted);
-	free(reply);
+	last_claim_refused();
 	assert_int_equal(bob.ncredits, 1);
+}
+
+/* docs/risks.md#final-answer-without-a-record: a final last_claim about
+ * a channel bob has no record of (never linked) is answered 0, final; a
+ * record made afterwards (a claim still on its way, looked up, a lagging
+ * server still showing the channel) starts frozen: the claim is refused,
+ * not credited on top of what alice then owes again. */
+static void test_paychan_final_without_record(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *reply;
+
+	(void)state;
+	pair();
+	settle(&alice, "b", "k1", "2000000");
+	create_lands(id);
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	/* No channel_update reached bob: he has no record of the channel. */
+	assert_int_equal(ask_last_claim(id, true, &reply), 201);
+	assert_true(msg_of(reply).final);
+	assert_int_equal(xl_drops_u64(msg_of(reply).u.last.amount), 0);
+	free(reply);
+	/* Alice's claim arrives: bob looks the channel up (503), a server
+	 * still shows it, the claim comes again. */
+	assert_int_equal(carry_last_claim(), 503);
+	tick(&bob);
+	assert_true(answer_lookups(&bob, hex, "10000000", "0") > 0);
+	assert_true(in_rec(&bob, id).ch.frozen);
+	last_claim_refused();
+	assert_int_equal(bob.ncredits, 0);
 }
 
 /* risks.md#peer-address-change and
@@ -3947,6 +4003,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_last_claim_final_freezes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_final_without_record,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_unknown_id_flood,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_restore_owed_in_store,

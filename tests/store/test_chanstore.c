@@ -507,6 +507,13 @@ static void test_chanstore_in_live_and_prune(void **state)
 	memset(r.ch.id, 0x13, sizeof(r.ch.id));
 	assert_int_equal(eng_chan_in_get(s, r.ch.id, &got, &found, &e), XU_OK);
 	assert_true(found);
+	/* The pruned ones are known as closed; the live one is not. */
+	memset(r.ch.id, 0x11, sizeof(r.ch.id));
+	assert_int_equal(eng_chan_in_closed_has(s, r.ch.id, &found, &e), XU_OK);
+	assert_true(found);
+	memset(r.ch.id, 0x13, sizeof(r.ch.id));
+	assert_int_equal(eng_chan_in_closed_has(s, r.ch.id, &found, &e), XU_OK);
+	assert_false(found);
 	assert_int_equal(eng_chan_in_count_states(s, nin, &e), XU_OK);
 	assert_int_equal(nin[PC_IN_CLOSING], 1);
 	assert_int_equal(nin[PC_IN_CLOSED], 3);
@@ -609,6 +616,53 @@ static void test_chanstore_due_index(void **state)
 	eng_store_close(s);
 }
 
+/* docs/risks.md#final-answer-without-a-record: a marker belongs to the
+ * account that asked (another account's record of the same id is not
+ * frozen by it), is taken once, and each account keeps only its newest
+ * ENG_CHAN_IN_FINAL_KEEP. */
+static void test_chanstore_in_final_markers(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	struct xu_err e;
+	bool found;
+
+	memset(id, 0x21, sizeof(id));
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_final_put(s, id, "alice", 1, &e), XU_OK);
+	assert_int_equal(eng_chan_in_final_take(s, id, "carol", &found, &e),
+			 XU_OK);
+	assert_false(found);
+	assert_int_equal(eng_chan_in_final_take(s, id, "alice", &found, &e),
+			 XU_OK);
+	assert_true(found);
+	assert_int_equal(eng_chan_in_final_take(s, id, "alice", &found, &e),
+			 XU_OK);
+	assert_false(found);
+	/* A flood of ids from one account drops its oldest, not carol's. */
+	assert_int_equal(eng_chan_in_final_put(s, id, "carol", 1, &e), XU_OK);
+	for (int k = 0; k <= ENG_CHAN_IN_FINAL_KEEP; k++) {
+		id[0] = (uint8_t)(0x30 + k);
+		assert_int_equal(
+		    eng_chan_in_final_put(s, id, "alice", 10 + k, &e), XU_OK);
+	}
+	id[0] = 0x30;
+	assert_int_equal(eng_chan_in_final_take(s, id, "alice", &found, &e),
+			 XU_OK);
+	assert_false(found);
+	id[0] = (uint8_t)(0x30 + ENG_CHAN_IN_FINAL_KEEP);
+	assert_int_equal(eng_chan_in_final_take(s, id, "alice", &found, &e),
+			 XU_OK);
+	assert_true(found);
+	memset(id, 0x21, sizeof(id));
+	assert_int_equal(eng_chan_in_final_take(s, id, "carol", &found, &e),
+			 XU_OK);
+	assert_true(found);
+	tdb_commit(s);
+	eng_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -623,6 +677,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_chanstore_corrupt_rows, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_chanstore_rearm_and_counts,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_chanstore_in_final_markers,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_chanstore_in_live_and_prune,
 					    setup, teardown),

@@ -78,7 +78,7 @@ static void test_eng_store_open_migrate_reopen(void **state)
 {
 	(void)state;
 	struct eng_store *s = tdb_open();
-	assert_int_equal(eng_store_schema_version(s), 11);
+	assert_int_equal(eng_store_schema_version(s), 12);
 	assert_int_equal(pragma_int(s, "PRAGMA synchronous"), 2); /* FULL */
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
 	sqlite3_stmt *st;
@@ -99,9 +99,9 @@ static void test_eng_store_open_migrate_reopen(void **state)
 	eng_store_close(s);
 
 	s = tdb_open();
-	assert_int_equal(eng_store_schema_version(s), 11);
+	assert_int_equal(eng_store_schema_version(s), 12);
 	assert_int_equal(pragma_int(s, "SELECT version FROM schema_version"),
-			 11);
+			 12);
 	assert_true(eng_store_account_exists(s, "alice"));
 	eng_store_close(s);
 	eng_store_close(NULL);
@@ -574,9 +574,9 @@ static void test_eng_store_backup(void **state)
 {
 	(void)state;
 	static const char *const tables[] = {
-	    "accounts",	  "idempotency",  "outbox",
-	    "tx_journal", "pc_peers",	  "pc_out",
-	    "pc_in",	  "pc_in_closed", "schema_version"};
+	    "accounts",	   "idempotency",   "outbox", "tx_journal",
+	    "pc_peers",	   "pc_out",	    "pc_in",  "pc_in_closed",
+	    "pc_in_final", "schema_version"};
 	struct eng_store *s = tdb_open(), *b;
 	struct eng_settle_result r;
 	struct xu_err e = {0};
