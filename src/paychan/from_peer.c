@@ -310,6 +310,13 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 	if (rc != XU_OK)
 		return rc;
 	l = lookup_of(pc, m.u.claim.channel);
+	/* An answer older than the record's view (a lagging server; after a
+	 * restart the lookup knows no ledger yet) was ignored by the record:
+	 * it dates nothing the record holds.  Nor does a lookup older than
+	 * the ledger our redeem landed in, which raised the view's index
+	 * alone. */
+	if (l && have && r.ch.has_view && l->ledger < r.ch.view.ledger_index)
+		l = NULL;
 	if (have && strcmp(r.account, account) != 0) {
 		pc->stats.claims_rejected++;
 		pc->stats.claims_refused[PC_REJ_WRONG_CHANNEL]++;

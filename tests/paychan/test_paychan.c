@@ -2633,6 +2633,38 @@ static void test_paychan_lagging_ledger(void **state)
 	assert_int_equal(out_state(&alice, "b"), PC_OUT_CLOSED);
 }
 
+/* docs/risks.md#crediting-on-a-stale-or-unvalidated-view: after a
+ * restart (no lookup in memory) a lagging server's view, older than the
+ * record's, is ignored by the record; it does not make the record's view
+ * fresh either: the claim waits for a view at least as new. */
+static void test_paychan_lagging_view_not_fresh(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	uint32_t shown;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	shown = ledger_now; /* bob's view of the channel */
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 1);
+	restart(&bob);
+	tick(&bob);
+	settle(&alice, "b", "k2", "500000");
+	assert_int_equal(carry_last_claim(), 503);
+	assert_int_equal(
+	    answer(&bob, hex, XU_OK, view_at(shown - 1, "10000000", "0", 0)),
+	    1);
+	assert_int_equal(carry_last_claim(), 503);
+	assert_int_equal(bob.ncredits, 1);
+	tick(&bob);
+	assert_int_equal(
+	    answer(&bob, hex, XU_OK, view_at(++ledger_now, "10000000", "0", 0)),
+	    1);
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 2);
+}
+
 /* ---- deletion, re-creation, a peer's new address ---------------------- */
 
 /* DELETE /accounts/:id on e, as the API's batch does it. */
@@ -4027,6 +4059,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_lagging_ledger, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_lagging_view_not_fresh,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_deleted_unpaid,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_deleted_paid,
