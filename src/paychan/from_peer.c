@@ -144,9 +144,12 @@ enum xu_code store_hello(struct eng_paychan *pc, const char *account,
 	/* A hello built before the one we took (a delayed copy from an
 	 * engine the peer replaced: simulation seed 3063) must not move us
 	 * back to an address the peer left: it changes nothing, and without
-	 * a send time no live channel is moved either. */
+	 * a send time no live channel is moved either.  A peer none of whose
+	 * hellos we took had one (an older build) is followed as before:
+	 * ignoring it would never follow it when it moves. */
 	if (p.paired && memcmp(&p.address, &h->address, sizeof(p.address)) &&
-	    (int64_t)h->sent_ms <= p.peer_sent_ms) {
+	    (int64_t)h->sent_ms <= p.peer_sent_ms &&
+	    (h->sent_ms || p.peer_sent_ms)) {
 		xu_unusual(SUB,
 			   "%s: a hello naming %s, older than the one we took: "
 			   "ignored",

@@ -3173,8 +3173,9 @@ static void test_paychan_recreate_while_opening(void **state)
 
 /* Encodes a hello from the peer naming address (min settle delay 7 or
  * 30 days) into body. */
-static void hello_body(char *body, size_t cap,
-		       const struct cr_account_id *address, uint32_t days)
+static void hello_body_at(char *body, size_t cap,
+			  const struct cr_account_id *address, uint32_t days,
+			  uint64_t sent_ms)
 {
 	struct pc_msg h;
 	struct xu_err err;
@@ -3185,9 +3186,58 @@ static void hello_body(char *body, size_t cap,
 	h.u.hello.address = *address;
 	h.u.hello.key_type = bob.kp.type;
 	h.u.hello.min_settle_delay = days * 24 * 3600;
-	/* Built now (a newer engine's hello than any before). */
-	h.u.hello.sent_ms = (uint64_t)eng_wall_ms() + 1000 * 1000;
+	h.u.hello.sent_ms = sent_ms;
 	assert_int_equal(pc_msg_encode(&h, body, cap, &len, &err), XU_OK);
+}
+
+static void hello_body(char *body, size_t cap,
+		       const struct cr_account_id *address, uint32_t days)
+{
+	/* Built now (a newer engine's hello than any before). */
+	hello_body_at(body, cap, address, days,
+		      (uint64_t)eng_wall_ms() + 1000 * 1000);
+}
+
+/* docs/risks.md#peer-address-change with an older build (no "sent_ms" in
+ * its hellos): its hello naming a new address is followed while no hello
+ * we took had a send time; once one had, a hello without one is taken as
+ * older and ignored. */
+static void test_paychan_hello_without_sent_ms(void **state)
+{
+	char body[PC_MSG_MAX_BYTES + 1], *reply;
+	struct cr_account_id other;
+	struct eng_chan_peer p;
+	struct xu_err err;
+	bool have;
+
+	(void)state;
+	pair();
+	/* Paired by an older build: no send time kept. */
+	assert_int_equal(eng_chan_peer_get(alice.store, "b", &p, &have, &err),
+			 XU_OK);
+	assert_true(have);
+	p.peer_sent_ms = 0;
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(eng_chan_peer_put(alice.store, &p, &err), XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	memset(&other, 0x5c, sizeof(other));
+	hello_body_at(body, sizeof(body), &other, 7, 0);
+	assert_int_equal(deliver(&alice, "b", body, &reply), 201);
+	free(reply);
+	assert_int_equal(eng_chan_peer_get(alice.store, "b", &p, &have, &err),
+			 XU_OK);
+	assert_memory_equal(&p.address, &other, sizeof(other));
+	assert_int_equal(p.peer_sent_ms, 0);
+	/* The peer's newer build, then a delayed old hello: ignored. */
+	hello_body(body, sizeof(body), &bob_id, 7);
+	assert_int_equal(deliver(&alice, "b", body, &reply), 201);
+	free(reply);
+	hello_body_at(body, sizeof(body), &other, 7, 0);
+	assert_int_equal(deliver(&alice, "b", body, &reply), 201);
+	free(reply);
+	assert_int_equal(eng_chan_peer_get(alice.store, "b", &p, &have, &err),
+			 XU_OK);
+	assert_memory_equal(&p.address, &bob_id, sizeof(bob_id));
 }
 
 /* docs/risks.md#random-channel-id-lookup-storms: bob's messages name 200
@@ -4036,6 +4086,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_last_claim_final_freezes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_final_without_record,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_hello_without_sent_ms,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_unknown_id_flood,
 					    setup, teardown),
