@@ -2665,6 +2665,46 @@ static void test_paychan_lagging_view_not_fresh(void **state)
 	assert_int_equal(bob.ncredits, 2);
 }
 
+/* docs/risks.md#final-answer-without-a-record: a channel gone and its
+ * closed record pruned into pc_in_closed is never linked again, even by a
+ * lagging server's view after a restart (no lookup in memory). */
+static void test_paychan_pruned_never_relinked(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *reply;
+	struct eng_chan_in r;
+	struct xu_err err;
+	uint32_t shown;
+	uint64_t n;
+	bool have;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	shown = ledger_now;
+	tick(&bob);
+	assert_int_equal(answer(&bob, hex, XU_ENOTFOUND,
+				error_at("entryNotFound", ++ledger_now)),
+			 1);
+	assert_int_equal(in_state(&bob, id), PC_IN_CLOSED);
+	sleep(1); /* updated_at is in seconds */
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	assert_int_equal(eng_chan_in_prune(bob.store, 0, 10, &n, &err), XU_OK);
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	assert_int_equal(n, 1);
+	restart(&bob);
+	assert_int_equal(deliver(&bob, "a",
+				 last_msg(&alice, "channel_update")->body,
+				 &reply),
+			 201);
+	free(reply);
+	tick(&bob);
+	assert_int_equal(
+	    answer(&bob, hex, XU_OK, view_at(shown, "10000000", "0", 0)), 1);
+	assert_int_equal(eng_chan_in_get(bob.store, id, &r, &have, &err),
+			 XU_OK);
+	assert_false(have);
+}
+
 /* ---- deletion, re-creation, a peer's new address ---------------------- */
 
 /* DELETE /accounts/:id on e, as the API's batch does it. */
@@ -4112,6 +4152,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_lagging_ledger, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_lagging_view_not_fresh,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_pruned_never_relinked,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_deleted_unpaid,
 					    setup, teardown),
