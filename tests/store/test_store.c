@@ -558,6 +558,7 @@ static void test_eng_store_begin_within(void **state)
 	assert_true(eng_store_in_tx(s));
 	tdb_commit(s);
 	sqlite3_close(other);
+	eng_store_close(s);
 }
 
 /* The backup: a new 0600 file that opens as a store and holds every row
