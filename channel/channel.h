@@ -106,7 +106,12 @@ enum pc_alert {
  * (PC_EV_LAST_CLAIM) is verified with our own key; a higher one is adopted
  * (PC_FX_ADOPT_CLAIM) and the drops it paid beyond our record first cancel
  * `recover_owed`, the part of owed that was waiting when recovery began
- * (so nothing is paid twice). */
+ * (so nothing is paid twice).  Each piece of evidence starts one
+ * recovery: `recover_floor` remembers it (a ledger Balance; for a
+ * claim_reply, which is only the peer's word, the channel's Amount), and
+ * evidence at or below it starts none again, so a peer that answers
+ * lower than it claimed cannot loop us through recoveries
+ * (docs/risks.md#endless-recovery-loop).  Zero on a new channel. */
 
 /* rippled sets an owner close's Expiration to parentCloseTime +
  * SettleDelay in 32-bit unsigned arithmetic (PayChanClaim::doApply with
@@ -355,7 +360,8 @@ struct pc_out {
 	uint64_t retry_at; /* clk.now before which a failed tx waits (in
 			      CLOSING: before which we do not close as owner) */
 	bool recovering;   /* see "Recovery" above */
-	struct xl_drops recover_owed; /* owed when recovery began */
+	struct xl_drops recover_owed;  /* owed when recovery began */
+	struct xl_drops recover_floor; /* evidence that starts no recovery */
 	/* The newest validated ledger that showed the channel: a LEDGER
 	 * view, or one holding our create, fund or close (0: none). */
 	uint32_t seen_ledger;

@@ -113,6 +113,7 @@ static void try_open(struct pc_out *ch, const struct pc_cfg *cfg,
 	ch->settle_delay = cfg->settle_delay;
 	ch->recovering = false; /* a new channel: nothing signed on it yet */
 	ch->recover_owed = xl_drops_zero();
+	ch->recover_floor = xl_drops_zero();
 	/* Nothing in flight on it either: a fund or close of the old channel
 	 * that reports late is stale (the daemon drops it), and must never
 	 * be re-queued against the new channel's id after a restart. */
@@ -180,6 +181,19 @@ static void start_recovery(struct pc_out *ch, struct xl_drops recover_owed,
 	}
 	if (fx != NULL)
 		pc_fx_push(fx, PC_FX_ASK_LAST_CLAIM, ch->id);
+}
+
+/* Evidence that our store lost claims (a ledger Balance or a peer's
+ * claim_reply above signed_total): starts a recovery unless the same
+ * evidence started one already (recover_floor, channel.h "Recovery"). */
+static void evidence_recovery(struct pc_out *ch, struct xl_drops evidence,
+			      struct xl_drops floor, struct pc_effects *fx)
+{
+	if (ch->recovering || xl_drops_cmp(evidence, ch->signed_total) <= 0 ||
+	    xl_drops_cmp(evidence, ch->recover_floor) <= 0)
+		return;
+	ch->recover_floor = xl_drops_max(ch->recover_floor, floor);
+	start_recovery(ch, xl_drops_zero(), fx);
 }
 
 static bool claims_live(const struct pc_out *ch)
@@ -424,9 +438,8 @@ static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 	}
 	/* The peer redeemed more than we think we signed: our store lost
 	 * claims. */
-	if (xl_drops_cmp(v->balance, ch->signed_total) > 0 && !ch->recovering &&
-	    signing(ch))
-		start_recovery(ch, xl_drops_zero(), fx);
+	if (signing(ch))
+		evidence_recovery(ch, v->balance, v->balance, fx);
 	if (ch->state == PC_OUT_CLOSING) {
 		try_close(ch, &ev->clk, fx);
 		return XU_OK;
@@ -810,10 +823,11 @@ static void on_peer_best(struct pc_out *ch, const struct pc_event *ev,
 	const struct pc_claim *c = &ev->u.claim;
 
 	if (!signing(ch) ||
-	    memcmp(c->channel, ch->id, CR_CHANNEL_ID_BYTES) != 0 ||
-	    xl_drops_cmp(c->amount, ch->signed_total) <= 0)
+	    memcmp(c->channel, ch->id, CR_CHANNEL_ID_BYTES) != 0)
 		return;
-	start_recovery(ch, xl_drops_zero(), fx);
+	/* Only the peer's word: once per Amount it shows. */
+	evidence_recovery(ch, c->amount, xl_drops_max(c->amount, ch->amount),
+			  fx);
 }
 
 enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,

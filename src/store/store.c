@@ -210,6 +210,11 @@ static const char *const migrations[] = {
     " PRIMARY KEY (id, account)"
     ") WITHOUT ROWID;"
     "CREATE INDEX pc_in_final_account ON pc_in_final(account, at);",
+    /* 13: evidence of lost claims that started a recovery already: the
+     * same evidence starts none again (channel.h "Recovery",
+     * docs/risks.md#endless-recovery-loop). */
+    "ALTER TABLE pc_out ADD COLUMN recover_floor INTEGER NOT NULL "
+    "DEFAULT 0;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

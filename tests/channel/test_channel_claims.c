@@ -1606,6 +1606,54 @@ static void test_channel_out_recovery(void **state)
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_NONE(&fx); /* asked already */
 
+	/* D': each piece of evidence starts one recovery.  The peer claims
+	 * 5 XRP, then answers that it holds 2: our record stands; its next
+	 * claim_reply above what we sign, up to the Amount, is only its word
+	 * again and starts no recovery (it looped us before); the ledger's
+	 * proof still does, once per Balance it shows. */
+	ch = open_out(XRP(20), XRP(3));
+	ev = ev_make(PC_EV_PEER_BEST);
+	memcpy(ev.u.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+	ev.u.claim.amount = D(XRP(5));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM);
+	ev = last_claim(0, XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_RESEND_CLAIM);
+	assert_false(ch.recovering);
+	assert_int_equal(xl_drops_u64(ch.recover_floor), XRP(20));
+	ev = ev_make(PC_EV_PEER_BEST);
+	memcpy(ev.u.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+	for (uint64_t a = XRP(5); a <= XRP(20); a += XRP(5)) {
+		ev.u.claim.amount = D(a);
+		assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+		FX_NONE(&fx);
+		assert_false(ch.recovering);
+	}
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(30), XRP(4));
+	ev.u.view.ledger_index = 7;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx); /* 4 XRP: within the floor of the peer's word */
+	ev.u.view = view_out(XRP(30), XRP(25));
+	ev.u.view.ledger_index = 8;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM);
+	ev = last_claim(0, XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_false(ch.recovering);
+	assert_int_equal(xl_drops_u64(ch.recover_floor), XRP(25));
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(30), XRP(25));
+	ev.u.view.ledger_index = 9;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx); /* the same Balance again */
+	assert_false(ch.recovering);
+	ev.u.view = view_out(XRP(30), XRP(26));
+	ev.u.view.ledger_index = 10;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM); /* a new redeem: new evidence */
+
 	/* E: no channel, or a new one: nothing to recover. */
 	pc_out_init(&ch, &fx_self, &fx_peer);
 	pc_out_restart(&ch);
