@@ -287,6 +287,10 @@ static void text_line(enum xu_log_level level, const char *subsystem,
 
 static void emit(enum xu_log_level level, const char *subsystem,
 		 const struct xu_log_fields *f, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void emit(enum xu_log_level level, const char *subsystem,
+		 const struct xu_log_fields *f, const char *fmt, va_list ap)
 {
 	char msg[XU_LOG_LINE_MAX], stamp[64];
 	struct timespec ts;
