@@ -383,7 +383,7 @@ class Connector {
 		}
 
 		/* Fault injection: delay, then hang or fail. */
-		const f = this._takeFault(route);
+		const f = this._takeFault(route, body);
 		if (f.delayMs)
 			await sleep(f.delayMs);
 		if (f.hang) {
@@ -436,12 +436,18 @@ class Connector {
 		}
 	}
 
-	_takeFault(route) {
+	/* The fault due for a request on route with this body: a fault with
+	 * `match` applies only to bodies containing that text (e.g. one
+	 * peer message type). */
+	_takeFault(route, body) {
 		const out = { delayMs: 0, hang: false, fail: false, lose: false,
 			      status: 500 };
 		for (const r of [route, 'all']) {
 			const f = this.faults.get(r);
 			if (!f)
+				continue;
+			if (f.match !== undefined &&
+			    !(body && body.includes(f.match)))
 				continue;
 			out.delayMs += f.delayMs || 0;
 			if (!out.hang && !out.fail && f.hang > 0) {
@@ -1275,11 +1281,13 @@ class Connector {
 								    `${k} must be a non-negative integer`);
 					f[k] = j[k];
 				}
-				if (j.body !== undefined) {
-					if (typeof j.body !== 'string')
+				for (const k of ['body', 'match']) {
+					if (j[k] === undefined)
+						continue;
+					if (typeof j[k] !== 'string')
 						throw new HttpError(400, 'Bad Request',
-								    'body must be a string');
-					f.body = j.body;
+								    `${k} must be a string`);
+					f[k] = j[k];
 				}
 				this.faults.set(route, f);
 				return send(200, Object.fromEntries(this.faults));

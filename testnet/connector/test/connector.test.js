@@ -344,6 +344,23 @@ test('rs prefunds at account creation when settle_to is negative', async (t) => 
 	assert.equal(c.accounts.get('a').balance, -250n);
 });
 
+test('faults: match applies a fault only to bodies containing the text', async (t) => {
+	const { c } = await setup(t);
+	const a = (await call(`${c.controlUrl}/accounts`, 'POST',
+			      { name: 'a', createOnEngine: false })).json;
+	let r = await call(`${c.controlUrl}/faults`, 'POST',
+			   { route: 'settlements', fail: 5, status: 503,
+			     match: '"amount":"7"' });
+	assert.equal(r.status, 200);
+	assert.equal((await credit(c, a.id, { amount: '1', scale: 9 }, 'm1')).status, 201);
+	assert.equal((await credit(c, a.id, { amount: '7', scale: 9 }, 'm2')).status, 503);
+	assert.equal((await credit(c, a.id, { amount: '2', scale: 9 }, 'm3')).status, 201);
+	assert.equal(c.accounts.get('a').credited, 3n);
+	r = await call(`${c.controlUrl}/faults`, 'POST',
+		       { route: 'settlements', match: 7 });
+	assert.equal(r.status, 400);
+});
+
 test('faults: fail N, hang N, delay, per route, reset', async (t) => {
 	const { c } = await setup(t);
 	const a = (await call(`${c.controlUrl}/accounts`, 'POST',

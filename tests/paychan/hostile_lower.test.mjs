@@ -1,0 +1,74 @@
+// A hostile peer against a real engine: the lower-answer recovery loop
+// (docs/risks.md#endless-recovery-loop).  Run by tests/paychan/run-e2e.sh
+// (XRPSE_E2E_TEST).
+//
+// Bob pays alice.  Connector B answers every claim of bob's itself (a
+// fault matching the claim message, with a scripted body): a claim_reply
+// saying the peer holds far more than bob signed.  That starts a
+// recovery; bob's last_claim question goes through to alice, whose
+// honest answer is lower than the claim_reply said.  The recovery ends,
+// bob's claim goes again, the same lie comes back: bob used to start a
+// recovery on every claim_reply, asking and resending in a loop as fast as
+// the messages went.  Now each piece of evidence starts one recovery: the
+// lie, once answered lower, asks nothing more.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { sleep } from './wait.mjs';
+import { bobLog, channels, env, json, until } from './peer.mjs';
+
+const B = () => env('CONNECTOR_B_CONTROL');
+
+// Bob's last_claim questions as connector B received them.
+async function asks() {
+	const log = await json(`${B()}/log?route=messages`);
+	return log.filter((e) => e.dir === 'in' &&
+		String(e.body).includes('"last_claim"')).length;
+}
+
+test('a peer that claims more than it then admits to holding is asked once',
+	async () => {
+		const bob = env('BOB_ADDRESS'), alice = env('ALICE_ADDRESS');
+		assert.equal(env('ENGINES_RUNNING'), '1');
+		const settle = async (amount) => {
+			const r = await json(`${B()}/accounts/a/settle`,
+					     { amount, wait: true });
+			assert.equal(r.settlement.state, 'done',
+				     JSON.stringify(r.settlement));
+		};
+		await settle('2000000');
+		const chan = (await until('bob\'s channel to alice', async () => {
+			const c = await channels(bob, alice);
+			return { ok: c.length === 1, c };
+		})).c[0].channel_id;
+		await sleep(1000);
+		assert.equal(await asks(), 0);
+
+		// From now on every claim of bob's is answered by connector B
+		// with a claim_reply for far more than bob signed; other
+		// messages (last_claim) reach alice, who answers honestly.
+		const body = JSON.stringify({ type: 'claim_reply', channel: chan,
+					      accepted: true,
+					      amount: '9000000000' });
+		await json(`${B()}/faults`, { route: 'messages', fail: 100000,
+					      status: 201, body,
+					      match: '"type":"claim"' });
+		await settle('1000000');
+		await settle('1000000');
+		await until('bob asks for the last claim', async () => {
+			const n = await asks();
+			return { ok: n >= 1, n };
+		});
+		await sleep(2000);
+		// More claims, each answered with the same lie.
+		for (let i = 0; i < 5; i++) {
+			await settle('100000');
+			await sleep(300);
+		}
+		await sleep(6000);
+		const n = await asks();
+		assert.equal(n, 1, `${n} last_claim questions for one lie`);
+		const lies = bobLog().split('\n').filter((l) =>
+			/above the \d+ we signed: our store lost claims/
+				.test(l)).length;
+		assert.ok(lies >= 1, 'the lie was seen');
+	});
