@@ -107,11 +107,18 @@ enum pc_alert {
  * (PC_FX_ADOPT_CLAIM) and the drops it paid beyond our record first cancel
  * `recover_owed`, the part of owed that was waiting when recovery began
  * (so nothing is paid twice).  Each piece of evidence starts one
- * recovery: `recover_floor` remembers it (a ledger Balance; for a
- * claim_reply, which is only the peer's word, the channel's Amount), and
- * evidence at or below it starts none again, so a peer that answers
- * lower than it claimed cannot loop us through recoveries
- * (docs/risks.md#endless-recovery-loop).  Zero on a new channel. */
+ * recovery, kept apart by kind (docs/risks.md#endless-recovery-loop):
+ * `ledger_floor`, the highest Balance that started one (our own
+ * signatures, redeemed: proof); `word_floor`, the highest claim_reply
+ * amount that did (only the peer's word), raised to the channel's Amount
+ * once the peer answers lower than it claimed, so its word starts no
+ * recovery again until a fund raises the Amount; a claim_reply above the
+ * Amount is no claim of ours and starts none.  A recovery that ends with
+ * signed_total below the Balance lifts it to the Balance (the ledger
+ * proves those claims were ours; owed drops waiting since the start are
+ * cancelled against them first, as for an adopted claim), so that the
+ * next claim is above what the payee redeemed.  Both floors are zero on
+ * a new channel. */
 
 /* rippled sets an owner close's Expiration to parentCloseTime +
  * SettleDelay in 32-bit unsigned arithmetic (PayChanClaim::doApply with
@@ -360,8 +367,9 @@ struct pc_out {
 	uint64_t retry_at; /* clk.now before which a failed tx waits (in
 			      CLOSING: before which we do not close as owner) */
 	bool recovering;   /* see "Recovery" above */
-	struct xl_drops recover_owed;  /* owed when recovery began */
-	struct xl_drops recover_floor; /* evidence that starts no recovery */
+	struct xl_drops recover_owed; /* owed when recovery began */
+	struct xl_drops ledger_floor; /* see "Recovery" above */
+	struct xl_drops word_floor;
 	/* The newest validated ledger that showed the channel: a LEDGER
 	 * view, or one holding our create, fund or close (0: none). */
 	uint32_t seen_ledger;

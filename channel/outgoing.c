@@ -113,7 +113,8 @@ static void try_open(struct pc_out *ch, const struct pc_cfg *cfg,
 	ch->settle_delay = cfg->settle_delay;
 	ch->recovering = false; /* a new channel: nothing signed on it yet */
 	ch->recover_owed = xl_drops_zero();
-	ch->recover_floor = xl_drops_zero();
+	ch->ledger_floor = xl_drops_zero();
+	ch->word_floor = xl_drops_zero();
 	/* Nothing in flight on it either: a fund or close of the old channel
 	 * that reports late is stale (the daemon drops it), and must never
 	 * be re-queued against the new channel's id after a restart. */
@@ -183,16 +184,16 @@ static void start_recovery(struct pc_out *ch, struct xl_drops recover_owed,
 		pc_fx_push(fx, PC_FX_ASK_LAST_CLAIM, ch->id);
 }
 
-/* Evidence that our store lost claims (a ledger Balance or a peer's
- * claim_reply above signed_total): starts a recovery unless the same
- * evidence started one already (recover_floor, channel.h "Recovery"). */
+/* Evidence that our store lost claims, above signed_total and above the
+ * floor of its kind (ledger_floor or word_floor, channel.h "Recovery"):
+ * starts a recovery and raises that floor to it. */
 static void evidence_recovery(struct pc_out *ch, struct xl_drops evidence,
-			      struct xl_drops floor, struct pc_effects *fx)
+			      struct xl_drops *floor, struct pc_effects *fx)
 {
 	if (ch->recovering || xl_drops_cmp(evidence, ch->signed_total) <= 0 ||
-	    xl_drops_cmp(evidence, ch->recover_floor) <= 0)
+	    xl_drops_cmp(evidence, *floor) <= 0)
 		return;
-	ch->recover_floor = xl_drops_max(ch->recover_floor, floor);
+	*floor = evidence;
 	start_recovery(ch, xl_drops_zero(), fx);
 }
 
@@ -439,7 +440,7 @@ static enum xu_code on_ledger(struct pc_out *ch, const struct pc_cfg *cfg,
 	/* The peer redeemed more than we think we signed: our store lost
 	 * claims. */
 	if (signing(ch))
-		evidence_recovery(ch, v->balance, v->balance, fx);
+		evidence_recovery(ch, v->balance, &ch->ledger_floor, fx);
 	if (ch->state == PC_OUT_CLOSING) {
 		try_close(ch, &ev->clk, fx);
 		return XU_OK;
@@ -765,6 +766,30 @@ static enum xu_code on_ended_held(struct pc_out *ch, const struct pc_cfg *cfg,
 	return XU_OK;
 }
 
+/* A recovery's answer (after any adoption): `held`, what the peer says
+ * it holds.  Below what it claimed before, its word starts no recovery
+ * again on this Amount; signed_total below the ledger's Balance (the
+ * peer holds less than it redeemed: its store lost the claim, or another
+ * signer of ours paid) is lifted to it, cancelling owed drops waiting
+ * since the start first (channel.h "Recovery").  Returns whether it was
+ * lifted: then no claim of ours holds signed_total. */
+static bool recovery_ends(struct pc_out *ch, struct xl_drops held,
+			  struct pc_effects *fx)
+{
+	struct xl_drops excess, cancel;
+
+	if (xl_drops_cmp(held, ch->word_floor) < 0)
+		ch->word_floor = xl_drops_max(ch->word_floor, ch->amount);
+	if (!xl_drops_sub(&excess, ch->redeemed, ch->signed_total) ||
+	    xl_drops_is_zero(excess))
+		return false;
+	cancel = xl_drops_min(xl_drops_min(excess, ch->recover_owed), ch->owed);
+	XU_ASSERT(xl_drops_sub(&ch->owed, ch->owed, cancel));
+	ch->signed_total = ch->redeemed;
+	pc_fx_alert(fx, PC_ALERT_LEDGER_MISMATCH, ch->id, excess);
+	return true;
+}
+
 static enum xu_code on_last_claim(struct pc_out *ch, const struct pc_cfg *cfg,
 				  const struct pc_event *ev,
 				  struct pc_effects *fx, struct xu_err *err)
@@ -798,6 +823,7 @@ static enum xu_code on_last_claim(struct pc_out *ch, const struct pc_cfg *cfg,
 		e->cancelled = cancel;
 	}
 	bool asked = ch->recovering;
+	bool lifted = asked && recovery_ends(ch, c->amount, fx);
 	ch->recovering = false;
 	ch->recover_owed = xl_drops_zero();
 	size_t n = fx->n;
@@ -805,7 +831,7 @@ static enum xu_code on_last_claim(struct pc_out *ch, const struct pc_cfg *cfg,
 	/* The answer to our question says the peer holds less than our
 	 * record (our last claim was lost on the way, or in a crash before
 	 * it left): ours again, at once. */
-	if (asked && fx->n == n &&
+	if (asked && !lifted && fx->n == n &&
 	    xl_drops_cmp(c->amount, ch->signed_total) < 0 &&
 	    !xl_drops_is_zero(ch->signed_total))
 		pc_fx_push(fx, PC_FX_RESEND_CLAIM, ch->id)->amount =
@@ -822,12 +848,13 @@ static void on_peer_best(struct pc_out *ch, const struct pc_event *ev,
 {
 	const struct pc_claim *c = &ev->u.claim;
 
+	/* Above the Amount: no claim of ours (a stale Amount is brought up
+	 * to date by the next view, whose Balance is evidence of its own). */
 	if (!signing(ch) ||
-	    memcmp(c->channel, ch->id, CR_CHANNEL_ID_BYTES) != 0)
+	    memcmp(c->channel, ch->id, CR_CHANNEL_ID_BYTES) != 0 ||
+	    xl_drops_cmp(c->amount, ch->amount) > 0)
 		return;
-	/* Only the peer's word: once per Amount it shows. */
-	evidence_recovery(ch, c->amount, xl_drops_max(c->amount, ch->amount),
-			  fx);
+	evidence_recovery(ch, c->amount, &ch->word_floor, fx);
 }
 
 enum xu_code pc_out_apply(struct pc_out *ch, const struct pc_cfg *cfg,

@@ -213,8 +213,9 @@ static const char *const migrations[] = {
     /* 13: evidence of lost claims that started a recovery already: the
      * same evidence starts none again (channel.h "Recovery",
      * docs/risks.md#endless-recovery-loop). */
-    "ALTER TABLE pc_out ADD COLUMN recover_floor INTEGER NOT NULL "
-    "DEFAULT 0;",
+    "ALTER TABLE pc_out ADD COLUMN ledger_floor INTEGER NOT NULL "
+    "DEFAULT 0;"
+    "ALTER TABLE pc_out ADD COLUMN word_floor INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -1606,14 +1606,19 @@ static void test_channel_out_recovery(void **state)
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_NONE(&fx); /* asked already */
 
-	/* D': each piece of evidence starts one recovery.  The peer claims
-	 * 5 XRP, then answers that it holds 2: our record stands; its next
-	 * claim_reply above what we sign, up to the Amount, is only its word
-	 * again and starts no recovery (it looped us before); the ledger's
-	 * proof still does, once per Balance it shows. */
+	/* D': each piece of evidence starts one recovery, by kind.  The
+	 * peer claims 5 XRP, then answers that it holds 2: our record
+	 * stands; its claim_replies up to the Amount are only its word and
+	 * start no recovery again (it looped us before); one above the
+	 * Amount is no claim of ours.  The ledger's proof still does, once
+	 * per Balance, and a recovery ending below the Balance lifts our
+	 * record to it, so that the next claim pays. */
 	ch = open_out(XRP(20), XRP(3));
 	ev = ev_make(PC_EV_PEER_BEST);
 	memcpy(ev.u.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+	ev.u.claim.amount = D(XRP(20) + 1);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx); /* above the Amount */
 	ev.u.claim.amount = D(XRP(5));
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM);
@@ -1621,7 +1626,7 @@ static void test_channel_out_recovery(void **state)
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_RESEND_CLAIM);
 	assert_false(ch.recovering);
-	assert_int_equal(xl_drops_u64(ch.recover_floor), XRP(20));
+	assert_int_equal(xl_drops_u64(ch.word_floor), XRP(20));
 	ev = ev_make(PC_EV_PEER_BEST);
 	memcpy(ev.u.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
 	for (uint64_t a = XRP(5); a <= XRP(20); a += XRP(5)) {
@@ -1634,25 +1639,82 @@ static void test_channel_out_recovery(void **state)
 	ev.u.view = view_out(XRP(30), XRP(4));
 	ev.u.view.ledger_index = 7;
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	FX_NONE(&fx); /* 4 XRP: within the floor of the peer's word */
-	ev.u.view = view_out(XRP(30), XRP(25));
-	ev.u.view.ledger_index = 8;
-	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM);
+	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM); /* proof, not the peer's word */
 	ev = last_claim(0, XRP(2));
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(fx.v[0].alert, PC_ALERT_LEDGER_MISMATCH);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(1));
 	assert_false(ch.recovering);
-	assert_int_equal(xl_drops_u64(ch.recover_floor), XRP(25));
+	assert_int_equal(xl_drops_u64(ch.signed_total), XRP(4));
+	assert_int_equal(xl_drops_u64(ch.ledger_floor), XRP(4));
 	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(30), XRP(4));
+	ev.u.view.ledger_index = 8;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx); /* the same Balance again */
 	ev.u.view = view_out(XRP(30), XRP(25));
 	ev.u.view.ledger_index = 9;
 	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
-	FX_NONE(&fx); /* the same Balance again */
-	assert_false(ch.recovering);
-	ev.u.view = view_out(XRP(30), XRP(26));
-	ev.u.view.ledger_index = 10;
-	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
 	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM); /* a new redeem: new evidence */
+	/* The payee honestly holds what it redeemed: adopted, no lift. */
+	ev = last_claim(0, XRP(25));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ADOPT_CLAIM);
+	assert_int_equal(xl_drops_u64(ch.signed_total), XRP(25));
+	/* A settlement now pays above the Balance (and tops up). */
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(1));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SIGN_AND_SEND_CLAIM, PC_FX_SUBMIT_FUND);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(26));
+
+	/* D'': an honest word first does not blind us to the ledger's
+	 * proof: the peer's claim_reply of 5 is adopted, then a Balance of 8
+	 * (another signer of ours paid) starts a recovery; the peer holds 5,
+	 * our record is lifted to 8 and the next settlement pays above it
+	 * (before, it signed 6 XRP, below what the payee redeemed). */
+	ch = open_out(XRP(20), XRP(3));
+	ev = ev_make(PC_EV_PEER_BEST);
+	memcpy(ev.u.claim.channel, fx_out_id, CR_CHANNEL_ID_BYTES);
+	ev.u.claim.amount = D(XRP(5));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM);
+	ev = last_claim(0, XRP(5));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ADOPT_CLAIM);
+	assert_int_equal(xl_drops_u64(ch.word_floor), XRP(5));
+	ev = ev_make(PC_EV_LEDGER);
+	ev.u.view = view_out(XRP(20), XRP(8));
+	ev.u.view.ledger_index = 7;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ASK_LAST_CLAIM);
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(1));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_NONE(&fx); /* waits for the answer */
+	ev = last_claim(0, XRP(5));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(3));
+	assert_int_equal(xl_drops_u64(fx.v[1].amount), XRP(9));
+	/* ... and owed drops waiting since a start are cancelled against
+	 * the lift first (the lost claims paid them). */
+	ch = open_out(XRP(20), XRP(3));
+	ch.owed = D(XRP(2));
+	ch.redeemed = D(XRP(6));
+	pc_out_restart(&ch);
+	ev = last_claim(0, 0);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_ALERT);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(3));
+	assert_int_equal(xl_drops_u64(ch.owed), 0);
+	assert_int_equal(xl_drops_u64(ch.signed_total), XRP(6));
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(1));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SIGN_AND_SEND_CLAIM);
+	assert_int_equal(xl_drops_u64(fx.v[0].amount), XRP(7));
 
 	/* E: no channel, or a new one: nothing to recover. */
 	pc_out_init(&ch, &fx_self, &fx_peer);

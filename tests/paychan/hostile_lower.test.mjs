@@ -4,7 +4,7 @@
 //
 // Bob pays alice.  Connector B answers every claim of bob's itself (a
 // fault matching the claim message, with a scripted body): a claim_reply
-// saying the peer holds far more than bob signed.  That starts a
+// saying the peer holds far more than bob signed (a drop less than the Amount).  That starts a
 // recovery; bob's last_claim question goes through to alice, whose
 // honest answer is lower than the claim_reply said.  The recovery ends,
 // bob's claim goes again, the same lie comes back: bob used to start a
@@ -36,19 +36,23 @@ test('a peer that claims more than it then admits to holding is asked once',
 				     JSON.stringify(r.settlement));
 		};
 		await settle('2000000');
-		const chan = (await until('bob\'s channel to alice', async () => {
+		const ours = (await until('bob\'s channel to alice', async () => {
 			const c = await channels(bob, alice);
 			return { ok: c.length === 1, c };
-		})).c[0].channel_id;
+		})).c[0];
+		const chan = ours.channel_id;
+		// A lie within the channel's Amount: above it, no claim of
+		// bob's could exist and it starts no recovery at all.
+		const lie = String(BigInt(ours.amount) - 1n);
 		await sleep(1000);
 		assert.equal(await asks(), 0);
 
 		// From now on every claim of bob's is answered by connector B
-		// with a claim_reply for far more than bob signed; other
+		// with a claim_reply for far more than bob signed (a drop less than the Amount); other
 		// messages (last_claim) reach alice, who answers honestly.
 		const body = JSON.stringify({ type: 'claim_reply', channel: chan,
 					      accepted: true,
-					      amount: '9000000000' });
+					      amount: lie });
 		await json(`${B()}/faults`, { route: 'messages', fail: 100000,
 					      status: 201, body,
 					      match: '"type":"claim"' });

@@ -6,7 +6,7 @@
 // Bob pays alice.  The peer's answers reach bob as the bodies of its
 // message POSTs to connector B, which the script takes over (a fault with
 // a scripted body): every message of bob's is answered 201 with a
-// claim_reply saying the peer holds far more than bob signed.  That starts
+// claim_reply saying the peer holds far more than bob signed (a drop less than the Amount).  That starts
 // a recovery: bob asks for the peer's last claim, and the answer (the same
 // claim_reply, not a last_claim_reply) is unusable.  Bob used to ask again
 // every claim_resend_ms forever, each answer stored with the outbox row
@@ -40,17 +40,21 @@ test('junk answers to a recovery are asked again with backoff, then alerted once
 				     JSON.stringify(r.settlement));
 		};
 		await settle('2000000');
-		const chan = (await until('bob\'s channel to alice', async () => {
+		const ours = (await until('bob\'s channel to alice', async () => {
 			const c = await channels(bob, alice);
 			return { ok: c.length === 1, c };
-		})).c[0].channel_id;
+		})).c[0];
+		const chan = ours.channel_id;
+		// A lie within the channel's Amount: above it, no claim of
+		// bob's could exist and it starts no recovery at all.
+		const lie = String(BigInt(ours.amount) - 1n);
 		await sleep(1000);
 
 		// From now on the "peer" answers every message of bob's with a
-		// claim_reply for far more than bob signed.
+		// claim_reply for far more than bob signed (a drop less than the Amount).
 		const body = JSON.stringify({ type: 'claim_reply', channel: chan,
 					      accepted: true,
-					      amount: '9000000000' });
+					      amount: lie });
 		await json(`${B()}/faults`, { route: 'messages', fail: 100000,
 					      status: 201, body });
 		await settle('1000000');
