@@ -124,6 +124,7 @@ static enum xu_code apply_message(const struct eng_api_host *h,
 	rc = eng_store_savepoint(h->store, err);
 	if (rc)
 		return rc;
+	eng_paychan_message_read(h->paychan, job->born_us);
 	rc = fn(harg, job->account, job->msg, &reply, err);
 	if (rc != XU_OK) {
 		free(reply.body);

@@ -43,21 +43,37 @@ static void secs(FILE *f, uint64_t us)
 		(unsigned long long)(us % 1000000));
 }
 
+/* A histogram of n buckets: le[i] observations at most bounds_us[i]
+ * (cumulative), count in all, summing sum_us. */
+static void buckets(FILE *f, const char *name, const char *help, int n,
+		    const uint64_t *bounds_us, const uint64_t *le,
+		    uint64_t count, uint64_t sum_us)
+{
+	family(f, name, "histogram", help);
+	for (int i = 0; i < n; i++) {
+		fprintf(f, "xrpse_%s_bucket{le=\"", name);
+		secs(f, bounds_us[i]);
+		fprintf(f, "\"} %llu\n", (unsigned long long)le[i]);
+	}
+	fprintf(f, "xrpse_%s_bucket{le=\"+Inf\"} %llu\n", name,
+		(unsigned long long)count);
+	fprintf(f, "xrpse_%s_sum ", name);
+	secs(f, sum_us);
+	fprintf(f, "\nxrpse_%s_count %llu\n", name, (unsigned long long)count);
+}
+
 static void histogram(FILE *f, const char *name, const char *help,
 		      const struct eng_hist *h)
 {
-	family(f, name, "histogram", help);
-	for (int i = 0; i < ENG_HIST_N; i++) {
-		fprintf(f, "xrpse_%s_bucket{le=\"", name);
-		secs(f, eng_hist_bounds_us[i]);
-		fprintf(f, "\"} %llu\n", (unsigned long long)h->le[i]);
-	}
-	fprintf(f, "xrpse_%s_bucket{le=\"+Inf\"} %llu\n", name,
-		(unsigned long long)h->count);
-	fprintf(f, "xrpse_%s_sum ", name);
-	secs(f, h->sum_us);
-	fprintf(f, "\nxrpse_%s_count %llu\n", name,
-		(unsigned long long)h->count);
+	buckets(f, name, help, ENG_HIST_N, eng_hist_bounds_us, h->le, h->count,
+		h->sum_us);
+}
+
+void eng_api_stage_histogram(FILE *f, const char *name, const char *help,
+			     const struct xu_hist *h)
+{
+	buckets(f, name, help, XU_HIST_N, xu_hist_bounds_us, h->le, h->count,
+		h->sum_us);
 }
 
 static void api_metrics(FILE *f, const struct eng_status *st)
@@ -133,6 +149,21 @@ static void channel_metrics(FILE *f, const struct eng_status *st)
 		fprintf(f, "xrpse_claims_received_total{result=\"%s\"} %llu\n",
 			pc_reject_name((enum pc_reject)r),
 			(unsigned long long)s->claims_refused[r]);
+	eng_api_stage_histogram(
+	    f, "settlement_handoff_seconds",
+	    "From a settlement acknowledged to the connector to the first "
+	    "claim of its account handed to the outbox after it.",
+	    &s->handoff);
+	eng_api_stage_histogram(
+	    f, "claim_round_trip_seconds",
+	    "From a claim handed to the outbox to the peer's claim_reply "
+	    "(both connectors and the peer engine).",
+	    &s->claim_rtt);
+	eng_api_stage_histogram(
+	    f, "claim_credit_seconds",
+	    "From a peer's claim message read to our connector's 2xx to the "
+	    "credit it queued.",
+	    &s->credit);
 	one(f, "redeems_submitted_total", "counter",
 	    "Redeems of incoming claims queued for the ledger.",
 	    s->redeems_submitted);

@@ -8,9 +8,11 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "src/api/api.h"
 #include "src/io/http.h"
+#include "src/util/hist.h"
 
 #define PROBLEM_CT "application/problem+json"
 #define JSON_CT "application/json"
@@ -56,6 +58,10 @@ const char *eng_api_idem_key_problem(const char *k);
 void eng_api_on_health(const struct eng_api_host *h, struct eng_http_conn *c);
 /* GET /metrics (metrics.c). */
 void eng_api_on_metrics(const struct eng_api_host *h, struct eng_http_conn *c);
+/* Writes h to f as the Prometheus histogram family xrpse_<name> (its
+ * buckets in seconds, cumulative; sum and count) (metrics.c). */
+void eng_api_stage_histogram(FILE *f, const char *name, const char *help,
+			     const struct xu_hist *h);
 /* The --dev-api routes (dev.c). */
 void eng_api_on_dev_account(const struct eng_api_host *h,
 			    struct eng_http_conn *c, const char *account);

@@ -254,13 +254,16 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 	struct pc_msg m;
 	struct xu_err derr;
 	struct acct *a = acct_of(pc, account);
+	bool replied;
 
 	if (!a)
 		return;
+	replied = status >= 200 && status < 300 && len != 0 &&
+		  pc_msg_decode(&m, body, len, &derr) == XU_OK &&
+		  m.type == PC_MSG_CLAIM_REPLY;
+	lat_claim_ended(pc, a, seq, replied);
 	claim_attempt_ended(pc, a, seq, status);
-	if (status < 200 || status >= 300 || len == 0 ||
-	    pc_msg_decode(&m, body, len, &derr) != XU_OK ||
-	    m.type != PC_MSG_CLAIM_REPLY) {
+	if (!replied) {
 		if (status >= 200 && status < 500)
 			xu_unusual(SUB,
 				   "%s: claim not acknowledged (HTTP %d); "
@@ -281,6 +284,8 @@ static void on_outbox_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
 {
 	struct eng_paychan *pc = arg;
 
+	if (kind == ENG_OUTBOX_CREDIT)
+		lat_credit_ended(pc, id, status);
 	if (kind != ENG_OUTBOX_MESSAGE || !tag)
 		return;
 	if (!strcmp(tag, "hello"))
@@ -294,6 +299,7 @@ static void on_outbox_reply(void *arg, enum eng_outbox_kind kind, int64_t id,
 
 void register_answers(struct eng_paychan *pc)
 {
+	eng_outbox_on_reply(pc->ob, NULL, on_outbox_reply, pc); /* credits */
 	eng_outbox_on_reply(pc->ob, "hello", on_outbox_reply, pc);
 	eng_outbox_on_reply(pc->ob, "claim", on_outbox_reply, pc);
 	eng_outbox_on_reply(pc->ob, "last_claim", on_outbox_reply, pc);

@@ -307,6 +307,7 @@ enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 	struct pc_effects fx;
 	struct eng_chan_in before = *r;
 	struct build *b;
+	int64_t id;
 	enum xu_code rc;
 
 	rc = pc_in_apply(&r->ch, &pc->cfg.pc, ev, &fx, why, err);
@@ -320,9 +321,10 @@ enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 			break; /* the record is written below */
 		case PC_FX_CREDIT:
 			rc = eng_outbox_enqueue_credit(
-			    pc->st, r->account, f->amount, f->key, NULL, err);
+			    pc->st, r->account, f->amount, f->key, &id, err);
 			if (rc != XU_OK)
 				return rc;
+			lat_credit_queued(pc, id);
 			pc->enqueued = true;
 			pc->stats.credits_drops += xl_drops_u64(f->amount);
 			break;

@@ -291,8 +291,8 @@ static bool view_too_old(const struct eng_paychan *pc, const struct lookup *l)
 		   (int64_t)pc->cfg.poll_ms * VIEW_MAX_AGE_POLLS;
 }
 
-static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
-			      struct eng_msg_reply *reply, struct xu_err *err)
+static enum xu_code claim_in(void *arg, const char *account, json_t *msg,
+			     struct eng_msg_reply *reply, struct xu_err *err)
 {
 	struct eng_paychan *pc = arg;
 	struct eng_chan_in r;
@@ -422,6 +422,20 @@ static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
 	pc->stats.claims_accepted++;
 	return claim_reply(reply, m.u.claim.channel, true, r.ch.best,
 			   PC_REJ_NONE, NULL, err);
+}
+
+/* A peer's claim (claim_in); the credits it queues are timed from when
+ * its message was read (latency.c). */
+static enum xu_code msg_claim(void *arg, const char *account, json_t *msg,
+			      struct eng_msg_reply *reply, struct xu_err *err)
+{
+	struct eng_paychan *pc = arg;
+	enum xu_code rc;
+
+	pc->lat_rx_us = lat_read_at(pc);
+	rc = claim_in(arg, account, msg, reply, err);
+	pc->lat_rx_us = 0;
+	return rc;
 }
 
 static enum xu_code msg_channel_update(void *arg, const char *account,

@@ -271,6 +271,7 @@ enum xu_code eng_paychan_settled(struct eng_paychan *pc, const char *account,
 {
 	if (!pc)
 		return XU_OK;
+	lat_settled(pc, account);
 	for (size_t i = 0; i < pc->ndirty; i++)
 		if (!strcmp(pc->dirty[i], account))
 			return XU_OK;
@@ -306,6 +307,7 @@ void eng_paychan_batch_done(struct eng_paychan *pc, bool committed)
 
 	if (!pc)
 		return;
+	lat_batch_done(pc, committed);
 	if (!committed) {
 		builds_drop_unqueued(pc);
 		pc->enqueued = false;

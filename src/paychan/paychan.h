@@ -41,6 +41,7 @@
 #include "ledger/net/submit.h"
 #include "src/paychan/settings.h"
 #include "src/util/err.h"
+#include "src/util/hist.h"
 
 struct eng_paychan;
 struct eng_store;
@@ -70,6 +71,9 @@ struct eng_paychan_env {
 	 * across restarts (the hello schedule) and in-memory waits. */
 	int64_t (*mono_ms)(void *clock_arg);
 	int64_t (*wall_ms)(void *clock_arg);
+	/* Monotonic microseconds for the latency histograms (NULL:
+	 * eng_mono_us), never for a decision. */
+	int64_t (*mono_us)(void *clock_arg);
 	void *clock_arg;
 };
 
@@ -159,6 +163,10 @@ enum xu_code eng_paychan_batch_end(struct eng_paychan *pc,
 /* After the batch transaction: committed (true) runs the deferred work,
  * rolled back (false) drops it. */
 void eng_paychan_batch_done(struct eng_paychan *pc, bool committed);
+/* Before a peer message is handed to its handler: it was read at mono_us
+ * (eng_mono_us), which the latency of a claim's credit starts from
+ * (latency.c).  pc may be NULL. */
+void eng_paychan_message_read(struct eng_paychan *pc, int64_t mono_us);
 /* From the engine's cron (any period): timers, polls, hellos, resends. */
 void eng_paychan_tick(struct eng_paychan *pc);
 /* The submission queue's outcome of one of our transactions (the daemon
@@ -182,6 +190,11 @@ struct eng_paychan_stats {
 	uint64_t due_skipped;  /* cfg.due_audit: records due but not due */
 	uint64_t tick_records; /* channel records the tick read */
 	uint64_t polled;       /* records the ledger polls walked */
+	/* The stages of a settlement's latency (latency.c): acknowledged
+	 * to the connector -> the claim carrying it handed to the outbox;
+	 * a claim attempt handed to the outbox -> the peer's claim_reply;
+	 * a peer's claim read -> our connector's 2xx to its credit. */
+	struct xu_hist handoff, claim_rtt, credit;
 };
 void eng_paychan_stats(const struct eng_paychan *pc,
 		       struct eng_paychan_stats *st);

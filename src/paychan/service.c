@@ -81,6 +81,12 @@ static int64_t default_mono_ms(void *arg)
 	return eng_mono_ms();
 }
 
+static int64_t default_mono_us(void *arg)
+{
+	(void)arg;
+	return eng_mono_us();
+}
+
 static int64_t default_wall_ms(void *arg)
 {
 	(void)arg;
@@ -192,6 +198,7 @@ enum xu_code eng_paychan_new(struct eng_paychan **out,
 	pc->cfg = *cfg;
 	pc->mono = env->mono_ms ? env->mono_ms : default_mono_ms;
 	pc->wall = env->wall_ms ? env->wall_ms : default_wall_ms;
+	pc->mono_us = env->mono_us ? env->mono_us : default_mono_us;
 	pc->clock_arg = env->clock_arg;
 	cr_account_id_of(&pc->self, &pc->kp->pub);
 	cr_address_encode(pc->address, &pc->self);
@@ -238,6 +245,7 @@ void eng_paychan_free(struct eng_paychan *pc)
 	hist_free_all(pc);
 	free(pc->dirty);
 	owed_free(pc);
+	lat_free(pc);
 	while (pc->accts) {
 		struct acct *a = pc->accts;
 

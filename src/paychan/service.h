@@ -137,6 +137,26 @@ struct poll_walk {
 };
 
 /* Per account, in memory. */
+/* latency.c: what an account's stage histograms wait for.  q: the
+ * settlements acknowledged since the last claim handed to the outbox, by
+ * batch (a full queue merges into its newest entry); out: the claim
+ * attempts out, by delivery seq. */
+#define LAT_QUEUE 32
+#define LAT_OUT 4
+struct lat_acct {
+	uint32_t staged; /* settlements of the open batch */
+	bool listed;	 /* in pc->lat_staged */
+	uint32_t qn;
+	struct {
+		int64_t us;
+		uint32_t n;
+	} q[LAT_QUEUE];
+	struct {
+		uint64_t seq;
+		int64_t us; /* 0: free */
+	} out[LAT_OUT];
+};
+
 struct acct {
 	struct acct *next;
 	char account[ENG_STORE_ACCOUNT_MAX + 1];
@@ -170,6 +190,7 @@ struct acct {
 	 * (maybe_dclose): the next attempt waits retry_s. */
 	int64_t dclose_ms;
 	struct xu_rlimit lines[PEER_LINE_KINDS];
+	struct lat_acct lat; /* latency.c */
 };
 
 struct eng_paychan {
@@ -212,6 +233,16 @@ struct eng_paychan {
 	struct owed_watch *owed; /* owed.c: per account with unpaid drops */
 	bool owed_seeded;	 /* owed.c: the first tick's ages were read */
 	int64_t ledger_wall_ms;	 /* wall ms of the last validated ledger */
+	/* latency.c: the clock, the accounts settled in the open batch,
+	 * when the peer message being handled was read (eng_paychan_
+	 * message_read) and the claim being handled (0: none), and the
+	 * credits that claims queued, by outbox row id (a ring). */
+	int64_t (*mono_us)(void *);
+	struct acct **lat_staged;
+	size_t lat_nstaged, lat_capstaged;
+	int64_t lat_msg_us, lat_rx_us;
+	struct lat_credit *lat_credits;
+	size_t lat_head, lat_ncredits;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -449,6 +480,28 @@ enum xu_code out_load(struct eng_paychan *pc, const char *account,
  * an unpaired account keeps them.  Returns XU_OK or a 300s code. */
 enum xu_code feed_owed(struct eng_paychan *pc, const char *account,
 		       struct xu_err *err);
+
+/* ---- latency.c: the stages of a settlement's latency -------------------- */
+
+/* A settlement of account acknowledged in the open batch. */
+void lat_settled(struct eng_paychan *pc, const char *account);
+/* The batch ended: its settlements count as acknowledged now (committed)
+ * or are forgotten. */
+void lat_batch_done(struct eng_paychan *pc, bool committed);
+/* Claim attempt seq of a left for the outbox: the settlements waiting
+ * for a claim are handed over. */
+void lat_claim_sent(struct eng_paychan *pc, struct acct *a, uint64_t seq);
+/* Claim attempt seq of a ended; replied: with the peer's claim_reply. */
+void lat_claim_ended(struct eng_paychan *pc, struct acct *a, uint64_t seq,
+		     bool replied);
+/* While a peer's claim is handled (pc->lat_rx_us set): it queued the
+ * credit of outbox row id. */
+void lat_credit_queued(struct eng_paychan *pc, int64_t id);
+/* The credit of outbox row id ended with status. */
+void lat_credit_ended(struct eng_paychan *pc, int64_t id, int status);
+/* When the peer message being handled was read (now when unknown). */
+int64_t lat_read_at(struct eng_paychan *pc);
+void lat_free(struct eng_paychan *pc);
 
 /* ---- from_peer.c and answers.c: the peer's messages and answers -------- */
 

@@ -252,6 +252,7 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 		return;
 	}
 	pc->stats.claims_sent++;
+	lat_claim_sent(pc, a, f->seq);
 	dlv_report(pc, a, PC_DLV_EV_SENT, f->seq);
 }
 
@@ -266,6 +267,7 @@ static void retry_claim(struct eng_paychan *pc, struct acct *a,
 
 	if (rc == XU_OK) {
 		pc->stats.claims_sent++;
+		lat_claim_sent(pc, a, f->seq);
 		dlv_report(pc, a, PC_DLV_EV_SENT, f->seq);
 		return;
 	}

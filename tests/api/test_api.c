@@ -29,6 +29,7 @@
 #include "ledger/net/rippled.h"
 #include "ledger/net/ws.h"
 #include "src/api/api.h"
+#include "src/api/routes.h"
 #include "src/io/clock.h"
 #include "src/io/msgs.h"
 #include "src/outbox/outbox.h"
@@ -250,6 +251,12 @@ enum xu_code eng_paychan_batch_end(struct eng_paychan *pc, struct xu_err *err)
 	(void)err;
 	eng_of(pc)->batch_ends++;
 	return XU_OK;
+}
+
+void eng_paychan_message_read(struct eng_paychan *pc, int64_t mono_us)
+{
+	(void)pc;
+	(void)mono_us;
 }
 
 void eng_paychan_batch_done(struct eng_paychan *pc, bool committed)
@@ -1524,6 +1531,49 @@ static void test_api_admin_writes(void **state)
 	assert_false(eng_store_in_tx(E.store));
 }
 
+/* The stage histograms of /metrics (src/util/hist.c, metrics.c): an
+ * observation counts in every bucket whose bound it does not pass (a
+ * bound is inclusive), weighted observations count n times, one beyond
+ * the last bound only in +Inf, and the page shows seconds exactly. */
+static void test_api_stage_histogram(void **state)
+{
+	struct xu_hist h = {0};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	xu_hist_add(&h, 400, 1);
+	xu_hist_add(&h, 1000, 1);
+	xu_hist_add(&h, 1001, 2);
+	xu_hist_add(&h, 2000001, 1);
+	assert_int_equal(h.le[0], 1);		  /* 0.5 ms */
+	assert_int_equal(h.le[1], 2);		  /* 1 ms */
+	assert_int_equal(h.le[2], 4);		  /* 2 ms */
+	assert_int_equal(h.le[XU_HIST_N - 1], 4); /* 1 s */
+	assert_int_equal(h.count, 5);
+	assert_int_equal(h.sum_us, 400 + 1000 + 2002 + 2000001);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	eng_api_stage_histogram(f, "x_seconds", "Help.", &h);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(strstr(buf,
+			       "# HELP xrpse_x_seconds Help.\n"
+			       "# TYPE xrpse_x_seconds histogram\n"
+			       "xrpse_x_seconds_bucket{le=\"0.000500\"} 1\n"
+			       "xrpse_x_seconds_bucket{le=\"0.001000\"} 2\n"
+			       "xrpse_x_seconds_bucket{le=\"0.002000\"} 4\n"
+			       "xrpse_x_seconds_bucket{le=\"0.003000\"} 4\n"
+			       "xrpse_x_seconds_bucket{le=\"0.005000\"} 4\n"
+			       "xrpse_x_seconds_bucket{le=\"0.007500\"} 4\n"));
+	assert_non_null(strstr(buf,
+			       "xrpse_x_seconds_bucket{le=\"1.000000\"} 4\n"
+			       "xrpse_x_seconds_bucket{le=\"+Inf\"} 5\n"
+			       "xrpse_x_seconds_sum 2.003403\n"
+			       "xrpse_x_seconds_count 5\n"));
+	free(buf);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1552,6 +1602,7 @@ int main(void)
 	    T(test_api_admin_status),
 	    T(test_api_admin_accounts),
 	    T(test_api_admin_writes),
+	    cmocka_unit_test(test_api_stage_histogram),
 	};
 
 	xu_log_set_level(XU_LOG_UNUSUAL);

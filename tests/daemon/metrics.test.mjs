@@ -104,6 +104,15 @@ test('metrics pass promtool, move after a settlement; health turns on rippled an
     assert.equal(s.get('xrpse_settled_drops_total'), 5000000);
     assert.equal(s.get('xrpse_settlement_answer_seconds_count'), 2);
     assert.equal(s.get('xrpse_settlement_answer_seconds_bucket{le="+Inf"}'), 2);
+    // The stages of a settlement's latency, in buckets fine enough for
+    // milliseconds: the settlement waits for a claim (none leaves while
+    // the account is unpaired), so nothing is counted yet.
+    for (const f of ['settlement_handoff_seconds', 'claim_round_trip_seconds', 'claim_credit_seconds']) {
+      for (const le of ['0.000500', '0.001000', '0.007500', '0.020000', '1.000000', '+Inf'])
+        assert.equal(s.get(`xrpse_${f}_bucket{le="${le}"}`), 0, `${f} ${le}`);
+      assert.equal(s.get(`xrpse_${f}_count`), 0, f);
+      assert.equal(s.get(`xrpse_${f}_sum`), 0, f);
+    }
 
     // Past --owed-alert: one BROKEN line naming the account and the
     // drops, the "owed" check fails, the alert metric says so.
