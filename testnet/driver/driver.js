@@ -149,6 +149,71 @@ function call(url, method = 'GET', body, withHeaders = false) {
 	});
 }
 
+/* ---------- the engines' own share: GET /metrics ---------- */
+
+/* The engines' histograms of a settlement's stages (src/api/metrics.c),
+ * in the order of the path; `per` says what one observation is. */
+const STAGES = [
+	{ name: 'settlement_answer_seconds', label: 'settlement request read -> acknowledged (payer)',
+	  per: 'settlement', sum: true },
+	{ name: 'settlement_handoff_seconds', label: '(a) acknowledged -> claim handed to the connector',
+	  per: 'settlement', sum: true },
+	{ name: 'claim_round_trip_seconds', label: '(b) claim sent -> claim_reply (payer\'s view)',
+	  per: 'claim', sum: false },
+	{ name: 'claim_credit_seconds', label: '(c) claim read -> credit 2xx (payee)',
+	  per: 'credit', sum: true },
+];
+
+/* The stage histograms of each engine URL (null where unreachable). */
+function scrapeEngines(urls) {
+	return Promise.all(urls.map((u) => new Promise((resolve) => {
+		http.get(`${u}/metrics`, { agent: AGENT }, (res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('error', () => resolve(null));
+			res.on('end', () => resolve(res.statusCode === 200 ?
+				S.parseHistograms(Buffer.concat(chunks).toString('utf8'),
+						  STAGES.map((s) => s.name)) : null));
+		}).on('error', () => resolve(null));
+	})));
+}
+
+/* Lines (and JSON) of the engines' share of e2eMean (ms): each stage
+ * counted by both engines between the scrapes before and after. */
+function breakdown(before, after, e2eMean) {
+	const lines = [];
+	const json = {};
+	let engines = 0;
+	lines.push(`  ${'stage (both engines)'.padEnd(52)} ${'n'.padStart(7)} ${'mean'.padStart(9)} ` +
+		   `${'p50'.padStart(9)} ${'p99'.padStart(9)}  share of e2e mean`);
+	for (const st of STAGES) {
+		const h = S.histMerge(after.map((a, i) => a && S.histDelta(a[st.name],
+									    before[i] && before[i][st.name])));
+		if (!h || !h.count) {
+			lines.push(`  ${st.label.padEnd(52)} ${'-'.padStart(7)}`);
+			continue;
+		}
+		const mean = (h.sum / h.count) * 1000;
+		const p50 = S.histQuantile(h, 0.5) * 1000;
+		const p99 = S.histQuantile(h, 0.99) * 1000;
+		const share = e2eMean ? mean / e2eMean : null;
+		if (st.sum)
+			engines += mean;
+		json[st.name] = { n: h.count, per: st.per, meanMs: mean, p50Ms: p50, p99Ms: p99, share };
+		lines.push(`  ${st.label.padEnd(52)} ${String(h.count).padStart(7)} ${S.ms(mean).padStart(9)} ` +
+			   `${S.ms(p50).padStart(9)} ${S.ms(p99).padStart(9)}  ` +
+			   `${share === null ? '-' : (share * 100).toFixed(0) + ' %'}` +
+			   `${st.per === 'settlement' ? '' : ' (per ' + st.per + ')'}`);
+	}
+	if (e2eMean) {
+		const rest = e2eMean - engines;
+		json.rest = { meanMs: rest, share: rest / e2eMean };
+		lines.push(`  ${'the rest: the stand-ins (e2e mean - answer - a - c)'.padEnd(52)} ${''.padStart(7)} ` +
+			   `${S.ms(rest).padStart(9)} ${''.padStart(19)}  ${(rest / e2eMean * 100).toFixed(0)} %`);
+	}
+	return { lines, json };
+}
+
 /* ---------- the ledger: tx stream and channels ---------- */
 
 class Ledger {
@@ -505,6 +570,10 @@ async function main() {
 	/* 2. traffic, with a progress line */
 	const next = S.amounts(o.seed, o['min-drops'], o['max-drops']);
 	const tStart = now();
+	/* the engines' counters when the measured window opens */
+	const engineUrls = [env.ENGINE_A_URL, env.ENGINE_B_URL].filter(Boolean);
+	const metricsBefore = o.bench && engineUrls.length ?
+		sleep(o.warmup * 1000).then(() => scrapeEngines(engineUrls)) : null;
 	const tEnd = tStart + o.duration * 1000;
 	const more = (d) => !stopping && (o.bench ? now() < tEnd : d.issued < o.settlements);
 	const worker = async (d) => {
@@ -649,6 +718,7 @@ async function main() {
 	}
 	polling = false;
 	await poller;
+	const metricsAfter = metricsBefore ? await scrapeEngines(engineUrls) : null;
 	progress();
 	if (tty)
 		process.stdout.write('\n');
@@ -780,6 +850,15 @@ async function main() {
 			   `(n=${steadyLat.length}; settlements requested after the first ${o.warmup} s)`);
 		out.steadyLatencyMs = { warmup: o.warmup, p50: q(50), p90: q(90), p99: q(99), max: q(100),
 					n: steadyLat.length };
+	}
+	if (metricsAfter) {
+		const lat = o.warmup ? steadyLat : allLat;
+		const mean = lat.length ? lat.reduce((a, x) => a + x, 0) / lat.length : null;
+		const b = breakdown(await metricsBefore, metricsAfter, mean);
+		lines.push(`engines     their share of the end-to-end mean ${S.ms(mean)} (GET /metrics of both, ` +
+			   `${o.warmup ? 'after the first ' + o.warmup + ' s' : 'the whole run'} to the last credit):`);
+		lines.push(...b.lines);
+		out.engines = Object.assign({ e2eMeanMs: mean }, b.json);
 	}
 	const creates = ledger.count((x) => x.type === 'PaymentChannelCreate' && x.result === 'tesSUCCESS');
 	const funds = ledger.count((x) => x.type === 'PaymentChannelFund' && x.result === 'tesSUCCESS');

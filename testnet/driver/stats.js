@@ -76,6 +76,84 @@ function percentile(values, p) {
 	return v[Math.min(v.length, Math.max(1, rank)) - 1];
 }
 
+/*
+ * Prometheus text (an engine's GET /metrics) -> the histogram families
+ * named in `names` (without their xrpse_ prefix): {name: {buckets:
+ * [{le (seconds, Infinity for +Inf), n (cumulative)}] ascending, sum
+ * (seconds), count}}.  Families absent from the text are absent here.
+ */
+function parseHistograms(text, names) {
+	const out = {};
+	const want = new Set(names);
+	for (const line of text.split('\n')) {
+		const m = line.match(/^xrpse_([a-z_]+?)_(bucket|sum|count)(?:\{le="([^"]+)"\})? (\S+)$/);
+		if (!m || !want.has(m[1]))
+			continue;
+		const h = out[m[1]] || (out[m[1]] = { buckets: [], sum: 0, count: 0 });
+		const v = Number(m[4]);
+		if (m[2] === 'bucket')
+			h.buckets.push({ le: m[3] === '+Inf' ? Infinity : Number(m[3]), n: v });
+		else
+			h[m[2]] = v;
+	}
+	for (const h of Object.values(out))
+		h.buckets.sort((a, b) => a.le - b.le);
+	return out;
+}
+
+/* What histogram `after` counted since `before` (the same family read
+ * earlier; null or undefined: since the start), and the sum of several
+ * such (merge).  Buckets are matched by bound. */
+function histDelta(after, before) {
+	if (!after)
+		return null;
+	const b = new Map((before ? before.buckets : []).map((x) => [x.le, x.n]));
+	return {
+		buckets: after.buckets.map((x) => ({ le: x.le, n: x.n - (b.get(x.le) || 0) })),
+		sum: after.sum - (before ? before.sum : 0),
+		count: after.count - (before ? before.count : 0),
+	};
+}
+
+function histMerge(hs) {
+	const got = hs.filter(Boolean);
+	if (!got.length)
+		return null;
+	const n = new Map();
+	for (const h of got)
+		for (const x of h.buckets)
+			n.set(x.le, (n.get(x.le) || 0) + x.n);
+	return {
+		buckets: [...n.entries()].sort((a, b) => a[0] - b[0]).map(([le, v]) => ({ le, n: v })),
+		sum: got.reduce((a, h) => a + h.sum, 0),
+		count: got.reduce((a, h) => a + h.count, 0),
+	};
+}
+
+/* The q-quantile (0..1) of histogram h in seconds, interpolated linearly
+ * inside its bucket as Prometheus' histogram_quantile does (the first
+ * bucket starts at 0; one in +Inf is the highest finite bound); null for
+ * an empty histogram. */
+function histQuantile(h, q) {
+	if (!h || !h.count)
+		return null;
+	const rank = q * h.count;
+	let lo = 0;
+	let below = 0;
+	for (const x of h.buckets) {
+		if (x.n >= rank && x.n > below) {
+			if (x.le === Infinity)
+				return lo;
+			return lo + (x.le - lo) * (rank - below) / (x.n - below);
+		}
+		if (x.le !== Infinity) {
+			lo = x.le;
+			below = x.n;
+		}
+	}
+	return lo;
+}
+
 /* 1234567n -> "1,234,567" */
 function group(n) {
 	const s = BigInt(n).toString();
@@ -116,5 +194,6 @@ function amounts(seed, min, max) {
 
 module.exports = {
 	COMMON_SCALE, toCommon, commonToDrops, dropsToUnits, pairLatencies,
-	percentile, group, xrp, ms, amounts,
+	percentile, group, xrp, ms, amounts, parseHistograms, histDelta, histMerge,
+	histQuantile,
 };

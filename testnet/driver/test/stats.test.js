@@ -70,3 +70,32 @@ test('amounts are repeatable and within bounds', () => {
 	assert.equal(new Set(xs).size, 5);
 	assert.notDeepEqual(Array.from({ length: 10 }, S.amounts(8, 1, 1000)), xs.slice(0, 10));
 });
+
+test('engine histograms: parsed, subtracted, merged, quantiles interpolated', () => {
+	const page = (b1, b2, inf, sum) => [
+		'# HELP xrpse_x_seconds X.', '# TYPE xrpse_x_seconds histogram',
+		`xrpse_x_seconds_bucket{le="0.001000"} ${b1}`,
+		`xrpse_x_seconds_bucket{le="0.002000"} ${b2}`,
+		`xrpse_x_seconds_bucket{le="+Inf"} ${inf}`,
+		`xrpse_x_seconds_sum ${sum}`, `xrpse_x_seconds_count ${inf}`,
+		'xrpse_other_seconds_count 7', 'xrpse_y_total 3', ''].join('\n');
+	const before = S.parseHistograms(page(1, 2, 2, '0.002000'), ['x_seconds'])['x_seconds'];
+	const after = S.parseHistograms(page(11, 32, 42, '0.102000'), ['x_seconds', 'z_seconds']);
+	assert.deepEqual(Object.keys(after), ['x_seconds']);
+	const d = S.histDelta(after['x_seconds'], before);
+	assert.deepEqual(d.buckets, [{ le: 0.001, n: 10 }, { le: 0.002, n: 30 }, { le: Infinity, n: 40 }]);
+	assert.equal(d.count, 40);
+	assert.ok(Math.abs(d.sum - 0.1) < 1e-12);
+	/* rank 20 of 40: 10 in [0, 1 ms], then 10 of the 20 in (1, 2 ms] */
+	assert.ok(Math.abs(S.histQuantile(d, 0.5) - 0.0015) < 1e-12);
+	assert.ok(Math.abs(S.histQuantile(d, 0.125) - 0.0005) < 1e-12);
+	/* in +Inf: the highest finite bound */
+	assert.equal(S.histQuantile(d, 0.99), 0.002);
+	assert.equal(S.histQuantile(S.histDelta(after['x_seconds'], after['x_seconds']), 0.5), null);
+	const m = S.histMerge([d, null, d]);
+	assert.equal(m.count, 80);
+	assert.deepEqual(m.buckets.map((x) => x.n), [20, 60, 80]);
+	assert.ok(Math.abs(S.histQuantile(m, 0.5) - 0.0015) < 1e-12);
+	assert.equal(S.histMerge([null]), null);
+	assert.equal(S.histDelta(undefined, before), null);
+});
