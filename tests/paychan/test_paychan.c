@@ -87,6 +87,7 @@ struct eng_engine {
 	int64_t wall_off_ms; /* the service's wall clock: the real one plus */
 	int64_t mono_off_ms; /* the service's monotonic clock: the real one
 				plus this (a test sets it before a start) */
+	int64_t us; /* the latency histograms' clock: set by the test */
 };
 
 /* The fake outbox and rippled pointers are the engine itself. */
@@ -385,6 +386,14 @@ static int64_t test_mono_ms(void *arg)
 	return eng_mono_ms() + e->mono_off_ms;
 }
 
+/* e's clock of the latency histograms: what the test set. */
+static int64_t test_mono_us(void *arg)
+{
+	const struct eng_engine *e = arg;
+
+	return e->us;
+}
+
 /* e's wall clock (e->wall_off_ms from the real one). */
 static int64_t test_wall_ms(void *arg)
 {
@@ -412,6 +421,7 @@ static void start_service(struct eng_engine *e)
 	    .msgs = &e->types,
 	    .mono_ms = test_mono_ms,
 	    .wall_ms = test_wall_ms,
+	    .mono_us = test_mono_us,
 	    .clock_arg = e,
 	};
 
@@ -981,6 +991,67 @@ static void test_paychan_claims_coalesce(void **state)
 	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 100000);
 	/* Answered and nothing newer: nothing more is sent. */
 	assert_int_equal(alice.nmsgs, n + 2);
+}
+
+/* The stages of a settlement's latency (src/paychan/latency.c): two
+ * settlements acknowledged while a claim is out wait for its answer, and
+ * are handed over with the claim that follows it; the claim's round trip
+ * counts once, from its attempt to the claim_reply; bob's credit counts
+ * from the claim read to his connector's 2xx, and a refused credit not
+ * at all. */
+static void test_paychan_latency_stages(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct eng_paychan_stats a0, a, b0, b;
+	struct sent *claim;
+
+	(void)state;
+	alice.us = bob.us = 1000;
+	open_link(id, hex, "1000000"); /* her first claim left at 1 ms */
+	eng_paychan_stats(alice.pc, &a0);
+	eng_paychan_stats(bob.pc, &b0);
+	claim = last_msg(&alice, "claim");
+	alice.us = 2000;
+	settle(&alice, "b", "k2", "100000");
+	alice.us = 3000;
+	settle(&alice, "b", "k3", "100000");
+	eng_paychan_stats(alice.pc, &a);
+	assert_int_equal(a.handoff.count, a0.handoff.count); /* waiting */
+
+	/* Bob reads the claim at 4 ms; its answer reaches alice at 9 ms,
+	 * and the claim carrying k2 and k3 leaves then. */
+	bob.us = 4000;
+	alice.us = 9000;
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	eng_paychan_stats(alice.pc, &a);
+	assert_int_equal(a.claim_rtt.count, a0.claim_rtt.count + 1);
+	assert_int_equal(a.claim_rtt.sum_us, a0.claim_rtt.sum_us + 8000);
+	assert_int_equal(a.claim_rtt.le[3], a0.claim_rtt.le[3]); /* > 3 ms */
+	assert_int_equal(a.claim_rtt.le[6], a0.claim_rtt.le[6] + 1); /* 10 */
+	assert_int_equal(a.handoff.count, a0.handoff.count + 2);
+	assert_int_equal(a.handoff.sum_us, a0.handoff.sum_us + 7000 + 6000);
+
+	/* Bob's connector answers his credit 2xx at 6.5 ms. */
+	assert_int_equal(bob.ncredits, 1);
+	bob.us = 6500;
+	bob.reply_fn(bob.reply_arg, ENG_OUTBOX_CREDIT, (int64_t)bob.ncredits,
+		     NULL, "a", 201, (const uint8_t *)"", 0);
+	eng_paychan_stats(bob.pc, &b);
+	assert_int_equal(b.credit.count, b0.credit.count + 1);
+	assert_int_equal(b.credit.sum_us, b0.credit.sum_us + 2500);
+	/* Once only, and a refused one is not a credit's latency. */
+	bob.reply_fn(bob.reply_arg, ENG_OUTBOX_CREDIT, (int64_t)bob.ncredits,
+		     NULL, "a", 201, (const uint8_t *)"", 0);
+	claim = last_msg(&alice, "claim");
+	assert_int_equal(
+	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
+	assert_int_equal(bob.ncredits, 2);
+	bob.reply_fn(bob.reply_arg, ENG_OUTBOX_CREDIT, (int64_t)bob.ncredits,
+		     NULL, "a", 422, (const uint8_t *)"", 0);
+	eng_paychan_stats(bob.pc, &b);
+	assert_int_equal(b.credit.count, b0.credit.count + 1);
 }
 
 /* Bob's store restored from a backup forgets the claim he accepted and
@@ -4107,6 +4178,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_paychan_pay_and_get_paid,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_latency_stages, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claims_coalesce, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_payee_restored, setup,
