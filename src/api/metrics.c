@@ -162,7 +162,7 @@ static void channel_metrics(FILE *f, const struct eng_status *st)
 	eng_api_stage_histogram(
 	    f, "claim_credit_seconds",
 	    "From a peer's claim message read to our connector's 2xx to the "
-	    "credit it queued.",
+	    "credit it queued, recorded.",
 	    &s->credit);
 	one(f, "redeems_submitted_total", "counter",
 	    "Redeems of incoming claims queued for the ledger.",

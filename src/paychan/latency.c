@@ -10,8 +10,9 @@
  *              claim_reply read from the connector's answer (the payer's
  *              view of the round trip: both connectors, the peer engine)
  *   credit     a peer's claim message read (its HTTP request) -> our
- *              connector's 2xx to the credit it queued (the payee's
- *              share: group commit, the credit's POST)
+ *              connector's 2xx to the credit it queued, once the outbox
+ *              recorded it (the payee's share: its group commit, the
+ *              credit's POST, the commit recording the answer)
  *
  * Timed on the service's monotonic microsecond clock; memory only, and
  * nothing here decides anything.  A credit whose row is rolled back is

@@ -160,7 +160,7 @@ const STAGES = [
 	  per: 'settlement', sum: true },
 	{ name: 'claim_round_trip_seconds', label: '(b) claim sent -> claim_reply (payer\'s view)',
 	  per: 'claim', sum: false },
-	{ name: 'claim_credit_seconds', label: '(c) claim read -> credit 2xx (payee)',
+	{ name: 'claim_credit_seconds', label: '(c) claim read -> credit 2xx recorded (payee)',
 	  per: 'credit', sum: true },
 ];
 
