@@ -44,6 +44,11 @@ struct eng_outbox {
 	uint64_t lw_seq;      /* their job ids: ENG_OB_LW_ID_BIT | seq */
 	int64_t last_success_ms, last_failure_ms;
 	bool reachable;
+	/* eng_outbox_drain: the credits' results it drained, recorded
+	 * together at its end (ndefer of them, cfg.max_inflight slots). */
+	bool grouping;
+	struct eng_ob_defer *defer;
+	unsigned ndefer;
 };
 
 /* What an attempt's result means. */

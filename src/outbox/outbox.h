@@ -16,7 +16,8 @@
  * and update the row (attempts + 1) in a transaction of their own, which
  * for a message commits without fsync (losing it to a power cut means one
  * more send of the same bytes) and for a credit with it (a delivered
- * credit never goes again):
+ * credit never goes again; the credits of one eng_outbox_drain share that
+ * commit, each in flight until it is recorded):
  *   any 2xx (whatever the body)             -> 'delivered' (reply kept)
  *   timeout, connection error, 5xx, a message's 409 (and 1xx/3xx)
  *                                           -> 'pending', next at

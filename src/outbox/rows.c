@@ -158,6 +158,7 @@ void eng_outbox_free(struct eng_outbox *ob)
 	if (!ob)
 		return;
 	free(ob->inflight);
+	free(ob->defer);
 	free(ob->held);
 	eng_ob_lw_free(ob);
 	free(ob);
@@ -719,10 +720,96 @@ static void row_report(struct eng_outbox *ob, int64_t id,
 		     r->status, r->body, r->body_len);
 }
 
+/* A credit's result kept until the end of the drain (defer_credit). */
+struct eng_ob_defer {
+	int64_t id, now;
+	struct eng_curlw_result r; /* body: reply, error: as it came */
+	uint8_t reply[ENG_OUTBOX_REPLY_KEEP];
+	char errtxt[200];
+	struct row_result rr;
+};
+
+/* Inside eng_outbox_drain: keeps credit id's result r for the drain's end
+ * (credits_flush), the call still in flight meanwhile (nothing sends it
+ * again).  The reply kept is what its row would keep.  Returns false when
+ * there is no room (record it now). */
+static bool defer_credit(struct eng_outbox *ob, int64_t id,
+			 const struct eng_curlw_result *r, const char *errtxt,
+			 int64_t now)
+{
+	struct eng_ob_defer *d;
+
+	if (!ob->defer) {
+		ob->defer = calloc(ob->cfg.max_inflight, sizeof(*ob->defer));
+		if (!ob->defer)
+			return false;
+	}
+	if (ob->ndefer == ob->cfg.max_inflight ||
+	    ob->ninflight == ob->cfg.max_inflight)
+		return false;
+	d = &ob->defer[ob->ndefer++];
+	memset(&d->rr, 0, sizeof(d->rr));
+	d->id = id;
+	d->now = now;
+	d->r = *r;
+	d->r.body_len = kept_reply(ENG_OUTBOX_CREDIT, r->body_len);
+	if (d->r.body_len)
+		memcpy(d->reply, r->body, d->r.body_len);
+	d->r.body = d->r.body_len ? d->reply : NULL;
+	snprintf(d->errtxt, sizeof(d->errtxt), "%s", errtxt);
+	ob->inflight[ob->ninflight++] = id;
+	return true;
+}
+
+/* The end of a drain: records the credits' results it kept in one
+ * transaction (one commit, durable as each one's own would be), then
+ * reports them as eng_outbox_complete does; when the commit fails, each
+ * is held and sent again, as one that failed alone. */
+static void credits_flush(struct eng_outbox *ob)
+{
+	struct xu_err e = {0};
+	bool own;
+	unsigned n = ob->ndefer;
+	enum xu_code rc;
+
+	if (!n)
+		return;
+	ob->ndefer = 0;
+	rc = tx_enter(ob->store, &own, &e);
+	for (unsigned i = 0; rc == XU_OK && i < n; i++) {
+		struct eng_ob_defer *d = &ob->defer[i];
+
+		rc = row_record(ob, d->id, &d->r, d->errtxt, d->now, true,
+				&d->rr, &e);
+	}
+	rc = tx_leave(ob->store, own, rc, &e);
+	for (unsigned i = 0; i < n; i++) {
+		struct eng_ob_defer *d = &ob->defer[i];
+
+		take_inflight(ob, d->id);
+		if (rc != XU_OK) {
+			int64_t a = d->rr.attempts ? d->rr.attempts : 1;
+			int64_t w = hold(ob, d->id, a, d->now);
+
+			xu_broken("outbox",
+				  "call %lld: cannot record its result: %s; "
+				  "sent again in %lld ms",
+				  (long long)d->id, e.msg, (long long)w);
+			continue;
+		}
+		unhold(ob, d->id);
+		eng_ob_seen(ob, &d->r, d->rr.oc, d->now);
+		row_report(ob, d->id, &d->r, d->errtxt, d->now, &d->rr);
+	}
+}
+
 void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 {
 	struct eng_outbox *ob = arg;
 	int64_t id = (int64_t)r->id;
+	for (unsigned i = 0; i < ob->ndefer; i++)
+		if (ob->defer[i].id == id)
+			return; /* a duplicate of a result kept: ignored */
 	if (!take_inflight(ob, id)) {
 		xu_debug("outbox", "ignoring result of unknown call %lld",
 			 (long long)id);
@@ -749,6 +836,8 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 	struct eng_obrows_head h;
 	bool durable = eng_obrows_head(ob->store, id, &h, NULL) != XU_OK ||
 		       h.kind == ENG_OBROWS_CREDIT;
+	if (durable && ob->grouping && defer_credit(ob, id, r, errtxt, now))
+		return;
 	if (row_record(ob, id, r, errtxt, now, durable, &rr, &e) != XU_OK) {
 		/* The row stays as it was, due: sent again (same key: at
 		 * most a duplicate the connector recognises) once held. */
@@ -766,7 +855,13 @@ void eng_outbox_complete(void *arg, const struct eng_curlw_result *r)
 
 size_t eng_outbox_drain(struct eng_outbox *ob)
 {
-	return eng_curlw_drain(ob->curlw, eng_outbox_complete, ob);
+	size_t n;
+
+	ob->grouping = true;
+	n = eng_curlw_drain(ob->curlw, eng_outbox_complete, ob);
+	ob->grouping = false;
+	credits_flush(ob);
+	return n;
 }
 
 enum xu_code eng_outbox_unpark(struct eng_store *s, int64_t id, bool new_key,

@@ -1324,6 +1324,55 @@ static void test_eng_outbox_credit_results_durable(void **state)
 	assert_int_equal(relaxed_begins, 1);
 }
 
+static int count_commit(void *arg)
+{
+	(*(unsigned *)arg)++;
+	return 0;
+}
+
+/* The credits' results one drain takes are recorded in one commit, not
+ * one each (the loop waits for the disk once), each as it would be
+ * alone: delivered, its reply kept, reported; a duplicate of a result
+ * kept is ignored. */
+static void test_eng_outbox_drain_one_commit(void **state)
+{
+	struct fx *f = *state;
+	int64_t ids[3];
+	unsigned commits = 0, drains = 0;
+	size_t got = 0, n;
+	char key[16];
+
+	for (int i = 0; i < 3; i++) {
+		snprintf(key, sizeof(key), "g%d", i);
+		ids[i] = credit(f, "gina", 1, key);
+	}
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 3);
+	for (int i = 0; i < 2000 && th_count(f->srv) < 3; i++) {
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(th_count(f->srv), 3);
+	struct timespec ts = {0, 200 * 1000000};
+	nanosleep(&ts, NULL); /* the answers reach the worker's queue */
+	sqlite3_commit_hook(eng_store_db(f->store), count_commit, &commits);
+	while (got < 3) {
+		n = eng_outbox_drain(f->ob);
+		got += n;
+		drains += n != 0;
+		if (!n)
+			nanosleep(&(struct timespec){0, 2000000}, NULL);
+	}
+	sqlite3_commit_hook(eng_store_db(f->store), NULL, NULL);
+	assert_int_equal(commits, drains);
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(get_row(f, ids[i]).state, "delivered");
+		assert_int_equal(get_row(f, ids[i]).attempts, 1);
+		assert_true(reply_len(f, ids[i]) > 0);
+	}
+	assert_int_equal(f->rep.n, 3);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+}
+
 int main(void)
 {
 
@@ -1339,6 +1388,7 @@ int main(void)
 	    T(test_eng_outbox_credit_unanswered_same_key),
 	    T(test_eng_outbox_credit_unanswered_then_refused),
 	    T(test_eng_outbox_credit_results_durable),
+	    T(test_eng_outbox_drain_one_commit),
 	    T(test_eng_outbox_409),
 	    T(test_eng_outbox_timeout_and_refused),
 	    T(test_eng_outbox_message_reply),
