@@ -33,17 +33,42 @@ static bool peer_line(struct eng_paychan *pc, const char *account,
 	if (!a)
 		return true;
 	if (!xu_rlimit_allow(&a->lines[kind], mono_ms(pc), PEER_LINE_BURST,
-			     PEER_LINE_WINDOW_MS, &held))
+			     PEER_LINE_WINDOW_MS, &held)) {
+		/* peer_lines_flush looks at the accounts held back only. */
+		if (!acct_set_add(&pc->held, &pc->nheld, &pc->capheld, a,
+				  &a->lines_held))
+			pc->held_lost = true;
 		return false;
+	}
 	if (held)
 		snprintf(note, cap, " (%lu %s lines before it not logged)",
 			 (unsigned long)held, line_names[kind]);
 	return true;
 }
 
+static bool lines_held(const struct acct *a)
+{
+	for (int k = 0; k < PEER_LINE_KINDS; k++)
+		if (a->lines[k].suppressed)
+			return true;
+	return false;
+}
+
 void peer_lines_flush(struct eng_paychan *pc)
 {
-	for (struct acct *a = pc->accts; a; a = a->next) {
+	size_t n = 0;
+
+	if (pc->held_lost) { /* out of memory once: every account again */
+		pc->held_lost = false;
+		for (struct acct *a = pc->accts; a; a = a->next)
+			if (lines_held(a) &&
+			    !acct_set_add(&pc->held, &pc->nheld, &pc->capheld,
+					  a, &a->lines_held))
+				pc->held_lost = true;
+	}
+	for (size_t i = 0; i < pc->nheld; i++) {
+		struct acct *a = pc->held[i];
+
 		for (int k = 0; k < PEER_LINE_KINDS; k++) {
 			uint32_t held;
 
@@ -63,7 +88,12 @@ void peer_lines_flush(struct eng_paychan *pc)
 					a->account, (unsigned long)held,
 					line_names[k]);
 		}
+		if (lines_held(a))
+			pc->held[n++] = a;
+		else
+			a->lines_held = false;
 	}
+	pc->nheld = n;
 }
 
 /* ---- message handlers (inside the batch transaction) -------------------*/

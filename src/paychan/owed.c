@@ -84,10 +84,7 @@ static struct owed_watch *watch_of(struct eng_paychan *pc, const char *account)
 static const struct acct *acct_find(const struct eng_paychan *pc,
 				    const char *account)
 {
-	for (const struct acct *a = pc->accts; a; a = a->next)
-		if (!strcmp(a->account, account))
-			return a;
-	return NULL;
+	return xu_map_get(&pc->acct_map, account);
 }
 
 /* Adds the account's owed total to its watch (eng_store_owed_each). */

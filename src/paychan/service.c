@@ -17,20 +17,42 @@
 
 struct acct *acct_of(struct eng_paychan *pc, const char *account)
 {
-	struct acct *a;
+	struct acct *a = xu_map_get(&pc->acct_map, account);
 
-	for (a = pc->accts; a; a = a->next)
-		if (!strcmp(a->account, account))
-			return a;
+	if (a)
+		return a;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
 	snprintf(a->account, sizeof(a->account), "%s", account);
 	a->peer_best = xl_drops_zero();
 	pc_dlv_init(&a->dlv, pc->cfg.claim_stall_ms, pc->cfg.claim_resend_ms);
+	if (xu_map_put(&pc->acct_map, a, NULL) != XU_OK) {
+		free(a);
+		return NULL;
+	}
 	a->next = pc->accts;
 	pc->accts = a;
 	return a;
+}
+
+bool acct_set_add(struct acct ***v, size_t *n, size_t *cap, struct acct *a,
+		  bool *in)
+{
+	if (*in)
+		return true;
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		struct acct **nv = realloc(*v, nc * sizeof(**v));
+
+		if (!nv)
+			return false;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = a;
+	*in = true;
+	return true;
 }
 
 /* ---- our own transactions ----------------------------------------------- */
@@ -181,6 +203,7 @@ enum xu_code eng_paychan_new(struct eng_paychan **out,
 {
 	struct eng_paychan *pc;
 	struct xu_err rerr = {0};
+	uint64_t seed;
 	enum xu_code rc;
 
 	*out = NULL;
@@ -200,6 +223,13 @@ enum xu_code eng_paychan_new(struct eng_paychan **out,
 	pc->wall = env->wall_ms ? env->wall_ms : default_wall_ms;
 	pc->mono_us = env->mono_us ? env->mono_us : default_mono_us;
 	pc->clock_arg = env->clock_arg;
+	/* Seeded per process: the ids a peer names cannot aim at one slot. */
+	seed = (uint64_t)(uintptr_t)pc ^ ((uint64_t)eng_mono_ms() << 20) ^
+	       (uint64_t)eng_wall_ms();
+	xu_map_init(&pc->lookup_map, offsetof(struct lookup, id),
+		    CR_CHANNEL_ID_BYTES, seed);
+	xu_map_init(&pc->acct_map, offsetof(struct acct, account), 0,
+		    seed * 0x9e3779b97f4a7c15ull);
 	cr_account_id_of(&pc->self, &pc->kp->pub);
 	cr_address_encode(pc->address, &pc->self);
 	if (!xl_drops_from_u64(&pc->fee, 10))
@@ -236,11 +266,13 @@ void eng_paychan_free(struct eng_paychan *pc)
 		pc->builds = b->next;
 		free(b);
 	}
-	while (pc->lookups) {
-		struct lookup *l = pc->lookups;
+	{
+		size_t pos = 0;
+		struct lookup *l;
 
-		pc->lookups = l->next;
-		free(l);
+		while ((l = xu_map_next(&pc->lookup_map, &pos)) != NULL)
+			free(l);
+		xu_map_clear(&pc->lookup_map);
 	}
 	hist_free_all(pc);
 	free(pc->dirty);
@@ -252,6 +284,9 @@ void eng_paychan_free(struct eng_paychan *pc)
 		pc->accts = a->next;
 		free(a);
 	}
+	xu_map_clear(&pc->acct_map);
+	free(pc->active);
+	free(pc->held);
 	free(pc);
 }
 

@@ -53,6 +53,7 @@
 #include "src/paychan/paychan.h"
 #include "src/store/chanstore.h"
 #include "src/util/hex.h"
+#include "src/util/map.h"
 #include "src/util/rlimit.h"
 #define SUB "paychan"
 #define HELLO_PENDING INT64_MAX /* a hello is with the outbox */
@@ -95,7 +96,9 @@ struct build {
  * its own incoming channel or names an id no record of ours has
  * (lookup_peer: then `owned` is false and account is the peer asking). */
 struct lookup {
-	struct lookup *next;
+	/* The queue it is in (enum lookup_q), kept by watch.c's lookup_q(). */
+	struct lookup *qnext, *qprev;
+	int q;
 	struct eng_paychan *pc;
 	uint8_t id[CR_CHANNEL_ID_BYTES];
 	char account[ENG_STORE_ACCOUNT_MAX + 1]; /* the record's account */
@@ -108,6 +111,23 @@ struct lookup {
 	uint32_t ledger; /* validated ledger of the last answer applied */
 	uint32_t
 	    asked_at; /* the ledger the request out names (0: "validated") */
+};
+
+/* The queues a lookup is in (by its flags, watch.c lookup_q): wanted
+ * (ours go out first), answered and idle (oldest answer first: forgotten
+ * from the head), or none (in flight, or neither).  So that sending the
+ * wanted ones and forgetting the idle ones costs what is sent or
+ * forgotten, not the number of lookups (docs/design.md#scale). */
+enum lookup_q {
+	LQ_NONE,
+	LQ_WANT_OURS,
+	LQ_WANT_PEER,
+	LQ_IDLE_OURS,
+	LQ_IDLE_PEER,
+	LQ_N
+};
+struct lookup_list {
+	struct lookup *head, *tail;
 };
 
 /* Log lines a peer can cause at will, one per message: rate-limited per
@@ -159,7 +179,11 @@ struct lat_acct {
 
 struct acct {
 	struct acct *next;
-	char account[ENG_STORE_ACCOUNT_MAX + 1];
+	char account[ENG_STORE_ACCOUNT_MAX + 1]; /* the key of pc->acct_map */
+	/* In pc->active: the delivery has something for the end of a
+	 * transaction to do (dlv_tx_ended). */
+	bool active;
+	bool lines_held; /* in pc->held: peer lines were held back */
 	/* The claim delivery (to_peer.c): fed in the open transaction
 	 * (MADE), at its end, by the outbox's answers and by the tick. */
 	struct pc_dlv dlv;
@@ -206,11 +230,24 @@ struct eng_paychan {
 	int64_t (*wall)(void *);
 	void *clock_arg;
 	struct build *builds;
-	struct lookup *lookups;
+	struct xu_map lookup_map; /* struct lookup by id */
+	struct lookup_list lq[LQ_N];
 	uint32_t lookups_inflight; /* ledger_entry requests out */
 	struct hist *hists;	   /* history.c: searches for ended channels */
 	struct acct *accts;
-	bool enqueued; /* outbox rows written: tick the outbox after commit */
+	struct xu_map acct_map; /* struct acct by account */
+	/* Accounts whose delivery hears of a transaction's end (acct.active:
+	 * not IDLE, or with a claim made or effects left for it), and those
+	 * with peer lines held back (acct.lines_held): per-commit and
+	 * per-tick work over these, not over every account. */
+	struct acct **active;
+	size_t nactive, capactive;
+	unsigned active_depth; /* dlv_tx_ended calls under way */
+	bool active_lost;      /* out of memory: pc->active may miss some */
+	struct acct **held;
+	size_t nheld, capheld;
+	bool held_lost; /* out of memory: pc->held may miss some */
+	bool enqueued;	/* outbox rows written: tick the outbox after commit */
 	/* The latest validated ledger: its close time, and when (mono_ms)
 	 * rippled last told us one (0: not in this process). */
 	uint32_t ledger_time;
@@ -298,6 +335,10 @@ static inline unsigned long long u(struct xl_drops d)
 /* The in-memory state of account (struct acct), made zeroed on first use.
  * Returns it (borrowed: lives as long as pc), or NULL when out of memory. */
 struct acct *acct_of(struct eng_paychan *pc, const char *account);
+/* Adds a to *v (n of cap) when its flag *in is false, and sets the flag.
+ * False when out of memory (a is not added). */
+bool acct_set_add(struct acct ***v, size_t *n, size_t *cap, struct acct *a,
+		  bool *in);
 /* Opens a transaction of our own (the cron, ledger replies, outcomes,
  * message answers).  Returns XU_OK, XU_EINTERNAL when one is already
  * open, or the store's code. */
@@ -342,7 +383,8 @@ void dlv_tx_ended(struct eng_paychan *pc, bool committed);
  * holds a claim above what the peer acknowledged).  Keeps the sends for
  * dlv_tx_ended; returns whether the channel core is to hear
  * PC_EV_CLAIM_NACK now. */
-bool dlv_timer(struct acct *a, bool unacked, int64_t now_ms);
+bool dlv_timer(struct eng_paychan *pc, struct acct *a, bool unacked,
+	       int64_t now_ms);
 /* Whether attempt seq of a's claims is out (its answer is awaited). */
 bool dlv_is_out(const struct acct *a, uint64_t seq);
 /* Inside a transaction: a message of type t naming channel id

@@ -450,7 +450,7 @@ static enum xu_code tick_resend_claims(struct eng_paychan *pc,
 		/* The delivery's clock: a stall or a retry goes after this
 		 * transaction; a NACK every claim_resend_ms while unacked
 		 * (its clock restarts also when nothing is sent). */
-		if (!dlv_timer(a, unacked, now_ms))
+		if (!dlv_timer(pc, a, unacked, now_ms))
 			continue;
 		memset(&ev, 0, sizeof(ev));
 		ev.kind = PC_EV_CLAIM_NACK;

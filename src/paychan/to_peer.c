@@ -85,6 +85,25 @@ enum xu_code queue_hello(struct eng_paychan *pc, struct eng_chan_peer *p,
  * (send_claim, retry_claim, on_claim_answer) and the tick's TIMER; its
  * sends are carried out outside transactions only. */
 
+/* a's delivery may leave IDLE (or has effects left for the end of the
+ * transaction): dlv_tx_ended must hear of it.  Out of memory, the next
+ * end of a transaction hears of every account. */
+static void dlv_touch(struct eng_paychan *pc, struct acct *a)
+{
+	if (!acct_set_add(&pc->active, &pc->nactive, &pc->capactive, a,
+			  &a->active))
+		pc->active_lost = true;
+}
+
+/* Whether a transaction's end is nothing to a's delivery: IDLE with no
+ * claim made and no effects left (COMMITTED and ROLLED_BACK change
+ * nothing then, channel/delivery.c on_committed). */
+static bool dlv_quiet(const struct acct *a)
+{
+	return a->dlv.state == PC_DLV_IDLE && a->dlv.made.seq == 0 &&
+	       a->later.n == 0;
+}
+
 void dlv_made(struct eng_paychan *pc, const struct eng_chan_out *o)
 {
 	struct acct *a = acct_of(pc, o->account);
@@ -95,6 +114,7 @@ void dlv_made(struct eng_paychan *pc, const struct eng_chan_out *o)
 	XU_ASSERT(eng_store_in_tx(pc->st));
 	if (!a)
 		return;
+	dlv_touch(pc, a);
 	pc_dlv_step(&a->dlv, &ev, &fx);
 	XU_ASSERT(fx.n == 0); /* MADE has no effects */
 }
@@ -114,6 +134,7 @@ static void dlv_report(struct eng_paychan *pc, struct acct *a,
 	struct pc_dlv_event ev = {.kind = k, .now_ms = wall_ms(pc), .seq = seq};
 	struct pc_dlv_effects fx;
 
+	dlv_touch(pc, a);
 	pc_dlv_step(&a->dlv, &ev, &fx);
 	XU_ASSERT(fx.n == 0);
 }
@@ -310,6 +331,7 @@ void dlv_step(struct eng_paychan *pc, struct acct *a,
 {
 	struct pc_dlv_effects fx;
 
+	dlv_touch(pc, a);
 	pc_dlv_step(&a->dlv, ev, &fx);
 	for (size_t i = 0; i < fx.n; i++)
 		dlv_do(pc, a, &fx.v[i]);
@@ -321,23 +343,49 @@ void dlv_tx_ended(struct eng_paychan *pc, bool committed)
 						    : PC_DLV_EV_ROLLED_BACK,
 				  .now_ms = wall_ms(pc)};
 
-	for (struct acct *a = pc->accts; a; a = a->next) {
+	size_t n = 0;
+
+	/* Only the accounts whose delivery is not quiet (pc->active): to
+	 * the others a transaction's end is nothing. */
+	if (pc->active_lost) {
+		pc->active_lost = false;
+		for (struct acct *a = pc->accts; a; a = a->next)
+			if (!dlv_quiet(a))
+				dlv_touch(pc, a);
+	}
+	pc->active_depth++;
+	for (size_t i = 0; i < pc->nactive; i++) {
+		struct acct *a = pc->active[i];
 		struct pc_dlv_effects later = a->later;
 
 		a->later.n = 0;
-		for (size_t i = 0; i < later.n; i++)
-			dlv_do(pc, a, &later.v[i]);
+		for (size_t j = 0; j < later.n; j++)
+			dlv_do(pc, a, &later.v[j]);
 		dlv_step(pc, a, &ev);
 	}
+	/* Forgets the quiet ones (not while an outer call walks the set). */
+	if (--pc->active_depth > 0)
+		return;
+	for (size_t i = 0; i < pc->nactive; i++) {
+		struct acct *a = pc->active[i];
+
+		if (dlv_quiet(a))
+			a->active = false;
+		else
+			pc->active[n++] = a;
+	}
+	pc->nactive = n;
 }
 
-bool dlv_timer(struct acct *a, bool unacked, int64_t now_ms)
+bool dlv_timer(struct eng_paychan *pc, struct acct *a, bool unacked,
+	       int64_t now_ms)
 {
 	struct pc_dlv_event ev = {
 	    .kind = PC_DLV_EV_TIMER, .now_ms = now_ms, .unacked = unacked};
 	struct pc_dlv_effects fx;
 	bool nack = false;
 
+	dlv_touch(pc, a);
 	pc_dlv_step(&a->dlv, &ev, &fx);
 	for (size_t i = 0; i < fx.n; i++) {
 		if (fx.v[i].kind == PC_DLV_FX_NACK) {

@@ -32,10 +32,59 @@
 struct lookup *lookup_of(struct eng_paychan *pc,
 			 const uint8_t id[CR_CHANNEL_ID_BYTES])
 {
-	for (struct lookup *l = pc->lookups; l; l = l->next)
-		if (!memcmp(l->id, id, CR_CHANNEL_ID_BYTES))
-			return l;
-	return NULL;
+	return xu_map_get(&pc->lookup_map, id);
+}
+
+static void q_unlink(struct eng_paychan *pc, struct lookup *l)
+{
+	struct lookup_list *q = &pc->lq[l->q];
+
+	if (l->q == LQ_NONE)
+		return;
+	if (l->qprev)
+		l->qprev->qnext = l->qnext;
+	else
+		q->head = l->qnext;
+	if (l->qnext)
+		l->qnext->qprev = l->qprev;
+	else
+		q->tail = l->qprev;
+	l->qnext = l->qprev = NULL;
+	l->q = LQ_NONE;
+}
+
+/* Puts l in the queue its flags say (service.h, enum lookup_q), at the
+ * tail when it moves: call after changing wanted, inflight, seen_ms or
+ * owned. */
+static void lookup_q(struct eng_paychan *pc, struct lookup *l)
+{
+	int q = LQ_NONE;
+	struct lookup_list *t;
+
+	if (l->wanted)
+		q = l->owned ? LQ_WANT_OURS : LQ_WANT_PEER;
+	else if (!l->inflight && l->seen_ms)
+		q = l->owned ? LQ_IDLE_OURS : LQ_IDLE_PEER;
+	if (q == l->q)
+		return;
+	q_unlink(pc, l);
+	if (q == LQ_NONE)
+		return;
+	t = &pc->lq[q];
+	l->q = q;
+	l->qprev = t->tail;
+	if (t->tail)
+		t->tail->qnext = l;
+	else
+		t->head = l;
+	t->tail = l;
+}
+
+/* Sets l wanted (a request should go out). */
+static void want(struct eng_paychan *pc, struct lookup *l)
+{
+	l->wanted = true;
+	lookup_q(pc, l);
 }
 
 /* A lookup only a peer's message asked for stops counting against that
@@ -55,11 +104,8 @@ static void unknown_release(struct eng_paychan *pc, struct lookup *l)
 /* Unlinks and frees l (not in flight). */
 static void lookup_free(struct eng_paychan *pc, struct lookup *l)
 {
-	for (struct lookup **p = &pc->lookups; *p; p = &(*p)->next)
-		if (*p == l) {
-			*p = l->next;
-			break;
-		}
+	q_unlink(pc, l);
+	xu_map_del(&pc->lookup_map, l->id);
 	unknown_release(pc, l);
 	free(l);
 }
@@ -78,8 +124,10 @@ static struct lookup *lookup_get(struct eng_paychan *pc,
 		return NULL;
 	l->pc = pc;
 	memcpy(l->id, id, CR_CHANNEL_ID_BYTES);
-	l->next = pc->lookups;
-	pc->lookups = l;
+	if (xu_map_put(&pc->lookup_map, l, NULL) != XU_OK) {
+		free(l);
+		return NULL;
+	}
 	return l;
 }
 
@@ -99,7 +147,7 @@ struct lookup *lookup_want(struct eng_paychan *pc,
 		l->incoming = incoming;
 		l->owned = true;
 	}
-	l->wanted = true;
+	want(pc, l);
 	return l;
 }
 
@@ -177,7 +225,7 @@ enum xu_code lookup_peer(struct eng_paychan *pc,
 		a->unknown++;
 	}
 	l->incoming = true;
-	l->wanted = true;
+	want(pc, l);
 	return XU_OK;
 }
 
@@ -330,6 +378,7 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	l->inflight = false;
 	if (pc->lookups_inflight > 0)
 		pc->lookups_inflight--;
+	lookup_q(pc, l);
 	hexid(id, l->id);
 	memset(&v, 0, sizeof(v));
 	/* Only a view from a validated ledger, or a definite "no such entry
@@ -354,7 +403,7 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 		 * forgotten (the peer asks again, within its budget), so a
 		 * storm of them cannot feed itself. */
 		if (l->owned || l->seen_ms)
-			l->wanted = true;
+			want(pc, l);
 		else
 			lookup_free(pc, l);
 		return;
@@ -367,12 +416,13 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 			"ledger_entry %s: an answer from ledger %u, older "
 			"than %u: ignored, asked again",
 			id, (unsigned)ledger, (unsigned)l->ledger);
-		l->wanted = true;
+		want(pc, l);
 		return;
 	}
 	l->ledger = ledger;
 	l->found = found;
 	l->seen_ms = wall_ms(pc);
+	lookup_q(pc, l);
 	rc = tx_begin(pc, &err);
 	if (rc != XU_OK) {
 		xu_broken(SUB, "ledger_entry %s: %s", id, err.msg);
@@ -413,11 +463,11 @@ void lookups_flush(struct eng_paychan *pc)
 	 * so that every answer says which validated ledger it is about: a
 	 * server without that ledger answers lgrNotFound, asked again. */
 	v = xl_client_validated_index(c);
-	for (int pass = 0; pass < 2; pass++)
-		for (struct lookup *l = pc->lookups; l; l = l->next) {
-			if (!l->wanted || l->inflight ||
-			    l->owned != (pass == 0))
-				continue;
+	for (int q = LQ_WANT_OURS; q <= LQ_WANT_PEER; q++)
+		for (struct lookup *l = pc->lq[q].head, *next; l; l = next) {
+			next = l->qnext;
+			if (l->inflight)
+				continue; /* wanted again once answered */
 			if (pc->lookups_inflight >= LOOKUPS_INFLIGHT_MAX)
 				break;
 			hexid(id, l->id);
@@ -439,6 +489,7 @@ void lookups_flush(struct eng_paychan *pc)
 			}
 			l->wanted = false;
 			l->inflight = true;
+			lookup_q(pc, l);
 			l->asked_at = v;
 			pc->lookups_inflight++;
 			pc->stats.lookups++;
@@ -456,17 +507,21 @@ void lookups_flush(struct eng_paychan *pc)
 	}
 }
 
+/* The idle queues are in the order of the answers (seen_ms): only their
+ * heads can be due. */
 void lookups_prune(struct eng_paychan *pc, int64_t now)
 {
-	struct lookup *l = pc->lookups, *next;
+	for (int q = LQ_IDLE_OURS; q <= LQ_IDLE_PEER; q++) {
+		struct lookup *l;
 
-	for (; l; l = next) {
-		int64_t keep = l->owned ? LOOKUP_FORGET_MS : UNKNOWN_FORGET_MS;
+		while ((l = pc->lq[q].head) != NULL) {
+			int64_t keep =
+			    l->owned ? LOOKUP_FORGET_MS : UNKNOWN_FORGET_MS;
 
-		next = l->next;
-		if (!l->inflight && !l->wanted && l->seen_ms &&
-		    now - l->seen_ms > keep)
+			if (now - l->seen_ms <= keep)
+				break;
 			lookup_free(pc, l);
+		}
 	}
 }
 
@@ -580,7 +635,7 @@ static bool touched(struct eng_paychan *pc, json_t *node)
 		return false;
 	l = lookup_of(pc, id);
 	if (l && l->owned) {
-		l->wanted = true;
+		want(pc, l);
 		return true;
 	}
 	/* Not looked at lately: whose is it? */
