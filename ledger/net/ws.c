@@ -22,13 +22,14 @@
 #include <unistd.h>
 
 #include "src/util/log.h"
+#include "src/util/map.h"
 
 #define SUB "rippled"
 
 struct ws_req {
-	struct ws_req *next;
+	struct ws_req *next, *prev;
 	struct xl_ws *ws;
-	uint64_t id;
+	uint64_t id; /* the key of xl_ws.req_map */
 	xl_ws_reply_fn cb;
 	void *arg;
 	lws_sorted_usec_list_t sul; /* timeout */
@@ -55,7 +56,11 @@ struct xl_ws {
 	unsigned failures;    /* connection attempts failed in a row */
 	lws_usec_t warned_us; /* when the last of them was logged UNUSUAL */
 	uint64_t next_id;
-	struct ws_req *reqs; /* pending, in send order */
+	/* Pending, in send order; by id (a reply's); the first not written
+	 * yet (the unwritten ones are the list's tail: written in order). */
+	struct ws_req *reqs, *reqs_tail;
+	struct xu_map req_map;
+	struct ws_req *unwritten;
 
 	lws_sorted_usec_list_t sul_retry;
 	lws_sorted_usec_list_t sul_ping;
@@ -302,6 +307,8 @@ struct xl_ws *xl_ws_new(struct lws_context *ctx, const struct xl_ws_cfg *cfg,
 	if (h)
 		ws->h = *h;
 	ws->next_id = 1;
+	xu_map_init(&ws->req_map, offsetof(struct ws_req, id), sizeof(uint64_t),
+		    0);
 	return ws;
 }
 
@@ -329,14 +336,18 @@ unsigned xl_ws_connect_count(const struct xl_ws *ws)
 
 static void req_unlink(struct xl_ws *ws, struct ws_req *r)
 {
-	struct ws_req **pp;
-
-	for (pp = &ws->reqs; *pp; pp = &(*pp)->next) {
-		if (*pp == r) {
-			*pp = r->next;
-			return;
-		}
-	}
+	if (ws->unwritten == r)
+		ws->unwritten = r->next;
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		ws->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		ws->reqs_tail = r->prev;
+	r->next = r->prev = NULL;
+	xu_map_del(&ws->req_map, &r->id);
 }
 
 static void req_free(struct ws_req *r)
@@ -386,7 +397,7 @@ static void req_timeout(lws_sorted_usec_list_t *sul)
 enum xu_code xl_ws_request(struct xl_ws *ws, json_t *req, unsigned timeout_ms,
 			   xl_ws_reply_fn cb, void *arg, struct xu_err *err)
 {
-	struct ws_req *r, **pp;
+	struct ws_req *r;
 	char *text;
 	size_t len;
 
@@ -426,9 +437,19 @@ enum xu_code xl_ws_request(struct xl_ws *ws, json_t *req, unsigned timeout_ms,
 	memcpy(r->frame + LWS_PRE, text, len);
 	r->len = len;
 	free(text);
-	for (pp = &ws->reqs; *pp; pp = &(*pp)->next)
-		;
-	*pp = r;
+	if (xu_map_put(&ws->req_map, r, err) != XU_OK) {
+		free(r->frame);
+		free(r);
+		return XU_ENOMEM; /* ids are unique: only memory fails */
+	}
+	r->prev = ws->reqs_tail;
+	if (ws->reqs_tail)
+		ws->reqs_tail->next = r;
+	else
+		ws->reqs = r;
+	ws->reqs_tail = r;
+	if (!ws->unwritten)
+		ws->unwritten = r;
 	lws_sul_schedule(
 	    ws->ctx, 0, &r->sul, req_timeout,
 	    (lws_usec_t)(timeout_ms ? timeout_ms : ws->cfg.request_timeout_ms) *
@@ -609,6 +630,7 @@ void xl_ws_free(struct xl_ws *ws)
 		ws->reqs = r->next;
 		req_free(r);
 	}
+	xu_map_clear(&ws->req_map);
 	free(ws->rx);
 	free(ws);
 }
@@ -634,10 +656,7 @@ static void send_ping(lws_sorted_usec_list_t *sul)
 	if (xl_ws_request(ws, req, ws->cfg.ping_interval_ms, ping_reply, NULL,
 			  NULL) == XU_OK) {
 		/* the newest request is the ping */
-		struct ws_req *r = ws->reqs;
-		while (r->next)
-			r = r->next;
-		r->is_ping = true;
+		ws->reqs_tail->is_ping = true;
 	}
 	lws_sul_schedule(ws->ctx, 0, &ws->sul_ping, send_ping,
 			 (lws_usec_t)ws->cfg.ping_interval_ms * LWS_US_PER_MS);
@@ -684,9 +703,9 @@ static void dispatch(struct xl_ws *ws, json_t *msg)
 		return;
 	}
 	id = (uint64_t)json_integer_value(jid);
-	for (r = ws->reqs; r; r = r->next)
-		if (r->id == id && !r->frame)
-			break;
+	r = xu_map_get(&ws->req_map, &id);
+	if (r && r->frame)
+		r = NULL; /* not written yet: no reply can be to it */
 	if (!r) {
 		xu_unusual(SUB,
 			   "response to unknown request %" PRIu64 ": ignored",
@@ -782,8 +801,7 @@ static int writeable(struct xl_ws *ws, struct lws *wsi)
 	struct ws_req *r;
 	int n;
 
-	for (r = ws->reqs; r && !r->frame; r = r->next)
-		;
+	r = ws->unwritten;
 	if (!r)
 		return 0;
 	n = lws_write(wsi, r->frame + LWS_PRE, r->len, LWS_WRITE_TEXT);
@@ -793,9 +811,8 @@ static int writeable(struct xl_ws *ws, struct lws *wsi)
 	}
 	free(r->frame);
 	r->frame = NULL;
-	for (r = r->next; r && !r->frame; r = r->next)
-		;
-	if (r)
+	ws->unwritten = r->next;
+	if (ws->unwritten)
 		lws_callback_on_writable(wsi);
 	return 0;
 }
