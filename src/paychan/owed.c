@@ -59,10 +59,7 @@ struct owed_watch {
 static struct owed_watch *watch_find(struct eng_paychan *pc,
 				     const char *account)
 {
-	for (struct owed_watch *w = pc->owed; w; w = w->next)
-		if (!strcmp(w->account, account))
-			return w;
-	return NULL;
+	return xu_map_get(&pc->owed_map, account);
 }
 
 /* account's watch, made when it has none (NULL when out of memory). */
@@ -76,6 +73,15 @@ static struct owed_watch *watch_of(struct eng_paychan *pc, const char *account)
 	if (!w)
 		return NULL;
 	snprintf(w->account, sizeof(w->account), "%s", account);
+	if (!pc->owed_map_ready) {
+		xu_map_init(&pc->owed_map, offsetof(struct owed_watch, account),
+			    0, pc->acct_map.seed);
+		pc->owed_map_ready = true;
+	}
+	if (xu_map_put(&pc->owed_map, w, NULL) != XU_OK) {
+		free(w);
+		return NULL;
+	}
 	w->next = pc->owed;
 	pc->owed = w;
 	return w;
@@ -226,8 +232,12 @@ void owed_tick(struct eng_paychan *pc)
 		w->rec_chan = false;
 		w->rec_acked = 0;
 	}
+	/* Only the records with drops unpaid by what they store: for the
+	 * others peer_acked is at least their claim and nothing is owed, so
+	 * they add nothing (a watch of theirs reads as unpaid 0 either
+	 * way). */
 	if (eng_store_owed_each(pc->st, add_store_owed, pc, &err) != XU_OK ||
-	    eng_chan_out_all(pc->st, &ov, &on, &err) != XU_OK) {
+	    eng_chan_out_unpaid(pc->st, &ov, &on, &err) != XU_OK) {
 		xu_unusual(SUB, "owed alert: %s", err.msg);
 		free(ov);
 		return;
@@ -271,6 +281,7 @@ void owed_tick(struct eng_paychan *pc)
 		alert_edge(pc, w, now);
 		if (!w->unpaid && !w->alerted) {
 			*pw = w->next;
+			xu_map_del(&pc->owed_map, w->account);
 			free(w);
 			continue;
 		}
@@ -286,6 +297,7 @@ void owed_free(struct eng_paychan *pc)
 		pc->owed = w->next;
 		free(w);
 	}
+	xu_map_clear(&pc->owed_map);
 }
 
 void eng_paychan_owed_each(const struct eng_paychan *pc, eng_paychan_owed_fn fn,

@@ -268,6 +268,8 @@ struct eng_paychan {
 	size_t ndirty, capdirty;
 	struct eng_paychan_stats stats;
 	struct owed_watch *owed; /* owed.c: per account with unpaid drops */
+	struct xu_map owed_map;	 /* ...by account (once owed_map_ready) */
+	bool owed_map_ready;
 	bool owed_seeded;	 /* owed.c: the first tick's ages were read */
 	int64_t ledger_wall_ms;	 /* wall ms of the last validated ledger */
 	/* latency.c: the clock, the accounts settled in the open batch,
@@ -573,7 +575,8 @@ void peer_best_sync(struct acct *a, const struct eng_chan_out *o);
 
 /* ---- owed.c: the owed alert ------------------------------------------- */
 
-/* Outside transactions, every tick: reads every account's unpaid drops,
+/* Outside transactions, every tick: reads the unpaid drops of the
+ * accounts that have some (eng_chan_out_unpaid, the store's owed totals),
  * ages them and logs an owed alert starting or ending. */
 void owed_tick(struct eng_paychan *pc);
 /* Frees the per-account state of owed_tick. */

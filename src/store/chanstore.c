@@ -617,6 +617,28 @@ enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
 	return rc;
 }
 
+enum xu_code eng_chan_out_unpaid(struct eng_store *s, struct eng_chan_out **v,
+				 size_t *n, struct xu_err *err)
+{
+	/* The WHERE of the partial index pc_out_unpaid, word for word. */
+	static const char sql[] = "SELECT " OUT_SEL " FROM pc_out"
+				  " WHERE owed > 0 OR claim_amount > peer_best"
+				  " ORDER BY account";
+	sqlite3_stmt *st;
+	void *arr = NULL;
+	enum xu_code rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	rc = all_rows(s, st, out_row, sizeof(**v), &arr, n, "pc_out",
+		      "reading pc_out", err);
+	*v = arr;
+	return rc;
+}
+
 /* ---- pc_in ----------------------------------------------------------- */
 
 #define IN_COLS                                                                \

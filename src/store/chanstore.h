@@ -111,6 +111,11 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
  * when there is none).  Returns XU_OK, XU_ENOMEM or XU_ESTORE. */
 enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
 			      size_t *n, struct xu_err *err) XU_WARN_UNUSED;
+/* The outgoing records with drops unpaid by what they hold: owed drops,
+ * or a last signed claim above the peer_best they store (an index keeps
+ * it at their number, not every record's).  As eng_chan_out_all. */
+enum xu_code eng_chan_out_unpaid(struct eng_store *s, struct eng_chan_out **v,
+				 size_t *n, struct xu_err *err) XU_WARN_UNUSED;
 
 /* Reads the incoming record of channel id; *found as above. */
 enum xu_code eng_chan_in_get(struct eng_store *s,

@@ -616,6 +616,65 @@ static void test_chanstore_due_index(void **state)
 	eng_store_close(s);
 }
 
+/* The owed alert's read (docs/design.md#scale): the records with owed
+ * drops or a claim above the peer_best they store, from the partial index
+ * pc_out_unpaid, not a scan of every record. */
+static void test_chanstore_out_unpaid(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	struct eng_chan_out o, *ov;
+	struct xu_err e;
+	size_t n;
+	sqlite3_stmt *st;
+
+	sample_out(&o);
+	tdb_begin(s);
+	/* owed, and a claim above peer_best */
+	snprintf(o.account, sizeof(o.account), "a-both");
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	/* a claim above peer_best only */
+	o.ch.owed = d(0);
+	snprintf(o.account, sizeof(o.account), "b-claim");
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	/* all acknowledged: nothing unpaid */
+	o.peer_best = o.claim_amount;
+	snprintf(o.account, sizeof(o.account), "c-paid");
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	/* owed only */
+	o.ch.owed = d(5);
+	snprintf(o.account, sizeof(o.account), "d-owed");
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_out_unpaid(s, &ov, &n, &e), XU_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(ov[0].account, "a-both");
+	assert_string_equal(ov[1].account, "b-claim");
+	assert_string_equal(ov[2].account, "d-owed");
+	assert_true(xl_drops_eq(ov[2].ch.owed, d(5)));
+	free(ov);
+	/* Paid since: leaves the set. */
+	o.ch.owed = d(0);
+	tdb_begin(s);
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_out_unpaid(s, &ov, &n, &e), XU_OK);
+	assert_int_equal(n, 2);
+	free(ov);
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(s),
+					    "EXPLAIN QUERY PLAN SELECT account "
+					    "FROM pc_out WHERE owed > 0 OR "
+					    "claim_amount > peer_best ORDER BY "
+					    "account",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_non_null(
+	    strstr((const char *)sqlite3_column_text(st, 3), "pc_out_unpaid"));
+	sqlite3_finalize(st);
+	eng_store_close(s);
+}
+
 /* docs/risks.md#final-answer-without-a-record: a marker belongs to the
  * account that asked (another account's record of the same id is not
  * frozen by it), is taken once, and each account keeps only its newest
@@ -667,6 +726,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_chanstore_out_roundtrip, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_chanstore_out_unpaid, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_chanstore_due_index, setup,
 					    teardown),
