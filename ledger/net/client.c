@@ -113,6 +113,32 @@ static bool page_budget(struct xl_client *c)
 	return false;
 }
 
+/* Appends the entries of an account_channels page (result res) to dst,
+ * each with "ledger_index": the validated ledger the page was read from,
+ * when the page says it is validated and which one (else none: the entry
+ * is no validated view; xl_sync_info). */
+static void page_add(json_t *dst, json_t *res, json_t *chans)
+{
+	json_t *val = json_object_get(res, "validated");
+	json_t *idx = json_object_get(res, "ledger_index");
+	bool validated = json_is_true(val) && json_is_integer(idx) &&
+			 json_integer_value(idx) > 0 &&
+			 json_integer_value(idx) <= UINT32_MAX;
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(chans, i, e)
+	{
+		if (!json_is_object(e))
+			continue;
+		if (validated)
+			json_object_set(e, "ledger_index", idx);
+		else
+			json_object_del(e, "ledger_index");
+		json_array_append(dst, e);
+	}
+}
+
 static void sync_channels_in(struct xl_client *c, const char *marker);
 
 /* ---- channels where a peer is the source and we are the destination ---- */
@@ -137,7 +163,7 @@ static void channels_in_reply(void *arg, enum xu_code code, json_t *msg,
 		resync_failed(c, "account_channels (in)", err);
 		return;
 	}
-	json_array_extend(c->sync.channels_in, chans);
+	page_add(c->sync.channels_in, res, chans);
 	marker = NULL;
 	if (json_object_get(res, "marker"))
 		marker = json_dumps(json_object_get(res, "marker"),
@@ -191,7 +217,7 @@ static void channels_out_reply(void *arg, enum xu_code code, json_t *msg,
 		resync_failed(c, "account_channels", err);
 		return;
 	}
-	json_array_extend(c->sync.channels_out, chans);
+	page_add(c->sync.channels_out, res, chans);
 	marker = json_object_get(res, "marker");
 	if (marker) {
 		sync_channels_out(c, marker);

@@ -59,8 +59,14 @@ struct xl_sync_info {
 	uint32_t account_sequence; /* validated AccountRoot Sequence */
 	uint64_t balance;	   /* drops */
 	uint32_t owner_count;
-	json_t *channels_out; /* array of account_channels entries: ours */
-	json_t *channels_in;  /* array: peers' channels to us */
+	/* Arrays of account_channels entries (their fields as rippled gives
+	 * them), ours and the peers' to us.  Each entry read from a page of
+	 * a validated ledger carries that ledger's index as "ledger_index"
+	 * (pages are read one after another, "validated" each time: two
+	 * pages may be from different ledgers); an entry without it is from
+	 * a page that did not say, and is no validated view. */
+	json_t *channels_out;
+	json_t *channels_in;
 };
 
 struct xl_client_listener {

@@ -67,7 +67,7 @@ enum xu_code tx_begin(struct eng_paychan *pc, struct xu_err *err)
 
 /* Commits (or rolls back on rc != XU_OK) our own transaction and runs or
  * drops the deferred work. */
-void tx_end(struct eng_paychan *pc, enum xu_code rc, struct xu_err *err,
+bool tx_end(struct eng_paychan *pc, enum xu_code rc, struct xu_err *err,
 	    const char *what)
 {
 	if (rc == XU_OK)
@@ -78,9 +78,10 @@ void tx_end(struct eng_paychan *pc, enum xu_code rc, struct xu_err *err,
 		pc->enqueued = false;
 		xu_broken(SUB, "%s failed, rolled back: %s", what, err->msg);
 		dlv_tx_ended(pc, false);
-		return;
+		return false;
 	}
 	after_commit(pc);
+	return true;
 }
 
 void after_commit(struct eng_paychan *pc)

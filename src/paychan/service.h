@@ -110,7 +110,8 @@ struct lookup {
 	int64_t seen_ms; /* when the last answer came (0: never) */
 	uint32_t ledger; /* validated ledger of the last answer applied */
 	uint32_t
-	    asked_at; /* the ledger the request out names (0: "validated") */
+	    asked_at;	 /* the ledger the request out names (0: "validated") */
+	uint32_t resync; /* pc->resyncs when a resync's page gave its view */
 };
 
 /* The queues a lookup is in (by its flags, watch.c lookup_q): wanted
@@ -151,6 +152,9 @@ struct poll_walk {
 	uint8_t id[CR_CHANNEL_ID_BYTES];
 	bool has_id;
 	bool burst; /* everything at once (a resync) */
+	/* Skips the lookups a resync's pages answered (lookup.resync equal,
+	 * not 0): the walk right after that resync. */
+	uint32_t resync;
 	bool done;
 	size_t seen;  /* records walked so far */
 	size_t total; /* ...in the last whole walk: sets each tick's share */
@@ -259,10 +263,14 @@ struct eng_paychan {
 	bool acct_dirty, acct_inflight, want_acct;
 	int64_t last_tick_ms, last_poll_ms, last_prune_ms;
 	struct poll_walk poll; /* tick.c: the ledger polls' walk */
-	int64_t sweep_ms;      /* tick.c: mono ms of the last full sweep */
-	bool swept;	       /* ...which this process did */
-	bool requeued;	       /* in-flight intents re-queued after start */
-	bool missing_checked;  /* every open account has a pairing record */
+	/* Resyncs (on_ready) in this process, and the last one whose pages
+	 * gave views (0: none pending): the poll walk that follows skips the
+	 * lookups seen then (lookup.resync). */
+	uint32_t resyncs, resync_fresh;
+	int64_t sweep_ms;     /* tick.c: mono ms of the last full sweep */
+	bool swept;	      /* ...which this process did */
+	bool requeued;	      /* in-flight intents re-queued after start */
+	bool missing_checked; /* every open account has a pairing record */
 	/* Accounts settled in the open batch, paid at its end. */
 	char (*dirty)[ENG_STORE_ACCOUNT_MAX + 1];
 	size_t ndirty, capdirty;
@@ -347,8 +355,9 @@ bool acct_set_add(struct acct ***v, size_t *n, size_t *cap, struct acct *a,
 enum xu_code tx_begin(struct eng_paychan *pc, struct xu_err *err);
 /* Commits our own transaction, or rolls it back when rc (or the commit)
  * is not XU_OK: then the deferred work is dropped and the failure of
- * `what` logged BROKEN; else after_commit() runs it. */
-void tx_end(struct eng_paychan *pc, enum xu_code rc, struct xu_err *err,
+ * `what` logged BROKEN; else after_commit() runs it.  Returns whether it
+ * committed. */
+bool tx_end(struct eng_paychan *pc, enum xu_code rc, struct xu_err *err,
 	    const char *what);
 /* After a commit: hands the new builds to the submission queue, sends
  * the wanted lookups and the claims made due, and ticks the outbox when

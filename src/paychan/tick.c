@@ -34,13 +34,27 @@
  * at a time). */
 #define POLL_PAGE 256
 
+/* Whether the resync this walk follows gave channel id's view already
+ * (watch.c page_views): then it needs no lookup now. */
+static bool resynced(struct eng_paychan *pc,
+		     const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	struct lookup *l;
+
+	if (!pc->poll.resync)
+		return false;
+	l = lookup_of(pc, id);
+	return l && l->owned && l->resync == pc->poll.resync;
+}
+
 /* Queues the lookup of each record of the page that has a channel. */
 static void poll_out(struct eng_paychan *pc, const struct eng_chan_out *v,
 		     size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (v[i].ch.has_id && v[i].ch.state != PC_OUT_CLOSED &&
-		    v[i].ch.state != PC_OUT_OPENING)
+		    v[i].ch.state != PC_OUT_OPENING &&
+		    !resynced(pc, v[i].ch.id))
 			lookup_want(pc, v[i].ch.id, v[i].account, false);
 }
 
@@ -48,7 +62,7 @@ static void poll_in(struct eng_paychan *pc, const struct eng_chan_in *v,
 		    size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (v[i].ch.state != PC_IN_CLOSED)
+		if (v[i].ch.state != PC_IN_CLOSED && !resynced(pc, v[i].ch.id))
 			lookup_want(pc, v[i].ch.id, v[i].account, true);
 }
 
@@ -122,6 +136,11 @@ static enum xu_code poll_tick(struct eng_paychan *pc, int64_t now,
 		memset(w, 0, sizeof(*w));
 		w->total = total;
 		w->burst = total == 0;
+		/* After a resync: what its pages showed is fresh. */
+		if (burst) {
+			w->resync = pc->resync_fresh;
+			pc->resync_fresh = 0;
+		}
 		pc->last_poll_ms = now;
 	}
 	if (w->done)

@@ -581,9 +581,149 @@ static void set_ledger_time(struct eng_paychan *pc, uint32_t t)
 	pc->ledger_seen_ms = mono_ms(pc);
 }
 
+/* The validated view an account_channels entry e gives, into *v with
+ * the ledger it was read at: only from a page of a validated ledger (the
+ * client's "ledger_index", client.h) with every field a ledger_entry
+ * view has (eng_paychan_view_from_json, from the same fields under
+ * account_channels' names).  False otherwise. */
+static bool page_view(json_t *e, uint8_t id[CR_CHANNEL_ID_BYTES],
+		      struct pc_view *v)
+{
+	const char *hex = xl_json_str(e, "channel_id");
+	json_t *node;
+	uint32_t ledger;
+	bool ok;
+
+	if (!hex ||
+	    xu_hex_decode_exact(id, CR_CHANNEL_ID_BYTES, hex, NULL) != XU_OK ||
+	    !xl_json_u32(e, "ledger_index", &ledger) || !ledger)
+		return false;
+	node = json_pack("{s:O*,s:O*,s:O*,s:O*,s:O*,s:O*}", "Account",
+			 json_object_get(e, "account"), "Destination",
+			 json_object_get(e, "destination_account"), "PublicKey",
+			 json_object_get(e, "public_key_hex"), "Amount",
+			 json_object_get(e, "amount"), "Balance",
+			 json_object_get(e, "balance"), "SettleDelay",
+			 json_object_get(e, "settle_delay"));
+	if (!node)
+		return false;
+	if (json_object_get(e, "expiration"))
+		json_object_set(node, "Expiration",
+				json_object_get(e, "expiration"));
+	if (json_object_get(e, "cancel_after"))
+		json_object_set(node, "CancelAfter",
+				json_object_get(e, "cancel_after"));
+	/* Balance is optional in ledger_entry, never in account_channels:
+	 * an entry without it is not one rippled wrote. */
+	ok = json_object_get(node, "Balance") &&
+	     eng_paychan_view_from_json(v, node, id);
+	json_decref(node);
+	if (ok)
+		v->ledger_index = ledger;
+	return ok;
+}
+
+/* Applies the validated views of the resync's pages (entries, ours or
+ * the peers' to us) to the records that have their channels, in one
+ * transaction, as answers to lookups (on_lookup_reply; never GONE: an
+ * entry missing from pages proves nothing), and marks each lookup seen
+ * at this resync, so that the poll that follows skips it (tick.c
+ * poll_out).  Channels no record has are left to the polls and the
+ * peers' messages.  Returns how many views were applied. */
+static size_t page_views(struct eng_paychan *pc, json_t *entries)
+{
+	struct xu_err err = {0};
+	enum xu_code rc;
+	size_t i, n = 0;
+	json_t *e;
+	struct seen {
+		struct lookup *l;
+		uint32_t ledger;
+	} * seen;
+
+	if (!json_array_size(entries))
+		return 0;
+	seen = calloc(json_array_size(entries), sizeof(*seen));
+	if (!seen || tx_begin(pc, &err) != XU_OK) {
+		free(seen);
+		return 0;
+	}
+	rc = XU_OK;
+	json_array_foreach(entries, i, e)
+	{
+		uint8_t id[CR_CHANNEL_ID_BYTES];
+		struct pc_view v;
+		struct eng_chan_out o;
+		struct eng_chan_in r;
+		struct lookup *l;
+		bool have;
+
+		if (!page_view(e, id, &v))
+			continue;
+		rc = eng_chan_in_get(pc->st, id, &r, &have, &err);
+		if (rc != XU_OK)
+			break;
+		/* A page older than the record's view (a lagging server):
+		 * not applied, not counted; the poll asks. */
+		if (have && r.ch.state != PC_IN_CLOSED) {
+			if (r.ch.has_view &&
+			    v.ledger_index < r.ch.view.ledger_index)
+				continue;
+			l = lookup_want(pc, id, r.account, true);
+		} else if (have) {
+			continue;
+		} else {
+			rc = eng_chan_out_by_id(pc->st, id, &o, &have, &err);
+			if (rc != XU_OK)
+				break;
+			if (!have || o.ch.state == PC_OUT_CLOSED ||
+			    v.ledger_index < o.ch.seen_ledger)
+				continue;
+			l = lookup_want(pc, id, o.account, false);
+		}
+		if (!l)
+			continue;
+		/* lookup_want asked for a request: the page answers it,
+		 * unless one is out (its answer comes too). */
+		if (!l->inflight) {
+			l->wanted = false;
+			lookup_q(pc, l);
+		}
+		/* Older than what the lookup applied: news of nothing (the
+		 * record's own index is checked by the core too). */
+		if (v.ledger_index < l->ledger)
+			continue;
+		rc = apply_view(pc, l, true, &v, v.ledger_index, &err);
+		if (rc != XU_OK && !xu_code_is_input(rc))
+			break;
+		rc = XU_OK; /* a view the core refused: logged, unchanged */
+		seen[n].l = l;
+		seen[n].ledger = v.ledger_index;
+		n++;
+	}
+	/* Seen only once the views are in the records: a rollback leaves the
+	 * lookups to the poll, and no claim counts on a view not kept. */
+	if (!tx_end(pc, rc, &err, "applying the resync's ledger views"))
+		n = 0;
+	for (i = 0; i < n; i++) {
+		struct lookup *l = seen[i].l;
+
+		if (seen[i].ledger < l->ledger)
+			continue;
+		l->ledger = seen[i].ledger;
+		l->found = true;
+		l->seen_ms = wall_ms(pc);
+		l->resync = pc->resyncs;
+		lookup_q(pc, l);
+	}
+	free(seen);
+	return n;
+}
+
 static void on_ready(void *arg, const struct xl_sync_info *s)
 {
 	struct eng_paychan *pc = arg;
+	size_t n;
 
 	set_ledger_time(pc, s->ledger_time);
 	set_drops(&pc->fee, s->fee_base);
@@ -594,6 +734,14 @@ static void on_ready(void *arg, const struct xl_sync_info *s)
 	pc->ledger_wall_ms = wall_ms(pc);
 	pc->acct_dirty = true;
 	pc->last_poll_ms = 0; /* poll every channel now */
+	/* ...but those whose view the resync's pages gave
+	 * (docs/design.md#scale). */
+	pc->resyncs++;
+	n = page_views(pc, s->channels_out) + page_views(pc, s->channels_in);
+	pc->resync_fresh = n ? pc->resyncs : 0;
+	if (n)
+		xu_info(SUB, "resync: %zu channel views from account_channels",
+			n);
 }
 
 static void on_ledger(void *arg, uint32_t index, json_t *msg)

@@ -592,7 +592,9 @@ static size_t msg_index(struct eng_engine *e, const struct sent *m)
 	return (size_t)(m - e->msgs);
 }
 
-static void ready(struct eng_engine *e)
+/* The end of a resync: e's listener hears on_ready, the resync's pages
+ * holding the peers' channels in_pages (may be NULL: none). */
+static void ready_with(struct eng_engine *e, json_t *in_pages)
 {
 	struct xl_sync_info s;
 
@@ -603,7 +605,13 @@ static void ready(struct eng_engine *e)
 	s.reserve_inc = 2000000;
 	s.account_found = true;
 	s.balance = 1000000000;
+	s.channels_in = in_pages;
 	e->listener.on_ready(e->listener.arg, &s);
+}
+
+static void ready(struct eng_engine *e)
+{
+	ready_with(e, NULL);
 }
 
 static struct xl_drops d(uint64_t v)
@@ -2736,6 +2744,104 @@ static void test_paychan_lagging_view_not_fresh(void **state)
 	assert_int_equal(bob.ncredits, 2);
 }
 
+/* An account_channels entry of alice's channel to bob (hex) as the
+ * client hands it to on_ready: from a page of validated ledger `index`
+ * (0: a page that did not say). */
+static json_t *page_entry(const char *hex, uint32_t index, const char *amount,
+			  const char *balance)
+{
+	char src[CR_ADDRESS_STRLEN], dst[CR_ADDRESS_STRLEN], pk[67];
+	json_t *e;
+
+	cr_address_encode(src, &alice_id);
+	cr_address_encode(dst, &bob_id);
+	xu_hex_encode(pk, sizeof(pk), alice.kp.pub.b, CR_PUBKEY_BYTES);
+	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "account", src,
+		      "destination_account", dst, "channel_id", hex, "amount",
+		      amount, "balance", balance, "settle_delay", 7 * 24 * 3600,
+		      "public_key_hex", pk);
+	if (index)
+		json_object_set_new(e, "ledger_index", json_integer(index));
+	return e;
+}
+
+/* A new process for bob's service whose resync's pages hold entry (TAKEN):
+ * the peer's channels to him. */
+static void bob_restarts_with_page(json_t *entry)
+{
+	json_t *pages = json_array();
+
+	for (size_t i = 0; i < bob.nreqs; i++)
+		bob.reqs[i].cb = NULL;
+	eng_paychan_free(bob.pc);
+	start_service(&bob);
+	json_array_append_new(pages, entry);
+	ready_with(&bob, pages);
+	json_decref(pages);
+}
+
+/* docs/design.md#scale: a resync's account_channels pages stand in for
+ * the lookups of the channels they show, under the rules of a lookup's
+ * answer: a page from a ledger older than the record's view, or one not
+ * from a validated ledger, changes nothing and is no fresh view (claims
+ * wait, the poll asks); a newer one is applied as a ledger view (the
+ * claim relying on it is credited) and spares that channel's lookup. */
+static void test_paychan_resync_pages_fresh(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	uint32_t shown;
+	struct eng_chan_in r;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	shown = ledger_now; /* bob's view of the channel */
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 1);
+
+	/* Older than his view, with another Amount: nothing changes, the
+	 * poll asks the ledger, and no claim relies on it. */
+	bob_restarts_with_page(page_entry(hex, shown - 1, "20000000", "0"));
+	r = in_rec(&bob, id);
+	assert_int_equal(r.ch.view.ledger_index, shown);
+	assert_true(xl_drops_eq(r.ch.view.amount, d(10000000)));
+	tick(&bob);
+	assert_int_equal(
+	    answer(&bob, hex, XU_OK, view_at(shown - 1, "10000000", "0", 0)),
+	    1);
+	settle(&alice, "b", "k2", "500000");
+	assert_int_equal(carry_last_claim(), 503); /* no fresh view */
+	assert_int_equal(bob.ncredits, 1);
+	assert_true(answer(&bob, hex, XU_OK,
+			   view_at(++ledger_now, "10000000", "0", 0)) >= 1);
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 2);
+
+	/* Not from a validated ledger: nothing changes either. */
+	bob_restarts_with_page(page_entry(hex, 0, "20000000", "0"));
+	assert_true(xl_drops_eq(in_rec(&bob, id).ch.view.amount, d(10000000)));
+	settle(&alice, "b", "k3", "500000");
+	assert_int_equal(carry_last_claim(), 503);
+	tick(&bob);
+	assert_true(answer(&bob, hex, XU_OK,
+			   view_at(++ledger_now, "10000000", "0", 0)) >= 1);
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 3);
+
+	/* Newer: applied (a topped-up Amount), fresh, and not looked up. */
+	bob_restarts_with_page(page_entry(hex, ++ledger_now, "20000000", "0"));
+	r = in_rec(&bob, id);
+	assert_int_equal(r.ch.view.ledger_index, ledger_now);
+	assert_true(xl_drops_eq(r.ch.view.amount, d(20000000)));
+	tick(&bob);
+	assert_int_equal(
+	    answer(&bob, hex, XU_OK, view_at(ledger_now, "20000000", "0", 0)),
+	    0);
+	settle(&alice, "b", "k4", "500000");
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(bob.ncredits, 4);
+}
+
 /* docs/risks.md#final-answer-without-a-record: a channel gone and its
  * closed record pruned into pc_in_closed is never linked again, even by a
  * lagging server's view after a restart (no lookup in memory). */
@@ -4225,6 +4331,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_lagging_ledger, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_lagging_view_not_fresh,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_resync_pages_fresh,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_pruned_never_relinked,
 					    setup, teardown),
