@@ -32,6 +32,7 @@ struct fx {
 	uint32_t last_ledger;
 	uint32_t ledger_time; /* the last resync's */
 	size_t out, in;
+	size_t tagged; /* entries with the validated ledger of their page */
 	struct xu_err fatal_err;
 	/* last reply */
 	int replies;
@@ -68,6 +69,18 @@ static void on_ready(void *arg, const struct xl_sync_info *s)
 	f->ledger_time = s->ledger_time;
 	f->out = json_array_size(s->channels_out);
 	f->in = json_array_size(s->channels_in);
+	f->tagged = 0;
+	for (int k = 0; k < 2; k++) {
+		json_t *a = k ? s->channels_in : s->channels_out;
+
+		for (size_t i = 0; i < json_array_size(a); i++) {
+			json_t *e = json_array_get(a, i);
+
+			if (json_integer_value(
+				json_object_get(e, "ledger_index")) >= 10)
+				f->tagged++;
+		}
+	}
 }
 
 static void on_ledger(void *arg, uint32_t idx, json_t *msg)
@@ -209,6 +222,8 @@ static void test_ws_resync_pages_channels(void **state)
 	assert_int_equal(f->ready, 1);
 	assert_int_equal(f->out, 5); /* three pages of 2, 2, 1 */
 	assert_int_equal(f->in, 1);  /* PEER has one, GONE has no account */
+	/* Each entry says the validated ledger its page was read at. */
+	assert_int_equal(f->tagged, 6);
 	assert_true(xl_client_validated_index(f->c) >= 10);
 	/* The validated ledger's close time, from the subscribe answer. */
 	assert_int_equal(f->ledger_time, 1);
