@@ -10,6 +10,7 @@
 #include "ledger/net/client.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -421,6 +422,19 @@ static void go_ready(struct xl_client *c)
 	for (i = 0; i < c->nls && c->state == XL_CLIENT_READY; i++)
 		if (c->ls[i].on_ready)
 			c->ls[i].on_ready(c->ls[i].arg, &c->sync);
+	/* The pages are the listeners' (on_ready; one that keeps them holds
+	 * a reference): not kept until the next resync (at 10,000 links they
+	 * are some 30 MB of JSON), and the heap pages they held go back to
+	 * the system, since what the listeners made meanwhile sits between
+	 * them (docs/design.md#scale). */
+	if (json_array_size(c->sync.channels_out) ||
+	    json_array_size(c->sync.channels_in)) {
+		json_decref(c->sync.channels_out);
+		json_decref(c->sync.channels_in);
+		c->sync.channels_out = json_array();
+		c->sync.channels_in = json_array();
+		malloc_trim(0);
+	}
 	/* Replay what arrived while syncing (a listener may have dropped
 	 * the connection meanwhile: then the buffer was cleared). */
 	buf = c->buffered;

@@ -64,7 +64,9 @@ struct xl_sync_info {
 	 * a validated ledger carries that ledger's index as "ledger_index"
 	 * (pages are read one after another, "validated" each time: two
 	 * pages may be from different ledgers); an entry without it is from
-	 * a page that did not say, and is no validated view. */
+	 * a page that did not say, and is no validated view.  The client
+	 * lets go of both after on_ready (a listener keeping them takes a
+	 * reference). */
 	json_t *channels_out;
 	json_t *channels_in;
 };
