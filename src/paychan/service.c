@@ -189,6 +189,7 @@ static enum xu_code restart_records(struct eng_paychan *pc, struct xu_err *err)
 	for (size_t i = 0; rc == XU_OK && i < in; i++) {
 		pc_in_restart(&iv[i].ch);
 		rc = eng_chan_in_put(pc->st, &iv[i], err);
+		ledger_peer(pc, &iv[i].ch.peer);
 	}
 	free(iv);
 	if (rc == XU_OK)

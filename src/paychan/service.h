@@ -267,6 +267,7 @@ struct eng_paychan {
 	 * gave views (0: none pending): the poll walk that follows skips the
 	 * lookups seen then (lookup.resync). */
 	uint32_t resyncs, resync_fresh;
+	bool peers_full;      /* ledger_peer: the client's peer limit was met */
 	int64_t sweep_ms;     /* tick.c: mono ms of the last full sweep */
 	bool swept;	      /* ...which this process did */
 	bool requeued;	      /* in-flight intents re-queued after start */
@@ -481,6 +482,11 @@ enum xu_code lookup_peer(struct eng_paychan *pc,
 void lookups_flush(struct eng_paychan *pc);
 /* Forgets idle lookups (answered long enough ago) at wall time now. */
 void lookups_prune(struct eng_paychan *pc, int64_t now);
+/* addr pays us on channels of ours: the rippled client reads its channels
+ * to us with every resync from the next one on (account_channels pages,
+ * one address once however many accounts share it; beyond the client's
+ * peer limit they are polled, said once). */
+void ledger_peer(struct eng_paychan *pc, const struct cr_account_id *addr);
 
 /* ---- history.c: what an ended channel paid ----------------------------- */
 

@@ -331,6 +331,7 @@ static enum xu_code apply_view(struct eng_paychan *pc, struct lookup *l,
 		xu_info(SUB, "%s: incoming channel linked%s", l->account,
 			frozen ? " (frozen: the peer had our final answer)"
 			       : "");
+		ledger_peer(pc, &peer.address);
 	}
 	return in_event(pc, &r, &ev, NULL, err);
 }
@@ -437,6 +438,24 @@ static struct xl_client *client(struct eng_paychan *pc)
 	struct xl_rippled *r = pc->rippled;
 
 	return r ? xl_rippled_client(r) : NULL;
+}
+
+void ledger_peer(struct eng_paychan *pc, const struct cr_account_id *addr)
+{
+	struct xl_client *c = client(pc);
+	char a[CR_ADDRESS_STRLEN];
+	struct xu_err err;
+
+	if (!c)
+		return;
+	cr_address_encode(a, addr);
+	if (xl_client_add_peer(c, a, &err) != XU_OK && !pc->peers_full) {
+		pc->peers_full = true;
+		xu_info(SUB,
+			"%s: its channels to us are not read with the resync "
+			"(%s); they are polled",
+			a, err.msg);
+	}
 }
 
 bool rippled_ready(struct eng_paychan *pc)
