@@ -645,9 +645,9 @@ static bool page_view(json_t *e, uint8_t id[CR_CHANNEL_ID_BYTES],
 /* Applies the validated views of the resync's pages (entries, ours or
  * the peers' to us) to the records that have their channels, in one
  * transaction, as answers to lookups (on_lookup_reply; never GONE: an
- * entry missing from pages proves nothing), and marks each lookup seen
- * at this resync, so that the poll that follows skips it (tick.c
- * poll_out).  Channels no record has are left to the polls and the
+ * entry missing from pages proves nothing), and marks each lookup whose
+ * view the record took seen at this resync, so that the poll that
+ * follows skips it (tick.c poll_out).  Channels no record has are left to the polls and the
  * peers' messages.  Returns how many views were applied. */
 static size_t page_views(struct eng_paychan *pc, json_t *entries)
 {
@@ -715,7 +715,17 @@ static size_t page_views(struct eng_paychan *pc, json_t *entries)
 		rc = apply_view(pc, l, true, &v, v.ledger_index, &err);
 		if (rc != XU_OK && !xu_code_is_input(rc))
 			break;
-		rc = XU_OK; /* a view the core refused: logged, unchanged */
+		if (rc != XU_OK) {
+			/* Refused by the core (the record is unchanged): no
+			 * fresh view, the poll asks the ledger. */
+			char hex[HEXID];
+
+			hexid(hex, id);
+			xu_unusual(SUB, "resync view of channel %s refused: %s",
+				   hex, err.msg);
+			rc = XU_OK;
+			continue;
+		}
 		seen[n].l = l;
 		seen[n].ledger = v.ledger_index;
 		n++;

@@ -2865,6 +2865,21 @@ static void test_paychan_resync_pages_fresh(void **state)
 	settle(&alice, "b", "k4", "500000");
 	assert_int_equal(carry_last_claim(), 201);
 	assert_int_equal(bob.ncredits, 4);
+
+	/* Newer but showing other parties: the core refuses it, so it is no
+	 * fresh view either, and the poll asks. */
+	{
+		json_t *e = page_entry(hex, ++ledger_now, "20000000", "0");
+		char a[CR_ADDRESS_STRLEN];
+
+		cr_address_encode(a, &alice_id);
+		json_object_set_new(e, "destination_account", json_string(a));
+		bob_restarts_with_page(e);
+	}
+	tick(&bob);
+	assert_int_equal(
+	    answer(&bob, hex, XU_OK, view_at(ledger_now, "20000000", "0", 0)),
+	    1);
 }
 
 /* docs/risks.md#final-answer-without-a-record: a channel gone and its
