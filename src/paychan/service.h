@@ -279,8 +279,8 @@ struct eng_paychan {
 	struct owed_watch *owed; /* owed.c: per account with unpaid drops */
 	struct xu_map owed_map;	 /* ...by account (once owed_map_ready) */
 	bool owed_map_ready;
-	bool owed_seeded;	 /* owed.c: the first tick's ages were read */
-	int64_t ledger_wall_ms;	 /* wall ms of the last validated ledger */
+	bool owed_seeded;	/* owed.c: the first tick's ages were read */
+	int64_t ledger_wall_ms; /* wall ms of the last validated ledger */
 	/* latency.c: the clock, the accounts settled in the open batch,
 	 * when the peer message being handled was read (eng_paychan_
 	 * message_read) and the claim being handled (0: none), and the
