@@ -43,6 +43,7 @@ struct owed_watch {
 	/* This tick's reading of the store. */
 	bool seen;	  /* some record names the account */
 	uint64_t pending; /* its unpaid drops */
+	bool rec_read;	  /* its outgoing record was read this tick */
 	bool rec_chan;	  /* its outgoing record has a channel: */
 	uint8_t rec_id[CR_CHANNEL_ID_BYTES];
 	uint64_t rec_acked; /* and the peer acknowledged that much on it */
@@ -172,6 +173,28 @@ static void step(struct owed_watch *w, uint64_t unpaid, const uint8_t *chan,
 		arrive(w, unpaid - sum, now);
 }
 
+/* Reads w's outgoing record (not among the unpaid ones): its channel and
+ * what the peer acknowledged on it, adding nothing unpaid. */
+static void watch_record(struct eng_paychan *pc, struct owed_watch *w)
+{
+	struct eng_chan_out o;
+	struct xu_err err = {0};
+	bool have;
+
+	if (eng_chan_out_get(pc->st, w->account, &o, &have, &err) != XU_OK) {
+		xu_unusual(SUB, "owed alert: %s", err.msg);
+		return;
+	}
+	if (!have)
+		return;
+	w->seen = true;
+	w->rec_read = true;
+	w->rec_chan = o.ch.has_id;
+	if (o.ch.has_id)
+		memcpy(w->rec_id, o.ch.id, sizeof(w->rec_id));
+	w->rec_acked = xl_drops_u64(peer_acked(acct_find(pc, o.account), &o));
+}
+
 /* Logs an alert starting or ending on w. */
 static void alert_edge(struct eng_paychan *pc, struct owed_watch *w,
 		       int64_t now)
@@ -229,6 +252,7 @@ void owed_tick(struct eng_paychan *pc)
 	for (w = pc->owed; w; w = w->next) {
 		w->seen = false;
 		w->pending = 0;
+		w->rec_read = false;
 		w->rec_chan = false;
 		w->rec_acked = 0;
 	}
@@ -259,12 +283,19 @@ void owed_tick(struct eng_paychan *pc)
 			continue;
 		w->seen = true;
 		w->pending += unpaid;
+		w->rec_read = true;
 		w->rec_chan = o->ch.has_id;
 		if (o->ch.has_id)
 			memcpy(w->rec_id, o->ch.id, sizeof(w->rec_id));
 		w->rec_acked = xl_drops_u64(acked);
 	}
 	free(ov);
+	/* A watch whose record has nothing unpaid (not listed) still steps
+	 * on the record's channel and what the peer acknowledged on it, or
+	 * its queue would read the next listing as a new channel. */
+	for (w = pc->owed; w; w = w->next)
+		if (!w->rec_read)
+			watch_record(pc, w);
 	for (w = pc->owed; w; w = w->next)
 		step(w, w->seen ? w->pending : 0,
 		     w->seen && w->rec_chan ? w->rec_id : NULL, w->rec_acked,
