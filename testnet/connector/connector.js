@@ -837,6 +837,22 @@ class Connector {
 		};
 	}
 
+	/* An account's books in short (GET /control/accounts?brief=1, for
+	 * many accounts at once): units settled (committed by the engine),
+	 * credited, and its settlements per state. */
+	_accountBrief(a) {
+		let settled = 0n;
+		const n = { done: 0, refunded: 0, pending: 0, failed: 0 };
+		for (const s of a.settlements) {
+			n[s.state] = (n[s.state] || 0) + 1;
+			if (s.state === 'done')
+				settled += s.committed !== null ? s.committed : s.amount;
+		}
+		return { name: a.name, id: a.engineId, scale: a.scale,
+			 settled: settled.toString(), credited: a.credited.toString(),
+			 ...n };
+	}
+
 	_settlementJSON(s) {
 		return {
 			id: s.id, amount: s.amount.toString(), scale: s.scale,
@@ -1076,10 +1092,28 @@ class Connector {
 		if (a.load && a.load.running)
 			throw new HttpError(409, 'Conflict',
 					    'a load is already running on this account');
+		a.load = this._openLoop(() => a, amounts, rate);
+		return a.load;
+	}
+
+	/* The same open loop spread over many accounts (the links benchmark,
+	 * testnet/driver/links.js): packet i of `amounts` goes through
+	 * account `accts[i]`.  One such load at a time per connector;
+	 * this.multiLoad tracks it (loadJSON(null)). */
+	startMultiLoad(accts, amounts, rate) {
+		if (this.multiLoad && this.multiLoad.running)
+			throw new HttpError(409, 'Conflict',
+					    'a multi-account load is already running');
+		this.multiLoad = this._openLoop((i) => accts[i], amounts, rate);
+		return this.multiLoad;
+	}
+
+	/* Packet i (amounts[i] units through account accountOf(i)) at t0 +
+	 * i / rate seconds; returns the load's counters. */
+	_openLoop(accountOf, amounts, rate) {
 		const L = { total: amounts.length, rate, sent: 0, done: 0,
 			    failed: 0, maxLateMs: 0, running: true,
 			    t0: performance.now() };
-		a.load = L;
 		const finished = (s) => {
 			if (s.state === 'done' && s.committed === s.amount)
 				L.done++;
@@ -1098,7 +1132,8 @@ class Connector {
 					break;
 				if (t - due > L.maxLateMs)
 					L.maxLateMs = t - due;
-				const x = this.packets(a, amounts[L.sent++], 'out');
+				const i = L.sent++;
+				const x = this.packets(accountOf(i), amounts[i], 'out');
 				if (x)
 					x.promise.then(() => finished(x));
 				else
@@ -1116,7 +1151,7 @@ class Connector {
 	}
 
 	loadJSON(a) {
-		const L = a.load;
+		const L = a ? a.load : this.multiLoad;
 		if (!L)
 			return null;
 		return { total: L.total, rate: L.rate, sent: L.sent, done: L.done,
@@ -1159,7 +1194,8 @@ class Connector {
 				});
 			if (M === 'GET' && p === '/accounts')
 				return send(200, [...this.accounts.values()]
-					.map((a) => this._accountJSON(a)));
+					.map((a) => url.searchParams.get('brief') ?
+					     this._accountBrief(a) : this._accountJSON(a)));
 			if (M === 'POST' && p === '/accounts') {
 				const a = await this.addAccount(j);
 				return send(201, this._accountJSON(a));
@@ -1249,12 +1285,50 @@ class Connector {
 					return send(200, this._accountJSON(a));
 				}
 			}
+			if (M === 'POST' && p === '/load') {
+				/* {rate, names: [account names], picks: [index
+				 * into names per packet], amounts: [units per
+				 * packet]} (indices keep the body small) */
+				const rate = j.rate;
+				if (!Number.isInteger(rate) || rate < 1 || rate > 100000)
+					throw new HttpError(400, 'Bad Request',
+							    'rate is a whole number 1..100000 (packets per second)');
+				const n = Array.isArray(j.amounts) ? j.amounts.length : 0;
+				if (n < 1 || n > 1000000 || !Array.isArray(j.names) ||
+				    !Array.isArray(j.picks) || j.picks.length !== n ||
+				    !j.amounts.every((x) => typeof x === 'string' && /^[0-9]{1,30}$/.test(x)))
+					throw new HttpError(400, 'Bad Request',
+							    'amounts: 1..1000000 unit amounts (strings of digits), picks: as many indices into names');
+				const byIdx = j.names.map((name) => {
+					const a = this.accounts.get(name);
+					if (!a)
+						throw new HttpError(404, 'Not Found',
+								    `no such account ${name}`);
+					return a;
+				});
+				const accts = j.picks.map((i) => {
+					if (!Number.isInteger(i) || !byIdx[i])
+						throw new HttpError(400, 'Bad Request',
+								    'picks are indices into names');
+					return byIdx[i];
+				});
+				this.startMultiLoad(accts, j.amounts.map((x) => BigInt(x)), rate);
+				return send(202, this.loadJSON(null));
+			}
+			if (M === 'GET' && p === '/load') {
+				const L = this.loadJSON(null);
+				if (!L)
+					throw new HttpError(404, 'Not Found',
+							    'no multi-account load was started');
+				return send(200, L);
+			}
 			if (M === 'GET' && p === '/log') {
 				const since = Number(url.searchParams.get('since') || 0);
 				/* a reader behind the dropped entries learns
 				 * it from this header */
 				res.setHeader('log-dropped-through',
 					      String(this.droppedThrough));
+				res.setHeader('log-seq', String(this.seq));
 				return send(200, this._logSince(since,
 					url.searchParams.get('route')));
 			}

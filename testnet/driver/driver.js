@@ -51,6 +51,13 @@ const USAGE = `usage: driver.js [--settlements N (200)] [--bench] [--duration S 
        [--max-drops D (demo 1000, bench 10)] [--seed N (1)] [--pair-timeout S (120)]
        [--drain-timeout S (60)] [--redeem close|wait|none (close)] [--redeem-wait S (60)]
        [--json FILE] [--quiet]
+       [--links N (many peers, links.js: N links between the two engines,
+        accounts peer-1..N on each side; --duration 0: no settlement run;
+        --rate default 500 per direction, spread over the links)]
+       [--restart (links: SIGTERM engine bob, restart it, time its resync)]
+       [--idle S (links: each engine's CPU over S s without settlements)]
+       [--pair-rate R (links: first drops per second per side, 1000)]
+       [--restart-timeout S (links: 600)]
 environment (local-net.sh): CONNECTOR_A_CONTROL CONNECTOR_B_CONTROL LEDGER_WS_URL
        ALICE_ADDRESS BOB_ADDRESS ENGINE_A_URL ENGINE_B_URL ENGINE_A_ACCOUNT ENGINE_B_ACCOUNT`;
 
@@ -61,17 +68,19 @@ function parseArgs(argv) {
 		'min-drops': 1, 'max-drops': null, seed: 1, 'pair-timeout': 120,
 		'drain-timeout': 60, redeem: 'close', 'redeem-wait': 60,
 		json: null, quiet: false,
+		links: 0, restart: false, idle: 0, 'pair-rate': 1000, 'restart-timeout': 600,
 	};
 	const nums = new Set(['settlements', 'duration', 'concurrency', 'batch', 'window', 'rate', 'warmup',
 			      'min-drops', 'max-drops', 'seed', 'pair-timeout',
-			      'drain-timeout', 'redeem-wait']);
+			      'drain-timeout', 'redeem-wait', 'links', 'idle', 'pair-rate',
+			      'restart-timeout']);
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		if (a === '-h' || a === '--help') {
 			process.stdout.write(USAGE + '\n');
 			process.exit(0);
 		}
-		if (a === '--bench' || a === '--quiet') {
+		if (a === '--bench' || a === '--quiet' || a === '--restart') {
 			o[a.slice(2)] = true;
 			continue;
 		}
@@ -90,6 +99,19 @@ function parseArgs(argv) {
 		throw new Error('--pace connector|driver');
 	if (!['close', 'wait', 'none'].includes(o.redeem))
 		throw new Error('--redeem close|wait|none');
+	if (o.links) {
+		/* links.js: the connectors pace the load, one open loop per
+		 * side spread over the links */
+		if (o.links > 100000 || o.redeem === 'wait')
+			throw new Error('--links at most 100000, with --redeem close|none');
+		if (!o.rate)
+			o.rate = 500;
+		if (o['max-drops'] === null)
+			o['max-drops'] = 10;
+		return o;
+	}
+	if (o.restart || o.idle)
+		throw new Error('--restart and --idle need --links');
 	if (o.concurrency === null)
 		o.concurrency = o.bench ? 32 : 4;
 	if (o.batch === null)
@@ -509,6 +531,11 @@ async function main() {
 		say('driver: interrupted; summary of what ran so far (Ctrl-C again to quit at once)');
 	});
 	process.on('SIGTERM', () => { interrupted = stopping = true; });
+
+	if (o.links) {
+		const r = await require('./links').run(o, env, { call, Ledger, say });
+		process.exit(r.code);
+	}
 
 	const A = { control: env.CONNECTOR_A_CONTROL, account: 'b', log: new LogReader(env.CONNECTOR_A_CONTROL) };
 	const B = { control: env.CONNECTOR_B_CONTROL, account: 'a', log: new LogReader(env.CONNECTOR_B_CONTROL) };

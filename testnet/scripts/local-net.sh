@@ -248,6 +248,8 @@ export ENGINE_A_ACCOUNT=$acct_a
 export ENGINE_B_ACCOUNT=$acct_b
 export ENGINES_RUNNING=$engines_running
 export ENGINE_A_PID=${engine_pid_alice:-} ENGINE_B_PID=${engine_pid_bob:-}
+export XRPSE_BIN=$xrpse
+export XRPSE_ENGINE_ARGS=$(printf '%q' "$(printf '%s\n' "${engine_args[@]}")")
 export ALICE_ADDRESS=$alice
 export BOB_ADDRESS=$bob
 export FLAVOR_A=$flavor_a

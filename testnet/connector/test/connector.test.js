@@ -549,6 +549,39 @@ test('load: packets on the connector\'s own schedule, each settling', async (t) 
 	assert.equal(r.failed, 2);
 });
 
+test('load over many accounts: each packet through its account, books in brief', async (t) => {
+	const { engine, c } = await setup(t, { threshold: '1', settleTo: '0' });
+	for (const name of ['p1', 'p2', 'p3'])
+		await call(`${c.controlUrl}/accounts`, 'POST', { name });
+	const url = `${c.controlUrl}/load`;
+	assert.equal((await call(url)).status, 404);
+	const names = ['p1', 'p2', 'p3'];
+	for (const bad of [{ rate: 10, names, picks: [0], amounts: ['1', '2'] },
+			   { rate: 10, names, picks: [3], amounts: ['1'] },
+			   { rate: 10, names: ['nobody'], picks: [0], amounts: ['1'] }])
+		assert.ok([400, 404].includes((await call(url, 'POST', bad)).status), JSON.stringify(bad));
+	const picks = [0, 2, 2, 1, 0, 2];
+	const amounts = ['1', '2', '3', '4', '5', '6'];
+	assert.equal((await call(url, 'POST', { rate: 500, names, picks, amounts })).status, 202);
+	assert.equal((await call(url, 'POST', { rate: 10, names, picks: [0], amounts: ['1'] })).status, 409);
+	const r = await until(async () => {
+		const x = (await call(url)).json;
+		return !x.running && x.done === 6 && x;
+	});
+	assert.equal(r.failed, 0);
+	const brief = (await call(`${c.controlUrl}/accounts?brief=1`)).json;
+	assert.deepEqual(brief.map((a) => [a.name, a.settled, a.done]),
+			 [['p1', '6', 2], ['p2', '4', 1], ['p3', '11', 3]]);
+	/* each settlement went to its own account's engine id */
+	const byId = new Map(brief.map((a) => [a.id, 0]));
+	for (const x of engine.of('settlements'))
+		byId.set(x.path.split('/')[2], byId.get(x.path.split('/')[2]) + 1);
+	assert.deepEqual(brief.map((a) => byId.get(a.id)), [2, 1, 3]);
+	/* the log's current end */
+	const lg = await call(`${c.controlUrl}/log?since=999999`);
+	assert.ok(Number(lg.headers['log-seq']) > 0);
+});
+
 test('log: a bounded log says what it dropped', async (t) => {
 	const { c } = await setup(t, { logMax: 10 });
 	await call(`${c.controlUrl}/accounts`, 'POST', { name: 'a', createOnEngine: false });
