@@ -29,6 +29,7 @@
  */
 
 const fs = require('fs');
+const http = require('http');
 const path = require('path');
 const { spawn, execFileSync } = require('child_process');
 const S = require('./stats');
@@ -190,14 +191,21 @@ async function run(o, env, h) {
 	}
 	const ledger = new CountingLedger(env.LEDGER_WS_URL, [env.ALICE_ADDRESS, env.BOB_ADDRESS]);
 	await ledger.open();
-	const health = (url) => call(`${url}/health`).catch((e) => {
-		/* 503 (degraded) still carries the JSON */
-		const m = /^GET [^ ]+: \d+ (.*)$/s.exec(e.message);
-		if (m)
-			try {
-				return JSON.parse(m[1]);
-			} catch (x) { /* fall through */ }
-		throw e;
+	/* GET /health's JSON whatever its status (503 when degraded, e.g.
+	 * drops owed past --owed-alert while channels still open) */
+	const health = (url) => new Promise((resolve, reject) => {
+		http.get(`${url}/health`, (res) => {
+			const chunks = [];
+			res.on('data', (c) => chunks.push(c));
+			res.on('error', reject);
+			res.on('end', () => {
+				try {
+					resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+				} catch (e) {
+					reject(new Error(`${url}/health: HTTP ${res.statusCode}, not JSON`));
+				}
+			});
+		}).on('error', reject);
 	});
 
 	/* 1. accounts */
