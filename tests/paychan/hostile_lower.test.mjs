@@ -14,62 +14,47 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep } from './wait.mjs';
-import { bobLog, channels, env, json, until } from './peer.mjs';
+import { bobLog, bobSettles, bobsChannel, env, json, lastClaimAsks, until }
+	from './peer.mjs';
 
 const B = () => env('CONNECTOR_B_CONTROL');
 
-// Bob's last_claim questions as connector B received them.
-async function asks() {
-	const log = await json(`${B()}/log?route=messages`);
-	return log.filter((e) => e.dir === 'in' &&
-		String(e.body).includes('"last_claim"')).length;
-}
-
 test('a peer that claims more than it then admits to holding is asked once',
 	async () => {
-		const bob = env('BOB_ADDRESS'), alice = env('ALICE_ADDRESS');
 		assert.equal(env('ENGINES_RUNNING'), '1');
-		const settle = async (amount) => {
-			const r = await json(`${B()}/accounts/a/settle`,
-					     { amount, wait: true });
-			assert.equal(r.settlement.state, 'done',
-				     JSON.stringify(r.settlement));
-		};
-		await settle('2000000');
-		const ours = (await until('bob\'s channel to alice', async () => {
-			const c = await channels(bob, alice);
-			return { ok: c.length === 1, c };
-		})).c[0];
+		await bobSettles('2000000');
+		const ours = await bobsChannel();
 		const chan = ours.channel_id;
 		// A lie within the channel's Amount: above it, no claim of
 		// bob's could exist and it starts no recovery at all.
 		const lie = String(BigInt(ours.amount) - 1n);
 		await sleep(1000);
-		assert.equal(await asks(), 0);
+		assert.equal(await lastClaimAsks(), 0);
 
 		// From now on every claim of bob's is answered by connector B
-		// with a claim_reply for far more than bob signed (a drop less than the Amount); other
-		// messages (last_claim) reach alice, who answers honestly.
+		// with a claim_reply for far more than bob signed (a drop less
+		// than the Amount); other messages (last_claim) reach alice,
+		// who answers honestly.
 		const body = JSON.stringify({ type: 'claim_reply', channel: chan,
 					      accepted: true,
 					      amount: lie });
 		await json(`${B()}/faults`, { route: 'messages', fail: 100000,
 					      status: 201, body,
 					      match: '"type":"claim"' });
-		await settle('1000000');
-		await settle('1000000');
+		await bobSettles('1000000');
+		await bobSettles('1000000');
 		await until('bob asks for the last claim', async () => {
-			const n = await asks();
+			const n = await lastClaimAsks();
 			return { ok: n >= 1, n };
 		});
 		await sleep(2000);
 		// More claims, each answered with the same lie.
 		for (let i = 0; i < 5; i++) {
-			await settle('100000');
+			await bobSettles('100000');
 			await sleep(300);
 		}
 		await sleep(6000);
-		const n = await asks();
+		const n = await lastClaimAsks();
 		assert.equal(n, 1, `${n} last_claim questions for one lie`);
 		const lies = bobLog().split('\n').filter((l) =>
 			/above the \d+ we signed: our store lost claims/

@@ -15,35 +15,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sleep } from './wait.mjs';
-import { bobLog, channels, env, json, until } from './peer.mjs';
+import { bobLog, bobSettles, bobsChannel, env, json, lastClaimAsks, until }
+	from './peer.mjs';
 
 const B = () => env('CONNECTOR_B_CONTROL');
-
-// Bob's last_claim questions as connector B received them.
-async function asks() {
-	const log = await json(`${B()}/log?route=messages`);
-	return log.filter((e) => e.dir === 'in' &&
-		String(e.body).includes('"last_claim"')).length;
-}
 
 const alerts = () => bobLog().split('\n').filter((l) =>
 	l.includes('**BROKEN**') && l.includes('payments held')).length;
 
 test('junk answers to a recovery are asked again with backoff, then alerted once and no more',
 	async () => {
-		const bob = env('BOB_ADDRESS'), alice = env('ALICE_ADDRESS');
 		assert.equal(env('ENGINES_RUNNING'), '1');
-		const settle = async (amount) => {
-			const r = await json(`${B()}/accounts/a/settle`,
-					     { amount, wait: true });
-			assert.equal(r.settlement.state, 'done',
-				     JSON.stringify(r.settlement));
-		};
-		await settle('2000000');
-		const ours = (await until('bob\'s channel to alice', async () => {
-			const c = await channels(bob, alice);
-			return { ok: c.length === 1, c };
-		})).c[0];
+		await bobSettles('2000000');
+		const ours = await bobsChannel();
 		const chan = ours.channel_id;
 		// A lie within the channel's Amount: above it, no claim of
 		// bob's could exist and it starts no recovery at all.
@@ -51,19 +35,20 @@ test('junk answers to a recovery are asked again with backoff, then alerted once
 		await sleep(1000);
 
 		// From now on the "peer" answers every message of bob's with a
-		// claim_reply for far more than bob signed (a drop less than the Amount).
+		// claim_reply for far more than bob signed (a drop less than the
+		// Amount).
 		const body = JSON.stringify({ type: 'claim_reply', channel: chan,
 					      accepted: true,
 					      amount: lie });
 		await json(`${B()}/faults`, { route: 'messages', fail: 100000,
 					      status: 201, body });
-		await settle('1000000');
+		await bobSettles('1000000');
 		await until('the recovery starts', async () => ({
 			ok: /above the \d+ we signed: our store lost claims/
 				.test(bobLog()),
 		}));
 		await until('bob asks for the last claim', async () => {
-			const n = await asks();
+			const n = await lastClaimAsks();
 			return { ok: n >= 1, n };
 		});
 
@@ -71,10 +56,10 @@ test('junk answers to a recovery are asked again with backoff, then alerted once
 		await until('the recovery alerts', async () => ({
 			ok: alerts() >= 1,
 		}), 20000);
-		const n = await asks();
+		const n = await lastClaimAsks();
 		assert.ok(n <= 4, `${n} last_claim questions before the alert`);
 		await sleep(8000);
-		assert.equal(await asks(), n, 'asked again after the alert');
+		assert.equal(await lastClaimAsks(), n, 'asked again after the alert');
 		assert.equal(alerts(), 1);
 		assert.match(bobLog(), /unusable last_claim answer/);
 	});

@@ -173,3 +173,27 @@ export async function openChannel(evil, id, delay, amount = '10000000') {
 	assert.equal(up.status, 201, up.body);
 	return chan;
 }
+
+// Bob's last_claim questions as connector B received them.
+export async function lastClaimAsks() {
+	const log = await json(`${env('CONNECTOR_B_CONTROL')}/log?route=messages`);
+	return log.filter((e) => e.dir === 'in' &&
+		String(e.body).includes('"last_claim"')).length;
+}
+
+// Bob pays alice `amount` drops through connector B, waiting until done.
+export async function bobSettles(amount) {
+	const r = await json(`${env('CONNECTOR_B_CONTROL')}/accounts/a/settle`,
+			     { amount, wait: true });
+	if (r.settlement.state !== 'done')
+		throw new Error(`settlement: ${JSON.stringify(r.settlement)}`);
+}
+
+// Bob's one channel to alice (account_channels entry), once it is open.
+export async function bobsChannel() {
+	const bob = env('BOB_ADDRESS'), alice = env('ALICE_ADDRESS');
+	return (await until('bob\'s channel to alice', async () => {
+		const c = await channels(bob, alice);
+		return { ok: c.length === 1, c };
+	})).c[0];
+}
