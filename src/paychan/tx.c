@@ -48,6 +48,8 @@ static void build_unlink(struct eng_paychan *pc, struct build *b)
 	for (struct build **p = &pc->builds; *p; p = &(*p)->next)
 		if (*p == b) {
 			*p = b->next;
+			if (!b->queued)
+				pc->builds_unqueued--;
 			free(b);
 			return;
 		}
@@ -102,6 +104,7 @@ struct build *build_add(struct eng_paychan *pc, enum build_kind k,
 	}
 	b->next = pc->builds;
 	pc->builds = b;
+	pc->builds_unqueued++;
 	return b;
 }
 
@@ -140,12 +143,19 @@ static struct xl_submit *submitq(struct eng_paychan *pc)
 }
 
 /* The first build of a committed transaction not yet given to the queue,
- * or NULL. */
+ * or NULL.  The walk ends at the last build not queued (new builds go to
+ * the head; the queued ones behind wait for their outcomes). */
 static struct build *build_next_unqueued(struct eng_paychan *pc)
 {
-	for (struct build *b = pc->builds; b; b = b->next)
-		if (!b->queued && b->committed)
+	size_t left = pc->builds_unqueued;
+
+	for (struct build *b = pc->builds; b && left; b = b->next) {
+		if (b->queued)
+			continue;
+		if (b->committed)
 			return b;
+		left--;
+	}
 	return NULL;
 }
 
@@ -159,16 +169,24 @@ static struct build *build_next_unqueued(struct eng_paychan *pc)
  * committed transaction are marked first (no such rollback drops them),
  * no pointer into the list is kept across xl_submit_enqueue (the scan
  * starts again after each call), and `queued`, set before the call,
- * hands each intent to the queue once. */
+ * hands each intent to the queue once.  pc->builds_unqueued counts the
+ * builds not queued, so a commit that built nothing walks nothing, and
+ * the walks end at the last new build. */
 void builds_flush(struct eng_paychan *pc)
 {
-	struct xl_submit *q = submitq(pc);
+	struct xl_submit *q;
 	struct build *b;
 	struct xu_err err;
+	size_t left = pc->builds_unqueued;
 
-	for (b = pc->builds; b; b = b->next)
-		if (!b->queued)
+	if (!left)
+		return;
+	q = submitq(pc);
+	for (b = pc->builds; b && left; b = b->next)
+		if (!b->queued) {
 			b->committed = true;
+			left--;
+		}
 	while ((b = build_next_unqueued(pc)) != NULL) {
 		char intent[XL_INTENT_MAX];
 		char account[ENG_STORE_ACCOUNT_MAX + 1];
@@ -181,6 +199,7 @@ void builds_flush(struct eng_paychan *pc)
 			continue;
 		}
 		b->queued = true;
+		pc->builds_unqueued--;
 		snprintf(intent, sizeof(intent), "%s", b->intent);
 		snprintf(account, sizeof(account), "%s", b->account);
 		/* Deadline redeems share the priority lane per peer. */
@@ -210,10 +229,14 @@ void builds_flush(struct eng_paychan *pc)
 void builds_drop_unqueued(struct eng_paychan *pc)
 {
 	struct build *b, *next;
+	size_t left = pc->builds_unqueued;
 
-	for (b = pc->builds; b; b = next) {
+	for (b = pc->builds; b && left; b = next) {
 		next = b->next;
-		if (!b->queued && !b->committed)
+		if (b->queued)
+			continue;
+		left--;
+		if (!b->committed)
 			build_unlink(pc, b);
 	}
 }

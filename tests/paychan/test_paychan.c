@@ -1889,6 +1889,69 @@ static void test_paychan_sync_outcome_rolled_back(void **state)
 	assert_int_equal(open, 1);
 }
 
+static int carry_last_claim(void);
+static void alice_sees_channel(const char *hex, bool present,
+			       const char *balance);
+
+/* The builds not yet queued are counted, so that a commit that built
+ * nothing walks none of the queued ones: a rolled-back batch's create is
+ * dropped and uncounted, the same create built again by a committed batch
+ * reaches the queue once, its outcome frees it, and the next build (an
+ * owner close) still reaches the queue. */
+static void test_paychan_builds_counted_across_rollback(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], close_intent[XL_INTENT_MAX], *reply;
+	struct eng_quantity q;
+	struct eng_settle_result res;
+	struct xu_err err;
+	bool outgoing = false;
+	size_t ni;
+
+	(void)state;
+	pair();
+	ni = alice.nintents;
+	memset(&q, 0, sizeof(q));
+	snprintf(q.digits, sizeof(q.digits), "%s", "1000000");
+	q.scale = 6;
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(eng_store_settle(alice.store, "b", "k1", &q,
+					  g_settle_unix, &res, &err),
+			 XU_OK);
+	assert_int_equal(eng_paychan_settled(alice.pc, "b", &err), XU_OK);
+	eng_store_rollback(alice.store);
+	eng_paychan_batch_done(alice.pc, false);
+	tick(&alice);
+	assert_int_equal(alice.nintents, ni);
+
+	settle(&alice, "b", "k1", "1000000");
+	assert_int_equal(count_intent(&alice, ni, "create:b:1"), 1);
+	settle(&alice, "b", "k2", "1000000"); /* builds nothing more */
+	tick(&alice);
+	assert_int_equal(alice.nintents, ni + 1);
+	create_lands(id);
+	xu_hex_encode(hex, 65, id, CR_CHANNEL_ID_BYTES);
+	(void)deliver(&bob, "a", last_msg(&alice, "channel_update")->body,
+		      &reply);
+	free(reply);
+	bob_sees_channel(hex, "10000000", "0");
+	assert_int_equal(carry_last_claim(), 201);
+
+	snprintf(close_intent, sizeof(close_intent), "close:%s:1", hex);
+	ni = alice.nintents;
+	assert_int_equal(eng_store_begin(alice.store, &err), XU_OK);
+	assert_int_equal(
+	    eng_paychan_close_channel(alice.pc, id, true, &outgoing, &err),
+	    XU_OK);
+	assert_int_equal(eng_store_commit(alice.store, &err), XU_OK);
+	eng_paychan_batch_done(alice.pc, true);
+	tick(&alice);
+	alice_sees_channel(hex, true, "0");
+	assert_int_equal(count_intent(&alice, ni, close_intent), 1);
+	tick(&alice);
+	assert_int_equal(count_intent(&alice, ni, close_intent), 1);
+}
+
 /* After a start, an in-flight redeem is rebuilt from the best claim held,
  * which may be better than the one the record says is in flight: the
  * outcome takes the Balance that landed, and a closing channel does not
@@ -4386,6 +4449,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_sync_outcome_rolled_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_builds_counted_across_rollback, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_requeued_redeem_better_claim, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_late_reply_new_channel,
