@@ -106,6 +106,8 @@ struct lookup {
 	bool owned;	 /* account and direction are from our records */
 	bool wanted;	 /* a request should go out */
 	bool inflight;	 /* a request is out */
+	bool waited;	 /* owned, and a peer's message awaits the answer */
+	bool peer_slot;	 /* out in a peer-named slot (lookups_inflight_peer) */
 	bool found;	 /* the last answer showed the channel */
 	int64_t seen_ms; /* when the last answer came (0: never) */
 	uint32_t ledger; /* validated ledger of the last answer applied */
@@ -115,12 +117,14 @@ struct lookup {
 };
 
 /* The queues a lookup is in (by its flags, watch.c lookup_q): wanted
- * (ours go out first), answered and idle (oldest answer first: forgotten
+ * (ours a message awaits first, then peer-named ones and our polls
+ * sharing the slots: watch.c lookups_flush), answered and idle (oldest answer first: forgotten
  * from the head), or none (in flight, or neither).  So that sending the
  * wanted ones and forgetting the idle ones costs what is sent or
  * forgotten, not the number of lookups (docs/design.md#scale). */
 enum lookup_q {
 	LQ_NONE,
+	LQ_WANT_WAIT,
 	LQ_WANT_OURS,
 	LQ_WANT_PEER,
 	LQ_IDLE_OURS,
@@ -237,8 +241,9 @@ struct eng_paychan {
 	size_t builds_unqueued;	  /* of builds: not queued (tx.c) */
 	struct xu_map lookup_map; /* struct lookup by id */
 	struct lookup_list lq[LQ_N];
-	uint32_t lookups_inflight; /* ledger_entry requests out */
-	struct hist *hists;	   /* history.c: searches for ended channels */
+	uint32_t lookups_inflight;	/* ledger_entry requests out */
+	uint32_t lookups_inflight_peer; /* of which ids only a peer named */
+	struct hist *hists; /* history.c: searches for ended channels */
 	struct acct *accts;
 	struct xu_map acct_map; /* struct acct by account */
 	/* Accounts whose delivery hears of a transaction's end (acct.active:

@@ -14,8 +14,12 @@
 #include "src/util/log.h"
 
 #define LOOKUP_TIMEOUT_MS 10000
-/* Requests out at a time; our records' lookups go first. */
+/* Requests out at a time.  Ids only a peer named get at most
+ * LOOKUPS_PEER_SHARE of them while lookups of our records wait, and our
+ * polls cannot hold a claim's lookup back (lookups_flush,
+ * docs/risks.md#random-channel-id-lookup-storms). */
 #define LOOKUPS_INFLIGHT_MAX 32
+#define LOOKUPS_PEER_SHARE (LOOKUPS_INFLIGHT_MAX / 2)
 /* Per account: lookups of ids no record of ours has (held until
  * forgotten), and how many new ones per window
  * (docs/risks.md#random-channel-id-lookup-storms). */
@@ -61,8 +65,10 @@ static void lookup_q(struct eng_paychan *pc, struct lookup *l)
 	int q = LQ_NONE;
 	struct lookup_list *t;
 
-	if (l->wanted)
-		q = l->owned ? LQ_WANT_OURS : LQ_WANT_PEER;
+	if (l->wanted && !l->owned)
+		q = LQ_WANT_PEER;
+	else if (l->wanted)
+		q = l->waited ? LQ_WANT_WAIT : LQ_WANT_OURS;
 	else if (!l->inflight && l->seen_ms)
 		q = l->owned ? LQ_IDLE_OURS : LQ_IDLE_PEER;
 	if (q == l->q)
@@ -178,7 +184,12 @@ enum xu_code lookup_peer(struct eng_paychan *pc,
 				   account, hex, r.account);
 			return XU_OK;
 		}
-		lookup_want(pc, id, r.account, true);
+		l = lookup_want(pc, id, r.account, true);
+		/* The peer waits for this answer: before our polls. */
+		if (l && !l->inflight) {
+			l->waited = true;
+			lookup_q(pc, l);
+		}
 		return XU_OK;
 	}
 	rc = eng_chan_out_by_id(pc->st, id, &o, &have, err);
@@ -379,6 +390,9 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	l->inflight = false;
 	if (pc->lookups_inflight > 0)
 		pc->lookups_inflight--;
+	if (l->peer_slot && pc->lookups_inflight_peer > 0)
+		pc->lookups_inflight_peer--;
+	l->peer_slot = false;
 	lookup_q(pc, l);
 	hexid(id, l->id);
 	memset(&v, 0, sizeof(v));
@@ -468,12 +482,64 @@ bool rippled_ready(struct eng_paychan *pc)
 static void on_account_reply(void *arg, enum xu_code code, json_t *msg,
 			     const struct xu_err *rerr);
 
-/* Sends the wanted lookups (and account_info); outside transactions. */
+/* Sends queue q's wanted lookups while fewer than LOOKUPS_INFLIGHT_MAX
+ * are out, and for LQ_WANT_PEER fewer than peer_max of those; false when
+ * a request could not be made (the rest waits for the next flush). */
+static bool flush_q(struct eng_paychan *pc, struct xl_client *c, uint32_t v,
+		    int q, uint32_t peer_max)
+{
+	bool peer = q == LQ_WANT_PEER;
+	struct xu_err err;
+	char id[HEXID];
+
+	for (struct lookup *l = pc->lq[q].head, *next; l; l = next) {
+		next = l->qnext;
+		if (l->inflight)
+			continue; /* wanted again once answered */
+		if (pc->lookups_inflight >= LOOKUPS_INFLIGHT_MAX ||
+		    (peer && pc->lookups_inflight_peer >= peer_max))
+			return true;
+		hexid(id, l->id);
+		json_t *req = v ? json_pack("{s:s,s:s,s:I}", "command",
+					    "ledger_entry", "payment_channel",
+					    id, "ledger_index", (json_int_t)v)
+				: json_pack("{s:s,s:s,s:s}", "command",
+					    "ledger_entry", "payment_channel",
+					    id, "ledger_index", "validated");
+		if (!req)
+			return false;
+		if (xl_client_request(c, req, LOOKUP_TIMEOUT_MS,
+				      on_lookup_reply, l, &err) != XU_OK) {
+			xu_debug(SUB, "ledger_entry %s not sent: %s", id,
+				 err.msg);
+			return false;
+		}
+		l->wanted = false;
+		l->waited = false;
+		l->inflight = true;
+		l->peer_slot = peer;
+		lookup_q(pc, l);
+		l->asked_at = v;
+		pc->lookups_inflight++;
+		if (peer)
+			pc->lookups_inflight_peer++;
+		pc->stats.lookups++;
+	}
+	return true;
+}
+
+/* Sends the wanted lookups (and account_info); outside transactions.
+ * First those of our records a peer's message awaits (a claim on a
+ * record without a fresh view: answered 503 until then), then ids only a
+ * peer named, up to LOOKUPS_PEER_SHARE out, then our polls, then peer
+ * ones again in the slots our polls leave idle.  So a storm of random ids
+ * leaves our records at least half the slots, and our polls leave a new
+ * channel's claim its share
+ * (docs/risks.md#random-channel-id-lookup-storms). */
 void lookups_flush(struct eng_paychan *pc)
 {
 	struct xl_client *c = client(pc);
 	struct xu_err err;
-	char id[HEXID];
 	uint32_t v;
 
 	if (!rippled_ready(pc))
@@ -482,37 +548,11 @@ void lookups_flush(struct eng_paychan *pc)
 	 * so that every answer says which validated ledger it is about: a
 	 * server without that ledger answers lgrNotFound, asked again. */
 	v = xl_client_validated_index(c);
-	for (int q = LQ_WANT_OURS; q <= LQ_WANT_PEER; q++)
-		for (struct lookup *l = pc->lq[q].head, *next; l; l = next) {
-			next = l->qnext;
-			if (l->inflight)
-				continue; /* wanted again once answered */
-			if (pc->lookups_inflight >= LOOKUPS_INFLIGHT_MAX)
-				break;
-			hexid(id, l->id);
-			json_t *req =
-			    v ? json_pack("{s:s,s:s,s:I}", "command",
-					  "ledger_entry", "payment_channel", id,
-					  "ledger_index", (json_int_t)v)
-			      : json_pack("{s:s,s:s,s:s}", "command",
-					  "ledger_entry", "payment_channel", id,
-					  "ledger_index", "validated");
-			if (!req)
-				return;
-			if (xl_client_request(c, req, LOOKUP_TIMEOUT_MS,
-					      on_lookup_reply, l,
-					      &err) != XU_OK) {
-				xu_debug(SUB, "ledger_entry %s not sent: %s",
-					 id, err.msg);
-				return;
-			}
-			l->wanted = false;
-			l->inflight = true;
-			lookup_q(pc, l);
-			l->asked_at = v;
-			pc->lookups_inflight++;
-			pc->stats.lookups++;
-		}
+	if (!flush_q(pc, c, v, LQ_WANT_WAIT, 0) ||
+	    !flush_q(pc, c, v, LQ_WANT_PEER, LOOKUPS_PEER_SHARE) ||
+	    !flush_q(pc, c, v, LQ_WANT_OURS, 0) ||
+	    !flush_q(pc, c, v, LQ_WANT_PEER, LOOKUPS_INFLIGHT_MAX))
+		return;
 	if (pc->want_acct && !pc->acct_inflight) {
 		json_t *req = json_pack("{s:s,s:s,s:s}", "command",
 					"account_info", "account", pc->address,

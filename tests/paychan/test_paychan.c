@@ -30,6 +30,7 @@
 #include "src/io/msgs.h"
 #include "src/outbox/outbox.h"
 #include "src/paychan/paychan.h"
+#include "src/paychan/service.h"
 #include "src/store/chanstore.h"
 #include "src/util/hex.h"
 
@@ -3642,6 +3643,84 @@ static void test_paychan_unknown_id_flood(void **state)
 	assert_int_equal(bob.ncredits, 1);
 }
 
+/* Makes 40 of bob's records due for a poll (ids 0x55.. with their first
+ * byte 0-39) and sends them: every slot taken, 8 wait; poll0 is the hex
+ * of the first.  Returns bob.nreqs before. */
+static size_t polls_fill_slots(char poll0[65])
+{
+	uint8_t poll[CR_CHANNEL_ID_BYTES];
+	size_t n0 = bob.nreqs;
+
+	for (int i = 0; i < 40; i++) {
+		memset(poll, 0x55, sizeof(poll));
+		poll[0] = (uint8_t)i;
+		assert_non_null(lookup_want(bob.pc, poll, "x", true));
+		if (i == 0)
+			xu_hex_encode(poll0, 65, poll, CR_CHANNEL_ID_BYTES);
+	}
+	lookups_flush(bob.pc);
+	assert_int_equal(bob.nreqs - n0, 32);
+	return n0;
+}
+
+/* Answers bob's poll0 (a timeout: asked again later) and flushes: the
+ * one request sent for the freed slot must name channel hex. */
+static void freed_slot_names(const char *poll0, size_t n0, size_t out,
+			     const char *hex)
+{
+	const char *named;
+
+	assert_int_equal(answer(&bob, poll0, XU_ETIMEOUT, NULL), 1);
+	lookups_flush(bob.pc);
+	assert_int_equal(bob.nreqs - n0, out + 1);
+	named = json_string_value(
+	    json_object_get(bob.reqs[bob.nreqs - 1].req, "payment_channel"));
+	assert_non_null(named);
+	assert_string_equal(named, hex);
+}
+
+/* docs/risks.md#random-channel-id-lookup-storms: our records' polls
+ * filling the queue and every slot do not hold back the lookup a new
+ * channel's claim waits for (answered 503 until its view comes): the
+ * first slot freed goes to it, not to the next poll. */
+static void test_paychan_claim_lookup_not_behind_polls(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], poll0[65];
+	size_t n0;
+
+	(void)state;
+	pair();
+	settle(&alice, "b", "k1", "1000000");
+	create_lands(id);
+	xu_hex_encode(hex, 65, id, CR_CHANNEL_ID_BYTES);
+	n0 = polls_fill_slots(poll0);
+	/* Alice's claim on her new channel: bob looks it up, "retry". */
+	assert_int_equal(carry_last_claim(), 503);
+	assert_int_equal(bob.nreqs - n0, 32);
+	freed_slot_names(poll0, n0, 32, hex);
+}
+
+/* The same for a claim on bob's record whose view is too old to credit
+ * on: its lookup, which the peer waits for, goes before the polls of
+ * records nobody waits for. */
+static void test_paychan_claim_on_stale_record_not_behind_polls(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], poll0[65];
+	size_t n0;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	assert_int_equal(carry_last_claim(), 201);
+	bob.wall_off_ms += 4 * INT64_C(3600000); /* four polls later */
+	n0 = polls_fill_slots(poll0);
+	settle(&alice, "b", "k2", "1000000");
+	assert_int_equal(carry_last_claim(), 503);
+	assert_int_equal(bob.nreqs - n0, 32);
+	freed_slot_names(poll0, n0, 32, hex);
+}
+
 /* Delivers alice's last_claim about channel id (final or not) to bob;
  * returns bob's status, with his reply in *reply. */
 static int ask_last_claim(const uint8_t *id, bool final, char **reply)
@@ -4413,6 +4492,11 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_unknown_id_flood,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_claim_lookup_not_behind_polls, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_claim_on_stale_record_not_behind_polls, setup,
+		teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_restore_owed_in_store,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_delete_during_redeem,
