@@ -597,11 +597,12 @@ static enum xu_code all_rows(struct eng_store *s, sqlite3_stmt *st,
 	return rc;
 }
 
-enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
-			      size_t *n, struct xu_err *err)
+/* Every pc_out row sql (no parameters) selects, into *v (owned by the
+ * caller) and *n. */
+static enum xu_code out_rows(struct eng_store *s, const char *sql,
+			     struct eng_chan_out **v, size_t *n,
+			     struct xu_err *err)
 {
-	static const char sql[] =
-	    "SELECT " OUT_SEL " FROM pc_out ORDER BY account";
 	sqlite3_stmt *st;
 	void *arr = NULL;
 	enum xu_code rc;
@@ -617,26 +618,22 @@ enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
 	return rc;
 }
 
+enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
+			      size_t *n, struct xu_err *err)
+{
+	return out_rows(s, "SELECT " OUT_SEL " FROM pc_out ORDER BY account", v,
+			n, err);
+}
+
 enum xu_code eng_chan_out_unpaid(struct eng_store *s, struct eng_chan_out **v,
 				 size_t *n, struct xu_err *err)
 {
 	/* The WHERE of the partial index pc_out_unpaid, word for word. */
-	static const char sql[] = "SELECT " OUT_SEL " FROM pc_out"
-				  " WHERE owed > 0 OR claim_amount > peer_best"
-				  " ORDER BY account";
-	sqlite3_stmt *st;
-	void *arr = NULL;
-	enum xu_code rc;
-
-	*v = NULL;
-	*n = 0;
-	rc = eng_store_prepare(s, sql, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	rc = all_rows(s, st, out_row, sizeof(**v), &arr, n, "pc_out",
-		      "reading pc_out", err);
-	*v = arr;
-	return rc;
+	return out_rows(s,
+			"SELECT " OUT_SEL " FROM pc_out"
+			" WHERE owed > 0 OR claim_amount > peer_best"
+			" ORDER BY account",
+			v, n, err);
 }
 
 /* ---- pc_in ----------------------------------------------------------- */
