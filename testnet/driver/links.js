@@ -592,7 +592,6 @@ async function run(o, env, h) {
 		const want = (bq) => names.map((n) => S.commonToDrops(S.toCommon(bq.get(n).credited, bq.get(n).scale)).drops);
 		const wantAB = want(bB);
 		const wantBA = want(bA);
-		const wait = now() + o['redeem-wait'] * 1000;
 		let short = 0;
 		const check = () => {
 			short = 0;
@@ -604,8 +603,18 @@ async function run(o, env, h) {
 				}
 			return short;
 		};
-		while (chA && check() && now() < wait && !stopping)
+		/* Closing N links queues 2N redeems behind one sequence per
+		 * account: wait while they still land (--redeem-wait seconds
+		 * without one more channel settling ends the wait). */
+		let wait = now() + o['redeem-wait'] * 1000;
+		let lastShort = Infinity;
+		while (chA && check() && now() < wait && !stopping) {
+			if (short < lastShort) {
+				lastShort = short;
+				wait = now() + o['redeem-wait'] * 1000;
+			}
 			await sleep(500);
+		}
 		for (const a of [env.ALICE_ADDRESS, env.BOB_ADDRESS])
 			try {
 				await ledger.refresh(a);
