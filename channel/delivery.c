@@ -417,6 +417,23 @@ void pc_dlv_init(struct pc_dlv *d, uint32_t stall_ms, uint32_t resend_ms)
 	d->resend_ms = resend_ms;
 }
 
+uint32_t pc_dlv_stall_for(uint32_t rtt_us, uint32_t ceiling_ms)
+{
+	uint64_t ms;
+
+	if (ceiling_ms == 0 || rtt_us == 0)
+		return ceiling_ms;
+	ms = ((uint64_t)rtt_us * PC_DLV_STALL_RTTS + 999) / 1000;
+	if (ms < PC_DLV_STALL_MIN_MS)
+		ms = PC_DLV_STALL_MIN_MS;
+	return ms < ceiling_ms ? (uint32_t)ms : ceiling_ms;
+}
+
+void pc_dlv_set_stall(struct pc_dlv *d, uint32_t stall_ms)
+{
+	d->stall_ms = stall_ms;
+}
+
 static void apply(struct pc_dlv *d, const struct pc_dlv_event *ev,
 		  struct pc_dlv_effects *fx)
 {

@@ -59,6 +59,13 @@
 #define PC_DLV_STALL_MS 2000
 #define PC_DLV_RESEND_MS 10000
 
+/* The adaptive stall (pc_dlv_stall_for): an attempt out longer than
+ * PC_DLV_STALL_RTTS times the account's usual round trip, and at least
+ * PC_DLV_STALL_MIN_MS, is late for this link; stall_ms stays the
+ * ceiling. */
+#define PC_DLV_STALL_RTTS 2
+#define PC_DLV_STALL_MIN_MS 4
+
 /* Delivery states.  In memory only (rebuilt empty after a restart: the
  * record's claim is then sent again by the resend rule). */
 enum pc_dlv_state {
@@ -179,6 +186,17 @@ struct pc_dlv {
  * attempt may hold a newer claim back (PC_DLV_STALL_MS; 0: until it
  * ends); resend_ms: PC_DLV_RESEND_MS. */
 void pc_dlv_init(struct pc_dlv *d, uint32_t stall_ms, uint32_t resend_ms);
+
+/* How long an attempt may hold a newer claim back on a link whose claims
+ * usually come back in rtt_us (the service's running mean of the
+ * answered attempts; 0: none yet): PC_DLV_STALL_RTTS round trips, at
+ * least PC_DLV_STALL_MIN_MS, never more than ceiling_ms (the
+ * configured claim_stall_ms; 0 stays 0: never beside). */
+uint32_t pc_dlv_stall_for(uint32_t rtt_us, uint32_t ceiling_ms);
+
+/* Sets d's stall_ms (as pc_dlv_init's); it counts from the next look at
+ * the current attempt (every COMMITTED, TIMER and end of an attempt). */
+void pc_dlv_set_stall(struct pc_dlv *d, uint32_t stall_ms);
 
 /* Applies one event and fills fx (in order; carry them out at once, on the
  * loop thread, outside any store transaction except NACK, which opens

@@ -137,6 +137,10 @@ static void channel_metrics(FILE *f, const struct eng_status *st)
 	    "Drops moved from what we owe into signed claims.", s->paid_drops);
 	one(f, "claims_signed_total", "counter", "Claims we signed.",
 	    s->claims_signed);
+	one(f, "claims_beside_total", "counter",
+	    "Claims sent beside an attempt late for its link (adaptive "
+	    "stall).",
+	    s->claims_beside);
 	one(f, "claims_sent_total", "counter",
 	    "Claim attempts handed to the outbox (repeats included).",
 	    s->claims_sent);

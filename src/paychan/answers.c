@@ -254,6 +254,7 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 	struct pc_msg m;
 	struct xu_err derr;
 	struct acct *a = acct_of(pc, account);
+	uint64_t rtt;
 	bool replied;
 
 	if (!a)
@@ -261,7 +262,9 @@ static void on_claim_answer(struct eng_paychan *pc, const char *account,
 	replied = status >= 200 && status < 300 && len != 0 &&
 		  pc_msg_decode(&m, body, len, &derr) == XU_OK &&
 		  m.type == PC_MSG_CLAIM_REPLY;
-	lat_claim_ended(pc, a, seq, replied);
+	rtt = lat_claim_ended(pc, a, seq, replied);
+	if (rtt)
+		dlv_rtt(pc, a, rtt);
 	claim_attempt_ended(pc, a, seq, status);
 	if (!replied) {
 		if (status >= 200 && status < 500)

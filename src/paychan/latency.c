@@ -15,7 +15,8 @@
  *              credit's POST, the commit recording the answer)
  *
  * Timed on the service's monotonic microsecond clock; memory only, and
- * nothing here decides anything.  A credit whose row is rolled back is
+ * nothing here decides anything (the round trip lat_claim_ended returns
+ * feeds the delivery's adaptive stall, dlv_rtt in to_peer.c).  A credit whose row is rolled back is
  * forgotten when a later credit reuses or passes its id; one the ring
  * has no room for is not timed. */
 #include "src/paychan/service.h"
@@ -111,20 +112,23 @@ void lat_claim_sent(struct eng_paychan *pc, struct acct *a, uint64_t seq)
 	l->out[k].us = now;
 }
 
-void lat_claim_ended(struct eng_paychan *pc, struct acct *a, uint64_t seq,
-		     bool replied)
+uint64_t lat_claim_ended(struct eng_paychan *pc, struct acct *a, uint64_t seq,
+			 bool replied)
 {
 	struct lat_acct *l = &a->lat;
+	uint64_t us = 0;
 
 	for (size_t i = 0; i < LAT_OUT; i++) {
 		if (!l->out[i].us || l->out[i].seq != seq)
 			continue;
-		if (replied)
-			xu_hist_add(&pc->stats.claim_rtt,
-				    since(l->out[i].us, now_us(pc)), 1);
+		if (replied) {
+			us = since(l->out[i].us, now_us(pc));
+			xu_hist_add(&pc->stats.claim_rtt, us, 1);
+		}
 		l->out[i].us = 0;
-		return;
+		break;
 	}
+	return us;
 }
 
 static struct lat_credit *credit_at(struct eng_paychan *pc, size_t i)

@@ -176,7 +176,8 @@ void eng_paychan_outcome(struct eng_paychan *pc, const struct xl_outcome *o);
 /* Counters for /health and the tests. */
 struct eng_paychan_stats {
 	uint64_t claims_signed, claims_accepted, claims_rejected;
-	uint64_t claims_sent; /* attempts handed to the outbox */
+	uint64_t claims_beside; /* sent beside a late attempt */
+	uint64_t claims_sent;	/* attempts handed to the outbox */
 	uint64_t claims_refused[PC_REJ_COUNT]; /* claims_rejected by reason */
 	uint64_t credits_drops;		       /* sum of credits enqueued */
 	uint64_t paid_drops; /* sum of drops moved into claims */

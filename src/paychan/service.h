@@ -198,6 +198,10 @@ struct acct {
 	/* Effects of the tick's TIMER (no NACK), carried out when the
 	 * tick's transaction ends. */
 	struct pc_dlv_effects later;
+	/* The running mean of this account's answered claim attempts'
+	 * round trips, in microseconds (0: none yet): the delivery's
+	 * adaptive stall (dlv_rtt). */
+	uint32_t rtt_us;
 	/* The best amount the peer acknowledged on channel best_channel
 	 * (has_best), not yet in the record (out_event merges it): it counts
 	 * only while that is the record's channel (peer_acked). */
@@ -397,6 +401,10 @@ void dlv_step(struct eng_paychan *pc, struct acct *a,
  * back), outside it: every account's delivery hears of it, after the
  * effects its tick's TIMER left in a->later went. */
 void dlv_tx_ended(struct eng_paychan *pc, bool committed);
+/* An attempt of a's was answered after us microseconds: the running mean
+ * moves 1/8 of the way, and the delivery's stall follows it
+ * (pc_dlv_stall_for, claim_stall_ms the ceiling). */
+void dlv_rtt(struct eng_paychan *pc, struct acct *a, uint64_t us);
 /* Inside the tick's transaction: PC_DLV_EV_TIMER of a (unacked: the record
  * holds a claim above what the peer acknowledged).  Keeps the sends for
  * dlv_tx_ended; returns whether the channel core is to hear
@@ -556,9 +564,11 @@ void lat_batch_done(struct eng_paychan *pc, bool committed);
 /* Claim attempt seq of a left for the outbox: the settlements waiting
  * for a claim are handed over. */
 void lat_claim_sent(struct eng_paychan *pc, struct acct *a, uint64_t seq);
-/* Claim attempt seq of a ended; replied: with the peer's claim_reply. */
-void lat_claim_ended(struct eng_paychan *pc, struct acct *a, uint64_t seq,
-		     bool replied);
+/* Claim attempt seq of a ended; replied: with the peer's claim_reply.
+ * Returns the attempt's round trip in microseconds when it was replied
+ * to and timed, else 0. */
+uint64_t lat_claim_ended(struct eng_paychan *pc, struct acct *a, uint64_t seq,
+			 bool replied);
 /* While a peer's claim is handled (pc->lat_rx_us set): it queued the
  * credit of outbox row id. */
 void lat_credit_queued(struct eng_paychan *pc, int64_t id);

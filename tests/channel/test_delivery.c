@@ -581,6 +581,72 @@ static void count(struct tally *t, const struct pc_dlv_effects *fx)
 		t->max = t->out;
 }
 
+/* The adaptive stall: twice the link's usual round trip, at least 4 ms,
+ * never past the configured ceiling (nor any stall where the ceiling is
+ * 0: never beside); no round trip known yet: the ceiling. */
+static void test_delivery_stall_for(void **state)
+{
+	static const struct {
+		uint32_t rtt_us, ceiling_ms, want;
+	} cases[] = {
+	    {0, PC_DLV_STALL_MS, PC_DLV_STALL_MS}, /* nothing measured */
+	    {1, PC_DLV_STALL_MS, PC_DLV_STALL_MIN_MS},
+	    {1999, PC_DLV_STALL_MS, PC_DLV_STALL_MIN_MS},
+	    {2600, PC_DLV_STALL_MS, 6}, /* 5.2 ms, rounded up */
+	    {3000, PC_DLV_STALL_MS, 6},
+	    {150000, PC_DLV_STALL_MS, 300}, /* a slow link: 2 round trips */
+	    {999999, PC_DLV_STALL_MS, PC_DLV_STALL_MS},
+	    {UINT32_MAX, PC_DLV_STALL_MS, PC_DLV_STALL_MS},
+	    {2600, 3, 3}, /* the ceiling under the floor still rules */
+	    {2600, 0, 0}, /* never beside stays never */
+	    {0, 0, 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (pc_dlv_stall_for(cases[i].rtt_us, cases[i].ceiling_ms) !=
+		    cases[i].want)
+			fail_msg("row %zu: %u us, ceiling %u: got %u, want %u",
+				 i, cases[i].rtt_us, cases[i].ceiling_ms,
+				 pc_dlv_stall_for(cases[i].rtt_us,
+						  cases[i].ceiling_ms),
+				 cases[i].want);
+}
+
+/* A stall set while an attempt is out counts from its departure: lowered
+ * below the time it has been out, the next look lets the newest beside
+ * at once; raised again, nothing more goes early. */
+static void test_delivery_set_stall(void **state)
+{
+	struct pc_dlv d;
+	struct pc_dlv_effects fx;
+
+	(void)state;
+	pc_dlv_init(&d, PC_DLV_STALL_MS, PC_DLV_RESEND_MS);
+	made(&d, 1);
+	commit(&d, T0, &fx);
+	sent(&d, 1, T0);
+	made(&d, 2);
+	commit(&d, T0 + 5, &fx);
+	assert_int_equal(fx.n, 0);
+	expect_state(&d, OUT_WAITING);
+	pc_dlv_set_stall(&d, 6);
+	commit(&d, T0 + 5, &fx); /* out 5 ms: not yet */
+	assert_int_equal(fx.n, 0);
+	commit(&d, T0 + 6, &fx);
+	expect_one(&fx, SEND_BESIDE, 2, 1);
+	sent(&d, 2, T0 + 6);
+	expect_state(&d, BESIDE);
+	pc_dlv_set_stall(&d, PC_DLV_STALL_MS);
+	made(&d, 3);
+	commit(&d, T0 + 100, &fx);
+	assert_int_equal(fx.n, 0); /* never a third */
+	end(&d, ANSWERED, 1, T0 + 200, &fx);
+	assert_int_equal(fx.n, 0);
+	expect_state(&d, OUT_WAITING);
+	timer(&d, T0 + 1000, false, &fx); /* 2 out 994 ms < 2 s */
+	assert_int_equal(fx.n, 0);
+}
+
 /* An attempt unanswered for 2 s lets the newest go beside it; with two
  * out nothing more goes, however long they stay. */
 static void test_delivery_stall_lets_newest_beside_never_third(void **state)
@@ -869,6 +935,8 @@ int main(void)
 	    cmocka_unit_test(test_delivery_failure_lets_newest_go_at_once),
 	    cmocka_unit_test(test_delivery_misuse_aborts),
 	    cmocka_unit_test(test_delivery_names),
+	    cmocka_unit_test(test_delivery_stall_for),
+	    cmocka_unit_test(test_delivery_set_stall),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

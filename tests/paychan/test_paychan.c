@@ -1157,6 +1157,45 @@ static void test_paychan_claim_stall(void **state)
 	    1200000);
 }
 
+/* The stall adapts to the link: once a claim came back in 2 ms, an
+ * attempt out 10 ms is late for this link, and the newest goes beside it
+ * at the next commit, long before the 2 s ceiling. */
+static void test_paychan_claim_stall_adapts(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct eng_paychan_stats st0, st;
+	size_t n;
+
+	(void)state;
+	alice.us = 1000000; /* 0 is "not timed" */
+	open_link(id, hex, "1000000");
+	alice.us += 2000; /* the first claim's round trip: 2 ms */
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+	eng_paychan_stats(alice.pc, &st0);
+	n = alice.nmsgs;
+	settle(&alice, "b", "k2", "100000"); /* out, never answered */
+	assert_int_equal(alice.nmsgs, n + 1);
+	settle(&alice, "b", "k3", "100000");
+	assert_int_equal(alice.nmsgs, n + 1); /* waits behind it */
+	alice.wall_off_ms += 10;
+	settle(&alice, "b", "k4", "100000");
+	assert_int_equal(alice.nmsgs, n + 2);
+	assert_int_equal(
+	    xl_drops_u64(
+		msg_of(last_msg(&alice, "claim")->body).u.claim.amount),
+	    1300000);
+	eng_paychan_stats(alice.pc, &st);
+	assert_int_equal(st.claims_beside, st0.claims_beside + 1);
+	/* Never a third: the next waits for either of the two. */
+	alice.wall_off_ms += 10;
+	settle(&alice, "b", "k5", "100000");
+	assert_int_equal(alice.nmsgs, n + 2);
+}
+
 /* A claim attempt that failed (the connector answered 503) with nothing
  * newer to send: the same claim goes again, byte for byte, at the first
  * tick after the outbox's backoff, never from inside the answer. */
@@ -4474,6 +4513,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_retry, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_claim_stall_adapts,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_stall, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_resend_and_close,
