@@ -1318,6 +1318,14 @@ static void load_pending(void *arg, const struct xl_jentry *je)
 	append(&lc->s->inflight, e);
 }
 
+/* cfg.max_inflight as the queue uses it (submit.h). */
+static unsigned inflight_bound(unsigned n)
+{
+	if (!n)
+		return XL_SUBMIT_INFLIGHT_DEFAULT;
+	return n > XL_SUBMIT_INFLIGHT_MAX ? XL_SUBMIT_INFLIGHT_MAX : n;
+}
+
 struct xl_submit *xl_submit_new(struct xl_client *c, const struct xl_journal *j,
 				const struct xl_submit_cfg *cfg,
 				xl_outcome_fn fn, void *arg, struct xu_err *err)
@@ -1341,8 +1349,7 @@ struct xl_submit *xl_submit_new(struct xl_client *c, const struct xl_journal *j,
 	s->cfg = *cfg;
 	if (!s->cfg.lls_offset)
 		s->cfg.lls_offset = 20;
-	if (!s->cfg.max_inflight)
-		s->cfg.max_inflight = 8;
+	s->cfg.max_inflight = inflight_bound(cfg->max_inflight);
 	if (!s->cfg.max_attempts)
 		s->cfg.max_attempts = 3;
 	if (!s->cfg.unknown_alarm_ms)
@@ -1508,6 +1515,12 @@ enum xu_code xl_submit_enqueue_as(struct xl_submit *s, const char *intent,
 	queue_insert(s, e, false);
 	schedule_pump(s);
 	return XU_OK;
+}
+
+void xl_submit_set_max_inflight(struct xl_submit *s, unsigned n)
+{
+	s->cfg.max_inflight = inflight_bound(n);
+	schedule_pump(s); /* a higher bound may let it build now */
 }
 
 void xl_submit_stats(const struct xl_submit *s, struct xl_submit_stats *st)

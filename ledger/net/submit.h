@@ -93,8 +93,10 @@ struct xl_submit_cfg {
 	 * Expiration); 0 or below fee_max_drops: fee_max_drops. */
 	uint64_t deadline_fee_max_drops;
 	uint32_t network_id;
-	uint32_t lls_offset;   /* 0 = 20 */
-	unsigned max_inflight; /* submitted, not final; 0 = 8 */
+	uint32_t lls_offset; /* 0 = 20 */
+	/* Submitted, not final: 0 = XL_SUBMIT_INFLIGHT_DEFAULT, at most
+	 * XL_SUBMIT_INFLIGHT_MAX. */
+	unsigned max_inflight;
 	unsigned max_attempts; /* builds per intent; 0 = 3 */
 	/* A transaction whose fate stays unknown this long gets one BROKEN
 	 * line; 0 = 10 minutes. */
@@ -102,6 +104,18 @@ struct xl_submit_cfg {
 };
 
 struct xl_submit;
+
+/* Transactions of the account in flight at once.  The queue's throughput
+ * is max_inflight per submit-to-validated round trip (a few ledgers), so
+ * this bounds how fast many channels open.  The default is the number of
+ * transactions rippled's fee queue holds per account (TxQ
+ * maximumTxnPerAccount, 10): when the open ledger's fee escalates and
+ * every one of ours is queued, none is refused as telCAN_NOT_QUEUE_FULL.
+ * Above it, such refusals are retried with the same blob, and a failed
+ * one (a Sequence gap) makes more of the later ones expire and rebuild
+ * (docs/design.md#scale). */
+#define XL_SUBMIT_INFLIGHT_DEFAULT 10
+#define XL_SUBMIT_INFLIGHT_MAX 64
 
 /* An owner (e.g. the peer account a redeem is for) names a share of the
  * priority lane; up to XL_OWNER_MAX - 1 bytes count. */
@@ -153,6 +167,11 @@ struct xl_submit_stats {
 	uint64_t unknown_alarms; /* BROKEN lines written for those */
 };
 void xl_submit_stats(const struct xl_submit *s, struct xl_submit_stats *st);
+
+/* Sets cfg.max_inflight (0: XL_SUBMIT_INFLIGHT_DEFAULT; above
+ * XL_SUBMIT_INFLIGHT_MAX: the maximum).  A lower bound builds nothing new
+ * until fewer are in flight; the ones in flight go on. */
+void xl_submit_set_max_inflight(struct xl_submit *s, unsigned n);
 
 const char *xl_outcome_kind_name(enum xl_outcome_kind k);
 

@@ -88,6 +88,11 @@ static const struct eng_opt run_opts[] = {
     {"tx-retry", "TIME",
      "wait after a failed channel transaction (default 30s) "
      "[XRPSE_TX_RETRY]"},
+    {"tx-inflight", "N",
+     "our transactions submitted and not yet final at once, 1 to 64: "
+     "how fast many channels open; above 10 (rippled's per-account queue, "
+     "the default) some may be refused and retried under fee load "
+     "[XRPSE_TX_INFLIGHT]"},
     {"deadline-fee-cap", "AMT",
      "a redeem whose channel expires within its close margin may pay up to "
      "this fee, above the 1000 drops every other transaction may pay "
@@ -556,6 +561,8 @@ static enum xu_code load_channel(struct eng_config *cfg,
 	     &p->redeem_check_s},
 	    {"tx-retry", "XRPSE_TX_RETRY", CK_SECONDS, 1, 86400, NULL,
 	     &p->retry_s},
+	    {"tx-inflight", "XRPSE_TX_INFLIGHT", CK_NUMBER, 1,
+	     XL_SUBMIT_INFLIGHT_MAX, NULL, &c->tx_inflight},
 	    {"close-wait", "XRPSE_CLOSE_WAIT", CK_SECONDS, 0, 30 * 86400, NULL,
 	     &p->close_wait_s},
 	    {"deadline-fee-cap", "XRPSE_DEADLINE_FEE_CAP", CK_DROPS,
@@ -912,11 +919,13 @@ void eng_config_log_channels(const struct eng_config *cfg)
 		"channels: amount %s drops (max %s), settle delay %u s, min "
 		"settle delay %u s, max settle delay %u s, redeem at %s drops "
 		"or fee <= %u ppm, checked every %u s, tx retry %u s, close "
-		"wait %u s, deadline fee cap %s drops",
+		"wait %u s, deadline fee cap %s drops, %u transactions in "
+		"flight",
 		amt, max, (unsigned)p->settle_delay,
 		(unsigned)p->min_settle_delay, (unsigned)p->max_settle_delay,
 		thr, (unsigned)p->redeem_fee_ppm, (unsigned)p->redeem_check_s,
-		(unsigned)p->retry_s, (unsigned)p->close_wait_s, dfee);
+		(unsigned)p->retry_s, (unsigned)p->close_wait_s, dfee,
+		(unsigned)c->tx_inflight);
 	if (c->allow_dangerous && (p->settle_delay < SETTLE_DELAY_FLOOR ||
 				   p->min_settle_delay < SETTLE_DELAY_FLOOR))
 		xu_unusual("config",

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/net/rippled.h"
 #include "src/outbox/outbox.h"
 #include "src/util/log.h"
 
@@ -129,6 +130,7 @@ void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 	cfg->claim_stall_ms = 2000;
 	cfg->lookup_fresh_ms = 5000;
 	cfg->owed_alert_ms = 300000;
+	cfg->tx_inflight = XL_SUBMIT_INFLIGHT_DEFAULT;
 	cfg->allow_dangerous = false;
 }
 
@@ -248,6 +250,8 @@ enum xu_code eng_paychan_new(struct eng_paychan **out,
 		return rc;
 	}
 	if (pc->rippled) {
+		xl_submit_set_max_inflight(xl_rippled_submit(pc->rippled),
+					   cfg->tx_inflight);
 		rc = register_listener(pc, err);
 		if (rc != XU_OK) {
 			free(pc);

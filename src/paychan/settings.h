@@ -26,6 +26,9 @@ struct eng_paychan_cfg {
 				      this long after it closed */
 	uint32_t owed_alert_ms;	   /* drops unpaid this long: BROKEN,
 				      once (docs/design.md#the-owed-alert) */
+	uint32_t tx_inflight;	   /* our transactions in flight at once
+				      (the submission queue's
+				      max_inflight; docs/design.md#scale) */
 	bool allow_dangerous;	   /* min settle delay below 1 day */
 	bool due_audit; /* every tick checks that the due index skipped
 			   nothing (the simulator; costs a full read) */
@@ -34,7 +37,8 @@ struct eng_paychan_cfg {
 /* Fills *cfg with the defaults: pc_cfg_default and the timers above
  * (poll 60 s, tick 1 s, hello retry 1 s, claim resend 10 s, a view fresh
  * for 5 s, a recovery alert after 10 min, a claim stalled after 2 s,
- * closed incoming records kept 1 day, the owed alert after 5 min).  The
+ * closed incoming records kept 1 day, the owed alert after 5 min) and
+ * XL_SUBMIT_INFLIGHT_DEFAULT (10) transactions in flight.  The
  * operator's settings come from `xrpse run` flags and their variables
  * (src/daemon/config.c). */
 void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg);

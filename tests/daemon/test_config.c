@@ -37,6 +37,7 @@ static const char *const env_names[] = {
     "XRPSE_REDEEM_FEE_PPM",
     "XRPSE_REDEEM_CHECK",
     "XRPSE_TX_RETRY",
+    "XRPSE_TX_INFLIGHT",
     "XRPSE_CLOSE_WAIT",
     "XRPSE_DEADLINE_FEE_CAP",
     "XRPSE_OWED_ALERT",
@@ -239,6 +240,11 @@ static uint64_t get_retry(const struct eng_config *c)
 	return c->paychan.pc.retry_s;
 }
 
+static uint64_t get_tx_inflight(const struct eng_config *c)
+{
+	return c->paychan.tx_inflight;
+}
+
 static uint64_t get_close_wait(const struct eng_config *c)
 {
 	return c->paychan.pc.close_wait_s;
@@ -302,6 +308,8 @@ static const struct chan_case chan_cases[] = {
     {"--redeem-check", "XRPSE_REDEEM_CHECK", "1", 1, "10m", 600, 300,
      get_check},
     {"--tx-retry", "XRPSE_TX_RETRY", "2", 2, "1h", 3600, 30, get_retry},
+    {"--tx-inflight", "XRPSE_TX_INFLIGHT", "1", 1, "64", 64, 10,
+     get_tx_inflight},
     {"--close-wait", "XRPSE_CLOSE_WAIT", "0", 0, "1h", 3600, 600,
      get_close_wait},
     {"--deadline-fee-cap", "XRPSE_DEADLINE_FEE_CAP", "1000", 1000, "1xrp",
@@ -524,6 +532,8 @@ static void test_config_channel_rejects(void **state)
 	    {"--redeem-check", "86401", "--redeem-check: above the 86400 s"},
 	    {"--tx-retry", "0", "--tx-retry: must be from 1 to 86400 seconds"},
 	    {"--tx-retry", "25h", "--tx-retry: above the 86400 s maximum"},
+	    {"--tx-inflight", "0", "--tx-inflight: must be from 1 to 64"},
+	    {"--tx-inflight", "65", "--tx-inflight: must be from 1 to 64"},
 	    {"--close-wait", "31d",
 	     "--close-wait: above the 2592000 s maximum"},
 	    {"--deadline-fee-cap", "999",
@@ -731,6 +741,8 @@ static void test_config_channel_help(void **state)
 	    "XRPSE_REDEEM_CHECK",
 	    "--tx-retry TIME",
 	    "XRPSE_TX_RETRY",
+	    "--tx-inflight N",
+	    "XRPSE_TX_INFLIGHT",
 	    "--close-wait TIME",
 	    "XRPSE_CLOSE_WAIT",
 	    "--deadline-fee-cap AMT",

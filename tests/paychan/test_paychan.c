@@ -93,6 +93,7 @@ struct eng_engine {
 	int64_t mono_off_ms; /* the service's monotonic clock: the real one
 				plus this (a test sets it before a start) */
 	int64_t us; /* the latency histograms' clock: set by the test */
+	unsigned max_inflight; /* what the service set on its queue */
 };
 
 /* The fake outbox and rippled pointers are the engine itself. */
@@ -248,6 +249,10 @@ struct xl_client *xl_rippled_client(struct xl_rippled *r)
 struct xl_submit *xl_rippled_submit(struct xl_rippled *r)
 {
 	return (struct xl_submit *)(void *)r;
+}
+void xl_submit_set_max_inflight(struct xl_submit *s, unsigned n)
+{
+	by_ptr(s)->max_inflight = n;
 }
 enum xl_client_state xl_client_state(const struct xl_client *c)
 {
@@ -423,7 +428,8 @@ static int64_t test_wall_ms(void *arg)
 /* Starts e's payment-channel service (again: a new process). */
 /* recover_alert_ms of the next services started (0: 50 ms). */
 static uint32_t g_recover_alert_ms;
-static uint32_t g_poll_ms; /* 0: an hour */
+static uint32_t g_poll_ms;     /* 0: an hour */
+static uint32_t g_tx_inflight; /* 0: the default */
 
 static void start_service(struct eng_engine *e)
 {
@@ -451,6 +457,8 @@ static void start_service(struct eng_engine *e)
 	cfg.recover_alert_ms = g_recover_alert_ms ? g_recover_alert_ms : 50;
 	cfg.poll_ms = g_poll_ms ? g_poll_ms : 3600000;
 	cfg.due_audit = true; /* every test checks the due index */
+	if (g_tx_inflight)
+		cfg.tx_inflight = g_tx_inflight;
 	/* bob asks for more than alice's 6 days: her channel uses 7. */
 	if (!strcmp(e->name, "bob"))
 		cfg.pc.min_settle_delay = 7 * 24 * 3600;
@@ -2387,6 +2395,21 @@ static void test_paychan_tick_reads_only_due(void **state)
 	assert_true(b1.tick_records > b0.tick_records);
 	assert_int_equal(b1.due_skipped, 0);
 	assert_int_equal(a1.due_skipped, 0);
+}
+
+/* The service gives its submission queue the configured number of
+ * transactions in flight (docs/design.md#scale): by default the 10 of
+ * rippled's per-account queue, or the operator's tx_inflight. */
+static void test_paychan_tx_inflight(void **state)
+{
+	(void)state;
+	assert_int_equal(alice.max_inflight, 10);
+	assert_int_equal(bob.max_inflight, 10);
+	g_tx_inflight = 32;
+	eng_paychan_free(alice.pc);
+	start_service(&alice);
+	g_tx_inflight = 0;
+	assert_int_equal(alice.max_inflight, 32);
 }
 
 /* The ledger polls are spread over poll_ms: after the first walk (every
@@ -4584,6 +4607,8 @@ int main(void)
 		test_paychan_restart_clears_in_timers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_tick_reads_only_due,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_tx_inflight, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_polls_spread, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_tx_looks_up_touched,

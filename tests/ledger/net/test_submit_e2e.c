@@ -521,6 +521,75 @@ static void test_submit_disconnect_in_flight(void **state)
 	assert_int_equal(journal_rows(w, "pay:dc:%"), 12);
 }
 
+/* Runs w's loop until n transactions were submitted, then a little more
+ * (nothing validates meanwhile), and returns the in-flight count. */
+static unsigned inflight_after(struct world *w, unsigned n)
+{
+	struct inflight_ctx ic = {w, n};
+	struct xl_submit_stats st;
+
+	assert_true(th_run_until(w->ctx, all_submitted, &ic, 15000));
+	th_run_for(w->ctx, 300);
+	xl_submit_stats(w->s, &st);
+	return st.inflight;
+}
+
+/* How many transactions are in flight at once (docs/design.md#scale): by
+ * default the 10 rippled's fee queue holds per account, not fewer (the
+ * pace of opening many channels is this bound per round trip); the
+ * operator's setting raises it, up to 64; a lower one builds nothing new
+ * until fewer are in flight.  Every intent still ends once, in order of
+ * Sequence, with no gap. */
+static void test_submit_inflight_bound(void **state)
+{
+	struct fx *f = *state;
+	struct world *w = f->w;
+	struct w_build p[16];
+	struct xl_submit_stats st;
+	uint32_t before = account_seq(w, GENESIS_ADDR);
+	char intent[32];
+
+	assert_int_equal(
+	    w_control(w, "testnet_close_timer", json_pack("{s:i}", "ms", 0)),
+	    XU_OK);
+	for (int i = 0; i < 16; i++) {
+		memset(&p[i], 0, sizeof(p[i]));
+		p[i].kind = W_PAYMENT;
+		p[i].dst = addr_id(DEST_ADDR);
+		p[i].amount = 10 * XRP;
+		snprintf(intent, sizeof(intent), "pay:bound:%d", i);
+		w_enqueue(w, intent, false, &p[i]);
+	}
+	assert_int_equal(inflight_after(w, 10), 10);
+	xl_submit_stats(w->s, &st);
+	assert_int_equal(st.queued, 6);
+	/* Raised: two more go at once. */
+	xl_submit_set_max_inflight(w->s, 12);
+	assert_int_equal(inflight_after(w, 12), 12);
+	/* Lowered: the twelve go on, nothing new is built. */
+	xl_submit_set_max_inflight(w->s, 4);
+	th_run_for(w->ctx, 300);
+	xl_submit_stats(w->s, &st);
+	assert_int_equal(st.inflight, 12);
+	assert_int_equal(st.queued, 4);
+	assert_int_equal(st.submitted, 12);
+	/* Beyond the maximum: the maximum. */
+	xl_submit_set_max_inflight(w->s, 1000);
+	assert_int_equal(inflight_after(w, 16), 16);
+	assert_int_equal(
+	    w_control(w, "testnet_close_timer", json_pack("{s:i}", "ms", 100)),
+	    XU_OK);
+	for (int i = 0; i < 16; i++) {
+		const struct w_out *o;
+
+		snprintf(intent, sizeof(intent), "pay:bound:%d", i);
+		o = expect(w, intent, XL_OUT_SUCCESS, "tesSUCCESS");
+		assert_int_equal(o->sequence, before + (uint32_t)i);
+	}
+	assert_int_equal(account_seq(w, GENESIS_ADDR), before + 16);
+	assert_int_equal(journal_rows(w, "pay:bound:%"), 16);
+}
+
 /* The wrong network: the client refuses and stops. */
 static void test_submit_network_mismatch(void **state)
 {
@@ -1235,6 +1304,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_disconnect_in_flight,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_inflight_bound, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_network_mismatch, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_submit_dropped_tx_rebuilt,

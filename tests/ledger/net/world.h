@@ -55,7 +55,7 @@ struct w_opts {
 	uint32_t network_id;	   /* expected */
 	uint64_t fee_max;	   /* default 1000 */
 	uint64_t deadline_fee_max; /* XL_SUBMIT_DEADLINE intents; 0: none */
-	unsigned max_inflight;	   /* default 8 */
+	unsigned max_inflight;	   /* default: the queue's (10) */
 	unsigned max_attempts;	   /* default 3 */
 	const char *db_path;	   /* default: a fresh temp file */
 	unsigned request_timeout_ms;
