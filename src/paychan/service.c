@@ -234,6 +234,8 @@ enum xu_code eng_paychan_new(struct eng_paychan **out,
 		    CR_CHANNEL_ID_BYTES, seed);
 	xu_map_init(&pc->acct_map, offsetof(struct acct, account), 0,
 		    seed * 0x9e3779b97f4a7c15ull);
+	xu_map_init(&pc->build_map, offsetof(struct build, intent), 0,
+		    seed ^ 0xc2b2ae3d27d4eb4full);
 	cr_account_id_of(&pc->self, &pc->kp->pub);
 	cr_address_encode(pc->address, &pc->self);
 	if (!xl_drops_from_u64(&pc->fee, 10))
@@ -272,6 +274,7 @@ void eng_paychan_free(struct eng_paychan *pc)
 		pc->builds = b->next;
 		free(b);
 	}
+	xu_map_clear(&pc->build_map);
 	{
 		size_t pos = 0;
 		struct lookup *l;

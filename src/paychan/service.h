@@ -243,6 +243,7 @@ struct eng_paychan {
 	void *clock_arg;
 	struct build *builds;
 	size_t builds_unqueued;	  /* of builds: not queued (tx.c) */
+	struct xu_map build_map;  /* of builds, by intent (tx.c) */
 	struct xu_map lookup_map; /* struct lookup by id */
 	struct lookup_list lq[LQ_N];
 	uint32_t lookups_inflight;	/* ledger_entry requests out */
