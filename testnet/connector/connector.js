@@ -13,6 +13,7 @@
 
 const http = require('http');
 const crypto = require('crypto');
+const { isUtf8 } = require('buffer');
 const { parseQuantity, rescale, parseDecimal, Leftovers } =
 	require('./quantity');
 
@@ -22,6 +23,12 @@ const ZERO_FULFILLMENT = Buffer.alloc(32);
 const UUID_RE =
 	/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_BODY = 1 << 20;
+const CONTROL_RE = /[\x00-\x08\x0e-\x1f]/;
+/* A request target the URL parser leaves as it is: one of the engine's or
+ * the peer's routes whose account segment starts with no dot (so is no dot
+ * segment) and holds only unreserved characters. */
+const PLAIN_PATH_RE =
+	/^\/(?:peer\/)?accounts\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/(?:settlements|messages|settle)$/;
 const LOG_MAX = 5000;
 const JAVA_IDEM_TTL_MS = 5 * 60 * 1000;
 /* interledger-rs keeps every answer to the engine's calls per key a day
@@ -67,13 +74,29 @@ function mediaType(h) {
 	return (h || '').split(';')[0].trim().toLowerCase();
 }
 
+/* A body for the request log: UTF-8 text without control characters as
+ * is (cut at 4096 characters), anything else base64.  isUtf8 checks what
+ * decoding and encoding again and comparing did, without the copies. */
 function bodyForLog(buf) {
 	if (!buf || buf.length === 0)
 		return { body: '' };
-	const s = buf.toString('utf8');
-	if (Buffer.from(s, 'utf8').equals(buf) && !/[\x00-\x08\x0e-\x1f]/.test(s))
-		return { body: s.length > 4096 ? s.slice(0, 4096) + '...' : s };
+	if (isUtf8(buf)) {
+		const s = buf.toString('utf8');
+		if (!CONTROL_RE.test(s))
+			return { body: s.length > 4096 ? s.slice(0, 4096) + '...' : s };
+	}
 	return { body: buf.toString('base64'), bodyEncoding: 'base64' };
+}
+
+/* bodyForLog of a string body we send: the same as of its UTF-8 bytes
+ * (a string that is not well-formed UTF-16 goes the Buffer way). */
+function stringBodyForLog(s) {
+	if (s.length === 0 || !s.isWellFormed())
+		return bodyForLog(Buffer.from(s, 'utf8'));
+	if (CONTROL_RE.test(s))
+		return { body: Buffer.from(s, 'utf8').toString('base64'),
+			 bodyEncoding: 'base64' };
+	return { body: s.length > 4096 ? s.slice(0, 4096) + '...' : s };
 }
 
 function pickHeaders(h) {
@@ -92,29 +115,47 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * (120 s idle timeout) would close them under us. */
 const AGENT = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 60000 });
 
+/* host, port and path of each URL requested, parsed once: the benchmarks
+ * call a handful of URLs per account thousands of times, and a URL parse
+ * per request was a visible share of the stand-in's CPU. */
+const urlParts = new Map();
+
+function partsOf(url) {
+	let p = urlParts.get(url);
+	if (p === undefined) {
+		const u = new URL(url);
+		p = { host: u.hostname, port: u.port, path: u.pathname + u.search };
+		if (urlParts.size >= 20000)
+			urlParts.clear();
+		urlParts.set(url, p);
+	}
+	return p;
+}
+
 /*
  * One HTTP request to 127.0.0.1-style URLs.  Resolves {status, headers,
  * body: Buffer}; rejects with err.code 'ETIMEDOUT' after timeoutMs or with
- * the socket error.
+ * the socket error.  A string body is sent as UTF-8 as is (no copy into a
+ * Buffer first).
  */
 function httpRequest(url, { method = 'POST', headers = {}, body, timeoutMs }) {
 	return new Promise((resolve, reject) => {
-		const u = new URL(url);
-		const data = body === undefined ? null :
-			     Buffer.isBuffer(body) ? body : Buffer.from(body);
+		const u = partsOf(url);
 		const h = Object.assign({}, headers);
-		if (data)
-			h['content-length'] = String(data.length);
+		if (body !== undefined)
+			h['content-length'] = String(typeof body === 'string' ?
+				Buffer.byteLength(body) : body.length);
 		const req = http.request({
-			host: u.hostname, port: u.port, method,
-			path: u.pathname + u.search, headers: h, agent: AGENT,
+			host: u.host, port: u.port, method, path: u.path,
+			headers: h, agent: AGENT,
 		}, (res) => {
 			const chunks = [];
 			res.on('data', (c) => chunks.push(c));
 			res.on('end', () => {
 				clearTimeout(timer);
 				resolve({ status: res.statusCode, headers: res.headers,
-					  body: Buffer.concat(chunks) });
+					  body: chunks.length === 1 ? chunks[0] :
+						Buffer.concat(chunks) });
 			});
 			res.on('error', (e) => { clearTimeout(timer); reject(e); });
 		});
@@ -124,7 +165,7 @@ function httpRequest(url, { method = 'POST', headers = {}, body, timeoutMs }) {
 			req.destroy(e);
 		}, timeoutMs);
 		req.on('error', (e) => { clearTimeout(timer); reject(e); });
-		req.end(data || undefined);
+		req.end(body);
 	});
 }
 
@@ -319,8 +360,13 @@ class Connector {
 	/* ---------- dispatch ---------- */
 
 	async _dispatch(req, res, controlOnly) {
-		const url = new URL(req.url, 'http://x');
-		const path = url.pathname;
+		/* The engine's and the peer's routes with a plain account
+		 * segment are taken as they are: the URL parser would leave
+		 * them unchanged, and parsing one per request was a visible
+		 * share of the stand-in's CPU. */
+		const url = PLAIN_PATH_RE.test(req.url) ? null :
+			    new URL(req.url, 'http://x');
+		const path = url ? url.pathname : req.url;
 		let route = null;
 		let m;
 		if (!controlOnly &&
@@ -337,7 +383,7 @@ class Connector {
 				'control' : null;
 
 		if (route === 'control')
-			return this._control(req, res, url);
+			return this._control(req, res, url || new URL(req.url, 'http://x'));
 
 		let body;
 		try {
@@ -354,7 +400,8 @@ class Connector {
 		res.on('finish', () => {
 			entry.status = res.statusCode;
 		});
-		res.on('close', () => this._trace(entry));
+		if (this.opts.verbose)
+			res.on('close', () => this._trace(entry));
 
 		if (!route || req.method !== 'POST')
 			return this._problem(res, 404, 'Not Found',
@@ -367,8 +414,7 @@ class Connector {
 		const key = req.headers['idempotency-key'];
 		if (this.flavor === 'rs' && this.opts.errorCache && key &&
 		    route !== 'peer') {
-			const fp = `${route}|${m[1]}|` + crypto.createHash('sha256')
-				.update(body).digest('hex');
+			const fp = `${route}|${m[1]}|` + crypto.hash('sha256', body);
 			const prev = this.answers.get(key);
 			if (prev && Date.now() - prev.time < RS_IDEM_TTL_MS) {
 				entry.replay = true;
@@ -484,9 +530,10 @@ class Connector {
 		if (entry) {
 			entry.status = status;
 			entry.response = bodyForLog(buf).body;
-			entry.responseHeaders = pickHeaders(
-				Object.fromEntries(Object.entries(headers)
-					.map(([k, v]) => [k.toLowerCase(), v])));
+			const lower = {};
+			for (const k in headers)
+				lower[k.toLowerCase()] = headers[k];
+			entry.responseHeaders = pickHeaders(lower);
 		}
 		res.writeHead(status, Object.assign(
 			{ 'content-length': String(buf.length) }, headers));
@@ -687,16 +734,17 @@ class Connector {
 		if (!this.opts.peerUrl)
 			return reject('F02', 'No route to peer (no --peer-url)');
 		const url = `${this.opts.peerUrl}/peer/accounts/${encodeURIComponent(acct.peer)}/settle`;
+		const prepareJSON = JSON.stringify(prepare);
 		const out = this._log({
 			dir: 'out', route: 'peer', method: 'POST', url,
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify(prepare),
+			body: prepareJSON,
 		});
 		let r;
 		try {
 			r = await httpRequest(url, {
 				headers: { 'content-type': 'application/json' },
-				body: JSON.stringify(prepare),
+				body: prepareJSON,
 				timeoutMs: this.opts.expiryMs,
 			});
 		} catch (e) {
@@ -722,7 +770,7 @@ class Connector {
 				 triggeredBy: p.triggeredBy,
 				 data: Buffer.from(p.data || '', 'base64') };
 		const ful = Buffer.from(p.fulfillment || '', 'hex');
-		const h = crypto.createHash('sha256').update(ful).digest('hex');
+		const h = crypto.hash('sha256', ful);
 		if (h !== PEER_CONDITION)
 			return reject('F09', 'Fulfillment did not match condition');
 		return { type: 'fulfill', data: Buffer.from(p.data || '', 'base64') };
@@ -942,7 +990,7 @@ class Connector {
 		const url = `${this.opts.engineUrl}${path}`;
 		const out = this._log({ dir: 'out', route: `engine-${route}`,
 					method: 'POST', url, headers,
-					...bodyForLog(Buffer.from(body)) });
+					...stringBodyForLog(body) });
 		if (!this.opts.engineUrl) {
 			out.error = 'no --engine-url';
 			this._trace(out);
@@ -1168,9 +1216,11 @@ class Connector {
 	/* ---------- control API ---------- */
 
 	async _control(req, res, url) {
-		const send = (status, obj) => this._reply(res, status,
+		/* compact: no indentation (the request log, read every few
+		 * hundred ms under load, is the bulk of what this serves) */
+		const send = (status, obj, compact) => this._reply(res, status,
 			{ 'content-type': 'application/json' },
-			JSON.stringify(obj, null, 1));
+			compact ? JSON.stringify(obj) : JSON.stringify(obj, null, 1));
 		try {
 			const body = await readBody(req);
 			let j = {};
@@ -1330,7 +1380,7 @@ class Connector {
 					      String(this.droppedThrough));
 				res.setHeader('log-seq', String(this.seq));
 				return send(200, this._logSince(since,
-					url.searchParams.get('route')));
+					url.searchParams.get('route')), true);
 			}
 			if (M === 'DELETE' && p === '/log') {
 				this.log = [];
