@@ -14,6 +14,7 @@
 const http = require('http');
 const crypto = require('crypto');
 const { isUtf8 } = require('buffer');
+const { eligible, leanRequest } = require('./client');
 const { parseQuantity, rescale, parseDecimal, Leftovers } =
 	require('./quantity');
 
@@ -136,9 +137,13 @@ function partsOf(url) {
  * One HTTP request to 127.0.0.1-style URLs.  Resolves {status, headers,
  * body: Buffer}; rejects with err.code 'ETIMEDOUT' after timeoutMs or with
  * the socket error.  A string body is sent as UTF-8 as is (no copy into a
- * Buffer first).
+ * Buffer first).  Requests with a body and plain headers (all the
+ * stand-in's own) go through client.js: the same bytes on the wire for less
+ * CPU; the others through node's http.
  */
 function httpRequest(url, { method = 'POST', headers = {}, body, timeoutMs }) {
+	if (eligible(url, method, headers, body))
+		return leanRequest(url, method, headers, body, timeoutMs);
 	return new Promise((resolve, reject) => {
 		const u = partsOf(url);
 		const h = Object.assign({}, headers);
