@@ -223,8 +223,18 @@ function leanRequest(url, method, headers, body, timeoutMs) {
 			}
 			finish(hangUp(res ? 'aborted' : 'socket hang up'));
 		};
-		/* Parses what there is; returns false on a protocol error
-		 * (rejected then). */
+		/* Moves up to res.left body bytes from buf to the body; true
+		 * once res.left is 0. */
+		const take = () => {
+			const n = Math.min(buf.length, res.left);
+			if (n > 0) {
+				bodyParts.push(buf.subarray(0, n));
+				res.left -= n;
+				buf = buf.subarray(n);
+			}
+			return res.left === 0;
+		};
+		/* Parses what there is (a protocol error rejects). */
 		const parse = () => {
 			for (;;) {
 				if (!res) {
@@ -249,13 +259,7 @@ function leanRequest(url, method, headers, body, timeoutMs) {
 					}
 				}
 				if (res.framing === 'length') {
-					if (buf.length === 0)
-						return;
-					const n = Math.min(buf.length, res.left);
-					bodyParts.push(buf.subarray(0, n));
-					res.left -= n;
-					buf = buf.subarray(n);
-					if (res.left === 0)
+					if (take())
 						complete();
 					return;
 				}
@@ -267,13 +271,7 @@ function leanRequest(url, method, headers, body, timeoutMs) {
 				}
 				/* chunked */
 				if (res.left > 0) {
-					if (buf.length === 0)
-						return;
-					const n = Math.min(buf.length, res.left);
-					bodyParts.push(buf.subarray(0, n));
-					res.left -= n;
-					buf = buf.subarray(n);
-					if (res.left > 0)
+					if (!take())
 						return;
 					res.left = -2; /* the CRLF after the data */
 				}
