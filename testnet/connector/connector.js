@@ -518,12 +518,16 @@ class Connector {
 		return out;
 	}
 
+	/* A string body is written as it is: node then sends head and body
+	 * in one write instead of gathering a Buffer behind the head. */
 	_reply(res, status, headers, body, entry) {
-		const buf = body === undefined || body === null ? Buffer.alloc(0) :
-			    Buffer.isBuffer(body) ? body : Buffer.from(body);
+		const text = typeof body === 'string';
+		const out = text ? body : body === undefined || body === null ?
+			    Buffer.alloc(0) : Buffer.isBuffer(body) ? body :
+			    Buffer.from(body);
 		if (entry && entry.keep && !entry.replay)
 			this.answers.set(entry.keep.key, {
-				fp: entry.keep.fp, status, headers, body: buf,
+				fp: entry.keep.fp, status, headers, body: out,
 				time: Date.now(),
 			});
 		if (entry && entry.lose) {
@@ -534,15 +538,17 @@ class Connector {
 		}
 		if (entry) {
 			entry.status = status;
-			entry.response = bodyForLog(buf).body;
+			entry.response = (text ? stringBodyForLog(out) :
+					  bodyForLog(out)).body;
 			const lower = {};
 			for (const k in headers)
 				lower[k.toLowerCase()] = headers[k];
 			entry.responseHeaders = pickHeaders(lower);
 		}
 		res.writeHead(status, Object.assign(
-			{ 'content-length': String(buf.length) }, headers));
-		res.end(buf);
+			{ 'content-length': String(text ? Buffer.byteLength(out) :
+						      out.length) }, headers));
+		res.end(out);
 	}
 
 	/* RFC 7807 problem, shaped like the flavour's (rs adds `datetime`). */
