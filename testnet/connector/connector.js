@@ -138,8 +138,8 @@ function partsOf(url) {
  * body: Buffer}; rejects with err.code 'ETIMEDOUT' after timeoutMs or with
  * the socket error.  A string body is sent as UTF-8 as is (no copy into a
  * Buffer first).  Requests with a body and plain headers (all the
- * stand-in's own) go through client.js: the same bytes on the wire for less
- * CPU; the others through node's http.
+ * stand-in's own) go through client.js (undici's pools) for less CPU; the
+ * others through node's http.
  */
 function httpRequest(url, { method = 'POST', headers = {}, body, timeoutMs }) {
 	if (eligible(url, method, headers, body))
