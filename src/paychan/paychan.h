@@ -167,8 +167,15 @@ void eng_paychan_batch_done(struct eng_paychan *pc, bool committed);
  * (eng_mono_us), which the latency of a claim's credit starts from
  * (latency.c).  pc may be NULL. */
 void eng_paychan_message_read(struct eng_paychan *pc, int64_t mono_us);
-/* From the engine's cron (any period): timers, polls, hellos, resends. */
+/* From the engine's cron (any period): timers, polls, hellos, resends;
+ * first the ledger views our polls brought (eng_paychan_views_flush). */
 void eng_paychan_tick(struct eng_paychan *pc);
+/* Outside any transaction: applies the views our polls of our channels
+ * brought since the last call (the channel still on the ledger) in one
+ * transaction, one commit for all instead of one each
+ * (docs/design.md#scale).  pc may be NULL; a call inside a transaction
+ * does nothing. */
+void eng_paychan_views_flush(struct eng_paychan *pc);
 /* The submission queue's outcome of one of our transactions (the daemon
  * forwards struct xl_rippled_cfg on_outcome here). */
 void eng_paychan_outcome(struct eng_paychan *pc, const struct xl_outcome *o);

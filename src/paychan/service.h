@@ -248,6 +248,10 @@ struct eng_paychan {
 	struct lookup_list lq[LQ_N];
 	uint32_t lookups_inflight;	/* ledger_entry requests out */
 	uint32_t lookups_inflight_peer; /* of which ids only a peer named */
+	/* Our polls' answers that showed the channel, to be applied
+	 * together (watch.c, eng_paychan_views_flush). */
+	struct view_wait *views;
+	size_t nviews;
 	struct hist *hists; /* history.c: searches for ended channels */
 	struct acct *accts;
 	struct xu_map acct_map; /* struct acct by account */

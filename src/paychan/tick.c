@@ -783,6 +783,7 @@ void eng_paychan_tick(struct eng_paychan *pc)
 
 	if (!pc || eng_store_in_tx(pc->st))
 		return;
+	eng_paychan_views_flush(pc);
 	lookups_prune(pc, now);
 	peer_lines_flush(pc);
 	timer = now - pc->last_tick_ms >= (int64_t)pc->cfg.tick_ms;

@@ -372,6 +372,80 @@ static bool validated_at(json_t *obj, uint32_t asked, uint32_t *index)
 	return true;
 }
 
+/* A poll's answer that showed our channel, waiting for
+ * eng_paychan_views_flush: up to VIEWS_MAX, then they are applied at
+ * once.  At 20,000 channels polled each minute a commit per answer was
+ * most of the engine's idle work. */
+#define VIEWS_MAX 256
+struct view_wait {
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	uint32_t ledger;
+	struct pc_view v;
+};
+
+/* Keeps view v of l's channel (validated ledger `ledger`) for the next
+ * flush; false when it cannot wait (out of memory, or full inside a
+ * transaction): apply it now. */
+static bool view_wait(struct eng_paychan *pc, const struct lookup *l,
+		      const struct pc_view *v, uint32_t ledger)
+{
+	struct view_wait *w;
+
+	if (!pc->views) {
+		pc->views = calloc(VIEWS_MAX, sizeof(*pc->views));
+		if (!pc->views)
+			return false;
+	}
+	if (pc->nviews == VIEWS_MAX)
+		eng_paychan_views_flush(pc);
+	if (pc->nviews == VIEWS_MAX)
+		return false;
+	w = &pc->views[pc->nviews++];
+	memcpy(w->id, l->id, CR_CHANNEL_ID_BYTES);
+	w->ledger = ledger;
+	w->v = *v;
+	return true;
+}
+
+void eng_paychan_views_flush(struct eng_paychan *pc)
+{
+	struct xu_err err = {0};
+	enum xu_code rc = XU_OK;
+	size_t n;
+
+	if (!pc || pc->nviews == 0 || eng_store_in_tx(pc->st))
+		return;
+	n = pc->nviews;
+	pc->nviews = 0;
+	if (tx_begin(pc, &err) != XU_OK) {
+		/* Dropped: the next polls ask again. */
+		xu_broken(SUB, "applying %zu ledger views: %s", n, err.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct view_wait *w = &pc->views[i];
+		struct lookup *l = lookup_of(pc, w->id);
+
+		/* Forgotten since, or a newer view applied (a resync's
+		 * page): the record has this one or better. */
+		if (!l || w->ledger < l->ledger)
+			continue;
+		rc = apply_view(pc, l, true, &w->v, w->ledger, &err);
+		if (rc != XU_OK && !xu_code_is_input(rc))
+			break;
+		if (rc != XU_OK) {
+			/* Refused by the core (the record is unchanged). */
+			char hex[HEXID];
+
+			hexid(hex, w->id);
+			xu_unusual(SUB, "ledger view of channel %s refused: %s",
+				   hex, err.msg);
+			rc = XU_OK;
+		}
+	}
+	tx_end(pc, rc, &err, "applying the polls' ledger views");
+}
+
 static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 			    const struct xu_err *rerr)
 {
@@ -438,6 +512,15 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	l->found = found;
 	l->seen_ms = wall_ms(pc);
 	lookup_q(pc, l);
+	/* A poll of ours that found the channel waits for the next flush
+	 * (within the cron's 100 ms): the record keeps its older view of a
+	 * channel still there meanwhile.  A channel gone, one a peer's
+	 * message waits for, or one only a peer named is applied now
+	 * (docs/risks.md#crediting-on-a-stale-or-unvalidated-view). */
+	if (found && l->owned && !l->waited && view_wait(pc, l, &v, ledger)) {
+		lookups_flush(pc); /* its slot is free for the next */
+		return;
+	}
 	rc = tx_begin(pc, &err);
 	if (rc != XU_OK) {
 		xu_broken(SUB, "ledger_entry %s: %s", id, err.msg);

@@ -238,6 +238,7 @@ struct eng_store {
 	bool relaxed; /* the open transaction commits with synchronous=NORMAL */
 	bool in_savepoint;
 	int version;
+	uint64_t commits; /* eng_store_commits */
 	struct stmt_slot *slots;
 	size_t nslots, capslots;
 };
@@ -686,8 +687,14 @@ enum xu_code eng_store_commit(struct eng_store *s, struct xu_err *err)
 		return rc;
 	}
 	s->in_tx = false;
+	s->commits++;
 	sync_full_again(s);
 	return XU_OK;
+}
+
+uint64_t eng_store_commits(const struct eng_store *s)
+{
+	return s->commits;
 }
 
 void eng_store_rollback(struct eng_store *s)

@@ -71,6 +71,9 @@ enum xu_code eng_store_begin_within(struct eng_store *s, uint32_t ms,
  * acknowledged. */
 enum xu_code eng_store_commit(struct eng_store *s,
 			      struct xu_err *err) XU_WARN_UNUSED;
+/* How many transactions s committed (durable or relaxed) since it was
+ * opened. */
+uint64_t eng_store_commits(const struct eng_store *s);
 /* Like eng_store_begin, for a transaction whose loss to a power cut is
  * harmless (bookkeeping that is redone, or a message sent again): its
  * commit writes the WAL without waiting for the disk (synchronous=NORMAL,

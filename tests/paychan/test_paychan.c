@@ -786,6 +786,7 @@ static size_t answer_lookups(struct eng_engine *e, const char *hex,
 		json_decref(msg);
 		done++;
 	}
+	eng_paychan_views_flush(e->pc); /* as the cron would */
 	return done;
 }
 
@@ -822,6 +823,7 @@ static void bob_sees_channel(const char *hex, const char *amount,
 		cb(r->arg, XU_OK, msg, NULL);
 		json_decref(msg);
 	}
+	eng_paychan_views_flush(bob.pc); /* as the cron would */
 }
 
 static void test_paychan_pay_and_get_paid(void **state)
@@ -2190,6 +2192,7 @@ static size_t history_answers(struct eng_engine *e, const char *hex,
 		json_decref(msg);
 		done++;
 	}
+	eng_paychan_views_flush(e->pc); /* as the cron would */
 	return done;
 }
 
@@ -2462,6 +2465,106 @@ static void test_paychan_polls_spread(void **state)
 	g_poll_ms = 0;
 }
 
+/* Our polls' answers that show the channel are applied together: fifty
+ * answers, nothing committed until the flush (the cron's), then one
+ * commit and every record holds its new view.  A channel gone is applied at
+ * once. */
+static json_t *view_at(uint32_t index, const char *amount, const char *balance,
+		       uint32_t expiration);
+static json_t *error_at(const char *token, uint32_t index);
+static void test_paychan_poll_views_one_commit(void **state)
+{
+	struct eng_chan_in r;
+	struct xu_err err;
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	uint64_t c0;
+	size_t answered = 0;
+	bool have;
+
+	(void)state;
+	g_poll_ms = 100;
+	restart(&bob);
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	for (int i = 0; i < 50; i++) {
+		memset(&r, 0, sizeof(r));
+		memset(id, 0, sizeof(id));
+		id[0] = (uint8_t)(i + 1);
+		snprintf(r.account, sizeof(r.account), "a");
+		pc_in_init(&r.ch, &bob_id, &alice_id, id);
+		r.ch.state = PC_IN_OPEN;
+		/* Linked from an older view of 5 XRP. */
+		r.ch.has_view = true;
+		memcpy(r.ch.view.id, id, CR_CHANNEL_ID_BYTES);
+		r.ch.view.source = alice_id;
+		r.ch.view.dest = bob_id;
+		r.ch.view.amount = d(5000000);
+		r.ch.view.ledger_index = 1;
+		assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+	}
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	tick(&bob); /* the first walk: all fifty asked */
+	c0 = eng_store_commits(bob.store);
+	for (size_t i = 0; i < bob.nreqs; i++) {
+		struct request *q = &bob.reqs[i];
+		json_t *msg;
+
+		if (!q->cb || strcmp(json_string_value(
+					 json_object_get(q->req, "command")),
+				     "ledger_entry") != 0)
+			continue;
+		msg = view_at(++ledger_now, "10000000", "0", 0);
+		xl_ws_reply_fn cb = q->cb;
+		q->cb = NULL;
+		cb(q->arg, XU_OK, msg, NULL);
+		json_decref(msg);
+		answered++;
+	}
+	assert_int_equal(answered, 50);
+	assert_int_equal(eng_store_commits(bob.store), c0);
+	memset(id, 0, sizeof(id));
+	id[0] = 7;
+	assert_int_equal(eng_chan_in_get(bob.store, id, &r, &have, &err),
+			 XU_OK);
+	assert_true(have);
+	/* The older view until the flush. */
+	assert_int_equal(xl_drops_u64(r.ch.view.amount), 5000000);
+	eng_paychan_views_flush(bob.pc);
+	assert_int_equal(eng_store_commits(bob.store), c0 + 1);
+	for (int i = 0; i < 50; i++) {
+		id[0] = (uint8_t)(i + 1);
+		assert_int_equal(
+		    eng_chan_in_get(bob.store, id, &r, &have, &err), XU_OK);
+		if (!have || !r.ch.has_view)
+			fail_msg("record %d: have %d, view %d, state %d", i,
+				 have, r.ch.has_view, r.ch.state);
+		assert_int_equal(xl_drops_u64(r.ch.view.amount), 10000000);
+	}
+	/* Gone: applied as it comes, in a commit of its own. */
+	bob.wall_off_ms += 200;
+	tick(&bob);
+	c0 = eng_store_commits(bob.store);
+	id[0] = 7;
+	char hex[65];
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	for (size_t i = 0; i < bob.nreqs; i++) {
+		struct request *q = &bob.reqs[i];
+		const char *ch = json_string_value(
+		    json_object_get(q->req, "payment_channel"));
+
+		if (!q->cb || !ch || strcmp(ch, hex) != 0)
+			continue;
+		json_t *msg = error_at("entryNotFound", ++ledger_now);
+		struct xu_err nf = {.code = XU_ENOTFOUND,
+				    .msg = "entryNotFound"};
+		xl_ws_reply_fn cb = q->cb;
+		q->cb = NULL;
+		cb(q->arg, XU_ENOTFOUND, msg, &nf);
+		json_decref(msg);
+		assert_true(eng_store_commits(bob.store) > c0);
+	}
+	g_poll_ms = 0;
+}
+
 /* A channel transaction of our account makes the service look up the
  * channels its metadata touched, not every channel: with 20 more
  * incoming records, a claim on bob's channel asks the ledger about that
@@ -2547,6 +2650,7 @@ static size_t answer(struct eng_engine *e, const char *hex, enum xu_code code,
 		done++;
 	}
 	json_decref(msg);
+	eng_paychan_views_flush(e->pc); /* as the cron would */
 	return done;
 }
 
@@ -3295,6 +3399,7 @@ static void alice_sees_channel(const char *hex, bool found, const char *balance)
 		json_decref(msg);
 	}
 	assert_true(seen > 0);
+	eng_paychan_views_flush(alice.pc); /* as the cron would */
 }
 
 /* docs/design.md#claims-a-gone-channel-never-paid through the service:
@@ -4609,6 +4714,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_tx_inflight, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_poll_views_one_commit,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_polls_spread, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_tx_looks_up_touched,
