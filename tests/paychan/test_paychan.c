@@ -1167,9 +1167,10 @@ static void test_paychan_claim_stall(void **state)
 	    1200000);
 }
 
-/* The stall adapts to the link: once a claim came back in 2 ms, an
- * attempt out 10 ms is late for this link, and the newest goes beside it
- * at the next commit, long before the 2 s ceiling. */
+/* The stall adapts to the link: once a claim came back in 200 ms, an
+ * attempt out 500 ms is late for this link (twice its round trip), and
+ * the newest goes beside it at the next commit, long before the 2 s
+ * ceiling. */
 static void test_paychan_claim_stall_adapts(void **state)
 {
 	uint8_t id[CR_CHANNEL_ID_BYTES];
@@ -1180,7 +1181,7 @@ static void test_paychan_claim_stall_adapts(void **state)
 	(void)state;
 	alice.us = 1000000; /* 0 is "not timed" */
 	open_link(id, hex, "1000000");
-	alice.us += 2000; /* the first claim's round trip: 2 ms */
+	alice.us += 200000; /* the first claim's round trip: 200 ms */
 	assert_int_equal(carry(&alice,
 			       msg_index(&alice, last_msg(&alice, "claim")),
 			       &bob, "a", NULL),
@@ -1191,7 +1192,7 @@ static void test_paychan_claim_stall_adapts(void **state)
 	assert_int_equal(alice.nmsgs, n + 1);
 	settle(&alice, "b", "k3", "100000");
 	assert_int_equal(alice.nmsgs, n + 1); /* waits behind it */
-	alice.wall_off_ms += 10;
+	alice.wall_off_ms += 500;
 	settle(&alice, "b", "k4", "100000");
 	assert_int_equal(alice.nmsgs, n + 2);
 	assert_int_equal(
@@ -1201,7 +1202,7 @@ static void test_paychan_claim_stall_adapts(void **state)
 	eng_paychan_stats(alice.pc, &st);
 	assert_int_equal(st.claims_beside, st0.claims_beside + 1);
 	/* Never a third: the next waits for either of the two. */
-	alice.wall_off_ms += 10;
+	alice.wall_off_ms += 500;
 	settle(&alice, "b", "k5", "100000");
 	assert_int_equal(alice.nmsgs, n + 2);
 }
