@@ -607,6 +607,11 @@ enum xu_code xl_client_add_peer(struct xl_client *c, const char *addr,
 	return XU_OK;
 }
 
+const char *xl_client_peer(const struct xl_client *c, size_t i)
+{
+	return i < c->cfg.npeers ? c->peers[i] : NULL;
+}
+
 void xl_client_unlisten(struct xl_client *c, void *arg)
 {
 	size_t i = 0;

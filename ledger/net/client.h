@@ -101,6 +101,9 @@ enum xu_code xl_client_listen(struct xl_client *c,
  * XL_CLIENT_MAX_PEERS are known. */
 enum xu_code xl_client_add_peer(struct xl_client *c, const char *addr,
 				struct xu_err *err) XU_WARN_UNUSED;
+/* The i-th peer address (xl_client_add_peer, in the order added), or
+ * NULL when there are fewer; borrowed until xl_client_free. */
+const char *xl_client_peer(const struct xl_client *c, size_t i);
 
 /* Removes every listener whose arg is `arg`. */
 void xl_client_unlisten(struct xl_client *c, void *arg);

@@ -42,7 +42,8 @@ json_t *eng_paychan_health(struct eng_paychan *pc)
 	if (eng_chan_out_count_recovering(pc->st, &recovering, &err) != XU_OK)
 		recovering = 0;
 	return json_pack(
-	    "{s:o*,s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	    "{s:o*,s:o*,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I}",
 	    "outgoing", outs, "incoming", ins, "unpaired", (json_int_t)unpaired,
 	    "recovering", (json_int_t)recovering, "claims_signed",
 	    (json_int_t)s->claims_signed, "claims_accepted",
@@ -51,8 +52,9 @@ json_t *eng_paychan_health(struct eng_paychan *pc)
 	    (json_int_t)s->paid_drops, "credited_drops",
 	    (json_int_t)s->credits_drops, "hellos_sent",
 	    (json_int_t)s->hellos_sent, "lookups", (json_int_t)s->lookups,
-	    "alerts", (json_int_t)s->alerts, "txs_submitted",
-	    (json_int_t)s->txs_submitted, "tx_failures",
+	    "pages", (json_int_t)s->pages, "page_views",
+	    (json_int_t)s->page_views, "alerts", (json_int_t)s->alerts,
+	    "txs_submitted", (json_int_t)s->txs_submitted, "tx_failures",
 	    (json_int_t)s->tx_failures, "recovered_drops",
 	    (json_int_t)s->recovered_drops);
 }

@@ -198,6 +198,9 @@ struct eng_paychan_stats {
 	uint64_t due_skipped;  /* cfg.due_audit: records due but not due */
 	uint64_t tick_records; /* channel records the tick read */
 	uint64_t polled;       /* records the ledger polls walked */
+	/* account_channels pages the polls read, and the views they gave
+	 * (pages.c). */
+	uint64_t pages, page_views;
 	/* The stages of a settlement's latency (latency.c): acknowledged
 	 * to the connector -> the claim carrying it handed to the outbox;
 	 * a claim attempt handed to the outbox -> the peer's claim_reply;
@@ -211,7 +214,8 @@ void eng_paychan_stats(const struct eng_paychan *pc,
  *    "unpaired":n,"recovering":n (outgoing channels waiting for the
  *    peer's last_claim answer),"claims_signed":n,"claims_accepted":n,
  *    "claims_rejected":n,"paid_drops":n,"credited_drops":n,
- *    "hellos_sent":n,"lookups":n,"alerts":n,"txs_submitted":n,
+ *    "hellos_sent":n,"lookups":n,"pages":n,"page_views":n,
+ *    "alerts":n,"txs_submitted":n,
  *    "tx_failures":n,"recovered_drops":n}
  * Counters count since the start; the states come from the store. */
 json_t *eng_paychan_health(struct eng_paychan *pc);

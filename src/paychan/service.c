@@ -284,6 +284,7 @@ void eng_paychan_free(struct eng_paychan *pc)
 		xu_map_clear(&pc->lookup_map);
 	}
 	hist_free_all(pc);
+	pages_free(pc);
 	free(pc->views);
 	free(pc->dirty);
 	owed_free(pc);

@@ -112,8 +112,10 @@ struct lookup {
 	int64_t seen_ms; /* when the last answer came (0: never) */
 	uint32_t ledger; /* validated ledger of the last answer applied */
 	uint32_t
-	    asked_at;	 /* the ledger the request out names (0: "validated") */
-	uint32_t resync; /* pc->resyncs when a resync's page gave its view */
+	    asked_at; /* the ledger the request out names (0: "validated") */
+	/* The stamp of the page read (a resync's, or a poll round's:
+	 * pc->stamps) whose account_channels page gave its view. */
+	uint32_t stamp;
 };
 
 /* The queues a lookup is in (by its flags, watch.c lookup_q): wanted
@@ -156,12 +158,27 @@ struct poll_walk {
 	uint8_t id[CR_CHANNEL_ID_BYTES];
 	bool has_id;
 	bool burst; /* everything at once (a resync) */
-	/* Skips the lookups a resync's pages answered (lookup.resync equal,
-	 * not 0): the walk right after that resync. */
-	uint32_t resync;
+	/* Skips the lookups whose view a page read gave (lookup.stamp equal,
+	 * not 0): the resync's for the walk right after it, else this
+	 * walk's own round of pages (pages.c). */
+	uint32_t stamp;
+	bool paging;	   /* waits for its round of pages (pages.c) */
+	int64_t paging_ms; /* ...since then */
 	bool done;
 	size_t seen;  /* records walked so far */
 	size_t total; /* ...in the last whole walk: sets each tick's share */
+};
+
+/* The polls' round of account_channels pages (pages.c): one request
+ * out at a time, every page of validated ledger `ledger`. */
+struct page_round {
+	bool busy;	 /* a page request is out */
+	uint32_t ledger; /* the validated ledger every page is read at */
+	uint32_t stamp;	 /* lookup.stamp of the views it gave */
+	size_t src;	 /* 0: our channels; i > 0: peer i - 1's to us */
+	unsigned pages;	 /* read in this round */
+	unsigned max_pages;
+	json_t *marker; /* the last page's (to tell a marker loop) */
 };
 
 /* Per account, in memory. */
@@ -278,10 +295,12 @@ struct eng_paychan {
 	bool acct_dirty, acct_inflight, want_acct;
 	int64_t last_tick_ms, last_poll_ms, last_prune_ms;
 	struct poll_walk poll; /* tick.c: the ledger polls' walk */
-	/* Resyncs (on_ready) in this process, and the last one whose pages
-	 * gave views (0: none pending): the poll walk that follows skips the
-	 * lookups seen then (lookup.resync). */
-	uint32_t resyncs, resync_fresh;
+	/* Page reads (a resync's in on_ready, the polls' rounds in pages.c)
+	 * in this process, and the stamp of the last resync whose pages gave
+	 * views (0: none pending): the poll walk that follows skips the
+	 * lookups seen then (lookup.stamp). */
+	uint32_t stamps, resync_fresh;
+	struct page_round pages; /* pages.c: the polls' account_channels */
 	bool peers_full;      /* ledger_peer: the client's peer limit was met */
 	int64_t sweep_ms;     /* tick.c: mono ms of the last full sweep */
 	bool swept;	      /* ...which this process did */
@@ -520,6 +539,22 @@ void hist_flush(struct eng_paychan *pc);
 void hist_free_all(struct eng_paychan *pc);
 /* Whether there is a rippled client and it is READY. */
 bool rippled_ready(struct eng_paychan *pc);
+/* The rippled client (NULL: none configured). */
+struct xl_client *ledger_client(struct eng_paychan *pc);
+/* Applies the validated views of account_channels entries (each tagged
+ * with its page's validated "ledger_index") to the records that have
+ * their channels, in one transaction, as answers to their lookups
+ * (never GONE), and stamps each lookup whose view a record took with
+ * `stamp`.  Returns how many views were applied. */
+size_t page_views(struct eng_paychan *pc, json_t *entries, uint32_t stamp);
+
+/* pages.c: starts the polls' round of account_channels pages at the
+ * newest validated ledger; `expect` is how many channels the last walk
+ * saw (it bounds the pages).  False when none could start (the walk
+ * then asks every channel). */
+bool pages_start(struct eng_paychan *pc, size_t expect);
+/* Lets go of what a round holds (at the service's end). */
+void pages_free(struct eng_paychan *pc);
 /* Registers the rippled client listener (pc->rippled not NULL): the
  * latest ledger, our account, transactions touching us.  Returns XU_OK
  * or the client's code. */

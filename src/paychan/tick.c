@@ -33,18 +33,20 @@
  * walk takes everything at once (the lookups go out LOOKUPS_INFLIGHT_MAX
  * at a time). */
 #define POLL_PAGE 256
+#define PAGES_WAIT_MS 20000
 
-/* Whether the resync this walk follows gave channel id's view already
- * (watch.c page_views): then it needs no lookup now. */
+/* Whether a page read of this walk (the resync it follows, or its own
+ * round of pages: pages.c) gave channel id's view already (watch.c
+ * page_views): then it needs no lookup now. */
 static bool resynced(struct eng_paychan *pc,
 		     const uint8_t id[CR_CHANNEL_ID_BYTES])
 {
 	struct lookup *l;
 
-	if (!pc->poll.resync)
+	if (!pc->poll.stamp)
 		return false;
 	l = lookup_of(pc, id);
-	return l && l->owned && l->resync == pc->poll.resync;
+	return l && l->owned && l->stamp == pc->poll.stamp;
 }
 
 /* Queues the lookup of each record of the page that has a channel. */
@@ -136,15 +138,29 @@ static enum xu_code poll_tick(struct eng_paychan *pc, int64_t now,
 		memset(w, 0, sizeof(*w));
 		w->total = total;
 		w->burst = total == 0;
-		/* After a resync: what its pages showed is fresh. */
+		/* After a resync: what its pages showed is fresh.  Else the
+		 * walk first reads the channels in pages and asks only what
+		 * they did not show (pages.c). */
 		if (burst) {
-			w->resync = pc->resync_fresh;
+			w->stamp = pc->resync_fresh;
 			pc->resync_fresh = 0;
+		} else if (pages_start(pc, total)) {
+			w->stamp = pc->pages.stamp;
+			w->paging = true;
+			w->paging_ms = now;
 		}
 		pc->last_poll_ms = now;
 	}
 	if (w->done)
 		return XU_OK;
+	/* Waits for the pages, but not for a server that takes longer
+	 * than PAGES_WAIT_MS: then it asks what they have not shown by
+	 * then (what they show later was asked twice). */
+	if (w->paging) {
+		if (pc->pages.busy && now - w->paging_ms < PAGES_WAIT_MS)
+			return XU_OK;
+		w->paging = false;
+	}
 	if (w->burst || pc->cfg.poll_ms <= pc->cfg.tick_ms)
 		quota = SIZE_MAX;
 	else

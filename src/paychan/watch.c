@@ -530,7 +530,7 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	tx_end(pc, rc, &err, "applying a ledger view");
 }
 
-static struct xl_client *client(struct eng_paychan *pc)
+struct xl_client *ledger_client(struct eng_paychan *pc)
 {
 	struct xl_rippled *r = pc->rippled;
 
@@ -539,7 +539,7 @@ static struct xl_client *client(struct eng_paychan *pc)
 
 void ledger_peer(struct eng_paychan *pc, const struct cr_account_id *addr)
 {
-	struct xl_client *c = client(pc);
+	struct xl_client *c = ledger_client(pc);
 	char a[CR_ADDRESS_STRLEN];
 	struct xu_err err;
 
@@ -557,7 +557,7 @@ void ledger_peer(struct eng_paychan *pc, const struct cr_account_id *addr)
 
 bool rippled_ready(struct eng_paychan *pc)
 {
-	struct xl_client *c = client(pc);
+	struct xl_client *c = ledger_client(pc);
 
 	return c && xl_client_state(c) == XL_CLIENT_READY;
 }
@@ -621,7 +621,7 @@ static bool flush_q(struct eng_paychan *pc, struct xl_client *c, uint32_t v,
  * (docs/risks.md#random-channel-id-lookup-storms). */
 void lookups_flush(struct eng_paychan *pc)
 {
-	struct xl_client *c = client(pc);
+	struct xl_client *c = ledger_client(pc);
 	struct xu_err err;
 	uint32_t v;
 
@@ -765,14 +765,14 @@ static bool page_view(json_t *e, uint8_t id[CR_CHANNEL_ID_BYTES],
 	return ok;
 }
 
-/* Applies the validated views of the resync's pages (entries, ours or
- * the peers' to us) to the records that have their channels, in one
- * transaction, as answers to lookups (on_lookup_reply; never GONE: an
- * entry missing from pages proves nothing), and marks each lookup whose
- * view the record took seen at this resync, so that the poll that
- * follows skips it (tick.c poll_out).  Channels no record has are left to the polls and the
- * peers' messages.  Returns how many views were applied. */
-static size_t page_views(struct eng_paychan *pc, json_t *entries)
+/* The views of account_channels pages (a resync's, or a poll round's:
+ * pages.c; entries ours or the peers' to us) are applied as answers to
+ * lookups (on_lookup_reply; never GONE: an entry missing from pages
+ * proves nothing), and each lookup whose view the record took is marked
+ * seen with `stamp`, so that the poll walk skips it (tick.c poll_out).
+ * Channels no record has are left to the polls and the peers' messages
+ * (a page never links a record). */
+size_t page_views(struct eng_paychan *pc, json_t *entries, uint32_t stamp)
 {
 	struct xu_err err = {0};
 	enum xu_code rc;
@@ -865,7 +865,7 @@ static size_t page_views(struct eng_paychan *pc, json_t *entries)
 		l->ledger = seen[i].ledger;
 		l->found = true;
 		l->seen_ms = wall_ms(pc);
-		l->resync = pc->resyncs;
+		l->stamp = stamp;
 		lookup_q(pc, l);
 	}
 	free(seen);
@@ -888,9 +888,10 @@ static void on_ready(void *arg, const struct xl_sync_info *s)
 	pc->last_poll_ms = 0; /* poll every channel now */
 	/* ...but those whose view the resync's pages gave
 	 * (docs/design.md#scale). */
-	pc->resyncs++;
-	n = page_views(pc, s->channels_out) + page_views(pc, s->channels_in);
-	pc->resync_fresh = n ? pc->resyncs : 0;
+	pc->stamps++;
+	n = page_views(pc, s->channels_out, pc->stamps) +
+	    page_views(pc, s->channels_in, pc->stamps);
+	pc->resync_fresh = n ? pc->stamps : 0;
 	if (n)
 		xu_info(SUB, "resync: %zu channel views from account_channels",
 			n);

@@ -101,6 +101,7 @@ static struct {
 	int64_t msg_id;
 	uint64_t requests, credits, intents, retries;
 	int64_t mono, wall; /* the service's clocks (ms) */
+	uint32_t links;	    /* accounts in the store, each a channel each way */
 } g;
 
 static void *grow(void *v, size_t *cap, size_t n, size_t size)
@@ -280,6 +281,12 @@ enum xu_code xl_client_add_peer(struct xl_client *c, const char *addr,
 	(void)err;
 	return XU_OK;
 }
+/* Every link's peer is one address. */
+const char *xl_client_peer(const struct xl_client *c, size_t i)
+{
+	(void)c;
+	return i == 0 ? g.peer_addr : NULL;
+}
 json_t *xl_ws_result(json_t *msg)
 {
 	return json_object_get(msg, "result");
@@ -372,6 +379,8 @@ static json_t *node_of(const char *hex)
 	    "0", "SettleDelay", (json_int_t)SETTLE_DELAY, "PublicKey", pk);
 }
 
+static json_t *pages_of(char dir, uint32_t from, uint32_t count);
+
 /* Answers one request as a synced rippled would. */
 static void answer(struct req *r)
 {
@@ -384,6 +393,27 @@ static void answer(struct req *r)
 		msg = json_pack("{s:s,s:{s:o,s:I,s:b}}", "status", "success",
 				"result", "node", node, "ledger_index",
 				(json_int_t)LEDGER, "validated", 1);
+	} else if (cmd && !strcmp(cmd, "account_channels")) {
+		/* Pages of our channels or of the peer's to us, the marker
+		 * the index of the next; as the client tags them, not. */
+		const char *acct = xl_json_str(r->req, "account");
+		char dir = acct && !strcmp(acct, g.self_addr) ? 'O' : 'I';
+		json_t *mk = json_object_get(r->req, "marker");
+		uint32_t from =
+		    json_is_integer(mk) ? (uint32_t)json_integer_value(mk) : 0;
+		uint32_t lim = 400, n = from < g.links ? g.links - from : 0;
+		json_t *chans = pages_of(dir, from, n < lim ? n : lim);
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(chans, i, e)
+		    json_object_del(e, "ledger_index");
+		msg = json_pack("{s:s,s:{s:o,s:I,s:b}}", "status", "success",
+				"result", "channels", chans, "ledger_index",
+				(json_int_t)LEDGER, "validated", 1);
+		if (n > lim)
+			json_object_set_new(json_object_get(msg, "result"),
+					    "marker", json_integer(from + lim));
 	} else if (cmd && !strcmp(cmd, "account_info")) {
 		msg = json_pack("{s:s,s:{s:{s:s,s:i},s:I,s:b}}", "status",
 				"success", "result", "account_data", "Balance",
@@ -517,13 +547,14 @@ static void seed_store(uint32_t n)
 		die("commit", &e);
 }
 
-/* The resync's account_channels entries of every channel of direction
- * dir, as the client hands them over (from validated ledger LEDGER). */
-static json_t *pages(uint32_t n, char dir)
+/* The account_channels entries of channels from..from+count-1 of
+ * direction dir, as the client hands them over (from validated ledger
+ * LEDGER). */
+static json_t *pages_of(char dir, uint32_t from, uint32_t count)
 {
 	json_t *a = json_array();
 
-	for (uint32_t i = 0; i < n; i++) {
+	for (uint32_t i = from; i < from + count; i++) {
 		uint8_t id[CR_CHANNEL_ID_BYTES];
 		char hex[2 * CR_CHANNEL_ID_BYTES + 1];
 		json_t *node, *e;
@@ -559,8 +590,8 @@ static void ready(uint32_t n)
 	s.account_found = true;
 	s.balance = 100000000000ull;
 	s.owner_count = 20000;
-	s.channels_out = pages(n, 'O');
-	s.channels_in = pages(n, 'I');
+	s.channels_out = pages_of('O', 0, n);
+	s.channels_in = pages_of('I', 0, n);
 	g.listener.on_ready(g.listener.arg, &s);
 	/* As the client does after on_ready (ledger/net/client.c go_ready):
 	 * the pages freed, the heap trimmed. */
@@ -736,6 +767,7 @@ int main(int argc, char **argv)
 	if (eng_store_open(&g.st, path, &e) != XU_OK)
 		die("open", &e);
 	seed_store(n);
+	g.links = n;
 	rss("after seeding");
 
 	/* Restart: the service over the store, the resync, every lookup

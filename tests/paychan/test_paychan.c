@@ -88,6 +88,10 @@ struct eng_engine {
 	 * each resync (xl_client_add_peer), each once. */
 	char peers[4][CR_ADDRESS_STRLEN];
 	size_t npeers;
+	/* The poll rounds' account_channels requests are taken (answered by
+	 * the test) only when set; else the fake server refuses them at
+	 * once and the polls ask ledger_entry, as most tests expect. */
+	bool pages_ok;
 	size_t nreqs;
 	int64_t wall_off_ms; /* the service's wall clock: the real one plus */
 	int64_t mono_off_ms; /* the service's monotonic clock: the real one
@@ -276,9 +280,13 @@ enum xu_code xl_client_request(struct xl_client *c, json_t *req,
 			       void *arg, struct xu_err *err)
 {
 	struct eng_engine *e = by_ptr(c);
+	const char *cmd = json_string_value(json_object_get(req, "command"));
 
 	(void)timeout_ms;
-	(void)err;
+	if (!e->pages_ok && cmd && !strcmp(cmd, "account_channels")) {
+		json_decref(req);
+		return xu_fail(err, XU_EUNAVAIL, 0, "no pages here");
+	}
 	assert_true(e->nreqs < MAX_MSGS);
 	e->reqs[e->nreqs].req = req;
 	e->reqs[e->nreqs].cb = cb;
@@ -298,6 +306,12 @@ enum xu_code xl_client_add_peer(struct xl_client *c, const char *addr,
 	assert_true(e->npeers < 4);
 	snprintf(e->peers[e->npeers++], CR_ADDRESS_STRLEN, "%s", addr);
 	return XU_OK;
+}
+const char *xl_client_peer(const struct xl_client *c, size_t i)
+{
+	const struct eng_engine *e = by_ptr(c);
+
+	return i < e->npeers ? e->peers[i] : NULL;
 }
 json_t *xl_ws_result(json_t *msg)
 {
@@ -2566,6 +2580,220 @@ static void test_paychan_poll_views_one_commit(void **state)
 	g_poll_ms = 0;
 }
 
+static json_t *page_entry(const char *hex, uint32_t index, const char *amount,
+			  const char *balance);
+static size_t answer(struct eng_engine *e, const char *hex, enum xu_code code,
+		     json_t *msg);
+
+/* Answers e's one pending account_channels request: asserts what it
+ * asks (account, destination or none, the ledger by number, marker or
+ * none) and gives entries (TAKEN) as a page of ledger `at` (validated
+ * unless not), with `marker` when not NULL. */
+static void answer_page(struct eng_engine *e, const struct cr_account_id *acct,
+			const struct cr_account_id *dest,
+			const char *asked_marker, json_t *entries, uint32_t at,
+			bool validated, const char *marker)
+{
+	char a[CR_ADDRESS_STRLEN], ds[CR_ADDRESS_STRLEN];
+	struct request *q = NULL;
+	json_t *msg;
+
+	for (size_t i = 0; i < e->nreqs; i++)
+		if (e->reqs[i].cb && !strcmp(json_string_value(json_object_get(
+						 e->reqs[i].req, "command")),
+					     "account_channels")) {
+			assert_null(q);
+			q = &e->reqs[i];
+		}
+	assert_non_null(q);
+	cr_address_encode(a, acct);
+	assert_string_equal(xl_json_str(q->req, "account"), a);
+	if (dest) {
+		cr_address_encode(ds, dest);
+		assert_string_equal(xl_json_str(q->req, "destination_account"),
+				    ds);
+	} else {
+		assert_null(json_object_get(q->req, "destination_account"));
+	}
+	assert_int_equal(
+	    json_integer_value(json_object_get(q->req, "ledger_index")),
+	    e->validated);
+	if (asked_marker)
+		assert_string_equal(xl_json_str(q->req, "marker"),
+				    asked_marker);
+	else
+		assert_null(json_object_get(q->req, "marker"));
+	msg = json_pack("{s:{s:o,s:I,s:b}}", "result", "channels", entries,
+			"ledger_index", (json_int_t)at, "validated",
+			validated ? 1 : 0);
+	if (marker)
+		json_object_set_new(json_object_get(msg, "result"), "marker",
+				    json_string(marker));
+	xl_ws_reply_fn cb = q->cb;
+	q->cb = NULL;
+	cb(q->arg, XU_OK, msg, NULL);
+	json_decref(msg);
+}
+
+/* Bob's pending ledger_entry requests: how many, and whether one asks
+ * for channel id. */
+static size_t pending_lookups(const uint8_t id[CR_CHANNEL_ID_BYTES], bool *asks)
+{
+	char hex[65];
+	size_t n = 0;
+
+	xu_hex_encode(hex, sizeof(hex), id, CR_CHANNEL_ID_BYTES);
+	*asks = false;
+	for (size_t i = 0; i < bob.nreqs; i++) {
+		struct request *q = &bob.reqs[i];
+
+		if (!q->cb || strcmp(json_string_value(
+					 json_object_get(q->req, "command")),
+				     "ledger_entry") != 0)
+			continue;
+		n++;
+		if (!strcmp(xl_json_str(q->req, "payment_channel"), hex))
+			*asks = true;
+	}
+	return n;
+}
+
+/* docs/design.md#scale: each poll walk first reads the channels in
+ * account_channels pages of one validated ledger, ours and then the
+ * peer's to us, and asks ledger_entry only for what no page showed.
+ * Five incoming records: the pages show four (two pages, the marker
+ * followed) with a topped-up Amount, which the records take; the fifth,
+ * missing from the pages, is asked on its own and closed by its
+ * entryNotFound (a page's silence never closes a record).  Then a round
+ * whose page is of another ledger, and one whose page is not validated:
+ * nothing of theirs is applied and every channel is asked. */
+static void test_paychan_poll_pages(void **state)
+{
+	struct eng_paychan_stats s0, s1;
+	struct eng_chan_in r;
+	struct xu_err err;
+	uint8_t id[5][CR_CHANNEL_ID_BYTES];
+	char hex[5][65];
+	json_t *p1, *p2;
+	bool asks;
+
+	(void)state;
+	g_poll_ms = 1000; /* a record a tick (10 ms, tick() sleeps 15) */
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	for (int i = 0; i < 5; i++) {
+		memset(&r, 0, sizeof(r));
+		memset(id[i], 0, CR_CHANNEL_ID_BYTES);
+		id[i][0] = (uint8_t)(0xa0 + i);
+		xu_hex_encode(hex[i], sizeof(hex[i]), id[i],
+			      CR_CHANNEL_ID_BYTES);
+		snprintf(r.account, sizeof(r.account), "a");
+		pc_in_init(&r.ch, &bob_id, &alice_id, id[i]);
+		r.ch.state = PC_IN_OPEN;
+		r.ch.has_view = true;
+		memcpy(r.ch.view.id, id[i], CR_CHANNEL_ID_BYTES);
+		r.ch.view.source = alice_id;
+		r.ch.view.dest = bob_id;
+		r.ch.view.amount = d(5000000);
+		r.ch.view.ledger_index = 1;
+		assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+	}
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	restart(&bob); /* names alice's address to the client */
+	bob.pages_ok = true;
+	bob.validated = ledger_now += 10;
+	tick(&bob); /* after a resync: every channel asked, no pages */
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(
+		    answer(&bob, hex[i], XU_OK,
+			   view_at(bob.validated, "5000000", "0", 0)),
+		    1);
+
+	/* The next walk: pages first, no lookup while they are read. */
+	bob.validated = ledger_now += 10;
+	bob.wall_off_ms += 1000;
+	eng_paychan_stats(bob.pc, &s0);
+	tick(&bob);
+	assert_int_equal(pending_lookups(id[0], &asks), 0);
+	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
+		    true, NULL);
+	tick(&bob);
+	assert_int_equal(pending_lookups(id[0], &asks), 0);
+	p1 = json_array();
+	p2 = json_array();
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(i < 2 ? p1 : p2,
+				      page_entry(hex[i], 0, "8000000", "0"));
+	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated, true,
+		    "m1");
+	answer_page(&bob, &alice_id, &bob_id, "m1", p2, bob.validated, true,
+		    NULL);
+	for (int i = 0; i < 4; i++) {
+		r = in_rec(&bob, id[i]);
+		assert_int_equal(xl_drops_u64(r.ch.view.amount), 8000000);
+		assert_int_equal(r.ch.view.ledger_index, bob.validated);
+	}
+	for (int i = 0; i < 8; i++)
+		tick(&bob); /* the walk goes on over its records */
+	assert_int_equal(pending_lookups(id[4], &asks), 1);
+	assert_true(asks);
+	eng_paychan_stats(bob.pc, &s1);
+	assert_int_equal(s1.pages - s0.pages, 3);
+	assert_int_equal(s1.page_views - s0.page_views, 4);
+	/* Missing from the pages proved nothing: open until the ledger says
+	 * the channel is gone. */
+	assert_int_equal(in_rec(&bob, id[4]).ch.state, PC_IN_OPEN);
+	assert_int_equal(answer(&bob, hex[4], XU_ENOTFOUND,
+				error_at("entryNotFound", bob.validated)),
+			 1);
+	assert_int_equal(in_rec(&bob, id[4]).ch.state, PC_IN_CLOSED);
+
+	/* A page of another ledger ends the round: nothing applied, and
+	 * the walk asks each of the four. */
+	bob.validated = ledger_now += 10;
+	bob.wall_off_ms += 1000;
+	tick(&bob);
+	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
+		    true, NULL);
+	p1 = json_array();
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(p1,
+				      page_entry(hex[i], 0, "9000000", "0"));
+	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated + 1, true,
+		    NULL);
+	for (int i = 0; i < 8; i++)
+		tick(&bob);
+	assert_int_equal(pending_lookups(id[0], &asks), 4);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(
+		    xl_drops_u64(in_rec(&bob, id[i]).ch.view.amount), 8000000);
+		assert_int_equal(
+		    answer(&bob, hex[i], XU_OK,
+			   view_at(bob.validated, "8000000", "0", 0)),
+		    1);
+	}
+
+	/* Nor is a page that is not validated. */
+	bob.validated = ledger_now += 10;
+	bob.wall_off_ms += 1000;
+	tick(&bob);
+	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
+		    true, NULL);
+	p1 = json_array();
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(p1,
+				      page_entry(hex[i], 0, "9000000", "0"));
+	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated, false,
+		    NULL);
+	for (int i = 0; i < 8; i++)
+		tick(&bob);
+	assert_int_equal(pending_lookups(id[0], &asks), 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(
+		    xl_drops_u64(in_rec(&bob, id[i]).ch.view.amount), 8000000);
+	bob.pages_ok = false;
+	g_poll_ms = 0;
+}
+
 /* A channel transaction of our account makes the service look up the
  * channels its metadata touched, not every channel: with 20 more
  * incoming records, a claim on bob's channel asks the ledger about that
@@ -4714,6 +4942,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_tick_reads_only_due,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_tx_inflight, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_poll_pages, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_poll_views_one_commit,
 					    setup, teardown),

@@ -128,6 +128,7 @@ void sim_engine_start(struct sim *w, struct sim_engine *e)
 	memset(&e->msgs, 0, sizeof(e->msgs));
 	e->nreplies = 0;
 	e->inc++;
+	e->npeers = 0; /* a new process's client */
 	e->up = true;
 	e->has_listener = false;
 	e->cstate = XL_CLIENT_DISCONNECTED;

@@ -608,15 +608,28 @@ enum xu_code xl_client_listen(struct xl_client *c,
 	return XU_OK;
 }
 
-/* The simulated server has no account_channels pages: the peers' channels
- * are polled. */
+/* The simulated server has no account_channels pages at a resync (the
+ * peers' channels are polled then), but it answers the polls' pages
+ * (account_channels below), which read the peers named here. */
 enum xu_code xl_client_add_peer(struct xl_client *c, const char *addr,
 				struct xu_err *err)
 {
-	(void)c;
-	(void)addr;
-	(void)err;
+	struct sim_engine *e = eng_of(c);
+
+	for (size_t i = 0; i < e->npeers; i++)
+		if (!strcmp(e->peers[i], addr))
+			return XU_OK;
+	if (e->npeers == SIM_PEERS_MAX)
+		return xu_fail(err, XU_ERANGE, 0, "too many peers");
+	snprintf(e->peers[e->npeers++], CR_ADDRESS_STRLEN, "%s", addr);
 	return XU_OK;
+}
+
+const char *xl_client_peer(const struct xl_client *c, size_t i)
+{
+	const struct sim_engine *e = eng_of(c);
+
+	return i < e->npeers ? e->peers[i] : NULL;
 }
 
 /* xl_ws_result and the xl_json_* readers are ledger/net/ws.c's own
@@ -744,6 +757,96 @@ static enum xu_code account_tx(struct sim *w, struct sim_engine *e, json_t *req,
 	return XU_OK;
 }
 
+/* account_channels of ledger `ledger_index` (the polls name it by
+ * number): the channels from "account" (to "destination_account"), in
+ * pages of at most three (a marker: the index of the last one shown), so
+ * that the polls' rounds page.  The server holds the last validated
+ * ledger and, as the lagging server's views do, the one before: a
+ * channel changed since is shown as it was then when that is known
+ * (prev_*), else the server lacks that ledger (lgrNotFound); any other
+ * ledger it lacks too.  A lagging server now and then lacks it anyway. */
+static enum xu_code account_channels(struct sim *w, struct sim_engine *e,
+				     json_t *req, json_t **out,
+				     struct xu_err *err)
+{
+	struct sim_ledger *L = &w->L;
+	const char *acct = xl_json_str(req, "account");
+	const char *dst = xl_json_str(req, "destination_account");
+	json_t *want = json_object_get(req, "ledger_index");
+	json_t *mk = json_object_get(req, "marker");
+	json_int_t after = json_is_integer(mk) ? json_integer_value(mk) : -1;
+	uint32_t at = L->index;
+	json_t *chans, *res;
+	size_t shown = 0;
+
+	if (json_is_integer(want))
+		at = (uint32_t)json_integer_value(want);
+	if (!acct || at > L->index || at + 1 < L->index || at < 1 ||
+	    (!w->quiet && sim_rng_ppm(&w->rng, w->k.lag_ppm))) {
+		sim_trace("rippled(%s): account_channels: lgrNotFound for "
+			  "ledger %u",
+			  e->name, (unsigned)at);
+		*out = error_msg("lgrNotFound", "ledgerNotFound");
+		return xu_fail(err, XU_EUNAVAIL, 0,
+			       "rippled error lgrNotFound");
+	}
+	chans = json_array();
+	res = json_pack("{s:s,s:o,s:I,s:b}", "account", acct, "channels", chans,
+			"ledger_index", (json_int_t)at, "validated", 1);
+	for (size_t i = 0; i < L->nchans; i++) {
+		struct sim_chan *c = &L->chans[i];
+		bool prev = c->changed_index > at;
+		json_t *f, *x;
+
+		if ((json_int_t)i <= after ||
+		    strcmp(addr_of(w, &c->src), acct) ||
+		    (dst && strcmp(addr_of(w, &c->dst), dst)))
+			continue;
+		if (prev && c->changed_index > at + 1) {
+			json_decref(res);
+			*out = error_msg("lgrNotFound", "ledgerNotFound");
+			return xu_fail(err, XU_EUNAVAIL, 0,
+				       "rippled error lgrNotFound");
+		}
+		if (!(prev ? c->prev_exists : c->exists))
+			continue;
+		if (shown == 3) {
+			json_object_set_new(res, "marker",
+					    json_integer((json_int_t)i - 1));
+			json_object_set_new(res, "limit", json_integer(3));
+			break;
+		}
+		shown++;
+		f = chan_fields(w, c, prev);
+		x = json_pack(
+		    "{s:s,s:O,s:O,s:s,s:O,s:O,s:O,s:O}", "channel_id", c->hex,
+		    "account", json_object_get(f, "Account"),
+		    "destination_account", json_object_get(f, "Destination"),
+		    "public_key_hex",
+		    json_string_value(json_object_get(f, "PublicKey")),
+		    "amount", json_object_get(f, "Amount"), "balance",
+		    json_object_get(f, "Balance"), "settle_delay",
+		    json_object_get(f, "SettleDelay"), "expiration",
+		    json_object_get(f, "Expiration")
+			? json_object_get(f, "Expiration")
+			: json_null());
+		if (json_is_null(json_object_get(x, "expiration")))
+			json_object_del(x, "expiration");
+		if (json_object_get(f, "CancelAfter"))
+			json_object_set(x, "cancel_after",
+					json_object_get(f, "CancelAfter"));
+		json_array_append_new(chans, x);
+		json_decref(f);
+	}
+	sim_trace("rippled(%s): account_channels of %.8s at ledger %u: %zu "
+		  "shown%s",
+		  e->name, acct, (unsigned)at, shown,
+		  json_object_get(res, "marker") ? ", more" : "");
+	*out = json_pack("{s:s,s:s,s:o}", "type", "response", "status",
+			 "success", "result", res);
+	return XU_OK;
+}
+
 /* The server's answer to req, from the last validated ledger (or a lagging
  * one).  Returns the code the client would report. */
 static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
@@ -855,6 +958,8 @@ static enum xu_code answer(struct sim *w, struct sim_engine *e, json_t *req,
 	}
 	if (cmd && !strcmp(cmd, "account_tx"))
 		return account_tx(w, e, req, out, err);
+	if (cmd && !strcmp(cmd, "account_channels"))
+		return account_channels(w, e, req, out, err);
 	if (cmd && !strcmp(cmd, "account_info")) {
 		struct sim_account *a = sim_account_of(w, &e->id);
 

@@ -223,6 +223,7 @@ struct sim_job {
 	bool dup; /* a duplicate delivery: its answer is dropped */
 };
 
+#define SIM_PEERS_MAX 8
 struct sim_engine {
 	int idx;
 	const char *name;
@@ -248,7 +249,11 @@ struct sim_engine {
 	struct xl_client_listener listener;
 	int64_t outage_until;
 	uint32_t conn_epoch; /* bumped by every drop */
-	unsigned unreach;    /* SIM_UNREACH_* bits */
+	/* The peer addresses the service named (xl_client_add_peer): their
+	 * channels to it are in its polls' account_channels pages. */
+	char peers[SIM_PEERS_MAX][CR_ADDRESS_STRLEN];
+	size_t npeers;
+	unsigned unreach; /* SIM_UNREACH_* bits */
 	/* submission queue (memory) and journal (persisted) */
 	struct sim_qitem *queue;
 	struct sim_jrow *journal;
