@@ -168,6 +168,11 @@ static void channel_metrics(FILE *f, const struct eng_status *st)
 	    "From a peer's claim message read to our connector's 2xx to the "
 	    "credit it queued, recorded.",
 	    &s->credit);
+	eng_api_stage_histogram(
+	    f, "tick_seconds",
+	    "The periodic tick's own time (the records due, the polls' "
+	    "share): the event loop serves nothing else meanwhile.",
+	    &s->tick);
 	one(f, "redeems_submitted_total", "counter",
 	    "Redeems of incoming claims queued for the ledger.",
 	    s->redeems_submitted);

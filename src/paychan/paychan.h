@@ -206,6 +206,9 @@ struct eng_paychan_stats {
 	 * a claim attempt handed to the outbox -> the peer's claim_reply;
 	 * a peer's claim read -> our connector's 2xx to its credit. */
 	struct xu_hist handoff, claim_rtt, credit;
+	/* The periodic (tick_ms) tick's own time: its transaction over the
+	 * records due, the polls' share and what it sends after. */
+	struct xu_hist tick;
 };
 void eng_paychan_stats(const struct eng_paychan *pc,
 		       struct eng_paychan_stats *st);

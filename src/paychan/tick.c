@@ -795,6 +795,7 @@ void eng_paychan_tick(struct eng_paychan *pc)
 	int64_t now = wall_ms(pc);
 	struct xu_err err = {0};
 	enum xu_code rc;
+	int64_t t0, took;
 	bool timer;
 
 	if (!pc || eng_store_in_tx(pc->st))
@@ -807,6 +808,7 @@ void eng_paychan_tick(struct eng_paychan *pc)
 		pc->last_tick_ms = now;
 	if (!timer && !pc->acct_dirty)
 		return;
+	t0 = timer ? pc->mono_us(pc->clock_arg) : 0;
 	rc = tx_begin(pc, &err);
 	if (rc != XU_OK) {
 		xu_broken(SUB, "tick: %s", err.msg);
@@ -816,6 +818,9 @@ void eng_paychan_tick(struct eng_paychan *pc)
 	if (rc == XU_OK && timer && rippled_ready(pc))
 		rc = poll_tick(pc, now, &err);
 	tx_end(pc, rc, &err, "the channel timer");
-	if (timer)
-		owed_tick(pc);
+	if (!timer)
+		return;
+	owed_tick(pc);
+	took = pc->mono_us(pc->clock_arg) - t0;
+	xu_hist_add(&pc->stats.tick, took > 0 ? (uint64_t)took : 0, 1);
 }

@@ -127,6 +127,11 @@ test('metrics pass promtool, move after a settlement; health turns on rippled an
     s = samples(r.text);
     assert.equal(s.get('xrpse_alerts{kind="owed"}'), 1);
     assert.ok(s.get('xrpse_owed_unpaid_oldest_seconds') >= 2);
+    // The periodic tick ran (once a second) and was timed: every
+    // observation within a bucket, the +Inf one counting them all.
+    assert.ok(s.get('xrpse_tick_seconds_count') >= 2);
+    assert.equal(s.get('xrpse_tick_seconds_bucket{le="+Inf"}'), s.get('xrpse_tick_seconds_count'));
+    assert.ok(s.get('xrpse_tick_seconds_bucket{le="1.000000"}') >= 1);
     await sleep(300);
     const lines = d.log.split('\n').filter((l) => /BROKEN/.test(l));
     assert.equal(lines.length, 1, d.log);
