@@ -111,6 +111,10 @@ struct lookup {
 	bool found;	 /* the last answer showed the channel */
 	int64_t seen_ms; /* when the last answer came (0: never) */
 	uint32_t ledger; /* validated ledger of the last answer applied */
+	/* The newest validated ledger that showed the channel (0: none in
+	 * this process): the record's own index may be older, an unchanged
+	 * view not being written (effects.c index_only). */
+	uint32_t found_at;
 	uint32_t
 	    asked_at; /* the ledger the request out names (0: "validated") */
 	/* The stamp of the page read (a resync's, or a poll round's:

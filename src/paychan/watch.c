@@ -304,10 +304,15 @@ static enum xu_code apply_view(struct eng_paychan *pc, struct lookup *l,
 		rc = eng_chan_out_get(pc->st, l->account, &o, &have, err);
 		if (rc != XU_OK)
 			return rc;
-		if (have && o.ch.has_id &&
-		    !memcmp(o.ch.id, l->id, CR_CHANNEL_ID_BYTES))
-			return out_event(pc, &o, &ev, err);
-		return XU_OK;
+		if (!have || !o.ch.has_id ||
+		    memcmp(o.ch.id, l->id, CR_CHANNEL_ID_BYTES))
+			return XU_OK;
+		/* The newest ledger that showed it, which an unchanged view
+		 * did not write (effects.c index_only): a channel gone is
+		 * searched for from there (history.c). */
+		if (!found && l->found_at > o.ch.seen_ledger)
+			o.ch.seen_ledger = l->found_at;
+		return out_event(pc, &o, &ev, err);
 	}
 	rc = eng_chan_in_get(pc->st, l->id, &r, &have, err);
 	if (rc != XU_OK)
@@ -510,6 +515,8 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	}
 	l->ledger = ledger;
 	l->found = found;
+	if (found && ledger > l->found_at)
+		l->found_at = ledger;
 	l->seen_ms = wall_ms(pc);
 	lookup_q(pc, l);
 	/* A poll of ours that found the channel waits for the next flush
@@ -864,6 +871,8 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, uint32_t stamp)
 			continue;
 		l->ledger = seen[i].ledger;
 		l->found = true;
+		if (l->ledger > l->found_at)
+			l->found_at = l->ledger;
 		l->seen_ms = wall_ms(pc);
 		l->stamp = stamp;
 		lookup_q(pc, l);

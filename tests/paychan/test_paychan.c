@@ -2794,6 +2794,77 @@ static void test_paychan_poll_pages(void **state)
 	g_poll_ms = 0;
 }
 
+static void ticks(struct eng_engine *e, int n)
+{
+	while (n-- > 0)
+		tick(e);
+}
+
+/* docs/design.md#scale: a poll's view that changes nothing but the
+ * newest ledger that showed the channel is not written (the lookup keeps
+ * that ledger in memory) until the record's own is VIEW_INDEX_PERSIST
+ * (4,096) ledgers older; and when the channel is then gone, the search
+ * for what it paid starts from the newest ledger that showed it, not from
+ * the older one the record holds. */
+static void test_paychan_unchanged_view_not_written(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *stale;
+	uint32_t stored, newest;
+	json_t *min = NULL;
+
+	(void)state;
+	g_poll_ms = 1000;
+	restart(&alice); /* with the poll period */
+	open_link(id, hex, "6000000");
+	/* Bob's reply never reaches alice: her claim stays unacknowledged,
+	 * so a gone channel is searched for in the history. */
+	assert_int_equal(
+	    deliver(&bob, "a", last_msg(&alice, "claim")->body, &stale), 201);
+	free(stale);
+	(void)answer_lookups(&alice, hex, "10000000", "0");
+	stored = out_of(&alice, "b").ch.seen_ledger;
+	for (int i = 0; i < 3; i++) {
+		alice.wall_off_ms += 1000;
+		ticks(&alice, 3); /* a walk: the record, then the ends */
+		assert_int_equal(answer_lookups(&alice, hex, "10000000", "0"),
+				 1);
+	}
+	newest = ledger_now;
+	assert_true(newest > stored);
+	assert_int_equal(out_of(&alice, "b").ch.seen_ledger, stored);
+
+	/* 4,096 ledgers on: written again. */
+	ledger_now = stored + 4096 - 1;
+	alice.wall_off_ms += 1000;
+	ticks(&alice, 3);
+	assert_int_equal(answer_lookups(&alice, hex, "10000000", "0"), 1);
+	newest = ledger_now;
+	assert_int_equal(out_of(&alice, "b").ch.seen_ledger, newest);
+	stored = newest;
+	alice.wall_off_ms += 1000;
+	ticks(&alice, 3);
+	assert_int_equal(answer_lookups(&alice, hex, "10000000", "0"), 1);
+	newest = ledger_now;
+	assert_int_equal(out_of(&alice, "b").ch.seen_ledger, stored);
+
+	/* Gone: the search starts at the newest ledger that showed it. */
+	alice.wall_off_ms += 1000;
+	ticks(&alice, 3);
+	assert_int_equal(answer_lookups(&alice, hex, NULL, NULL), 1);
+	assert_true(out_of(&alice, "b").ch.has_ended);
+	tick(&alice);
+	for (size_t i = 0; i < alice.nreqs; i++)
+		if (alice.reqs[i].cb &&
+		    !strcmp(xl_json_str(alice.reqs[i].req, "command"),
+			    "account_tx"))
+			min = json_object_get(alice.reqs[i].req,
+					      "ledger_index_min");
+	assert_non_null(min);
+	assert_int_equal(json_integer_value(min), newest);
+	g_poll_ms = 0;
+}
+
 /* A channel transaction of our account makes the service look up the
  * channels its metadata touched, not every channel: with 20 more
  * incoming records, a claim on bob's channel asks the ledger about that
@@ -4945,6 +5016,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_poll_pages, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_unchanged_view_not_written, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_poll_views_one_commit,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_polls_spread, setup,
