@@ -236,9 +236,37 @@ void cr_address_encode(char out[CR_ADDRESS_STRLEN],
 	XU_ASSERT(rc == XU_OK);
 }
 
+/* The last addresses decoded, per thread: a daemon reads the same two or
+ * three (ours, its peers') in every channel record and ledger view, and
+ * each decode is a base-58 conversion and two SHA-256.  Addresses are
+ * public; only valid ones are kept, so an entry is exactly what decoding
+ * its text gives. */
+#define ADDR_MEMO 4
+static _Thread_local struct {
+	char text[CR_ADDRESS_STRLEN];
+	struct cr_account_id id;
+} addr_memo[ADDR_MEMO];
+static _Thread_local unsigned addr_memo_next;
+
 enum xu_code cr_address_decode(struct cr_account_id *id, const char *addr,
 			       struct xu_err *err)
 {
-	return cr_base58check_decode(id->b, CR_ACCOUNT_ID_BYTES,
-				     address_version, 1, addr, err);
+	enum xu_code rc;
+	size_t len = addr ? strnlen(addr, CR_ADDRESS_STRLEN) : 0;
+
+	if (len > 0 && len < CR_ADDRESS_STRLEN)
+		for (unsigned i = 0; i < ADDR_MEMO; i++)
+			if (!strcmp(addr_memo[i].text, addr)) {
+				*id = addr_memo[i].id;
+				return XU_OK;
+			}
+	rc = cr_base58check_decode(id->b, CR_ACCOUNT_ID_BYTES, address_version,
+				   1, addr, err);
+	if (rc == XU_OK && len > 0 && len < CR_ADDRESS_STRLEN) {
+		unsigned i = addr_memo_next++ % ADDR_MEMO;
+
+		memcpy(addr_memo[i].text, addr, len + 1);
+		addr_memo[i].id = *id;
+	}
+	return rc;
 }

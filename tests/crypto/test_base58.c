@@ -150,6 +150,38 @@ static void test_crypto_base58_garbage(void **state)
 	}
 }
 
+/* The decode memo (more addresses than it keeps, in turns): every
+ * decode is the id encoded, and a one-character change of a memoized
+ * address is still refused (its checksum). */
+static void test_crypto_address_memo(void **state)
+{
+	struct cr_account_id ids[7], back;
+	char addrs[7][CR_ADDRESS_STRLEN], bad[CR_ADDRESS_STRLEN];
+	struct xu_err e;
+
+	(void)state;
+	for (int i = 0; i < 7; i++) {
+		memset(ids[i].b, 0x11 * (i + 1), sizeof(ids[i].b));
+		cr_address_encode(addrs[i], &ids[i]);
+	}
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 7; i++) {
+			int k = (i * 3 + round) % 7;
+
+			assert_int_equal(
+			    cr_address_decode(&back, addrs[k], NULL), XU_OK);
+			assert_memory_equal(&back, &ids[k], sizeof(back));
+			/* Again at once: from the memo. */
+			assert_int_equal(
+			    cr_address_decode(&back, addrs[k], NULL), XU_OK);
+			assert_memory_equal(&back, &ids[k], sizeof(back));
+		}
+	memcpy(bad, addrs[6], sizeof(bad));
+	bad[5] = bad[5] == 'a' ? 'b' : 'a';
+	assert_int_not_equal(cr_address_decode(&back, bad, &e), XU_OK);
+	assert_int_not_equal(cr_address_decode(&back, "", &e), XU_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +189,7 @@ int main(void)
 	    cmocka_unit_test(test_crypto_base58_limits),
 	    cmocka_unit_test(test_crypto_base58_classes),
 	    cmocka_unit_test(test_crypto_base58_garbage),
+	    cmocka_unit_test(test_crypto_address_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
