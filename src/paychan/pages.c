@@ -103,7 +103,7 @@ static void on_page(void *arg, enum xu_code code, json_t *msg,
 	}
 	pc->stats.pages++;
 	p->pages++;
-	pc->stats.page_views += page_views(pc, chans, p->stamp);
+	pc->stats.page_views += page_views(pc, chans, p->src > 0, p->stamp);
 	marker = json_object_get(res, "marker");
 	if (!marker) {
 		json_decref(p->marker);

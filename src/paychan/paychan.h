@@ -198,8 +198,8 @@ struct eng_paychan_stats {
 	uint64_t due_skipped;  /* cfg.due_audit: records due but not due */
 	uint64_t tick_records; /* channel records the tick read */
 	uint64_t polled;       /* records the ledger polls walked */
-	/* account_channels pages the polls read, and the views they gave
-	 * (pages.c). */
+	/* account_channels pages the polls read (pages.c), and the views
+	 * pages gave (the polls' and the resyncs'). */
 	uint64_t pages, page_views;
 	/* The stages of a settlement's latency (latency.c): acknowledged
 	 * to the connector -> the claim carrying it handed to the outbox;

@@ -546,11 +546,13 @@ bool rippled_ready(struct eng_paychan *pc);
 /* The rippled client (NULL: none configured). */
 struct xl_client *ledger_client(struct eng_paychan *pc);
 /* Applies the validated views of account_channels entries (each tagged
- * with its page's validated "ledger_index") to the records that have
- * their channels, in one transaction, as answers to their lookups
- * (never GONE), and stamps each lookup whose view a record took with
- * `stamp`.  Returns how many views were applied. */
-size_t page_views(struct eng_paychan *pc, json_t *entries, uint32_t stamp);
+ * with its page's validated "ledger_index"; our channels, or the peers'
+ * to us when `incoming`) to the records that have their channels, in
+ * one transaction, as answers to their lookups (never GONE), and stamps
+ * each lookup whose view a record took with `stamp`.  Returns how many
+ * views were applied. */
+size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
+		  uint32_t stamp);
 
 /* pages.c: starts the polls' round of account_channels pages at the
  * newest validated ledger; `expect` is how many channels the last walk

@@ -779,7 +779,8 @@ static bool page_view(json_t *e, uint8_t id[CR_CHANNEL_ID_BYTES],
  * seen with `stamp`, so that the poll walk skips it (tick.c poll_out).
  * Channels no record has are left to the polls and the peers' messages
  * (a page never links a record). */
-size_t page_views(struct eng_paychan *pc, json_t *entries, uint32_t stamp)
+size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
+		  uint32_t stamp)
 {
 	struct xu_err err = {0};
 	enum xu_code rc;
@@ -809,18 +810,17 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, uint32_t stamp)
 
 		if (!page_view(e, id, &v))
 			continue;
-		rc = eng_chan_in_get(pc->st, id, &r, &have, &err);
-		if (rc != XU_OK)
-			break;
 		/* A page older than the record's view (a lagging server):
 		 * not applied, not counted; the poll asks. */
-		if (have && r.ch.state != PC_IN_CLOSED) {
-			if (r.ch.has_view &&
-			    v.ledger_index < r.ch.view.ledger_index)
+		if (incoming) {
+			rc = eng_chan_in_get(pc->st, id, &r, &have, &err);
+			if (rc != XU_OK)
+				break;
+			if (!have || r.ch.state == PC_IN_CLOSED ||
+			    (r.ch.has_view &&
+			     v.ledger_index < r.ch.view.ledger_index))
 				continue;
 			l = lookup_want(pc, id, r.account, true);
-		} else if (have) {
-			continue;
 		} else {
 			rc = eng_chan_out_by_id(pc->st, id, &o, &have, &err);
 			if (rc != XU_OK)
@@ -842,7 +842,17 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, uint32_t stamp)
 		 * record's own index is checked by the core too). */
 		if (v.ledger_index < l->ledger)
 			continue;
-		rc = apply_view(pc, l, true, &v, v.ledger_index, &err);
+		/* As apply_view, on the record just read. */
+		{
+			struct pc_event ev;
+
+			memset(&ev, 0, sizeof(ev));
+			ev.clk = clock_now(pc);
+			ev.kind = PC_EV_LEDGER;
+			ev.u.view = v;
+			rc = incoming ? in_event(pc, &r, &ev, NULL, &err)
+				      : out_event(pc, &o, &ev, &err);
+		}
 		if (rc != XU_OK && !xu_code_is_input(rc))
 			break;
 		if (rc != XU_OK) {
@@ -898,9 +908,10 @@ static void on_ready(void *arg, const struct xl_sync_info *s)
 	/* ...but those whose view the resync's pages gave
 	 * (docs/design.md#scale). */
 	pc->stamps++;
-	n = page_views(pc, s->channels_out, pc->stamps) +
-	    page_views(pc, s->channels_in, pc->stamps);
+	n = page_views(pc, s->channels_out, false, pc->stamps) +
+	    page_views(pc, s->channels_in, true, pc->stamps);
 	pc->resync_fresh = n ? pc->stamps : 0;
+	pc->stats.page_views += n;
 	if (n)
 		xu_info(SUB, "resync: %zu channel views from account_channels",
 			n);
