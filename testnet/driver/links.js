@@ -527,7 +527,8 @@ async function run(o, env, h) {
 					readyLine = m && m[0];
 				}
 				if (hh && tReady !== null && hh.channels &&
-				    hh.channels.lookups >= chans[0] + chans[1] && tLooked === null)
+				    hh.channels.lookups + (hh.channels.page_views || 0) >= chans[0] + chans[1] &&
+				    tLooked === null)
 					tLooked = t;
 				if (tLooked !== null && readyLine)
 					break;
@@ -536,7 +537,7 @@ async function run(o, env, h) {
 			const st = procStat(child.pid);
 			print(`restart     bob stopped ${secs(tStop)} after SIGTERM; started again: /health answers after ` +
 			      `${tHealth === null ? 'never' : secs(tHealth)}, rippled client ready (resynced: ${readyLine || '?'}) after ` +
-			      `${tReady === null ? 'never' : secs(tReady)}, every one of ${chans[0] + chans[1]} channels looked up again after ` +
+			      `${tReady === null ? 'never' : secs(tReady)}, every one of ${chans[0] + chans[1]} channels seen on the ledger again (looked up or in a page) after ` +
 			      `${tLooked === null ? 'never' : secs(tLooked)}; CPU ${(st.ticks / CLK_TCK).toFixed(2)} s, RSS ${(st.rssKb / 1024).toFixed(1)} MB` +
 			      `${tReady === null ? '  MISMATCH' : ''}`);
 			ok = ok && tReady !== null;
