@@ -10,9 +10,10 @@
  * the ledger, or a page failed), and 10,000 links cost some 50 requests
  * a minute instead of 20,000.
  *
- * One page request is out at a time; an error, a page of another ledger
- * or not validated, a marker seen twice or more pages than the records
- * can fill end the round, and the walk asks what the pages did not show. */
+ * One page request is out at a time.  A page of another ledger or not
+ * validated ends the round (the server is not what we asked); an error,
+ * a marker seen twice or more pages than our records can fill end that
+ * source's pages.  The walk asks what the pages did not show. */
 #include "src/paychan/service.h"
 
 #include <stdio.h>
@@ -71,6 +72,22 @@ static void page_send(struct eng_paychan *pc, json_t *marker)
 		round_end(pc, err.msg);
 }
 
+/* The next source (the next peer address), from its first page. */
+static void next_source(struct eng_paychan *pc, const char *why)
+{
+	struct page_round *p = &pc->pages;
+
+	if (why)
+		xu_debug(SUB,
+			 "poll pages at ledger %" PRIu32 ", source %zu: %s",
+			 p->ledger, p->src, why);
+	json_decref(p->marker);
+	p->marker = NULL;
+	p->pages = 0;
+	p->src++;
+	page_send(pc, NULL);
+}
+
 static void on_page(void *arg, enum xu_code code, json_t *msg,
 		    const struct xu_err *rerr)
 {
@@ -84,8 +101,10 @@ static void on_page(void *arg, enum xu_code code, json_t *msg,
 
 	if (!p->busy)
 		return;
+	/* This source's channels are left to ledger_entry (a peer whose
+	 * account is gone, say); the next source is asked. */
 	if (code != XU_OK || !json_is_array(chans)) {
-		round_end(pc, rerr ? rerr->msg : "a page without channels");
+		next_source(pc, rerr ? rerr->msg : "a page without channels");
 		return;
 	}
 	/* Every page of the ledger asked, validated: its entries are views
@@ -103,18 +122,16 @@ static void on_page(void *arg, enum xu_code code, json_t *msg,
 	}
 	pc->stats.pages++;
 	p->pages++;
-	pc->stats.page_views += page_views(pc, chans, p->src > 0, p->stamp);
+	pc->stats.page_views +=
+	    page_views(pc, chans, p->src > 0, p->stamp, p->start_ms);
 	marker = json_object_get(res, "marker");
 	if (!marker) {
-		json_decref(p->marker);
-		p->marker = NULL;
-		p->src++;
-		page_send(pc, NULL);
+		next_source(pc, NULL);
 		return;
 	}
 	if (p->pages >= p->max_pages ||
 	    (p->marker && json_equal(marker, p->marker))) {
-		round_end(pc, "the pages do not end");
+		next_source(pc, "the pages do not end");
 		return;
 	}
 	json_decref(p->marker);
@@ -126,7 +143,6 @@ bool pages_start(struct eng_paychan *pc, size_t expect)
 {
 	struct page_round *p = &pc->pages;
 	struct xl_client *c = ledger_client(pc);
-	size_t peers = 0;
 	uint32_t v;
 
 	/* A round still out (a slow server): it goes on, its views are as
@@ -134,18 +150,18 @@ bool pages_start(struct eng_paychan *pc, size_t expect)
 	if (p->busy || !rippled_ready(pc) ||
 	    !(v = xl_client_validated_index(c)))
 		return false;
-	while (xl_client_peer(c, peers))
-		peers++;
 	p->busy = true;
 	p->ledger = v;
 	p->stamp = ++pc->stamps;
+	p->start_ms = wall_ms(pc);
 	p->src = 0;
 	p->pages = 0;
-	/* Pages full of our records, two more per source (a last partial
-	 * one, a channel or two that came since), and some slack: a
-	 * server (or a peer's thousands of channels to us) that goes on
-	 * beyond that leaves the rest to ledger_entry. */
-	p->max_pages = (unsigned)(expect / PAGE_LIMIT + 2 * (peers + 1) + 4);
+	/* Per source: the pages every record of ours would fill, and two
+	 * more (a last partial one, channels that came since).  A source
+	 * that goes on beyond that (a server's marker loop, a peer with
+	 * thousands of channels to us) leaves the rest of its channels to
+	 * ledger_entry, and the next source is read as before. */
+	p->max_pages = (unsigned)(expect / PAGE_LIMIT + 2);
 	page_send(pc, NULL);
 	return p->busy;
 }

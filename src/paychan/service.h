@@ -166,8 +166,9 @@ struct poll_walk {
 	 * not 0): the resync's for the walk right after it, else this
 	 * walk's own round of pages (pages.c). */
 	uint32_t stamp;
-	bool paging;	   /* waits for its round of pages (pages.c) */
-	int64_t paging_ms; /* ...since then */
+	bool paging;	    /* waits for its round of pages (pages.c) */
+	int64_t paging_ms;  /* ...since then (monotonic) */
+	uint64_t spread_ms; /* what is left of the period to walk over */
 	bool done;
 	size_t seen;  /* records walked so far */
 	size_t total; /* ...in the last whole walk: sets each tick's share */
@@ -176,13 +177,14 @@ struct poll_walk {
 /* The polls' round of account_channels pages (pages.c): one request
  * out at a time, every page of validated ledger `ledger`. */
 struct page_round {
-	bool busy;	 /* a page request is out */
-	uint32_t ledger; /* the validated ledger every page is read at */
-	uint32_t stamp;	 /* lookup.stamp of the views it gave */
-	size_t src;	 /* 0: our channels; i > 0: peer i - 1's to us */
-	unsigned pages;	 /* read in this round */
-	unsigned max_pages;
-	json_t *marker; /* the last page's (to tell a marker loop) */
+	bool busy;	    /* a page request is out */
+	uint32_t ledger;    /* the validated ledger every page is read at */
+	uint32_t stamp;	    /* lookup.stamp of the views it gave */
+	size_t src;	    /* 0: our channels; i > 0: peer i - 1's to us */
+	unsigned pages;	    /* read of this source */
+	unsigned max_pages; /* ...at most */
+	int64_t start_ms;   /* wall ms when the round began */
+	json_t *marker;	    /* the last page's (to tell a marker loop) */
 };
 
 /* Per account, in memory. */
@@ -548,11 +550,13 @@ struct xl_client *ledger_client(struct eng_paychan *pc);
 /* Applies the validated views of account_channels entries (each tagged
  * with its page's validated "ledger_index"; our channels, or the peers'
  * to us when `incoming`) to the records that have their channels, in
- * one transaction, as answers to their lookups (never GONE), and stamps
- * each lookup whose view a record took with `stamp`.  Returns how many
- * views were applied. */
+ * one transaction, as answers to their lookups (never GONE; seen at
+ * read_ms, the wall ms when the page's ledger was the newest), and
+ * stamps each lookup whose view a record took with `stamp`, but those
+ * asked for already, which still go out.  Returns how many views were
+ * applied. */
 size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
-		  uint32_t stamp);
+		  uint32_t stamp, int64_t read_ms);
 
 /* pages.c: starts the polls' round of account_channels pages at the
  * newest validated ledger; `expect` is how many channels the last walk

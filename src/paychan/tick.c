@@ -48,7 +48,6 @@ static bool resynced(struct eng_paychan *pc,
 	l = lookup_of(pc, id);
 	return l && l->owned && l->stamp == pc->poll.stamp;
 }
-
 /* Queues the lookup of each record of the page that has a channel. */
 static void poll_out(struct eng_paychan *pc, const struct eng_chan_out *v,
 		     size_t n)
@@ -147,26 +146,33 @@ static enum xu_code poll_tick(struct eng_paychan *pc, int64_t now,
 		} else if (pages_start(pc, total)) {
 			w->stamp = pc->pages.stamp;
 			w->paging = true;
-			w->paging_ms = now;
+			w->paging_ms = mono_ms(pc);
 		}
+		w->spread_ms = pc->cfg.poll_ms;
 		pc->last_poll_ms = now;
 	}
 	if (w->done)
 		return XU_OK;
 	/* Waits for the pages, but not for a server that takes longer
 	 * than PAGES_WAIT_MS: then it asks what they have not shown by
-	 * then (what they show later was asked twice). */
+	 * then (what they show later was asked twice).  The walk then
+	 * spreads over what is left of the period, so that every channel
+	 * is still asked within it. */
 	if (w->paging) {
-		if (pc->pages.busy && now - w->paging_ms < PAGES_WAIT_MS)
+		int64_t waited = mono_ms(pc) - w->paging_ms;
+
+		if (pc->pages.busy && waited >= 0 && waited < PAGES_WAIT_MS)
 			return XU_OK;
 		w->paging = false;
+		if (waited > 0 && (uint64_t)waited < w->spread_ms)
+			w->spread_ms -= (uint64_t)waited;
 	}
-	if (w->burst || pc->cfg.poll_ms <= pc->cfg.tick_ms)
+	if (w->burst || w->spread_ms <= pc->cfg.tick_ms)
 		quota = SIZE_MAX;
 	else
 		quota = (size_t)(((uint64_t)w->total * pc->cfg.tick_ms +
-				  pc->cfg.poll_ms - 1) /
-				 pc->cfg.poll_ms);
+				  w->spread_ms - 1) /
+				 w->spread_ms);
 	return poll_walk(pc, quota ? quota : 1, err);
 }
 

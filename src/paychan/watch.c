@@ -780,7 +780,7 @@ static bool page_view(json_t *e, uint8_t id[CR_CHANNEL_ID_BYTES],
  * Channels no record has are left to the polls and the peers' messages
  * (a page never links a record). */
 size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
-		  uint32_t stamp)
+		  uint32_t stamp, int64_t read_ms)
 {
 	struct xu_err err = {0};
 	enum xu_code rc;
@@ -789,6 +789,7 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 	struct seen {
 		struct lookup *l;
 		uint32_t ledger;
+		bool asked; /* wanted, out or awaited before the page */
 	} * seen;
 
 	if (!json_array_size(entries))
@@ -806,10 +807,17 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 		struct eng_chan_out o;
 		struct eng_chan_in r;
 		struct lookup *l;
-		bool have;
+		bool have, asked, was_wanted;
 
 		if (!page_view(e, id, &v))
 			continue;
+		/* A lookup something asked for (a transaction that touched
+		 * the channel, a peer's message) wants a newer ledger than
+		 * the page's: it still goes out, and the page does not
+		 * count as its answer. */
+		l = lookup_of(pc, id);
+		asked = l && (l->wanted || l->inflight || l->waited);
+		was_wanted = l && l->wanted;
 		/* A page older than the record's view (a lagging server):
 		 * not applied, not counted; the poll asks. */
 		if (incoming) {
@@ -833,11 +841,10 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 		if (!l)
 			continue;
 		/* lookup_want asked for a request: the page answers it,
-		 * unless one is out (its answer comes too). */
-		if (!l->inflight) {
-			l->wanted = false;
-			lookup_q(pc, l);
-		}
+		 * unless one was asked already (then as it was: one out is
+		 * not asked again for the page). */
+		l->wanted = asked && was_wanted;
+		lookup_q(pc, l);
 		/* Older than what the lookup applied: news of nothing (the
 		 * record's own index is checked by the core too). */
 		if (v.ledger_index < l->ledger)
@@ -868,6 +875,7 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 		}
 		seen[n].l = l;
 		seen[n].ledger = v.ledger_index;
+		seen[n].asked = asked;
 		n++;
 	}
 	/* Seen only once the views are in the records: a rollback leaves the
@@ -883,8 +891,10 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 		l->found = true;
 		if (l->ledger > l->found_at)
 			l->found_at = l->ledger;
-		l->seen_ms = wall_ms(pc);
-		l->stamp = stamp;
+		/* As old as the page: when its ledger was the newest. */
+		l->seen_ms = read_ms;
+		if (!seen[i].asked)
+			l->stamp = stamp;
 		lookup_q(pc, l);
 	}
 	free(seen);
@@ -908,8 +918,8 @@ static void on_ready(void *arg, const struct xl_sync_info *s)
 	/* ...but those whose view the resync's pages gave
 	 * (docs/design.md#scale). */
 	pc->stamps++;
-	n = page_views(pc, s->channels_out, false, pc->stamps) +
-	    page_views(pc, s->channels_in, true, pc->stamps);
+	n = page_views(pc, s->channels_out, false, pc->stamps, wall_ms(pc)) +
+	    page_views(pc, s->channels_in, true, pc->stamps, wall_ms(pc));
 	pc->resync_fresh = n ? pc->stamps : 0;
 	pc->stats.page_views += n;
 	if (n)

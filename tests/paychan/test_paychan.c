@@ -2718,6 +2718,18 @@ static void test_paychan_poll_pages(void **state)
 		    true, NULL);
 	tick(&bob);
 	assert_int_equal(pending_lookups(id[0], &asks), 0);
+	/* Meanwhile a transaction touched channel 0: its lookup, of a newer
+	 * ledger than the pages', goes out whatever they show. */
+	{
+		json_t *tx = json_pack(
+		    "{s:{s:s},s:{s:[{s:{s:s,s:s}}]}}", "transaction",
+		    "TransactionType", "PaymentChannelFund", "meta",
+		    "AffectedNodes", "ModifiedNode", "LedgerEntryType",
+		    "PayChannel", "LedgerIndex", hex[0]);
+
+		bob.listener.on_tx(bob.listener.arg, tx);
+		json_decref(tx);
+	}
 	p1 = json_array();
 	p2 = json_array();
 	for (int i = 0; i < 4; i++)
@@ -2734,6 +2746,12 @@ static void test_paychan_poll_pages(void **state)
 	}
 	for (int i = 0; i < 8; i++)
 		tick(&bob); /* the walk goes on over its records */
+	assert_int_equal(pending_lookups(id[0], &asks), 2);
+	assert_true(asks);
+	/* (The walk asks it again once answered: it was not in a page.) */
+	while (answer(&bob, hex[0], XU_OK,
+		      view_at(bob.validated, "8000000", "0", 0)))
+		;
 	assert_int_equal(pending_lookups(id[4], &asks), 1);
 	assert_true(asks);
 	eng_paychan_stats(bob.pc, &s1);
@@ -2790,6 +2808,36 @@ static void test_paychan_poll_pages(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(
 		    xl_drops_u64(in_rec(&bob, id[i]).ch.view.amount), 8000000);
+
+	/* A source that fails (our account's pages, say) leaves its own
+	 * channels to ledger_entry; the next source is still read. */
+	bob.validated = ledger_now += 10;
+	bob.wall_off_ms += 1000;
+	tick(&bob);
+	for (size_t i = 0; i < bob.nreqs; i++) {
+		struct request *q = &bob.reqs[i];
+		struct xu_err nf = {.code = XU_ENOTFOUND, .msg = "actNotFound"};
+		json_t *msg;
+
+		if (!q->cb ||
+		    strcmp(xl_json_str(q->req, "command"), "account_channels"))
+			continue;
+		msg = error_at("actNotFound", bob.validated);
+		xl_ws_reply_fn cb = q->cb;
+		q->cb = NULL;
+		cb(q->arg, XU_ENOTFOUND, msg, &nf);
+		json_decref(msg);
+		break; /* (the next source's request is queued behind) */
+	}
+	p1 = json_array();
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(p1,
+				      page_entry(hex[i], 0, "11000000", "0"));
+	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated, true,
+		    NULL);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(
+		    xl_drops_u64(in_rec(&bob, id[i]).ch.view.amount), 11000000);
 	bob.pages_ok = false;
 	g_poll_ms = 0;
 }
