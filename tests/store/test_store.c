@@ -78,7 +78,7 @@ static void test_eng_store_open_migrate_reopen(void **state)
 {
 	(void)state;
 	struct eng_store *s = tdb_open();
-	assert_int_equal(eng_store_schema_version(s), 14);
+	assert_int_equal(eng_store_schema_version(s), 15);
 	assert_int_equal(pragma_int(s, "PRAGMA synchronous"), 2); /* FULL */
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
 	sqlite3_stmt *st;
@@ -99,9 +99,9 @@ static void test_eng_store_open_migrate_reopen(void **state)
 	eng_store_close(s);
 
 	s = tdb_open();
-	assert_int_equal(eng_store_schema_version(s), 14);
+	assert_int_equal(eng_store_schema_version(s), 15);
 	assert_int_equal(pragma_int(s, "SELECT version FROM schema_version"),
-			 14);
+			 15);
 	assert_true(eng_store_account_exists(s, "alice"));
 	eng_store_close(s);
 	eng_store_close(NULL);
@@ -493,6 +493,18 @@ static void test_eng_store_owed_each(void **state)
 	assert_int_equal(l.drops[0], 5);
 	assert_string_equal(l.ids[1], "bea");
 	assert_int_equal(l.drops[1], 7);
+	/* Through the index of owed accounts, not a scan of every one. */
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(eng_store_db(s),
+					    "EXPLAIN QUERY PLAN SELECT id, "
+					    "owed_drops FROM accounts WHERE "
+					    "owed_drops > 0 ORDER BY id",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_non_null(
+	    strstr((const char *)sqlite3_column_text(st, 3), "accounts_owed"));
+	sqlite3_finalize(st);
 	eng_store_close(s);
 }
 
