@@ -247,14 +247,16 @@ static enum xu_code moved_while_opening(struct eng_paychan *pc,
 
 /* A ledger view that changed nothing in the record but the newest
  * ledger that showed the channel (from `was` to `now`) is not written
- * while the stored one is less than VIEW_INDEX_PERSIST ledgers older: the
+ * while the stored one is less than VIEW_INDEX_PERSIST ledgers older (and
+ * a page's view the lookup's digest matches, at most as many again:
+ * watch.c page_views; so the record's is at most 4,096 behind): the
  * lookup holds the newest in memory (watch.c), and every other change
  * is written as before.  At 10,000 links the polls show 20,000 unchanged
  * channels a minute, and writing each (then stepping it again at the
  * next tick, a write making a record due) was most of an idle engine's
  * work (docs/design.md#scale,
  * docs/risks.md#crediting-on-a-stale-or-unvalidated-view). */
-#define VIEW_INDEX_PERSIST 4096u
+#define VIEW_INDEX_PERSIST 2048u
 static bool index_only(uint32_t was, uint32_t now)
 {
 	return now >= was && now - was < VIEW_INDEX_PERSIST;
@@ -320,6 +322,10 @@ enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 		    index_only(before.ch.seen_ledger, o->ch.seen_ledger))
 			return XU_OK;
 	}
+	if (o->ch.has_id)
+		view_sum_drop(pc, o->ch.id);
+	if (before.ch.has_id)
+		view_sum_drop(pc, before.ch.id);
 	return eng_chan_out_put(pc->st, o, err);
 }
 
@@ -397,6 +403,7 @@ enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 			       r->ch.view.ledger_index))
 			return XU_OK;
 	}
+	view_sum_drop(pc, r->ch.id);
 	return eng_chan_in_put(pc->st, r, err);
 }
 
@@ -425,6 +432,7 @@ enum xu_code maybe_dclose(struct eng_paychan *pc, struct eng_chan_in *r,
 		    !memcmp(b->channel, c->id, CR_CHANNEL_ID_BYTES))
 			return XU_OK; /* one in flight */
 	r->redeem_n++;
+	view_sum_drop(pc, r->ch.id);
 	rc = eng_chan_in_put(pc->st, r, err);
 	if (rc != XU_OK)
 		return rc;
@@ -462,6 +470,8 @@ enum xu_code out_load(struct eng_paychan *pc, const char *account,
 		if (rc != XU_OK)
 			return rc;
 	}
+	if (o->ch.has_id)
+		view_sum_drop(pc, o->ch.id);
 	return eng_chan_out_put(pc->st, o, err);
 }
 

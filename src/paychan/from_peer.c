@@ -220,6 +220,8 @@ enum xu_code store_hello(struct eng_paychan *pc, const char *account,
 				   "channel goes to it",
 				   account, addr, pc_out_state_name(o.ch.state),
 				   u(o.ch.owed));
+			if (o.ch.has_id)
+				view_sum_drop(pc, o.ch.id);
 			rc = eng_chan_out_put(pc->st, &o, err);
 			if (rc != XU_OK)
 				return rc;

@@ -115,6 +115,13 @@ struct lookup {
 	 * this process): the record's own index may be older, an unchanged
 	 * view not being written (effects.c index_only). */
 	uint32_t found_at;
+	/* The view (but its ledger index) an open incoming record took
+	 * from a page, as a digest, while no write of the record came since
+	 * (view_sum_drop): a page showing it again needs no record read
+	 * (page_views). */
+	bool vsum_ok;
+	uint32_t vsum_at; /* the ledger of that view */
+	uint8_t vsum[32];
 	uint32_t
 	    asked_at; /* the ledger the request out names (0: "validated") */
 	/* The stamp of the page read (a resync's, or a poll round's:
@@ -545,6 +552,10 @@ void hist_flush(struct eng_paychan *pc);
 void hist_free_all(struct eng_paychan *pc);
 /* Whether there is a rippled client and it is READY. */
 bool rippled_ready(struct eng_paychan *pc);
+/* Channel id's record was written: the view digest of its lookup no
+ * longer says what the record holds (struct lookup vsum). */
+void view_sum_drop(struct eng_paychan *pc,
+		   const uint8_t id[CR_CHANNEL_ID_BYTES]);
 /* The rippled client (NULL: none configured). */
 struct xl_client *ledger_client(struct eng_paychan *pc);
 /* Applies the validated views of account_channels entries (each tagged

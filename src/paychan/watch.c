@@ -10,10 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/hash.h"
 #include "ledger/net/rippled.h"
 #include "src/util/log.h"
 
 #define LOOKUP_TIMEOUT_MS 10000
+/* Ledgers a page's view may be past the one whose view the record took
+ * and still skip the record (page_views); with effects.c's
+ * VIEW_INDEX_PERSIST, the record's index is at most 4,096 behind. */
+#define VIEW_SUM_SPAN 2048u
 /* Requests out at a time.  Ids only a peer named get at most
  * LOOKUPS_PEER_SHARE of them while lookups of our records wait, and our
  * polls cannot hold a claim's lookup back (lookups_flush,
@@ -537,6 +542,25 @@ static void on_lookup_reply(void *arg, enum xu_code code, json_t *msg,
 	tx_end(pc, rc, &err, "applying a ledger view");
 }
 
+void view_sum_drop(struct eng_paychan *pc,
+		   const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	struct lookup *l = lookup_of(pc, id);
+
+	if (l)
+		l->vsum_ok = false;
+}
+
+/* The digest of view v but its ledger index (views are built zeroed,
+ * eng_paychan_view_from_json: no padding differs). */
+static void view_sum(uint8_t out[32], const struct pc_view *v)
+{
+	struct pc_view c = *v;
+
+	c.ledger_index = 0;
+	cr_sha256(out, (const uint8_t *)&c, sizeof(c));
+}
+
 struct xl_client *ledger_client(struct eng_paychan *pc)
 {
 	struct xl_rippled *r = pc->rippled;
@@ -790,6 +814,9 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 		struct lookup *l;
 		uint32_t ledger;
 		bool asked; /* wanted, out or awaited before the page */
+		bool fast;  /* the record holds it already (vsum) */
+		bool plain; /* an open incoming record took it (vsum) */
+		uint8_t sum[32];
 	} * seen;
 
 	if (!json_array_size(entries))
@@ -818,6 +845,27 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 		l = lookup_of(pc, id);
 		asked = l && (l->wanted || l->inflight || l->waited);
 		was_wanted = l && l->wanted;
+		view_sum(seen[n].sum, &v);
+		/* Shown again as an open incoming record took it from a
+		 * page, with no write of the record since, and not closing:
+		 * nothing to read or step (the core would change only the
+		 * index), only the lookup learns the newer ledger (at
+		 * most VIEW_SUM_SPAN past the one the record took, so that
+		 * the record's own index, which an unchanged view does not
+		 * write, stays within 4,096 ledgers: effects.c index_only). */
+		if (l && l->owned && l->incoming && l->vsum_ok && !asked &&
+		    !v.has_expiration && !v.has_cancel_after &&
+		    v.ledger_index >= l->ledger &&
+		    v.ledger_index - l->vsum_at < VIEW_SUM_SPAN &&
+		    !memcmp(seen[n].sum, l->vsum, sizeof(l->vsum))) {
+			seen[n].l = l;
+			seen[n].ledger = v.ledger_index;
+			seen[n].asked = false;
+			seen[n].fast = true;
+			seen[n].plain = false;
+			n++;
+			continue;
+		}
 		/* A page older than the record's view (a lagging server):
 		 * not applied, not counted; the poll asks. */
 		if (incoming) {
@@ -876,6 +924,14 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 		seen[n].l = l;
 		seen[n].ledger = v.ledger_index;
 		seen[n].asked = asked;
+		seen[n].fast = false;
+		/* Open, not closing: a view the same as its own changes
+		 * nothing in such a record but the index (incoming.c
+		 * on_ledger), so the next can skip it.  Not an outgoing
+		 * one: its core acts on views (a close it waits to make). */
+		seen[n].plain = incoming && r.ch.state == PC_IN_OPEN &&
+				!r.ch.deleting && !v.has_expiration &&
+				!v.has_cancel_after;
 		n++;
 	}
 	/* Seen only once the views are in the records: a rollback leaves the
@@ -895,6 +951,13 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 		l->seen_ms = read_ms;
 		if (!seen[i].asked)
 			l->stamp = stamp;
+		/* The record holds this view now (committed; a write since
+		 * would have dropped the digest, view_sum_drop). */
+		if (seen[i].plain) {
+			memcpy(l->vsum, seen[i].sum, sizeof(l->vsum));
+			l->vsum_at = seen[i].ledger;
+			l->vsum_ok = true;
+		}
 		lookup_q(pc, l);
 	}
 	free(seen);

@@ -2765,6 +2765,48 @@ static void test_paychan_poll_pages(void **state)
 			 1);
 	assert_int_equal(in_rec(&bob, id[4]).ch.state, PC_IN_CLOSED);
 
+	/* The same views again: the records hold them (nothing to read),
+	 * the walk asks none of them; then one shows an Expiration (the
+	 * payer closing), which its record takes. */
+	bob.validated = ledger_now += 10;
+	bob.wall_off_ms += 1000;
+	tick(&bob);
+	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
+		    true, NULL);
+	p1 = json_array();
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(p1,
+				      page_entry(hex[i], 0, "8000000", "0"));
+	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated, true,
+		    NULL);
+	for (int i = 0; i < 8; i++)
+		tick(&bob);
+	assert_int_equal(pending_lookups(id[0], &asks), 0);
+	bob.validated = ledger_now += 10;
+	bob.wall_off_ms += 1000;
+	tick(&bob);
+	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
+		    true, NULL);
+	p1 = json_array();
+	for (int i = 0; i < 4; i++) {
+		json_t *e = page_entry(hex[i], 0, "8000000", "0");
+
+		if (i == 1)
+			json_object_set_new(e, "expiration",
+					    json_integer(g_ledger_time + 7200));
+		json_array_append_new(p1, e);
+	}
+	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated, true,
+		    NULL);
+	r = in_rec(&bob, id[1]);
+	assert_true(r.ch.view.has_expiration);
+	assert_int_equal(r.ch.view.ledger_index, bob.validated);
+	assert_false(in_rec(&bob, id[0]).ch.view.has_expiration);
+	for (int i = 0; i < 8; i++)
+		tick(&bob);
+	/* (a closing channel's record is looked up at each tick: its
+	 * lookups are not counted here) */
+
 	/* A page of another ledger ends the round: nothing applied, and
 	 * the walk asks each of the four. */
 	bob.validated = ledger_now += 10;
@@ -2851,7 +2893,7 @@ static void ticks(struct eng_engine *e, int n)
 /* docs/design.md#scale: a poll's view that changes nothing but the
  * newest ledger that showed the channel is not written (the lookup keeps
  * that ledger in memory) until the record's own is VIEW_INDEX_PERSIST
- * (4,096) ledgers older; and when the channel is then gone, the search
+ * (2,048) ledgers older; and when the channel is then gone, the search
  * for what it paid starts from the newest ledger that showed it, not from
  * the older one the record holds. */
 static void test_paychan_unchanged_view_not_written(void **state)
@@ -2882,8 +2924,8 @@ static void test_paychan_unchanged_view_not_written(void **state)
 	assert_true(newest > stored);
 	assert_int_equal(out_of(&alice, "b").ch.seen_ledger, stored);
 
-	/* 4,096 ledgers on: written again. */
-	ledger_now = stored + 4096 - 1;
+	/* 2,048 ledgers on: written again. */
+	ledger_now = stored + 2048 - 1;
 	alice.wall_off_ms += 1000;
 	ticks(&alice, 3);
 	assert_int_equal(answer_lookups(&alice, hex, "10000000", "0"), 1);
