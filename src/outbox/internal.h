@@ -6,6 +6,7 @@
 #ifndef XRPSE_SRC_OUTBOX_INTERNAL_H
 #define XRPSE_SRC_OUTBOX_INTERNAL_H
 
+#include "src/util/map.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,7 +42,11 @@ struct eng_outbox {
 	struct eng_ob_held *held; /* nheld of them, room for cheld */
 	unsigned nheld, cheld;
 	struct eng_ob_lw *lw; /* latest-wins messages in memory */
-	uint64_t lw_seq;      /* their job ids: ENG_OB_LW_ID_BIT | seq */
+	/* ...found by account, and their attempts out by job id (latest.c):
+	 * a claim's send and its answer cost what they do, not the number of
+	 * accounts (docs/design.md#scale). */
+	struct xu_map lw_map, lw_jobs;
+	uint64_t lw_seq; /* their job ids: ENG_OB_LW_ID_BIT | seq */
 	int64_t last_success_ms, last_failure_ms;
 	bool reachable;
 	/* eng_outbox_drain: the credits' results it drained, recorded
@@ -103,5 +108,7 @@ void eng_ob_lw_count(const struct eng_outbox *ob, uint64_t *inflight,
 
 /* Frees the latest-wins messages. */
 void eng_ob_lw_free(struct eng_outbox *ob);
+/* Sets up the latest-wins maps of a new outbox (allocates nothing). */
+void eng_ob_lw_init(struct eng_outbox *ob);
 
 #endif /* XRPSE_SRC_OUTBOX_INTERNAL_H */

@@ -15,9 +15,11 @@
  * its bound without ever meeting a row id. */
 #include "src/outbox/internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "src/io/uuid.h"
 #include "src/util/log.h"
@@ -37,12 +39,24 @@ struct eng_ob_lw {
 	uint64_t token[LW_SLOTS]; /* their senders' tokens */
 };
 
+/* An attempt out, found by its job id when its answer comes. */
+struct lw_job {
+	int64_t id;
+	struct eng_ob_lw *m;
+};
+
+void eng_ob_lw_init(struct eng_outbox *ob)
+{
+	uint64_t seed = (uint64_t)(uintptr_t)ob ^ (uint64_t)time(NULL);
+
+	xu_map_init(&ob->lw_map, offsetof(struct eng_ob_lw, account), 0, seed);
+	xu_map_init(&ob->lw_jobs, offsetof(struct lw_job, id), sizeof(int64_t),
+		    seed * 0x9e3779b97f4a7c15ull);
+}
+
 static struct eng_ob_lw *lw_of(struct eng_outbox *ob, const char *account)
 {
-	for (struct eng_ob_lw *m = ob->lw; m; m = m->next)
-		if (strcmp(m->account, account) == 0)
-			return m;
-	return NULL;
+	return xu_map_get(&ob->lw_map, account);
 }
 
 /* Hands one attempt of m's newest body to the worker now, under a key of
@@ -65,9 +79,24 @@ static enum xu_code lw_go(struct eng_outbox *ob, struct eng_ob_lw *m,
 			   m->body, m->len);
 	if (!j)
 		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	struct lw_job *t = malloc(sizeof(*t));
+	if (!t) {
+		eng_curlw_job_free(j);
+		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
+	}
+	t->id = id;
+	t->m = m;
+	enum xu_code rc = xu_map_put(&ob->lw_jobs, t, err);
+	if (rc != XU_OK) {
+		free(t);
+		eng_curlw_job_free(j);
+		return rc;
+	}
 	/* (eng_curlw_submit takes j, also when it fails.) */
-	if (eng_curlw_submit(ob->curlw, j, &e) != XU_OK)
+	if (eng_curlw_submit(ob->curlw, j, &e) != XU_OK) {
+		free(xu_map_del(&ob->lw_jobs, &id));
 		return xu_fail(err, XU_EUNAVAIL, 0, "not sent: %s", e.msg);
+	}
 	m->job[slot] = id;
 	m->token[slot] = token;
 	ob->inflight[ob->ninflight++] = id;
@@ -107,6 +136,12 @@ enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
 	m->body = b;
 	m->len = len;
 	if (fresh) {
+		enum xu_code rc = xu_map_put(&ob->lw_map, m, err);
+		if (rc != XU_OK) {
+			free(b);
+			free(m);
+			return rc;
+		}
 		m->next = ob->lw;
 		ob->lw = m;
 	}
@@ -129,13 +164,11 @@ void eng_ob_lw_complete(struct eng_outbox *ob, const struct eng_curlw_result *r,
 			enum eng_ob_outcome oc, const char *errtxt, int64_t now)
 {
 	int64_t id = (int64_t)r->id;
-	struct eng_ob_lw *m = ob->lw;
+	struct lw_job *t = xu_map_del(&ob->lw_jobs, &id);
+	struct eng_ob_lw *m = t ? t->m : NULL;
 	unsigned slot = 0;
 
-	for (; m; m = m->next) {
-		if (m->job[0] == id || m->job[1] == id)
-			break;
-	}
+	free(t);
 	if (!m)
 		return; /* cannot happen: the in-flight set had it */
 	slot = m->job[0] == id ? 0 : 1;
@@ -174,6 +207,13 @@ void eng_ob_lw_count(const struct eng_outbox *ob, uint64_t *inflight,
 
 void eng_ob_lw_free(struct eng_outbox *ob)
 {
+	size_t pos = 0;
+	struct lw_job *t;
+
+	while ((t = xu_map_next(&ob->lw_jobs, &pos)) != NULL)
+		free(t);
+	xu_map_clear(&ob->lw_jobs);
+	xu_map_clear(&ob->lw_map);
 	while (ob->lw) {
 		struct eng_ob_lw *m = ob->lw;
 		ob->lw = m->next;

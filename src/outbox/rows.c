@@ -149,6 +149,7 @@ enum xu_code eng_outbox_new(struct eng_outbox **out, struct eng_store *store,
 		free(ob);
 		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
 	}
+	eng_ob_lw_init(ob);
 	*out = ob;
 	return XU_OK;
 }

@@ -891,6 +891,44 @@ static void test_eng_outbox_send_now(void **state)
 	assert_int_equal(outbox_rows(f), 0);
 }
 
+/* Many accounts' latest-wins messages (found by account and their
+ * answers by job id, docs/design.md#scale): each of 30 accounts sends,
+ * then each sends again in another order; every answer comes back with
+ * its own account and token, and each request went to its account. */
+static void test_eng_outbox_send_now_many_accounts(void **state)
+{
+	struct fx *f = *state;
+	char acc[16], body[16], want[64];
+
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < 30; i++) {
+			int k = pass ? (i * 7) % 30 : i;
+			uint64_t token = (uint64_t)(pass ? 1000 + k : 100 + k);
+			size_t before = th_count(f->srv);
+
+			snprintf(acc, sizeof(acc), "acct-%02d", k);
+			snprintf(body, sizeof(body), "m%d-%02d", pass, k);
+			send_now(f, acc, body, token);
+			settle_n(f, 1);
+			assert_int_equal(f->rep.id, (int64_t)token);
+			assert_string_equal(f->rep.account, acc);
+			assert_int_equal(f->rep.status, 201);
+			assert_int_equal(th_count(f->srv), before + 1);
+			snprintf(want, sizeof(want), "/accounts/%s/messages",
+				 acc);
+			assert_string_equal(th_get(f->srv, before).path, want);
+			assert_memory_equal(th_get(f->srv, before).body, body,
+					    strlen(body));
+		}
+	/* Each account's newest is the one retry_now sends again. */
+	assert_int_equal(eng_outbox_retry_now(f->ob, "acct-07", 5000, NULL),
+			 XU_OK);
+	settle_n(f, 1);
+	assert_int_equal(f->rep.id, 5000);
+	assert_string_equal(f->rep.account, "acct-07");
+	assert_memory_equal(th_get(f->srv, 60).body, "m1-07", 5);
+}
+
 /* Two attempts of one account out at once (a stalled one and the newest
  * beside it: the sender's stall rule), each result routed by its own
  * token, the older's included; the backoff the sender waits is the
@@ -1398,6 +1436,7 @@ int main(void)
 	    T(test_eng_outbox_latest_tag_not_a_row),
 	    T(test_eng_outbox_retry_not_reported),
 	    T(test_eng_outbox_send_now),
+	    T(test_eng_outbox_send_now_many_accounts),
 	    T(test_eng_outbox_send_now_beside),
 	    T(test_eng_outbox_send_now_no_room),
 	    T(test_eng_outbox_submit_refused),
