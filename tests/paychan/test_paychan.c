@@ -2658,6 +2658,29 @@ static size_t pending_lookups(const uint8_t id[CR_CHANNEL_ID_BYTES], bool *asks)
 	return n;
 }
 
+/* Bob's next poll walk: a newer validated ledger, the poll period on,
+ * a tick; his own account's page (he has no channels of his own here)
+ * answered empty. */
+static void next_walk_own_page_empty(void)
+{
+	bob.validated = ledger_now += 10;
+	bob.wall_off_ms += 1000;
+	tick(&bob);
+	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
+		    true, NULL);
+}
+
+/* A page's entries of alice's channels hex[0..3] to bob, of Amount
+ * `amount` (a new array). */
+static json_t *four_entries(char hex[][65], const char *amount)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < 4; i++)
+		json_array_append_new(a, page_entry(hex[i], 0, amount, "0"));
+	return a;
+}
+
 /* docs/design.md#scale: each poll walk first reads the channels in
  * account_channels pages of one validated ledger, ours and then the
  * peer's to us, and asks ledger_entry only for what no page showed.
@@ -2768,25 +2791,14 @@ static void test_paychan_poll_pages(void **state)
 	/* The same views again: the records hold them (nothing to read),
 	 * the walk asks none of them; then one shows an Expiration (the
 	 * payer closing), which its record takes. */
-	bob.validated = ledger_now += 10;
-	bob.wall_off_ms += 1000;
-	tick(&bob);
-	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
-		    true, NULL);
-	p1 = json_array();
-	for (int i = 0; i < 4; i++)
-		json_array_append_new(p1,
-				      page_entry(hex[i], 0, "8000000", "0"));
+	next_walk_own_page_empty();
+	p1 = four_entries(hex, "8000000");
 	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated, true,
 		    NULL);
 	for (int i = 0; i < 8; i++)
 		tick(&bob);
 	assert_int_equal(pending_lookups(id[0], &asks), 0);
-	bob.validated = ledger_now += 10;
-	bob.wall_off_ms += 1000;
-	tick(&bob);
-	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
-		    true, NULL);
+	next_walk_own_page_empty();
 	p1 = json_array();
 	for (int i = 0; i < 4; i++) {
 		json_t *e = page_entry(hex[i], 0, "8000000", "0");
@@ -2809,15 +2821,8 @@ static void test_paychan_poll_pages(void **state)
 
 	/* A page of another ledger ends the round: nothing applied, and
 	 * the walk asks each of the four. */
-	bob.validated = ledger_now += 10;
-	bob.wall_off_ms += 1000;
-	tick(&bob);
-	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
-		    true, NULL);
-	p1 = json_array();
-	for (int i = 0; i < 4; i++)
-		json_array_append_new(p1,
-				      page_entry(hex[i], 0, "9000000", "0"));
+	next_walk_own_page_empty();
+	p1 = four_entries(hex, "9000000");
 	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated + 1, true,
 		    NULL);
 	for (int i = 0; i < 8; i++)
@@ -2833,15 +2838,8 @@ static void test_paychan_poll_pages(void **state)
 	}
 
 	/* Nor is a page that is not validated. */
-	bob.validated = ledger_now += 10;
-	bob.wall_off_ms += 1000;
-	tick(&bob);
-	answer_page(&bob, &bob_id, NULL, NULL, json_array(), bob.validated,
-		    true, NULL);
-	p1 = json_array();
-	for (int i = 0; i < 4; i++)
-		json_array_append_new(p1,
-				      page_entry(hex[i], 0, "9000000", "0"));
+	next_walk_own_page_empty();
+	p1 = four_entries(hex, "9000000");
 	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated, false,
 		    NULL);
 	for (int i = 0; i < 8; i++)
@@ -2871,10 +2869,7 @@ static void test_paychan_poll_pages(void **state)
 		json_decref(msg);
 		break; /* (the next source's request is queued behind) */
 	}
-	p1 = json_array();
-	for (int i = 0; i < 4; i++)
-		json_array_append_new(p1,
-				      page_entry(hex[i], 0, "11000000", "0"));
+	p1 = four_entries(hex, "11000000");
 	answer_page(&bob, &alice_id, &bob_id, NULL, p1, bob.validated, true,
 		    NULL);
 	for (int i = 0; i < 4; i++)
