@@ -48,6 +48,7 @@ static bool resynced(struct eng_paychan *pc,
 	l = lookup_of(pc, id);
 	return l && l->owned && l->stamp == pc->poll.stamp;
 }
+
 /* Queues the lookup of each record of the page that has a channel. */
 static void poll_out(struct eng_paychan *pc, const struct eng_chan_out *v,
 		     size_t n)
