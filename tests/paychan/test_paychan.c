@@ -2480,6 +2480,27 @@ static void test_paychan_polls_spread(void **state)
 	g_poll_ms = 0;
 }
 
+/* Writes (in the open transaction) bob's open incoming record of account
+ * "a" for alice's channel id, linked from an older view of 5 XRP at
+ * ledger 1. */
+static void put_open_in(const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	struct eng_chan_in r;
+	struct xu_err err;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.account, sizeof(r.account), "a");
+	pc_in_init(&r.ch, &bob_id, &alice_id, id);
+	r.ch.state = PC_IN_OPEN;
+	r.ch.has_view = true;
+	memcpy(r.ch.view.id, id, CR_CHANNEL_ID_BYTES);
+	r.ch.view.source = alice_id;
+	r.ch.view.dest = bob_id;
+	r.ch.view.amount = d(5000000);
+	r.ch.view.ledger_index = 1;
+	assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+}
+
 /* Our polls' answers that show the channel are applied together: fifty
  * answers, nothing committed until the flush (the cron's), then one
  * commit and every record holds its new view.  A channel gone is applied at
@@ -2501,20 +2522,9 @@ static void test_paychan_poll_views_one_commit(void **state)
 	restart(&bob);
 	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
 	for (int i = 0; i < 50; i++) {
-		memset(&r, 0, sizeof(r));
 		memset(id, 0, sizeof(id));
 		id[0] = (uint8_t)(i + 1);
-		snprintf(r.account, sizeof(r.account), "a");
-		pc_in_init(&r.ch, &bob_id, &alice_id, id);
-		r.ch.state = PC_IN_OPEN;
-		/* Linked from an older view of 5 XRP. */
-		r.ch.has_view = true;
-		memcpy(r.ch.view.id, id, CR_CHANNEL_ID_BYTES);
-		r.ch.view.source = alice_id;
-		r.ch.view.dest = bob_id;
-		r.ch.view.amount = d(5000000);
-		r.ch.view.ledger_index = 1;
-		assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+		put_open_in(id);
 	}
 	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
 	tick(&bob); /* the first walk: all fifty asked */
@@ -2704,21 +2714,11 @@ static void test_paychan_poll_pages(void **state)
 	g_poll_ms = 1000; /* a record a tick (10 ms, tick() sleeps 15) */
 	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
 	for (int i = 0; i < 5; i++) {
-		memset(&r, 0, sizeof(r));
 		memset(id[i], 0, CR_CHANNEL_ID_BYTES);
 		id[i][0] = (uint8_t)(0xa0 + i);
 		xu_hex_encode(hex[i], sizeof(hex[i]), id[i],
 			      CR_CHANNEL_ID_BYTES);
-		snprintf(r.account, sizeof(r.account), "a");
-		pc_in_init(&r.ch, &bob_id, &alice_id, id[i]);
-		r.ch.state = PC_IN_OPEN;
-		r.ch.has_view = true;
-		memcpy(r.ch.view.id, id[i], CR_CHANNEL_ID_BYTES);
-		r.ch.view.source = alice_id;
-		r.ch.view.dest = bob_id;
-		r.ch.view.amount = d(5000000);
-		r.ch.view.ledger_index = 1;
-		assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+		put_open_in(id[i]);
 	}
 	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
 	restart(&bob); /* names alice's address to the client */
