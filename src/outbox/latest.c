@@ -28,15 +28,17 @@
  * (channel/delivery.h never has more). */
 #define LW_SLOTS 2
 
+/* One per account that was ever sent a claim, so kept small: the path is
+ * made at each attempt, and the account takes the bytes it needs (the
+ * key of ob->lw_map). */
 struct eng_ob_lw {
 	struct eng_ob_lw *next;
-	char account[ENG_STORE_ACCOUNT_MAX + 1];
-	char path[ENG_OB_URL_MAX / 2];
 	char key[ENG_UUID_STRLEN]; /* Idempotency-Key of the last attempt */
 	uint8_t *body;		   /* the newest, owned; kept for a retry */
 	size_t len;
 	int64_t job[LW_SLOTS];	  /* attempts out (job ids), 0: free */
 	uint64_t token[LW_SLOTS]; /* their senders' tokens */
+	char account[];
 };
 
 /* An attempt out, found by its job id when its answer comes. */
@@ -72,11 +74,15 @@ static enum xu_code lw_go(struct eng_outbox *ob, struct eng_ob_lw *m,
 	if (ob->ninflight >= ob->cfg.max_inflight)
 		return xu_fail(err, XU_EUNAVAIL, 0,
 			       "%u calls in flight already", ob->ninflight);
+	char path[ENG_OB_URL_MAX / 2];
+	enum xu_code rc =
+	    eng_ob_make_path(path, sizeof(path), m->account, "messages", err);
+	if (rc != XU_OK)
+		return rc;
 	int64_t id = ENG_OB_LW_ID_BIT | (int64_t)++ob->lw_seq;
 	eng_uuid4(m->key);
-	struct eng_curlw_job *j =
-	    eng_ob_new_job(ob, id, m->path, m->key, "application/octet-stream",
-			   m->body, m->len);
+	struct eng_curlw_job *j = eng_ob_new_job(
+	    ob, id, path, m->key, "application/octet-stream", m->body, m->len);
 	if (!j)
 		return xu_fail(err, XU_ENOMEM, 0, "out of memory");
 	struct lw_job *t = malloc(sizeof(*t));
@@ -86,7 +92,7 @@ static enum xu_code lw_go(struct eng_outbox *ob, struct eng_ob_lw *m,
 	}
 	t->id = id;
 	t->m = m;
-	enum xu_code rc = xu_map_put(&ob->lw_jobs, t, err);
+	rc = xu_map_put(&ob->lw_jobs, t, err);
 	if (rc != XU_OK) {
 		free(t);
 		eng_curlw_job_free(j);
@@ -114,16 +120,17 @@ enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
 	struct eng_ob_lw *m = lw_of(ob, account);
 	bool fresh = m == NULL;
 	if (fresh) {
-		m = calloc(1, sizeof(*m));
+		/* The path's rule for the account, before it is kept. */
+		char path[ENG_OB_URL_MAX / 2];
+		enum xu_code rc = eng_ob_make_path(path, sizeof(path), account,
+						   "messages", err);
+		if (rc != XU_OK)
+			return rc;
+		size_t alen = strlen(account);
+		m = calloc(1, sizeof(*m) + alen + 1);
 		if (!m)
 			return xu_fail(err, XU_ENOMEM, 0, "out of memory");
-		snprintf(m->account, sizeof(m->account), "%s", account);
-		enum xu_code rc = eng_ob_make_path(m->path, sizeof(m->path),
-						   account, "messages", err);
-		if (rc != XU_OK) {
-			free(m);
-			return rc;
-		}
+		memcpy(m->account, account, alen + 1);
 	}
 	uint8_t *b = malloc(len ? len : 1);
 	if (!b) {
