@@ -73,7 +73,9 @@ void lat_batch_done(struct eng_paychan *pc, bool committed)
 	for (size_t i = 0; i < pc->lat_nstaged; i++) {
 		struct lat_acct *l = &pc->lat_staged[i]->lat;
 
-		if (committed && l->staged) {
+		if (committed && l->staged && !l->q)
+			l->q = malloc(LAT_QUEUE * sizeof(*l->q));
+		if (committed && l->staged && l->q) {
 			if (l->qn == LAT_QUEUE)
 				l->q[LAT_QUEUE - 1].n += l->staged;
 			else {
@@ -98,6 +100,8 @@ void lat_claim_sent(struct eng_paychan *pc, struct acct *a, uint64_t seq)
 		xu_hist_add(&pc->stats.handoff, since(l->q[i].us, now),
 			    l->q[i].n);
 	l->qn = 0;
+	free(l->q);
+	l->q = NULL;
 	/* The oldest slot goes when all are taken (an attempt whose end
 	 * never came). */
 	for (size_t i = 0; i < LAT_OUT; i++) {

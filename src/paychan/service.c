@@ -22,10 +22,12 @@ struct acct *acct_of(struct eng_paychan *pc, const char *account)
 
 	if (a)
 		return a;
-	a = calloc(1, sizeof(*a));
+	size_t alen = strlen(account);
+
+	a = calloc(1, sizeof(*a) + alen + 1);
 	if (!a)
 		return NULL;
-	snprintf(a->account, sizeof(a->account), "%s", account);
+	memcpy(a->account, account, alen + 1);
 	a->peer_best = xl_drops_zero();
 	pc_dlv_init(&a->dlv, pc->cfg.claim_stall_ms, pc->cfg.claim_resend_ms);
 	if (xu_map_put(&pc->acct_map, a, NULL) != XU_OK) {
@@ -280,7 +282,7 @@ void eng_paychan_free(struct eng_paychan *pc)
 		struct lookup *l;
 
 		while ((l = xu_map_next(&pc->lookup_map, &pos)) != NULL)
-			free(l);
+			lookup_destroy(l);
 		xu_map_clear(&pc->lookup_map);
 	}
 	hist_free_all(pc);
@@ -293,6 +295,7 @@ void eng_paychan_free(struct eng_paychan *pc)
 		struct acct *a = pc->accts;
 
 		pc->accts = a->next;
+		free(a->lat.q);
 		free(a);
 	}
 	xu_map_clear(&pc->acct_map);

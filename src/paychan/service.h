@@ -101,7 +101,9 @@ struct lookup {
 	int q;
 	struct eng_paychan *pc;
 	uint8_t id[CR_CHANNEL_ID_BYTES];
-	char account[ENG_STORE_ACCOUNT_MAX + 1]; /* the record's account */
+	/* The record's account, or the peer's that named it (""
+	 * unbound): owned, or watch.c's shared empty string (lookup_bind). */
+	char *account;
 	bool incoming;
 	bool owned;	 /* account and direction are from our records */
 	bool wanted;	 /* a request should go out */
@@ -197,18 +199,20 @@ struct page_round {
 /* Per account, in memory. */
 /* latency.c: what an account's stage histograms wait for.  q: the
  * settlements acknowledged since the last claim handed to the outbox, by
- * batch (a full queue merges into its newest entry); out: the claim
- * attempts out, by delivery seq. */
+ * batch (a full queue merges into its newest entry), allocated only while
+ * some wait (an idle account holds none: 10,000 of them would hold 5 MB);
+ * out: the claim attempts out, by delivery seq. */
 #define LAT_QUEUE 32
 #define LAT_OUT 4
+struct lat_batch {
+	int64_t us;
+	uint32_t n;
+};
 struct lat_acct {
 	uint32_t staged; /* settlements of the open batch */
 	bool listed;	 /* in pc->lat_staged */
 	uint32_t qn;
-	struct {
-		int64_t us;
-		uint32_t n;
-	} q[LAT_QUEUE];
+	struct lat_batch *q; /* LAT_QUEUE of them while qn > 0, else NULL */
 	struct {
 		uint64_t seq;
 		int64_t us; /* 0: free */
@@ -217,7 +221,6 @@ struct lat_acct {
 
 struct acct {
 	struct acct *next;
-	char account[ENG_STORE_ACCOUNT_MAX + 1]; /* the key of pc->acct_map */
 	/* In pc->active: the delivery has something for the end of a
 	 * transaction to do (dlv_tx_ended). */
 	bool active;
@@ -257,6 +260,9 @@ struct acct {
 	int64_t dclose_ms;
 	struct xu_rlimit lines[PEER_LINE_KINDS];
 	struct lat_acct lat; /* latency.c */
+	/* The key of pc->acct_map, its bytes only (one struct a known
+	 * account: acct_of). */
+	char account[];
 };
 
 struct eng_paychan {
@@ -513,6 +519,8 @@ struct lookup *lookup_of(struct eng_paychan *pc,
 struct lookup *lookup_want(struct eng_paychan *pc,
 			   const uint8_t id[CR_CHANNEL_ID_BYTES],
 			   const char *account, bool incoming);
+/* Frees l and its account (l in no map or queue any more). */
+void lookup_destroy(struct lookup *l);
 /* Inside a transaction: the peer of account names channel id in a
  * message (hello, claim, channel_update) and wants it looked at.  Our
  * records decide, never the message: an incoming record of account's is

@@ -98,6 +98,19 @@ static void want(struct eng_paychan *pc, struct lookup *l)
 	lookup_q(pc, l);
 }
 
+/* The account of an unbound lookup: one empty string for all, never
+ * written (a lookup's account is kept to the bytes it needs: there is one
+ * lookup per channel, 20,000 at 10,000 links). */
+static char unbound[1];
+
+/* l's account becomes s (owned; unbound when NULL). */
+static void lookup_bind(struct lookup *l, char *s)
+{
+	if (l->account != unbound)
+		free(l->account);
+	l->account = s ? s : unbound;
+}
+
 /* A lookup only a peer's message asked for stops counting against that
  * account (it becomes ours, or is forgotten). */
 static void unknown_release(struct eng_paychan *pc, struct lookup *l)
@@ -109,7 +122,13 @@ static void unknown_release(struct eng_paychan *pc, struct lookup *l)
 	a = acct_of(pc, l->account);
 	if (a && a->unknown > 0)
 		a->unknown--;
-	l->account[0] = '\0';
+	lookup_bind(l, NULL);
+}
+
+void lookup_destroy(struct lookup *l)
+{
+	lookup_bind(l, NULL);
+	free(l);
 }
 
 /* Unlinks and frees l (not in flight). */
@@ -118,7 +137,7 @@ static void lookup_free(struct eng_paychan *pc, struct lookup *l)
 	q_unlink(pc, l);
 	xu_map_del(&pc->lookup_map, l->id);
 	unknown_release(pc, l);
-	free(l);
+	lookup_destroy(l);
 }
 
 /* The lookup of channel id, made (unbound) when there is none; NULL
@@ -134,6 +153,7 @@ static struct lookup *lookup_get(struct eng_paychan *pc,
 	if (!l)
 		return NULL;
 	l->pc = pc;
+	l->account = unbound;
 	memcpy(l->id, id, CR_CHANNEL_ID_BYTES);
 	if (xu_map_put(&pc->lookup_map, l, NULL) != XU_OK) {
 		free(l);
@@ -148,13 +168,19 @@ struct lookup *lookup_want(struct eng_paychan *pc,
 			   const uint8_t id[CR_CHANNEL_ID_BYTES],
 			   const char *account, bool incoming)
 {
-	struct lookup *l = lookup_get(pc, id);
+	char *s = NULL;
+	struct lookup *l;
 
-	if (!l)
+	if (account && !(s = strdup(account)))
 		return NULL;
-	if (account) {
+	l = lookup_get(pc, id);
+	if (!l) {
+		free(s);
+		return NULL;
+	}
+	if (s) {
 		unknown_release(pc, l);
-		snprintf(l->account, sizeof(l->account), "%s", account);
+		lookup_bind(l, s);
 		l->incoming = incoming;
 		l->owned = true;
 	}
@@ -233,11 +259,15 @@ enum xu_code lookup_peer(struct eng_paychan *pc,
 				       "%s names too many channels we do not "
 				       "know; %s not looked up, retry later",
 				       account, hex);
-		l = lookup_get(pc, id);
-		if (!l)
-			return XU_OK;
+		char *s = strdup(account);
+
+		l = s ? lookup_get(pc, id) : NULL;
+		if (!l) {
+			free(s);
+			return XU_OK; /* out of memory: the peer asks again */
+		}
 		unknown_release(pc, l);
-		snprintf(l->account, sizeof(l->account), "%s", account);
+		lookup_bind(l, s);
 		a->unknown++;
 	}
 	l->incoming = true;
