@@ -226,6 +226,11 @@ static const char *const migrations[] = {
      * alert list every second (eng_store_owed_each): their number, not
      * every account's (docs/design.md#scale). */
     "CREATE INDEX accounts_owed ON accounts(id) WHERE owed_drops > 0;",
+    /* 16: the unpaired accounts by the time of their next hello, which
+     * the tick asks for every second (eng_chan_peer_due): the ones due,
+     * not every pairing record (docs/design.md#scale). */
+    "CREATE INDEX pc_peers_hello ON pc_peers(hello_next_ms)"
+    " WHERE address IS NULL;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

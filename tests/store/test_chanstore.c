@@ -312,6 +312,30 @@ static void test_chanstore_peers_and_due(void **state)
 	assert_int_equal(n, 2);
 	assert_int_equal(eng_chan_peer_due(s, 1000, due, 1, &n, &e), XU_OK);
 	assert_int_equal(n, 1);
+	/* Through the index of unpaired records by hello time, not a scan
+	 * of every pairing record (the tick asks every second). */
+	{
+		sqlite3_stmt *st = NULL;
+		bool indexed = false;
+
+		assert_int_equal(
+		    sqlite3_prepare_v2(
+			eng_store_db(s),
+			"EXPLAIN QUERY PLAN SELECT p.account FROM pc_peers p "
+			"JOIN accounts a ON a.id = p.account AND "
+			"a.closed_at IS NULL WHERE p.address IS NULL AND "
+			"p.hello_next_ms <= 1000 ORDER BY p.hello_next_ms "
+			"LIMIT 8",
+			-1, &st, NULL),
+		    SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			indexed =
+			    indexed ||
+			    strstr((const char *)sqlite3_column_text(st, 3),
+				   "pc_peers_hello") != NULL;
+		sqlite3_finalize(st);
+		assert_true(indexed);
+	}
 	/* Open accounts without a record: a5 only (a4 is closed). */
 	char miss[4][ENG_STORE_ACCOUNT_MAX + 1];
 	assert_int_equal(eng_chan_peer_missing(s, miss, 4, &n, &e), XU_OK);
