@@ -95,9 +95,8 @@ static void on_page(void *arg, enum xu_code code, json_t *msg,
 	struct page_round *p = &pc->pages;
 	json_t *res = msg ? xl_ws_result(msg) : NULL;
 	json_t *chans = res ? json_object_get(res, "channels") : NULL;
-	json_t *marker, *e;
+	json_t *marker;
 	uint32_t at;
-	size_t i;
 
 	if (!p->busy)
 		return;
@@ -114,16 +113,10 @@ static void on_page(void *arg, enum xu_code code, json_t *msg,
 		round_end(pc, "a page not of the validated ledger asked");
 		return;
 	}
-	json_array_foreach(chans, i, e)
-	{
-		if (json_is_object(e))
-			json_object_set_new(e, "ledger_index",
-					    json_integer(at));
-	}
 	pc->stats.pages++;
 	p->pages++;
 	pc->stats.page_views +=
-	    page_views(pc, chans, p->src > 0, p->stamp, p->start_ms);
+	    page_views(pc, chans, at, p->src > 0, p->stamp, p->start_ms);
 	marker = json_object_get(res, "marker");
 	if (!marker) {
 		next_source(pc, NULL);

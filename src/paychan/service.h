@@ -566,16 +566,17 @@ void view_sum_drop(struct eng_paychan *pc,
 		   const uint8_t id[CR_CHANNEL_ID_BYTES]);
 /* The rippled client (NULL: none configured). */
 struct xl_client *ledger_client(struct eng_paychan *pc);
-/* Applies the validated views of account_channels entries (each tagged
- * with its page's validated "ledger_index"; our channels, or the peers'
- * to us when `incoming`) to the records that have their channels, in
- * one transaction, as answers to their lookups (never GONE; seen at
+/* Applies the validated views of account_channels entries (all of the
+ * validated ledger `ledger`, or, when it is 0, each tagged with its
+ * page's validated "ledger_index": the resync's; our channels, or the
+ * peers' to us when `incoming`) to the records that have their channels,
+ * in one transaction, as answers to their lookups (never GONE; seen at
  * read_ms, the wall ms when the page's ledger was the newest), and
  * stamps each lookup whose view a record took with `stamp`, but those
  * asked for already, which still go out.  Returns how many views were
  * applied. */
-size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
-		  uint32_t stamp, int64_t read_ms);
+size_t page_views(struct eng_paychan *pc, json_t *entries, uint32_t ledger,
+		  bool incoming, uint32_t stamp, int64_t read_ms);
 
 /* pages.c: starts the polls' round of account_channels pages at the
  * newest validated ledger; `expect` is how many channels the last walk

@@ -275,12 +275,31 @@ enum xu_code lookup_peer(struct eng_paychan *pc,
 	return XU_OK;
 }
 
-bool eng_paychan_view_from_json(struct pc_view *v, json_t *node,
-				const uint8_t id[CR_CHANNEL_ID_BYTES])
+/* The field names of a channel's view: a ledger_entry node's, or an
+ * account_channels entry's (which always has the balance). */
+struct view_names {
+	const char *src, *dst, *pk, *amount, *balance, *delay, *exp, *cancel;
+	bool need_balance;
+};
+static const struct view_names ledger_names = {
+    "Account",	   "Destination", "PublicKey",	 "Amount", "Balance",
+    "SettleDelay", "Expiration",  "CancelAfter", false,
+};
+/* Balance is optional in ledger_entry, never in account_channels: an
+ * entry without it is not one rippled wrote. */
+static const struct view_names page_names = {
+    "account", "destination_account", "public_key_hex", "amount",
+    "balance", "settle_delay",	      "expiration",	"cancel_after",
+    true,
+};
+
+static bool view_from(struct pc_view *v, json_t *node,
+		      const uint8_t id[CR_CHANNEL_ID_BYTES],
+		      const struct view_names *n)
 {
-	const char *src = xl_json_str(node, "Account");
-	const char *dst = xl_json_str(node, "Destination");
-	const char *pk = xl_json_str(node, "PublicKey");
+	const char *src = xl_json_str(node, n->src);
+	const char *dst = xl_json_str(node, n->dst);
+	const char *pk = xl_json_str(node, n->pk);
 	uint64_t amount, balance = 0;
 
 	memset(v, 0, sizeof(*v));
@@ -290,26 +309,34 @@ bool eng_paychan_view_from_json(struct pc_view *v, json_t *node,
 	    cr_address_decode(&v->dest, dst, NULL) != XU_OK ||
 	    xu_hex_decode_exact(v->pubkey, CR_PUBKEY_BYTES, pk, NULL) !=
 		XU_OK ||
-	    !xl_json_u64(node, "Amount", &amount) ||
-	    !xl_json_u32(node, "SettleDelay", &v->settle_delay))
+	    !xl_json_u64(node, n->amount, &amount) ||
+	    !xl_json_u32(node, n->delay, &v->settle_delay))
 		return false;
-	if (json_object_get(node, "Balance") &&
-	    !xl_json_u64(node, "Balance", &balance))
+	if (json_object_get(node, n->balance)) {
+		if (!xl_json_u64(node, n->balance, &balance))
+			return false;
+	} else if (n->need_balance)
 		return false;
 	if (!xl_drops_from_u64(&v->amount, amount) ||
 	    !xl_drops_from_u64(&v->balance, balance))
 		return false;
-	if (json_object_get(node, "Expiration")) {
-		if (!xl_json_u32(node, "Expiration", &v->expiration))
+	if (json_object_get(node, n->exp)) {
+		if (!xl_json_u32(node, n->exp, &v->expiration))
 			return false;
 		v->has_expiration = true;
 	}
-	if (json_object_get(node, "CancelAfter")) {
-		if (!xl_json_u32(node, "CancelAfter", &v->cancel_after))
+	if (json_object_get(node, n->cancel)) {
+		if (!xl_json_u32(node, n->cancel, &v->cancel_after))
 			return false;
 		v->has_cancel_after = true;
 	}
 	return true;
+}
+
+bool eng_paychan_view_from_json(struct pc_view *v, json_t *node,
+				const uint8_t id[CR_CHANNEL_ID_BYTES])
+{
+	return view_from(v, node, id, &ledger_names);
 }
 
 /* Applies a validated view (or the channel's absence from the validated
@@ -785,45 +812,23 @@ static void set_ledger_time(struct eng_paychan *pc, uint32_t t)
 }
 
 /* The validated view an account_channels entry e gives, into *v with
- * the ledger it was read at: only from a page of a validated ledger (the
- * client's "ledger_index", client.h) with every field a ledger_entry
- * view has (eng_paychan_view_from_json, from the same fields under
+ * the ledger it was read at: only from a page of a validated ledger
+ * (`ledger`, or when 0 the entry's "ledger_index" the client tagged it
+ * with, client.h) with every field a ledger_entry view has
+ * (eng_paychan_view_from_json, from the same fields under
  * account_channels' names).  False otherwise. */
-static bool page_view(json_t *e, uint8_t id[CR_CHANNEL_ID_BYTES],
-		      struct pc_view *v)
+static bool page_view(json_t *e, uint32_t ledger,
+		      uint8_t id[CR_CHANNEL_ID_BYTES], struct pc_view *v)
 {
 	const char *hex = xl_json_str(e, "channel_id");
-	json_t *node;
-	uint32_t ledger;
-	bool ok;
 
 	if (!hex ||
 	    xu_hex_decode_exact(id, CR_CHANNEL_ID_BYTES, hex, NULL) != XU_OK ||
-	    !xl_json_u32(e, "ledger_index", &ledger) || !ledger)
+	    (!ledger && !xl_json_u32(e, "ledger_index", &ledger)) || !ledger ||
+	    !view_from(v, e, id, &page_names))
 		return false;
-	node = json_pack("{s:O*,s:O*,s:O*,s:O*,s:O*,s:O*}", "Account",
-			 json_object_get(e, "account"), "Destination",
-			 json_object_get(e, "destination_account"), "PublicKey",
-			 json_object_get(e, "public_key_hex"), "Amount",
-			 json_object_get(e, "amount"), "Balance",
-			 json_object_get(e, "balance"), "SettleDelay",
-			 json_object_get(e, "settle_delay"));
-	if (!node)
-		return false;
-	if (json_object_get(e, "expiration"))
-		json_object_set(node, "Expiration",
-				json_object_get(e, "expiration"));
-	if (json_object_get(e, "cancel_after"))
-		json_object_set(node, "CancelAfter",
-				json_object_get(e, "cancel_after"));
-	/* Balance is optional in ledger_entry, never in account_channels:
-	 * an entry without it is not one rippled wrote. */
-	ok = json_object_get(node, "Balance") &&
-	     eng_paychan_view_from_json(v, node, id);
-	json_decref(node);
-	if (ok)
-		v->ledger_index = ledger;
-	return ok;
+	v->ledger_index = ledger;
+	return true;
 }
 
 /* The views of account_channels pages (a resync's, or a poll round's:
@@ -833,8 +838,8 @@ static bool page_view(json_t *e, uint8_t id[CR_CHANNEL_ID_BYTES],
  * seen with `stamp`, so that the poll walk skips it (tick.c poll_out).
  * Channels no record has are left to the polls and the peers' messages
  * (a page never links a record). */
-size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
-		  uint32_t stamp, int64_t read_ms)
+size_t page_views(struct eng_paychan *pc, json_t *entries, uint32_t ledger,
+		  bool incoming, uint32_t stamp, int64_t read_ms)
 {
 	struct xu_err err = {0};
 	enum xu_code rc;
@@ -866,7 +871,7 @@ size_t page_views(struct eng_paychan *pc, json_t *entries, bool incoming,
 		struct lookup *l;
 		bool have, asked, was_wanted;
 
-		if (!page_view(e, id, &v))
+		if (!page_view(e, ledger, id, &v))
 			continue;
 		/* A lookup something asked for (a transaction that touched
 		 * the channel, a peer's message) wants a newer ledger than
@@ -1011,8 +1016,8 @@ static void on_ready(void *arg, const struct xl_sync_info *s)
 	/* ...but those whose view the resync's pages gave
 	 * (docs/design.md#scale). */
 	pc->stamps++;
-	n = page_views(pc, s->channels_out, false, pc->stamps, wall_ms(pc)) +
-	    page_views(pc, s->channels_in, true, pc->stamps, wall_ms(pc));
+	n = page_views(pc, s->channels_out, 0, false, pc->stamps, wall_ms(pc)) +
+	    page_views(pc, s->channels_in, 0, true, pc->stamps, wall_ms(pc));
 	pc->resync_fresh = n ? pc->stamps : 0;
 	pc->stats.page_views += n;
 	if (n)
