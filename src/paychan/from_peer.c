@@ -313,9 +313,8 @@ static enum xu_code claim_reply(struct eng_msg_reply *reply,
 }
 
 /* The newest view of the channel is older than a credit may rely on:
- * three polls (VIEW_MAX_AGE_POLLS), so that an honest peer's claims find
- * one young enough nearly always. */
-#define VIEW_MAX_AGE_POLLS 3
+ * three polls (VIEW_MAX_AGE_POLLS, service.h), so that an honest peer's
+ * claims find one young enough nearly always. */
 static bool view_too_old(const struct eng_paychan *pc, const struct lookup *l)
 {
 	return !l || !l->seen_ms ||

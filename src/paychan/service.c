@@ -124,6 +124,7 @@ void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	pc_cfg_default(&cfg->pc);
 	cfg->poll_ms = 60000;
+	cfg->poll_channel_us = 7500;
 	cfg->tick_ms = 1000;
 	cfg->hello_retry_ms = 1000;
 	cfg->claim_resend_ms = 10000;

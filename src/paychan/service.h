@@ -162,6 +162,16 @@ enum peer_line {
 #define PEER_LINE_WINDOW_MS 10000 /* ...of 10 s */
 struct owed_watch;		  /* owed.c */
 
+/* A credit relies on a view younger than VIEW_MAX_AGE_POLLS poll periods
+ * (from_peer.c view_too_old).  The polls' round takes longer than one
+ * period at many channels (tick.c poll_period), but at most
+ * POLL_STRETCH_HALVES half periods, so that a channel's view is still
+ * younger than that when the next round shows it. */
+#define VIEW_MAX_AGE_POLLS 3
+#define POLL_STRETCH_HALVES 5
+_Static_assert(POLL_STRETCH_HALVES < 2 * VIEW_MAX_AGE_POLLS,
+	       "a stretched poll round must leave views young enough");
+
 /* The walk over our records that spreads the ledger polls (tick.c,
  * poll_tick): outgoing records (phase 0) after account `acct`, then live
  * incoming ones (phase 1) after `id`; done at phase 2. */

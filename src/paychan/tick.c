@@ -35,6 +35,24 @@
 #define POLL_PAGE 256
 #define PAGES_WAIT_MS 20000
 
+/* The polls' round after a walk of `total` channels: poll_ms, or longer
+ * at many channels, each of which stands for cfg.poll_channel_us of it
+ * (7.5 ms: up to 8,000 channels the round is 60 s, at 20,000, 10,000
+ * links, 150 s), never more than POLL_STRETCH_HALVES half periods
+ * (service.h).  The round's cost, the pages' JSON above all, grows with
+ * the channels; this keeps an idle engine's share of it bounded, while
+ * the account stream still brings every transaction that touches a
+ * channel at once (on_tx) and a claim never relies on a view older than
+ * VIEW_MAX_AGE_POLLS periods (docs/design.md#scale). */
+static uint64_t poll_period(const struct eng_paychan *pc, size_t total)
+{
+	uint64_t base = pc->cfg.poll_ms;
+	uint64_t want = (uint64_t)total * pc->cfg.poll_channel_us / 1000;
+	uint64_t most = base * POLL_STRETCH_HALVES / 2;
+
+	return want <= base ? base : want < most ? want : most;
+}
+
 /* Whether a page read of this walk (the resync it follows, or its own
  * round of pages: pages.c) gave channel id's view already (watch.c
  * page_views): then it needs no lookup now. */
@@ -131,8 +149,8 @@ static enum xu_code poll_tick(struct eng_paychan *pc, int64_t now,
 	bool burst = pc->last_poll_ms == 0;
 	size_t quota;
 
-	if (burst ||
-	    (w->done && now - pc->last_poll_ms >= (int64_t)pc->cfg.poll_ms)) {
+	if (burst || (w->done && now - pc->last_poll_ms >=
+				     (int64_t)poll_period(pc, w->total))) {
 		size_t total = burst ? 0 : w->total;
 
 		memset(w, 0, sizeof(*w));
@@ -149,7 +167,7 @@ static enum xu_code poll_tick(struct eng_paychan *pc, int64_t now,
 			w->paging = true;
 			w->paging_ms = mono_ms(pc);
 		}
-		w->spread_ms = pc->cfg.poll_ms;
+		w->spread_ms = poll_period(pc, total);
 		pc->last_poll_ms = now;
 	}
 	if (w->done)

@@ -442,8 +442,9 @@ static int64_t test_wall_ms(void *arg)
 /* Starts e's payment-channel service (again: a new process). */
 /* recover_alert_ms of the next services started (0: 50 ms). */
 static uint32_t g_recover_alert_ms;
-static uint32_t g_poll_ms;     /* 0: an hour */
-static uint32_t g_tx_inflight; /* 0: the default */
+static uint32_t g_poll_ms;	   /* 0: an hour */
+static uint32_t g_poll_channel_us; /* 0: the default */
+static uint32_t g_tx_inflight;	   /* 0: the default */
 
 static void start_service(struct eng_engine *e)
 {
@@ -470,6 +471,8 @@ static void start_service(struct eng_engine *e)
 	cfg.claim_resend_ms = 100;
 	cfg.recover_alert_ms = g_recover_alert_ms ? g_recover_alert_ms : 50;
 	cfg.poll_ms = g_poll_ms ? g_poll_ms : 3600000;
+	if (g_poll_channel_us)
+		cfg.poll_channel_us = g_poll_channel_us;
 	cfg.due_audit = true; /* every test checks the due index */
 	if (g_tx_inflight)
 		cfg.tx_inflight = g_tx_inflight;
@@ -2442,6 +2445,7 @@ static void test_paychan_polls_spread(void **state)
 
 	(void)state;
 	g_poll_ms = 100; /* tick_ms 10: a tenth of the walk a tick */
+	g_poll_channel_us = 1; /* 200 channels: no longer a round */
 	restart(&bob);
 	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
 	for (int i = 0; i < 200; i++) {
@@ -2477,6 +2481,7 @@ static void test_paychan_polls_spread(void **state)
 	tick(&bob); /* done: nothing until poll_ms after it started */
 	eng_paychan_stats(bob.pc, &s1);
 	assert_int_equal(s1.polled, s0.polled);
+	g_poll_channel_us = 0;
 	g_poll_ms = 0;
 }
 
@@ -2947,6 +2952,58 @@ static void test_paychan_unchanged_view_not_written(void **state)
 					      "ledger_index_min");
 	assert_non_null(min);
 	assert_int_equal(json_integer_value(min), newest);
+	g_poll_ms = 0;
+}
+
+/* Polls seen in one second each, over `secs` seconds of the poll clock:
+ * the lookups of channel hex that went out and were answered. */
+static int polls_each_second(const char *hex, int secs, int *seen)
+{
+	int total = 0;
+
+	for (int i = 0; i < secs; i++) {
+		alice.wall_off_ms += 1000;
+		ticks(&alice, 3);
+		seen[i] = answer_lookups(&alice, hex, "10000000", "0");
+		total += seen[i];
+	}
+	return total;
+}
+
+/* docs/design.md#scale: at many channels the polls' round is longer than
+ * the poll period, each channel of the last walk standing for
+ * poll_channel_us of it, but never more than 2.5 periods (a credit relies
+ * on no view older than three).  Alice's one channel standing for 2 s of
+ * a 1 s period: a poll every 2 s; for 10 s: every 2.5 s. */
+static void test_paychan_poll_round_stretches(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], *stale;
+	int seen[10];
+
+	(void)state;
+	g_poll_ms = 1000;
+	g_poll_channel_us = 2000000;
+	restart(&alice);
+	open_link(id, hex, "6000000");
+	assert_int_equal(
+	    deliver(&bob, "a", last_msg(&alice, "claim")->body, &stale), 201);
+	free(stale);
+	(void)answer_lookups(&alice, hex, "10000000", "0");
+	/* A first walk of the one channel, which then counts. */
+	(void)polls_each_second(hex, 3, seen);
+	assert_int_equal(polls_each_second(hex, 6, seen), 3);
+	for (int i = 1; i < 6; i++)
+		assert_true(seen[i] + seen[i - 1] == 1); /* every 2 s */
+
+	g_poll_channel_us = 10000000;
+	restart(&alice);
+	(void)answer_lookups(&alice, hex, "10000000", "0");
+	(void)polls_each_second(hex, 4, seen);
+	/* 2.5 s a round on a clock of whole seconds: a poll at 3 s, then
+	 * 3 s after (2.5 s after the round began, at the next tick). */
+	assert_int_equal(polls_each_second(hex, 9, seen), 3);
+	g_poll_channel_us = 0;
 	g_poll_ms = 0;
 }
 
@@ -5103,6 +5160,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_unchanged_view_not_written, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_poll_round_stretches,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_poll_views_one_commit,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_polls_spread, setup,
