@@ -496,6 +496,30 @@ bool pc_redeem_due(const struct pc_in *ch, const struct pc_cfg *cfg,
 		   const struct pc_clock *clk, struct xl_drops fee,
 		   bool *urgent);
 
+/* pc_redeem_next's "no time": pc_redeem_due is false at every now below
+ * it (and UINT64_MAX seconds never come). */
+#define PC_REDEEM_NEVER UINT64_MAX
+
+/* When the redeem policy could next say yes if only the clock moves
+ * (pure).  Returns the smallest now (clk.now's unit, monotonic seconds)
+ * at which pc_redeem_due(ch, cfg, clk, fee) is true for this record and
+ * fee, or PC_REDEEM_NEVER when it is false at every now: no claim above
+ * the Balance, a redeem in flight, not linked, or, open, no rule can
+ * pass (below redeem_abs and the fraction, and the fee above
+ * redeem_fee_ppm of the unclaimed drops).  A closing channel (CLOSING,
+ * deleting, Expiration or CancelAfter) gives 0: its rule reads the ledger
+ * time, not now, so its caller must look again as that moves.
+ * From the time returned it stays true at every later now but in one
+ * case: only the fee rule passes and next_check is before last_redeem.
+ * pc_redeem_due takes a now before last_redeem as long past (its
+ * unsigned age wraps), so next_check is returned, though from
+ * last_redeem on the rule waits redeem_fee_min_interval_s again: a
+ * caller then finds nothing due once (an early look costs only a check)
+ * and asks again after maybe_redeem moved next_check.  retry_at is the
+ * caller's: maybe_redeem waits for it on top of this. */
+uint64_t pc_redeem_next(const struct pc_in *ch, const struct pc_cfg *cfg,
+			struct xl_drops fee);
+
 /* True when an owner close at ledger_time (Ripple epoch seconds) could
  * set an Expiration that wraps: ledger_time + settle_delay, summed in 64
  * bits, is at or above 2^32 - PC_WRAP_HEADROOM_S. */

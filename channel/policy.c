@@ -81,23 +81,50 @@ static bool urgent_worth(const struct pc_in *ch, const struct pc_cfg *cfg,
 		       1000000);
 }
 
+/* The drops held above the ledger's Balance, when a redeem could go at
+ * all: a linked channel (OPEN or CLOSING) with a view, no redeem in
+ * flight, and more held than the Balance.  XRPL PaymentChannelClaim:
+ * "Balance <= channel Balance (nothing new) -> tecUNFUNDED_PAYMENT":
+ * never submit a no-op. */
+static bool redeemable(const struct pc_in *ch, struct xl_drops *unclaimed)
+{
+	if (ch->state != PC_IN_OPEN && ch->state != PC_IN_CLOSING)
+		return false;
+	if (!ch->has_view || ch->redeem_inflight)
+		return false;
+	return xl_drops_sub(unclaimed, ch->best, ch->view.balance) &&
+	       !xl_drops_is_zero(*unclaimed);
+}
+
+/* An open channel's rules on the amount alone: redeem_abs, or the
+ * fraction of the channel's Amount. */
+static bool amount_worth(const struct pc_in *ch, const struct pc_cfg *cfg,
+			 struct xl_drops unclaimed)
+{
+	if (xl_drops_cmp(unclaimed, cfg->redeem_abs) >= 0)
+		return true;
+	return cfg->redeem_frac_num > 0 &&
+	       prod_ge(xl_drops_u64(unclaimed), cfg->redeem_frac_den,
+		       xl_drops_u64(ch->view.amount), cfg->redeem_frac_num);
+}
+
+/* The fee at most redeem_fee_ppm of the unclaimed drops. */
+static bool fee_worth(const struct pc_cfg *cfg, struct xl_drops unclaimed,
+		      struct xl_drops fee)
+{
+	return prod_ge(xl_drops_u64(unclaimed), cfg->redeem_fee_ppm,
+		       xl_drops_u64(fee), 1000000);
+}
+
 bool pc_redeem_due(const struct pc_in *ch, const struct pc_cfg *cfg,
 		   const struct pc_clock *clk, struct xl_drops fee,
 		   bool *urgent)
 {
 	struct xl_drops unclaimed;
-	uint64_t u;
 
 	XU_ASSERT(ch != NULL && cfg != NULL && clk != NULL && urgent != NULL);
 	*urgent = false;
-	if (ch->state != PC_IN_OPEN && ch->state != PC_IN_CLOSING)
-		return false;
-	if (!ch->has_view || ch->redeem_inflight)
-		return false;
-	/* XRPL PaymentChannelClaim: "Balance <= channel Balance (nothing
-	 * new) -> tecUNFUNDED_PAYMENT": never submit a no-op. */
-	if (!xl_drops_sub(&unclaimed, ch->best, ch->view.balance) ||
-	    xl_drops_is_zero(unclaimed))
+	if (!redeemable(ch, &unclaimed))
 		return false;
 	if (in_closing(ch)) {
 		if (in_expired(ch, clk->ledger_time))
@@ -109,18 +136,51 @@ bool pc_redeem_due(const struct pc_in *ch, const struct pc_cfg *cfg,
 	}
 	if (clk->now < ch->next_check)
 		return false;
-	if (xl_drops_cmp(unclaimed, cfg->redeem_abs) >= 0)
+	if (amount_worth(ch, cfg, unclaimed))
 		return true;
-	u = xl_drops_u64(unclaimed);
-	if (cfg->redeem_frac_num > 0 &&
-	    prod_ge(u, cfg->redeem_frac_den, xl_drops_u64(ch->view.amount),
-		    cfg->redeem_frac_num))
-		return true;
-	if (prod_ge(u, cfg->redeem_fee_ppm, xl_drops_u64(fee), 1000000) &&
+	if (fee_worth(cfg, unclaimed, fee) &&
 	    (ch->last_redeem == 0 ||
 	     clk->now - ch->last_redeem >= cfg->redeem_fee_min_interval_s))
 		return true;
 	return false;
+}
+
+/* The first now >= from at which "now - last (mod 2^64) >= interval"
+ * holds, as pc_redeem_due computes it (an unsigned difference, so a now
+ * before last wraps and passes), or PC_REDEEM_NEVER.  It fails exactly on
+ * the interval-long window from last (mod 2^64). */
+static uint64_t interval_next(uint64_t from, uint64_t last, uint64_t interval)
+{
+	uint64_t end;
+
+	if (from - last >= interval)
+		return from;
+	/* from is in the window: the first time after it, when the window
+	 * ends before 2^64. */
+	end = last + interval;
+	return end > from ? end : PC_REDEEM_NEVER;
+}
+
+uint64_t pc_redeem_next(const struct pc_in *ch, const struct pc_cfg *cfg,
+			struct xl_drops fee)
+{
+	struct xl_drops unclaimed;
+
+	XU_ASSERT(ch != NULL && cfg != NULL);
+	if (!redeemable(ch, &unclaimed))
+		return PC_REDEEM_NEVER;
+	/* Closing: the rule reads the ledger time, not now. */
+	if (in_closing(ch))
+		return 0;
+	/* Open: from next_check on, as pc_redeem_due. */
+	if (amount_worth(ch, cfg, unclaimed))
+		return ch->next_check;
+	if (!fee_worth(cfg, unclaimed, fee))
+		return PC_REDEEM_NEVER;
+	if (ch->last_redeem == 0)
+		return ch->next_check;
+	return interval_next(ch->next_check, ch->last_redeem,
+			     cfg->redeem_fee_min_interval_s);
 }
 
 bool pc_topup_due(const struct pc_out *ch, const struct pc_cfg *cfg,

@@ -2,12 +2,15 @@
  * every pair (the first in the order of docs/design.md#incoming-channel
  * must win), both key types, the published claim vectors, boundaries of
  * the closing margin, settle delay (minimum, maximum and the 32-bit
- * Expiration wrap), capacity and 10^17 edge; the redeem policy and top-up
+ * Expiration wrap), capacity and 10^17 edge; the redeem policy, its next
+ * time (pc_redeem_next, against the policy over seeded records) and top-up
  * boundaries; and multi-event flows through both machines (opening,
  * top-up, closing, redeem retries, deletion). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -582,6 +585,291 @@ static void test_channel_redeem_policy(void **state)
 	ch.deleting = true;
 	assert_true(due(&ch, T_NOW, T_LEDGER, nofee, &urgent));
 	assert_true(urgent);
+}
+
+/* --- the redeem policy's next time ------------------------------------- */
+
+/* pc_redeem_next against pc_redeem_due at the times that matter: 0, 1,
+ * the top of the clock, and every time either one compares with (and
+ * pc_redeem_next's answer), each one -1, +1, wrapping.  For a record
+ * not closing, with r = pc_redeem_next: never due before r; due at r;
+ * at every time after r due but in the one case its header names (the
+ * fee rule's wait restarting at last_redeem, after a next_check before
+ * it); NEVER: due at no time below UINT64_MAX.  A closing record: 0,
+ * and the policy's answer the same at every time. */
+static void next_holds(const struct pc_in *ch, const struct pc_cfg *cfg,
+		       uint64_t fee, const char *what)
+{
+	uint64_t r = pc_redeem_next(ch, cfg, D(fee));
+	uint64_t iv = cfg->redeem_fee_min_interval_s;
+	uint64_t base[] = {0,
+			   UINT64_MAX,
+			   ch->next_check,
+			   ch->last_redeem,
+			   ch->last_redeem + iv,
+			   ch->retry_at,
+			   r,
+			   T_NOW};
+	uint64_t t[3 * sizeof(base) / sizeof(base[0])];
+	size_t nt = 0;
+	struct pc_clock clk = {0, T_LEDGER};
+	bool closing = ch->state == PC_IN_CLOSING || ch->deleting ||
+		       ch->view.has_expiration || ch->view.has_cancel_after;
+	bool urgent, first, d;
+
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++) {
+		t[nt++] = base[i] - 1;
+		t[nt++] = base[i];
+		t[nt++] = base[i] + 1;
+	}
+	clk.now = 0;
+	first = pc_redeem_due(ch, cfg, &clk, D(fee), &urgent);
+	for (size_t i = 0; i < nt; i++) {
+		clk.now = t[i];
+		d = pc_redeem_due(ch, cfg, &clk, D(fee), &urgent);
+		if (closing && r != PC_REDEEM_NEVER) {
+			/* now plays no part */
+			if (r != 0 || d != first)
+				fail_msg("%s: closing, next %llu, due at 0 "
+					 "%d, at %llu %d",
+					 what, (unsigned long long)r, first,
+					 (unsigned long long)t[i], d);
+			continue;
+		}
+		if (d && t[i] < r)
+			fail_msg("%s: due at %llu, before next %llu", what,
+				 (unsigned long long)t[i],
+				 (unsigned long long)r);
+		if (!d && t[i] >= r && r != PC_REDEEM_NEVER &&
+		    !(ch->last_redeem != 0 &&
+		      ch->next_check < ch->last_redeem &&
+		      t[i] >= ch->last_redeem && t[i] - ch->last_redeem < iv))
+			fail_msg("%s: not due at %llu, after next %llu", what,
+				 (unsigned long long)t[i],
+				 (unsigned long long)r);
+		if (d && urgent)
+			fail_msg("%s: urgent but next %llu", what,
+				 (unsigned long long)r);
+	}
+	clk.now = r;
+	if (!closing && r != PC_REDEEM_NEVER &&
+	    !pc_redeem_due(ch, cfg, &clk, D(fee), &urgent))
+		fail_msg("%s: not due at next %llu", what,
+			 (unsigned long long)r);
+}
+
+static uint64_t rn_state;
+
+/* splitmix64: deterministic, so a failure replays from its seed. */
+static uint64_t rn(void)
+{
+	uint64_t z = (rn_state += UINT64_C(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+/* A value at or below max, often one a comparison turns on: 0, 1, near
+ * max, near `near` (a threshold), else anything. */
+static uint64_t rn_pick(uint64_t max, uint64_t near)
+{
+	uint64_t v;
+
+	switch (rn() % 8) {
+	case 0:
+		return 0;
+	case 1:
+		v = 1;
+		break;
+	case 2:
+		v = max > 0 ? max - rn() % 2 : 0;
+		break;
+	case 3:
+	case 4:
+		v = near + rn() % 3 - 1; /* wraps below 0: max */
+		break;
+	case 5:
+		v = rn() % 100000;
+		break;
+	default:
+		v = max == UINT64_MAX ? rn() : rn() % (max + 1);
+		break;
+	}
+	return v > max ? max : v;
+}
+
+/* A clock reading: one of the cases above, or next to another one. */
+static uint64_t rn_time(uint64_t other)
+{
+	switch (rn() % 4) {
+	case 0:
+		return other + rn() % 7200 - 3600;
+	case 1:
+		return T_NOW + rn() % 7200;
+	default:
+		return rn_pick(UINT64_MAX, other);
+	}
+}
+
+/* u * k / d rounded down (128 bits; 0 when d is), at most the drops'
+ * maximum: where a rule of the policy turns. */
+static uint64_t rn_ratio(uint64_t u, uint64_t k, uint64_t d)
+{
+	unsigned __int128 v = d ? (unsigned __int128)u * k / d : 0;
+
+	return v > XL_DROPS_MAX ? XL_DROPS_MAX : (uint64_t)v;
+}
+
+static void test_channel_redeem_next(void **state)
+{
+	struct pc_cfg cfg;
+	struct pc_in ch;
+	const char *seed = getenv("XRPSE_TEST_SEED");
+	uint64_t fee, u;
+	char what[128];
+
+	(void)state;
+	fx_setup();
+	/* Hand-picked: the default policy (10 XRP, half the Amount, fee at
+	 * most 1 % of the unclaimed drops and an hour since the last). */
+	cfg = fx_cfg;
+	ch = policy_ch(XRP(100), 0, 1); /* one drop: no rule, ever */
+	ch.next_check = T_NOW;
+	assert_true(pc_redeem_next(&ch, &cfg, D(10)) == PC_REDEEM_NEVER);
+	next_holds(&ch, &cfg, 10, "one drop");
+	/* ...unless the fee is unknown (0) or low enough. */
+	assert_true(pc_redeem_next(&ch, &cfg, D(0)) == T_NOW);
+	ch.best = D(1000);
+	assert_true(pc_redeem_next(&ch, &cfg, D(10)) == T_NOW);
+	assert_true(pc_redeem_next(&ch, &cfg, D(11)) == PC_REDEEM_NEVER);
+	next_holds(&ch, &cfg, 10, "fee rule, never redeemed");
+	/* The fee rule an hour after the last redeem, or at next_check. */
+	ch.last_redeem = T_NOW - 100;
+	assert_true(pc_redeem_next(&ch, &cfg, D(10)) == T_NOW + 3500);
+	next_holds(&ch, &cfg, 10, "fee rule, redeemed 100 s ago");
+	ch.last_redeem = T_NOW - 3600;
+	assert_true(pc_redeem_next(&ch, &cfg, D(10)) == T_NOW);
+	ch.last_redeem = T_NOW - 3599;
+	assert_true(pc_redeem_next(&ch, &cfg, D(10)) == T_NOW + 1);
+	/* next_check before last_redeem: before it the age wraps (due),
+	 * then the hour's wait. */
+	ch.last_redeem = T_NOW + 10;
+	assert_true(pc_redeem_next(&ch, &cfg, D(10)) == T_NOW);
+	next_holds(&ch, &cfg, 10, "next_check before last_redeem");
+	/* A wait that would end past 2^64: never. */
+	ch.last_redeem = UINT64_MAX - 100;
+	ch.next_check = UINT64_MAX - 50;
+	assert_true(pc_redeem_next(&ch, &cfg, D(10)) == PC_REDEEM_NEVER);
+	next_holds(&ch, &cfg, 10, "wait past 2^64");
+	/* ...and wraps past 0: from 2^64 - 101 an hour is over at 3499. */
+	ch.next_check = 5;
+	assert_true(pc_redeem_next(&ch, &cfg, D(10)) == 3499);
+	next_holds(&ch, &cfg, 10, "wait past 2^64, early next_check");
+	/* No wait configured. */
+	cfg.redeem_fee_min_interval_s = 0;
+	ch.last_redeem = T_NOW;
+	assert_true(pc_redeem_next(&ch, &cfg, D(10)) == 5);
+	cfg = fx_cfg;
+	/* The thresholds: at next_check, to the drop. */
+	ch = policy_ch(XRP(100), XRP(5), XRP(15));
+	ch.next_check = T_NOW + 300;
+	ch.last_redeem = T_NOW;
+	assert_true(pc_redeem_next(&ch, &cfg, D(XRP(1))) == T_NOW + 300);
+	next_holds(&ch, &cfg, XRP(1), "redeem_abs");
+	ch.best = D(XRP(15) - 1);
+	assert_true(pc_redeem_next(&ch, &cfg, D(XRP(1))) == PC_REDEEM_NEVER);
+	ch = policy_ch(XRP(10), 0, XRP(5));
+	ch.next_check = UINT64_MAX; /* due only at the top of the clock */
+	assert_true(pc_redeem_next(&ch, &cfg, D(XRP(1))) == PC_REDEEM_NEVER);
+	ch.next_check = 7;
+	assert_true(pc_redeem_next(&ch, &cfg, D(XRP(1))) == 7);
+	ch.best = D(XRP(5) - 1);
+	assert_true(pc_redeem_next(&ch, &cfg, D(XRP(1))) == PC_REDEEM_NEVER);
+	cfg.redeem_frac_num = 0; /* the fraction rule off */
+	ch.best = D(XRP(9));
+	assert_true(pc_redeem_next(&ch, &cfg, D(XRP(1))) == PC_REDEEM_NEVER);
+	cfg.redeem_fee_ppm = 0; /* the fee rule passes a zero fee only */
+	ch.best = D(1);
+	assert_true(pc_redeem_next(&ch, &cfg, D(1)) == PC_REDEEM_NEVER);
+	assert_true(pc_redeem_next(&ch, &cfg, D(0)) == 7);
+	cfg = fx_cfg;
+	/* Nothing to redeem, in flight, not linked: never. */
+	ch = policy_ch(XRP(100), XRP(50), XRP(50));
+	assert_true(pc_redeem_next(&ch, &cfg, D(0)) == PC_REDEEM_NEVER);
+	ch.best = D(XRP(49));
+	assert_true(pc_redeem_next(&ch, &cfg, D(0)) == PC_REDEEM_NEVER);
+	ch = policy_ch(XRP(100), 0, XRP(50));
+	ch.redeem_inflight = true;
+	assert_true(pc_redeem_next(&ch, &cfg, D(0)) == PC_REDEEM_NEVER);
+	ch.redeem_inflight = false;
+	ch.has_view = false;
+	assert_true(pc_redeem_next(&ch, &cfg, D(0)) == PC_REDEEM_NEVER);
+	ch.has_view = true;
+	ch.state = PC_IN_NONE;
+	assert_true(pc_redeem_next(&ch, &cfg, D(0)) == PC_REDEEM_NEVER);
+	ch.state = PC_IN_CLOSED;
+	assert_true(pc_redeem_next(&ch, &cfg, D(0)) == PC_REDEEM_NEVER);
+	/* Closing: 0, the ledger time decides. */
+	ch = policy_ch(XRP(100), 0, 1);
+	ch.next_check = UINT64_MAX;
+	ch.deleting = true;
+	assert_true(pc_redeem_next(&ch, &cfg, D(XRP(1))) == 0);
+	next_holds(&ch, &cfg, XRP(1), "deleting");
+
+	/* Seeded: records, fees and policies of every kind. */
+	rn_state = seed ? strtoull(seed, NULL, 0) : UINT64_C(20240611);
+	for (int i = 0; i < 200000; i++) {
+		uint64_t s0 = rn_state, amount, balance;
+
+		cfg = fx_cfg;
+		cfg.redeem_abs = D(rn_pick(XL_DROPS_MAX, XRP(10)));
+		cfg.redeem_frac_den = (uint32_t)rn_pick(UINT32_MAX, 2);
+		cfg.redeem_frac_num =
+		    (uint32_t)rn_pick(UINT32_MAX, cfg.redeem_frac_den / 2);
+		cfg.redeem_fee_ppm = (uint32_t)rn_pick(UINT32_MAX, 10000);
+		cfg.redeem_fee_min_interval_s =
+		    (uint32_t)rn_pick(UINT32_MAX, 3600);
+		amount = rn_pick(XL_DROPS_MAX, XRP(10));
+		balance =
+		    rn() % 4 ? rn_pick(amount, 0) : rn_pick(XL_DROPS_MAX, 0);
+		pc_in_init(&ch, &fx_self, &fx_peer, fx_in_id);
+		ch.state = rn() % 8 ? PC_IN_OPEN : (enum pc_in_state)(rn() % 4);
+		ch.has_view = rn() % 16 != 0;
+		ch.redeem_inflight = rn() % 16 == 0;
+		ch.deleting = rn() % 32 == 0;
+		ch.view = view_in(0, amount, balance);
+		ch.view.has_expiration = rn() % 32 == 0;
+		ch.view.has_cancel_after = rn() % 32 == 0;
+		/* The unclaimed drops near a threshold, or anything. */
+		switch (rn() % 4) {
+		case 0:
+			u = rn_pick(XL_DROPS_MAX, xl_drops_u64(cfg.redeem_abs));
+			break;
+		case 1:
+			u = rn_pick(XL_DROPS_MAX,
+				    rn_ratio(amount, cfg.redeem_frac_num,
+					     cfg.redeem_frac_den));
+			break;
+		default:
+			u = rn_pick(XL_DROPS_MAX, 1000);
+			break;
+		}
+		u = u > XL_DROPS_MAX - balance ? XL_DROPS_MAX - balance : u;
+		ch.best = D(rn() % 16 ? balance + u : rn_pick(balance, 0));
+		/* The fee near where the fee rule turns, or anything. */
+		fee = rn() % 2
+			  ? rn_pick(XL_DROPS_MAX,
+				    rn_ratio(u, cfg.redeem_fee_ppm, 1000000))
+			  : rn_pick(XL_DROPS_MAX, 10);
+		ch.next_check = rn_time(T_NOW);
+		ch.last_redeem = rn() % 4 ? rn_time(ch.next_check) : 0;
+		ch.retry_at = rn_time(ch.next_check);
+		snprintf(what, sizeof(what),
+			 "seeded record %d (XRPSE_TEST_SEED=%llu)", i,
+			 (unsigned long long)s0);
+		next_holds(&ch, &cfg, fee, what);
+	}
 }
 
 /* --- top-up and reserve ------------------------------------------------ */
@@ -2260,6 +2548,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_claim_1e17_edge),
 	    cmocka_unit_test(test_channel_claim_published_vectors),
 	    cmocka_unit_test(test_channel_redeem_policy),
+	    cmocka_unit_test(test_channel_redeem_next),
 	    cmocka_unit_test(test_channel_topup_boundaries),
 	    cmocka_unit_test(test_channel_out_flow),
 	    cmocka_unit_test(test_channel_out_close_flow),
