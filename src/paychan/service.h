@@ -332,7 +332,7 @@ struct eng_paychan {
 	struct page_round pages; /* pages.c: the polls' account_channels */
 	bool peers_full;      /* ledger_peer: the client's peer limit was met */
 	int64_t sweep_ms;     /* tick.c: mono ms of the last full sweep */
-	bool swept;	      /* ...which this process did */
+	bool swept;	      /* ...by this process (false: sweep next) */
 	bool requeued;	      /* in-flight intents re-queued after start */
 	bool missing_checked; /* every open account has a pairing record */
 	/* Accounts settled in the open batch, paid at its end. */

@@ -350,14 +350,16 @@ static int64_t out_next_due(struct eng_paychan *pc,
 /* When the tick must next look at the incoming record c: a closing
  * channel (redeems race its deadline, the fee decides) or a deletion's
  * close at every tick, one to look up first until its view is seen,
- * else the redeem policy's own next check (next_check, retry_at) while
- * it holds a claim above the ledger's Balance. */
+ * else the first time at which the redeem policy could say yes with
+ * only the clock moving (pc_redeem_next, at the fee of now; not before
+ * retry_at), and never when no time would: a claim or a view writes the
+ * record (due at once), and a lower fee sweeps every record (set_fee,
+ * watch.c). */
 static int64_t in_next_due(struct eng_paychan *pc, const struct eng_chan_in *r,
 			   int64_t now_ms)
 {
 	const struct pc_in *c = &r->ch;
 	struct lookup *l;
-	struct xl_drops unclaimed;
 	uint64_t t;
 
 	if (c->state == PC_IN_NONE || c->state == PC_IN_CLOSED)
@@ -368,12 +370,10 @@ static int64_t in_next_due(struct eng_paychan *pc, const struct eng_chan_in *r,
 	l = lookup_of(pc, c->id);
 	if (!l || !l->seen_ms)
 		return DUE_NOW;
-	if (!c->has_view || c->redeem_inflight ||
-	    !xl_drops_sub(&unclaimed, c->best, c->view.balance) ||
-	    xl_drops_is_zero(unclaimed))
+	t = pc_redeem_next(c, &pc->cfg.pc, pc->fee);
+	if (t == PC_REDEEM_NEVER)
 		return DUE_NEVER;
-	t = c->retry_at > c->next_check ? c->retry_at : c->next_check;
-	return due_at(pc, t, now_ms);
+	return due_at(pc, t > c->retry_at ? t : c->retry_at, now_ms);
 }
 
 /* After the timers ran: each record looked at gets its next due time,
@@ -773,7 +773,8 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 	enum xu_code rc;
 
 	/* The full sweep: after a start (the records' in-flight work is
-	 * re-queued) and every SWEEP_MS, the safety net of the due index. */
+	 * re-queued), after a lower fee (set_fee, watch.c) and every
+	 * SWEEP_MS, the safety net of the due index. */
 	sweep = !pc->requeued ||
 		(timer && (!pc->swept || mono - pc->sweep_ms >= SWEEP_MS));
 	if (sweep && timer) {

@@ -800,6 +800,22 @@ static void set_drops(struct xl_drops *d, uint64_t v)
 		*d = x;
 }
 
+/* rippled's base fee, v drops.  A lower one can make the redeem
+ * policy's fee rule pass where it failed: incoming records held at
+ * "never" by the due index (in_next_due, tick.c: no time alone would
+ * redeem them at the old fee) could now be redeemed, and nothing writes
+ * them.  So the next timer tick sweeps every record, and gives each its
+ * due time at the new fee.  A higher one only makes some due times
+ * early (a check that finds nothing). */
+static void set_fee(struct eng_paychan *pc, uint64_t v)
+{
+	struct xl_drops old = pc->fee;
+
+	set_drops(&pc->fee, v);
+	if (xl_drops_cmp(pc->fee, old) < 0)
+		pc->swept = false;
+}
+
 /* rippled showed a validated ledger closed at t (0: it did not say):
  * the ledger time moves forward only, and is fresh from now on. */
 static void set_ledger_time(struct eng_paychan *pc, uint32_t t)
@@ -1005,7 +1021,7 @@ static void on_ready(void *arg, const struct xl_sync_info *s)
 	size_t n;
 
 	set_ledger_time(pc, s->ledger_time);
-	set_drops(&pc->fee, s->fee_base);
+	set_fee(pc, s->fee_base);
 	set_drops(&pc->reserve_base, s->reserve_base);
 	set_drops(&pc->reserve_inc, s->reserve_inc);
 	if (s->account_found)
@@ -1036,7 +1052,7 @@ static void on_ledger(void *arg, uint32_t index, json_t *msg)
 	if (xl_json_u32(msg, "ledger_time", &t))
 		set_ledger_time(pc, t);
 	if (xl_json_u64(msg, "fee_base", &v))
-		set_drops(&pc->fee, v);
+		set_fee(pc, v);
 	if (xl_json_u64(msg, "reserve_base", &v))
 		set_drops(&pc->reserve_base, v);
 	if (xl_json_u64(msg, "reserve_inc", &v))

@@ -445,6 +445,8 @@ static uint32_t g_recover_alert_ms;
 static uint32_t g_poll_ms;	   /* 0: an hour */
 static uint32_t g_poll_channel_us; /* 0: the default */
 static uint32_t g_tx_inflight;	   /* 0: the default */
+/* redeem_check_s of the next services started (0: the default). */
+static uint32_t g_redeem_check_s;
 
 static void start_service(struct eng_engine *e)
 {
@@ -476,6 +478,8 @@ static void start_service(struct eng_engine *e)
 	cfg.due_audit = true; /* every test checks the due index */
 	if (g_tx_inflight)
 		cfg.tx_inflight = g_tx_inflight;
+	if (g_redeem_check_s)
+		cfg.pc.redeem_check_s = g_redeem_check_s;
 	/* bob asks for more than alice's 6 days: her channel uses 7. */
 	if (!strcmp(e->name, "bob"))
 		cfg.pc.min_settle_delay = 7 * 24 * 3600;
@@ -2353,7 +2357,8 @@ static void test_paychan_restart_clears_in_timers(void **state)
 /* The tick reads only the records due: once the channel is open, paid
  * and acknowledged, ticks with nothing due read no record; a write makes
  * its record due at the next tick, which reads it once; and the payee's
- * routine redeem check comes when its next_check does. */
+ * record of a claim that no time alone would redeem is not read again
+ * when its next_check comes. */
 static void test_paychan_tick_reads_only_due(void **state)
 {
 	uint8_t id[CR_CHANNEL_ID_BYTES];
@@ -2400,8 +2405,8 @@ static void test_paychan_tick_reads_only_due(void **state)
 	eng_paychan_stats(alice.pc, &a1);
 	assert_int_equal(a1.tick_records, a0.tick_records);
 
-	/* Bob's record waits for its next_check (redeem_check_s): then it
-	 * is read again, and nothing was skipped meanwhile. */
+	/* Bob's record: not read when its next_check (redeem_check_s) comes,
+	 * and nothing was skipped meanwhile. */
 	tick(&bob);
 	eng_paychan_stats(bob.pc, &b0);
 	{
@@ -2413,9 +2418,150 @@ static void test_paychan_tick_reads_only_due(void **state)
 	}
 	tick(&bob);
 	eng_paychan_stats(bob.pc, &b1);
-	assert_true(b1.tick_records > b0.tick_records);
+	assert_int_equal(b1.tick_records, b0.tick_records);
 	assert_int_equal(b1.due_skipped, 0);
 	assert_int_equal(a1.due_skipped, 0);
+}
+
+/* ---- the due time of an incoming record that waits -------------------- */
+
+/* bob's clock (monotonic and wall) moves s seconds, and a validated
+ * ledger closes then with base fee `fee` drops (the ledger time stays
+ * fresh). */
+static void bob_later(uint32_t s, uint64_t fee)
+{
+	json_t *lc;
+
+	bob.mono_off_ms += (int64_t)s * 1000;
+	bob.wall_off_ms += (int64_t)s * 1000;
+	ledger_now++;
+	lc = json_pack("{s:s,s:i,s:i,s:i}", "type", "ledgerClosed",
+		       "ledger_index", (json_int_t)ledger_now, "ledger_time",
+		       (json_int_t)g_ledger_time + ledger_now, "fee_base",
+		       (json_int_t)fee);
+	bob.listener.on_ledger(bob.listener.arg, ledger_now, lc);
+	json_decref(lc);
+}
+
+/* Bob, checking his redeem policy every 60 s (redeem_check_s), holds
+ * alice's claim of 500 drops on her channel (id, hex), below every rule
+ * of the policy at the fee of 10 drops (the fee rule wants 1000 drops),
+ * and his tick has looked at it: next_check is set, and the record
+ * waits for nothing the clock brings. */
+static void bob_holds_small(uint8_t id[CR_CHANNEL_ID_BYTES], char hex[65])
+{
+	g_redeem_check_s = 60;
+	eng_paychan_free(bob.pc);
+	start_service(&bob);
+	g_redeem_check_s = 0;
+	open_link(id, hex, "500");
+	assert_int_equal(carry_last_claim(), 201);
+	for (int i = 0; i < 3; i++) {
+		tick(&bob);
+		(void)answer_lookups(&bob, hex, "10000000", "0");
+	}
+	assert_true(in_rec(&bob, id).ch.next_check != 0);
+}
+
+/* n ticks, each step seconds after the last with a ledger of its own:
+ * bob's tick reads no record, does not write record id (its next_check
+ * and due time stay), redeems nothing, and skipped nothing due. */
+static void bob_waits(const uint8_t id[CR_CHANNEL_ID_BYTES], uint32_t step,
+		      int n)
+{
+	struct eng_paychan_stats b0, b1;
+	struct eng_chan_in r0 = in_rec(&bob, id), r1;
+	size_t ni = bob.nintents;
+
+	eng_paychan_stats(bob.pc, &b0);
+	for (int i = 0; i < n; i++) {
+		bob_later(step, 10);
+		tick(&bob);
+	}
+	eng_paychan_stats(bob.pc, &b1);
+	r1 = in_rec(&bob, id);
+	assert_int_equal(b1.tick_records, b0.tick_records);
+	assert_int_equal(r1.ch.next_check, r0.ch.next_check);
+	assert_int_equal(r1.due_ms, r0.due_ms);
+	assert_int_equal(bob.nintents, ni);
+	assert_int_equal(b1.due_skipped, 0);
+}
+
+/* The due index holds a record no time alone would redeem at "never"
+ * (in_next_due, pc_redeem_next): over three redeem_check_s bob's tick
+ * neither reads nor writes the record of a claim below every rule
+ * (before, it read it, moved its next_check and wrote it at every
+ * check).  A claim that is worth redeeming writes it, and it is redeemed
+ * at the next tick: its next_check is long past. */
+static void test_paychan_redeem_idle_not_read(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65], want[XL_INTENT_MAX];
+	size_t ni;
+
+	(void)state;
+	bob_holds_small(id, hex);
+	bob_waits(id, 61, 3);
+	/* Half the channel's Amount: the fraction rule. */
+	settle(&alice, "b", "k2", "5000000");
+	assert_int_equal(carry_last_claim(), 201);
+	ni = bob.nintents;
+	tick(&bob);
+	assert_int_equal(bob.nintents, ni + 1);
+	snprintf(want, sizeof(want), "redeem:%s:1", hex);
+	assert_string_equal(bob.intents[ni].intent, want);
+	assert_false(bob.intents[ni].priority);
+	assert_int_equal(xl_drops_u64(bob_builds(&bob.intents[ni]).balance),
+			 5000500);
+}
+
+/* A claim worth redeeming that comes before the record's next_check
+ * waits for it, as it always did: due then (pc_redeem_next), not read
+ * meanwhile, redeemed at the first tick at or after it. */
+static void test_paychan_redeem_waits_next_check(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	size_t ni;
+	uint64_t next;
+
+	(void)state;
+	bob_holds_small(id, hex);
+	next = in_rec(&bob, id).ch.next_check;
+	settle(&alice, "b", "k2", "5000000");
+	assert_int_equal(carry_last_claim(), 201);
+	ni = bob.nintents;
+	tick(&bob); /* written: read, not yet due */
+	tick(&bob);
+	assert_int_equal(bob.nintents, ni);
+	assert_int_equal(in_rec(&bob, id).ch.next_check, next);
+	bob_waits(id, 25, 2); /* 50 s of the 60 */
+	bob_later(11, 10);
+	tick(&bob);
+	assert_int_equal(bob.nintents, ni + 1);
+	assert_non_null(strstr(bob.intents[ni].intent, "redeem:"));
+}
+
+/* A lower fee can make the fee rule pass on a record the due index
+ * holds at "never": the next timer tick sweeps every record (set_fee),
+ * and bob redeems alice's 500 drops, with no new claim, once the fee is
+ * 5 drops (1 % of them). */
+static void test_paychan_redeem_fee_drop(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	size_t ni;
+
+	(void)state;
+	bob_holds_small(id, hex);
+	bob_waits(id, 61, 1);
+	ni = bob.nintents;
+	bob_later(1, 5);
+	tick(&bob);
+	assert_int_equal(bob.nintents, ni + 1);
+	assert_non_null(strstr(bob.intents[ni].intent, "redeem:"));
+	assert_int_equal(xl_drops_u64(bob_builds(&bob.intents[ni]).balance),
+			 500);
 }
 
 /* The service gives its submission queue the configured number of
@@ -2444,7 +2590,7 @@ static void test_paychan_polls_spread(void **state)
 	size_t walked;
 
 	(void)state;
-	g_poll_ms = 100; /* tick_ms 10: a tenth of the walk a tick */
+	g_poll_ms = 100;       /* tick_ms 10: a tenth of the walk a tick */
 	g_poll_channel_us = 1; /* 200 channels: no longer a round */
 	restart(&bob);
 	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
@@ -5154,6 +5300,12 @@ int main(void)
 		test_paychan_restart_clears_in_timers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_tick_reads_only_due,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_redeem_idle_not_read,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_paychan_redeem_waits_next_check, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_redeem_fee_drop, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_tx_inflight, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_poll_pages, setup,
