@@ -431,10 +431,25 @@ static enum xu_code tick_account(struct eng_paychan *pc, struct records *r,
 	return rc;
 }
 
+/* Whether the core's PC_EV_TIMER ev would act on the incoming record c
+ * (any effect), tried on a copy. */
+static bool in_timer_acts(struct eng_paychan *pc, const struct eng_chan_in *c,
+			  const struct pc_event *ev)
+{
+	struct pc_in ch = c->ch;
+	struct pc_effects fx;
+
+	return pc_in_apply(&ch, &pc->cfg.pc, ev, &fx, NULL, NULL) == XU_OK &&
+	       fx.n > 0;
+}
+
 /* PC_EV_TIMER to every record: the core's redeem policy, top-ups, closes
- * and retries. */
+ * and retries.  On a sweep, only to the incoming records it acts on: on
+ * the others it would only move next_check, a write (and a read at the
+ * next tick) of every idle record each SWEEP_MS, while the due index
+ * holds them for the time their redeem could come (in_next_due). */
 static enum xu_code tick_timers(struct eng_paychan *pc, struct records *r,
-				struct xu_err *err)
+				bool sweep, struct xu_err *err)
 {
 	struct pc_event ev;
 	enum xu_code rc = XU_OK;
@@ -461,6 +476,8 @@ static enum xu_code tick_timers(struct eng_paychan *pc, struct records *r,
 		 * channel would look open (docs/risks.md
 		 * #stale-ledger-time-after-a-restart-or-an-outage). */
 		if (!ledger_fresh(pc))
+			continue;
+		if (sweep && !in_timer_acts(pc, c, &ev))
 			continue;
 		rc = in_event(pc, c, &ev, NULL, err);
 	}
@@ -792,7 +809,7 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		rc = tick_account(pc, &r, err);
 	}
 	if (rc == XU_OK && timer)
-		rc = tick_timers(pc, &r, err);
+		rc = tick_timers(pc, &r, sweep, err);
 	if (rc == XU_OK && timer)
 		rc = tick_dcloses(pc, &r, now_ms, err);
 	if (rc == XU_OK)

@@ -2405,8 +2405,10 @@ static void test_paychan_tick_reads_only_due(void **state)
 	eng_paychan_stats(alice.pc, &a1);
 	assert_int_equal(a1.tick_records, a0.tick_records);
 
-	/* Bob's record: not read when its next_check (redeem_check_s) comes,
-	 * and nothing was skipped meanwhile. */
+	/* Bob's record (the claim's write, then the check's): not read when
+	 * its next_check (redeem_check_s) comes, and nothing was skipped
+	 * meanwhile. */
+	tick(&bob);
 	tick(&bob);
 	eng_paychan_stats(bob.pc, &b0);
 	{
@@ -2455,6 +2457,7 @@ static void bob_holds_small(uint8_t id[CR_CHANNEL_ID_BYTES], char hex[65])
 	start_service(&bob);
 	g_redeem_check_s = 0;
 	open_link(id, hex, "500");
+	tick(&bob); /* the sweep after the start */
 	assert_int_equal(carry_last_claim(), 201);
 	for (int i = 0; i < 3; i++) {
 		tick(&bob);
@@ -2513,6 +2516,35 @@ static void test_paychan_redeem_idle_not_read(void **state)
 	assert_false(bob.intents[ni].priority);
 	assert_int_equal(xl_drops_u64(bob_builds(&bob.intents[ni]).balance),
 			 5000500);
+}
+
+/* A sweep (every SWEEP_MS, or here after a lower fee, still too high
+ * for the fee rule: 6 drops) reads every record, but steps only those
+ * the core's timer acts on: bob's record, past its next_check, is not
+ * written (next_check stays), so the tick after the sweep does not read
+ * it again. */
+static void test_paychan_redeem_idle_sweep(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct eng_paychan_stats b0, b1, b2;
+	struct eng_chan_in r0;
+	size_t ni;
+
+	(void)state;
+	bob_holds_small(id, hex);
+	r0 = in_rec(&bob, id);
+	ni = bob.nintents;
+	eng_paychan_stats(bob.pc, &b0);
+	bob_later(61, 6);
+	tick(&bob);
+	eng_paychan_stats(bob.pc, &b1);
+	assert_true(b1.tick_records > b0.tick_records); /* the sweep */
+	assert_int_equal(in_rec(&bob, id).ch.next_check, r0.ch.next_check);
+	tick(&bob);
+	eng_paychan_stats(bob.pc, &b2);
+	assert_int_equal(b2.tick_records, b1.tick_records);
+	assert_int_equal(bob.nintents, ni);
 }
 
 /* A claim worth redeeming that comes before the record's next_check
@@ -5301,6 +5333,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_paychan_tick_reads_only_due,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_idle_not_read,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_redeem_idle_sweep,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_redeem_waits_next_check, setup, teardown),
