@@ -218,6 +218,9 @@ int64_t eng_outbox_backoff_ms(const struct eng_outbox *ob, int64_t attempts);
  * (logged). */
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms);
 
+/* The calls to the connector in flight now (rows and claims). */
+unsigned eng_outbox_inflight(const struct eng_outbox *ob);
+
 /* An eng_curlw_done_fn (arg = the outbox): applies one result; a result
  * whose id is not one of ours in flight is ignored. */
 void eng_outbox_complete(void *arg, const struct eng_curlw_result *r);

@@ -467,6 +467,11 @@ static enum xu_code pick_due(struct eng_outbox *ob, int64_t now,
 	return k.rc != XU_OK ? k.rc : rc;
 }
 
+unsigned eng_outbox_inflight(const struct eng_outbox *ob)
+{
+	return ob->ninflight;
+}
+
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
 	struct picks p = {.room = ob->cfg.max_inflight - ob->ninflight};

@@ -170,6 +170,11 @@ void eng_paychan_message_read(struct eng_paychan *pc, int64_t mono_us);
 /* From the engine's cron (any period): timers, polls, hellos, resends;
  * first the ledger views our polls brought (eng_paychan_views_flush). */
 void eng_paychan_tick(struct eng_paychan *pc);
+/* Whether the service's work between its timer ticks waits for nothing
+ * (no poll answers to apply, no account change to hand on): then the
+ * engine's cron may come less often (docs/design.md#scale).  pc may be
+ * NULL (true). */
+bool eng_paychan_quiet(const struct eng_paychan *pc);
 /* Outside any transaction: applies the views our polls of our channels
  * brought since the last call (the channel still on the ledger) in one
  * transaction, one commit for all instead of one each

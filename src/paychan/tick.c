@@ -833,6 +833,11 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 	return rc;
 }
 
+bool eng_paychan_quiet(const struct eng_paychan *pc)
+{
+	return !pc || (pc->nviews == 0 && !pc->acct_dirty);
+}
+
 void eng_paychan_tick(struct eng_paychan *pc)
 {
 	int64_t now = wall_ms(pc);
