@@ -24,6 +24,7 @@
 #include "crypto/keys.h"
 #include "ledger/net/rippled.h"
 #include "src/api/api.h"
+#include "src/daemon/cron.h"
 #include "src/daemon/rpc.h"
 #include "src/io/clock.h"
 #include "src/io/curlw.h"
@@ -37,11 +38,6 @@
 #include "src/util/log.h"
 
 #define CRON_MS_DEFAULT 100
-/* The cron's period while nothing moves (cron_next_ms): each wake-up is
- * a poll() over every socket, and at 10 a second they were a third of an
- * idle engine's CPU.  Under the tick's 1 s, so that the tick keeps its
- * pace. */
-#define CRON_IDLE_MS 500
 #define IDEM_TTL_S (7 * 24 * 3600)
 #define IDEM_GC_EVERY_S 3600
 /* Free heap pages go back to the system this often: malloc keeps what a
@@ -367,22 +363,22 @@ static void on_conn_closed(void *arg, struct eng_http_conn *c)
 			j->conn = NULL;
 }
 
-/* When the next cron comes: ms (the configured period) while anything
- * moves, CRON_IDLE_MS once a cron found nothing: no API batch since the
- * last one, no call to the connector in flight or handed out now, no poll
- * answer or account change waiting in the payment-channel service.  What
- * arrives meanwhile does not wait for it: API requests run in batches of
- * their own, rows and claims go to the connector after their commit,
- * lookups after theirs; only retries that come due and poll answers wait
- * up to CRON_IDLE_MS.  A configured --dev-cron-ms is kept as it is. */
+/* When the next cron comes (cron.h).  What arrives meanwhile does not
+ * wait for an idle period: API requests run in batches of their own, rows
+ * and claims go to the connector after their commit, lookups after
+ * theirs; only retries that come due and poll answers wait up to
+ * ENG_CRON_IDLE_MS. */
 static uint32_t cron_next_ms(struct eng_engine *e, uint32_t ms, int sent)
 {
-	bool moved = e->stats.batches != e->cron_batches || sent != 0 ||
-		     eng_outbox_inflight(e->outbox) > 0 ||
-		     !eng_paychan_quiet(e->paychan);
+	struct eng_cron_seen s = {
+	    .batches = e->stats.batches,
+	    .sent = sent,
+	    .inflight = eng_outbox_inflight(e->outbox),
+	    .quiet = eng_paychan_quiet(e->paychan),
+	};
 
-	e->cron_batches = e->stats.batches;
-	return moved || e->cfg.dev_cron_ms ? ms : CRON_IDLE_MS;
+	return eng_cron_next_ms(&e->cron_batches, &s, ms,
+				e->cfg.dev_cron_ms != 0);
 }
 
 static void cron_cb(lws_sorted_usec_list_t *sul)
