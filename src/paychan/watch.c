@@ -168,10 +168,13 @@ struct lookup *lookup_want(struct eng_paychan *pc,
 			   const uint8_t id[CR_CHANNEL_ID_BYTES],
 			   const char *account, bool incoming)
 {
+	struct lookup *l = lookup_of(pc, id);
+	bool same = account && l && l->owned && !strcmp(l->account, account);
 	char *s = NULL;
-	struct lookup *l;
 
-	if (account && !(s = strdup(account)))
+	/* Copied only when the account changes: every poll round asks again
+	 * for every channel of ours. */
+	if (account && !same && !(s = strdup(account)))
 		return NULL;
 	l = lookup_get(pc, id);
 	if (!l) {
@@ -181,6 +184,8 @@ struct lookup *lookup_want(struct eng_paychan *pc,
 	if (s) {
 		unknown_release(pc, l);
 		lookup_bind(l, s);
+	}
+	if (account) {
 		l->incoming = incoming;
 		l->owned = true;
 	}
