@@ -144,6 +144,10 @@ static void channel_metrics(FILE *f, const struct eng_status *st)
 	one(f, "claims_sent_total", "counter",
 	    "Claim attempts handed to the outbox (repeats included).",
 	    s->claims_sent);
+	one(f, "claims_waited_total", "counter",
+	    "Claims that found every call to the connector taken and waited "
+	    "for one to end.",
+	    s->claims_waited);
 	family(f, "claims_received_total", "counter",
 	       "Claims from peers answered, by result: accepted or the "
 	       "reason of the refusal.");

@@ -448,8 +448,11 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
 
 	switch (reason) {
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-		if (e && e->outbox)
+		if (e && e->outbox) {
 			eng_outbox_drain(e->outbox);
+			/* Calls ended: claims waiting for one go now. */
+			eng_paychan_room(e->paychan);
+		}
 		return 0;
 	case LWS_CALLBACK_RAW_ADOPT:
 	case LWS_CALLBACK_RAW_RX:

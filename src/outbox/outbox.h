@@ -220,6 +220,10 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now_ms);
 
 /* The calls to the connector in flight now (rows and claims). */
 unsigned eng_outbox_inflight(const struct eng_outbox *ob);
+/* How many more calls may go now (max_inflight less those in flight),
+ * and how many may be out at once (max_inflight). */
+unsigned eng_outbox_room(const struct eng_outbox *ob);
+unsigned eng_outbox_capacity(const struct eng_outbox *ob);
 
 /* An eng_curlw_done_fn (arg = the outbox): applies one result; a result
  * whose id is not one of ours in flight is ignored. */

@@ -472,6 +472,16 @@ unsigned eng_outbox_inflight(const struct eng_outbox *ob)
 	return ob->ninflight;
 }
 
+unsigned eng_outbox_room(const struct eng_outbox *ob)
+{
+	return ob->cfg.max_inflight - ob->ninflight;
+}
+
+unsigned eng_outbox_capacity(const struct eng_outbox *ob)
+{
+	return ob->cfg.max_inflight;
+}
+
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
 	struct picks p = {.room = ob->cfg.max_inflight - ob->ninflight};

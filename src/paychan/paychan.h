@@ -175,6 +175,13 @@ void eng_paychan_tick(struct eng_paychan *pc);
  * engine's cron may come less often (docs/design.md#scale).  pc may be
  * NULL (true). */
 bool eng_paychan_quiet(const struct eng_paychan *pc);
+/* Outside any transaction, after calls to the connector ended (the
+ * outbox's drain): the claims that found every call taken go now, first
+ * come first, while the outbox has room beyond a quarter of its calls
+ * (left for the credits and messages of its rows).  What does not fit
+ * stays queued for the next call; the tick's retry is the fallback.  pc
+ * may be NULL. */
+void eng_paychan_room(struct eng_paychan *pc);
 /* Outside any transaction: applies the views our polls of our channels
  * brought since the last call (the channel still on the ledger) in one
  * transaction, one commit for all instead of one each
@@ -190,6 +197,7 @@ struct eng_paychan_stats {
 	uint64_t claims_signed, claims_accepted, claims_rejected;
 	uint64_t claims_beside; /* sent beside a late attempt */
 	uint64_t claims_sent;	/* attempts handed to the outbox */
+	uint64_t claims_waited; /* found every call taken: queued for room */
 	uint64_t claims_refused[PC_REJ_COUNT]; /* claims_rejected by reason */
 	uint64_t credits_drops;		       /* sum of credits enqueued */
 	uint64_t paid_drops; /* sum of drops moved into claims */

@@ -270,6 +270,11 @@ struct acct {
 	int64_t dclose_ms;
 	struct xu_rlimit lines[PEER_LINE_KINDS];
 	struct lat_acct lat; /* latency.c */
+	/* In pc's room queue (room_next its link): a claim of this account
+	 * could not leave for want of a free call to the connector
+	 * (to_peer.c, eng_paychan_room). */
+	bool room_wait;
+	struct acct *room_next;
 	/* The key of pc->acct_map, its bytes only (one struct a known
 	 * account: acct_of). */
 	char account[];
@@ -309,6 +314,10 @@ struct eng_paychan {
 	size_t nactive, capactive;
 	unsigned active_depth; /* dlv_tx_ended calls under way */
 	bool active_lost;      /* out of memory: pc->active may miss some */
+	/* Accounts whose claim waits for a free call (acct.room_wait), first
+	 * come first: eng_paychan_room sends them as calls end. */
+	struct acct *room_head, *room_tail;
+	size_t room_n;
 	struct acct **held;
 	size_t nheld, capheld;
 	bool held_lost; /* out of memory: pc->held may miss some */

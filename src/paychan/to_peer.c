@@ -139,6 +139,60 @@ static void dlv_report(struct eng_paychan *pc, struct acct *a,
 	XU_ASSERT(fx.n == 0);
 }
 
+/* A claim of a's found every call to the connector taken (the outbox's
+ * max_inflight) and is the delivery's retry now (a FAILED of retry_ms 0):
+ * it waits in the room queue for the next call to end
+ * (eng_paychan_room) rather than for the tick, where a burst of commits
+ * would have the waiting claims go, and be refused again, once a second
+ * (docs/design.md#claim-delivery-per-account). */
+static void room_wait(struct eng_paychan *pc, struct acct *a)
+{
+	if (a->room_wait)
+		return;
+	a->room_wait = true;
+	a->room_next = NULL;
+	if (pc->room_tail)
+		pc->room_tail->room_next = a;
+	else
+		pc->room_head = a;
+	pc->room_tail = a;
+	pc->room_n++;
+	pc->stats.claims_waited++;
+}
+
+void eng_paychan_room(struct eng_paychan *pc)
+{
+	struct pc_dlv_event ev = {.kind = PC_DLV_EV_TIMER};
+	unsigned keep;
+	size_t n;
+
+	if (!pc || !pc->room_head || eng_store_in_tx(pc->st))
+		return;
+	keep = eng_outbox_capacity(pc->ob) / 4;
+	ev.now_ms = wall_ms(pc);
+	/* Each waiting account once: one whose claim cannot go for another
+	 * reason (the worker would not take it) queues again, behind. */
+	for (n = pc->room_n; n > 0 && eng_outbox_room(pc->ob) > keep; n--) {
+		struct acct *a = pc->room_head;
+
+		pc->room_head = a->room_next;
+		if (!pc->room_head)
+			pc->room_tail = NULL;
+		pc->room_n--;
+		a->room_next = NULL;
+		a->room_wait = false;
+		/* Sent meanwhile (a newer claim's commit, the tick)? Then
+		 * nothing waits. */
+		if (a->dlv.state != PC_DLV_RETRY &&
+		    a->dlv.state != PC_DLV_STALLED_RETRY)
+			continue;
+		/* The delivery's clock, without the resend question (that
+		 * one is the tick's, in its transaction): the retry goes,
+		 * or finds no room and queues again. */
+		dlv_step(pc, a, &ev);
+	}
+}
+
 const uint8_t *chan_pubkey(const struct eng_paychan *pc,
 			   const struct eng_chan_out *o)
 {
@@ -262,9 +316,9 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 		rc = eng_outbox_send_now(pc->ob, a->account, buf, len, f->seq,
 					 &err);
 	if (rc == XU_EUNAVAIL) {
-		xu_unusual(SUB, "%s: claim not sent now: %s", a->account,
-			   err.msg);
+		xu_debug(SUB, "%s: claim waits: %s", a->account, err.msg);
 		dlv_report(pc, a, PC_DLV_EV_FAILED, f->seq);
+		room_wait(pc, a);
 		return;
 	}
 	if (rc != XU_OK) {
@@ -293,9 +347,9 @@ static void retry_claim(struct eng_paychan *pc, struct acct *a,
 		return;
 	}
 	if (rc == XU_EUNAVAIL) {
-		xu_unusual(SUB, "%s: claim not sent again now: %s", a->account,
-			   err.msg);
+		xu_debug(SUB, "%s: claim waits again: %s", a->account, err.msg);
 		dlv_report(pc, a, PC_DLV_EV_FAILED, f->seq);
+		room_wait(pc, a);
 		return;
 	}
 	xu_broken(SUB, "%s: sending a claim again: %s", a->account, err.msg);

@@ -202,6 +202,18 @@ enum xu_code eng_outbox_retry_now(struct eng_outbox *ob, const char *account,
 	return xu_fail(err, XU_EUNAVAIL, 0, "bench: no retries");
 }
 
+unsigned eng_outbox_room(const struct eng_outbox *ob)
+{
+	(void)ob;
+	return 64;
+}
+
+unsigned eng_outbox_capacity(const struct eng_outbox *ob)
+{
+	(void)ob;
+	return 64;
+}
+
 int64_t eng_outbox_backoff_ms(const struct eng_outbox *ob, int64_t attempts)
 {
 	(void)ob;

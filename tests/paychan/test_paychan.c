@@ -98,6 +98,14 @@ struct eng_engine {
 				plus this (a test sets it before a start) */
 	int64_t us; /* the latency histograms' clock: set by the test */
 	unsigned max_inflight; /* what the service set on its queue */
+	/* The outbox's calls: when `capped`, `room` more may go (each claim
+	 * attempt takes one, the test gives them back); a claim finding none
+	 * is kept as the newest (`kept`), as the outbox keeps it, and refused
+	 * XU_EUNAVAIL. */
+	bool capped;
+	unsigned room;
+	struct sent kept;
+	bool has_kept;
 };
 
 /* The fake outbox and rippled pointers are the engine itself. */
@@ -189,21 +197,68 @@ static struct sent *claim_attempt(struct eng_engine *e, const char *account,
 	return m;
 }
 
+/* The capacity of the fake outbox while capped: a quarter of it is kept
+ * for rows (eng_paychan_room sends only beyond that). */
+#define FAKE_CAPACITY 8
+
+/* Takes one call when capped; false when none is left. */
+static bool take_room(struct eng_engine *e)
+{
+	if (!e->capped)
+		return true;
+	if (e->room == 0)
+		return false;
+	e->room--;
+	return true;
+}
+
 enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
 				 const void *bytes, size_t len, uint64_t token,
 				 struct xu_err *err)
 {
-	(void)err;
-	claim_attempt(by_ptr(ob), account, bytes, len, token);
+	struct eng_engine *e = by_ptr(ob);
+
+	if (!take_room(e)) {
+		assert_true(len <= PC_MSG_MAX_BYTES);
+		snprintf(e->kept.account, sizeof(e->kept.account), "%s",
+			 account);
+		memcpy(e->kept.body, bytes, len);
+		e->kept.body[len] = '\0';
+		e->kept.len = len;
+		e->has_kept = true;
+		return xu_fail(err, XU_EUNAVAIL, 0, "test: no call free");
+	}
+	claim_attempt(e, account, bytes, len, token);
 	return XU_OK;
 }
 
-/* The account's last claim again, byte for byte. */
+unsigned eng_outbox_room(const struct eng_outbox *ob)
+{
+	const struct eng_engine *e = by_ptr(ob);
+
+	return e->capped ? e->room : FAKE_CAPACITY;
+}
+
+unsigned eng_outbox_capacity(const struct eng_outbox *ob)
+{
+	(void)ob;
+	return FAKE_CAPACITY;
+}
+
+/* The account's last claim again, byte for byte (the newest one kept
+ * when it could not go). */
 enum xu_code eng_outbox_retry_now(struct eng_outbox *ob, const char *account,
 				  uint64_t token, struct xu_err *err)
 {
 	struct eng_engine *e = by_ptr(ob);
 
+	if (!take_room(e))
+		return xu_fail(err, XU_EUNAVAIL, 0, "test: no call free");
+	if (e->has_kept && !strcmp(e->kept.account, account)) {
+		e->has_kept = false;
+		claim_attempt(e, account, e->kept.body, e->kept.len, token);
+		return XU_OK;
+	}
 	for (size_t i = e->nmsgs; i > 0; i--) {
 		struct sent *m = &e->msgs[i - 1];
 
@@ -1257,6 +1312,63 @@ static void test_paychan_claim_retry(void **state)
 	    carry(&alice, msg_index(&alice, again), &bob, "a", NULL), 201);
 	assert_int_equal(bob.ncredits, 1);
 	assert_int_equal(xl_drops_u64(bob.credits[0].drops), 1000000);
+}
+
+/* A claim that finds every call to the connector taken waits for a call
+ * to end, not for the tick: eng_paychan_room sends the newest claim as
+ * soon as the outbox has room beyond the quarter it keeps for rows, and
+ * once; with no such room nothing goes
+ * (docs/design.md#claim-delivery-per-account). */
+static void test_paychan_claim_waits_for_room(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct eng_paychan_stats st0, st;
+	size_t n;
+
+	(void)state;
+	open_link(id, hex, "1000000");
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+	eng_paychan_stats(alice.pc, &st0);
+	alice.capped = true;
+	alice.room = 0;
+	n = alice.nmsgs;
+	settle(&alice, "b", "k2", "100000");
+	assert_int_equal(alice.nmsgs, n);
+	/* Newer settlements meanwhile: the newest claim is the one kept. */
+	settle(&alice, "b", "k3", "100000");
+	assert_int_equal(alice.nmsgs, n);
+	eng_paychan_stats(alice.pc, &st);
+	assert_int_equal(st.claims_waited, st0.claims_waited + 1);
+	/* No call free, then only the rows' quarter: it still waits. */
+	eng_paychan_room(alice.pc);
+	alice.room = FAKE_CAPACITY / 4;
+	eng_paychan_room(alice.pc);
+	assert_int_equal(alice.nmsgs, n);
+	/* One more call free: it goes now, without a tick, with both. */
+	alice.room = FAKE_CAPACITY / 4 + 1;
+	eng_paychan_room(alice.pc);
+	assert_int_equal(alice.nmsgs, n + 1);
+	assert_int_equal(alice.room, FAKE_CAPACITY / 4);
+	assert_int_equal(
+	    xl_drops_u64(
+		msg_of(last_msg(&alice, "claim")->body).u.claim.amount),
+	    1200000);
+	/* Once: nothing waits any more. */
+	alice.room = FAKE_CAPACITY;
+	eng_paychan_room(alice.pc);
+	tick(&alice);
+	assert_int_equal(alice.nmsgs, n + 1);
+	/* Bob credits the two settlements, once. */
+	assert_int_equal(carry(&alice,
+			       msg_index(&alice, last_msg(&alice, "claim")),
+			       &bob, "a", NULL),
+			 201);
+	assert_int_equal(bob.ncredits, 2);
+	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 200000);
 }
 
 static void test_paychan_resend_and_close(void **state)
@@ -5261,6 +5373,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_retry, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_claim_waits_for_room,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_stall_adapts,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_claim_stall, setup,

@@ -257,6 +257,28 @@ int sim_outbox_pending(struct sim_engine *e)
 static void lw_attempt(struct sim *w, struct sim_engine *e,
 		       const struct sim_lw *m, uint64_t token);
 
+/* Whether a claim attempt finds every call to the connector taken now
+ * (never in the quiet end). */
+static bool outbox_full(struct sim *w)
+{
+	return !w->quiet && w->k.outbox_full_ppm &&
+	       sim_rng_ppm(&w->full_rng, w->k.outbox_full_ppm);
+}
+
+/* The room the service sees: always some (outbox_full refuses at
+ * random instead). */
+unsigned eng_outbox_room(const struct eng_outbox *ob)
+{
+	(void)ob;
+	return MAX_INFLIGHT;
+}
+
+unsigned eng_outbox_capacity(const struct eng_outbox *ob)
+{
+	(void)ob;
+	return MAX_INFLIGHT;
+}
+
 enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
 				 const void *bytes, size_t len, uint64_t token,
 				 struct xu_err *err)
@@ -283,6 +305,12 @@ enum xu_code eng_outbox_send_now(struct eng_outbox *ob, const char *account,
 		abort();
 	memcpy(m->body, bytes, len);
 	m->len = len;
+	/* Kept also when it cannot leave now, as the outbox does. */
+	if (outbox_full(g_sim)) {
+		sim_trace("outbox(%s): claim to %s: every call taken", e->name,
+			  account);
+		return xu_fail(err, XU_EUNAVAIL, 0, "sim: every call taken");
+	}
 	lw_attempt(g_sim, e, m, token);
 	return XU_OK;
 }
@@ -294,6 +322,13 @@ enum xu_code eng_outbox_retry_now(struct eng_outbox *ob, const char *account,
 
 	for (struct sim_lw *m = e->lw; m; m = m->next)
 		if (!strcmp(m->account, account)) {
+			if (outbox_full(g_sim)) {
+				sim_trace("outbox(%s): claim to %s again: "
+					  "every call taken",
+					  e->name, account);
+				return xu_fail(err, XU_EUNAVAIL, 0,
+					       "sim: every call taken");
+			}
 			lw_attempt(g_sim, e, m, token);
 			return XU_OK;
 		}
@@ -526,6 +561,19 @@ static void pump_at(struct sim *w, void *arg)
 	free(r);
 }
 
+/* A call ended: the engine's drain lets the claims waiting for one go
+ * (eng_paychan_room). */
+static void room_after(struct sim_engine *e)
+{
+	struct sim_engine *prev;
+
+	if (!e->up || !e->pc)
+		return;
+	prev = sim_enter(e);
+	eng_paychan_room(e->pc);
+	sim_leave(prev);
+}
+
 /* The outbox's handling of an attempt's result (status 0: no HTTP
  * answer). */
 static void finish(struct sim *w, struct sim_attempt *a, int status,
@@ -554,12 +602,14 @@ static void finish(struct sim *w, struct sim_attempt *a, int status,
 			reply_to_sender(w, e, a->kind, a->row,
 					a->kind == K_CREDIT ? NULL : a->tag,
 					a->account, status, body, len);
+			room_after(e);
 		} else {
 			uint32_t n = row_attempts(e, a->row) + 1;
 			int64_t next = w->now + sim_backoff(w, n);
 
 			row_update(e, a->row, 0, next);
 			sim_at(w, next, pump_at, pump_ref(e));
+			room_after(e);
 		}
 		return;
 	}
@@ -567,6 +617,7 @@ static void finish(struct sim *w, struct sim_attempt *a, int status,
 	 * when to try again is the sender's (channel/delivery.h). */
 	reply_to_sender(w, e, K_MESSAGE, (int64_t)a->job, "claim", a->account,
 			status, body, len);
+	room_after(e);
 }
 
 struct resp {

@@ -88,6 +88,7 @@ static void pick_knobs(struct sim *w)
 	static const uint32_t lost[] = {0, 0, 30000, 150000};
 	static const uint32_t lag[] = {0, 0, 0, 0, 0, 0, 20000, 100000};
 	static const uint32_t rloss[] = {0, 0, 10000};
+	static const uint32_t full[] = {0, 0, 100000, 400000};
 	struct sim_knobs *k = &w->k;
 
 	k->msg_loss_ppm = pick_ppm(w, loss, 4);
@@ -111,6 +112,10 @@ static void pick_knobs(struct sim *w)
 	k->ops_rekey = sim_rng_below(&w->rng, 8) == 0;
 	k->ops_expire = sim_rng_below(&w->rng, 2);
 	k->ops_dest_close = sim_rng_below(&w->rng, 4) == 0;
+	/* From a generator of its own, as are the refusals: the rest of
+	 * every seed's sequence stays what it was without them. */
+	sim_rng_seed(&w->full_rng, w->seed ^ 0x6f7574626f782121ull);
+	k->outbox_full_ppm = full[sim_rng_below(&w->full_rng, 4)];
 }
 
 static void knobs_line(const struct sim *w, char *out, size_t cap)
@@ -119,11 +124,12 @@ static void knobs_line(const struct sim *w, char *out, size_t cap)
 
 	snprintf(out, cap,
 		 "faults: msg loss %u ppm, dup %u, late reply %u, timeout "
-		 "%u, 5xx %u, delay<=%lld ms; tx lost %u ppm, lagging server "
+		 "%u, 5xx %u, outbox full %u, delay<=%lld ms; tx lost %u ppm, "
+		 "lagging server "
 		 "%u, request loss %u | ops:%s%s%s%s%s%s%s%s%s%s%s%s | alice "
 		 "settle delay %u s (min %u), bob %u s (min %u)",
 		 k->msg_loss_ppm, k->msg_dup_ppm, k->late_reply_ppm,
-		 k->timeout_reply_ppm, k->connector_5xx_ppm,
+		 k->timeout_reply_ppm, k->connector_5xx_ppm, k->outbox_full_ppm,
 		 (long long)k->msg_delay_max_ms, k->tx_lost_ppm, k->lag_ppm,
 		 k->req_loss_ppm, k->ops_delete ? " delete" : "",
 		 k->ops_crash ? " crash" : "", k->ops_reboot ? " reboot" : "",

@@ -66,6 +66,9 @@ struct sim_knobs {
 	/* connector pair */
 	uint32_t msg_loss_ppm, msg_dup_ppm, late_reply_ppm, timeout_reply_ppm;
 	uint32_t connector_5xx_ppm;
+	/* a claim attempt finds every call to the connector taken (the
+	 * outbox refuses it, XU_EUNAVAIL) */
+	uint32_t outbox_full_ppm;
 	int64_t msg_delay_max_ms;
 	/* ledger */
 	uint32_t tx_lost_ppm, lag_ppm, req_loss_ppm;
@@ -307,6 +310,7 @@ struct sim_heap_item {
 struct sim {
 	uint64_t seed;
 	struct sim_rng rng;
+	struct sim_rng full_rng; /* the outbox's refusals (outbox_full_ppm) */
 	struct sim_knobs k;
 	int64_t now, t0;
 	uint64_t step;
