@@ -145,8 +145,8 @@ static void channel_metrics(FILE *f, const struct eng_status *st)
 	    "Claim attempts handed to the outbox (repeats included).",
 	    s->claims_sent);
 	one(f, "claims_waited_total", "counter",
-	    "Claims that found every call to the connector taken and waited "
-	    "for one to end.",
+	    "Times a claim found every call to the connector taken (it then "
+	    "waits for one to end).",
 	    s->claims_waited);
 	family(f, "claims_received_total", "counter",
 	       "Claims from peers answered, by result: accepted or the "

@@ -840,6 +840,8 @@ void eng_engine_free(struct eng_engine *e)
 	xl_rippled_free(e->rippled);
 	eng_paychan_free(e->paychan);
 	eng_outbox_free(e->outbox);
+	e->paychan = NULL;
+	e->outbox = NULL;
 	eng_curlw_free(e->curlw);
 	if (e->ctx) {
 		g_ctx = NULL;

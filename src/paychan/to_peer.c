@@ -160,6 +160,20 @@ static void room_wait(struct eng_paychan *pc, struct acct *a)
 	pc->stats.claims_waited++;
 }
 
+/* Why a claim could not leave: for want of a call (routine under load,
+ * debug), or with calls free, the worker refusing it (unusual: the
+ * operator should see a worker that does not start). */
+static void not_sent(struct eng_paychan *pc, struct acct *a, const char *again,
+		     const char *why)
+{
+	if (eng_outbox_room(pc->ob) == 0)
+		xu_debug(SUB, "%s: claim%s waits for a call: %s", a->account,
+			 again, why);
+	else
+		xu_unusual(SUB, "%s: claim not sent%s now: %s", a->account,
+			   again, why);
+}
+
 void eng_paychan_room(struct eng_paychan *pc)
 {
 	struct pc_dlv_event ev = {.kind = PC_DLV_EV_TIMER};
@@ -238,8 +252,8 @@ enum xu_code chan_signer(const struct eng_paychan *pc,
 /* PC_DLV_FX_SEND(_BESIDE): hands account's committed claim to the outbox
  * now, as attempt f->seq (signed first when the record holds no
  * signature).  A claim that cannot be made is REFUSED (the resend sends
- * it again); one the outbox has no room for FAILED (retried at the next
- * tick). */
+ * it again); one the outbox has no room for FAILED, to wait in the room
+ * queue (room_wait). */
 static void send_claim(struct eng_paychan *pc, struct acct *a,
 		       const struct pc_dlv_effect *f)
 {
@@ -316,7 +330,7 @@ static void send_claim(struct eng_paychan *pc, struct acct *a,
 		rc = eng_outbox_send_now(pc->ob, a->account, buf, len, f->seq,
 					 &err);
 	if (rc == XU_EUNAVAIL) {
-		xu_debug(SUB, "%s: claim waits: %s", a->account, err.msg);
+		not_sent(pc, a, "", err.msg);
 		dlv_report(pc, a, PC_DLV_EV_FAILED, f->seq);
 		room_wait(pc, a);
 		return;
@@ -347,7 +361,7 @@ static void retry_claim(struct eng_paychan *pc, struct acct *a,
 		return;
 	}
 	if (rc == XU_EUNAVAIL) {
-		xu_debug(SUB, "%s: claim waits again: %s", a->account, err.msg);
+		not_sent(pc, a, " again", err.msg);
 		dlv_report(pc, a, PC_DLV_EV_FAILED, f->seq);
 		room_wait(pc, a);
 		return;

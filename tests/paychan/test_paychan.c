@@ -1369,6 +1369,20 @@ static void test_paychan_claim_waits_for_room(void **state)
 			 201);
 	assert_int_equal(bob.ncredits, 2);
 	assert_int_equal(xl_drops_u64(bob.credits[1].drops), 200000);
+	/* Sent meanwhile by the tick's retry (the fallback): the queue then
+	 * has nothing to send. */
+	alice.room = 0;
+	settle(&alice, "b", "k4", "100000");
+	n = alice.nmsgs;
+	alice.room = FAKE_CAPACITY;
+	tick(&alice);
+	assert_int_equal(alice.nmsgs, n + 1);
+	eng_paychan_room(alice.pc);
+	assert_int_equal(alice.nmsgs, n + 1);
+	assert_int_equal(
+	    xl_drops_u64(
+		msg_of(last_msg(&alice, "claim")->body).u.claim.amount),
+	    1300000);
 }
 
 static void test_paychan_resend_and_close(void **state)
