@@ -537,7 +537,7 @@ async function main() {
 	process.on('SIGTERM', () => { interrupted = stopping = true; });
 
 	if (o.links) {
-		const r = await require('./links').run(o, env, { call, Ledger, say });
+		const r = await require('./links').run(o, env, { call, Ledger, say, scrapeEngines, breakdown });
 		process.exit(r.code);
 	}
 

@@ -139,7 +139,7 @@ function argOf(args, name) {
 }
 
 async function run(o, env, h) {
-	const { call, Ledger, say } = h;
+	const { call, Ledger, say, scrapeEngines, breakdown } = h;
 	const N = o.links;
 	const names = Array.from({ length: N }, (_, i) => `peer-${i + 1}`);
 	const A = { control: env.CONNECTOR_A_CONTROL, label: 'A' };
@@ -353,6 +353,8 @@ async function run(o, env, h) {
 			plan[k] = { picks, amounts };
 		}
 		say(`links: ${rate}/s per direction for ${o.duration} s, each settlement on a random link of ${N}...`);
+		const engineUrls = [env.ENGINE_A_URL, env.ENGINE_B_URL].filter(Boolean);
+		const metricsBefore = engineUrls.length ? await scrapeEngines(engineUrls) : null;
 		const tStart = now();
 		await Promise.all([load(A, plan.A.picks, plan.A.amounts, rate),
 				   load(B, plan.B.picks, plan.B.amounts, rate)]);
@@ -440,6 +442,18 @@ async function run(o, env, h) {
 		ok = ok && fine;
 		out.phases.settle = { n, rate, throughput: n / secsRun, latencyMs: { p50: q(50), p90: q(90), p99: q(99), max: q(100), n: lat.length },
 				      badLinks: bad, settledDrops: sd.toString(), creditedDrops: cd.toString(), failed };
+		if (metricsBefore) {
+			/* the engines' own share, as the one-link benchmark
+			 * prints it (driver.js breakdown) */
+			const metricsAfter = await scrapeEngines(engineUrls);
+			const mean = lat.length ? lat.reduce((a, x) => a + x, 0) / lat.length : null;
+			const b = breakdown(metricsBefore, metricsAfter, mean);
+			print(`engines     their share of the end-to-end mean ${S.ms(mean)} (GET /metrics of both, ` +
+			      'the settle phase to the last credit):');
+			for (const l of b.lines)
+				print(l);
+			out.phases.settle.engines = Object.assign({ e2eMeanMs: mean }, b.json);
+		}
 		cpuRss('memory');
 	}
 
