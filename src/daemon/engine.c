@@ -450,7 +450,12 @@ static int protocol_cb(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
 		if (e && e->outbox) {
 			eng_outbox_drain(e->outbox);
-			/* Calls ended: claims waiting for one go now. */
+			/* Calls ended: the rows that found every call taken go
+			 * first (a credit ends its settlement), then the claims
+			 * that did (docs/design.md#claim-delivery-per-account). */
+			if (eng_outbox_rows_waiting(e->outbox) &&
+			    !eng_store_in_tx(e->store))
+				eng_outbox_tick(e->outbox, eng_wall_ms());
 			eng_paychan_room(e->paychan);
 		}
 		return 0;

@@ -49,6 +49,9 @@ struct eng_outbox {
 	uint64_t lw_seq; /* their job ids: ENG_OB_LW_ID_BIT | seq */
 	int64_t last_success_ms, last_failure_ms;
 	bool reachable;
+	/* The last tick may have left due rows for want of room
+	 * (eng_outbox_rows_waiting). */
+	bool rows_waiting;
 	/* eng_outbox_drain: the credits' results it drained, recorded
 	 * together at its end (ndefer of them, cfg.max_inflight slots). */
 	bool grouping;

@@ -224,6 +224,10 @@ unsigned eng_outbox_inflight(const struct eng_outbox *ob);
  * and how many may be out at once (max_inflight). */
 unsigned eng_outbox_room(const struct eng_outbox *ob);
 unsigned eng_outbox_capacity(const struct eng_outbox *ob);
+/* Whether the last eng_outbox_tick may have left due rows for want of
+ * room (it found none, or filled all it had): after calls end, a tick
+ * then hands them out before anything else takes the room. */
+bool eng_outbox_rows_waiting(const struct eng_outbox *ob);
 
 /* An eng_curlw_done_fn (arg = the outbox): applies one result; a result
  * whose id is not one of ours in flight is ignored. */

@@ -482,14 +482,21 @@ unsigned eng_outbox_capacity(const struct eng_outbox *ob)
 	return ob->cfg.max_inflight;
 }
 
+bool eng_outbox_rows_waiting(const struct eng_outbox *ob)
+{
+	return ob->rows_waiting;
+}
+
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
 	struct picks p = {.room = ob->cfg.max_inflight - ob->ninflight};
 	struct xu_err e;
 
 	prune_held(ob, now);
-	if (p.room == 0)
+	if (p.room == 0) {
+		ob->rows_waiting = true;
 		return 0;
+	}
 	p.jobs = calloc(p.room, sizeof(*p.jobs));
 	if (!p.jobs)
 		return -1;
@@ -502,6 +509,8 @@ int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 		return -1;
 	}
 	int sent = 0;
+	/* As many due as there was room for: more may wait. */
+	ob->rows_waiting = p.n == p.room;
 	for (unsigned i = 0; i < p.n; i++) {
 		int64_t id = (int64_t)p.jobs[i]->id;
 		xu_debug("outbox", "call %lld: POST %s", (long long)id,

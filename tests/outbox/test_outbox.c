@@ -625,8 +625,14 @@ static void test_eng_outbox_inflight_bound(void **state)
 		snprintf(key, sizeof(key), "b%d", i);
 		ids[i] = credit(f, "erin", 1, key);
 	}
+	assert_false(eng_outbox_rows_waiting(f->ob));
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 2);
+	/* It filled its room: more may wait. */
+	assert_true(eng_outbox_rows_waiting(f->ob));
+	assert_int_equal(eng_outbox_room(f->ob), 0);
+	assert_int_equal(eng_outbox_capacity(f->ob), 2);
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	assert_true(eng_outbox_rows_waiting(f->ob));
 	struct eng_outbox_stats st;
 	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
 	assert_int_equal(st.inflight, 2);
@@ -643,11 +649,28 @@ static void test_eng_outbox_inflight_bound(void **state)
 	assert_string_equal(get_row(f, ids[0]).state, "delivered");
 	eng_outbox_complete(f->ob, &fake); /* a duplicate: ignored */
 	assert_int_equal(f->rep.n, 1);
+	assert_int_equal(eng_outbox_room(f->ob), 1);
 	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 1);
+	assert_true(eng_outbox_rows_waiting(f->ob));
 	assert_int_equal(eng_outbox_stats(f->ob, &st, NULL), XU_OK);
 	assert_int_equal(st.delivered, 1);
 	assert_int_equal(st.inflight, 2);
 	assert_int_equal(st.pending, 2);
+	/* The last two fill the room again; then room for more than is
+	 * due: nothing left waiting. */
+	for (int i = 1; i <= 2; i++) {
+		fake.id = (uint64_t)ids[i];
+		eng_outbox_complete(f->ob, &fake);
+	}
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 2);
+	assert_true(eng_outbox_rows_waiting(f->ob));
+	for (int i = 3; i <= 4; i++) {
+		fake.id = (uint64_t)ids[i];
+		eng_outbox_complete(f->ob, &fake);
+	}
+	assert_int_equal(eng_outbox_room(f->ob), 2);
+	assert_int_equal(eng_outbox_tick(f->ob, fake_now), 0);
+	assert_false(eng_outbox_rows_waiting(f->ob));
 }
 
 /* A crash with a call in flight: on restart the row is pending again and
