@@ -17,10 +17,14 @@
  *     the claim it signs sent and acknowledged;
  *   - message: a signed claim from the peer on an incoming channel,
  *     verified, credited;
+ *   - the tick under load: each simulated second R settlements and R
+ *     peer claims on random accounts, then the tick (its CPU, mean and
+ *     worst of 10 s);
  * and the process's resident memory (VmRSS, VmHWM).  A benchmark, not a
  * test: nothing is asserted beyond the service working.
  *
- * Usage: bench_paychan [dir] [N] [ops]   (default: /tmp, 10000, 2000) */
+ * Usage: bench_paychan [dir] [N] [ops] [R]   (default: /tmp, 10000, 2000,
+ * 500) */
 #define _DEFAULT_SOURCE
 #include <malloc.h>
 #include <stdio.h>
@@ -753,6 +757,8 @@ int main(int argc, char **argv)
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
 	uint32_t n = argc > 2 ? (uint32_t)strtoul(argv[2], NULL, 10) : 10000;
 	unsigned ops = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 10) : 2000;
+	unsigned rate = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 500;
+	const unsigned load_s = 10;
 	char path[512];
 	struct xu_err e;
 	double t0, t, tick_cpu = 0;
@@ -826,6 +832,28 @@ int main(int argc, char **argv)
 	       "retried after a lookup)\n",
 	       1e6 * t / ops, ops, (unsigned long long)g.credits,
 	       (unsigned long long)g.retries);
+	/* The tick under load: each simulated second `rate` settlements
+	 * and `rate` peer claims on random accounts, then the tick, which
+	 * looks at every record they wrote (the due index); the loop serves
+	 * nothing else meanwhile. */
+	double tick_max = 0;
+	tick_cpu = 0;
+	for (unsigned s = 0; s < load_s; s++) {
+		for (unsigned k = 0; k < rate; k++) {
+			settle((uint32_t)rand() % n, ops + s * rate + k);
+			peer_claim((uint32_t)rand() % n,
+				   1000 + ops + s * rate + k);
+		}
+		t = second();
+		tick_cpu += t;
+		if (t > tick_max)
+			tick_max = t;
+	}
+	printf("tick under load: %.2f ms CPU mean, %.2f ms max (%u s, each "
+	       "%u settlements and %u peer claims on random accounts of "
+	       "%u)\n",
+	       1000 * tick_cpu / load_s, 1000 * tick_max, load_s, rate, rate,
+	       n);
 	rss("at the end");
 	/* What of it is free memory malloc keeps (the resync's pages): */
 	malloc_trim(0);
