@@ -837,7 +837,9 @@ int main(int argc, char **argv)
 	 * looks at every record they wrote (the due index); the loop serves
 	 * nothing else meanwhile. */
 	double tick_max = 0;
+	struct eng_paychan_stats st0, st1;
 	tick_cpu = 0;
+	eng_paychan_stats(g.pc, &st0);
 	for (unsigned s = 0; s < load_s; s++) {
 		for (unsigned k = 0; k < rate; k++) {
 			settle((uint32_t)rand() % n, ops + s * rate + k);
@@ -849,11 +851,13 @@ int main(int argc, char **argv)
 		if (t > tick_max)
 			tick_max = t;
 	}
-	printf("tick under load: %.2f ms CPU mean, %.2f ms max (%u s, each "
-	       "%u settlements and %u peer claims on random accounts of "
-	       "%u)\n",
-	       1000 * tick_cpu / load_s, 1000 * tick_max, load_s, rate, rate,
-	       n);
+	eng_paychan_stats(g.pc, &st1);
+	printf("tick under load: %.2f ms CPU mean, %.2f ms max, %.0f records "
+	       "read a tick (%u s, each %u settlements and %u peer claims on "
+	       "random accounts of %u)\n",
+	       1000 * tick_cpu / load_s, 1000 * tick_max,
+	       (double)(st1.tick_records - st0.tick_records) / load_s, load_s,
+	       rate, rate, n);
 	rss("at the end");
 	/* What of it is free memory malloc keeps (the resync's pages): */
 	malloc_trim(0);
