@@ -165,6 +165,13 @@ struct pc_cfg {
 
 /* Fills *cfg with the defaults above. */
 void pc_cfg_default(struct pc_cfg *cfg);
+
+/* The longest wait pc_tx_backoff_s gives (when retry_s is not longer). */
+#define PC_TX_BACKOFF_MAX_S 3600u
+/* Returns the seconds before the next create or top-up after `fails`
+ * failed in a row (at least 1): retry_s, doubling with each failure, up
+ * to PC_TX_BACKOFF_MAX_S (or retry_s when that is longer). */
+uint64_t pc_tx_backoff_s(const struct pc_cfg *cfg, uint32_t fails);
 /* Checks a configuration (operator input): XU_OK or XU_EINVAL with a
  * message.  min_settle_delay below 86400 needs allow_dangerous;
  * min_settle_delay <= max_settle_delay; neither max_settle_delay nor
@@ -267,6 +274,10 @@ struct pc_event {
 			/* CLOSE_RESULT, !ok: tecNO_TARGET, the channel was
 			 * already gone (the peer closed it first) */
 			bool gone;
+			/* !ok: the ledger took the fee (a tec result);
+			 * false when it cost nothing (refused before it
+			 * left, expired without being included) */
+			bool charged;
 			uint8_t channel[CR_CHANNEL_ID_BYTES]; /* create */
 			struct xl_drops amount; /* create/fund: new Amount */
 			/* ok: the validated ledger that holds it, so it
@@ -393,6 +404,13 @@ struct pc_out {
 	bool ended_has_held;	      /* the peer's last_claim answer came: */
 	struct xl_drops ended_held;   /* the best claim it holds (credited) */
 	struct xl_drops reowed;	      /* drops owed again so far, in all */
+	/* Our creates and top-ups of this record that failed in a row with
+	 * a fee charged (0 after one succeeds): the next waits
+	 * pc_tx_backoff_s, so that one
+	 * that cannot succeed (the peer's account missing from the ledger:
+	 * tecNO_DST) does not burn a fee every retry_s for ever
+	 * (docs/risks.md#a-transaction-that-fails-for-ever). */
+	uint32_t tx_fails;
 };
 
 /* A channel the peer pays us through. */

@@ -285,6 +285,34 @@ static void on_account(struct pc_out *ch, const struct pc_cfg *cfg,
 	}
 }
 
+/* A create or top-up of ours failed.  One the ledger charged a fee for
+ * (a tec result) waits longer each time (pc_tx_backoff_s): it fails the
+ * same way until something outside changes, and each costs a fee.  One
+ * that cost nothing (refused before it left: the fee cap; never
+ * included) waits retry_s, and does not count. */
+static void tx_failed(struct pc_out *ch, const struct pc_cfg *cfg,
+		      const struct pc_event *ev)
+{
+	if (!ev->u.result.charged) {
+		ch->retry_at = ev->clk.now + cfg->retry_s;
+		return;
+	}
+	if (ch->tx_fails < UINT32_MAX)
+		ch->tx_fails++;
+	ch->retry_at = ev->clk.now + pc_tx_backoff_s(cfg, ch->tx_fails);
+}
+
+uint64_t pc_tx_backoff_s(const struct pc_cfg *cfg, uint32_t fails)
+{
+	uint64_t cap = cfg->retry_s > PC_TX_BACKOFF_MAX_S ? cfg->retry_s
+							  : PC_TX_BACKOFF_MAX_S;
+	uint64_t d = cfg->retry_s;
+
+	for (uint32_t i = 1; i < fails && d < cap; i++)
+		d *= 2;
+	return d < cap ? d : cap;
+}
+
 static void on_create_result(struct pc_out *ch, const struct pc_cfg *cfg,
 			     const struct pc_event *ev, struct pc_effects *fx)
 {
@@ -292,12 +320,13 @@ static void on_create_result(struct pc_out *ch, const struct pc_cfg *cfg,
 	XU_ASSERT(ch->state == PC_OUT_OPENING);
 	if (!ev->u.result.ok) {
 		pc_fx_alert(fx, PC_ALERT_TX_FAILED, NULL, cfg->channel_amount);
-		ch->retry_at = ev->clk.now + cfg->retry_s;
+		tx_failed(ch, cfg, ev);
 		pc_out_set_state(ch, PC_OUT_OPENING,
 				 ch->deleting ? PC_OUT_CLOSED : PC_OUT_NONE,
 				 "create failed");
 		return;
 	}
+	ch->tx_fails = 0;
 	ch->has_id = true;
 	memcpy(ch->id, ev->u.result.channel, CR_CHANNEL_ID_BYTES);
 	ch->amount = ev->u.result.amount;
@@ -324,9 +353,10 @@ static void on_fund_result(struct pc_out *ch, const struct pc_cfg *cfg,
 				 ev->u.result.ok ? "funded" : "fund failed");
 	if (!ev->u.result.ok) {
 		pc_fx_alert(fx, PC_ALERT_TX_FAILED, ch->id, ch->owed);
-		ch->retry_at = ev->clk.now + cfg->retry_s;
+		tx_failed(ch, cfg, ev);
 		return;
 	}
+	ch->tx_fails = 0;
 	seen_at(ch, ev->u.result.ledger);
 	if (ch->state != PC_OUT_OPEN)
 		return;

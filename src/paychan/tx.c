@@ -360,6 +360,9 @@ static void outcome_out(struct eng_paychan *pc, struct build *b,
 	ev.clk = clock_now(pc);
 	ev.u.result.ok = ok;
 	ev.u.result.ledger = ok ? o->ledger_index : 0;
+	/* A tec took the fee: the core waits longer before the next try
+	 * (docs/risks.md#a-transaction-that-fails-for-ever). */
+	ev.u.result.charged = o->kind == XL_OUT_TEC;
 	switch (b->kind) {
 	case B_CREATE: {
 		json_t *x = ok ? meta_channel(o->meta, NULL, &how) : NULL;

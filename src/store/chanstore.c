@@ -347,7 +347,7 @@ enum xu_code eng_chan_peer_missing(struct eng_store *s,
 	"tx_amount, recovering, recover_owed, seen_ledger, has_ended, "        \
 	"ended_id, ended_signed, ended_paid, ended_from, ended_to, reowed, "   \
 	"ended_has_final, ended_final, ended_has_held, ended_held, signer, "   \
-	"signer_pub, ledger_floor, word_floor"
+	"signer_pub, ledger_floor, word_floor, tx_fails"
 /* What a read returns: the columns and the record's due time. */
 #define OUT_SEL OUT_COLS ", due_ms"
 /* A write makes its record due at once, with a due time below every
@@ -427,7 +427,8 @@ static bool out_row(sqlite3_stmt *st, void *out)
 	}
 	c->ledger_floor = col_drops(st, 45, &ok);
 	c->word_floor = col_drops(st, 46, &ok);
-	o->due_ms = sqlite3_column_int64(st, 47);
+	c->tx_fails = col_u32(st, 47, &ok);
+	o->due_ms = sqlite3_column_int64(st, 48);
 	return ok;
 }
 
@@ -473,7 +474,7 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
 	    "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
-	    "?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, " DUE_NOW(
+	    "?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, " DUE_NOW(
 		"pc_out") ")";
 	const struct pc_out *c = &o->ch;
 	sqlite3_stmt *st;
@@ -539,7 +540,8 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	}
 	bind_drops(st, 46, c->ledger_floor);
 	bind_drops(st, 47, c->word_floor);
-	sqlite3_bind_int64(st, 48, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 48, c->tx_fails);
+	sqlite3_bind_int64(st, 49, (sqlite3_int64)time(NULL));
 	return step_done(s, st, "writing pc_out", err);
 }
 

@@ -231,6 +231,9 @@ static const char *const migrations[] = {
      * not every pairing record (docs/design.md#scale). */
     "CREATE INDEX pc_peers_hello ON pc_peers(hello_next_ms)"
     " WHERE address IS NULL;",
+    /* 17: an outgoing record's failed transactions in a row: each waits
+     * twice as long as the one before (channel.h pc_tx_backoff_s). */
+    "ALTER TABLE pc_out ADD COLUMN tx_fails INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define NUM_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

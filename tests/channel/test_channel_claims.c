@@ -1077,6 +1077,116 @@ static void test_channel_out_flow(void **state)
 
 /* An open channel deleted (PC_EV_CLOSE), the peer silent for close_wait_s:
  * the next view of the channel gives our owner close (*ev: that view). */
+/* docs/risks.md#a-transaction-that-fails-for-ever: a create that fails
+ * every time (tecNO_DST: the peer's account is not on the ledger) is
+ * tried again after retry_s, then twice as long each time, never longer
+ * than PC_TX_BACKOFF_MAX_S, and a success starts the count again; a
+ * top-up's failures count the same way. */
+static void test_channel_out_tx_backoff(void **state)
+{
+	struct pc_out ch;
+	struct pc_event ev;
+	struct pc_effects fx;
+	struct pc_cfg cfg = fx_cfg;
+	uint64_t now = T_NOW, want = fx_cfg.retry_s;
+
+	(void)state;
+	fx_setup();
+	/* The wait itself: 30, 60, ... 1920, then the cap, from any count. */
+	assert_int_equal(pc_tx_backoff_s(&fx_cfg, 1), fx_cfg.retry_s);
+	assert_int_equal(pc_tx_backoff_s(&fx_cfg, 2), 2 * fx_cfg.retry_s);
+	assert_int_equal(pc_tx_backoff_s(&fx_cfg, 7), 64 * fx_cfg.retry_s);
+	assert_int_equal(pc_tx_backoff_s(&fx_cfg, 8), PC_TX_BACKOFF_MAX_S);
+	assert_int_equal(pc_tx_backoff_s(&fx_cfg, UINT32_MAX),
+			 PC_TX_BACKOFF_MAX_S);
+	cfg.retry_s = 7200; /* longer than the cap: retry_s, no doubling */
+	assert_int_equal(pc_tx_backoff_s(&cfg, 1), 7200);
+	assert_int_equal(pc_tx_backoff_s(&cfg, 5), 7200);
+	cfg.retry_s = 1;
+	assert_int_equal(pc_tx_backoff_s(&cfg, 12), 2048);
+	assert_int_equal(pc_tx_backoff_s(&cfg, 13), PC_TX_BACKOFF_MAX_S);
+	assert_int_equal(pc_tx_backoff_s(&cfg, 40), PC_TX_BACKOFF_MAX_S);
+
+	pc_out_init(&ch, &fx_self, &fx_peer);
+	ev = ev_make(PC_EV_ACCOUNT);
+	ev.u.account.balance = D(XRP(500));
+	ev.u.account.reserve = D(XRP(10));
+	ev.u.account.reserve_inc = D(XRP(2));
+	ev.u.account.fee = D(12);
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	ev = ev_make(PC_EV_SETTLE);
+	ev.u.settle = D(XRP(2));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
+	/* Refused before it left (the fee cap): no fee, no count. */
+	ev = ev_make(PC_EV_CREATE_RESULT);
+	ev.clk.now = now;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(ch.tx_fails, 0);
+	assert_int_equal(ch.retry_at, now + fx_cfg.retry_s);
+	now += fx_cfg.retry_s;
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = now;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
+	for (uint32_t fails = 1; fails <= 10; fails++) {
+		ev = ev_make(PC_EV_CREATE_RESULT);
+		ev.u.result.charged = true; /* tecNO_DST */
+		ev.clk.now = now;
+		assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+		FX_EXPECT(&fx, PC_FX_ALERT);
+		assert_int_equal(fx.v[0].alert, PC_ALERT_TX_FAILED);
+		assert_int_equal(ch.tx_fails, fails);
+		assert_int_equal(ch.retry_at, now + want);
+		/* Not a second before its time. */
+		ev = ev_make(PC_EV_TIMER);
+		ev.clk.now = now + want - 1;
+		assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+		FX_NONE(&fx);
+		now += want;
+		ev.clk.now = now;
+		assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+		FX_EXPECT(&fx, PC_FX_SUBMIT_CREATE);
+		want = want * 2 < PC_TX_BACKOFF_MAX_S ? want * 2
+						      : PC_TX_BACKOFF_MAX_S;
+	}
+	/* It lands: the count starts again. */
+	ev = ev_make(PC_EV_CREATE_RESULT);
+	ev.clk.now = now;
+	ev.u.result.ok = true;
+	memcpy(ev.u.result.channel, fx_out_id, 32);
+	ev.u.result.amount = D(XRP(10));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(ch.state, PC_OUT_OPEN);
+	assert_int_equal(ch.tx_fails, 0);
+	/* Top-ups: a failed one waits retry_s, the next twice that. */
+	ch = open_out(XRP(10), XRP(9));
+	for (uint32_t fails = 1; fails <= 3; fails++) {
+		ev = ev_make(PC_EV_TIMER);
+		ev.clk.now = now;
+		assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+		FX_EXPECT(&fx, PC_FX_SUBMIT_FUND);
+		ev = ev_make(PC_EV_FUND_RESULT);
+		ev.u.result.charged = true;
+		ev.clk.now = now;
+		assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+		assert_int_equal(ch.tx_fails, fails);
+		assert_int_equal(ch.retry_at,
+				 now + pc_tx_backoff_s(&fx_cfg, fails));
+		now = ch.retry_at;
+	}
+	ev = ev_make(PC_EV_TIMER);
+	ev.clk.now = now;
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	FX_EXPECT(&fx, PC_FX_SUBMIT_FUND);
+	ev = ev_make(PC_EV_FUND_RESULT);
+	ev.clk.now = now;
+	ev.u.result.ok = true;
+	ev.u.result.amount = D(XRP(20));
+	assert_int_equal(out_do(&ch, &ev, &fx), XU_OK);
+	assert_int_equal(ch.tx_fails, 0);
+}
+
 static struct pc_out deleted_then_closed(struct pc_event *ev)
 {
 	struct pc_out ch = open_out(XRP(10), XRP(3));
@@ -2550,6 +2660,7 @@ int main(void)
 	    cmocka_unit_test(test_channel_redeem_policy),
 	    cmocka_unit_test(test_channel_redeem_next),
 	    cmocka_unit_test(test_channel_topup_boundaries),
+	    cmocka_unit_test(test_channel_out_tx_backoff),
 	    cmocka_unit_test(test_channel_out_flow),
 	    cmocka_unit_test(test_channel_out_close_flow),
 	    cmocka_unit_test(test_channel_out_reopen),

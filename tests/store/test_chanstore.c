@@ -82,6 +82,7 @@ static void sample_out(struct eng_chan_out *o)
 	o->ch.has_key = true; /* an adopted channel's own key */
 	memset(o->ch.key, 0xED, sizeof(o->ch.key));
 	snprintf(o->signer, sizeof(o->signer), "kava:acct-out");
+	o->ch.tx_fails = 9;
 }
 
 static void sample_in(struct eng_chan_in *r)

@@ -78,7 +78,7 @@ static void test_eng_store_open_migrate_reopen(void **state)
 {
 	(void)state;
 	struct eng_store *s = tdb_open();
-	assert_int_equal(eng_store_schema_version(s), 16);
+	assert_int_equal(eng_store_schema_version(s), 17);
 	assert_int_equal(pragma_int(s, "PRAGMA synchronous"), 2); /* FULL */
 	assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
 	sqlite3_stmt *st;
@@ -99,9 +99,9 @@ static void test_eng_store_open_migrate_reopen(void **state)
 	eng_store_close(s);
 
 	s = tdb_open();
-	assert_int_equal(eng_store_schema_version(s), 16);
+	assert_int_equal(eng_store_schema_version(s), 17);
 	assert_int_equal(pragma_int(s, "SELECT version FROM schema_version"),
-			 16);
+			 17);
 	assert_true(eng_store_account_exists(s, "alice"));
 	eng_store_close(s);
 	eng_store_close(NULL);
