@@ -489,7 +489,7 @@ bool eng_outbox_rows_waiting(const struct eng_outbox *ob)
 
 int eng_outbox_tick(struct eng_outbox *ob, int64_t now)
 {
-	struct picks p = {.room = ob->cfg.max_inflight - ob->ninflight};
+	struct picks p = {.room = eng_outbox_room(ob)};
 	struct xu_err e;
 
 	prune_held(ob, now);
