@@ -93,8 +93,8 @@ struct eng_engine {
 	 * once and the polls ask ledger_entry, as most tests expect. */
 	bool pages_ok;
 	size_t nreqs;
-	int64_t wall_off_ms; /* the service's wall clock: the real one plus */
-	int64_t mono_off_ms; /* the service's monotonic clock: the real one
+	int64_t wall_off_ms; /* the service's wall clock: the test's plus */
+	int64_t mono_off_ms; /* the service's monotonic clock: the test's
 				plus this (a test sets it before a start) */
 	int64_t us; /* the latency histograms' clock: set by the test */
 	unsigned max_inflight; /* what the service set on its queue */
@@ -470,12 +470,41 @@ static uint32_t g_ledger_time;
  * (NULL: her account key; an adopted channel's own key otherwise). */
 static const uint8_t *g_chan_pub;
 
-/* e's monotonic clock (e->mono_off_ms from the real one). */
+/* The test's clocks: read from the real ones once, then moved only by
+ * pass_ms().  A test never depends on how fast the host runs it: a
+ * loaded machine or a sanitizer build pausing the process for seconds
+ * between two steps changes nothing the service sees. */
+static int64_t g_mono0_ms, g_wall0_ms, g_passed_ms;
+
+/* Lets ms of the test's time pass (both clocks, every engine). */
+static void pass_ms(int64_t ms)
+{
+	g_passed_ms += ms;
+}
+
+/* The test's monotonic clock, without an engine's offset. */
+static int64_t virt_mono_ms(void)
+{
+	if (!g_mono0_ms) {
+		g_mono0_ms = eng_mono_ms();
+		g_wall0_ms = eng_wall_ms();
+	}
+	return g_mono0_ms + g_passed_ms;
+}
+
+/* The test's wall clock, without an engine's offset. */
+static int64_t virt_wall_ms(void)
+{
+	(void)virt_mono_ms();
+	return g_wall0_ms + g_passed_ms;
+}
+
+/* e's monotonic clock (e->mono_off_ms from the test's). */
 static int64_t test_mono_ms(void *arg)
 {
 	const struct eng_engine *e = arg;
 
-	return eng_mono_ms() + e->mono_off_ms;
+	return virt_mono_ms() + e->mono_off_ms;
 }
 
 /* e's clock of the latency histograms: what the test set. */
@@ -486,12 +515,12 @@ static int64_t test_mono_us(void *arg)
 	return e->us;
 }
 
-/* e's wall clock (e->wall_off_ms from the real one). */
+/* e's wall clock (e->wall_off_ms from the test's). */
 static int64_t test_wall_ms(void *arg)
 {
 	const struct eng_engine *e = arg;
 
-	return eng_wall_ms() + e->wall_off_ms;
+	return virt_wall_ms() + e->wall_off_ms;
 }
 
 /* Starts e's payment-channel service (again: a new process). */
@@ -677,7 +706,7 @@ static int carry(struct eng_engine *from, size_t i, struct eng_engine *to,
 
 static void tick(struct eng_engine *e)
 {
-	usleep(15000);
+	pass_ms(15);
 	eng_paychan_tick(e->pc);
 }
 
@@ -1234,7 +1263,7 @@ static void test_paychan_claim_stall(void **state)
 	n = alice.nmsgs;
 	settle(&alice, "b", "k2", "100000");
 	assert_int_equal(alice.nmsgs, n); /* waits behind the first */
-	usleep(2100000);
+	pass_ms(2100);
 	settle(&alice, "b", "k3", "100000");
 	assert_int_equal(alice.nmsgs, n + 1);
 	assert_int_equal(
@@ -1400,7 +1429,7 @@ static void test_paychan_resend_and_close(void **state)
 	 * beside it once that one stalled, claim_stall_ms). */
 	struct sent first = *last_msg(&alice, "claim");
 	n = alice.nmsgs;
-	usleep(2100000);
+	pass_ms(2100);
 	tick(&alice);
 	assert_true(alice.nmsgs > n);
 	assert_string_equal(last_msg(&alice, "claim")->body, first.body);
@@ -1414,7 +1443,7 @@ static void test_paychan_resend_and_close(void **state)
 	bob_sees_channel(hex, "10000000", "0");
 	assert_int_equal(carry(&alice, alice.nmsgs - 1, &bob, "a", NULL), 201);
 	n = alice.nmsgs;
-	usleep(120000);
+	pass_ms(120);
 	tick(&alice);
 	assert_int_equal(alice.nmsgs, n);
 
@@ -1496,11 +1525,11 @@ static void test_paychan_last_claim_junk_backoff(void **state)
 		tick(&alice);
 		assert_int_equal(count_tag(&alice, "last_claim"), asks);
 		if (k == 2) { /* not before 400 ms, with a wide margin */
-			usleep(150000);
+			pass_ms(150);
 			tick(&alice);
 			assert_int_equal(count_tag(&alice, "last_claim"), asks);
 		}
-		usleep((wait + 50) * 1000);
+		pass_ms(wait + 50);
 		tick(&alice);
 		assert_int_equal(count_tag(&alice, "last_claim"), ++asks);
 	}
@@ -1515,7 +1544,7 @@ static void test_paychan_last_claim_junk_backoff(void **state)
 	alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE, 0, "last_claim",
 		       "b", 201, (const uint8_t *)junk, sizeof(junk) - 1);
 	for (int i = 0; i < 5; i++) {
-		usleep(300000);
+		pass_ms(300);
 		tick(&alice);
 	}
 	eng_paychan_stats(alice.pc, &st);
@@ -1595,7 +1624,7 @@ static void test_paychan_last_claim(void **state)
 	/* No answer for recover_alert_ms: one alert (BROKEN), not more. */
 	eng_paychan_stats(alice.pc, &st);
 	uint64_t alerts = st.alerts;
-	usleep(60000);
+	pass_ms(60);
 	tick(&alice);
 	tick(&alice);
 	eng_paychan_stats(alice.pc, &st);
@@ -1603,7 +1632,7 @@ static void test_paychan_last_claim(void **state)
 	/* A settlement waits: 1.5 XRP would be ignored by bob.  Nor is the
 	 * stored claim sent again, however long the peer is silent. */
 	settle(&alice, "b", "k2", "500000");
-	usleep(120000); /* past claim_resend_ms */
+	pass_ms(120); /* past claim_resend_ms */
 	tick(&alice);
 	for (size_t i = at_start; i < alice.nmsgs; i++)
 		assert_string_not_equal(alice.msgs[i].tag, "claim");
@@ -2470,7 +2499,7 @@ static void test_paychan_restart_clears_in_timers(void **state)
 
 	/* A reboot: the new process's monotonic clock reads 1 s. */
 	eng_paychan_free(bob.pc);
-	bob.mono_off_ms = 1000 - eng_mono_ms();
+	bob.mono_off_ms = 1000 - virt_mono_ms();
 	start_service(&bob);
 	tick(&bob); /* a view of the channel, seen by this process */
 	assert_true(answer_lookups(&bob, hex, "10000000", "0") >= 1);
@@ -4180,7 +4209,7 @@ static void test_paychan_gone_unacked_owed_again(void **state)
 	assert_int_equal(in_state(&bob, a_id), PC_IN_CLOSED);
 	/* Alice's 8 XRP claim beside the unanswered one: refused. */
 	settle(&alice, "b", "k2", "2000000");
-	usleep(2100 * 1000); /* claim_stall_ms: the newer goes beside */
+	pass_ms(2100); /* claim_stall_ms: the newer goes beside */
 	n = alice.nmsgs;
 	tick(&alice);
 	assert_true(alice.nmsgs > n);
@@ -4225,7 +4254,7 @@ static void test_paychan_gone_unacked_owed_again(void **state)
 			 8000000);
 	assert_int_equal(
 	    carry(&alice, msg_index(&alice, claim), &bob, "a", NULL), 201);
-	usleep(2100 * 1000);
+	pass_ms(2100);
 	tick(&alice);
 	claim = last_msg(&alice, "claim");
 	m = msg_of(claim->body);
@@ -4321,7 +4350,7 @@ static void test_paychan_recreate_pays_again(void **state)
 		  &bob, "a", NULL),
 	    201);
 	assert_true(out_of(&alice, "b").ch.has_ended);
-	usleep(300 * 1000);
+	pass_ms(300);
 	tick(&alice);
 	assert_true(msg_of(last_msg(&alice, "last_claim")->body).final);
 	assert_int_equal(
@@ -4429,7 +4458,7 @@ static void hello_body(char *body, size_t cap,
 {
 	/* Built now (a newer engine's hello than any before). */
 	hello_body_at(body, cap, address, days,
-		      (uint64_t)eng_wall_ms() + 1000 * 1000);
+		      (uint64_t)virt_wall_ms() + 1000 * 1000);
 }
 
 /* docs/risks.md#peer-address-change with an older build (no "sent_ms" in
@@ -4498,7 +4527,7 @@ static void test_paychan_ended_question_backs_off(void **state)
 	assert_int_equal(deliver(&bob, "a", claim->body, &reply), 201);
 	free(reply); /* its answer is lost */
 	settle(&alice, "b", "k2", "2000000");
-	usleep(2100 * 1000);
+	pass_ms(2100);
 	tick(&alice);
 	alice_sees_channel(a_hex, false, NULL);
 	assert_true(out_of(&alice, "b").ch.has_ended);
@@ -5260,7 +5289,7 @@ static void test_paychan_owed_alert_restart(void **state)
 	char hex[65], *log;
 
 	(void)state;
-	g_settle_unix = eng_wall_ms() / 1000 - 3600;
+	g_settle_unix = virt_wall_ms() / 1000 - 3600;
 	open_link(id, hex, "1000000");
 	eng_paychan_free(alice.pc);
 	start_service(&alice);
