@@ -561,7 +561,9 @@ static void test_eng_store_begin_within(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
 	     (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	assert_true(ms >= 90 && ms < 1000);
+	/* Not the store's 5 s busy timeout; the bound leaves room for a
+	 * loaded test host pausing the process. */
+	assert_true(ms >= 90 && ms < 4000);
 	assert_non_null(strstr(e.msg, "locked by another connection"));
 	assert_false(eng_store_in_tx(s));
 	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL),
