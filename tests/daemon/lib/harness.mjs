@@ -187,9 +187,10 @@ export class Daemon {
   async settle(account, quantity, key, headers = {}, { retryStalled = true } = {}) {
     const h = { ...headers };
     if (key !== undefined) h['Idempotency-Key'] = key;
-    for (let i = 0; ; i++) {
+    const until = Date.now() + 30000;
+    for (;;) {
       const r = await this.req('POST', `/accounts/${account}/settlements`, { body: quantity, headers: h });
-      if (!retryStalled || i === 19 || r.status !== 503 || !/store was stalled/.test(r.text)) return r;
+      if (!retryStalled || Date.now() > until || r.status !== 503 || !/store was stalled/.test(r.text)) return r;
       await sleep(300);
     }
   }
