@@ -225,28 +225,46 @@ out:
 
 static const uint8_t address_version[1] = {0x00};
 
-void cr_address_encode(char out[CR_ADDRESS_STRLEN],
-		       const struct cr_account_id *id)
-{
-	enum xu_code rc =
-	    cr_base58check_encode(out, CR_ADDRESS_STRLEN, address_version, 1,
-				  id->b, CR_ACCOUNT_ID_BYTES, NULL);
-
-	/* 25 bytes always fit in 35 characters. */
-	XU_ASSERT(rc == XU_OK);
-}
-
-/* The last addresses decoded, per thread: a daemon reads the same two or
- * three (ours, its peers') in every channel record and ledger view, and
- * each decode is a base-58 conversion and two SHA-256.  Addresses are
- * public; only valid ones are kept, so an entry is exactly what decoding
- * its text gives. */
+/* The last addresses encoded or decoded, per thread: a daemon reads and
+ * writes the same two or three (ours, its peers') in every channel record
+ * and ledger view, and each conversion is a base-58 conversion and two
+ * SHA-256.  Addresses are public; only valid ones are kept, so an entry's
+ * text is exactly what encoding its id gives and the other way round.  An
+ * entry not yet used has an empty text, which no lookup matches. */
 #define ADDR_MEMO 4
 static _Thread_local struct {
 	char text[CR_ADDRESS_STRLEN];
 	struct cr_account_id id;
 } addr_memo[ADDR_MEMO];
 static _Thread_local unsigned addr_memo_next;
+
+/* Keeps text (its length len, 0 < len < CR_ADDRESS_STRLEN) and id. */
+static void addr_memo_put(const char *text, size_t len,
+			  const struct cr_account_id *id)
+{
+	unsigned i = addr_memo_next++ % ADDR_MEMO;
+
+	memcpy(addr_memo[i].text, text, len + 1);
+	addr_memo[i].id = *id;
+}
+
+void cr_address_encode(char out[CR_ADDRESS_STRLEN],
+		       const struct cr_account_id *id)
+{
+	enum xu_code rc;
+
+	for (unsigned i = 0; i < ADDR_MEMO; i++)
+		if (addr_memo[i].text[0] &&
+		    !memcmp(addr_memo[i].id.b, id->b, CR_ACCOUNT_ID_BYTES)) {
+			memcpy(out, addr_memo[i].text, CR_ADDRESS_STRLEN);
+			return;
+		}
+	rc = cr_base58check_encode(out, CR_ADDRESS_STRLEN, address_version, 1,
+				   id->b, CR_ACCOUNT_ID_BYTES, NULL);
+	/* 25 bytes always fit in 35 characters. */
+	XU_ASSERT(rc == XU_OK);
+	addr_memo_put(out, strlen(out), id);
+}
 
 enum xu_code cr_address_decode(struct cr_account_id *id, const char *addr,
 			       struct xu_err *err)
@@ -262,11 +280,7 @@ enum xu_code cr_address_decode(struct cr_account_id *id, const char *addr,
 			}
 	rc = cr_base58check_decode(id->b, CR_ACCOUNT_ID_BYTES, address_version,
 				   1, addr, err);
-	if (rc == XU_OK && len > 0 && len < CR_ADDRESS_STRLEN) {
-		unsigned i = addr_memo_next++ % ADDR_MEMO;
-
-		memcpy(addr_memo[i].text, addr, len + 1);
-		addr_memo[i].id = *id;
-	}
+	if (rc == XU_OK && len > 0 && len < CR_ADDRESS_STRLEN)
+		addr_memo_put(addr, len, id);
 	return rc;
 }

@@ -1,6 +1,8 @@
 /* Unit tests of crypto/base58.c: round trips with leading zeros, the
- * error classes in rippled's order, capacity limits, and that hostile
- * input (long, odd characters) is an error, never a crash. */
+ * error classes in rippled's order, capacity limits, the address memos,
+ * and that hostile input (long, odd characters) is an error, never a
+ * crash. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -182,6 +184,62 @@ static void test_crypto_address_memo(void **state)
 	assert_int_not_equal(cr_address_decode(&back, "", &e), XU_OK);
 }
 
+/* The reference: an address encoded without the memo. */
+static void encode_ref(char out[CR_ADDRESS_STRLEN],
+		       const struct cr_account_id *id)
+{
+	static const uint8_t version[1] = {0x00};
+
+	assert_int_equal(cr_base58check_encode(out, CR_ADDRESS_STRLEN, version,
+					       1, id->b, CR_ACCOUNT_ID_BYTES,
+					       NULL),
+			 XU_OK);
+}
+
+/* On a thread of its own, whose memo is empty: the zero account id is
+ * not taken for an unused entry. */
+static void *encode_zero_fresh(void *arg)
+{
+	char *out = arg;
+	static const struct cr_account_id zero;
+
+	cr_address_encode(out, &zero);
+	return NULL;
+}
+
+/* The encode memo: more ids than it keeps, in turns, each encoded as
+ * without the memo, again at once, and after a decode put its text
+ * there; the zero id on a fresh thread. */
+static void test_crypto_address_encode_memo(void **state)
+{
+	struct cr_account_id ids[7], back;
+	char got[CR_ADDRESS_STRLEN], want[CR_ADDRESS_STRLEN];
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, encode_zero_fresh, got), 0);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_string_equal(got, "rrrrrrrrrrrrrrrrrrrrrhoLvTp");
+	for (int i = 0; i < 7; i++)
+		memset(ids[i].b, 0x21 * (i + 1), sizeof(ids[i].b));
+	for (int round = 0; round < 3; round++)
+		for (int i = 0; i < 7; i++) {
+			int k = (i * 5 + round) % 7;
+
+			encode_ref(want, &ids[k]);
+			cr_address_encode(got, &ids[k]);
+			assert_string_equal(got, want);
+			cr_address_encode(got, &ids[k]);
+			assert_string_equal(got, want);
+			/* A decode's entry gives the same text back. */
+			assert_int_equal(cr_address_decode(&back, want, NULL),
+					 XU_OK);
+			assert_memory_equal(&back, &ids[k], sizeof(back));
+			cr_address_encode(got, &back);
+			assert_string_equal(got, want);
+		}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +248,7 @@ int main(void)
 	    cmocka_unit_test(test_crypto_base58_classes),
 	    cmocka_unit_test(test_crypto_base58_garbage),
 	    cmocka_unit_test(test_crypto_address_memo),
+	    cmocka_unit_test(test_crypto_address_encode_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
