@@ -3,7 +3,7 @@
 // malformed requests.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Daemon, rawExchange, parseResponses, sleep } from './lib/harness.mjs';
+import { Daemon, rawExchange, parseResponses, sleep, isStalled } from './lib/harness.mjs';
 
 let d;
 before(async () => {
@@ -17,13 +17,14 @@ const settleReq = (key, body = '{"amount":"1","scale":0}', extra = '') =>
   `Idempotency-Key: ${key}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
 
 // A settlement read right after the daemon was held past a second (a
-// loaded test host pausing it) is answered 503, nothing applied; as a
-// connector does, the exchange is sent again with the same keys.
+// loaded test host pausing it) is answered 503 "the store was stalled",
+// nothing applied; as a connector does, the exchange is sent again with
+// the same keys.
 async function exchange(chunks, opts) {
   const until = Date.now() + 30000;
   for (;;) {
     const raw = await rawExchange(d.port, chunks, opts);
-    if (Date.now() > until || !parseResponses(raw).some((r) => r.status === 503)) return raw;
+    if (Date.now() > until || !parseResponses(raw).some((r) => isStalled(r.status, r.body))) return raw;
     await sleep(300);
   }
 }

@@ -60,6 +60,10 @@ function cleanEnv() {
 const live = new Set();
 process.on('exit', () => { for (const p of live) p.kill('SIGKILL'); });
 
+// Whether an answer is the 503 a settlement read right after the daemon
+// was held past a second gets: nothing applied, to be sent again.
+export const isStalled = (status, text) => status === 503 && /store was stalled/.test(text);
+
 export class Daemon {
   // opts: dir (reused across restarts), connectorUrl, args (extra), env
   constructor(opts = {}) {
@@ -190,7 +194,7 @@ export class Daemon {
     const until = Date.now() + 30000;
     for (;;) {
       const r = await this.req('POST', `/accounts/${account}/settlements`, { body: quantity, headers: h });
-      if (!retryStalled || Date.now() > until || r.status !== 503 || !/store was stalled/.test(r.text)) return r;
+      if (!retryStalled || Date.now() > until || !isStalled(r.status, r.text)) return r;
       await sleep(300);
     }
   }
@@ -227,7 +231,8 @@ export function rawExchange(port, chunks, { quietMs = 300, totalMs, expect = 0 }
     const done = () => { clearTimeout(timer); clearTimeout(total); s.destroy(); resolve(out.toString('latin1')); };
     const arm = () => {
       clearTimeout(timer);
-      if (written && countComplete(out.toString('latin1')) >= expect) timer = setTimeout(done, quietMs);
+      if (written && parseResponses(out.toString('latin1')).filter((r) => r.complete).length >= expect)
+        timer = setTimeout(done, quietMs);
     };
     const total = setTimeout(done, totalMs);
     s.on('data', (d) => { out = Buffer.concat([out, d]); arm(); });
@@ -244,22 +249,8 @@ export function rawExchange(port, chunks, { quietMs = 300, totalMs, expect = 0 }
   });
 }
 
-// The number of answers in `raw` whose head and body have fully arrived.
-function countComplete(raw) {
-  let n = 0;
-  let rest = raw;
-  for (;;) {
-    const he = rest.indexOf('\r\n\r\n');
-    if (he < 0) return n;
-    const m = /\r\ncontent-length:\s*(\d+)/i.exec(rest.slice(0, he));
-    const len = m ? Number(m[1]) : 0;
-    if (rest.length < he + 4 + len) return n;
-    n++;
-    rest = rest.slice(he + 4 + len);
-  }
-}
-
-// Splits a raw HTTP/1.1 response stream into [{status, headers, body}].
+// Splits a raw HTTP/1.1 response stream into [{status, headers, body,
+// complete}]; complete: the whole body has arrived.
 export function parseResponses(raw) {
   const res = [];
   let rest = raw;
@@ -275,7 +266,7 @@ export function parseResponses(raw) {
     }
     const len = Number(headers['content-length'] || 0);
     const body = rest.slice(he + 4, he + 4 + len);
-    res.push({ status, headers, body });
+    res.push({ status, headers, body, complete: body.length === len });
     rest = rest.slice(he + 4 + len);
   }
   return res;
