@@ -406,9 +406,9 @@ struct pc_out {
 	struct xl_drops reowed;	      /* drops owed again so far, in all */
 	/* Our creates and top-ups of this record that failed in a row with
 	 * a fee charged (0 after one succeeds): the next waits
-	 * pc_tx_backoff_s, so that one
-	 * that cannot succeed (the peer's account missing from the ledger:
-	 * tecNO_DST) does not burn a fee every retry_s for ever
+	 * pc_tx_backoff_s, so that one that cannot succeed (the peer's
+	 * account missing from the ledger: tecNO_DST) does not burn a fee
+	 * every retry_s for ever
 	 * (docs/risks.md#a-transaction-that-fails-for-ever). */
 	uint32_t tx_fails;
 };

@@ -470,8 +470,8 @@ static uint32_t g_ledger_time;
  * (NULL: her account key; an adopted channel's own key otherwise). */
 static const uint8_t *g_chan_pub;
 
-/* The test's clocks: read from the real ones once, then moved only by
- * pass_ms().  A test never depends on how fast the host runs it: a
+/* The test's clocks: read from the real ones once (main), then moved
+ * only by pass_ms().  A test never depends on how fast the host runs it: a
  * loaded machine or a sanitizer build pausing the process for seconds
  * between two steps changes nothing the service sees. */
 static int64_t g_mono0_ms, g_wall0_ms, g_passed_ms;
@@ -485,17 +485,12 @@ static void pass_ms(int64_t ms)
 /* The test's monotonic clock, without an engine's offset. */
 static int64_t virt_mono_ms(void)
 {
-	if (!g_mono0_ms) {
-		g_mono0_ms = eng_mono_ms();
-		g_wall0_ms = eng_wall_ms();
-	}
 	return g_mono0_ms + g_passed_ms;
 }
 
 /* The test's wall clock, without an engine's offset. */
 static int64_t virt_wall_ms(void)
 {
-	(void)virt_mono_ms();
 	return g_wall0_ms + g_passed_ms;
 }
 
@@ -5538,5 +5533,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_paychan_redeem_deleting_closes_record, setup, teardown),
 	};
+	g_mono0_ms = eng_mono_ms();
+	g_wall0_ms = eng_wall_ms();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
