@@ -262,6 +262,36 @@ static bool index_only(uint32_t was, uint32_t now)
 	return now >= was && now - was < VIEW_INDEX_PERSIST;
 }
 
+/* The writer's due (src/store/chanstore.h): when the tick must next look
+ * at the record just changed, worked out as the tick does once it looked
+ * at it (out_next_due, in_next_due), so that a write whose record has
+ * nothing for the tick (a claim acknowledged, a peer's claim held that
+ * no redeem wants yet) does not bring it to the next tick.  0: due at
+ * once, as every write was before, which is also what the tick needs
+ * while the ledger time is stale (it leaves incoming records due then).
+ * The simulator checks every tick that no record waits with work the
+ * tick would do (due_audit, tick.c). */
+static int64_t writer_due_out(struct eng_paychan *pc,
+			      const struct eng_chan_out *o)
+{
+	int64_t now = wall_ms(pc);
+	int64_t next = out_next_due(pc, o, now);
+
+	return next != DUE_NOW && next > now ? next : 0;
+}
+
+static int64_t writer_due_in(struct eng_paychan *pc,
+			     const struct eng_chan_in *r)
+{
+	int64_t now = wall_ms(pc);
+	int64_t next;
+
+	if (!ledger_fresh(pc))
+		return 0;
+	next = in_next_due(pc, r, now);
+	return next != DUE_NOW && next > now ? next : 0;
+}
+
 enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 		       const struct pc_event *ev, struct xu_err *err)
 {
@@ -326,7 +356,7 @@ enum xu_code out_event(struct eng_paychan *pc, struct eng_chan_out *o,
 		view_sum_drop(pc, o->ch.id);
 	if (before.ch.has_id)
 		view_sum_drop(pc, before.ch.id);
-	return eng_chan_out_put(pc->st, o, err);
+	return eng_chan_out_put_due(pc->st, o, writer_due_out(pc, o), err);
 }
 
 enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
@@ -404,7 +434,7 @@ enum xu_code in_event(struct eng_paychan *pc, struct eng_chan_in *r,
 			return XU_OK;
 	}
 	view_sum_drop(pc, r->ch.id);
-	return eng_chan_in_put(pc->st, r, err);
+	return eng_chan_in_put_due(pc->st, r, writer_due_in(pc, r), err);
 }
 
 /* A record being deleted is closed as destination when nothing is left

@@ -448,6 +448,10 @@ void hello_of(struct eng_paychan *pc, struct pc_msg *m, enum pc_msg_type type,
  * Returns XU_OK or a 300s code. */
 enum xu_code queue_hello(struct eng_paychan *pc, struct eng_chan_peer *p,
 			 struct xu_err *err);
+/* Whether a transaction's end is nothing to a's delivery: IDLE with no
+ * claim made and no effects left (COMMITTED and ROLLED_BACK change
+ * nothing then, channel/delivery.c on_committed). */
+bool dlv_quiet(const struct acct *a);
 /* In the open transaction: o's claim (o->claim_amount) is to be sent
  * once the transaction commits (dropped when it rolls back): PC_DLV_EV_MADE
  * of o's account. */
@@ -608,6 +612,23 @@ void pages_free(struct eng_paychan *pc);
  * latest ledger, our account, transactions touching us.  Returns XU_OK
  * or the client's code. */
 enum xu_code register_listener(struct eng_paychan *pc, struct xu_err *err);
+
+/* ---- tick.c: the due index -------------------------------------------- */
+
+/* Due times (wall ms) of a record for the tick (src/store/chanstore.h,
+ * docs/design.md#the-due-index): DUE_NOW, the next tick looks at it;
+ * DUE_NEVER, only a write or a sweep brings it back. */
+#define DUE_NOW 0
+#define DUE_NEVER INT64_MAX
+/* When the tick must next look at the outgoing record o, or at the
+ * incoming record r, as they stand, with wall time now_ms: DUE_NOW, a
+ * time after now_ms, or DUE_NEVER.  The tick gives them to the records
+ * it looked at, and the writers of effects.c to the records they write
+ * (the writer's due). */
+int64_t out_next_due(struct eng_paychan *pc, const struct eng_chan_out *o,
+		     int64_t now_ms);
+int64_t in_next_due(struct eng_paychan *pc, const struct eng_chan_in *r,
+		    int64_t now_ms);
 
 /* ---- effects.c: applying events ---------------------------------------- */
 

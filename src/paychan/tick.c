@@ -6,8 +6,9 @@
  * that waited; it asks for a look at every channel once per poll_ms,
  * spread over it (poll_tick).
  * The timers touch only the records due (the due index of the store,
- * chanstore.h; out_next_due, in_next_due), with a full sweep after a
- * start and every SWEEP_MS. */
+ * chanstore.h; out_next_due, in_next_due, which the writers of
+ * effects.c also use), with a full sweep after a start and every
+ * SWEEP_MS. */
 #include "src/paychan/service.h"
 
 #include <stdio.h>
@@ -304,13 +305,6 @@ static enum xu_code records_load(struct eng_paychan *pc, struct records *r,
 
 /* ---- the due index ---------------------------------------------------- */
 
-/* Due times (wall ms) the tick gives a record once it looked at it
- * (chanstore.h: every write makes a record due at once again).  DUE_NOW:
- * the next tick looks again (the record's due time stays as it was, in
- * the past); DUE_NEVER: only a write or a sweep brings it back. */
-#define DUE_NOW 0
-#define DUE_NEVER INT64_MAX
-
 /* Wall ms when the channel core's monotonic second t comes (now_ms: the
  * wall time of the tick). */
 static int64_t due_at(const struct eng_paychan *pc, uint64_t t, int64_t now_ms)
@@ -322,10 +316,12 @@ static int64_t due_at(const struct eng_paychan *pc, uint64_t t, int64_t now_ms)
 
 /* When the tick must next look at o, for what the tick does to outgoing
  * records: the core's timer (a channel to open, sign on or top up), the
- * claim delivery's clock (an unacknowledged claim, a stall, a retry), a
+ * claim delivery's clock (an unacknowledged claim, a stall, a retry, or
+ * a claim made in the open transaction, which leaves when it ends: the
+ * writer's due of a record that made one is worked out before), a
  * recovery's question and an ended channel's search. */
-static int64_t out_next_due(struct eng_paychan *pc,
-			    const struct eng_chan_out *o, int64_t now_ms)
+int64_t out_next_due(struct eng_paychan *pc, const struct eng_chan_out *o,
+		     int64_t now_ms)
 {
 	const struct pc_out *c = &o->ch;
 	struct acct *a = acct_of(pc, o->account);
@@ -334,7 +330,7 @@ static int64_t out_next_due(struct eng_paychan *pc,
 
 	if (!a || c->recovering || c->has_ended || !xl_drops_is_zero(c->owed))
 		return DUE_NOW;
-	if (a->dlv.state != PC_DLV_IDLE ||
+	if (!dlv_quiet(a) ||
 	    (!xl_drops_is_zero(o->claim_amount) &&
 	     xl_drops_cmp(peer_acked(a, o), o->claim_amount) < 0))
 		return DUE_NOW;
@@ -355,8 +351,8 @@ static int64_t out_next_due(struct eng_paychan *pc,
  * retry_at), and never when no time would: a claim or a view writes the
  * record (due at once), and a lower fee sweeps every record (set_fee,
  * watch.c). */
-static int64_t in_next_due(struct eng_paychan *pc, const struct eng_chan_in *r,
-			   int64_t now_ms)
+int64_t in_next_due(struct eng_paychan *pc, const struct eng_chan_in *r,
+		    int64_t now_ms)
 {
 	const struct pc_in *c = &r->ch;
 	struct lookup *l;

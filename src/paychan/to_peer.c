@@ -95,10 +95,7 @@ static void dlv_touch(struct eng_paychan *pc, struct acct *a)
 		pc->active_lost = true;
 }
 
-/* Whether a transaction's end is nothing to a's delivery: IDLE with no
- * claim made and no effects left (COMMITTED and ROLLED_BACK change
- * nothing then, channel/delivery.c on_committed). */
-static bool dlv_quiet(const struct acct *a)
+bool dlv_quiet(const struct acct *a)
 {
 	return a->dlv.state == PC_DLV_IDLE && a->dlv.made.seq == 0 &&
 	       a->later.n == 0;

@@ -357,6 +357,9 @@ enum xu_code eng_chan_peer_missing(struct eng_store *s,
 #define DUE_NOW(table)                                                         \
 	"(SELECT min(0, coalesce((SELECT min(due_ms) FROM " table "), 0)) - "  \
 	"1)"
+/* The writer's due (parameter p) when it is above 0, else due at once. */
+#define DUE_OR_NOW(p, table)                                                   \
+	"CASE WHEN " p " > 0 THEN " p " ELSE " DUE_NOW(table) " END"
 
 static bool out_row(sqlite3_stmt *st, void *out)
 {
@@ -468,14 +471,21 @@ enum xu_code eng_chan_out_by_id(struct eng_store *s,
 enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 			      struct xu_err *err)
 {
+	return eng_chan_out_put_due(s, o, 0, err);
+}
+
+enum xu_code eng_chan_out_put_due(struct eng_store *s,
+				  const struct eng_chan_out *o, int64_t due_ms,
+				  struct xu_err *err)
+{
 	static const char sql[] =
 	    "INSERT OR REPLACE INTO pc_out (" OUT_COLS ", updated_at, due_ms) "
 	    "VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
 	    "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
-	    "?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, " DUE_NOW(
-		"pc_out") ")";
+	    "?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, " DUE_OR_NOW(
+		"?50", "pc_out") ")";
 	const struct pc_out *c = &o->ch;
 	sqlite3_stmt *st;
 	enum xu_code rc;
@@ -542,6 +552,7 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	bind_drops(st, 47, c->word_floor);
 	sqlite3_bind_int64(st, 48, c->tx_fails);
 	sqlite3_bind_int64(st, 49, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 50, due_ms);
 	return step_done(s, st, "writing pc_out", err);
 }
 
@@ -724,12 +735,19 @@ enum xu_code eng_chan_in_get(struct eng_store *s,
 enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 			     struct xu_err *err)
 {
+	return eng_chan_in_put_due(s, r, 0, err);
+}
+
+enum xu_code eng_chan_in_put_due(struct eng_store *s,
+				 const struct eng_chan_in *r, int64_t due_ms,
+				 struct xu_err *err)
+{
 	static const char sql[] =
 	    "INSERT OR REPLACE INTO pc_in (" IN_COLS ", updated_at, due_ms) "
 	    "VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-	    "?28, ?29, ?30, " DUE_NOW("pc_in") ")";
+	    "?28, ?29, ?30, " DUE_OR_NOW("?31", "pc_in") ")";
 	const struct pc_in *c = &r->ch;
 	const struct pc_view *v = &c->view;
 	sqlite3_stmt *st;
@@ -773,6 +791,7 @@ enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 	sqlite3_bind_int64(st, 28, v->ledger_index);
 	bind_bool(st, 29, c->frozen);
 	sqlite3_bind_int64(st, 30, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int64(st, 31, due_ms);
 	return step_done(s, st, "writing pc_in", err);
 }
 

@@ -56,8 +56,8 @@ struct eng_chan_out {
 	struct xl_drops peer_best;	    /* best the peer acknowledged */
 	uint32_t create_n, fund_n, close_n; /* intents issued */
 	struct xl_drops tx_amount; /* amount of the create/fund in flight */
-	/* When the tick next looks at the record (read only: every
-	 * eng_chan_out_put makes it due at once; eng_chan_out_set_due). */
+	/* When the tick next looks at the record (read only: a put makes
+	 * it due at once or stores its writer's due; eng_chan_out_set_due). */
 	int64_t due_ms;
 };
 
@@ -104,9 +104,17 @@ enum xu_code eng_chan_out_by_id(struct eng_store *s,
 				const uint8_t id[CR_CHANNEL_ID_BYTES],
 				struct eng_chan_out *o, bool *found,
 				struct xu_err *err) XU_WARN_UNUSED;
-/* Inserts or replaces o (inside a transaction).  XU_OK or XU_ESTORE. */
+/* Inserts or replaces o (inside a transaction), due at once (the due
+ * index, below).  XU_OK or XU_ESTORE. */
 enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 			      struct xu_err *err) XU_WARN_UNUSED;
+/* As eng_chan_out_put, with the due time its writer worked out from what
+ * it wrote (the writer's due, below): due_ms > 0 is stored as it is
+ * (INT64_MAX: only a write or a sweep brings the record back), due_ms
+ * <= 0 makes it due at once. */
+enum xu_code eng_chan_out_put_due(struct eng_store *s,
+				  const struct eng_chan_out *o, int64_t due_ms,
+				  struct xu_err *err) XU_WARN_UNUSED;
 /* Every outgoing record, as a malloc'd array the caller frees (*v NULL
  * when there is none).  Returns XU_OK, XU_ENOMEM or XU_ESTORE. */
 enum xu_code eng_chan_out_all(struct eng_store *s, struct eng_chan_out **v,
@@ -122,9 +130,14 @@ enum xu_code eng_chan_in_get(struct eng_store *s,
 			     const uint8_t id[CR_CHANNEL_ID_BYTES],
 			     struct eng_chan_in *r, bool *found,
 			     struct xu_err *err) XU_WARN_UNUSED;
-/* Inserts or replaces r (inside a transaction).  XU_OK or XU_ESTORE. */
+/* Inserts or replaces r (inside a transaction), due at once.  XU_OK or
+ * XU_ESTORE. */
 enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 			     struct xu_err *err) XU_WARN_UNUSED;
+/* As eng_chan_in_put, with the writer's due (eng_chan_out_put_due). */
+enum xu_code eng_chan_in_put_due(struct eng_store *s,
+				 const struct eng_chan_in *r, int64_t due_ms,
+				 struct xu_err *err) XU_WARN_UNUSED;
 /* Every incoming record (of account, or all when account is NULL), as a
  * malloc'd array the caller frees.  XU_OK, XU_ENOMEM or XU_ESTORE. */
 enum xu_code eng_chan_in_all(struct eng_store *s, const char *account,
@@ -141,7 +154,12 @@ enum xu_code eng_chan_in_live(struct eng_store *s, struct eng_chan_in **v,
  * the periodic tick is next to look at it.  Every put makes the record
  * due at once (a due time at or below 0, below every other of its table,
  * so unique), whatever it held: a write the tick does not know of can
- * never leave a record waiting.  The tick reads the records due at now_ms
+ * never leave a record waiting.  The writer's due: a writer that works
+ * out from the record it writes when the tick must next look at it (the
+ * same rule the tick uses) stores that instead (eng_chan_*_put_due), so
+ * that a write does not bring the record to the tick for nothing; a
+ * due time it stores is above 0, so never one the tick read as due at
+ * once.  The tick reads the records due at now_ms
  * (oldest due first) and, for one whose due time is still `was` (the one
  * it read: nothing wrote it since), sets the next one: eng_chan_*_set_due
  * (inside a transaction; *set, may be NULL, tells whether it was still

@@ -2575,6 +2575,49 @@ static void test_paychan_tick_reads_only_due(void **state)
 	assert_int_equal(a1.due_skipped, 0);
 }
 
+/* The writer's due (src/store/chanstore.h): a write whose record has
+ * nothing for the tick does not bring it to the tick.  Bob's record,
+ * written with a claim no rule redeems, is not read by his next tick;
+ * alice's, written with a claim bob has not acknowledged yet, is read by
+ * hers, which writes the acknowledgement, and not by the one after.
+ * Before, every write made its record due at once: bob's record was read
+ * (and written again, to move its next_check) and alice's read twice. */
+static void test_paychan_writer_due(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct eng_paychan_stats a0, a1, b0, b1;
+
+	(void)state;
+	open_link(id, hex, "500");
+	assert_int_equal(carry_last_claim(), 201);
+	for (int i = 0; i < 3; i++) {
+		tick(&alice);
+		tick(&bob);
+		(void)answer_lookups(&bob, hex, "10000000", "0");
+	}
+	settle(&alice, "b", "k2", "400");
+	assert_true(out_of(&alice, "b").due_ms <= 0); /* unacknowledged */
+	eng_paychan_stats(bob.pc, &b0);
+	assert_int_equal(carry_last_claim(), 201);
+	assert_int_equal(in_rec(&bob, id).due_ms, INT64_MAX);
+	tick(&bob);
+	eng_paychan_stats(bob.pc, &b1);
+	assert_int_equal(b1.tick_records, b0.tick_records);
+
+	eng_paychan_stats(alice.pc, &a0);
+	tick(&alice);
+	eng_paychan_stats(alice.pc, &a1);
+	assert_int_equal(a1.tick_records, a0.tick_records + 1);
+	assert_int_equal(xl_drops_u64(out_of(&alice, "b").peer_best), 900);
+	assert_int_equal(out_of(&alice, "b").due_ms, INT64_MAX);
+	tick(&alice);
+	eng_paychan_stats(alice.pc, &a0);
+	assert_int_equal(a0.tick_records, a1.tick_records);
+	assert_int_equal(a0.due_skipped, 0);
+	assert_int_equal(b1.due_skipped, 0);
+}
+
 /* ---- the due time of an incoming record that waits -------------------- */
 
 /* bob's clock (monotonic and wall) moves s seconds, and a validated
@@ -2598,8 +2641,8 @@ static void bob_later(uint32_t s, uint64_t fee)
 /* Bob, checking his redeem policy every 60 s (redeem_check_s), holds
  * alice's claim of 500 drops on her channel (id, hex), below every rule
  * of the policy at the fee of 10 drops (the fee rule wants 1000 drops),
- * and his tick has looked at it: next_check is set, and the record
- * waits for nothing the clock brings. */
+ * and his record, its view seen, waits for nothing the clock brings:
+ * due never. */
 static void bob_holds_small(uint8_t id[CR_CHANNEL_ID_BYTES], char hex[65])
 {
 	g_redeem_check_s = 60;
@@ -2613,7 +2656,7 @@ static void bob_holds_small(uint8_t id[CR_CHANNEL_ID_BYTES], char hex[65])
 		tick(&bob);
 		(void)answer_lookups(&bob, hex, "10000000", "0");
 	}
-	assert_true(in_rec(&bob, id).ch.next_check != 0);
+	assert_int_equal(in_rec(&bob, id).due_ms, INT64_MAX);
 }
 
 /* n ticks, each step seconds after the last with a ledger of its own:
@@ -2698,22 +2741,34 @@ static void test_paychan_redeem_idle_sweep(void **state)
 }
 
 /* A claim worth redeeming that comes before the record's next_check
- * waits for it, as it always did: due then (pc_redeem_next), not read
- * meanwhile, redeemed at the first tick at or after it. */
+ * (60 s ahead, as a routine redeem leaves it: redeems stay redeem_check_s
+ * apart) waits for it: the claim's write makes the record due then (the
+ * writer's due, pc_redeem_next), the tick does not read it meanwhile, and
+ * redeems it at the first tick at or after it. */
 static void test_paychan_redeem_waits_next_check(void **state)
 {
 	uint8_t id[CR_CHANNEL_ID_BYTES];
 	char hex[65];
+	struct eng_chan_in r;
+	struct xu_err err;
 	size_t ni;
 	uint64_t next;
 
 	(void)state;
 	bob_holds_small(id, hex);
-	next = in_rec(&bob, id).ch.next_check;
+	r = in_rec(&bob, id);
+	next = (uint64_t)(test_mono_ms(&bob) / 1000) + 60;
+	r.ch.next_check = next;
+	assert_int_equal(eng_store_begin(bob.store, &err), XU_OK);
+	assert_int_equal(eng_chan_in_put(bob.store, &r, &err), XU_OK);
+	assert_int_equal(eng_store_commit(bob.store, &err), XU_OK);
+	tick(&bob); /* written: read, due never again */
+	assert_int_equal(in_rec(&bob, id).due_ms, INT64_MAX);
 	settle(&alice, "b", "k2", "5000000");
 	assert_int_equal(carry_last_claim(), 201);
+	assert_true(in_rec(&bob, id).due_ms > test_wall_ms(&bob) + 50000);
 	ni = bob.nintents;
-	tick(&bob); /* written: read, not yet due */
+	tick(&bob);
 	tick(&bob);
 	assert_int_equal(bob.nintents, ni);
 	assert_int_equal(in_rec(&bob, id).ch.next_check, next);
@@ -5484,6 +5539,8 @@ int main(void)
 		test_paychan_restart_clears_in_timers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_tick_reads_only_due,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_writer_due, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_idle_not_read,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_idle_sweep,
