@@ -123,6 +123,11 @@ static void api_metrics(FILE *f, const struct eng_status *st)
 	one(f, "store_commit_failures_total", "counter",
 	    "Batches the store failed to commit (answered 500).",
 	    a->commit_failures);
+	histogram(f, "store_commit_seconds",
+		  "The group commit of each batch of requests (the WAL's "
+		  "fsync with it): the event loop serves nothing else "
+		  "meanwhile.",
+		  &a->commit_us);
 }
 
 static void channel_metrics(FILE *f, const struct eng_status *st)

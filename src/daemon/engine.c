@@ -307,7 +307,11 @@ static void run_batch(struct eng_engine *e)
 	}
 	if (rc == XU_OK)
 		rc = eng_store_commit(e->store, &err);
-	note_stall(e, eng_mono_us() - tc);
+	tc = eng_mono_us() - tc;
+	if (rc == XU_OK)
+		eng_hist_observe(&e->stats.commit_us,
+				 tc > 0 ? (uint64_t)tc : 0);
+	note_stall(e, tc);
 	if (rc != XU_OK) {
 		xu_broken("engine", "batch of %zu failed, rolled back: %s", n,
 			  err.msg);

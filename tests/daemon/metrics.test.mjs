@@ -104,6 +104,10 @@ test('metrics pass promtool, move after a settlement; health turns on rippled an
     assert.equal(s.get('xrpse_settled_drops_total'), 5000000);
     assert.equal(s.get('xrpse_settlement_answer_seconds_count'), 2);
     assert.equal(s.get('xrpse_settlement_answer_seconds_bucket{le="+Inf"}'), 2);
+    // Each request came alone, so each was a batch with a commit of
+    // its own (the account's and the two settlements'), each timed.
+    assert.ok(s.get('xrpse_store_commit_seconds_count') >= 3);
+    assert.equal(s.get('xrpse_store_commit_seconds_bucket{le="+Inf"}'), s.get('xrpse_store_commit_seconds_count'));
     // The stages of a settlement's latency, in buckets fine enough for
     // milliseconds: the settlement waits for a claim (none leaves while
     // the account is unpaired), so nothing is counted yet.
