@@ -2,15 +2,23 @@
  *
  *   loop thread                         worker thread
  *   -----------                         -------------
- *   eng_curlw_submit: lock, append      curl_multi_poll (woken by
- *   to `submit`, curl_multi_wakeup, --->   curl_multi_wakeup or a socket)
- *   unlock                              lock, take `submit`, unlock
+ *   eng_curlw_submit: lock, append      epoll_wait (woken by the wake
+ *   to `submit`, write the wake   --->    eventfd or a socket)
+ *   eventfd, unlock                     lock, take `submit`, unlock
  *                                       curl_multi_add_handle each
- *                                       curl_multi_perform
+ *                                       curl_multi_socket_action for each
+ *                                       socket ready and the timer due
  *                                       curl_multi_info_read: each done
  *                                       transfer -> a result; lock, append
  *   eng_curlw_drain: lock, take   <---    to `done`, unlock; wake_fn()
  *   `done`, unlock, callbacks
+ *
+ * The worker drives libcurl through its socket interface: libcurl tells
+ * which sockets to watch (on_socket) and when its next timeout is due
+ * (on_timer), the worker waits on them with epoll and hands each ready
+ * socket to curl_multi_socket_action.  So a reply costs work for its own
+ * transfer only, where curl_multi_perform and curl_multi_poll looked at
+ * every transfer in flight (a poll of each socket) at every wake-up.
  *
  * Nothing else is shared: a job belongs to the worker once queued, a result
  * to the loop thread once taken.
@@ -43,14 +51,14 @@
  *
  * The races, and why none loses a job or a result:
  * - The worker decides to retire under mu, only when `submit` is empty;
- *   submit appends under mu, only when `retiring` is false, and calls
- *   curl_multi_wakeup (when the CURLM exists) before releasing mu.  So a
+ *   submit appends under mu, only when `retiring` is false, and writes
+ *   the wake eventfd (when the CURLM exists) before releasing mu.  So a
  *   job is either seen by the running worker, or submit sees `retiring`,
  *   reaps the old worker and starts a new one (the job is queued before
  *   the new thread exists, so the new worker cannot retire before taking
- *   it).  The worker publishes its CURLM under mu and withdraws it, under
- *   mu, as it sets `retiring`, before freeing it: no wakeup reaches a
- *   freed one.
+ *   it).  The worker publishes its CURLM and its wake eventfd under mu
+ *   and withdraws them, under mu, as it sets `retiring`, before freeing
+ *   them: no wakeup reaches a closed one.
  * - Results live in `done`, owned by this struct and allocated by us, not
  *   by libcurl: they survive the unload and are drained as before.  The
  *   worker retires only with no transfer running, after it has queued and
@@ -72,12 +80,16 @@
 
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "src/io/clock.h"
 #include "src/util/log.h"
@@ -103,11 +115,10 @@ struct curl_api {
 	CURLMcode (*multi_cleanup)(CURLM *m);
 	CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
 	CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
-	CURLMcode (*multi_perform)(CURLM *m, int *running);
+	CURLMcode (*multi_setopt)(CURLM *m, CURLMoption opt, ...);
+	CURLMcode (*multi_socket_action)(CURLM *m, curl_socket_t s, int ev,
+					 int *running);
 	CURLMsg *(*multi_info_read)(CURLM *m, int *left);
-	CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd fds[],
-				unsigned nfds, int timeout_ms, int *numfds);
-	CURLMcode (*multi_wakeup)(CURLM *m);
 };
 
 #define SYM(field)                                                             \
@@ -122,8 +133,8 @@ static const struct {
     SYM(easy_cleanup),	      SYM(easy_setopt),	   SYM(easy_getinfo),
     SYM(easy_strerror),	      SYM(slist_append),   SYM(slist_free_all),
     SYM(multi_init),	      SYM(multi_cleanup),  SYM(multi_add_handle),
-    SYM(multi_remove_handle), SYM(multi_perform),  SYM(multi_info_read),
-    SYM(multi_poll),	      SYM(multi_wakeup),
+    SYM(multi_remove_handle), SYM(multi_setopt),   SYM(multi_socket_action),
+    SYM(multi_info_read),
 };
 #undef SYM
 _Static_assert(sizeof(void (*)(void)) == sizeof(void *),
@@ -166,15 +177,15 @@ struct eng_curlw {
 	pthread_t thread;
 	int64_t started_at_ms;
 	/* Written by the worker as it loads; the loop thread reads dl only
-	 * after joining it, and api.multi_wakeup only under mu once the
-	 * worker has published `multi`.  load_error_logged: worker only
-	 * (workers never overlap). */
+	 * after joining it.  load_error_logged: worker only (workers never
+	 * overlap). */
 	void *dl;
 	struct curl_api api;
 	bool load_error_logged;
 	/* Under mu. */
 	char library[128];
 	CURLM *multi; /* published once made; withdrawn when retiring */
+	int wake_fd;  /* the worker's eventfd, published with multi */
 	struct sub *sub_head, **sub_tail;
 	struct done *done_head, **done_tail;
 	bool stop;     /* eng_curlw_free: abort and exit */
@@ -184,6 +195,8 @@ struct eng_curlw {
 	struct eng_curlw_stats stats;
 	/* Worker thread only. */
 	struct xfer *active;
+	int epfd;	     /* the sockets libcurl watches, and wake_fd */
+	int64_t timer_at_ms; /* libcurl's next timeout (mono ms); -1: none */
 };
 
 /* Serialises dlopen/dlclose and curl_global_init/cleanup process-wide. */
@@ -479,6 +492,89 @@ static enum xu_code lib_load(struct eng_curlw *w, struct xu_err *err)
 	return XU_OK;
 }
 
+/* libcurl's CURLMOPT_SOCKETFUNCTION: the events to wait for on socket
+ * sk (CURL_POLL_REMOVE: none).  Returns 0; -1 (libcurl then fails the
+ * transfer) when epoll refuses the socket. */
+static int on_socket(CURL *easy, curl_socket_t sk, int what, void *arg,
+		     void *sockp)
+{
+	struct eng_curlw *w = arg;
+	struct epoll_event ev;
+
+	(void)easy;
+	(void)sockp;
+	if (what == CURL_POLL_REMOVE) {
+		/* Closed already, or about to be: either way not watched. */
+		(void)epoll_ctl(w->epfd, EPOLL_CTL_DEL, sk, NULL);
+		return 0;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.data.fd = sk;
+	if (what & CURL_POLL_IN)
+		ev.events |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev.events |= EPOLLOUT;
+	if (epoll_ctl(w->epfd, EPOLL_CTL_MOD, sk, &ev) == 0)
+		return 0;
+	if (errno == ENOENT && epoll_ctl(w->epfd, EPOLL_CTL_ADD, sk, &ev) == 0)
+		return 0;
+	xu_unusual("curlw", "epoll_ctl on a connector socket: %s",
+		   strerror(errno));
+	return -1;
+}
+
+/* libcurl's CURLMOPT_TIMERFUNCTION: its next timeout, timeout_ms from
+ * now (-1: none); the worker calls it when due. */
+static int on_timer(CURLM *multi, long timeout_ms, void *arg)
+{
+	struct eng_curlw *w = arg;
+
+	(void)multi;
+	w->timer_at_ms = timeout_ms < 0 ? -1 : eng_mono_ms() + timeout_ms;
+	return 0;
+}
+
+/* The worker's epoll set and wake eventfd, and multi's callbacks; false
+ * (nothing left open) when the system or libcurl refused one. */
+static bool worker_fds(struct eng_curlw *w, CURLM *multi, struct xu_err *err)
+{
+	const struct curl_api *c = &w->api;
+	struct epoll_event ev;
+
+	w->timer_at_ms = -1;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = w->wake_fd;
+	if (w->epfd >= 0 && w->wake_fd >= 0 &&
+	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) == 0 &&
+	    c->multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket) ==
+		CURLM_OK &&
+	    c->multi_setopt(multi, CURLMOPT_SOCKETDATA, w) == CURLM_OK &&
+	    c->multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer) ==
+		CURLM_OK &&
+	    c->multi_setopt(multi, CURLMOPT_TIMERDATA, w) == CURLM_OK)
+		return true;
+	xu_fail(err, XU_EIO, errno, "the curl worker's epoll set: %s",
+		strerror(errno));
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->wake_fd >= 0)
+		close(w->wake_fd);
+	w->epfd = w->wake_fd = -1;
+	return false;
+}
+
+/* Wakes the worker (under mu, with w->multi published). */
+static void worker_wake(struct eng_curlw *w)
+{
+	uint64_t one = 1;
+
+	/* Full (2^64 - 2 wakes unread) or interrupted: it is awake. */
+	(void)!write(w->wake_fd, &one, sizeof(one));
+}
+
 /* Loads libcurl and makes the multi handle; NULL when either fails (then
  * every queued job has failed this attempt, and submits from now on start
  * a new worker). */
@@ -490,8 +586,13 @@ static CURLM *worker_start(struct eng_curlw *w)
 
 	if (lib_load(w, &e) == XU_OK) {
 		multi = c->multi_init();
-		if (!multi) {
+		if (!multi)
 			xu_fail(&e, XU_ENOMEM, 0, "curl_multi_init failed");
+		else if (!worker_fds(w, multi, &e)) {
+			c->multi_cleanup(multi);
+			multi = NULL;
+		}
+		if (!multi) {
 			xu_broken("curlw", "%s", e.msg);
 			pthread_mutex_lock(&lib_mu);
 			c->global_cleanup();
@@ -567,6 +668,36 @@ static void worker_end(struct eng_curlw *w, CURLM *multi)
 	pthread_mutex_lock(&lib_mu);
 	c->global_cleanup();
 	pthread_mutex_unlock(&lib_mu);
+	/* Withdrawn with multi under mu: nobody writes wake_fd now. */
+	close(w->epfd);
+	close(w->wake_fd);
+	w->epfd = w->wake_fd = -1;
+}
+
+/* Hands libcurl what epoll found: ready sockets, and the wake eventfd
+ * (emptied). */
+static void worker_events(struct eng_curlw *w, CURLM *multi,
+			  const struct epoll_event *evs, int n)
+{
+	const struct curl_api *c = &w->api;
+	int running = 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = evs[i].data.fd, flags = 0;
+		uint64_t v;
+
+		if (fd == w->wake_fd) {
+			(void)!read(w->wake_fd, &v, sizeof(v));
+			continue;
+		}
+		if (evs[i].events & EPOLLIN)
+			flags |= CURL_CSELECT_IN;
+		if (evs[i].events & EPOLLOUT)
+			flags |= CURL_CSELECT_OUT;
+		if (evs[i].events & (EPOLLERR | EPOLLHUP))
+			flags |= CURL_CSELECT_ERR;
+		c->multi_socket_action(multi, fd, flags, &running);
+	}
 }
 
 static void *worker(void *arg)
@@ -608,11 +739,17 @@ static void *worker(void *arg)
 			free(s);
 			s = n;
 		}
-		int running = 0;
-		c->multi_perform(multi, &running);
+		int64_t now = eng_mono_ms();
+		if (w->timer_at_ms >= 0 && now >= w->timer_at_ms) {
+			int running = 0;
+
+			w->timer_at_ms = -1;
+			c->multi_socket_action(multi, CURL_SOCKET_TIMEOUT, 0,
+					       &running);
+		}
 		if (worker_collect(w, multi) && w->wake_fn)
 			w->wake_fn(w->wake_arg);
-		int64_t now = eng_mono_ms();
+		now = eng_mono_ms();
 		if (busy || w->active)
 			busy_at = now;
 		int timeout = 1000;
@@ -621,7 +758,14 @@ static void *worker(void *arg)
 			if (left_ms < timeout)
 				timeout = left_ms > 0 ? (int)left_ms : 0;
 		}
-		c->multi_poll(multi, NULL, 0, timeout, NULL);
+		if (w->timer_at_ms >= 0 && w->timer_at_ms - now < timeout)
+			timeout = w->timer_at_ms > now
+				      ? (int)(w->timer_at_ms - now)
+				      : 0;
+		struct epoll_event evs[64];
+		int n = epoll_wait(w->epfd, evs, 64, timeout);
+		if (n > 0)
+			worker_events(w, multi, evs, n);
 	}
 	worker_end(w, multi);
 	/* The loop thread reaps us (join, dlclose) at its next drain. */
@@ -666,6 +810,7 @@ enum xu_code eng_curlw_new(struct eng_curlw **out, eng_curlw_wake_fn wake_fn,
 	w->wake_arg = wake_arg;
 	w->sub_tail = &w->sub_head;
 	w->done_tail = &w->done_head;
+	w->epfd = w->wake_fd = -1;
 	w->idle_ms = ENG_CURLW_IDLE_MS_DEFAULT;
 	snprintf(w->library, sizeof(w->library), "%s", ENG_CURLW_LIBRARY);
 	const char *env = getenv("XRPSE_DEV_CURL_IDLE_MS");
@@ -692,7 +837,7 @@ void eng_curlw_free(struct eng_curlw *w)
 	pthread_mutex_lock(&w->mu);
 	w->stop = true;
 	if (w->multi)
-		w->api.multi_wakeup(w->multi);
+		worker_wake(w);
 	pthread_mutex_unlock(&w->mu);
 	if (w->running)
 		worker_reap(w);
@@ -728,7 +873,7 @@ enum xu_code eng_curlw_submit(struct eng_curlw *w, struct eng_curlw_job *job,
 			 * While it loads there is none: it takes the queue
 			 * once ready. */
 			if (w->multi)
-				w->api.multi_wakeup(w->multi);
+				worker_wake(w);
 			pthread_mutex_unlock(&w->mu);
 			return XU_OK;
 		}
