@@ -534,6 +534,16 @@ static int on_timer(CURLM *multi, long timeout_ms, void *arg)
 	return 0;
 }
 
+/* Idle connections kept open for the next calls.  libcurl's default is
+ * four per easy handle added at the moment, and each call adds its own
+ * handle and removes it when done: with few calls out, the cache shrank
+ * and closed the connections a burst had opened, so the next burst
+ * connected again (tens of new connections a second to the connector
+ * under load, each an accept and a handshake on both sides).  The
+ * outbox keeps at most a few hundred calls out; the connector closes
+ * what stays idle (its keep-alive timeout). */
+#define CURLW_MAX_CONNECTS 256
+
 /* The worker's epoll set and wake eventfd, and multi's callbacks; false
  * (nothing left open) when the system or libcurl refused one. */
 static bool worker_fds(struct eng_curlw *w, CURLM *multi, struct xu_err *err)
@@ -554,7 +564,9 @@ static bool worker_fds(struct eng_curlw *w, CURLM *multi, struct xu_err *err)
 	    c->multi_setopt(multi, CURLMOPT_SOCKETDATA, w) == CURLM_OK &&
 	    c->multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer) ==
 		CURLM_OK &&
-	    c->multi_setopt(multi, CURLMOPT_TIMERDATA, w) == CURLM_OK)
+	    c->multi_setopt(multi, CURLMOPT_TIMERDATA, w) == CURLM_OK &&
+	    c->multi_setopt(multi, CURLMOPT_MAXCONNECTS,
+			    (long)CURLW_MAX_CONNECTS) == CURLM_OK)
 		return true;
 	xu_fail(err, XU_EIO, errno, "the curl worker's epoll set: %s",
 		strerror(errno));
