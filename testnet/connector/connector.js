@@ -21,6 +21,10 @@ const { parseQuantity, rescale, parseDecimal, Leftovers } =
 const PEER_CONDITION =
 	'66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925';
 const ZERO_FULFILLMENT = Buffer.alloc(32);
+const ZERO_FULFILLMENT_HEX = ZERO_FULFILLMENT.toString('hex');
+/* _takeFault's answer when no fault is set (not to be changed) */
+const NO_FAULT = Object.freeze({ delayMs: 0, hang: false, fail: false,
+				 lose: false, status: 500 });
 const UUID_RE =
 	/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_BODY = 1 << 20;
@@ -29,7 +33,7 @@ const CONTROL_RE = /[\x00-\x08\x0e-\x1f]/;
  * the peer's routes whose account segment starts with no dot (so is no dot
  * segment) and holds only unreserved characters. */
 const PLAIN_PATH_RE =
-	/^\/(?:peer\/)?accounts\/[A-Za-z0-9_~-][A-Za-z0-9._~-]*\/(?:settlements|messages|settle)$/;
+	/^\/(peer\/)?accounts\/([A-Za-z0-9_~-][A-Za-z0-9._~-]*)\/(settlements|messages|settle)$/;
 const LOG_MAX = 5000;
 const JAVA_IDEM_TTL_MS = 5 * 60 * 1000;
 /* interledger-rs keeps every answer to the engine's calls per key a day
@@ -187,7 +191,10 @@ function readBody(req) {
 			}
 			chunks.push(c);
 		});
-		req.on('end', () => resolve(Buffer.concat(chunks)));
+		/* node's parser copies each body chunk out of the read
+		 * buffer: a lone one is the body as it is */
+		req.on('end', () => resolve(chunks.length === 1 ? chunks[0] :
+					    Buffer.concat(chunks)));
 		req.on('error', reject);
 	});
 }
@@ -369,12 +376,16 @@ class Connector {
 		 * segment are taken as they are: the URL parser would leave
 		 * them unchanged, and parsing one per request was a visible
 		 * share of the stand-in's CPU. */
-		const url = PLAIN_PATH_RE.test(req.url) ? null :
-			    new URL(req.url, 'http://x');
+		const pm = PLAIN_PATH_RE.exec(req.url);
+		const url = pm ? null : new URL(req.url, 'http://x');
 		const path = url ? url.pathname : req.url;
 		let route = null;
-		let m;
-		if (!controlOnly &&
+		let m = null;
+		if (pm) {
+			if (!controlOnly &&
+			    (pm[1] ? pm[3] === 'settle' : pm[3] !== 'settle'))
+				route = pm[1] ? 'peer' : pm[3];
+		} else if (!controlOnly &&
 		    (m = path.match(/^\/accounts\/([^/]+)\/settlements$/)))
 			route = 'settlements';
 		else if (!controlOnly &&
@@ -389,6 +400,8 @@ class Connector {
 
 		if (route === 'control')
 			return this._control(req, res, url || new URL(req.url, 'http://x'));
+		/* the account segment as in the path */
+		const seg = pm ? pm[2] : m && m[1];
 
 		let body;
 		try {
@@ -402,9 +415,7 @@ class Connector {
 			path, headers: pickHeaders(req.headers),
 			...bodyForLog(body),
 		});
-		res.on('finish', () => {
-			entry.status = res.statusCode;
-		});
+		/* (entry.status is set by _reply as it answers) */
 		if (this.opts.verbose)
 			res.on('close', () => this._trace(entry));
 
@@ -419,7 +430,7 @@ class Connector {
 		const key = req.headers['idempotency-key'];
 		if (this.flavor === 'rs' && this.opts.errorCache && key &&
 		    route !== 'peer') {
-			const fp = `${route}|${m[1]}|` + crypto.hash('sha256', body);
+			const fp = `${route}|${seg}|` + crypto.hash('sha256', body);
 			const prev = this.answers.get(key);
 			if (prev && Date.now() - prev.time < RS_IDEM_TTL_MS) {
 				entry.replay = true;
@@ -463,7 +474,7 @@ class Connector {
 
 		let id;
 		try {
-			id = decodeURIComponent(m[1]);
+			id = decodeURIComponent(seg);
 		} catch (e) {
 			return this._problem(res, 400, 'Bad Request',
 					     'bad account id encoding', entry);
@@ -491,6 +502,8 @@ class Connector {
 	 * `match` applies only to bodies containing that text (e.g. one
 	 * peer message type). */
 	_takeFault(route, body) {
+		if (this.faults.size === 0)
+			return NO_FAULT;
 		const out = { delayMs: 0, hang: false, fail: false, lose: false,
 			      status: 500 };
 		for (const r of [route, 'all']) {
@@ -780,10 +793,14 @@ class Connector {
 			return { type: 'reject', code: p.code, message: p.message,
 				 triggeredBy: p.triggeredBy,
 				 data: Buffer.from(p.data || '', 'base64') };
-		const ful = Buffer.from(p.fulfillment || '', 'hex');
-		const h = crypto.hash('sha256', ful);
-		if (h !== PEER_CONDITION)
-			return reject('F09', 'Fulfillment did not match condition');
+		/* the 32 zero bytes in lower-case hex hash to the condition:
+		 * only another text is decoded and hashed */
+		if (p.fulfillment !== ZERO_FULFILLMENT_HEX) {
+			const ful = Buffer.from(p.fulfillment || '', 'hex');
+			const h = crypto.hash('sha256', ful);
+			if (h !== PEER_CONDITION)
+				return reject('F09', 'Fulfillment did not match condition');
+		}
 		return { type: 'fulfill', data: Buffer.from(p.data || '', 'base64') };
 	}
 
@@ -825,7 +842,7 @@ class Connector {
 		entry.engineStatus = er.status;
 		if (er.status >= 200 && er.status < 300)
 			return send({ type: 'fulfill',
-				      fulfillment: ZERO_FULFILLMENT.toString('hex'),
+				      fulfillment: ZERO_FULFILLMENT_HEX,
 				      data: er.body });
 		if (this.flavor === 'rs' && er.status >= 400 && er.status < 500)
 			return reject('F00', `Settlement engine rejected the message: HTTP ${er.status}`);
