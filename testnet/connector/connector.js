@@ -113,6 +113,29 @@ function pickHeaders(h) {
 	return out;
 }
 
+/* pickHeaders of an answer's headers (any case), kept per headers object:
+ * the stand-in answers with a few constant ones (CT_*), and log entries
+ * only read what they are given. */
+const picked = new WeakMap();
+
+function pickedOf(headers) {
+	let p = picked.get(headers);
+	if (p === undefined) {
+		const lower = {};
+		for (const k in headers)
+			lower[k.toLowerCase()] = headers[k];
+		p = pickHeaders(lower);
+		picked.set(headers, p);
+	}
+	return p;
+}
+
+/* Answer headers used on every request; never changed. */
+const CT_OCTET = Object.freeze({ 'content-type': 'application/octet-stream' });
+const CT_JSON = Object.freeze({ 'content-type': 'application/json' });
+const CT_PROBLEM = Object.freeze({ 'content-type': 'application/problem+json' });
+const NO_HEADERS = Object.freeze({});
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /* Pooled keep-alive connections, like the real connectors' HTTP clients
@@ -553,10 +576,7 @@ class Connector {
 			entry.status = status;
 			entry.response = (text ? stringBodyForLog(out) :
 					  bodyForLog(out)).body;
-			const lower = {};
-			for (const k in headers)
-				lower[k.toLowerCase()] = headers[k];
-			entry.responseHeaders = pickHeaders(lower);
+			entry.responseHeaders = pickedOf(headers);
 		}
 		res.writeHead(status, Object.assign(
 			{ 'content-length': String(text ? Buffer.byteLength(out) :
@@ -571,8 +591,7 @@ class Connector {
 			p.detail = detail;
 		if (this.flavor === 'rs')
 			p.datetime = new Date().toISOString();
-		this._reply(res, status,
-			    { 'content-type': 'application/problem+json' },
+		this._reply(res, status, CT_PROBLEM,
 			    JSON.stringify(p), entry);
 	}
 
@@ -615,7 +634,7 @@ class Connector {
 			}
 			const credited = this._credit(acct, q, key, true);
 			entry.credited = credited.toString();
-			const rep = { fp, status: 201, headers: {}, body: 'RECEIVED',
+			const rep = { fp, status: 201, headers: NO_HEADERS, body: 'RECEIVED',
 				      time: Date.now() };
 			this.idem.set(key, rep);
 			return this._reply(res, 201, rep.headers, rep.body, entry);
@@ -726,14 +745,10 @@ class Connector {
 		if (this.flavor === 'java') {
 			/* DefaultSettlementService: 200 + the packet's data,
 			 * rejects included. */
-			return this._reply(res, 200,
-					   { 'content-type': 'application/octet-stream' },
-					   reply.data, entry);
+			return this._reply(res, 200, CT_OCTET, reply.data, entry);
 		}
 		if (reply.type === 'fulfill')
-			return this._reply(res, 201,
-					   { 'content-type': 'application/octet-stream' },
-					   reply.data, entry);
+			return this._reply(res, 201, CT_OCTET, reply.data, entry);
 		return this._problem(res, 502, 'Error sending message to peer engine',
 				     `Error sending message to peer engine: ${reply.code} ${reply.message}`,
 				     entry);
@@ -757,7 +772,7 @@ class Connector {
 		});
 		if (!this.opts.peerUrl)
 			return reject('F02', 'No route to peer (no --peer-url)');
-		const url = `${this.opts.peerUrl}/peer/accounts/${encodeURIComponent(acct.peer)}/settle`;
+		const url = this._urls(acct).peer;
 		const prepareJSON = JSON.stringify(prepare);
 		const out = this._log({
 			dir: 'out', route: 'peer', method: 'POST', url,
@@ -810,9 +825,8 @@ class Connector {
 		const send = (pkt) => {
 			const o = Object.assign({}, pkt);
 			o.data = (pkt.data || Buffer.alloc(0)).toString('base64');
-			return this._reply(res, 200,
-					   { 'content-type': 'application/json' },
-					   JSON.stringify(o), entry);
+			return this._reply(res, 200, CT_JSON, JSON.stringify(o),
+					   entry);
 		};
 		const reject = (code, message) => send({
 			type: 'reject', code, message,
@@ -858,7 +872,7 @@ class Connector {
 	 * or {status: 0, error}. */
 	async _callEngineMessage(acct, data, leftMs) {
 		const deadline = Date.now() + leftMs;
-		const url = `${this.opts.engineUrl}/accounts/${encodeURIComponent(acct.engineId)}/messages`;
+		const url = this._urls(acct).messages;
 		const attempts = this.flavor === 'rs' ? 11 : 1;
 		let last = { status: 0, error: 'no attempt' };
 		for (let i = 0; i < attempts; i++) {
@@ -896,6 +910,21 @@ class Connector {
 	}
 
 	/* ---------- accounts and their creation on the engine ---------- */
+
+	/* The URLs the stand-in calls for an account, made once (its engine
+	 * id and peer name do not change once it is added). */
+	_urls(a) {
+		if (a.urls === undefined || a.urls.id !== a.engineId) {
+			const id = encodeURIComponent(a.engineId);
+			a.urls = {
+				id: a.engineId,
+				settlements: `/accounts/${id}/settlements`,
+				messages: `${this.opts.engineUrl}/accounts/${id}/messages`,
+				peer: `${this.opts.peerUrl}/peer/accounts/${encodeURIComponent(a.peer)}/settle`,
+			};
+		}
+		return a.urls;
+	}
 
 	_accountJSON(a) {
 		return {
@@ -964,7 +993,7 @@ class Connector {
 			engineId: null, balance: 0n, prepaid: 0n, credited: 0n,
 			leftovers: new Leftovers(), dropped: [], credits: [],
 			settlements: [], packetsOut: 0n, packetsIn: 0n,
-			engineCreate: null,
+			engineCreate: null, urls: undefined,
 		};
 		const create = spec.createOnEngine !== false;
 		if (this.flavor === 'rs') {
@@ -1124,7 +1153,7 @@ class Connector {
 			if (i > 0 && this.opts.retryKey === 'fresh')
 				key = crypto.randomUUID();
 			const r = await this._engineCall('settlements',
-				`/accounts/${encodeURIComponent(a.engineId)}/settlements`,
+				this._urls(a).settlements,
 				Object.assign({ 'idempotency-key': key }, headers), body);
 			s.attempts.push({ key, status: r.status, error: r.error });
 			if (r.status >= 200 && r.status < 300) {
