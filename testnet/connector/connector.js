@@ -503,9 +503,9 @@ class Connector {
 					     'bad account id encoding', entry);
 		}
 		try {
+			/* (a credit is answered at once: no promise) */
 			if (route === 'settlements')
-				await this._incomingSettlement(req, res, id, body,
-							       entry);
+				this._incomingSettlement(req, res, id, body, entry);
 			else if (route === 'messages')
 				await this._outgoingMessage(req, res, id, body,
 							    entry);
@@ -597,7 +597,7 @@ class Connector {
 
 	/* ---------- POST /accounts/:id/settlements (engine credits us) ---- */
 
-	async _incomingSettlement(req, res, id, body, entry) {
+	_incomingSettlement(req, res, id, body, entry) {
 		const key = req.headers['idempotency-key'];
 		const ct = mediaType(req.headers['content-type']);
 		if (this.flavor === 'rs') {
@@ -776,13 +776,12 @@ class Connector {
 		const prepareJSON = JSON.stringify(prepare);
 		const out = this._log({
 			dir: 'out', route: 'peer', method: 'POST', url,
-			headers: { 'content-type': 'application/json' },
-			body: prepareJSON,
+			headers: CT_JSON, body: prepareJSON,
 		});
 		let r;
 		try {
 			r = await httpRequest(url, {
-				headers: { 'content-type': 'application/json' },
+				headers: CT_JSON,
 				body: prepareJSON,
 				timeoutMs: this.opts.expiryMs,
 			});

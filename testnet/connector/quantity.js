@@ -9,6 +9,20 @@
 const AMOUNT_RE = /^[0-9]+$/;
 const MAX_DIGITS = 80;
 
+/* 10n ** n for the scales' differences (0..255), each computed once: a
+ * credit needs up to four of them. */
+const POW10 = [];
+
+function pow10(n) {
+	let p = POW10[n];
+	if (p === undefined) {
+		p = 10n ** BigInt(n);
+		if (n <= 255)
+			POW10[n] = p;
+	}
+	return p;
+}
+
 /* Returns {amount: BigInt, scale: number} or throws Error(reason) when q is
  * not a valid Quantity (amount a string of decimal digits, scale an integer
  * 0..255).  Strict: no sign, no separators, no exponent. */
@@ -30,8 +44,8 @@ function parseQuantity(q) {
  * nothing was lost). */
 function rescale(amount, from, to) {
 	if (to >= from)
-		return { value: amount * 10n ** BigInt(to - from), remainder: 0n };
-	const f = 10n ** BigInt(from - to);
+		return { value: amount * pow10(to - from), remainder: 0n };
+	const f = pow10(from - to);
 	return { value: amount / f, remainder: amount % f };
 }
 
@@ -68,8 +82,8 @@ class Leftovers {
 		const old = rescale(this.amount, this.scale, accountScale);
 		const cur = rescale(amount, scale, accountScale);
 		const top = Math.max(scale, this.scale);
-		this.amount = old.remainder * 10n ** BigInt(top - this.scale) +
-			      cur.remainder * 10n ** BigInt(top - scale);
+		this.amount = old.remainder * pow10(top - this.scale) +
+			      cur.remainder * pow10(top - scale);
 		this.scale = this.amount === 0n ? 0 : top;
 		return old.value + cur.value;
 	}
