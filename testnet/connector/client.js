@@ -108,7 +108,7 @@ class Answer {
 
 /* One request as an undici dispatch handler.  undici's request() wraps
  * the same handler in an async resource, an AbortSignal for the timeout
- * and a Readable for the answer's body, which were a fifth of the
+ * and a Readable for the answer's body, which were about a tenth of the
  * stand-in's CPU per request; this collects the body's chunks itself and
  * aborts through the handle onConnect gives. */
 class Call {
