@@ -539,9 +539,11 @@ static int on_timer(CURLM *multi, long timeout_ms, void *arg)
  * handle and removes it when done: with few calls out, the cache shrank
  * and closed the connections a burst had opened, so the next burst
  * connected again (tens of new connections a second to the connector
- * under load, each an accept and a handshake on both sides).  The
- * outbox keeps at most a few hundred calls out; the connector closes
- * what stays idle (its keep-alive timeout). */
+ * under load, each an accept and a handshake on both sides).  A new
+ * connection opens only when no idle one is free, so the cache holds at
+ * most as many as calls were out at once (the outbox's max_inflight, 64):
+ * the cap is a bound, not a target, and the connector closes what stays
+ * idle (its keep-alive timeout). */
 #define CURLW_MAX_CONNECTS 256
 
 /* The worker's epoll set and wake eventfd, and multi's callbacks; false
@@ -550,6 +552,7 @@ static bool worker_fds(struct eng_curlw *w, CURLM *multi, struct xu_err *err)
 {
 	const struct curl_api *c = &w->api;
 	struct epoll_event ev;
+	bool ok;
 
 	w->timer_at_ms = -1;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -557,19 +560,25 @@ static bool worker_fds(struct eng_curlw *w, CURLM *multi, struct xu_err *err)
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.fd = w->wake_fd;
-	if (w->epfd >= 0 && w->wake_fd >= 0 &&
-	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) == 0 &&
-	    c->multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket) ==
-		CURLM_OK &&
-	    c->multi_setopt(multi, CURLMOPT_SOCKETDATA, w) == CURLM_OK &&
-	    c->multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer) ==
-		CURLM_OK &&
-	    c->multi_setopt(multi, CURLMOPT_TIMERDATA, w) == CURLM_OK &&
-	    c->multi_setopt(multi, CURLMOPT_MAXCONNECTS,
-			    (long)CURLW_MAX_CONNECTS) == CURLM_OK)
+	ok = w->epfd >= 0 && w->wake_fd >= 0 &&
+	     epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &ev) == 0;
+	if (!ok)
+		xu_fail(err, XU_EIO, errno, "the curl worker's epoll set: %s",
+			strerror(errno));
+	else if (c->multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
+		     CURLM_OK ||
+		 c->multi_setopt(multi, CURLMOPT_SOCKETDATA, w) != CURLM_OK ||
+		 c->multi_setopt(multi, CURLMOPT_TIMERFUNCTION, on_timer) !=
+		     CURLM_OK ||
+		 c->multi_setopt(multi, CURLMOPT_TIMERDATA, w) != CURLM_OK ||
+		 c->multi_setopt(multi, CURLMOPT_MAXCONNECTS,
+				 (long)CURLW_MAX_CONNECTS) != CURLM_OK) {
+		ok = false;
+		xu_fail(err, XU_EIO, 0,
+			"libcurl refused the worker's socket callbacks");
+	}
+	if (ok)
 		return true;
-	xu_fail(err, XU_EIO, errno, "the curl worker's epoll set: %s",
-		strerror(errno));
 	if (w->epfd >= 0)
 		close(w->epfd);
 	if (w->wake_fd >= 0)

@@ -2618,6 +2618,41 @@ static void test_paychan_writer_due(void **state)
 	assert_int_equal(b1.due_skipped, 0);
 }
 
+/* The writer's due counts a claim made in the open transaction as the
+ * delivery's work: after a restart, alice's last_claim question is
+ * answered 404, so she trusts her store's claim, which bob acknowledged
+ * before, and sends it again.  Its record is written with the claim
+ * already acknowledged and the delivery still idle: it must be due at
+ * once, so that the tick follows the attempt (a stall, a retry).  Before
+ * (the simulator's seed 238), it was written due "never" and the tick
+ * left the delivery alone while the attempt was out. */
+static void test_paychan_writer_due_resend(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct sent *q;
+	size_t n;
+
+	(void)state;
+	open_link(id, hex, "500");
+	assert_int_equal(carry_last_claim(), 201);
+	tick(&alice);
+	assert_int_equal(xl_drops_u64(out_of(&alice, "b").peer_best), 500);
+	assert_int_equal(out_of(&alice, "b").due_ms, INT64_MAX);
+	restart(&alice);
+	assert_true(out_of(&alice, "b").ch.recovering);
+	tick(&alice);
+	q = last_msg(&alice, "last_claim");
+	assert_non_null(q);
+	n = count_tag(&alice, "claim");
+	alice.reply_fn(alice.reply_arg, ENG_OUTBOX_MESSAGE,
+		       (int64_t)msg_index(&alice, q), "last_claim", "b", 404,
+		       (const uint8_t *)"", 0);
+	assert_false(out_of(&alice, "b").ch.recovering);
+	assert_int_equal(count_tag(&alice, "claim"), n + 1); /* sent again */
+	assert_true(out_of(&alice, "b").due_ms <= 0);
+}
+
 /* ---- the due time of an incoming record that waits -------------------- */
 
 /* bob's clock (monotonic and wall) moves s seconds, and a validated
@@ -5541,6 +5576,8 @@ int main(void)
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_writer_due, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_writer_due_resend,
+					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_idle_not_read,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_idle_sweep,
