@@ -349,8 +349,8 @@ int64_t out_next_due(struct eng_paychan *pc, const struct eng_chan_out *o,
  * else the first time at which the redeem policy could say yes with
  * only the clock moving (pc_redeem_next, at the fee of now; not before
  * retry_at), and never when no time would: a claim or a view writes the
- * record (due at once), and a lower fee sweeps every record (set_fee,
- * watch.c). */
+ * record (with its due time worked out again, the writer's due), and a
+ * lower fee sweeps every record (set_fee, watch.c). */
 int64_t in_next_due(struct eng_paychan *pc, const struct eng_chan_in *r,
 		    int64_t now_ms)
 {
