@@ -474,26 +474,13 @@ enum xu_code eng_chan_out_put(struct eng_store *s, const struct eng_chan_out *o,
 	return eng_chan_out_put_due(s, o, 0, err);
 }
 
-enum xu_code eng_chan_out_put_due(struct eng_store *s,
-				  const struct eng_chan_out *o, int64_t due_ms,
-				  struct xu_err *err)
+/* Binds o and due_ms as ?1..?50 in OUT_COLS order, then updated_at and
+ * due_ms: the parameters of both of eng_chan_out_put_due's statements. */
+static void bind_out(sqlite3_stmt *st, const struct eng_chan_out *o,
+		     int64_t due_ms)
 {
-	static const char sql[] =
-	    "INSERT OR REPLACE INTO pc_out (" OUT_COLS ", updated_at, due_ms) "
-	    "VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-	    "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
-	    "?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, " DUE_OR_NOW(
-		"?50", "pc_out") ")";
 	const struct pc_out *c = &o->ch;
-	sqlite3_stmt *st;
-	enum xu_code rc;
 
-	XU_ASSERT(eng_store_in_tx(s));
-	rc = eng_store_prepare(s, sql, &st, err);
-	if (rc != XU_OK)
-		return rc;
 	sqlite3_bind_text(st, 1, o->account, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, (int)c->state);
 	bind_addr(st, 3, &c->self);
@@ -553,6 +540,73 @@ enum xu_code eng_chan_out_put_due(struct eng_store *s,
 	sqlite3_bind_int64(st, 48, c->tx_fails);
 	sqlite3_bind_int64(st, 49, (sqlite3_int64)time(NULL));
 	sqlite3_bind_int64(st, 50, due_ms);
+}
+
+/* Steps the narrow UPDATE st (bound by the caller) and tells in *done
+ * whether it changed the row: when it did not, the key columns it leaves
+ * alone differ (or there is no row) and the caller replaces the row. */
+static enum xu_code step_narrow(struct eng_store *s, sqlite3_stmt *st,
+				bool *done, const char *what,
+				struct xu_err *err)
+{
+	enum xu_code rc = step_done(s, st, what, err);
+
+	*done = rc == XU_OK && sqlite3_changes(eng_store_db(s)) == 1;
+	return rc;
+}
+
+enum xu_code eng_chan_out_put_due(struct eng_store *s,
+				  const struct eng_chan_out *o, int64_t due_ms,
+				  struct xu_err *err)
+{
+	/* Most writes change neither the account nor the channel id: then
+	 * an UPDATE that does not set them leaves pc_out_id as it is, where
+	 * a REPLACE deletes and inserts every index entry of the record, a
+	 * page of each index written per record in the commit
+	 * (docs/design.md#narrow-writes). */
+	static const char narrow[] =
+	    "UPDATE pc_out SET state = ?2, self = ?3, peer = ?4, has_id = ?5, "
+	    "amount = ?7, redeemed = ?8, settle_delay = ?9, "
+	    "has_expiration = ?10, expiration = ?11, signed_total = ?12, "
+	    "owed = ?13, fund_inflight = ?14, close_inflight = ?15, "
+	    "deleting = ?16, has_account = ?17, acct_balance = ?18, "
+	    "acct_reserve = ?19, acct_reserve_inc = ?20, fee = ?21, "
+	    "retry_at = ?22, claim_amount = ?23, claim_sig = ?24, "
+	    "peer_best = ?25, create_n = ?26, fund_n = ?27, close_n = ?28, "
+	    "tx_amount = ?29, recovering = ?30, recover_owed = ?31, "
+	    "seen_ledger = ?32, has_ended = ?33, ended_id = ?34, "
+	    "ended_signed = ?35, ended_paid = ?36, ended_from = ?37, "
+	    "ended_to = ?38, reowed = ?39, ended_has_final = ?40, "
+	    "ended_final = ?41, ended_has_held = ?42, ended_held = ?43, "
+	    "signer = ?44, signer_pub = ?45, ledger_floor = ?46, "
+	    "word_floor = ?47, tx_fails = ?48, updated_at = ?49, "
+	    "due_ms = " DUE_OR_NOW("?50",
+				   "pc_out") " "
+					     "WHERE account = ?1 AND id IS ?6";
+	static const char replace[] =
+	    "INSERT OR REPLACE INTO pc_out (" OUT_COLS ", updated_at, due_ms) "
+	    "VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
+	    "?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38, ?39, "
+	    "?40, ?41, ?42, ?43, ?44, ?45, ?46, ?47, ?48, ?49, " DUE_OR_NOW(
+		"?50", "pc_out") ")";
+	sqlite3_stmt *st;
+	enum xu_code rc;
+	bool done;
+
+	XU_ASSERT(eng_store_in_tx(s));
+	rc = eng_store_prepare(s, narrow, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_out(st, o, due_ms);
+	rc = step_narrow(s, st, &done, "writing pc_out", err);
+	if (rc != XU_OK || done)
+		return rc;
+	rc = eng_store_prepare(s, replace, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_out(st, o, due_ms);
 	return step_done(s, st, "writing pc_out", err);
 }
 
@@ -738,25 +792,14 @@ enum xu_code eng_chan_in_put(struct eng_store *s, const struct eng_chan_in *r,
 	return eng_chan_in_put_due(s, r, 0, err);
 }
 
-enum xu_code eng_chan_in_put_due(struct eng_store *s,
-				 const struct eng_chan_in *r, int64_t due_ms,
-				 struct xu_err *err)
+/* Binds r and due_ms as ?1..?31 in IN_COLS order, then updated_at and
+ * due_ms: the parameters of both of eng_chan_in_put_due's statements. */
+static void bind_in(sqlite3_stmt *st, const struct eng_chan_in *r,
+		    int64_t due_ms)
 {
-	static const char sql[] =
-	    "INSERT OR REPLACE INTO pc_in (" IN_COLS ", updated_at, due_ms) "
-	    "VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
-	    "?28, ?29, ?30, " DUE_OR_NOW("?31", "pc_in") ")";
 	const struct pc_in *c = &r->ch;
 	const struct pc_view *v = &c->view;
-	sqlite3_stmt *st;
-	enum xu_code rc;
 
-	XU_ASSERT(eng_store_in_tx(s));
-	rc = eng_store_prepare(s, sql, &st, err);
-	if (rc != XU_OK)
-		return rc;
 	bind_id(st, 1, c->id);
 	sqlite3_bind_text(st, 2, r->account, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, (int)c->state);
@@ -792,6 +835,53 @@ enum xu_code eng_chan_in_put_due(struct eng_store *s,
 	bind_bool(st, 29, c->frozen);
 	sqlite3_bind_int64(st, 30, (sqlite3_int64)time(NULL));
 	sqlite3_bind_int64(st, 31, due_ms);
+}
+
+enum xu_code eng_chan_in_put_due(struct eng_store *s,
+				 const struct eng_chan_in *r, int64_t due_ms,
+				 struct xu_err *err)
+{
+	/* A claim's write changes neither the id, the account, the state
+	 * nor whether a redeem is in flight: an UPDATE that does not set
+	 * them leaves pc_in_account and the partial pc_in_live as they are
+	 * (docs/design.md#narrow-writes). */
+	static const char narrow[] =
+	    "UPDATE pc_in SET self = ?4, peer = ?5, has_view = ?6, "
+	    "v_source = ?7, v_dest = ?8, v_amount = ?9, v_balance = ?10, "
+	    "v_settle_delay = ?11, v_has_expiration = ?12, "
+	    "v_expiration = ?13, v_has_cancel_after = ?14, "
+	    "v_cancel_after = ?15, v_pubkey = ?16, best = ?17, "
+	    "best_sig = ?18, deleting = ?20, expired_alerted = ?21, "
+	    "redeem_amount = ?22, next_check = ?23, retry_at = ?24, "
+	    "last_redeem = ?25, redeem_n = ?26, redeem_close = ?27, "
+	    "v_ledger_index = ?28, frozen = ?29, updated_at = ?30, "
+	    "due_ms = " DUE_OR_NOW(
+		"?31",
+		"pc_in") " "
+			 "WHERE id = ?1 AND account = ?2 AND state = ?3 AND "
+			 "redeem_inflight = ?19";
+	static const char replace[] =
+	    "INSERT OR REPLACE INTO pc_in (" IN_COLS ", updated_at, due_ms) "
+	    "VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+	    "?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, "
+	    "?28, ?29, ?30, " DUE_OR_NOW("?31", "pc_in") ")";
+	sqlite3_stmt *st;
+	enum xu_code rc;
+	bool done;
+
+	XU_ASSERT(eng_store_in_tx(s));
+	rc = eng_store_prepare(s, narrow, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_in(st, r, due_ms);
+	rc = step_narrow(s, st, &done, "writing pc_in", err);
+	if (rc != XU_OK || done)
+		return rc;
+	rc = eng_store_prepare(s, replace, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_in(st, r, due_ms);
 	return step_done(s, st, "writing pc_in", err);
 }
 

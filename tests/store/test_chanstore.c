@@ -251,6 +251,162 @@ static void test_chanstore_in_roundtrip(void **state)
 	eng_store_close(s);
 }
 
+/* A write that keeps a record's key columns is an UPDATE of every other
+ * column (docs/design.md#narrow-writes): each of them changes, and reads
+ * back as written; a write that changes the channel id, an incoming
+ * record's state or its redeem in flight replaces the row, and the
+ * indexes on those columns follow. */
+static void test_chanstore_narrow_writes(void **state)
+{
+	(void)state;
+	struct eng_store *s = tdb_open();
+	struct eng_chan_out o, got, *all;
+	struct eng_chan_in r, rgot, *live;
+	struct xu_err e;
+	uint8_t old_id[CR_CHANNEL_ID_BYTES];
+	size_t n;
+	bool found;
+
+	sample_out(&o);
+	tdb_begin(s);
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	tdb_commit(s);
+	/* Every column but account and id, to another value. */
+	acct(0x12, &o.ch.self);
+	acct(0x23, &o.ch.peer);
+	o.ch.state = PC_OUT_CLOSING;
+	o.ch.amount = d(20000001);
+	o.ch.redeemed = d(1235);
+	o.ch.settle_delay = 518401;
+	o.ch.has_expiration = false;
+	o.ch.expiration = 0;
+	o.ch.signed_total = d(5555556);
+	o.ch.owed = d(78);
+	o.ch.fund_inflight = false;
+	o.ch.close_inflight = true;
+	o.ch.deleting = false;
+	o.ch.has_account = false;
+	o.ch.acct_balance = d(999000001);
+	o.ch.acct_reserve = d(12000001);
+	o.ch.acct_reserve_inc = d(2000001);
+	o.ch.fee = d(13);
+	o.ch.retry_at = 123457;
+	o.claim_amount = d(5555556);
+	o.claim_siglen = 72;
+	memset(o.claim_sig, 0x5B, o.claim_siglen);
+	o.peer_best = d(5000001);
+	o.create_n = 5;
+	o.fund_n = 6;
+	o.close_n = 7;
+	o.tx_amount = d(10000001);
+	o.ch.recovering = true;
+	o.ch.recover_owed = d(31);
+	o.ch.seen_ledger = 4000000001u;
+	o.ch.has_ended = true;
+	memset(o.ch.ended_id, 0xEE, sizeof(o.ch.ended_id));
+	o.ch.ended_signed = d(41);
+	o.ch.ended_paid = d(40);
+	o.ch.ended_from = 51;
+	o.ch.ended_to = 52;
+	o.ch.reowed = d(1);
+	o.ch.ended_has_final = true;
+	o.ch.ended_final = d(39);
+	o.ch.ended_has_held = true;
+	o.ch.ended_held = d(38);
+	o.ch.has_key = false;
+	memset(o.ch.key, 0, sizeof(o.ch.key));
+	memset(o.signer, 0, sizeof(o.signer));
+	o.ch.ledger_floor = d(61);
+	o.ch.word_floor = d(62);
+	o.ch.tx_fails = 10;
+	tdb_begin(s);
+	assert_int_equal(eng_chan_out_put_due(s, &o, 5000, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_out_get(s, "acct-out", &got, &found, &e),
+			 XU_OK);
+	assert_true(found);
+	out_equal(&o, &got);
+	assert_int_equal(got.due_ms, 5000);
+	/* Another channel id: the row is replaced, found by the new id
+	 * only, and still the one record of the account. */
+	memcpy(old_id, o.ch.id, sizeof(old_id));
+	memset(o.ch.id, 0xBA, sizeof(o.ch.id));
+	tdb_begin(s);
+	assert_int_equal(eng_chan_out_put(s, &o, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_out_by_id(s, o.ch.id, &got, &found, &e),
+			 XU_OK);
+	assert_true(found);
+	out_equal(&o, &got);
+	assert_true(got.due_ms <= 0); /* due at once */
+	assert_int_equal(eng_chan_out_by_id(s, old_id, &got, &found, &e),
+			 XU_OK);
+	assert_false(found);
+	assert_int_equal(eng_chan_out_all(s, &all, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	free(all);
+
+	sample_in(&r);
+	r.ch.state = PC_IN_OPEN;
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
+	tdb_commit(s);
+	/* Every column but id, account, state and redeem_inflight. */
+	acct(0x34, &r.ch.self);
+	acct(0x45, &r.ch.peer);
+	acct(0x46, &r.ch.view.source);
+	acct(0x47, &r.ch.view.dest);
+	r.ch.view.amount = d(30000001);
+	r.ch.view.balance = d(101);
+	r.ch.view.settle_delay = 259201;
+	r.ch.view.has_expiration = false;
+	r.ch.view.expiration = 0;
+	r.ch.view.has_cancel_after = false;
+	r.ch.view.cancel_after = 0;
+	memset(r.ch.view.pubkey, 0x03, sizeof(r.ch.view.pubkey));
+	r.ch.view.ledger_index = 4100000001u;
+	r.ch.best = d(4243);
+	r.ch.best_siglen = 70;
+	memset(r.ch.best_sig, 0x78, r.ch.best_siglen);
+	r.ch.deleting = false;
+	r.ch.expired_alerted = false;
+	r.ch.redeem_amount = d(4001);
+	r.ch.next_check = 12;
+	r.ch.retry_at = 23;
+	r.ch.last_redeem = 34;
+	r.redeem_n = 6;
+	r.redeem_close = false;
+	r.ch.frozen = true;
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_put_due(s, &r, 7000, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_in_get(s, r.ch.id, &rgot, &found, &e), XU_OK);
+	assert_true(found);
+	in_equal(&r, &rgot);
+	assert_int_equal(rgot.due_ms, 7000);
+	/* Closed with no redeem in flight: replaced, and out of the live
+	 * index; in flight again: back in it. */
+	r.ch.state = PC_IN_CLOSED;
+	r.ch.redeem_inflight = false;
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_in_get(s, r.ch.id, &rgot, &found, &e), XU_OK);
+	in_equal(&r, &rgot);
+	assert_int_equal(eng_chan_in_live(s, &live, &n, &e), XU_OK);
+	assert_int_equal(n, 0);
+	free(live);
+	r.ch.redeem_inflight = true;
+	tdb_begin(s);
+	assert_int_equal(eng_chan_in_put(s, &r, &e), XU_OK);
+	tdb_commit(s);
+	assert_int_equal(eng_chan_in_live(s, &live, &n, &e), XU_OK);
+	assert_int_equal(n, 1);
+	in_equal(&r, &live[0]);
+	free(live);
+	eng_store_close(s);
+}
+
 static void account(struct eng_store *s, const char *id)
 {
 	struct xu_err e;
@@ -755,6 +911,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_chanstore_out_unpaid, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_chanstore_due_index, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_chanstore_narrow_writes, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_chanstore_in_roundtrip, setup,
 					    teardown),
