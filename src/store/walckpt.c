@@ -20,20 +20,35 @@ struct eng_walckpt {
 	int log_frames; /* WAL size seen by the last background checkpoint */
 };
 
-/* WAL frames (pages) above which the loop finishes the job itself. */
-#define RESTART_FRAMES 2048
+/* WAL frames (pages) above which the thread checkpoints again after
+ * CATCHUP_GAP_MS, up to CATCHUP_PASSES times in a row, rather than after
+ * its period: under constant writes a checkpoint rarely copies the last
+ * frame before the loop's next commit adds one, and the WAL starts over
+ * only after one did.  Each pass copies what the commits added during the
+ * one before (a few frames), so one soon ends between two commits; the
+ * loop then starts the WAL over at its next write, and never waits for a
+ * checkpoint of its own. */
+#define CATCHUP_FRAMES 2048
+#define CATCHUP_GAP_MS 1
+#define CATCHUP_PASSES 8
+
+/* WAL frames above which the loop finishes the job itself (the catch-up
+ * did not: a load that commits faster than the passes end). */
+#define RESTART_FRAMES (4 * CATCHUP_FRAMES)
 
 static void *run(void *arg)
 {
 	struct eng_walckpt *w = arg;
 	struct timespec ts;
-	int log_frames, ckpt_frames, rc;
+	int log_frames, ckpt_frames, rc, passes = 0;
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
+		uint32_t ms = passes ? CATCHUP_GAP_MS : w->period_ms;
+
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += (long)(w->period_ms % 1000) * 1000000L;
-		ts.tv_sec += w->period_ms / 1000 + ts.tv_nsec / 1000000000L;
+		ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+		ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
 		ts.tv_nsec %= 1000000000L;
 		while (!w->stop &&
 		       pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT)
@@ -51,6 +66,11 @@ static void *run(void *arg)
 				   sqlite3_errmsg(w->db));
 		pthread_mutex_lock(&w->mu);
 		w->log_frames = log_frames;
+		if (rc == SQLITE_OK && log_frames > CATCHUP_FRAMES &&
+		    passes < CATCHUP_PASSES)
+			passes++;
+		else
+			passes = 0;
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;

@@ -7,8 +7,10 @@
  * its connection and this thread, with a connection of its own, runs a
  * PASSIVE checkpoint every period (it never blocks the writer; the WAL is
  * reused from the start once a checkpoint caught up).  SQLite's own locks
- * make the two connections safe; the thread touches nothing else.  See
- * eng_walckpt_tick for keeping the WAL from growing under constant load. */
+ * make the two connections safe; the thread touches nothing else.  Under
+ * constant load a WAL past a threshold is checkpointed again at once, a
+ * few times, until a pass ends between two commits and the WAL can start
+ * over; see eng_walckpt_tick for when even that does not happen. */
 #ifndef XRPSE_SRC_WALCKPT_H
 #define XRPSE_SRC_WALCKPT_H
 
