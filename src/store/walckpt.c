@@ -40,7 +40,8 @@ static void *run(void *arg)
 {
 	struct eng_walckpt *w = arg;
 	struct timespec ts;
-	int log_frames, ckpt_frames, rc, passes = 0;
+	int log_frames, ckpt_frames, rc, passes = 0, last_frames = 0;
+	bool idle;
 
 	pthread_mutex_lock(&w->mu);
 	while (!w->stop) {
@@ -66,7 +67,12 @@ static void *run(void *arg)
 				   sqlite3_errmsg(w->db));
 		pthread_mutex_lock(&w->mu);
 		w->log_frames = log_frames;
-		if (rc == SQLITE_OK && log_frames > CATCHUP_FRAMES &&
+		/* All copied and nothing added since the last pass: the
+		 * next write starts the WAL over, no pass is needed. */
+		idle = passes > 0 && log_frames == last_frames &&
+		       ckpt_frames == log_frames;
+		last_frames = log_frames;
+		if (rc == SQLITE_OK && log_frames > CATCHUP_FRAMES && !idle &&
 		    passes < CATCHUP_PASSES)
 			passes++;
 		else
