@@ -787,6 +787,12 @@ static void *worker(void *arg)
 		int n = epoll_wait(w->epfd, evs, 64, timeout);
 		if (n > 0)
 			worker_events(w, multi, evs, n);
+		/* Only a signal may interrupt it: any other error is a set
+		 * or a buffer of ours gone bad, and would spin. */
+		if (n < 0 && errno != EINTR) {
+			xu_broken("curlw", "epoll_wait: %s", strerror(errno));
+			abort();
+		}
 	}
 	worker_end(w, multi);
 	/* The loop thread reaps us (join, dlclose) at its next drain. */
