@@ -179,8 +179,9 @@ static void channel_metrics(FILE *f, const struct eng_status *st)
 	    &s->credit);
 	eng_api_stage_histogram(
 	    f, "tick_seconds",
-	    "The periodic tick's own time (the records due, the polls' "
-	    "share): the event loop serves nothing else meanwhile.",
+	    "Each slice of the periodic tick (the records due, 128 of "
+	    "each table a slice; the polls' share): the event loop serves "
+	    "nothing else meanwhile.",
 	    &s->tick);
 	one(f, "redeems_submitted_total", "counter",
 	    "Redeems of incoming claims queued for the ledger.",

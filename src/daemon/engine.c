@@ -62,6 +62,7 @@ struct eng_engine {
 	struct eng_curlw *curlw;
 	struct eng_outbox *outbox;
 	lws_sorted_usec_list_t sul_batch, sul_cron;
+	lws_sorted_usec_list_t sul_slice; /* the tick's next slice */
 	bool batch_armed;
 	struct eng_job *head, **tail;
 	struct eng_msgs msgs;	 /* peer message types */
@@ -385,6 +386,26 @@ static uint32_t cron_next_ms(struct eng_engine *e, uint32_t ms, int sent)
 				e->cfg.dev_cron_ms != 0);
 }
 
+/* The tick's next slice, at the next loop iteration: the sockets are
+ * served between two slices (eng_paychan_tick). */
+static void slice_cb(lws_sorted_usec_list_t *sul)
+{
+	struct eng_engine *e =
+	    lws_container_of(sul, struct eng_engine, sul_slice);
+	int64_t t0 = eng_mono_us();
+	lws_usec_t next = 0;
+
+	bool more = true;
+
+	if (!store_free(e))
+		next = (lws_usec_t)CRON_MS_DEFAULT * 1000;
+	else
+		more = eng_paychan_tick(e->paychan);
+	note_blocked(e, eng_mono_us() - t0, "in a tick's slice");
+	if (more)
+		lws_sul_schedule(e->ctx, 0, &e->sul_slice, slice_cb, next);
+}
+
 static void cron_cb(lws_sorted_usec_list_t *sul)
 {
 	struct eng_engine *e =
@@ -406,7 +427,8 @@ static void cron_cb(lws_sorted_usec_list_t *sul)
 	if (!store_free(e))
 		goto next;
 	sent = eng_outbox_tick(e->outbox, eng_wall_ms());
-	eng_paychan_tick(e->paychan);
+	if (eng_paychan_tick(e->paychan))
+		lws_sul_schedule(e->ctx, 0, &e->sul_slice, slice_cb, 0);
 	if (!eng_store_in_tx(e->store))
 		eng_walckpt_tick(e->ckpt, e->store);
 	if (now - e->last_gc >= IDEM_GC_EVERY_S) {
@@ -845,6 +867,7 @@ void eng_engine_free(struct eng_engine *e)
 	if (e->ctx) {
 		lws_sul_cancel(&e->sul_batch);
 		lws_sul_cancel(&e->sul_cron);
+		lws_sul_cancel(&e->sul_slice);
 	}
 	xl_rippled_free(e->rippled);
 	eng_paychan_free(e->paychan);

@@ -168,8 +168,12 @@ void eng_paychan_batch_done(struct eng_paychan *pc, bool committed);
  * (latency.c).  pc may be NULL. */
 void eng_paychan_message_read(struct eng_paychan *pc, int64_t mono_us);
 /* From the engine's cron (any period): timers, polls, hellos, resends;
- * first the ledger views our polls brought (eng_paychan_views_flush). */
-void eng_paychan_tick(struct eng_paychan *pc);
+ * first the ledger views our polls brought (eng_paychan_views_flush).
+ * The timers work on the records due in slices of cfg.tick_slice, a
+ * transaction each: returns true while a round has slices left, and the
+ * caller calls again soon (the engine at its next loop iteration, after
+ * the sockets). */
+bool eng_paychan_tick(struct eng_paychan *pc);
 /* Whether the service's work between its timer ticks waits for nothing
  * (no poll answers to apply, no account change to hand on): then the
  * engine's cron may come less often (docs/design.md#scale).  pc may be

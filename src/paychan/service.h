@@ -339,7 +339,16 @@ struct eng_paychan {
 	 * lookups seen then (lookup.stamp). */
 	uint32_t stamps, resync_fresh;
 	struct page_round pages; /* pages.c: the polls' account_channels */
-	bool peers_full;      /* ledger_peer: the client's peer limit was met */
+	bool peers_full; /* ledger_peer: the client's peer limit was met */
+	/* tick.c: the timer's round over the records due at its start,
+	 * in slices (tick_slice a table, a transaction each); active while
+	 * a slice left some. */
+	struct {
+		bool active;
+		int64_t due_ms; /* the records due at this wall time */
+		struct eng_chan_due_at out_at, in_at;
+		bool out_done, in_done;
+	} round;
 	int64_t sweep_ms;     /* tick.c: mono ms of the last full sweep */
 	bool swept;	      /* ...by this process (false: sweep next) */
 	bool requeued;	      /* in-flight intents re-queued after start */

@@ -19,6 +19,10 @@ struct eng_paychan_cfg {
 				      than poll_ms, up to 2.5 poll_ms
 				      (src/paychan/tick.c poll_period) */
 	uint32_t tick_ms;	   /* PC_EV_TIMER period */
+	uint32_t tick_slice;	   /* records due of each table a tick
+				      works on in one transaction; the
+				      rest follow at the next cron
+				      (src/paychan/tick.c) */
 	uint32_t hello_retry_ms;   /* first hello retry; doubles to 60 s */
 	uint32_t claim_resend_ms;  /* unacknowledged claim re-sent after */
 	uint32_t lookup_fresh_ms;  /* a view younger than this is fresh */
@@ -39,7 +43,8 @@ struct eng_paychan_cfg {
 };
 
 /* Fills *cfg with the defaults: pc_cfg_default and the timers above
- * (poll 60 s, stretched by 7.5 ms a channel beyond 8,000, tick 1 s, hello retry 1 s, claim resend 10 s, a view fresh
+ * (poll 60 s, stretched by 7.5 ms a channel beyond 8,000, tick 1 s in
+ * slices of 128 records, hello retry 1 s, claim resend 10 s, a view fresh
  * for 5 s, a recovery alert after 10 min, a claim stalled after 2 s,
  * closed incoming records kept 1 day, the owed alert after 5 min) and
  * XL_SUBMIT_INFLIGHT_DEFAULT (10) transactions in flight.  The

@@ -286,12 +286,24 @@ struct records {
 /* Loads into *r (freed by the caller, also on failure) the records due
  * at wall time now_ms (the due index, eng_chan_out_due), or on a sweep
  * every one; every outgoing record also when the account changed (they
- * all hear of it).  Returns XU_OK, XU_ENOMEM or XU_ESTORE. */
+ * all hear of it).  A timer's round without either (round: true) loads
+ * the first slice of the records due instead (round_slice).  Returns
+ * XU_OK, XU_ENOMEM or XU_ESTORE. */
+static enum xu_code round_slice(struct eng_paychan *pc, struct records *r,
+				struct xu_err *err);
+
 static enum xu_code records_load(struct eng_paychan *pc, struct records *r,
-				 int64_t now_ms, bool sweep, struct xu_err *err)
+				 int64_t now_ms, bool sweep, bool round,
+				 struct xu_err *err)
 {
 	enum xu_code rc;
 
+	if (round && !sweep && !(pc->acct_dirty && pc->have_acct)) {
+		memset(&pc->round, 0, sizeof(pc->round));
+		pc->round.active = true;
+		pc->round.due_ms = now_ms;
+		return round_slice(pc, r, err);
+	}
 	if (sweep || (pc->acct_dirty && pc->have_acct))
 		rc = eng_chan_out_all(pc->st, &r->ov, &r->on, err);
 	else
@@ -300,6 +312,84 @@ static enum xu_code records_load(struct eng_paychan *pc, struct records *r,
 		rc = eng_chan_in_live(pc->st, &r->iv, &r->in, err);
 	else if (rc == XU_OK)
 		rc = eng_chan_in_due(pc->st, now_ms, &r->iv, &r->in, err);
+	return rc;
+}
+
+/* ---- the round's slices ------------------------------------------------ */
+
+/* A timer's round works on the records due at its start (round.due_ms),
+ * tick_slice of each table at a time in the due index's order, each
+ * slice in a transaction of its own, the next at the next cron (the
+ * engine's comes at once while eng_paychan_tick says more): the loop
+ * serves the requests that came meanwhile between two slices, instead of
+ * waiting for hundreds of records in one go.  The place in the order
+ * only moves forward, and a record written during the round with a due
+ * time at once gets one below every other (chanstore.h), so the round
+ * meets each record at most once and ends; that record is due at the
+ * next round.  The steps a round does once (hellos, pairings, owed
+ * drops, prunes, polls, the due audit) go with its first slice.  A sweep
+ * or an account change works on every record at once, as before.
+ * Loads the next slice into *r and ends the round when both tables gave
+ * less than a slice. */
+static enum xu_code round_slice(struct eng_paychan *pc, struct records *r,
+				struct xu_err *err)
+{
+	size_t lim = pc->cfg.tick_slice ? pc->cfg.tick_slice : SIZE_MAX / 2;
+	enum xu_code rc = XU_OK;
+
+	if (!pc->round.out_done) {
+		rc = eng_chan_out_due_page(pc->st, pc->round.due_ms,
+					   &pc->round.out_at, lim, &r->ov,
+					   &r->on, err);
+		pc->round.out_done = r->on < lim;
+	}
+	if (rc == XU_OK && !pc->round.in_done) {
+		rc = eng_chan_in_due_page(pc->st, pc->round.due_ms,
+					  &pc->round.in_at, lim, &r->iv, &r->in,
+					  err);
+		pc->round.in_done = r->in < lim;
+	}
+	if (rc != XU_OK || (pc->round.out_done && pc->round.in_done))
+		pc->round.active = false;
+	return rc;
+}
+
+/* A slice after the round's first: the timer's steps on the records of
+ * the slice, and their next due times. */
+static enum xu_code due_set(struct eng_paychan *pc, struct records *r,
+			    int64_t now_ms, struct xu_err *err);
+static enum xu_code tick_timers(struct eng_paychan *pc, struct records *r,
+				bool sweep, struct xu_err *err);
+static enum xu_code tick_dcloses(struct eng_paychan *pc, struct records *r,
+				 int64_t now_ms, struct xu_err *err);
+static enum xu_code tick_resend_claims(struct eng_paychan *pc,
+				       struct records *r, int64_t now_ms,
+				       struct xu_err *err);
+static enum xu_code tick_recoveries(struct eng_paychan *pc, struct records *r,
+				    int64_t now_ms, struct xu_err *err);
+static void tick_finals(struct eng_paychan *pc, struct records *r);
+
+static enum xu_code slice_tx(struct eng_paychan *pc, int64_t now_ms,
+			     struct xu_err *err)
+{
+	struct records r = {0};
+	enum xu_code rc = round_slice(pc, &r, err);
+
+	pc->stats.tick_records += r.on + r.in;
+	if (rc == XU_OK)
+		rc = tick_timers(pc, &r, false, err);
+	if (rc == XU_OK)
+		rc = tick_dcloses(pc, &r, now_ms, err);
+	if (rc == XU_OK)
+		rc = tick_resend_claims(pc, &r, now_ms, err);
+	if (rc == XU_OK)
+		rc = tick_recoveries(pc, &r, now_ms, err);
+	if (rc == XU_OK)
+		tick_finals(pc, &r);
+	if (rc == XU_OK)
+		rc = due_set(pc, &r, now_ms, err);
+	free(r.ov);
+	free(r.iv);
 	return rc;
 }
 
@@ -798,7 +888,7 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 	if (timer && !sweep && pc->cfg.due_audit)
 		rc = due_audit(pc, now_ms, err);
 	if (rc == XU_OK)
-		rc = records_load(pc, &r, now_ms, sweep, err);
+		rc = records_load(pc, &r, now_ms, sweep, timer, err);
 	pc->stats.tick_records += r.on + r.in;
 	if (rc == XU_OK) {
 		tick_requeue(pc, &r);
@@ -834,7 +924,25 @@ bool eng_paychan_quiet(const struct eng_paychan *pc)
 	return !pc || (pc->nviews == 0 && !pc->acct_dirty);
 }
 
-void eng_paychan_tick(struct eng_paychan *pc)
+/* The next slice of the round (round_slice), in a transaction. */
+static void tick_slice(struct eng_paychan *pc, int64_t now)
+{
+	struct xu_err err = {0};
+	int64_t t0 = pc->mono_us(pc->clock_arg), took;
+	enum xu_code rc = tx_begin(pc, &err);
+
+	if (rc != XU_OK) {
+		xu_broken(SUB, "tick: %s", err.msg);
+		return; /* the round goes on at the next cron */
+	}
+	rc = slice_tx(pc, now, &err);
+	if (!tx_end(pc, rc, &err, "the channel timer"))
+		pc->round.active = false; /* what is left: the next round */
+	took = pc->mono_us(pc->clock_arg) - t0;
+	xu_hist_add(&pc->stats.tick, took > 0 ? (uint64_t)took : 0, 1);
+}
+
+bool eng_paychan_tick(struct eng_paychan *pc)
 {
 	int64_t now = wall_ms(pc);
 	struct xu_err err = {0};
@@ -843,28 +951,34 @@ void eng_paychan_tick(struct eng_paychan *pc)
 	bool timer;
 
 	if (!pc || eng_store_in_tx(pc->st))
-		return;
+		return false;
 	eng_paychan_views_flush(pc);
 	lookups_prune(pc, now);
 	peer_lines_flush(pc);
+	if (pc->round.active) {
+		tick_slice(pc, now);
+		return pc->round.active;
+	}
 	timer = now - pc->last_tick_ms >= (int64_t)pc->cfg.tick_ms;
 	if (timer)
 		pc->last_tick_ms = now;
 	if (!timer && !pc->acct_dirty)
-		return;
+		return false;
 	t0 = timer ? pc->mono_us(pc->clock_arg) : 0;
 	rc = tx_begin(pc, &err);
 	if (rc != XU_OK) {
 		xu_broken(SUB, "tick: %s", err.msg);
-		return;
+		return false;
 	}
 	rc = tick_tx(pc, now, timer, &err);
 	if (rc == XU_OK && timer && rippled_ready(pc))
 		rc = poll_tick(pc, now, &err);
-	tx_end(pc, rc, &err, "the channel timer");
+	if (!tx_end(pc, rc, &err, "the channel timer"))
+		pc->round.active = false;
 	if (!timer)
-		return;
+		return pc->round.active;
 	owed_tick(pc);
 	took = pc->mono_us(pc->clock_arg) - t0;
 	xu_hist_add(&pc->stats.tick, took > 0 ? (uint64_t)took : 0, 1);
+	return pc->round.active;
 }

@@ -978,6 +978,84 @@ enum xu_code eng_chan_in_due(struct eng_store *s, int64_t now_ms,
 	return rc;
 }
 
+/* Binds the due page's parameters: ?1 now_ms, ?2 ?3 the place after
+ * which to read, ?4 the limit. */
+static void bind_due_page(sqlite3_stmt *st, int64_t now_ms,
+			  const struct eng_chan_due_at *at, size_t limit)
+{
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, at->set ? at->due_ms : INT64_MIN);
+	sqlite3_bind_text(st, 3, at->set ? at->key : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+}
+
+enum xu_code eng_chan_out_due_page(struct eng_store *s, int64_t now_ms,
+				   struct eng_chan_due_at *at, size_t limit,
+				   struct eng_chan_out **v, size_t *n,
+				   struct xu_err *err)
+{
+	/* pc_out_due holds (due_ms, account): the row value walks it. */
+	static const char sql[] = "SELECT " OUT_SEL " FROM pc_out"
+				  " WHERE due_ms <= ?1 AND"
+				  " (due_ms, account) > (?2, ?3)"
+				  " ORDER BY due_ms, account LIMIT ?4";
+	sqlite3_stmt *st;
+	void *arr = NULL;
+	enum xu_code rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_due_page(st, now_ms, at, limit);
+	rc = all_rows(s, st, out_row, sizeof(**v), &arr, n, "pc_out",
+		      "reading pc_out", err);
+	*v = arr;
+	if (rc == XU_OK && *n) {
+		const struct eng_chan_out *last = &(*v)[*n - 1];
+
+		at->set = true;
+		at->due_ms = last->due_ms;
+		snprintf(at->key, sizeof(at->key), "%s", last->account);
+	}
+	return rc;
+}
+
+enum xu_code eng_chan_in_due_page(struct eng_store *s, int64_t now_ms,
+				  struct eng_chan_due_at *at, size_t limit,
+				  struct eng_chan_in **v, size_t *n,
+				  struct xu_err *err)
+{
+	/* pc_in_due holds (due_ms, id), the id as its hex text. */
+	static const char sql[] = "SELECT " IN_SEL " FROM pc_in"
+				  " WHERE due_ms <= ?1 AND"
+				  " (due_ms, id) > (?2, ?3)"
+				  " ORDER BY due_ms, id LIMIT ?4";
+	sqlite3_stmt *st;
+	void *arr = NULL;
+	enum xu_code rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
+	bind_due_page(st, now_ms, at, limit);
+	rc = all_rows(s, st, in_row, sizeof(**v), &arr, n, "pc_in",
+		      "reading pc_in", err);
+	*v = arr;
+	if (rc == XU_OK && *n) {
+		const struct eng_chan_in *last = &(*v)[*n - 1];
+
+		at->set = true;
+		at->due_ms = last->due_ms;
+		xu_hex_encode(at->key, sizeof(at->key), last->ch.id,
+			      CR_CHANNEL_ID_BYTES);
+	}
+	return rc;
+}
+
 enum xu_code eng_chan_out_page(struct eng_store *s, const char *after,
 			       size_t limit, struct eng_chan_out **v, size_t *n,
 			       struct xu_err *err)

@@ -170,6 +170,29 @@ enum xu_code eng_chan_out_due(struct eng_store *s, int64_t now_ms,
 enum xu_code eng_chan_in_due(struct eng_store *s, int64_t now_ms,
 			     struct eng_chan_in **v, size_t *n,
 			     struct xu_err *err) XU_WARN_UNUSED;
+/* A place in the due index's order (due_ms, then the key: the account of
+ * a pc_out row, the id of a pc_in row); set false: before every row. */
+struct eng_chan_due_at {
+	bool set;
+	int64_t due_ms;
+	char key[ENG_STORE_ACCOUNT_MAX + 1 > 2 * CR_CHANNEL_ID_BYTES + 1
+		     ? ENG_STORE_ACCOUNT_MAX + 1
+		     : 2 * CR_CHANNEL_ID_BYTES + 1];
+};
+/* The next page of the records due at now_ms: at most limit of them,
+ * after *at in the due index's order, which is moved to the last one
+ * read (unchanged when none).  A record written meanwhile with a due
+ * time at once has one below every other, so before *at: a walk of the
+ * pages meets each record at most once, and ends.  Returns as
+ * eng_chan_out_due. */
+enum xu_code eng_chan_out_due_page(struct eng_store *s, int64_t now_ms,
+				   struct eng_chan_due_at *at, size_t limit,
+				   struct eng_chan_out **v, size_t *n,
+				   struct xu_err *err) XU_WARN_UNUSED;
+enum xu_code eng_chan_in_due_page(struct eng_store *s, int64_t now_ms,
+				  struct eng_chan_due_at *at, size_t limit,
+				  struct eng_chan_in **v, size_t *n,
+				  struct xu_err *err) XU_WARN_UNUSED;
 enum xu_code eng_chan_out_set_due(struct eng_store *s, const char *account,
 				  int64_t was, int64_t due, bool *set,
 				  struct xu_err *err) XU_WARN_UNUSED;

@@ -186,7 +186,7 @@ const STAGES = [
 	  per: 'credit', sum: true },
 	/* Not stages: the loop serves nothing else meanwhile, so their
 	 * tails are a floor under the settlements'. */
-	{ name: 'tick_seconds', label: 'the periodic tick (once a second; not a stage)',
+	{ name: 'tick_seconds', label: 'the periodic tick, each slice (not a stage)',
 	  per: 'tick', sum: false, stage: false },
 	{ name: 'store_commit_seconds', label: 'the group commit, fsync included (not a stage)',
 	  per: 'commit', sum: false, stage: false },

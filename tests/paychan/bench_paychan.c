@@ -654,7 +654,8 @@ static double second(void)
 		json_decref(l);
 	}
 	t0 = cpu_s();
-	eng_paychan_tick(g.pc);
+	while (eng_paychan_tick(g.pc))
+		;
 	t0 = cpu_s() - t0;
 	drain_requests();
 	drain_msgs();

@@ -526,6 +526,7 @@ static uint32_t g_poll_channel_us; /* 0: the default */
 static uint32_t g_tx_inflight;	   /* 0: the default */
 /* redeem_check_s of the next services started (0: the default). */
 static uint32_t g_redeem_check_s;
+static uint32_t g_tick_slice;
 
 static void start_service(struct eng_engine *e)
 {
@@ -559,6 +560,8 @@ static void start_service(struct eng_engine *e)
 		cfg.tx_inflight = g_tx_inflight;
 	if (g_redeem_check_s)
 		cfg.pc.redeem_check_s = g_redeem_check_s;
+	if (g_tick_slice)
+		cfg.tick_slice = g_tick_slice;
 	/* bob asks for more than alice's 6 days: her channel uses 7. */
 	if (!strcmp(e->name, "bob"))
 		cfg.pc.min_settle_delay = 7 * 24 * 3600;
@@ -699,10 +702,12 @@ static int carry(struct eng_engine *from, size_t i, struct eng_engine *to,
 	return st;
 }
 
+/* One tick: a whole round, all its slices. */
 static void tick(struct eng_engine *e)
 {
 	pass_ms(15);
-	eng_paychan_tick(e->pc);
+	while (eng_paychan_tick(e->pc))
+		;
 }
 
 static struct sent *last_msg(struct eng_engine *e, const char *tag)
@@ -2615,6 +2620,43 @@ static void test_paychan_writer_due(void **state)
 	assert_int_equal(a0.tick_records, a1.tick_records);
 	assert_int_equal(a0.due_skipped, 0);
 	assert_int_equal(b1.due_skipped, 0);
+}
+
+/* A round of the tick in slices (tick_slice 1 here): the first call
+ * reads one record of each table and says more may follow; the next one
+ * finds nothing after the place the first left, and ends the round,
+ * though alice's record, its claim unacknowledged, is still due at once
+ * (read again, it would never end); the next round reads the same
+ * records again. */
+static void test_paychan_tick_slices(void **state)
+{
+	uint8_t id[CR_CHANNEL_ID_BYTES];
+	char hex[65];
+	struct eng_paychan_stats a0, a1, a2;
+
+	(void)state;
+	g_tick_slice = 1;
+	eng_paychan_free(alice.pc);
+	start_service(&alice);
+	g_tick_slice = 0;
+	settled_link(id, hex);
+	settle(&alice, "b", "k2", "400");
+	assert_true(out_of(&alice, "b").due_ms <= 0); /* unacknowledged */
+	eng_paychan_stats(alice.pc, &a0);
+	pass_ms(15);
+	assert_true(eng_paychan_tick(alice.pc));
+	assert_false(eng_paychan_tick(alice.pc));
+	assert_false(eng_paychan_tick(alice.pc)); /* no round, no timer */
+	eng_paychan_stats(alice.pc, &a1);
+	assert_true(a1.tick_records > a0.tick_records);
+	assert_true(out_of(&alice, "b").due_ms <= 0);
+	pass_ms(15);
+	while (eng_paychan_tick(alice.pc))
+		;
+	eng_paychan_stats(alice.pc, &a2);
+	assert_int_equal(a2.tick_records - a1.tick_records,
+			 a1.tick_records - a0.tick_records);
+	assert_int_equal(a2.due_skipped, 0);
 }
 
 /* The writer's due counts a claim made in the open transaction as the
@@ -5577,6 +5619,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_writer_due_resend,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paychan_tick_slices, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_idle_not_read,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paychan_redeem_idle_sweep,
