@@ -142,8 +142,13 @@ const now = () => performance.timeOrigin + performance.now();
  * (http.request is several times cheaper than fetch here). */
 const AGENT = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
-/* Resolves the JSON answer, or {json, headers} with withHeaders. */
-function call(url, method = 'GET', body, withHeaders = false) {
+/* Resolves the JSON answer, or {json, headers} with withHeaders.  A call
+ * on a kept-alive socket that the connector closed as idle just before
+ * (its keep-alive timeout, 5 s, is the period of the driver's progress
+ * polls) ends in ECONNRESET before the connector read it: that one is
+ * made again, on a new socket, once (Node's documented answer to this
+ * race, `request.reusedSocket`). */
+function call(url, method = 'GET', body, withHeaders = false, again = true) {
 	const payload = body === undefined ? null : Buffer.from(JSON.stringify(body));
 	return new Promise((resolve, reject) => {
 		const req = http.request(url, {
@@ -166,7 +171,12 @@ function call(url, method = 'GET', body, withHeaders = false) {
 					resolve(withHeaders ? { json, headers: res.headers } : json);
 			});
 		});
-		req.on('error', reject);
+		req.on('error', (e) => {
+			if (again && req.reusedSocket && e.code === 'ECONNRESET')
+				call(url, method, body, withHeaders, false).then(resolve, reject);
+			else
+				reject(e);
+		});
 		req.end(payload || undefined);
 	});
 }
