@@ -179,7 +179,7 @@ static void channel_metrics(FILE *f, const struct eng_status *st)
 	    &s->credit);
 	eng_api_stage_histogram(
 	    f, "tick_seconds",
-	    "Each slice of the periodic tick (the records due, 128 of "
+	    "Each slice of the periodic tick (the records due, 256 of "
 	    "each table a slice; the polls' share): the event loop serves "
 	    "nothing else meanwhile.",
 	    &s->tick);

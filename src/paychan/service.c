@@ -126,7 +126,7 @@ void eng_paychan_cfg_default(struct eng_paychan_cfg *cfg)
 	cfg->poll_ms = 60000;
 	cfg->poll_channel_us = 7500;
 	cfg->tick_ms = 1000;
-	cfg->tick_slice = 128;
+	cfg->tick_slice = 256;
 	cfg->hello_retry_ms = 1000;
 	cfg->claim_resend_ms = 10000;
 	cfg->recover_alert_ms = 600000;

@@ -44,7 +44,7 @@ struct eng_paychan_cfg {
 
 /* Fills *cfg with the defaults: pc_cfg_default and the timers above
  * (poll 60 s, stretched by 7.5 ms a channel beyond 8,000, tick 1 s in
- * slices of 128 records, hello retry 1 s, claim resend 10 s, a view fresh
+ * slices of 256 records, hello retry 1 s, claim resend 10 s, a view fresh
  * for 5 s, a recovery alert after 10 min, a claim stalled after 2 s,
  * closed incoming records kept 1 day, the owed alert after 5 min) and
  * XL_SUBMIT_INFLIGHT_DEFAULT (10) transactions in flight.  The
