@@ -394,7 +394,6 @@ static void slice_cb(lws_sorted_usec_list_t *sul)
 	    lws_container_of(sul, struct eng_engine, sul_slice);
 	int64_t t0 = eng_mono_us();
 	lws_usec_t next = 0;
-
 	bool more = true;
 
 	if (!store_free(e))

@@ -21,8 +21,8 @@ struct eng_paychan_cfg {
 	uint32_t tick_ms;	   /* PC_EV_TIMER period */
 	uint32_t tick_slice;	   /* records due of each table a tick
 				      works on in one transaction; the
-				      rest follow at the next cron
-				      (src/paychan/tick.c) */
+				      rest follow when the caller calls
+				      again (src/paychan/tick.c) */
 	uint32_t hello_retry_ms;   /* first hello retry; doubles to 60 s */
 	uint32_t claim_resend_ms;  /* unacknowledged claim re-sent after */
 	uint32_t lookup_fresh_ms;  /* a view younger than this is fresh */

@@ -1,5 +1,5 @@
-/* The periodic tick (eng_paychan_tick, from the engine's cron): in one
- * transaction of ours it re-queues the in-flight transactions after a
+/* The periodic tick (eng_paychan_tick, from the engine's cron): in
+ * transactions of ours it re-queues the in-flight transactions after a
  * start, tells the outgoing channels of account changes, runs the
  * channel timers, resends unacknowledged claims, drives recoveries,
  * starts pairings and sends the hellos due, and feeds the owed drops
@@ -7,8 +7,8 @@
  * spread over it (poll_tick).
  * The timers touch only the records due (the due index of the store,
  * chanstore.h; out_next_due, in_next_due, which the writers of
- * effects.c also use), with a full sweep after a start and every
- * SWEEP_MS. */
+ * effects.c also use), in slices of tick_slice records (a round, see
+ * round_slice), with a full sweep after a start and every SWEEP_MS. */
 #include "src/paychan/service.h"
 
 #include <stdio.h>
@@ -283,15 +283,15 @@ struct records {
 	size_t in;
 };
 
+static enum xu_code round_slice(struct eng_paychan *pc, struct records *r,
+				struct xu_err *err);
+
 /* Loads into *r (freed by the caller, also on failure) the records due
  * at wall time now_ms (the due index, eng_chan_out_due), or on a sweep
  * every one; every outgoing record also when the account changed (they
  * all hear of it).  A timer's round without either (round: true) loads
  * the first slice of the records due instead (round_slice).  Returns
  * XU_OK, XU_ENOMEM or XU_ESTORE. */
-static enum xu_code round_slice(struct eng_paychan *pc, struct records *r,
-				struct xu_err *err);
-
 static enum xu_code records_load(struct eng_paychan *pc, struct records *r,
 				 int64_t now_ms, bool sweep, bool round,
 				 struct xu_err *err)
@@ -319,18 +319,23 @@ static enum xu_code records_load(struct eng_paychan *pc, struct records *r,
 
 /* A timer's round works on the records due at its start (round.due_ms),
  * tick_slice of each table at a time in the due index's order, each
- * slice in a transaction of its own, the next at the next cron (the
- * engine's comes at once while eng_paychan_tick says more): the loop
- * serves the requests that came meanwhile between two slices, instead of
- * waiting for hundreds of records in one go.  The place in the order
- * only moves forward, and a record written during the round with a due
- * time at once gets one below every other (chanstore.h), so the round
- * meets each record at most once and ends; that record is due at the
- * next round.  The steps a round does once (hellos, pairings, owed
- * drops, prunes, polls, the due audit) go with its first slice.  A sweep
- * or an account change works on every record at once, as before.
- * Loads the next slice into *r and ends the round when both tables gave
- * less than a slice. */
+ * slice in a transaction of its own, the next as soon as the caller
+ * calls again (the engine: its next loop iteration, while
+ * eng_paychan_tick says more): the loop serves the requests that came
+ * meanwhile between two slices, instead of waiting for hundreds of
+ * records in one go.  The place in the order only moves forward, and no
+ * record the round has not reached yet is due after round.due_ms, so the
+ * round ends.  A record written during the round gets a due time at once
+ * below every other of the table; when the records still due then all
+ * lie before the round's place, that one lies after it and the round
+ * reads it again (harmless: a resend waits for the delivery's clock, a
+ * question for its answer, a redeem for the one in flight), else the
+ * next round does.  The steps a round does once (hellos, pairings, owed
+ * drops, prunes, polls, the due audit) go with its first slice, so a
+ * round the loop stretches past tick_ms delays them as much.  A sweep or
+ * an account change works on every record at once, as before.  Loads
+ * the next slice into *r and ends the round when both tables gave less
+ * than a slice. */
 static enum xu_code round_slice(struct eng_paychan *pc, struct records *r,
 				struct xu_err *err)
 {
@@ -354,8 +359,6 @@ static enum xu_code round_slice(struct eng_paychan *pc, struct records *r,
 	return rc;
 }
 
-/* A slice after the round's first: the timer's steps on the records of
- * the slice, and their next due times. */
 static enum xu_code due_set(struct eng_paychan *pc, struct records *r,
 			    int64_t now_ms, struct xu_err *err);
 static enum xu_code tick_timers(struct eng_paychan *pc, struct records *r,
@@ -369,6 +372,8 @@ static enum xu_code tick_recoveries(struct eng_paychan *pc, struct records *r,
 				    int64_t now_ms, struct xu_err *err);
 static void tick_finals(struct eng_paychan *pc, struct records *r);
 
+/* A slice after the round's first: the timer's steps on the records of
+ * the slice, and their next due times. */
 static enum xu_code slice_tx(struct eng_paychan *pc, int64_t now_ms,
 			     struct xu_err *err)
 {
@@ -932,8 +937,12 @@ static void tick_slice(struct eng_paychan *pc, int64_t now)
 	enum xu_code rc = tx_begin(pc, &err);
 
 	if (rc != XU_OK) {
+		/* What is left goes with the next round, a tick_ms later:
+		 * a store that keeps failing is not tried at every turn of
+		 * the loop. */
 		xu_broken(SUB, "tick: %s", err.msg);
-		return; /* the round goes on at the next cron */
+		pc->round.active = false;
+		return;
 	}
 	rc = slice_tx(pc, now, &err);
 	if (!tx_end(pc, rc, &err, "the channel timer"))
@@ -950,6 +959,8 @@ bool eng_paychan_tick(struct eng_paychan *pc)
 	int64_t t0, took;
 	bool timer;
 
+	/* Inside a caller's transaction (not from the loop's callbacks):
+	 * nothing now, a round goes on at the next cron. */
 	if (!pc || eng_store_in_tx(pc->st))
 		return false;
 	eng_paychan_views_flush(pc);

@@ -994,7 +994,8 @@ enum xu_code eng_chan_out_due_page(struct eng_store *s, int64_t now_ms,
 				   struct eng_chan_out **v, size_t *n,
 				   struct xu_err *err)
 {
-	/* pc_out_due holds (due_ms, account): the row value walks it. */
+	/* pc_out is WITHOUT ROWID, so its index pc_out_due holds
+	 * (due_ms, account): the row value walks it, no sort. */
 	static const char sql[] = "SELECT " OUT_SEL " FROM pc_out"
 				  " WHERE due_ms <= ?1 AND"
 				  " (due_ms, account) > (?2, ?3)"
@@ -1027,7 +1028,8 @@ enum xu_code eng_chan_in_due_page(struct eng_store *s, int64_t now_ms,
 				  struct eng_chan_in **v, size_t *n,
 				  struct xu_err *err)
 {
-	/* pc_in_due holds (due_ms, id), the id as its hex text. */
+	/* pc_in is WITHOUT ROWID: pc_in_due holds (due_ms, id), the id
+	 * as its hex text. */
 	static const char sql[] = "SELECT " IN_SEL " FROM pc_in"
 				  " WHERE due_ms <= ?1 AND"
 				  " (due_ms, id) > (?2, ?3)"

@@ -181,9 +181,11 @@ struct eng_chan_due_at {
 };
 /* The next page of the records due at now_ms: at most limit of them,
  * after *at in the due index's order, which is moved to the last one
- * read (unchanged when none).  A record written meanwhile with a due
- * time at once has one below every other, so before *at: a walk of the
- * pages meets each record at most once, and ends.  Returns as
+ * read (unchanged when none).  *at only moves forward and nothing is
+ * written due at a time after now_ms and before it, so a walk of the
+ * pages ends; a record written meanwhile due at once gets a time below
+ * every other of the table, which lies after *at only when every record
+ * still due lies before it (then the walk meets it again).  Returns as
  * eng_chan_out_due. */
 enum xu_code eng_chan_out_due_page(struct eng_store *s, int64_t now_ms,
 				   struct eng_chan_due_at *at, size_t limit,
