@@ -359,45 +359,6 @@ static enum xu_code round_slice(struct eng_paychan *pc, struct records *r,
 	return rc;
 }
 
-static enum xu_code due_set(struct eng_paychan *pc, struct records *r,
-			    int64_t now_ms, struct xu_err *err);
-static enum xu_code tick_timers(struct eng_paychan *pc, struct records *r,
-				bool sweep, struct xu_err *err);
-static enum xu_code tick_dcloses(struct eng_paychan *pc, struct records *r,
-				 int64_t now_ms, struct xu_err *err);
-static enum xu_code tick_resend_claims(struct eng_paychan *pc,
-				       struct records *r, int64_t now_ms,
-				       struct xu_err *err);
-static enum xu_code tick_recoveries(struct eng_paychan *pc, struct records *r,
-				    int64_t now_ms, struct xu_err *err);
-static void tick_finals(struct eng_paychan *pc, struct records *r);
-
-/* A slice after the round's first: the timer's steps on the records of
- * the slice, and their next due times. */
-static enum xu_code slice_tx(struct eng_paychan *pc, int64_t now_ms,
-			     struct xu_err *err)
-{
-	struct records r = {0};
-	enum xu_code rc = round_slice(pc, &r, err);
-
-	pc->stats.tick_records += r.on + r.in;
-	if (rc == XU_OK)
-		rc = tick_timers(pc, &r, false, err);
-	if (rc == XU_OK)
-		rc = tick_dcloses(pc, &r, now_ms, err);
-	if (rc == XU_OK)
-		rc = tick_resend_claims(pc, &r, now_ms, err);
-	if (rc == XU_OK)
-		rc = tick_recoveries(pc, &r, now_ms, err);
-	if (rc == XU_OK)
-		tick_finals(pc, &r);
-	if (rc == XU_OK)
-		rc = due_set(pc, &r, now_ms, err);
-	free(r.ov);
-	free(r.iv);
-	return rc;
-}
-
 /* ---- the due index ---------------------------------------------------- */
 
 /* Wall ms when the channel core's monotonic second t comes (now_ms: the
@@ -869,6 +830,45 @@ static enum xu_code due_audit(struct eng_paychan *pc, int64_t now_ms,
 	return rc;
 }
 
+/* The steps on the records loaded: the timers' (timer) and the claims',
+ * recoveries' and ended channels' (always). */
+static enum xu_code record_steps(struct eng_paychan *pc, struct records *r,
+				 int64_t now_ms, bool timer, bool sweep,
+				 struct xu_err *err)
+{
+	enum xu_code rc = XU_OK;
+
+	if (timer)
+		rc = tick_timers(pc, r, sweep, err);
+	if (rc == XU_OK && timer)
+		rc = tick_dcloses(pc, r, now_ms, err);
+	if (rc == XU_OK)
+		rc = tick_resend_claims(pc, r, now_ms, err);
+	if (rc == XU_OK)
+		rc = tick_recoveries(pc, r, now_ms, err);
+	if (rc == XU_OK)
+		tick_finals(pc, r);
+	return rc;
+}
+
+/* A slice after the round's first: the timer's steps on the records of
+ * the slice, and their next due times. */
+static enum xu_code slice_tx(struct eng_paychan *pc, int64_t now_ms,
+			     struct xu_err *err)
+{
+	struct records r = {0};
+	enum xu_code rc = round_slice(pc, &r, err);
+
+	pc->stats.tick_records += r.on + r.in;
+	if (rc == XU_OK)
+		rc = record_steps(pc, &r, now_ms, true, false, err);
+	if (rc == XU_OK)
+		rc = due_set(pc, &r, now_ms, err);
+	free(r.ov);
+	free(r.iv);
+	return rc;
+}
+
 /* The tick's work, in order, in the open transaction; the first failure
  * ends it (the caller rolls the transaction back).  timer: PC_EV_TIMER
  * is due. */
@@ -899,16 +899,8 @@ static enum xu_code tick_tx(struct eng_paychan *pc, int64_t now_ms, bool timer,
 		tick_requeue(pc, &r);
 		rc = tick_account(pc, &r, err);
 	}
-	if (rc == XU_OK && timer)
-		rc = tick_timers(pc, &r, sweep, err);
-	if (rc == XU_OK && timer)
-		rc = tick_dcloses(pc, &r, now_ms, err);
 	if (rc == XU_OK)
-		rc = tick_resend_claims(pc, &r, now_ms, err);
-	if (rc == XU_OK)
-		rc = tick_recoveries(pc, &r, now_ms, err);
-	if (rc == XU_OK)
-		tick_finals(pc, &r);
+		rc = record_steps(pc, &r, now_ms, timer, sweep, err);
 	if (rc == XU_OK)
 		rc = tick_missing_pairings(pc, err);
 	if (rc == XU_OK)

@@ -978,15 +978,50 @@ enum xu_code eng_chan_in_due(struct eng_store *s, int64_t now_ms,
 	return rc;
 }
 
-/* Binds the due page's parameters: ?1 now_ms, ?2 ?3 the place after
- * which to read, ?4 the limit. */
-static void bind_due_page(sqlite3_stmt *st, int64_t now_ms,
-			  const struct eng_chan_due_at *at, size_t limit)
+/* The records of pc_out (out) or pc_in due at now_ms, at most limit of
+ * them after *at in the due index's order (sql), into *v; *at moves to
+ * the last one read. */
+static enum xu_code due_page(struct eng_store *s, const char *sql,
+			     int64_t now_ms, struct eng_chan_due_at *at,
+			     size_t limit, bool out, void **v, size_t *n,
+			     struct xu_err *err)
 {
+	sqlite3_stmt *st;
+	enum xu_code rc;
+
+	*v = NULL;
+	*n = 0;
+	rc = eng_store_prepare(s, sql, &st, err);
+	if (rc != XU_OK)
+		return rc;
 	sqlite3_bind_int64(st, 1, now_ms);
 	sqlite3_bind_int64(st, 2, at->set ? at->due_ms : INT64_MIN);
 	sqlite3_bind_text(st, 3, at->set ? at->key : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)limit);
+	if (out)
+		rc = all_rows(s, st, out_row, sizeof(struct eng_chan_out), v, n,
+			      "pc_out", "reading pc_out", err);
+	else
+		rc = all_rows(s, st, in_row, sizeof(struct eng_chan_in), v, n,
+			      "pc_in", "reading pc_in", err);
+	if (rc != XU_OK || *n == 0)
+		return rc;
+	at->set = true;
+	if (out) {
+		const struct eng_chan_out *last =
+		    (const struct eng_chan_out *)*v + (*n - 1);
+
+		at->due_ms = last->due_ms;
+		snprintf(at->key, sizeof(at->key), "%s", last->account);
+	} else {
+		const struct eng_chan_in *last =
+		    (const struct eng_chan_in *)*v + (*n - 1);
+
+		at->due_ms = last->due_ms;
+		xu_hex_encode(at->key, sizeof(at->key), last->ch.id,
+			      CR_CHANNEL_ID_BYTES);
+	}
+	return XU_OK;
 }
 
 enum xu_code eng_chan_out_due_page(struct eng_store *s, int64_t now_ms,
@@ -1000,26 +1035,11 @@ enum xu_code eng_chan_out_due_page(struct eng_store *s, int64_t now_ms,
 				  " WHERE due_ms <= ?1 AND"
 				  " (due_ms, account) > (?2, ?3)"
 				  " ORDER BY due_ms, account LIMIT ?4";
-	sqlite3_stmt *st;
-	void *arr = NULL;
-	enum xu_code rc;
+	void *arr;
+	enum xu_code rc =
+	    due_page(s, sql, now_ms, at, limit, true, &arr, n, err);
 
-	*v = NULL;
-	*n = 0;
-	rc = eng_store_prepare(s, sql, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	bind_due_page(st, now_ms, at, limit);
-	rc = all_rows(s, st, out_row, sizeof(**v), &arr, n, "pc_out",
-		      "reading pc_out", err);
 	*v = arr;
-	if (rc == XU_OK && *n) {
-		const struct eng_chan_out *last = &(*v)[*n - 1];
-
-		at->set = true;
-		at->due_ms = last->due_ms;
-		snprintf(at->key, sizeof(at->key), "%s", last->account);
-	}
 	return rc;
 }
 
@@ -1034,27 +1054,11 @@ enum xu_code eng_chan_in_due_page(struct eng_store *s, int64_t now_ms,
 				  " WHERE due_ms <= ?1 AND"
 				  " (due_ms, id) > (?2, ?3)"
 				  " ORDER BY due_ms, id LIMIT ?4";
-	sqlite3_stmt *st;
-	void *arr = NULL;
-	enum xu_code rc;
+	void *arr;
+	enum xu_code rc =
+	    due_page(s, sql, now_ms, at, limit, false, &arr, n, err);
 
-	*v = NULL;
-	*n = 0;
-	rc = eng_store_prepare(s, sql, &st, err);
-	if (rc != XU_OK)
-		return rc;
-	bind_due_page(st, now_ms, at, limit);
-	rc = all_rows(s, st, in_row, sizeof(**v), &arr, n, "pc_in",
-		      "reading pc_in", err);
 	*v = arr;
-	if (rc == XU_OK && *n) {
-		const struct eng_chan_in *last = &(*v)[*n - 1];
-
-		at->set = true;
-		at->due_ms = last->due_ms;
-		xu_hex_encode(at->key, sizeof(at->key), last->ch.id,
-			      CR_CHANNEL_ID_BYTES);
-	}
 	return rc;
 }
 
