@@ -61,6 +61,10 @@ struct eng_api_stats {
 	 * drops the new ones (not replays) added to what we owe. */
 	uint64_t settlements, settlements_acked, settled_drops;
 	struct eng_hist settle_us; /* request read -> answer queued */
+	/* The peer's messages relayed by the connector (claims, hellos,
+	 * channel updates, ...), answered any status: request read ->
+	 * answer queued (after the commit). */
+	struct eng_hist message_us;
 	/* The group commit's COMMIT (the WAL's fsync with it): the loop
 	 * serves nothing else meanwhile. */
 	struct eng_hist commit_us;

@@ -94,6 +94,10 @@ static void api_metrics(FILE *f, const struct eng_status *st)
 		  "From reading a settlement request to queuing its answer "
 		  "(after the commit).",
 		  &a->settle_us);
+	histogram(f, "message_answer_seconds",
+		  "From reading a peer's message (relayed by the connector) "
+		  "to queuing its answer (after the commit).",
+		  &a->message_us);
 	const struct {
 		const char *name, *help;
 		uint64_t v;

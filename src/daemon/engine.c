@@ -239,18 +239,22 @@ static void answer_jobs(struct eng_engine *e, struct eng_job *j)
 	}
 }
 
-/* Counts the settlement requests of a batch about to be answered. */
-static void count_settlements(struct eng_engine *e, const struct eng_job *j)
+/* Counts the settlement requests and the peer's messages of a batch
+ * about to be answered. */
+static void count_answers(struct eng_engine *e, const struct eng_job *j)
 {
 	int64_t now = eng_mono_us();
 
 	for (; j; j = j->next) {
+		uint64_t us =
+		    now > j->born_us ? (uint64_t)(now - j->born_us) : 0;
+
+		if (j->kind == ENG_JOB_MESSAGE)
+			eng_hist_observe(&e->stats.message_us, us);
 		if (j->kind != ENG_JOB_SETTLE)
 			continue;
 		e->stats.settlements++;
-		eng_hist_observe(&e->stats.settle_us,
-				 now > j->born_us ? (uint64_t)(now - j->born_us)
-						  : 0);
+		eng_hist_observe(&e->stats.settle_us, us);
 		if (j->status != 201)
 			continue;
 		e->stats.settlements_acked++;
@@ -282,7 +286,7 @@ static void run_batch(struct eng_engine *e)
 					    "the store is busy; nothing was "
 					    "done, retry");
 		eng_paychan_batch_done(e->paychan, false);
-		count_settlements(e, list);
+		count_answers(e, list);
 		answer_jobs(e, list);
 		return;
 	}
@@ -331,7 +335,7 @@ static void run_batch(struct eng_engine *e)
 	e->stats.batch_us_total += (uint64_t)t0;
 	if ((uint64_t)t0 > e->stats.batch_us_max)
 		e->stats.batch_us_max = (uint64_t)t0;
-	count_settlements(e, list);
+	count_answers(e, list);
 	answer_jobs(e, list);
 	if (enqueued)
 		eng_outbox_tick(e->outbox, eng_wall_ms());

@@ -104,6 +104,21 @@ test('metrics pass promtool, move after a settlement; health turns on rippled an
     assert.equal(s.get('xrpse_settled_drops_total'), 5000000);
     assert.equal(s.get('xrpse_settlement_answer_seconds_count'), 2);
     assert.equal(s.get('xrpse_settlement_answer_seconds_bucket{le="+Inf"}'), 2);
+    assert.equal(s.get('xrpse_message_answer_seconds_count'), 0);
+
+    // A peer's messages applied in a batch, answered 201 or refused:
+    // each timed from its request to its answer; one of an unknown type
+    // is refused before it reaches a batch and is not timed.
+    const msg = (body) => d.req('POST', '/accounts/m1/messages', {
+      body, json: false, headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    assert.equal((await msg('{"type":"ping"}')).status, 201);
+    assert.equal((await msg('{"type":"paymentDetails"}')).status, 400);
+    assert.equal((await msg('{"type":"claim"}')).status, 400);
+    s = samples((await d.req('GET', '/metrics', { json: false })).text);
+    assert.equal(s.get('xrpse_message_answer_seconds_count'), 2);
+    assert.equal(s.get('xrpse_message_answer_seconds_bucket{le="+Inf"}'), 2);
+    assert.equal(s.get('xrpse_settlement_answer_seconds_count'), 2);
     // Each request came alone, so each was a batch with a commit of
     // its own (the account's and the two settlements'), each timed.
     assert.ok(s.get('xrpse_store_commit_seconds_count') >= 3);
