@@ -17,6 +17,7 @@ const { isUtf8 } = require('buffer');
 const { eligible, leanRequest } = require('./client');
 const { parseQuantity, rescale, parseDecimal, Leftovers } =
 	require('./quantity');
+const { Timings } = require('./timings');
 
 const PEER_CONDITION =
 	'66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925';
@@ -288,6 +289,7 @@ class Connector {
 		this.hung = new Set();
 		this.jobs = new Set();
 		this.closed = false;
+		this.timings = new Timings();
 	}
 
 	/* ---------- lifecycle ---------- */
@@ -327,6 +329,7 @@ class Connector {
 		for (const res of this.hung)
 			res.destroy();
 		this.hung.clear();
+		this.timings.close();
 	}
 
 	get url() {
@@ -395,6 +398,7 @@ class Connector {
 	/* ---------- dispatch ---------- */
 
 	async _dispatch(req, res, controlOnly) {
+		const t0 = Timings.now();
 		/* The engine's and the peer's routes with a plain account
 		 * segment are taken as they are: the URL parser would leave
 		 * them unchanged, and parsing one per request was a visible
@@ -425,6 +429,11 @@ class Connector {
 			return this._control(req, res, url || new URL(req.url, 'http://x'));
 		/* the account segment as in the path */
 		const seg = pm ? pm[2] : m && m[1];
+		/* _reply times the answer from here (the request's arrival) */
+		if (route) {
+			res.timedAs = route;
+			res.timedFrom = t0;
+		}
 
 		let body;
 		try {
@@ -582,6 +591,8 @@ class Connector {
 			{ 'content-length': String(text ? Buffer.byteLength(out) :
 						      out.length) }, headers));
 		res.end(out);
+		if (res.timedAs !== undefined)
+			this.timings.took(res.timedAs, res.timedFrom);
 	}
 
 	/* RFC 7807 problem, shaped like the flavour's (rs adds `datetime`). */
@@ -779,12 +790,14 @@ class Connector {
 			headers: CT_JSON, body: prepareJSON,
 		});
 		let r;
+		const t0 = Timings.now();
 		try {
 			r = await httpRequest(url, {
 				headers: CT_JSON,
 				body: prepareJSON,
 				timeoutMs: this.opts.expiryMs,
 			});
+			this.timings.took('call peer', t0);
 		} catch (e) {
 			out.error = e.code || e.message;
 			this._trace(out);
@@ -887,11 +900,13 @@ class Connector {
 			const out = this._log({ dir: 'out', route: 'engine-messages',
 						method: 'POST', url, headers,
 						...bodyForLog(data) });
+			const t0 = Timings.now();
 			try {
 				const r = await httpRequest(url, {
 					headers, body: data,
 					timeoutMs: Math.min(left, this.opts.engineTimeoutMs),
 				});
+				this.timings.took('call engine messages', t0);
 				out.status = r.status;
 				out.response = bodyForLog(r.body).body;
 				this._trace(out);
@@ -1052,10 +1067,12 @@ class Connector {
 			this._trace(out);
 			return { status: 0, error: 'no --engine-url' };
 		}
+		const t0 = Timings.now();
 		try {
 			const r = await httpRequest(url, {
 				headers, body, timeoutMs: this.opts.engineTimeoutMs,
 			});
+			this.timings.took(`call engine ${route}`, t0);
 			out.status = r.status;
 			out.response = r.body.toString('utf8');
 			this._trace(out);
@@ -1298,6 +1315,15 @@ class Connector {
 					engineUrl: this.opts.engineUrl,
 					peerUrl: this.opts.peerUrl, scale: this.opts.scale,
 				});
+			/* where the stand-in's time goes (timings.js); with
+			 * ?reset=1 the loop's delay and the collections start
+			 * over after this answer */
+			if (M === 'GET' && p === '/timings') {
+				const t = this.timings.toJSON();
+				if (url.searchParams.get('reset'))
+					this.timings.reset();
+				return send(200, t);
+			}
 			if (M === 'GET' && p === '/accounts')
 				return send(200, [...this.accounts.values()]
 					.map((a) => url.searchParams.get('brief') ?

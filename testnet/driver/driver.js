@@ -27,6 +27,7 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const S = require('./stats');
+const { StallProbe, stallLine } = require('./stallprobe');
 
 let WebSocket;
 try {
@@ -192,6 +193,8 @@ const STAGES = [
 	  per: 'settlement', sum: true },
 	{ name: 'claim_round_trip_seconds', label: '(b) claim sent -> claim_reply (payer\'s view)',
 	  per: 'claim', sum: false },
+	{ name: 'message_answer_seconds', label: '(b\') within (b): peer message read -> answered',
+	  per: 'message', sum: false },
 	{ name: 'claim_credit_seconds', label: '(c) claim read -> credit 2xx recorded (payee)',
 	  per: 'credit', sum: true },
 	/* Not stages: the loop serves nothing else meanwhile, so their
@@ -249,6 +252,63 @@ function breakdown(before, after, e2eMean) {
 		lines.push(`  ${'the rest: the stand-ins (e2e mean - answer - a - c)'.padEnd(52)} ${''.padStart(7)} ` +
 			   `${S.ms(rest).padStart(9)} ${''.padStart(19)}  ${(rest / e2eMean * 100).toFixed(0)} %`);
 	}
+	return { lines, json };
+}
+
+/* ---------- the stand-ins' own share: GET /control/timings ---------- */
+
+/* The connectors' hops (testnet/connector/timings.js), in the order of a
+ * claim's way: the payer's connector takes its engine's message and calls
+ * the peer connector, which takes the peer hop and calls its engine. */
+const HOPS = [
+	{ name: 'messages', label: "payer's connector: engine's message in -> answered" },
+	{ name: 'call peer', label: '  its call to the peer connector' },
+	{ name: 'peer', label: "payee's connector: peer hop in -> answered" },
+	{ name: 'call engine messages', label: '  its call to its engine (b\' and the HTTP)' },
+	{ name: 'settlements', label: "payee's connector: its engine's credit in -> answered" },
+	{ name: 'call engine settlements', label: "payer's connector: its settlement call to its engine" },
+];
+
+/* Each connector's timings (null where unreachable); reset: their loop
+ * delay and collections start over after this answer. */
+function scrapeConnectors(controls, reset) {
+	return Promise.all(controls.map((c) =>
+		call(`${c}/timings${reset ? '?reset=1' : ''}`).catch(() => null)));
+}
+
+/* Lines (and JSON) of the stand-ins' hops between two scrapes, both
+ * connectors together, and each one's loop delay and collections. */
+function standIns(before, after) {
+	const lines = [];
+	const json = { hops: {}, connectors: [] };
+	const hist = (t, k) => {
+		const h = t && t.hops[k];
+		return h && { buckets: h.buckets.map((x) => ({ le: Number(x.le), n: x.n })),
+			      sum: h.sum, count: h.count };
+	};
+	lines.push(`  ${'stand-ins (both connectors)'.padEnd(52)} ${'n'.padStart(7)} ${'mean'.padStart(9)} ` +
+		   `${'p50'.padStart(9)} ${'p99'.padStart(9)}`);
+	for (const hop of HOPS) {
+		const h = S.histMerge(after.map((a, i) => a && S.histDelta(hist(a, hop.name),
+									    hist(before[i], hop.name))));
+		if (!h || !h.count)
+			continue;
+		const mean = (h.sum / h.count) * 1000;
+		const p50 = S.histQuantile(h, 0.5) * 1000;
+		const p99 = S.histQuantile(h, 0.99) * 1000;
+		json.hops[hop.name] = { n: h.count, meanMs: mean, p50Ms: p50, p99Ms: p99 };
+		lines.push(`  ${hop.label.padEnd(52)} ${String(h.count).padStart(7)} ${S.ms(mean).padStart(9)} ` +
+			   `${S.ms(p50).padStart(9)} ${S.ms(p99).padStart(9)}`);
+	}
+	after.forEach((a, i) => {
+		if (!a)
+			return;
+		const name = 'AB'[i] || String(i);
+		json.connectors.push(Object.assign({ name }, a.loop, { gc: a.gc }));
+		lines.push(`  connector ${name}: event loop delay p50 ${S.ms(a.loop.p50Ms)}, p99 ${S.ms(a.loop.p99Ms)}, ` +
+			   `max ${S.ms(a.loop.maxMs)}; ${a.gc.count} garbage collections, ${S.ms(a.gc.ms)} in all, ` +
+			   `longest ${S.ms(a.gc.maxMs)}`);
+	});
 	return { lines, json };
 }
 
@@ -549,7 +609,8 @@ async function main() {
 	process.on('SIGTERM', () => { interrupted = stopping = true; });
 
 	if (o.links) {
-		const r = await require('./links').run(o, env, { call, Ledger, say, scrapeEngines, breakdown });
+		const r = await require('./links').run(o, env, { call, Ledger, say, scrapeEngines, breakdown,
+									scrapeConnectors, standIns });
 		process.exit(r.code);
 	}
 
@@ -613,10 +674,15 @@ async function main() {
 	/* 2. traffic, with a progress line */
 	const next = S.amounts(o.seed, o['min-drops'], o['max-drops']);
 	const tStart = now();
+	/* the machine's own stalls over the measured window */
+	const probe = o.bench ? sleep(o.warmup * 1000).then(() => new StallProbe().start()) : null;
 	/* the engines' counters when the measured window opens */
 	const engineUrls = [env.ENGINE_A_URL, env.ENGINE_B_URL].filter(Boolean);
 	const metricsBefore = o.bench && engineUrls.length ?
 		sleep(o.warmup * 1000).then(() => scrapeEngines(engineUrls)) : null;
+	const controls = [A.control, B.control];
+	const timingsBefore = metricsBefore ?
+		sleep(o.warmup * 1000).then(() => scrapeConnectors(controls, true)) : null;
 	const tEnd = tStart + o.duration * 1000;
 	const more = (d) => !stopping && (o.bench ? now() < tEnd : d.issued < o.settlements);
 	const worker = async (d) => {
@@ -761,7 +827,9 @@ async function main() {
 	}
 	polling = false;
 	await poller;
+	const machine = probe ? await (await probe).stop() : null;
 	const metricsAfter = metricsBefore ? await scrapeEngines(engineUrls) : null;
+	const timingsAfter = timingsBefore ? await scrapeConnectors(controls, false) : null;
 	progress();
 	if (tty)
 		process.stdout.write('\n');
@@ -894,6 +962,10 @@ async function main() {
 		out.steadyLatencyMs = { warmup: o.warmup, p50: q(50), p90: q(90), p99: q(99), max: q(100),
 					n: steadyLat.length };
 	}
+	if (machine) {
+		lines.push(stallLine(machine));
+		out.machine = machine;
+	}
 	if (metricsAfter) {
 		const lat = o.warmup ? steadyLat : allLat;
 		const mean = lat.length ? lat.reduce((a, x) => a + x, 0) / lat.length : null;
@@ -902,6 +974,9 @@ async function main() {
 			   `${o.warmup ? 'after the first ' + o.warmup + ' s' : 'the whole run'} to the last credit):`);
 		lines.push(...b.lines);
 		out.engines = Object.assign({ e2eMeanMs: mean }, b.json);
+		const t = standIns(await timingsBefore, timingsAfter);
+		lines.push(...t.lines);
+		out.standIns = t.json;
 	}
 	const creates = ledger.count((x) => x.type === 'PaymentChannelCreate' && x.result === 'tesSUCCESS');
 	const funds = ledger.count((x) => x.type === 'PaymentChannelFund' && x.result === 'tesSUCCESS');

@@ -33,6 +33,7 @@ const http = require('http');
 const path = require('path');
 const { spawn, execFileSync } = require('child_process');
 const S = require('./stats');
+const { StallProbe, stallLine } = require('./stallprobe');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
@@ -139,7 +140,7 @@ function argOf(args, name) {
 }
 
 async function run(o, env, h) {
-	const { call, Ledger, say, scrapeEngines, breakdown } = h;
+	const { call, Ledger, say, scrapeEngines, breakdown, scrapeConnectors, standIns } = h;
 	const N = o.links;
 	const names = Array.from({ length: N }, (_, i) => `peer-${i + 1}`);
 	const A = { control: env.CONNECTOR_A_CONTROL, label: 'A' };
@@ -355,7 +356,10 @@ async function run(o, env, h) {
 		say(`links: ${rate}/s per direction for ${o.duration} s, each settlement on a random link of ${N}...`);
 		const engineUrls = [env.ENGINE_A_URL, env.ENGINE_B_URL].filter(Boolean);
 		const metricsBefore = engineUrls.length ? await scrapeEngines(engineUrls) : null;
+		const timingsBefore = metricsBefore ?
+			await scrapeConnectors([A.control, B.control], true) : null;
 		const tStart = now();
+		const probe = new StallProbe().start();
 		await Promise.all([load(A, plan.A.picks, plan.A.amounts, rate),
 				   load(B, plan.B.picks, plan.B.amounts, rate)]);
 		let polling = true;
@@ -386,6 +390,7 @@ async function run(o, env, h) {
 		}
 		polling = false;
 		await poller;
+		const machine = await probe.stop();
 		await Promise.all([logs.A.poll(), logs.B.poll()]);
 		/* latency per link: A's requests for peer-i against B's credits
 		 * on peer-i, and the other way */
@@ -433,6 +438,7 @@ async function run(o, env, h) {
 		      `latest packet ${S.ms(Math.max(LA.maxLateMs, LB.maxLateMs))} behind schedule)`);
 		print(`latency     p50 ${S.ms(q(50))}  p90 ${S.ms(q(90))}  p99 ${S.ms(q(99))}  max ${S.ms(q(100))}  ` +
 		      `(n=${lat.length}, ${uncovered} not covered; connector settlement request -> peer connector credit, paired per link)`);
+		print(stallLine(machine));
 		const sd = S.commonToDrops(sum.settled).drops;
 		const cd = S.commonToDrops(sum.credited).drops;
 		const fine = bad === 0 && sum.settled === sum.credited && failed === 0;
@@ -442,6 +448,7 @@ async function run(o, env, h) {
 		ok = ok && fine;
 		out.phases.settle = { n, rate, throughput: n / secsRun, latencyMs: { p50: q(50), p90: q(90), p99: q(99), max: q(100), n: lat.length },
 				      badLinks: bad, settledDrops: sd.toString(), creditedDrops: cd.toString(), failed };
+		out.phases.settle.machine = machine;
 		if (metricsBefore) {
 			/* the engines' own share, as the one-link benchmark
 			 * prints it (driver.js breakdown) */
@@ -453,6 +460,11 @@ async function run(o, env, h) {
 			for (const l of b.lines)
 				print(l);
 			out.phases.settle.engines = Object.assign({ e2eMeanMs: mean }, b.json);
+			const t = standIns(timingsBefore,
+					   await scrapeConnectors([A.control, B.control], false));
+			for (const l of t.lines)
+				print(l);
+			out.phases.settle.standIns = t.json;
 		}
 		cpuRss('memory');
 	}

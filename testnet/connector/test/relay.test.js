@@ -71,6 +71,41 @@ for (const flavor of ['rs', 'java']) {
 		assert.equal(inB.engineStatus, 201);
 	});
 
+	test(`${flavor}: the timings count each hop of a relayed message`, async (t) => {
+		const { eb, ca, cb, idA } = await pair(t, flavor);
+		/* the peer engine answers after 20 ms: every hop that waits
+		 * for it takes at least that */
+		eb.on.messages = async () => {
+			await new Promise((r) => setTimeout(r, 20));
+			return { status: 201, body: 'ok' };
+		};
+		for (let i = 0; i < 3; i++)
+			assert.equal((await send(ca, idA, 'hi')).status, flavor === 'rs' ? 201 : 200);
+		const a = (await call(`${ca.controlUrl}/timings?reset=1`)).json;
+		const b = (await call(`${cb.controlUrl}/timings`)).json;
+		const slow = (h) => h.count - h.buckets.find((x) => x.le === 0.015).n;
+		for (const [h, name] of [[a.hops.messages, 'A messages'], [a.hops['call peer'], 'A call peer'],
+					 [b.hops.peer, 'B peer'], [b.hops['call engine messages'], 'B call engine']]) {
+			assert.equal(h.count, 3, name);
+			assert.equal(slow(h), 3, `${name}: each waited for the engine`);
+			assert.ok(h.sum >= 0.06 && h.sum < 5, `${name}: ${h.sum} s`);
+			assert.equal(h.buckets.at(-1).le, 'Infinity');
+			assert.equal(h.buckets.at(-1).n, 3);
+		}
+		assert.equal(a.hops.peer, undefined);
+		assert.equal(b.hops.messages, undefined);
+		/* the account's creation on each engine was timed too */
+		assert.equal(a.hops['call engine accounts'].count, 1);
+		for (const x of [a, b]) {
+			assert.ok(x.loop.p99Ms >= 0 && x.loop.maxMs >= x.loop.p99Ms);
+			assert.ok(x.gc.count >= 0 && x.gc.ms >= 0);
+		}
+		/* reset: the loop's delay starts over, the hops do not */
+		const a2 = (await call(`${ca.controlUrl}/timings`)).json;
+		assert.equal(a2.hops.messages.count, 3);
+		assert.equal(a2.gc.count, 0);
+	});
+
 	test(`${flavor}: engine 4xx becomes a reject`, async (t) => {
 		const { eb, ca, idA } = await pair(t, flavor);
 		eb.on.messages = () => ({ status: 400, body: 'bad message' });
