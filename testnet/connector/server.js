@@ -8,7 +8,8 @@
  *        [--settle-to UNITS] [--scale N] [--control-port PORT]
  *        [--expiry-ms MS] [--retries N] [--retry-delay-ms MS]
  *        [--retry-key same|fresh] [--engine-timeout-ms MS] [--name NAME]
- *        [--account NAME[:ID[:PEER]]]... [--log-max N] [--verbose]
+ *        [--account NAME[:ID[:PEER]]]... [--log-max N]
+ *        [--log-routes ROUTE[,ROUTE]...] [--verbose] [--no-error-cache]
  *
  * Prints one JSON line {"event":"listening",...} on stdout once both ports
  * are bound (use --port 0 for a free port), then runs until SIGINT/SIGTERM.
@@ -20,8 +21,8 @@ const USAGE = `usage: node testnet/connector/server.js --port PORT --engine-url 
        [--peer-url URL] [--flavor rs|java] [--threshold UNITS] [--settle-to UNITS]
        [--scale N] [--control-port PORT] [--expiry-ms MS] [--retries N]
        [--retry-delay-ms MS] [--retry-key same|fresh] [--engine-timeout-ms MS]
-       [--name NAME] [--account NAME[:ID[:PEER]]]... [--log-max N] [--verbose]
-       [--no-error-cache]`;
+       [--name NAME] [--account NAME[:ID[:PEER]]]... [--log-max N]
+       [--log-routes ROUTE[,ROUTE]...] [--verbose] [--no-error-cache]`;
 
 function parseArgs(argv) {
 	const o = { accounts: [] };
@@ -30,7 +31,7 @@ function parseArgs(argv) {
 			      'log-max']);
 	const known = new Set([...ints, 'engine-url', 'peer-url', 'flavor',
 			       'threshold', 'settle-to', 'retry-key', 'name',
-			       'account']);
+			       'account', 'log-routes']);
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		if (a === '--verbose') {
@@ -87,6 +88,8 @@ async function main() {
 		retryDelayMs: o['retry-delay-ms'], retryKey: o['retry-key'],
 		engineTimeoutMs: o['engine-timeout-ms'], name: o.name,
 		verbose: o.verbose, logMax: o['log-max'],
+		logRoutes: o['log-routes'] === undefined ? undefined :
+			   o['log-routes'].split(','),
 		errorCache: !o['no-error-cache'],
 	});
 	await c.start();

@@ -487,6 +487,25 @@ test('log entries carry a fine timestamp; route lists; the oldest are dropped pa
 	assert.equal((await call(`${c.controlUrl}/log?route=unknown,messages`)).json.length, all.length);
 });
 
+test('logRoutes: only those routes are kept, the others still numbered; no unknown route', async (t) => {
+	const { engine, c } = await setup(t, { logRoutes: ['settlements', 'engine-settlements'] });
+	const r = await call(`${c.controlUrl}/accounts`, 'POST', { name: 'alice', threshold: '1' });
+	const id = r.json.id;
+	await call(`${c.controlUrl}/accounts/alice/packets`, 'POST', { amount: '5', wait: true });
+	assert.equal((await credit(c, id, { amount: '7', scale: 9 }, 'k1')).status, 201);
+	await call(`${c.url}/accounts/${id}/messages`, 'POST', 'hello',
+		   { 'content-type': 'application/octet-stream' });
+	const log = (await call(`${c.controlUrl}/log`)).json;
+	assert.deepEqual(log.map((e) => e.route), ['engine-settlements', 'settlements']);
+	/* the account's creation was numbered first, the message last */
+	assert.equal(log[0].seq, 2);
+	assert.equal(log[0].status, 201);
+	assert.equal(log[1].status, 201);
+	assert.equal(engine.of('messages').length, 0); /* no peer: rejected */
+	assert.throws(() => new Connector({ engineUrl: engine.url, logRoutes: ['peers'] }),
+		      /no log route peers/);
+});
+
 test('a separate control port keeps /control off the main port', async (t) => {
 	const { c } = await setup(t, { controlPort: 0 });
 	assert.notEqual(c.controlPort, c.port);
