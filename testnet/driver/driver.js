@@ -219,6 +219,23 @@ function scrapeEngines(urls) {
 	})));
 }
 
+/* What the histograms `after` counted since `before` (one per process,
+ * null where unreachable), merged: {n, meanMs, p50Ms, p99Ms}, or null when
+ * nothing was counted. */
+function summary(before, after) {
+	const h = S.histMerge(after.map((a, i) => a && S.histDelta(a, before[i])));
+	if (!h || !h.count)
+		return null;
+	return { n: h.count, meanMs: (h.sum / h.count) * 1000,
+		 p50Ms: S.histQuantile(h, 0.5) * 1000, p99Ms: S.histQuantile(h, 0.99) * 1000 };
+}
+
+/* A table row: label, n, mean, p50, p99. */
+function row(label, x) {
+	return `  ${label.padEnd(52)} ${String(x.n).padStart(7)} ${S.ms(x.meanMs).padStart(9)} ` +
+		`${S.ms(x.p50Ms).padStart(9)} ${S.ms(x.p99Ms).padStart(9)}`;
+}
+
 /* Lines (and JSON) of the engines' share of e2eMean (ms): each stage
  * counted by both engines between the scrapes before and after. */
 function breakdown(before, after, e2eMean) {
@@ -228,21 +245,16 @@ function breakdown(before, after, e2eMean) {
 	lines.push(`  ${'stage (both engines)'.padEnd(52)} ${'n'.padStart(7)} ${'mean'.padStart(9)} ` +
 		   `${'p50'.padStart(9)} ${'p99'.padStart(9)}  share of e2e mean`);
 	for (const st of STAGES) {
-		const h = S.histMerge(after.map((a, i) => a && S.histDelta(a[st.name],
-									    before[i] && before[i][st.name])));
-		if (!h || !h.count) {
+		const x = summary(before.map((b) => b && b[st.name]), after.map((a) => a && a[st.name]));
+		if (!x) {
 			lines.push(`  ${st.label.padEnd(52)} ${'-'.padStart(7)}`);
 			continue;
 		}
-		const mean = (h.sum / h.count) * 1000;
-		const p50 = S.histQuantile(h, 0.5) * 1000;
-		const p99 = S.histQuantile(h, 0.99) * 1000;
-		const share = e2eMean && st.stage !== false ? mean / e2eMean : null;
+		const share = e2eMean && st.stage !== false ? x.meanMs / e2eMean : null;
 		if (st.sum)
-			engines += mean;
-		json[st.name] = { n: h.count, per: st.per, meanMs: mean, p50Ms: p50, p99Ms: p99, share };
-		lines.push(`  ${st.label.padEnd(52)} ${String(h.count).padStart(7)} ${S.ms(mean).padStart(9)} ` +
-			   `${S.ms(p50).padStart(9)} ${S.ms(p99).padStart(9)}  ` +
+			engines += x.meanMs;
+		json[st.name] = { n: x.n, per: st.per, meanMs: x.meanMs, p50Ms: x.p50Ms, p99Ms: x.p99Ms, share };
+		lines.push(`${row(st.label, x)}  ` +
 			   `${share === null ? '-' : (share * 100).toFixed(0) + ' %'}` +
 			   `${st.per === 'settlement' ? '' : ' (per ' + st.per + ')'}`);
 	}
@@ -265,7 +277,7 @@ const HOPS = [
 	{ name: 'call peer', label: '  its call to the peer connector' },
 	{ name: 'peer', label: "payee's connector: peer hop in -> answered" },
 	{ name: 'call engine messages', label: '  its call to its engine (b\' and the HTTP)' },
-	{ name: 'settlements', label: "payee's connector: its engine's credit in -> answered" },
+	{ name: 'settlements', label: "payee's connector: its engine's credit -> answered" },
 	{ name: 'call engine settlements', label: "payer's connector: its settlement call to its engine" },
 ];
 
@@ -289,16 +301,12 @@ function standIns(before, after) {
 	lines.push(`  ${'stand-ins (both connectors)'.padEnd(52)} ${'n'.padStart(7)} ${'mean'.padStart(9)} ` +
 		   `${'p50'.padStart(9)} ${'p99'.padStart(9)}`);
 	for (const hop of HOPS) {
-		const h = S.histMerge(after.map((a, i) => a && S.histDelta(hist(a, hop.name),
-									    hist(before[i], hop.name))));
-		if (!h || !h.count)
+		const x = summary(before.map((b) => hist(b, hop.name)),
+				  after.map((a) => hist(a, hop.name)));
+		if (!x)
 			continue;
-		const mean = (h.sum / h.count) * 1000;
-		const p50 = S.histQuantile(h, 0.5) * 1000;
-		const p99 = S.histQuantile(h, 0.99) * 1000;
-		json.hops[hop.name] = { n: h.count, meanMs: mean, p50Ms: p50, p99Ms: p99 };
-		lines.push(`  ${hop.label.padEnd(52)} ${String(h.count).padStart(7)} ${S.ms(mean).padStart(9)} ` +
-			   `${S.ms(p50).padStart(9)} ${S.ms(p99).padStart(9)}`);
+		json.hops[hop.name] = x;
+		lines.push(row(hop.label, x));
 	}
 	after.forEach((a, i) => {
 		if (!a)
